@@ -1,0 +1,28 @@
+//! Assets: the Lambda code identity, and the rendered PowerShell scripts.
+
+pub mod identity;
+pub mod scripts;
+
+/// The Lambda functions built from the `lambda/` crate, one zip each.
+pub const LAMBDA_FUNCTIONS: [&str; 2] = ["validator", "provider"];
+
+/// The Lambda code as an asset: its identity and where its zips live in the assets bucket.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LambdaAsset {
+    /// Lowercase hex SHA-256 of the Lambda sources and Cargo.lock ([`identity::identity`]).
+    pub identity: String,
+}
+
+impl LambdaAsset {
+    /// The identity baked in at build time from this checkout's `lambda/` and `Cargo.lock`.
+    #[must_use]
+    pub fn built_in() -> Self {
+        Self { identity: env!("SANDBOXC_LAMBDA_ASSET_ID").to_string() }
+    }
+
+    /// S3 key of one function's zip in the assets bucket: `lambda/<identity>/<function>.zip`.
+    #[must_use]
+    pub fn key(&self, function: &str) -> String {
+        format!("lambda/{}/{function}.zip", self.identity)
+    }
+}

@@ -1,0 +1,50 @@
+//! The PowerShell launcher (baked into the AppStream image) and the notebook script (delivered
+//! through an SSM parameter), rendered from `templates/` with minijinja.
+
+use minijinja::{context, Environment, UndefinedBehavior};
+
+use crate::blueprint::Names;
+
+/// The launcher template (`templates/launcher.ps1.j2`).
+pub const LAUNCHER_TEMPLATE: &str = include_str!("../../templates/launcher.ps1.j2");
+/// The notebook script template (`templates/notebook.ps1.j2`).
+pub const NOTEBOOK_TEMPLATE: &str = include_str!("../../templates/notebook.ps1.j2");
+
+/// Seconds the notebook script waits for `session_url.txt`: home-folder files reach the session
+/// "within a few minutes" (AppStream admin guide, home folders).
+pub const WAIT_SECONDS: u32 = 300;
+/// Seconds between two looks for `session_url.txt`.
+pub const POLL_SECONDS: u32 = 5;
+
+/// Both rendered scripts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scripts {
+    /// `launcher.ps1`, for the image builder.
+    pub launcher: String,
+    /// `notebook.ps1`, the SSM parameter's value.
+    pub notebook: String,
+}
+
+/// Renders both scripts for an environment.
+///
+/// # Errors
+/// A message naming the template when rendering fails (a bug in a template).
+pub fn render(names: &Names) -> Result<Scripts, String> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_keep_trailing_newline(true);
+    env.add_template("launcher.ps1", LAUNCHER_TEMPLATE).map_err(|e| format!("templates/launcher.ps1.j2: {e}"))?;
+    env.add_template("notebook.ps1", NOTEBOOK_TEMPLATE).map_err(|e| format!("templates/notebook.ps1.j2: {e}"))?;
+    let ctx = context! {
+        env => names.env,
+        script_parameter => names.notebook_script_parameter,
+        appstream_stack => names.appstream_stack,
+        log_group => names.function_log_group(&names.validator_function),
+        wait_seconds => WAIT_SECONDS,
+        poll_seconds => POLL_SECONDS,
+    };
+    let render = |name: &str| -> Result<String, String> {
+        env.get_template(name).and_then(|t| t.render(&ctx)).map_err(|e| format!("templates/{name}.j2: {e}"))
+    };
+    Ok(Scripts { launcher: render("launcher.ps1")?, notebook: render("notebook.ps1")? })
+}

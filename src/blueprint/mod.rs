@@ -1,0 +1,114 @@
+//! The input: the blueprint's types and schema, loading with source positions, and validation.
+//!
+//! Loading runs in stages and stops after the first stage that finds problems, reporting all of
+//! that stage's problems at once: YAML syntax, then structure (JSON Schema), then semantics.
+
+pub mod duration;
+pub mod model;
+pub mod names;
+pub mod schema;
+pub mod validate;
+pub mod yaml;
+
+pub use model::*;
+pub use names::Names;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+
+/// The default blueprint (`blueprints/data-sandbox.yaml`), embedded in the binary.
+pub const DEFAULT_BLUEPRINT: &str = include_str!("../../blueprints/data-sandbox.yaml");
+
+/// How the embedded default is named in messages.
+pub const DEFAULT_BLUEPRINT_NAME: &str = "data-sandbox.yaml (embedded default)";
+
+/// A blueprint's text and the name messages use for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Source {
+    /// The path as the user gave it, or [`DEFAULT_BLUEPRINT_NAME`].
+    pub name: String,
+    /// The YAML text.
+    pub text: String,
+}
+
+impl Source {
+    /// The embedded default blueprint.
+    #[must_use]
+    pub fn embedded() -> Self {
+        Self { name: DEFAULT_BLUEPRINT_NAME.into(), text: DEFAULT_BLUEPRINT.into() }
+    }
+
+    /// Reads a blueprint file.
+    ///
+    /// # Errors
+    /// [`Diagnostics`] naming the file when it cannot be read or is not UTF-8.
+    pub fn read(path: &std::path::Path) -> Result<Self, Diagnostics> {
+        let name = path.display().to_string();
+        match std::fs::read(path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Ok(Self { name, text }),
+                Err(e) => Err(Diagnostics::new(
+                    name,
+                    vec![Diagnostic::new("", format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))]
+                        .into_iter()
+                        .map(|d| d.allowed("a UTF-8 YAML file"))
+                        .collect(),
+                )),
+            },
+            Err(e) => Err(Diagnostics::new(name, vec![Diagnostic::new("", format!("cannot be read: {e}")).allowed("a readable YAML file")])),
+        }
+    }
+}
+
+/// Loads and validates a blueprint.
+///
+/// # Errors
+/// [`Diagnostics`] listing every problem of the first failing stage, each with
+/// `line:column`, the blueprint path, what is wrong and what is allowed.
+pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
+    let positions = yaml::Positions::index(&source.text);
+    let fail = |items: Vec<Diagnostic>, keys: bool| {
+        let items = items
+            .into_iter()
+            .map(|mut d| {
+                if d.at.is_none() {
+                    d.at = if keys { positions.key(&d.path) } else { positions.value(&d.path) };
+                }
+                d
+            })
+            .collect();
+        Diagnostics::new(source.name.clone(), items)
+    };
+    let document = match yaml::parse(&source.text) {
+        Ok(serde_json::Value::Null) => {
+            return Err(fail(vec![Diagnostic::new("", "is empty").allowed("a YAML mapping with at least `name:`")], false));
+        }
+        Ok(v) => v,
+        Err(e) => {
+            let mut d = Diagnostic::new("", format!("is not valid YAML: {}", e.message))
+                .allowed("a YAML mapping; see `sandboxc schema` and blueprints/data-sandbox.yaml");
+            d.at = e.at;
+            return Err(fail(vec![d], false));
+        }
+    };
+    let structural = schema::validate(&document);
+    if !structural.is_empty() {
+        // Unknown keys point at the key; everything else at the value.
+        let (unknown, other): (Vec<_>, Vec<_>) = structural.into_iter().partition(|d| d.message.starts_with("unknown key"));
+        let mut all = fail(unknown, true).items;
+        all.extend(fail(other, false).items);
+        return Err(Diagnostics::new(source.name.clone(), all));
+    }
+    let blueprint: Blueprint = match serde_path_to_error::deserialize(&document) {
+        Ok(b) => b,
+        Err(e) => {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            return Err(fail(vec![Diagnostic::new(path, e.into_inner().to_string())], false));
+        }
+    };
+    let semantic = validate::validate(&blueprint);
+    if !semantic.is_empty() {
+        return Err(fail(semantic, false));
+    }
+    Ok(blueprint)
+}

@@ -1,0 +1,358 @@
+//! The blueprint v1 as typed Rust values (DESIGN.md §3).
+//!
+//! Every key is optional except `name`; defaults are the ones DESIGN.md §3 shows and the
+//! ones written in `blueprints/data-sandbox.yaml`. Unknown keys are rejected
+//! (`deny_unknown_fields`), both here and in the generated JSON Schema
+//! (`additionalProperties: false`).
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::duration::Duration;
+
+/// A whole blueprint: one isolated data sandbox.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "sandboxc blueprint v1", description = "One isolated AWS data sandbox, compiled by sandboxc into CloudFormation.")]
+pub struct Blueprint {
+    /// Blueprint format version; only 1 exists.
+    #[serde(default = "default_version")]
+    #[schemars(range(min = 1, max = 1))]
+    pub version: u32,
+    /// Environment name; drives every resource name. Pattern `[a-z][a-z0-9-]{1,30}`.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]{1,30}$"))]
+    pub name: String,
+    /// AWS account ID (12 digits) that `apply` must deploy into; null accepts any account.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[0-9]{12}$"))]
+    pub account: Option<String>,
+    /// AWS Region, e.g. `eu-west-1`; null uses the AWS configuration's Region.
+    #[serde(default)]
+    #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"))]
+    pub region: Option<String>,
+    /// Tags added to every resource that takes tags (keys up to 128 characters, values up to 256).
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// `nested`: a root stack with one nested stack per part; `single`: one template.
+    #[serde(default)]
+    pub layout: Layout,
+    /// The VPC: isolated subnets, VPC endpoints, flow logs.
+    #[serde(default)]
+    pub network: Network,
+    /// The data bucket.
+    #[serde(default)]
+    pub storage: Storage,
+    /// The AppStream 2.0 fleet and stack.
+    #[serde(default)]
+    pub appstream: AppStream,
+    /// The SageMaker notebook instance.
+    #[serde(default)]
+    pub notebook: Notebook,
+    /// SAML federation.
+    #[serde(default)]
+    pub identity: Identity,
+    /// CloudTrail, usage reports and log retention.
+    #[serde(default)]
+    pub audit: Audit,
+}
+
+fn default_version() -> u32 {
+    1
+}
+
+/// How the templates are laid out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Layout {
+    /// A root stack with one nested stack per part.
+    #[default]
+    Nested,
+    /// Every resource in one template.
+    Single,
+}
+
+/// `network:` section.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    /// VPC CIDR: RFC 1918, a /16 to /24 prefix, not overlapping 198.19.0.0/16.
+    pub cidr: String,
+    /// A count of Availability Zones (2..6) or a list of distinct AZ names.
+    pub availability_zones: AvailabilityZones,
+    /// VPC flow logs to CloudWatch Logs.
+    pub flow_logs: bool,
+    /// Stream only through an `appstream.streaming` interface endpoint; null: public streaming.
+    pub private_streaming: Option<PrivateStreaming>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self {
+            cidr: "10.10.0.0/16".into(),
+            availability_zones: AvailabilityZones::Count(2),
+            flow_logs: true,
+            private_streaming: None,
+        }
+    }
+}
+
+/// Availability Zones: a count, resolved with `Fn::GetAZs`, or explicit names.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum AvailabilityZones {
+    /// The first N zones of the Region (`Fn::GetAZs`), 2..6.
+    Count(#[schemars(range(min = 2, max = 6))] u32),
+    /// Explicit zone names such as `eu-west-1a`, 2..6 of them, distinct.
+    Names(#[schemars(length(min = 2, max = 6))] Vec<String>),
+}
+
+impl AvailabilityZones {
+    /// How many zones (and so isolated subnets) the sandbox uses.
+    #[must_use]
+    pub fn count(&self) -> usize {
+        match self {
+            Self::Count(n) => *n as usize,
+            Self::Names(names) => names.len(),
+        }
+    }
+}
+
+/// `network.private_streaming`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrivateStreaming {
+    /// Networks the users stream from (CIDRs); they reach the endpoint on TCP 443 and 1400-1499.
+    #[schemars(length(min = 1, max = 50))]
+    pub client_cidrs: Vec<String>,
+}
+
+/// `storage:` section.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Storage {
+    /// Explicit data bucket name (S3 bucket naming rules); null lets CloudFormation generate one.
+    pub bucket_name: Option<String>,
+}
+
+/// AppStream fleet type (`AWS::AppStream::Fleet.FleetType`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum FleetType {
+    /// Instances run only while users stream.
+    #[default]
+    OnDemand,
+    /// Instances run all the time.
+    AlwaysOn,
+    /// AppStream-managed capacity; needs `max_concurrent_sessions`.
+    Elastic,
+}
+
+impl FleetType {
+    /// The value CloudFormation expects.
+    #[must_use]
+    pub fn as_cfn(self) -> &'static str {
+        match self {
+            Self::OnDemand => "ON_DEMAND",
+            Self::AlwaysOn => "ALWAYS_ON",
+            Self::Elastic => "ELASTIC",
+        }
+    }
+}
+
+/// AppStream stream view.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum StreamView {
+    /// Only the application windows.
+    #[default]
+    App,
+    /// The whole desktop.
+    Desktop,
+}
+
+impl StreamView {
+    /// The value CloudFormation expects.
+    #[must_use]
+    pub fn as_cfn(self) -> &'static str {
+        match self {
+            Self::App => "APP",
+            Self::Desktop => "DESKTOP",
+        }
+    }
+}
+
+/// `appstream:` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AppStream {
+    /// Name of the AppStream image (built with the launcher script from `sandboxc synth`).
+    #[schemars(length(min = 1, max = 100))]
+    pub image_name: String,
+    /// Streaming instance type, `stream.*`.
+    pub instance_type: String,
+    /// ON_DEMAND, ALWAYS_ON or ELASTIC.
+    pub fleet_type: FleetType,
+    /// Instances kept (ON_DEMAND, ALWAYS_ON); default 2; not allowed for ELASTIC.
+    pub desired_instances: Option<u32>,
+    /// Concurrent sessions of an ELASTIC fleet (required there, not allowed otherwise).
+    pub max_concurrent_sessions: Option<u32>,
+    /// Longest session, 10m..120h.
+    pub max_session_duration: Duration,
+    /// Time a disconnected session is kept, 1m..10h.
+    pub disconnect_timeout: Duration,
+    /// Idle time before a user is disconnected, 0 (off) or 1m..10h.
+    pub idle_disconnect_timeout: Duration,
+    /// APP or DESKTOP.
+    pub stream_view: StreamView,
+    /// What users may move between the session and their own device.
+    pub user_settings: UserSettings,
+}
+
+impl Default for AppStream {
+    fn default() -> Self {
+        Self {
+            image_name: "datasandbox-image".into(),
+            instance_type: "stream.standard.small".into(),
+            fleet_type: FleetType::OnDemand,
+            desired_instances: None,
+            max_concurrent_sessions: None,
+            max_session_duration: Duration::from_secs(96 * 3600),
+            disconnect_timeout: Duration::from_secs(15 * 60),
+            idle_disconnect_timeout: Duration::from_secs(15 * 60),
+            stream_view: StreamView::App,
+            user_settings: UserSettings::default(),
+        }
+    }
+}
+
+/// Default of `appstream.desired_instances` for ON_DEMAND and ALWAYS_ON fleets.
+pub const DEFAULT_DESIRED_INSTANCES: u32 = 2;
+
+/// One AppStream user-settings action: `enabled` or `disabled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    /// The action is allowed.
+    Enabled,
+    /// The action is denied.
+    Disabled,
+}
+
+impl Permission {
+    /// The value CloudFormation expects (`ENABLED` | `DISABLED`).
+    #[must_use]
+    pub fn as_cfn(self) -> &'static str {
+        match self {
+            Self::Enabled => "ENABLED",
+            Self::Disabled => "DISABLED",
+        }
+    }
+}
+
+/// `appstream.user_settings`: each one is written explicitly into the template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct UserSettings {
+    /// Paste from the user's device into the session.
+    pub clipboard_copy_from_local_device: Permission,
+    /// Copy from the session to the user's device.
+    pub clipboard_copy_to_local_device: Permission,
+    /// Upload files into the session.
+    pub file_upload: Permission,
+    /// Download files from the session.
+    pub file_download: Permission,
+    /// Print to the user's local printer.
+    pub printing_to_local_device: Permission,
+}
+
+impl Default for UserSettings {
+    fn default() -> Self {
+        Self {
+            clipboard_copy_from_local_device: Permission::Enabled,
+            clipboard_copy_to_local_device: Permission::Disabled,
+            file_upload: Permission::Disabled,
+            file_download: Permission::Disabled,
+            printing_to_local_device: Permission::Disabled,
+        }
+    }
+}
+
+impl UserSettings {
+    /// `(AppStream action name, permission)` in the order the template lists them.
+    #[must_use]
+    pub fn actions(&self) -> [(&'static str, Permission); 5] {
+        [
+            ("CLIPBOARD_COPY_FROM_LOCAL_DEVICE", self.clipboard_copy_from_local_device),
+            ("CLIPBOARD_COPY_TO_LOCAL_DEVICE", self.clipboard_copy_to_local_device),
+            ("FILE_UPLOAD", self.file_upload),
+            ("FILE_DOWNLOAD", self.file_download),
+            ("PRINTING_TO_LOCAL_DEVICE", self.printing_to_local_device),
+        ]
+    }
+}
+
+/// `notebook:` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Notebook {
+    /// Notebook instance type, `ml.*`.
+    pub instance_type: String,
+    /// EBS volume size in GiB, 5..16384.
+    #[schemars(range(min = 5, max = 16384))]
+    pub volume_size_gb: u32,
+    /// Session length of the pre-signed notebook URL, 30m..12h.
+    pub session_expiration: Duration,
+}
+
+impl Default for Notebook {
+    fn default() -> Self {
+        Self {
+            instance_type: "ml.t3.medium".into(),
+            volume_size_gb: 20,
+            session_expiration: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// `identity:` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Identity {
+    /// SAML federation through an IAM identity provider; null: streaming-URL access only.
+    pub saml: Option<Saml>,
+}
+
+impl Default for Identity {
+    fn default() -> Self {
+        Self { saml: Some(Saml { idp_name: "idp_sample".into() }) }
+    }
+}
+
+/// `identity.saml`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Saml {
+    /// Name of the IAM SAML identity provider (`saml-provider/<idp_name>`), 1..128 of `[A-Za-z0-9._-]`.
+    #[schemars(regex(pattern = r"^[A-Za-z0-9._-]{1,128}$"))]
+    pub idp_name: String,
+}
+
+/// `audit:` section.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct Audit {
+    /// A CloudTrail trail with S3 data events on the data and home-folder buckets.
+    pub cloudtrail: bool,
+    /// The Region's AppStream usage-report subscription.
+    pub usage_reports: bool,
+    /// Days CloudWatch Logs keeps the sandbox's log groups (one of CloudWatch's allowed values).
+    pub log_retention_days: u32,
+}
+
+impl Default for Audit {
+    fn default() -> Self {
+        Self { cloudtrail: true, usage_reports: true, log_retention_days: 90 }
+    }
+}

@@ -1,0 +1,299 @@
+//! Semantic validation: the rules a JSON Schema cannot say (CIDR arithmetic, AWS ranges,
+//! fleet-type rules, derived names). Runs on a structurally valid blueprint and reports every
+//! violation at once.
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+
+use super::model::{AvailabilityZones, Blueprint, FleetType};
+use super::names::Names;
+use crate::diagnostics::Diagnostic;
+
+/// CloudWatch Logs' allowed retention values in days (PutRetentionPolicy, `retentionInDays`).
+pub const LOG_RETENTION_DAYS: [u32; 22] =
+    [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/// AppStream instances use this range for management; the VPC must not overlap it (AppStream admin guide).
+pub const APPSTREAM_MANAGEMENT_RANGE: &str = "198.19.0.0/16";
+
+/// Each AZ gets one subnet of the VPC split in 8 (3 more prefix bits), so adding a zone never moves
+/// the existing subnets.
+pub const SUBNET_EXTRA_BITS: u8 = 3;
+
+/// The smallest subnet AWS allows is a /28 (VPC user guide, subnet sizing).
+pub const SMALLEST_SUBNET_PREFIX: u8 = 28;
+
+/// Returns every semantic problem of `b`.
+#[must_use]
+pub fn validate(b: &Blueprint) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    network(b, &mut out);
+    storage(b, &mut out);
+    appstream(b, &mut out);
+    notebook(b, &mut out);
+    audit(b, &mut out);
+    tags(b, &mut out);
+    for (what, name, problem) in Names::new(&b.name).violations(b) {
+        out.push(
+            Diagnostic::new("name", format!("gives the {what} name {name:?}, which {problem}"))
+                .allowed("an environment name without trailing or doubled '-', such as data-sandbox"),
+        );
+    }
+    out
+}
+
+fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+    let cidr = &b.network.cidr;
+    match cidr.parse::<Ipv4Net>() {
+        Err(_) => out.push(
+            Diagnostic::new("network.cidr", format!("{cidr:?} is not an IPv4 CIDR")).allowed("an RFC 1918 prefix from /16 to /24, such as 10.10.0.0/16"),
+        ),
+        Ok(net) => {
+            if net.prefix_len() < 16 || net.prefix_len() > 24 {
+                out.push(
+                    Diagnostic::new("network.cidr", format!("{cidr} is a /{} prefix", net.prefix_len()))
+                        .allowed("a prefix from /16 to /24"),
+                );
+            }
+            if net.network() != net.addr() {
+                out.push(
+                    Diagnostic::new("network.cidr", format!("{cidr} has host bits set"))
+                        .allowed(format!("the network address {}", net.trunc())),
+                );
+            }
+            if !is_rfc1918(net) {
+                out.push(
+                    Diagnostic::new("network.cidr", format!("{cidr} is not a private (RFC 1918) range"))
+                        .allowed("a prefix inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"),
+                );
+            }
+            if let Ok(mgmt) = APPSTREAM_MANAGEMENT_RANGE.parse::<Ipv4Net>() {
+                if net.contains(&mgmt.network()) || mgmt.contains(&net.network()) {
+                    out.push(
+                        Diagnostic::new("network.cidr", format!("{cidr} overlaps {APPSTREAM_MANAGEMENT_RANGE}, which AppStream uses for management"))
+                            .allowed("a range outside 198.19.0.0/16"),
+                    );
+                }
+            }
+            let subnet_prefix = net.prefix_len() + SUBNET_EXTRA_BITS;
+            if subnet_prefix > SMALLEST_SUBNET_PREFIX {
+                out.push(
+                    Diagnostic::new("network.cidr", format!("{cidr} is too small for its subnets: each zone gets a /{subnet_prefix}"))
+                        .allowed(format!("a prefix of /{} or larger, so that each subnet is at least a /{SMALLEST_SUBNET_PREFIX}", SMALLEST_SUBNET_PREFIX - SUBNET_EXTRA_BITS)),
+                );
+            }
+        }
+    }
+    if let AvailabilityZones::Names(names) = &b.network.availability_zones {
+        let mut seen = BTreeSet::new();
+        for (i, az) in names.iter().enumerate() {
+            let path = format!("network.availability_zones[{i}]");
+            if !is_az_name(az) {
+                out.push(Diagnostic::new(path.clone(), format!("{az:?} is not an Availability Zone name")).allowed("names such as eu-west-1a"));
+            } else if let Some(region) = &b.region {
+                if az.len() != region.len() + 1 || !az.starts_with(region.as_str()) {
+                    out.push(Diagnostic::new(path.clone(), format!("{az} is not in region {region}")).allowed(format!("zones of {region}, such as {region}a")));
+                }
+            }
+            if !seen.insert(az) {
+                out.push(Diagnostic::new(path, format!("{az} is listed twice")).allowed("distinct zone names"));
+            }
+        }
+        let regions: BTreeSet<&str> = names.iter().filter(|a| is_az_name(a)).map(|a| &a[..a.len() - 1]).collect();
+        if regions.len() > 1 {
+            out.push(
+                Diagnostic::new("network.availability_zones", format!("names zones of several regions ({})", regions.into_iter().collect::<Vec<_>>().join(", ")))
+                    .allowed("zones of one region"),
+            );
+        }
+    }
+    if let Some(ps) = &b.network.private_streaming {
+        for (i, c) in ps.client_cidrs.iter().enumerate() {
+            if c.parse::<Ipv4Net>().is_err() {
+                out.push(
+                    Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c:?} is not an IPv4 CIDR"))
+                        .allowed("networks such as 203.0.113.0/24"),
+                );
+            } else if c.ends_with("/0") {
+                out.push(
+                    Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c} opens the streaming endpoint to every address"))
+                        .allowed("the networks your users stream from, such as 203.0.113.0/24"),
+                );
+            }
+        }
+    }
+}
+
+fn is_rfc1918(net: Ipv4Net) -> bool {
+    ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
+        .iter()
+        .filter_map(|r| r.parse::<Ipv4Net>().ok())
+        .any(|r| r.contains(&net))
+}
+
+/// `eu-west-1a`: region, then one letter.
+fn is_az_name(az: &str) -> bool {
+    let Some(last) = az.chars().last() else { return false };
+    let region = &az[..az.len() - last.len_utf8()];
+    last.is_ascii_lowercase() && is_region(region)
+}
+
+/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-3`.
+fn is_region(r: &str) -> bool {
+    let parts: Vec<&str> = r.split('-').collect();
+    parts.len() >= 3
+        && parts[0].len() == 2
+        && parts[0].chars().all(|c| c.is_ascii_lowercase())
+        && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
+        && parts[parts.len() - 1].len() == 1
+        && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
+}
+
+fn storage(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+    if let Some(name) = &b.storage.bucket_name {
+        if let Some(problem) = bucket_name_problem(name) {
+            out.push(
+                Diagnostic::new("storage.bucket_name", format!("{name:?} {problem}"))
+                    .allowed("3-63 lowercase letters, digits and hyphens, starting and ending with a letter or digit"),
+            );
+        }
+    }
+}
+
+/// Why `name` breaks the S3 bucket naming rules (S3 user guide, "Bucket naming rules"), if it does.
+#[must_use]
+pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
+    if !(3..=63).contains(&name.len()) {
+        return Some("is not 3 to 63 characters long");
+    }
+    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.') {
+        return Some("may only contain lowercase letters, digits, '-' and '.'");
+    }
+    let first_last_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    if !first_last_ok(name.chars().next()) || !first_last_ok(name.chars().last()) {
+        return Some("must start and end with a letter or digit");
+    }
+    if name.contains("..") || name.contains(".-") || name.contains("-.") {
+        return Some("has adjacent periods or a period next to a hyphen");
+    }
+    if name.parse::<Ipv4Addr>().is_ok() {
+        return Some("is formatted as an IP address");
+    }
+    for prefix in ["xn--", "sthree-", "amzn-s3-demo-"] {
+        if name.starts_with(prefix) {
+            return Some("starts with a prefix S3 reserves (xn--, sthree-, amzn-s3-demo-)");
+        }
+    }
+    for suffix in ["-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"] {
+        if name.ends_with(suffix) {
+            return Some("ends with a suffix S3 reserves (-s3alias, --ol-s3, .mrap, --x-s3, --table-s3)");
+        }
+    }
+    if name.contains('.') {
+        return Some("contains '.', which breaks TLS for virtual-hosted-style requests");
+    }
+    None
+}
+
+fn appstream(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+    let a = &b.appstream;
+    if !is_instance_type(&a.instance_type, "stream") {
+        out.push(
+            Diagnostic::new("appstream.instance_type", format!("{:?} is not an AppStream instance type", a.instance_type))
+                .allowed("a stream.* type such as stream.standard.small"),
+        );
+    }
+    match a.fleet_type {
+        FleetType::Elastic => {
+            if a.desired_instances.is_some() {
+                out.push(
+                    Diagnostic::new("appstream.desired_instances", "is not used by ELASTIC fleets")
+                        .allowed("leave it out and set max_concurrent_sessions"),
+                );
+            }
+            if a.max_concurrent_sessions.is_none() {
+                out.push(
+                    Diagnostic::new("appstream.fleet_type", "ELASTIC fleets need max_concurrent_sessions")
+                        .allowed("appstream.max_concurrent_sessions: 1 or more"),
+                );
+            }
+        }
+        FleetType::OnDemand | FleetType::AlwaysOn => {
+            if a.max_concurrent_sessions.is_some() {
+                out.push(
+                    Diagnostic::new("appstream.max_concurrent_sessions", format!("is only used by ELASTIC fleets, not {}", a.fleet_type.as_cfn()))
+                        .allowed("desired_instances for ON_DEMAND and ALWAYS_ON fleets"),
+                );
+            }
+            if a.desired_instances == Some(0) {
+                out.push(Diagnostic::new("appstream.desired_instances", "0 instances cannot serve any user").allowed("1 or more"));
+            }
+        }
+    }
+    if a.max_concurrent_sessions == Some(0) {
+        out.push(Diagnostic::new("appstream.max_concurrent_sessions", "0 sessions cannot serve any user").allowed("1 or more"));
+    }
+    // Ranges: AWS::AppStream::Fleet (AppStream API reference, CreateFleet).
+    range(out, "appstream.max_session_duration", a.max_session_duration.as_secs(), 600, 432_000, "10m to 120h (600 to 432000 seconds)");
+    range(out, "appstream.disconnect_timeout", a.disconnect_timeout.as_secs(), 60, 36_000, "1m to 10h (60 to 36000 seconds)");
+    let idle = a.idle_disconnect_timeout.as_secs();
+    if idle != 0 {
+        range(out, "appstream.idle_disconnect_timeout", idle, 60, 36_000, "0 (off) or 1m to 10h (60 to 36000 seconds)");
+    }
+}
+
+fn notebook(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+    let n = &b.notebook;
+    if !is_instance_type(&n.instance_type, "ml") {
+        out.push(
+            Diagnostic::new("notebook.instance_type", format!("{:?} is not a SageMaker notebook instance type", n.instance_type))
+                .allowed("an ml.* type such as ml.t3.medium"),
+        );
+    }
+    // CreatePresignedNotebookInstanceUrl: SessionExpirationDurationInSeconds 1800..43200.
+    range(out, "notebook.session_expiration", n.session_expiration.as_secs(), 1800, 43_200, "30m to 12h (1800 to 43200 seconds)");
+}
+
+fn audit(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+    let days = b.audit.log_retention_days;
+    if !LOG_RETENTION_DAYS.contains(&days) {
+        let allowed = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
+        out.push(Diagnostic::new("audit.log_retention_days", format!("{days} is not a CloudWatch Logs retention value")).allowed(allowed));
+    }
+}
+
+fn tags(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+    // Tag rules: keys 1..128, values 0..256, no `aws:` prefix, at most 50 per resource
+    // (sandboxc adds one: sandboxc:environment).
+    if b.tags.len() > 49 {
+        out.push(Diagnostic::new("tags", format!("has {} tags", b.tags.len())).allowed("at most 49 (sandboxc adds sandboxc:environment)"));
+    }
+    for (k, v) in &b.tags {
+        let path = format!("tags.{k}");
+        if k.is_empty() || k.chars().count() > 128 {
+            out.push(Diagnostic::new(path.clone(), "tag key length is out of range").allowed("1 to 128 characters"));
+        }
+        if k.to_ascii_lowercase().starts_with("aws:") || k.starts_with("sandboxc:") {
+            out.push(Diagnostic::new(path.clone(), format!("tag key {k:?} uses a reserved prefix")).allowed("keys not starting with aws: or sandboxc:"));
+        }
+        if v.chars().count() > 256 {
+            out.push(Diagnostic::new(path, "tag value is longer than 256 characters").allowed("0 to 256 characters"));
+        }
+    }
+}
+
+fn range(out: &mut Vec<Diagnostic>, path: &str, secs: u64, min: u64, max: u64, allowed: &str) {
+    if secs < min || secs > max {
+        out.push(Diagnostic::new(path, format!("{} is out of range", super::duration::Duration::from_secs(secs))).allowed(allowed));
+    }
+}
+
+/// `family.class.size`, such as `stream.standard.small` or `ml.t3.medium`.
+fn is_instance_type(t: &str, family: &str) -> bool {
+    let parts: Vec<&str> = t.split('.').collect();
+    parts.len() >= 3
+        && parts[0] == family
+        && parts[1..].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+}

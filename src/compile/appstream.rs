@@ -1,0 +1,179 @@
+//! AppStream: the fleet (native `IamRoleArn`, `CreationPolicy: StartFleet`), the AppStream stack
+//! (home folders, every user-settings action explicit), their association, the fleet role
+//! (least privilege), the fleet security group, and the service-role custom resource ordered
+//! before the fleet.
+
+use std::collections::BTreeMap;
+
+use crate::blueprint::{FleetType, DEFAULT_DESIRED_INSTANCES};
+use crate::cfn::policy::{trust, PolicyDocument, Statement};
+use crate::cfn::resources::{AppStreamServiceRoles, AppStreamStack, Fleet, Role, SecurityGroup, StackFleetAssociation};
+use crate::cfn::{Expr, Resource};
+
+use super::audit::PROVIDER_SKIPS;
+use super::common::{arn, egress_https, lambda_function, serde_json_value, FunctionSpec};
+use super::context::PartBuilder;
+use super::{CompileError, Ctx, Part};
+
+/// AppStream's service roles, created by the provider when missing (AWS-FACTS, AppStream).
+pub const SERVICE_ROLES: [&str; 2] = ["AmazonAppStreamServiceAccess", "ApplicationAutoScalingForAmazonAppStreamAccess"];
+
+/// Platform of ELASTIC fleets: the launcher and notebook script are PowerShell.
+pub const ELASTIC_PLATFORM: &str = "WINDOWS_SERVER_2022";
+
+pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
+    let b = ctx.blueprint;
+    let a = &b.appstream;
+    let env = ctx.names.env.clone();
+    let mut p = PartBuilder::new(Part::AppStream, &format!("sandboxc data sandbox {env}: AppStream fleet and stack"));
+    let vpc = p.import(ctx, Part::Network, "VpcId")?;
+    let subnets = p.import(ctx, Part::Network, "SubnetIds")?;
+    let data_bucket = p.import(ctx, Part::Storage, "DataBucketArn")?;
+    let data_key = p.import(ctx, Part::Storage, "DataKeyArn")?;
+    let log_key = p.import(ctx, Part::Audit, "AuditKeyArn")?;
+
+    // Service roles: a provider Lambda creates them only if missing, never deletes them.
+    let role_arns: Vec<Expr> = SERVICE_ROLES.iter().map(|r| Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/service-role/{r}"))).collect();
+    let policy_arns: Vec<Expr> = SERVICE_ROLES.iter().map(|r| Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/service-role/{r}"))).collect();
+    let provider = lambda_function(
+        &mut p,
+        ctx,
+        FunctionSpec {
+            id: "ServiceRolesProvider",
+            name: ctx.names.provider_function("service-roles"),
+            description: format!("sandboxc {env}: answers Custom::AppStreamServiceRoles"),
+            zip: "provider",
+            statements: vec![
+                Statement::allow("InspectServiceRoles", &["iam:GetRole", "iam:ListAttachedRolePolicies"], role_arns.clone()),
+                Statement::allow("CreateServiceRoles", &["iam:CreateRole"], role_arns.clone()),
+                Statement::allow("AttachServiceRolePolicies", &["iam:AttachRolePolicy"], role_arns)
+                    .when("ArnEquals", "iam:PolicyARN", Expr::List(policy_arns)),
+            ],
+            environment: BTreeMap::new(),
+            vpc: None,
+            dead_letter_queue: None,
+            timeout_seconds: 300,
+            log_key_arn: log_key,
+            checkov_skips: PROVIDER_SKIPS.to_vec(),
+        },
+    )?;
+    let service_roles = p.add_resource(
+        "ServiceRoles",
+        Resource::new(&AppStreamServiceRoles { service_token: Some(Expr::get_att(&provider, "Arn")) }).retain(),
+    )?;
+
+    let sg = p.add(
+        "FleetSecurityGroup",
+        &SecurityGroup {
+            group_description: Some(Expr::from(format!("sandboxc {env}: AppStream streaming instances, HTTPS out to the VPC endpoints only"))),
+            vpc_id: Some(vpc),
+            security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
+            tags: Some(ctx.tags_named("fleet")),
+            ..SecurityGroup::default()
+        },
+    )?;
+
+    // The fleet role is visible to users on the instance (profile appstream_machine_role): it
+    // may read the sandbox's two parameters and the data bucket, nothing else.
+    let params = [&ctx.names.data_bucket_parameter, &ctx.names.notebook_script_parameter];
+    let statements = vec![
+        Statement::allow(
+            "ReadSandboxParameters",
+            &["ssm:GetParameter"],
+            params.iter().map(|n| arn("ssm", &format!("parameter{n}"))).collect(),
+        ),
+        Statement::allow("ListDataBucket", &["s3:ListBucket"], vec![data_bucket.clone()]),
+        Statement::allow("ReadData", &["s3:GetObject"], vec![Expr::join("", vec![data_bucket, Expr::from("/*")])]),
+        Statement::allow("DecryptData", &["kms:Decrypt"], vec![data_key]),
+    ];
+    let role = p.add(
+        "FleetRole",
+        &Role {
+            description: Some(Expr::from(format!("Role of the AppStream fleet {} (profile appstream_machine_role)", ctx.names.fleet))),
+            assume_role_policy_document: Some(trust("appstream.amazonaws.com")),
+            policies: Some(vec![Expr::map([
+                ("PolicyName", Expr::from("sandbox-read")),
+                ("PolicyDocument", serde_json_value(&PolicyDocument::new(statements))),
+            ])]),
+            tags: Some(ctx.tags()),
+            ..Role::default()
+        },
+    )?;
+
+    let elastic = a.fleet_type == FleetType::Elastic;
+    let fleet = Fleet {
+        name: Some(Expr::from(&ctx.names.fleet)),
+        description: Some(Expr::from(format!("sandboxc {env}: isolated data sandbox fleet"))),
+        image_name: Some(Expr::from(&a.image_name)),
+        instance_type: Some(Expr::from(&a.instance_type)),
+        fleet_type: Some(Expr::from(a.fleet_type.as_cfn())),
+        compute_capacity: if elastic {
+            None
+        } else {
+            Some(Expr::map([("DesiredInstances", Expr::from(a.desired_instances.unwrap_or(DEFAULT_DESIRED_INSTANCES)))]))
+        },
+        max_concurrent_sessions: if elastic { a.max_concurrent_sessions.map(i64::from) } else { None },
+        platform: if elastic { Some(Expr::from(ELASTIC_PLATFORM)) } else { None },
+        max_user_duration_in_seconds: Some(secs(a.max_session_duration.as_secs())),
+        disconnect_timeout_in_seconds: Some(secs(a.disconnect_timeout.as_secs())),
+        idle_disconnect_timeout_in_seconds: Some(secs(a.idle_disconnect_timeout.as_secs())),
+        stream_view: Some(Expr::from(a.stream_view.as_cfn())),
+        vpc_config: Some(Expr::map([("SecurityGroupIds", Expr::List(vec![Expr::get_att(&sg, "GroupId")])), ("SubnetIds", subnets)])),
+        iam_role_arn: Some(Expr::get_att(&role, "Arn")),
+        enable_default_internet_access: Some(false),
+        disable_imdsv1: Some(true),
+        tags: Some(ctx.tags()),
+    };
+    let mut fleet_resource = Resource::new(&fleet).depends_on(&service_roles);
+    if a.fleet_type != FleetType::Elastic {
+        fleet_resource.creation_policy = Some(serde_json::json!({"StartFleet": true}));
+    }
+    let fleet_id = p.add_resource("Fleet", fleet_resource)?;
+
+    let user_settings: Vec<Expr> = a
+        .user_settings
+        .actions()
+        .iter()
+        .map(|(action, perm)| Expr::map([("Action", Expr::from(*action)), ("Permission", Expr::from(perm.as_cfn()))]))
+        .collect();
+    let access_endpoints = if b.network.private_streaming.is_some() {
+        let endpoint = p.import(ctx, Part::Network, "StreamingEndpointId")?;
+        Some(Expr::List(vec![Expr::map([("EndpointType", Expr::from("STREAMING")), ("VpceId", endpoint)])]))
+    } else {
+        None
+    };
+    let stack = p.add(
+        "Stack",
+        &AppStreamStack {
+            name: Some(Expr::from(&ctx.names.appstream_stack)),
+            description: Some(Expr::from(format!("sandboxc {env}: home folders; clipboard, file transfer and printing as the blueprint says"))),
+            storage_connectors: Some(Expr::List(vec![Expr::map([("ConnectorType", Expr::from("HOMEFOLDERS"))])])),
+            user_settings: Some(Expr::List(user_settings)),
+            access_endpoints,
+            application_settings: Some(Expr::map([("Enabled", Expr::Bool(false))])),
+            tags: Some(ctx.tags()),
+        },
+    )?;
+    // The Refs to both make CloudFormation create the association after the fleet and the
+    // stack, and delete it before them (deleting a stack with an associated fleet fails).
+    p.add("StackFleetAssociation", &StackFleetAssociation { fleet_name: Some(Expr::from(&fleet_id)), stack_name: Some(Expr::from(&stack)) })?;
+
+    p.export(ctx, "FleetName", Expr::from(&fleet_id), false, "Name of the AppStream fleet");
+    p.export(ctx, "StackName", Expr::from(&stack), false, "Name of the AppStream stack");
+    p.export(ctx, "FleetSecurityGroupId", Expr::get_att(&sg, "GroupId"), false, "Security group of the streaming instances");
+    p.user_output("FleetName", "AppStream fleet", Expr::from(&fleet_id));
+    p.user_output("AppStreamStackName", "AppStream stack", Expr::from(&stack));
+    p.user_output(
+        "StreamingUrlCommand",
+        "Creates a streaming URL for a user (streaming-URL access)",
+        Expr::sub_with(
+            "aws appstream create-streaming-url --stack-name ${Stack} --fleet-name ${Fleet} --user-id USER --region ${AWS::Region}",
+            [("Stack", Expr::from(&stack)), ("Fleet", Expr::from(&fleet_id))],
+        ),
+    );
+    Ok(p)
+}
+
+fn secs(s: u64) -> i64 {
+    i64::try_from(s).unwrap_or(i64::MAX)
+}

@@ -1,0 +1,92 @@
+//! Assembly of the parts into templates: one template (`single`), or a root stack with one
+//! nested stack per part whose outputs flow to later parts as parameters (`nested`).
+
+use crate::blueprint::Layout;
+use crate::cfn::render::{sha256_hex, Format};
+use crate::cfn::resources::NestedStack;
+use crate::cfn::{Expr, LogicalId, Output, Parameter, Resource, Template};
+
+use super::context::{PartBuilder, ASSETS_BUCKET_PARAMETER};
+use super::{CompileError, Ctx, NamedTemplate, Part};
+
+/// S3 key of a nested template in the assets bucket: `templates/<sha256 of its bytes>.<ext>`.
+#[must_use]
+pub fn template_key(bytes: &[u8], format: Format) -> String {
+    format!("templates/{}.{}", sha256_hex(bytes), format.extension())
+}
+
+/// Logical ID of a part's nested stack in the root template, such as `NetworkStack`.
+#[must_use]
+pub fn stack_id(part: Part) -> LogicalId {
+    LogicalId::new(format!("{}Stack", part.title()))
+}
+
+pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -> Result<Vec<NamedTemplate>, CompileError> {
+    let env = &ctx.names.env;
+    match ctx.layout() {
+        Layout::Single => {
+            let mut t = Template::new(format!("sandboxc data sandbox {env}: every part in one template (layout single)"));
+            for p in parts {
+                for (id, r) in p.template.resources {
+                    t.add(&id, r)?;
+                }
+                t.parameters.extend(p.template.parameters);
+                t.conditions.extend(p.template.conditions);
+                t.outputs.extend(p.user_outputs);
+            }
+            Ok(vec![NamedTemplate { file: format!("{env}.template.{}", format.extension()), part: None, template: t }])
+        }
+        Layout::Nested => {
+            let mut out = Vec::new();
+            let mut root = Template::new(format!("sandboxc data sandbox {env}: root stack with one nested stack per part (layout nested)"));
+            root.parameters.insert(
+                ASSETS_BUCKET_PARAMETER.into(),
+                Parameter {
+                    kind: "String".into(),
+                    description: "S3 bucket holding sandboxc's assets: nested templates and Lambda zips (sandboxc bootstrap)".into(),
+                    allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
+                },
+            );
+            for mut p in parts {
+                for (name, export) in PartBuilder::exports_of(ctx, p.part) {
+                    let value = if export.list { Expr::join(",", vec![export.value]) } else { export.value };
+                    p.template.outputs.insert(name, Output { description: export.description, value, condition: None });
+                }
+                for (name, o) in &p.user_outputs {
+                    p.template.outputs.insert(name.clone(), o.clone());
+                    root.outputs.insert(
+                        name.clone(),
+                        Output {
+                            description: o.description.clone(),
+                            value: Expr::get_att(&stack_id(p.part), &format!("Outputs.{name}")),
+                            condition: None,
+                        },
+                    );
+                }
+                let text = format.render(&p.template.to_value()).map_err(CompileError::Internal)?;
+                let key = template_key(text.as_bytes(), format);
+                let mut params: Vec<(String, Expr)> = p
+                    .imports
+                    .iter()
+                    .map(|(param, (from, name))| (param.clone(), Expr::get_att(&stack_id(*from), &format!("Outputs.{name}"))))
+                    .collect();
+                if p.uses_assets_bucket {
+                    params.push((ASSETS_BUCKET_PARAMETER.into(), Expr::r#ref(ASSETS_BUCKET_PARAMETER)));
+                }
+                let stack = NestedStack {
+                    template_url: Some(Expr::sub(format!("https://${{{ASSETS_BUCKET_PARAMETER}}}.s3.${{AWS::URLSuffix}}/{key}"))),
+                    parameters: if params.is_empty() { None } else { Some(Expr::map(params)) },
+                    tags: Some(ctx.tags()),
+                };
+                root.add(&stack_id(p.part), Resource::new(&stack).delete())?;
+                out.push(NamedTemplate {
+                    file: format!("{env}-{}.template.{}", p.part.slug(), format.extension()),
+                    part: Some(p.part),
+                    template: p.template,
+                });
+            }
+            out.push(NamedTemplate { file: format!("{env}.template.{}", format.extension()), part: None, template: root });
+            Ok(out)
+        }
+    }
+}

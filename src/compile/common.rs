@@ -1,0 +1,226 @@
+//! Building blocks several parts use: ARNs, security-group rules, KMS keys, and Lambda
+//! functions with their role and log group.
+
+use std::collections::BTreeMap;
+
+use crate::cfn::policy::{account_root, trust, PolicyDocument, Statement};
+use crate::cfn::resources::{Function, KmsAlias, KmsKey, LogGroup, Role};
+use crate::cfn::{Expr, LogicalId, Resource};
+
+use super::context::PartBuilder;
+use super::{CompileError, Ctx};
+
+/// The Lambda runtime for Rust functions built as `bootstrap` (Lambda runtimes, OS-only).
+pub const LAMBDA_RUNTIME: &str = "provided.al2023";
+
+/// `arn:${AWS::Partition}:<service>:${AWS::Region}:${AWS::AccountId}:<resource>`.
+pub fn arn(service: &str, resource: &str) -> Expr {
+    Expr::sub(format!("arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"))
+}
+
+/// The AppStream home-folder bucket of this account and Region (AWS-FACTS: created by AppStream).
+pub fn home_folder_bucket() -> Expr {
+    Expr::sub("appstream2-36fb080bb8-${AWS::Region}-${AWS::AccountId}")
+}
+
+/// ARN of the home-folder bucket followed by `suffix` (`""` for the bucket, `/user/*` for objects).
+pub fn home_folder_bucket_arn(suffix: &str) -> Expr {
+    Expr::sub(format!("arn:${{AWS::Partition}}:s3:::appstream2-36fb080bb8-${{AWS::Region}}-${{AWS::AccountId}}{suffix}"))
+}
+
+/// ARN of a bucket given as an expression (a `Ref` or parameter), followed by `suffix`.
+pub fn bucket_arn(bucket: &Expr, suffix: &str) -> Expr {
+    Expr::sub_with(format!("arn:${{AWS::Partition}}:s3:::${{Bucket}}{suffix}"), [("Bucket", bucket.clone())])
+}
+
+/// Security-group rule: TCP 443 out to anywhere. The subnets have no route beyond the VPC and
+/// the S3 gateway endpoint, so this reaches only the endpoints.
+pub fn egress_https(what: &str) -> Expr {
+    Expr::map([
+        ("CidrIp", Expr::from("0.0.0.0/0")),
+        ("Description", Expr::from(format!("HTTPS to {what} (no route leaves the VPC except to the S3 gateway endpoint)"))),
+        ("FromPort", Expr::Int(443)),
+        ("IpProtocol", Expr::from("tcp")),
+        ("ToPort", Expr::Int(443)),
+    ])
+}
+
+/// Security-group rule that matches nothing, replacing the default allow-all egress.
+pub fn no_egress() -> Expr {
+    Expr::map([
+        ("CidrIp", Expr::from("255.255.255.255/32")),
+        ("Description", Expr::from("Disallow all outbound traffic (this group only answers)")),
+        ("FromPort", Expr::Int(252)),
+        ("IpProtocol", Expr::from("icmp")),
+        ("ToPort", Expr::Int(86)),
+    ])
+}
+
+/// Security-group rule: TCP `from..=to` in from `cidr`.
+pub fn ingress_cidr(cidr: Expr, from: i64, to: i64, description: &str) -> Expr {
+    Expr::map([
+        ("CidrIp", cidr),
+        ("Description", Expr::from(description)),
+        ("FromPort", Expr::Int(from)),
+        ("IpProtocol", Expr::from("tcp")),
+        ("ToPort", Expr::Int(to)),
+    ])
+}
+
+/// A customer-managed KMS key with rotation, administered by the account root, plus `extra`
+/// statements; retained with the data it protects. Also adds `alias/sandboxc/<env>/<alias>`.
+///
+/// # Errors
+/// [`CompileError::Internal`] on duplicate logical IDs.
+pub fn kms_key(p: &mut PartBuilder, ctx: &Ctx<'_>, id: &str, alias: &str, description: &str, extra: Vec<Statement>) -> Result<LogicalId, CompileError> {
+    // KMS requires a key policy that lets the account administer the key (policy lock-out check).
+    let mut statements = vec![Statement::allow("AccountAdministersKey", &["kms:*"], vec![Expr::from("*")]).principal(account_root())];
+    statements.extend(extra);
+    let key = p.add_resource(
+        id,
+        Resource::new(&KmsKey {
+            description: Some(Expr::from(format!("sandboxc {}: {description}", ctx.names.env))),
+            enable_key_rotation: Some(true),
+            key_policy: Some(PolicyDocument::new(statements)),
+            tags: Some(ctx.tags()),
+        })
+        .retain(),
+    )?;
+    p.add(
+        &format!("{id}Alias"),
+        &KmsAlias { alias_name: Some(Expr::from(format!("{}/{alias}", ctx.names.alias_prefix))), target_key_id: Some(Expr::from(&key)) },
+    )?;
+    Ok(key)
+}
+
+/// What a Lambda function needs beyond the shared defaults.
+pub struct FunctionSpec {
+    /// Logical ID prefix: the function is `<id>`, its role `<id>Role`, its log group `<id>LogGroup`.
+    pub id: &'static str,
+    /// Physical function name.
+    pub name: String,
+    /// What the function does.
+    pub description: String,
+    /// Which zip: `validator` or `provider`.
+    pub zip: &'static str,
+    /// Permissions beyond writing its own logs.
+    pub statements: Vec<Statement>,
+    /// Environment variables.
+    pub environment: BTreeMap<String, Expr>,
+    /// `VpcConfig` (subnets, security groups), None to run outside the VPC.
+    pub vpc: Option<(Expr, Expr)>,
+    /// Dead-letter queue ARN for asynchronous invocations.
+    pub dead_letter_queue: Option<Expr>,
+    /// Timeout in seconds.
+    pub timeout_seconds: i64,
+    /// ARN of the KMS key encrypting the log group.
+    pub log_key_arn: Expr,
+    /// checkov checks that cannot apply to this function, with the reason.
+    pub checkov_skips: Vec<(&'static str, &'static str)>,
+}
+
+/// Adds a function, its role (least privilege) and its log group (retention, KMS); returns the function's ID.
+///
+/// # Errors
+/// [`CompileError::Internal`] on duplicate logical IDs.
+pub fn lambda_function(p: &mut PartBuilder, ctx: &Ctx<'_>, spec: FunctionSpec) -> Result<LogicalId, CompileError> {
+    let log_group_name = ctx.names.function_log_group(&spec.name);
+    let log_group = p.add_resource(
+        &format!("{}LogGroup", spec.id),
+        Resource::new(&LogGroup {
+            log_group_name: Some(Expr::from(&log_group_name)),
+            retention_in_days: Some(i64::from(ctx.blueprint.audit.log_retention_days)),
+            kms_key_id: Some(spec.log_key_arn.clone()),
+            tags: Some(ctx.tags()),
+        })
+        .retain(),
+    )?;
+    let mut statements = vec![Statement::allow(
+        "WriteOwnLogs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        vec![arn("logs", &format!("log-group:{log_group_name}:*"))],
+    )];
+    statements.extend(spec.statements);
+    if let Some(dlq) = &spec.dead_letter_queue {
+        statements.push(Statement::allow("SendToDeadLetterQueue", &["sqs:SendMessage"], vec![dlq.clone()]));
+    }
+    if spec.vpc.is_some() {
+        statements.extend(vpc_access_statements());
+    }
+    let role = p.add(
+        &format!("{}Role", spec.id),
+        &Role {
+            description: Some(Expr::from(format!("Execution role of {}", spec.name))),
+            assume_role_policy_document: Some(trust("lambda.amazonaws.com")),
+            policies: Some(vec![Expr::map([
+                ("PolicyName", Expr::from(spec.name.clone())),
+                ("PolicyDocument", Expr::from(serde_json_value(&PolicyDocument::new(statements)))),
+            ])]),
+            tags: Some(ctx.tags()),
+            ..Role::default()
+        },
+    )?;
+    let mut env = spec.environment;
+    let function = Function {
+        function_name: Some(Expr::from(spec.name.clone())),
+        description: Some(Expr::from(spec.description)),
+        runtime: Some(Expr::from(LAMBDA_RUNTIME)),
+        handler: Some(Expr::from("bootstrap")),
+        architectures: Some(Expr::strs(["x86_64"])),
+        code: Some(Expr::map([("S3Bucket", p.assets_bucket()), ("S3Key", Expr::from(ctx.lambda.key(spec.zip)))])),
+        role: Some(Expr::get_att(&role, "Arn")),
+        memory_size: Some(256),
+        timeout: Some(spec.timeout_seconds),
+        environment: if env.is_empty() {
+            None
+        } else {
+            Some(Expr::map([("Variables", Expr::Map(std::mem::take(&mut env)))]))
+        },
+        vpc_config: spec.vpc.map(|(subnets, sgs)| Expr::map([("SecurityGroupIds", sgs), ("SubnetIds", subnets)])),
+        dead_letter_config: spec.dead_letter_queue.map(|arn| Expr::map([("TargetArn", arn)])),
+        logging_config: Some(Expr::map([("LogFormat", Expr::from("Text")), ("LogGroup", Expr::from(&log_group))])),
+        tags: Some(ctx.tags()),
+        ..Function::default()
+    };
+    let mut resource = Resource::new(&function);
+    for (check, reason) in spec.checkov_skips {
+        resource = resource.skip_checkov(check, reason);
+    }
+    p.add_resource(spec.id, resource)
+}
+
+/// What a function in a VPC needs to manage its network interfaces (Lambda developer guide,
+/// "Giving Lambda functions access to resources in an Amazon VPC"). The `Describe*` actions
+/// support only `Resource: *` (Service Authorization Reference, Amazon EC2).
+fn vpc_access_statements() -> Vec<Statement> {
+    vec![
+        Statement::allow("DescribeNetworkInterfaces", &["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], vec![Expr::from("*")]),
+        Statement::allow(
+            "ManageOwnNetworkInterfaces",
+            &["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
+            vec![
+                arn("ec2", "network-interface/*"),
+                arn("ec2", "subnet/*"),
+                arn("ec2", "security-group/*"),
+            ],
+        ),
+    ]
+}
+
+/// A typed value as an [`Expr`] literal tree.
+pub fn serde_json_value<T: serde::Serialize>(value: &T) -> Expr {
+    fn conv(v: serde_json::Value) -> Expr {
+        match v {
+            serde_json::Value::Null => Expr::Map(BTreeMap::new()),
+            serde_json::Value::Bool(b) => Expr::Bool(b),
+            serde_json::Value::Number(n) => Expr::Int(n.as_i64().unwrap_or_default()),
+            serde_json::Value::String(s) => Expr::Str(s),
+            serde_json::Value::Array(a) => Expr::List(a.into_iter().map(conv).collect()),
+            serde_json::Value::Object(o) => {
+                // Intrinsic functions survive as single-key mappings; CloudFormation reads them the same.
+                Expr::Map(o.into_iter().map(|(k, v)| (k, conv(v))).collect())
+            }
+        }
+    }
+    conv(serde_json::to_value(value).unwrap_or(serde_json::Value::Null))
+}

@@ -1,0 +1,184 @@
+//! What every part's compiler shares: the blueprint, derived names, tags, assets, and the
+//! cross-part exports that become nested-stack parameters in the `nested` layout.
+
+use std::collections::BTreeMap;
+
+use crate::assets::LambdaAsset;
+use crate::blueprint::{Blueprint, Layout, Names};
+use crate::cfn::{Expr, LogicalId, Output, Parameter, Resource, ResourceProperties, Template};
+
+use super::{CompileError, Part};
+
+/// The root template parameter naming the assets bucket (nested templates, Lambda zips).
+pub const ASSETS_BUCKET_PARAMETER: &str = "AssetsBucket";
+
+/// A value one part makes available to later parts.
+#[derive(Debug, Clone)]
+pub struct Export {
+    /// The value inside the producing part's template.
+    pub value: Expr,
+    /// A list (subnet IDs...): crosses stacks as a comma-joined string.
+    pub list: bool,
+    /// What it is.
+    pub description: String,
+}
+
+/// State shared while compiling every part of one blueprint.
+pub struct Ctx<'a> {
+    /// The validated blueprint.
+    pub blueprint: &'a Blueprint,
+    /// Names derived from `name:`.
+    pub names: Names,
+    /// The Lambda code asset.
+    pub lambda: &'a LambdaAsset,
+    /// The rendered notebook script (stored in an SSM parameter).
+    pub notebook_script: String,
+    exports: BTreeMap<(Part, String), Export>,
+}
+
+impl<'a> Ctx<'a> {
+    /// A context for compiling `blueprint`.
+    #[must_use]
+    pub fn new(blueprint: &'a Blueprint, lambda: &'a LambdaAsset, notebook_script: String) -> Self {
+        Self { blueprint, names: Names::new(&blueprint.name), lambda, notebook_script, exports: BTreeMap::new() }
+    }
+
+    /// Tags for resources taking a list of `{Key, Value}`: the blueprint's plus `sandboxc:environment`.
+    #[must_use]
+    pub fn tags(&self) -> Expr {
+        Expr::List(self.tag_pairs().map(|(k, v)| Expr::map([("Key", Expr::from(k)), ("Value", Expr::from(v))])).collect())
+    }
+
+    /// Tags plus a `Name` tag, for EC2 resources that the console lists by name.
+    #[must_use]
+    pub fn tags_named(&self, name: &str) -> Expr {
+        let mut pairs: Vec<(String, String)> = self.tag_pairs().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        if !self.blueprint.tags.contains_key("Name") {
+            pairs.push(("Name".into(), format!("{}-{name}", self.names.env)));
+            pairs.sort();
+        }
+        Expr::List(pairs.into_iter().map(|(k, v)| Expr::map([("Key", Expr::from(k)), ("Value", Expr::from(v))])).collect())
+    }
+
+    /// Tags for resources taking a `{key: value}` mapping (SSM parameters).
+    #[must_use]
+    pub fn tag_map(&self) -> Expr {
+        Expr::map(self.tag_pairs().map(|(k, v)| (k.to_string(), Expr::from(v))))
+    }
+
+    fn tag_pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        let mut pairs: Vec<(&str, &str)> = self.blueprint.tags.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        pairs.push(("sandboxc:environment", self.names.env.as_str()));
+        pairs.sort_unstable();
+        pairs.into_iter()
+    }
+
+    /// The layout being compiled.
+    #[must_use]
+    pub fn layout(&self) -> Layout {
+        self.blueprint.layout
+    }
+}
+
+/// One part's template under construction.
+pub struct PartBuilder {
+    /// Which part.
+    pub part: Part,
+    /// Its template.
+    pub template: Template,
+    /// Nested layout: parameter name -> the export it carries.
+    pub imports: BTreeMap<String, (Part, String)>,
+    /// Whether the part reads the assets bucket parameter.
+    pub uses_assets_bucket: bool,
+    /// Outputs for people (streaming URL command, names...), re-exposed by the root stack.
+    pub user_outputs: BTreeMap<String, Output>,
+}
+
+impl PartBuilder {
+    /// An empty part.
+    #[must_use]
+    pub fn new(part: Part, description: &str) -> Self {
+        Self {
+            part,
+            template: Template::new(description),
+            imports: BTreeMap::new(),
+            uses_assets_bucket: false,
+            user_outputs: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a resource from typed properties; returns its logical ID.
+    ///
+    /// # Errors
+    /// [`CompileError::Internal`] when the logical ID is taken.
+    pub fn add<P: ResourceProperties>(&mut self, id: &str, props: &P) -> Result<LogicalId, CompileError> {
+        self.add_resource(id, Resource::new(props))
+    }
+
+    /// Adds a prepared resource (with policies, metadata, dependencies).
+    ///
+    /// # Errors
+    /// [`CompileError::Internal`] when the logical ID is taken.
+    pub fn add_resource(&mut self, id: &str, resource: Resource) -> Result<LogicalId, CompileError> {
+        let id = LogicalId::new(id);
+        self.template.add(&id, resource)?;
+        Ok(id)
+    }
+
+    /// Makes `value` available to later parts under `name`.
+    pub fn export(&mut self, ctx: &mut Ctx<'_>, name: &str, value: Expr, list: bool, description: &str) {
+        ctx.exports.insert((self.part, name.to_string()), Export { value, list, description: description.into() });
+    }
+
+    /// A value exported by an earlier part: the value itself in the `single` layout, a
+    /// parameter `Ref` in the `nested` layout.
+    ///
+    /// # Errors
+    /// [`CompileError::Internal`] when no earlier part exported `name` (a compiler bug).
+    pub fn import(&mut self, ctx: &Ctx<'_>, from: Part, name: &str) -> Result<Expr, CompileError> {
+        let export = ctx
+            .exports
+            .get(&(from, name.to_string()))
+            .ok_or_else(|| CompileError::Internal(format!("part {} imports {name} from {}, which does not export it", self.part.title(), from.title())))?;
+        match ctx.layout() {
+            Layout::Single => Ok(export.value.clone()),
+            Layout::Nested => {
+                let param = format!("{}{name}", from.title());
+                self.template.parameters.insert(
+                    param.clone(),
+                    Parameter {
+                        kind: if export.list { "CommaDelimitedList".into() } else { "String".into() },
+                        description: format!("{} (from the {} stack)", export.description, from.title()),
+                        allowed_pattern: None,
+                    },
+                );
+                self.imports.insert(param.clone(), (from, name.to_string()));
+                Ok(Expr::r#ref(param))
+            }
+        }
+    }
+
+    /// `Ref` to the assets bucket parameter.
+    pub fn assets_bucket(&mut self) -> Expr {
+        self.uses_assets_bucket = true;
+        self.template.parameters.insert(
+            ASSETS_BUCKET_PARAMETER.into(),
+            Parameter {
+                kind: "String".into(),
+                description: "S3 bucket holding sandboxc's assets: nested templates and Lambda zips (sandboxc bootstrap)".into(),
+                allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
+            },
+        );
+        Expr::r#ref(ASSETS_BUCKET_PARAMETER)
+    }
+
+    /// Adds an output for people.
+    pub fn user_output(&mut self, name: &str, description: &str, value: Expr) {
+        self.user_outputs.insert(name.into(), Output { description: description.into(), value, condition: None });
+    }
+
+    /// The exports of this part, as template outputs (nested layout).
+    pub(super) fn exports_of(ctx: &Ctx<'_>, part: Part) -> Vec<(String, Export)> {
+        ctx.exports.iter().filter(|((p, _), _)| *p == part).map(|((_, n), e)| (n.clone(), e.clone())).collect()
+    }
+}

@@ -1,0 +1,143 @@
+//! The compiler: a validated blueprint -> CloudFormation templates. One module per part of the
+//! sandbox (DESIGN.md §1), and [`assemble`] for the root stack with one nested stack per part
+//! (`layout: nested`) or one template (`layout: single`). Never calls AWS.
+
+mod appstream;
+mod assemble;
+mod audit;
+mod common;
+mod context;
+mod identity;
+mod network;
+mod notebook;
+mod storage;
+mod validator;
+
+pub use assemble::{stack_id, template_key};
+pub use context::{Ctx, ASSETS_BUCKET_PARAMETER};
+
+use crate::assets::{scripts, LambdaAsset};
+use crate::blueprint::Blueprint;
+use crate::cfn::render::Format;
+use crate::cfn::Template;
+
+/// A failure of the compiler itself: the blueprint was valid, so these are sandboxc bugs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompileError {
+    /// A dangling reference, duplicate logical ID or similar inconsistency.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// The parts of a sandbox, in the order they are compiled (a part may import from earlier ones).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Part {
+    /// Data bucket, its key, SSM parameters.
+    Storage,
+    /// Audit key, trail and its bucket, usage reports.
+    Audit,
+    /// VPC, subnets, endpoints, flow logs.
+    Network,
+    /// Fleet, stack, fleet role, service roles.
+    AppStream,
+    /// Notebook instance, its key, role and security group.
+    Notebook,
+    /// SAML federation role.
+    Identity,
+    /// Validator Lambda, its queue, permission and the home-folder notification.
+    Validator,
+}
+
+impl Part {
+    /// Every part, in compile order.
+    pub const ALL: [Part; 7] =
+        [Part::Storage, Part::Audit, Part::Network, Part::AppStream, Part::Notebook, Part::Identity, Part::Validator];
+
+    /// `Storage`, `AppStream`...: used in logical IDs and parameter names.
+    #[must_use]
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Storage => "Storage",
+            Self::Audit => "Audit",
+            Self::Network => "Network",
+            Self::AppStream => "AppStream",
+            Self::Notebook => "Notebook",
+            Self::Identity => "Identity",
+            Self::Validator => "Validator",
+        }
+    }
+
+    /// `storage`, `appstream`...: used in file names.
+    #[must_use]
+    pub fn slug(self) -> &'static str {
+        match self {
+            Self::Storage => "storage",
+            Self::Audit => "audit",
+            Self::Network => "network",
+            Self::AppStream => "appstream",
+            Self::Notebook => "notebook",
+            Self::Identity => "identity",
+            Self::Validator => "validator",
+        }
+    }
+}
+
+/// One template of the output, with the file name synth writes it under.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamedTemplate {
+    /// File name such as `datasandbox.template.json` or `datasandbox-network.template.json`.
+    pub file: String,
+    /// The nested stack's part; None for the root (or the single) template.
+    pub part: Option<Part>,
+    /// The template.
+    pub template: Template,
+}
+
+/// Everything a blueprint compiles to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compiled {
+    /// The CloudFormation stack name (the environment name).
+    pub stack_name: String,
+    /// Nested templates first (in part order), the root (or single) template last.
+    pub templates: Vec<NamedTemplate>,
+    /// The rendered scripts.
+    pub scripts: scripts::Scripts,
+    /// The Lambda code asset the templates point at.
+    pub lambda: LambdaAsset,
+    /// The format the templates are rendered in (nested template keys hash those bytes).
+    pub format: Format,
+}
+
+/// Compiles a validated blueprint.
+///
+/// Nested templates are referenced from the root by the SHA-256 of their serialized JSON,
+/// so the root changes exactly when a nested template does.
+///
+/// # Errors
+/// [`CompileError::Internal`] for inconsistencies (dangling references, duplicate logical IDs).
+pub fn compile(blueprint: &Blueprint, lambda: &LambdaAsset, format: Format) -> Result<Compiled, CompileError> {
+    let names = crate::blueprint::Names::new(&blueprint.name);
+    let scripts = scripts::render(&names).map_err(CompileError::Internal)?;
+    let mut ctx = Ctx::new(blueprint, lambda, scripts.notebook.clone());
+    let mut parts = Vec::new();
+    for part in Part::ALL {
+        let built = match part {
+            Part::Storage => Some(storage::build(&mut ctx)?),
+            Part::Audit => Some(audit::build(&mut ctx)?),
+            Part::Network => Some(network::build(&mut ctx)?),
+            Part::AppStream => Some(appstream::build(&mut ctx)?),
+            Part::Notebook => Some(notebook::build(&mut ctx)?),
+            Part::Identity => identity::build(&mut ctx)?,
+            Part::Validator => Some(validator::build(&mut ctx)?),
+        };
+        parts.extend(built);
+    }
+    let templates = assemble::assemble(&ctx, parts, format)?;
+    for t in &templates {
+        let errors = crate::cfn::check::check(&t.template.to_value());
+        if !errors.is_empty() {
+            return Err(CompileError::Internal(format!("{}: {}", t.file, errors.join("; "))));
+        }
+    }
+    Ok(Compiled { stack_name: names.env, templates, scripts, lambda: lambda.clone(), format })
+}

@@ -1,0 +1,250 @@
+//! Network: a VPC with one isolated subnet per Availability Zone (no internet gateway, no NAT,
+//! no public IPs), the S3 gateway endpoint and interface endpoints with policies, the endpoint
+//! security group (443 from the VPC only), and VPC flow logs.
+
+use ipnet::Ipv4Net;
+
+use crate::blueprint::validate::SUBNET_EXTRA_BITS;
+use crate::blueprint::AvailabilityZones;
+use crate::cfn::policy::{aws, PolicyDocument, Statement};
+use crate::cfn::resources::{FlowLog, LogGroup, Role, RouteTable, SecurityGroup, Subnet, SubnetRouteTableAssociation, Vpc, VpcEndpoint};
+use crate::cfn::{Expr, LogicalId, Resource};
+
+use super::common::{arn, home_folder_bucket_arn, ingress_cidr, no_egress, serde_json_value};
+use super::context::PartBuilder;
+use super::{CompileError, Ctx, Part};
+
+/// The S3 actions the sandbox performs through the gateway endpoint: data access, and the
+/// home-folder synchronisation of AppStream (admin guide, "Using Amazon S3 VPC endpoints for home folders").
+pub const S3_ENDPOINT_ACTIONS: [&str; 11] = [
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject",
+    "s3:DeleteObjectVersion",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:ListBucket",
+    "s3:ListBucketMultipartUploads",
+    "s3:ListBucketVersions",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+];
+
+/// The subnet CIDRs of a VPC: the `i`-th /(prefix+3) block for zone `i`.
+///
+/// # Errors
+/// A message when `cidr` cannot be split (validation rejects such blueprints first).
+pub fn subnet_cidrs(cidr: &str, count: usize) -> Result<Vec<String>, String> {
+    let net: Ipv4Net = cidr.parse().map_err(|e| format!("{cidr}: {e}"))?;
+    let subnets = net.subnets(net.prefix_len() + SUBNET_EXTRA_BITS).map_err(|e| format!("{cidr}: {e}"))?;
+    let list: Vec<String> = subnets.take(count).map(|s| s.to_string()).collect();
+    if list.len() == count {
+        Ok(list)
+    } else {
+        Err(format!("{cidr} has room for {} subnets, not {count}", list.len()))
+    }
+}
+
+pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
+    let b = ctx.blueprint;
+    let env = ctx.names.env.clone();
+    let mut p = PartBuilder::new(Part::Network, &format!("sandboxc data sandbox {env}: isolated VPC, VPC endpoints, flow logs"));
+    let vpc = p.add(
+        "Vpc",
+        &Vpc {
+            cidr_block: Some(Expr::from(&b.network.cidr)),
+            enable_dns_hostnames: Some(true),
+            enable_dns_support: Some(true),
+            tags: Some(ctx.tags_named("vpc")),
+        },
+    )?;
+    let vpc_ref = Expr::from(&vpc);
+    let count = b.network.availability_zones.count();
+    let cidrs = subnet_cidrs(&b.network.cidr, count).map_err(CompileError::Internal)?;
+    let mut subnets = Vec::new();
+    let mut route_tables = Vec::new();
+    for (i, cidr) in cidrs.iter().enumerate() {
+        let n = i + 1;
+        let az = match &b.network.availability_zones {
+            AvailabilityZones::Names(names) => Expr::from(&names[i]),
+            AvailabilityZones::Count(_) => Expr::select(u32::try_from(i).unwrap_or_default(), Expr::GetAZs(Box::new(Expr::from("")))),
+        };
+        let subnet = p.add(
+            &format!("Subnet{n}"),
+            &Subnet {
+                vpc_id: Some(vpc_ref.clone()),
+                cidr_block: Some(Expr::from(cidr)),
+                availability_zone: Some(az),
+                map_public_ip_on_launch: Some(false),
+                tags: Some(ctx.tags_named(&format!("isolated-{n}"))),
+            },
+        )?;
+        let rt = p.add(&format!("RouteTable{n}"), &RouteTable { vpc_id: Some(vpc_ref.clone()), tags: Some(ctx.tags_named(&format!("isolated-{n}"))) })?;
+        p.add(
+            &format!("Subnet{n}RouteTableAssociation"),
+            &SubnetRouteTableAssociation { subnet_id: Some(Expr::from(&subnet)), route_table_id: Some(Expr::from(&rt)) },
+        )?;
+        subnets.push(Expr::from(&subnet));
+        route_tables.push(Expr::from(&rt));
+    }
+    let subnet_list = Expr::List(subnets);
+
+    // S3 gateway endpoint: only the sandbox's own buckets, and only buckets of this account.
+    let data_bucket = p.import(ctx, Part::Storage, "DataBucketArn")?;
+    let s3_policy = PolicyDocument::new(vec![Statement::allow(
+        "SandboxBucketsOnly",
+        &S3_ENDPOINT_ACTIONS,
+        vec![
+            data_bucket.clone(),
+            Expr::join("", vec![data_bucket, Expr::from("/*")]),
+            home_folder_bucket_arn(""),
+            home_folder_bucket_arn("/*"),
+        ],
+    )
+    .principal(aws(Expr::from("*")))
+    .when("StringEquals", "aws:ResourceAccount", Expr::r#ref("AWS::AccountId"))]);
+    p.add(
+        "S3Endpoint",
+        &VpcEndpoint {
+            service_name: Some(Expr::sub("com.amazonaws.${AWS::Region}.s3")),
+            vpc_endpoint_type: Some(Expr::from("Gateway")),
+            vpc_id: Some(vpc_ref.clone()),
+            route_table_ids: Some(Expr::List(route_tables)),
+            policy_document: Some(s3_policy),
+            ..VpcEndpoint::default()
+        },
+    )?;
+
+    let endpoint_sg = p.add(
+        "EndpointSecurityGroup",
+        &SecurityGroup {
+            group_description: Some(Expr::from(format!("sandboxc {env}: interface endpoints, HTTPS from the VPC only"))),
+            vpc_id: Some(vpc_ref.clone()),
+            security_group_ingress: Some(vec![ingress_cidr(Expr::get_att(&vpc, "CidrBlock"), 443, 443, "HTTPS from inside the VPC")]),
+            security_group_egress: Some(vec![no_egress()]),
+            tags: Some(ctx.tags_named("endpoints")),
+        },
+    )?;
+    let account = Expr::r#ref("AWS::AccountId");
+    let in_account = |sid: &str, actions: &[&str], resources: Vec<Expr>| {
+        PolicyDocument::new(vec![Statement::allow(sid, actions, resources)
+            .principal(aws(Expr::from("*")))
+            .when("StringEquals", "aws:PrincipalAccount", account.clone())])
+    };
+    let ssm_policy = in_account(
+        "SandboxParametersOnly",
+        &["ssm:GetParameter", "ssm:GetParameters"],
+        vec![arn("ssm", &format!("parameter{}/*", ctx.names.log_prefix))],
+    );
+    let sagemaker_policy = in_account(
+        "SandboxNotebookOnly",
+        &["sagemaker:CreatePresignedNotebookInstanceUrl", "sagemaker:DescribeNotebookInstance"],
+        vec![arn("sagemaker", &format!("notebook-instance/{}", ctx.names.notebook))],
+    );
+    let interface = |service: Expr, policy: Option<PolicyDocument>| VpcEndpoint {
+        service_name: Some(service),
+        vpc_endpoint_type: Some(Expr::from("Interface")),
+        vpc_id: Some(vpc_ref.clone()),
+        subnet_ids: Some(subnet_list.clone()),
+        security_group_ids: Some(Expr::List(vec![Expr::get_att(&endpoint_sg, "GroupId")])),
+        private_dns_enabled: Some(true),
+        policy_document: policy,
+        ..VpcEndpoint::default()
+    };
+    p.add("SsmEndpoint", &interface(Expr::sub("com.amazonaws.${AWS::Region}.ssm"), Some(ssm_policy)))?;
+    let sagemaker_api = p.add("SageMakerApiEndpoint", &interface(Expr::sub("com.amazonaws.${AWS::Region}.sagemaker.api"), Some(sagemaker_policy)))?;
+    // The notebook endpoint's private DNS name needs the API endpoint first (AWS-FACTS, SageMaker).
+    let notebook_ep = p.add_resource(
+        "NotebookEndpoint",
+        Resource::new(&interface(Expr::sub("aws.sagemaker.${AWS::Region}.notebook"), None)).depends_on(&sagemaker_api),
+    )?;
+    p.add("AppStreamApiEndpoint", &interface(Expr::sub("com.amazonaws.${AWS::Region}.appstream.api"), None))?;
+
+    if let Some(ps) = &b.network.private_streaming {
+        let mut rules = Vec::new();
+        for cidr in &ps.client_cidrs {
+            rules.push(ingress_cidr(Expr::from(cidr), 443, 443, "Streaming (HTTPS) from the users' network"));
+            rules.push(ingress_cidr(Expr::from(cidr), 1400, 1499, "Streaming (TCP 1400-1499) from the users' network"));
+        }
+        let sg = p.add(
+            "StreamingEndpointSecurityGroup",
+            &SecurityGroup {
+                group_description: Some(Expr::from(format!("sandboxc {env}: AppStream streaming endpoint, from the users' networks only"))),
+                vpc_id: Some(vpc_ref.clone()),
+                security_group_ingress: Some(rules),
+                security_group_egress: Some(vec![no_egress()]),
+                tags: Some(ctx.tags_named("streaming-endpoint")),
+            },
+        )?;
+        let streaming = p.add(
+            "AppStreamStreamingEndpoint",
+            &VpcEndpoint {
+                security_group_ids: Some(Expr::List(vec![Expr::get_att(&sg, "GroupId")])),
+                ..interface(Expr::sub("com.amazonaws.${AWS::Region}.appstream.streaming"), None)
+            },
+        )?;
+        p.export(ctx, "StreamingEndpointId", Expr::from(&streaming), false, "ID of the AppStream streaming interface endpoint");
+    }
+
+    if b.network.flow_logs {
+        flow_logs(&mut p, ctx, &vpc)?;
+    }
+
+    p.export(ctx, "VpcId", vpc_ref, false, "ID of the isolated VPC");
+    p.export(ctx, "VpcCidr", Expr::get_att(&vpc, "CidrBlock"), false, "CIDR of the isolated VPC");
+    p.export(ctx, "SubnetIds", subnet_list, true, "IDs of the isolated subnets, one per Availability Zone");
+    p.export(ctx, "SageMakerApiEndpointId", Expr::from(&sagemaker_api), false, "ID of the SageMaker API interface endpoint");
+    p.export(ctx, "NotebookEndpointId", Expr::from(&notebook_ep), false, "ID of the SageMaker notebook interface endpoint");
+    Ok(p)
+}
+
+fn flow_logs(p: &mut PartBuilder, ctx: &Ctx<'_>, vpc: &LogicalId) -> Result<(), CompileError> {
+    let key = p.import(ctx, Part::Audit, "AuditKeyArn")?;
+    let name = format!("{}/flow-logs", ctx.names.log_prefix);
+    let group = p.add_resource(
+        "FlowLogGroup",
+        Resource::new(&LogGroup {
+            log_group_name: Some(Expr::from(&name)),
+            retention_in_days: Some(i64::from(ctx.blueprint.audit.log_retention_days)),
+            kms_key_id: Some(key),
+            tags: Some(ctx.tags()),
+        })
+        .retain(),
+    )?;
+    let role = p.add(
+        "FlowLogRole",
+        &Role {
+            description: Some(Expr::from(format!("Lets VPC Flow Logs write to {name}"))),
+            assume_role_policy_document: Some(PolicyDocument::new(vec![Statement::allow("TrustFlowLogs", &["sts:AssumeRole"], vec![])
+                .principal(crate::cfn::policy::service("vpc-flow-logs.amazonaws.com"))
+                .when("StringEquals", "aws:SourceAccount", Expr::r#ref("AWS::AccountId"))])),
+            policies: Some(vec![Expr::map([
+                ("PolicyName", Expr::from("write-flow-logs")),
+                (
+                    "PolicyDocument",
+                    serde_json_value(&PolicyDocument::new(vec![Statement::allow(
+                        "WriteFlowLogGroup",
+                        &["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        vec![Expr::get_att(&group, "Arn")],
+                    )])),
+                ),
+            ])]),
+            tags: Some(ctx.tags()),
+            ..Role::default()
+        },
+    )?;
+    p.add(
+        "FlowLog",
+        &FlowLog {
+            resource_id: Some(Expr::from(vpc)),
+            resource_type: Some(Expr::from("VPC")),
+            traffic_type: Some(Expr::from("ALL")),
+            log_destination_type: Some(Expr::from("cloud-watch-logs")),
+            log_group_name: Some(Expr::from(&group)),
+            deliver_logs_permission_arn: Some(Expr::get_att(&role, "Arn")),
+            max_aggregation_interval: Some(60),
+            tags: Some(ctx.tags()),
+        },
+    )?;
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! Notebook: the SageMaker notebook instance without internet or root access, its KMS key
+//! (rotation, root administration, usage by the notebook role), its role and its security
+//! group (443 from the AppStream fleet's group only).
+
+use crate::cfn::policy::{aws, trust, PolicyDocument, Statement};
+use crate::cfn::resources::{NotebookInstance, Role, SecurityGroup};
+use crate::cfn::{Expr, Resource};
+
+use super::common::{egress_https, kms_key, serde_json_value};
+use super::context::PartBuilder;
+use super::{CompileError, Ctx, Part};
+
+pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
+    let b = ctx.blueprint;
+    let env = ctx.names.env.clone();
+    let mut p = PartBuilder::new(Part::Notebook, &format!("sandboxc data sandbox {env}: SageMaker notebook instance"));
+    let vpc = p.import(ctx, Part::Network, "VpcId")?;
+    let subnets = p.import(ctx, Part::Network, "SubnetIds")?;
+    let fleet_sg = p.import(ctx, Part::AppStream, "FleetSecurityGroupId")?;
+    let data_bucket = p.import(ctx, Part::Storage, "DataBucketArn")?;
+    let data_key = p.import(ctx, Part::Storage, "DataKeyArn")?;
+
+    let role = p.add(
+        "NotebookRole",
+        &Role {
+            description: Some(Expr::from(format!("Role of the notebook instance {}", ctx.names.notebook))),
+            assume_role_policy_document: Some(trust("sagemaker.amazonaws.com")),
+            policies: Some(vec![Expr::map([
+                ("PolicyName", Expr::from("sandbox-data")),
+                (
+                    "PolicyDocument",
+                    serde_json_value(&PolicyDocument::new(vec![
+                        Statement::allow("ListDataBucket", &["s3:ListBucket"], vec![data_bucket.clone()]),
+                        Statement::allow("ReadWriteData", &["s3:GetObject", "s3:PutObject"], vec![Expr::join("", vec![data_bucket, Expr::from("/*")])]),
+                        Statement::allow("UseDataKey", &["kms:Decrypt", "kms:GenerateDataKey"], vec![data_key]),
+                    ])),
+                ),
+            ])]),
+            tags: Some(ctx.tags()),
+            ..Role::default()
+        },
+    )?;
+    let key = kms_key(
+        &mut p,
+        ctx,
+        "NotebookKey",
+        "notebook",
+        "encrypts the notebook instance's volume",
+        vec![Statement::allow(
+            "NotebookRoleUsesKey",
+            &["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+            vec![Expr::from("*")],
+        )
+        .principal(aws(Expr::get_att(&role, "Arn")))],
+    )?;
+    let sg = p.add(
+        "NotebookSecurityGroup",
+        &SecurityGroup {
+            group_description: Some(Expr::from(format!("sandboxc {env}: notebook instance, HTTPS from the AppStream fleet only"))),
+            vpc_id: Some(vpc),
+            security_group_ingress: Some(vec![Expr::map([
+                ("Description", Expr::from("HTTPS from the AppStream streaming instances")),
+                ("FromPort", Expr::Int(443)),
+                ("IpProtocol", Expr::from("tcp")),
+                ("SourceSecurityGroupId", fleet_sg),
+                ("ToPort", Expr::Int(443)),
+            ])]),
+            security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
+            tags: Some(ctx.tags_named("notebook")),
+        },
+    )?;
+    let notebook = p.add_resource(
+        "Notebook",
+        Resource::new(&NotebookInstance {
+            notebook_instance_name: Some(Expr::from(&ctx.names.notebook)),
+            instance_type: Some(Expr::from(&b.notebook.instance_type)),
+            volume_size_in_gb: Some(i64::from(b.notebook.volume_size_gb)),
+            kms_key_id: Some(Expr::get_att(&key, "Arn")),
+            role_arn: Some(Expr::get_att(&role, "Arn")),
+            subnet_id: Some(Expr::select(0, subnets)),
+            security_group_ids: Some(Expr::List(vec![Expr::get_att(&sg, "GroupId")])),
+            direct_internet_access: Some(Expr::from("Disabled")),
+            root_access: Some(Expr::from("Disabled")),
+            instance_metadata_service_configuration: Some(Expr::map([("MinimumInstanceMetadataServiceVersion", Expr::from("2"))])),
+            tags: Some(ctx.tags()),
+        })
+        .retain(),
+    )?;
+    p.export(ctx, "NotebookName", Expr::get_att(&notebook, "NotebookInstanceName"), false, "Name of the notebook instance");
+    p.user_output("NotebookName", "SageMaker notebook instance (no internet, no root access)", Expr::get_att(&notebook, "NotebookInstanceName"));
+    Ok(p)
+}

@@ -1,0 +1,97 @@
+//! Storage: the data bucket (KMS, versioned, private, TLS-only, owner-enforced, retained), its
+//! key, and the SSM parameters the AppStream instances read (bucket name, notebook script).
+
+use crate::cfn::policy::{deny_insecure_transport, PolicyDocument};
+use crate::cfn::resources::{Bucket, BucketPolicy, SsmParameter};
+use crate::cfn::{Expr, Resource};
+
+use super::common::{bucket_arn, kms_key};
+use super::context::PartBuilder;
+use super::{CompileError, Ctx, Part};
+
+/// SSM Standard parameters hold at most 4 KB; larger values need the Advanced tier (SSM user guide).
+pub const STANDARD_PARAMETER_LIMIT: usize = 4096;
+
+pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
+    let mut p = PartBuilder::new(Part::Storage, &format!("sandboxc data sandbox {}: data bucket, its key and SSM parameters", ctx.names.env));
+    let key = kms_key(&mut p, ctx, "DataKey", "data", "encrypts the data bucket", vec![])?;
+    let key_arn = Expr::get_att(&key, "Arn");
+    let bucket = p.add_resource(
+        "DataBucket",
+        Resource::new(&Bucket {
+            bucket_name: ctx.blueprint.storage.bucket_name.as_ref().map(Expr::from),
+            bucket_encryption: Some(Expr::map([(
+                "ServerSideEncryptionConfiguration",
+                Expr::List(vec![Expr::map([
+                    ("BucketKeyEnabled", Expr::Bool(true)),
+                    (
+                        "ServerSideEncryptionByDefault",
+                        Expr::map([("KMSMasterKeyID", key_arn.clone()), ("SSEAlgorithm", Expr::from("aws:kms"))]),
+                    ),
+                ])]),
+            )])),
+            versioning_configuration: Some(Expr::map([("Status", Expr::from("Enabled"))])),
+            public_access_block_configuration: Some(block_public_access()),
+            ownership_controls: Some(owner_enforced()),
+            tags: Some(ctx.tags()),
+            ..Bucket::default()
+        })
+        .retain()
+        .skip_checkov("CKV_AWS_18", "object-level access is recorded by the sandbox trail's S3 data events (audit part)")
+        .skip_checkov("CKV_AWS_144", "the data must not leave the Region: cross-Region replication would copy it out of the sandbox"),
+    )?;
+    let bucket_ref = Expr::from(&bucket);
+    p.add(
+        "DataBucketPolicy",
+        &BucketPolicy {
+            bucket: Some(bucket_ref.clone()),
+            policy_document: Some(PolicyDocument::new(vec![deny_insecure_transport(Expr::get_att(&bucket, "Arn"))])),
+        },
+    )?;
+    let env = &ctx.names.env;
+    p.add(
+        "DataBucketParameter",
+        &SsmParameter {
+            name: Some(Expr::from(&ctx.names.data_bucket_parameter)),
+            description: Some(Expr::from(format!("Name of the data bucket of sandbox {env}"))),
+            r#type: Some(Expr::from("String")),
+            value: Some(bucket_ref.clone()),
+            tags: Some(ctx.tag_map()),
+            ..SsmParameter::default()
+        },
+    )?;
+    let script = ctx.notebook_script.clone();
+    let tier = if script.len() > STANDARD_PARAMETER_LIMIT { "Advanced" } else { "Standard" };
+    p.add(
+        "NotebookScriptParameter",
+        &SsmParameter {
+            name: Some(Expr::from(&ctx.names.notebook_script_parameter)),
+            description: Some(Expr::from(format!("Notebook script run by the AppStream launcher of sandbox {env}"))),
+            r#type: Some(Expr::from("String")),
+            tier: Some(Expr::from(tier)),
+            value: Some(Expr::from(script)),
+            tags: Some(ctx.tag_map()),
+        },
+    )?;
+    p.export(ctx, "DataBucketName", bucket_ref.clone(), false, "Name of the data bucket");
+    p.export(ctx, "DataBucketArn", bucket_arn(&bucket_ref, ""), false, "ARN of the data bucket");
+    p.export(ctx, "DataKeyArn", key_arn, false, "ARN of the data bucket's KMS key");
+    p.user_output("DataBucketName", "The data bucket (KMS-encrypted, versioned, TLS-only, retained)", bucket_ref);
+    p.user_output("NotebookScriptParameter", "SSM parameter holding the notebook script the launcher runs", Expr::from(&ctx.names.notebook_script_parameter));
+    Ok(p)
+}
+
+/// `PublicAccessBlockConfiguration` with all four blocks on.
+pub(super) fn block_public_access() -> Expr {
+    Expr::map([
+        ("BlockPublicAcls", Expr::Bool(true)),
+        ("BlockPublicPolicy", Expr::Bool(true)),
+        ("IgnorePublicAcls", Expr::Bool(true)),
+        ("RestrictPublicBuckets", Expr::Bool(true)),
+    ])
+}
+
+/// `OwnershipControls`: `BucketOwnerEnforced` (ACLs disabled).
+pub(super) fn owner_enforced() -> Expr {
+    Expr::map([("Rules", Expr::List(vec![Expr::map([("ObjectOwnership", Expr::from("BucketOwnerEnforced"))])]))])
+}

@@ -1,0 +1,151 @@
+//! Validator: the Lambda that checks each `session.json` against AppStream before it writes a
+//! pre-signed notebook URL into the same home folder. It runs in the isolated subnets, may
+//! write only `session_url.txt` files, and may create URLs only through the VPC endpoints.
+//! Also its dead-letter queue, S3 invoke permission, and the home-folder notification.
+
+use std::collections::BTreeMap;
+
+use crate::cfn::policy::Statement;
+use crate::cfn::resources::{HomeFolderNotification, Permission, Queue, SecurityGroup};
+use crate::cfn::{Expr, Resource};
+
+use super::audit::PROVIDER_SKIPS;
+use super::common::{egress_https, home_folder_bucket, home_folder_bucket_arn, lambda_function, FunctionSpec};
+use super::context::PartBuilder;
+use super::{CompileError, Ctx, Part};
+
+/// Seconds the dead-letter queue keeps failed events: 14 days, SQS's maximum.
+pub const DLQ_RETENTION_SECONDS: i64 = 1_209_600;
+
+pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
+    let b = ctx.blueprint;
+    let env = ctx.names.env.clone();
+    let mut p = PartBuilder::new(Part::Validator, &format!("sandboxc data sandbox {env}: session validator Lambda"));
+    let vpc = p.import(ctx, Part::Network, "VpcId")?;
+    let subnets = p.import(ctx, Part::Network, "SubnetIds")?;
+    let sagemaker_endpoint = p.import(ctx, Part::Network, "SageMakerApiEndpointId")?;
+    let notebook_endpoint = p.import(ctx, Part::Network, "NotebookEndpointId")?;
+    let fleet = p.import(ctx, Part::AppStream, "FleetName")?;
+    let stack = p.import(ctx, Part::AppStream, "StackName")?;
+    let notebook = p.import(ctx, Part::Notebook, "NotebookName")?;
+    let log_key = p.import(ctx, Part::Audit, "AuditKeyArn")?;
+
+    let dlq = p.add(
+        "ValidatorDeadLetterQueue",
+        &Queue {
+            queue_name: Some(Expr::from(format!("{}-dlq", ctx.names.validator_function))),
+            message_retention_period: Some(DLQ_RETENTION_SECONDS),
+            sqs_managed_sse_enabled: Some(true),
+            tags: Some(ctx.tags()),
+            ..Queue::default()
+        },
+    )?;
+    let sg = p.add(
+        "ValidatorSecurityGroup",
+        &SecurityGroup {
+            group_description: Some(Expr::from(format!("sandboxc {env}: validator Lambda, HTTPS out to the VPC endpoints only"))),
+            vpc_id: Some(vpc),
+            security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
+            tags: Some(ctx.tags_named("validator")),
+            ..SecurityGroup::default()
+        },
+    )?;
+
+    let mut environment = BTreeMap::new();
+    environment.insert("SANDBOX_STACK_NAME".to_string(), stack.clone());
+    environment.insert("SANDBOX_FLEET_NAME".to_string(), fleet.clone());
+    environment.insert("SANDBOX_NOTEBOOK_NAME".to_string(), notebook.clone());
+    environment.insert("SANDBOX_SESSION_EXPIRATION_SECONDS".to_string(), Expr::from(b.notebook.session_expiration.as_secs().to_string()));
+    environment.insert("SANDBOX_HOME_FOLDER_BUCKET".to_string(), home_folder_bucket());
+
+    let statements = vec![
+        Statement::allow("ReadSessionFiles", &["s3:GetObject"], vec![home_folder_bucket_arn("/user/*/session.json")]),
+        Statement::allow("WriteSessionUrlFiles", &["s3:PutObject"], vec![home_folder_bucket_arn("/user/*/session_url.txt")]),
+        Statement::allow(
+            "DescribeSandboxSessions",
+            &["appstream:DescribeSessions"],
+            vec![
+                Expr::sub_with("arn:${AWS::Partition}:appstream:${AWS::Region}:${AWS::AccountId}:fleet/${Fleet}", [("Fleet", fleet)]),
+                Expr::sub_with("arn:${AWS::Partition}:appstream:${AWS::Region}:${AWS::AccountId}:stack/${Stack}", [("Stack", stack)]),
+            ],
+        ),
+        // The URL's every request is evaluated against this statement: only through the
+        // sandbox's SageMaker endpoints (aws:SourceVpce; IP conditions do not work through endpoints).
+        Statement::allow(
+            "PresignNotebookUrlThroughEndpoints",
+            &["sagemaker:CreatePresignedNotebookInstanceUrl"],
+            vec![Expr::sub_with(
+                "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/${Notebook}",
+                [("Notebook", notebook)],
+            )],
+        )
+        .when("StringEquals", "aws:SourceVpce", Expr::List(vec![sagemaker_endpoint, notebook_endpoint])),
+    ];
+    let function = lambda_function(
+        &mut p,
+        ctx,
+        FunctionSpec {
+            id: "Validator",
+            name: ctx.names.validator_function.clone(),
+            description: format!("sandboxc {env}: checks session.json against AppStream, then writes a pre-signed notebook URL"),
+            zip: "validator",
+            statements,
+            environment,
+            vpc: Some((subnets, Expr::List(vec![Expr::get_att(&sg, "GroupId")]))),
+            dead_letter_queue: Some(Expr::get_att(&dlq, "Arn")),
+            timeout_seconds: 60,
+            log_key_arn: log_key.clone(),
+            checkov_skips: vec![
+                ("CKV_AWS_115", "S3 invokes it once per session start; reserved concurrency would take capacity from the account for nothing"),
+                ("CKV_AWS_173", "the environment holds no secrets, only resource names"),
+            ],
+        },
+    )?;
+    // S3 checks this permission when the notification is written, so it must exist first.
+    let permission = p.add(
+        "ValidatorInvokePermission",
+        &Permission {
+            action: Some(Expr::from("lambda:InvokeFunction")),
+            function_name: Some(Expr::get_att(&function, "Arn")),
+            principal: Some(Expr::from("s3.amazonaws.com")),
+            source_account: Some(Expr::r#ref("AWS::AccountId")),
+            source_arn: Some(home_folder_bucket_arn("")),
+        },
+    )?;
+
+    let provider_name = ctx.names.provider_function("home-folder-notification");
+    let provider = lambda_function(
+        &mut p,
+        ctx,
+        FunctionSpec {
+            id: "NotificationProvider",
+            name: provider_name,
+            description: format!("sandboxc {env}: answers Custom::HomeFolderNotification"),
+            zip: "provider",
+            statements: vec![Statement::allow(
+                "MergeHomeFolderNotifications",
+                &["s3:GetBucketNotification", "s3:PutBucketNotification"],
+                vec![home_folder_bucket_arn("")],
+            )],
+            environment: BTreeMap::new(),
+            vpc: None,
+            dead_letter_queue: None,
+            timeout_seconds: 300,
+            log_key_arn: log_key,
+            checkov_skips: PROVIDER_SKIPS.to_vec(),
+        },
+    )?;
+    p.add_resource(
+        "HomeFolderNotification",
+        Resource::new(&HomeFolderNotification {
+            service_token: Some(Expr::get_att(&provider, "Arn")),
+            bucket_name: Some(home_folder_bucket()),
+            function_arn: Some(Expr::get_att(&function, "Arn")),
+            notification_id: Some(Expr::from(format!("sandboxc-{env}-validator"))),
+        })
+        .depends_on(&permission),
+    )?;
+    p.user_output("ValidatorFunctionName", "Session validator Lambda", Expr::from(&function));
+    p.user_output("ValidatorDeadLetterQueueUrl", "Events the validator failed on after retries", Expr::from(&dlq));
+    Ok(p)
+}

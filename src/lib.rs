@@ -1,0 +1,48 @@
+//! sandboxc compiles one YAML blueprint of an isolated AWS data sandbox into CloudFormation.
+//!
+//! Data flows one way: [`blueprint`] (YAML -> validated model) -> [`compile`] (model ->
+//! [`cfn`] templates) -> [`output`] (deterministic files). Nothing here calls AWS.
+
+pub mod assets;
+pub mod blueprint;
+pub mod cfn;
+pub mod compile;
+pub mod diagnostics;
+pub mod output;
+
+use std::path::Path;
+
+use blueprint::Source;
+use cfn::render::Format;
+
+/// Anything that stops `synth` or `validate`.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The blueprint is invalid: every problem, with positions.
+    #[error("{0}")]
+    Blueprint(#[from] diagnostics::Diagnostics),
+    /// A bug in the compiler.
+    #[error("{0}")]
+    Compile(#[from] compile::CompileError),
+    /// The output could not be written (nothing was changed).
+    #[error("{0}")]
+    Output(#[from] output::OutputError),
+}
+
+/// Loads, validates and compiles a blueprint, without writing anything.
+///
+/// # Errors
+/// [`Error::Blueprint`] or [`Error::Compile`].
+pub fn build(source: &Source, format: Format) -> Result<compile::Compiled, Error> {
+    let blueprint = blueprint::load(source)?;
+    Ok(compile::compile(&blueprint, &assets::LambdaAsset::built_in(), format)?)
+}
+
+/// `sandboxc synth`: compiles a blueprint and writes templates, scripts and manifest to `out`.
+///
+/// # Errors
+/// Any [`Error`]; `out` is unchanged unless the call succeeds.
+pub fn synth(source: &Source, out: &Path, format: Format) -> Result<output::Manifest, Error> {
+    let compiled = build(source, format)?;
+    Ok(output::write(out, &compiled)?)
+}

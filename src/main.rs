@@ -1,0 +1,117 @@
+//! The `sandboxc` command line: parses arguments, calls the library, maps outcomes to exit
+//! codes (0 success, 1 error). Everything else lives in the library.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use sandboxc::blueprint::{schema, Source};
+use sandboxc::cfn::render::Format;
+
+/// Compile one YAML blueprint of an isolated AWS data sandbox (VPC without internet, encrypted
+/// S3 bucket, AppStream 2.0 fleet and stack, SageMaker notebook, session validator Lambda,
+/// CloudTrail and flow logs) into CloudFormation templates.
+///
+/// Without BLUEPRINT every command uses the embedded default (blueprints/data-sandbox.yaml).
+/// Exit codes: 0 success, 1 error.
+#[derive(Debug, Parser)]
+#[command(name = "sandboxc", version, propagate_version = true, max_term_width = 100)]
+struct Cli {
+    /// Print only errors.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Compile a blueprint into CloudFormation templates, scripts and manifest.json.
+    ///
+    /// Writes into DIR (default ./out): the root template and one template per nested stack
+    /// (layout nested) or one template (layout single), scripts/launcher.ps1 for the AppStream
+    /// image, scripts/notebook.ps1, and manifest.json with every file's SHA-256. The output is
+    /// byte-identical for the same blueprint on any machine. DIR is replaced as a whole, and only
+    /// when everything succeeded; a non-empty DIR without manifest.json is never touched.
+    Synth {
+        /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+        blueprint: Option<PathBuf>,
+        /// Output directory.
+        #[arg(short, long, value_name = "DIR", default_value = "out")]
+        out: PathBuf,
+        /// Template format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+        format: FormatArg,
+    },
+    /// Check a blueprint and report every problem with file:line:column; writes nothing.
+    Validate {
+        /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+        blueprint: Option<PathBuf>,
+    },
+    /// Print the blueprint's JSON Schema (for editors: yaml-language-server, VS Code).
+    Schema,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    /// JSON, keys sorted.
+    Json,
+    /// YAML with long-form intrinsic functions.
+    Yaml,
+}
+
+fn source(path: Option<&PathBuf>) -> Result<Source, sandboxc::Error> {
+    match path {
+        Some(p) => Ok(Source::read(p)?),
+        None => Ok(Source::embedded()),
+    }
+}
+
+fn run(cli: &Cli) -> Result<(), sandboxc::Error> {
+    let mut stdout = std::io::stdout().lock();
+    // A closed pipe (sandboxc schema | head) is not an error.
+    let mut say = |text: &str| {
+        let _ = writeln!(stdout, "{text}");
+    };
+    match &cli.command {
+        Command::Synth { blueprint, out, format } => {
+            let format = match format {
+                FormatArg::Json => Format::Json,
+                FormatArg::Yaml => Format::Yaml,
+            };
+            let src = source(blueprint.as_ref())?;
+            let manifest = sandboxc::synth(&src, out, format)?;
+            if !cli.quiet {
+                say(&format!(
+                    "synthesized stack {} (layout {}) into {}: {} templates, {} scripts, manifest.json",
+                    manifest.stack_name,
+                    manifest.layout,
+                    out.display(),
+                    manifest.templates.len(),
+                    manifest.scripts.len()
+                ));
+            }
+        }
+        Command::Validate { blueprint } => {
+            let src = source(blueprint.as_ref())?;
+            let b = sandboxc::blueprint::load(&src)?;
+            if !cli.quiet {
+                say(&format!("{}: valid blueprint for environment {}", src.name, b.name));
+            }
+        }
+        Command::Schema => say(schema::schema_json().trim_end()),
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr().lock(), "{e}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,206 @@
+//! Writing synth output: templates, scripts and `manifest.json`, replaced atomically.
+//!
+//! Everything is written into a fresh temporary directory beside the target, then swapped in
+//! with renames, so an error at any point leaves the previous output exactly as it was.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::assets::LAMBDA_FUNCTIONS;
+use crate::cfn::limits;
+use crate::cfn::render::sha256_hex;
+use crate::compile::{template_key, Compiled};
+
+/// The version of `manifest.json`'s format.
+pub const MANIFEST_VERSION: u32 = 1;
+
+/// `manifest.json`: what synth wrote, for `plan` and `apply`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Manifest {
+    /// [`MANIFEST_VERSION`].
+    pub manifest_version: u32,
+    /// CloudFormation stack name.
+    pub stack_name: String,
+    /// `nested` or `single`.
+    pub layout: String,
+    /// File name of the root (or single) template.
+    pub root_template: String,
+    /// Every template.
+    pub templates: Vec<TemplateEntry>,
+    /// The Lambda zips the templates point at.
+    pub assets: Vec<AssetEntry>,
+    /// The rendered scripts.
+    pub scripts: Vec<FileEntry>,
+}
+
+/// One template in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TemplateEntry {
+    /// File name in the output directory.
+    pub file: String,
+    /// The part (nested stack) it holds, or `root` / `single`.
+    pub stack: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
+    /// Size in bytes.
+    pub bytes: usize,
+    /// Key in the assets bucket the root stack reads it from (nested templates).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub s3_key: Option<String>,
+    /// Whether it exceeds the 51,200-byte inline limit and must be deployed from S3.
+    pub deploy_by_url: bool,
+}
+
+/// One Lambda zip in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AssetEntry {
+    /// `validator` or `provider`.
+    pub function: String,
+    /// Key in the assets bucket.
+    pub s3_key: String,
+    /// Asset identity: SHA-256 of the sources (not of the zip).
+    pub identity: String,
+    /// What the identity covers.
+    pub source: String,
+}
+
+/// A rendered file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FileEntry {
+    /// Path relative to the output directory.
+    pub file: String,
+    /// SHA-256 of its bytes.
+    pub sha256: String,
+}
+
+/// Why the output could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A CloudFormation quota is exceeded.
+    #[error("{0}")]
+    Limits(String),
+    /// The target exists but does not look like synth output.
+    #[error("{0} exists and is not a sandboxc output directory (it has files but no manifest.json); choose another -o DIR or remove it")]
+    NotOurs(PathBuf),
+    /// A file-system error.
+    #[error("{what} {path}: {source}")]
+    Io {
+        /// What was being done.
+        what: &'static str,
+        /// Where.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> OutputError + 'a {
+    move |source| OutputError::Io { what, path: path.to_path_buf(), source }
+}
+
+/// Every file of the output as `(relative path, bytes)`, and the manifest describing them.
+///
+/// # Errors
+/// [`OutputError::Limits`] when a template exceeds a CloudFormation quota.
+pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), OutputError> {
+    let mut files = Vec::new();
+    let mut templates = Vec::new();
+    let mut problems = Vec::new();
+    let mut root_template = String::new();
+    for t in &compiled.templates {
+        let text = compiled.format.render(&t.template.to_value()).map_err(OutputError::Limits)?;
+        problems.extend(limits::violations(&t.file, &t.template, &text));
+        let s3_key = t.part.map(|_| template_key(text.as_bytes(), compiled.format));
+        if t.part.is_none() {
+            root_template = t.file.clone();
+        }
+        templates.push(TemplateEntry {
+            file: t.file.clone(),
+            stack: t.part.map_or_else(|| if compiled.templates.len() == 1 { "single".into() } else { "root".into() }, |p| p.slug().into()),
+            sha256: sha256_hex(text.as_bytes()),
+            bytes: text.len(),
+            s3_key,
+            deploy_by_url: text.len() > limits::MAX_INLINE_BODY_BYTES,
+        });
+        files.push((t.file.clone(), text));
+    }
+    if !problems.is_empty() {
+        return Err(OutputError::Limits(problems.join("\n")));
+    }
+    let mut scripts = Vec::new();
+    for (name, text) in [("scripts/launcher.ps1", &compiled.scripts.launcher), ("scripts/notebook.ps1", &compiled.scripts.notebook)] {
+        scripts.push(FileEntry { file: name.into(), sha256: sha256_hex(text.as_bytes()) });
+        files.push((name.into(), text.clone()));
+    }
+    let assets = LAMBDA_FUNCTIONS
+        .iter()
+        .map(|f| AssetEntry {
+            function: (*f).into(),
+            s3_key: compiled.lambda.key(f),
+            identity: compiled.lambda.identity.clone(),
+            source: "lambda/Cargo.toml, lambda/src/**, Cargo.lock (built by sandboxc package)".into(),
+        })
+        .collect();
+    let manifest = Manifest {
+        manifest_version: MANIFEST_VERSION,
+        stack_name: compiled.stack_name.clone(),
+        layout: if compiled.templates.len() == 1 { "single".into() } else { "nested".into() },
+        root_template,
+        templates,
+        assets,
+        scripts,
+    };
+    let mut text = serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::Limits(e.to_string()))?;
+    text.push('\n');
+    files.push(("manifest.json".into(), text));
+    Ok((files, manifest))
+}
+
+/// Writes the output into `dir`, replacing a previous synth output there as a whole.
+///
+/// # Errors
+/// [`OutputError`] when a quota is exceeded, `dir` holds something else, or a write fails;
+/// in every case `dir` is left as it was.
+pub fn write(dir: &Path, compiled: &Compiled) -> Result<Manifest, OutputError> {
+    let (files, manifest) = files(compiled)?;
+    if dir.exists() {
+        if !dir.is_dir() {
+            return Err(OutputError::NotOurs(dir.to_path_buf()));
+        }
+        let empty = fs::read_dir(dir).map_err(io("cannot read", dir))?.next().is_none();
+        if !empty && !dir.join("manifest.json").is_file() {
+            return Err(OutputError::NotOurs(dir.to_path_buf()));
+        }
+    }
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
+    let staging = tempfile::Builder::new().prefix(".sandboxc-synth-").tempdir_in(&parent).map_err(io("cannot create a staging directory in", &parent))?;
+    for (rel, text) in &files {
+        let path = staging.path().join(rel);
+        if let Some(d) = path.parent() {
+            fs::create_dir_all(d).map_err(io("cannot create", d))?;
+        }
+        fs::write(&path, text).map_err(io("cannot write", &path))?;
+    }
+    if dir.exists() {
+        let old = tempfile::Builder::new().prefix(".sandboxc-old-").tempdir_in(&parent).map_err(io("cannot create a staging directory in", &parent))?;
+        let backup = old.path().join("previous");
+        fs::rename(dir, &backup).map_err(io("cannot move aside", dir))?;
+        if let Err(e) = fs::rename(staging.path(), dir) {
+            // Put the previous output back before reporting.
+            let _ = fs::rename(&backup, dir);
+            return Err(OutputError::Io { what: "cannot move into place", path: dir.to_path_buf(), source: e });
+        }
+        let _ = staging.keep();
+        drop(old);
+    } else {
+        fs::rename(staging.path(), dir).map_err(io("cannot move into place", dir))?;
+        let _ = staging.keep();
+    }
+    Ok(manifest)
+}
