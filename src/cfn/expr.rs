@@ -70,6 +70,12 @@ impl Expr {
         Self::Join(sep.into(), items)
     }
 
+    /// `value` followed by literal text, as `{"Fn::Sub": ["${V}<suffix>", {"V": value}]}`
+    /// (cfn-lint prefers Sub over a Join with an empty delimiter).
+    pub fn suffixed(value: &Expr, suffix: &str) -> Self {
+        Self::sub_with(format!("${{V}}{suffix}"), [("V", value.clone())])
+    }
+
     /// `{"Fn::Select": [index, list]}`.
     pub fn select(index: u32, list: Expr) -> Self {
         Self::Select(index, Box::new(list))

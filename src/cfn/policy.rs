@@ -114,7 +114,7 @@ pub fn trust(service_name: &str) -> PolicyDocument {
 /// A statement denying every request to a bucket that does not use TLS.
 #[must_use]
 pub fn deny_insecure_transport(bucket_arn: Expr) -> Statement {
-    Statement::deny("DenyInsecureTransport", &["s3:*"], vec![bucket_arn.clone(), Expr::join("", vec![bucket_arn, "/*".into()])])
+    Statement::deny("DenyInsecureTransport", &["s3:*"], vec![bucket_arn.clone(), Expr::suffixed(&bucket_arn, "/*")])
         .principal(aws(Expr::from("*")))
         .when("Bool", "aws:SecureTransport", Expr::from("false"))
 }

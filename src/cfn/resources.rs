@@ -150,7 +150,7 @@ AppStreamServiceRoles = "Custom::AppStreamServiceRoles" { service_token: Expr })
 
 resource!(/// `Custom::HomeFolderNotification`: this sandbox's entry in the home-folder bucket's notifications.
 HomeFolderNotification = "Custom::HomeFolderNotification" {
-    service_token: Expr, bucket_name: Expr, function_arn: Expr, notification_id: Expr,
+    service_token: Expr, bucket_name: Expr, function_arn: Expr,
 });
 
 resource!(/// `Custom::UsageReportSubscription`: the Region's AppStream usage-report subscription.

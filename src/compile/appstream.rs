@@ -83,7 +83,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             params.iter().map(|n| arn("ssm", &format!("parameter{n}"))).collect(),
         ),
         Statement::allow("ListDataBucket", &["s3:ListBucket"], vec![data_bucket.clone()]),
-        Statement::allow("ReadData", &["s3:GetObject"], vec![Expr::join("", vec![data_bucket, Expr::from("/*")])]),
+        Statement::allow("ReadData", &["s3:GetObject"], vec![Expr::suffixed(&data_bucket, "/*")]),
         Statement::allow("DecryptData", &["kms:Decrypt"], vec![data_key]),
     ];
     let role = p.add(

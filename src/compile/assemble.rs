@@ -49,7 +49,10 @@ pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -
             );
             for mut p in parts {
                 for (name, export) in PartBuilder::exports_of(ctx, p.part) {
-                    let value = if export.list { Expr::join(",", vec![export.value]) } else { export.value };
+                    let value = match export.value {
+                        Expr::List(items) if export.list => Expr::join(",", items),
+                        other => other,
+                    };
                     p.template.outputs.insert(name, Output { description: export.description, value, condition: None });
                 }
                 for (name, o) in &p.user_outputs {

@@ -90,7 +90,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                     Statement::deny(
                         "NobodyDeletesAuditLogs",
                         &["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration"],
-                        vec![bucket_arn_expr.clone(), Expr::join("", vec![bucket_arn_expr, Expr::from("/*")])],
+                        vec![bucket_arn_expr.clone(), Expr::suffixed(&bucket_arn_expr, "/*")],
                     )
                     .principal(crate::cfn::policy::aws(Expr::from("*"))),
                 ])),
@@ -110,7 +110,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                     "DataResources",
                     Expr::List(vec![Expr::map([
                         ("Type", Expr::from("AWS::S3::Object")),
-                        ("Values", Expr::List(vec![Expr::join("", vec![data_bucket, Expr::from("/")]), home_folder_bucket_arn("/")])),
+                        ("Values", Expr::List(vec![Expr::suffixed(&data_bucket, "/"), home_folder_bucket_arn("/")])),
                     ])]),
                 ),
                 ("IncludeManagementEvents", Expr::Bool(true)),

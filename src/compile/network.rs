@@ -96,7 +96,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         &S3_ENDPOINT_ACTIONS,
         vec![
             data_bucket.clone(),
-            Expr::join("", vec![data_bucket, Expr::from("/*")]),
+            Expr::suffixed(&data_bucket, "/*"),
             home_folder_bucket_arn(""),
             home_folder_bucket_arn("/*"),
         ],

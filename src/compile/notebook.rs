@@ -31,7 +31,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                     "PolicyDocument",
                     serde_json_value(&PolicyDocument::new(vec![
                         Statement::allow("ListDataBucket", &["s3:ListBucket"], vec![data_bucket.clone()]),
-                        Statement::allow("ReadWriteData", &["s3:GetObject", "s3:PutObject"], vec![Expr::join("", vec![data_bucket, Expr::from("/*")])]),
+                        Statement::allow("ReadWriteData", &["s3:GetObject", "s3:PutObject"], vec![Expr::suffixed(&data_bucket, "/*")]),
                         Statement::allow("UseDataKey", &["kms:Decrypt", "kms:GenerateDataKey"], vec![data_key]),
                     ])),
                 ),

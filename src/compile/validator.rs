@@ -30,15 +30,17 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let notebook = p.import(ctx, Part::Notebook, "NotebookName")?;
     let log_key = p.import(ctx, Part::Audit, "AuditKeyArn")?;
 
-    let dlq = p.add(
+    let dlq = p.add_resource(
         "ValidatorDeadLetterQueue",
-        &Queue {
+        Resource::new(&Queue {
             queue_name: Some(Expr::from(format!("{}-dlq", ctx.names.validator_function))),
             message_retention_period: Some(DLQ_RETENTION_SECONDS),
-            sqs_managed_sse_enabled: Some(true),
+            kms_master_key_id: Some(log_key.clone()),
             tags: Some(ctx.tags()),
             ..Queue::default()
-        },
+        })
+        // Events older than the retention period are gone anyway; the queue holds no data of record.
+        .delete(),
     )?;
     let sg = p.add(
         "ValidatorSecurityGroup",
@@ -59,6 +61,8 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     environment.insert("SANDBOX_HOME_FOLDER_BUCKET".to_string(), home_folder_bucket());
 
     let statements = vec![
+        // Lambda sends failed events to the KMS-encrypted queue with the function's role.
+        Statement::allow("EncryptDeadLetters", &["kms:GenerateDataKey", "kms:Decrypt"], vec![log_key.clone()]),
         Statement::allow("ReadSessionFiles", &["s3:GetObject"], vec![home_folder_bucket_arn("/user/*/session.json")]),
         Statement::allow("WriteSessionUrlFiles", &["s3:PutObject"], vec![home_folder_bucket_arn("/user/*/session_url.txt")]),
         Statement::allow(
@@ -141,7 +145,6 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             service_token: Some(Expr::get_att(&provider, "Arn")),
             bucket_name: Some(home_folder_bucket()),
             function_arn: Some(Expr::get_att(&function, "Arn")),
-            notification_id: Some(Expr::from(format!("sandboxc-{env}-validator"))),
         })
         .depends_on(&permission),
     )?;

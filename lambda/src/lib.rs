@@ -1,0 +1,23 @@
+//! The decision logic of sandboxc's two Lambda functions, free of AWS SDK calls.
+//!
+//! **Validator** (S3 `ObjectCreated` on the AppStream home-folder bucket): for every
+//! event record it parses the object key ([`session_key`]), reads `session.json`
+//! ([`session_file`]), checks it against the key and its configuration ([`config`]),
+//! looks the claimed session up in every `DescribeSessions` page ([`sessions`]), and
+//! ends with a [`decision::Verdict`]: one JSON log line and at most one write of
+//! `session_url.txt` into the triggering user's own folder.
+//!
+//! **Provider** (CloudFormation custom resources): typed requests and size-limited
+//! responses ([`custom_resource`]) and the merge of the home-folder bucket's event
+//! notification by `Id` ([`notification`]).
+//!
+//! Nothing here performs I/O or panics on input; the Lambda entry points (AWS SDK,
+//! `lambda_runtime`) call these functions between their AWS calls.
+
+pub mod config;
+pub mod custom_resource;
+pub mod decision;
+pub mod notification;
+pub mod session_file;
+pub mod session_key;
+pub mod sessions;
