@@ -52,11 +52,11 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
             }
             return;
         }
-        ValidationErrorKind::Required { property } => Diagnostic::new(
-            path.clone(),
-            format!("missing required key {}", property.as_str().unwrap_or("?")),
-        )
-        .allowed("every key is optional except `name`"),
+        ValidationErrorKind::Required { property } => {
+            let key = property.as_str().unwrap_or("?");
+            let here = if path.is_empty() { "the blueprint".to_string() } else { format!("`{path}`") };
+            Diagnostic::new(path.clone(), format!("missing key `{key}`")).allowed(format!("{here} must set `{key}`"))
+        }
         ValidationErrorKind::Type { kind } => {
             Diagnostic::new(path, format!("{shown} is {}", json_type(error.instance()))).allowed(type_name(kind))
         }
@@ -66,7 +66,7 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
             Diagnostic::new(path, format!("{shown} is not allowed")).allowed(expected_value.to_string())
         }
         ValidationErrorKind::Pattern { pattern } => {
-            Diagnostic::new(path, format!("{shown} does not match the required pattern")).allowed(format!("`{pattern}`"))
+            Diagnostic::new(path, format!("{shown} does not match the required pattern")).allowed(pattern_words(pattern))
         }
         ValidationErrorKind::Minimum { limit } => {
             Diagnostic::new(path, format!("{shown} is too small")).allowed(format!("at least {limit}"))
@@ -98,6 +98,22 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
                 }
                 return;
             }
+            // Enumerations with documented values come out as one branch per value.
+            let constants: Option<Vec<String>> = context
+                .iter()
+                .map(|branch| match branch.as_slice() {
+                    [e] => match e.kind() {
+                        ValidationErrorKind::Constant { expected_value } => Some(list(expected_value)),
+                        ValidationErrorKind::Enum { options } => Some(list(options)),
+                        _ => None,
+                    },
+                    _ => None,
+                })
+                .collect();
+            if let Some(values) = constants {
+                out.push(Diagnostic::new(path, format!("{shown} is not one of the allowed values")).allowed(values.join(", ")));
+                return;
+            }
             Diagnostic::new(path.clone(), format!("{shown} is not allowed here")).allowed(forms(&path))
         }
         _ => Diagnostic::new(path, error.to_string()),
@@ -116,6 +132,18 @@ fn forms(path: &str) -> String {
         "saml" => "a mapping with `idp_name`, or null".into(),
         "private_streaming" => "a mapping with `client_cidrs`, or null".into(),
         _ => "see `sandboxc schema`".into(),
+    }
+}
+
+/// The blueprint's patterns in words, so that messages say what to write.
+fn pattern_words(pattern: &str) -> String {
+    match pattern {
+        r"^[a-z][a-z0-9-]{1,30}$" => "2 to 31 characters: a lowercase letter, then lowercase letters, digits or '-'".into(),
+        r"^[0-9]{12}$" => "a 12-digit AWS account ID in quotes, such as \"123456789012\"".into(),
+        r"^[a-z]{2}(-[a-z]+)+-[0-9]$" => "an AWS Region name such as eu-west-1".into(),
+        r"^[A-Za-z0-9._-]{1,128}$" => "1 to 128 letters, digits, '.', '_' or '-'".into(),
+        p if p == super::duration::DURATION_PATTERN => "a duration such as 90s, 15m, 4h, 2d, or 0".into(),
+        other => format!("text matching `{other}`"),
     }
 }
 
@@ -231,6 +259,9 @@ fn type_name(kind: &TypeKind) -> String {
 }
 
 fn list(options: &Value) -> String {
+    if let Some(s) = options.as_str() {
+        return s.to_string();
+    }
     match options.as_array() {
         Some(items) => items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect::<Vec<_>>().join(", "),
         None => options.to_string(),

@@ -149,6 +149,9 @@ pub struct Parameter {
     /// Allowed pattern, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub allowed_pattern: Option<String>,
+    /// Default value, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
 }
 
 /// A template output.

@@ -45,6 +45,7 @@ pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -
                     kind: "String".into(),
                     description: "S3 bucket holding sandboxc's assets: nested templates and Lambda zips (sandboxc bootstrap)".into(),
                     allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
+                default: None,
                 },
             );
             for mut p in parts {

@@ -150,6 +150,7 @@ impl PartBuilder {
                         kind: if export.list { "CommaDelimitedList".into() } else { "String".into() },
                         description: format!("{} (from the {} stack)", export.description, from.title()),
                         allowed_pattern: None,
+                        default: None,
                     },
                 );
                 self.imports.insert(param.clone(), (from, name.to_string()));
@@ -167,6 +168,7 @@ impl PartBuilder {
                 kind: "String".into(),
                 description: "S3 bucket holding sandboxc's assets: nested templates and Lambda zips (sandboxc bootstrap)".into(),
                 allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
+                default: None,
             },
         );
         Expr::r#ref(ASSETS_BUCKET_PARAMETER)

@@ -8,7 +8,7 @@ use crate::blueprint::validate::SUBNET_EXTRA_BITS;
 use crate::blueprint::AvailabilityZones;
 use crate::cfn::policy::{aws, PolicyDocument, Statement};
 use crate::cfn::resources::{FlowLog, LogGroup, Role, RouteTable, SecurityGroup, Subnet, SubnetRouteTableAssociation, Vpc, VpcEndpoint};
-use crate::cfn::{Expr, LogicalId, Resource};
+use crate::cfn::{Expr, LogicalId, Parameter, Resource};
 
 use super::common::{arn, home_folder_bucket_arn, ingress_cidr, no_egress, serde_json_value};
 use super::context::PartBuilder;
@@ -29,6 +29,9 @@ pub const S3_ENDPOINT_ACTIONS: [&str; 11] = [
     "s3:ListMultipartUploadParts",
     "s3:PutObject",
 ];
+
+/// Parameter of the network template holding the blueprint's zone names.
+pub const AZ_PARAMETER: &str = "AvailabilityZones";
 
 /// The subnet CIDRs of a VPC: the `i`-th /(prefix+3) block for zone `i`.
 ///
@@ -60,14 +63,28 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     )?;
     let vpc_ref = Expr::from(&vpc);
     let count = b.network.availability_zones.count();
+    if let AvailabilityZones::Names(names) = &b.network.availability_zones {
+        // Named zones travel as a typed parameter with the blueprint's names as its default:
+        // CloudFormation checks that they exist in the Region before creating anything.
+        p.template.parameters.insert(
+            AZ_PARAMETER.into(),
+            Parameter {
+                kind: "List<AWS::EC2::AvailabilityZone::Name>".into(),
+                description: "Availability Zones of the isolated subnets, in order (from the blueprint)".into(),
+                allowed_pattern: None,
+                default: Some(names.join(",")),
+            },
+        );
+    }
     let cidrs = subnet_cidrs(&b.network.cidr, count).map_err(CompileError::Internal)?;
     let mut subnets = Vec::new();
     let mut route_tables = Vec::new();
     for (i, cidr) in cidrs.iter().enumerate() {
         let n = i + 1;
+        let index = u32::try_from(i).unwrap_or_default();
         let az = match &b.network.availability_zones {
-            AvailabilityZones::Names(names) => Expr::from(&names[i]),
-            AvailabilityZones::Count(_) => Expr::select(u32::try_from(i).unwrap_or_default(), Expr::GetAZs(Box::new(Expr::from("")))),
+            AvailabilityZones::Names(_) => Expr::select(index, Expr::r#ref(AZ_PARAMETER)),
+            AvailabilityZones::Count(_) => Expr::select(index, Expr::GetAZs(Box::new(Expr::from("")))),
         };
         let subnet = p.add(
             &format!("Subnet{n}"),
@@ -163,13 +180,13 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     if let Some(ps) = &b.network.private_streaming {
         let mut rules = Vec::new();
         for cidr in &ps.client_cidrs {
-            rules.push(ingress_cidr(Expr::from(cidr), 443, 443, "Streaming (HTTPS) from the users' network"));
-            rules.push(ingress_cidr(Expr::from(cidr), 1400, 1499, "Streaming (TCP 1400-1499) from the users' network"));
+            rules.push(ingress_cidr(Expr::from(cidr), 443, 443, "Streaming (HTTPS) from the user network"));
+            rules.push(ingress_cidr(Expr::from(cidr), 1400, 1499, "Streaming (TCP 1400-1499) from the user network"));
         }
         let sg = p.add(
             "StreamingEndpointSecurityGroup",
             &SecurityGroup {
-                group_description: Some(Expr::from(format!("sandboxc {env}: AppStream streaming endpoint, from the users' networks only"))),
+                group_description: Some(Expr::from(format!("sandboxc {env}: AppStream streaming endpoint, from the user networks only"))),
                 vpc_id: Some(vpc_ref.clone()),
                 security_group_ingress: Some(rules),
                 security_group_egress: Some(vec![no_egress()]),
