@@ -143,7 +143,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         None
     };
     let stack = p.add(
-        "Stack",
+        "AppStreamStack",
         &AppStreamStack {
             name: Some(Expr::from(&ctx.names.appstream_stack)),
             description: Some(Expr::from(format!("sandboxc {env}: home folders; clipboard, file transfer and printing as the blueprint says"))),
@@ -158,9 +158,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     // stack, and delete it before them (deleting a stack with an associated fleet fails).
     p.add("StackFleetAssociation", &StackFleetAssociation { fleet_name: Some(Expr::from(&fleet_id)), stack_name: Some(Expr::from(&stack)) })?;
 
-    p.export(ctx, "FleetName", Expr::from(&fleet_id), false, "Name of the AppStream fleet");
-    p.export(ctx, "StackName", Expr::from(&stack), false, "Name of the AppStream stack");
-    p.export(ctx, "FleetSecurityGroupId", Expr::get_att(&sg, "GroupId"), false, "Security group of the streaming instances");
+    p.export(ctx, "FleetName", Expr::from(&fleet_id), false, "Name of the AppStream fleet")?;
+    p.export(ctx, "AppStreamStackName", Expr::from(&stack), false, "Name of the AppStream stack")?;
+    p.export(ctx, "FleetSecurityGroupId", Expr::get_att(&sg, "GroupId"), false, "Security group of the streaming instances")?;
     p.user_output("FleetName", "AppStream fleet", Expr::from(&fleet_id));
     p.user_output("AppStreamStackName", "AppStream stack", Expr::from(&stack));
     p.user_output(

@@ -15,10 +15,10 @@ pub fn template_key(bytes: &[u8], format: Format) -> String {
     format!("templates/{}.{}", sha256_hex(bytes), format.extension())
 }
 
-/// Logical ID of a part's nested stack in the root template, such as `NetworkStack`.
+/// Logical ID of a part's nested stack in the root template, such as `NetworkNestedStack`.
 #[must_use]
 pub fn stack_id(part: Part) -> LogicalId {
-    LogicalId::new(format!("{}Stack", part.title()))
+    LogicalId::new(format!("{}NestedStack", part.title()))
 }
 
 pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -> Result<Vec<NamedTemplate>, CompileError> {

@@ -49,7 +49,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     }
     let key = kms_key(&mut p, ctx, "AuditKey", "audit", "encrypts the sandbox's log groups and trail", key_statements)?;
     let key_arn = Expr::get_att(&key, "Arn");
-    p.export(ctx, "AuditKeyArn", key_arn.clone(), false, "ARN of the KMS key encrypting logs");
+    p.export(ctx, "AuditKeyArn", key_arn.clone(), false, "ARN of the KMS key encrypting logs")?;
 
     if audit.cloudtrail {
         let bucket = p.add_resource(

@@ -125,9 +125,17 @@ impl PartBuilder {
         Ok(id)
     }
 
-    /// Makes `value` available to later parts under `name`.
-    pub fn export(&mut self, ctx: &mut Ctx<'_>, name: &str, value: Expr, list: bool, description: &str) {
+    /// Makes `value` available to later parts under `name`, which is unique across parts (it
+    /// is also the parameter name in the importing nested stacks).
+    ///
+    /// # Errors
+    /// [`CompileError::Internal`] when another export already has that name.
+    pub fn export(&mut self, ctx: &mut Ctx<'_>, name: &str, value: Expr, list: bool, description: &str) -> Result<(), CompileError> {
+        if let Some(((other, _), _)) = ctx.exports.iter().find(|((_, n), _)| n == name) {
+            return Err(CompileError::Internal(format!("export {name} of part {} is already exported by {}", self.part.title(), other.title())));
+        }
         ctx.exports.insert((self.part, name.to_string()), Export { value, list, description: description.into() });
+        Ok(())
     }
 
     /// A value exported by an earlier part: the value itself in the `single` layout, a
@@ -143,7 +151,7 @@ impl PartBuilder {
         match ctx.layout() {
             Layout::Single => Ok(export.value.clone()),
             Layout::Nested => {
-                let param = format!("{}{name}", from.title());
+                let param = name.to_string();
                 self.template.parameters.insert(
                     param.clone(),
                     Parameter {

@@ -16,7 +16,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<Option<PartBuilder>, CompileErr
     let Some(saml) = ctx.blueprint.identity.saml.clone() else { return Ok(None) };
     let env = ctx.names.env.clone();
     let mut p = PartBuilder::new(Part::Identity, &format!("sandboxc data sandbox {env}: SAML federation role"));
-    let stack = p.import(ctx, Part::AppStream, "StackName")?;
+    let stack = p.import(ctx, Part::AppStream, "AppStreamStackName")?;
     let provider = Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:saml-provider/{}", saml.idp_name));
     let trust = PolicyDocument::new(vec![Statement::allow("TrustIdentityProvider", &["sts:AssumeRoleWithSAML"], vec![])
         .principal(Expr::map([("Federated", provider)]))

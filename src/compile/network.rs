@@ -200,18 +200,17 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 ..interface(Expr::sub("com.amazonaws.${AWS::Region}.appstream.streaming"), None)
             },
         )?;
-        p.export(ctx, "StreamingEndpointId", Expr::from(&streaming), false, "ID of the AppStream streaming interface endpoint");
+        p.export(ctx, "StreamingEndpointId", Expr::from(&streaming), false, "ID of the AppStream streaming interface endpoint")?;
     }
 
     if b.network.flow_logs {
         flow_logs(&mut p, ctx, &vpc)?;
     }
 
-    p.export(ctx, "VpcId", vpc_ref, false, "ID of the isolated VPC");
-    p.export(ctx, "VpcCidr", Expr::get_att(&vpc, "CidrBlock"), false, "CIDR of the isolated VPC");
-    p.export(ctx, "SubnetIds", subnet_list, true, "IDs of the isolated subnets, one per Availability Zone");
-    p.export(ctx, "SageMakerApiEndpointId", Expr::from(&sagemaker_api), false, "ID of the SageMaker API interface endpoint");
-    p.export(ctx, "NotebookEndpointId", Expr::from(&notebook_ep), false, "ID of the SageMaker notebook interface endpoint");
+    p.export(ctx, "VpcId", vpc_ref, false, "ID of the isolated VPC")?;
+    p.export(ctx, "SubnetIds", subnet_list, true, "IDs of the isolated subnets, one per Availability Zone")?;
+    p.export(ctx, "SageMakerApiEndpointId", Expr::from(&sagemaker_api), false, "ID of the SageMaker API interface endpoint")?;
+    p.export(ctx, "NotebookEndpointId", Expr::from(&notebook_ep), false, "ID of the SageMaker notebook interface endpoint")?;
     Ok(p)
 }
 

@@ -86,7 +86,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         })
         .retain(),
     )?;
-    p.export(ctx, "NotebookName", Expr::get_att(&notebook, "NotebookInstanceName"), false, "Name of the notebook instance");
+    p.export(ctx, "NotebookName", Expr::get_att(&notebook, "NotebookInstanceName"), false, "Name of the notebook instance")?;
     p.user_output("NotebookName", "SageMaker notebook instance (no internet, no root access)", Expr::get_att(&notebook, "NotebookInstanceName"));
     Ok(p)
 }

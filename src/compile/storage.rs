@@ -73,9 +73,8 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             tags: Some(ctx.tag_map()),
         },
     )?;
-    p.export(ctx, "DataBucketName", bucket_ref.clone(), false, "Name of the data bucket");
-    p.export(ctx, "DataBucketArn", bucket_arn(&bucket_ref, ""), false, "ARN of the data bucket");
-    p.export(ctx, "DataKeyArn", key_arn, false, "ARN of the data bucket's KMS key");
+    p.export(ctx, "DataBucketArn", bucket_arn(&bucket_ref, ""), false, "ARN of the data bucket")?;
+    p.export(ctx, "DataKeyArn", key_arn, false, "ARN of the data bucket's KMS key")?;
     p.user_output("DataBucketName", "The data bucket (KMS-encrypted, versioned, TLS-only, retained)", bucket_ref);
     p.user_output("NotebookScriptParameter", "SSM parameter holding the notebook script the launcher runs", Expr::from(&ctx.names.notebook_script_parameter));
     Ok(p)

@@ -26,7 +26,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let sagemaker_endpoint = p.import(ctx, Part::Network, "SageMakerApiEndpointId")?;
     let notebook_endpoint = p.import(ctx, Part::Network, "NotebookEndpointId")?;
     let fleet = p.import(ctx, Part::AppStream, "FleetName")?;
-    let stack = p.import(ctx, Part::AppStream, "StackName")?;
+    let stack = p.import(ctx, Part::AppStream, "AppStreamStackName")?;
     let notebook = p.import(ctx, Part::Notebook, "NotebookName")?;
     let log_key = p.import(ctx, Part::Audit, "AuditKeyArn")?;
 
