@@ -37,8 +37,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             ..Bucket::default()
         })
         .retain()
-        .skip_checkov("CKV_AWS_18", "object-level access is recorded by the sandbox trail's S3 data events (audit part)")
-        .skip_checkov("CKV_AWS_144", "the data must not leave the Region: cross-Region replication would copy it out of the sandbox"),
+        .skip_checkov("CKV_AWS_18", "object-level access is recorded by the sandbox trail's S3 data events (audit part)"),
     )?;
     let bucket_ref = Expr::from(&bucket);
     p.add(
