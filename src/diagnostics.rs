@@ -15,12 +15,22 @@ pub struct Diagnostic {
     pub allowed: Option<String>,
     /// Where in the file; None when the value is a default that the file does not contain.
     pub at: Option<Pos>,
+    /// Whether the problem is the key itself (unknown, repeated, reserved), so the position
+    /// is the key's rather than the value's.
+    pub on_key: bool,
 }
 
 impl Diagnostic {
     /// A diagnostic at `path` with no position yet (the loader adds it).
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { path: path.into(), message: message.into(), allowed: None, at: None }
+        Self { path: path.into(), message: message.into(), allowed: None, at: None, on_key: false }
+    }
+
+    /// Marks the key, not the value, as the place of the problem.
+    #[must_use]
+    pub fn on_key(mut self) -> Self {
+        self.on_key = true;
+        self
     }
 
     /// Adds what is allowed instead.

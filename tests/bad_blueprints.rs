@@ -40,16 +40,7 @@ use std::process::{Command, Output};
 const MIN_CASES: usize = 36;
 
 /// Cases sandboxc gets wrong today: `(case name, what is wrong)`.
-const KNOWN_BUGS: &[(&str, &str)] = &[
-    (
-        "05-yaml-duplicate-key",
-        "a key repeated in a mapping is accepted (the last value silently wins) instead of being rejected",
-    ),
-    (
-        "06-yaml-duplicate-section",
-        "a repeated top-level section is accepted (the first one is silently dropped) instead of being rejected",
-    ),
-];
+const KNOWN_BUGS: &[(&str, &str)] = &[];
 
 /// The environment variable that switches the runner to rewriting `.stderr` files.
 const BLESS_VAR: &str = "SANDBOXC_BLESS";

@@ -46,13 +46,14 @@ impl Source {
         match std::fs::read(path) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Ok(Self { name, text }),
-                Err(e) => Err(Diagnostics::new(
-                    name,
-                    vec![Diagnostic::new("", format!("is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))]
-                        .into_iter()
-                        .map(|d| d.allowed("a UTF-8 YAML file"))
-                        .collect(),
-                )),
+                Err(e) => {
+                    let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                    let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
+                    let column = String::from_utf8_lossy(valid.rsplit(|b| *b == b'\n').next().unwrap_or_default()).chars().count() + 1;
+                    let mut d = Diagnostic::new("", "is not UTF-8 text: this byte is not valid UTF-8").allowed("a UTF-8 YAML file");
+                    d.at = Some(yaml::Pos { line, column });
+                    Err(Diagnostics::new(name, vec![d]))
+                }
             },
             Err(e) => Err(Diagnostics::new(name, vec![Diagnostic::new("", format!("cannot be read: {e}")).allowed("a readable YAML file")])),
         }
@@ -65,50 +66,63 @@ impl Source {
 /// [`Diagnostics`] listing every problem of the first failing stage, each with
 /// `line:column`, the blueprint path, what is wrong and what is allowed.
 pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
-    let positions = yaml::Positions::index(&source.text);
-    let fail = |items: Vec<Diagnostic>, keys: bool| {
+    let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
+    let positions = yaml::Positions::index(text);
+    let fail = |items: Vec<Diagnostic>| {
         let items = items
             .into_iter()
             .map(|mut d| {
                 if d.at.is_none() {
-                    d.at = if keys { positions.key(&d.path) } else { positions.value(&d.path) };
+                    d.at = if d.on_key { positions.key(&d.path) } else { positions.value(&d.path) };
                 }
                 d
             })
             .collect();
         Diagnostics::new(source.name.clone(), items)
     };
-    let document = match yaml::parse(&source.text) {
+    let document = match yaml::parse(text) {
         Ok(serde_json::Value::Null) => {
-            return Err(fail(vec![Diagnostic::new("", "is empty").allowed("a YAML mapping with at least `name:`")], false));
+            return Err(fail(vec![Diagnostic::new("", "is empty").allowed("a YAML mapping with at least `name:`")]));
         }
         Ok(v) => v,
         Err(e) => {
             let mut d = Diagnostic::new("", format!("is not valid YAML: {}", e.message))
                 .allowed("a YAML mapping; see `sandboxc schema` and blueprints/data-sandbox.yaml");
             d.at = e.at;
-            return Err(fail(vec![d], false));
+            return Err(fail(vec![d]));
         }
     };
+    // JSON values keep only the last of repeated keys: catch repetitions in the YAML itself.
+    let repeated: Vec<Diagnostic> = positions
+        .repeated_keys()
+        .iter()
+        .map(|(path, first, again)| {
+            let mut d = Diagnostic::new(path.clone(), format!("is set twice (first on line {})", first.line))
+                .allowed("each key once in a mapping")
+                .on_key();
+            d.at = Some(*again);
+            d
+        })
+        .collect();
+    if !repeated.is_empty() {
+        return Err(fail(repeated));
+    }
     let structural = schema::validate(&document);
     if !structural.is_empty() {
-        // Unknown keys point at the key; everything else at the value.
-        let (unknown, other): (Vec<_>, Vec<_>) = structural.into_iter().partition(|d| d.message.starts_with("unknown key"));
-        let mut all = fail(unknown, true).items;
-        all.extend(fail(other, false).items);
-        return Err(Diagnostics::new(source.name.clone(), all));
+        return Err(fail(structural));
     }
     let blueprint: Blueprint = match serde_path_to_error::deserialize(&document) {
         Ok(b) => b,
         Err(e) => {
             let path = e.path().to_string();
             let path = if path == "." { String::new() } else { path };
-            return Err(fail(vec![Diagnostic::new(path, e.into_inner().to_string())], false));
+            let (message, allowed) = schema::explain_serde(&path, &e.into_inner().to_string());
+            return Err(fail(vec![Diagnostic::new(path, message).allowed(allowed)]));
         }
     };
     let semantic = validate::validate(&blueprint);
     if !semantic.is_empty() {
-        return Err(fail(semantic, false));
+        return Err(fail(semantic));
     }
     Ok(blueprint)
 }

@@ -194,9 +194,11 @@ pub struct AppStream {
     pub instance_type: String,
     /// ON_DEMAND, ALWAYS_ON or ELASTIC.
     pub fleet_type: FleetType,
-    /// Instances kept (ON_DEMAND, ALWAYS_ON); default 2; not allowed for ELASTIC.
+    /// Instances kept (ON_DEMAND, ALWAYS_ON), 1 or more; default 2; not allowed for ELASTIC.
+    #[schemars(range(min = 1))]
     pub desired_instances: Option<u32>,
-    /// Concurrent sessions of an ELASTIC fleet (required there, not allowed otherwise).
+    /// Concurrent sessions of an ELASTIC fleet, 1 or more (required there, not allowed otherwise).
+    #[schemars(range(min = 1))]
     pub max_concurrent_sessions: Option<u32>,
     /// Longest session, 10m..120h.
     pub max_session_duration: Duration,

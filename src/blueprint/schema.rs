@@ -48,7 +48,7 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
         ValidationErrorKind::AdditionalProperties { unexpected } => {
             for key in unexpected {
                 let allowed = allowed_keys(&path, document);
-                out.push(Diagnostic::new(join(&path, key), format!("unknown key {key:?}")).allowed(allowed));
+                out.push(Diagnostic::new(join(&path, key), format!("unknown key {key:?}")).allowed(allowed).on_key());
             }
             return;
         }
@@ -58,7 +58,13 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
             Diagnostic::new(path.clone(), format!("missing key `{key}`")).allowed(format!("{here} must set `{key}`"))
         }
         ValidationErrorKind::Type { kind } => {
-            Diagnostic::new(path, format!("{shown} is {}", json_type(error.instance()))).allowed(type_name(kind))
+            let is = json_type(error.instance());
+            let message = match error.instance().as_ref() {
+                Value::Object(_) | Value::Array(_) | Value::Null => format!("is {is}"),
+                _ => format!("{shown} is {is}"),
+            };
+            let allowed = if path == "account" { pattern_words(r"^[0-9]{12}$") } else { type_name(kind) };
+            Diagnostic::new(path, message).allowed(allowed)
         }
         ValidationErrorKind::Enum { options } => Diagnostic::new(path, format!("{shown} is not one of the allowed values"))
             .allowed(list(options)),
@@ -87,6 +93,16 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
             Diagnostic::new(path, format!("{shown} is too long")).allowed(format!("at most {limit} characters"))
         }
         ValidationErrorKind::AnyOf { context } | ValidationErrorKind::OneOfNotValid { context } => {
+            // Durations (a string or 0) are explained by their forms.
+            if let Some(forms) = forms(&path).filter(|f| f.starts_with("a duration")) {
+                let message = match error.instance().as_ref() {
+                    Value::Number(n) if forms.starts_with("a duration") => format!("{n} has no unit"),
+                    Value::Object(_) | Value::Array(_) | Value::Null => format!("is {}", json_type(error.instance())),
+                    _ => format!("{shown} is not valid here"),
+                };
+                out.push(Diagnostic::new(path, message).allowed(forms));
+                return;
+            }
             // Keep the branches that got past the type check: their errors say what is wrong.
             let relevant: Vec<_> = context
                 .iter()
@@ -114,25 +130,79 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
                 out.push(Diagnostic::new(path, format!("{shown} is not one of the allowed values")).allowed(values.join(", ")));
                 return;
             }
-            Diagnostic::new(path.clone(), format!("{shown} is not allowed here")).allowed(forms(&path))
+            match (allowed_values(&path), forms(&path)) {
+                (Some(values), _) => Diagnostic::new(path, format!("{shown} is not one of the allowed values")).allowed(values),
+                (None, Some(forms)) => Diagnostic::new(path, format!("{shown} is not valid here")).allowed(forms),
+                (None, None) => Diagnostic::new(path, format!("{shown} is not allowed here")).allowed("see `sandboxc schema`"),
+            }
         }
         _ => Diagnostic::new(path, error.to_string()),
     };
     out.push(d);
 }
 
-/// What a union-typed key accepts, in words.
-fn forms(path: &str) -> String {
+/// What a key with several forms accepts, in words.
+fn forms(path: &str) -> Option<&'static str> {
     let leaf = path.rsplit('.').next().unwrap_or(path);
     match leaf {
-        "availability_zones" => "a count from 2 to 6, or a list of 2 to 6 distinct AZ names".into(),
+        "availability_zones" => Some("a count from 2 to 6, or a list of 2 to 6 distinct AZ names"),
         "max_session_duration" | "disconnect_timeout" | "idle_disconnect_timeout" | "session_expiration" => {
-            "a duration such as 90s, 15m, 4h, 2d, or 0".into()
+            Some("a duration such as 90s, 15m, 4h, 2d, or 0")
         }
-        "saml" => "a mapping with `idp_name`, or null".into(),
-        "private_streaming" => "a mapping with `client_cidrs`, or null".into(),
-        _ => "see `sandboxc schema`".into(),
+        _ => None,
     }
+}
+
+/// Plain words for a deserialization error the schema let through (fractions, overflows):
+/// `(what is wrong, what is allowed)`.
+#[must_use]
+pub fn explain_serde(path: &str, message: &str) -> (String, String) {
+    let quoted = message.split('`').nth(1).unwrap_or_default();
+    if message.starts_with("invalid type: floating point") {
+        return (format!("{quoted} is not a whole number"), forms(path).unwrap_or("a whole number").to_string());
+    }
+    if message.starts_with("invalid value: integer") {
+        return (format!("{quoted} is too large"), "at most 4294967295".to_string());
+    }
+    if message.starts_with("data did not match any variant") {
+        return ("is not valid here".to_string(), forms(path).unwrap_or("see `sandboxc schema`").to_string());
+    }
+    (message.to_string(), forms(path).unwrap_or("see `sandboxc schema`").to_string())
+}
+
+/// The values an enumeration at `path` allows, from the schema (`const`/`enum` branches).
+fn allowed_values(path: &str) -> Option<String> {
+    let schema = serde_json::to_value(schemars::schema_for!(Blueprint)).ok()?;
+    let node = node_at(&schema, path)?;
+    let mut values = Vec::new();
+    let branches = node.get("oneOf").or_else(|| node.get("anyOf")).and_then(Value::as_array).cloned().unwrap_or_else(|| vec![node.clone()]);
+    for b in branches {
+        let b = resolve(&schema, &b);
+        if let Some(c) = b.get("const") {
+            values.push(list(c));
+        } else if let Some(e) = b.get("enum") {
+            values.push(list(e));
+        } else if let Some(inner) = b.get("oneOf").and_then(Value::as_array) {
+            values.extend(inner.iter().filter_map(|i| i.get("const").map(list)));
+        }
+    }
+    if values.is_empty() {
+        None
+    } else {
+        Some(values.join(", "))
+    }
+}
+
+/// The schema node describing the value at `path` (after `$ref`s).
+fn node_at<'a>(schema: &'a Value, path: &str) -> Option<&'a Value> {
+    let mut node = schema;
+    for seg in path.split('.').filter(|s| !s.is_empty()) {
+        let seg = seg.split('[').next().unwrap_or(seg);
+        node = resolve(schema, node).get("properties")?.get(seg)?;
+    }
+    let direct = node;
+    // A `$ref` to an enumeration: return the enumeration itself.
+    Some(if direct.get("$ref").is_some() { resolve(schema, direct) } else { direct })
 }
 
 /// The blueprint's patterns in words, so that messages say what to write.

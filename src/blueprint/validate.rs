@@ -19,11 +19,31 @@ pub const LOG_RETENTION_DAYS: [u32; 22] =
 pub const APPSTREAM_MANAGEMENT_RANGE: &str = "198.19.0.0/16";
 
 /// Each AZ gets one subnet of the VPC split in 8 (3 more prefix bits), so adding a zone never moves
-/// the existing subnets.
+/// the existing subnets: a /16../24 VPC gives /19../27 subnets.
 pub const SUBNET_EXTRA_BITS: u8 = 3;
 
-/// The smallest subnet AWS allows is a /28 (VPC user guide, subnet sizing).
+/// The smallest subnet AWS allows is a /28 (VPC user guide, "Subnet sizing").
 pub const SMALLEST_SUBNET_PREFIX: u8 = 28;
+
+/// The subnet CIDRs of a VPC: the `i`-th /(prefix+3) block for zone `i`.
+///
+/// # Errors
+/// A message when `cidr` cannot be split into `count` subnets of at least a /28 (validation
+/// reports it for the blueprint first).
+pub fn subnet_cidrs(cidr: &str, count: usize) -> Result<Vec<String>, String> {
+    let net: Ipv4Net = cidr.parse().map_err(|e| format!("{cidr}: {e}"))?;
+    let prefix = net.prefix_len() + SUBNET_EXTRA_BITS;
+    if prefix > SMALLEST_SUBNET_PREFIX {
+        return Err(format!("{cidr} split for {count} zones gives /{prefix} subnets, smaller than AWS's smallest (/{SMALLEST_SUBNET_PREFIX})"));
+    }
+    let subnets = net.subnets(prefix).map_err(|e| format!("{cidr}: {e}"))?;
+    let list: Vec<String> = subnets.take(count).map(|s| s.to_string()).collect();
+    if list.len() == count {
+        Ok(list)
+    } else {
+        Err(format!("{cidr} has room for {} subnets, not {count}", list.len()))
+    }
+}
 
 /// Returns every semantic problem of `b`.
 #[must_use]
@@ -63,26 +83,23 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
                         .allowed(format!("the network address {}", net.trunc())),
                 );
             }
-            if !is_rfc1918(net) {
+            let mgmt = APPSTREAM_MANAGEMENT_RANGE.parse::<Ipv4Net>().ok();
+            if mgmt.is_some_and(|m| net.contains(&m.network()) || m.contains(&net.network())) {
+                out.push(
+                    Diagnostic::new("network.cidr", format!("{cidr} overlaps {APPSTREAM_MANAGEMENT_RANGE}, the range AppStream uses to manage its instances"))
+                        .allowed("a prefix inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"),
+                );
+            } else if !is_rfc1918(net) {
                 out.push(
                     Diagnostic::new("network.cidr", format!("{cidr} is not a private (RFC 1918) range"))
                         .allowed("a prefix inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16"),
                 );
             }
-            if let Ok(mgmt) = APPSTREAM_MANAGEMENT_RANGE.parse::<Ipv4Net>() {
-                if net.contains(&mgmt.network()) || mgmt.contains(&net.network()) {
-                    out.push(
-                        Diagnostic::new("network.cidr", format!("{cidr} overlaps {APPSTREAM_MANAGEMENT_RANGE}, which AppStream uses for management"))
-                            .allowed("a range outside 198.19.0.0/16"),
-                    );
+            // Each zone gets one /(prefix+3) subnet (the compiler's own split), at least a /28.
+            if (16..=24).contains(&net.prefix_len()) {
+                if let Err(problem) = subnet_cidrs(cidr, b.network.availability_zones.count()) {
+                    out.push(Diagnostic::new("network.cidr", format!("cannot hold the subnets: {problem}")).allowed("a prefix from /16 to /24"));
                 }
-            }
-            let subnet_prefix = net.prefix_len() + SUBNET_EXTRA_BITS;
-            if subnet_prefix > SMALLEST_SUBNET_PREFIX {
-                out.push(
-                    Diagnostic::new("network.cidr", format!("{cidr} is too small for its subnets: each zone gets a /{subnet_prefix}"))
-                        .allowed(format!("a prefix of /{} or larger, so that each subnet is at least a /{SMALLEST_SUBNET_PREFIX}", SMALLEST_SUBNET_PREFIX - SUBNET_EXTRA_BITS)),
-                );
             }
         }
     }
@@ -102,7 +119,8 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
             }
         }
         let regions: BTreeSet<&str> = names.iter().filter(|a| is_az_name(a)).map(|a| &a[..a.len() - 1]).collect();
-        if regions.len() > 1 {
+        // With a pinned region, each foreign zone is already named above.
+        if regions.len() > 1 && b.region.is_none() {
             out.push(
                 Diagnostic::new("network.availability_zones", format!("names zones of several regions ({})", regions.into_iter().collect::<Vec<_>>().join(", ")))
                     .allowed("zones of one region"),
@@ -111,7 +129,16 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     }
     if let Some(ps) = &b.network.private_streaming {
         for (i, c) in ps.client_cidrs.iter().enumerate() {
-            if c.parse::<Ipv4Net>().is_err() {
+            let parsed = c.parse::<Ipv4Net>();
+            if let Ok(net) = parsed {
+                if net.network() != net.addr() {
+                    out.push(
+                        Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c} has host bits set"))
+                            .allowed(format!("the network address {}", net.trunc())),
+                    );
+                }
+            }
+            if parsed.is_err() {
                 out.push(
                     Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c:?} is not an IPv4 CIDR"))
                         .allowed("networks such as 203.0.113.0/24"),
@@ -169,7 +196,7 @@ pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
         return Some("is not 3 to 63 characters long");
     }
     if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.') {
-        return Some("may only contain lowercase letters, digits, '-' and '.'");
+        return Some("may only contain lowercase letters, digits and '-'");
     }
     let first_last_ok = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     if !first_last_ok(name.chars().next()) || !first_last_ok(name.chars().last()) {
@@ -227,13 +254,7 @@ fn appstream(b: &Blueprint, out: &mut Vec<Diagnostic>) {
                         .allowed("desired_instances for ON_DEMAND and ALWAYS_ON fleets"),
                 );
             }
-            if a.desired_instances == Some(0) {
-                out.push(Diagnostic::new("appstream.desired_instances", "0 instances cannot serve any user").allowed("1 or more"));
-            }
         }
-    }
-    if a.max_concurrent_sessions == Some(0) {
-        out.push(Diagnostic::new("appstream.max_concurrent_sessions", "0 sessions cannot serve any user").allowed("1 or more"));
     }
     // Ranges: AWS::AppStream::Fleet (AppStream API reference, CreateFleet).
     range(out, "appstream.max_session_duration", a.max_session_duration.as_secs(), 600, 432_000, "10m to 120h (600 to 432000 seconds)");
@@ -273,10 +294,10 @@ fn tags(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     for (k, v) in &b.tags {
         let path = format!("tags.{k}");
         if k.is_empty() || k.chars().count() > 128 {
-            out.push(Diagnostic::new(path.clone(), "tag key length is out of range").allowed("1 to 128 characters"));
+            out.push(Diagnostic::new(path.clone(), "tag key length is out of range").allowed("1 to 128 characters").on_key());
         }
         if k.to_ascii_lowercase().starts_with("aws:") || k.starts_with("sandboxc:") {
-            out.push(Diagnostic::new(path.clone(), format!("tag key {k:?} uses a reserved prefix")).allowed("keys not starting with aws: or sandboxc:"));
+            out.push(Diagnostic::new(path.clone(), format!("tag key {k:?} uses a reserved prefix")).allowed("keys not starting with aws: or sandboxc:").on_key());
         }
         if v.chars().count() > 256 {
             out.push(Diagnostic::new(path, "tag value is longer than 256 characters").allowed("0 to 256 characters"));

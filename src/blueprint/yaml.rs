@@ -34,13 +34,37 @@ pub struct SyntaxError {
 pub fn parse(text: &str) -> Result<serde_json::Value, SyntaxError> {
     backend::from_str::<serde_json::Value>(text).map_err(|e| {
         let at = e.location().map(|l| Pos { line: l.line(), column: l.column() });
-        let mut message = e.to_string();
-        // serde_yaml appends " at line L column C"; the position is shown separately.
-        if let Some(i) = message.find(" at line ") {
-            message.truncate(i);
-        }
-        SyntaxError { at, message }
+        SyntaxError { at, message: explain(&e.to_string(), at, text) }
     })
+}
+
+/// The parser's message in plain words, without the position of the error itself (shown
+/// separately) but with any context it names (`while parsing a flow sequence at line 5 column 23`).
+fn explain(raw: &str, at: Option<Pos>, text: &str) -> String {
+    let message = drop_first_location(raw);
+    let char_at = at.and_then(|p| text.lines().nth(p.line.saturating_sub(1)).and_then(|l| l.chars().nth(p.column.saturating_sub(1))));
+    if message.contains("found character that cannot start any token") && char_at == Some('\t') {
+        return "a tab is used for indentation; YAML indents with spaces only".into();
+    }
+    if message.starts_with("did not find expected key") {
+        return format!("{message}: check the indentation of this line against the lines above");
+    }
+    if message.contains("invalid type: enum") {
+        return "YAML tags such as !Ref are not supported in blueprints; write plain values".into();
+    }
+    message
+}
+
+/// Removes the first ` at line L column C` from a serde_yaml message.
+fn drop_first_location(raw: &str) -> String {
+    let Some(start) = raw.find(" at line ") else { return raw.to_string() };
+    let rest = &raw[start + " at line ".len()..];
+    let digits = |s: &str| s.len() - s.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+    let line_len = digits(rest);
+    let after_line = &rest[line_len..];
+    let Some(after_col) = after_line.strip_prefix(" column ") else { return raw.to_string() };
+    let col_len = digits(after_col);
+    format!("{}{}", &raw[..start], &after_col[col_len..])
 }
 
 /// Renders a JSON value as YAML (used by `synth --format yaml`).
@@ -57,6 +81,7 @@ pub fn to_string(value: &serde_json::Value) -> Result<String, String> {
 pub struct Positions {
     values: BTreeMap<String, Pos>,
     keys: BTreeMap<String, Pos>,
+    repeated: Vec<(String, Pos, Pos)>,
 }
 
 impl Positions {
@@ -86,7 +111,13 @@ impl Positions {
                         Event::Scalar(v, ..) => v.to_string(),
                         _ => String::from("?"),
                     };
-                    out.keys.entry(join(path, &name)).or_insert(pos);
+                    let full = join(path, &name);
+                    match out.keys.get(&full) {
+                        Some(first) => out.repeated.push((full, *first, pos)),
+                        None => {
+                            out.keys.insert(full, pos);
+                        }
+                    }
                     *key = Some(name);
                     if matches!(event, Event::MappingStart(..) | Event::SequenceStart(..)) {
                         // Complex keys do not occur in blueprints; index their content nowhere useful.
@@ -99,6 +130,11 @@ impl Positions {
                 None => String::new(),
                 Some(Frame::Map { path, key }) => join(path, key.as_deref().unwrap_or("?")),
                 Some(Frame::Seq { path, next }) => format!("{path}[{next}]"),
+            };
+            // An empty value (`name:`) has no text of its own: point at its key.
+            let pos = match &event {
+                Event::Scalar(v, ..) if v.is_empty() => out.keys.get(&path).copied().unwrap_or(pos),
+                _ => pos,
             };
             out.values.entry(path.clone()).or_insert(pos);
             match event {
@@ -124,6 +160,12 @@ impl Positions {
             }
             p = parent(&p)?;
         }
+    }
+
+    /// Keys set twice in one mapping: `(path, first position, repeated position)`.
+    #[must_use]
+    pub fn repeated_keys(&self) -> &[(String, Pos, Pos)] {
+        &self.repeated
     }
 
     /// Position of the key of the mapping entry at `path`, else of its value.
@@ -185,9 +227,22 @@ mod tests {
     }
 
     #[test]
-    fn syntax_errors_carry_positions() {
-        let err = parse("name: [unclosed\n").unwrap_err();
+    fn syntax_errors_carry_positions_and_keep_their_context() {
+        let Err(err) = parse("name: x\nzones: [a, b\nother: 1\n") else { panic!("parsed") };
         assert!(err.at.is_some());
-        assert!(!err.message.contains(" at line "));
+        assert!(err.message.contains("while parsing a flow sequence at line 2 column 8"), "{}", err.message);
+    }
+
+    #[test]
+    fn repeated_keys_are_found() {
+        let p = Positions::index("name: a\nnetwork:\n  cidr: x\n  cidr: y\nname: b\n");
+        let found: Vec<_> = p.repeated_keys().iter().map(|(k, a, b)| (k.as_str(), a.line, b.line)).collect();
+        assert_eq!(found, vec![("network.cidr", 3, 4), ("name", 1, 5)]);
+    }
+
+    #[test]
+    fn drops_only_the_first_location() {
+        assert_eq!(drop_first_location("bad at line 3 column 4, while x at line 1 column 2"), "bad, while x at line 1 column 2");
+        assert_eq!(drop_first_location("no position"), "no position");
     }
 }

@@ -2,9 +2,7 @@
 //! no public IPs), the S3 gateway endpoint and interface endpoints with policies, the endpoint
 //! security group (443 from the VPC only), and VPC flow logs.
 
-use ipnet::Ipv4Net;
-
-use crate::blueprint::validate::SUBNET_EXTRA_BITS;
+use crate::blueprint::validate::subnet_cidrs;
 use crate::blueprint::AvailabilityZones;
 use crate::cfn::policy::{aws, PolicyDocument, Statement};
 use crate::cfn::resources::{FlowLog, LogGroup, Role, RouteTable, SecurityGroup, Subnet, SubnetRouteTableAssociation, Vpc, VpcEndpoint};
@@ -32,21 +30,6 @@ pub const S3_ENDPOINT_ACTIONS: [&str; 11] = [
 
 /// Parameter of the network template holding the blueprint's zone names.
 pub const AZ_PARAMETER: &str = "AvailabilityZones";
-
-/// The subnet CIDRs of a VPC: the `i`-th /(prefix+3) block for zone `i`.
-///
-/// # Errors
-/// A message when `cidr` cannot be split (validation rejects such blueprints first).
-pub fn subnet_cidrs(cidr: &str, count: usize) -> Result<Vec<String>, String> {
-    let net: Ipv4Net = cidr.parse().map_err(|e| format!("{cidr}: {e}"))?;
-    let subnets = net.subnets(net.prefix_len() + SUBNET_EXTRA_BITS).map_err(|e| format!("{cidr}: {e}"))?;
-    let list: Vec<String> = subnets.take(count).map(|s| s.to_string()).collect();
-    if list.len() == count {
-        Ok(list)
-    } else {
-        Err(format!("{cidr} has room for {} subnets, not {count}", list.len()))
-    }
-}
 
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let b = ctx.blueprint;
