@@ -81,6 +81,10 @@ Role = "AWS::IAM::Role" {
     max_session_duration: i64, tags: Expr,
 });
 
+resource!(/// `AWS::IAM::Policy`: a policy attached to roles as its own resource, for grants that
+/// name a resource which itself names the role (a key whose policy names the role).
+IamPolicy = "AWS::IAM::Policy" { policy_name: Expr, policy_document: PolicyDocument, roles: Vec<Expr> });
+
 resource!(/// `AWS::SSM::Parameter`.
 SsmParameter = "AWS::SSM::Parameter" {
     name: Expr, description: Expr, r#type: Expr, tier: Expr, value: Expr, tags: Expr,

@@ -24,7 +24,14 @@ pub(super) const PROVIDER_SKIPS: [(&str, &str); 4] = [
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let env = ctx.names.env.clone();
     let audit = ctx.blueprint.audit.clone();
-    let mut p = PartBuilder::new(Part::Audit, &format!("sandboxc data sandbox {env}: audit key, CloudTrail trail, usage reports"));
+    let mut holds = vec!["audit key"];
+    if audit.cloudtrail {
+        holds.push("CloudTrail trail with S3 data events");
+    }
+    if audit.usage_reports {
+        holds.push("AppStream usage reports");
+    }
+    let mut p = PartBuilder::new(Part::Audit, &format!("sandboxc data sandbox {env}: {}", holds.join(", ")));
     let trail_arn = arn("cloudtrail", &format!("trail/{}", ctx.names.trail));
     let log_groups = arn("logs", &format!("log-group:{}/*", ctx.names.log_prefix));
     let mut key_statements = vec![Statement::allow(

@@ -3,10 +3,10 @@
 //! group (443 from the AppStream fleet's group only).
 
 use crate::cfn::policy::{aws, trust, PolicyDocument, Statement};
-use crate::cfn::resources::{NotebookInstance, Role, SecurityGroup};
+use crate::cfn::resources::{IamPolicy, NotebookInstance, Role, SecurityGroup, SecurityGroupIngress};
 use crate::cfn::{Expr, Resource};
 
-use super::common::{egress_https, kms_key, serde_json_value};
+use super::common::{egress_https, kms_key};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -25,17 +25,6 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         &Role {
             description: Some(Expr::from(format!("Role of the notebook instance {}", ctx.names.notebook))),
             assume_role_policy_document: Some(trust("sagemaker.amazonaws.com")),
-            policies: Some(vec![Expr::map([
-                ("PolicyName", Expr::from("sandbox-data")),
-                (
-                    "PolicyDocument",
-                    serde_json_value(&PolicyDocument::new(vec![
-                        Statement::allow("ListDataBucket", &["s3:ListBucket"], vec![data_bucket.clone()]),
-                        Statement::allow("ReadWriteData", &["s3:GetObject", "s3:PutObject"], vec![Expr::suffixed(&data_bucket, "/*")]),
-                        Statement::allow("UseDataKey", &["kms:Decrypt", "kms:GenerateDataKey"], vec![data_key]),
-                    ])),
-                ),
-            ])]),
             tags: Some(ctx.tags()),
             ..Role::default()
         },
@@ -53,20 +42,40 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         )
         .principal(aws(Expr::get_att(&role, "Arn")))],
     )?;
+    // A policy of its own: the key's policy names the role, so the role cannot name the key.
+    let policy = p.add(
+        "NotebookRolePolicy",
+        &IamPolicy {
+            policy_name: Some(Expr::from("sandbox-data")),
+            policy_document: Some(PolicyDocument::new(vec![
+                Statement::allow("ListDataBucket", &["s3:ListBucket"], vec![data_bucket.clone()]),
+                Statement::allow("ReadWriteData", &["s3:GetObject", "s3:PutObject"], vec![Expr::suffixed(&data_bucket, "/*")]),
+                Statement::allow("UseDataKey", &["kms:Decrypt", "kms:GenerateDataKey"], vec![data_key]),
+                Statement::allow("UseNotebookKey", &["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], vec![Expr::get_att(&key, "Arn")]),
+            ])),
+            roles: Some(vec![Expr::from(&role)]),
+        },
+    )?;
     let sg = p.add(
         "NotebookSecurityGroup",
         &SecurityGroup {
             group_description: Some(Expr::from(format!("sandboxc {env}: notebook instance, HTTPS from the AppStream fleet only"))),
             vpc_id: Some(vpc),
-            security_group_ingress: Some(vec![Expr::map([
-                ("Description", Expr::from("HTTPS from the AppStream streaming instances")),
-                ("FromPort", Expr::Int(443)),
-                ("IpProtocol", Expr::from("tcp")),
-                ("SourceSecurityGroupId", fleet_sg),
-                ("ToPort", Expr::Int(443)),
-            ])]),
             security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
             tags: Some(ctx.tags_named("notebook")),
+            ..SecurityGroup::default()
+        },
+    )?;
+    // A rule of its own, naming the fleet's group from another part.
+    p.add(
+        "NotebookIngressFromFleet",
+        &SecurityGroupIngress {
+            group_id: Some(Expr::get_att(&sg, "GroupId")),
+            description: Some(Expr::from("HTTPS from the AppStream streaming instances")),
+            ip_protocol: Some(Expr::from("tcp")),
+            from_port: Some(443),
+            to_port: Some(443),
+            source_security_group_id: Some(fleet_sg),
         },
     )?;
     let notebook = p.add_resource(
@@ -84,7 +93,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             instance_metadata_service_configuration: Some(Expr::map([("MinimumInstanceMetadataServiceVersion", Expr::from("2"))])),
             tags: Some(ctx.tags()),
         })
-        .retain(),
+        .retain()
+        // The instance must not start before its role may use the keys.
+        .depends_on(&policy),
     )?;
     p.export(ctx, "NotebookName", Expr::get_att(&notebook, "NotebookInstanceName"), false, "Name of the notebook instance")?;
     p.user_output("NotebookName", "SageMaker notebook instance (no internet, no root access)", Expr::get_att(&notebook, "NotebookInstanceName"));

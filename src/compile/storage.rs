@@ -37,7 +37,14 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             ..Bucket::default()
         })
         .retain()
-        .skip_checkov("CKV_AWS_18", "object-level access is recorded by the sandbox trail's S3 data events (audit part)"),
+        .skip_checkov(
+            "CKV_AWS_18",
+            if ctx.blueprint.audit.cloudtrail {
+                "object-level access is recorded by the sandbox trail's S3 data events (audit part)"
+            } else {
+                "the blueprint turns auditing off (audit.cloudtrail: false): no access is recorded"
+            },
+        ),
     )?;
     let bucket_ref = Expr::from(&bucket);
     p.add(
