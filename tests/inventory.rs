@@ -106,7 +106,7 @@ fn turned_off_parts_vanish_with_every_reference_to_them() {
         .replace("flow_logs: true", "flow_logs: false");
     let source = sandboxc::blueprint::Source { name: "off.yaml".into(), text };
     let all: String = common::files(&source).into_iter().filter(|(f, _)| f.ends_with(".json")).map(|(_, t)| t).collect();
-    for gone in ["SamlRole", "Trail", "UsageReport", "FlowLog", "IdentityNestedStack", "saml-provider", "cloudtrail"] {
+    for gone in ["SamlRole", "Trail", "UsageReport", "FlowLog", "IdentityNestedStack", "saml-provider", "cloudtrail.amazonaws.com"] {
         assert!(!all.contains(gone), "{gone} is still referenced");
     }
     // The checker found no dangling reference either (compile would have failed).
