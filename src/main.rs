@@ -14,9 +14,8 @@ use sandboxc::cfn::render::Format;
 /// CloudTrail and flow logs) into CloudFormation templates.
 ///
 /// Without BLUEPRINT every command uses the embedded default (blueprints/data-sandbox.yaml).
-/// Exit codes: 0 success, 1 error.
 #[derive(Debug, Parser)]
-#[command(name = "sandboxc", version, propagate_version = true, max_term_width = 100)]
+#[command(name = "sandboxc", version, propagate_version = true, max_term_width = 100, after_help = AFTER_HELP)]
 struct Cli {
     /// Print only errors.
     #[arg(short, long, global = true)]
@@ -24,6 +23,15 @@ struct Cli {
     #[command(subcommand)]
     command: Command,
 }
+
+const AFTER_HELP: &str = "\
+Examples:
+  sandboxc synth                              compile the embedded default into ./out
+  sandboxc validate team.yaml                 check a blueprint; writes nothing
+  sandboxc synth team.yaml -o build/cfn       compile a blueprint into build/cfn
+  sandboxc schema > blueprint.schema.json     schema for editor completion
+
+Exit codes: 0 success; 1 error (invalid blueprint, output not written); 2 usage error.";
 
 #[derive(Debug, Subcommand)]
 enum Command {

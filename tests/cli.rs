@@ -1,0 +1,177 @@
+//! The command line as users run it: exit codes, output, determinism, atomic writes.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sandboxc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sandboxc")).current_dir(dir).args(args).output().expect("sandboxc runs")
+}
+
+fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((p.strip_prefix(dir).unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn synth_without_arguments_writes_the_default_into_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = sandboxc(tmp.path(), &["synth"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "synthesized stack datasandbox (layout nested) into out: 8 templates, 2 scripts, manifest.json\n"
+    );
+    let files: Vec<String> = read_tree(&tmp.path().join("out")).into_iter().map(|(f, _)| f).collect();
+    assert_eq!(
+        files,
+        [
+            "datasandbox-appstream.template.json",
+            "datasandbox-audit.template.json",
+            "datasandbox-identity.template.json",
+            "datasandbox-network.template.json",
+            "datasandbox-notebook.template.json",
+            "datasandbox-storage.template.json",
+            "datasandbox-validator.template.json",
+            "datasandbox.template.json",
+            "manifest.json",
+            "scripts/launcher.ps1",
+            "scripts/notebook.ps1",
+        ]
+    );
+}
+
+#[test]
+fn two_synths_from_different_directories_are_byte_identical_and_hold_no_machine_path() {
+    let a = tempfile::tempdir().unwrap();
+    let b = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(b.path().join("deep/er")).unwrap();
+    let blueprint = common::root().join("examples/private-streaming.yaml");
+    let bp = blueprint.to_str().unwrap();
+    assert!(sandboxc(a.path(), &["synth", bp, "-o", "first"]).status.success());
+    assert!(sandboxc(&b.path().join("deep/er"), &["synth", bp, "--out", "../second/x"]).status.success());
+    let first = read_tree(&a.path().join("first"));
+    let second = read_tree(&b.path().join("deep/second/x"));
+    assert_eq!(first, second);
+    let home = std::env::var("HOME").unwrap_or_default();
+    for (file, bytes) in &first {
+        let text = String::from_utf8_lossy(bytes);
+        for machine in [a.path().to_str().unwrap(), b.path().to_str().unwrap(), common::root().to_str().unwrap(), "/tmp/", home.as_str()] {
+            assert!(machine.is_empty() || !text.contains(machine), "{file} contains {machine}");
+        }
+    }
+}
+
+#[test]
+fn yaml_format_holds_the_same_templates() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(sandboxc(tmp.path(), &["synth", "--format", "yaml", "-o", "y", "-q"]).status.success());
+    assert!(sandboxc(tmp.path(), &["synth", "-o", "j", "-q"]).status.success());
+    let y: serde_json::Value = serde_yaml::from_str(&std::fs::read_to_string(tmp.path().join("y/datasandbox-network.template.yaml")).unwrap()).unwrap();
+    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("j/datasandbox-network.template.json")).unwrap()).unwrap();
+    assert_eq!(y, j);
+}
+
+#[test]
+fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert!(sandboxc(tmp.path(), &["synth", "-q"]).status.success());
+    std::fs::write(tmp.path().join("out/stale.json"), "{}").unwrap();
+    assert!(sandboxc(tmp.path(), &["synth", "-q"]).status.success());
+    assert!(!tmp.path().join("out/stale.json").exists(), "the previous output is replaced as a whole");
+
+    std::fs::create_dir(tmp.path().join("mine")).unwrap();
+    std::fs::write(tmp.path().join("mine/notes.txt"), "keep me").unwrap();
+    let o = sandboxc(tmp.path(), &["synth", "-o", "mine"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "mine exists and is not a sandboxc output directory (it has files but no manifest.json); choose another -o DIR or remove it\n"
+    );
+    assert_eq!(std::fs::read_to_string(tmp.path().join("mine/notes.txt")).unwrap(), "keep me");
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with(".sandboxc")).collect();
+    assert!(leftovers.is_empty(), "staging directories left: {leftovers:?}");
+}
+
+#[test]
+fn validate_reports_the_embedded_default_as_valid() {
+    let o = sandboxc(Path::new("."), &["validate"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "data-sandbox.yaml (embedded default): valid blueprint for environment datasandbox\n");
+    for (name, path) in common::examples() {
+        let o = sandboxc(Path::new("."), &["validate", "-q", path.to_str().unwrap()]);
+        assert!(o.status.success() && o.stdout.is_empty(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+#[test]
+fn the_checked_in_schema_is_the_generated_one() {
+    let o = sandboxc(Path::new("."), &["schema"]);
+    assert!(o.status.success());
+    let checked_in = std::fs::read_to_string(common::root().join("blueprints/blueprint.schema.json")).unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), checked_in, "run: sandboxc schema > blueprints/blueprint.schema.json");
+    let schema: serde_json::Value = serde_json::from_str(&checked_in).unwrap();
+    assert_eq!(schema["required"], serde_json::json!(["name"]));
+    assert_eq!(schema["additionalProperties"], false);
+}
+
+#[test]
+fn the_default_blueprint_points_editors_at_the_schema_and_is_embedded() {
+    let text = std::fs::read_to_string(common::root().join("blueprints/data-sandbox.yaml")).unwrap();
+    assert!(text.starts_with("# yaml-language-server: $schema=./blueprint.schema.json\n"));
+    assert_eq!(text, sandboxc::blueprint::DEFAULT_BLUEPRINT);
+    // Every key of DESIGN.md §3 is written out with its default: it compiles to exactly what
+    // `name: datasandbox` alone compiles to.
+    let minimal = sandboxc::blueprint::Source { name: "minimal.yaml".into(), text: "name: datasandbox\n".into() };
+    assert_eq!(common::files(&sandboxc::blueprint::Source::embedded()), common::files(&minimal));
+}
+
+#[test]
+fn help_teaches_the_commands() {
+    let o = sandboxc(Path::new("."), &["--help"]);
+    assert!(o.status.success());
+    let help = String::from_utf8_lossy(&o.stdout);
+    for word in ["synth", "validate", "schema", "Exit codes: 0 success; 1 error", "Examples:"] {
+        assert!(help.contains(word), "--help lacks {word}:\n{help}");
+    }
+    let o = sandboxc(Path::new("."), &["synth", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("manifest.json") && help.contains("--format"), "{help}");
+    let o = sandboxc(Path::new("."), &["frobnicate"]);
+    assert_eq!(o.status.code(), Some(2), "clap reports usage errors with 2");
+}
+
+#[test]
+fn the_built_in_lambda_identity_is_the_hash_of_the_lambda_sources() {
+    let files = sandboxc::assets::identity::lambda_source_files(&common::root()).unwrap();
+    assert!(files.iter().any(|(p, _)| p == "Cargo.lock"));
+    assert!(files.iter().any(|(p, _)| p.starts_with("lambda/src/")));
+    assert_eq!(sandboxc::assets::LambdaAsset::built_in().identity, sandboxc::assets::identity::identity(&files));
+}
+
+#[test]
+fn the_lambda_identity_changes_exactly_when_a_source_does() {
+    let base = vec![("lambda/src/lib.rs".to_string(), b"fn a() {}".to_vec()), ("Cargo.lock".to_string(), b"lock".to_vec())];
+    let id = sandboxc::assets::identity::identity(&base);
+    assert_eq!(id, sandboxc::assets::identity::identity(&base.clone()));
+    let mut edited = base.clone();
+    edited[0].1 = b"fn b() {}".to_vec();
+    assert_ne!(id, sandboxc::assets::identity::identity(&edited));
+    let mut moved = base;
+    moved[0].0 = "lambda/src/main.rs".into();
+    assert_ne!(id, sandboxc::assets::identity::identity(&moved));
+}
