@@ -154,7 +154,7 @@ pub fn lambda_function(p: &mut PartBuilder, ctx: &Ctx<'_>, spec: FunctionSpec) -
             assume_role_policy_document: Some(trust("lambda.amazonaws.com")),
             policies: Some(vec![Expr::map([
                 ("PolicyName", Expr::from(spec.name.clone())),
-                ("PolicyDocument", Expr::from(serde_json_value(&PolicyDocument::new(statements)))),
+                ("PolicyDocument", serde_json_value(&PolicyDocument::new(statements))),
             ])]),
             tags: Some(ctx.tags()),
             ..Role::default()
