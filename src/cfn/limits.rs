@@ -30,3 +30,27 @@ pub fn violations(file: &str, template: &Template, text: &str) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cfn::resources::Queue;
+    use crate::cfn::{LogicalId, Resource};
+
+    #[test]
+    fn names_every_exceeded_quota() {
+        let mut t = Template::new("big");
+        for i in 0..=MAX_RESOURCES {
+            t.resources.insert(LogicalId::new(format!("Q{i}")), Resource::new(&Queue::default()));
+        }
+        let text = "x".repeat(MAX_TEMPLATE_BYTES + 1);
+        assert_eq!(
+            violations("big.json", &t, &text),
+            vec![
+                "big.json has 1000001 bytes; CloudFormation allows at most 1000000".to_string(),
+                "big.json has 501 resources; CloudFormation allows at most 500".to_string(),
+            ]
+        );
+        assert!(violations("ok.json", &Template::new("ok"), "{}").is_empty());
+    }
+}

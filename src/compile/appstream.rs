@@ -7,11 +7,11 @@ use std::collections::BTreeMap;
 
 use crate::blueprint::{FleetType, DEFAULT_DESIRED_INSTANCES};
 use crate::cfn::policy::{trust, PolicyDocument, Statement};
-use crate::cfn::resources::{AppStreamServiceRoles, AppStreamStack, Fleet, Role, SecurityGroup, StackFleetAssociation};
+use crate::cfn::resources::{AppStreamServiceRoles, AppStreamStack, Fleet, Role, StackFleetAssociation};
 use crate::cfn::{Expr, Resource};
 
 use super::audit::PROVIDER_SKIPS;
-use super::common::{arn, egress_https, lambda_function, serde_json_value, FunctionSpec};
+use super::common::{arn, https_out_group, lambda_function, serde_json_value, FunctionSpec};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -62,16 +62,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         Resource::new(&AppStreamServiceRoles { service_token: Some(Expr::get_att(&provider, "Arn")) }).retain(),
     )?;
 
-    let sg = p.add(
-        "FleetSecurityGroup",
-        &SecurityGroup {
-            group_description: Some(Expr::from(format!("sandboxc {env}: AppStream streaming instances, HTTPS out to the VPC endpoints only"))),
-            vpc_id: Some(vpc),
-            security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
-            tags: Some(ctx.tags_named("fleet")),
-            ..SecurityGroup::default()
-        },
-    )?;
+    let sg = p.add("FleetSecurityGroup", &https_out_group(ctx, vpc, "AppStream streaming instances", "fleet"))?;
 
     // The fleet role is visible to users on the instance (profile appstream_machine_role): it
     // may read the sandbox's two parameters and the data bucket, nothing else.

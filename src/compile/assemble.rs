@@ -4,9 +4,9 @@
 use crate::blueprint::Layout;
 use crate::cfn::render::{sha256_hex, Format};
 use crate::cfn::resources::NestedStack;
-use crate::cfn::{Expr, LogicalId, Output, Parameter, Resource, Template};
+use crate::cfn::{Expr, LogicalId, Output, Resource, Template};
 
-use super::context::{PartBuilder, ASSETS_BUCKET_PARAMETER};
+use super::context::{assets_bucket_parameter, PartBuilder, ASSETS_BUCKET_PARAMETER};
 use super::{CompileError, Ctx, NamedTemplate, Part};
 
 /// S3 key of a nested template in the assets bucket: `templates/<sha256 of its bytes>.<ext>`.
@@ -39,15 +39,7 @@ pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -
         Layout::Nested => {
             let mut out = Vec::new();
             let mut root = Template::new(format!("sandboxc data sandbox {env}: root stack with one nested stack per part (layout nested)"));
-            root.parameters.insert(
-                ASSETS_BUCKET_PARAMETER.into(),
-                Parameter {
-                    kind: "String".into(),
-                    description: "S3 bucket holding sandboxc's assets: nested templates and Lambda zips (sandboxc bootstrap)".into(),
-                    allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
-                default: None,
-                },
-            );
+            root.parameters.insert(ASSETS_BUCKET_PARAMETER.into(), assets_bucket_parameter());
             for mut p in parts {
                 for (name, export) in PartBuilder::exports_of(ctx, p.part) {
                     let value = match export.value {

@@ -5,12 +5,11 @@
 use std::collections::BTreeMap;
 
 use crate::cfn::policy::{deny_insecure_transport, service, PolicyDocument, Statement};
-use crate::cfn::resources::{Bucket, BucketPolicy, Trail, UsageReportSubscription};
+use crate::cfn::resources::{BucketPolicy, Trail, UsageReportSubscription};
 use crate::cfn::{Expr, Resource};
 
-use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, lambda_function, FunctionSpec};
+use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, lambda_function, private_bucket, FunctionSpec};
 use super::context::PartBuilder;
-use super::storage::{block_public_access, owner_enforced};
 use super::{CompileError, Ctx, Part};
 
 /// checkov checks that do not apply to the custom-resource provider functions, with the reason.
@@ -61,20 +60,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     if audit.cloudtrail {
         let bucket = p.add_resource(
             "TrailBucket",
-            Resource::new(&Bucket {
-                bucket_encryption: Some(Expr::map([(
-                    "ServerSideEncryptionConfiguration",
-                    Expr::List(vec![Expr::map([
-                        ("BucketKeyEnabled", Expr::Bool(true)),
-                        ("ServerSideEncryptionByDefault", Expr::map([("KMSMasterKeyID", key_arn.clone()), ("SSEAlgorithm", Expr::from("aws:kms"))])),
-                    ])]),
-                )])),
-                versioning_configuration: Some(Expr::map([("Status", Expr::from("Enabled"))])),
-                public_access_block_configuration: Some(block_public_access()),
-                ownership_controls: Some(owner_enforced()),
-                tags: Some(ctx.tags()),
-                ..Bucket::default()
-            })
+            Resource::new(&private_bucket(ctx, &key_arn, None))
             .retain()
             .skip_checkov("CKV_AWS_18", "this bucket is the audit log destination; logging its own access would need a further bucket outside the sandbox's trust boundary"),
         )?;

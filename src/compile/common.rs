@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::cfn::policy::{account_root, trust, PolicyDocument, Statement};
-use crate::cfn::resources::{Function, KmsAlias, KmsKey, LogGroup, Role};
+use crate::cfn::resources::{Bucket, Function, KmsAlias, KmsKey, LogGroup, Role, SecurityGroup};
 use crate::cfn::{Expr, LogicalId, Resource};
 
 use super::context::PartBuilder;
@@ -43,6 +43,43 @@ pub fn egress_https(what: &str) -> Expr {
         ("IpProtocol", Expr::from("tcp")),
         ("ToPort", Expr::Int(443)),
     ])
+}
+
+/// A security group whose only rule lets HTTPS out to the VPC endpoints (nothing comes in
+/// unless a separate ingress rule says so).
+pub fn https_out_group(ctx: &Ctx<'_>, vpc: Expr, what: &str, name_tag: &str) -> SecurityGroup {
+    SecurityGroup {
+        group_description: Some(Expr::from(format!("sandboxc {}: {what}, HTTPS out to the VPC endpoints only", ctx.names.env))),
+        vpc_id: Some(vpc),
+        security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
+        tags: Some(ctx.tags_named(name_tag)),
+        ..SecurityGroup::default()
+    }
+}
+
+/// A bucket encrypted with a customer-managed KMS key (bucket keys on), versioned, with every
+/// public-access block on and ACLs disabled (`BucketOwnerEnforced`).
+pub fn private_bucket(ctx: &Ctx<'_>, key_arn: &Expr, name: Option<Expr>) -> Bucket {
+    Bucket {
+        bucket_name: name,
+        bucket_encryption: Some(Expr::map([(
+            "ServerSideEncryptionConfiguration",
+            Expr::List(vec![Expr::map([
+                ("BucketKeyEnabled", Expr::Bool(true)),
+                ("ServerSideEncryptionByDefault", Expr::map([("KMSMasterKeyID", key_arn.clone()), ("SSEAlgorithm", Expr::from("aws:kms"))])),
+            ])]),
+        )])),
+        versioning_configuration: Some(Expr::map([("Status", Expr::from("Enabled"))])),
+        public_access_block_configuration: Some(Expr::map([
+            ("BlockPublicAcls", Expr::Bool(true)),
+            ("BlockPublicPolicy", Expr::Bool(true)),
+            ("IgnorePublicAcls", Expr::Bool(true)),
+            ("RestrictPublicBuckets", Expr::Bool(true)),
+        ])),
+        ownership_controls: Some(Expr::map([("Rules", Expr::List(vec![Expr::map([("ObjectOwnership", Expr::from("BucketOwnerEnforced"))])]))])),
+        tags: Some(ctx.tags()),
+        ..Bucket::default()
+    }
 }
 
 /// Security-group rule that matches nothing, replacing the default allow-all egress.

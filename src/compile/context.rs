@@ -12,6 +12,17 @@ use super::{CompileError, Part};
 /// The root template parameter naming the assets bucket (nested templates, Lambda zips).
 pub const ASSETS_BUCKET_PARAMETER: &str = "AssetsBucket";
 
+/// The `AssetsBucket` parameter of the root template and of the parts that read assets.
+#[must_use]
+pub fn assets_bucket_parameter() -> Parameter {
+    Parameter {
+        kind: "String".into(),
+        description: "S3 bucket holding sandboxc's assets: nested templates and Lambda zips (sandboxc bootstrap)".into(),
+        allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
+        default: None,
+    }
+}
+
 /// A value one part makes available to later parts.
 #[derive(Debug, Clone)]
 pub struct Export {
@@ -170,15 +181,7 @@ impl PartBuilder {
     /// `Ref` to the assets bucket parameter.
     pub fn assets_bucket(&mut self) -> Expr {
         self.uses_assets_bucket = true;
-        self.template.parameters.insert(
-            ASSETS_BUCKET_PARAMETER.into(),
-            Parameter {
-                kind: "String".into(),
-                description: "S3 bucket holding sandboxc's assets: nested templates and Lambda zips (sandboxc bootstrap)".into(),
-                allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
-                default: None,
-            },
-        );
+        self.template.parameters.insert(ASSETS_BUCKET_PARAMETER.into(), assets_bucket_parameter());
         Expr::r#ref(ASSETS_BUCKET_PARAMETER)
     }
 

@@ -3,10 +3,10 @@
 //! group (443 from the AppStream fleet's group only).
 
 use crate::cfn::policy::{aws, trust, PolicyDocument, Statement};
-use crate::cfn::resources::{IamPolicy, NotebookInstance, Role, SecurityGroup, SecurityGroupIngress};
+use crate::cfn::resources::{IamPolicy, NotebookInstance, Role, SecurityGroupIngress};
 use crate::cfn::{Expr, Resource};
 
-use super::common::{egress_https, kms_key};
+use super::common::{https_out_group, kms_key};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -56,16 +56,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             roles: Some(vec![Expr::from(&role)]),
         },
     )?;
-    let sg = p.add(
-        "NotebookSecurityGroup",
-        &SecurityGroup {
-            group_description: Some(Expr::from(format!("sandboxc {env}: notebook instance, HTTPS from the AppStream fleet only"))),
-            vpc_id: Some(vpc),
-            security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
-            tags: Some(ctx.tags_named("notebook")),
-            ..SecurityGroup::default()
-        },
-    )?;
+    let sg = p.add("NotebookSecurityGroup", &https_out_group(ctx, vpc, "notebook instance (HTTPS in from the AppStream fleet only)", "notebook"))?;
     // A rule of its own, naming the fleet's group from another part.
     p.add(
         "NotebookIngressFromFleet",

@@ -2,10 +2,10 @@
 //! key, and the SSM parameters the AppStream instances read (bucket name, notebook script).
 
 use crate::cfn::policy::{deny_insecure_transport, PolicyDocument};
-use crate::cfn::resources::{Bucket, BucketPolicy, SsmParameter};
+use crate::cfn::resources::{BucketPolicy, SsmParameter};
 use crate::cfn::{Expr, Resource};
 
-use super::common::{bucket_arn, kms_key};
+use super::common::{bucket_arn, kms_key, private_bucket};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -18,24 +18,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let key_arn = Expr::get_att(&key, "Arn");
     let bucket = p.add_resource(
         "DataBucket",
-        Resource::new(&Bucket {
-            bucket_name: ctx.blueprint.storage.bucket_name.as_ref().map(Expr::from),
-            bucket_encryption: Some(Expr::map([(
-                "ServerSideEncryptionConfiguration",
-                Expr::List(vec![Expr::map([
-                    ("BucketKeyEnabled", Expr::Bool(true)),
-                    (
-                        "ServerSideEncryptionByDefault",
-                        Expr::map([("KMSMasterKeyID", key_arn.clone()), ("SSEAlgorithm", Expr::from("aws:kms"))]),
-                    ),
-                ])]),
-            )])),
-            versioning_configuration: Some(Expr::map([("Status", Expr::from("Enabled"))])),
-            public_access_block_configuration: Some(block_public_access()),
-            ownership_controls: Some(owner_enforced()),
-            tags: Some(ctx.tags()),
-            ..Bucket::default()
-        })
+        Resource::new(&private_bucket(ctx, &key_arn, ctx.blueprint.storage.bucket_name.as_ref().map(Expr::from)))
         .retain()
         .skip_checkov(
             "CKV_AWS_18",
@@ -86,17 +69,19 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     Ok(p)
 }
 
-/// `PublicAccessBlockConfiguration` with all four blocks on.
-pub(super) fn block_public_access() -> Expr {
-    Expr::map([
-        ("BlockPublicAcls", Expr::Bool(true)),
-        ("BlockPublicPolicy", Expr::Bool(true)),
-        ("IgnorePublicAcls", Expr::Bool(true)),
-        ("RestrictPublicBuckets", Expr::Bool(true)),
-    ])
-}
+#[cfg(test)]
+mod tests {
+    use crate::assets::LambdaAsset;
+    use crate::blueprint::{load, Source};
+    use crate::cfn::render::Format;
 
-/// `OwnershipControls`: `BucketOwnerEnforced` (ACLs disabled).
-pub(super) fn owner_enforced() -> Expr {
-    Expr::map([("Rules", Expr::List(vec![Expr::map([("ObjectOwnership", Expr::from("BucketOwnerEnforced"))])]))])
+    #[test]
+    fn the_notebook_script_fits_the_standard_tier() {
+        let b = load(&Source::embedded()).unwrap_or_else(|d| panic!("{d}"));
+        let c = super::super::compile(&b, &LambdaAsset { identity: "0".repeat(64) }, Format::Json).unwrap_or_else(|e| panic!("{e}"));
+        let storage = c.templates.iter().find(|t| t.file.ends_with("-storage.template.json")).map(|t| t.template.to_value()).unwrap_or_default();
+        let param = &storage["Resources"]["NotebookScriptParameter"]["Properties"];
+        assert!(param["Value"].as_str().unwrap_or_default().len() <= super::STANDARD_PARAMETER_LIMIT);
+        assert_eq!(param["Tier"], "Standard");
+    }
 }

@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 
 use crate::cfn::policy::Statement;
-use crate::cfn::resources::{HomeFolderNotification, Permission, Queue, SecurityGroup};
+use crate::cfn::resources::{HomeFolderNotification, Permission, Queue};
 use crate::cfn::{Expr, Resource};
 
 use super::audit::PROVIDER_SKIPS;
-use super::common::{egress_https, home_folder_bucket, home_folder_bucket_arn, lambda_function, FunctionSpec};
+use super::common::{home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -42,16 +42,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         // Events older than the retention period are gone anyway; the queue holds no data of record.
         .delete(),
     )?;
-    let sg = p.add(
-        "ValidatorSecurityGroup",
-        &SecurityGroup {
-            group_description: Some(Expr::from(format!("sandboxc {env}: validator Lambda, HTTPS out to the VPC endpoints only"))),
-            vpc_id: Some(vpc),
-            security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
-            tags: Some(ctx.tags_named("validator")),
-            ..SecurityGroup::default()
-        },
-    )?;
+    let sg = p.add("ValidatorSecurityGroup", &https_out_group(ctx, vpc, "validator Lambda", "validator"))?;
 
     let mut environment = BTreeMap::new();
     environment.insert("SANDBOX_STACK_NAME".to_string(), stack.clone());
