@@ -81,6 +81,9 @@ pub enum OutputError {
     /// A CloudFormation quota is exceeded.
     #[error("{0}")]
     Limits(String),
+    /// The target exists and is not a directory.
+    #[error("{0} exists and is not a directory; choose another -o DIR")]
+    NotADirectory(PathBuf),
     /// The target exists but does not look like synth output.
     #[error("{0} exists and is not a sandboxc output directory (it has files but no manifest.json); choose another -o DIR or remove it")]
     NotOurs(PathBuf),
@@ -167,7 +170,7 @@ pub fn write(dir: &Path, compiled: &Compiled) -> Result<Manifest, OutputError> {
     let (files, manifest) = files(compiled)?;
     if dir.exists() {
         if !dir.is_dir() {
-            return Err(OutputError::NotOurs(dir.to_path_buf()));
+            return Err(OutputError::NotADirectory(dir.to_path_buf()));
         }
         let empty = fs::read_dir(dir).map_err(io("cannot read", dir))?.next().is_none();
         if !empty && !dir.join("manifest.json").is_file() {

@@ -103,6 +103,10 @@ fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
         "mine exists and is not a sandboxc output directory (it has files but no manifest.json); choose another -o DIR or remove it\n"
     );
     assert_eq!(std::fs::read_to_string(tmp.path().join("mine/notes.txt")).unwrap(), "keep me");
+    std::fs::write(tmp.path().join("file"), "x").unwrap();
+    let o = sandboxc(tmp.path(), &["synth", "-o", "file"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), "file exists and is not a directory; choose another -o DIR\n");
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with(".sandboxc")).collect();
     assert!(leftovers.is_empty(), "staging directories left: {leftovers:?}");
 }
