@@ -9,6 +9,7 @@ pub mod cfn;
 pub mod compile;
 pub mod diagnostics;
 pub mod output;
+pub mod plan;
 
 use std::path::Path;
 

@@ -59,6 +59,11 @@ enum Command {
     },
     /// Print the blueprint's JSON Schema (for editors: yaml-language-server, VS Code).
     Schema,
+    /// Show what would change against a base, and what it risks (security, data loss).
+    ///
+    /// Offline: --against DIR (a previous synth output) or --against-git REF (the blueprint
+    /// file as it was at a git revision). Exit codes: 0 no changes, 2 changes, 1 error.
+    Plan(sandboxc::plan::PlanArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -109,6 +114,26 @@ fn run(cli: &Cli) -> Result<(), sandboxc::Error> {
             }
         }
         Command::Schema => say(schema::schema_json().trim_end()),
+        Command::Plan(args) => {
+            use std::io::IsTerminal;
+            let color = sandboxc::plan::color_wanted(args.no_color, std::io::stdout().is_terminal());
+            let code = match sandboxc::plan::run(args, color) {
+                Ok(outcome) => {
+                    if !cli.quiet {
+                        say(outcome.rendered.trim_end());
+                    }
+                    outcome.exit_code
+                }
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr().lock(), "{e}");
+                    sandboxc::plan::EXIT_ERROR
+                }
+            };
+            if code != 0 {
+                let _ = std::io::stdout().flush();
+                std::process::exit(i32::from(code));
+            }
+        }
     }
     Ok(())
 }

@@ -87,6 +87,17 @@ pub enum OutputError {
     /// The target exists but does not look like synth output.
     #[error("{0} exists and is not a sandboxc output directory (it has files but no manifest.json); choose another -o DIR or remove it")]
     NotOurs(PathBuf),
+    /// The target holds synth output plus files synth did not write: replacing it would lose them.
+    #[error("{dir} holds files sandboxc did not write ({}); replacing the directory would delete them: move them out or choose another -o DIR", .files.join(", "))]
+    ForeignFiles {
+        /// The output directory.
+        dir: PathBuf,
+        /// Its files that the previous manifest does not list (at most a few named).
+        files: Vec<String>,
+    },
+    /// The target is the current directory or contains it.
+    #[error("{0} contains the current directory; choose an output directory below it, such as out")]
+    ContainsWorkingDirectory(PathBuf),
     /// A file-system error.
     #[error("{what} {path}: {source}")]
     Io {
@@ -161,6 +172,61 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
     Ok((files, manifest))
 }
 
+/// Refuses to replace `dir` unless it is empty or holds exactly a previous synth output: a
+/// `manifest.json` of sandboxc's format listing every file in it. Also refuses the current
+/// directory and its ancestors.
+fn check_replaceable(dir: &Path) -> Result<(), OutputError> {
+    if !dir.is_dir() {
+        return Err(OutputError::NotADirectory(dir.to_path_buf()));
+    }
+    let canonical = dir.canonicalize().map_err(io("cannot resolve", dir))?;
+    if std::env::current_dir().is_ok_and(|cwd| cwd.starts_with(&canonical)) {
+        return Err(OutputError::ContainsWorkingDirectory(dir.to_path_buf()));
+    }
+    let mut present = Vec::new();
+    list_files(dir, dir, &mut present)?;
+    if present.is_empty() {
+        return Ok(());
+    }
+    let manifest = fs::read(dir.join("manifest.json")).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let Some(manifest) = manifest.filter(|m| m["manifest_version"].is_u64() && m["stack_name"].is_string()) else {
+        return Err(OutputError::NotOurs(dir.to_path_buf()));
+    };
+    let mut listed: Vec<String> = vec!["manifest.json".into()];
+    for key in ["templates", "scripts"] {
+        for entry in manifest[key].as_array().into_iter().flatten() {
+            if let Some(f) = entry["file"].as_str() {
+                listed.push(f.to_string());
+            }
+        }
+    }
+    let foreign: Vec<String> = present.into_iter().filter(|f| !listed.contains(f)).collect();
+    if !foreign.is_empty() {
+        let mut files: Vec<String> = foreign.iter().take(5).cloned().collect();
+        if foreign.len() > 5 {
+            files.push(format!("and {} more", foreign.len() - 5));
+        }
+        return Err(OutputError::ForeignFiles { dir: dir.to_path_buf(), files });
+    }
+    Ok(())
+}
+
+/// Every file below `dir` (symbolic links count as files), as `/`-separated relative paths.
+fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), OutputError> {
+    for entry in fs::read_dir(dir).map_err(io("cannot read", dir))? {
+        let entry = entry.map_err(io("cannot read", dir))?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io("cannot read", &path))?;
+        if kind.is_dir() {
+            list_files(root, &path, out)?;
+        } else {
+            let rel = path.strip_prefix(root).unwrap_or(&path);
+            out.push(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"));
+        }
+    }
+    Ok(())
+}
+
 /// Writes the output into `dir`, replacing a previous synth output there as a whole.
 ///
 /// # Errors
@@ -169,13 +235,7 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
 pub fn write(dir: &Path, compiled: &Compiled) -> Result<Manifest, OutputError> {
     let (files, manifest) = files(compiled)?;
     if dir.exists() {
-        if !dir.is_dir() {
-            return Err(OutputError::NotADirectory(dir.to_path_buf()));
-        }
-        let empty = fs::read_dir(dir).map_err(io("cannot read", dir))?.next().is_none();
-        if !empty && !dir.join("manifest.json").is_file() {
-            return Err(OutputError::NotOurs(dir.to_path_buf()));
-        }
+        check_replaceable(dir)?;
     }
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

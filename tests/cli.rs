@@ -90,9 +90,33 @@ fn yaml_format_holds_the_same_templates() {
 fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
     let tmp = tempfile::tempdir().unwrap();
     assert!(sandboxc(tmp.path(), &["synth", "-q"]).status.success());
-    std::fs::write(tmp.path().join("out/stale.json"), "{}").unwrap();
-    assert!(sandboxc(tmp.path(), &["synth", "-q"]).status.success());
-    assert!(!tmp.path().join("out/stale.json").exists(), "the previous output is replaced as a whole");
+    // A previous output of another blueprint (different files) is replaced as a whole.
+    let single = common::root().join("examples/single-layout.yaml");
+    assert!(sandboxc(tmp.path(), &["synth", "-q", single.to_str().unwrap()]).status.success());
+    assert!(!tmp.path().join("out/datasandbox.template.json").exists(), "the previous output is replaced as a whole");
+    assert!(tmp.path().join("out/single-sandbox.template.json").exists());
+
+    // A file synth did not write is never deleted: not a note, not the blueprint itself.
+    std::fs::write(tmp.path().join("out/notes.md"), "mine").unwrap();
+    let o = sandboxc(tmp.path(), &["synth", "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "out holds files sandboxc did not write (notes.md); replacing the directory would delete them: move them out or choose another -o DIR\n"
+    );
+    assert_eq!(std::fs::read_to_string(tmp.path().join("out/notes.md")).unwrap(), "mine");
+
+    // Somebody else's manifest.json does not make a directory ours.
+    std::fs::create_dir(tmp.path().join("webext")).unwrap();
+    std::fs::write(tmp.path().join("webext/manifest.json"), "{\"name\": \"an extension\"}").unwrap();
+    let o = sandboxc(tmp.path(), &["synth", "-o", "webext"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("webext exists and is not a sandboxc output directory"));
+
+    // Never the current directory or one containing it.
+    let o = sandboxc(&tmp.path().join("webext"), &["synth", "-o", "."]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&o.stderr), ". contains the current directory; choose an output directory below it, such as out\n");
 
     std::fs::create_dir(tmp.path().join("mine")).unwrap();
     std::fs::write(tmp.path().join("mine/notes.txt"), "keep me").unwrap();
@@ -112,6 +136,36 @@ fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
 }
 
 #[test]
+fn oversized_input_is_refused_before_it_is_read_whole() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut text = String::from("name: big\nstorage:\n  bucket_name: ");
+    text.push_str(&"a".repeat(1_100_000));
+    std::fs::write(tmp.path().join("big.yaml"), text).unwrap();
+    let o = sandboxc(tmp.path(), &["validate", "big.yaml"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "big.yaml: error: is larger than 1048576 bytes (allowed: a blueprint of at most 1 MiB)\nbig.yaml has 1 error; nothing was written\n"
+    );
+    let o = sandboxc(tmp.path(), &["validate", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn validate_reads_standard_input_for_a_dash() {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .args(["validate", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"name: piped\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "<stdin>: valid blueprint for environment piped\n");
+}
+
+#[test]
 fn validate_reports_the_embedded_default_as_valid() {
     let o = sandboxc(Path::new("."), &["validate"]);
     assert_eq!(o.status.code(), Some(0));
@@ -127,7 +181,7 @@ fn the_checked_in_schema_is_the_generated_one() {
     let o = sandboxc(Path::new("."), &["schema"]);
     assert!(o.status.success());
     let checked_in = std::fs::read_to_string(common::root().join("blueprints/blueprint.schema.json")).unwrap();
-    assert_eq!(String::from_utf8_lossy(&o.stdout), checked_in, "run: sandboxc schema > blueprints/blueprint.schema.json");
+    assert!(String::from_utf8_lossy(&o.stdout) == checked_in, "blueprints/blueprint.schema.json is stale: run sandboxc schema > blueprints/blueprint.schema.json");
     let schema: serde_json::Value = serde_json::from_str(&checked_in).unwrap();
     assert_eq!(schema["required"], serde_json::json!(["name"]));
     assert_eq!(schema["additionalProperties"], false);

@@ -18,6 +18,10 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 /// The default blueprint (`blueprints/data-sandbox.yaml`), embedded in the binary.
 pub const DEFAULT_BLUEPRINT: &str = include_str!("../../blueprints/data-sandbox.yaml");
 
+/// Largest blueprint read, in bytes (1 MiB): blueprints are a few kilobytes, and a device such
+/// as /dev/zero must not exhaust memory.
+pub const MAX_BLUEPRINT_BYTES: u64 = 1024 * 1024;
+
 /// How the embedded default is named in messages.
 pub const DEFAULT_BLUEPRINT_NAME: &str = "data-sandbox.yaml (embedded default)";
 
@@ -37,13 +41,27 @@ impl Source {
         Self { name: DEFAULT_BLUEPRINT_NAME.into(), text: DEFAULT_BLUEPRINT.into() }
     }
 
-    /// Reads a blueprint file.
+    /// Reads a blueprint file, or standard input when `path` is `-`.
     ///
     /// # Errors
     /// [`Diagnostics`] naming the file when it cannot be read or is not UTF-8.
     pub fn read(path: &std::path::Path) -> Result<Self, Diagnostics> {
+        use std::io::Read;
         let name = path.display().to_string();
-        match std::fs::read(path) {
+        let mut bytes = Vec::new();
+        let read = if path.as_os_str() == "-" {
+            std::io::stdin().lock().take(MAX_BLUEPRINT_BYTES + 1).read_to_end(&mut bytes)
+        } else {
+            std::fs::File::open(path).and_then(|f| f.take(MAX_BLUEPRINT_BYTES + 1).read_to_end(&mut bytes))
+        };
+        let name = if path.as_os_str() == "-" { "<stdin>".to_string() } else { name };
+        if read.is_ok() && bytes.len() as u64 > MAX_BLUEPRINT_BYTES {
+            return Err(Diagnostics::new(
+                name,
+                vec![Diagnostic::new("", format!("is larger than {MAX_BLUEPRINT_BYTES} bytes")).allowed("a blueprint of at most 1 MiB")],
+            ));
+        }
+        match read.map(|_| bytes) {
             Ok(bytes) => match String::from_utf8(bytes) {
                 Ok(text) => Ok(Self { name, text }),
                 Err(e) => {

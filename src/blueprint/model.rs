@@ -79,7 +79,7 @@ pub enum Layout {
 pub struct Network {
     /// VPC CIDR: RFC 1918, a /16 to /24 prefix, not overlapping 198.19.0.0/16.
     pub cidr: String,
-    /// A count of Availability Zones (2..6) or a list of distinct AZ names.
+    /// A count of Availability Zones (2..6; the Region must have that many) or a list of distinct AZ names.
     pub availability_zones: AvailabilityZones,
     /// VPC flow logs to CloudWatch Logs.
     pub flow_logs: bool,
@@ -188,7 +188,7 @@ impl StreamView {
 #[serde(deny_unknown_fields, default)]
 pub struct AppStream {
     /// Name of the AppStream image (built with the launcher script from `sandboxc synth`).
-    #[schemars(length(min = 1, max = 100))]
+    #[schemars(regex(pattern = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$"))]
     pub image_name: String,
     /// Streaming instance type, `stream.*`.
     pub instance_type: String,
@@ -200,11 +200,11 @@ pub struct AppStream {
     /// Concurrent sessions of an ELASTIC fleet, 1 or more (required there, not allowed otherwise).
     #[schemars(range(min = 1))]
     pub max_concurrent_sessions: Option<u32>,
-    /// Longest session, 10m..120h.
+    /// Longest session, 10m..100h.
     pub max_session_duration: Duration,
     /// Time a disconnected session is kept, 1m..10h.
     pub disconnect_timeout: Duration,
-    /// Idle time before a user is disconnected, 0 (off) or 1m..10h.
+    /// Idle time before a user is disconnected, 0 (off) or 1m..1h.
     pub idle_disconnect_timeout: Duration,
     /// APP or DESKTOP.
     pub stream_view: StreamView,

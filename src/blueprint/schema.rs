@@ -212,6 +212,7 @@ fn pattern_words(pattern: &str) -> String {
         r"^[0-9]{12}$" => "a 12-digit AWS account ID in quotes, such as \"123456789012\"".into(),
         r"^[a-z]{2}(-[a-z]+)+-[0-9]$" => "an AWS Region name such as eu-west-1".into(),
         r"^[A-Za-z0-9._-]{1,128}$" => "1 to 128 letters, digits, '.', '_' or '-'".into(),
+        r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$" => "1 to 100 letters, digits, '_', '.' or '-', starting with a letter or digit".into(),
         p if p == super::duration::DURATION_PATTERN => "a duration such as 90s, 15m, 4h, 2d, or 0".into(),
         other => format!("text matching `{other}`"),
     }

@@ -143,10 +143,10 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
                     Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c:?} is not an IPv4 CIDR"))
                         .allowed("networks such as 203.0.113.0/24"),
                 );
-            } else if c.ends_with("/0") {
+            } else if parsed.as_ref().is_ok_and(|n| n.prefix_len() < 8) {
                 out.push(
-                    Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c} opens the streaming endpoint to every address"))
-                        .allowed("the networks your users stream from, such as 203.0.113.0/24"),
+                    Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c} opens the streaming endpoint to a large part of the internet"))
+                        .allowed("the networks your users stream from, /8 or narrower, such as 203.0.113.0/24"),
                 );
             }
         }
@@ -256,12 +256,14 @@ fn appstream(b: &Blueprint, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    // Ranges: AWS::AppStream::Fleet (AppStream API reference, CreateFleet).
-    range(out, "appstream.max_session_duration", a.max_session_duration.as_secs(), 600, 432_000, "10m to 120h (600 to 432000 seconds)");
+    // Ranges: the intersection of the AppStream API (CreateFleet) and CloudFormation's
+    // AWS::AppStream::Fleet schema (cfn-lint's bundled registry schema), which is stricter for
+    // the session length (360000 s) and the idle timeout (3600 s).
+    range(out, "appstream.max_session_duration", a.max_session_duration.as_secs(), 600, 360_000, "10m to 100h (600 to 360000 seconds)");
     range(out, "appstream.disconnect_timeout", a.disconnect_timeout.as_secs(), 60, 36_000, "1m to 10h (60 to 36000 seconds)");
     let idle = a.idle_disconnect_timeout.as_secs();
     if idle != 0 {
-        range(out, "appstream.idle_disconnect_timeout", idle, 60, 36_000, "0 (off) or 1m to 10h (60 to 36000 seconds)");
+        range(out, "appstream.idle_disconnect_timeout", idle, 60, 3600, "0 (off) or 1m to 1h (60 to 3600 seconds)");
     }
 }
 
@@ -300,10 +302,21 @@ fn tags(b: &Blueprint, out: &mut Vec<Diagnostic>) {
             out.push(Diagnostic::new(path.clone(), format!("tag key {k:?} uses a reserved prefix")).allowed("keys not starting with aws: or sandboxc:").on_key());
         }
         if v.chars().count() > 256 {
-            out.push(Diagnostic::new(path, "tag value is longer than 256 characters").allowed("0 to 256 characters"));
+            out.push(Diagnostic::new(path.clone(), "tag value is longer than 256 characters").allowed("0 to 256 characters"));
+        }
+        // Tag keys and values: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (Resource Groups Tagging API, Tag).
+        let tag_char = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
+        if let Some(c) = k.chars().find(|c| !tag_char(*c)) {
+            out.push(Diagnostic::new(path.clone(), format!("tag key contains {c:?}")).allowed(TAG_CHARACTERS).on_key());
+        }
+        if let Some(c) = v.chars().find(|c| !tag_char(*c)) {
+            out.push(Diagnostic::new(path, format!("tag value contains {c:?}")).allowed(TAG_CHARACTERS));
         }
     }
 }
+
+/// The characters AWS allows in tags, in words.
+const TAG_CHARACTERS: &str = "letters, digits, spaces and _ . : / = + - @";
 
 fn range(out: &mut Vec<Diagnostic>, path: &str, secs: u64, min: u64, max: u64, allowed: &str) {
     if secs < min || secs > max {

@@ -1,17 +1,17 @@
 //! AppStream: the fleet (native `IamRoleArn`, `CreationPolicy: StartFleet`), the AppStream stack
 //! (home folders, every user-settings action explicit), their association, the fleet role
-//! (least privilege), the fleet security group, and the service-role custom resource ordered
-//! before the fleet.
+//! (least privilege), the fleet security group, the service-role custom resource ordered
+//! before the fleet and the stack, and the Region's usage-report subscription (a custom
+//! resource: no CloudFormation type exists), also after the service roles.
 
 use std::collections::BTreeMap;
 
 use crate::blueprint::{FleetType, DEFAULT_DESIRED_INSTANCES};
 use crate::cfn::policy::{trust, PolicyDocument, Statement};
-use crate::cfn::resources::{AppStreamServiceRoles, AppStreamStack, Fleet, Role, StackFleetAssociation};
+use crate::cfn::resources::{AppStreamServiceRoles, AppStreamStack, Fleet, Role, StackFleetAssociation, UsageReportSubscription};
 use crate::cfn::{Expr, Resource};
 
-use super::audit::PROVIDER_SKIPS;
-use super::common::{arn, https_out_group, lambda_function, serde_json_value, FunctionSpec};
+use super::common::{PROVIDER_SKIPS, arn, https_out_group, lambda_function, serde_json_value, FunctionSpec};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -53,7 +53,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             vpc: None,
             dead_letter_queue: None,
             timeout_seconds: 300,
-            log_key_arn: log_key,
+            log_key_arn: log_key.clone(),
             checkov_skips: PROVIDER_SKIPS.to_vec(),
         },
     )?;
@@ -61,6 +61,39 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         "ServiceRoles",
         Resource::new(&AppStreamServiceRoles { service_token: Some(Expr::get_att(&provider, "Arn")) }).retain(),
     )?;
+
+    if b.audit.usage_reports {
+        let function = lambda_function(
+            &mut p,
+            ctx,
+            FunctionSpec {
+                id: "UsageReportsProvider",
+                name: ctx.names.provider_function("usage-reports"),
+                description: format!("sandboxc {env}: answers Custom::UsageReportSubscription"),
+                zip: "provider",
+                // CreateUsageReportSubscription and DescribeUsageReportSubscriptions support only
+                // Resource "*" (Service Authorization Reference, Amazon AppStream 2.0).
+                statements: vec![Statement::allow(
+                    "ManageUsageReportSubscription",
+                    &["appstream:CreateUsageReportSubscription", "appstream:DescribeUsageReportSubscriptions"],
+                    vec![Expr::from("*")],
+                )],
+                environment: BTreeMap::new(),
+                vpc: None,
+                dead_letter_queue: None,
+                timeout_seconds: 300,
+                log_key_arn: log_key.clone(),
+                checkov_skips: PROVIDER_SKIPS.to_vec(),
+            },
+        )?;
+        let reports = p.add_resource(
+            "UsageReports",
+            Resource::new(&UsageReportSubscription { service_token: Some(Expr::get_att(&function, "Arn")) })
+                .retain()
+                .depends_on(&service_roles),
+        )?;
+        p.user_output("UsageReportBucket", "Bucket AppStream writes usage reports to", Expr::get_att(&reports, "S3BucketName"));
+    }
 
     let sg = p.add("FleetSecurityGroup", &https_out_group(ctx, vpc, "AppStream streaming instances", "fleet"))?;
 
@@ -133,9 +166,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     } else {
         None
     };
-    let stack = p.add(
+    // Home folders need AppStream's service role: AppStream creates the home-folder bucket with it.
+    let stack = p.add_resource(
         "AppStreamStack",
-        &AppStreamStack {
+        Resource::new(&AppStreamStack {
             name: Some(Expr::from(&ctx.names.appstream_stack)),
             description: Some(Expr::from(format!("sandboxc {env}: home folders; clipboard, file transfer and printing as the blueprint says"))),
             storage_connectors: Some(Expr::List(vec![Expr::map([("ConnectorType", Expr::from("HOMEFOLDERS"))])])),
@@ -143,7 +177,8 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             access_endpoints,
             application_settings: Some(Expr::map([("Enabled", Expr::Bool(false))])),
             tags: Some(ctx.tags()),
-        },
+        })
+        .depends_on(&service_roles),
     )?;
     // The Refs to both make CloudFormation create the association after the fleet and the
     // stack, and delete it before them (deleting a stack with an associated fleet fails).

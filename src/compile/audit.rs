@@ -1,24 +1,15 @@
-//! Audit: the audit key (log groups, trail), the CloudTrail trail with S3 data events on the
-//! data and home-folder buckets and its retained log bucket, and the Region's AppStream
-//! usage-report subscription (custom resource; no CloudFormation type exists).
-
-use std::collections::BTreeMap;
+//! Audit: the audit key (log groups, trail, dead letters) and the CloudTrail trail with S3 data
+//! events on the data and home-folder buckets, with its retained log bucket. (The usage-report
+//! subscription is in the AppStream part: it needs AppStream's service roles first.)
 
 use crate::cfn::policy::{deny_insecure_transport, service, PolicyDocument, Statement};
-use crate::cfn::resources::{BucketPolicy, Trail, UsageReportSubscription};
+use crate::cfn::resources::{BucketPolicy, Trail};
 use crate::cfn::{Expr, Resource};
 
-use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, lambda_function, private_bucket, FunctionSpec};
+use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, private_bucket};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
-/// checkov checks that do not apply to the custom-resource provider functions, with the reason.
-pub(super) const PROVIDER_SKIPS: [(&str, &str); 4] = [
-    ("CKV_AWS_117", "must reach IAM, AppStream and the CloudFormation response URL, none of which the isolated VPC can reach"),
-    ("CKV_AWS_116", "CloudFormation custom-resource requests are answered or time out in CloudFormation; a dead-letter queue cannot answer them"),
-    ("CKV_AWS_115", "runs only during deployments; reserved concurrency would take capacity from the account for nothing"),
-    ("CKV_AWS_173", "the environment holds no secrets, only resource names"),
-];
 
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let env = ctx.names.env.clone();
@@ -26,9 +17,6 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let mut holds = vec!["audit key"];
     if audit.cloudtrail {
         holds.push("CloudTrail trail with S3 data events");
-    }
-    if audit.usage_reports {
-        holds.push("AppStream usage reports");
     }
     let mut p = PartBuilder::new(Part::Audit, &format!("sandboxc data sandbox {env}: {}", holds.join(", ")));
     let trail_arn = arn("cloudtrail", &format!("trail/{}", ctx.names.trail));
@@ -120,36 +108,6 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         p.user_output("TrailBucketName", "Bucket receiving the trail's logs (retained)", bucket_ref);
     }
 
-    if audit.usage_reports {
-        let function = lambda_function(
-            &mut p,
-            ctx,
-            FunctionSpec {
-                id: "UsageReportsProvider",
-                name: ctx.names.provider_function("usage-reports"),
-                description: format!("sandboxc {env}: answers Custom::UsageReportSubscription"),
-                zip: "provider",
-                // CreateUsageReportSubscription and DescribeUsageReportSubscriptions support only
-                // Resource "*" (Service Authorization Reference, Amazon AppStream 2.0).
-                statements: vec![Statement::allow(
-                    "ManageUsageReportSubscription",
-                    &["appstream:CreateUsageReportSubscription", "appstream:DescribeUsageReportSubscriptions"],
-                    vec![Expr::from("*")],
-                )],
-                environment: BTreeMap::new(),
-                vpc: None,
-                dead_letter_queue: None,
-                timeout_seconds: 300,
-                log_key_arn: key_arn,
-                checkov_skips: PROVIDER_SKIPS.to_vec(),
-            },
-        )?;
-        let reports = p.add_resource(
-            "UsageReports",
-            Resource::new(&UsageReportSubscription { service_token: Some(Expr::get_att(&function, "Arn")) }).retain(),
-        )?;
-        p.user_output("UsageReportBucket", "Bucket AppStream writes usage reports to", Expr::get_att(&reports, "S3BucketName"));
-    }
     Ok(p)
 }
 

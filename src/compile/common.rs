@@ -130,6 +130,14 @@ pub fn kms_key(p: &mut PartBuilder, ctx: &Ctx<'_>, id: &str, alias: &str, descri
     Ok(key)
 }
 
+/// checkov checks that do not apply to the custom-resource provider functions, with the reason.
+pub const PROVIDER_SKIPS: [(&str, &str); 4] = [
+    ("CKV_AWS_117", "must reach IAM, AppStream and the CloudFormation response URL, none of which the isolated VPC can reach"),
+    ("CKV_AWS_116", "CloudFormation custom-resource requests are answered or time out in CloudFormation; a dead-letter queue cannot answer them"),
+    ("CKV_AWS_115", "runs only during deployments; reserved concurrency would take capacity from the account for nothing"),
+    ("CKV_AWS_173", "the environment holds no secrets, only resource names"),
+];
+
 /// What a Lambda function needs beyond the shared defaults.
 pub struct FunctionSpec {
     /// Logical ID prefix: the function is `<id>`, its role `<id>Role`, its log group `<id>LogGroup`.

@@ -9,8 +9,7 @@ use crate::cfn::policy::Statement;
 use crate::cfn::resources::{HomeFolderNotification, Permission, Queue};
 use crate::cfn::{Expr, Resource};
 
-use super::audit::PROVIDER_SKIPS;
-use super::common::{home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
+use super::common::{PROVIDER_SKIPS, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 

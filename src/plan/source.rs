@@ -1,0 +1,178 @@
+//! The two sides of a plan: a set of templates with the manifest facts that tie a root stack's
+//! nested stacks to their template files. Read from a synth output directory, from an
+//! in-memory compile, or (tests) from bare template values.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::PlanError;
+use crate::compile::Compiled;
+
+/// The templates of one synth output.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct TemplateSet {
+    /// CloudFormation stack name (the environment name).
+    pub stack_name: String,
+    /// File name of the root (or single) template.
+    pub root_file: String,
+    /// Every template by file name.
+    pub templates: BTreeMap<String, Value>,
+    /// File names in manifest order (nested stacks in part order, root last).
+    pub order: Vec<String>,
+    /// Manifest `stack` label of each file (`network`, `root`, `single`).
+    pub labels: BTreeMap<String, String>,
+    /// Assets-bucket key of each nested template -> its file.
+    pub s3_keys: BTreeMap<String, String>,
+    /// Other files (scripts) -> SHA-256.
+    pub scripts: BTreeMap<String, String>,
+}
+
+impl TemplateSet {
+    /// One bare template as the root, with no manifest (property tests, library users).
+    #[must_use]
+    pub fn single(stack_name: &str, template: Value) -> Self {
+        let file = format!("{stack_name}.template.json");
+        Self {
+            stack_name: stack_name.into(),
+            root_file: file.clone(),
+            templates: BTreeMap::from([(file.clone(), template)]),
+            order: vec![file.clone()],
+            labels: BTreeMap::from([(file, "root".into())]),
+            s3_keys: BTreeMap::new(),
+            scripts: BTreeMap::new(),
+        }
+    }
+
+    /// The output of an in-memory compile, exactly as synth would write it.
+    ///
+    /// # Errors
+    /// [`PlanError::Synth`] when rendering fails (a CloudFormation quota is exceeded).
+    pub fn from_compiled(compiled: &Compiled) -> Result<Self, PlanError> {
+        let (files, manifest) = crate::output::files(compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
+        let mut set = Self { stack_name: manifest.stack_name.clone(), root_file: manifest.root_template.clone(), ..Self::default() };
+        let texts: BTreeMap<String, String> = files.into_iter().collect();
+        for t in &manifest.templates {
+            let text = texts.get(&t.file).map_or("", String::as_str);
+            set.templates.insert(t.file.clone(), parse_template(&t.file, text)?);
+            set.order.push(t.file.clone());
+            set.labels.insert(t.file.clone(), t.stack.clone());
+            if let Some(k) = &t.s3_key {
+                set.s3_keys.insert(k.clone(), t.file.clone());
+            }
+        }
+        for s in &manifest.scripts {
+            set.scripts.insert(s.file.clone(), s.sha256.clone());
+        }
+        Ok(set)
+    }
+
+    /// A previous synth output directory: `manifest.json` and the templates it lists.
+    ///
+    /// # Errors
+    /// [`PlanError::NotSynthOutput`] when `dir` has no readable manifest, [`PlanError::Read`]
+    /// when a listed template is missing or not JSON/YAML.
+    pub fn from_dir(dir: &Path) -> Result<Self, PlanError> {
+        let manifest_path = dir.join("manifest.json");
+        if !dir.is_dir() {
+            return Err(PlanError::NotSynthOutput { dir: dir.display().to_string(), why: "it is not a directory".into() });
+        }
+        let text = std::fs::read_to_string(&manifest_path)
+            .map_err(|e| PlanError::NotSynthOutput { dir: dir.display().to_string(), why: format!("manifest.json cannot be read ({e})") })?;
+        let manifest: Value = serde_json::from_str(&text)
+            .map_err(|e| PlanError::NotSynthOutput { dir: dir.display().to_string(), why: format!("manifest.json is not JSON ({e})") })?;
+        let str_of = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+        let (Some(stack_name), Some(root_file), Some(entries)) =
+            (str_of(&manifest, "stack_name"), str_of(&manifest, "root_template"), manifest.get("templates").and_then(Value::as_array))
+        else {
+            return Err(PlanError::NotSynthOutput {
+                dir: dir.display().to_string(),
+                why: "manifest.json lacks stack_name, root_template or templates (not written by sandboxc synth)".into(),
+            });
+        };
+        if let Some(v) = manifest.get("manifest_version").and_then(Value::as_u64) {
+            if v > u64::from(crate::output::MANIFEST_VERSION) {
+                return Err(PlanError::NotSynthOutput {
+                    dir: dir.display().to_string(),
+                    why: format!("manifest.json has version {v}, newer than this sandboxc reads ({}); plan with a newer sandboxc", crate::output::MANIFEST_VERSION),
+                });
+            }
+        }
+        let mut set = Self { stack_name, root_file, ..Self::default() };
+        for e in entries {
+            let Some(file) = str_of(e, "file") else { continue };
+            if file.contains("..") || file.starts_with('/') || file.contains('\\') {
+                return Err(PlanError::NotSynthOutput { dir: dir.display().to_string(), why: format!("manifest.json names an unsafe path {file:?}") });
+            }
+            let path = dir.join(&file);
+            let text = std::fs::read_to_string(&path).map_err(|e| PlanError::Read { path: path.display().to_string(), why: e.to_string() })?;
+            set.templates.insert(file.clone(), parse_template(&path.display().to_string(), &text)?);
+            set.order.push(file.clone());
+            set.labels.insert(file.clone(), str_of(e, "stack").unwrap_or_else(|| "root".into()));
+            if let Some(k) = str_of(e, "s3_key") {
+                set.s3_keys.insert(k, file.clone());
+            }
+        }
+        if !set.templates.contains_key(&set.root_file) {
+            return Err(PlanError::NotSynthOutput { dir: dir.display().to_string(), why: format!("manifest.json does not list its root template {}", set.root_file) });
+        }
+        for s in manifest.get("scripts").and_then(Value::as_array).into_iter().flatten() {
+            if let (Some(f), Some(h)) = (str_of(s, "file"), str_of(s, "sha256")) {
+                set.scripts.insert(f, h);
+            }
+        }
+        Ok(set)
+    }
+
+    /// The manifest label of a file (`network`), if known.
+    #[must_use]
+    pub fn label(&self, file: &str) -> Option<&str> {
+        self.labels.get(file).map(String::as_str)
+    }
+
+    /// The template file a nested stack resource points at: through the assets-bucket key in
+    /// its `TemplateURL`, else through the manifest label matching its logical ID
+    /// (`NetworkNestedStack` -> `network`).
+    #[must_use]
+    pub fn nested_file(&self, logical_id: &str, resource: &Value) -> Option<String> {
+        let mut texts = Vec::new();
+        strings_in(resource.pointer("/Properties/TemplateURL").unwrap_or(&Value::Null), &mut texts);
+        for t in &texts {
+            for (key, file) in &self.s3_keys {
+                if t.ends_with(key.as_str()) || t.contains(&format!("/{key}")) {
+                    return Some(file.clone());
+                }
+            }
+            for file in self.templates.keys() {
+                if t.ends_with(&format!("/{file}")) || t == file {
+                    return Some(file.clone());
+                }
+            }
+        }
+        let part = logical_id.strip_suffix("NestedStack")?.to_ascii_lowercase();
+        self.labels.iter().find(|(f, l)| **l == part && **f != self.root_file).map(|(f, _)| f.clone())
+    }
+}
+
+fn strings_in(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::String(s) => out.push(s.clone()),
+        Value::Array(a) => a.iter().for_each(|x| strings_in(x, out)),
+        Value::Object(m) => m.values().for_each(|x| strings_in(x, out)),
+        _ => {}
+    }
+}
+
+fn parse_template(name: &str, text: &str) -> Result<Value, PlanError> {
+    let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    let v: Value = if is_yaml {
+        serde_yaml::from_str(text).map_err(|e| PlanError::Read { path: name.into(), why: format!("not YAML: {e}") })?
+    } else {
+        serde_json::from_str(text).map_err(|e| PlanError::Read { path: name.into(), why: format!("not JSON: {e}") })?
+    };
+    if !v.is_object() {
+        return Err(PlanError::Read { path: name.into(), why: "not a template (expected a mapping)".into() });
+    }
+    Ok(v)
+}
