@@ -1,5 +1,6 @@
 //! The `sandboxc` command line: parses arguments, calls the library, maps outcomes to exit
-//! codes (0 success, 1 error). Everything else lives in the library.
+//! codes (0 success or no changes, 1 error, 2 plan has changes). Everything else lives in the
+//! library.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -29,9 +30,11 @@ Examples:
   sandboxc synth                              compile the embedded default into ./out
   sandboxc validate team.yaml                 check a blueprint; writes nothing
   sandboxc synth team.yaml -o build/cfn       compile a blueprint into build/cfn
+  sandboxc plan team.yaml --against-git main  what the change to team.yaml does, and risks
   sandboxc schema > blueprint.schema.json     schema for editor completion
 
-Exit codes: 0 success; 1 error (invalid blueprint, output not written); 2 usage error.";
+Exit codes: 0 success (plan: no changes); 1 error (invalid blueprint or arguments, output not
+written); 2 plan found changes.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -81,7 +84,8 @@ fn source(path: Option<&PathBuf>) -> Result<Source, sandboxc::Error> {
     }
 }
 
-fn run(cli: &Cli) -> Result<(), sandboxc::Error> {
+/// Runs one command; `Ok` holds the exit code (0, or 2 when a plan has changes).
+fn run(cli: &Cli) -> Result<u8, sandboxc::Error> {
     let mut stdout = std::io::stdout().lock();
     // A closed pipe (sandboxc schema | head) is not an error.
     let mut say = |text: &str| {
@@ -117,7 +121,7 @@ fn run(cli: &Cli) -> Result<(), sandboxc::Error> {
         Command::Plan(args) => {
             use std::io::IsTerminal;
             let color = sandboxc::plan::color_wanted(args.no_color, std::io::stdout().is_terminal());
-            let code = match sandboxc::plan::run(args, color) {
+            return Ok(match sandboxc::plan::run(args, color) {
                 Ok(outcome) => {
                     if !cli.quiet {
                         say(outcome.rendered.trim_end());
@@ -128,20 +132,25 @@ fn run(cli: &Cli) -> Result<(), sandboxc::Error> {
                     let _ = writeln!(std::io::stderr().lock(), "{e}");
                     sandboxc::plan::EXIT_ERROR
                 }
-            };
-            if code != 0 {
-                let _ = std::io::stdout().flush();
-                std::process::exit(i32::from(code));
-            }
+            });
         }
     }
-    Ok(())
+    Ok(0)
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version succeed; a usage error is an error (1), never 2, which
+            // means "plan has changes".
+            let code = if e.use_stderr() { 1 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
     match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(e) => {
             let _ = writeln!(std::io::stderr().lock(), "{e}");
             ExitCode::from(1)

@@ -203,14 +203,18 @@ fn help_teaches_the_commands() {
     let o = sandboxc(Path::new("."), &["--help"]);
     assert!(o.status.success());
     let help = String::from_utf8_lossy(&o.stdout);
-    for word in ["synth", "validate", "schema", "Exit codes: 0 success; 1 error", "Examples:"] {
+    for word in ["synth", "validate", "schema", "plan", "Exit codes: 0 success (plan: no changes); 1 error", "Examples:"] {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
     }
     let o = sandboxc(Path::new("."), &["synth", "--help"]);
     let help = String::from_utf8_lossy(&o.stdout);
     assert!(help.contains("manifest.json") && help.contains("--format"), "{help}");
     let o = sandboxc(Path::new("."), &["frobnicate"]);
-    assert_eq!(o.status.code(), Some(2), "clap reports usage errors with 2");
+    assert_eq!(o.status.code(), Some(1), "usage errors are errors; 2 means a plan has changes");
+    let o = sandboxc(Path::new("."), &["plan", "--bogus"]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = sandboxc(Path::new("."), &["--version"]);
+    assert_eq!(o.status.code(), Some(0));
 }
 
 #[test]

@@ -7,6 +7,7 @@ mod logical_id;
 pub mod limits;
 pub mod policy;
 pub mod render;
+pub mod yaml_out;
 pub mod resources;
 mod template;
 

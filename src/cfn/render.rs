@@ -34,7 +34,7 @@ impl Format {
                 s.push('\n');
                 Ok(s)
             }
-            Self::Yaml => crate::blueprint::yaml::to_string(value),
+            Self::Yaml => Ok(super::yaml_out::to_yaml(value)),
         }
     }
 }
