@@ -40,6 +40,10 @@ if ! installed; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
 fi
 export SANDBOXC_VENV="$venv"
+# The Lambda packaging test builds release binaries with cargo-zigbuild: slow from cold (the AWS
+# SDK in release mode), so it builds into a persistent directory beside the other builds.
+export SANDBOXC_PACKAGE_TEST=1
+export SANDBOXC_LAMBDA_TARGET_DIR="${SANDBOXC_LAMBDA_TARGET_DIR:-$CARGO_TARGET_DIR/lambda-package}"
 # checkov must never reach out for guideline mappings: tests talk to loopback only.
 export BC_SKIP_MAPPING=TRUE
 

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod blueprint;
 pub mod cfn;
 pub mod compile;
+pub mod deploy;
 pub mod diagnostics;
 pub mod output;
 pub mod plan;
@@ -28,6 +29,9 @@ pub enum Error {
     /// The output could not be written (nothing was changed).
     #[error("{0}")]
     Output(#[from] output::OutputError),
+    /// `sandboxc package` failed.
+    #[error("{0}")]
+    Package(#[from] assets::package::PackageError),
 }
 
 /// Loads, validates and compiles a blueprint, without writing anything.

@@ -62,10 +62,25 @@ enum Command {
     },
     /// Print the blueprint's JSON Schema (for editors: yaml-language-server, VS Code).
     Schema,
+    /// Build the Lambda zips (validator, provider) from this checkout's lambda/ crate.
+    ///
+    /// Builds release binaries for Amazon Linux 2023 with cargo-zigbuild (glibc 2.17 symbols;
+    /// install: .venv/bin/pip install cargo-zigbuild ziglang), checks that no binary needs a
+    /// glibc newer than 2.34, and writes DIR/<identity>/validator.zip and provider.zip, each
+    /// holding one executable `bootstrap`, byte-identical for the same sources. <identity> is
+    /// the SHA-256 of lambda/ sources and Cargo.lock that synth writes into the templates.
+    /// Run it inside a sandboxc checkout.
+    Package {
+        /// Output directory of the zips.
+        #[arg(short, long, value_name = "DIR", default_value = "dist/lambda")]
+        out: PathBuf,
+    },
     /// Show what would change against a base, and what it risks (security, data loss).
     ///
     /// Offline: --against DIR (a previous synth output) or --against-git REF (the blueprint
-    /// file as it was at a git revision). Exit codes: 0 no changes, 2 changes, 1 error.
+    /// file as it was at a git revision). Without either: the deployed CloudFormation stack
+    /// (GetTemplate and a change set with IncludeNestedStacks; --profile, --region).
+    /// Exit codes: 0 no changes, 2 changes, 1 error.
     Plan(sandboxc::plan::PlanArgs),
 }
 
@@ -118,6 +133,31 @@ fn run(cli: &Cli) -> Result<u8, sandboxc::Error> {
             }
         }
         Command::Schema => say(schema::schema_json().trim_end()),
+        Command::Package { out } => {
+            use sandboxc::assets::package;
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            let Some(root) = package::find_workspace_root(&cwd) else {
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "sandboxc package builds the Lambda zips from a sandboxc checkout (Cargo.lock and lambda/): run it inside one"
+                );
+                return Ok(1);
+            };
+            let report = package::package(&root, out)?;
+            let built_in = sandboxc::assets::LambdaAsset::built_in().identity;
+            if report.identity != built_in {
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "warning: these zips ({}) are not the ones this sandboxc binary's templates name ({built_in}): rebuild sandboxc from this checkout",
+                    report.identity
+                );
+            }
+            if !cli.quiet {
+                for f in &report.functions {
+                    say(&format!("{} ({} bytes, sha256 {})", f.zip_path.display(), f.zip_bytes, f.zip_sha256));
+                }
+            }
+        }
         Command::Plan(args) => {
             use std::io::IsTerminal;
             let color = sandboxc::plan::color_wanted(args.no_color, std::io::stdout().is_terminal());

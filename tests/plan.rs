@@ -233,7 +233,22 @@ fn colour_only_when_asked() {
 // ---- CLI -------------------------------------------------------------------------------
 
 fn sandboxc(args: &[&str], cwd: &Path) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sandboxc")).args(args).current_dir(cwd).env_remove("NO_COLOR").output().expect("runs sandboxc");
+    // Hermetic: a plan without --against* reaches for AWS; give it fake credentials and a
+    // loopback endpoint nothing listens on, so no request ever leaves the machine.
+    let out = Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("NO_COLOR")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", cwd.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", cwd.join("no-credentials"))
+        .output()
+        .expect("runs sandboxc");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 

@@ -209,8 +209,16 @@ impl RecordCheck<'_> {
     pub fn file(&self, key: &SessionKey, body: &[u8]) -> Result<SessionClaim, Verdict> {
         let file = SessionFile::parse(body)
             .map_err(|r| self.rejected(&Rejection::from(r), Some(key), None))?;
-        check(&file, key, self.config)
-            .map_err(|r| self.rejected(&Rejection::from(r), Some(key), None))
+        check(&file, key, self.config).map_err(|r| {
+            // A folder that does not belong to the claimed user gets no write at all: the
+            // writer of this file is not that folder's owner (DESIGN.md §4, issue 3).
+            let folder = if matches!(r, CheckRejection::UserMismatch) { None } else { Some(key) };
+            let mut verdict = self.rejected(&Rejection::from(r), folder, None);
+            if folder.is_none() {
+                verdict.log.user_hash = Some(key.user_hash.to_hex());
+            }
+            verdict
+        })
     }
 
     /// Step 3: the claimed session must be on one of the `DescribeSessions` pages,

@@ -11,13 +11,18 @@
 //! responses ([`custom_resource`]) and the merge of the home-folder bucket's event
 //! notification by `Id` ([`notification`]).
 //!
-//! Nothing here performs I/O or panics on input; the Lambda entry points (AWS SDK,
-//! `lambda_runtime`) call these functions between their AWS calls.
+//! The modules above perform no I/O and never panic on input. The AWS side lives in
+//! [`validate`] (the validator's `GetObject`, `DescribeSessions`, pre-signed URL and
+//! `PutObject`) and [`provider`] (the three custom-resource types and the response PUT),
+//! both on the official AWS SDK clients; the binaries `validator` and `provider`
+//! (`src/bin/`) only read the environment and start `lambda_runtime`.
 
 pub mod config;
 pub mod custom_resource;
 pub mod decision;
 pub mod notification;
+pub mod provider;
 pub mod session_file;
 pub mod session_key;
 pub mod sessions;
+pub mod validate;

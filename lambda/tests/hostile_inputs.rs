@@ -161,9 +161,9 @@ fn cases() -> Vec<Case> {
 
         // --- whose folder, whose session ---
         case("file in another user's folder", key("custom", BOB), body("alice", ALICE_SESSION), alice_active(),
-            RejectedWrite("user_mismatch", "custom", BOB)),
+            RejectedSilent("user_mismatch")),
         case("hash mismatch by letter case of the user", key("custom", ALICE), body("Alice", ALICE_SESSION),
-            alice_active(), RejectedWrite("user_mismatch", "custom", ALICE)),
+            alice_active(), RejectedSilent("user_mismatch")),
         case("another user's session ID", key("custom", ALICE), body("alice", BOB_SESSION),
             vec![vec![session(BOB_SESSION, "bob", SessionState::Active, "API")]],
             RejectedWrite("session_not_found", "custom", ALICE)),

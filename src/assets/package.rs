@@ -5,8 +5,8 @@
 //!   x86_64-unknown-linux-gnu.2.17` with `cargo-zigbuild` and `ziglang` (both from PyPI) in
 //!   the workspace's `.venv`, into a target directory of its own ([`target_dir`]). Zig links
 //!   against glibc 2.17 symbols whatever the host has; `provided.al2023` has glibc 2.34.
-//!   Paths are remapped (`--remap-path-prefix`) and symbols stripped, so the binaries hold
-//!   no machine-specific paths.
+//!   Registry source paths are remapped (`--remap-path-prefix`; workspace crates already
+//!   build with relative paths) and symbols stripped, so the binaries hold no home directory.
 //! - Check: every `GLIBC_x.y` the binaries require ([`elf::required_glibc`]) must be at most
 //!   [`MAX_GLIBC`].
 //! - Zip: `<out_dir>/<identity>/<function>.zip` holding only `bootstrap`
@@ -122,6 +122,13 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> PackageError {
     move |source| PackageError::Io { context, source }
 }
 
+/// The sandboxc checkout that holds `dir`: the nearest ancestor (or `dir` itself) with
+/// `Cargo.lock` and `lambda/Cargo.toml`.
+#[must_use]
+pub fn find_workspace_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors().find(|d| d.join("Cargo.lock").is_file() && d.join("lambda").join("Cargo.toml").is_file()).map(Path::to_path_buf)
+}
+
 /// The build's target directory: `$SANDBOXC_LAMBDA_TARGET_DIR`, else
 /// `<workspace_root>/target/lambda-package` (kept apart from normal builds, whose
 /// host-target artifacts it would otherwise invalidate).
@@ -214,7 +221,7 @@ fn build(workspace_root: &Path, target: &Path) -> Result<(), PackageError> {
         .current_dir(workspace_root)
         .env("CARGO_TARGET_DIR", target)
         .env("PATH", path)
-        .env("CARGO_ENCODED_RUSTFLAGS", rustflags(workspace_root))
+        .env("CARGO_ENCODED_RUSTFLAGS", rustflags())
         .stdin(Stdio::null())
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
@@ -230,13 +237,15 @@ fn build(workspace_root: &Path, target: &Path) -> Result<(), PackageError> {
     }
 }
 
-/// `--remap-path-prefix` for the workspace and Cargo's home, and `-C strip=symbols`,
-/// separated by 0x1f as `CARGO_ENCODED_RUSTFLAGS` wants.
-fn rustflags(workspace_root: &Path) -> String {
+/// `--remap-path-prefix` for Cargo's home (registry sources) and `-C strip=symbols`, separated
+/// by 0x1f as `CARGO_ENCODED_RUSTFLAGS` wants. Workspace crates are compiled with paths relative
+/// to the workspace root already, so the flags are the same in every checkout and a persistent
+/// target directory is reused.
+fn rustflags() -> String {
     let cargo_home = std::env::var_os("CARGO_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
-    let mut flags = vec![format!("--remap-path-prefix={}=/sandboxc", workspace_root.display())];
+    let mut flags = Vec::new();
     if let Some(home) = cargo_home {
         flags.push(format!("--remap-path-prefix={}=/cargo", home.display()));
     }

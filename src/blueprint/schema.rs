@@ -15,7 +15,7 @@ use crate::diagnostics::Diagnostic;
 pub fn schema_json() -> String {
     let schema = schemars::schema_for!(Blueprint);
     let value = serde_json::to_value(&schema).unwrap_or(Value::Null);
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&crate::cfn::render::sorted(&value)).unwrap_or_default();
     text.push('\n');
     text
 }
@@ -267,7 +267,11 @@ fn allowed_keys(path: &str, _document: &Value) -> String {
     }
     node = resolve(&schema, node);
     match node.get("properties").and_then(Value::as_object) {
-        Some(props) => props.keys().map(String::as_str).collect::<Vec<_>>().join(", "),
+        Some(props) => {
+            let mut keys = props.keys().map(String::as_str).collect::<Vec<_>>();
+            keys.sort_unstable();
+            keys.join(", ")
+        }
         None => String::from("see `sandboxc schema`"),
     }
 }

@@ -23,11 +23,13 @@ impl Format {
         }
     }
 
-    /// Renders a template value. Keys come out sorted because serde_json's map is ordered.
+    /// Renders a template value, keys sorted ([`sorted`]: also when a dependency turns on
+    /// serde_json's `preserve_order`, as aws-smithy-mocks does in test builds).
     ///
     /// # Errors
     /// A message when the value cannot be rendered (not expected for templates).
     pub fn render(self, value: &Value) -> Result<String, String> {
+        let value = &sorted(value);
         match self {
             Self::Json => {
                 let mut s = serde_json::to_string_pretty(value).map_err(|e| e.to_string())?;
@@ -36,6 +38,21 @@ impl Format {
             }
             Self::Yaml => Ok(super::yaml_out::to_yaml(value)),
         }
+    }
+}
+
+/// `value` with every mapping's keys in sorted order, whatever serde_json's map type is
+/// (a `BTreeMap`, or an insertion-ordered map under its `preserve_order` feature).
+#[must_use]
+pub fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(m) => {
+            let mut entries: Vec<(&String, &Value)> = m.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            Value::Object(entries.into_iter().map(|(k, v)| (k.clone(), sorted(v))).collect())
+        }
+        Value::Array(a) => Value::Array(a.iter().map(sorted).collect()),
+        other => other.clone(),
     }
 }
 

@@ -6,12 +6,14 @@
 //! [`diff`] matches nested stacks by logical ID and diffs inside with intrinsic-aware
 //! equality, [`replacement`] gives each change its replacement tier, [`security`] and
 //! [`dataloss`] pick out what a reviewer must see first, and [`render`] writes text,
-//! markdown or JSON. Planning against the deployed stack (no `--against*`) needs AWS and
-//! is not built yet. Exit codes: 0 no changes, 2 changes, 1 error.
+//! markdown or JSON. Without `--against*` the base is the deployed CloudFormation stack
+//! (`crate::deploy::plan`): its templates from `GetTemplate`, and a change set whose facts
+//! [`refine`] merges into the prediction. Exit codes: 0 no changes, 2 changes, 1 error.
 
 pub mod dataloss;
 pub mod diff;
 pub mod model;
+pub mod refine;
 pub mod render;
 pub mod replacement;
 pub mod resolve;
@@ -79,12 +81,16 @@ pub enum PlanError {
         /// Why.
         why: String,
     },
-    /// No `--against*`: planning against the deployed stack.
+    /// Formerly returned without `--against*`; the deployed mode (`crate::deploy::plan`) now
+    /// answers instead. Kept for compatibility.
     #[error(
         "planning against the deployed stack needs AWS access (GetTemplate and a change set with IncludeNestedStacks) and is not available yet;\n\
          plan offline instead: --against DIR (a previous `sandboxc synth` output) or --against-git REF (the blueprint as it was at a git revision)"
     )]
     DeployedNotAvailable,
+    /// Deployed mode: AWS answered with an error, or the stack cannot be planned against.
+    #[error("{0}")]
+    Deployed(String),
 }
 
 /// Output format of the plan.
@@ -121,6 +127,20 @@ pub struct PlanArgs {
     /// No ANSI colour in text output (also: the NO_COLOR environment variable).
     #[arg(long)]
     pub no_color: bool,
+    /// Deployed mode: AWS profile of the shared config and credentials files (else the
+    /// standard chain: environment, AWS_PROFILE, SSO, instance roles).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Deployed mode: AWS Region (else the blueprint's `region`, else the AWS configuration's).
+    #[arg(long, value_name = "NAME")]
+    pub region: Option<String>,
+    /// Deployed mode: the assets bucket holding the nested templates (the AssetsBucket
+    /// parameter); default: the deployed stack's AssetsBucket parameter.
+    #[arg(long, value_name = "BUCKET")]
+    pub assets_bucket: Option<String>,
+    /// Deployed mode: keep the change set (for apply) and print its ARN instead of deleting it.
+    #[arg(long)]
+    pub keep_change_set: bool,
 }
 
 /// A finished plan, rendered.
@@ -150,7 +170,10 @@ pub fn color_wanted(no_color_flag: bool, stdout_is_terminal: bool) -> bool {
 pub fn run(args: &PlanArgs, color: bool) -> Result<Outcome, PlanError> {
     let (old, base) = match (&args.against, &args.against_git) {
         (Some(_), Some(_)) => return Err(PlanError::Usage("--against and --against-git cannot be used together: choose one base".into())),
-        (None, None) => return Err(PlanError::DeployedNotAvailable),
+        (None, None) => return crate::deploy::plan::run(args, color),
+        _ if args.keep_change_set || args.assets_bucket.is_some() => {
+            return Err(PlanError::Usage("--keep-change-set and --assets-bucket belong to the plan against the deployed stack: leave out --against and --against-git".into()))
+        }
         (Some(dir), None) => (TemplateSet::from_dir(dir)?, format!("directory {}", dir.display())),
         (None, Some(rev)) => {
             let (repo_path, text) = match &args.blueprint {
@@ -162,13 +185,32 @@ pub fn run(args: &PlanArgs, color: bool) -> Result<Outcome, PlanError> {
             (TemplateSet::from_compiled(&compiled)?, format!("{repo_path} at git {rev}"))
         }
     };
+    let (new, _) = new_output(args)?;
+    let plan = plan(&old, &new, &base);
+    finish(args, color, plan)
+}
+
+/// The new side of a plan: the blueprint (or the embedded default) compiled in memory, and
+/// the blueprint's `region`, if any.
+///
+/// # Errors
+/// [`PlanError::Build`] or [`PlanError::Synth`].
+pub fn new_output(args: &PlanArgs) -> Result<(TemplateSet, Option<String>), PlanError> {
     let source = match &args.blueprint {
         Some(p) => Source::read(p).map_err(|d| PlanError::Build { context: String::new(), source: Box::new(crate::Error::Blueprint(d)) })?,
         None => Source::embedded(),
     };
+    let blueprint = crate::blueprint::load(&source).map_err(|d| PlanError::Build { context: String::new(), source: Box::new(crate::Error::Blueprint(d)) })?;
+    let region = blueprint.region.clone();
     let compiled = crate::build(&source, Format::Json).map_err(|e| PlanError::Build { context: String::new(), source: Box::new(e) })?;
-    let new = TemplateSet::from_compiled(&compiled)?;
-    let plan = plan(&old, &new, &base);
+    Ok((TemplateSet::from_compiled(&compiled)?, region))
+}
+
+/// Saves the JSON plan when `--out` asks for it, renders the plan and picks the exit code.
+///
+/// # Errors
+/// [`PlanError::Write`].
+pub fn finish(args: &PlanArgs, color: bool, plan: Plan) -> Result<Outcome, PlanError> {
     if let Some(path) = &args.out {
         write_atomically(path, &render::json::render(&plan))?;
     }
@@ -262,7 +304,17 @@ pub fn write_atomically(path: &Path, text: &str) -> Result<(), PlanError> {
 /// Compares two template sets into a plan. `base` says what `old` is, for people.
 #[must_use]
 pub fn plan(old: &TemplateSet, new: &TemplateSet, base: &str) -> Plan {
-    let compared = diff::compare(old, new);
+    plan_refined(old, new, base, None)
+}
+
+/// [`plan`], with the facts of a change set (deployed mode) merged into the prediction by
+/// [`refine::refine`] before the security and data-loss passes.
+#[must_use]
+pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Option<&refine::ChangeSetFacts>) -> Plan {
+    let mut compared = diff::compare(old, new);
+    if let Some(facts) = facts {
+        refine::refine(&mut compared, facts);
+    }
     let security = security::analyze(&compared);
     let data_loss = dataloss::analyze(&compared);
     let mut warnings = Vec::new();
@@ -340,6 +392,7 @@ pub fn plan(old: &TemplateSet, new: &TemplateSet, base: &str) -> Plan {
         warnings,
         files,
         templates,
+        change_set: None,
     }
 }
 

@@ -303,4 +303,8 @@ pub struct Plan {
     pub files: Vec<FileChange>,
     /// One diff per template, root first, nested stacks in output order.
     pub templates: Vec<TemplateDiff>,
+    /// Deployed mode with `--keep-change-set`: the ARN of the kept change set
+    /// (`CreateChangeSet` `Id`). Absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change_set: Option<String>,
 }

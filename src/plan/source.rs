@@ -68,6 +68,32 @@ impl TemplateSet {
         Ok(set)
     }
 
+    /// The deployed side (deployed mode): the root stack's template and each nested stack's
+    /// (`GetTemplate`, `TemplateStage` Original) by its logical ID in the root (from
+    /// `ListStackResources`). Bodies may be JSON or YAML. Nested stacks are labelled by their
+    /// logical ID (`NetworkNestedStack` -> `network`), which is how they are paired with
+    /// the new output. `None` for a stack that does not exist: an empty set, everything new.
+    ///
+    /// # Errors
+    /// [`PlanError::Read`] when a body is not a template.
+    pub fn from_deployed(stack_name: &str, root: Option<&str>, nested: &[(String, String)]) -> Result<Self, PlanError> {
+        let mut set = Self { stack_name: stack_name.into(), root_file: format!("deployed:{stack_name}"), ..Self::default() };
+        let Some(root) = root else { return Ok(set) };
+        for (logical_id, body) in nested {
+            let file = format!("deployed:{stack_name}/{logical_id}");
+            set.templates.insert(file.clone(), parse_template(&format!("nested stack {logical_id} of {stack_name} (GetTemplate)"), body)?);
+            set.order.push(file.clone());
+            let label = logical_id.strip_suffix("NestedStack").map_or_else(|| logical_id.clone(), str::to_ascii_lowercase);
+            set.labels.insert(file, label);
+        }
+        let root_value = parse_template(&format!("stack {stack_name} (GetTemplate)"), root)?;
+        let single = !section_has_nested(&root_value);
+        set.templates.insert(set.root_file.clone(), root_value);
+        set.order.push(set.root_file.clone());
+        set.labels.insert(set.root_file.clone(), if single { "single".into() } else { "root".into() });
+        Ok(set)
+    }
+
     /// A previous synth output directory: `manifest.json` and the templates it lists.
     ///
     /// # Errors
@@ -164,8 +190,15 @@ fn strings_in(v: &Value, out: &mut Vec<String>) {
     }
 }
 
+fn section_has_nested(template: &Value) -> bool {
+    template
+        .get("Resources")
+        .and_then(Value::as_object)
+        .is_some_and(|m| m.values().any(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::CloudFormation::Stack")))
+}
+
 fn parse_template(name: &str, text: &str) -> Result<Value, PlanError> {
-    let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml");
+    let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml") || (name.ends_with("(GetTemplate)") && !text.trim_start().starts_with('{'));
     let v: Value = if is_yaml {
         serde_yaml::from_str(text).map_err(|e| PlanError::Read { path: name.into(), why: format!("not YAML: {e}") })?
     } else {

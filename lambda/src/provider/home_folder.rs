@@ -1,0 +1,201 @@
+//! `Custom::HomeFolderNotification`: the validator's entry in the home-folder bucket's
+//! event notification configuration, merged by `Id` (see [`crate::notification`]).
+//!
+//! Properties: `BucketName` (the AppStream home-folder bucket) and `FunctionArn` (the
+//! validator). The entry's `Id` is the resource's physical ID. Each request reads the
+//! configuration (`GetBucketNotificationConfiguration`), changes only our entry, and
+//! writes the result (`PutBucketNotificationConfiguration`) only when it changed; both
+//! calls carry `ExpectedBucketOwner` (the stack's account), so a bucket of the same name
+//! in another account is never touched.
+//!
+//! - `Create`: add our entry (or replace one with our `Id`).
+//! - `Update`: same, in place; when `BucketName` changed, first remove it from the old bucket.
+//! - `Delete`: remove our entry; a bucket that is gone has nothing to remove.
+//!
+//! The bucket belongs to AppStream, which creates it when the first session with home
+//! folders starts; before that the request fails with [`missing_bucket_reason`].
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+
+use super::Outcome;
+use crate::custom_resource::Request;
+use crate::notification::{
+    conflicts, remove, upsert, ConflictReason, EntryKind, HomeFolderNotificationProperties,
+    LambdaConfig, NotificationConfiguration,
+};
+
+mod convert;
+
+pub use convert::{from_sdk, to_sdk};
+
+/// The `FAILED` reason when the home-folder bucket does not exist yet.
+pub fn missing_bucket_reason(bucket: &str) -> String {
+    format!(
+        "The AppStream home-folder bucket {bucket} does not exist yet. AppStream creates it \
+         when the first streaming session with home folders starts in this Region: start one \
+         session on this sandbox's AppStream stack, wait until the bucket exists, then deploy \
+         again (sandboxc apply)."
+    )
+}
+
+/// Handles one request; see the module docs.
+pub async fn handle(s3: &aws_sdk_s3::Client, request: &Request) -> Outcome {
+    let id = request.physical_resource_id();
+    let owner = account_of(&request.common().stack_id);
+    match request {
+        Request::Create(r) => {
+            let new = HomeFolderNotificationProperties::from_value(&r.common.resource_properties)?;
+            put_ours(s3, &new, &id, owner).await
+        }
+        Request::Update(r) => {
+            let new = HomeFolderNotificationProperties::from_value(&r.common.resource_properties)?;
+            if let Ok(old) =
+                HomeFolderNotificationProperties::from_value(&r.old_resource_properties)
+            {
+                if old.bucket_name != new.bucket_name {
+                    remove_ours(s3, &old.bucket_name, &id, owner).await?;
+                }
+            }
+            put_ours(s3, &new, &id, owner).await
+        }
+        Request::Delete(r) => {
+            // Properties that never parsed never produced an entry: nothing to remove.
+            match HomeFolderNotificationProperties::from_value(&r.common.resource_properties) {
+                Ok(props) => remove_ours(s3, &props.bucket_name, &id, owner).await,
+                Err(_) => Ok(None),
+            }
+        }
+    }
+}
+
+/// The 12-digit account of an ARN (its fifth field), if it has one.
+fn account_of(arn: &str) -> Option<&str> {
+    arn.split(':')
+        .nth(4)
+        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+}
+
+async fn put_ours(
+    s3: &aws_sdk_s3::Client,
+    props: &HomeFolderNotificationProperties,
+    id: &str,
+    owner: Option<&str>,
+) -> Outcome {
+    let bucket = &props.bucket_name;
+    let before = read(s3, bucket, owner)
+        .await?
+        .ok_or_else(|| missing_bucket_reason(bucket))?;
+    let ours = LambdaConfig::ours(id, &props.function_arn);
+    let after = upsert(before.clone(), ours.clone(), Some(id));
+    let found = conflicts(&after, &ours);
+    if !found.is_empty() {
+        let list: Vec<String> = found
+            .iter()
+            .map(|c| {
+                let kind = match c.kind {
+                    EntryKind::Topic => "topic",
+                    EntryKind::Queue => "queue",
+                    EntryKind::Lambda => "Lambda",
+                };
+                let why = match c.reason {
+                    ConflictReason::SameId => "has our Id",
+                    ConflictReason::Overlap => "overlaps our events and key filters",
+                };
+                format!(
+                    "{kind} entry {:?} {why}",
+                    c.id.as_deref().unwrap_or("(no Id)")
+                )
+            })
+            .collect();
+        return Err(format!(
+            "S3 would refuse the validator's notification on bucket {bucket}: {}. Remove or \
+             narrow that entry (prefix user/, suffix session.json, s3:ObjectCreated:*), then \
+             retry.",
+            list.join("; ")
+        ));
+    }
+    if after != before {
+        write(s3, bucket, owner, &after).await?;
+    }
+    Ok(None)
+}
+
+async fn remove_ours(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    id: &str,
+    owner: Option<&str>,
+) -> Outcome {
+    let Some(before) = read(s3, bucket, owner).await? else {
+        return Ok(None);
+    };
+    let after = remove(before.clone(), id);
+    if after != before {
+        write(s3, bucket, owner, &after).await?;
+    }
+    Ok(None)
+}
+
+/// The bucket's configuration, or `None` when the bucket does not exist.
+async fn read(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    owner: Option<&str>,
+) -> Result<Option<NotificationConfiguration>, String> {
+    let result = s3
+        .get_bucket_notification_configuration()
+        .bucket(bucket)
+        .set_expected_bucket_owner(owner.map(str::to_owned))
+        .send()
+        .await;
+    match result {
+        Ok(output) => Ok(Some(from_sdk(&output))),
+        Err(e) if e.code() == Some("NoSuchBucket") => Ok(None),
+        Err(e) => Err(format!(
+            "GetBucketNotificationConfiguration on {bucket} failed: {}",
+            crate::validate::sdk_detail(&e)
+        )),
+    }
+}
+
+async fn write(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    owner: Option<&str>,
+    config: &NotificationConfiguration,
+) -> Result<(), String> {
+    let sdk = to_sdk(config)?;
+    s3.put_bucket_notification_configuration()
+        .bucket(bucket)
+        .set_expected_bucket_owner(owner.map(str::to_owned))
+        .notification_configuration(sdk)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            if e.code() == Some("NoSuchBucket") {
+                missing_bucket_reason(bucket)
+            } else {
+                format!(
+                    "PutBucketNotificationConfiguration on {bucket} failed: {}",
+                    crate::validate::sdk_detail(&e)
+                )
+            }
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accounts_come_from_the_stack_arn() {
+        assert_eq!(
+            account_of("arn:aws:cloudformation:us-east-1:123456789012:stack/s/1"),
+            Some("123456789012")
+        );
+        assert_eq!(account_of("arn:aws:cloudformation:us-east-1::stack"), None);
+        assert_eq!(account_of(""), None);
+        assert!(missing_bucket_reason("b").contains("start one session"));
+    }
+}

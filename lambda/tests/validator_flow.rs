@@ -1,0 +1,607 @@
+//! The validator end to end on scripted SDK responses (`aws-smithy-mocks`): every case
+//! states the exact `PutObject`s (bucket, key, body kind, SSE) or that there is none, the
+//! log lines (outcome, reason), the AWS calls made, and whether the invocation fails.
+//!
+//! Hashes: `printf alice | sha256sum` etc.; AppStream names home folders after the
+//! lowercase hex SHA-256 of the user ID (AWS-FACTS.md, AppStream 2.0).
+
+#![allow(clippy::expect_used)]
+
+mod support;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_appstream::operation::describe_sessions::DescribeSessionsOutput;
+use aws_sdk_s3::operation::get_object::{GetObjectError, GetObjectOutput};
+use aws_sdk_s3::operation::put_object::PutObjectOutput;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::error::NoSuchKey;
+use aws_sdk_sagemaker::operation::create_presigned_notebook_instance_url::CreatePresignedNotebookInstanceUrlOutput;
+use aws_smithy_mocks::{mock, MockResponse, Rule};
+use sandboxc_lambda::config::ValidatorConfig;
+use sandboxc_lambda::decision::INVALID_SESSION_MESSAGE;
+use sandboxc_lambda::validate::{
+    event_records, handle_records, EventRecord, ValidatorClients, SESSION_FILE_RANGE,
+};
+use support::{appstream_error, http, json_error, xml_error};
+
+const BUCKET: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
+const STACK: &str = "datasandbox-stack";
+const FLEET: &str = "datasandbox-fleet";
+const NOTEBOOK: &str = "datasandbox-notebook";
+const ALICE: &str = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90";
+const BOB: &str = "81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9";
+const A_S: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
+const B_S: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+const URL: &str = "https://datasandbox-notebook.notebook.us-east-1.sagemaker.aws?authToken=SECRET";
+
+fn config() -> ValidatorConfig {
+    ValidatorConfig {
+        stack_name: STACK.into(),
+        fleet_name: FLEET.into(),
+        notebook_name: NOTEBOOK.into(),
+        session_expiration_seconds: 1800,
+        home_folder_bucket: BUCKET.into(),
+    }
+}
+
+fn session_key(access: &str, hash: &str) -> String {
+    format!("user/{access}/{hash}/session.json")
+}
+
+fn url_key(access: &str, hash: &str) -> String {
+    format!("user/{access}/{hash}/session_url.txt")
+}
+
+fn body(user: &str, session: &str) -> Vec<u8> {
+    serde_json::json!({"user": user, "sessionId": session, "stackName": STACK, "fleetName": FLEET})
+        .to_string()
+        .into_bytes()
+}
+
+/// A session as DescribeSessions lists it: (id, user, state, authentication type).
+type S = (&'static str, &'static str, &'static str, &'static str);
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Kind {
+    Url,
+    Invalid,
+}
+
+/// What AppStream does.
+#[derive(Clone)]
+enum Describe {
+    /// Answers these pages (`NextToken` `page-<n>` between them).
+    Pages(Vec<Vec<S>>),
+    /// Throttles this many times, then answers the pages.
+    ThrottledThen(usize, Vec<Vec<S>>),
+    /// Always denies access.
+    Denied,
+}
+
+struct Case {
+    name: &'static str,
+    /// (bucket, raw key) per record.
+    records: Vec<(&'static str, String)>,
+    /// Objects by decoded key.
+    objects: Vec<(String, Vec<u8>)>,
+    describe: Describe,
+    presign_fails: bool,
+    /// (key, kind) of each PutObject, in order.
+    puts: Vec<(String, Kind)>,
+    /// (outcome, reason) of each log line, in order.
+    logs: Vec<(&'static str, &'static str)>,
+    fails: bool,
+}
+
+fn active_alice() -> Describe {
+    Describe::Pages(vec![vec![(A_S, "alice", "ACTIVE", "API")]])
+}
+
+/// One record for `key` in the home-folder bucket, with `object` stored under the decoded
+/// `stored` key.
+fn one(name: &'static str, key: String, stored: String, object: Vec<u8>) -> Case {
+    Case {
+        name,
+        records: vec![(BUCKET, key)],
+        objects: vec![(stored, object)],
+        describe: active_alice(),
+        presign_fails: false,
+        puts: vec![],
+        logs: vec![],
+        fails: false,
+    }
+}
+
+impl Case {
+    fn describe(mut self, describe: Describe) -> Case {
+        self.describe = describe;
+        self
+    }
+    fn puts(mut self, puts: Vec<(String, Kind)>) -> Case {
+        self.puts = puts;
+        self
+    }
+    fn logs(mut self, logs: Vec<(&'static str, &'static str)>) -> Case {
+        self.logs = logs;
+        self
+    }
+    fn fails(mut self) -> Case {
+        self.fails = true;
+        self
+    }
+    fn presign_fails(mut self) -> Case {
+        self.presign_fails = true;
+        self
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Put {
+    bucket: String,
+    key: String,
+    body: String,
+    sse: Option<String>,
+    owner: Option<String>,
+}
+
+#[derive(Default)]
+struct Calls {
+    gets: Vec<(String, Option<String>, Option<String>)>,
+    describes: Vec<(String, String, String, String, Option<String>)>,
+    presigns: Vec<(String, Option<i32>)>,
+    puts: Vec<Put>,
+}
+
+fn sdk_session(s: &S) -> aws_sdk_appstream::types::Session {
+    aws_sdk_appstream::types::Session::builder()
+        .id(s.0)
+        .user_id(s.1)
+        .stack_name(STACK)
+        .fleet_name(FLEET)
+        .state(aws_sdk_appstream::types::SessionState::from(s.2))
+        .authentication_type(aws_sdk_appstream::types::AuthenticationType::from(s.3))
+        .build()
+}
+
+/// The scripted clients, and the DescribeSessions rule (for its call count).
+fn clients(case: &Case, calls: &Arc<Mutex<Calls>>) -> (ValidatorClients, Rule) {
+    let objects: HashMap<String, Vec<u8>> = case.objects.iter().cloned().collect();
+    let c = calls.clone();
+    let get = mock!(aws_sdk_s3::Client::get_object).then_compute_response(move |req| {
+        let key = req.key().unwrap_or_default().to_owned();
+        c.lock().expect("lock").gets.push((
+            key.clone(),
+            req.range().map(str::to_owned),
+            req.expected_bucket_owner().map(str::to_owned),
+        ));
+        match objects.get(&key) {
+            // S3 answers a ranged GET of an empty object with 416 InvalidRange.
+            Some(b) if b.is_empty() => MockResponse::Http(http(
+                416,
+                xml_error("InvalidRange", "range not satisfiable"),
+            )),
+            // The whole object, whatever the range: the reader must cut it itself.
+            Some(b) => MockResponse::Output(
+                GetObjectOutput::builder()
+                    .body(ByteStream::from(b.clone()))
+                    .build(),
+            ),
+            None => MockResponse::Error(GetObjectError::NoSuchKey(NoSuchKey::builder().build())),
+        }
+    });
+    let c = calls.clone();
+    let put = mock!(aws_sdk_s3::Client::put_object).then_compute_response(move |req| {
+        c.lock().expect("lock").puts.push(Put {
+            bucket: req.bucket().unwrap_or_default().to_owned(),
+            key: req.key().unwrap_or_default().to_owned(),
+            body: String::from_utf8_lossy(req.body().bytes().unwrap_or_default()).into_owned(),
+            sse: req.server_side_encryption().map(|s| s.as_str().to_owned()),
+            owner: req.expected_bucket_owner().map(str::to_owned),
+        });
+        MockResponse::Output(PutObjectOutput::builder().build())
+    });
+    let c = calls.clone();
+    let describe = case.describe.clone();
+    let sessions = match &describe {
+        // On a retry the SDK mock has no typed input for a computed answer, so throttling
+        // is a fixed sequence: `n` throttling errors (as AppStream sends them), then the page.
+        Describe::ThrottledThen(n, pages) => {
+            let page: Vec<S> = pages.first().cloned().unwrap_or_default();
+            mock!(aws_sdk_appstream::Client::describe_sessions)
+                .sequence()
+                .http_response(|| appstream_error(400, "ThrottlingException", "Rate exceeded"))
+                .times(*n)
+                .output(move || {
+                    DescribeSessionsOutput::builder()
+                        .set_sessions(Some(page.iter().map(sdk_session).collect()))
+                        .build()
+                })
+                .repeatedly()
+                .build()
+        }
+        _ => {
+            mock!(aws_sdk_appstream::Client::describe_sessions).then_compute_response(move |req| {
+                c.lock().expect("lock").describes.push((
+                    req.stack_name().unwrap_or_default().to_owned(),
+                    req.fleet_name().unwrap_or_default().to_owned(),
+                    req.user_id().unwrap_or_default().to_owned(),
+                    req.authentication_type()
+                        .map(|a| a.as_str().to_owned())
+                        .unwrap_or_default(),
+                    req.next_token().map(str::to_owned),
+                ));
+                let pages = match &describe {
+                    Describe::Pages(pages) => pages,
+                    _ => {
+                        return MockResponse::Http(appstream_error(
+                            400,
+                            "AccessDeniedException",
+                            "not authorized",
+                        ))
+                    }
+                };
+                let index: usize = req
+                    .next_token()
+                    .and_then(|t| t.strip_prefix("page-"))
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0);
+                let page = pages.get(index).cloned().unwrap_or_default();
+                let next = (index + 1 < pages.len()).then(|| format!("page-{}", index + 1));
+                MockResponse::Output(
+                    DescribeSessionsOutput::builder()
+                        .set_sessions(Some(page.iter().map(sdk_session).collect()))
+                        .set_next_token(next)
+                        .build(),
+                )
+            })
+        }
+    };
+    let c = calls.clone();
+    let presign_fails = case.presign_fails;
+    let presign = mock!(aws_sdk_sagemaker::Client::create_presigned_notebook_instance_url)
+        .then_compute_response(move |req| {
+            c.lock().expect("lock").presigns.push((
+                req.notebook_instance_name().unwrap_or_default().to_owned(),
+                req.session_expiration_duration_in_seconds(),
+            ));
+            if presign_fails {
+                MockResponse::Http(http(
+                    400,
+                    json_error("ValidationException", "notebook is stopped"),
+                ))
+            } else {
+                MockResponse::Output(
+                    CreatePresignedNotebookInstanceUrlOutput::builder()
+                        .authorized_url(URL)
+                        .build(),
+                )
+            }
+        });
+    let clients = ValidatorClients {
+        s3: scripted_client!(aws_sdk_s3, [&get, &put]),
+        appstream: scripted_client!(aws_sdk_appstream, [&sessions]),
+        sagemaker: scripted_client!(aws_sdk_sagemaker, [&presign]),
+    };
+    (clients, sessions)
+}
+
+#[rustfmt::skip]
+fn cases() -> Vec<Case> {
+    use Kind::{Invalid, Url};
+    let a = || session_key("custom", ALICE);
+    let one_mb = { let mut b = body("alice", A_S); b.resize(1024 * 1024, b' '); b };
+    let padded_16k = { let mut b = body("alice", A_S); b.resize(16 * 1024, b' '); b };
+    let spaced = "user/custom/a b/session.json".to_owned();
+    vec![
+        one("valid custom user, active session", a(), a(), body("alice", A_S))
+            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+        one("the right session only on the second page", a(), a(), body("alice", A_S))
+            .describe(Describe::Pages(vec![
+                vec![("s-other", "alice", "EXPIRED", "API")],
+                vec![(A_S, "alice", "ACTIVE", "API")],
+            ]))
+            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+        one("DescribeSessions throttled, then successful", a(), a(), body("alice", A_S))
+            .describe(Describe::ThrottledThen(2, vec![vec![(A_S, "alice", "ACTIVE", "API")]]))
+            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+        one("DescribeSessions throttled past the SDK's retries", a(), a(), body("alice", A_S))
+            .describe(Describe::ThrottledThen(3, vec![vec![(A_S, "alice", "ACTIVE", "API")]]))
+            .logs(vec![("error", "describe_sessions_failed")]).fails(),
+        one("DescribeSessions denied", a(), a(), body("alice", A_S))
+            .describe(Describe::Denied).logs(vec![("error", "describe_sessions_failed")]).fails(),
+        one("SageMaker error: invocation error, no URL written", a(), a(), body("alice", A_S))
+            .presign_fails().logs(vec![("error", "presign_failed")]).fails(),
+        one("the object vanished before the read", a(), "elsewhere".into(), vec![])
+            .logs(vec![("error", "read_failed")]).fails(),
+        one("another user's session ID", a(), a(), body("alice", B_S))
+            .describe(Describe::Pages(vec![vec![(A_S, "alice", "ACTIVE", "API"), (B_S, "bob", "ACTIVE", "API")]]))
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "session_not_found")]),
+        one("an EXPIRED session", a(), a(), body("alice", A_S))
+            .describe(Describe::Pages(vec![vec![(A_S, "alice", "EXPIRED", "API")]]))
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "session_not_active")]),
+        one("a PENDING session", a(), a(), body("alice", A_S))
+            .describe(Describe::Pages(vec![vec![(A_S, "alice", "PENDING", "API")]]))
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "session_not_active")]),
+        one("the session under a SAML login for a custom folder", a(), a(), body("alice", A_S))
+            .describe(Describe::Pages(vec![vec![(A_S, "alice", "ACTIVE", "SAML")]]))
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "session_not_found")]),
+        // A folder that does not match the user gets no write at all (issue 3).
+        one("alice's file in bob's folder", session_key("custom", BOB), session_key("custom", BOB), body("alice", A_S))
+            .logs(vec![("rejected", "user_mismatch")]),
+        one("a key outside user/", "public/session.json".into(), "public/session.json".into(), body("alice", A_S))
+            .logs(vec![("rejected", "not_home_folder")]),
+        one("a non-session key in the folder", format!("user/custom/{ALICE}/notes.json"), format!("user/custom/{ALICE}/notes.json"), body("alice", A_S))
+            .logs(vec![("rejected", "not_session_file")]),
+        one("a traversal key", format!("user/custom/{ALICE}/../{BOB}/session.json"), String::new(), vec![])
+            .logs(vec![("rejected", "bad_path")]),
+        one("a key with a space ('+')", "user/custom/a+b/session.json".into(), spaced.clone(), body("alice", A_S))
+            .logs(vec![("rejected", "bad_user_hash")]),
+        one("a key with a percent-escaped space", "user/custom/a%20b/session.json".into(), spaced, body("alice", A_S))
+            .logs(vec![("rejected", "bad_user_hash")]),
+        one("a key with percent-escaped separators", format!("user%2Fcustom%2F{ALICE}%2Fsession.json"), a(), body("alice", A_S))
+            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+        one("a broken percent-escape", "user/custom/%zz/session.json".into(), String::new(), vec![])
+            .logs(vec![("rejected", "bad_encoding")]),
+        one("stack not ours", a(), a(), serde_json::json!({"user": "alice", "sessionId": A_S, "stackName": "other", "fleetName": FLEET}).to_string().into_bytes())
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "stack_mismatch")]),
+        one("fleet not ours", a(), a(), serde_json::json!({"user": "alice", "sessionId": A_S, "stackName": STACK, "fleetName": "other"}).to_string().into_bytes())
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "fleet_mismatch")]),
+        one("a missing field", a(), a(), serde_json::json!({"user": "alice", "stackName": STACK, "fleetName": FLEET}).to_string().into_bytes())
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "missing_field")]),
+        one("an extra field", a(), a(), serde_json::json!({"user": "alice", "sessionId": A_S, "stackName": STACK, "fleetName": FLEET, "url": "x"}).to_string().into_bytes())
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "unknown_field")]),
+        one("bucketName pointing elsewhere", a(), a(), serde_json::json!({"user": "alice", "sessionId": A_S, "stackName": STACK, "fleetName": FLEET, "bucketName": "attacker-bucket"}).to_string().into_bytes())
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "bucket_mismatch")]),
+        one("a 1 MB file", a(), a(), one_mb)
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "too_large")]),
+        one("exactly 16 KiB is still read whole", a(), a(), padded_16k)
+            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+        one("an empty file (416 on the ranged read)", a(), a(), vec![])
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "not_json")]),
+        one("invalid UTF-8", a(), a(), b"{\"user\":\"\xff\xfe\"}".to_vec())
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "not_utf8")]),
+        one("not JSON", a(), a(), b"user=alice".to_vec())
+            .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "not_json")]),
+        one("a federated (SAML) folder", session_key("federated", ALICE), session_key("federated", ALICE), body("alice", A_S))
+            .describe(Describe::Pages(vec![vec![(A_S, "alice", "ACTIVE", "SAML")]]))
+            .puts(vec![(url_key("federated", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+        Case {
+            name: "an event from another bucket",
+            records: vec![("attacker-bucket", a())],
+            objects: vec![(a(), body("alice", A_S))],
+            describe: active_alice(), presign_fails: false,
+            puts: vec![], logs: vec![("rejected", "wrong_bucket")], fails: false,
+        },
+        Case {
+            name: "several records: alice, a stranger's key, bob's expired session",
+            records: vec![(BUCKET, a()), (BUCKET, "user/custom/x/session.json".into()), (BUCKET, session_key("custom", BOB))],
+            objects: vec![(a(), body("alice", A_S)), (session_key("custom", BOB), body("bob", B_S))],
+            describe: Describe::Pages(vec![vec![(A_S, "alice", "ACTIVE", "API"), (B_S, "bob", "EXPIRED", "API")]]),
+            presign_fails: false,
+            puts: vec![(url_key("custom", ALICE), Url), (url_key("custom", BOB), Invalid)],
+            logs: vec![("issued", "session_active"), ("rejected", "bad_user_hash"), ("rejected", "session_not_active")],
+            fails: false,
+        },
+        Case {
+            name: "several records, one failing: the others are still served, then the invocation fails",
+            records: vec![(BUCKET, a()), (BUCKET, session_key("custom", BOB))],
+            objects: vec![(session_key("custom", BOB), body("bob", B_S))],
+            describe: Describe::Pages(vec![vec![(B_S, "bob", "ACTIVE", "API")]]),
+            presign_fails: false,
+            puts: vec![(url_key("custom", BOB), Url)],
+            logs: vec![("error", "read_failed"), ("issued", "session_active")],
+            fails: true,
+        },
+    ]
+}
+
+#[tokio::test]
+async fn every_case_writes_exactly_what_it_should() {
+    let config = config();
+    let all = cases();
+    assert!(all.len() >= 25, "{} cases", all.len());
+    for case in &all {
+        let calls = Arc::new(Mutex::new(Calls::default()));
+        let (clients, _) = clients(case, &calls);
+        let records: Vec<EventRecord> = case
+            .records
+            .iter()
+            .map(|(bucket, key)| EventRecord {
+                bucket: (*bucket).into(),
+                key: key.clone(),
+            })
+            .collect();
+        let mut lines = Vec::new();
+        let result = handle_records(&clients, &config, &records, Some("req-1"), |log| {
+            lines.push(log.to_json_line());
+        })
+        .await;
+        let name = case.name;
+        assert_eq!(result.is_err(), case.fails, "{name}: {result:?}");
+        let calls = calls.lock().expect("lock");
+
+        let puts: Vec<(String, Kind)> = calls
+            .puts
+            .iter()
+            .map(|p| {
+                assert_eq!(p.bucket, BUCKET, "{name}");
+                assert_eq!(p.sse.as_deref(), Some("AES256"), "{name}");
+                assert_eq!(p.owner.as_deref(), Some("123456789012"), "{name}");
+                let kind = if p.body == URL {
+                    Kind::Url
+                } else {
+                    assert_eq!(p.body, INVALID_SESSION_MESSAGE, "{name}");
+                    Kind::Invalid
+                };
+                (p.key.clone(), kind)
+            })
+            .collect();
+        assert_eq!(puts, case.puts, "{name}: PutObject calls");
+
+        let logs: Vec<(String, String)> = lines
+            .iter()
+            .map(|line| {
+                assert!(
+                    !line.contains("SECRET") && !line.contains("authToken"),
+                    "{name}: {line}"
+                );
+                let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
+                assert_eq!(v["request_id"], "req-1", "{name}");
+                (
+                    v["outcome"].as_str().unwrap_or_default().to_owned(),
+                    v["reason"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        let want: Vec<(String, String)> = case
+            .logs
+            .iter()
+            .map(|(o, r)| ((*o).into(), (*r).into()))
+            .collect();
+        assert_eq!(logs, want, "{name}: log lines");
+
+        for (key, range, owner) in &calls.gets {
+            assert!(key.starts_with("user/"), "{name}: read {key}");
+            assert_eq!(range.as_deref(), Some(SESSION_FILE_RANGE), "{name}");
+            assert_eq!(owner.as_deref(), Some("123456789012"), "{name}");
+        }
+        for (stack, fleet, _, _, _) in &calls.describes {
+            assert_eq!((stack.as_str(), fleet.as_str()), (STACK, FLEET), "{name}");
+        }
+        for (notebook, secs) in &calls.presigns {
+            assert_eq!((notebook.as_str(), *secs), (NOTEBOOK, Some(1800)), "{name}");
+        }
+        let issued = case.logs.iter().filter(|(o, _)| *o == "issued").count();
+        let presign_expected = issued + usize::from(case.presign_fails);
+        assert_eq!(
+            calls.presigns.len(),
+            presign_expected,
+            "{name}: presign calls"
+        );
+    }
+}
+
+#[tokio::test]
+async fn describe_sessions_asks_for_the_user_and_type_on_every_page() {
+    let case = one(
+        "paging",
+        session_key("federated", ALICE),
+        session_key("federated", ALICE),
+        body("alice", A_S),
+    )
+    .describe(Describe::Pages(vec![
+        vec![],
+        vec![("x", "alice", "ACTIVE", "SAML")],
+        vec![(A_S, "alice", "ACTIVE", "SAML")],
+    ]));
+    let calls = Arc::new(Mutex::new(Calls::default()));
+    let (clients, _) = clients(&case, &calls);
+    let records = [EventRecord {
+        bucket: BUCKET.into(),
+        key: case.records[0].1.clone(),
+    }];
+    let verdicts = handle_records(&clients, &config(), &records, None, |_| {})
+        .await
+        .expect("served");
+    assert_eq!(verdicts[0].reason(), "session_active");
+    let calls = calls.lock().expect("lock");
+    let tokens: Vec<Option<&str>> = calls.describes.iter().map(|d| d.4.as_deref()).collect();
+    assert_eq!(tokens, [None, Some("page-1"), Some("page-2")]);
+    for d in &calls.describes {
+        assert_eq!((d.2.as_str(), d.3.as_str()), ("alice", "SAML"));
+    }
+}
+
+#[tokio::test]
+async fn throttling_is_retried_by_the_sdk() {
+    let case = one(
+        "throttled",
+        session_key("custom", ALICE),
+        session_key("custom", ALICE),
+        body("alice", A_S),
+    )
+    .describe(Describe::ThrottledThen(
+        2,
+        vec![vec![(A_S, "alice", "ACTIVE", "API")]],
+    ));
+    let calls = Arc::new(Mutex::new(Calls::default()));
+    let (clients, describe) = clients(&case, &calls);
+    let records = [EventRecord {
+        bucket: BUCKET.into(),
+        key: case.records[0].1.clone(),
+    }];
+    let verdicts = handle_records(&clients, &config(), &records, None, |_| {})
+        .await
+        .expect("served");
+    assert_eq!(verdicts[0].reason(), "session_active");
+    assert_eq!(describe.num_calls(), 3, "2 throttled + 1 answered");
+}
+
+#[test]
+fn the_bucket_owner_comes_from_the_bucket_name() {
+    assert_eq!(
+        sandboxc_lambda::validate::home_bucket_owner(BUCKET),
+        Some("123456789012")
+    );
+    assert_eq!(
+        sandboxc_lambda::validate::home_bucket_owner("my-bucket"),
+        None
+    );
+    assert_eq!(
+        sandboxc_lambda::validate::home_bucket_owner("x-12345678901a"),
+        None
+    );
+}
+
+#[test]
+fn s3_events_parse_into_records() {
+    let event = serde_json::json!({"Records": [
+        {"eventVersion": "2.1", "eventSource": "aws:s3", "awsRegion": "us-east-1",
+         "eventTime": "2026-01-01T00:00:00.000Z", "eventName": "ObjectCreated:Put",
+         "userIdentity": {"principalId": "AWS:X"}, "requestParameters": {"sourceIPAddress": "10.0.0.1"},
+         "responseElements": {}, "s3": {"s3SchemaVersion": "1.0", "configurationId": "c",
+            "bucket": {"name": BUCKET, "ownerIdentity": {"principalId": "X"}, "arn": "arn:aws:s3:::b"},
+            "object": {"key": "user/custom/a+b/session.json", "size": 10, "eTag": "e", "sequencer": "1"}}}
+    ]});
+    let records = event_records(&event).expect("an S3 event");
+    assert_eq!(
+        records,
+        [EventRecord {
+            bucket: BUCKET.into(),
+            key: "user/custom/a+b/session.json".into()
+        }]
+    );
+    assert_eq!(event_records(&serde_json::json!([1, 2])), None);
+}
+
+#[tokio::test]
+async fn throttling_past_the_retries_fails_the_invocation_with_the_aws_error() {
+    let case = one(
+        "throttled",
+        session_key("custom", ALICE),
+        session_key("custom", ALICE),
+        body("alice", A_S),
+    )
+    .describe(Describe::ThrottledThen(
+        3,
+        vec![vec![(A_S, "alice", "ACTIVE", "API")]],
+    ));
+    let calls = Arc::new(Mutex::new(Calls::default()));
+    let (clients, describe) = clients(&case, &calls);
+    let records = [EventRecord {
+        bucket: BUCKET.into(),
+        key: case.records[0].1.clone(),
+    }];
+    let error = handle_records(&clients, &config(), &records, None, |_| {})
+        .await
+        .expect_err("fails");
+    assert_eq!(describe.num_calls(), 3, "the SDK's 3 attempts");
+    assert_eq!(error.failures.len(), 1);
+    assert_eq!(
+        error.failures[0].detail,
+        "ThrottlingException: Rate exceeded"
+    );
+    assert!(calls.lock().expect("lock").puts.is_empty());
+}
