@@ -287,6 +287,20 @@ fn no_changes_case(reason: &'static str) {
 }
 
 #[test]
+fn a_failed_change_set_falls_back_to_the_template_diff() {
+    let old = tiny("ml.t3.medium", "single");
+    let delete = delete_rule();
+    let reason = "Template error: TemplateURL must be a supported URL.";
+    let mut rules = vec![stack_rule(), create_rule(), delete.clone(), described(CHANGE_SET, ChangeSetStatus::Failed, reason, vec![])];
+    rules.extend(template_rules(&old));
+    let o = plan(&tiny("ml.m5.large", "single"), PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.exit_code, 2, "{}", o.rendered);
+    assert_eq!(resource(&o, "Notebook").action, Action::Modify);
+    assert!(o.plan.warnings.iter().any(|w| w.contains("could not create the change set") && w.contains(reason)), "{:?}", o.plan.warnings);
+    assert_eq!(delete.num_calls(), 1, "the failed change set is deleted");
+}
+
+#[test]
 fn no_changes_wording_didnt_contain_changes() {
     no_changes_case("The submitted information didn't contain changes. Submit different information to create a change set.");
 }

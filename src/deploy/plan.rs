@@ -186,10 +186,16 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
             return Ok(no_changes(&old, new, &base, &reason, kept));
         }
         Ok(Described::Failed(reason)) => {
+            // Still a useful plan: the deployed templates against the new ones, with the
+            // offline prediction of replacements, and the reason CloudFormation gave.
+            cleanup.map_err(|e| aws_error(&stack, e))?;
             let deleted = if args.keep_change_set { format!("kept: {id}") } else { "deleted".to_string() };
-            return Err(PlanError::Deployed(format!(
-                "the change set for stack {stack} failed: {reason} (change set {deleted}); if the reason names a TemplateURL, the nested templates are not in the assets bucket yet (`sandboxc apply` uploads them)"
-            )));
+            let mut plan = crate::plan::plan(&old, new, &base);
+            plan.warnings.push(format!(
+                "CloudFormation could not create the change set ({reason}; change set {deleted}): replacements below are predicted from create-only properties, not confirmed; if the reason names a TemplateURL, the nested templates are not in the assets bucket yet (`sandboxc apply` uploads them)"
+            ));
+            plan.change_set = kept;
+            return Ok(plan);
         }
         Err(e) => return Err(aws_error(&stack, e)),
     };
