@@ -4,14 +4,12 @@
 //! before the fleet and the stack, and the Region's usage-report subscription (a custom
 //! resource: no CloudFormation type exists), also after the service roles.
 
-use std::collections::BTreeMap;
-
 use crate::blueprint::{FleetType, DEFAULT_DESIRED_INSTANCES};
 use crate::cfn::policy::{trust, PolicyDocument, Statement};
 use crate::cfn::resources::{AppStreamServiceRoles, AppStreamStack, Fleet, Role, StackFleetAssociation, UsageReportSubscription};
 use crate::cfn::{Expr, Resource};
 
-use super::common::{PROVIDER_SKIPS, arn, https_out_group, lambda_function, serde_json_value, FunctionSpec};
+use super::common::{arn, https_out_group, lambda_function, serde_json_value, FunctionSpec};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -35,57 +33,29 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     // Service roles: a provider Lambda creates them only if missing, never deletes them.
     let role_arns: Vec<Expr> = SERVICE_ROLES.iter().map(|r| Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/service-role/{r}"))).collect();
     let policy_arns: Vec<Expr> = SERVICE_ROLES.iter().map(|r| Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/service-role/{r}"))).collect();
-    let provider = lambda_function(
-        &mut p,
-        ctx,
-        FunctionSpec {
-            id: "ServiceRolesProvider",
-            name: ctx.names.provider_function("service-roles"),
-            description: format!("sandboxc {env}: answers Custom::AppStreamServiceRoles"),
-            zip: "provider",
-            statements: vec![
+    let statements = vec![
                 Statement::allow("InspectServiceRoles", &["iam:GetRole", "iam:ListAttachedRolePolicies"], role_arns.clone()),
                 Statement::allow("CreateServiceRoles", &["iam:CreateRole"], role_arns.clone()),
                 Statement::allow("AttachServiceRolePolicies", &["iam:AttachRolePolicy"], role_arns)
                     .when("ArnEquals", "iam:PolicyARN", Expr::List(policy_arns)),
-            ],
-            environment: BTreeMap::new(),
-            vpc: None,
-            dead_letter_queue: None,
-            timeout_seconds: 300,
-            log_key_arn: log_key.clone(),
-            checkov_skips: PROVIDER_SKIPS.to_vec(),
-        },
-    )?;
+            ];
+    let spec = FunctionSpec::provider(ctx, "ServiceRolesProvider", "service-roles", "Custom::AppStreamServiceRoles", statements, log_key.clone());
+    let provider = lambda_function(&mut p, ctx, spec)?;
     let service_roles = p.add_resource(
         "ServiceRoles",
         Resource::new(&AppStreamServiceRoles { service_token: Some(Expr::get_att(&provider, "Arn")) }).retain(),
     )?;
 
     if b.audit.usage_reports {
-        let function = lambda_function(
-            &mut p,
-            ctx,
-            FunctionSpec {
-                id: "UsageReportsProvider",
-                name: ctx.names.provider_function("usage-reports"),
-                description: format!("sandboxc {env}: answers Custom::UsageReportSubscription"),
-                zip: "provider",
-                // CreateUsageReportSubscription and DescribeUsageReportSubscriptions support only
-                // Resource "*" (Service Authorization Reference, Amazon AppStream 2.0).
-                statements: vec![Statement::allow(
+        // CreateUsageReportSubscription and DescribeUsageReportSubscriptions support only
+        // Resource "*" (Service Authorization Reference, Amazon AppStream 2.0).
+        let statements = vec![Statement::allow(
                     "ManageUsageReportSubscription",
                     &["appstream:CreateUsageReportSubscription", "appstream:DescribeUsageReportSubscriptions"],
                     vec![Expr::from("*")],
-                )],
-                environment: BTreeMap::new(),
-                vpc: None,
-                dead_letter_queue: None,
-                timeout_seconds: 300,
-                log_key_arn: log_key.clone(),
-                checkov_skips: PROVIDER_SKIPS.to_vec(),
-            },
-        )?;
+                )];
+        let spec = FunctionSpec::provider(ctx, "UsageReportsProvider", "usage-reports", "Custom::UsageReportSubscription", statements, log_key.clone());
+        let function = lambda_function(&mut p, ctx, spec)?;
         let reports = p.add_resource(
             "UsageReports",
             Resource::new(&UsageReportSubscription { service_token: Some(Expr::get_att(&function, "Arn")) })

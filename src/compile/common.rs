@@ -164,6 +164,26 @@ pub struct FunctionSpec {
     pub checkov_skips: Vec<(&'static str, &'static str)>,
 }
 
+impl FunctionSpec {
+    /// A custom-resource provider: the `provider` zip outside the VPC, five minutes, no
+    /// dead-letter queue (CloudFormation waits for its answer), named `<env>-<purpose>`.
+    pub fn provider(ctx: &Ctx<'_>, id: &'static str, purpose: &str, resource_type: &str, statements: Vec<Statement>, log_key_arn: Expr) -> Self {
+        Self {
+            id,
+            name: ctx.names.provider_function(purpose),
+            description: format!("sandboxc {}: answers {resource_type}", ctx.names.env),
+            zip: "provider",
+            statements,
+            environment: BTreeMap::new(),
+            vpc: None,
+            dead_letter_queue: None,
+            timeout_seconds: 300,
+            log_key_arn,
+            checkov_skips: PROVIDER_SKIPS.to_vec(),
+        }
+    }
+}
+
 /// Adds a function, its role (least privilege) and its log group (retention, KMS); returns the function's ID.
 ///
 /// # Errors

@@ -9,7 +9,7 @@ use crate::cfn::policy::Statement;
 use crate::cfn::resources::{HomeFolderNotification, Permission, Queue};
 use crate::cfn::{Expr, Resource};
 
-use super::common::{PROVIDER_SKIPS, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
+use super::common::{home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -107,28 +107,13 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         },
     )?;
 
-    let provider_name = ctx.names.provider_function("home-folder-notification");
-    let provider = lambda_function(
-        &mut p,
-        ctx,
-        FunctionSpec {
-            id: "NotificationProvider",
-            name: provider_name,
-            description: format!("sandboxc {env}: answers Custom::HomeFolderNotification"),
-            zip: "provider",
-            statements: vec![Statement::allow(
+    let statements = vec![Statement::allow(
                 "MergeHomeFolderNotifications",
                 &["s3:GetBucketNotification", "s3:PutBucketNotification"],
                 vec![home_folder_bucket_arn("")],
-            )],
-            environment: BTreeMap::new(),
-            vpc: None,
-            dead_letter_queue: None,
-            timeout_seconds: 300,
-            log_key_arn: log_key,
-            checkov_skips: PROVIDER_SKIPS.to_vec(),
-        },
-    )?;
+            )];
+    let spec = FunctionSpec::provider(ctx, "NotificationProvider", "home-folder-notification", "Custom::HomeFolderNotification", statements, log_key);
+    let provider = lambda_function(&mut p, ctx, spec)?;
     p.add_resource(
         "HomeFolderNotification",
         Resource::new(&HomeFolderNotification {
