@@ -262,10 +262,7 @@ impl RecordCheck<'_> {
         key: Option<&SessionKey>,
         claim: Option<&SessionClaim>,
     ) -> Verdict {
-        Verdict {
-            log: self.log(Outcome::Error, stage.code(), key, claim),
-            write: key.map(invalid_session_write),
-        }
+        self.refused(Outcome::Error, stage.code(), key, claim)
     }
 
     fn rejected(
@@ -274,10 +271,13 @@ impl RecordCheck<'_> {
         key: Option<&SessionKey>,
         claim: Option<&SessionClaim>,
     ) -> Verdict {
-        Verdict {
-            log: self.log(Outcome::Rejected, rejection.code(), key, claim),
-            write: key.map(invalid_session_write),
-        }
+        self.refused(Outcome::Rejected, rejection.code(), key, claim)
+    }
+
+    /// A verdict without a URL: logged, and the invalid-session message written into the
+    /// folder when there is one.
+    fn refused(&self, outcome: Outcome, reason: &'static str, key: Option<&SessionKey>, claim: Option<&SessionClaim>) -> Verdict {
+        Verdict { log: self.log(outcome, reason, key, claim), write: key.map(invalid_session_write) }
     }
 
     fn log(
