@@ -102,3 +102,29 @@ fn every_checkov_suppression_is_listed_and_has_a_reason() {
         .collect();
     assert_eq!(found, expected);
 }
+
+/// The assets stack of `sandboxc bootstrap`: cfn-lint and checkov find nothing; its one
+/// checkov suppression is the access-logging check, with a reason.
+#[test]
+fn the_assets_stack_passes_cfn_lint_and_checkov() {
+    let dir = tempfile::tempdir().unwrap();
+    let template = sandboxc::compile::bootstrap::template().unwrap().to_value();
+    let text = sandboxc::cfn::render::Format::Json.render(&template).unwrap();
+    std::fs::write(dir.path().join("assets.template.json"), text).unwrap();
+    let out = Command::new(common::venv_tool("cfn-lint"))
+        .current_dir(dir.path())
+        .args(["--include-checks", "I", "--regions", "us-east-1", "--format", "parseable", "--", "assets.template.json"])
+        .output()
+        .expect("cfn-lint runs");
+    assert!(out.status.success() && out.stdout.is_empty(), "cfn-lint: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(common::venv_tool("checkov"))
+        .current_dir(dir.path())
+        .args(["--framework", "cloudformation", "--quiet", "--compact", "--skip-download", "--output", "json", "-f", "assets.template.json"])
+        .output()
+        .expect("checkov runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("checkov output is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let summary = &report["summary"];
+    assert_eq!(summary["failed"], 0, "checkov: {}", serde_json::to_string_pretty(&report["results"]["failed_checks"]).unwrap());
+    assert_eq!(summary["skipped"], 1, "{summary}");
+    assert!(template["Resources"]["AssetsBucket"]["Metadata"]["checkov"]["skip"][0]["comment"].as_str().unwrap().len() > 20);
+}

@@ -5,6 +5,7 @@
 mod appstream;
 mod assemble;
 mod audit;
+pub mod bootstrap;
 mod common;
 mod context;
 mod identity;
