@@ -49,7 +49,7 @@ export BC_SKIP_MAPPING=TRUE
 
 # The AWS emulator, on loopback only.
 port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-"$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"${TMPDIR:-/tmp}/sandboxc-moto-$port.log" 2>&1 &
+"$venv/bin/python" tests/moto/server.py -H 127.0.0.1 -p "$port" >"${TMPDIR:-/tmp}/sandboxc-moto-$port.log" 2>&1 &
 moto_pid=$!
 trap 'kill "$moto_pid" 2>/dev/null || true; wait "$moto_pid" 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do

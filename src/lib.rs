@@ -43,6 +43,33 @@ pub fn build(source: &Source, format: Format) -> Result<compile::Compiled, Error
     Ok(compile::compile(&blueprint, &assets::LambdaAsset::built_in(), format)?)
 }
 
+/// What `apply` deploys: the blueprint and its synth output in memory, exactly the bytes
+/// `synth` writes (same renderer, same limits check).
+#[derive(Debug, Clone)]
+pub struct Release {
+    /// The validated blueprint (stack name, pinned account and Region, tags).
+    pub blueprint: blueprint::Blueprint,
+    /// Every output file as `(relative path, text)`.
+    pub files: Vec<(String, String)>,
+    /// The manifest describing them (template keys in the assets bucket, Lambda zip keys).
+    pub manifest: output::Manifest,
+    /// The templates parsed, for the plan shown before approval.
+    pub templates: plan::TemplateSet,
+}
+
+/// Loads, validates and compiles a blueprint for `apply`; checks every CloudFormation limit
+/// (body sizes, resources, parameters, outputs) without any AWS call.
+///
+/// # Errors
+/// [`Error::Blueprint`], [`Error::Compile`], or [`Error::Output`] for a limit exceeded.
+pub fn release(source: &Source) -> Result<Release, Error> {
+    let blueprint = blueprint::load(source)?;
+    let compiled = compile::compile(&blueprint, &assets::LambdaAsset::built_in(), Format::Json)?;
+    let (files, manifest) = output::files(&compiled)?;
+    let templates = plan::TemplateSet::from_compiled(&compiled).map_err(|e| compile::CompileError::Internal(e.to_string()))?;
+    Ok(Release { blueprint, files, manifest, templates })
+}
+
 /// `sandboxc synth`: compiles a blueprint and writes templates, scripts and manifest to `out`.
 ///
 /// # Errors

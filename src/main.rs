@@ -32,9 +32,14 @@ Examples:
   sandboxc synth team.yaml -o build/cfn       compile a blueprint into build/cfn
   sandboxc plan team.yaml --against-git main  what the change to team.yaml does, and risks
   sandboxc schema > blueprint.schema.json     schema for editor completion
+  sandboxc bootstrap                          once per account and Region: the assets bucket
+  sandboxc apply team.yaml                    plan, ask, deploy, follow; prints the outputs
+  sandboxc status team.yaml --drift           where the stack is, and what drifted
+  sandboxc destroy team.yaml                  delete the stack; lists what is retained
 
 Exit codes: 0 success (plan: no changes); 1 error (invalid blueprint or arguments, output not
-written); 2 plan found changes.";
+written; a failed, refused or interrupted deployment); 2 plan found changes, or status --drift
+found drift.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -82,6 +87,31 @@ enum Command {
     /// (GetTemplate and a change set with IncludeNestedStacks; --profile, --region).
     /// Exit codes: 0 no changes, 2 changes, 1 error.
     Plan(sandboxc::plan::PlanArgs),
+    /// Deploy the assets stack (sandboxc-assets): the bucket apply uploads nested templates
+    /// and Lambda zips to (KMS-encrypted, versioned, TLS-only, public access blocked, old
+    /// versions expire after 30 days). Once per account and Region; through a change set.
+    Bootstrap(sandboxc::deploy::apply::BootstrapArgs),
+    /// Deploy the blueprint through a CloudFormation change set, showing the plan first.
+    ///
+    /// Preflight (limits, credentials, account and Region, the blueprint's pinned `account`,
+    /// stack state), assets uploaded to the assets bucket under content-hash keys (a failed
+    /// upload stops before any change set), change set (CREATE or UPDATE, nested stacks
+    /// included), plan, approval (prompt, or --yes; replacing or removing resources that
+    /// hold data also needs --allow-data-loss), execution with live stack events, then the
+    /// root cause of a failure (deepest nested resource first) or the stack outputs.
+    /// "No changes" is success. A running deployment is followed, not fought; Ctrl-C stops
+    /// following, never the deployment: run apply again to re-attach. New stacks get
+    /// termination protection; a stack policy denies replacing or deleting stateful
+    /// resources except during an update approved with --allow-data-loss.
+    /// Exit codes: 0 deployed or no changes, 1 failed, refused, cancelled or interrupted.
+    Apply(sandboxc::deploy::apply::ApplyArgs),
+    /// Show the deployed stack: status, termination protection, latest events, outputs;
+    /// --drift also detects changes made outside CloudFormation (exit code 2 when any).
+    Status(sandboxc::deploy::manage::StatusArgs),
+    /// Delete the deployed stack: lists what is deleted and what is retained (buckets and
+    /// keys with their data stay), asks (or --yes), lifts termination protection, deletes,
+    /// follows the events, and lists the retained resources at the end.
+    Destroy(sandboxc::deploy::manage::DestroyArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -158,6 +188,26 @@ fn run(cli: &Cli) -> Result<u8, sandboxc::Error> {
                 }
             }
         }
+        Command::Bootstrap(args) => {
+            if args.print_template {
+                let template = sandboxc::compile::bootstrap::template()?.to_value();
+                say(Format::Json.render(&template).map_err(|e| sandboxc::Error::Compile(sandboxc::compile::CompileError::Internal(e)))?.trim_end());
+                return Ok(0);
+            }
+            return Ok(deployed(sandboxc::deploy::commands::run_bootstrap(args, cli.quiet)));
+        }
+        Command::Apply(args) => {
+            let release = sandboxc::release(&source(args.blueprint.as_ref())?)?;
+            return Ok(deployed(sandboxc::deploy::commands::run_apply(args, &release, cli.quiet)));
+        }
+        Command::Status(args) => {
+            let release = sandboxc::release(&source(args.blueprint.as_ref())?)?;
+            return Ok(deployed(sandboxc::deploy::commands::run_status(args, &release, cli.quiet)));
+        }
+        Command::Destroy(args) => {
+            let release = sandboxc::release(&source(args.blueprint.as_ref())?)?;
+            return Ok(deployed(sandboxc::deploy::commands::run_destroy(args, &release, cli.quiet)));
+        }
         Command::Plan(args) => {
             use std::io::IsTerminal;
             let color = sandboxc::plan::color_wanted(args.no_color, std::io::stdout().is_terminal());
@@ -176,6 +226,14 @@ fn run(cli: &Cli) -> Result<u8, sandboxc::Error> {
         }
     }
     Ok(0)
+}
+
+/// The exit code of a deploy command; its error goes to stderr.
+fn deployed(result: Result<u8, sandboxc::deploy::deployment::DeployError>) -> u8 {
+    result.unwrap_or_else(|e| {
+        let _ = writeln!(std::io::stderr().lock(), "error: {e}");
+        1
+    })
 }
 
 fn main() -> ExitCode {

@@ -42,7 +42,7 @@ pub enum CfnError {
     Timeout(String, u64),
 }
 
-fn classify<E>(api: &'static str, e: &aws_sdk_cloudformation::error::SdkError<E>) -> CfnError
+pub(super) fn classify<E>(api: &'static str, e: &aws_sdk_cloudformation::error::SdkError<E>) -> CfnError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
@@ -84,6 +84,12 @@ pub struct StackInfo {
     pub status: String,
     /// `Parameters`: key and value (`ParameterKey`, `ParameterValue`).
     pub parameters: Vec<(String, String)>,
+    /// `StackStatusReason`, empty when absent.
+    pub reason: String,
+    /// `Outputs`: key, value and description, in the order returned.
+    pub outputs: Vec<(String, String, String)>,
+    /// `EnableTerminationProtection`.
+    pub termination_protection: bool,
 }
 
 /// A nested stack of a deployed stack (`ListStackResources`, type `AWS::CloudFormation::Stack`).
@@ -102,6 +108,9 @@ pub struct ChangeSetState {
     pub status: String,
     /// `StatusReason`.
     pub reason: String,
+    /// `CreationTime`, milliseconds since the Unix epoch by CloudFormation's clock (0 when
+    /// absent): events of an execution are never older.
+    pub created_ms: i64,
     /// `Changes[].ResourceChange`, with `stack_path` left empty (the caller knows it), and
     /// the nested change set of each nested-stack change (`ResourceChange.ChangeSetId`).
     pub changes: Vec<(ResourceFact, Option<String>)>,
@@ -142,8 +151,13 @@ pub struct ChangeSetRequest {
     pub stack_name: String,
     /// `ChangeSetName`.
     pub change_set_name: String,
-    /// `TemplateBody` (at most 51,200 bytes: the caller checks).
+    /// `TemplateBody` (at most 51,200 bytes: the caller checks), or, when it starts with
+    /// `https://`, the `TemplateURL` of the template in S3 (at most 1 MB).
     pub template_body: String,
+    /// `Tags`: key and value, given to the stack and every resource that takes tags.
+    pub tags: Vec<(String, String)>,
+    /// `Description` of the change set.
+    pub description: String,
     /// `Parameters`: key and value; `None` means `UsePreviousValue`.
     pub parameters: Vec<(String, Option<String>)>,
     /// `ChangeSetType` CREATE (true) or UPDATE (false).
@@ -153,7 +167,7 @@ pub struct ChangeSetRequest {
 /// The CloudFormation calls of `sandboxc plan`.
 #[derive(Debug, Clone)]
 pub struct Cfn {
-    client: Client,
+    pub(super) client: Client,
 }
 
 impl Cfn {
@@ -174,6 +188,13 @@ impl Cfn {
             stack_id: stack.stack_id().unwrap_or(name).to_string(),
             status: stack.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
             parameters: stack.parameters().iter().filter_map(|p| Some((p.parameter_key()?.to_string(), p.parameter_value().unwrap_or_default().to_string()))).collect(),
+            reason: stack.stack_status_reason().unwrap_or_default().to_string(),
+            outputs: stack
+                .outputs()
+                .iter()
+                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value().unwrap_or_default().to_string(), o.description().unwrap_or_default().to_string())))
+                .collect(),
+            termination_protection: stack.enable_termination_protection().unwrap_or(false),
         })
     }
 
@@ -233,13 +254,15 @@ impl Cfn {
             .stack_name(&req.stack_name)
             .change_set_name(&req.change_set_name)
             .change_set_type(if req.create { ChangeSetType::Create } else { ChangeSetType::Update })
-            .template_body(&req.template_body)
+            .set_template_body((!req.template_body.starts_with("https://")).then(|| req.template_body.clone()))
+            .set_template_url(req.template_body.starts_with("https://").then(|| req.template_body.clone()))
+            .set_tags((!req.tags.is_empty()).then(|| req.tags.iter().map(|(k, v)| aws_sdk_cloudformation::types::Tag::builder().key(k).value(v).build()).collect()))
             .include_nested_stacks(true)
             .capabilities(Capability::CapabilityIam)
             .capabilities(Capability::CapabilityNamedIam)
             .capabilities(Capability::CapabilityAutoExpand)
             .set_parameters(Some(params))
-            .description("sandboxc plan")
+            .description(&req.description)
             .send()
             .await
             .map_err(|e| classify("CreateChangeSet", &e))?;
@@ -251,12 +274,13 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn describe_change_set(&self, id: &str) -> Result<ChangeSetState, CfnError> {
-        let mut state = ChangeSetState { status: String::new(), reason: String::new(), changes: Vec::new() };
+        let mut state = ChangeSetState { status: String::new(), reason: String::new(), created_ms: 0, changes: Vec::new() };
         let mut token: Option<String> = None;
         for _ in 0..100 {
             let page = self.client.describe_change_set().change_set_name(id).set_next_token(token.clone()).send().await.map_err(|e| classify("DescribeChangeSet", &e))?;
             state.status = page.status().map(|s| s.as_str().to_string()).unwrap_or_default();
             state.reason = page.status_reason().unwrap_or_default().to_string();
+            state.created_ms = page.creation_time().and_then(|t| t.to_millis().ok()).unwrap_or_default();
             for c in page.changes() {
                 let Some(rc) = c.resource_change() else { continue };
                 let fact = ResourceFact {

@@ -7,7 +7,16 @@
 //! `sandboxc plan`. This module never builds templates: it receives them from
 //! [`crate::plan`], which compiles the blueprint.
 
+pub mod apply;
+pub mod assets;
 pub mod cfn;
+pub mod commands;
+pub mod console;
+pub mod deployment;
+pub mod events;
+pub mod manage;
+pub mod stack;
+pub mod status;
 pub mod plan;
 
 use aws_config::BehaviorVersion;

@@ -131,17 +131,7 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
         return Err(PlanError::Deployed(format!("the CloudFormation stack {stack} is {}: it cannot be updated, only deleted and created again (apply --recreate)", info.status)));
     }
 
-    // The deployed templates.
-    let root_body = cfn.get_template(&info.stack_id).await.map_err(|e| aws_error(&stack, e))?;
-    let mut nested = Vec::new();
-    for n in cfn.nested_stacks(&info.stack_id).await.map_err(|e| aws_error(&stack, e))? {
-        let body = cfn.get_template(&n.stack_id).await.map_err(|e| aws_error(&stack, e))?;
-        nested.push((n.logical_id, body));
-    }
-    let mut old = TemplateSet::from_deployed(&stack, Some(&root_body), &nested)?;
-    // Scripts are not part of the deployed stack (the launcher is baked into the AppStream
-    // image, the notebook script's text is in a template): nothing to compare them with.
-    old.scripts.clone_from(&new.scripts);
+    let old = deployed_templates(cfn, &info.stack_id, &stack, new).await?;
 
     // The change set.
     let root = new.templates.get(&new.root_file).ok_or_else(|| PlanError::Synth(format!("the new output has no root template {}", new.root_file)))?;
@@ -170,7 +160,7 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
             parameters.push((key, None));
         }
     }
-    let request = ChangeSetRequest { stack_name: stack.clone(), change_set_name: change_set_name(), template_body: body, parameters, create: false };
+    let request = ChangeSetRequest { stack_name: stack.clone(), change_set_name: change_set_name(), template_body: body, parameters, create: false, tags: Vec::new(), description: "sandboxc plan".into() };
     let id = match cfn.create_change_set(&request).await {
         Ok(id) => id,
         Err(CfnError::NoUpdates) => return Ok(no_changes(&old, new, &base, "CreateChangeSet: No updates are to be performed.", None)),
@@ -208,6 +198,25 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
     Ok(plan)
 }
 
+/// The deployed templates of a stack (`GetTemplate` of the root and of every nested stack
+/// found by `ListStackResources`), with the new output's scripts (scripts are not part of the
+/// deployed stack: the launcher is baked into the AppStream image, the notebook script's
+/// text is in a template; nothing to compare them with).
+///
+/// # Errors
+/// [`PlanError::Deployed`] or [`PlanError::Read`].
+pub async fn deployed_templates(cfn: &Cfn, stack_id: &str, stack: &str, new: &TemplateSet) -> Result<TemplateSet, PlanError> {
+    let root_body = cfn.get_template(stack_id).await.map_err(|e| aws_error(stack, e))?;
+    let mut nested = Vec::new();
+    for n in cfn.nested_stacks(stack_id).await.map_err(|e| aws_error(stack, e))? {
+        let body = cfn.get_template(&n.stack_id).await.map_err(|e| aws_error(stack, e))?;
+        nested.push((n.logical_id, body));
+    }
+    let mut old = TemplateSet::from_deployed(stack, Some(&root_body), &nested)?;
+    old.scripts.clone_from(&new.scripts);
+    Ok(old)
+}
+
 fn no_changes(old: &TemplateSet, new: &TemplateSet, base: &str, reason: &str, kept: Option<String>) -> crate::plan::Plan {
     let mut plan = crate::plan::plan(old, new, base);
     if plan.changes {
@@ -226,14 +235,22 @@ fn change_set_name() -> String {
     format!("sandboxc-plan-{millis}-{}", std::process::id())
 }
 
-enum Described {
+/// What a change set turned out to be.
+#[derive(Debug)]
+pub enum Described {
+    /// Changes, with the facts of the root and every nested change set.
     Facts(ChangeSetFacts),
+    /// Nothing to change (either AWS wording); the reason.
     NoChanges(String),
+    /// CloudFormation could not create it; status and reason.
     Failed(String),
 }
 
 /// Waits for the root change set, then describes it and every nested change set.
-async fn describe_all(cfn: &Cfn, id: &str, polling: Polling) -> Result<Described, CfnError> {
+///
+/// # Errors
+/// [`CfnError`] of `DescribeChangeSet`, or [`CfnError::Timeout`].
+pub async fn describe_all(cfn: &Cfn, id: &str, polling: Polling) -> Result<Described, CfnError> {
     let root = cfn.wait_change_set(id, polling).await?;
     if root.is_empty_failure() {
         return Ok(Described::NoChanges(root.reason));

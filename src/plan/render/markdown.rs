@@ -73,6 +73,7 @@ fn stack_block(t: &TemplateDiff) -> String {
     }
     let file = t.new_file.as_deref().or(t.old_file.as_deref()).unwrap_or_default();
     let status = match t.status {
+        TemplateStatus::Added if t.logical_id_path.is_empty() => " — new stack",
         TemplateStatus::Added => " — new nested stack",
         TemplateStatus::Removed => " — nested stack removed",
         _ => "",

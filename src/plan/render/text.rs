@@ -64,6 +64,7 @@ pub fn render(plan: &Plan, color: bool) -> String {
         let file = t.new_file.as_deref().or(t.old_file.as_deref()).unwrap_or_default();
         let id = if t.logical_id_path.is_empty() { String::new() } else { format!(" ({})", t.logical_id_path) };
         let status = match t.status {
+            TemplateStatus::Added if t.logical_id_path.is_empty() => " [new stack]",
             TemplateStatus::Added => " [new nested stack]",
             TemplateStatus::Removed => " [nested stack removed]",
             _ => "",

@@ -1,0 +1,198 @@
+//! Where `apply`, `bootstrap`, `destroy` and `status` talk to the person running them: lines,
+//! stack events, yes/no questions, and whether Ctrl-C was pressed.
+//!
+//! [`Terminal`] draws live progress with indicatif when stderr is a terminal and prints plain
+//! lines otherwise; [`Recorder`] keeps everything in memory and answers from a script (tests).
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use super::stack::StackEvent;
+
+/// What the deploy commands need from their surroundings.
+pub trait Console {
+    /// A line of text for the person (stdout).
+    fn line(&mut self, text: &str);
+    /// A stack event, with the path of its stack (`""` for the root, `Network` for the nested
+    /// stack `NetworkNestedStack`...).
+    fn event(&mut self, stack_path: &str, event: &StackEvent);
+    /// Asks a yes/no question; `false` unless the answer is `y` or `yes`.
+    fn confirm(&mut self, question: &str) -> bool;
+    /// Whether the person asked to stop (Ctrl-C).
+    fn interrupted(&mut self) -> bool;
+}
+
+/// One stack event as a line: `HH:MM:SS  STATUS  path/LogicalId (Type)  reason`.
+#[must_use]
+pub fn event_line(stack_path: &str, e: &StackEvent) -> String {
+    let who = if stack_path.is_empty() { e.logical_id.clone() } else { format!("{stack_path}/{}", e.logical_id) };
+    let mut line = format!("{}  {:<28} {who} ({})", utc_time(e.timestamp_ms), e.status, e.resource_type);
+    if !e.reason.is_empty() {
+        line.push_str(": ");
+        line.push_str(&e.reason);
+    }
+    line
+}
+
+/// `HH:MM:SS` (UTC) of a time in milliseconds since the Unix epoch.
+#[must_use]
+pub fn utc_time(ms: i64) -> String {
+    let secs = ms.div_euclid(1000).rem_euclid(86_400);
+    format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
+}
+
+/// The console of a person at a terminal (or of a CI job).
+pub struct Terminal {
+    interrupted: Option<Arc<AtomicBool>>,
+    progress: Option<indicatif::ProgressBar>,
+    quiet: bool,
+    events: u64,
+}
+
+impl Terminal {
+    /// A console on stdout/stderr. Live progress is drawn only when stderr is a terminal;
+    /// `quiet` keeps only questions and failures. Ctrl-C is caught from the first
+    /// [`Console::interrupted`] call on (while following a deployment); before that, during
+    /// questions, it ends the process as usual.
+    #[must_use]
+    pub fn new(quiet: bool) -> Self {
+        let progress = (std::io::stderr().is_terminal() && !quiet).then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()));
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            bar
+        });
+        Self { interrupted: None, progress, quiet, events: 0 }
+    }
+
+    fn print(&self, text: &str) {
+        match &self.progress {
+            Some(bar) => bar.println(text),
+            None => {
+                let _ = writeln!(std::io::stdout().lock(), "{text}");
+            }
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Console for Terminal {
+    fn line(&mut self, text: &str) {
+        if !self.quiet {
+            self.print(text);
+        }
+    }
+
+    fn event(&mut self, stack_path: &str, event: &StackEvent) {
+        self.events += 1;
+        let failed = super::status::resource_failed(&event.status);
+        if !self.quiet || failed {
+            self.print(&event_line(stack_path, event));
+        }
+        if let Some(bar) = &self.progress {
+            bar.set_message(format!("{} events; last: {} {}", self.events, event.logical_id, event.status));
+        }
+    }
+
+    fn confirm(&mut self, question: &str) -> bool {
+        if let Some(bar) = &self.progress {
+            bar.suspend(|| ());
+        }
+        let mut err = std::io::stderr().lock();
+        let _ = write!(err, "{question} [y/N] ");
+        let _ = err.flush();
+        let mut answer = String::new();
+        if std::io::stdin().lock().read_line(&mut answer).is_err() {
+            return false;
+        }
+        matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+    }
+
+    fn interrupted(&mut self) -> bool {
+        self.interrupted.get_or_insert_with(ctrl_c_flag).load(Ordering::SeqCst)
+    }
+}
+
+/// A console for tests: records lines and events, answers questions from a script, and
+/// reports an interrupt after a given number of events.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    /// Everything shown, in order (event lines as [`event_line`] renders them).
+    pub lines: Vec<String>,
+    /// Questions asked.
+    pub questions: Vec<String>,
+    /// Answers to give, in order; `false` once exhausted.
+    pub answers: Vec<bool>,
+    /// Report an interrupt once this many events were shown.
+    pub interrupt_after_events: Option<usize>,
+    /// Events shown.
+    pub events: usize,
+}
+
+impl Recorder {
+    /// All lines joined by newlines.
+    #[must_use]
+    pub fn text(&self) -> String {
+        self.lines.join("\n")
+    }
+}
+
+impl Console for Recorder {
+    fn line(&mut self, text: &str) {
+        self.lines.push(text.to_string());
+    }
+
+    fn event(&mut self, stack_path: &str, event: &StackEvent) {
+        self.events += 1;
+        self.lines.push(event_line(stack_path, event));
+    }
+
+    fn confirm(&mut self, question: &str) -> bool {
+        self.questions.push(question.to_string());
+        if self.answers.is_empty() {
+            false
+        } else {
+            self.answers.remove(0)
+        }
+    }
+
+    fn interrupted(&mut self) -> bool {
+        self.interrupt_after_events.is_some_and(|n| self.events >= n)
+    }
+}
+
+/// A flag that turns true on Ctrl-C (SIGINT), for [`Terminal`]. The handler runs on the
+/// current tokio runtime; without one, the flag simply never turns true.
+#[must_use]
+pub fn ctrl_c_flag() -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    if let Ok(handle) = tokio::runtime::Handle::try_current() {
+        let f = flag.clone();
+        handle.spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                f.store(true, Ordering::SeqCst);
+            }
+        });
+    }
+    flag
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_utc_clock_times() {
+        assert_eq!(utc_time(0), "00:00:00");
+        assert_eq!(utc_time(86_399_999), "23:59:59");
+        assert_eq!(utc_time(1_764_400_000_000), "07:06:40");
+    }
+}

@@ -1,0 +1,93 @@
+"""moto server for sandboxc's emulator tests, with two fixes of moto 5.2.5's CloudFormation
+parsing, so that the templates sandboxc writes deploy byte for byte as they are:
+
+- AWS::KMS::Key Tags arrive in CloudFormation's form [{"Key", "Value"}]; moto's KMS backend
+  reads [{"TagKey", "TagValue"}] and crashes (KeyError 'TagKey').
+- AWS::SSM::Parameter Tags arrive as CloudFormation's {key: value} map; moto's SSM backend
+  reads a list of {"Key", "Value"} and crashes.
+
+- AWS::EC2::RouteTable and AWS::EC2::VPCEndpoint have no CloudFormation deletion in moto, so
+  deleting a stack fails on its VPC ("has dependencies"); they get one, calling moto's own
+  DeleteRouteTable (after dropping its subnet associations) and DeleteVpcEndpoints.
+
+Nothing else is changed. Usage: python tests/moto/server.py -H 127.0.0.1 -p PORT
+"""
+import copy
+import sys
+
+from moto.ec2.models.route_tables import RouteTable
+from moto.ec2.models.vpcs import VPCEndPoint
+from moto.kms.models import Key
+from moto.ssm.models import Parameter
+
+
+def _fix(args, kwargs, transform):
+    """Returns args/kwargs with the resource JSON's Properties.Tags transformed."""
+    args = list(args)
+    for i, a in enumerate(args):
+        if isinstance(a, dict) and "Properties" in a:
+            args[i] = transform(copy.deepcopy(a))
+    if isinstance(kwargs.get("cloudformation_json"), dict):
+        kwargs["cloudformation_json"] = transform(copy.deepcopy(kwargs["cloudformation_json"]))
+    return args, kwargs
+
+
+def _kms(resource):
+    tags = resource["Properties"].get("Tags")
+    if isinstance(tags, list):
+        resource["Properties"]["Tags"] = [{"TagKey": t["Key"], "TagValue": t["Value"]} for t in tags if "Key" in t]
+    return resource
+
+
+def _ssm(resource):
+    tags = resource["Properties"].get("Tags")
+    if isinstance(tags, dict):
+        resource["Properties"]["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(tags.items())]
+    return resource
+
+
+def _wrap(cls, name, transform):
+    original = getattr(cls, name).__func__
+
+    def wrapper(klass, *args, **kwargs):
+        args, kwargs = _fix(args, kwargs, transform)
+        return original(klass, *args, **kwargs)
+
+    setattr(cls, name, classmethod(wrapper))
+
+
+for method in ("create_from_cloudformation_json", "update_from_cloudformation_json"):
+    if hasattr(Key, method):
+        _wrap(Key, method, _kms)
+    if hasattr(Parameter, method):
+        _wrap(Parameter, method, _ssm)
+
+def _delete_route_table(cls, resource_name, cloudformation_json, account_id, region_name):
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[account_id][region_name]
+    table = backend.route_tables.get(resource_name)
+    if table is not None:
+        table._associations.clear()
+        backend.delete_route_table(resource_name)
+
+
+def _delete_vpc_endpoint(cls, resource_name, cloudformation_json, account_id, region_name):
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[account_id][region_name]
+    endpoint = backend.vpc_end_points.get(resource_name)
+    if endpoint is not None and endpoint.route_table_ids:
+        # A gateway endpoint's routes go with route tables deleted before it.
+        endpoint.route_table_ids = [t for t in endpoint.route_table_ids if t in backend.route_tables]
+    backend.delete_vpc_endpoints([resource_name])
+    backend.vpc_end_points.pop(resource_name, None)
+
+
+RouteTable.delete_from_cloudformation_json = classmethod(_delete_route_table)
+VPCEndPoint.delete_from_cloudformation_json = classmethod(_delete_vpc_endpoint)
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    sys.exit(main(sys.argv[1:]))
