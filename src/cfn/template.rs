@@ -75,6 +75,13 @@ impl Resource {
         self
     }
 
+    /// Creates the resource only when the template condition `name` holds (`Condition`).
+    #[must_use]
+    pub fn when(mut self, name: &str) -> Self {
+        self.condition = Some(name.to_string());
+        self
+    }
+
     /// Adds an explicit dependency.
     #[must_use]
     pub fn depends_on(mut self, id: &LogicalId) -> Self {

@@ -66,8 +66,9 @@ pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -
                     .iter()
                     .map(|(param, (from, name))| (param.clone(), Expr::get_att(&stack_id(*from), &format!("Outputs.{name}"))))
                     .collect();
-                if p.uses_assets_bucket {
-                    params.push((ASSETS_BUCKET_PARAMETER.into(), Expr::r#ref(ASSETS_BUCKET_PARAMETER)));
+                for (name, parameter) in &p.root_parameters {
+                    root.parameters.insert(name.clone(), parameter.clone());
+                    params.push((name.clone(), Expr::r#ref(name)));
                 }
                 let stack = NestedStack {
                     template_url: Some(Expr::sub(format!("https://${{{ASSETS_BUCKET_PARAMETER}}}.s3.${{AWS::URLSuffix}}/{key}"))),

@@ -23,6 +23,23 @@ pub fn assets_bucket_parameter() -> Parameter {
     }
 }
 
+/// The root template parameter saying whether AppStream's home-folder bucket exists yet
+/// (`true` or `false`): AppStream creates that bucket at the first session with home folders
+/// (AWS-FACTS.md), and the validator's bucket notification can only be written once it
+/// exists. `sandboxc apply` sets it after `HeadBucket`.
+pub const HOME_FOLDER_BUCKET_PARAMETER: &str = "HomeFolderBucketExists";
+
+/// The [`HOME_FOLDER_BUCKET_PARAMETER`] parameter.
+#[must_use]
+pub fn home_folder_bucket_parameter() -> Parameter {
+    Parameter {
+        kind: "String".into(),
+        description: "Whether AppStream's home-folder bucket exists yet (it appears with the first session); the validator's bucket notification is created only when true (sandboxc apply sets it)".into(),
+        allowed_pattern: Some("^(true|false)$".into()),
+        default: Some("false".into()),
+    }
+}
+
 /// A value one part makes available to later parts.
 #[derive(Debug, Clone)]
 pub struct Export {
@@ -99,8 +116,9 @@ pub struct PartBuilder {
     pub template: Template,
     /// Nested layout: parameter name -> the export it carries.
     pub imports: BTreeMap<String, (Part, String)>,
-    /// Whether the part reads the assets bucket parameter.
-    pub uses_assets_bucket: bool,
+    /// Root template parameters the part reads (the assets bucket...), passed down by the root
+    /// stack in the nested layout.
+    pub root_parameters: BTreeMap<String, Parameter>,
     /// Outputs for people (streaming URL command, names...), re-exposed by the root stack.
     pub user_outputs: BTreeMap<String, Output>,
 }
@@ -113,7 +131,7 @@ impl PartBuilder {
             part,
             template: Template::new(description),
             imports: BTreeMap::new(),
-            uses_assets_bucket: false,
+            root_parameters: BTreeMap::new(),
             user_outputs: BTreeMap::new(),
         }
     }
@@ -180,9 +198,14 @@ impl PartBuilder {
 
     /// `Ref` to the assets bucket parameter.
     pub fn assets_bucket(&mut self) -> Expr {
-        self.uses_assets_bucket = true;
-        self.template.parameters.insert(ASSETS_BUCKET_PARAMETER.into(), assets_bucket_parameter());
-        Expr::r#ref(ASSETS_BUCKET_PARAMETER)
+        self.root_parameter(ASSETS_BUCKET_PARAMETER, assets_bucket_parameter())
+    }
+
+    /// `Ref` to a parameter of the root template, declared in this part's template too.
+    pub fn root_parameter(&mut self, name: &str, parameter: Parameter) -> Expr {
+        self.root_parameters.insert(name.into(), parameter.clone());
+        self.template.parameters.insert(name.into(), parameter);
+        Expr::r#ref(name)
     }
 
     /// Adds an output for people.

@@ -8,6 +8,7 @@ mod audit;
 pub mod bootstrap;
 mod common;
 mod context;
+
 mod identity;
 mod network;
 mod notebook;
@@ -15,7 +16,7 @@ mod storage;
 mod validator;
 
 pub use assemble::{stack_id, template_key};
-pub use context::{Ctx, ASSETS_BUCKET_PARAMETER};
+pub use context::{Ctx, ASSETS_BUCKET_PARAMETER, HOME_FOLDER_BUCKET_PARAMETER};
 
 use crate::assets::{scripts, LambdaAsset};
 use crate::blueprint::Blueprint;

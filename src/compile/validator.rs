@@ -10,7 +10,10 @@ use crate::cfn::resources::{HomeFolderNotification, Permission, Queue};
 use crate::cfn::{Expr, Resource};
 
 use super::common::{home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
-use super::context::PartBuilder;
+use super::context::{home_folder_bucket_parameter, PartBuilder, HOME_FOLDER_BUCKET_PARAMETER};
+
+/// The condition under which the home-folder notification is created.
+pub const HAS_HOME_FOLDER_BUCKET: &str = "HasHomeFolderBucket";
 use super::{CompileError, Ctx, Part};
 
 /// Seconds the dead-letter queue keeps failed events: 14 days, SQS's maximum.
@@ -114,6 +117,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             )];
     let spec = FunctionSpec::provider(ctx, "NotificationProvider", "home-folder-notification", "Custom::HomeFolderNotification", statements, log_key);
     let provider = lambda_function(&mut p, ctx, spec)?;
+    // AppStream creates the home-folder bucket at the first session; until then the
+    // notification cannot be written, and would fail the whole deployment.
+    let exists = p.root_parameter(HOME_FOLDER_BUCKET_PARAMETER, home_folder_bucket_parameter());
+    p.template.conditions.insert(HAS_HOME_FOLDER_BUCKET.into(), Expr::Equals(Box::new(exists), Box::new(Expr::from("true"))));
     p.add_resource(
         "HomeFolderNotification",
         Resource::new(&HomeFolderNotification {
@@ -121,7 +128,8 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             bucket_name: Some(home_folder_bucket()),
             function_arn: Some(Expr::get_att(&function, "Arn")),
         })
-        .depends_on(&permission),
+        .depends_on(&permission)
+        .when(HAS_HOME_FOLDER_BUCKET),
     )?;
     p.user_output("ValidatorFunctionName", "Session validator Lambda", Expr::from(&function));
     p.user_output("ValidatorDeadLetterQueueUrl", "Events the validator failed on after retries", Expr::from(&dlq));

@@ -17,6 +17,7 @@ use super::console::Console;
 use super::deployment::{change_and_execute, prepare, Choices, DeployError, Deployer, Deployment, Prepared};
 use super::plan::{ASSETS_BUCKET_PARAMETER, MAX_TEMPLATE_BODY};
 use super::AwsOptions;
+use crate::compile::HOME_FOLDER_BUCKET_PARAMETER;
 use crate::compile::bootstrap::{stack_policy, stack_policy_lifted, ASSETS_BUCKET_OUTPUT, ASSETS_STACK_NAME};
 use crate::plan::TemplateSet;
 use crate::Release;
@@ -139,16 +140,43 @@ pub async fn apply(d: &Deployer, release: &Release, args: &ApplyArgs, console: &
     console.line(&format!("assets in s3://{bucket}: {} uploaded, {} already there", published.uploaded.len(), published.present.len()));
 
     let tags: Vec<(String, String)> = release.blueprint.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut parameters = vec![(ASSETS_BUCKET_PARAMETER.to_string(), bucket)];
+    if declares(release, HOME_FOLDER_BUCKET_PARAMETER) {
+        let exists = home_folder_bucket_exists(d, console).await?;
+        parameters.push((HOME_FOLDER_BUCKET_PARAMETER.to_string(), exists.to_string()));
+    }
     let dep = Deployment {
         stack_name: stack,
         template,
-        parameters: vec![(ASSETS_BUCKET_PARAMETER.to_string(), bucket)],
+        parameters,
         tags,
         new: &release.templates,
         stack_policy: stack_policy(),
         lifted_policy: stack_policy_lifted(),
     };
     change_and_execute(d, &dep, &mode, choices, console).await
+}
+
+/// Whether the root template declares a parameter.
+fn declares(release: &Release, name: &str) -> bool {
+    release.templates.templates.get(&release.templates.root_file).is_some_and(|t| t["Parameters"].get(name).is_some())
+}
+
+/// Whether AppStream's home-folder bucket of this account and Region exists (`HeadBucket`
+/// on `appstream2-36fb080bb8-<region>-<account>`, the name AppStream gives it: AWS-FACTS.md).
+/// Until it does, the validator's bucket notification is left out of the deployment.
+async fn home_folder_bucket_exists(d: &Deployer, console: &mut dyn Console) -> Result<bool, DeployError> {
+    let bucket = format!("appstream2-36fb080bb8-{}-{}", d.region, d.account);
+    match d.s3.head_bucket().bucket(&bucket).send().await {
+        Ok(_) => Ok(true),
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) || e.as_service_error().is_some_and(aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found) => {
+            console.line(&format!(
+                "note: AppStream's home-folder bucket {bucket} does not exist yet (AppStream creates it at the first streaming session with home folders): the validator's bucket notification is left out. After the first session, run `sandboxc apply` again to connect the validator"
+            ));
+            Ok(false)
+        }
+        Err(e) => Err(DeployError(format!("cannot check AppStream's home-folder bucket {bucket} (s3:HeadBucket / s3:ListBucket): {}", super::cfn::chain(&e)))),
+    }
 }
 
 /// The bucket named by the assets stack's output.

@@ -262,6 +262,7 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
         Ok(id) => id,
         Err(CfnError::NoUpdates) => {
             console.line(&format!("no changes: stack {stack} is up to date (CreateChangeSet: No updates are to be performed.)"));
+            protect_again(d, dep, mode, console).await;
             return Ok(EXIT_OK);
         }
         Err(e) => return Err(refused_or(stack, e)),
@@ -272,10 +273,12 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
         Described::NoChanges(reason) => {
             d.cfn.delete_change_set(&id).await.map_err(aws)?;
             console.line(&format!("no changes: stack {stack} is up to date ({reason}); the empty change set was deleted"));
+            protect_again(d, dep, mode, console).await;
             return Ok(EXIT_OK);
         }
         Described::Failed(reason) => {
             let _ = d.cfn.delete_change_set(&id).await;
+            discard_empty_stack(d, stack, mode).await;
             return Err(DeployError(format!("CloudFormation could not create the change set for stack {stack}: {reason} (change set deleted; nothing changed)")));
         }
         Described::Facts(f) => f,
@@ -290,12 +293,16 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
         }
         Mode::Update(info) => deployed_templates(&d.cfn, &info.stack_id, stack, dep.new).await.map_err(|e| DeployError(e.to_string()))?,
     };
-    let base = format!("deployed stack {stack} in {}", d.region);
+    let base = match mode {
+        Mode::Create => format!("nothing (stack {stack} does not exist yet in {})", d.region),
+        Mode::Update(_) => format!("deployed stack {stack} in {}", d.region),
+    };
     let plan = crate::plan::plan_refined(&old, dep.new, &base, Some(&facts));
     console.line(crate::plan::render::text::render(&plan, false).trim_end());
     let risks: Vec<_> = plan.data_loss.iter().filter(|r| r.impact != crate::plan::model::Impact::None).collect();
     if !risks.is_empty() && !choices.allow_data_loss {
         d.cfn.delete_change_set(&id).await.map_err(aws)?;
+        discard_empty_stack(d, stack, mode).await;
         let names: Vec<String> = risks.iter().map(|r| format!("{}/{} ({})", r.stack, r.logical_id, r.resource_type)).collect();
         console.line(&format!(
             "refused: this change replaces or removes resources that hold data: {}. Nothing was changed (change set deleted). If that is intended, run again with --allow-data-loss",
@@ -305,6 +312,7 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
     }
     if !choices.yes && !console.confirm(&format!("Apply these changes to stack {stack} in account {} ({})?", d.account, d.region)) {
         d.cfn.delete_change_set(&id).await.map_err(aws)?;
+        discard_empty_stack(d, stack, mode).await;
         console.line("apply cancelled: nothing was changed (change set deleted)");
         return Ok(EXIT_FAILED);
     }
@@ -317,6 +325,12 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
         console.line("--allow-data-loss: the stack policy is lifted for this update");
     }
     if let Err(e) = d.cfn.execute_change_set(&id).await {
+        // Nothing ran: put everything back as it was.
+        if lifted {
+            protect_again(d, dep, mode, console).await;
+        }
+        let _ = d.cfn.delete_change_set(&id).await;
+        discard_empty_stack(d, stack, mode).await;
         return Err(refused_or(stack, e));
     }
     console.line(&format!("executing change set {id}"));
@@ -334,7 +348,7 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
         }
     }
     let (since, skip) = if first.created_ms > 0 { (first.created_ms, None) } else { baseline(&d.cfn, &stack_id).await.map_err(aws)? };
-    let end = follow(&d.cfn, &stack_id, since, skip.as_deref(), d.follow, console).await.map_err(aws)?;
+    let end = follow(&d.cfn, &stack_id, since, skip.as_deref(), d.follow, console).await.map_err(|e| DeployError(format!("{}: {e}. {}", "lost track of the deployment", reattach_hint(stack))))?;
     finish(d, dep, &stack_id, end, lifted, console).await
 }
 
@@ -348,6 +362,27 @@ fn refused_or(stack: &str, e: CfnError) -> DeployError {
         ));
     }
     DeployError::aws(stack, &e)
+}
+
+/// Sets the protecting stack policy again on an existing stack and its nested stacks (after
+/// "no changes", or an execution that never started): an earlier `--allow-data-loss` run that
+/// was interrupted may have left it lifted. Failures are warnings.
+async fn protect_again(d: &Deployer, dep: &Deployment<'_>, mode: &Mode, console: &mut dyn Console) {
+    let Mode::Update(info) = mode else { return };
+    let Ok(stacks) = stack_and_nested(d, &info.stack_id).await else { return };
+    for s in stacks {
+        if let Err(e) = d.cfn.set_stack_policy(&s, &dep.stack_policy).await {
+            console.line(&format!("warning: could not set the stack policy on {s}: {e}"));
+        }
+    }
+}
+
+/// A CREATE change set that is not executed leaves an empty stack in REVIEW_IN_PROGRESS
+/// behind; delete it so that the next apply starts clean (best effort).
+async fn discard_empty_stack(d: &Deployer, stack: &str, mode: &Mode) {
+    if *mode == Mode::Create {
+        let _ = d.cfn.delete_stack(stack).await;
+    }
 }
 
 /// The root stack and its nested stacks (ARNs).
