@@ -219,3 +219,19 @@ fn nested_layout_publishes_every_template_against_moto() {
     // nested-stack outputs (ListStackResources answers 500 on `GetAtt Nested.Outputs.X`), and
     // destroy lists them first; tests/apply_scripted.rs covers destroy of nested stacks.
 }
+
+/// Preflight: a blueprint pinned to another account is refused after sts:GetCallerIdentity,
+/// before anything is uploaded or any change set is made.
+#[test]
+fn a_blueprint_pinned_to_another_account_is_refused() {
+    let Some(endpoint) = moto() else { return };
+    let moto = Moto::new(&endpoint);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let stack = format!("e2ea{}", std::process::id());
+    std::fs::write(dir.join("bp.yaml"), format!("name: {stack}\naccount: \"999999999999\"\nlayout: single\n")).unwrap();
+    let (code, out, err) = sandboxc(&["apply", "bp.yaml", "--yes", "--assets-bucket", "nowhere"], dir, &endpoint);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("pins account 999999999999") && err.contains("account 123456789012") && err.contains("--profile"), "{err}");
+    assert_eq!(moto.status(&stack), None);
+}

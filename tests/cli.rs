@@ -237,3 +237,87 @@ fn the_lambda_identity_changes_exactly_when_a_source_does() {
     moved[0].0 = "lambda/src/main.rs".into();
     assert_ne!(id, sandboxc::assets::identity::identity(&moved));
 }
+
+/// Runs sandboxc with an AWS environment that can only reach loopback: no profile files,
+/// no instance metadata, the endpoint a closed loopback port.
+fn sandboxc_offline(dir: &Path, args: &[&str], credentials: bool) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sandboxc"));
+    c.current_dir(dir)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
+        .env("AWS_MAX_ATTEMPTS", "1")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_WEB_IDENTITY_TOKEN_FILE")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_FULL_URI")
+        .env_remove("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+    if credentials {
+        c.env("AWS_ACCESS_KEY_ID", "testing").env("AWS_SECRET_ACCESS_KEY", "testing");
+    }
+    c.output().expect("sandboxc runs")
+}
+
+#[test]
+fn deploy_commands_teach_their_flags() {
+    for (command, words) in [
+        ("apply", &["--yes", "--allow-data-loss", "--recreate", "--assets-bucket", "--lambda-dir", "Ctrl-C", "Exit codes"][..]),
+        ("bootstrap", &["--yes", "--print-template", "sandboxc-assets"][..]),
+        ("status", &["--drift", "exit code 2"][..]),
+        ("destroy", &["--yes", "retained"][..]),
+    ] {
+        let o = sandboxc(Path::new("."), &[command, "--help"]);
+        assert!(o.status.success(), "{command} --help");
+        let help = String::from_utf8_lossy(&o.stdout);
+        for w in words {
+            assert!(help.contains(w), "{command} --help lacks {w}:\n{help}");
+        }
+    }
+}
+
+#[test]
+fn bootstrap_prints_its_template_without_aws() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = sandboxc_offline(dir.path(), &["bootstrap", "--print-template"], false);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let t: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(t["Resources"]["AssetsBucket"]["Type"], "AWS::S3::Bucket");
+    assert_eq!(t["Outputs"]["AssetsBucketName"]["Value"]["Ref"], "AssetsBucket");
+}
+
+#[test]
+fn apply_without_credentials_says_how_to_get_them_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    for args in [&["apply", "--yes"][..], &["status"][..], &["destroy", "--yes"][..], &["bootstrap", "--yes"][..]] {
+        let o = sandboxc_offline(dir.path(), args, false);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.starts_with("error: no AWS credentials") && err.contains("--profile"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn an_unreachable_endpoint_is_a_clear_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = sandboxc_offline(dir.path(), &["apply", "--yes"], true);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("sts:GetCallerIdentity"), "{err}");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "apply writes no files");
+}
+
+#[test]
+fn apply_checks_the_blueprint_before_any_aws_call() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), "name: Bad_Name\n").unwrap();
+    let o = sandboxc_offline(dir.path(), &["apply", "bad.yaml", "--yes"], false);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("bad.yaml:1:7") && !err.contains("credentials"), "the blueprint is checked first: {err}");
+}

@@ -107,6 +107,10 @@ impl Console for Terminal {
             bar.suspend(|| ());
         }
         let mut err = std::io::stderr().lock();
+        if !std::io::stdin().is_terminal() {
+            let _ = writeln!(err, "{question} -- no terminal to answer on (stdin is not a terminal): pass --yes to go ahead without asking");
+            return false;
+        }
         let _ = write!(err, "{question} [y/N] ");
         let _ = err.flush();
         let mut answer = String::new();
