@@ -10,7 +10,10 @@
 //! a nested stack's change carries the nested change set's ARN in `ResourceChange.ChangeSetId`.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::path::Path;
+mod common;
+
+use common::{moto, sandboxc_aws as sandboxc};
+
 use std::time::Duration;
 
 use aws_sdk_cloudformation::error::ErrorMetadata;
@@ -371,37 +374,6 @@ fn access_denied_is_a_clear_error() {
 
 // ---- end to end against moto --------------------------------------------------------------
 
-/// The moto endpoint, or `None` (with a note) when it is not set and this is not CI.
-fn moto() -> Option<String> {
-    match std::env::var("SANDBOXC_MOTO_ENDPOINT") {
-        Ok(e) if !e.is_empty() => {
-            assert!(e.starts_with("http://127.0.0.1:"), "SANDBOXC_MOTO_ENDPOINT must be loopback, got {e}");
-            Some(e)
-        }
-        _ => {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but SANDBOXC_MOTO_ENDPOINT is not: run the tests through scripts/test.sh");
-            println!("note: SANDBOXC_MOTO_ENDPOINT is not set; skipping the moto end-to-end test (scripts/test.sh starts moto)");
-            None
-        }
-    }
-}
-
-fn sandboxc(args: &[&str], cwd: &Path, endpoint: &str) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
-        .args(args)
-        .current_dir(cwd)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", cwd.join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", cwd.join("no-credentials"))
-        .output()
-        .expect("runs sandboxc");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
-}
 
 /// A PUT without a body signature to moto's S3 on loopback (path style): creates a bucket
 /// (`/bucket`) or an object (`/bucket/key`). Loopback only.

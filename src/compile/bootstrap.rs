@@ -10,6 +10,7 @@ use crate::cfn::policy::{account_root, deny_insecure_transport, PolicyDocument, 
 use crate::cfn::resources::{Bucket, BucketPolicy, KmsAlias, KmsKey};
 use crate::cfn::{Expr, LogicalId, Output, Resource, Template};
 
+use super::common::locked_bucket;
 use super::CompileError;
 
 /// Name of the assets stack (`sandboxc bootstrap`'s CloudFormation stack).
@@ -48,21 +49,6 @@ pub fn template() -> Result<Template, CompileError> {
     t.add(
         &bucket,
         Resource::new(&Bucket {
-            bucket_encryption: Some(Expr::map([(
-                "ServerSideEncryptionConfiguration",
-                Expr::List(vec![Expr::map([
-                    ("BucketKeyEnabled", Expr::Bool(true)),
-                    ("ServerSideEncryptionByDefault", Expr::map([("KMSMasterKeyID", Expr::get_att(&key, "Arn")), ("SSEAlgorithm", Expr::from("aws:kms"))])),
-                ])]),
-            )])),
-            versioning_configuration: Some(Expr::map([("Status", Expr::from("Enabled"))])),
-            public_access_block_configuration: Some(Expr::map([
-                ("BlockPublicAcls", Expr::Bool(true)),
-                ("BlockPublicPolicy", Expr::Bool(true)),
-                ("IgnorePublicAcls", Expr::Bool(true)),
-                ("RestrictPublicBuckets", Expr::Bool(true)),
-            ])),
-            ownership_controls: Some(Expr::map([("Rules", Expr::List(vec![Expr::map([("ObjectOwnership", Expr::from("BucketOwnerEnforced"))])]))])),
             lifecycle_configuration: Some(Expr::map([(
                 "Rules",
                 Expr::List(vec![Expr::map([
@@ -73,7 +59,7 @@ pub fn template() -> Result<Template, CompileError> {
                 ])]),
             )])),
             tags: Some(tags()),
-            ..Bucket::default()
+            ..locked_bucket(&Expr::get_att(&key, "Arn"))
         })
         .retain()
         .skip_checkov("CKV_AWS_18", "holds only content-addressed build outputs (templates, Lambda zips) that sandboxc can rebuild; reads are recorded by CloudTrail management events of the deployments that use them"),

@@ -62,6 +62,15 @@ pub fn https_out_group(ctx: &Ctx<'_>, vpc: Expr, what: &str, name_tag: &str) -> 
 pub fn private_bucket(ctx: &Ctx<'_>, key_arn: &Expr, name: Option<Expr>) -> Bucket {
     Bucket {
         bucket_name: name,
+        tags: Some(ctx.tags()),
+        ..locked_bucket(key_arn)
+    }
+}
+
+/// A bucket without name or tags: SSE-KMS with `key_arn` (bucket keys on), versioned, every
+/// public access blocked, object ownership enforced (no ACLs).
+pub fn locked_bucket(key_arn: &Expr) -> Bucket {
+    Bucket {
         bucket_encryption: Some(Expr::map([(
             "ServerSideEncryptionConfiguration",
             Expr::List(vec![Expr::map([
@@ -77,7 +86,6 @@ pub fn private_bucket(ctx: &Ctx<'_>, key_arn: &Expr, name: Option<Expr>) -> Buck
             ("RestrictPublicBuckets", Expr::Bool(true)),
         ])),
         ownership_controls: Some(Expr::map([("Rules", Expr::List(vec![Expr::map([("ObjectOwnership", Expr::from("BucketOwnerEnforced"))])]))])),
-        tags: Some(ctx.tags()),
         ..Bucket::default()
     }
 }

@@ -58,6 +58,20 @@ pub struct ResourceDrift {
     pub differences: Vec<(String, String, String, String)>,
 }
 
+fn event_of(e: &aws_sdk_cloudformation::types::StackEvent) -> StackEvent {
+    StackEvent {
+        id: e.event_id().unwrap_or_default().to_string(),
+        stack_id: e.stack_id().unwrap_or_default().to_string(),
+        stack_name: e.stack_name().unwrap_or_default().to_string(),
+        logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
+        physical_id: e.physical_resource_id().unwrap_or_default().to_string(),
+        resource_type: e.resource_type().unwrap_or_default().to_string(),
+        timestamp_ms: e.timestamp().and_then(|t| t.to_millis().ok()).unwrap_or_default(),
+        status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        reason: e.resource_status_reason().unwrap_or_default().to_string(),
+    }
+}
+
 /// Pages read per call at most (CloudFormation pages hold 100 events or resources).
 const MAX_PAGES: usize = 100;
 
@@ -83,17 +97,7 @@ impl Cfn {
         for _ in 0..MAX_PAGES {
             let page = self.client.describe_stack_events().stack_name(stack).set_next_token(token.clone()).send().await.map_err(|e| classify("DescribeStackEvents", &e))?;
             for e in page.stack_events() {
-                let event = StackEvent {
-                    id: e.event_id().unwrap_or_default().to_string(),
-                    stack_id: e.stack_id().unwrap_or_default().to_string(),
-                    stack_name: e.stack_name().unwrap_or_default().to_string(),
-                    logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-                    physical_id: e.physical_resource_id().unwrap_or_default().to_string(),
-                    resource_type: e.resource_type().unwrap_or_default().to_string(),
-                    timestamp_ms: e.timestamp().and_then(|t| t.to_millis().ok()).unwrap_or_default(),
-                    status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    reason: e.resource_status_reason().unwrap_or_default().to_string(),
-                };
+                let event = event_of(e);
                 if seen.contains(&event.id) || event.timestamp_ms < since_ms {
                     return Ok(out);
                 }
@@ -113,17 +117,7 @@ impl Cfn {
     /// [`CfnError`].
     pub async fn newest_event(&self, stack: &str) -> Result<Option<StackEvent>, CfnError> {
         let page = self.client.describe_stack_events().stack_name(stack).send().await.map_err(|e| classify("DescribeStackEvents", &e))?;
-        Ok(page.stack_events().first().map(|e| StackEvent {
-            id: e.event_id().unwrap_or_default().to_string(),
-            stack_id: e.stack_id().unwrap_or_default().to_string(),
-            stack_name: e.stack_name().unwrap_or_default().to_string(),
-            logical_id: e.logical_resource_id().unwrap_or_default().to_string(),
-            physical_id: e.physical_resource_id().unwrap_or_default().to_string(),
-            resource_type: e.resource_type().unwrap_or_default().to_string(),
-            timestamp_ms: e.timestamp().and_then(|t| t.to_millis().ok()).unwrap_or_default(),
-            status: e.resource_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-            reason: e.resource_status_reason().unwrap_or_default().to_string(),
-        }))
+        Ok(page.stack_events().first().map(event_of))
     }
 
     /// `DeleteStack`.

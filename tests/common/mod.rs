@@ -87,3 +87,38 @@ pub fn venv_tool(name: &str) -> PathBuf {
     assert!(tool.is_file(), "{} is missing: run scripts/test.sh, which installs the pinned cfn-lint and checkov into .venv", tool.display());
     tool
 }
+
+/// The moto endpoint (`SANDBOXC_MOTO_ENDPOINT`, set by scripts/test.sh), or `None` with a note
+/// when it is not set outside CI; under `CI` a missing endpoint fails the test.
+pub fn moto() -> Option<String> {
+    match std::env::var("SANDBOXC_MOTO_ENDPOINT") {
+        Ok(e) if !e.is_empty() => {
+            assert!(e.starts_with("http://127.0.0.1:"), "SANDBOXC_MOTO_ENDPOINT must be loopback, got {e}");
+            Some(e)
+        }
+        _ => {
+            assert!(std::env::var_os("CI").is_none(), "CI is set but SANDBOXC_MOTO_ENDPOINT is not: run the tests through scripts/test.sh");
+            println!("note: SANDBOXC_MOTO_ENDPOINT is not set; skipping the moto end-to-end test (scripts/test.sh starts moto)");
+            None
+        }
+    }
+}
+
+/// Runs the sandboxc binary in `cwd` against the AWS endpoint `endpoint` (loopback), with
+/// fake keys, us-east-1, no profile files and no instance metadata: (exit code, stdout, stderr).
+pub fn sandboxc_aws(args: &[&str], cwd: &Path, endpoint: &str) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .args(args)
+        .current_dir(cwd)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", cwd.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", cwd.join("no-credentials"))
+        .output()
+        .expect("runs sandboxc");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
