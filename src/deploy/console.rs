@@ -114,7 +114,7 @@ impl Console for Terminal {
         let _ = write!(err, "{question} [y/N] ");
         let _ = err.flush();
         let mut answer = String::new();
-        if std::io::stdin().lock().read_line(&mut answer).is_err() {
+        if std::io::stdin().lock().read_line(&mut answer).is_err() || self.interrupted.as_ref().is_some_and(|f| f.load(Ordering::SeqCst)) {
             return false;
         }
         matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")

@@ -223,10 +223,9 @@ pub async fn delete_and_wait(d: &Deployer, info: &StackInfo, console: &mut dyn C
 /// in a settled stack status (by CloudFormation's clock), from the first page of events;
 /// 0 (everything on that page) when none is found there.
 async fn running_since(d: &Deployer, stack_id: &str) -> i64 {
-    let Ok(events) = d.cfn.new_events(stack_id, &std::collections::HashSet::new(), 0).await else { return 0 };
+    let Ok(events) = d.cfn.latest_events(stack_id).await else { return 0 };
     events
         .iter()
-        .take(100)
         .find(|e| e.resource_type == "AWS::CloudFormation::Stack" && e.physical_id == stack_id && StackStatus::parse(&e.status).is_settled())
         .map_or(0, |e| e.timestamp_ms + 1)
 }

@@ -9,7 +9,6 @@
 //! `--drift` runs drift detection on the root and every nested stack
 //! (`DetectStackDrift`, `DescribeStackDriftDetectionStatus`, `DescribeStackResourceDrifts`).
 
-use std::collections::HashSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -151,7 +150,7 @@ pub async fn status(d: &Deployer, stack: &str, drift: bool, console: &mut dyn Co
         Err(e) => return Err(DeployError::aws(stack, &e)),
     };
     show(&info, console);
-    let events = d.cfn.new_events(&info.stack_id, &HashSet::new(), 0).await.map_err(|e| DeployError::aws(stack, &e))?;
+    let events = d.cfn.latest_events(&info.stack_id).await.map_err(|e| DeployError::aws(stack, &e))?;
     console.line(&format!("latest events ({} shown):", events.len().min(STATUS_EVENTS)));
     for e in events.iter().take(STATUS_EVENTS).rev() {
         console.line(&format!("  {}", event_line("", e)));

@@ -111,13 +111,22 @@ impl Cfn {
         Ok(out)
     }
 
-    /// The newest event of a stack (`DescribeStackEvents`, first page), if any.
+    /// The newest events of a stack, newest first: one page of `DescribeStackEvents` (up to
+    /// 100 events).
+    ///
+    /// # Errors
+    /// [`CfnError`].
+    pub async fn latest_events(&self, stack: &str) -> Result<Vec<StackEvent>, CfnError> {
+        let page = self.client.describe_stack_events().stack_name(stack).send().await.map_err(|e| classify("DescribeStackEvents", &e))?;
+        Ok(page.stack_events().iter().map(event_of).collect())
+    }
+
+    /// The newest event of a stack, if any (see [`Cfn::latest_events`]).
     ///
     /// # Errors
     /// [`CfnError`].
     pub async fn newest_event(&self, stack: &str) -> Result<Option<StackEvent>, CfnError> {
-        let page = self.client.describe_stack_events().stack_name(stack).send().await.map_err(|e| classify("DescribeStackEvents", &e))?;
-        Ok(page.stack_events().first().map(event_of))
+        Ok(self.latest_events(stack).await?.into_iter().next())
     }
 
     /// `DeleteStack`.
