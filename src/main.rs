@@ -146,11 +146,12 @@ fn run(cli: &Cli) -> Result<u8, sandboxc::Error> {
             let manifest = sandboxc::synth(&src, out, format)?;
             if !cli.quiet {
                 say(&format!(
-                    "synthesized stack {} (layout {}) into {}: {} templates, {} scripts, manifest.json",
+                    "synthesized stack {} (layout {}) into {}: {} template{}, {} scripts, manifest.json",
                     manifest.stack_name,
                     manifest.layout,
                     out.display(),
                     manifest.templates.len(),
+                    if manifest.templates.len() == 1 { "" } else { "s" },
                     manifest.scripts.len()
                 ));
             }

@@ -987,7 +987,7 @@ fn summary(id: &str, physical: &str, rtype: &str) -> StackResourceSummary {
 #[test]
 fn destroy_lists_deletes_and_follows() {
     let aws = Aws::new();
-    let template = r#"{"Resources":{"DataBucket":{"Type":"AWS::S3::Bucket","DeletionPolicy":"Retain"},"Role":{"Type":"AWS::IAM::Role"}}}"#;
+    let template = r#"{"Description":"sandboxc data sandbox tiny","Resources":{"DataBucket":{"Type":"AWS::S3::Bucket","DeletionPolicy":"Retain","Properties":{"BucketName":"tiny-data-123"}},"Role":{"Type":"AWS::IAM::Role"}}}"#;
     let old = vec![stack_event(STACK_ID, "UPDATE_COMPLETE", "", -60_000)];
     let mut deleting = old.clone();
     deleting.extend([
@@ -1007,7 +1007,7 @@ fn destroy_lists_deletes_and_follows() {
     ];
     let d = aws.deployer(&cfn, &[]);
     let mut console = Recorder { answers: vec![true], ..Recorder::default() };
-    let code = run(destroy(&d, STACK, false, &mut console)).unwrap_or_else(|e| panic!("{e}\n{}", console.text()));
+    let code = run(destroy(&d, &single(), false, &mut console)).unwrap_or_else(|e| panic!("{e}\n{}", console.text()));
     assert_eq!(code, EXIT_OK, "{}", console.text());
     let l = &console.lines;
     let deleted = line_of(&console, "will be deleted (1):");
@@ -1020,14 +1020,15 @@ fn destroy_lists_deletes_and_follows() {
     let gone = line_of(&console, "stack tiny deleted");
     assert!(line_of(&console, "DELETE_COMPLETE              tiny (AWS::CloudFormation::Stack)") < gone);
     assert!(l[gone + 1].starts_with("retained, delete them by hand") && l[gone + 2] == "  DataBucket (AWS::S3::Bucket)  tiny-data-123", "{}", console.text());
+    assert!(l[gone + 3].starts_with("note: 1 retained resources keep fixed names (tiny-data-123)") && l[gone + 3].contains("cannot create the stack again"), "{}", console.text());
 }
 
 #[test]
 fn destroy_declined_deletes_nothing() {
     let aws = Aws::new();
-    let d = aws.deployer(&[describe_stacks(None, vec![at(STACK_ID, "UPDATE_COMPLETE")]), mock!(Client::get_template).then_output(|| GetTemplateOutput::builder().template_body("{}").build())], &[]);
+    let d = aws.deployer(&[describe_stacks(None, vec![at(STACK_ID, "UPDATE_COMPLETE")]), mock!(Client::get_template).then_output(|| GetTemplateOutput::builder().template_body(r#"{"Description":"sandboxc data sandbox tiny"}"#).build())], &[]);
     let mut console = Recorder::default();
-    assert_eq!(run(destroy(&d, STACK, false, &mut console)).unwrap(), EXIT_FAILED);
+    assert_eq!(run(destroy(&d, &single(), false, &mut console)).unwrap(), EXIT_FAILED);
     assert_eq!(console.lines.last().map(String::as_str), Some("destroy cancelled: nothing was changed"));
     assert!(aws.log().is_empty(), "{:?}", aws.log());
 }
@@ -1079,7 +1080,7 @@ fn status_with_drift_shows_the_difference() {
     ];
     let d = aws.deployer(&cfn, &[]);
     let mut console = Recorder::default();
-    let code = run(status(&d, STACK, true, &mut console)).unwrap_or_else(|e| panic!("{e}\n{}", console.text()));
+    let code = run(status(&d, &single(), true, &mut console)).unwrap_or_else(|e| panic!("{e}\n{}", console.text()));
     assert_eq!(code, EXIT_DRIFTED, "{}", console.text());
     assert_eq!((detect.num_calls(), polled.num_calls(), drifts.num_calls()), (1, 2, 1));
     assert_eq!(console.lines[0], format!("stack {STACK_ID}: UPDATE_COMPLETE"));
@@ -1103,4 +1104,31 @@ fn a_missing_bootstrap_stack_is_explained() {
     assert!(e.0.contains("the sandboxc-assets stack does not exist") && e.0.contains("`sandboxc bootstrap`") && e.0.contains("--assets-bucket"), "{e}");
     assert_eq!((assets.num_calls(), aws.create.num_calls()), (1, 0));
     assert!(aws.log().is_empty(), "{:?}", aws.log());
+}
+
+#[test]
+fn destroy_leaves_a_stack_sandboxc_did_not_make_alone() {
+    let aws = Aws::new();
+    let cfn = [
+        describe_stacks(Some(STACK), vec![at(STACK_ID, "UPDATE_COMPLETE")]),
+        mock!(Client::get_template).then_output(|| GetTemplateOutput::builder().template_body(r#"{"Description":"someone else's queue","Resources":{"Q":{"Type":"AWS::SQS::Queue"}}}"#).build()),
+    ];
+    let d = aws.deployer(&cfn, &[]);
+    let mut console = Recorder { answers: vec![true], ..Recorder::default() };
+    let e = run(destroy(&d, &single(), true, &mut console)).expect_err("not sandboxc's");
+    assert!(e.0.contains("was not made by sandboxc") && e.0.contains("nothing was deleted"), "{e}");
+    assert_eq!((aws.count("DeleteStack"), aws.count("UpdateTerminationProtection")), (0, 0), "{:?}", aws.log());
+}
+
+#[test]
+fn apply_does_not_update_a_stack_sandboxc_did_not_make() {
+    let aws = Aws::new();
+    let cfn = [
+        describe_stacks(None, vec![at(STACK_ID, "UPDATE_COMPLETE")]),
+        mock!(Client::get_template).then_output(|| GetTemplateOutput::builder().template_body(r#"{"Description":"someone else's queue","Resources":{"Q":{"Type":"AWS::SQS::Queue"}}}"#).build()),
+        change_set(ChangeSetStatus::CreateComplete, "", vec![resource_change("Q", "AWS::SQS::Queue", ChangeAction::Remove, Replacement::False, vec![])]),
+    ];
+    let e = run_apply(&aws, &cfn, &single(), &args(), &mut Recorder::default()).expect_err("not sandboxc's");
+    assert!(e.0.contains("was not made by sandboxc") && e.0.contains("choose another `name`"), "{e}");
+    assert_eq!((aws.execute.num_calls(), aws.delete_change_set.num_calls()), (0, 1), "{:?}", aws.log());
 }

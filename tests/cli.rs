@@ -321,3 +321,24 @@ fn apply_checks_the_blueprint_before_any_aws_call() {
     assert_eq!(o.status.code(), Some(1), "{err}");
     assert!(err.contains("bad.yaml:1:7") && !err.contains("credentials"), "the blueprint is checked first: {err}");
 }
+
+#[test]
+fn profile_wins_over_environment_credentials_and_must_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = sandboxc_offline(dir.path(), &["status", "--profile", "nosuch"], true);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("no AWS credentials") && err.contains("nosuch"), "a missing profile is an error, not a fallback to the environment's keys: {err}");
+}
+
+#[test]
+fn region_flag_cannot_contradict_the_blueprint() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bp.yaml"), "name: pinned\nregion: us-east-1\n").unwrap();
+    for command in ["apply", "status", "destroy"] {
+        let o = sandboxc_offline(dir.path(), &[command, "bp.yaml", "--region", "eu-west-1"], true);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("--region eu-west-1 contradicts the blueprint's `region: us-east-1`"), "{command}: {err}");
+    }
+}

@@ -55,6 +55,12 @@ pub fn validate(b: &Blueprint) -> Vec<Diagnostic> {
     notebook(b, &mut out);
     audit(b, &mut out);
     tags(b, &mut out);
+    if b.name == crate::compile::bootstrap::ASSETS_STACK_NAME {
+        out.push(
+            Diagnostic::new("name", format!("{:?} is the name of sandboxc's assets stack (sandboxc bootstrap)", b.name))
+                .allowed("any other environment name, such as data-sandbox"),
+        );
+    }
     for (what, name, problem) in Names::new(&b.name).violations(b) {
         out.push(
             Diagnostic::new("name", format!("gives the {what} name {name:?}, which {problem}"))

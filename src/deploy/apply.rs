@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use super::assets::{publish, template_url, Asset};
 use super::cfn::{Cfn, CfnError};
 use super::console::Console;
-use super::deployment::{change_and_execute, prepare, Choices, DeployError, Deployer, Deployment, Prepared};
+use super::deployment::{change_and_execute, check_account, prepare, Choices, DeployError, Deployer, Deployment, Prepared};
 use super::plan::{ASSETS_BUCKET_PARAMETER, MAX_TEMPLATE_BODY};
 use super::AwsOptions;
 use crate::compile::HOME_FOLDER_BUCKET_PARAMETER;
@@ -83,7 +83,7 @@ pub struct BootstrapArgs {
 /// [`DeployError`] naming what is missing.
 pub async fn deployer(options: &AwsOptions) -> Result<Deployer, DeployError> {
     let config = super::config(options).await.map_err(DeployError)?;
-    super::check_credentials(&config).await.map_err(DeployError)?;
+    super::check_credentials(&config, options).await.map_err(DeployError)?;
     let sts = aws_sdk_sts::Client::new(&config);
     let who = sts.get_caller_identity().send().await.map_err(|e| DeployError(format!("cannot identify the AWS account (sts:GetCallerIdentity): {}", super::cfn::chain(&e))))?;
     let account = who.account().unwrap_or_default().to_string();
@@ -114,14 +114,7 @@ pub fn block_on<F: std::future::Future<Output = Result<u8, DeployError>>>(f: F) 
 /// [`DeployError`].
 pub async fn apply(d: &Deployer, release: &Release, args: &ApplyArgs, console: &mut dyn Console) -> Result<u8, DeployError> {
     let stack = release.manifest.stack_name.clone();
-    if let Some(pinned) = &release.blueprint.account {
-        if *pinned != d.account {
-            return Err(DeployError(format!(
-                "the blueprint pins account {pinned} (`account`), but the credentials in use belong to account {}: choose the right profile (--profile) or change `account`",
-                d.account
-            )));
-        }
-    }
+    check_account(d, release)?;
     console.line(&format!("account {}, region {}, stack {stack}", d.account, d.region));
     let bucket = match &args.assets_bucket {
         Some(b) => b.clone(),
@@ -135,9 +128,10 @@ pub async fn apply(d: &Deployer, release: &Release, args: &ApplyArgs, console: &
 
     // Assets, before any change set.
     let (mut assets, template) = template_assets(release, &bucket, &d.region)?;
-    assets.extend(lambda_assets(d, release, &bucket, &args.lambda_dir, console).await?);
+    let (zips, zips_present) = lambda_assets(d, release, &bucket, &args.lambda_dir, console).await?;
+    assets.extend(zips);
     let published = publish(&d.s3, &bucket, &assets).await.map_err(|e| DeployError(format!("{e}; no change set was created")))?;
-    console.line(&format!("assets in s3://{bucket}: {} uploaded, {} already there", published.uploaded.len(), published.present.len()));
+    console.line(&format!("assets in s3://{bucket}: {} uploaded, {} already there", published.uploaded.len(), published.present.len() + zips_present));
 
     let tags: Vec<(String, String)> = release.blueprint.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut parameters = vec![(ASSETS_BUCKET_PARAMETER.to_string(), bucket)];
@@ -153,6 +147,7 @@ pub async fn apply(d: &Deployer, release: &Release, args: &ApplyArgs, console: &
         new: &release.templates,
         stack_policy: stack_policy(),
         lifted_policy: stack_policy_lifted(),
+        command: "apply",
     };
     change_and_execute(d, &dep, &mode, choices, console).await
 }
@@ -224,12 +219,14 @@ fn template_assets(release: &Release, bucket: &str, region: &str) -> Result<(Vec
 }
 
 /// The Lambda zips not yet in the bucket, read from `dir` (built by `sandboxc package` first
-/// when missing and this is a sandboxc checkout).
-async fn lambda_assets(d: &Deployer, release: &Release, bucket: &str, dir: &Path, console: &mut dyn Console) -> Result<Vec<Asset>, DeployError> {
+/// when missing and this is a sandboxc checkout), and how many are in the bucket already.
+async fn lambda_assets(d: &Deployer, release: &Release, bucket: &str, dir: &Path, console: &mut dyn Console) -> Result<(Vec<Asset>, usize), DeployError> {
     let mut out = Vec::new();
+    let mut present = 0;
     let mut built = false;
     for a in &release.manifest.assets {
         if d.s3.head_object().bucket(bucket).key(&a.s3_key).send().await.is_ok() {
+            present += 1;
             continue;
         }
         let path = dir.join(&a.identity).join(format!("{}.zip", a.function));
@@ -237,11 +234,12 @@ async fn lambda_assets(d: &Deployer, release: &Release, bucket: &str, dir: &Path
             let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
             let Some(root) = crate::assets::package::find_workspace_root(&cwd) else {
                 return Err(DeployError(format!(
-                    "the Lambda zip {} is neither in s3://{bucket}/{} nor at {}: build it with `sandboxc package -o {}` in a sandboxc checkout of this version, or pass --lambda-dir; no change set was created",
+                    "the Lambda zip {} is neither in s3://{bucket}/{} nor at {}: build the zips with `sandboxc package -o {}` in a sandboxc checkout of this version (or point --lambda-dir at the directory holding <identity>/{}.zip); no change set was created",
                     a.function,
                     a.s3_key,
                     path.display(),
-                    dir.display()
+                    dir.display(),
+                    a.function
                 )));
             };
             console.line(&format!("building the Lambda zips (sandboxc package -o {}); the first build takes several minutes", dir.display()));
@@ -257,7 +255,7 @@ async fn lambda_assets(d: &Deployer, release: &Release, bucket: &str, dir: &Path
         let body = std::fs::read(&path).map_err(|e| DeployError(format!("cannot read the Lambda zip {}: {e}; no change set was created", path.display())))?;
         out.push(Asset { key: a.s3_key.clone(), what: format!("Lambda zip {}", a.function), body, content_type: "application/zip" });
     }
-    Ok(out)
+    Ok((out, present))
 }
 
 /// `sandboxc bootstrap` with a deployer: the assets stack through the change set path.
@@ -286,6 +284,7 @@ pub async fn bootstrap(d: &Deployer, args: &BootstrapArgs, console: &mut dyn Con
         new: &new,
         stack_policy: stack_policy(),
         lifted_policy: stack_policy_lifted(),
+        command: "bootstrap",
     };
     change_and_execute(d, &dep, &mode, choices, console).await
 }

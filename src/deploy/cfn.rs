@@ -57,7 +57,12 @@ where
     if matches!(code.as_str(), "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "InvalidClientTokenId" | "ExpiredToken" | "SignatureDoesNotMatch") {
         return CfnError::AccessDenied { api, code, message };
     }
-    CfnError::Call { api, message: if code.is_empty() { chain(e) } else { format!("{code}: {message}") } }
+    let text = chain(e);
+    if code.is_empty() && text.contains("error parsing XML") {
+        // Not an answer of CloudFormation's API: an emulator or proxy without this call.
+        return CfnError::Call { api, message: format!("the endpoint did not answer {api} like CloudFormation does (does it implement {api}? AWS_ENDPOINT_URL points elsewhere than AWS): {text}") };
+    }
+    CfnError::Call { api, message: if code.is_empty() { text } else { format!("{code}: {message}") } }
 }
 
 /// An error and its sources, one after another (no debug representation).

@@ -1,16 +1,29 @@
-//! Entry points of the deploy commands for the CLI: each builds the AWS clients from the
-//! standard chain (with `--profile`, `--region`, else the blueprint's `region`), a terminal
-//! console, runs on a current-thread tokio runtime, and returns the exit code.
+//! Entry points of the deploy commands for the CLI: each catches Ctrl-C, builds the AWS
+//! clients from the standard chain (with `--profile`, `--region`, else the blueprint's
+//! `region`), a terminal console, runs on a current-thread tokio runtime, and returns the exit
+//! code.
 
 use super::apply::{apply, block_on, bootstrap, deployer, ApplyArgs, BootstrapArgs};
-use super::console::Terminal;
+use super::console::{install_ctrl_c, Terminal};
 use super::deployment::DeployError;
 use super::manage::{destroy, status, DestroyArgs, StatusArgs};
 use super::AwsOptions;
 use crate::Release;
 
-fn options(profile: Option<&String>, region: Option<&String>, release: Option<&Release>) -> AwsOptions {
-    AwsOptions { profile: profile.cloned(), region: region.cloned().or_else(|| release.and_then(|r| r.blueprint.region.clone())) }
+/// The AWS options of a command: `--profile`, and `--region` or the blueprint's `region`.
+///
+/// # Errors
+/// [`DeployError`] when `--region` contradicts the blueprint's pinned `region`.
+pub fn options(profile: Option<&String>, region: Option<&String>, release: Option<&Release>) -> Result<AwsOptions, DeployError> {
+    let pinned = release.and_then(|r| r.blueprint.region.clone());
+    if let (Some(flag), Some(pinned)) = (region, &pinned) {
+        if flag != pinned {
+            return Err(DeployError(format!(
+                "--region {flag} contradicts the blueprint's `region: {pinned}`: the sandbox belongs in {pinned}; drop --region, or change `region` in the blueprint"
+            )));
+        }
+    }
+    Ok(AwsOptions { profile: profile.cloned(), region: region.cloned().or(pinned) })
 }
 
 /// `sandboxc apply`.
@@ -18,10 +31,11 @@ fn options(profile: Option<&String>, region: Option<&String>, release: Option<&R
 /// # Errors
 /// [`DeployError`].
 pub fn run_apply(args: &ApplyArgs, release: &Release, quiet: bool) -> Result<u8, DeployError> {
-    let opts = options(args.profile.as_ref(), args.region.as_ref(), Some(release));
+    let opts = options(args.profile.as_ref(), args.region.as_ref(), Some(release))?;
+    let interrupted = install_ctrl_c();
     block_on(async {
         let d = deployer(&opts).await?;
-        apply(&d, release, args, &mut Terminal::new(quiet)).await
+        apply(&d, release, args, &mut Terminal::new(quiet, interrupted)).await
     })
 }
 
@@ -30,10 +44,11 @@ pub fn run_apply(args: &ApplyArgs, release: &Release, quiet: bool) -> Result<u8,
 /// # Errors
 /// [`DeployError`].
 pub fn run_bootstrap(args: &BootstrapArgs, quiet: bool) -> Result<u8, DeployError> {
-    let opts = options(args.profile.as_ref(), args.region.as_ref(), None);
+    let opts = options(args.profile.as_ref(), args.region.as_ref(), None)?;
+    let interrupted = install_ctrl_c();
     block_on(async {
         let d = deployer(&opts).await?;
-        bootstrap(&d, args, &mut Terminal::new(quiet)).await
+        bootstrap(&d, args, &mut Terminal::new(quiet, interrupted)).await
     })
 }
 
@@ -42,10 +57,11 @@ pub fn run_bootstrap(args: &BootstrapArgs, quiet: bool) -> Result<u8, DeployErro
 /// # Errors
 /// [`DeployError`].
 pub fn run_destroy(args: &DestroyArgs, release: &Release, quiet: bool) -> Result<u8, DeployError> {
-    let opts = options(args.profile.as_ref(), args.region.as_ref(), Some(release));
+    let opts = options(args.profile.as_ref(), args.region.as_ref(), Some(release))?;
+    let interrupted = install_ctrl_c();
     block_on(async {
         let d = deployer(&opts).await?;
-        destroy(&d, &release.manifest.stack_name, args.yes, &mut Terminal::new(quiet)).await
+        destroy(&d, release, args.yes, &mut Terminal::new(quiet, interrupted)).await
     })
 }
 
@@ -54,9 +70,10 @@ pub fn run_destroy(args: &DestroyArgs, release: &Release, quiet: bool) -> Result
 /// # Errors
 /// [`DeployError`].
 pub fn run_status(args: &StatusArgs, release: &Release, quiet: bool) -> Result<u8, DeployError> {
-    let opts = options(args.profile.as_ref(), args.region.as_ref(), Some(release));
+    let opts = options(args.profile.as_ref(), args.region.as_ref(), Some(release))?;
+    let interrupted = install_ctrl_c();
     block_on(async {
         let d = deployer(&opts).await?;
-        status(&d, &release.manifest.stack_name, args.drift, &mut Terminal::new(quiet)).await
+        status(&d, release, args.drift, &mut Terminal::new(quiet, interrupted)).await
     })
 }

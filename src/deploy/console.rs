@@ -14,6 +14,9 @@ use super::stack::StackEvent;
 pub trait Console {
     /// A line of text for the person (stdout).
     fn line(&mut self, text: &str);
+    /// A problem the person must see even with `-q` (stderr): refusals, failures and their
+    /// root cause, interruptions.
+    fn problem(&mut self, text: &str);
     /// A stack event, with the path of its stack (`""` for the root, `Network` for the nested
     /// stack `NetworkNestedStack`...).
     fn event(&mut self, stack_path: &str, event: &StackEvent);
@@ -44,43 +47,42 @@ pub fn utc_time(ms: i64) -> String {
 
 /// The console of a person at a terminal (or of a CI job).
 pub struct Terminal {
-    interrupted: Option<Arc<AtomicBool>>,
+    interrupted: Arc<AtomicBool>,
     progress: Option<indicatif::ProgressBar>,
+    live: bool,
     quiet: bool,
     events: u64,
 }
 
 impl Terminal {
-    /// A console on stdout/stderr. Live progress is drawn only when stderr is a terminal;
-    /// `quiet` keeps only questions and failures. Ctrl-C is caught from the first
-    /// [`Console::interrupted`] call on (while following a deployment); before that, during
-    /// questions, it ends the process as usual.
+    /// A console on stdout/stderr. Live progress is drawn (on stderr) only while events are
+    /// followed and only when stderr is a terminal; `quiet` keeps only questions and
+    /// problems. `interrupted` comes from [`install_ctrl_c`].
     #[must_use]
-    pub fn new(quiet: bool) -> Self {
-        let progress = (std::io::stderr().is_terminal() && !quiet).then(|| {
-            let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()));
-            bar.enable_steady_tick(std::time::Duration::from_millis(200));
-            bar
-        });
-        Self { interrupted: None, progress, quiet, events: 0 }
+    pub fn new(quiet: bool, interrupted: Arc<AtomicBool>) -> Self {
+        Self { interrupted, progress: None, live: std::io::stderr().is_terminal() && !quiet, quiet, events: 0 }
     }
 
     fn print(&self, text: &str) {
+        let out = || {
+            let _ = writeln!(std::io::stdout().lock(), "{text}");
+        };
         match &self.progress {
-            Some(bar) => bar.println(text),
-            None => {
-                let _ = writeln!(std::io::stdout().lock(), "{text}");
-            }
+            Some(bar) => bar.suspend(out),
+            None => out(),
+        }
+    }
+
+    fn stop_progress(&mut self) {
+        if let Some(bar) = self.progress.take() {
+            bar.finish_and_clear();
         }
     }
 }
 
 impl Drop for Terminal {
     fn drop(&mut self) {
-        if let Some(bar) = &self.progress {
-            bar.finish_and_clear();
-        }
+        self.stop_progress();
     }
 }
 
@@ -91,8 +93,24 @@ impl Console for Terminal {
         }
     }
 
+    fn problem(&mut self, text: &str) {
+        let out = || {
+            let _ = writeln!(std::io::stderr().lock(), "{text}");
+        };
+        match &self.progress {
+            Some(bar) => bar.suspend(out),
+            None => out(),
+        }
+    }
+
     fn event(&mut self, stack_path: &str, event: &StackEvent) {
         self.events += 1;
+        if self.live && self.progress.is_none() {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()));
+            bar.enable_steady_tick(std::time::Duration::from_millis(200));
+            self.progress = Some(bar);
+        }
         let failed = super::status::resource_failed(&event.status);
         if !self.quiet || failed {
             self.print(&event_line(stack_path, event));
@@ -103,25 +121,41 @@ impl Console for Terminal {
     }
 
     fn confirm(&mut self, question: &str) -> bool {
-        if let Some(bar) = &self.progress {
-            bar.suspend(|| ());
-        }
+        self.stop_progress();
         let mut err = std::io::stderr().lock();
         if !std::io::stdin().is_terminal() {
             let _ = writeln!(err, "{question} -- no terminal to answer on (stdin is not a terminal): pass --yes to go ahead without asking");
             return false;
         }
-        let _ = write!(err, "{question} [y/N] ");
-        let _ = err.flush();
-        let mut answer = String::new();
-        if std::io::stdin().lock().read_line(&mut answer).is_err() || self.interrupted.as_ref().is_some_and(|f| f.load(Ordering::SeqCst)) {
+        if self.interrupted.load(Ordering::SeqCst) {
             return false;
         }
-        matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes")
+        let _ = write!(err, "{question} [y/N] ");
+        let _ = err.flush();
+        drop(err);
+        // The answer is read on its own thread, so that Ctrl-C (caught on the ctrlc thread)
+        // ends the question at once: it counts as "no".
+        let (send, answer) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let read = std::io::stdin().lock().read_line(&mut line).map(|_| line);
+            let _ = send.send(read);
+        });
+        loop {
+            match answer.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(Ok(line)) => return matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"),
+                Ok(Err(_)) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => return false,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if self.interrupted.load(Ordering::SeqCst) => {
+                    let _ = writeln!(std::io::stderr().lock());
+                    return false;
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+            }
+        }
     }
 
     fn interrupted(&mut self) -> bool {
-        self.interrupted.get_or_insert_with(ctrl_c_flag).load(Ordering::SeqCst)
+        self.interrupted.load(Ordering::SeqCst)
     }
 }
 
@@ -154,6 +188,10 @@ impl Console for Recorder {
         self.lines.push(text.to_string());
     }
 
+    fn problem(&mut self, text: &str) {
+        self.lines.push(text.to_string());
+    }
+
     fn event(&mut self, stack_path: &str, event: &StackEvent) {
         self.events += 1;
         self.lines.push(event_line(stack_path, event));
@@ -173,18 +211,22 @@ impl Console for Recorder {
     }
 }
 
-/// A flag that turns true on Ctrl-C (SIGINT), for [`Terminal`]. The handler runs on the
-/// current tokio runtime; without one, the flag simply never turns true.
+/// Catches Ctrl-C (SIGINT) for the whole process: the first press sets the returned flag (the
+/// deploy commands then stop at the next safe point: a question counts as "no", following
+/// stops while CloudFormation goes on); a second press ends the process at once (exit code
+/// 130). Called once per process; later calls return a flag that never turns true.
 #[must_use]
-pub fn ctrl_c_flag() -> Arc<AtomicBool> {
+pub fn install_ctrl_c() -> Arc<AtomicBool> {
     let flag = Arc::new(AtomicBool::new(false));
-    if let Ok(handle) = tokio::runtime::Handle::try_current() {
-        let f = flag.clone();
-        handle.spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                f.store(true, Ordering::SeqCst);
-            }
-        });
+    let f = flag.clone();
+    let installed = ctrlc::set_handler(move || {
+        if f.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        let _ = writeln!(std::io::stderr().lock(), "\nCtrl-C: stopping at the next safe point (press Ctrl-C again to quit at once)");
+    });
+    if installed.is_err() {
+        return Arc::new(AtomicBool::new(false));
     }
     flag
 }

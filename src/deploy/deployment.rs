@@ -88,6 +88,8 @@ pub struct Deployment<'a> {
     pub stack_policy: String,
     /// The stack policy during an update approved with `--allow-data-loss`.
     pub lifted_policy: String,
+    /// The command, for messages: `apply` or `bootstrap`.
+    pub command: &'static str,
 }
 
 /// Whether the stack is created or updated.
@@ -134,7 +136,7 @@ pub async fn prepare(d: &Deployer, stack: &str, choices: Choices, console: &mut 
                 // that settled the stack before it (at most a few pages).
                 match follow(&d.cfn, &info.stack_id, running_since(d, &info.stack_id).await, None, d.follow, console).await.map_err(|e| DeployError::aws(stack, &e))? {
                     FollowEnd::Interrupted | FollowEnd::TimedOut => {
-                        console.line(&reattach_hint(stack));
+                        console.problem(&reattach_hint(stack));
                         return Ok(Prepared::Stop(EXIT_FAILED));
                     }
                     FollowEnd::Gone { .. } => return Ok(Prepared::Ready(Mode::Create)),
@@ -153,7 +155,12 @@ pub async fn prepare(d: &Deployer, stack: &str, choices: Choices, console: &mut 
                 };
                 if !choices.recreate {
                     return Err(DeployError(format!(
-                        "stack {stack} is {status}: {why}. Run the command again with --recreate to delete it and create it again (resources with DeletionPolicy Retain that were created stay, and a fixed-name one may block the new creation: delete them first), or `sandboxc status` to see the failure"
+                        "stack {stack} is {status}: {why}. Run the command again with --recreate to delete it and create it again{}",
+                        if empty_review {
+                            ""
+                        } else {
+                            " (resources with DeletionPolicy Retain that were created stay, and a fixed-name one may block the new creation: delete them first); `sandboxc status` shows the failed events"
+                        }
                     )));
                 }
                 console.line(&format!("stack {stack} is {status}: {why}; --recreate: deleting it"));
@@ -187,6 +194,28 @@ pub fn stuck_message(stack: &str, status: &StackStatus, reason: &str) -> String 
         ),
         other => format!("stack {stack} is {other}{r}: sandboxc cannot update it from this state; see `sandboxc status` and the CloudFormation console"),
     }
+}
+
+/// Refuses credentials of another account than the blueprint's pinned `account`.
+///
+/// # Errors
+/// [`DeployError`] naming both accounts.
+pub fn check_account(d: &Deployer, release: &crate::Release) -> Result<(), DeployError> {
+    match &release.blueprint.account {
+        Some(pinned) if *pinned != d.account => Err(DeployError(format!(
+            "the blueprint pins account {pinned} (`account`), but the credentials in use belong to account {}: choose the right profile (--profile) or change `account`",
+            d.account
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a deployed template was written by sandboxc: its `Description` starts with
+/// `sandboxc` (every template sandboxc compiles does). A stack of the same name made by
+/// anything else is never updated or deleted.
+#[must_use]
+pub fn made_by_sandboxc(template: &serde_json::Value) -> bool {
+    template["Description"].as_str().is_some_and(|d| d.starts_with("sandboxc"))
 }
 
 /// Hint after Ctrl-C or a follow timeout.
@@ -292,6 +321,14 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
         }
         Mode::Update(info) => deployed_templates(&d.cfn, &info.stack_id, stack, dep.new).await.map_err(|e| DeployError(e.to_string()))?,
     };
+    if let Some(root) = old.templates.get(&old.root_file) {
+        if matches!(mode, Mode::Update(_)) && !made_by_sandboxc(root) {
+            let _ = d.cfn.delete_change_set(&id).await;
+            return Err(DeployError(format!(
+                "stack {stack} was not made by sandboxc (its template's Description does not start with \"sandboxc\"): sandboxc does not update it; choose another `name` in the blueprint (change set deleted; nothing changed)"
+            )));
+        }
+    }
     let base = match mode {
         Mode::Create => format!("nothing (stack {stack} does not exist yet in {})", d.region),
         Mode::Update(_) => format!("deployed stack {stack} in {}", d.region),
@@ -303,22 +340,23 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
         d.cfn.delete_change_set(&id).await.map_err(aws)?;
         discard_empty_stack(d, stack, mode).await;
         let names: Vec<String> = risks.iter().map(|r| format!("{}/{} ({})", r.stack, r.logical_id, r.resource_type)).collect();
-        console.line(&format!(
+        console.problem(&format!(
             "refused: this change replaces or removes resources that hold data: {}. Nothing was changed (change set deleted). If that is intended, run again with --allow-data-loss",
             names.join(", ")
         ));
         return Ok(EXIT_FAILED);
     }
-    if !choices.yes && !console.confirm(&format!("Apply these changes to stack {stack} in account {} ({})?", d.account, d.region)) {
+    let approved = !console.interrupted() && (choices.yes || console.confirm(&format!("Apply these changes to stack {stack} in account {} ({})?", d.account, d.region)));
+    if !approved {
         d.cfn.delete_change_set(&id).await.map_err(aws)?;
         discard_empty_stack(d, stack, mode).await;
-        console.line("apply cancelled: nothing was changed (change set deleted)");
+        console.problem(&format!("{} cancelled: nothing was changed (change set deleted)", dep.command));
         return Ok(EXIT_FAILED);
     }
 
     let lifted = matches!(mode, Mode::Update(_)) && !risks.is_empty();
     if lifted {
-        for s in stack_and_nested(d, stack).await.map_err(aws)? {
+        for s in stack_and_nested(d, stack, console).await {
             d.cfn.set_stack_policy(&s, &dep.lifted_policy).await.map_err(aws)?;
         }
         console.line("--allow-data-loss: the stack policy is lifted for this update");
@@ -348,7 +386,7 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
     }
     let (since, skip) = if first.created_ms > 0 { (first.created_ms, None) } else { baseline(&d.cfn, &stack_id).await.map_err(aws)? };
     let end = follow(&d.cfn, &stack_id, since, skip.as_deref(), d.follow, console).await.map_err(|e| DeployError(format!("{}: {e}. {}", "lost track of the deployment", reattach_hint(stack))))?;
-    finish(d, dep, &stack_id, end, lifted, console).await
+    finish(d, dep, &stack_id, end, lifted || *mode == Mode::Create, console).await
 }
 
 /// A second apply racing with another one: CloudFormation refuses with a ValidationError
@@ -368,8 +406,7 @@ fn refused_or(stack: &str, e: CfnError) -> DeployError {
 /// was interrupted may have left it lifted. Failures are warnings.
 async fn protect_again(d: &Deployer, dep: &Deployment<'_>, mode: &Mode, console: &mut dyn Console) {
     let Mode::Update(info) = mode else { return };
-    let Ok(stacks) = stack_and_nested(d, &info.stack_id).await else { return };
-    for s in stacks {
+    for s in stack_and_nested(d, &info.stack_id, console).await {
         if let Err(e) = d.cfn.set_stack_policy(&s, &dep.stack_policy).await {
             console.line(&format!("warning: could not set the stack policy on {s}: {e}"));
         }
@@ -384,30 +421,33 @@ async fn discard_empty_stack(d: &Deployer, stack: &str, mode: &Mode) {
     }
 }
 
-/// The root stack and its nested stacks (ARNs).
-async fn stack_and_nested(d: &Deployer, stack: &str) -> Result<Vec<String>, CfnError> {
+/// The root stack and its nested stacks (ARNs). When the nested stacks cannot be listed, a
+/// warning says so and only the root is returned.
+async fn stack_and_nested(d: &Deployer, stack: &str, console: &mut dyn Console) -> Vec<String> {
     let mut out = vec![stack.to_string()];
-    if let Ok(nested) = d.cfn.nested_stacks(stack).await {
-        out.extend(nested.into_iter().map(|n| n.stack_id));
+    match d.cfn.nested_stacks(stack).await {
+        Ok(nested) => out.extend(nested.into_iter().map(|n| n.stack_id)),
+        Err(e) => console.problem(&format!("warning: cannot list the nested stacks of {stack} ({e}): their stack policies are not changed")),
     }
-    Ok(out)
+    out
 }
 
-async fn finish(d: &Deployer, dep: &Deployment<'_>, stack_id: &str, end: FollowEnd, lifted: bool, console: &mut dyn Console) -> Result<u8, DeployError> {
+/// `unprotected`: the stack policy is lifted (`--allow-data-loss`) or not set yet (a new stack).
+async fn finish(d: &Deployer, dep: &Deployment<'_>, stack_id: &str, end: FollowEnd, unprotected: bool, console: &mut dyn Console) -> Result<u8, DeployError> {
     let stack = dep.stack_name.as_str();
     match end {
         FollowEnd::Interrupted | FollowEnd::TimedOut => {
-            console.line(&reattach_hint(stack));
-            if lifted {
-                console.line("the stack policy stays lifted until an apply of this stack finishes");
+            console.problem(&reattach_hint(stack));
+            if unprotected {
+                console.problem("the stack policy that protects stateful resources is set (again) when an apply of this stack finishes");
             }
             Ok(EXIT_FAILED)
         }
         FollowEnd::Gone { failures } => {
             if let Some(f) = root_cause(&failures) {
-                console.line(&describe_root_cause(f));
+                console.problem(&describe_root_cause(f));
             }
-            console.line(&format!("stack {stack} was deleted while sandboxc followed it (a failed creation with rollback disabled deletion, or someone deleted it)"));
+            console.problem(&format!("stack {stack} was deleted while sandboxc followed it (a failed creation with rollback disabled deletion, or someone deleted it)"));
             Ok(EXIT_FAILED)
         }
         FollowEnd::Settled { stack: info, failures } => {
@@ -415,7 +455,7 @@ async fn finish(d: &Deployer, dep: &Deployment<'_>, stack_id: &str, end: FollowE
             // Protection again, whatever happened: a rolled-back update keeps its resources.
             let protect = status.is_success() || status == StackStatus::UpdateRollbackComplete;
             if protect {
-                for s in stack_and_nested(d, stack_id).await.map_err(|e| DeployError::aws(stack, &e))? {
+                for s in stack_and_nested(d, stack_id, console).await {
                     if let Err(e) = d.cfn.set_stack_policy(&s, &dep.stack_policy).await {
                         console.line(&format!("warning: could not set the stack policy on {s}: {e}"));
                     }
@@ -427,12 +467,12 @@ async fn finish(d: &Deployer, dep: &Deployment<'_>, stack_id: &str, end: FollowE
                 return Ok(EXIT_OK);
             }
             match root_cause(&failures) {
-                Some(f) => console.line(&describe_root_cause(f)),
-                None => console.line("root cause: CloudFormation reported no failed resource event"),
+                Some(f) => console.problem(&describe_root_cause(f)),
+                None => console.problem("root cause: CloudFormation reported no failed resource event"),
             }
-            console.line(&format!("stack {stack}: {status}{}", reason_suffix(&info.reason)));
+            console.problem(&format!("stack {stack}: {status}{}", reason_suffix(&info.reason)));
             if status == StackStatus::RollbackComplete {
-                console.line("the stack was rolled back after its first creation failed: fix the cause, then run the command again with --recreate");
+                console.problem("the stack was rolled back after its first creation failed: fix the cause, then run the command again with --recreate");
             }
             Ok(EXIT_FAILED)
         }

@@ -16,7 +16,8 @@ use serde_json::Value;
 
 use super::cfn::{CfnError, StackInfo};
 use super::console::{event_line, Console};
-use super::deployment::{delete_and_wait, print_outputs, DeployError, Deployer, EXIT_FAILED, EXIT_OK};
+use super::deployment::{check_account, delete_and_wait, made_by_sandboxc, print_outputs, DeployError, Deployer, EXIT_FAILED, EXIT_OK};
+use crate::Release;
 use super::stack::ResourceDrift;
 use super::status::StackStatus;
 
@@ -70,7 +71,14 @@ pub struct TreeResource {
     pub physical_id: String,
     /// Whether the deployed template says `DeletionPolicy: Retain`.
     pub retained: bool,
+    /// Whether the template gives it a fixed physical name (`BucketName`, `LogGroupName`...):
+    /// retained, it keeps that name taken, so a new stack of the same blueprint cannot create
+    /// it until it is deleted.
+    pub fixed_name: bool,
 }
+
+/// Properties that give a resource a fixed physical name.
+const NAME_PROPERTIES: [&str; 7] = ["BucketName", "LogGroupName", "TrailName", "FunctionName", "QueueName", "NotebookInstanceName", "RoleName"];
 
 /// Every resource of the stack and its nested stacks, with the retention of each.
 ///
@@ -82,14 +90,19 @@ pub async fn tree(d: &Deployer, stack_id: &str) -> Result<Vec<TreeResource>, Cfn
     while let Some((id, prefix)) = queue.pop() {
         let template: Value = d.cfn.get_template(&id).await.ok().and_then(|b| serde_json::from_str(&b).ok()).unwrap_or(Value::Null);
         for r in d.cfn.resources(&id).await? {
-            let retained = template["Resources"][&r.logical_id]["DeletionPolicy"].as_str() == Some("Retain");
+            if r.logical_id.is_empty() {
+                continue;
+            }
+            let definition = &template["Resources"][&r.logical_id];
+            let retained = definition["DeletionPolicy"].as_str() == Some("Retain");
+            let fixed_name = NAME_PROPERTIES.iter().any(|p| definition["Properties"].get(p).is_some());
             let path = format!("{prefix}{}", r.logical_id);
             if r.resource_type == "AWS::CloudFormation::Stack" && r.physical_id.starts_with("arn:") && queue.len() < 50 {
                 let name = r.logical_id.strip_suffix("NestedStack").unwrap_or(&r.logical_id);
                 queue.push((r.physical_id.clone(), format!("{prefix}{name}/")));
                 continue;
             }
-            out.push(TreeResource { path, resource_type: r.resource_type, physical_id: r.physical_id, retained });
+            out.push(TreeResource { path, resource_type: r.resource_type, physical_id: r.physical_id, retained, fixed_name });
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -108,7 +121,9 @@ fn list(console: &mut dyn Console, title: &str, items: &[&TreeResource]) {
 ///
 /// # Errors
 /// [`DeployError`].
-pub async fn destroy(d: &Deployer, stack: &str, yes: bool, console: &mut dyn Console) -> Result<u8, DeployError> {
+pub async fn destroy(d: &Deployer, release: &Release, yes: bool, console: &mut dyn Console) -> Result<u8, DeployError> {
+    check_account(d, release)?;
+    let stack = release.manifest.stack_name.as_str();
     let info = match d.cfn.describe_stack(stack).await {
         Ok(info) => info,
         Err(CfnError::NotFound(_)) => {
@@ -121,6 +136,12 @@ pub async fn destroy(d: &Deployer, stack: &str, yes: bool, console: &mut dyn Con
     if !status.is_settled() {
         return Err(DeployError(format!("stack {stack} is {status}: a deployment is running; wait for it to end (`sandboxc status`), then destroy")));
     }
+    let root: Value = serde_json::from_str(&d.cfn.get_template(&info.stack_id).await.map_err(|e| DeployError::aws(stack, &e))?).unwrap_or(Value::Null);
+    if !made_by_sandboxc(&root) {
+        return Err(DeployError(format!(
+            "stack {stack} was not made by sandboxc (its template's Description does not start with \"sandboxc\"): sandboxc does not delete it; nothing was deleted"
+        )));
+    }
     let resources = tree(d, &info.stack_id).await.map_err(|e| DeployError::aws(stack, &e))?;
     let deleted: Vec<&TreeResource> = resources.iter().filter(|r| !r.retained).collect();
     let retained: Vec<&TreeResource> = resources.iter().filter(|r| r.retained).collect();
@@ -128,13 +149,21 @@ pub async fn destroy(d: &Deployer, stack: &str, yes: bool, console: &mut dyn Con
     list(console, "will be deleted", &deleted);
     list(console, "will be retained (DeletionPolicy Retain: they stay, with their data, outside any stack)", &retained);
     if !yes && !console.confirm(&format!("Delete stack {stack} and the {} resources above?", deleted.len())) {
-        console.line("destroy cancelled: nothing was changed");
+        console.problem("destroy cancelled: nothing was changed");
         return Ok(EXIT_FAILED);
     }
     delete_and_wait(d, &info, console).await?;
     console.line(&format!("stack {stack} deleted"));
     if !retained.is_empty() {
         list(console, "retained, delete them by hand when no longer needed", &retained);
+        let blocking: Vec<&TreeResource> = retained.iter().copied().filter(|r| r.fixed_name).collect();
+        if !blocking.is_empty() {
+            console.problem(&format!(
+                "note: {} retained resources keep fixed names ({}): `sandboxc apply` of this blueprint cannot create the stack again until they are deleted (or the blueprint's `name` changes)",
+                blocking.len(),
+                blocking.iter().map(|r| r.physical_id.as_str()).collect::<Vec<_>>().join(", ")
+            ));
+        }
     }
     Ok(EXIT_OK)
 }
@@ -143,7 +172,9 @@ pub async fn destroy(d: &Deployer, stack: &str, yes: bool, console: &mut dyn Con
 ///
 /// # Errors
 /// [`DeployError`].
-pub async fn status(d: &Deployer, stack: &str, drift: bool, console: &mut dyn Console) -> Result<u8, DeployError> {
+pub async fn status(d: &Deployer, release: &Release, drift: bool, console: &mut dyn Console) -> Result<u8, DeployError> {
+    check_account(d, release)?;
+    let stack = release.manifest.stack_name.as_str();
     let info = match d.cfn.describe_stack(stack).await {
         Ok(info) => info,
         Err(CfnError::NotFound(_)) => return Err(DeployError(format!("stack {stack} does not exist in account {} ({}): `sandboxc apply` creates it", d.account, d.region))),

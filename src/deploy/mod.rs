@@ -37,7 +37,10 @@ pub struct AwsOptions {
 pub async fn config(options: &AwsOptions) -> Result<aws_config::SdkConfig, String> {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     if let Some(p) = &options.profile {
-        loader = loader.profile_name(p);
+        // `--profile` wins over credentials in the environment (as with the AWS CLI): only
+        // that profile's credentials (keys, SSO, credential_process, assumed roles) are used,
+        // and a profile that does not exist is an error, never a silent fallback.
+        loader = loader.profile_name(p).credentials_provider(aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(p).build());
     }
     if let Some(r) = &options.region {
         loader = loader.region(aws_config::Region::new(r.clone()));
@@ -54,14 +57,16 @@ pub async fn config(options: &AwsOptions) -> Result<aws_config::SdkConfig, Strin
 ///
 /// # Errors
 /// A message naming the credential chain's failure.
-pub async fn check_credentials(config: &aws_config::SdkConfig) -> Result<(), String> {
+pub async fn check_credentials(config: &aws_config::SdkConfig, options: &AwsOptions) -> Result<(), String> {
     use aws_sdk_cloudformation::config::ProvideCredentials;
     let Some(provider) = config.credentials_provider() else { return Err("no AWS credentials provider is configured".into()) };
-    provider
-        .provide_credentials()
-        .await
-        .map(|_| ())
-        .map_err(|e| format!("no AWS credentials ({}): configure a profile (--profile, AWS_PROFILE, aws sso login) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", cfn::chain(&e)))
+    provider.provide_credentials().await.map(|_| ()).map_err(|e| match &options.profile {
+        Some(p) => format!(
+            "no AWS credentials from profile {p} ({}): check `[profile {p}]` in the AWS config file (AWS_CONFIG_FILE, ~/.aws/config), or sign in with `aws sso login --profile {p}`",
+            cfn::chain(&e)
+        ),
+        None => format!("no AWS credentials ({}): configure a profile (--profile, AWS_PROFILE, aws sso login) or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", cfn::chain(&e)),
+    })
 }
 
 /// A CloudFormation client from the standard chain.

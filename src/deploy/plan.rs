@@ -50,7 +50,7 @@ pub fn run(args: &PlanArgs, color: bool) -> Result<Outcome, PlanError> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| PlanError::Deployed(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let config = super::config(&options).await.map_err(|e| PlanError::Deployed(format!("planning against the deployed stack needs AWS access: {e}\n{OFFLINE_HINT}")))?;
-        super::check_credentials(&config).await.map_err(|e| PlanError::Deployed(format!("planning against the deployed stack needs AWS access: {e}\n{OFFLINE_HINT}")))?;
+        super::check_credentials(&config, &options).await.map_err(|e| PlanError::Deployed(format!("planning against the deployed stack needs AWS access: {e}\n{OFFLINE_HINT}")))?;
         let client = aws_sdk_cloudformation::Client::new(&config);
         let region = client.config().region().map(ToString::to_string);
         let base = plan_deployed(&Cfn::new(client), args, &new, region.as_deref(), Polling::default()).await?;
@@ -77,7 +77,7 @@ fn into_outcome(args: &PlanArgs, color: bool, plan: crate::plan::Plan) -> Result
     let mut outcome = crate::plan::finish(args, color, plan)?;
     if let Some(arn) = kept {
         if args.format != crate::plan::PlanFormat::Json {
-            outcome.rendered = format!("{}\n\nchange set kept (for apply; delete it with `aws cloudformation delete-change-set --change-set-name {arn}`): {arn}\n", outcome.rendered.trim_end());
+            outcome.rendered = format!("{}\n\nchange set kept (inspect it in the CloudFormation console; delete it with `aws cloudformation delete-change-set --change-set-name {arn}`): {arn}\n", outcome.rendered.trim_end());
         }
     }
     Ok(outcome)
@@ -206,10 +206,11 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
 /// # Errors
 /// [`PlanError::Deployed`] or [`PlanError::Read`].
 pub async fn deployed_templates(cfn: &Cfn, stack_id: &str, stack: &str, new: &TemplateSet) -> Result<TemplateSet, PlanError> {
-    let root_body = cfn.get_template(stack_id).await.map_err(|e| aws_error(stack, e))?;
+    let fail = |e: CfnError| PlanError::Deployed(format!("reading the deployed templates of stack {stack}: {e}"));
+    let root_body = cfn.get_template(stack_id).await.map_err(fail)?;
     let mut nested = Vec::new();
-    for n in cfn.nested_stacks(stack_id).await.map_err(|e| aws_error(stack, e))? {
-        let body = cfn.get_template(&n.stack_id).await.map_err(|e| aws_error(stack, e))?;
+    for n in cfn.nested_stacks(stack_id).await.map_err(fail)? {
+        let body = cfn.get_template(&n.stack_id).await.map_err(fail)?;
         nested.push((n.logical_id, body));
     }
     let mut old = TemplateSet::from_deployed(stack, Some(&root_body), &nested)?;
