@@ -296,7 +296,7 @@ pub fn refine(compared: &mut [Compared<'_>], facts: &ChangeSetFacts) {
         }
         for r in &mut c.diff.resources {
             if matches!(r.action, Action::Modify | Action::Replace) && r.impact >= Impact::Update && r.nested_stack.is_none() && !seen.contains(&(c.diff.logical_id_path.clone(), r.logical_id.clone())) {
-                r.notes.push("not in the change set: CloudFormation does not update this resource (the template text changes, its resolved values do not)".into());
+                r.notes.push("not in the change set: CloudFormation does not list this resource as changing; the prediction above comes from the templates alone".into());
             }
         }
     }
