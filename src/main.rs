@@ -32,9 +32,11 @@ Examples:
   sandboxc synth team.yaml -o build/cfn       compile a blueprint into build/cfn
   sandboxc plan team.yaml --against-git main  what the change to team.yaml does, and risks
   sandboxc schema > blueprint.schema.json     schema for editor completion
+  sandboxc audit --usage-reports reports --cloudtrail trail --bucket my-data
+                                              who read and wrote what, per user; exit 2 on findings
 
 Exit codes: 0 success (plan: no changes); 1 error (invalid blueprint or arguments, output not
-written); 2 plan found changes.";
+written); 2 plan found changes, or audit found unattributed or ambiguous S3 data events.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -82,6 +84,17 @@ enum Command {
     /// (GetTemplate and a change set with IncludeNestedStacks; --profile, --region).
     /// Exit codes: 0 no changes, 2 changes, 1 error.
     Plan(sandboxc::plan::PlanArgs),
+    /// Who did what in the sandbox: S3 data events attributed to AppStream users.
+    ///
+    /// Joins AppStream usage reports (user, interface address, session start and end) with
+    /// CloudTrail S3 data events (sourceIPAddress, eventTime) and the validator Lambda's
+    /// decisions: each event goes to the one session that held its source address at its time.
+    /// Events no session explains are listed as unattributed, events two sessions claim as
+    /// ambiguous. Sources: directories laid out as the buckets (--usage-reports, --cloudtrail,
+    /// --decisions), or the buckets themselves (--from-aws). Output: a summary and a timeline
+    /// per user (table), or --format csv|json. Exit codes: 0 everything attributed, 2
+    /// unattributed or ambiguous events exist, 1 error.
+    Audit(sandboxc::audit::AuditArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -171,6 +184,15 @@ fn run(cli: &Cli) -> Result<u8, sandboxc::Error> {
                 Err(e) => {
                     let _ = writeln!(std::io::stderr().lock(), "{e}");
                     sandboxc::plan::EXIT_ERROR
+                }
+            });
+        }
+        Command::Audit(args) => {
+            return Ok(match sandboxc::audit::run(args, &mut stdout) {
+                Ok(code) => code,
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr().lock(), "sandboxc audit: {e}");
+                    sandboxc::audit::EXIT_ERROR
                 }
             });
         }

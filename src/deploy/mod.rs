@@ -7,6 +7,7 @@
 //! `sandboxc plan`. This module never builds templates: it receives them from
 //! [`crate::plan`], which compiles the blueprint.
 
+pub mod audit_source;
 pub mod cfn;
 pub mod plan;
 
