@@ -60,14 +60,15 @@ fn decision(v: &serde_json::Value, time: Option<Instant>, origin: String) -> Res
 /// Reads one decisions file line by line.
 ///
 /// # Errors
-/// A message when the file cannot be read at all (an I/O error or a first line that is not
-/// text); bad lines are `problems`.
+/// A message when the file cannot be read at all (an I/O error, or a first line that is not
+/// text or not JSON); later bad lines are `problems`.
 pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_decision: &mut dyn FnMut(Decision)) -> Result<DecisionCounts, String> {
     let mut counts = DecisionCounts::default();
     let mut reader = BufReader::new(input);
     let mut buf = Vec::new();
     let mut line_no = 0u64;
     let mut good_lines = 0usize;
+    let mut seen_any = false;
     loop {
         buf.clear();
         match reader.read_until(b'\n', &mut buf) {
@@ -88,8 +89,10 @@ pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_de
             continue;
         }
         let origin = format!("{location}:{line_no}");
+        let seen_text = std::mem::replace(&mut seen_any, true);
         let value: serde_json::Value = match serde_json::from_str(line) {
             Ok(v) => v,
+            Err(e) if !seen_text => return Err(format!("line {line_no}, its first line, is not JSON: {e}")),
             Err(e) => {
                 problems.push(Problem::line(location, line_no, format!("not a JSON line: {e}")));
                 continue;

@@ -60,7 +60,6 @@ pub enum AuditFormat {
 pub struct AuditArgs {
     /// With --from-aws: the blueprint whose deployed CloudFormation stack names the buckets
     /// (its `name`; its `region` unless --region); default: the embedded data-sandbox.yaml.
-    #[arg(requires = "from_aws")]
     pub blueprint: Option<PathBuf>,
     /// Usage-report directory, laid out as the usage-report bucket
     /// (sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/*.csv); read recursively.
@@ -81,13 +80,13 @@ pub struct AuditArgs {
     pub from_aws: bool,
     /// With --from-aws: the root CloudFormation stack whose outputs UsageReportBucket,
     /// TrailBucketName and DataBucketName name the buckets; default: the blueprint's name.
-    #[arg(long, value_name = "NAME", requires = "from_aws")]
+    #[arg(long, value_name = "NAME")]
     pub stack: Option<String>,
     /// With --from-aws: the usage-report bucket (instead of the stack output).
-    #[arg(long, value_name = "BUCKET", requires = "from_aws")]
+    #[arg(long, value_name = "BUCKET")]
     pub usage_bucket: Option<String>,
     /// With --from-aws: the CloudTrail bucket (instead of the stack output).
-    #[arg(long, value_name = "BUCKET", requires = "from_aws")]
+    #[arg(long, value_name = "BUCKET")]
     pub trail_bucket: Option<String>,
     /// Only events at or after this time: RFC 3339 (2026-11-28T08:00:00Z) or a UTC date.
     #[arg(long, value_name = "TIME")]
@@ -111,10 +110,10 @@ pub struct AuditArgs {
     #[arg(long, value_enum, default_value_t = AuditFormat::Table)]
     pub format: AuditFormat,
     /// With --from-aws: AWS profile of the shared config and credentials files.
-    #[arg(long, value_name = "NAME", requires = "from_aws")]
+    #[arg(long, value_name = "NAME")]
     pub profile: Option<String>,
     /// With --from-aws: AWS Region (else the blueprint's `region`, else the configuration's).
-    #[arg(long, value_name = "NAME", requires = "from_aws")]
+    #[arg(long, value_name = "NAME")]
     pub region: Option<String>,
 }
 
@@ -271,15 +270,15 @@ impl Auditor {
         let mut problems = Vec::new();
         let mut found = Vec::new();
         let result = sessions::read(location, input, &mut problems, &mut |s| found.push(s));
-        self.counts.usage_report_files += 1;
+        match result {
+            Ok(()) => self.counts.usage_report_files += 1,
+            Err(sessions::NotAReport(why)) => self.bad_file(Problem::file(location, format!("not an AppStream sessions report: {why}"))),
+        }
         for p in problems {
             self.problem(p);
         }
         for s in found {
             self.add_session(s);
-        }
-        if let Err(sessions::NotAReport(why)) = result {
-            self.bad_file(Problem::file(location, format!("not an AppStream sessions report: {why}")));
         }
     }
 
@@ -289,12 +288,12 @@ impl Auditor {
             Ok(i) => i,
             Err(e) => return self.bad_file(Problem::file(location, format!("cannot read: {e}"))),
         };
-        self.counts.cloudtrail_files += 1;
         let result = trail::read(input, &mut |i, r| self.add_record(location, i, r));
         match result {
-            Ok(_) => {}
+            Ok(_) => self.counts.cloudtrail_files += 1,
             Err(trail::TrailFileError::NotCloudTrail(why)) => self.bad_file(Problem::file(location, format!("not a CloudTrail log file: {why}"))),
             Err(trail::TrailFileError::Broken { records, why }) => {
+                self.counts.cloudtrail_files += 1;
                 self.problem(Problem::record(location, records + 1, format!("the file breaks off here ({why}); {} before were read, the rest of the file is skipped", if records == 1 { "the record".to_string() } else { format!("the {records} records") })));
             }
         }
@@ -309,7 +308,6 @@ impl Auditor {
         let mut problems = Vec::new();
         let mut found = Vec::new();
         let result = decisions::read(location, input, &mut problems, &mut |d| found.push(d));
-        self.counts.decision_files += 1;
         for p in problems {
             self.problem(p);
         }
@@ -317,7 +315,10 @@ impl Auditor {
             self.add_decision(d);
         }
         match result {
-            Ok(c) => self.counts.other_log_lines += c.other_log_lines,
+            Ok(c) => {
+                self.counts.decision_files += 1;
+                self.counts.other_log_lines += c.other_log_lines;
+            }
             Err(why) => self.bad_file(Problem::file(location, format!("not a validator decision log: {why}"))),
         }
     }
@@ -329,6 +330,19 @@ impl Auditor {
 /// # Errors
 /// [`AuditError`]: arguments, an unreadable source directory, AWS, or writing `out`.
 pub fn run(args: &AuditArgs, out: &mut dyn Write) -> Result<u8, AuditError> {
+    if !args.from_aws {
+        let aws_only = [
+            (args.blueprint.is_some(), "BLUEPRINT"),
+            (args.stack.is_some(), "--stack"),
+            (args.usage_bucket.is_some(), "--usage-bucket"),
+            (args.trail_bucket.is_some(), "--trail-bucket"),
+            (args.profile.is_some(), "--profile"),
+            (args.region.is_some(), "--region"),
+        ];
+        if let Some((_, name)) = aws_only.iter().find(|(given, _)| *given) {
+            return Err(AuditError::Usage(format!("{name} belongs to --from-aws (reading the buckets in S3); with directories give --usage-reports and --cloudtrail")));
+        }
+    }
     let filters = Filters::from_args(args, Instant::now())?;
     let report = if args.from_aws {
         crate::deploy::audit_source::collect(args, filters)?
