@@ -294,7 +294,7 @@ impl Auditor {
             Err(trail::TrailFileError::NotCloudTrail(why)) => self.bad_file(Problem::file(location, format!("not a CloudTrail log file: {why}"))),
             Err(trail::TrailFileError::Broken { records, why }) => {
                 self.counts.cloudtrail_files += 1;
-                self.problem(Problem::record(location, records + 1, format!("the file breaks off here ({why}); {} before were read, the rest of the file is skipped", if records == 1 { "the record".to_string() } else { format!("the {records} records") })));
+                self.problem(Problem::record(location, records + 1, format!("the file breaks off here ({why}); {} before it {} read, the rest of the file is skipped", if records == 1 { "the record".to_string() } else { format!("the {records} records") }, if records == 1 { "was" } else { "were" })));
             }
         }
     }
