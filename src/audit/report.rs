@@ -3,7 +3,7 @@
 //! events, decisions matching no session) and what was skipped. Everything is sorted, so the
 //! same inputs give the same report byte for byte.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
@@ -13,9 +13,6 @@ use super::join::{user_hash, Auditor, Class, Counts, Event};
 use super::sessions::Session;
 use super::time::Instant;
 use super::{Filters, Problem, EXIT_CLEAN, EXIT_FINDINGS};
-
-/// Objects (bucket ID, key) of one user and class.
-type DistinctObjects = BTreeSet<(u32, Box<str>)>;
 
 /// Version of the JSON output's shape; raised on any incompatible change.
 pub const AUDIT_SCHEMA_VERSION: u32 = 1;
@@ -92,8 +89,16 @@ pub struct Report {
     strings: super::join::Strings,
 }
 
-fn event_order(e: &Event, strings: &super::join::Strings) -> (Instant, String, String) {
-    (e.time, strings.get(e.source_ip).to_string(), e.event_id.to_string())
+/// Output order of events: time, then source address, event ID, bucket, key and name, so that
+/// the order never depends on the order files were read in.
+fn compare_events(a: &Event, b: &Event, strings: &super::join::Strings) -> std::cmp::Ordering {
+    a.time
+        .cmp(&b.time)
+        .then_with(|| strings.get(a.source_ip).cmp(strings.get(b.source_ip)))
+        .then_with(|| a.event_id.cmp(&b.event_id))
+        .then_with(|| strings.get(a.bucket).cmp(strings.get(b.bucket)))
+        .then_with(|| a.key.cmp(&b.key))
+        .then_with(|| strings.get(a.name).cmp(strings.get(b.name)))
 }
 
 impl Report {
@@ -104,7 +109,10 @@ impl Report {
         let user_wanted = |u: &str| filters.users.is_empty() || filters.users.iter().any(|w| w == u);
         let mut users: BTreeMap<String, UserReport> = BTreeMap::new();
         let entry = |users: &mut BTreeMap<String, UserReport>, u: &str| {
-            users.entry(u.to_string()).or_insert_with(|| UserReport {
+            if users.contains_key(u) {
+                return;
+            }
+            users.insert(u.to_string(), UserReport {
                 user_id: u.to_string(),
                 user_hash: user_hash(u),
                 summary: Summary::default(),
@@ -154,38 +162,43 @@ impl Report {
                 None => unmatched.push(d),
             }
         }
-        // Events: attributed ones grouped by user, in time order.
-        let user_of = |e: &Event| aud.sessions.get(e.session as usize).map_or_else(String::new, |s| s.user_id.clone());
-        let mut keyed: Vec<(String, Event)> = std::mem::take(&mut aud.attributed).into_iter().map(|e| (user_of(&e), e)).collect();
-        keyed.sort_by_cached_key(|(u, e)| (u.clone(), event_order(e, &aud.strings)));
-        let mut attributed = Vec::with_capacity(keyed.len());
-        let mut start = 0;
-        let mut distinct: HashMap<(String, Class), DistinctObjects> = HashMap::new();
-        for (i, (u, e)) in keyed.into_iter().enumerate() {
-            entry(&mut users, &u);
-            if let Some(r) = users.get_mut(&u) {
-                if r.events.is_empty() {
-                    start = i;
-                }
-                r.events = start..i + 1;
-                r.summary.s3_events += 1;
-                match e.class {
-                    Class::Other => r.summary.other_events += 1,
-                    Class::Denied => r.summary.denied_events += 1,
-                    c => {
-                        distinct.entry((u.clone(), c)).or_default().insert((e.bucket, e.key.clone()));
-                    }
-                }
+        // Events: attributed ones grouped by user, in time order, sorted in place (no per-event
+        // keys are allocated: the attributed events are most of the memory an audit holds).
+        for e in &aud.attributed {
+            if let Some(s) = aud.sessions.get(e.session as usize) {
+                entry(&mut users, &s.user_id);
             }
-            attributed.push(e);
         }
-        for ((u, c), set) in distinct {
-            if let Some(r) = users.get_mut(&u) {
-                match c {
-                    Class::Read => r.summary.objects_read = set.len(),
-                    Class::Write => r.summary.objects_written = set.len(),
-                    Class::Delete => r.summary.objects_deleted = set.len(),
-                    Class::Other | Class::Denied => {}
+        let session_rank: Vec<u32> = {
+            let rank: HashMap<&str, u32> = users.keys().enumerate().map(|(i, u)| (u.as_str(), u32::try_from(i).unwrap_or(u32::MAX))).collect();
+            aud.sessions.iter().map(|s| rank.get(s.user_id.as_str()).copied().unwrap_or(u32::MAX)).collect()
+        };
+        let rank_of = |e: &Event| session_rank.get(e.session as usize).copied().unwrap_or(u32::MAX);
+        let mut attributed = std::mem::take(&mut aud.attributed);
+        attributed.sort_unstable_by(|a, b| rank_of(a).cmp(&rank_of(b)).then_with(|| compare_events(a, b, &aud.strings)));
+        let mut at = 0;
+        for (r, report) in users.values_mut().enumerate() {
+            let r = u32::try_from(r).unwrap_or(u32::MAX);
+            let start = at;
+            while attributed.get(at).is_some_and(|e| rank_of(e) == r) {
+                at += 1;
+            }
+            report.events = start..at;
+            let mut objects: HashSet<(Class, u32, &str)> = HashSet::new();
+            for e in attributed.get(start..at).unwrap_or_default() {
+                report.summary.s3_events += 1;
+                match e.class {
+                    Class::Other => report.summary.other_events += 1,
+                    Class::Denied => report.summary.denied_events += 1,
+                    c => {
+                        if objects.insert((c, e.bucket, &e.key)) {
+                            match c {
+                                Class::Read => report.summary.objects_read += 1,
+                                Class::Write => report.summary.objects_written += 1,
+                                _ => report.summary.objects_deleted += 1,
+                            }
+                        }
+                    }
                 }
             }
         }
@@ -198,9 +211,9 @@ impl Report {
         }
         unmatched.sort_by_cached_key(|d| (d.time, d.origin.clone()));
         let mut unattributed = std::mem::take(&mut aud.unattributed);
-        unattributed.sort_by_cached_key(|e| event_order(e, &aud.strings));
+        unattributed.sort_unstable_by(|a, b| compare_events(a, b, &aud.strings));
         let mut ambiguous = std::mem::take(&mut aud.ambiguous);
-        ambiguous.sort_by_cached_key(|(e, _)| event_order(e, &aud.strings));
+        ambiguous.sort_unstable_by(|(a, _), (b, _)| compare_events(a, b, &aud.strings));
         let mut notes: Vec<String> = aud.notes.iter().cloned().collect();
         let latest = aud.sessions.iter().map(|s| s.end.unwrap_or(s.start)).max();
         let late = unattributed.iter().filter(|e| latest.is_none_or(|l| e.time > l)).count();

@@ -90,8 +90,8 @@ impl<'de> Visitor<'de> for FileVisitor<'_, '_> {
         f.write_str("a CloudTrail log file {\"Records\": [...]}")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = map.next_key::<Key>()? {
-            if k.0 == "Records" && !self.state.saw_records {
+        while let Some(k) = map.next_key_seed(Named(&["Records"]))? {
+            if k == Some(0) && !self.state.saw_records {
                 map.next_value_seed(RecordsSeed { state: &mut *self.state })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
@@ -124,24 +124,28 @@ impl<'de> Visitor<'de> for FileVisitor<'_, '_> {
     }
 }
 
-/// A map key as an owned string (keys arrive borrowed from the reader's buffer).
-struct Key(String);
+/// A map key looked up in a list of names without allocating: its index, or `None`.
+struct Named(&'static [&'static str]);
 
-impl<'de> serde::Deserialize<'de> for Key {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl Visitor<'_> for V {
-            type Value = Key;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a key")
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
-                Ok(Key(v.to_string()))
-            }
-        }
-        d.deserialize_str(V)
+impl<'de> DeserializeSeed<'de> for Named {
+    type Value = Option<usize>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<usize>, D::Error> {
+        d.deserialize_str(self)
     }
 }
+
+impl Visitor<'_> for Named {
+    type Value = Option<usize>;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a key")
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Option<usize>, E> {
+        Ok(self.0.iter().position(|n| *n == v))
+    }
+}
+
+/// The record fields read, in the order of the match in [`SlotVisitor::visit_map`].
+const RECORD_FIELDS: &[&str] = &["eventTime", "eventSource", "eventName", "eventCategory", "sourceIPAddress", "errorCode", "eventID", "requestParameters", "userIdentity"];
 
 struct RecordsSeed<'s, 'a> {
     state: &'s mut State<'a>,
@@ -216,23 +220,23 @@ impl<'de> Visitor<'de> for SlotVisitor {
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Slot, A::Error> {
         let mut r = Record::default();
-        while let Some(k) = map.next_key::<Key>()? {
-            let slot = match k.0.as_str() {
-                "eventTime" => &mut r.event_time,
-                "eventSource" => &mut r.event_source,
-                "eventName" => &mut r.event_name,
-                "eventCategory" => &mut r.event_category,
-                "sourceIPAddress" => &mut r.source_ip,
-                "errorCode" => &mut r.error_code,
-                "eventID" => &mut r.event_id,
-                "requestParameters" => {
+        while let Some(k) = map.next_key_seed(Named(RECORD_FIELDS))? {
+            let slot = match k {
+                Some(0) => &mut r.event_time,
+                Some(1) => &mut r.event_source,
+                Some(2) => &mut r.event_name,
+                Some(3) => &mut r.event_category,
+                Some(4) => &mut r.source_ip,
+                Some(5) => &mut r.error_code,
+                Some(6) => &mut r.event_id,
+                Some(7) => {
                     let p = map.next_value::<Picked<2>>()?;
                     let [bucket, key] = p.0;
                     r.bucket = bucket;
                     r.key = key;
                     continue;
                 }
-                "userIdentity" => {
+                Some(8) => {
                     let p = map.next_value::<Picked<1>>()?;
                     let [arn] = p.0;
                     r.principal = arn;
@@ -290,10 +294,10 @@ impl<'de, const N: usize> serde::Deserialize<'de> for Picked<N> {
                 Ok(Picked(std::array::from_fn(|_| None)))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Picked<N>, A::Error> {
-                let names: &[&str] = if N == 2 { &["bucketName", "key"] } else { &["arn"] };
+                let names: &'static [&'static str] = if N == 2 { &["bucketName", "key"] } else { &["arn"] };
                 let mut out: [Option<String>; N] = std::array::from_fn(|_| None);
-                while let Some(k) = map.next_key::<Key>()? {
-                    match names.iter().position(|n| *n == k.0) {
+                while let Some(k) = map.next_key_seed(Named(names))? {
+                    match k {
                         Some(i) if i < N => {
                             let v = map.next_value::<Text>()?.0;
                             if let Some(slot) = out.get_mut(i) {
