@@ -188,7 +188,9 @@ fn run(cli: &Cli) -> Result<u8, sandboxc::Error> {
             });
         }
         Command::Audit(args) => {
-            return Ok(match sandboxc::audit::run(args, &mut stdout) {
+            // --quiet: only the exit code (and errors), for scheduled jobs.
+            let out: &mut dyn Write = if cli.quiet { &mut std::io::sink() } else { &mut stdout };
+            return Ok(match sandboxc::audit::run(args, out) {
                 Ok(code) => code,
                 Err(e) => {
                     let _ = writeln!(std::io::stderr().lock(), "sandboxc audit: {e}");

@@ -341,6 +341,12 @@ fn errors_exit_1_with_a_message() {
 }
 
 #[test]
+fn quiet_prints_nothing_and_keeps_the_exit_code() {
+    let (code, out, err) = sandboxc(&fixtures("findings"), &["-q", "audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (2, "", ""));
+}
+
+#[test]
 fn help_teaches_formats_and_exit_codes() {
     let (code, out, _) = sandboxc(&fixtures("findings"), &["audit", "--help"]);
     assert_eq!(code, 0);
