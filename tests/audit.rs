@@ -329,6 +329,7 @@ fn errors_exit_1_with_a_message() {
         (&["audit", "--cloudtrail", "cloudtrail", "--since", "last week"], "--since: \"last week\" is not an ISO 8601 UTC time"),
         (&["audit", "--cloudtrail", "cloudtrail", "--since", "2026-11-29", "--until", "2026-11-28"], "is before --since"),
         (&["audit", "--cloudtrail", "cloudtrail", "--usage-bucket", "b"], "--from-aws"),
+        (&["audit", "blueprint.yaml", "--cloudtrail", "cloudtrail"], "BLUEPRINT belongs to --from-aws"),
         (&["audit", "--from-aws", "--cloudtrail", "cloudtrail"], "cannot be used with"),
         (&["audit", "--cloudtrail", "cloudtrail", "--format", "xml"], "invalid value 'xml'"),
     ];

@@ -411,3 +411,33 @@ pub fn collect_local(args: &AuditArgs, filters: Filters) -> Result<Report, Audit
     }
     Ok(Report::build(aud, sources))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> Option<Instant> {
+        Instant::parse(s).ok()
+    }
+
+    #[test]
+    fn window_from_arguments() {
+        let now = t("2026-11-30T12:00:00Z").unwrap_or(Instant(0));
+        let args = AuditArgs { since: Some("2026-11-28".into()), until: Some("2026-11-28".into()), ..AuditArgs::default() };
+        let f = Filters::from_args(&args, now).ok();
+        assert_eq!(f.as_ref().and_then(|f| f.since), t("2026-11-28T00:00:00Z"));
+        assert_eq!(f.as_ref().and_then(|f| f.until), t("2026-11-29T00:00:00Z"), "a date --until is the whole day");
+        let args = AuditArgs { until: Some("2026-11-28T10:00:00Z".into()), ..AuditArgs::default() };
+        let f = Filters::from_args(&args, now).ok().unwrap_or_default();
+        assert!(f.in_window(Instant(t("2026-11-28T10:00:00Z").map_or(0, |i| i.0))), "--until is inclusive");
+        assert!(!f.in_window(Instant(t("2026-11-28T10:00:00Z").map_or(0, |i| i.0) + 1)));
+        assert_eq!(f.since, None, "directories: no default window");
+        let args = AuditArgs { from_aws: true, ..AuditArgs::default() };
+        let f = Filters::from_args(&args, now).ok().unwrap_or_default();
+        assert_eq!(f.since, t("2026-11-23T12:00:00.001Z"), "--from-aws: the last 7 days");
+        let args = AuditArgs { since: Some("2026-11-29".into()), until: Some("2026-11-28".into()), ..AuditArgs::default() };
+        assert!(matches!(Filters::from_args(&args, now), Err(AuditError::Usage(_))));
+        let args = AuditArgs { event: vec!["GetObject".into(), " ".into()], ..AuditArgs::default() };
+        assert_eq!(Filters::from_args(&args, now).ok().map(|f| f.events), Some(vec!["GetObject".to_string()]));
+    }
+}
