@@ -457,6 +457,39 @@ mod tests {
         assert_eq!(Class::of("HeadObject", None), Class::Other);
     }
 
+    proptest::proptest! {
+        /// The index (sorted starts, running maximum of ends) finds exactly the sessions a
+        /// brute-force scan finds, for random sessions (some open) on a few addresses.
+        #[test]
+        fn claimants_match_a_brute_force_scan(
+            sessions in proptest::collection::vec((0u8..3, 0i64..100, proptest::option::of(0i64..50)), 0..25),
+            probes in proptest::collection::vec((0u8..4, -5i64..160), 1..40),
+        ) {
+            let mut a = Auditor::default();
+            for (i, (ip, start, len)) in sessions.iter().enumerate() {
+                a.add_session(Session {
+                    session_id: format!("s{i}"),
+                    user_id: format!("u{i}"),
+                    authentication_type: "CUSTOM".into(),
+                    fleet: "f".into(),
+                    start: Instant(*start),
+                    end: len.map(|l| Instant(start + l)),
+                    eni_ip: Some(format!("10.0.0.{ip}")),
+                    origin: String::new(),
+                });
+            }
+            a.index();
+            for (ip, t) in probes {
+                let addr = format!("10.0.0.{ip}");
+                let id = a.strings.id(&addr);
+                let expected: Vec<u32> = (0..a.sessions.len() as u32)
+                    .filter(|&i| a.sessions[i as usize].eni_ip.as_deref() == Some(addr.as_str()) && a.sessions[i as usize].contains(Instant(t)))
+                    .collect();
+                proptest::prop_assert_eq!(a.claimants(id, Instant(t)), expected);
+            }
+        }
+    }
+
     #[test]
     fn user_hash_is_lowercase_sha256() {
         // printf alice | sha256sum
