@@ -4,6 +4,7 @@
 //! [`cfn`] templates) -> [`output`] (deterministic files). Nothing here calls AWS.
 
 pub mod assets;
+pub mod audit;
 pub mod blueprint;
 pub mod cfn;
 pub mod compile;

@@ -36,10 +36,12 @@ Examples:
   sandboxc apply team.yaml                    plan, ask, deploy, follow; prints the outputs
   sandboxc status team.yaml --drift           where the stack is, and what drifted
   sandboxc destroy team.yaml                  delete the stack; lists what is retained
+  sandboxc audit --usage-reports reports --cloudtrail trail --bucket my-data
+                                              who read and wrote what, per user; exit 2 on findings
 
 Exit codes: 0 success (plan: no changes); 1 error (invalid blueprint or arguments, output not
-written; a failed, refused or interrupted deployment); 2 plan found changes, or status --drift
-found drift.";
+written; a failed, refused or interrupted deployment); 2 plan found changes, status --drift
+found drift, or audit found unattributed or ambiguous S3 data events.";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -112,6 +114,17 @@ enum Command {
     /// keys with their data stay), asks (or --yes), lifts termination protection, deletes,
     /// follows the events, and lists the retained resources at the end.
     Destroy(sandboxc::deploy::manage::DestroyArgs),
+    /// Who did what in the sandbox: S3 data events attributed to AppStream users.
+    ///
+    /// Joins AppStream usage reports (user, interface address, session start and end) with
+    /// CloudTrail S3 data events (sourceIPAddress, eventTime) and the validator Lambda's
+    /// decisions: each event goes to the one session that held its source address at its time.
+    /// Events no session explains are listed as unattributed, events two sessions claim as
+    /// ambiguous. Sources: directories laid out as the buckets (--usage-reports, --cloudtrail,
+    /// --decisions), or the buckets themselves (--from-aws). Output: a summary and a timeline
+    /// per user (table), or --format csv|json. Exit codes: 0 everything attributed, 2
+    /// unattributed or ambiguous events exist, 1 error.
+    Audit(sandboxc::audit::AuditArgs),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -222,6 +235,17 @@ fn run(cli: &Cli) -> Result<u8, sandboxc::Error> {
                 Err(e) => {
                     let _ = writeln!(std::io::stderr().lock(), "{e}");
                     sandboxc::plan::EXIT_ERROR
+                }
+            });
+        }
+        Command::Audit(args) => {
+            // --quiet: only the exit code (and errors), for scheduled jobs.
+            let out: &mut dyn Write = if cli.quiet { &mut std::io::sink() } else { &mut stdout };
+            return Ok(match sandboxc::audit::run(args, out) {
+                Ok(code) => code,
+                Err(e) => {
+                    let _ = writeln!(std::io::stderr().lock(), "sandboxc audit: {e}");
+                    sandboxc::audit::EXIT_ERROR
                 }
             });
         }

@@ -9,6 +9,7 @@
 
 pub mod apply;
 pub mod assets;
+pub mod audit_source;
 pub mod cfn;
 pub mod commands;
 pub mod console;

@@ -1,0 +1,444 @@
+//! The three output formats of `sandboxc audit`, written straight to the output (nothing is
+//! rendered into one big string first).
+//!
+//! - table: for a terminal. A summary per user, each user's sessions and timeline, then the
+//!   findings (unattributed, ambiguous), decisions matching no session, what was skipped
+//!   (counts, then each problem with its location) and notes.
+//! - csv: one row per S3 data event and validator decision; `status` is `attributed`,
+//!   `unattributed`, `ambiguous` (`candidates` lists `user/session` pairs separated by `;`)
+//!   or `unmatched` (a decision matching no session). Skips are not in the CSV: the same
+//!   counts go to the JSON and table outputs.
+//! - json: the whole report, `schema_version` first (docs in the field comments of
+//!   [`super::report`]).
+
+use std::io::{self, Write};
+
+use serde::ser::Serializer;
+use serde::Serialize;
+
+use super::report::{Entry, EventView, Report, UserReport};
+use super::time::Instant;
+use super::AUDIT_SCHEMA_VERSION;
+
+fn or_all(list: &[String]) -> String {
+    if list.is_empty() {
+        "all".into()
+    } else {
+        list.join(", ")
+    }
+}
+
+fn window(r: &Report) -> String {
+    let since = r.filters.since.map_or_else(|| "the beginning".to_string(), |t| t.to_string());
+    let until = r.filters.until.map_or_else(|| "the end".to_string(), |t| Instant(t.0 - 1).to_string());
+    format!("{since} .. {until}")
+}
+
+/// Aligned columns, two spaces apart, the last one not padded.
+fn table_rows(out: &mut dyn Write, indent: &str, rows: &[Vec<String>]) -> io::Result<()> {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            let w = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(x) => *x = (*x).max(w),
+                None => widths.push(w),
+            }
+        }
+    }
+    for row in rows {
+        let mut line = String::from(indent);
+        for (i, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                let pad = widths.get(i).copied().unwrap_or(0) - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        writeln!(out, "{}", line.trim_end())?;
+    }
+    Ok(())
+}
+
+fn object(e: &EventView<'_>) -> String {
+    if e.key.is_empty() {
+        e.bucket.to_string()
+    } else {
+        format!("{}/{}", e.bucket, e.key)
+    }
+}
+
+fn result(e: &EventView<'_>) -> String {
+    match e.error_code {
+        Some(code) => format!("denied ({code})"),
+        None => e.class.to_string(),
+    }
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// The table for a terminal.
+///
+/// # Errors
+/// Writing fails.
+pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let c = &r.counts;
+    writeln!(out, "sandboxc audit: {}", if r.sources.is_empty() { "no sources".to_string() } else { r.sources.join("; ") })?;
+    writeln!(out, "window: {}; buckets: {}; events: {}; users: {}", window(r), or_all(&r.filters.buckets), or_all(&r.filters.events), or_all(&r.filters.users))?;
+    writeln!(
+        out,
+        "read: {} ({}), {} ({}), {}",
+        plural(c.usage_report_files, "usage-report file", "usage-report files"),
+        plural(c.sessions, "session", "sessions"),
+        plural(c.cloudtrail_files, "CloudTrail file", "CloudTrail files"),
+        plural(c.cloudtrail_records, "record", "records"),
+        plural(c.decision_files, "decision file", "decision files"),
+    )?;
+    writeln!(out)?;
+    if r.users.is_empty() {
+        writeln!(out, "no user had a session or an attributed event in the window")?;
+    } else {
+        let mut rows = vec![["USER", "SESSIONS", "READ", "WRITTEN", "DELETED", "OTHER", "DENIED", "VALIDATIONS", "REJECTED"].map(String::from).to_vec()];
+        for u in &r.users {
+            let s = &u.summary;
+            rows.push(vec![
+                u.user_id.clone(),
+                s.sessions.to_string(),
+                s.objects_read.to_string(),
+                s.objects_written.to_string(),
+                s.objects_deleted.to_string(),
+                s.other_events.to_string(),
+                s.denied_events.to_string(),
+                (s.validations_issued + s.validations_rejected + s.validation_errors).to_string(),
+                s.validations_rejected.to_string(),
+            ]);
+        }
+        table_rows(out, "", &rows)?;
+        writeln!(out, "(READ, WRITTEN, DELETED: distinct objects; OTHER, DENIED: S3 data events; VALIDATIONS: validator decisions)")?;
+    }
+    for u in &r.users {
+        user_table(r, u, out)?;
+    }
+    if !r.unattributed.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "UNATTRIBUTED: {} no session explains (no session held the source address at that time)", plural(r.unattributed.len(), "S3 data event", "S3 data events"))?;
+        let mut rows = vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "EVENT ID"].map(String::from).to_vec()];
+        for e in &r.unattributed {
+            let v = r.view(e);
+            rows.push(vec![v.time.to_string(), v.source_ip.into(), v.action.into(), result(&v), object(&v), v.principal.unwrap_or("-").into(), v.event_id.into()]);
+        }
+        table_rows(out, "  ", &rows)?;
+    }
+    if !r.ambiguous.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "AMBIGUOUS: {} more than one session claims (not attributed to anyone)", plural(r.ambiguous.len(), "S3 data event", "S3 data events"))?;
+        let mut rows = vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "CANDIDATES (USER/SESSION)", "EVENT ID"].map(String::from).to_vec()];
+        for (e, cands) in &r.ambiguous {
+            let v = r.view(e);
+            rows.push(vec![v.time.to_string(), v.source_ip.into(), v.action.into(), result(&v), object(&v), candidates(r, cands), v.event_id.into()]);
+        }
+        table_rows(out, "  ", &rows)?;
+    }
+    if !r.unmatched_decisions.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "VALIDATOR DECISIONS MATCHING NO SESSION OR USER: {}", r.unmatched_decisions.len())?;
+        let mut rows = vec![["TIME", "OUTCOME", "REASON", "USER HASH", "SESSION", "FROM"].map(String::from).to_vec()];
+        for d in &r.unmatched_decisions {
+            rows.push(vec![
+                d.time.map_or_else(|| "-".into(), |t| t.to_string()),
+                d.outcome.clone(),
+                d.reason.clone(),
+                d.user_hash.clone().unwrap_or_else(|| "-".into()),
+                d.session_id.clone().unwrap_or_else(|| "-".into()),
+                d.origin.clone(),
+            ]);
+        }
+        table_rows(out, "  ", &rows)?;
+    }
+    skipped(r, out)?;
+    if !r.notes.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "NOTES")?;
+        for n in &r.notes {
+            writeln!(out, "  {n}")?;
+        }
+    }
+    writeln!(out)?;
+    if r.exit_code() == super::EXIT_CLEAN {
+        writeln!(out, "every S3 data event in the window is attributed to one session")?;
+    } else {
+        writeln!(out, "findings: {} unattributed, {} ambiguous (exit code 2)", r.unattributed.len(), r.ambiguous.len())?;
+    }
+    Ok(())
+}
+
+fn candidates(r: &Report, cands: &[u32]) -> String {
+    cands.iter().filter_map(|&i| r.session(i)).map(|s| format!("{}/{}", s.user_id, s.session_id)).collect::<Vec<_>>().join(", ")
+}
+
+fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(out)?;
+    writeln!(out, "{} (user hash {})", u.user_id, u.user_hash)?;
+    let mut rows = Vec::new();
+    for s in u.sessions.iter().filter_map(|&i| r.session(i)) {
+        rows.push(vec![
+            "session".to_string(),
+            s.session_id.clone(),
+            format!("{} .. {}", s.start, s.end.map_or_else(|| "open".to_string(), |e| e.to_string())),
+            s.eni_ip.clone().unwrap_or_else(|| "no address".into()),
+            s.authentication_type.clone(),
+            s.fleet.clone(),
+        ]);
+    }
+    table_rows(out, "  ", &rows)?;
+    let timeline = r.timeline(u);
+    if timeline.is_empty() {
+        writeln!(out, "  no S3 data events or validator decisions in the window")?;
+        return Ok(());
+    }
+    let mut rows = vec![["TIME", "SESSION", "ACTION", "RESULT", "OBJECT / REASON"].map(String::from).to_vec()];
+    for e in &timeline {
+        rows.push(match e {
+            Entry::S3 { session_id, event } => vec![event.time.to_string(), (*session_id).into(), event.action.into(), result(event), object(event)],
+            Entry::Validation(v) => {
+                let d = v.decision;
+                let session = d.session_id.clone().unwrap_or_else(|| "-".into());
+                vec![
+                    d.time.map_or_else(|| "(no time)".into(), |t| t.to_string()),
+                    if v.session_matched { session } else { format!("{session} (not in the usage reports)") },
+                    "validation".into(),
+                    d.outcome.clone(),
+                    d.reason.clone(),
+                ]
+            }
+        });
+    }
+    table_rows(out, "  ", &rows)
+}
+
+fn skipped(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let c = &r.counts;
+    let parts: Vec<String> = [
+        (c.malformed, "malformed line or record", "malformed lines or records"),
+        (c.unreadable_files, "file in neither format", "files in neither format"),
+        (c.not_s3_data_events, "record that is not an S3 data event", "records that are not S3 data events"),
+        (c.other_buckets, "event in other buckets", "events in other buckets"),
+        (c.other_event_names, "event of other names", "events of other names"),
+        (c.outside_window, "event or decision outside the window", "events or decisions outside the window"),
+        (c.other_users, "event or decision of other users", "events or decisions of other users"),
+        (c.other_log_lines, "log line that is not a decision", "log lines that are not decisions"),
+        (c.skipped_by_name, "digest or applications-report file", "digest or applications-report files"),
+    ]
+    .iter()
+    .filter(|(n, ..)| *n > 0)
+    .map(|(n, one, many)| plural(*n, one, many))
+    .collect();
+    if parts.is_empty() {
+        return Ok(());
+    }
+    writeln!(out)?;
+    writeln!(out, "SKIPPED: {}", parts.join(", "))?;
+    for p in r.bad_files.iter().chain(&r.problems) {
+        writeln!(out, "  {}: {}", p.location, p.reason)?;
+    }
+    if r.problems.len() < c.malformed {
+        writeln!(out, "  ... and {} more malformed lines or records (the first {} are listed)", c.malformed - r.problems.len(), r.problems.len())?;
+    }
+    Ok(())
+}
+
+const CSV_HEADER: [&str; 16] =
+    ["status", "user_id", "session_id", "time", "source", "action", "result", "bucket", "key", "source_ip", "error_code", "principal", "event_id", "reason", "request_id", "candidates"];
+
+/// One row per S3 data event and validator decision.
+///
+/// # Errors
+/// Writing fails.
+pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| io::Error::other(e.to_string());
+    w.write_record(CSV_HEADER).map_err(io)?;
+    let s3 = |status: &str, user: &str, session: &str, v: &EventView<'_>, cands: &str| -> [String; 16] {
+        [
+            status.into(),
+            user.into(),
+            session.into(),
+            v.time.to_string(),
+            "cloudtrail".into(),
+            v.action.into(),
+            v.class.into(),
+            v.bucket.into(),
+            v.key.into(),
+            v.source_ip.into(),
+            v.error_code.unwrap_or("").into(),
+            v.principal.unwrap_or("").into(),
+            v.event_id.into(),
+            String::new(),
+            String::new(),
+            cands.into(),
+        ]
+    };
+    let decision = |status: &str, user: &str, d: &super::decisions::Decision| -> [String; 16] {
+        [
+            status.into(),
+            user.into(),
+            d.session_id.clone().unwrap_or_default(),
+            d.time.map(|t| t.to_string()).unwrap_or_default(),
+            "validator".into(),
+            "validation".into(),
+            d.outcome.clone(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            d.reason.clone(),
+            d.request_id.clone().unwrap_or_default(),
+            String::new(),
+        ]
+    };
+    for u in &r.users {
+        for e in r.timeline(u) {
+            let row = match &e {
+                Entry::S3 { session_id, event } => s3("attributed", &u.user_id, session_id, event, ""),
+                Entry::Validation(v) => decision("attributed", &u.user_id, v.decision),
+            };
+            w.write_record(&row).map_err(io)?;
+        }
+    }
+    for e in &r.unattributed {
+        w.write_record(s3("unattributed", "", "", &r.view(e), "")).map_err(io)?;
+    }
+    for (e, cands) in &r.ambiguous {
+        let list = cands.iter().filter_map(|&i| r.session(i)).map(|s| format!("{}/{}", s.user_id, s.session_id)).collect::<Vec<_>>().join(";");
+        w.write_record(s3("ambiguous", "", "", &r.view(e), &list)).map_err(io)?;
+    }
+    for d in &r.unmatched_decisions {
+        w.write_record(decision("unmatched", "", d)).map_err(io)?;
+    }
+    w.flush()
+}
+
+/// Serializes the sequence an iterator factory yields, without collecting it.
+struct Lazy<F>(F);
+
+impl<F, I> Serialize for Lazy<F>
+where
+    F: Fn() -> I,
+    I: Iterator,
+    I::Item: Serialize,
+{
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((self.0)())
+    }
+}
+
+#[derive(Serialize)]
+struct Window {
+    since: Option<Instant>,
+    /// Exclusive.
+    until_exclusive: Option<Instant>,
+}
+
+#[derive(Serialize)]
+struct Totals {
+    users: usize,
+    sessions: usize,
+    attributed: usize,
+    unattributed: usize,
+    ambiguous: usize,
+    unmatched_decisions: usize,
+}
+
+/// The whole report as JSON (pretty, newline at the end).
+///
+/// # Errors
+/// Writing fails.
+pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
+    #[derive(Serialize)]
+    struct Candidate<'a> {
+        user_id: &'a str,
+        session_id: &'a str,
+    }
+    #[derive(Serialize)]
+    struct Ambiguous<'a> {
+        #[serde(flatten)]
+        event: EventView<'a>,
+        candidates: Vec<Candidate<'a>>,
+    }
+    #[derive(Serialize)]
+    struct User<'a> {
+        user_id: &'a str,
+        user_hash: &'a str,
+        summary: &'a super::report::Summary,
+        sessions: Vec<&'a super::sessions::Session>,
+        timeline: Vec<Entry<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Skipped<'a> {
+        counts: &'a super::join::Counts,
+        files: &'a [super::Problem],
+        problems: &'a [super::Problem],
+        problems_not_listed: usize,
+    }
+    #[derive(Serialize)]
+    struct Doc<'a, U, A, B, D> {
+        schema_version: u32,
+        exit_code: u8,
+        window: Window,
+        filters: Filters<'a>,
+        sources: &'a [String],
+        totals: Totals,
+        users: U,
+        unattributed: A,
+        ambiguous: B,
+        unmatched_decisions: D,
+        skipped: Skipped<'a>,
+        notes: &'a [String],
+    }
+    #[derive(Serialize)]
+    struct Filters<'a> {
+        users: &'a [String],
+        buckets: &'a [String],
+        events: &'a [String],
+    }
+    let doc = Doc {
+        schema_version: AUDIT_SCHEMA_VERSION,
+        exit_code: r.exit_code(),
+        window: Window { since: r.filters.since, until_exclusive: r.filters.until },
+        filters: Filters { users: &r.filters.users, buckets: &r.filters.buckets, events: &r.filters.events },
+        sources: &r.sources,
+        totals: Totals {
+            users: r.users.len(),
+            sessions: r.users.iter().map(|u| u.sessions.len()).sum(),
+            attributed: r.attributed.len(),
+            unattributed: r.unattributed.len(),
+            ambiguous: r.ambiguous.len(),
+            unmatched_decisions: r.unmatched_decisions.len(),
+        },
+        users: Lazy(|| {
+            r.users.iter().map(|u| User {
+                user_id: &u.user_id,
+                user_hash: &u.user_hash,
+                summary: &u.summary,
+                sessions: u.sessions.iter().filter_map(|&i| r.session(i)).collect(),
+                timeline: r.timeline(u),
+            })
+        }),
+        unattributed: Lazy(|| r.unattributed.iter().map(|e| r.view(e))),
+        ambiguous: Lazy(|| {
+            r.ambiguous.iter().map(|(e, cands)| Ambiguous {
+                event: r.view(e),
+                candidates: cands.iter().filter_map(|&i| r.session(i)).map(|s| Candidate { user_id: &s.user_id, session_id: &s.session_id }).collect(),
+            })
+        }),
+        unmatched_decisions: Lazy(|| r.unmatched_decisions.iter().map(|d| r.decision_view(d, None))),
+        skipped: Skipped { counts: &r.counts, files: &r.bad_files, problems: &r.problems, problems_not_listed: r.counts.malformed.saturating_sub(r.problems.len()) },
+        notes: &r.notes,
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+    writeln!(out)
+}

@@ -1,0 +1,381 @@
+//! The audit grouped for output: one entry per user (sessions, summary, timeline of S3
+//! data events and validator decisions), then the findings (unattributed and ambiguous
+//! events, decisions matching no session) and what was skipped. Everything is sorted, so the
+//! same inputs give the same report byte for byte.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use serde::ser::{SerializeStruct, Serializer};
+use serde::Serialize;
+
+use super::decisions::Decision;
+use super::join::{user_hash, Auditor, Class, Counts, Event};
+use super::sessions::Session;
+use super::time::Instant;
+use super::{Filters, Problem, EXIT_CLEAN, EXIT_FINDINGS};
+
+/// Version of the JSON output's shape; raised on any incompatible change.
+pub const AUDIT_SCHEMA_VERSION: u32 = 1;
+
+/// Per-user counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Sessions overlapping the window.
+    pub sessions: usize,
+    /// Distinct objects (bucket and key) read.
+    pub objects_read: usize,
+    /// Distinct objects written.
+    pub objects_written: usize,
+    /// Distinct objects deleted.
+    pub objects_deleted: usize,
+    /// Other S3 data events.
+    pub other_events: usize,
+    /// S3 data events that failed (errorCode).
+    pub denied_events: usize,
+    /// All S3 data events.
+    pub s3_events: usize,
+    /// Validator decisions `issued`.
+    pub validations_issued: usize,
+    /// Validator decisions `rejected`.
+    pub validations_rejected: usize,
+    /// Validator decisions `error`.
+    pub validation_errors: usize,
+}
+
+/// One user's part of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserReport {
+    /// The usage report's `user_id`.
+    pub user_id: String,
+    /// sha256 of `user_id` (the home-folder hash the validator logs).
+    pub user_hash: String,
+    /// Counts.
+    pub summary: Summary,
+    /// The user's sessions overlapping the window (indices into [`Report::sessions`]), by start.
+    pub sessions: Vec<u32>,
+    /// The user's events: a range of [`Report::attributed`], by time.
+    pub events: std::ops::Range<usize>,
+    /// The user's decisions with their session (when matched by session ID), by time.
+    pub decisions: Vec<(Decision, Option<u32>)>,
+}
+
+/// A finished audit.
+#[derive(Debug)]
+pub struct Report {
+    /// The filters applied.
+    pub filters: Filters,
+    /// What was read, in words (directories or buckets).
+    pub sources: Vec<String>,
+    /// Every session read.
+    pub sessions: Vec<Session>,
+    /// Users, sorted by user ID.
+    pub users: Vec<UserReport>,
+    /// Attributed events, grouped by user (see [`UserReport::events`]).
+    pub attributed: Vec<Event>,
+    /// Unattributed events, by time.
+    pub unattributed: Vec<Event>,
+    /// Ambiguous events with their candidate sessions, by time.
+    pub ambiguous: Vec<(Event, Vec<u32>)>,
+    /// Decisions matching no session and no known user, by time.
+    pub unmatched_decisions: Vec<Decision>,
+    /// Malformed lines and records (listed up to a limit; see `counts.malformed`).
+    pub problems: Vec<Problem>,
+    /// Files in neither format, or unreadable.
+    pub bad_files: Vec<Problem>,
+    /// Counts of what was read and set aside.
+    pub counts: Counts,
+    /// Remarks for the reader.
+    pub notes: Vec<String>,
+    strings: super::join::Strings,
+}
+
+/// Output order of events: time, then source address, event ID, bucket, key and name, so that
+/// the order never depends on the order files were read in.
+fn compare_events(a: &Event, b: &Event, strings: &super::join::Strings) -> std::cmp::Ordering {
+    a.time
+        .cmp(&b.time)
+        .then_with(|| strings.get(a.source_ip).cmp(strings.get(b.source_ip)))
+        .then_with(|| a.event_id.cmp(&b.event_id))
+        .then_with(|| strings.get(a.bucket).cmp(strings.get(b.bucket)))
+        .then_with(|| a.key.cmp(&b.key))
+        .then_with(|| strings.get(a.name).cmp(strings.get(b.name)))
+}
+
+impl Report {
+    /// Groups an [`Auditor`]'s result per user and sorts everything.
+    #[must_use]
+    pub fn build(mut aud: Auditor, sources: Vec<String>) -> Self {
+        let filters = aud.filters.clone();
+        let user_wanted = |u: &str| filters.users.is_empty() || filters.users.iter().any(|w| w == u);
+        let mut users: BTreeMap<String, UserReport> = BTreeMap::new();
+        let entry = |users: &mut BTreeMap<String, UserReport>, u: &str| {
+            if users.contains_key(u) {
+                return;
+            }
+            users.insert(u.to_string(), UserReport {
+                user_id: u.to_string(),
+                user_hash: user_hash(u),
+                summary: Summary::default(),
+                sessions: Vec::new(),
+                events: 0..0,
+                decisions: Vec::new(),
+            });
+        };
+        for (i, s) in aud.sessions.iter().enumerate() {
+            if user_wanted(&s.user_id) && s.overlaps(filters.since, filters.until) {
+                entry(&mut users, &s.user_id);
+                if let Some(u) = users.get_mut(&s.user_id) {
+                    u.sessions.push(u32::try_from(i).unwrap_or(u32::MAX));
+                }
+            }
+        }
+        // Decisions: by session, else by user hash, else unmatched.
+        let hashes: HashMap<String, String> = aud.sessions.iter().map(|s| (user_hash(&s.user_id), s.user_id.clone())).collect();
+        let mut unmatched = Vec::new();
+        for d in std::mem::take(&mut aud.decisions) {
+            let session = aud.session_of(&d);
+            let user = match session {
+                Some(i) => aud.sessions.get(i as usize).map(|s| s.user_id.clone()),
+                None => d.user_hash.as_ref().and_then(|h| hashes.get(h)).cloned(),
+            };
+            if d.time.is_none() {
+                if let Some(s) = session.and_then(|i| aud.sessions.get(i as usize)) {
+                    if !s.overlaps(filters.since, filters.until) {
+                        aud.counts.outside_window += 1;
+                        continue;
+                    }
+                }
+            }
+            match user {
+                Some(u) if !user_wanted(&u) => aud.counts.other_users += 1,
+                Some(u) => {
+                    entry(&mut users, &u);
+                    if let Some(r) = users.get_mut(&u) {
+                        match d.outcome.as_str() {
+                            "issued" => r.summary.validations_issued += 1,
+                            "rejected" => r.summary.validations_rejected += 1,
+                            _ => r.summary.validation_errors += 1,
+                        }
+                        r.decisions.push((d, session));
+                    }
+                }
+                None => unmatched.push(d),
+            }
+        }
+        // Events: attributed ones grouped by user, in time order, sorted in place (no per-event
+        // keys are allocated: the attributed events are most of the memory an audit holds).
+        for e in &aud.attributed {
+            if let Some(s) = aud.sessions.get(e.session as usize) {
+                entry(&mut users, &s.user_id);
+            }
+        }
+        let session_rank: Vec<u32> = {
+            let rank: HashMap<&str, u32> = users.keys().enumerate().map(|(i, u)| (u.as_str(), u32::try_from(i).unwrap_or(u32::MAX))).collect();
+            aud.sessions.iter().map(|s| rank.get(s.user_id.as_str()).copied().unwrap_or(u32::MAX)).collect()
+        };
+        let rank_of = |e: &Event| session_rank.get(e.session as usize).copied().unwrap_or(u32::MAX);
+        let mut attributed = std::mem::take(&mut aud.attributed);
+        attributed.sort_unstable_by(|a, b| rank_of(a).cmp(&rank_of(b)).then_with(|| compare_events(a, b, &aud.strings)));
+        let mut at = 0;
+        for (r, report) in users.values_mut().enumerate() {
+            let r = u32::try_from(r).unwrap_or(u32::MAX);
+            let start = at;
+            while attributed.get(at).is_some_and(|e| rank_of(e) == r) {
+                at += 1;
+            }
+            report.events = start..at;
+            let mut objects: HashSet<(Class, u32, &str)> = HashSet::new();
+            for e in attributed.get(start..at).unwrap_or_default() {
+                report.summary.s3_events += 1;
+                match e.class {
+                    Class::Other => report.summary.other_events += 1,
+                    Class::Denied => report.summary.denied_events += 1,
+                    c => {
+                        if objects.insert((c, e.bucket, &e.key)) {
+                            match c {
+                                Class::Read => report.summary.objects_read += 1,
+                                Class::Write => report.summary.objects_written += 1,
+                                _ => report.summary.objects_deleted += 1,
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let sessions = &aud.sessions;
+        let decision_key = |d: &Decision, s: Option<u32>| (d.time.or_else(|| s.and_then(|i| sessions.get(i as usize)).map(|s| s.start)), d.origin.clone());
+        for r in users.values_mut() {
+            r.summary.sessions = r.sessions.len();
+            r.sessions.sort_by_key(|&i| sessions.get(i as usize).map(|s| (s.start, s.session_id.clone())));
+            r.decisions.sort_by_cached_key(|(d, s)| decision_key(d, *s));
+        }
+        unmatched.sort_by_cached_key(|d| (d.time, d.origin.clone()));
+        let mut unattributed = std::mem::take(&mut aud.unattributed);
+        unattributed.sort_unstable_by(|a, b| compare_events(a, b, &aud.strings));
+        let mut ambiguous = std::mem::take(&mut aud.ambiguous);
+        ambiguous.sort_unstable_by(|(a, _), (b, _)| compare_events(a, b, &aud.strings));
+        let mut notes: Vec<String> = aud.notes.iter().cloned().collect();
+        let latest = aud.sessions.iter().map(|s| s.end.unwrap_or(s.start)).max();
+        let late = unattributed.iter().filter(|e| latest.is_none_or(|l| e.time > l)).count();
+        if late > 0 && !aud.sessions.is_empty() {
+            notes.push(format!(
+                "{late} unattributed event(s) are later than the latest session start or end in the usage reports ({}); if that day's sessions report is not written yet (AppStream writes it within 24 hours), audit again later",
+                latest.map(|l| l.to_string()).unwrap_or_default()
+            ));
+        }
+        Self {
+            filters,
+            sources,
+            users: users.into_values().collect(),
+            attributed,
+            unattributed,
+            ambiguous,
+            unmatched_decisions: unmatched,
+            problems: std::mem::take(&mut aud.problems),
+            bad_files: std::mem::take(&mut aud.bad_files),
+            counts: aud.counts.clone(),
+            notes,
+            sessions: std::mem::take(&mut aud.sessions),
+            strings: std::mem::take(&mut aud.strings),
+        }
+    }
+
+    /// [`EXIT_FINDINGS`] when unattributed or ambiguous events exist, else [`EXIT_CLEAN`].
+    #[must_use]
+    pub fn exit_code(&self) -> u8 {
+        if self.unattributed.is_empty() && self.ambiguous.is_empty() {
+            EXIT_CLEAN
+        } else {
+            EXIT_FINDINGS
+        }
+    }
+
+    /// An interned string of an event.
+    #[must_use]
+    pub fn text(&self, id: u32) -> &str {
+        self.strings.get(id)
+    }
+
+    /// A session by index.
+    #[must_use]
+    pub fn session(&self, i: u32) -> Option<&Session> {
+        self.sessions.get(i as usize)
+    }
+
+    /// The borrowed view of an event.
+    #[must_use]
+    pub fn view<'a>(&'a self, e: &'a Event) -> EventView<'a> {
+        let opt = |id: u32| (id != 0).then(|| self.text(id));
+        EventView {
+            time: e.time,
+            action: self.text(e.name),
+            class: e.class.as_str(),
+            bucket: self.text(e.bucket),
+            key: &e.key,
+            source_ip: self.text(e.source_ip),
+            error_code: opt(e.error_code),
+            principal: opt(e.principal),
+            event_id: &e.event_id,
+        }
+    }
+
+    /// One user's timeline: events and decisions merged by time (a decision without a time
+    /// at its session's start).
+    pub fn timeline<'a>(&'a self, user: &'a UserReport) -> Vec<Entry<'a>> {
+        let mut out: Vec<Entry<'a>> = Vec::with_capacity(user.events.len() + user.decisions.len());
+        let mut events = self.attributed.get(user.events.clone()).unwrap_or_default().iter().peekable();
+        let mut decisions = user.decisions.iter().peekable();
+        loop {
+            let dt = decisions.peek().map(|(d, s)| d.time.or_else(|| s.and_then(|i| self.session(i)).map(|s| s.start)));
+            match (events.peek(), dt) {
+                (Some(e), Some(t)) if t.is_none_or(|t| t <= e.time) => {
+                    if let Some((d, s)) = decisions.next() {
+                        out.push(Entry::Validation(self.decision_view(d, *s)));
+                    }
+                }
+                (Some(_), _) => {
+                    if let Some(e) = events.next() {
+                        out.push(Entry::S3 { session_id: self.session(e.session).map_or("", |s| s.session_id.as_str()), event: self.view(e) });
+                    }
+                }
+                (None, Some(_)) => {
+                    if let Some((d, s)) = decisions.next() {
+                        out.push(Entry::Validation(self.decision_view(d, *s)));
+                    }
+                }
+                (None, None) => break,
+            }
+        }
+        out
+    }
+
+    /// The borrowed view of a decision.
+    #[must_use]
+    pub fn decision_view<'a>(&'a self, d: &'a Decision, session: Option<u32>) -> DecisionView<'a> {
+        DecisionView { decision: d, session_matched: session.is_some() }
+    }
+}
+
+/// An S3 data event, borrowed from the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventView<'a> {
+    /// `eventTime`.
+    pub time: Instant,
+    /// `eventName`.
+    pub action: &'a str,
+    /// read, write, delete, other or denied.
+    pub class: &'static str,
+    /// `requestParameters.bucketName`.
+    pub bucket: &'a str,
+    /// `requestParameters.key`.
+    pub key: &'a str,
+    /// `sourceIPAddress`.
+    pub source_ip: &'a str,
+    /// `errorCode`.
+    pub error_code: Option<&'a str>,
+    /// `userIdentity.arn`.
+    pub principal: Option<&'a str>,
+    /// `eventID`.
+    pub event_id: &'a str,
+}
+
+/// A decision, borrowed from the report.
+#[derive(Debug, Clone)]
+pub struct DecisionView<'a> {
+    /// The decision.
+    pub decision: &'a Decision,
+    /// Whether it matched a session by ID and user hash (else only the user by hash).
+    pub session_matched: bool,
+}
+
+impl Serialize for DecisionView<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let d = self.decision;
+        let mut st = s.serialize_struct("Decision", 8)?;
+        st.serialize_field("time", &d.time)?;
+        st.serialize_field("outcome", &d.outcome)?;
+        st.serialize_field("reason", &d.reason)?;
+        st.serialize_field("user_hash", &d.user_hash)?;
+        st.serialize_field("session_id", &d.session_id)?;
+        st.serialize_field("session_matched", &self.session_matched)?;
+        st.serialize_field("request_id", &d.request_id)?;
+        st.serialize_field("origin", &d.origin)?;
+        st.end()
+    }
+}
+
+/// One line of a user's timeline.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Entry<'a> {
+    /// An S3 data event of one of the user's sessions.
+    S3 {
+        /// The session.
+        session_id: &'a str,
+        /// The event.
+        #[serde(flatten)]
+        event: EventView<'a>,
+    },
+    /// A validator decision.
+    Validation(DecisionView<'a>),
+}

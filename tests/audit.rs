@@ -1,0 +1,357 @@
+//! `sandboxc audit` over the fixture directories, run as a new user would (README): golden
+//! table, CSV and JSON outputs, the attribution of every fixture event, filters, exit codes
+//! 0, 2 and 1, and malformed inputs reported with their location.
+//!
+//! Fixtures (tests/fixtures/audit, written by make_fixtures.py) follow AWS-FACTS.md: AppStream
+//! sessions reports with the 29 documented columns under
+//! `sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/`, CloudTrail files `{"Records":[...]}`
+//! under `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`, and the validator's DecisionLog
+//! lines, bare or as CloudWatch Logs events. `findings/` covers: a session crossing midnight
+//! (alice, in the reports of both days, open in the first); one address used by two users at
+//! different times (bob, then carol, on 10.10.1.40); overlapping sessions on one address (erin
+//! and frank on 10.10.1.90: ambiguous); an event before the first session (08:30 on 10.10.1.40)
+//! and one from an address no session had (10.10.1.200): unattributed; a session with no events
+//! (dave); a session still open (grace); gzip and plain files; a report with a header row and an
+//! unknown extra column, and one without a header row; a row with a bad start time; a record
+//! with a bad eventTime and one that is not an object; a file cut off mid-record; a file in
+//! neither format; a digest file and an applications report (skipped by name); management and
+//! KMS events; an event in the home-folder bucket (another bucket); decision lines that match
+//! by session, by user hash only, or nothing, a runtime START line and a broken line.
+//! `clean/` has two users whose every event is attributed.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+const DATA_BUCKET: &str = "datasandbox-data-1a2b3c4d";
+const HOME_BUCKET: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
+
+fn fixtures(set: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit").join(set)
+}
+
+/// Runs the built binary in `dir` (so paths in the output are the relative ones given).
+fn sandboxc(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc")).args(args).current_dir(dir).env_remove("AWS_ENDPOINT_URL").output().expect("runs sandboxc");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The README command over the findings fixtures, plus `extra`.
+fn findings(extra: &[&str]) -> (i32, String, String) {
+    let mut args = vec!["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--decisions", "decisions", "--bucket", DATA_BUCKET];
+    args.extend_from_slice(extra);
+    sandboxc(&fixtures("findings"), &args)
+}
+
+fn findings_json(extra: &[&str]) -> (i32, Value) {
+    let mut args = extra.to_vec();
+    args.extend_from_slice(&["--format", "json"]);
+    let (code, out, err) = findings(&args);
+    assert!(err.is_empty(), "{err}");
+    (code, serde_json::from_str(&out).expect("JSON output"))
+}
+
+fn user<'a>(report: &'a Value, id: &str) -> &'a Value {
+    report["users"].as_array().unwrap().iter().find(|u| u["user_id"] == id).unwrap_or_else(|| panic!("no user {id}"))
+}
+
+/// `(time, action, session_id)` of a user's S3 events.
+fn s3_events(report: &Value, id: &str) -> Vec<(String, String, String)> {
+    user(report, id)["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "s3")
+        .map(|e| (e["time"].as_str().unwrap().to_string(), e["action"].as_str().unwrap().to_string(), e["session_id"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn event_ids(list: &Value) -> Vec<String> {
+    list.as_array().unwrap().iter().map(|e| e["event_id"].as_str().unwrap().to_string()).collect()
+}
+
+fn id(n: u32) -> String {
+    format!("00000000-0000-4000-8000-{n:012}")
+}
+
+const ALICE: &str = "5f1b8a2e-0001-4a9b-9c1d-alice0000001";
+const BOB: &str = "5f1b8a2e-0002-4a9b-9c1d-bob000000001";
+const CAROL: &str = "5f1b8a2e-0003-4a9b-9c1d-carol0000001";
+const ERIN: &str = "5f1b8a2e-0005-4a9b-9c1d-erin00000001";
+const FRANK: &str = "5f1b8a2e-0006-4a9b-9c1d-frank0000001";
+const GRACE: &str = "5f1b8a2e-0007-4a9b-9c1d-grace0000001";
+
+// ---- golden outputs ----------------------------------------------------------------------
+
+#[test]
+fn table_golden_and_exit_2_with_findings() {
+    let (code, out, err) = findings(&[]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.is_empty(), "{err}");
+    insta::assert_snapshot!("findings_table", out);
+}
+
+#[test]
+fn csv_golden() {
+    let (code, out, _) = findings(&["--format", "csv"]);
+    assert_eq!(code, 2);
+    insta::assert_snapshot!("findings_csv", out);
+}
+
+#[test]
+fn json_golden() {
+    let (code, out, _) = findings(&["--format", "json"]);
+    assert_eq!(code, 2);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["exit_code"], 2);
+    insta::assert_snapshot!("findings_json", out);
+}
+
+#[test]
+fn clean_fixtures_exit_0_with_every_event_attributed() {
+    let (code, out, err) = sandboxc(&fixtures("clean"), &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--decisions", "decisions.jsonl"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("every S3 data event in the window is attributed to one session"), "{out}");
+    insta::assert_snapshot!("clean_table", out);
+    let (code, json, _) = sandboxc(&fixtures("clean"), &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--format", "json"]);
+    assert_eq!(code, 0);
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["totals"]["attributed"], 3);
+    assert_eq!(v["totals"]["unattributed"], 0);
+    assert_eq!(v["totals"]["ambiguous"], 0);
+}
+
+// ---- attribution ---------------------------------------------------------------------------
+
+#[test]
+fn session_crossing_midnight_keeps_its_events_together() {
+    let (_, v) = findings_json(&[]);
+    // alice's session is open in the report of the 28th and closed in the (headerless) report of
+    // the 29th: one session, closed, holding both the 23:45 and the 00:40 events.
+    let alice = user(&v, "alice");
+    assert_eq!(alice["sessions"].as_array().unwrap().len(), 1);
+    assert_eq!(alice["sessions"][0]["end"], "2026-11-29T01:15:00Z");
+    assert_eq!(
+        s3_events(&v, "alice"),
+        vec![("2026-11-28T23:45:00Z".into(), "GetObject".into(), ALICE.into()), ("2026-11-29T00:40:00Z".into(), "PutObject".into(), ALICE.into())]
+    );
+    assert_eq!(alice["summary"]["objects_read"], 1);
+    assert_eq!(alice["summary"]["objects_written"], 1);
+}
+
+#[test]
+fn one_address_two_users_split_by_time() {
+    let (_, v) = findings_json(&[]);
+    let bob: Vec<_> = s3_events(&v, "bob").into_iter().map(|e| (e.0, e.2)).collect();
+    assert_eq!(bob, vec![("2026-11-28T09:15:00Z".into(), BOB.into()), ("2026-11-28T09:20:00Z".into(), BOB.into())]);
+    let carol = s3_events(&v, "carol");
+    assert_eq!(carol.len(), 4);
+    assert!(carol.iter().all(|e| e.2 == CAROL && e.0.starts_with("2026-11-28T13:")), "{carol:?}");
+    let s = &user(&v, "carol")["summary"];
+    assert_eq!((s["objects_read"].as_u64(), s["objects_deleted"].as_u64(), s["other_events"].as_u64(), s["denied_events"].as_u64()), (Some(1), Some(1), Some(1), Some(1)));
+}
+
+#[test]
+fn overlapping_sessions_make_an_ambiguous_event_never_assigned() {
+    let (code, v) = findings_json(&[]);
+    assert_eq!(code, 2);
+    let amb = v["ambiguous"].as_array().unwrap();
+    assert_eq!(amb.len(), 1);
+    assert_eq!(amb[0]["event_id"], id(16));
+    let cands: Vec<(&str, &str)> = amb[0]["candidates"].as_array().unwrap().iter().map(|c| (c["user_id"].as_str().unwrap(), c["session_id"].as_str().unwrap())).collect();
+    assert_eq!(cands, vec![("erin", ERIN), ("frank", FRANK)]);
+    // Outside the overlap, the same address is attributed normally.
+    let erin: Vec<_> = s3_events(&v, "erin").into_iter().map(|e| e.0).collect();
+    assert_eq!(erin, vec!["2026-11-29T08:30:00Z", "2026-11-29T09:05:00Z"]);
+    assert_eq!(s3_events(&v, "frank").into_iter().map(|e| e.0).collect::<Vec<_>>(), vec!["2026-11-29T10:30:00Z"]);
+    for u in ["erin", "frank"] {
+        assert!(!s3_events(&v, u).iter().any(|e| e.0 == "2026-11-29T09:45:00Z"));
+    }
+}
+
+#[test]
+fn events_no_session_explains_are_unattributed() {
+    let (_, v) = findings_json(&[]);
+    // 08:30 on 10.10.1.40 is before bob's session; 10.10.1.200 never had a session.
+    assert_eq!(event_ids(&v["unattributed"]), vec![id(1), id(19)]);
+    assert_eq!(v["unattributed"][0]["source_ip"], "10.10.1.40");
+    assert_eq!(v["totals"]["unattributed"], 2);
+}
+
+#[test]
+fn session_without_events_and_open_session() {
+    let (_, v) = findings_json(&[]);
+    let dave = user(&v, "dave");
+    assert_eq!(dave["summary"]["sessions"], 1);
+    assert_eq!(dave["summary"]["s3_events"], 0);
+    assert!(dave["timeline"].as_array().unwrap().is_empty());
+    let grace = user(&v, "grace");
+    assert_eq!(grace["sessions"][0]["end"], Value::Null);
+    assert_eq!(s3_events(&v, "grace"), vec![("2026-11-29T12:30:00Z".into(), "GetObject".into(), GRACE.into())]);
+}
+
+#[test]
+fn other_buckets_are_filtered_and_counted() {
+    let (_, v) = findings_json(&[]);
+    assert_eq!(v["skipped"]["counts"]["other_buckets"], 1);
+    assert!(!serde_json::to_string(&v["users"]).unwrap().contains(&format!("\"bucket\":\"{HOME_BUCKET}\"")));
+    assert!(!serde_json::to_string(&v["unattributed"]).unwrap().contains(HOME_BUCKET));
+    // Without --bucket (directories: no default filter) bob's read of his session_url.txt in
+    // the home-folder bucket is in his timeline.
+    let (code, out, _) = sandboxc(&fixtures("findings"), &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--format", "json"]);
+    assert_eq!(code, 2);
+    let all: Value = serde_json::from_str(&out).unwrap();
+    let bob = s3_events(&all, "bob");
+    assert_eq!(bob.len(), 3, "{bob:?}");
+    assert_eq!(all["skipped"]["counts"]["other_buckets"], 0);
+}
+
+#[test]
+fn management_and_other_service_records_are_skipped_not_reported() {
+    let (_, v) = findings_json(&[]);
+    assert_eq!(v["skipped"]["counts"]["not_s3_data_events"], 2);
+    let text = serde_json::to_string(&v).unwrap();
+    assert!(!text.contains("ListBuckets") && !text.contains("Decrypt"));
+}
+
+#[test]
+fn decisions_join_by_session_and_user_hash() {
+    let (_, v) = findings_json(&[]);
+    let validations = |u: &str| -> Vec<(String, String, bool)> {
+        user(&v, u)["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "validation")
+            .map(|e| (e["outcome"].as_str().unwrap().to_string(), e["reason"].as_str().unwrap().to_string(), e["session_matched"].as_bool().unwrap()))
+            .collect()
+    };
+    assert_eq!(validations("bob"), vec![("issued".into(), "session_active".into(), true)]);
+    assert_eq!(validations("carol"), vec![("rejected".into(), "session_not_active".into(), true), ("issued".into(), "session_active".into(), true)]);
+    // The bare line (no time) joins alice's session.
+    assert_eq!(validations("alice"), vec![("issued".into(), "session_active".into(), true)]);
+    // No session ID: joined to frank by his user hash alone.
+    assert_eq!(validations("frank"), vec![("rejected".into(), "session_file_invalid".into(), false)]);
+    assert_eq!(user(&v, "carol")["summary"]["validations_rejected"], 1);
+    assert_eq!(user(&v, "frank")["summary"]["validations_rejected"], 1);
+    // mallory has no session: reported, not lost.
+    let unmatched = v["unmatched_decisions"].as_array().unwrap();
+    assert_eq!(unmatched.len(), 1);
+    assert_eq!(unmatched[0]["reason"], "user_hash_mismatch");
+    assert_eq!(unmatched[0]["origin"], "validator.jsonl:7");
+    assert_eq!(v["skipped"]["counts"]["other_log_lines"], 1);
+}
+
+// ---- malformed input -----------------------------------------------------------------------
+
+#[test]
+fn malformed_lines_records_and_files_are_listed_with_location_and_never_abort() {
+    let (code, v) = findings_json(&[]);
+    assert_eq!(code, 2);
+    let problems: Vec<String> = v["skipped"]["problems"].as_array().unwrap().iter().map(|p| p["location"].as_str().unwrap().to_string()).collect();
+    let day28 = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/123456789012_CloudTrail_us-east-1_20261128T1405Z_B1b2C3d4E5f6G7h8.json";
+    let cut = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/29/123456789012_CloudTrail_us-east-1_20261129T0910Z_E1b2C3d4E5f6G7h8.json.gz";
+    assert_eq!(
+        problems,
+        vec![
+            "sessions/schedule=DAILY/year=2026/month=11/day=29/daily-session-report-2026-11-29.csv:5".to_string(),
+            format!("{day28}:record 5"),
+            format!("{day28}:record 6"),
+            format!("{cut}:record 2"),
+            "validator.jsonl:6".to_string(),
+        ]
+    );
+    assert_eq!(v["skipped"]["counts"]["malformed"], 5);
+    let files: Vec<(String, String)> = v["skipped"]["files"].as_array().unwrap().iter().map(|p| (p["location"].as_str().unwrap().into(), p["reason"].as_str().unwrap().into())).collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(files[0].0, "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/29/notes.txt");
+    assert!(files[0].1.starts_with("not a CloudTrail log file"), "{files:?}");
+    // The record before the cut is still read (erin's CopyObject).
+    assert!(s3_events(&v, "erin").iter().any(|e| e.1 == "CopyObject"));
+    // Digest file and applications report: skipped by name.
+    assert_eq!(v["skipped"]["counts"]["skipped_by_name"], 2);
+    assert_eq!(v["skipped"]["counts"]["cloudtrail_files"], 5);
+    assert_eq!(v["skipped"]["counts"]["usage_report_files"], 2);
+}
+
+#[test]
+fn a_file_of_neither_format_is_named_in_each_source() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("u")).unwrap();
+    std::fs::create_dir_all(dir.path().join("t")).unwrap();
+    std::fs::write(dir.path().join("u/report.csv"), "hello,world\n").unwrap();
+    std::fs::write(dir.path().join("t/log.json"), "{\"digestStartTime\":\"x\"}").unwrap();
+    std::fs::write(dir.path().join("d.jsonl"), "time,outcome\n").unwrap();
+    let (code, out, err) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--decisions", "d.jsonl"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("report.csv: not an AppStream sessions report"), "{out}");
+    assert!(out.contains("log.json: not a CloudTrail log file: a JSON document without a \"Records\" array"), "{out}");
+    assert!(out.contains("d.jsonl: not a validator decision log"), "{out}");
+}
+
+// ---- filters -------------------------------------------------------------------------------
+
+#[test]
+fn user_filter_keeps_that_user_and_every_unattributed_event() {
+    let (code, v) = findings_json(&["--user", "carol"]);
+    assert_eq!(code, 2);
+    let users: Vec<&str> = v["users"].as_array().unwrap().iter().map(|u| u["user_id"].as_str().unwrap()).collect();
+    assert_eq!(users, vec!["carol"]);
+    assert_eq!(event_ids(&v["unattributed"]), vec![id(1), id(19)]);
+    // Neither candidate of the ambiguous event is carol.
+    assert!(v["ambiguous"].as_array().unwrap().is_empty());
+    let (_, erin) = findings_json(&["--user", "erin"]);
+    assert_eq!(erin["ambiguous"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn event_filter_and_time_window() {
+    let (_, v) = findings_json(&["--event", "PutObject,CopyObject"]);
+    let actions: Vec<String> = v["users"].as_array().unwrap().iter().flat_map(|u| u["timeline"].as_array().unwrap().iter().filter(|e| e["kind"] == "s3").map(|e| e["action"].as_str().unwrap().to_string())).collect();
+    assert!(!actions.is_empty() && actions.iter().all(|a| a == "PutObject" || a == "CopyObject"), "{actions:?}");
+    // From 09:00 through the whole 28th every event in the data bucket is attributed: exit 0.
+    let (code, out, err) = findings(&["--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("window: 2026-11-28T09:00:00Z .. 2026-11-28T23:59:59.999Z"), "{out}");
+    assert!(!out.contains("erin") && !out.contains("grace"), "sessions outside the window are not listed:\n{out}");
+}
+
+// ---- errors --------------------------------------------------------------------------------
+
+#[test]
+fn errors_exit_1_with_a_message() {
+    let dir = fixtures("findings");
+    let cases: &[(&[&str], &str)] = &[
+        (&["audit"], "nothing to audit"),
+        (&["audit", "--cloudtrail", "no-such-dir"], "--cloudtrail no-such-dir"),
+        (&["audit", "--cloudtrail", "cloudtrail", "--since", "last week"], "--since: \"last week\" is not an ISO 8601 UTC time"),
+        (&["audit", "--cloudtrail", "cloudtrail", "--since", "2026-11-29", "--until", "2026-11-28"], "is before --since"),
+        (&["audit", "--cloudtrail", "cloudtrail", "--usage-bucket", "b"], "--from-aws"),
+        (&["audit", "blueprint.yaml", "--cloudtrail", "cloudtrail"], "BLUEPRINT belongs to --from-aws"),
+        (&["audit", "--from-aws", "--cloudtrail", "cloudtrail"], "cannot be used with"),
+        (&["audit", "--cloudtrail", "cloudtrail", "--format", "xml"], "invalid value 'xml'"),
+    ];
+    for (args, message) in cases {
+        let (code, out, err) = sandboxc(&dir, args);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert!(err.contains(message), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{err}");
+    }
+}
+
+#[test]
+fn quiet_prints_nothing_and_keeps_the_exit_code() {
+    let (code, out, err) = sandboxc(&fixtures("findings"), &["-q", "audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail"]);
+    assert_eq!((code, out.as_str(), err.as_str()), (2, "", ""));
+}
+
+#[test]
+fn help_teaches_formats_and_exit_codes() {
+    let (code, out, _) = sandboxc(&fixtures("findings"), &["audit", "--help"]);
+    assert_eq!(code, 0);
+    for needle in ["--usage-reports", "--from-aws", "filter-log-events", "\"timestamp\"", "Exit codes: 0", "eni_private_ip_address", "--bucket"] {
+        assert!(out.contains(needle), "{needle} missing from --help:\n{out}");
+    }
+}

@@ -1,0 +1,189 @@
+//! `sandboxc audit --from-aws` end to end against the moto server on loopback
+//! (`SANDBOXC_MOTO_ENDPOINT`, set by scripts/test.sh): the findings fixtures are uploaded into
+//! two fresh buckets (keys as the directories lay them out), and the binary must attribute
+//! exactly as it does from the directories. A second run finds the buckets through a root
+//! stack's outputs (UsageReportBucket, TrailBucketName, DataBucketName) instead of flags.
+//! Without the endpoint the tests print a note and pass, except under `CI`, where they fail.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+const DATA_BUCKET: &str = "datasandbox-data-1a2b3c4d";
+
+/// The moto endpoint, or `None` (with a note) when it is not set and this is not CI.
+fn moto() -> Option<String> {
+    match std::env::var("SANDBOXC_MOTO_ENDPOINT") {
+        Ok(e) if !e.is_empty() => {
+            assert!(e.starts_with("http://127.0.0.1:"), "SANDBOXC_MOTO_ENDPOINT must be loopback, got {e}");
+            Some(e)
+        }
+        _ => {
+            assert!(std::env::var_os("CI").is_none(), "CI is set but SANDBOXC_MOTO_ENDPOINT is not: run the tests through scripts/test.sh");
+            println!("note: SANDBOXC_MOTO_ENDPOINT is not set; skipping the moto end-to-end test (scripts/test.sh starts moto)");
+            None
+        }
+    }
+}
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit/findings")
+}
+
+fn unique(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+    format!("{prefix}-{}-{nanos}", std::process::id())
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+async fn config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(endpoint)
+        .region(aws_config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "test"))
+        .load()
+        .await
+}
+
+fn files(dir: &Path, root: &Path, out: &mut Vec<(String, PathBuf)>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            files(&p, root, out);
+        } else {
+            out.push((p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/"), p));
+        }
+    }
+}
+
+/// Creates a bucket and uploads every file under `dir` with its relative path as the key.
+async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, dir: &Path) {
+    s3.create_bucket().bucket(bucket).send().await.unwrap();
+    let mut all = Vec::new();
+    files(dir, dir, &mut all);
+    for (key, path) in all {
+        let body = std::fs::read(&path).unwrap();
+        s3.put_object().bucket(bucket).key(&key).body(body.into()).send().await.unwrap();
+    }
+}
+
+fn sandboxc(args: &[&str], endpoint: &str) -> (i32, String, String) {
+    let dir = fixtures();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .args(args)
+        .current_dir(&dir)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", dir.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
+        .output()
+        .expect("runs sandboxc");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// The sections that must not depend on where the files came from, with `s3://bucket/`
+/// prefixes removed from locations.
+fn comparable(json: &str, buckets: &[&str]) -> Value {
+    let mut text = json.to_string();
+    for b in buckets {
+        text = text.replace(&format!("s3://{b}/"), "");
+    }
+    let v: Value = serde_json::from_str(&text).unwrap();
+    serde_json::json!({
+        "users": v["users"],
+        "unattributed": v["unattributed"],
+        "ambiguous": v["ambiguous"],
+        "unmatched_decisions": v["unmatched_decisions"],
+        "problems": v["skipped"]["problems"],
+        "files": v["skipped"]["files"],
+        "exit_code": v["exit_code"],
+    })
+}
+
+const WINDOW: [&str; 4] = ["--since", "2026-11-28", "--until", "2026-11-29"];
+
+fn local_run() -> Value {
+    let mut args = vec!["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--decisions", "decisions", "--bucket", DATA_BUCKET, "--format", "json"];
+    args.extend_from_slice(&WINDOW);
+    let (code, out, err) = sandboxc(&args, "http://127.0.0.1:9");
+    assert_eq!(code, 2, "{err}");
+    comparable(&out, &[])
+}
+
+#[test]
+fn from_aws_with_bucket_flags_attributes_as_the_directories_do() {
+    let Some(endpoint) = moto() else { return };
+    let (usage, trail) = (unique("sbx-audit-usage"), unique("sbx-audit-trail"));
+    runtime().block_on(async {
+        let conf = config(&endpoint).await;
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+        upload(&s3, &usage, &fixtures().join("usage-reports")).await;
+        upload(&s3, &trail, &fixtures().join("cloudtrail")).await;
+    });
+    let mut args = vec!["audit", "--from-aws", "--usage-bucket", &usage, "--trail-bucket", &trail, "--bucket", DATA_BUCKET, "--decisions", "decisions", "--format", "json"];
+    args.extend_from_slice(&WINDOW);
+    let (code, out, err) = sandboxc(&args, &endpoint);
+    assert_eq!(code, 2, "{out}{err}");
+    let remote = comparable(&out, &[&usage, &trail]);
+    assert_eq!(remote, local_run());
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["sources"][0], format!("usage reports: s3://{usage}"));
+    // The listing stays inside the window's prefixes: the digest file and the applications
+    // report are never fetched.
+    assert_eq!(v["skipped"]["counts"]["skipped_by_name"], 0);
+    assert_eq!(v["skipped"]["counts"]["cloudtrail_files"], 5);
+    // A window without those days lists nothing.
+    let (code, out, err) = sandboxc(&["audit", "--from-aws", "--usage-bucket", &usage, "--trail-bucket", &trail, "--bucket", DATA_BUCKET, "--since", "2026-10-01", "--until", "2026-10-02", "--format", "json"], &endpoint);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["skipped"]["counts"]["cloudtrail_records"], 0);
+}
+
+#[test]
+fn from_aws_finds_the_buckets_in_the_stack_outputs() {
+    let Some(endpoint) = moto() else { return };
+    let (usage, trail, stack) = (unique("sbx-audit-usage"), unique("sbx-audit-trail"), unique("sbx-audit-stack"));
+    runtime().block_on(async {
+        let conf = config(&endpoint).await;
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+        upload(&s3, &usage, &fixtures().join("usage-reports")).await;
+        upload(&s3, &trail, &fixtures().join("cloudtrail")).await;
+        let template = serde_json::json!({
+            "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": {
+                "UsageReportBucket": {"Value": usage},
+                "TrailBucketName": {"Value": trail},
+                "DataBucketName": {"Value": DATA_BUCKET},
+            }
+        });
+        let cfn = aws_sdk_cloudformation::Client::new(&conf);
+        cfn.create_stack().stack_name(&stack).template_body(template.to_string()).send().await.unwrap();
+    });
+    let mut args = vec!["audit", "--from-aws", "--stack", &stack, "--decisions", "decisions", "--format", "json"];
+    args.extend_from_slice(&WINDOW);
+    let (code, out, err) = sandboxc(&args, &endpoint);
+    assert_eq!(code, 2, "{out}{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["filters"]["buckets"], serde_json::json!([DATA_BUCKET]), "the data bucket is the default --bucket");
+    assert_eq!(comparable(&out, &[&usage, &trail]), local_run());
+}
+
+#[test]
+fn from_aws_without_a_stack_or_buckets_is_an_error_naming_the_fix() {
+    let Some(endpoint) = moto() else { return };
+    let stack = unique("sbx-audit-missing");
+    let (code, out, err) = sandboxc(&["audit", "--from-aws", "--stack", &stack], &endpoint);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("DescribeStacks") && err.contains("--usage-bucket and --trail-bucket"), "{err}");
+    let (code, _, err) = sandboxc(&["audit", "--from-aws", "--usage-bucket", &unique("sbx-no-such"), "--trail-bucket", &unique("sbx-no-such"), "--stack", &stack], &endpoint);
+    assert_eq!(code, 1);
+    assert!(err.contains("NoSuchBucket"), "{err}");
+}
