@@ -6,26 +6,15 @@
 //! Without the endpoint the tests print a note and pass, except under `CI`, where they fail.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 const DATA_BUCKET: &str = "datasandbox-data-1a2b3c4d";
 
-/// The moto endpoint, or `None` (with a note) when it is not set and this is not CI.
-fn moto() -> Option<String> {
-    match std::env::var("SANDBOXC_MOTO_ENDPOINT") {
-        Ok(e) if !e.is_empty() => {
-            assert!(e.starts_with("http://127.0.0.1:"), "SANDBOXC_MOTO_ENDPOINT must be loopback, got {e}");
-            Some(e)
-        }
-        _ => {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but SANDBOXC_MOTO_ENDPOINT is not: run the tests through scripts/test.sh");
-            println!("note: SANDBOXC_MOTO_ENDPOINT is not set; skipping the moto end-to-end test (scripts/test.sh starts moto)");
-            None
-        }
-    }
-}
+use common::moto;
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit/findings")
@@ -72,21 +61,7 @@ async fn upload(s3: &aws_sdk_s3::Client, bucket: &str, dir: &Path) {
 }
 
 fn sandboxc(args: &[&str], endpoint: &str) -> (i32, String, String) {
-    let dir = fixtures();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
-        .args(args)
-        .current_dir(&dir)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_CONFIG_FILE", dir.join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
-        .output()
-        .expect("runs sandboxc");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    common::sandboxc_aws(args, &fixtures(), endpoint)
 }
 
 /// The sections that must not depend on where the files came from, with `s3://bucket/`
