@@ -41,7 +41,7 @@ Examples:
 
 Exit codes: 0 success (plan: no changes); 1 error (invalid blueprint or arguments, output not
 written; a failed, refused or interrupted deployment); 2 plan found changes, status --drift
-found drift, or audit found unattributed or ambiguous S3 data events.";
+found drift, or audit found unattributed or ambiguous S3 data events or unreadable evidence.";
 
 #[derive(Debug, Subcommand)]
 enum Command {

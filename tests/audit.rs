@@ -285,7 +285,10 @@ fn a_file_of_neither_format_is_named_in_each_source() {
     std::fs::write(dir.path().join("t/log.json"), "{\"digestStartTime\":\"x\"}").unwrap();
     std::fs::write(dir.path().join("d.jsonl"), "time,outcome\n").unwrap();
     let (code, out, err) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--decisions", "d.jsonl"]);
-    assert_eq!(code, 0, "{err}");
+    // Review finding 5: evidence that could not be read is a finding (exit 2), never "clean".
+    assert_eq!(code, 2, "{err}");
+    assert!(out.contains("evidence incomplete: 3 files could not be read or are in neither format; no CloudTrail file was read"), "{out}");
+    assert!(!out.contains("every S3 data event in the window is attributed"), "{out}");
     assert!(out.contains("report.csv: not an AppStream sessions report"), "{out}");
     assert!(out.contains("log.json: not a CloudTrail log file: a JSON document without a \"Records\" array"), "{out}");
     assert!(out.contains("d.jsonl: not a validator decision log"), "{out}");
@@ -311,9 +314,11 @@ fn event_filter_and_time_window() {
     let (_, v) = findings_json(&["--event", "PutObject,CopyObject"]);
     let actions: Vec<String> = v["users"].as_array().unwrap().iter().flat_map(|u| u["timeline"].as_array().unwrap().iter().filter(|e| e["kind"] == "s3").map(|e| e["action"].as_str().unwrap().to_string())).collect();
     assert!(!actions.is_empty() && actions.iter().all(|a| a == "PutObject" || a == "CopyObject"), "{actions:?}");
-    // From 09:00 through the whole 28th every event in the data bucket is attributed: exit 0.
+    // From 09:00 through the whole 28th every event in the data bucket is attributed, but the
+    // fixtures hold unreadable records and a file in neither format: exit 2, evidence incomplete.
     let (code, out, err) = findings(&["--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28"]);
-    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("findings: 0 unattributed, 0 ambiguous, evidence incomplete (exit code 2)"), "{out}");
     assert!(out.contains("window: 2026-11-28T09:00:00Z .. 2026-11-28T23:59:59.999Z"), "{out}");
     assert!(!out.contains("erin") && !out.contains("grace"), "sessions outside the window are not listed:\n{out}");
 }
@@ -354,4 +359,228 @@ fn help_teaches_formats_and_exit_codes() {
     for needle in ["--usage-reports", "--from-aws", "filter-log-events", "\"timestamp\"", "Exit codes: 0", "eni_private_ip_address", "--bucket"] {
         assert!(out.contains(needle), "{needle} missing from --help:\n{out}");
     }
+}
+
+// ---- review findings -----------------------------------------------------------------------
+
+const ACCOUNT: &str = "123456789012";
+
+/// A headerless sessions-report row in the documented column order (29 columns).
+fn row(session: &str, user: &str, ip: &str, start: &str, end: &str, max_duration: &str) -> String {
+    format!(
+        "{session},{ACCOUNT},us-east-1,{start},{end},,{user},arn:aws:appstream:us-east-1:{ACCOUNT}:user/custom/{user},CUSTOM,{user}_CUSTOM,fleet,stack,stream.standard.small,{ip},true,203.0.113.9,false,false,s3,ENABLED,DISABLED,DISABLED,DISABLED,DISABLED,false,false,{max_duration},ALWAYS_ON,APP\n"
+    )
+}
+
+/// A CloudTrail S3 data event.
+fn event(n: u32, time: &str, ip: &str, key: &str, account: &str) -> Value {
+    serde_json::json!({
+        "eventVersion": "1.09", "eventTime": time, "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+        "eventCategory": "Data", "sourceIPAddress": ip, "recipientAccountId": account, "eventID": id(n),
+        "userIdentity": {"type": "AssumedRole", "arn": format!("arn:aws:sts::{account}:assumed-role/datasandbox-fleet-role/appstream_machine_role")},
+        "requestParameters": {"bucketName": DATA_BUCKET, "key": key},
+    })
+}
+
+/// A temporary pair of source directories: `u/report.csv` and `t/trail.json`.
+fn sources(report: &str, records: &[Value]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("u")).unwrap();
+    std::fs::create_dir_all(dir.path().join("t")).unwrap();
+    std::fs::write(dir.path().join("u/report.csv"), report).unwrap();
+    std::fs::write(dir.path().join("t/trail.json"), serde_json::json!({ "Records": records }).to_string()).unwrap();
+    dir
+}
+
+fn audit_json(dir: &Path, extra: &[&str]) -> (i32, Value) {
+    let mut args = vec!["audit", "--usage-reports", "u", "--cloudtrail", "t", "--format", "json"];
+    args.extend_from_slice(extra);
+    let (code, out, err) = sandboxc(dir, &args);
+    (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}")))
+}
+
+/// Finding 1: a headerless report whose first row has a bad time keeps its other rows.
+#[test]
+fn review_1_bad_first_headerless_row_does_not_drop_the_file() {
+    let report = [
+        row("s-alice", "alice", "10.0.0.5", "noon", "2026-11-28T11:00:00Z", ""),
+        row("s-alice2", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+        row("s-bob", "bob", "10.0.0.5", "2026-11-28T10:00:00Z", "2026-11-28T11:00:00Z", ""),
+    ]
+    .concat();
+    let dir = sources(&report, &[event(1, "2026-11-28T10:30:00Z", "10.0.0.5", "k", ACCOUNT)]);
+    let (code, v) = audit_json(dir.path(), &[]);
+    assert_eq!(s3_events(&v, "bob").len(), 1, "{v}");
+    assert_eq!(v["skipped"]["problems"][0]["location"], "report.csv:1");
+    assert_eq!(code, 2, "a bad row is evidence not read");
+}
+
+/// Finding 2: an open session ends at most 5 days (or its max_session_duration) after its
+/// start; its events are provisional.
+#[test]
+fn review_2_open_sessions_are_capped_and_provisional() {
+    let report = [row("s-open", "olga", "10.0.0.6", "2026-11-20T08:00:00Z", "", ""), row("s-cap", "carl", "10.0.0.7", "2026-11-20T08:00:00Z", "", "3600")].concat();
+    let records = [
+        event(1, "2026-11-20T09:00:00Z", "10.0.0.6", "a", ACCOUNT),
+        event(2, "2026-11-28T09:00:00Z", "10.0.0.6", "b", ACCOUNT),
+        event(3, "2026-11-20T08:30:00Z", "10.0.0.7", "c", ACCOUNT),
+        event(4, "2026-11-20T09:30:00Z", "10.0.0.7", "d", ACCOUNT),
+    ];
+    let dir = sources(&report, &records);
+    let (code, v) = audit_json(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert_eq!(event_ids(&v["unattributed"]), vec![id(4), id(2)], "8 days later, and past max_session_duration: unattributed");
+    let olga = &user(&v, "olga")["timeline"][0];
+    assert_eq!((olga["event_id"].as_str(), olga["provisional"].as_bool()), (Some(id(1).as_str()), Some(true)));
+    assert_eq!(v["totals"]["provisional"], 2);
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("the session's end is not in the reports yet; audit again when the next daily report is out")));
+    let (_, table, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
+    assert!(table.contains("s-open (open: provisional)"), "{table}");
+    let (_, csv, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--format", "csv"]);
+    assert!(csv.lines().next().unwrap().ends_with(",provisional"), "{csv}");
+    assert!(csv.lines().any(|l| l.contains(&id(1)) && l.ends_with(",true")), "{csv}");
+}
+
+/// Finding 3: contradicting reports make the session's events ambiguous; open then closed
+/// with the same identity is one closed session.
+#[test]
+fn review_3_contradicting_reports_are_ambiguous() {
+    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "", ""), &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)]);
+    std::fs::write(dir.path().join("u/report2.csv"), row("s1", "mallory", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", "")).unwrap();
+    let (code, v) = audit_json(dir.path(), &[]);
+    assert_eq!(code, 2);
+    assert_eq!(event_ids(&v["ambiguous"]), vec![id(1)]);
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("report.csv:1 and report2.csv:1")), "{}", v["notes"]);
+    // The same session open in one report and closed in the next: the closed version wins.
+    std::fs::write(dir.path().join("u/report2.csv"), row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T08:40:00Z", "")).unwrap();
+    let (code, v) = audit_json(dir.path(), &[]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(user(&v, "alice")["sessions"][0]["end"], "2026-11-28T08:40:00Z");
+    assert_eq!(s3_events(&v, "alice").len(), 1);
+}
+
+/// Finding 4: events of other accounts are not attributed; the table shows the principal.
+#[test]
+fn review_4_other_accounts_are_listed_apart() {
+    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[
+        event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "mine", ACCOUNT),
+        event(2, "2026-11-28T08:31:00Z", "10.0.0.5", "theirs", "999999999999"),
+    ]);
+    let (code, v) = audit_json(dir.path(), &[]);
+    assert_eq!(code, 0);
+    assert_eq!(s3_events(&v, "alice").len(), 1);
+    assert_eq!(event_ids(&v["other_account"]), vec![id(2)]);
+    assert_eq!(v["skipped"]["counts"]["other_account"], 1);
+    let (_, table, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
+    assert!(table.contains("OTHER ACCOUNT: 1 S3 data event"), "{table}");
+    assert!(table.contains("  PRINCIPAL  ") && table.contains("assumed-role/datasandbox-fleet-role/appstream_machine_role  "), "{table}");
+}
+
+/// Finding 5: truncated gzip, no CloudTrail file, a symlinked directory: exit 2, said so.
+#[test]
+fn review_5_unread_evidence_is_a_finding() {
+    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)]);
+    let (code, _, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
+    assert_eq!(code, 0);
+    // A truncated gzip file next to the good one.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, serde_json::json!({"Records": [event(2, "2026-11-28T08:31:00Z", "10.0.0.5", "k2", ACCOUNT), event(3, "2026-11-28T08:32:00Z", "10.0.0.5", "k3", ACCOUNT)]}).to_string().as_bytes()).unwrap();
+    let bytes = gz.finish().unwrap();
+    std::fs::write(dir.path().join("t/cut.json.gz"), &bytes[..bytes.len() / 2]).unwrap();
+    let (code, out, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("evidence incomplete") && !out.contains("every S3 data event in the window is attributed"), "{out}");
+    assert!(out.contains("cut.json.gz:record"), "{out}");
+    // Cut off before the first record: the file is named as unreadable.
+    std::fs::write(dir.path().join("t/cut.json.gz"), &bytes[..16]).unwrap();
+    let (code, out, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("cut.json.gz: cannot read ("), "{out}");
+    // No CloudTrail file at all.
+    std::fs::create_dir_all(dir.path().join("empty")).unwrap();
+    let (code, out, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "empty"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("no CloudTrail file was read"), "{out}");
+    // A symbolic link to a directory is listed, not skipped silently.
+    #[cfg(unix)]
+    {
+        std::fs::create_dir_all(dir.path().join("t2")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("t"), dir.path().join("t2/linked")).unwrap();
+        let (code, out, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t2"]);
+        assert_eq!(code, 2, "{out}");
+        assert!(out.contains("linked: cannot open: a symbolic link to a directory, not followed"), "{out}");
+    }
+}
+
+/// Finding 6: an s3:// bucket is rejected; filters matching nothing warn.
+#[test]
+fn review_6_filters_that_match_nothing_warn() {
+    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)]);
+    for bad in ["s3://datasandbox-data-1a2b3c4d", "datasandbox-data-1a2b3c4d/"] {
+        let (code, _, err) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", bad]);
+        assert_eq!(code, 1);
+        assert!(err.contains("give a bare bucket name"), "{err}");
+    }
+    let (_, out, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", "nope", "--event", "PutObjekt", "--user", "alcie"]);
+    assert!(out.contains("warning: --bucket nope occurs in no S3 data event of the inputs"), "{out}");
+    assert!(out.contains("warning: --event PutObjekt occurs in no S3 data event of the inputs"), "{out}");
+    assert!(out.contains("warning: --user alcie is no user_id of the usage reports; users: alice"), "{out}");
+    let (_, out, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", DATA_BUCKET, "--user", "alice"]);
+    assert!(!out.contains("warning"), "{out}");
+}
+
+/// Finding 7: control characters are escaped in the table, formulas neutralised in CSV.
+#[test]
+fn review_7_no_injection_into_reports() {
+    let key = "a.csv\n2026-11-28T08:31:00Z  s1  DeleteObject  delete  forged\u{1b}[2J";
+    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[
+        event(1, "2026-11-28T08:30:00Z", "10.0.0.5", key, ACCOUNT),
+        event(2, "2026-11-28T08:31:00Z", "10.0.0.5", "=HYPERLINK(\"http://evil\",\"x\")", ACCOUNT),
+    ]);
+    let (_, table, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
+    assert!(!table.contains('\u{1b}'), "{table}");
+    assert!(table.contains("a.csv\\n2026-11-28T08:31:00Z  s1  DeleteObject  delete  forged\\x1b[2J"), "{table}");
+    assert!(!table.lines().any(|l| l.starts_with("2026-11-28T08:31:00Z")), "{table}");
+    let (_, csv, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--format", "csv"]);
+    assert!(csv.contains(",\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\","), "{csv}");
+    assert!(!csv.contains(",=HYPERLINK"), "{csv}");
+}
+
+/// Finding 8: a decision log with a bad first line keeps its decisions.
+#[test]
+fn review_8_decision_log_bad_first_line() {
+    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)]);
+    let hash = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90";
+    std::fs::write(dir.path().join("d.jsonl"), format!("garbage\n{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{hash}\",\"session_id\":\"s1\"}}\n")).unwrap();
+    let (_, v) = audit_json(dir.path(), &["--decisions", "d.jsonl"]);
+    assert_eq!(user(&v, "alice")["summary"]["validations_issued"], 1, "{v}");
+    assert_eq!(v["skipped"]["problems"][0]["location"], "d.jsonl:1");
+}
+
+/// Finding 9: DeleteObjects counted per object from `resources[]`, the bucket taken from
+/// `resources[]` when `requestParameters.bucketName` is missing, and a decision whose user
+/// hash is not its session's user flagged.
+#[test]
+fn review_9_resources_and_mismatched_decisions() {
+    let mut delete = event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "", ACCOUNT);
+    delete["eventName"] = "DeleteObjects".into();
+    delete["requestParameters"] = serde_json::json!({"bucketName": DATA_BUCKET, "delete": ""});
+    delete["resources"] = serde_json::json!([
+        {"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/a.csv")},
+        {"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/b.csv")},
+        {"type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}")},
+    ]);
+    let mut no_bucket = event(2, "2026-11-28T08:31:00Z", "10.0.0.5", "c.csv", ACCOUNT);
+    no_bucket["requestParameters"] = serde_json::json!({"key": "c.csv"});
+    no_bucket["resources"] = serde_json::json!([{"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/c.csv")}]);
+    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[delete, no_bucket]);
+    // bob's hash (printf bob | sha256sum) with alice's session.
+    let bob = "81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9";
+    std::fs::write(dir.path().join("d.jsonl"), format!("{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{bob}\",\"session_id\":\"s1\"}}\n")).unwrap();
+    let (code, v) = audit_json(dir.path(), &["--decisions", "d.jsonl", "--bucket", DATA_BUCKET]);
+    assert_eq!(code, 0, "{v}");
+    assert_eq!(user(&v, "alice")["summary"]["objects_deleted"], 2, "{v}");
+    assert_eq!(user(&v, "alice")["summary"]["s3_events"], 2);
+    assert_eq!(v["skipped"]["counts"]["malformed"], 0);
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("its session s1 is alice's in the usage reports, but its user_hash is an unknown user's")), "{}", v["notes"]);
 }

@@ -115,11 +115,13 @@ fn from_aws_with_bucket_flags_attributes_as_the_directories_do() {
     // report are never fetched.
     assert_eq!(v["skipped"]["counts"]["skipped_by_name"], 0);
     assert_eq!(v["skipped"]["counts"]["cloudtrail_files"], 5);
-    // A window without those days lists nothing.
+    // A window without those days lists nothing: no CloudTrail file read is incomplete
+    // evidence, exit 2 (review finding 5), never "every event attributed".
     let (code, out, err) = sandboxc(&["audit", "--from-aws", "--usage-bucket", &usage, "--trail-bucket", &trail, "--bucket", DATA_BUCKET, "--since", "2026-10-01", "--until", "2026-10-02", "--format", "json"], &endpoint);
-    assert_eq!(code, 0, "{err}");
+    assert_eq!(code, 2, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["skipped"]["counts"]["cloudtrail_records"], 0);
+    assert_eq!(v["incomplete_evidence"], serde_json::json!(["no CloudTrail file was read"]));
 }
 
 #[test]

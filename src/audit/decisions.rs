@@ -57,17 +57,21 @@ fn decision(v: &serde_json::Value, time: Option<Instant>, origin: String) -> Res
     Ok(Decision { time, outcome, reason: text(v, "reason").unwrap_or_default(), user_hash, session_id: text(v, "session_id"), request_id: text(v, "request_id"), origin })
 }
 
-/// Reads one decisions file line by line.
+/// Reads one decisions file line by line, judging each line on its own: a bad line is a
+/// problem with its line number, and the file is "not a decision log" only when no line is a
+/// decision (nor a CloudWatch Logs event). A file holding the whole JSON document of
+/// `aws logs filter-log-events` (`{"events": [...], ...}`, pretty-printed or not) is read
+/// as its `events[]` (locations `file:event N`); such a file is read whole into memory.
 ///
 /// # Errors
-/// A message when the file cannot be read at all (an I/O error, or a first line that is not
-/// text or not JSON); later bad lines are `problems`.
+/// A message when the file cannot be read at all or no line is a decision (its line problems
+/// are then dropped: the file is named instead).
 pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_decision: &mut dyn FnMut(Decision)) -> Result<DecisionCounts, String> {
     let mut counts = DecisionCounts::default();
     let mut reader = BufReader::new(input);
     let mut buf = Vec::new();
     let mut line_no = 0u64;
-    let mut good_lines = 0usize;
+    let mut mine: Vec<Problem> = Vec::new();
     let mut seen_any = false;
     loop {
         buf.clear();
@@ -78,64 +82,83 @@ pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_de
         }
         line_no += 1;
         let Ok(line) = std::str::from_utf8(&buf) else {
-            if good_lines == 0 && line_no == 1 {
-                return Err("not a text file of JSON lines".into());
-            }
-            problems.push(Problem::line(location, line_no, "not UTF-8 text".into()));
+            mine.push(Problem::line(location, line_no, "not UTF-8 text".into()));
             continue;
         };
         let line = line.trim();
         if line.is_empty() {
             continue;
         }
-        let origin = format!("{location}:{line_no}");
-        let seen_text = std::mem::replace(&mut seen_any, true);
-        let value: serde_json::Value = match serde_json::from_str(line) {
+        let first_text = !std::mem::replace(&mut seen_any, true);
+        let parsed = serde_json::from_str::<serde_json::Value>(line);
+        if first_text && line.starts_with('{') && parsed.as_ref().map_or(true, |v| v.get("events").is_some_and(serde_json::Value::is_array)) {
+            // The raw `aws logs filter-log-events` document: read it whole.
+            let mut text = buf.clone();
+            if let Err(e) = reader.read_to_end(&mut text) {
+                return Err(format!("cannot read: {e}"));
+            }
+            let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("starts like a JSON document but is not one ({e}); give one JSON object per line"))?;
+            let Some(events) = doc.get("events").and_then(serde_json::Value::as_array) else {
+                return Err("a JSON document without an \"events\" array (give one decision per line, or the output of aws logs filter-log-events)".into());
+            };
+            for (i, event) in events.iter().enumerate() {
+                let here = format!("{location}:event {}", i + 1);
+                if let Err(why) = one(event, &here, &mut counts, on_decision) {
+                    mine.push(Problem { location: here, reason: why });
+                }
+            }
+            break;
+        }
+        let value = match parsed {
             Ok(v) => v,
-            Err(e) if !seen_text => return Err(format!("line {line_no}, its first line, is not JSON: {e}")),
             Err(e) => {
-                problems.push(Problem::line(location, line_no, format!("not a JSON line: {e}")));
+                mine.push(Problem::line(location, line_no, format!("not a JSON line: {e}")));
                 continue;
             }
         };
-        if !value.is_object() {
-            problems.push(Problem::line(location, line_no, "not a JSON object".into()));
-            continue;
-        }
-        good_lines += 1;
-        if let Some(message) = value.get("message") {
-            let Some(message) = message.as_str() else {
-                problems.push(Problem::line(location, line_no, "a CloudWatch Logs event whose \"message\" is not a string".into()));
-                continue;
-            };
-            let Some(ms) = value.get("timestamp").and_then(serde_json::Value::as_i64) else {
-                problems.push(Problem::line(location, line_no, "a CloudWatch Logs event without a numeric \"timestamp\" (milliseconds since the epoch)".into()));
-                continue;
-            };
-            let inner = serde_json::from_str::<serde_json::Value>(message.trim()).ok().filter(|v| v.get("outcome").is_some());
-            let Some(inner) = inner else {
-                counts.other_log_lines += 1;
-                continue;
-            };
-            match decision(&inner, Some(Instant::from_millis(ms)), origin) {
-                Ok(d) => {
-                    counts.decisions += 1;
-                    on_decision(d);
-                }
-                Err(why) => problems.push(Problem::line(location, line_no, format!("a CloudWatch Logs event whose message is not a validator decision: {why}"))),
-            }
-            continue;
-        }
-        match decision(&value, None, origin) {
-            Ok(d) => {
-                counts.decisions += 1;
-                on_decision(d);
-            }
-            Err(why) => problems.push(Problem::line(location, line_no, format!("not a validator decision: {why}"))),
+        if let Err(why) = one(&value, &format!("{location}:{line_no}"), &mut counts, on_decision) {
+            mine.push(Problem::line(location, line_no, why));
         }
     }
+    if seen_any && counts.decisions == 0 && counts.other_log_lines == 0 {
+        let first = mine.first().map(|p| format!(" (first: {}: {})", p.location, p.reason)).unwrap_or_default();
+        return Err(format!("no line is a validator decision or a CloudWatch Logs event{first}"));
+    }
+    problems.append(&mut mine);
     Ok(counts)
 }
+
+/// One JSON value: a bare decision or a CloudWatch Logs event holding one.
+fn one(value: &serde_json::Value, origin: &str, counts: &mut DecisionCounts, on_decision: &mut dyn FnMut(Decision)) -> Result<(), String> {
+    if !value.is_object() {
+        return Err("not a JSON object".into());
+    }
+    if let Some(message) = value.get("message") {
+        let message = message.as_str().ok_or("a CloudWatch Logs event whose \"message\" is not a string")?;
+        let ms = value.get("timestamp").and_then(serde_json::Value::as_i64).ok_or("a CloudWatch Logs event without a numeric \"timestamp\" (milliseconds since the epoch)")?;
+        if !(MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms) {
+            return Err(format!("a CloudWatch Logs event whose \"timestamp\" {ms} is not milliseconds between 2000 and 2100"));
+        }
+        let inner = serde_json::from_str::<serde_json::Value>(message.trim()).ok().filter(|v| v.get("outcome").is_some());
+        let Some(inner) = inner else {
+            counts.other_log_lines += 1;
+            return Ok(());
+        };
+        let d = decision(&inner, Some(Instant::from_millis(ms)), origin.to_string()).map_err(|why| format!("a CloudWatch Logs event whose message is not a validator decision: {why}"))?;
+        counts.decisions += 1;
+        on_decision(d);
+        return Ok(());
+    }
+    let d = decision(value, None, origin.to_string()).map_err(|why| format!("not a validator decision: {why}"))?;
+    counts.decisions += 1;
+    on_decision(d);
+    Ok(())
+}
+
+/// 2000-01-01T00:00:00Z in milliseconds: earlier timestamps are not CloudWatch Logs times.
+const MIN_TIMESTAMP_MS: i64 = 946_684_800_000;
+/// 2100-01-01T00:00:00Z in milliseconds.
+const MAX_TIMESTAMP_MS: i64 = 4_102_444_800_000;
 
 #[cfg(test)]
 mod tests {
@@ -162,6 +185,26 @@ mod tests {
         assert_eq!(out[1].time.map(|t| t.to_string()).as_deref(), Some("2026-11-28T23:31:00Z"));
         assert_eq!(out[1].origin, "d.jsonl:3");
         assert_eq!(problems.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(), vec!["d.jsonl:5", "d.jsonl:6", "d.jsonl:7"]);
+    }
+
+    /// Review finding 8: a bad first line no longer drops the file; the raw
+    /// filter-log-events document is read as its events.
+    #[test]
+    fn a_bad_first_line_is_skipped_and_the_raw_document_is_read() {
+        let text = concat!("time,outcome\n", r#"{"outcome":"issued","reason":"session_active","user_hash":"ab","session_id":"s1"}"#, "\n");
+        let mut problems = Vec::new();
+        let mut out = Vec::new();
+        let counts = read("d.jsonl", text.as_bytes(), &mut problems, &mut |d| out.push(d));
+        assert_eq!(counts.map(|c| c.decisions), Ok(1));
+        assert_eq!(problems.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(), vec!["d.jsonl:1"]);
+        let doc = "{\n  \"events\": [\n    {\"timestamp\": 1795908660000, \"message\": \"{\\\"outcome\\\":\\\"rejected\\\",\\\"reason\\\":\\\"x\\\"}\"},\n    {\"timestamp\": 5, \"message\": \"{}\"}\n  ],\n  \"searchedLogStreams\": []\n}\n";
+        let mut problems = Vec::new();
+        let mut out = Vec::new();
+        let counts = read("raw.json", doc.as_bytes(), &mut problems, &mut |d| out.push(d));
+        assert_eq!(counts.map(|c| c.decisions), Ok(1), "{problems:?}");
+        assert_eq!(out[0].origin, "raw.json:event 1");
+        assert_eq!(problems.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(), vec!["raw.json:event 2"], "a timestamp outside 2000..2100 is malformed");
+        assert!(read("x", "time,outcome\n".as_bytes(), &mut Vec::new(), &mut |_| {}).is_err());
     }
 
     proptest::proptest! {

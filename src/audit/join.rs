@@ -10,8 +10,9 @@
 //! record is an S3 data event of the audited buckets, plus one decompression buffer, and far
 //! less when most are filtered out; grouping sorts those events in place. Measured: 520,000
 //! such records (1,012 MB of JSON in 100 gzip files), 99% attributed, `--format csv`: 94 MB
-//! peak resident memory for the whole process. Problems are listed up to
-//! [`MAX_LISTED_PROBLEMS`] and counted beyond.
+//! peak resident memory for the whole process (measured before events kept DeleteObjects'
+//! further keys and the account). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
+//! counted beyond; the distinct bucket and event names seen are kept for filter warnings.
 
 use std::collections::{BTreeSet, HashMap};
 use std::rc::Rc;
@@ -125,6 +126,10 @@ pub struct Event {
     pub event_id: Box<str>,
     /// The attributed session (index into the session list), for attributed events.
     pub session: u32,
+    /// `recipientAccountId` (interned; 0 when none).
+    pub account: u32,
+    /// Further objects of the same bucket the request named in `resources[]` (DeleteObjects).
+    pub more_keys: Box<[Box<str>]>,
     /// The summary class.
     pub class: Class,
 }
@@ -161,6 +166,9 @@ pub struct Counts {
     pub other_log_lines: usize,
     /// Files skipped by name: CloudTrail digest files, AppStream applications reports.
     pub skipped_by_name: usize,
+    /// S3 data events whose `recipientAccountId` is not the account of the sessions that
+    /// would claim them (listed in `other_account`, not attributed).
+    pub other_account: usize,
 }
 
 /// The state of one audit run: feed usage reports first ([`Auditor::add_session`]), then
@@ -171,7 +179,19 @@ pub struct Auditor {
     pub filters: Filters,
     /// Every session, de-duplicated.
     pub sessions: Vec<Session>,
-    by_id: HashMap<String, u32>,
+    /// Each session ID's versions: one, or several when reports contradict each other.
+    by_id: HashMap<String, Vec<u32>>,
+    /// Session IDs whose reports contradict each other (user, address or start): every event
+    /// they would claim is ambiguous.
+    pub conflicted: HashMap<String, BTreeSet<String>>,
+    /// Events of other accounts (`recipientAccountId` differs from the sessions').
+    pub other_account: Vec<Event>,
+    /// Buckets, event names seen in S3 data events (for filter warnings).
+    pub seen_buckets: BTreeSet<String>,
+    /// Event names seen in S3 data events.
+    pub seen_events: BTreeSet<String>,
+    /// The sessions' `aws_account_id`s.
+    accounts: BTreeSet<String>,
     by_ip: HashMap<u32, IpSessions>,
     /// Interned strings of the events.
     pub strings: Strings,
@@ -223,30 +243,60 @@ impl Auditor {
     }
 
     /// Adds a session; a session seen before (the same `user_session_id` in two daily
-    /// reports, e.g. across midnight) is merged: a known end wins over an open one, the later
-    /// of two ends wins, and a conflict in user or address is noted and the first row kept.
+    /// reports, e.g. across midnight) with the same user, address and start is merged: a known
+    /// end wins over an open one, the later of two ends wins. A version that contradicts the
+    /// others (different user, address or start) is kept as well and the session ID marked
+    /// conflicted: every event any version would claim becomes ambiguous, with a note naming
+    /// the rows (file:line).
     pub fn add_session(&mut self, s: Session) {
-        if let Some(&i) = self.by_id.get(&s.session_id) {
-            let Some(old) = self.sessions.get_mut(i as usize) else { return };
-            if old.user_id != s.user_id || old.eni_ip != s.eni_ip || old.start != s.start {
-                self.notes.insert(format!("session {} appears with different user, address or start in {} and {}; the first is used", s.session_id, old.origin, s.origin));
+        let versions = self.by_id.get(&s.session_id).cloned().unwrap_or_default();
+        for &i in &versions {
+            let Some(old) = self.sessions.get_mut(i as usize) else { continue };
+            if old.user_id == s.user_id && old.eni_ip == s.eni_ip && old.start == s.start {
+                match (old.end, s.end) {
+                    (None, Some(_)) => {
+                        old.end = s.end;
+                        old.open_until = None;
+                    }
+                    (Some(a), Some(b)) if b > a => old.end = s.end,
+                    _ => {}
+                }
+                if old.account.is_none() {
+                    old.account = s.account;
+                }
                 return;
             }
-            match (old.end, s.end) {
-                (None, Some(_)) => old.end = s.end,
-                (Some(a), Some(b)) if b > a => old.end = s.end,
-                _ => {}
-            }
-            return;
         }
         let i = u32::try_from(self.sessions.len()).unwrap_or(u32::MAX);
-        self.by_id.insert(s.session_id.clone(), i);
+        if !versions.is_empty() {
+            let origins = self.conflicted.entry(s.session_id.clone()).or_default();
+            for &v in &versions {
+                if let Some(old) = self.sessions.get(v as usize) {
+                    origins.insert(old.origin.clone());
+                }
+            }
+            origins.insert(s.origin.clone());
+        }
+        self.by_id.entry(s.session_id.clone()).or_default().push(i);
         self.sessions.push(s);
+    }
+
+    /// Whether session `i`'s reports contradict each other.
+    #[must_use]
+    pub fn is_conflicted(&self, i: u32) -> bool {
+        self.sessions.get(i as usize).is_some_and(|s| self.conflicted.contains_key(&s.session_id))
     }
 
     /// Builds the address index; call after the last session.
     pub fn index(&mut self) {
         self.counts.sessions = self.sessions.len();
+        self.accounts = self.sessions.iter().filter_map(|s| s.account.clone()).collect();
+        for (id, origins) in &self.conflicted {
+            self.notes.insert(format!(
+                "session {id} appears with a different user, address or start in {}: the reports contradict each other, so every event it would claim is ambiguous",
+                origins.iter().cloned().collect::<Vec<_>>().join(" and ")
+            ));
+        }
         self.by_ip.clear();
         for (i, s) in self.sessions.iter().enumerate() {
             if let Some(ip) = &s.eni_ip {
@@ -262,7 +312,7 @@ impl Auditor {
                 .sessions
                 .iter()
                 .map(|&i| {
-                    let end = sessions.get(i as usize).map_or(i64::MIN, |s| s.end.map_or(i64::MAX, |e| e.0));
+                    let end = sessions.get(i as usize).map_or(i64::MIN, |s| s.last().0);
                     max = max.max(end);
                     max
                 })
@@ -295,8 +345,11 @@ impl Auditor {
     }
 
     /// Takes one CloudTrail record (`location`: file and record number, for problems).
-    pub fn add_record(&mut self, location: &str, index: usize, r: Record) {
+    pub fn add_record(&mut self, location: &str, index: usize, mut r: Record) {
         self.counts.cloudtrail_records += 1;
+        if r.bucket.is_none() {
+            r.bucket = r.resource_bucket.take().or_else(|| r.objects.first().map(|(b, _)| b.clone()));
+        }
         let is_s3 = r.event_source.as_deref() == Some(S3_EVENT_SOURCE);
         let is_data = r.event_category.as_deref().is_none_or(|c| c == "Data");
         if !is_s3 || !is_data {
@@ -324,6 +377,12 @@ impl Auditor {
         let Some(ip) = r.source_ip.as_deref() else {
             return self.problem(Problem::record(location, index, "no sourceIPAddress".into()));
         };
+        if !self.seen_buckets.contains(bucket) {
+            self.seen_buckets.insert(bucket.to_string());
+        }
+        if !self.seen_events.contains(name) {
+            self.seen_events.insert(name.to_string());
+        }
         if !self.filters.buckets.is_empty() && !self.filters.buckets.iter().any(|b| b == bucket) {
             self.counts.other_buckets += 1;
             return;
@@ -337,7 +396,15 @@ impl Auditor {
             return;
         }
         let ip_id = self.strings.id(ip);
-        let claimants = self.claimants(ip_id, time);
+        let by_address = self.claimants(ip_id, time);
+        // The account: a record of another account (org trail, multi-account trail bucket)
+        // is never attributed to a session of this one.
+        let account = r.account.as_deref().filter(|a| !a.is_empty());
+        let same_account = |s: &Session| account.is_none_or(|a| s.account.as_deref().is_none_or(|sa| sa == a));
+        let claimants: Vec<u32> = by_address.iter().copied().filter(|&i| self.sessions.get(i as usize).is_some_and(same_account)).collect();
+        let foreign = account.is_some_and(|a| {
+            (!by_address.is_empty() && claimants.is_empty()) || (by_address.is_empty() && !self.accounts.is_empty() && !self.accounts.contains(a))
+        });
         match claimants.as_slice() {
             [one] if !self.user_wanted(*one) => {
                 self.counts.other_users += 1;
@@ -357,13 +424,26 @@ impl Auditor {
             source_ip: ip_id,
             error_code: r.error_code.as_deref().map_or(0, |c| self.strings.id(c)),
             principal: r.principal.as_deref().map_or(0, |p| self.strings.id(p)),
-            key: r.key.unwrap_or_default().into_boxed_str(),
+            more_keys: {
+                let primary = r.key.as_deref().or_else(|| r.objects.iter().find(|(b, _)| b == bucket).map(|(_, k)| k.as_str())).unwrap_or_default();
+                let mut more: Vec<Box<str>> = r.objects.iter().filter(|(b, k)| b == bucket && k != primary).map(|(_, k)| Box::from(k.as_str())).collect();
+                more.sort_unstable();
+                more.dedup();
+                more.into_boxed_slice()
+            },
+            key: r.key.clone().or_else(|| r.objects.iter().find(|(b, _)| b == bucket).map(|(_, k)| k.clone())).unwrap_or_default().into_boxed_str(),
             event_id: r.event_id.unwrap_or_default().into_boxed_str(),
             session: claimants.first().copied().unwrap_or(u32::MAX),
+            account: account.map_or(0, |a| self.strings.id(a)),
         };
+        if foreign {
+            self.counts.other_account += 1;
+            self.other_account.push(event);
+            return;
+        }
         match claimants.len() {
             0 => self.unattributed.push(event),
-            1 => self.attributed.push(event),
+            1 if !claimants.iter().any(|&c| self.is_conflicted(c)) => self.attributed.push(event),
             _ => self.ambiguous.push((event, claimants)),
         }
     }
@@ -377,13 +457,18 @@ impl Auditor {
         self.decisions.push(d);
     }
 
+    /// The users of the versions of session `id` (one unless the reports contradict each other).
+    #[must_use]
+    pub fn users_of_session(&self, id: &str) -> Vec<&str> {
+        self.by_id.get(id).map(|v| v.iter().filter_map(|&i| self.sessions.get(i as usize)).map(|s| s.user_id.as_str()).collect()).unwrap_or_default()
+    }
+
     /// The session a decision belongs to: the one with its `session_id` whose user's sha256
     /// is its `user_hash`.
     #[must_use]
     pub fn session_of(&self, d: &Decision) -> Option<u32> {
-        let i = *self.by_id.get(d.session_id.as_deref()?)?;
-        let s = self.sessions.get(i as usize)?;
-        (Some(user_hash(&s.user_id).as_str()) == d.user_hash.as_deref()).then_some(i)
+        let versions = self.by_id.get(d.session_id.as_deref()?)?;
+        versions.iter().copied().find(|&i| self.sessions.get(i as usize).is_some_and(|s| Some(user_hash(&s.user_id).as_str()) == d.user_hash.as_deref()))
     }
 }
 
@@ -408,6 +493,8 @@ mod tests {
             fleet: "f".into(),
             start: t(start),
             end: end.map(t),
+            open_until: None,
+            account: Some("123456789012".into()),
             eni_ip: Some(ip.into()),
             origin: "r.csv:1".into(),
         }
@@ -442,10 +529,65 @@ mod tests {
         let mut a = Auditor::default();
         a.add_session(session("s1", "alice", "10.0.0.1", "2026-11-28T23:00:00Z", None));
         a.add_session(session("s1", "alice", "10.0.0.1", "2026-11-28T23:00:00Z", Some("2026-11-29T01:00:00Z")));
-        a.add_session(session("s1", "mallory", "10.0.0.1", "2026-11-28T23:00:00Z", None));
         assert_eq!(a.sessions.len(), 1);
         assert_eq!(a.sessions[0].end, Some(at("2026-11-29T01:00:00Z")));
-        assert_eq!(a.notes.len(), 1);
+        assert!(a.conflicted.is_empty() && a.notes.is_empty(), "open then closed: the closed version wins");
+    }
+
+    fn record(ip: &str, time: &str, account: Option<&str>) -> Record {
+        Record {
+            event_time: Some(time.into()),
+            event_source: Some(S3_EVENT_SOURCE.into()),
+            event_name: Some("GetObject".into()),
+            event_category: Some("Data".into()),
+            source_ip: Some(ip.into()),
+            bucket: Some("b".into()),
+            key: Some("k".into()),
+            account: account.map(String::from),
+            ..Record::default()
+        }
+    }
+
+    /// Review finding 3: a session ID whose reports disagree on user, address or start makes
+    /// every event it would claim ambiguous (no "first file wins").
+    #[test]
+    fn contradicting_reports_make_events_ambiguous() {
+        for other in [
+            session("s1", "mallory", "10.0.0.1", "2026-11-28T23:00:00Z", Some("2026-11-29T01:00:00Z")),
+            session("s1", "alice", "10.0.0.2", "2026-11-28T23:00:00Z", Some("2026-11-29T01:00:00Z")),
+            session("s1", "alice", "10.0.0.1", "2026-11-28T22:00:00Z", Some("2026-11-29T01:00:00Z")),
+        ] {
+            let mut a = Auditor::default();
+            let mut first = session("s1", "alice", "10.0.0.1", "2026-11-28T23:00:00Z", Some("2026-11-29T01:00:00Z"));
+            first.origin = "day28.csv:2".into();
+            a.add_session(first);
+            let mut other = other;
+            other.origin = "day29.csv:3".into();
+            let ip = other.eni_ip.clone().unwrap_or_default();
+            a.add_session(other);
+            a.index();
+            a.add_record("t.json", 1, record("10.0.0.1", "2026-11-28T23:30:00Z", None));
+            a.add_record("t.json", 2, record(&ip, "2026-11-28T23:31:00Z", None));
+            assert!(a.attributed.is_empty(), "{:?}", a.attributed);
+            assert_eq!(a.ambiguous.len(), 2);
+            assert!(a.notes.iter().any(|n| n.contains("day28.csv:2") && n.contains("day29.csv:3")), "{:?}", a.notes);
+        }
+    }
+
+    /// Review finding 4: the record's recipientAccountId must be the session's account.
+    #[test]
+    fn other_accounts_are_not_attributed() {
+        let mut a = Auditor::default();
+        a.add_session(session("s1", "alice", "10.0.0.1", "2026-11-28T08:00:00Z", Some("2026-11-28T10:00:00Z")));
+        a.index();
+        a.add_record("t.json", 1, record("10.0.0.1", "2026-11-28T09:00:00Z", Some("999999999999")));
+        a.add_record("t.json", 2, record("10.0.0.9", "2026-11-28T09:00:00Z", Some("999999999999")));
+        a.add_record("t.json", 3, record("10.0.0.1", "2026-11-28T09:00:00Z", Some("123456789012")));
+        a.add_record("t.json", 4, record("10.0.0.1", "2026-11-28T09:00:00Z", None));
+        assert_eq!(a.counts.other_account, 2);
+        assert_eq!(a.other_account.len(), 2);
+        assert_eq!(a.attributed.len(), 2);
+        assert!(a.unattributed.is_empty());
     }
 
     #[test]
@@ -474,6 +616,8 @@ mod tests {
                     fleet: "f".into(),
                     start: Instant(*start),
                     end: len.map(|l| Instant(start + l)),
+                    open_until: None,
+                    account: None,
                     eni_ip: Some(format!("10.0.0.{ip}")),
                     origin: String::new(),
                 });

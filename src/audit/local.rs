@@ -8,7 +8,8 @@ use super::AuditError;
 
 /// Calls `visit` with each file under `path` (or `path` itself when it is a file): its
 /// location (the path relative to `path` with `/` separators, or the file's name) and the
-/// opened file or the error opening it. Symbolic links to directories are not followed.
+/// opened file or the error opening it. Symbolic links to directories are not followed (they
+/// might loop): each is passed to `visit` as an error, so the report lists it as not read.
 ///
 /// # Errors
 /// [`AuditError::Source`] when `path` does not exist or a directory cannot be listed.
@@ -23,7 +24,11 @@ pub fn each_file(path: &Path, flag: &str, visit: &mut dyn FnMut(&str, std::io::R
     walk(path, path, flag, &mut files)?;
     files.sort();
     for (rel, full) in files {
-        visit(&rel, File::open(&full));
+        if full.is_dir() {
+            visit(&rel, Err(std::io::Error::other("a symbolic link to a directory, not followed: give its target as its own source")));
+        } else {
+            visit(&rel, File::open(&full));
+        }
     }
     Ok(())
 }
@@ -36,7 +41,7 @@ fn walk(root: &Path, dir: &Path, flag: &str, out: &mut Vec<(String, PathBuf)>) -
         let kind = entry.file_type().map_err(|e| AuditError::Source(format!("{flag} {}: {}: {e}", root.display(), path.display())))?;
         if kind.is_dir() {
             walk(root, &path, flag, out)?;
-        } else if kind.is_file() || (kind.is_symlink() && path.is_file()) {
+        } else if kind.is_file() || kind.is_symlink() {
             let rel = path.strip_prefix(root).unwrap_or(&path);
             let rel: Vec<String> = rel.components().filter_map(|c| if let Component::Normal(s) = c { Some(s.to_string_lossy().into_owned()) } else { None }).collect();
             out.push((rel.join("/"), path));

@@ -5,16 +5,18 @@
 //! session's start and end; CloudTrail data events ([`trail`]) hold S3 actions with
 //! `sourceIPAddress` and `eventTime`; the validator Lambda's log ([`decisions`]) holds each
 //! issued or rejected notebook URL. [`join`] attributes each S3 data event to the one
-//! session that held its source address at its time (start and end inclusive, UTC, an open
-//! session from its start on), lists events two sessions claim as ambiguous and events no
-//! session claims as unattributed, and matches decisions to sessions by session ID and user
-//! hash. [`report`] groups the result per user and [`render`] writes a table, CSV or JSON.
+//! session of its account that held its source address at its time (start and end inclusive,
+//! UTC, an open session from its start to a cap, provisionally), lists events two sessions (or
+//! a session whose reports contradict each other) claim as ambiguous, events no session claims
+//! as unattributed and events of other accounts apart, and matches decisions to sessions by
+//! session ID and user hash. [`report`] groups the result per user and [`render`] writes a table, CSV or JSON.
 //!
 //! Sources are local directories laid out as the buckets are ([`local`]) or the buckets
 //! themselves (`--from-aws`, `crate::deploy::audit_source`: this module never talks to AWS).
 //! Files are read one at a time and CloudTrail files are streamed (see [`join`] for the
 //! memory bound). A malformed line, record or file is listed with its location and never
-//! ends the run. Exit codes: 0, 2 when unattributed or ambiguous events exist, 1 on error.
+//! ends the run, but makes the evidence incomplete. Exit codes: 0; 2 when unattributed or
+//! ambiguous events exist or the evidence is incomplete; 1 on error.
 
 pub mod decisions;
 pub mod join;
@@ -32,11 +34,12 @@ pub use join::Auditor;
 pub use report::{Report, AUDIT_SCHEMA_VERSION};
 use time::{Instant, DAY_MS};
 
-/// Exit code when every S3 data event is attributed.
+/// Exit code when every S3 data event is attributed and every input was read.
 pub const EXIT_CLEAN: u8 = 0;
 /// Exit code on any error.
 pub const EXIT_ERROR: u8 = 1;
-/// Exit code when unattributed or ambiguous S3 data events exist (for scheduled jobs).
+/// Exit code when unattributed or ambiguous S3 data events exist, or an input could not be
+/// read or no CloudTrail file was read (for scheduled jobs).
 pub const EXIT_FINDINGS: u8 = 2;
 
 /// Days audited by `--from-aws` without `--since`.
@@ -119,9 +122,15 @@ pub struct AuditArgs {
 
 const AFTER_LONG_HELP: &str = "\
 Attribution: an S3 data event belongs to the session whose eni_private_ip_address equals the
-event's sourceIPAddress and whose start..end (inclusive, UTC; open sessions from their start
-on) holds its eventTime. Two such sessions: ambiguous (all candidates listed, none chosen).
-None: unattributed, an audit finding. Sessions appearing in two daily reports count once.
+event's sourceIPAddress, whose aws_account_id is the event's recipientAccountId, and whose
+start..end (inclusive, UTC) holds its eventTime. An open session (empty session_end_time) ends
+at most at start + max_session_duration, else + session_duration_in_seconds (when not 0), else
++ 5 days (AppStream's largest maximum); its events are provisional (marked in every format; audit
+again when the next daily report is out; the exit code is not changed by them). Two such
+sessions: ambiguous (all candidates listed, none chosen). None: unattributed, an audit finding.
+Events of other accounts are listed as \"other account\", not attributed. A session in two daily
+reports counts once when user, address and start agree (a closed version wins over an open
+one); when they contradict each other, every event it would claim is ambiguous.
 
 Summary classes: read = GetObject, SelectObjectContent, GetObjectTorrent; written = PutObject,
 PostObject, CopyObject, CompleteMultipartUpload; deleted = DeleteObject(s); counted as distinct
@@ -134,6 +143,8 @@ or a CloudWatch Logs event as `aws logs filter-log-events` returns it per event 
 used): {\"timestamp\":1796340660000,\"message\":\"<the line above>\",...}, e.g.
   aws logs filter-log-events --log-group-name /aws/lambda/<validator> --output json \\
     | jq -c '.events[]' > decisions.jsonl
+Each line is judged on its own. A file holding the whole `aws logs filter-log-events` JSON
+document is read as its events[].
 A decision joins the session with its session_id whose user_id hashes (sha256) to its
 user_hash; else the user with that hash; else it is listed as matching no session.
 
@@ -145,10 +156,14 @@ s3:GetObject on both buckets (and kms:Decrypt for the trail's key) and
 cloudformation:DescribeStacks unless both buckets and --bucket are given.
 
 Malformed lines, records and files are listed with their location (path relative to the
-directory given, line or record number) and skipped; they never end the run.
+directory given, line or record number) and skipped; they never end the run, but the evidence
+is then incomplete. Symbolic links to directories are listed, not followed. A --bucket, --event
+or --user value found nowhere in the inputs gets a warning; --bucket takes a bare bucket name.
+The table escapes control characters (\\n, \\x1b); CSV cells starting with = + - @ get a '.
 
-Exit codes: 0 every S3 data event is attributed; 2 unattributed or ambiguous events exist;
-1 error.";
+Exit codes: 0 every S3 data event is attributed (provisional ones included) and every input was
+read; 2 unattributed or ambiguous events exist, or the evidence is incomplete (a file, line or
+record could not be read, or no CloudTrail file was read at all); 1 error.";
 
 /// Why an audit could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -242,6 +257,11 @@ impl Filters {
                 return Err(AuditError::Usage(format!("--until ({}) is before --since ({s}): nothing to audit", Instant(u.0 - 1))));
             }
         }
+        for b in &args.bucket {
+            if b.contains("://") || b.contains('/') || b.trim().is_empty() {
+                return Err(AuditError::Usage(format!("--bucket {b:?}: give a bare bucket name (e.g. my-bucket), not an s3:// URL or a path")));
+            }
+        }
         Ok(Self { since, until, users: args.user.clone(), buckets: args.bucket.clone(), events: args.event.iter().filter(|e| !e.trim().is_empty()).map(|e| e.trim().to_string()).collect() })
     }
 }
@@ -292,6 +312,7 @@ impl Auditor {
         match result {
             Ok(_) => self.counts.cloudtrail_files += 1,
             Err(trail::TrailFileError::NotCloudTrail(why)) => self.bad_file(Problem::file(location, format!("not a CloudTrail log file: {why}"))),
+            Err(trail::TrailFileError::Unreadable(why)) => self.bad_file(Problem::file(location, format!("cannot read ({why}): a cut-off or corrupt gzip file?"))),
             Err(trail::TrailFileError::Broken { records, why }) => {
                 self.counts.cloudtrail_files += 1;
                 self.problem(Problem::record(location, records + 1, format!("the file breaks off here ({why}); {} before it {} read, the rest of the file is skipped", if records == 1 { "the record".to_string() } else { format!("the {records} records") }, if records == 1 { "was" } else { "were" })));

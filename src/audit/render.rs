@@ -5,9 +5,13 @@
 //!   findings (unattributed, ambiguous), decisions matching no session, what was skipped
 //!   (counts, then each problem with its location) and notes.
 //! - csv: one row per S3 data event and validator decision; `status` is `attributed`,
-//!   `unattributed`, `ambiguous` (`candidates` lists `user/session` pairs separated by `;`)
-//!   or `unmatched` (a decision matching no session). Skips are not in the CSV: the same
-//!   counts go to the JSON and table outputs.
+//!   `unattributed`, `ambiguous` (`candidates` lists `user/session` pairs separated by `;`),
+//!   `other_account` (`recipientAccountId` in `account`) or `unmatched` (a decision matching
+//!   no session); `provisional` is `true` for an event of a session still open. Cells a
+//!   spreadsheet would run as a formula start with `'`. Skips, notes and warnings are not in
+//!   the CSV: they go to the JSON and table outputs.
+//!
+//! The table escapes control characters in every cell ([`escape`]) and shows the principal.
 //! - json: the whole report, `schema_version` first (docs in the field comments of
 //!   [`super::report`]).
 
@@ -34,10 +38,56 @@ fn window(r: &Report) -> String {
     format!("{since} .. {until}")
 }
 
-/// Aligned columns, two spaces apart, the last one not padded.
+/// Control characters (newline, ESC, C1 controls) and bidirectional overrides escaped, so that
+/// a key, user ID or session ID can neither forge a line nor drive the terminal.
+#[must_use]
+pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    if !text.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if bad(c) && (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if bad(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// A CSV cell that a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, CR first)
+/// prefixed with `'` (OWASP "CSV Injection").
+#[must_use]
+pub fn csv_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// A principal ARN shortened for the table: the resource part of an ARN
+/// (`assumed-role/<role>/<session>`), and of a longer one its last 64 characters.
+fn short_principal(p: Option<&str>) -> String {
+    let Some(p) = p else { return "-".into() };
+    let p = if p.starts_with("arn:") { p.splitn(6, ':').nth(5).unwrap_or(p) } else { p };
+    if p.chars().count() <= 64 {
+        return p.into();
+    }
+    let tail: Vec<char> = p.chars().rev().take(63).collect();
+    format!("…{}", tail.into_iter().rev().collect::<String>())
+}
+
+/// Aligned columns, two spaces apart, the last one not padded; cells escaped ([`escape`]).
 fn table_rows(out: &mut dyn Write, indent: &str, rows: &[Vec<String>]) -> io::Result<()> {
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| escape(c).into_owned()).collect()).collect();
     let mut widths: Vec<usize> = Vec::new();
-    for row in rows {
+    for row in &rows {
         for (i, cell) in row.iter().enumerate() {
             let w = cell.chars().count();
             match widths.get_mut(i) {
@@ -46,7 +96,7 @@ fn table_rows(out: &mut dyn Write, indent: &str, rows: &[Vec<String>]) -> io::Re
             }
         }
     }
-    for row in rows {
+    for row in &rows {
         let mut line = String::from(indent);
         for (i, cell) in row.iter().enumerate() {
             line.push_str(cell);
@@ -61,10 +111,11 @@ fn table_rows(out: &mut dyn Write, indent: &str, rows: &[Vec<String>]) -> io::Re
 }
 
 fn object(e: &EventView<'_>) -> String {
+    let more = if e.more_keys.is_empty() { String::new() } else { format!(" (+{} more objects)", e.more_keys.len()) };
     if e.key.is_empty() {
         e.bucket.to_string()
     } else {
-        format!("{}/{}", e.bucket, e.key)
+        format!("{}/{}{more}", e.bucket, e.key)
     }
 }
 
@@ -141,6 +192,16 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         table_rows(out, "  ", &rows)?;
     }
+    if !r.other_account.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "OTHER ACCOUNT: {} of accounts no session belongs to (recipientAccountId; not attributed)", plural(r.other_account.len(), "S3 data event", "S3 data events"))?;
+        let mut rows = vec![["TIME", "ACCOUNT", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "EVENT ID"].map(String::from).to_vec()];
+        for e in &r.other_account {
+            let v = r.view(e);
+            rows.push(vec![v.time.to_string(), v.account.unwrap_or("-").into(), v.source_ip.into(), v.action.into(), result(&v), object(&v), short_principal(v.principal), v.event_id.into()]);
+        }
+        table_rows(out, "  ", &rows)?;
+    }
     if !r.unmatched_decisions.is_empty() {
         writeln!(out)?;
         writeln!(out, "VALIDATOR DECISIONS MATCHING NO SESSION OR USER: {}", r.unmatched_decisions.len())?;
@@ -162,14 +223,20 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(out, "NOTES")?;
         for n in &r.notes {
-            writeln!(out, "  {n}")?;
+            writeln!(out, "  {}", escape(n))?;
         }
     }
     writeln!(out)?;
-    if r.exit_code() == super::EXIT_CLEAN {
-        writeln!(out, "every S3 data event in the window is attributed to one session")?;
+    let incomplete = r.incomplete_evidence();
+    let provisional = r.provisional();
+    let provisional_text = if provisional > 0 { format!(" ({provisional} provisionally: their sessions are still open)") } else { String::new() };
+    if r.unattributed.is_empty() && r.ambiguous.is_empty() && incomplete.is_empty() {
+        writeln!(out, "every S3 data event in the window is attributed to one session{provisional_text}")?;
     } else {
-        writeln!(out, "findings: {} unattributed, {} ambiguous (exit code 2)", r.unattributed.len(), r.ambiguous.len())?;
+        if !incomplete.is_empty() {
+            writeln!(out, "evidence incomplete: {}; the audit cannot say that every S3 data event is attributed", incomplete.join("; "))?;
+        }
+        writeln!(out, "findings: {} unattributed, {} ambiguous{} (exit code 2)", r.unattributed.len(), r.ambiguous.len(), if incomplete.is_empty() { "" } else { ", evidence incomplete" })?;
     }
     Ok(())
 }
@@ -180,7 +247,7 @@ fn candidates(r: &Report, cands: &[u32]) -> String {
 
 fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
-    writeln!(out, "{} (user hash {})", u.user_id, u.user_hash)?;
+    writeln!(out, "{} (user hash {})", escape(&u.user_id), u.user_hash)?;
     let mut rows = Vec::new();
     for s in u.sessions.iter().filter_map(|&i| r.session(i)) {
         rows.push(vec![
@@ -198,10 +265,17 @@ fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()>
         writeln!(out, "  no S3 data events or validator decisions in the window")?;
         return Ok(());
     }
-    let mut rows = vec![["TIME", "SESSION", "ACTION", "RESULT", "OBJECT / REASON"].map(String::from).to_vec()];
+    let mut rows = vec![["TIME", "SESSION", "ACTION", "RESULT", "PRINCIPAL", "OBJECT / REASON"].map(String::from).to_vec()];
     for e in &timeline {
         rows.push(match e {
-            Entry::S3 { session_id, event } => vec![event.time.to_string(), (*session_id).into(), event.action.into(), result(event), object(event)],
+            Entry::S3 { session_id, event, provisional } => vec![
+                event.time.to_string(),
+                if *provisional { format!("{session_id} (open: provisional)") } else { (*session_id).into() },
+                event.action.into(),
+                result(event),
+                short_principal(event.principal),
+                object(event),
+            ],
             Entry::Validation(v) => {
                 let d = v.decision;
                 let session = d.session_id.clone().unwrap_or_else(|| "-".into());
@@ -210,6 +284,7 @@ fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()>
                     if v.session_matched { session } else { format!("{session} (not in the usage reports)") },
                     "validation".into(),
                     d.outcome.clone(),
+                    "-".into(),
                     d.reason.clone(),
                 ]
             }
@@ -241,7 +316,7 @@ fn skipped(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "SKIPPED: {}", parts.join(", "))?;
     for p in r.bad_files.iter().chain(&r.problems) {
-        writeln!(out, "  {}: {}", p.location, p.reason)?;
+        writeln!(out, "  {}: {}", escape(&p.location), escape(&p.reason))?;
     }
     if r.problems.len() < c.malformed {
         writeln!(out, "  ... and {} more malformed lines or records (the first {} are listed)", c.malformed - r.problems.len(), r.problems.len())?;
@@ -249,8 +324,9 @@ fn skipped(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-const CSV_HEADER: [&str; 16] =
-    ["status", "user_id", "session_id", "time", "source", "action", "result", "bucket", "key", "source_ip", "error_code", "principal", "event_id", "reason", "request_id", "candidates"];
+const CSV_HEADER: [&str; 18] = [
+    "status", "user_id", "session_id", "time", "source", "action", "result", "bucket", "key", "source_ip", "error_code", "principal", "event_id", "reason", "request_id", "candidates", "account", "provisional",
+];
 
 /// One row per S3 data event and validator decision.
 ///
@@ -260,7 +336,8 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| io::Error::other(e.to_string());
     w.write_record(CSV_HEADER).map_err(io)?;
-    let s3 = |status: &str, user: &str, session: &str, v: &EventView<'_>, cands: &str| -> [String; 16] {
+    let mut write = |row: [String; 18]| w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(io);
+    let s3 = |status: &str, user: &str, session: &str, v: &EventView<'_>, cands: &str, provisional: bool| -> [String; 18] {
         [
             status.into(),
             user.into(),
@@ -278,9 +355,11 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             String::new(),
             String::new(),
             cands.into(),
+            v.account.unwrap_or("").into(),
+            if provisional { "true".into() } else { String::new() },
         ]
     };
-    let decision = |status: &str, user: &str, d: &super::decisions::Decision| -> [String; 16] {
+    let decision = |status: &str, user: &str, d: &super::decisions::Decision| -> [String; 18] {
         [
             status.into(),
             user.into(),
@@ -298,26 +377,31 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             d.reason.clone(),
             d.request_id.clone().unwrap_or_default(),
             String::new(),
+            String::new(),
+            String::new(),
         ]
     };
     for u in &r.users {
         for e in r.timeline(u) {
             let row = match &e {
-                Entry::S3 { session_id, event } => s3("attributed", &u.user_id, session_id, event, ""),
+                Entry::S3 { session_id, event, provisional } => s3("attributed", &u.user_id, session_id, event, "", *provisional),
                 Entry::Validation(v) => decision("attributed", &u.user_id, v.decision),
             };
-            w.write_record(&row).map_err(io)?;
+            write(row)?;
         }
     }
     for e in &r.unattributed {
-        w.write_record(s3("unattributed", "", "", &r.view(e), "")).map_err(io)?;
+        write(s3("unattributed", "", "", &r.view(e), "", false))?;
+    }
+    for e in &r.other_account {
+        write(s3("other_account", "", "", &r.view(e), "", false))?;
     }
     for (e, cands) in &r.ambiguous {
         let list = cands.iter().filter_map(|&i| r.session(i)).map(|s| format!("{}/{}", s.user_id, s.session_id)).collect::<Vec<_>>().join(";");
-        w.write_record(s3("ambiguous", "", "", &r.view(e), &list)).map_err(io)?;
+        write(s3("ambiguous", "", "", &r.view(e), &list, false))?;
     }
     for d in &r.unmatched_decisions {
-        w.write_record(decision("unmatched", "", d)).map_err(io)?;
+        write(decision("unmatched", "", d))?;
     }
     w.flush()
 }
@@ -350,6 +434,8 @@ struct Totals {
     attributed: usize,
     unattributed: usize,
     ambiguous: usize,
+    other_account: usize,
+    provisional: usize,
     unmatched_decisions: usize,
 }
 
@@ -385,7 +471,7 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         problems_not_listed: usize,
     }
     #[derive(Serialize)]
-    struct Doc<'a, U, A, B, D> {
+    struct Doc<'a, U, A, B, O, D> {
         schema_version: u32,
         exit_code: u8,
         window: Window,
@@ -395,7 +481,9 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         users: U,
         unattributed: A,
         ambiguous: B,
+        other_account: O,
         unmatched_decisions: D,
+        incomplete_evidence: Vec<String>,
         skipped: Skipped<'a>,
         notes: &'a [String],
     }
@@ -417,6 +505,8 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             attributed: r.attributed.len(),
             unattributed: r.unattributed.len(),
             ambiguous: r.ambiguous.len(),
+            other_account: r.other_account.len(),
+            provisional: r.provisional(),
             unmatched_decisions: r.unmatched_decisions.len(),
         },
         users: Lazy(|| {
@@ -435,7 +525,9 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 candidates: cands.iter().filter_map(|&i| r.session(i)).map(|s| Candidate { user_id: &s.user_id, session_id: &s.session_id }).collect(),
             })
         }),
+        other_account: Lazy(|| r.other_account.iter().map(|e| r.view(e))),
         unmatched_decisions: Lazy(|| r.unmatched_decisions.iter().map(|d| r.decision_view(d, None))),
+        incomplete_evidence: r.incomplete_evidence(),
         skipped: Skipped { counts: &r.counts, files: &r.bad_files, problems: &r.problems, problems_not_listed: r.counts.malformed.saturating_sub(r.problems.len()) },
         notes: &r.notes,
     };

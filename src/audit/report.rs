@@ -76,6 +76,8 @@ pub struct Report {
     pub unattributed: Vec<Event>,
     /// Ambiguous events with their candidate sessions, by time.
     pub ambiguous: Vec<(Event, Vec<u32>)>,
+    /// S3 data events of other accounts (`recipientAccountId`), by time; not attributed.
+    pub other_account: Vec<Event>,
     /// Decisions matching no session and no known user, by time.
     pub unmatched_decisions: Vec<Decision>,
     /// Malformed lines and records (listed up to a limit; see `counts.malformed`).
@@ -132,8 +134,22 @@ impl Report {
         // Decisions: by session, else by user hash, else unmatched.
         let hashes: HashMap<String, String> = aud.sessions.iter().map(|s| (user_hash(&s.user_id), s.user_id.clone())).collect();
         let mut unmatched = Vec::new();
+        let mut mismatched = Vec::new();
         for d in std::mem::take(&mut aud.decisions) {
             let session = aud.session_of(&d);
+            if session.is_none() {
+                if let Some(id) = d.session_id.as_deref() {
+                    let owners = aud.users_of_session(id);
+                    if !owners.is_empty() {
+                        let hashed = d.user_hash.as_ref().and_then(|h| hashes.get(h)).map_or("an unknown user", String::as_str);
+                        mismatched.push(format!(
+                            "validator decision {}: its session {id} is {}'s in the usage reports, but its user_hash is {hashed}'s",
+                            d.origin,
+                            owners.join("/")
+                        ));
+                    }
+                }
+            }
             let user = match session {
                 Some(i) => aud.sessions.get(i as usize).map(|s| s.user_id.clone()),
                 None => d.user_hash.as_ref().and_then(|h| hashes.get(h)).cloned(),
@@ -191,11 +207,13 @@ impl Report {
                     Class::Other => report.summary.other_events += 1,
                     Class::Denied => report.summary.denied_events += 1,
                     c => {
-                        if objects.insert((c, e.bucket, &e.key)) {
-                            match c {
-                                Class::Read => report.summary.objects_read += 1,
-                                Class::Write => report.summary.objects_written += 1,
-                                _ => report.summary.objects_deleted += 1,
+                        for key in std::iter::once(&e.key).chain(e.more_keys.iter()) {
+                            if objects.insert((c, e.bucket, key)) {
+                                match c {
+                                    Class::Read => report.summary.objects_read += 1,
+                                    Class::Write => report.summary.objects_written += 1,
+                                    _ => report.summary.objects_deleted += 1,
+                                }
                             }
                         }
                     }
@@ -214,7 +232,36 @@ impl Report {
         unattributed.sort_unstable_by(|a, b| compare_events(a, b, &aud.strings));
         let mut ambiguous = std::mem::take(&mut aud.ambiguous);
         ambiguous.sort_unstable_by(|(a, _), (b, _)| compare_events(a, b, &aud.strings));
+        let mut other_account = std::mem::take(&mut aud.other_account);
+        other_account.sort_unstable_by(|a, b| compare_events(a, b, &aud.strings));
         let mut notes: Vec<String> = aud.notes.iter().cloned().collect();
+        mismatched.sort();
+        notes.extend(mismatched);
+        let provisional = attributed.iter().filter(|e| aud.sessions.get(e.session as usize).is_some_and(|s| s.end.is_none())).count();
+        if provisional > 0 {
+            notes.push(format!("{provisional} event(s) are attributed provisionally to sessions still open in the usage reports: the session's end is not in the reports yet; audit again when the next daily report is out"));
+        }
+        for b in &filters.buckets {
+            if !aud.seen_buckets.contains(b) {
+                notes.push(format!("warning: --bucket {b} occurs in no S3 data event of the inputs"));
+            }
+        }
+        for e in &filters.events {
+            if !aud.seen_events.iter().any(|s| s.eq_ignore_ascii_case(e)) {
+                notes.push(format!("warning: --event {e} occurs in no S3 data event of the inputs"));
+            }
+        }
+        let known_users: std::collections::BTreeSet<&str> = aud.sessions.iter().map(|s| s.user_id.as_str()).collect();
+        for u in &filters.users {
+            if !known_users.contains(u.as_str()) {
+                let some: Vec<&str> = known_users.iter().copied().take(10).collect();
+                let more = if known_users.len() > 10 { format!(" (and {} more)", known_users.len() - 10) } else { String::new() };
+                notes.push(format!(
+                    "warning: --user {u} is no user_id of the usage reports; users: {}{more}",
+                    if some.is_empty() { "none".to_string() } else { some.join(", ") }
+                ));
+            }
+        }
         let latest = aud.sessions.iter().map(|s| s.end.unwrap_or(s.start)).max();
         let late = unattributed.iter().filter(|e| latest.is_none_or(|l| e.time > l)).count();
         if late > 0 && !aud.sessions.is_empty() {
@@ -230,6 +277,7 @@ impl Report {
             attributed,
             unattributed,
             ambiguous,
+            other_account,
             unmatched_decisions: unmatched,
             problems: std::mem::take(&mut aud.problems),
             bad_files: std::mem::take(&mut aud.bad_files),
@@ -240,10 +288,42 @@ impl Report {
         }
     }
 
-    /// [`EXIT_FINDINGS`] when unattributed or ambiguous events exist, else [`EXIT_CLEAN`].
+    /// Why the evidence is incomplete: files or records that could not be read, or no
+    /// CloudTrail file read at all (empty when everything was read).
+    #[must_use]
+    pub fn incomplete_evidence(&self) -> Vec<String> {
+        let c = &self.counts;
+        let mut out = Vec::new();
+        if c.unreadable_files > 0 {
+            out.push(format!("{} could not be read or {} in neither format", if c.unreadable_files == 1 { "1 file".to_string() } else { format!("{} files", c.unreadable_files) }, if c.unreadable_files == 1 { "is" } else { "are" }));
+        }
+        if c.malformed > 0 {
+            out.push(format!("{} could not be read", if c.malformed == 1 { "1 line or record".to_string() } else { format!("{} lines or records", c.malformed) }));
+        }
+        if c.cloudtrail_files == 0 {
+            out.push("no CloudTrail file was read".into());
+        }
+        out
+    }
+
+    /// Events attributed to a session still open in the reports.
+    #[must_use]
+    pub fn provisional(&self) -> usize {
+        self.attributed.iter().filter(|e| self.is_provisional(e)).count()
+    }
+
+    /// Whether an attributed event's session is still open in the reports.
+    #[must_use]
+    pub fn is_provisional(&self, e: &Event) -> bool {
+        self.session(e.session).is_some_and(|s| s.end.is_none())
+    }
+
+    /// [`EXIT_FINDINGS`] when unattributed or ambiguous events exist or the evidence could not
+    /// all be read ([`Report::incomplete_evidence`]), else [`EXIT_CLEAN`]. Provisional
+    /// attributions (open sessions) and other accounts' events do not change the exit code.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
-        if self.unattributed.is_empty() && self.ambiguous.is_empty() {
+        if self.unattributed.is_empty() && self.ambiguous.is_empty() && self.incomplete_evidence().is_empty() {
             EXIT_CLEAN
         } else {
             EXIT_FINDINGS
@@ -275,6 +355,8 @@ impl Report {
             source_ip: self.text(e.source_ip),
             error_code: opt(e.error_code),
             principal: opt(e.principal),
+            account: opt(e.account),
+            more_keys: &e.more_keys,
             event_id: &e.event_id,
         }
     }
@@ -295,7 +377,7 @@ impl Report {
                 }
                 (Some(_), _) => {
                     if let Some(e) = events.next() {
-                        out.push(Entry::S3 { session_id: self.session(e.session).map_or("", |s| s.session_id.as_str()), event: self.view(e) });
+                        out.push(Entry::S3 { session_id: self.session(e.session).map_or("", |s| s.session_id.as_str()), provisional: self.is_provisional(e), event: self.view(e) });
                     }
                 }
                 (None, Some(_)) => {
@@ -335,6 +417,11 @@ pub struct EventView<'a> {
     pub error_code: Option<&'a str>,
     /// `userIdentity.arn`.
     pub principal: Option<&'a str>,
+    /// `recipientAccountId`.
+    pub account: Option<&'a str>,
+    /// Further objects of the request (DeleteObjects' `resources[]`), when any.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub more_keys: &'a [Box<str>],
     /// `eventID`.
     pub event_id: &'a str,
 }
@@ -372,6 +459,8 @@ pub enum Entry<'a> {
     S3 {
         /// The session.
         session_id: &'a str,
+        /// The session is still open in the usage reports: its end is not known yet.
+        provisional: bool,
         /// The event.
         #[serde(flatten)]
         event: EventView<'a>,

@@ -50,8 +50,16 @@ pub const DOCUMENTED_COLUMNS: [&str; 29] = [
 /// The columns sandboxc reads; a header row must name all of them.
 const NEEDED: [&str; 7] = ["user_session_id", "session_start_time", "session_end_time", "user_id", "authentication_type", "fleet_name", "eni_private_ip_address"];
 
+/// Columns read when present (after [`NEEDED`] in the column index list).
+const OPTIONAL: [&str; 3] = ["aws_account_id", "session_duration_in_seconds", "max_session_duration"];
+
 /// A headerless row needs at least the columns up to `eni_private_ip_address`.
 const MIN_HEADERLESS_COLUMNS: usize = 14;
+
+/// The cap of an open session without a duration column: AppStream's largest maximum session
+/// duration, 5 days (`MaxUserDurationInSeconds` 600–432000, CreateFleet API reference;
+/// AWS-FACTS.md "AppStream 2.0").
+pub const MAX_SESSION_SECONDS: i64 = 432_000;
 
 /// One streaming session of the sessions report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -68,6 +76,12 @@ pub struct Session {
     pub start: Instant,
     /// `session_end_time`; `None` while the session is open.
     pub end: Option<Instant>,
+    /// For an open session: the latest time it can still hold its address, start plus
+    /// `max_session_duration`, else plus a non-zero `session_duration_in_seconds`, else plus
+    /// [`MAX_SESSION_SECONDS`]. Events attributed to an open session are provisional.
+    pub open_until: Option<Instant>,
+    /// `aws_account_id`; `None` when empty or not in the file.
+    pub account: Option<String>,
     /// `eni_private_ip_address`: the instance's network interface, the `sourceIPAddress` of
     /// its S3 requests through the VPC's gateway endpoint; `None` when empty.
     pub eni_ip: Option<String>,
@@ -80,13 +94,19 @@ impl Session {
     /// holds it from its start on).
     #[must_use]
     pub fn contains(&self, t: Instant) -> bool {
-        self.start <= t && self.end.is_none_or(|e| t <= e)
+        self.start <= t && t <= self.last()
+    }
+
+    /// The session's end, or for an open session the cap [`Session::open_until`].
+    #[must_use]
+    pub fn last(&self) -> Instant {
+        self.end.or(self.open_until).unwrap_or(Instant(i64::MAX))
     }
 
     /// Whether the session overlaps `[since, until)`.
     #[must_use]
     pub fn overlaps(&self, since: Option<Instant>, until: Option<Instant>) -> bool {
-        until.is_none_or(|u| self.start < u) && since.is_none_or(|s| self.end.is_none_or(|e| e >= s))
+        until.is_none_or(|u| self.start < u) && since.is_none_or(|s| self.last() >= s)
     }
 }
 
@@ -103,26 +123,43 @@ fn field(row: &csv::ByteRecord, idx: Option<usize>) -> &str {
 ///
 /// # Errors
 /// [`NotAReport`] when the file is neither a headed report naming the needed columns nor a
-/// headerless one with the documented columns (rows read before are kept).
+/// headerless one with the documented columns: only when no row at all is a session row.
 pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_session: &mut dyn FnMut(Session)) -> Result<(), NotAReport> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(CrLf { inner: std::io::BufReader::new(input) });
     let mut row = csv::ByteRecord::new();
     let mut columns: Option<Vec<Option<usize>>> = None;
     let mut first = true;
+    // Each row is judged on its own: a bad row (first, last or any) is a problem with its line,
+    // and the file is "not a report" only when no row at all is a session row. Until the first
+    // session row, problems are held back (up to a limit) so that a file in another format is
+    // named once instead of line by line.
+    let mut known = false;
+    let mut headed = false;
+    let mut pending: Vec<Problem> = Vec::new();
+    let mut first_error: Option<String> = None;
+    let note = |p: Problem, known: bool, problems: &mut Vec<Problem>, pending: &mut Vec<Problem>| {
+        if known {
+            problems.push(p);
+        } else if pending.len() < super::join::MAX_LISTED_PROBLEMS {
+            pending.push(p);
+        }
+    };
     loop {
         let line = reader.position().line();
         match reader.read_byte_record(&mut row) {
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                if first {
-                    return Err(NotAReport(format!("not CSV: {e}")));
-                }
-                problems.push(Problem::line(location, line, format!("not a CSV row: {e}")));
+                first = false;
+                first_error.get_or_insert_with(|| format!("not CSV: {e}"));
+                note(Problem::line(location, line, format!("not a CSV row: {e}")), known, problems, &mut pending);
                 continue;
             }
         }
         let line = row.position().map_or(line, csv::Position::line);
+        if row.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+            continue;
+        }
         if first {
             first = false;
             let names: Vec<String> = row.iter().map(|b| String::from_utf8_lossy(b).trim_start_matches('\u{feff}').trim().to_string()).collect();
@@ -131,27 +168,42 @@ pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_se
                 if !missing.is_empty() {
                     return Err(NotAReport(format!("the header row lacks the sessions report columns {}", missing.join(", "))));
                 }
-                columns = Some(NEEDED.iter().map(|n| names.iter().position(|h| h == n)).collect());
+                columns = Some(NEEDED.iter().chain(OPTIONAL.iter()).map(|n| names.iter().position(|h| h == n)).collect());
+                known = true;
+                headed = true;
                 continue;
             }
-            if row.len() < MIN_HEADERLESS_COLUMNS || Instant::parse(field(&row, Some(3))).is_err() {
-                return Err(NotAReport(format!(
-                    "neither a header row starting with user_session_id nor a row in the documented column order (at least {MIN_HEADERLESS_COLUMNS} columns, session_start_time 4th)"
-                )));
-            }
-            columns = Some(NEEDED.iter().map(|n| DOCUMENTED_COLUMNS.iter().position(|c| c == n)).collect());
+            columns = Some(NEEDED.iter().chain(OPTIONAL.iter()).map(|n| DOCUMENTED_COLUMNS.iter().position(|c| c == n)).collect());
         }
         let Some(cols) = &columns else { continue };
-        if row.iter().all(|f| f.iter().all(u8::is_ascii_whitespace)) {
+        if !headed && row.len() < MIN_HEADERLESS_COLUMNS {
+            let why = format!("{} columns, not the documented column order (at least {MIN_HEADERLESS_COLUMNS} columns, session_start_time 4th)", row.len());
+            first_error.get_or_insert_with(|| why.clone());
+            note(Problem::line(location, line, why), known, problems, &mut pending);
             continue;
         }
         match session(&row, cols, &format!("{location}:{line}")) {
-            Ok(s) => on_session(s),
-            Err(why) => problems.push(Problem::line(location, line, why)),
+            Ok(s) => {
+                if !known {
+                    problems.append(&mut pending);
+                    known = true;
+                }
+                on_session(s);
+            }
+            Err(why) => {
+                first_error.get_or_insert_with(|| why.clone());
+                note(Problem::line(location, line, why), known, problems, &mut pending);
+            }
         }
     }
     if first {
         return Err(NotAReport("empty file".into()));
+    }
+    if !known {
+        return Err(NotAReport(format!(
+            "no row is a session row (neither a header row starting with user_session_id nor a row in the documented column order: at least {MIN_HEADERLESS_COLUMNS} columns, session_start_time 4th); first problem: {}",
+            first_error.unwrap_or_default()
+        )));
     }
     Ok(())
 }
@@ -178,6 +230,9 @@ fn session(row: &csv::ByteRecord, cols: &[Option<usize>], origin: &str) -> Resul
         return Err(format!("session {session_id}: session_end_time is before session_start_time"));
     }
     let ip = get(6);
+    let seconds = |i: usize| get(i).parse::<i64>().ok().filter(|&n| n > 0);
+    let open_until = end.is_none().then(|| Instant(start.0.saturating_add(seconds(9).or_else(|| seconds(8)).unwrap_or(MAX_SESSION_SECONDS).saturating_mul(1000))));
+    let account = get(7);
     Ok(Session {
         session_id: session_id.to_string(),
         user_id: user_id.to_string(),
@@ -185,6 +240,8 @@ fn session(row: &csv::ByteRecord, cols: &[Option<usize>], origin: &str) -> Resul
         fleet: get(5).to_string(),
         start,
         end,
+        open_until,
+        account: (!account.is_empty()).then(|| account.to_string()),
         eni_ip: (!ip.is_empty()).then(|| ip.to_string()),
         origin: origin.to_string(),
     })
@@ -280,6 +337,39 @@ mod tests {
         assert!(r.is_ok());
         assert_eq!(s.iter().map(|s| s.origin.as_str()).collect::<Vec<_>>(), vec!["r.csv:1", "r.csv:4"]);
         assert_eq!(p.iter().map(|p| p.location.clone()).collect::<Vec<_>>(), vec!["r.csv:2", "r.csv:3"]);
+    }
+
+    /// Review finding 1: a bad first row of a headerless report used to reject the whole file.
+    #[test]
+    fn a_bad_first_headerless_row_is_skipped_alone() {
+        let bob = ROW.replace("s1,", "s2,").replace("alice", "bob");
+        let text = format!("{}\n{ROW}\n{bob}\n", ROW.replace("2026-11-28T23:30:00Z", "soon"));
+        let (r, s, p) = run(&text);
+        assert!(r.is_ok(), "{r:?}");
+        assert_eq!(s.iter().map(|s| s.user_id.as_str()).collect::<Vec<_>>(), vec!["alice", "bob"]);
+        assert_eq!(p.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(), vec!["r.csv:1"]);
+        // A bad last row too.
+        let (r, s, p) = run(&format!("{ROW}\nshort,row\n"));
+        assert!(r.is_ok() && s.len() == 1 && p.len() == 1);
+    }
+
+    /// Review finding 2: an open session is capped by max_session_duration, else a non-zero
+    /// session_duration_in_seconds, else 5 days.
+    #[test]
+    fn open_sessions_are_capped() {
+        let open = ROW.replace("2026-11-29T01:00:00Z", "");
+        let (_, s, _) = run(&format!("{open}\n"));
+        let start = s[0].start.0;
+        assert_eq!(s[0].open_until, Some(Instant(start + 345_600_000)), "max_session_duration");
+        assert_eq!(s[0].account.as_deref(), Some("123456789012"));
+        let (_, s, _) = run(&format!("{}\n", open.replace(",345600,", ",,")));
+        assert_eq!(s[0].open_until, Some(Instant(start + 5_400_000)), "session_duration_in_seconds");
+        let (_, s, _) = run(&format!("{}\n", open.replace(",345600,", ",,").replace(",5400,", ",0,")));
+        assert_eq!(s[0].open_until, Some(Instant(start + MAX_SESSION_SECONDS * 1000)), "5 days");
+        assert!(s[0].contains(Instant(start + 4 * 86_400_000)));
+        assert!(!s[0].contains(Instant(start + 8 * 86_400_000)), "8 days later: not the session's");
+        let (_, s, _) = run(&format!("{ROW}\n"));
+        assert_eq!(s[0].open_until, None);
     }
 
     #[test]

@@ -39,6 +39,32 @@ pub struct Record {
     pub event_id: Option<String>,
     /// `userIdentity.arn`: the principal (for the sandbox, usually the fleet's role session).
     pub principal: Option<String>,
+    /// `recipientAccountId`: the account whose trail logged the event.
+    pub account: Option<String>,
+    /// `resources[]` of type `AWS::S3::Object`: `(bucket, key)` from each ARN
+    /// `arn:aws:s3:::bucket/key` (DeleteObjects names every deleted object there).
+    pub objects: Vec<(String, String)>,
+    /// `resources[]` of type `AWS::S3::Bucket`: the bucket from its ARN `arn:aws:s3:::bucket`.
+    pub resource_bucket: Option<String>,
+}
+
+/// Reads `resources[]` (any shape; what is not an S3 object or bucket ARN is ignored).
+fn resources(value: &serde_json::Value, r: &mut Record) {
+    let Some(list) = value.as_array() else { return };
+    for item in list {
+        let kind = item.get("type").and_then(serde_json::Value::as_str);
+        let Some(arn) = item.get("ARN").or_else(|| item.get("arn")).and_then(serde_json::Value::as_str) else { continue };
+        let Some(path) = arn.strip_prefix("arn:aws:s3:::").or_else(|| arn.split_once(":s3:::").map(|(_, p)| p)) else { continue };
+        match kind {
+            Some("AWS::S3::Object") => {
+                if let Some((bucket, key)) = path.split_once('/') {
+                    r.objects.push((bucket.to_string(), key.to_string()));
+                }
+            }
+            Some("AWS::S3::Bucket") if !path.is_empty() && !path.contains('/') => r.resource_bucket = Some(path.to_string()),
+            _ => {}
+        }
+    }
 }
 
 /// A file is not a CloudTrail log file, or its JSON breaks off.
@@ -47,6 +73,9 @@ pub enum TrailFileError {
     /// Valid JSON but not `{"Records": [...]}` (e.g. a digest file), or not JSON at all
     /// before the first record.
     NotCloudTrail(String),
+    /// The input could not be read (an I/O or decompression error, e.g. a cut-off gzip file)
+    /// before the first record.
+    Unreadable(String),
     /// A syntax error after `n` records were read.
     Broken {
         /// Records read before the error.
@@ -69,6 +98,7 @@ pub fn read(input: impl Read, on_record: &mut dyn FnMut(usize, Record)) -> Resul
     match result {
         Ok(()) if state.saw_records => Ok(state.count),
         Ok(()) => Err(TrailFileError::NotCloudTrail("a JSON document without a \"Records\" array".into())),
+        Err(e) if !state.saw_records && e.is_io() => Err(TrailFileError::Unreadable(e.to_string())),
         Err(e) if !state.saw_records => Err(TrailFileError::NotCloudTrail(if e.is_data() { "a JSON document whose \"Records\" is not an array".into() } else { format!("not JSON: {e}") })),
         Err(e) => Err(TrailFileError::Broken { records: state.count, why: e.to_string() }),
     }
@@ -145,7 +175,7 @@ impl Visitor<'_> for Named {
 }
 
 /// The record fields read, in the order of the match in [`SlotVisitor::visit_map`].
-const RECORD_FIELDS: &[&str] = &["eventTime", "eventSource", "eventName", "eventCategory", "sourceIPAddress", "errorCode", "eventID", "requestParameters", "userIdentity"];
+const RECORD_FIELDS: &[&str] = &["eventTime", "eventSource", "eventName", "eventCategory", "sourceIPAddress", "errorCode", "eventID", "requestParameters", "userIdentity", "recipientAccountId", "resources"];
 
 struct RecordsSeed<'s, 'a> {
     state: &'s mut State<'a>,
@@ -229,6 +259,12 @@ impl<'de> Visitor<'de> for SlotVisitor {
                 Some(4) => &mut r.source_ip,
                 Some(5) => &mut r.error_code,
                 Some(6) => &mut r.event_id,
+                Some(9) => &mut r.account,
+                Some(10) => {
+                    let v = map.next_value::<serde_json::Value>()?;
+                    resources(&v, &mut r);
+                    continue;
+                }
                 Some(7) => {
                     let p = map.next_value::<Picked<2>>()?;
                     let [bucket, key] = p.0;
@@ -338,6 +374,15 @@ mod tests {
         assert_eq!(rec.key.as_deref(), Some("a/b.csv"));
         assert_eq!(rec.principal.as_deref(), Some("arn:aws:sts::1:assumed-role/r/s"));
         assert_eq!(rec.event_id.as_deref(), Some("e1"));
+    }
+
+    /// Review finding 9: DeleteObjects keys and a missing bucketName from `resources[]`.
+    #[test]
+    fn resources_name_objects_and_buckets() {
+        let (_, recs) = all(r#"{"Records":[{"eventName":"DeleteObjects","requestParameters":{"bucketName":"b","delete":""},
+            "resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::b/x/1.csv"},{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::b/2.csv"},{"type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::b"},{"type":5},7]}]}"#);
+        assert_eq!(recs[0].1.objects, vec![("b".to_string(), "x/1.csv".to_string()), ("b".to_string(), "2.csv".to_string())]);
+        assert_eq!(recs[0].1.resource_bucket.as_deref(), Some("b"));
     }
 
     #[test]
