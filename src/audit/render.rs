@@ -178,7 +178,7 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let mut rows = vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "EVENT ID"].map(String::from).to_vec()];
         for e in &r.unattributed {
             let v = r.view(e);
-            rows.push(vec![v.time.to_string(), v.source_ip.into(), v.action.into(), result(&v), object(&v), v.principal.unwrap_or("-").into(), v.event_id.into()]);
+            rows.push(vec![v.time.to_string(), v.source_ip.into(), v.action.into(), result(&v), object(&v), v.principal.unwrap_or("-").into(), v.event_id]);
         }
         table_rows(out, "  ", &rows)?;
     }
@@ -188,7 +188,7 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let mut rows = vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "CANDIDATES (USER/SESSION)", "EVENT ID"].map(String::from).to_vec()];
         for (e, cands) in &r.ambiguous {
             let v = r.view(e);
-            rows.push(vec![v.time.to_string(), v.source_ip.into(), v.action.into(), result(&v), object(&v), candidates(r, cands), v.event_id.into()]);
+            rows.push(vec![v.time.to_string(), v.source_ip.into(), v.action.into(), result(&v), object(&v), candidates(r, cands), v.event_id]);
         }
         table_rows(out, "  ", &rows)?;
     }
@@ -198,7 +198,7 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         let mut rows = vec![["TIME", "ACCOUNT", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "EVENT ID"].map(String::from).to_vec()];
         for e in &r.other_account {
             let v = r.view(e);
-            rows.push(vec![v.time.to_string(), v.account.unwrap_or("-").into(), v.source_ip.into(), v.action.into(), result(&v), object(&v), short_principal(v.principal), v.event_id.into()]);
+            rows.push(vec![v.time.to_string(), v.account.unwrap_or("-").into(), v.source_ip.into(), v.action.into(), result(&v), object(&v), short_principal(v.principal), v.event_id]);
         }
         table_rows(out, "  ", &rows)?;
     }
@@ -351,7 +351,7 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             v.source_ip.into(),
             v.error_code.unwrap_or("").into(),
             v.principal.unwrap_or("").into(),
-            v.event_id.into(),
+            v.event_id.clone(),
             String::new(),
             String::new(),
             cands.into(),

@@ -357,7 +357,7 @@ impl Report {
             principal: opt(e.principal),
             account: opt(e.account),
             more_keys: &e.more_keys,
-            event_id: &e.event_id,
+            event_id: e.event_id.to_string(),
         }
     }
 
@@ -423,7 +423,7 @@ pub struct EventView<'a> {
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub more_keys: &'a [Box<str>],
     /// `eventID`.
-    pub event_id: &'a str,
+    pub event_id: String,
 }
 
 /// A decision, borrowed from the report.
