@@ -9,9 +9,9 @@
 //! CloudTrail logs (about 500,000 records of 2 KB) needs about 75 MB of events when every
 //! record is an S3 data event of the audited buckets, plus one decompression buffer, and far
 //! less when most are filtered out; grouping sorts those events in place. Measured: 520,000
-//! such records (1,012 MB of JSON in 100 gzip files), 99% attributed, `--format csv`: 94 MB
-//! peak resident memory for the whole process (measured before events kept DeleteObjects'
-//! further keys and the account). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
+//! such records (1,053 MB of JSON in 100 gzip files), 99% attributed, `--format csv`: 106 MB
+//! peak resident memory for the whole process (debug build, with the account, DeleteObjects'
+//! further keys and 16-byte event IDs). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
 //! counted beyond; the distinct bucket and event names seen are kept for filter warnings.
 
 use std::collections::{BTreeSet, HashMap};
