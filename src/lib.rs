@@ -56,6 +56,34 @@ pub struct Release {
     pub manifest: output::Manifest,
     /// The templates parsed, for the plan shown before approval.
     pub templates: plan::TemplateSet,
+    /// The stack policy set on the root and nested stacks after each deployment.
+    pub stack_policy: String,
+    /// The stack policy during an update approved with `--allow-data-loss`.
+    pub lifted_policy: String,
+}
+
+/// What `bootstrap` deploys: the assets stack's template (compact JSON under 51,200 bytes)
+/// and its stack policies.
+#[derive(Debug, Clone)]
+pub struct AssetsRelease {
+    /// The template.
+    pub template: serde_json::Value,
+    /// The template as sent (`TemplateBody`).
+    pub body: String,
+    /// The stack policy set after each deployment.
+    pub stack_policy: String,
+    /// The stack policy during an update approved with `--allow-data-loss`.
+    pub lifted_policy: String,
+}
+
+/// Compiles the assets stack of `sandboxc bootstrap`.
+///
+/// # Errors
+/// [`Error::Compile`] on a compiler bug.
+pub fn assets_release() -> Result<AssetsRelease, Error> {
+    let template = compile::bootstrap::template()?.to_value();
+    let body = Format::Json.render(&template).map_err(compile::CompileError::Internal)?;
+    Ok(AssetsRelease { template, body, stack_policy: compile::bootstrap::stack_policy(), lifted_policy: compile::bootstrap::stack_policy_lifted() })
 }
 
 /// Loads, validates and compiles a blueprint for `apply`; checks every CloudFormation limit
@@ -68,7 +96,7 @@ pub fn release(source: &Source) -> Result<Release, Error> {
     let compiled = compile::compile(&blueprint, &assets::LambdaAsset::built_in(), Format::Json)?;
     let (files, manifest) = output::files(&compiled)?;
     let templates = plan::TemplateSet::from_compiled(&compiled).map_err(|e| compile::CompileError::Internal(e.to_string()))?;
-    Ok(Release { blueprint, files, manifest, templates })
+    Ok(Release { blueprint, files, manifest, templates, stack_policy: compile::bootstrap::stack_policy(), lifted_policy: compile::bootstrap::stack_policy_lifted() })
 }
 
 /// `sandboxc synth`: compiles a blueprint and writes templates, scripts and manifest to `out`.

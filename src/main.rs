@@ -203,12 +203,12 @@ fn run(cli: &Cli) -> Result<u8, sandboxc::Error> {
             }
         }
         Command::Bootstrap(args) => {
+            let assets = sandboxc::assets_release()?;
             if args.print_template {
-                let template = sandboxc::compile::bootstrap::template()?.to_value();
-                say(Format::Json.render(&template).map_err(|e| sandboxc::Error::Compile(sandboxc::compile::CompileError::Internal(e)))?.trim_end());
+                say(assets.body.trim_end());
                 return Ok(0);
             }
-            return Ok(deployed(sandboxc::deploy::commands::run_bootstrap(args, cli.quiet)));
+            return Ok(deployed(sandboxc::deploy::commands::run_bootstrap(args, &assets, cli.quiet)));
         }
         Command::Apply(args) => {
             let release = sandboxc::release(&source(args.blueprint.as_ref())?)?;

@@ -7,7 +7,7 @@
 //! bytes, Lambda zips) published under their content-hash keys, then the change set path
 //! ([`deployment::change_and_execute`]). A failed upload stops before any change set.
 //!
-//! bootstrap: the same change set path for the assets stack ([`crate::compile::bootstrap`]).
+//! bootstrap: the same change set path for the assets stack ([`crate::AssetsRelease`]).
 
 use std::path::{Path, PathBuf};
 
@@ -18,9 +18,9 @@ use super::deployment::{change_and_execute, check_account, prepare, Choices, Dep
 use super::plan::{ASSETS_BUCKET_PARAMETER, MAX_TEMPLATE_BODY};
 use super::AwsOptions;
 use crate::compile::HOME_FOLDER_BUCKET_PARAMETER;
-use crate::compile::bootstrap::{stack_policy, stack_policy_lifted, ASSETS_BUCKET_OUTPUT, ASSETS_STACK_NAME};
+use crate::compile::bootstrap::{ASSETS_BUCKET_OUTPUT, ASSETS_STACK_NAME};
 use crate::plan::TemplateSet;
-use crate::Release;
+use crate::{AssetsRelease, Release};
 
 /// Arguments of `sandboxc apply`.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -145,8 +145,8 @@ pub async fn apply(d: &Deployer, release: &Release, args: &ApplyArgs, console: &
         parameters,
         tags,
         new: &release.templates,
-        stack_policy: stack_policy(),
-        lifted_policy: stack_policy_lifted(),
+        stack_policy: release.stack_policy.clone(),
+        lifted_policy: release.lifted_policy.clone(),
         command: "apply",
     };
     change_and_execute(d, &dep, &mode, choices, console).await
@@ -262,14 +262,12 @@ async fn lambda_assets(d: &Deployer, release: &Release, bucket: &str, dir: &Path
 ///
 /// # Errors
 /// [`DeployError`].
-pub async fn bootstrap(d: &Deployer, args: &BootstrapArgs, console: &mut dyn Console) -> Result<u8, DeployError> {
-    let template = crate::compile::bootstrap::template().map_err(|e| DeployError(e.to_string()))?.to_value();
-    let body = crate::cfn::render::Format::Json.render(&template).map_err(DeployError)?;
-    if body.len() > MAX_TEMPLATE_BODY {
-        return Err(DeployError(format!("internal: the assets template is {} bytes, over {MAX_TEMPLATE_BODY}", body.len())));
+pub async fn bootstrap(d: &Deployer, assets: &AssetsRelease, args: &BootstrapArgs, console: &mut dyn Console) -> Result<u8, DeployError> {
+    if assets.body.len() > MAX_TEMPLATE_BODY {
+        return Err(DeployError(format!("internal: the assets template is {} bytes, over {MAX_TEMPLATE_BODY}", assets.body.len())));
     }
     console.line(&format!("account {}, region {}, stack {ASSETS_STACK_NAME}", d.account, d.region));
-    let new = TemplateSet::single(ASSETS_STACK_NAME, template);
+    let new = TemplateSet::single(ASSETS_STACK_NAME, assets.template.clone());
     let choices = Choices { yes: args.yes, allow_data_loss: false, recreate: args.recreate };
     let mode = match prepare(d, ASSETS_STACK_NAME, choices, console).await {
         Ok(Prepared::Ready(mode)) => mode,
@@ -278,12 +276,12 @@ pub async fn bootstrap(d: &Deployer, args: &BootstrapArgs, console: &mut dyn Con
     };
     let dep = Deployment {
         stack_name: ASSETS_STACK_NAME.into(),
-        template: body,
+        template: assets.body.clone(),
         parameters: Vec::new(),
         tags: vec![("sandboxc:stack".into(), ASSETS_STACK_NAME.into())],
         new: &new,
-        stack_policy: stack_policy(),
-        lifted_policy: stack_policy_lifted(),
+        stack_policy: assets.stack_policy.clone(),
+        lifted_policy: assets.lifted_policy.clone(),
         command: "bootstrap",
     };
     change_and_execute(d, &dep, &mode, choices, console).await

@@ -8,7 +8,7 @@ use super::console::{install_ctrl_c, Terminal};
 use super::deployment::DeployError;
 use super::manage::{destroy, status, DestroyArgs, StatusArgs};
 use super::AwsOptions;
-use crate::Release;
+use crate::{AssetsRelease, Release};
 
 /// The AWS options of a command: `--profile`, and `--region` or the blueprint's `region`.
 ///
@@ -43,12 +43,12 @@ pub fn run_apply(args: &ApplyArgs, release: &Release, quiet: bool) -> Result<u8,
 ///
 /// # Errors
 /// [`DeployError`].
-pub fn run_bootstrap(args: &BootstrapArgs, quiet: bool) -> Result<u8, DeployError> {
+pub fn run_bootstrap(args: &BootstrapArgs, assets: &AssetsRelease, quiet: bool) -> Result<u8, DeployError> {
     let opts = options(args.profile.as_ref(), args.region.as_ref(), None)?;
     let interrupted = install_ctrl_c();
     block_on(async {
         let d = deployer(&opts).await?;
-        bootstrap(&d, args, &mut Terminal::new(quiet, interrupted)).await
+        bootstrap(&d, assets, args, &mut Terminal::new(quiet, interrupted)).await
     })
 }
 
