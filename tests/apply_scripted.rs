@@ -21,6 +21,8 @@
 //! `DETECTION_COMPLETE`).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod common;
+
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -319,18 +321,7 @@ impl Aws {
     fn deployer(&self, cfn: &[Rule], s3: &[Rule]) -> Deployer {
         let list = mock!(Client::list_stack_resources).then_output(|| ListStackResourcesOutput::builder().build());
         let shared = [self.create.clone(), self.execute.clone(), self.delete_change_set.clone(), self.protection.clone(), self.policy.clone(), self.delete_stack.clone(), list];
-        let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-        for rule in cfn.iter().chain(&shared) {
-            interceptor = interceptor.with_rule(rule);
-        }
-        let config = aws_sdk_cloudformation::Config::builder()
-            .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
-            .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
-            .http_client(aws_smithy_mocks::create_mock_http_client())
-            .interceptor(interceptor)
-            .retry_config(aws_sdk_cloudformation::config::retry::RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)))
-            .build();
+        let cfn_client = common::mock_cloudformation(&cfn.iter().chain(&shared).collect::<Vec<_>>());
 
         let lambda_present = mock!(S3Client::head_object).match_requests(|r| r.key().is_some_and(|k| k.starts_with("lambda/"))).then_output(|| HeadObjectOutput::builder().content_length(1).build());
         let missing = mock!(S3Client::head_object).then_error(|| HeadObjectError::NotFound(NotFound::builder().build()));
@@ -351,7 +342,7 @@ impl Aws {
             .build();
         let (polling, follow) = fast_polling();
         Deployer {
-            cfn: Cfn::new(Client::from_conf(config)),
+            cfn: Cfn::new(cfn_client),
             s3: S3Client::from_conf(s3_config),
             account: "123456789012".into(),
             region: "us-east-1".into(),

@@ -28,7 +28,7 @@ use aws_sdk_cloudformation::types::{
     ResourceTargetDefinition, Stack, StackResourceSummary, StackStatus,
 };
 use aws_sdk_cloudformation::Client;
-use aws_smithy_mocks::{mock, Rule, RuleMode};
+use aws_smithy_mocks::{mock, Rule};
 use sandboxc::blueprint::Source;
 use sandboxc::cfn::render::Format;
 use sandboxc::deploy::cfn::Polling;
@@ -148,19 +148,7 @@ fn described(id: &'static str, status: ChangeSetStatus, reason: &'static str, ch
 }
 
 fn client(rules: &[Rule]) -> Client {
-    let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
-    for rule in rules {
-        interceptor = interceptor.with_rule(rule);
-    }
-    let config = aws_sdk_cloudformation::Config::builder()
-        .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
-        .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
-        .http_client(aws_smithy_mocks::create_mock_http_client())
-        .interceptor(interceptor)
-        .retry_config(aws_sdk_cloudformation::config::retry::RetryConfig::standard().with_max_attempts(3).with_initial_backoff(Duration::from_millis(1)))
-        .build();
-    Client::from_conf(config)
+    common::mock_cloudformation(&rules.iter().collect::<Vec<_>>())
 }
 
 const FAST: Polling = Polling { initial: Duration::from_millis(1), max: Duration::from_millis(5), timeout: Duration::from_secs(10) };

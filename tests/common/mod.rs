@@ -122,3 +122,21 @@ pub fn sandboxc_aws(args: &[&str], cwd: &Path, endpoint: &str) -> (i32, String, 
         .expect("runs sandboxc");
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
+
+/// A CloudFormation client whose answers come from scripted rules (aws-smithy-mocks, any
+/// matching rule answers), in us-east-1 with test keys, retrying 3 times with 1 ms backoff.
+pub fn mock_cloudformation(rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_cloudformation::Client {
+    let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(aws_smithy_mocks::RuleMode::MatchAny);
+    for rule in rules {
+        interceptor = interceptor.with_rule(rule);
+    }
+    let config = aws_sdk_cloudformation::Config::builder()
+        .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
+        .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .http_client(aws_smithy_mocks::create_mock_http_client())
+        .interceptor(interceptor)
+        .retry_config(aws_sdk_cloudformation::config::retry::RetryConfig::standard().with_max_attempts(3).with_initial_backoff(std::time::Duration::from_millis(1)))
+        .build();
+    aws_sdk_cloudformation::Client::from_conf(config)
+}
