@@ -878,19 +878,25 @@ fn an_interrupted_follow_is_re_attached_by_the_next_apply() {
 
 // ---- 10. concurrent apply -------------------------------------------------------------------------
 
-#[test]
-fn a_concurrent_apply_is_refused() {
-    let aws = Aws::new();
+/// An update of the notebook whose ExecuteChangeSet is refused because another deployment
+/// runs: the error and the ExecuteChangeSet rule.
+fn refused_update(aws: &Aws, replacement: Replacement, args: &ApplyArgs) -> (DeployError, Rule) {
     let execute = mock!(Client::execute_change_set)
         .then_error(|| ExecuteChangeSetError::generic(validation(&format!("Stack:{STACK_ID} is in UPDATE_IN_PROGRESS state and can not be updated."))));
     let cfn = [
         describe_stacks(None, vec![at(STACK_ID, "UPDATE_COMPLETE")]),
         get_template(&blueprint("single", "ml.t3.medium")),
-        change_set(ChangeSetStatus::CreateComplete, "", notebook_change(Replacement::False)),
+        change_set(ChangeSetStatus::CreateComplete, "", notebook_change(replacement)),
         execute.clone(),
     ];
-    let mut console = Recorder::default();
-    let e = run_apply(&aws, &cfn, &release_of(&blueprint("single", "ml.t3.large")), &args(), &mut console).expect_err("refused");
+    let e = run_apply(aws, &cfn, &release_of(&blueprint("single", "ml.t3.large")), args, &mut Recorder::default()).expect_err("refused");
+    (e, execute)
+}
+
+#[test]
+fn a_concurrent_apply_is_refused() {
+    let aws = Aws::new();
+    let (e, execute) = refused_update(&aws, Replacement::False, &args());
     assert!(e.0.contains("is being changed by another deployment right now") && e.0.contains("changed nothing") && e.0.contains("UPDATE_IN_PROGRESS state"), "{e}");
     assert_eq!(execute.num_calls(), 1);
     assert_eq!((aws.protection.num_calls(), aws.policy.num_calls()), (0, 0), "{:?}", aws.log());
@@ -900,15 +906,7 @@ fn a_concurrent_apply_is_refused() {
 #[test]
 fn a_refused_execution_puts_the_lifted_stack_policy_back() {
     let aws = Aws::new();
-    let execute = mock!(Client::execute_change_set)
-        .then_error(|| ExecuteChangeSetError::generic(validation(&format!("Stack:{STACK_ID} is in UPDATE_IN_PROGRESS state and can not be updated."))));
-    let cfn = [
-        describe_stacks(None, vec![at(STACK_ID, "UPDATE_COMPLETE")]),
-        get_template(&blueprint("single", "ml.t3.medium")),
-        change_set(ChangeSetStatus::CreateComplete, "", notebook_change(Replacement::True)),
-        execute.clone(),
-    ];
-    let e = run_apply(&aws, &cfn, &release_of(&blueprint("single", "ml.t3.large")), &ApplyArgs { allow_data_loss: true, ..args() }, &mut Recorder::default()).expect_err("refused");
+    let (e, execute) = refused_update(&aws, Replacement::True, &ApplyArgs { allow_data_loss: true, ..args() });
     assert!(e.0.contains("changed nothing"), "{e}");
     let log = aws.log();
     let (lifted, protecting, deleted) = (aws.pos("SetStackPolicy tiny lifted"), aws.pos(&format!("SetStackPolicy {STACK_ID} protecting")), aws.pos("DeleteChangeSet"));
