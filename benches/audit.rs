@@ -83,7 +83,11 @@ fn audit_day(c: &mut Criterion) {
     let usage = usage_report();
     let (files, raw) = trail_files();
     let records = FILES * PER_FILE;
-    eprintln!("synthetic CloudTrail set: {records} records, {} MB of JSON, {} MB gzip", raw / 1_000_000, files.iter().map(Vec::len).sum::<usize>() / 1_000_000);
+    eprintln!(
+        "synthetic CloudTrail set: {records} records, {} MB of JSON, {} MB gzip",
+        raw / 1_000_000,
+        files.iter().map(Vec::len).sum::<usize>() / 1_000_000
+    );
     let mut group = c.benchmark_group("audit");
     group.sample_size(10);
     group.throughput(Throughput::Elements(records as u64));

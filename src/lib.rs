@@ -83,7 +83,12 @@ pub struct AssetsRelease {
 pub fn assets_release() -> Result<AssetsRelease, Error> {
     let template = compile::bootstrap::template()?.to_value();
     let body = Format::Json.render(&template).map_err(compile::CompileError::Internal)?;
-    Ok(AssetsRelease { template, body, stack_policy: compile::bootstrap::stack_policy(), lifted_policy: compile::bootstrap::stack_policy_lifted() })
+    Ok(AssetsRelease {
+        template,
+        body,
+        stack_policy: compile::bootstrap::stack_policy(),
+        lifted_policy: compile::bootstrap::stack_policy_lifted(),
+    })
 }
 
 /// Loads, validates and compiles a blueprint for `apply`; checks every CloudFormation limit
@@ -95,8 +100,16 @@ pub fn release(source: &Source) -> Result<Release, Error> {
     let blueprint = blueprint::load(source)?;
     let compiled = compile::compile(&blueprint, &assets::LambdaAsset::built_in(), Format::Json)?;
     let (files, manifest) = output::files(&compiled)?;
-    let templates = plan::TemplateSet::from_compiled(&compiled).map_err(|e| compile::CompileError::Internal(e.to_string()))?;
-    Ok(Release { blueprint, files, manifest, templates, stack_policy: compile::bootstrap::stack_policy(), lifted_policy: compile::bootstrap::stack_policy_lifted() })
+    let templates =
+        plan::TemplateSet::from_compiled(&compiled).map_err(|e| compile::CompileError::Internal(e.to_string()))?;
+    Ok(Release {
+        blueprint,
+        files,
+        manifest,
+        templates,
+        stack_policy: compile::bootstrap::stack_policy(),
+        lifted_policy: compile::bootstrap::stack_policy_lifted(),
+    })
 }
 
 /// `sandboxc synth`: compiles a blueprint and writes templates, scripts and manifest to `out`.

@@ -132,7 +132,10 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         }
         templates.push(TemplateEntry {
             file: t.file.clone(),
-            stack: t.part.map_or_else(|| if compiled.templates.len() == 1 { "single".into() } else { "root".into() }, |p| p.slug().into()),
+            stack: t.part.map_or_else(
+                || if compiled.templates.len() == 1 { "single".into() } else { "root".into() },
+                |p| p.slug().into(),
+            ),
             sha256: sha256_hex(text.as_bytes()),
             bytes: text.len(),
             s3_key,
@@ -144,7 +147,9 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         return Err(OutputError::Limits(problems.join("\n")));
     }
     let mut scripts = Vec::new();
-    for (name, text) in [("scripts/launcher.ps1", &compiled.scripts.launcher), ("scripts/notebook.ps1", &compiled.scripts.notebook)] {
+    for (name, text) in
+        [("scripts/launcher.ps1", &compiled.scripts.launcher), ("scripts/notebook.ps1", &compiled.scripts.notebook)]
+    {
         scripts.push(FileEntry { file: name.into(), sha256: sha256_hex(text.as_bytes()) });
         files.push((name.into(), text.clone()));
     }
@@ -188,7 +193,8 @@ fn check_replaceable(dir: &Path) -> Result<(), OutputError> {
     if present.is_empty() {
         return Ok(());
     }
-    let manifest = fs::read(dir.join("manifest.json")).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    let manifest =
+        fs::read(dir.join("manifest.json")).ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
     let Some(manifest) = manifest.filter(|m| m["manifest_version"].is_u64() && m["stack_name"].is_string()) else {
         return Err(OutputError::NotOurs(dir.to_path_buf()));
     };
@@ -221,7 +227,9 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Outp
             list_files(root, &path, out)?;
         } else {
             let rel = path.strip_prefix(root).unwrap_or(&path);
-            out.push(rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"));
+            out.push(
+                rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/"),
+            );
         }
     }
     Ok(())
@@ -242,7 +250,10 @@ pub fn write(dir: &Path, compiled: &Compiled) -> Result<Manifest, OutputError> {
         _ => PathBuf::from("."),
     };
     fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
-    let staging = tempfile::Builder::new().prefix(".sandboxc-synth-").tempdir_in(&parent).map_err(io("cannot create a staging directory in", &parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".sandboxc-synth-")
+        .tempdir_in(&parent)
+        .map_err(io("cannot create a staging directory in", &parent))?;
     for (rel, text) in &files {
         let path = staging.path().join(rel);
         if let Some(d) = path.parent() {
@@ -251,7 +262,10 @@ pub fn write(dir: &Path, compiled: &Compiled) -> Result<Manifest, OutputError> {
         fs::write(&path, text).map_err(io("cannot write", &path))?;
     }
     if dir.exists() {
-        let old = tempfile::Builder::new().prefix(".sandboxc-old-").tempdir_in(&parent).map_err(io("cannot create a staging directory in", &parent))?;
+        let old = tempfile::Builder::new()
+            .prefix(".sandboxc-old-")
+            .tempdir_in(&parent)
+            .map_err(io("cannot create a staging directory in", &parent))?;
         let backup = old.path().join("previous");
         fs::rename(dir, &backup).map_err(io("cannot move aside", dir))?;
         if let Err(e) = fs::rename(staging.path(), dir) {

@@ -15,7 +15,6 @@ use std::path::Path;
 
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 
-
 struct Moto {
     cfn: aws_sdk_cloudformation::Client,
     s3: aws_sdk_s3::Client,
@@ -45,7 +44,12 @@ impl Moto {
     }
 
     fn template(&self, stack: &str) -> String {
-        self.runtime.block_on(self.cfn.get_template().stack_name(stack).send()).unwrap().template_body().unwrap().to_string()
+        self.runtime
+            .block_on(self.cfn.get_template().stack_name(stack).send())
+            .unwrap()
+            .template_body()
+            .unwrap()
+            .to_string()
     }
 
     fn status(&self, stack: &str) -> Option<String> {
@@ -54,13 +58,22 @@ impl Moto {
     }
 
     fn object(&self, bucket: &str, key: &str) -> Vec<u8> {
-        let out = self.runtime.block_on(self.s3.get_object().bucket(bucket).key(key).send()).unwrap_or_else(|e| panic!("s3://{bucket}/{key}: {e}"));
+        let out = self
+            .runtime
+            .block_on(self.s3.get_object().bucket(bucket).key(key).send())
+            .unwrap_or_else(|e| panic!("s3://{bucket}/{key}: {e}"));
         self.runtime.block_on(out.body.collect()).unwrap().into_bytes().to_vec()
     }
 
     fn assets_bucket(&self) -> String {
         let out = self.runtime.block_on(self.cfn.list_stack_resources().stack_name("sandboxc-assets").send()).unwrap();
-        out.stack_resource_summaries().iter().find(|r| r.logical_resource_id() == Some("AssetsBucket")).unwrap().physical_resource_id().unwrap().to_string()
+        out.stack_resource_summaries()
+            .iter()
+            .find(|r| r.logical_resource_id() == Some("AssetsBucket"))
+            .unwrap()
+            .physical_resource_id()
+            .unwrap()
+            .to_string()
     }
 }
 
@@ -95,7 +108,8 @@ fn bootstrap_apply_update_status_destroy_against_moto() {
     let dir = tmp.path();
     let stack = format!("e2e{}", std::process::id());
     let default = sandboxc::blueprint::Source::embedded().text;
-    let blueprint = default.replace("name: datasandbox ", &format!("name: {stack}")).replace("layout: nested", "layout: single");
+    let blueprint =
+        default.replace("name: datasandbox ", &format!("name: {stack}")).replace("layout: nested", "layout: single");
     assert!(blueprint.contains(&format!("name: {stack}")) && blueprint.contains("layout: single"));
     std::fs::write(dir.join("bp.yaml"), &blueprint).unwrap();
     let zips = lambda_zips(dir);
@@ -132,19 +146,31 @@ fn bootstrap_apply_update_status_destroy_against_moto() {
     assert!(out.contains("no changes") && out.contains("0 uploaded"), "{out}");
 
     // apply an edited blueprint: an update of the notebook.
-    std::fs::write(dir.join("bp.yaml"), blueprint.replace("instance_type: ml.t3.medium", "instance_type: ml.t3.large")).unwrap();
-    assert_ne!(std::fs::read_to_string(dir.join("bp.yaml")).unwrap(), blueprint, "the default blueprint's notebook type moved");
+    std::fs::write(dir.join("bp.yaml"), blueprint.replace("instance_type: ml.t3.medium", "instance_type: ml.t3.large"))
+        .unwrap();
+    assert_ne!(
+        std::fs::read_to_string(dir.join("bp.yaml")).unwrap(),
+        blueprint,
+        "the default blueprint's notebook type moved"
+    );
     let manifest = synth(dir, "bp.yaml", "2", &endpoint);
     let root2 = std::fs::read_to_string(dir.join("out-2").join(manifest["root_template"].as_str().unwrap())).unwrap();
     let (code, out, err) = sandboxc(&["apply", "bp.yaml", "--yes", "--lambda-dir", "lz"], dir, &endpoint);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("~ Notebook (AWS::SageMaker::NotebookInstance)") && out.contains(&format!("stack {stack}: UPDATE_COMPLETE")), "{out}");
+    assert!(
+        out.contains("~ Notebook (AWS::SageMaker::NotebookInstance)")
+            && out.contains(&format!("stack {stack}: UPDATE_COMPLETE")),
+        "{out}"
+    );
     assert_eq!(moto.template(&stack), root2);
 
     // status.
     let (code, out, err) = sandboxc(&["status", "bp.yaml"], dir, &endpoint);
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains(": UPDATE_COMPLETE") && out.contains("latest events") && out.contains("UPDATE_COMPLETE"), "{out}");
+    assert!(
+        out.contains(": UPDATE_COMPLETE") && out.contains("latest events") && out.contains("UPDATE_COMPLETE"),
+        "{out}"
+    );
 
     // destroy: gone; the retained resources are listed by name.
     let (code, out, err) = sandboxc(&["destroy", "bp.yaml", "--yes"], dir, &endpoint);
@@ -171,14 +197,22 @@ fn nested_layout_publishes_every_template_against_moto() {
     let stack = format!("e2en{}", std::process::id());
     std::fs::write(dir.join("bp.yaml"), format!("name: {stack}\nlayout: nested\n")).unwrap();
     lambda_zips(dir);
-    let (code, out, err) = sandboxc(&["apply", "bp.yaml", "--yes", "--lambda-dir", "lz", "--assets-bucket", &format!("{stack}-assets")], dir, &endpoint);
+    let (code, out, err) = sandboxc(
+        &["apply", "bp.yaml", "--yes", "--lambda-dir", "lz", "--assets-bucket", &format!("{stack}-assets")],
+        dir,
+        &endpoint,
+    );
     assert_eq!(code, 1, "the assets bucket does not exist yet:\n{out}{err}");
     assert!(err.contains("the bucket does not exist") && err.contains("no change set was created"), "{err}");
     assert_eq!(moto.status(&stack), None, "a failed upload must stop before any change set");
 
     moto.runtime.block_on(moto.s3.create_bucket().bucket(format!("{stack}-assets")).send()).unwrap();
     let manifest = synth(dir, "bp.yaml", "n", &endpoint);
-    let (code, out, err) = sandboxc(&["apply", "bp.yaml", "--yes", "--lambda-dir", "lz", "--assets-bucket", &format!("{stack}-assets")], dir, &endpoint);
+    let (code, out, err) = sandboxc(
+        &["apply", "bp.yaml", "--yes", "--lambda-dir", "lz", "--assets-bucket", &format!("{stack}-assets")],
+        dir,
+        &endpoint,
+    );
     assert_eq!(code, 0, "{out}{err}");
     let templates = manifest["templates"].as_array().unwrap();
     assert_eq!(templates.len(), 8, "root and seven nested templates");
@@ -206,6 +240,9 @@ fn a_blueprint_pinned_to_another_account_is_refused() {
     std::fs::write(dir.join("bp.yaml"), format!("name: {stack}\naccount: \"999999999999\"\nlayout: single\n")).unwrap();
     let (code, out, err) = sandboxc(&["apply", "bp.yaml", "--yes", "--assets-bucket", "nowhere"], dir, &endpoint);
     assert_eq!(code, 1, "{out}{err}");
-    assert!(err.contains("pins account 999999999999") && err.contains("account 123456789012") && err.contains("--profile"), "{err}");
+    assert!(
+        err.contains("pins account 999999999999") && err.contains("account 123456789012") && err.contains("--profile"),
+        "{err}"
+    );
     assert_eq!(moto.status(&stack), None);
 }

@@ -33,13 +33,32 @@ fn fixtures(set: &str) -> PathBuf {
 
 /// Runs the built binary in `dir` (so paths in the output are the relative ones given).
 fn sandboxc(dir: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc")).args(args).current_dir(dir).env_remove("AWS_ENDPOINT_URL").output().expect("runs sandboxc");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .expect("runs sandboxc");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// The README command over the findings fixtures, plus `extra`.
 fn findings(extra: &[&str]) -> (i32, String, String) {
-    let mut args = vec!["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--decisions", "decisions", "--bucket", DATA_BUCKET];
+    let mut args = vec![
+        "audit",
+        "--usage-reports",
+        "usage-reports",
+        "--cloudtrail",
+        "cloudtrail",
+        "--decisions",
+        "decisions",
+        "--bucket",
+        DATA_BUCKET,
+    ];
     args.extend_from_slice(extra);
     sandboxc(&fixtures("findings"), &args)
 }
@@ -63,7 +82,13 @@ fn s3_events(report: &Value, id: &str) -> Vec<(String, String, String)> {
         .unwrap()
         .iter()
         .filter(|e| e["kind"] == "s3")
-        .map(|e| (e["time"].as_str().unwrap().to_string(), e["action"].as_str().unwrap().to_string(), e["session_id"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["time"].as_str().unwrap().to_string(),
+                e["action"].as_str().unwrap().to_string(),
+                e["session_id"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -111,11 +136,17 @@ fn json_golden() {
 
 #[test]
 fn clean_fixtures_exit_0_with_every_event_attributed() {
-    let (code, out, err) = sandboxc(&fixtures("clean"), &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--decisions", "decisions.jsonl"]);
+    let (code, out, err) = sandboxc(
+        &fixtures("clean"),
+        &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--decisions", "decisions.jsonl"],
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("every S3 data event in the window is attributed to one session"), "{out}");
     insta::assert_snapshot!("clean_table", out);
-    let (code, json, _) = sandboxc(&fixtures("clean"), &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--format", "json"]);
+    let (code, json, _) = sandboxc(
+        &fixtures("clean"),
+        &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--format", "json"],
+    );
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["totals"]["attributed"], 3);
@@ -135,7 +166,10 @@ fn session_crossing_midnight_keeps_its_events_together() {
     assert_eq!(alice["sessions"][0]["end"], "2026-11-29T01:15:00Z");
     assert_eq!(
         s3_events(&v, "alice"),
-        vec![("2026-11-28T23:45:00Z".into(), "GetObject".into(), ALICE.into()), ("2026-11-29T00:40:00Z".into(), "PutObject".into(), ALICE.into())]
+        vec![
+            ("2026-11-28T23:45:00Z".into(), "GetObject".into(), ALICE.into()),
+            ("2026-11-29T00:40:00Z".into(), "PutObject".into(), ALICE.into())
+        ]
     );
     assert_eq!(alice["summary"]["objects_read"], 1);
     assert_eq!(alice["summary"]["objects_written"], 1);
@@ -150,7 +184,15 @@ fn one_address_two_users_split_by_time() {
     assert_eq!(carol.len(), 4);
     assert!(carol.iter().all(|e| e.2 == CAROL && e.0.starts_with("2026-11-28T13:")), "{carol:?}");
     let s = &user(&v, "carol")["summary"];
-    assert_eq!((s["objects_read"].as_u64(), s["objects_deleted"].as_u64(), s["other_events"].as_u64(), s["denied_events"].as_u64()), (Some(1), Some(1), Some(1), Some(1)));
+    assert_eq!(
+        (
+            s["objects_read"].as_u64(),
+            s["objects_deleted"].as_u64(),
+            s["other_events"].as_u64(),
+            s["denied_events"].as_u64()
+        ),
+        (Some(1), Some(1), Some(1), Some(1))
+    );
 }
 
 #[test]
@@ -160,7 +202,12 @@ fn overlapping_sessions_make_an_ambiguous_event_never_assigned() {
     let amb = v["ambiguous"].as_array().unwrap();
     assert_eq!(amb.len(), 1);
     assert_eq!(amb[0]["event_id"], id(16));
-    let cands: Vec<(&str, &str)> = amb[0]["candidates"].as_array().unwrap().iter().map(|c| (c["user_id"].as_str().unwrap(), c["session_id"].as_str().unwrap())).collect();
+    let cands: Vec<(&str, &str)> = amb[0]["candidates"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["user_id"].as_str().unwrap(), c["session_id"].as_str().unwrap()))
+        .collect();
     assert_eq!(cands, vec![("erin", ERIN), ("frank", FRANK)]);
     // Outside the overlap, the same address is attributed normally.
     let erin: Vec<_> = s3_events(&v, "erin").into_iter().map(|e| e.0).collect();
@@ -200,7 +247,10 @@ fn other_buckets_are_filtered_and_counted() {
     assert!(!serde_json::to_string(&v["unattributed"]).unwrap().contains(HOME_BUCKET));
     // Without --bucket (directories: no default filter) bob's read of his session_url.txt in
     // the home-folder bucket is in his timeline.
-    let (code, out, _) = sandboxc(&fixtures("findings"), &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--format", "json"]);
+    let (code, out, _) = sandboxc(
+        &fixtures("findings"),
+        &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--format", "json"],
+    );
     assert_eq!(code, 2);
     let all: Value = serde_json::from_str(&out).unwrap();
     let bob = s3_events(&all, "bob");
@@ -225,11 +275,20 @@ fn decisions_join_by_session_and_user_hash() {
             .unwrap()
             .iter()
             .filter(|e| e["kind"] == "validation")
-            .map(|e| (e["outcome"].as_str().unwrap().to_string(), e["reason"].as_str().unwrap().to_string(), e["session_matched"].as_bool().unwrap()))
+            .map(|e| {
+                (
+                    e["outcome"].as_str().unwrap().to_string(),
+                    e["reason"].as_str().unwrap().to_string(),
+                    e["session_matched"].as_bool().unwrap(),
+                )
+            })
             .collect()
     };
     assert_eq!(validations("bob"), vec![("issued".into(), "session_active".into(), true)]);
-    assert_eq!(validations("carol"), vec![("rejected".into(), "session_not_active".into(), true), ("issued".into(), "session_active".into(), true)]);
+    assert_eq!(
+        validations("carol"),
+        vec![("rejected".into(), "session_not_active".into(), true), ("issued".into(), "session_active".into(), true)]
+    );
     // The bare line (no time) joins alice's session.
     assert_eq!(validations("alice"), vec![("issued".into(), "session_active".into(), true)]);
     // No session ID: joined to frank by his user hash alone.
@@ -250,7 +309,12 @@ fn decisions_join_by_session_and_user_hash() {
 fn malformed_lines_records_and_files_are_listed_with_location_and_never_abort() {
     let (code, v) = findings_json(&[]);
     assert_eq!(code, 2);
-    let problems: Vec<String> = v["skipped"]["problems"].as_array().unwrap().iter().map(|p| p["location"].as_str().unwrap().to_string()).collect();
+    let problems: Vec<String> = v["skipped"]["problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["location"].as_str().unwrap().to_string())
+        .collect();
     let day28 = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/28/123456789012_CloudTrail_us-east-1_20261128T1405Z_B1b2C3d4E5f6G7h8.json";
     let cut = "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/29/123456789012_CloudTrail_us-east-1_20261129T0910Z_E1b2C3d4E5f6G7h8.json.gz";
     assert_eq!(
@@ -264,7 +328,12 @@ fn malformed_lines_records_and_files_are_listed_with_location_and_never_abort() 
         ]
     );
     assert_eq!(v["skipped"]["counts"]["malformed"], 5);
-    let files: Vec<(String, String)> = v["skipped"]["files"].as_array().unwrap().iter().map(|p| (p["location"].as_str().unwrap().into(), p["reason"].as_str().unwrap().into())).collect();
+    let files: Vec<(String, String)> = v["skipped"]["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["location"].as_str().unwrap().into(), p["reason"].as_str().unwrap().into()))
+        .collect();
     assert_eq!(files.len(), 1);
     assert_eq!(files[0].0, "AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/29/notes.txt");
     assert!(files[0].1.starts_with("not a CloudTrail log file"), "{files:?}");
@@ -284,10 +353,16 @@ fn a_file_of_neither_format_is_named_in_each_source() {
     std::fs::write(dir.path().join("u/report.csv"), "hello,world\n").unwrap();
     std::fs::write(dir.path().join("t/log.json"), "{\"digestStartTime\":\"x\"}").unwrap();
     std::fs::write(dir.path().join("d.jsonl"), "time,outcome\n").unwrap();
-    let (code, out, err) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--decisions", "d.jsonl"]);
+    let (code, out, err) =
+        sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--decisions", "d.jsonl"]);
     // Review finding 5: evidence that could not be read is a finding (exit 2), never "clean".
     assert_eq!(code, 2, "{err}");
-    assert!(out.contains("evidence incomplete: 3 files could not be read or are in neither format; no CloudTrail file was read"), "{out}");
+    assert!(
+        out.contains(
+            "evidence incomplete: 3 files could not be read or are in neither format; no CloudTrail file was read"
+        ),
+        "{out}"
+    );
     assert!(!out.contains("every S3 data event in the window is attributed"), "{out}");
     assert!(out.contains("report.csv: not an AppStream sessions report"), "{out}");
     assert!(out.contains("log.json: not a CloudTrail log file: a JSON document without a \"Records\" array"), "{out}");
@@ -312,7 +387,19 @@ fn user_filter_keeps_that_user_and_every_unattributed_event() {
 #[test]
 fn event_filter_and_time_window() {
     let (_, v) = findings_json(&["--event", "PutObject,CopyObject"]);
-    let actions: Vec<String> = v["users"].as_array().unwrap().iter().flat_map(|u| u["timeline"].as_array().unwrap().iter().filter(|e| e["kind"] == "s3").map(|e| e["action"].as_str().unwrap().to_string())).collect();
+    let actions: Vec<String> = v["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|u| {
+            u["timeline"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|e| e["kind"] == "s3")
+                .map(|e| e["action"].as_str().unwrap().to_string())
+        })
+        .collect();
     assert!(!actions.is_empty() && actions.iter().all(|a| a == "PutObject" || a == "CopyObject"), "{actions:?}");
     // From 09:00 through the whole 28th every event in the data bucket is attributed, but the
     // fixtures hold unreadable records and a file in neither format: exit 2, evidence incomplete.
@@ -331,8 +418,14 @@ fn errors_exit_1_with_a_message() {
     let cases: &[(&[&str], &str)] = &[
         (&["audit"], "nothing to audit"),
         (&["audit", "--cloudtrail", "no-such-dir"], "--cloudtrail no-such-dir"),
-        (&["audit", "--cloudtrail", "cloudtrail", "--since", "last week"], "--since: \"last week\" is not an ISO 8601 UTC time"),
-        (&["audit", "--cloudtrail", "cloudtrail", "--since", "2026-11-29", "--until", "2026-11-28"], "is before --since"),
+        (
+            &["audit", "--cloudtrail", "cloudtrail", "--since", "last week"],
+            "--since: \"last week\" is not an ISO 8601 UTC time",
+        ),
+        (
+            &["audit", "--cloudtrail", "cloudtrail", "--since", "2026-11-29", "--until", "2026-11-28"],
+            "is before --since",
+        ),
         (&["audit", "--cloudtrail", "cloudtrail", "--usage-bucket", "b"], "--from-aws"),
         (&["audit", "blueprint.yaml", "--cloudtrail", "cloudtrail"], "BLUEPRINT belongs to --from-aws"),
         (&["audit", "--from-aws", "--cloudtrail", "cloudtrail"], "cannot be used with"),
@@ -348,7 +441,10 @@ fn errors_exit_1_with_a_message() {
 
 #[test]
 fn quiet_prints_nothing_and_keeps_the_exit_code() {
-    let (code, out, err) = sandboxc(&fixtures("findings"), &["-q", "audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail"]);
+    let (code, out, err) = sandboxc(
+        &fixtures("findings"),
+        &["-q", "audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail"],
+    );
     assert_eq!((code, out.as_str(), err.as_str()), (2, "", ""));
 }
 
@@ -356,7 +452,15 @@ fn quiet_prints_nothing_and_keeps_the_exit_code() {
 fn help_teaches_formats_and_exit_codes() {
     let (code, out, _) = sandboxc(&fixtures("findings"), &["audit", "--help"]);
     assert_eq!(code, 0);
-    for needle in ["--usage-reports", "--from-aws", "filter-log-events", "\"timestamp\"", "Exit codes: 0", "eni_private_ip_address", "--bucket"] {
+    for needle in [
+        "--usage-reports",
+        "--from-aws",
+        "filter-log-events",
+        "\"timestamp\"",
+        "Exit codes: 0",
+        "eni_private_ip_address",
+        "--bucket",
+    ] {
         assert!(out.contains(needle), "{needle} missing from --help:\n{out}");
     }
 }
@@ -419,7 +523,11 @@ fn review_1_bad_first_headerless_row_does_not_drop_the_file() {
 /// start; its events are provisional.
 #[test]
 fn review_2_open_sessions_are_capped_and_provisional() {
-    let report = [row("s-open", "olga", "10.0.0.6", "2026-11-20T08:00:00Z", "", ""), row("s-cap", "carl", "10.0.0.7", "2026-11-20T08:00:00Z", "", "3600")].concat();
+    let report = [
+        row("s-open", "olga", "10.0.0.6", "2026-11-20T08:00:00Z", "", ""),
+        row("s-cap", "carl", "10.0.0.7", "2026-11-20T08:00:00Z", "", "3600"),
+    ]
+    .concat();
     let records = [
         event(1, "2026-11-20T09:00:00Z", "10.0.0.6", "a", ACCOUNT),
         event(2, "2026-11-28T09:00:00Z", "10.0.0.6", "b", ACCOUNT),
@@ -429,11 +537,18 @@ fn review_2_open_sessions_are_capped_and_provisional() {
     let dir = sources(&report, &records);
     let (code, v) = audit_json(dir.path(), &[]);
     assert_eq!(code, 2);
-    assert_eq!(event_ids(&v["unattributed"]), vec![id(4), id(2)], "8 days later, and past max_session_duration: unattributed");
+    assert_eq!(
+        event_ids(&v["unattributed"]),
+        vec![id(4), id(2)],
+        "8 days later, and past max_session_duration: unattributed"
+    );
     let olga = &user(&v, "olga")["timeline"][0];
     assert_eq!((olga["event_id"].as_str(), olga["provisional"].as_bool()), (Some(id(1).as_str()), Some(true)));
     assert_eq!(v["totals"]["provisional"], 2);
-    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("the session's end is not in the reports yet; audit again when the next daily report is out")));
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n
+        .as_str()
+        .unwrap()
+        .contains("the session's end is not in the reports yet; audit again when the next daily report is out")));
     let (_, table, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
     assert!(table.contains("s-open (open: provisional)"), "{table}");
     let (_, csv, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--format", "csv"]);
@@ -445,14 +560,29 @@ fn review_2_open_sessions_are_capped_and_provisional() {
 /// with the same identity is one closed session.
 #[test]
 fn review_3_contradicting_reports_are_ambiguous() {
-    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "", ""), &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)]);
-    std::fs::write(dir.path().join("u/report2.csv"), row("s1", "mallory", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", "")).unwrap();
+    let dir = sources(
+        &row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "", ""),
+        &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)],
+    );
+    std::fs::write(
+        dir.path().join("u/report2.csv"),
+        row("s1", "mallory", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+    )
+    .unwrap();
     let (code, v) = audit_json(dir.path(), &[]);
     assert_eq!(code, 2);
     assert_eq!(event_ids(&v["ambiguous"]), vec![id(1)]);
-    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("report.csv:1 and report2.csv:1")), "{}", v["notes"]);
+    assert!(
+        v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("report.csv:1 and report2.csv:1")),
+        "{}",
+        v["notes"]
+    );
     // The same session open in one report and closed in the next: the closed version wins.
-    std::fs::write(dir.path().join("u/report2.csv"), row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T08:40:00Z", "")).unwrap();
+    std::fs::write(
+        dir.path().join("u/report2.csv"),
+        row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T08:40:00Z", ""),
+    )
+    .unwrap();
     let (code, v) = audit_json(dir.path(), &[]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(user(&v, "alice")["sessions"][0]["end"], "2026-11-28T08:40:00Z");
@@ -462,10 +592,13 @@ fn review_3_contradicting_reports_are_ambiguous() {
 /// Finding 4: events of other accounts are not attributed; the table shows the principal.
 #[test]
 fn review_4_other_accounts_are_listed_apart() {
-    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[
-        event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "mine", ACCOUNT),
-        event(2, "2026-11-28T08:31:00Z", "10.0.0.5", "theirs", "999999999999"),
-    ]);
+    let dir = sources(
+        &row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+        &[
+            event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "mine", ACCOUNT),
+            event(2, "2026-11-28T08:31:00Z", "10.0.0.5", "theirs", "999999999999"),
+        ],
+    );
     let (code, v) = audit_json(dir.path(), &[]);
     assert_eq!(code, 0);
     assert_eq!(s3_events(&v, "alice").len(), 1);
@@ -473,13 +606,20 @@ fn review_4_other_accounts_are_listed_apart() {
     assert_eq!(v["skipped"]["counts"]["other_account"], 1);
     let (_, table, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
     assert!(table.contains("OTHER ACCOUNT: 1 S3 data event"), "{table}");
-    assert!(table.contains("  PRINCIPAL  ") && table.contains("assumed-role/datasandbox-fleet-role/appstream_machine_role  "), "{table}");
+    assert!(
+        table.contains("  PRINCIPAL  ")
+            && table.contains("assumed-role/datasandbox-fleet-role/appstream_machine_role  "),
+        "{table}"
+    );
 }
 
 /// Finding 5: truncated gzip, no CloudTrail file, a symlinked directory: exit 2, said so.
 #[test]
 fn review_5_unread_evidence_is_a_finding() {
-    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)]);
+    let dir = sources(
+        &row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+        &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)],
+    );
     let (code, _, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
     assert_eq!(code, 0);
     // A truncated gzip file next to the good one.
@@ -489,7 +629,10 @@ fn review_5_unread_evidence_is_a_finding() {
     std::fs::write(dir.path().join("t/cut.json.gz"), &bytes[..bytes.len() / 2]).unwrap();
     let (code, out, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("evidence incomplete") && !out.contains("every S3 data event in the window is attributed"), "{out}");
+    assert!(
+        out.contains("evidence incomplete") && !out.contains("every S3 data event in the window is attributed"),
+        "{out}"
+    );
     assert!(out.contains("cut.json.gz:record"), "{out}");
     // Cut off before the first record: the file is named as unreadable.
     std::fs::write(dir.path().join("t/cut.json.gz"), &bytes[..16]).unwrap();
@@ -515,17 +658,39 @@ fn review_5_unread_evidence_is_a_finding() {
 /// Finding 6: an s3:// bucket is rejected; filters matching nothing warn.
 #[test]
 fn review_6_filters_that_match_nothing_warn() {
-    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)]);
+    let dir = sources(
+        &row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+        &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)],
+    );
     for bad in ["s3://datasandbox-data-1a2b3c4d", "datasandbox-data-1a2b3c4d/"] {
-        let (code, _, err) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", bad]);
+        let (code, _, err) =
+            sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", bad]);
         assert_eq!(code, 1);
         assert!(err.contains("give a bare bucket name"), "{err}");
     }
-    let (_, out, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", "nope", "--event", "PutObjekt", "--user", "alcie"]);
+    let (_, out, _) = sandboxc(
+        dir.path(),
+        &[
+            "audit",
+            "--usage-reports",
+            "u",
+            "--cloudtrail",
+            "t",
+            "--bucket",
+            "nope",
+            "--event",
+            "PutObjekt",
+            "--user",
+            "alcie",
+        ],
+    );
     assert!(out.contains("warning: --bucket nope occurs in no S3 data event of the inputs"), "{out}");
     assert!(out.contains("warning: --event PutObjekt occurs in no S3 data event of the inputs"), "{out}");
     assert!(out.contains("warning: --user alcie is no user_id of the usage reports; users: alice"), "{out}");
-    let (_, out, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", DATA_BUCKET, "--user", "alice"]);
+    let (_, out, _) = sandboxc(
+        dir.path(),
+        &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", DATA_BUCKET, "--user", "alice"],
+    );
     assert!(!out.contains("warning"), "{out}");
 }
 
@@ -533,10 +698,13 @@ fn review_6_filters_that_match_nothing_warn() {
 #[test]
 fn review_7_no_injection_into_reports() {
     let key = "a.csv\n2026-11-28T08:31:00Z  s1  DeleteObject  delete  forged\u{1b}[2J";
-    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[
-        event(1, "2026-11-28T08:30:00Z", "10.0.0.5", key, ACCOUNT),
-        event(2, "2026-11-28T08:31:00Z", "10.0.0.5", "=HYPERLINK(\"http://evil\",\"x\")", ACCOUNT),
-    ]);
+    let dir = sources(
+        &row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+        &[
+            event(1, "2026-11-28T08:30:00Z", "10.0.0.5", key, ACCOUNT),
+            event(2, "2026-11-28T08:31:00Z", "10.0.0.5", "=HYPERLINK(\"http://evil\",\"x\")", ACCOUNT),
+        ],
+    );
     let (_, table, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
     assert!(!table.contains('\u{1b}'), "{table}");
     assert!(table.contains("a.csv\\n2026-11-28T08:31:00Z  s1  DeleteObject  delete  forged\\x1b[2J"), "{table}");
@@ -549,7 +717,10 @@ fn review_7_no_injection_into_reports() {
 /// Finding 8: a decision log with a bad first line keeps its decisions.
 #[test]
 fn review_8_decision_log_bad_first_line() {
-    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)]);
+    let dir = sources(
+        &row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+        &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)],
+    );
     let hash = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90";
     std::fs::write(dir.path().join("d.jsonl"), format!("garbage\n{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{hash}\",\"session_id\":\"s1\"}}\n")).unwrap();
     let (_, v) = audit_json(dir.path(), &["--decisions", "d.jsonl"]);
@@ -572,15 +743,32 @@ fn review_9_resources_and_mismatched_decisions() {
     ]);
     let mut no_bucket = event(2, "2026-11-28T08:31:00Z", "10.0.0.5", "c.csv", ACCOUNT);
     no_bucket["requestParameters"] = serde_json::json!({"key": "c.csv"});
-    no_bucket["resources"] = serde_json::json!([{"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/c.csv")}]);
-    let dir = sources(&row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""), &[delete, no_bucket]);
+    no_bucket["resources"] =
+        serde_json::json!([{"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/c.csv")}]);
+    let dir = sources(
+        &row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+        &[delete, no_bucket],
+    );
     // bob's hash (printf bob | sha256sum) with alice's session.
     let bob = "81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9";
-    std::fs::write(dir.path().join("d.jsonl"), format!("{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{bob}\",\"session_id\":\"s1\"}}\n")).unwrap();
+    std::fs::write(
+        dir.path().join("d.jsonl"),
+        format!(
+            "{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{bob}\",\"session_id\":\"s1\"}}\n"
+        ),
+    )
+    .unwrap();
     let (code, v) = audit_json(dir.path(), &["--decisions", "d.jsonl", "--bucket", DATA_BUCKET]);
     assert_eq!(code, 0, "{v}");
     assert_eq!(user(&v, "alice")["summary"]["objects_deleted"], 2, "{v}");
     assert_eq!(user(&v, "alice")["summary"]["s3_events"], 2);
     assert_eq!(v["skipped"]["counts"]["malformed"], 0);
-    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains("its session s1 is alice's in the usage reports, but its user_hash is an unknown user's")), "{}", v["notes"]);
+    assert!(
+        v["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("its session s1 is alice's in the usage reports, but its user_hash is an unknown user's")),
+        "{}",
+        v["notes"]
+    );
 }

@@ -86,7 +86,19 @@ fn comparable(json: &str, buckets: &[&str]) -> Value {
 const WINDOW: [&str; 4] = ["--since", "2026-11-28", "--until", "2026-11-29"];
 
 fn local_run() -> Value {
-    let mut args = vec!["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--decisions", "decisions", "--bucket", DATA_BUCKET, "--format", "json"];
+    let mut args = vec![
+        "audit",
+        "--usage-reports",
+        "usage-reports",
+        "--cloudtrail",
+        "cloudtrail",
+        "--decisions",
+        "decisions",
+        "--bucket",
+        DATA_BUCKET,
+        "--format",
+        "json",
+    ];
     args.extend_from_slice(&WINDOW);
     let (code, out, err) = sandboxc(&args, "http://127.0.0.1:9");
     assert_eq!(code, 2, "{err}");
@@ -103,7 +115,20 @@ fn from_aws_with_bucket_flags_attributes_as_the_directories_do() {
         upload(&s3, &usage, &fixtures().join("usage-reports")).await;
         upload(&s3, &trail, &fixtures().join("cloudtrail")).await;
     });
-    let mut args = vec!["audit", "--from-aws", "--usage-bucket", &usage, "--trail-bucket", &trail, "--bucket", DATA_BUCKET, "--decisions", "decisions", "--format", "json"];
+    let mut args = vec![
+        "audit",
+        "--from-aws",
+        "--usage-bucket",
+        &usage,
+        "--trail-bucket",
+        &trail,
+        "--bucket",
+        DATA_BUCKET,
+        "--decisions",
+        "decisions",
+        "--format",
+        "json",
+    ];
     args.extend_from_slice(&WINDOW);
     let (code, out, err) = sandboxc(&args, &endpoint);
     assert_eq!(code, 2, "{out}{err}");
@@ -117,7 +142,25 @@ fn from_aws_with_bucket_flags_attributes_as_the_directories_do() {
     assert_eq!(v["skipped"]["counts"]["cloudtrail_files"], 5);
     // A window without those days lists nothing: no CloudTrail file read is incomplete
     // evidence, exit 2 (review finding 5), never "every event attributed".
-    let (code, out, err) = sandboxc(&["audit", "--from-aws", "--usage-bucket", &usage, "--trail-bucket", &trail, "--bucket", DATA_BUCKET, "--since", "2026-10-01", "--until", "2026-10-02", "--format", "json"], &endpoint);
+    let (code, out, err) = sandboxc(
+        &[
+            "audit",
+            "--from-aws",
+            "--usage-bucket",
+            &usage,
+            "--trail-bucket",
+            &trail,
+            "--bucket",
+            DATA_BUCKET,
+            "--since",
+            "2026-10-01",
+            "--until",
+            "2026-10-02",
+            "--format",
+            "json",
+        ],
+        &endpoint,
+    );
     assert_eq!(code, 2, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["skipped"]["counts"]["cloudtrail_records"], 0);
@@ -160,7 +203,19 @@ fn from_aws_without_a_stack_or_buckets_is_an_error_naming_the_fix() {
     let (code, out, err) = sandboxc(&["audit", "--from-aws", "--stack", &stack], &endpoint);
     assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("DescribeStacks") && err.contains("--usage-bucket and --trail-bucket"), "{err}");
-    let (code, _, err) = sandboxc(&["audit", "--from-aws", "--usage-bucket", &unique("sbx-no-such"), "--trail-bucket", &unique("sbx-no-such"), "--stack", &stack], &endpoint);
+    let (code, _, err) = sandboxc(
+        &[
+            "audit",
+            "--from-aws",
+            "--usage-bucket",
+            &unique("sbx-no-such"),
+            "--trail-bucket",
+            &unique("sbx-no-such"),
+            "--stack",
+            &stack,
+        ],
+        &endpoint,
+    );
     assert_eq!(code, 1);
     assert!(err.contains("NoSuchBucket"), "{err}");
 }

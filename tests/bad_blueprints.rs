@@ -104,7 +104,8 @@ fn cases() -> Result<(Vec<Case>, Vec<String>), String> {
         if !well_formed {
             layout.push(format!("tests/bad_blueprints/{name}.yaml: the name is not NN-short-name (two digits, '-', lowercase letters, digits, '-')"));
         } else if let Some(other) = numbers.insert(name[..2].to_string(), name.clone()) {
-            layout.push(format!("tests/bad_blueprints/{name}.yaml: number {} is also used by {other}.yaml", &name[..2]));
+            layout
+                .push(format!("tests/bad_blueprints/{name}.yaml: number {} is also used by {other}.yaml", &name[..2]));
         }
     }
     for (known, _) in KNOWN_BUGS {
@@ -256,7 +257,9 @@ fn check_case(case: &Case, bless: bool, known_bug: bool) -> Result<Vec<String>, 
         match fs::read_to_string(&case.stderr) {
             Ok(s) => s,
             Err(e) => {
-                problems.push(format!("cannot read {stderr_file} ({e}); run with {BLESS_VAR}=1 to write it, then review it"));
+                problems.push(format!(
+                    "cannot read {stderr_file} ({e}); run with {BLESS_VAR}=1 to write it, then review it"
+                ));
                 String::new()
             }
         }
@@ -297,7 +300,9 @@ fn run_all() -> Result<(), String> {
         match (reason, problems.is_empty()) {
             (None, true) => {}
             (None, false) => failures.push(format!("{}:\n  - {}", case.name, problems.join("\n  - "))),
-            (Some(_), true) => failures.push(format!("{}: listed in KNOWN_BUGS but passes now; remove it from KNOWN_BUGS", case.name)),
+            (Some(_), true) => {
+                failures.push(format!("{}: listed in KNOWN_BUGS but passes now; remove it from KNOWN_BUGS", case.name))
+            }
             (Some(reason), false) => known.push(format!("{}: {reason}\n  - {}", case.name, problems.join("\n  - "))),
         }
     }

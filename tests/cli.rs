@@ -70,7 +70,13 @@ fn two_synths_from_different_directories_are_byte_identical_and_hold_no_machine_
     let home = std::env::var("HOME").unwrap_or_default();
     for (file, bytes) in &first {
         let text = String::from_utf8_lossy(bytes);
-        for machine in [a.path().to_str().unwrap(), b.path().to_str().unwrap(), common::root().to_str().unwrap(), "/tmp/", home.as_str()] {
+        for machine in [
+            a.path().to_str().unwrap(),
+            b.path().to_str().unwrap(),
+            common::root().to_str().unwrap(),
+            "/tmp/",
+            home.as_str(),
+        ] {
             assert!(machine.is_empty() || !text.contains(machine), "{file} contains {machine}");
         }
     }
@@ -81,8 +87,12 @@ fn yaml_format_holds_the_same_templates() {
     let tmp = tempfile::tempdir().unwrap();
     assert!(sandboxc(tmp.path(), &["synth", "--format", "yaml", "-o", "y", "-q"]).status.success());
     assert!(sandboxc(tmp.path(), &["synth", "-o", "j", "-q"]).status.success());
-    let y: serde_json::Value = serde_yaml::from_str(&std::fs::read_to_string(tmp.path().join("y/datasandbox-network.template.yaml")).unwrap()).unwrap();
-    let j: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(tmp.path().join("j/datasandbox-network.template.json")).unwrap()).unwrap();
+    let y: serde_json::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(tmp.path().join("y/datasandbox-network.template.yaml")).unwrap())
+            .unwrap();
+    let j: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.path().join("j/datasandbox-network.template.json")).unwrap())
+            .unwrap();
     assert_eq!(y, j);
 }
 
@@ -116,7 +126,10 @@ fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
     // Never the current directory or one containing it.
     let o = sandboxc(&tmp.path().join("webext"), &["synth", "-o", "."]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&o.stderr), ". contains the current directory; choose an output directory below it, such as out\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        ". contains the current directory; choose an output directory below it, such as out\n"
+    );
 
     std::fs::create_dir(tmp.path().join("mine")).unwrap();
     std::fs::write(tmp.path().join("mine/notes.txt"), "keep me").unwrap();
@@ -131,7 +144,11 @@ fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
     let o = sandboxc(tmp.path(), &["synth", "-o", "file"]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&o.stderr), "file exists and is not a directory; choose another -o DIR\n");
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with(".sandboxc")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| n.to_string_lossy().starts_with(".sandboxc"))
+        .collect();
     assert!(leftovers.is_empty(), "staging directories left: {leftovers:?}");
 }
 
@@ -169,7 +186,10 @@ fn validate_reads_standard_input_for_a_dash() {
 fn validate_reports_the_embedded_default_as_valid() {
     let o = sandboxc(Path::new("."), &["validate"]);
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(String::from_utf8_lossy(&o.stdout), "data-sandbox.yaml (embedded default): valid blueprint for environment datasandbox\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "data-sandbox.yaml (embedded default): valid blueprint for environment datasandbox\n"
+    );
     for (name, path) in common::examples() {
         let o = sandboxc(Path::new("."), &["validate", "-q", path.to_str().unwrap()]);
         assert!(o.status.success() && o.stdout.is_empty(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
@@ -181,7 +201,10 @@ fn the_checked_in_schema_is_the_generated_one() {
     let o = sandboxc(Path::new("."), &["schema"]);
     assert!(o.status.success());
     let checked_in = std::fs::read_to_string(common::root().join("blueprints/blueprint.schema.json")).unwrap();
-    assert!(String::from_utf8_lossy(&o.stdout) == checked_in, "blueprints/blueprint.schema.json is stale: run sandboxc schema > blueprints/blueprint.schema.json");
+    assert!(
+        String::from_utf8_lossy(&o.stdout) == checked_in,
+        "blueprints/blueprint.schema.json is stale: run sandboxc schema > blueprints/blueprint.schema.json"
+    );
     let schema: serde_json::Value = serde_json::from_str(&checked_in).unwrap();
     assert_eq!(schema["required"], serde_json::json!(["name"]));
     assert_eq!(schema["additionalProperties"], false);
@@ -203,7 +226,9 @@ fn help_teaches_the_commands() {
     let o = sandboxc(Path::new("."), &["--help"]);
     assert!(o.status.success());
     let help = String::from_utf8_lossy(&o.stdout);
-    for word in ["synth", "validate", "schema", "plan", "Exit codes: 0 success (plan: no changes); 1 error", "Examples:"] {
+    for word in
+        ["synth", "validate", "schema", "plan", "Exit codes: 0 success (plan: no changes); 1 error", "Examples:"]
+    {
         assert!(help.contains(word), "--help lacks {word}:\n{help}");
     }
     let o = sandboxc(Path::new("."), &["synth", "--help"]);
@@ -227,7 +252,8 @@ fn the_built_in_lambda_identity_is_the_hash_of_the_lambda_sources() {
 
 #[test]
 fn the_lambda_identity_changes_exactly_when_a_source_does() {
-    let base = vec![("lambda/src/lib.rs".to_string(), b"fn a() {}".to_vec()), ("Cargo.lock".to_string(), b"lock".to_vec())];
+    let base =
+        vec![("lambda/src/lib.rs".to_string(), b"fn a() {}".to_vec()), ("Cargo.lock".to_string(), b"lock".to_vec())];
     let id = sandboxc::assets::identity::identity(&base);
     assert_eq!(id, sandboxc::assets::identity::identity(&base.clone()));
     let mut edited = base.clone();
@@ -266,7 +292,10 @@ fn sandboxc_offline(dir: &Path, args: &[&str], credentials: bool) -> Output {
 #[test]
 fn deploy_commands_teach_their_flags() {
     for (command, words) in [
-        ("apply", &["--yes", "--allow-data-loss", "--recreate", "--assets-bucket", "--lambda-dir", "Ctrl-C", "Exit codes"][..]),
+        (
+            "apply",
+            &["--yes", "--allow-data-loss", "--recreate", "--assets-bucket", "--lambda-dir", "Ctrl-C", "Exit codes"][..],
+        ),
         ("bootstrap", &["--yes", "--print-template", "sandboxc-assets"][..]),
         ("status", &["--drift", "exit code 2"][..]),
         ("destroy", &["--yes", "retained"][..]),
@@ -328,7 +357,10 @@ fn profile_wins_over_environment_credentials_and_must_exist() {
     let o = sandboxc_offline(dir.path(), &["status", "--profile", "nosuch"], true);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("no AWS credentials") && err.contains("nosuch"), "a missing profile is an error, not a fallback to the environment's keys: {err}");
+    assert!(
+        err.contains("no AWS credentials") && err.contains("nosuch"),
+        "a missing profile is an error, not a fallback to the environment's keys: {err}"
+    );
 }
 
 #[test]

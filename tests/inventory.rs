@@ -38,7 +38,10 @@ const REFERENCE_TYPES: [&str; 23] = [
 const REPLACED: [(&str, &[&str]); 3] = [
     // UpdateFleet -> Fleet.IamRoleArn; StartFleet -> CreationPolicy; the other Custom::AWS calls
     // -> typed custom resources that merge instead of overwrite and never delete shared state.
-    ("Custom::AWS", &["Custom::AppStreamServiceRoles", "Custom::HomeFolderNotification", "Custom::UsageReportSubscription"]),
+    (
+        "Custom::AWS",
+        &["Custom::AppStreamServiceRoles", "Custom::HomeFolderNotification", "Custom::UsageReportSubscription"],
+    ),
     ("Custom::LogRetention", &["AWS::Logs::LogGroup"]),
     ("Custom::CDKBucketDeployment", &["AWS::SSM::Parameter"]),
 ];
@@ -70,7 +73,13 @@ fn every_reference_type_is_deployed_or_replaced() {
 #[test]
 fn design_additions_are_present() {
     let have = counts();
-    for t in ["AWS::CloudTrail::Trail", "AWS::S3::BucketPolicy", "AWS::EC2::FlowLog", "AWS::SQS::Queue", "AWS::Logs::LogGroup"] {
+    for t in [
+        "AWS::CloudTrail::Trail",
+        "AWS::S3::BucketPolicy",
+        "AWS::EC2::FlowLog",
+        "AWS::SQS::Queue",
+        "AWS::Logs::LogGroup",
+    ] {
         assert!(have.contains_key(t), "{t} is missing");
     }
     assert_eq!(have["AWS::S3::Bucket"], 2, "data bucket and trail bucket");
@@ -105,8 +114,17 @@ fn turned_off_parts_vanish_with_every_reference_to_them() {
         .replace("usage_reports: true", "usage_reports: false")
         .replace("flow_logs: true", "flow_logs: false");
     let source = sandboxc::blueprint::Source { name: "off.yaml".into(), text };
-    let all: String = common::files(&source).into_iter().filter(|(f, _)| f.ends_with(".json")).map(|(_, t)| t).collect();
-    for gone in ["SamlRole", "Trail", "UsageReport", "FlowLog", "IdentityNestedStack", "saml-provider", "cloudtrail.amazonaws.com"] {
+    let all: String =
+        common::files(&source).into_iter().filter(|(f, _)| f.ends_with(".json")).map(|(_, t)| t).collect();
+    for gone in [
+        "SamlRole",
+        "Trail",
+        "UsageReport",
+        "FlowLog",
+        "IdentityNestedStack",
+        "saml-provider",
+        "cloudtrail.amazonaws.com",
+    ] {
         assert!(!all.contains(gone), "{gone} is still referenced");
     }
     // The checker found no dangling reference either (compile would have failed).
@@ -118,7 +136,9 @@ fn names_derive_from_the_environment_name() {
     let source = sandboxc::blueprint::Source { name: "team.yaml".into(), text };
     let all: String = common::files(&source).into_iter().map(|(_, t)| t).collect();
     assert!(!all.contains("datasandbox-"), "a name still uses the default environment");
-    for name in ["team-a-fleet", "team-a-stack", "team-a-notebook", "team-a-trail", "team-a-validator", "/sandboxc/team-a/"] {
+    for name in
+        ["team-a-fleet", "team-a-stack", "team-a-notebook", "team-a-trail", "team-a-validator", "/sandboxc/team-a/"]
+    {
         assert!(all.contains(name), "{name} is missing");
     }
     assert!(!all.contains("Data-Sandbox-Notebook"));

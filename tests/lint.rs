@@ -20,8 +20,8 @@ const CHECKOV_SUPPRESSIONS: [(&str, &str); 15] = [
     ("ServiceRolesProvider", "CKV_AWS_116"),
     ("ServiceRolesProvider", "CKV_AWS_117"), // IAM has no endpoint in the isolated VPC
     ("ServiceRolesProvider", "CKV_AWS_173"),
-    ("Trail", "CKV_AWS_67"),                  // single-Region trail for a single-Region sandbox
-    ("TrailBucket", "CKV_AWS_18"),            // the log bucket itself; logging it needs a bucket outside the boundary
+    ("Trail", "CKV_AWS_67"),       // single-Region trail for a single-Region sandbox
+    ("TrailBucket", "CKV_AWS_18"), // the log bucket itself; logging it needs a bucket outside the boundary
     ("UsageReportsProvider", "CKV_AWS_115"),
     ("UsageReportsProvider", "CKV_AWS_116"),
     ("UsageReportsProvider", "CKV_AWS_117"), // AppStream API for the subscription is outside the VPC
@@ -38,7 +38,8 @@ fn cfn_lint_reports_nothing_on_any_template_of_any_blueprint() {
         let dir = tempfile::tempdir().unwrap();
         let files = common::files(&source);
         common::write_files(dir.path(), &files);
-        let templates: Vec<String> = files.iter().map(|(f, _)| f.clone()).filter(|f| f.ends_with(".template.json")).collect();
+        let templates: Vec<String> =
+            files.iter().map(|(f, _)| f.clone()).filter(|f| f.ends_with(".template.json")).collect();
         let out = Command::new(&cfn_lint)
             .current_dir(dir.path())
             .args(["--include-checks", "I", "--regions", "us-east-1", "--format", "parseable", "--"])
@@ -59,7 +60,11 @@ fn cfn_lint_reports_nothing_on_any_template_of_any_blueprint() {
 fn no_template_ignores_a_cfn_lint_rule() {
     for (name, source) in common::all_blueprints() {
         for (file, id, r) in common::resources(&source) {
-            assert!(r["Metadata"].get("cfn-lint").is_none(), "{name}: {file} {id} ignores cfn-lint rules: {}", r["Metadata"]);
+            assert!(
+                r["Metadata"].get("cfn-lint").is_none(),
+                "{name}: {file} {id} ignores cfn-lint rules: {}",
+                r["Metadata"]
+            );
         }
     }
 }
@@ -78,11 +83,21 @@ fn checkov_fails_no_check_on_the_default_output() {
         .output()
         .expect("checkov runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("checkov output is not JSON ({e}):\n{text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("checkov output is not JSON ({e}):\n{text}\n{}", String::from_utf8_lossy(&out.stderr))
+    });
     let summary = &report["summary"];
-    assert_eq!(summary["failed"], 0, "checkov failed checks:\n{}", serde_json::to_string_pretty(&report["results"]["failed_checks"]).unwrap());
+    assert_eq!(
+        summary["failed"],
+        0,
+        "checkov failed checks:\n{}",
+        serde_json::to_string_pretty(&report["results"]["failed_checks"]).unwrap()
+    );
     assert!(summary["passed"].as_u64().unwrap() > 100, "checkov passed too few checks: {summary}");
-    assert_eq!(summary["skipped"].as_u64().unwrap() as usize, CHECKOV_SUPPRESSIONS.len() + VALIDATOR_SUPPRESSIONS.len());
+    assert_eq!(
+        summary["skipped"].as_u64().unwrap() as usize,
+        CHECKOV_SUPPRESSIONS.len() + VALIDATOR_SUPPRESSIONS.len()
+    );
 }
 
 #[test]
@@ -113,18 +128,50 @@ fn the_assets_stack_passes_cfn_lint_and_checkov() {
     std::fs::write(dir.path().join("assets.template.json"), text).unwrap();
     let out = Command::new(common::venv_tool("cfn-lint"))
         .current_dir(dir.path())
-        .args(["--include-checks", "I", "--regions", "us-east-1", "--format", "parseable", "--", "assets.template.json"])
+        .args([
+            "--include-checks",
+            "I",
+            "--regions",
+            "us-east-1",
+            "--format",
+            "parseable",
+            "--",
+            "assets.template.json",
+        ])
         .output()
         .expect("cfn-lint runs");
-    assert!(out.status.success() && out.stdout.is_empty(), "cfn-lint: {}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success() && out.stdout.is_empty(),
+        "cfn-lint: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = Command::new(common::venv_tool("checkov"))
         .current_dir(dir.path())
-        .args(["--framework", "cloudformation", "--quiet", "--compact", "--skip-download", "--output", "json", "-f", "assets.template.json"])
+        .args([
+            "--framework",
+            "cloudformation",
+            "--quiet",
+            "--compact",
+            "--skip-download",
+            "--output",
+            "json",
+            "-f",
+            "assets.template.json",
+        ])
         .output()
         .expect("checkov runs");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("checkov output is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("checkov output is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     let summary = &report["summary"];
-    assert_eq!(summary["failed"], 0, "checkov: {}", serde_json::to_string_pretty(&report["results"]["failed_checks"]).unwrap());
+    assert_eq!(
+        summary["failed"],
+        0,
+        "checkov: {}",
+        serde_json::to_string_pretty(&report["results"]["failed_checks"]).unwrap()
+    );
     assert_eq!(summary["skipped"], 1, "{summary}");
-    assert!(template["Resources"]["AssetsBucket"]["Metadata"]["checkov"]["skip"][0]["comment"].as_str().unwrap().len() > 20);
+    assert!(
+        template["Resources"]["AssetsBucket"]["Metadata"]["checkov"]["skip"][0]["comment"].as_str().unwrap().len() > 20
+    );
 }

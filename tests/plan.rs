@@ -91,7 +91,8 @@ fn vpc_cidr_change() {
 
 #[test]
 fn file_download_enabled() {
-    let plan = golden("file-download", &default_text(), &edited(&[("file_download: disabled", "file_download: enabled")]));
+    let plan =
+        golden("file-download", &default_text(), &edited(&[("file_download: disabled", "file_download: enabled")]));
     assert!(relaxed(&plan, "FILE_DOWNLOAD"));
     assert_eq!(resource(&plan, "appstream", "AppStreamStack").impact, Impact::Update);
     assert!(plan.data_loss.is_empty());
@@ -125,7 +126,11 @@ fn availability_zone_added() {
 
 #[test]
 fn notebook_instance_type() {
-    let plan = golden("notebook-instance-type", &default_text(), &edited(&[("instance_type: ml.t3.medium", "instance_type: ml.t3.large")]));
+    let plan = golden(
+        "notebook-instance-type",
+        &default_text(),
+        &edited(&[("instance_type: ml.t3.medium", "instance_type: ml.t3.large")]),
+    );
     let nb = resource(&plan, "notebook", "Notebook");
     assert_eq!(nb.impact, Impact::Update);
     assert!(plan.data_loss.is_empty());
@@ -159,7 +164,11 @@ fn saml_off_and_on() {
 
 #[test]
 fn private_streaming_on() {
-    let plan = golden("private-streaming", &default_text(), &edited(&[("private_streaming: null", "private_streaming: {client_cidrs: [192.0.2.0/24]}")]));
+    let plan = golden(
+        "private-streaming",
+        &default_text(),
+        &edited(&[("private_streaming: null", "private_streaming: {client_cidrs: [192.0.2.0/24]}")]),
+    );
     assert!(plan.security.iter().any(|s| s.category == "user-settings" && s.direction == Direction::Tightened));
     assert!(relaxed(&plan, "192.0.2.0/24"));
     assert_eq!(resource(&plan, "network", "AppStreamStreamingEndpoint").action, Action::Add);
@@ -167,8 +176,17 @@ fn private_streaming_on() {
 
 #[test]
 fn change_inside_one_nested_stack_only() {
-    let plan = golden("one-nested-stack", &default_text(), &edited(&[("max_session_duration: 96h", "max_session_duration: 48h")]));
-    let changed: Vec<&str> = plan.templates.iter().filter(|t| t.status != sandboxc::plan::model::TemplateStatus::Unchanged).map(|t| t.stack.as_str()).collect();
+    let plan = golden(
+        "one-nested-stack",
+        &default_text(),
+        &edited(&[("max_session_duration: 96h", "max_session_duration: 48h")]),
+    );
+    let changed: Vec<&str> = plan
+        .templates
+        .iter()
+        .filter(|t| t.status != sandboxc::plan::model::TemplateStatus::Unchanged)
+        .map(|t| t.stack.as_str())
+        .collect();
     assert_eq!(changed, ["root", "appstream"]);
     let root = resource(&plan, "root", "AppStreamNestedStack");
     assert!(root.changes.is_empty(), "no TemplateURL noise: {:#?}", root.changes);
@@ -184,33 +202,44 @@ fn flow_logs_off() {
 
 #[test]
 fn usage_reports_off() {
-    let plan = golden("usage-reports-off", &default_text(), &edited(&[("usage_reports: true", "usage_reports: false")]));
+    let plan =
+        golden("usage-reports-off", &default_text(), &edited(&[("usage_reports: true", "usage_reports: false")]));
     assert!(relaxed(&plan, "usage-report subscription removed"));
 }
 
 #[test]
 fn fleet_type_always_on() {
-    let plan = golden("fleet-always-on", &default_text(), &edited(&[("fleet_type: ON_DEMAND", "fleet_type: ALWAYS_ON")]));
+    let plan =
+        golden("fleet-always-on", &default_text(), &edited(&[("fleet_type: ON_DEMAND", "fleet_type: ALWAYS_ON")]));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::CertainReplacement);
     assert!(plan.warnings.iter().any(|w| w.contains("appstream/Fleet")));
 }
 
 #[test]
 fn log_retention_shortened() {
-    let plan = golden("log-retention", &default_text(), &edited(&[("log_retention_days: 90", "log_retention_days: 30")]));
+    let plan =
+        golden("log-retention", &default_text(), &edited(&[("log_retention_days: 90", "log_retention_days: 30")]));
     assert!(relaxed(&plan, "log retention shortened: 90 -> 30"));
 }
 
 #[test]
 fn explicit_bucket_name() {
-    let plan = golden("bucket-name", &default_text(), &edited(&[("bucket_name: null", "bucket_name: sandbox-data-example-1")]));
+    let plan = golden(
+        "bucket-name",
+        &default_text(),
+        &edited(&[("bucket_name: null", "bucket_name: sandbox-data-example-1")]),
+    );
     assert_eq!(resource(&plan, "storage", "DataBucket").impact, Impact::CertainReplacement);
     assert!(plan.data_loss.iter().any(|d| d.logical_id == "DataBucket" && d.retained));
 }
 
 #[test]
 fn clipboard_out_enabled() {
-    let plan = golden("clipboard-out", &default_text(), &edited(&[("clipboard_copy_to_local_device: disabled", "clipboard_copy_to_local_device: enabled")]));
+    let plan = golden(
+        "clipboard-out",
+        &default_text(),
+        &edited(&[("clipboard_copy_to_local_device: disabled", "clipboard_copy_to_local_device: enabled")]),
+    );
     assert!(relaxed(&plan, "CLIPBOARD_COPY_TO_LOCAL_DEVICE"));
 }
 
@@ -249,7 +278,11 @@ fn sandboxc(args: &[&str], cwd: &Path) -> (i32, String, String) {
         .env("AWS_SHARED_CREDENTIALS_FILE", cwd.join("no-credentials"))
         .output()
         .expect("runs sandboxc");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -269,7 +302,8 @@ fn cli_against_dir_exit_codes() {
 
     std::fs::write(dir.join("bp.yaml"), edited(&[("file_download: disabled", "file_download: enabled")])).unwrap();
     for format in ["text", "markdown", "json"] {
-        let (code, out, err) = sandboxc(&["plan", "bp.yaml", "--against", "base", "--format", format, "--no-color"], dir);
+        let (code, out, err) =
+            sandboxc(&["plan", "bp.yaml", "--against", "base", "--format", format, "--no-color"], dir);
         assert_eq!(code, 2, "{format}: {out}{err}");
         assert!(out.contains("FILE_DOWNLOAD"), "{out}");
         assert!(!out.contains('\x1b'));
@@ -297,7 +331,16 @@ fn cli_against_dir_exit_codes() {
 
 fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
-        .args(["-c", "user.name=sandboxc test", "-c", "user.email=test@example.com", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"])
+        .args([
+            "-c",
+            "user.name=sandboxc test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "commit.gpgsign=false",
+            "-c",
+            "init.defaultBranch=main",
+        ])
         .args(args)
         .current_dir(dir)
         .output()
@@ -340,9 +383,16 @@ fn cli_against_git_exit_codes() {
     // Without BLUEPRINT: the embedded default against its source file at REF (a clone of sandboxc).
     let (code, _, err) = sandboxc(&["plan", "--against-git", "HEAD"], repo);
     assert_eq!(code, 1);
-    assert!(err.contains("blueprints/data-sandbox.yaml does not exist at HEAD") && err.contains("give your blueprint file"), "{err}");
+    assert!(
+        err.contains("blueprints/data-sandbox.yaml does not exist at HEAD") && err.contains("give your blueprint file"),
+        "{err}"
+    );
     std::fs::create_dir(repo.join("blueprints")).unwrap();
-    std::fs::write(repo.join("blueprints/data-sandbox.yaml"), edited(&[("file_download: disabled", "file_download: enabled")])).unwrap();
+    std::fs::write(
+        repo.join("blueprints/data-sandbox.yaml"),
+        edited(&[("file_download: disabled", "file_download: enabled")]),
+    )
+    .unwrap();
     git(repo, &["add", "."]);
     git(repo, &["commit", "-q", "-m", "default"]);
     let (code, out, err) = sandboxc(&["plan", "--against-git", "HEAD", "--format", "markdown"], &repo.join("infra"));
@@ -354,21 +404,61 @@ fn cli_against_git_exit_codes() {
 
 fn arb_json() -> impl Strategy<Value = Value> {
     let key = prop::sample::select(vec![
-        "Resources", "Outputs", "Parameters", "Conditions", "Type", "Properties", "Value", "Default", "Ref", "Fn::GetAtt", "Fn::Sub", "Fn::Select",
-        "Fn::Join", "Fn::If", "TemplateURL", "DeletionPolicy", "Statement", "Sid", "Key", "Action", "A", "B", "AWS::CloudFormation::Stack",
-        "PolicyDocument", "UserSettings", "Principal", "Effect",
+        "Resources",
+        "Outputs",
+        "Parameters",
+        "Conditions",
+        "Type",
+        "Properties",
+        "Value",
+        "Default",
+        "Ref",
+        "Fn::GetAtt",
+        "Fn::Sub",
+        "Fn::Select",
+        "Fn::Join",
+        "Fn::If",
+        "TemplateURL",
+        "DeletionPolicy",
+        "Statement",
+        "Sid",
+        "Key",
+        "Action",
+        "A",
+        "B",
+        "AWS::CloudFormation::Stack",
+        "PolicyDocument",
+        "UserSettings",
+        "Principal",
+        "Effect",
     ]);
     let leaf = prop_oneof![
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(Value::from),
-        prop::sample::select(vec!["A", "B", "A.Arn", "${A}", "${B.Outputs.X}", "${", "AWS::Region", "AWS::S3::Bucket", "AWS::CloudFormation::Stack", "Allow", "Deny", "*", "0", "1"])
-            .prop_map(|s| Value::String(s.into())),
+        prop::sample::select(vec![
+            "A",
+            "B",
+            "A.Arn",
+            "${A}",
+            "${B.Outputs.X}",
+            "${",
+            "AWS::Region",
+            "AWS::S3::Bucket",
+            "AWS::CloudFormation::Stack",
+            "Allow",
+            "Deny",
+            "*",
+            "0",
+            "1"
+        ])
+        .prop_map(|s| Value::String(s.into())),
     ];
     leaf.prop_recursive(5, 64, 6, move |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
-            prop::collection::btree_map(key.clone(), inner, 0..4).prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
+            prop::collection::btree_map(key.clone(), inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect())),
         ]
     })
 }
@@ -376,8 +466,19 @@ fn arb_json() -> impl Strategy<Value = Value> {
 /// Template-shaped values: resources of real types with arbitrary properties and attributes.
 fn arb_template() -> impl Strategy<Value = Value> {
     let types = prop::sample::select(vec![
-        "AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::IAM::Role", "AWS::KMS::Key", "AWS::S3::Bucket", "AWS::EC2::SecurityGroup", "AWS::AppStream::Stack",
-        "AWS::SageMaker::NotebookInstance", "AWS::CloudTrail::Trail", "AWS::CloudFormation::Stack", "Custom::X", "AWS::Lambda::Permission", "AWS::EC2::VPCEndpoint",
+        "AWS::EC2::VPC",
+        "AWS::EC2::Subnet",
+        "AWS::IAM::Role",
+        "AWS::KMS::Key",
+        "AWS::S3::Bucket",
+        "AWS::EC2::SecurityGroup",
+        "AWS::AppStream::Stack",
+        "AWS::SageMaker::NotebookInstance",
+        "AWS::CloudTrail::Trail",
+        "AWS::CloudFormation::Stack",
+        "Custom::X",
+        "AWS::Lambda::Permission",
+        "AWS::EC2::VPCEndpoint",
     ]);
     let resource = (types, arb_json(), prop::option::of(prop::sample::select(vec!["Retain", "Delete", "Snapshot"])))
         .prop_map(|(t, props, policy)| {
@@ -451,25 +552,38 @@ fn plan_between(old: Value, new: Value) -> Plan {
 #[test]
 fn iam_statements_widened_narrowed_and_deny_removed() {
     let role = |actions: Value, deny: bool| {
-        let mut statements = vec![serde_json::json!({"Sid": "Read", "Effect": "Allow", "Action": actions, "Resource": "arn:aws:s3:::b/*"})];
+        let mut statements = vec![
+            serde_json::json!({"Sid": "Read", "Effect": "Allow", "Action": actions, "Resource": "arn:aws:s3:::b/*"}),
+        ];
         if deny {
-            statements.push(serde_json::json!({"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}));
+            statements.push(
+                serde_json::json!({"Sid": "NoDelete", "Effect": "Deny", "Action": "s3:DeleteObject", "Resource": "*"}),
+            );
         }
         serde_json::json!({"R": {"Type": "AWS::IAM::Role", "Properties": {
             "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
             "Policies": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]}}})
     };
-    let wider = plan_between(role(serde_json::json!(["s3:GetObject"]), true), role(serde_json::json!(["s3:GetObject", "s3:PutObject"]), false));
+    let wider = plan_between(
+        role(serde_json::json!(["s3:GetObject"]), true),
+        role(serde_json::json!(["s3:GetObject", "s3:PutObject"]), false),
+    );
     assert!(relaxed(&wider, "statement Read widened: actions + s3:PutObject"), "{:#?}", wider.security);
     assert!(relaxed(&wider, "statement NoDelete removed: Deny s3:DeleteObject"), "{:#?}", wider.security);
     let narrower = plan_between(role(serde_json::json!("s3:*"), false), role(serde_json::json!("s3:GetObject"), false));
-    assert!(narrower.security.iter().any(|s| s.direction == Direction::Tightened && s.summary.contains("narrowed")), "{:#?}", narrower.security);
+    assert!(
+        narrower.security.iter().any(|s| s.direction == Direction::Tightened && s.summary.contains("narrowed")),
+        "{:#?}",
+        narrower.security
+    );
 }
 
 #[test]
 fn security_group_open_to_the_world_and_notebook_flags() {
-    let sg = |cidr: &str| serde_json::json!({"G": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "g", "VpcId": "vpc-1",
-        "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": cidr}]}}});
+    let sg = |cidr: &str| {
+        serde_json::json!({"G": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"GroupDescription": "g", "VpcId": "vpc-1",
+        "SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "CidrIp": cidr}]}}})
+    };
     let plan = plan_between(sg("10.0.0.0/16"), sg("0.0.0.0/0"));
     assert!(relaxed(&plan, "from 0.0.0.0/0 (open to any address)"), "{:#?}", plan.security);
     assert!(plan.security.iter().any(|s| s.direction == Direction::Tightened && s.summary.contains("10.0.0.0/16")));
@@ -491,8 +605,10 @@ fn security_group_open_to_the_world_and_notebook_flags() {
 
 #[test]
 fn kms_key_spec_cannot_change_and_service_token_neither() {
-    let key = |spec: &str| serde_json::json!({"K": {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {"KeySpec": spec, "KeyPolicy": {"Statement": []}}},
-        "C": {"Type": "Custom::Thing", "Properties": {"ServiceToken": spec}}});
+    let key = |spec: &str| {
+        serde_json::json!({"K": {"Type": "AWS::KMS::Key", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain", "Properties": {"KeySpec": spec, "KeyPolicy": {"Statement": []}}},
+        "C": {"Type": "Custom::Thing", "Properties": {"ServiceToken": spec}}})
+    };
     let plan = plan_between(key("SYMMETRIC_DEFAULT"), key("RSA_2048"));
     let k = plan.templates[0].resources.iter().find(|r| r.logical_id == "K").unwrap();
     assert_eq!(k.replacement, sandboxc::plan::model::Replacement::Impossible);

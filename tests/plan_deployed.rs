@@ -24,8 +24,8 @@ use aws_sdk_cloudformation::operation::describe_stacks::{DescribeStacksError, De
 use aws_sdk_cloudformation::operation::get_template::GetTemplateOutput;
 use aws_sdk_cloudformation::operation::list_stack_resources::ListStackResourcesOutput;
 use aws_sdk_cloudformation::types::{
-    Change, ChangeAction, ChangeSetStatus, ChangeSource, Parameter, Replacement, RequiresRecreation, ResourceAttribute, ResourceChange, ResourceChangeDetail,
-    ResourceTargetDefinition, Stack, StackResourceSummary, StackStatus,
+    Change, ChangeAction, ChangeSetStatus, ChangeSource, Parameter, Replacement, RequiresRecreation, ResourceAttribute,
+    ResourceChange, ResourceChangeDetail, ResourceTargetDefinition, Stack, StackResourceSummary, StackStatus,
 };
 use aws_sdk_cloudformation::Client;
 use aws_smithy_mocks::{mock, Rule};
@@ -67,24 +67,27 @@ fn stack_rule() -> Rule {
 
 fn stack_output() -> DescribeStacksOutput {
     DescribeStacksOutput::builder()
-            .stacks(
-                Stack::builder()
-                    .stack_name("tiny")
-                    .stack_id(STACK_ID)
-                    .stack_status(StackStatus::UpdateComplete)
-                    .parameters(Parameter::builder().parameter_key("AssetsBucket").parameter_value("tiny-assets").build())
-                    .creation_time(aws_sdk_cloudformation::primitives::DateTime::from_secs(0))
-                    .build(),
-            )
-            .build()
+        .stacks(
+            Stack::builder()
+                .stack_name("tiny")
+                .stack_id(STACK_ID)
+                .stack_status(StackStatus::UpdateComplete)
+                .parameters(Parameter::builder().parameter_key("AssetsBucket").parameter_value("tiny-assets").build())
+                .creation_time(aws_sdk_cloudformation::primitives::DateTime::from_secs(0))
+                .build(),
+        )
+        .build()
 }
 
 fn template_rules(old: &str) -> Vec<Rule> {
     let (root, nested) = deployed(old);
-    let mut rules = vec![mock!(Client::get_template).match_requests(|r| r.stack_name() == Some(STACK_ID)).then_output(move || GetTemplateOutput::builder().template_body(root.clone()).build())];
+    let mut rules = vec![mock!(Client::get_template)
+        .match_requests(|r| r.stack_name() == Some(STACK_ID))
+        .then_output(move || GetTemplateOutput::builder().template_body(root.clone()).build())];
     let mut list = ListStackResourcesOutput::builder();
     for (id, body) in nested {
-        let physical = if id == "NotebookNestedStack" { NESTED_STACK_ID.to_string() } else { format!("{STACK_ID}-{id}") };
+        let physical =
+            if id == "NotebookNestedStack" { NESTED_STACK_ID.to_string() } else { format!("{STACK_ID}-{id}") };
         list = list.stack_resource_summaries(
             StackResourceSummary::builder()
                 .logical_resource_id(&id)
@@ -94,7 +97,11 @@ fn template_rules(old: &str) -> Vec<Rule> {
                 .last_updated_timestamp(aws_sdk_cloudformation::primitives::DateTime::from_secs(0))
                 .build(),
         );
-        rules.push(mock!(Client::get_template).match_requests(move |r| r.stack_name() == Some(physical.as_str())).then_output(move || GetTemplateOutput::builder().template_body(body.clone()).build()));
+        rules.push(
+            mock!(Client::get_template)
+                .match_requests(move |r| r.stack_name() == Some(physical.as_str()))
+                .then_output(move || GetTemplateOutput::builder().template_body(body.clone()).build()),
+        );
     }
     let list = list.build();
     rules.push(mock!(Client::list_stack_resources).then_output(move || list.clone()));
@@ -116,8 +123,18 @@ fn delete_rule() -> Rule {
     mock!(Client::delete_change_set).then_output(|| DeleteChangeSetOutput::builder().build())
 }
 
-fn change(id: &str, rtype: &str, action: ChangeAction, replacement: Option<Replacement>, details: Vec<ResourceChangeDetail>) -> Change {
-    let mut rc = ResourceChange::builder().action(action).logical_resource_id(id).resource_type(rtype).scope(ResourceAttribute::Properties);
+fn change(
+    id: &str,
+    rtype: &str,
+    action: ChangeAction,
+    replacement: Option<Replacement>,
+    details: Vec<ResourceChangeDetail>,
+) -> Change {
+    let mut rc = ResourceChange::builder()
+        .action(action)
+        .logical_resource_id(id)
+        .resource_type(rtype)
+        .scope(ResourceAttribute::Properties);
     if let Some(r) = replacement {
         rc = rc.replacement(r);
     }
@@ -129,7 +146,13 @@ fn change(id: &str, rtype: &str, action: ChangeAction, replacement: Option<Repla
 
 fn detail(name: &str, recreation: RequiresRecreation) -> ResourceChangeDetail {
     ResourceChangeDetail::builder()
-        .target(ResourceTargetDefinition::builder().attribute(ResourceAttribute::Properties).name(name).requires_recreation(recreation).build())
+        .target(
+            ResourceTargetDefinition::builder()
+                .attribute(ResourceAttribute::Properties)
+                .name(name)
+                .requires_recreation(recreation)
+                .build(),
+        )
         .evaluation(aws_sdk_cloudformation::types::EvaluationType::Static)
         .change_source(ChangeSource::DirectModification)
         .build()
@@ -151,7 +174,8 @@ fn client(rules: &[Rule]) -> Client {
     common::mock_cloudformation(&rules.iter().collect::<Vec<_>>())
 }
 
-const FAST: Polling = Polling { initial: Duration::from_millis(1), max: Duration::from_millis(5), timeout: Duration::from_secs(10) };
+const FAST: Polling =
+    Polling { initial: Duration::from_millis(1), max: Duration::from_millis(5), timeout: Duration::from_secs(10) };
 
 /// Plans `new` (a blueprint text) against the scripted answers.
 fn plan(new: &str, args: PlanArgs, rules: &[Rule]) -> Result<Outcome, PlanError> {
@@ -163,7 +187,12 @@ fn plan(new: &str, args: PlanArgs, rules: &[Rule]) -> Result<Outcome, PlanError>
 }
 
 fn resource<'p>(o: &'p Outcome, id: &str) -> &'p PlannedChange {
-    o.plan.templates.iter().flat_map(|t| &t.resources).find(|r| r.logical_id == id).unwrap_or_else(|| panic!("{id} does not change:\n{}", o.rendered))
+    o.plan
+        .templates
+        .iter()
+        .flat_map(|t| &t.resources)
+        .find(|r| r.logical_id == id)
+        .unwrap_or_else(|| panic!("{id} does not change:\n{}", o.rendered))
 }
 
 /// The notebook's instance type changes (offline: an in-place update); the change set says
@@ -187,10 +216,15 @@ fn notebook_case(replacement: Replacement, details: Vec<ResourceChangeDetail>) -
 
 #[test]
 fn replacement_true_is_certain() {
-    let (o, [create, delete]) = notebook_case(Replacement::True, vec![detail("InstanceType", RequiresRecreation::Always)]);
+    let (o, [create, delete]) =
+        notebook_case(Replacement::True, vec![detail("InstanceType", RequiresRecreation::Always)]);
     let nb = resource(&o, "Notebook");
     assert_eq!((nb.impact, nb.action), (Impact::CertainReplacement, Action::Replace), "{}", o.rendered);
-    assert!(nb.changes.iter().any(|c| c.note.as_deref().is_some_and(|n| n.contains("RequiresRecreation Always"))), "{:#?}", nb.changes);
+    assert!(
+        nb.changes.iter().any(|c| c.note.as_deref().is_some_and(|n| n.contains("RequiresRecreation Always"))),
+        "{:#?}",
+        nb.changes
+    );
     assert!(o.plan.data_loss.iter().any(|d| d.logical_id == "Notebook" && d.impact == Impact::CertainReplacement));
     assert_eq!(o.exit_code, 2);
     assert_eq!((create.num_calls(), delete.num_calls()), (1, 1));
@@ -202,7 +236,8 @@ fn replacement_true_is_certain() {
 
 #[test]
 fn replacement_conditional_is_possible() {
-    let (o, _) = notebook_case(Replacement::Conditional, vec![detail("InstanceType", RequiresRecreation::Conditionally)]);
+    let (o, _) =
+        notebook_case(Replacement::Conditional, vec![detail("InstanceType", RequiresRecreation::Conditionally)]);
     let nb = resource(&o, "Notebook");
     assert_eq!((nb.impact, nb.action), (Impact::PossibleReplacement, Action::Replace), "{}", o.rendered);
     assert_eq!(o.exit_code, 2);
@@ -226,7 +261,13 @@ fn nested_change_sets_are_followed() {
         NESTED_CHANGE_SET,
         ChangeSetStatus::CreateComplete,
         "",
-        vec![change("Notebook", "AWS::SageMaker::NotebookInstance", ChangeAction::Modify, Some(Replacement::True), vec![detail("InstanceType", RequiresRecreation::Always)])],
+        vec![change(
+            "Notebook",
+            "AWS::SageMaker::NotebookInstance",
+            ChangeAction::Modify,
+            Some(Replacement::True),
+            vec![detail("InstanceType", RequiresRecreation::Always)],
+        )],
     );
     let root_change = {
         let rc = ResourceChange::builder()
@@ -238,7 +279,13 @@ fn nested_change_sets_are_followed() {
             .build();
         Change::builder().r#type(aws_sdk_cloudformation::types::ChangeType::Resource).resource_change(rc).build()
     };
-    let mut rules = vec![stack_rule(), create_rule(), delete_rule(), nested_described.clone(), described(CHANGE_SET, ChangeSetStatus::CreateComplete, "", vec![root_change])];
+    let mut rules = vec![
+        stack_rule(),
+        create_rule(),
+        delete_rule(),
+        nested_described.clone(),
+        described(CHANGE_SET, ChangeSetStatus::CreateComplete, "", vec![root_change]),
+    ];
     rules.extend(template_rules(&old));
     let o = plan(&new, PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(nested_described.num_calls(), 1);
@@ -246,7 +293,11 @@ fn nested_change_sets_are_followed() {
     let nb = t.resources.iter().find(|r| r.logical_id == "Notebook").expect("Notebook changes");
     assert_eq!(nb.impact, Impact::CertainReplacement, "{}", o.rendered);
     // The other nested stacks are unchanged: their deployed templates were matched by logical ID.
-    assert!(o.plan.templates.iter().filter(|t| t.stack != "notebook" && t.stack != "root").all(|t| t.resources.is_empty()), "{}", o.rendered);
+    assert!(
+        o.plan.templates.iter().filter(|t| t.stack != "notebook" && t.stack != "root").all(|t| t.resources.is_empty()),
+        "{}",
+        o.rendered
+    );
     assert_eq!(o.exit_code, 2);
 }
 
@@ -254,8 +305,11 @@ fn nested_change_sets_are_followed() {
 fn missing_stack_plans_all_new() {
     let create = create_rule();
     let rules = [
-        mock!(Client::describe_stacks)
-            .then_error(|| DescribeStacksError::generic(ErrorMetadata::builder().code("ValidationError").message("Stack with id tiny does not exist").build())),
+        mock!(Client::describe_stacks).then_error(|| {
+            DescribeStacksError::generic(
+                ErrorMetadata::builder().code("ValidationError").message("Stack with id tiny does not exist").build(),
+            )
+        }),
         create.clone(),
     ];
     let o = plan(&tiny("ml.t3.medium", "single"), PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
@@ -269,7 +323,12 @@ fn missing_stack_plans_all_new() {
 fn no_changes_case(reason: &'static str) {
     let old = tiny("ml.t3.medium", "single");
     let delete = delete_rule();
-    let mut rules = vec![stack_rule(), create_rule(), delete.clone(), described(CHANGE_SET, ChangeSetStatus::Failed, reason, vec![])];
+    let mut rules = vec![
+        stack_rule(),
+        create_rule(),
+        delete.clone(),
+        described(CHANGE_SET, ChangeSetStatus::Failed, reason, vec![]),
+    ];
     rules.extend(template_rules(&old));
     let o = plan(&old, PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(o.exit_code, 0, "{}", o.rendered);
@@ -282,18 +341,29 @@ fn a_failed_change_set_falls_back_to_the_template_diff() {
     let old = tiny("ml.t3.medium", "single");
     let delete = delete_rule();
     let reason = "Template error: TemplateURL must be a supported URL.";
-    let mut rules = vec![stack_rule(), create_rule(), delete.clone(), described(CHANGE_SET, ChangeSetStatus::Failed, reason, vec![])];
+    let mut rules = vec![
+        stack_rule(),
+        create_rule(),
+        delete.clone(),
+        described(CHANGE_SET, ChangeSetStatus::Failed, reason, vec![]),
+    ];
     rules.extend(template_rules(&old));
     let o = plan(&tiny("ml.m5.large", "single"), PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(o.exit_code, 2, "{}", o.rendered);
     assert_eq!(resource(&o, "Notebook").action, Action::Modify);
-    assert!(o.plan.warnings.iter().any(|w| w.contains("could not create the change set") && w.contains(reason)), "{:?}", o.plan.warnings);
+    assert!(
+        o.plan.warnings.iter().any(|w| w.contains("could not create the change set") && w.contains(reason)),
+        "{:?}",
+        o.plan.warnings
+    );
     assert_eq!(delete.num_calls(), 1, "the failed change set is deleted");
 }
 
 #[test]
 fn no_changes_wording_didnt_contain_changes() {
-    no_changes_case("The submitted information didn't contain changes. Submit different information to create a change set.");
+    no_changes_case(
+        "The submitted information didn't contain changes. Submit different information to create a change set.",
+    );
 }
 
 #[test]
@@ -308,8 +378,11 @@ fn no_changes_as_a_validation_error() {
     let mut rules = vec![
         stack_rule(),
         delete.clone(),
-        mock!(Client::create_change_set)
-            .then_error(|| CreateChangeSetError::generic(ErrorMetadata::builder().code("ValidationError").message("No updates are to be performed.").build())),
+        mock!(Client::create_change_set).then_error(|| {
+            CreateChangeSetError::generic(
+                ErrorMetadata::builder().code("ValidationError").message("No updates are to be performed.").build(),
+            )
+        }),
     ];
     rules.extend(template_rules(&old));
     let o = plan(&old, PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
@@ -325,10 +398,22 @@ fn keep_change_set_prints_its_arn() {
         stack_rule(),
         create_rule(),
         delete.clone(),
-        described(CHANGE_SET, ChangeSetStatus::CreateComplete, "", vec![change("Notebook", "AWS::SageMaker::NotebookInstance", ChangeAction::Modify, Some(Replacement::False), vec![])]),
+        described(
+            CHANGE_SET,
+            ChangeSetStatus::CreateComplete,
+            "",
+            vec![change(
+                "Notebook",
+                "AWS::SageMaker::NotebookInstance",
+                ChangeAction::Modify,
+                Some(Replacement::False),
+                vec![],
+            )],
+        ),
     ];
     rules.extend(template_rules(&old));
-    let o = plan(&tiny("ml.t3.large", "single"), PlanArgs { keep_change_set: true, ..PlanArgs::default() }, &rules).unwrap_or_else(|e| panic!("{e}"));
+    let o = plan(&tiny("ml.t3.large", "single"), PlanArgs { keep_change_set: true, ..PlanArgs::default() }, &rules)
+        .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(delete.num_calls(), 0);
     assert!(o.rendered.contains(CHANGE_SET), "{}", o.rendered);
     assert_eq!(o.plan.change_set.as_deref(), Some(CHANGE_SET));
@@ -340,10 +425,17 @@ fn throttling_is_retried() {
     let old = tiny("ml.t3.medium", "single");
     let throttled = mock!(Client::describe_stacks)
         .sequence()
-        .error(|| DescribeStacksError::generic(ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build()))
+        .error(|| {
+            DescribeStacksError::generic(ErrorMetadata::builder().code("Throttling").message("Rate exceeded").build())
+        })
         .output(stack_output)
         .build();
-    let mut rules = vec![throttled.clone(), create_rule(), delete_rule(), described(CHANGE_SET, ChangeSetStatus::Failed, "No updates are to be performed.", vec![])];
+    let mut rules = vec![
+        throttled.clone(),
+        create_rule(),
+        delete_rule(),
+        described(CHANGE_SET, ChangeSetStatus::Failed, "No updates are to be performed.", vec![]),
+    ];
     rules.extend(template_rules(&old));
     let o = plan(&old, PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(throttled.num_calls(), 2, "one throttled attempt, one retry");
@@ -362,13 +454,16 @@ fn access_denied_is_a_clear_error() {
 
 // ---- end to end against moto --------------------------------------------------------------
 
-
 /// A PUT without a body signature to moto's S3 on loopback (path style): creates a bucket
 /// (`/bucket`) or an object (`/bucket/key`). Loopback only.
 fn http_put(port: &str, path: &str, body: &[u8]) {
     use std::io::{Read, Write};
-    let mut conn = std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port"))).expect("moto answers");
-    let head = format!("PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+    let mut conn =
+        std::net::TcpStream::connect(("127.0.0.1", port.parse::<u16>().expect("port"))).expect("moto answers");
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
     conn.write_all(head.as_bytes()).unwrap();
     conn.write_all(body).unwrap();
     let mut answer = String::new();
@@ -384,7 +479,11 @@ fn http_put(port: &str, path: &str, body: &[u8]) {
 fn moto_compatible(root: &str, put: impl Fn(&str)) -> String {
     let mut t: serde_json::Value = serde_json::from_str(root).unwrap();
     let resources = t["Resources"].as_object_mut().unwrap();
-    let custom: Vec<String> = resources.iter().filter(|(_, r)| r["Type"].as_str().unwrap().starts_with("Custom::")).map(|(k, _)| k.clone()).collect();
+    let custom: Vec<String> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str().unwrap().starts_with("Custom::"))
+        .map(|(k, _)| k.clone())
+        .collect();
     for k in &custom {
         resources.remove(k);
     }
@@ -418,16 +517,21 @@ fn end_to_end_against_moto() {
     let Some(endpoint) = moto() else { return };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let stack = format!("e2e{}", std::process::id());
-    let old = format!("name: {stack}\nlayout: single\nidentity:\n  saml: null\nnotebook:\n  instance_type: ml.t3.medium\n");
+    let old =
+        format!("name: {stack}\nlayout: single\nidentity:\n  saml: null\nnotebook:\n  instance_type: ml.t3.medium\n");
     let (root, _) = deployed(&old);
     let port = endpoint.trim_start_matches("http://127.0.0.1:").trim_end_matches('/');
     let bucket = format!("{stack}-assets");
     http_put(port, &format!("/{bucket}"), b"");
-    let root = moto_compatible(&root, |key| http_put(port, &format!("/{bucket}/{key}"), b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0"));
+    let root = moto_compatible(&root, |key| {
+        http_put(port, &format!("/{bucket}/{key}"), b"PK\x05\x06\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0")
+    });
     let config = aws_sdk_cloudformation::Config::builder()
         .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
         .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("testing", "testing", None, None, "test"))
+        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
         .endpoint_url(&endpoint)
         .build();
     let client = Client::from_conf(config);
@@ -449,7 +553,12 @@ fn end_to_end_against_moto() {
     let (code, out, err) = sandboxc(&["plan", "bp.yaml", "--no-color", "--format", "json"], dir, &endpoint);
     assert_eq!(code, 2, "{out}{err}");
     let plan: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
-    let notebook = plan["templates"][0]["resources"].as_array().unwrap().iter().find(|r| r["logical_id"] == "Notebook").unwrap_or_else(|| panic!("{out}"));
+    let notebook = plan["templates"][0]["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["logical_id"] == "Notebook")
+        .unwrap_or_else(|| panic!("{out}"));
     assert_eq!(notebook["changes"][0]["path"], "Properties.InstanceType", "{out}");
     assert_eq!(notebook["changes"][0]["new"], "ml.t3.large", "{out}");
     assert!(plan["base"].as_str().unwrap().contains("deployed stack"), "{out}");
@@ -471,6 +580,9 @@ fn a_root_template_over_51200_bytes_needs_the_assets_bucket() {
     rules.extend(template_rules(&tiny("ml.t3.medium", "single")));
     let err = plan(big, PlanArgs::default(), &rules).expect_err("too big for TemplateBody");
     let text = err.to_string();
-    assert!(text.contains("51200 bytes") && text.contains("assets bucket") && text.contains("sandboxc apply"), "{text}");
+    assert!(
+        text.contains("51200 bytes") && text.contains("assets bucket") && text.contains("sandboxc apply"),
+        "{text}"
+    );
     assert_eq!(create.num_calls(), 0);
 }

@@ -48,10 +48,19 @@ fn list(v: &Value) -> Vec<Value> {
 
 #[test]
 fn nothing_routes_to_the_internet() {
-    for forbidden in ["AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EIP", "AWS::EC2::VPCGatewayAttachment", "AWS::EC2::EgressOnlyInternetGateway"] {
+    for forbidden in [
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::EC2::VPCGatewayAttachment",
+        "AWS::EC2::EgressOnlyInternetGateway",
+    ] {
         assert!(of_type(forbidden).is_empty(), "{forbidden} in the output");
     }
-    assert!(of_type("AWS::EC2::Route").is_empty(), "a route exists besides the local one and the S3 gateway endpoint's");
+    assert!(
+        of_type("AWS::EC2::Route").is_empty(),
+        "a route exists besides the local one and the S3 gateway endpoint's"
+    );
     for (id, r) in of_type("AWS::EC2::Subnet") {
         assert_eq!(r["Properties"]["MapPublicIpOnLaunch"], false, "{id} maps public IPs");
     }
@@ -105,11 +114,11 @@ fn every_bucket_is_kms_encrypted_versioned_private_and_tls_only() {
             .iter()
             .find(|(_, pol)| pol["Properties"]["Bucket"]["Ref"] == id.as_str())
             .unwrap_or_else(|| panic!("{id} has no bucket policy"));
-        let tls = policy.1["Properties"]["PolicyDocument"]["Statement"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["Effect"] == "Deny" && s["Condition"]["Bool"]["aws:SecureTransport"] == "false" && s["Action"][0] == "s3:*");
+        let tls = policy.1["Properties"]["PolicyDocument"]["Statement"].as_array().unwrap().iter().any(|s| {
+            s["Effect"] == "Deny"
+                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
+                && s["Action"][0] == "s3:*"
+        });
         assert!(tls, "{id} allows requests without TLS");
     }
 }
@@ -137,8 +146,15 @@ fn appstream_user_settings_are_written_explicitly_as_the_blueprint_says() {
 fn an_edited_user_setting_reaches_the_template() {
     let text = sandboxc::blueprint::DEFAULT_BLUEPRINT.replace("file_download: disabled", "file_download: enabled");
     let source = sandboxc::blueprint::Source { name: "edited.yaml".into(), text };
-    let stack = common::resources(&source).into_iter().find(|(_, _, r)| r["Type"] == "AWS::AppStream::Stack").unwrap().2;
-    let download = stack["Properties"]["UserSettings"].as_array().unwrap().iter().find(|s| s["Action"] == "FILE_DOWNLOAD").unwrap().clone();
+    let stack =
+        common::resources(&source).into_iter().find(|(_, _, r)| r["Type"] == "AWS::AppStream::Stack").unwrap().2;
+    let download = stack["Properties"]["UserSettings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Action"] == "FILE_DOWNLOAD")
+        .unwrap()
+        .clone();
     assert_eq!(download["Permission"], "ENABLED");
 }
 
@@ -165,7 +181,13 @@ fn fleet_has_no_default_internet_access_and_no_imdsv1() {
 
 #[test]
 fn stateful_resources_are_retained() {
-    for kind in ["AWS::S3::Bucket", "AWS::KMS::Key", "AWS::SageMaker::NotebookInstance", "AWS::CloudTrail::Trail", "AWS::Logs::LogGroup"] {
+    for kind in [
+        "AWS::S3::Bucket",
+        "AWS::KMS::Key",
+        "AWS::SageMaker::NotebookInstance",
+        "AWS::CloudTrail::Trail",
+        "AWS::Logs::LogGroup",
+    ] {
         let found = of_type(kind);
         assert!(!found.is_empty(), "no {kind}");
         for (id, r) in found {
@@ -179,7 +201,11 @@ fn stateful_resources_are_retained() {
 fn security_groups_allow_only_https_in_and_out() {
     for (id, sg) in of_type("AWS::EC2::SecurityGroup") {
         for rule in list(&sg["Properties"]["SecurityGroupIngress"]) {
-            assert_eq!((rule["FromPort"].as_i64(), rule["ToPort"].as_i64()), (Some(443), Some(443)), "{id} ingress {rule}");
+            assert_eq!(
+                (rule["FromPort"].as_i64(), rule["ToPort"].as_i64()),
+                (Some(443), Some(443)),
+                "{id} ingress {rule}"
+            );
             assert_ne!(rule["CidrIp"], "0.0.0.0/0", "{id} ingress from anywhere");
         }
         let egress = list(&sg["Properties"]["SecurityGroupEgress"]);
@@ -204,7 +230,8 @@ fn s3_endpoint_policy_limits_to_the_sandbox_buckets_of_this_account() {
 
 #[test]
 fn presigned_urls_only_through_the_sandbox_endpoints() {
-    let s = statements().into_iter().find(|(_, s)| s["Sid"] == "PresignNotebookUrlThroughEndpoints").expect("statement").1;
+    let s =
+        statements().into_iter().find(|(_, s)| s["Sid"] == "PresignNotebookUrlThroughEndpoints").expect("statement").1;
     let vpces = list(&s["Condition"]["StringEquals"]["aws:SourceVpce"]);
     assert_eq!(vpces.len(), 2);
 }

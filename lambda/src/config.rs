@@ -75,47 +75,36 @@ impl fmt::Display for ConfigError {
 const APPSTREAM_NAME_RULE: &str = "1 to 101 characters matching ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$";
 const NOTEBOOK_NAME_RULE: &str =
     "1 to 63 characters matching [a-zA-Z0-9](-*[a-zA-Z0-9])* (letters, digits, inner hyphens)";
-const BUCKET_NAME_RULE: &str =
-    "3 to 63 characters of a-z, 0-9, '.', '-', starting and ending with a letter or digit";
+const BUCKET_NAME_RULE: &str = "3 to 63 characters of a-z, 0-9, '.', '-', starting and ending with a letter or digit";
 
 impl ValidatorConfig {
     /// Reads and checks the configuration through `lookup` (in the Lambda:
     /// `|name| std::env::var(name).ok()`). Values are taken exactly as given (no
     /// trimming). Every missing or invalid variable is listed in the one error.
-    pub fn from_env(
-        lookup: impl Fn(&str) -> Option<String>,
-    ) -> Result<ValidatorConfig, ConfigError> {
+    pub fn from_env(lookup: impl Fn(&str) -> Option<String>) -> Result<ValidatorConfig, ConfigError> {
         let mut problems = Vec::new();
-        let mut read =
-            |variable: &'static str, valid: fn(&str) -> bool, rule: &str| match lookup(variable) {
-                None => {
-                    problems.push(ConfigProblem {
-                        variable,
-                        message: format!("is not set; allowed: {rule}"),
-                    });
-                    None
-                }
-                Some(value) if valid(&value) => Some(value),
-                Some(value) => {
-                    problems.push(ConfigProblem {
-                        variable,
-                        message: format!("{} is not allowed; allowed: {rule}", shown(&value)),
-                    });
-                    None
-                }
-            };
+        let mut read = |variable: &'static str, valid: fn(&str) -> bool, rule: &str| match lookup(variable) {
+            None => {
+                problems.push(ConfigProblem { variable, message: format!("is not set; allowed: {rule}") });
+                None
+            }
+            Some(value) if valid(&value) => Some(value),
+            Some(value) => {
+                problems.push(ConfigProblem {
+                    variable,
+                    message: format!("{} is not allowed; allowed: {rule}", shown(&value)),
+                });
+                None
+            }
+        };
         let stack_name = read(ENV_STACK_NAME, is_appstream_name, APPSTREAM_NAME_RULE);
         let fleet_name = read(ENV_FLEET_NAME, is_appstream_name, APPSTREAM_NAME_RULE);
         let notebook_name = read(ENV_NOTEBOOK_NAME, is_notebook_name, NOTEBOOK_NAME_RULE);
         let expiration_rule = format!(
             "an integer number of seconds from {MIN_SESSION_EXPIRATION_SECONDS} to {MAX_SESSION_EXPIRATION_SECONDS}"
         );
-        let expiration = read(
-            ENV_SESSION_EXPIRATION_SECONDS,
-            |v| parse_expiration(v).is_some(),
-            &expiration_rule,
-        )
-        .and_then(|v| parse_expiration(&v));
+        let expiration = read(ENV_SESSION_EXPIRATION_SECONDS, |v| parse_expiration(v).is_some(), &expiration_rule)
+            .and_then(|v| parse_expiration(&v));
         let bucket = read(ENV_HOME_FOLDER_BUCKET, is_bucket_name, BUCKET_NAME_RULE);
 
         match (stack_name, fleet_name, notebook_name, expiration, bucket) {
@@ -154,9 +143,7 @@ pub fn is_appstream_name(name: &str) -> bool {
         Some((first, rest)) => {
             first.is_ascii_alphanumeric()
                 && rest.len() <= 100
-                && rest
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+                && rest.iter().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
         }
         None => false,
     }
@@ -168,9 +155,7 @@ pub fn is_notebook_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     !bytes.is_empty()
         && bytes.len() <= 63
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-')
         && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
         && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
 }
@@ -180,9 +165,7 @@ pub fn is_notebook_name(name: &str) -> bool {
 pub fn is_bucket_name(name: &str) -> bool {
     let bytes = name.as_bytes();
     (3..=63).contains(&bytes.len())
-        && bytes
-            .iter()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-'))
+        && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-'))
         && bytes.first().is_some_and(u8::is_ascii_alphanumeric)
         && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
         && !name.contains("..")
@@ -194,9 +177,7 @@ fn parse_expiration(value: &str) -> Option<u32> {
         return None;
     }
     let secs: u32 = value.parse().ok()?;
-    (MIN_SESSION_EXPIRATION_SECONDS..=MAX_SESSION_EXPIRATION_SECONDS)
-        .contains(&secs)
-        .then_some(secs)
+    (MIN_SESSION_EXPIRATION_SECONDS..=MAX_SESSION_EXPIRATION_SECONDS).contains(&secs).then_some(secs)
 }
 
 #[cfg(test)]
@@ -206,10 +187,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect();
+        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         move |name| map.get(name).cloned()
     }
 
@@ -218,10 +196,7 @@ mod tests {
         (ENV_FLEET_NAME, "datasandbox-fleet"),
         (ENV_NOTEBOOK_NAME, "datasandbox-notebook"),
         (ENV_SESSION_EXPIRATION_SECONDS, "1800"),
-        (
-            ENV_HOME_FOLDER_BUCKET,
-            "appstream2-36fb080bb8-us-east-1-123456789012",
-        ),
+        (ENV_HOME_FOLDER_BUCKET, "appstream2-36fb080bb8-us-east-1-123456789012"),
     ];
 
     #[test]
@@ -231,10 +206,7 @@ mod tests {
         assert_eq!(config.fleet_name, "datasandbox-fleet");
         assert_eq!(config.notebook_name, "datasandbox-notebook");
         assert_eq!(config.session_expiration_seconds, 1800);
-        assert_eq!(
-            config.home_folder_bucket,
-            "appstream2-36fb080bb8-us-east-1-123456789012"
-        );
+        assert_eq!(config.home_folder_bucket, "appstream2-36fb080bb8-us-east-1-123456789012");
     }
 
     #[test]
@@ -249,23 +221,11 @@ mod tests {
         let variables: Vec<&str> = err.problems.iter().map(|p| p.variable).collect();
         assert_eq!(
             variables,
-            [
-                ENV_STACK_NAME,
-                ENV_FLEET_NAME,
-                ENV_NOTEBOOK_NAME,
-                ENV_SESSION_EXPIRATION_SECONDS,
-                ENV_HOME_FOLDER_BUCKET
-            ]
+            [ENV_STACK_NAME, ENV_FLEET_NAME, ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_HOME_FOLDER_BUCKET]
         );
         let text = err.to_string();
-        assert!(
-            text.contains("SANDBOX_FLEET_NAME: is not set; allowed: 1 to 101"),
-            "{text}"
-        );
-        assert!(
-            text.contains("SANDBOX_SESSION_EXPIRATION_SECONDS: \"60\" is not allowed"),
-            "{text}"
-        );
+        assert!(text.contains("SANDBOX_FLEET_NAME: is not set; allowed: 1 to 101"), "{text}");
+        assert!(text.contains("SANDBOX_SESSION_EXPIRATION_SECONDS: \"60\" is not allowed"), "{text}");
         assert!(text.contains("from 1800 to 43200"), "{text}");
     }
 

@@ -119,9 +119,7 @@ impl Request {
     /// The physical ID to answer with: derived on `Create`, echoed on `Update`/`Delete`.
     pub fn physical_resource_id(&self) -> String {
         match self {
-            Request::Create(r) => {
-                derived_physical_id(&r.common.stack_id, &r.common.logical_resource_id)
-            }
+            Request::Create(r) => derived_physical_id(&r.common.stack_id, &r.common.logical_resource_id),
             Request::Update(r) => r.physical_resource_id.clone(),
             Request::Delete(r) => r.physical_resource_id.clone(),
         }
@@ -143,11 +141,7 @@ pub fn derived_physical_id(stack_id: &str, logical_id: &str) -> String {
         // Writing to a String cannot fail.
         let _ = write!(hex, "{byte:02x}");
     }
-    let name: String = logical_id
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(PHYSICAL_ID_LOGICAL_CHARS)
-        .collect();
+    let name: String = logical_id.chars().filter(char::is_ascii_alphanumeric).take(PHYSICAL_ID_LOGICAL_CHARS).collect();
     let name = if name.is_empty() { "Resource" } else { &name };
     format!("{name}-{hex}")
 }
@@ -190,24 +184,12 @@ pub struct Response {
 impl Response {
     /// `SUCCESS` with optional `Data`, the physical ID by the rule above.
     pub fn success(request: &Request, data: Option<Map<String, Value>>) -> Response {
-        Response::new(
-            request.common(),
-            request.physical_resource_id(),
-            Status::Success,
-            None,
-            data,
-        )
+        Response::new(request.common(), request.physical_resource_id(), Status::Success, None, data)
     }
 
     /// `FAILED` with `reason`, the physical ID by the rule above.
     pub fn failed(request: &Request, reason: &str) -> Response {
-        Response::new(
-            request.common(),
-            request.physical_resource_id(),
-            Status::Failed,
-            Some(reason.to_owned()),
-            None,
-        )
+        Response::new(request.common(), request.physical_resource_id(), Status::Failed, Some(reason.to_owned()), None)
     }
 
     /// A response for `common`, made to fit [`MAX_RESPONSE_BYTES`]: first `Reason` is cut
@@ -257,11 +239,7 @@ impl Response {
             }
             self.reason = Some(reason);
         }
-        let data_bytes = self
-            .data
-            .take()
-            .and_then(|d| serde_json::to_vec(&d).ok())
-            .map_or(0, |b| b.len());
+        let data_bytes = self.data.take().and_then(|d| serde_json::to_vec(&d).ok()).map_or(0, |b| b.len());
         let reason = format!(
             "response Data ({data_bytes} bytes) does not fit CloudFormation's {MAX_RESPONSE_BYTES}-byte response limit"
         );
@@ -330,13 +308,7 @@ pub fn fallback_failure(event: &Value, reason: &str) -> Option<(String, Response
     };
     let physical_id = field("PhysicalResourceId")
         .unwrap_or_else(|| derived_physical_id(&common.stack_id, &common.logical_resource_id));
-    let response = Response::new(
-        &common,
-        physical_id,
-        Status::Failed,
-        Some(reason.to_owned()),
-        None,
-    );
+    let response = Response::new(&common, physical_id, Status::Failed, Some(reason.to_owned()), None);
     Some((common.response_url, response))
 }
 
@@ -387,10 +359,7 @@ mod tests {
         value["RequestType"] = json!("Delete");
         let delete: Request = serde_json::from_value(value).expect("valid delete");
         assert_eq!(delete.physical_resource_id(), "kept-1");
-        assert_eq!(
-            Response::failed(&delete, "x").physical_resource_id,
-            "kept-1"
-        );
+        assert_eq!(Response::failed(&delete, "x").physical_resource_id, "kept-1");
     }
 
     #[test]
@@ -425,11 +394,7 @@ mod tests {
         let response = Response::failed(&create(), &reason);
         let body = response.to_body();
         assert!(body.len() <= MAX_RESPONSE_BYTES, "{}", body.len());
-        assert!(
-            body.len() > MAX_RESPONSE_BYTES - 16,
-            "cut no more than needed: {}",
-            body.len()
-        );
+        assert!(body.len() > MAX_RESPONSE_BYTES - 16, "cut no more than needed: {}", body.len());
         let kept = response.reason.expect("a reason");
         assert!(kept.ends_with(TRUNCATION_MARK));
         assert!(reason.starts_with(kept.trim_end_matches(TRUNCATION_MARK)));
@@ -456,10 +421,7 @@ mod tests {
         let response = Response::success(&create(), Some(data));
         assert_eq!(response.status, Status::Failed);
         assert_eq!(response.data, None);
-        assert!(response
-            .reason
-            .as_deref()
-            .is_some_and(|r| r.contains("Data")));
+        assert!(response.reason.as_deref().is_some_and(|r| r.contains("Data")));
         assert!(response.to_body().len() <= MAX_RESPONSE_BYTES);
     }
 
@@ -475,10 +437,7 @@ mod tests {
         let (url, response) = fallback_failure(&event, "unknown RequestType").expect("answerable");
         assert_eq!(url, "https://example.invalid/r");
         assert_eq!(response.status, Status::Failed);
-        assert_eq!(
-            response.physical_resource_id,
-            derived_physical_id("arn:stack", "Thing")
-        );
+        assert_eq!(response.physical_resource_id, derived_physical_id("arn:stack", "Thing"));
         assert_eq!(fallback_failure(&json!({"StackId": "s"}), "x"), None);
         assert_eq!(fallback_failure(&json!([1, 2]), "x"), None);
     }

@@ -24,7 +24,8 @@ use crate::sessions::{find_active, Decision, Session, SessionRejection};
 
 /// What the validator writes to `session_url.txt` when it issues no URL. The first line
 /// can never be mistaken for a URL.
-pub const INVALID_SESSION_MESSAGE: &str = "INVALID SESSION: this streaming session could not be verified, so no notebook link was issued.\n\
+pub const INVALID_SESSION_MESSAGE: &str =
+    "INVALID SESSION: this streaming session could not be verified, so no notebook link was issued.\n\
 Close this session and start a new one. If this keeps happening, contact your sandbox administrator.\n";
 
 /// Reason code logged with [`Outcome::Issued`].
@@ -200,15 +201,13 @@ impl RecordCheck<'_> {
         if self.bucket != self.config.home_folder_bucket {
             return Err(self.rejected(&Rejection::WrongBucket, None, None));
         }
-        SessionKey::parse_event_key(self.raw_key)
-            .map_err(|r| self.rejected(&Rejection::from(r), None, None))
+        SessionKey::parse_event_key(self.raw_key).map_err(|r| self.rejected(&Rejection::from(r), None, None))
     }
 
     /// Step 2: the object's bytes must be a valid `session.json` ([`FileRejection`])
     /// matching the key and configuration ([`CheckRejection`]).
     pub fn file(&self, key: &SessionKey, body: &[u8]) -> Result<SessionClaim, Verdict> {
-        let file = SessionFile::parse(body)
-            .map_err(|r| self.rejected(&Rejection::from(r), Some(key), None))?;
+        let file = SessionFile::parse(body).map_err(|r| self.rejected(&Rejection::from(r), Some(key), None))?;
         check(&file, key, self.config).map_err(|r| {
             // A folder that does not belong to the claimed user gets no write at all: the
             // writer of this file is not that folder's owner (DESIGN.md §4, issue 3).
@@ -224,59 +223,36 @@ impl RecordCheck<'_> {
     /// Step 3: the claimed session must be on one of the `DescribeSessions` pages,
     /// for that user, `ACTIVE` ([`SessionRejection`]). Ends every record that gets here:
     /// [`Outcome::Issued`] with a [`WriteBody::PresignedUrl`] write, or a rejection.
-    pub fn session(
-        &self,
-        claim: &SessionClaim,
-        pages: impl IntoIterator<Item = Vec<Session>>,
-    ) -> Verdict {
-        match find_active(
-            pages,
-            &claim.session_id,
-            &claim.user,
-            claim.authentication_type(),
-        ) {
+    pub fn session(&self, claim: &SessionClaim, pages: impl IntoIterator<Item = Vec<Session>>) -> Verdict {
+        match find_active(pages, &claim.session_id, &claim.user, claim.authentication_type()) {
             Decision::Active(_) => Verdict {
-                log: self.log(
-                    Outcome::Issued,
-                    ISSUED_REASON,
-                    Some(&claim.key),
-                    Some(claim),
-                ),
-                write: Some(Write {
-                    key: claim.key.url_key(),
-                    body: WriteBody::PresignedUrl,
-                }),
+                log: self.log(Outcome::Issued, ISSUED_REASON, Some(&claim.key), Some(claim)),
+                write: Some(Write { key: claim.key.url_key(), body: WriteBody::PresignedUrl }),
             },
-            Decision::Rejected(r) => {
-                self.rejected(&Rejection::from(r), Some(&claim.key), Some(claim))
-            }
+            Decision::Rejected(r) => self.rejected(&Rejection::from(r), Some(&claim.key), Some(claim)),
         }
     }
 
     /// The verdict for a failed AWS call: logged as [`Outcome::Error`]; when the folder
     /// is known, the invalid-session message is written there (the URL write itself may
     /// be what failed, in which case the caller may try once).
-    pub fn error(
-        &self,
-        stage: ErrorStage,
-        key: Option<&SessionKey>,
-        claim: Option<&SessionClaim>,
-    ) -> Verdict {
+    pub fn error(&self, stage: ErrorStage, key: Option<&SessionKey>, claim: Option<&SessionClaim>) -> Verdict {
         self.refused(Outcome::Error, stage.code(), key, claim)
     }
 
-    fn rejected(
-        &self,
-        rejection: &Rejection,
-        key: Option<&SessionKey>,
-        claim: Option<&SessionClaim>,
-    ) -> Verdict {
+    fn rejected(&self, rejection: &Rejection, key: Option<&SessionKey>, claim: Option<&SessionClaim>) -> Verdict {
         self.refused(Outcome::Rejected, rejection.code(), key, claim)
     }
 
     /// A verdict without a URL: logged, and the invalid-session message written into the
     /// folder when there is one.
-    fn refused(&self, outcome: Outcome, reason: &'static str, key: Option<&SessionKey>, claim: Option<&SessionClaim>) -> Verdict {
+    fn refused(
+        &self,
+        outcome: Outcome,
+        reason: &'static str,
+        key: Option<&SessionKey>,
+        claim: Option<&SessionClaim>,
+    ) -> Verdict {
         Verdict { log: self.log(outcome, reason, key, claim), write: key.map(invalid_session_write) }
     }
 
@@ -300,10 +276,7 @@ impl RecordCheck<'_> {
 }
 
 fn invalid_session_write(key: &SessionKey) -> Write {
-    Write {
-        key: key.url_key(),
-        body: WriteBody::InvalidSession,
-    }
+    Write { key: key.url_key(), body: WriteBody::InvalidSession }
 }
 
 fn shorten(text: &str) -> String {
@@ -332,10 +305,7 @@ mod tests {
 
     #[test]
     fn invalid_message_is_not_a_url() {
-        let first = INVALID_SESSION_MESSAGE
-            .lines()
-            .next()
-            .expect("a first line");
+        let first = INVALID_SESSION_MESSAGE.lines().next().expect("a first line");
         assert!(first.starts_with("INVALID SESSION: "));
         assert!(!INVALID_SESSION_MESSAGE.contains("://"));
     }
@@ -345,12 +315,7 @@ mod tests {
         let config = config();
         let hash = UserHash::of_user("alice").to_hex();
         let raw_key = format!("user/custom/{hash}/session.json");
-        let record = RecordCheck {
-            config: &config,
-            bucket: "home",
-            raw_key: &raw_key,
-            request_id: Some("req-1"),
-        };
+        let record = RecordCheck { config: &config, bucket: "home", raw_key: &raw_key, request_id: Some("req-1") };
         let key = record.key().expect("key");
         let body = br#"{"user":"alice","sessionId":"s1","stackName":"st","fleetName":"fl"}"#;
         let claim = record.file(&key, body).expect("claim");
@@ -364,10 +329,7 @@ mod tests {
         assert_eq!(verdict.outcome(), Outcome::Issued);
         assert_eq!(
             verdict.write,
-            Some(Write {
-                key: format!("user/custom/{hash}/session_url.txt"),
-                body: WriteBody::PresignedUrl
-            })
+            Some(Write { key: format!("user/custom/{hash}/session_url.txt"), body: WriteBody::PresignedUrl })
         );
         let line = verdict.log.to_json_line();
         assert!(!line.contains('\n'));
@@ -384,12 +346,8 @@ mod tests {
     #[test]
     fn rejections_before_the_key_write_nothing() {
         let config = config();
-        let record = RecordCheck {
-            config: &config,
-            bucket: "other",
-            raw_key: "user/custom/x/session.json",
-            request_id: None,
-        };
+        let record =
+            RecordCheck { config: &config, bucket: "other", raw_key: "user/custom/x/session.json", request_id: None };
         let verdict = record.key().expect_err("wrong bucket");
         assert_eq!(verdict.reason(), "wrong_bucket");
         assert_eq!(verdict.write, None);
@@ -399,23 +357,12 @@ mod tests {
     #[test]
     fn errors_write_the_invalid_message_when_the_folder_is_known() {
         let config = config();
-        let record = RecordCheck {
-            config: &config,
-            bucket: "home",
-            raw_key: "k",
-            request_id: None,
-        };
-        let key = SessionKey {
-            access: crate::session_key::Access::Federated,
-            user_hash: UserHash::of_user("bob"),
-        };
+        let record = RecordCheck { config: &config, bucket: "home", raw_key: "k", request_id: None };
+        let key = SessionKey { access: crate::session_key::Access::Federated, user_hash: UserHash::of_user("bob") };
         let verdict = record.error(ErrorStage::Presign, Some(&key), None);
         assert_eq!(verdict.outcome(), Outcome::Error);
         assert_eq!(verdict.reason(), "presign_failed");
-        assert_eq!(
-            verdict.write.map(|w| w.body),
-            Some(WriteBody::InvalidSession)
-        );
+        assert_eq!(verdict.write.map(|w| w.body), Some(WriteBody::InvalidSession));
         assert_eq!(record.error(ErrorStage::Read, None, None).write, None);
     }
 
@@ -424,12 +371,7 @@ mod tests {
         let config = config();
         let hash = UserHash::of_user("alice").to_hex();
         let raw_key = format!("user/custom/{hash}/session.json");
-        let record = RecordCheck {
-            config: &config,
-            bucket: "home",
-            raw_key: &raw_key,
-            request_id: None,
-        };
+        let record = RecordCheck { config: &config, bucket: "home", raw_key: &raw_key, request_id: None };
         let key = record.key().expect("key");
         let body = br#"{"https://evil.example/secret":"x"}"#;
         let verdict = record.file(&key, body).expect_err("unknown field");

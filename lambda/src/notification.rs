@@ -69,11 +69,8 @@ pub struct Filter {
 impl Filter {
     /// A filter with one `prefix` and one `suffix` rule.
     pub fn prefix_suffix(prefix: &str, suffix: &str) -> Filter {
-        let rule = |name: &str, value: &str| FilterRule {
-            name: name.to_owned(),
-            value: value.to_owned(),
-            extra: Map::new(),
-        };
+        let rule =
+            |name: &str, value: &str| FilterRule { name: name.to_owned(), value: value.to_owned(), extra: Map::new() };
         Filter {
             key: Some(KeyFilter {
                 filter_rules: vec![rule("prefix", prefix), rule("suffix", suffix)],
@@ -87,12 +84,7 @@ impl Filter {
     fn rule(filter: Option<&Filter>, name: &str) -> String {
         filter
             .and_then(|f| f.key.as_ref())
-            .and_then(|k| {
-                k.filter_rules
-                    .iter()
-                    .rev()
-                    .find(|r| r.name.eq_ignore_ascii_case(name))
-            })
+            .and_then(|k| k.filter_rules.iter().rev().find(|r| r.name.eq_ignore_ascii_case(name)))
             .map(|r| r.value.clone())
             .unwrap_or_default()
     }
@@ -202,8 +194,7 @@ pub fn upsert(
 ) -> NotificationConfiguration {
     let our_id = ours.id.clone();
     let is_ours = |entry: &LambdaConfig| {
-        entry.id.is_some()
-            && (entry.id.as_deref() == our_id.as_deref() || entry.id.as_deref() == previous_id)
+        entry.id.is_some() && (entry.id.as_deref() == our_id.as_deref() || entry.id.as_deref() == previous_id)
     };
     let mut ours = Some(ours);
     let mut merged = Vec::with_capacity(config.lambda_function_configurations.len() + 1);
@@ -223,9 +214,7 @@ pub fn upsert(
 
 /// Removes every Lambda entry whose `Id` is `id`; nothing else changes.
 pub fn remove(mut config: NotificationConfiguration, id: &str) -> NotificationConfiguration {
-    config
-        .lambda_function_configurations
-        .retain(|entry| entry.id.as_deref() != Some(id));
+    config.lambda_function_configurations.retain(|entry| entry.id.as_deref() != Some(id));
     config
 }
 
@@ -267,11 +256,7 @@ pub fn conflicts(config: &NotificationConfiguration, ours: &LambdaConfig) -> Vec
     let mut skipped_ours = false;
     let mut found = Vec::new();
     let mut visit = |kind: EntryKind, entry: &dyn Entry| {
-        if kind == EntryKind::Lambda
-            && !skipped_ours
-            && entry.id().is_some()
-            && entry.id() == ours.id()
-        {
+        if kind == EntryKind::Lambda && !skipped_ours && entry.id().is_some() && entry.id() == ours.id() {
             skipped_ours = true;
             return;
         }
@@ -282,11 +267,7 @@ pub fn conflicts(config: &NotificationConfiguration, ours: &LambdaConfig) -> Vec
         } else {
             return;
         };
-        found.push(Conflict {
-            kind,
-            id: entry.id().map(str::to_owned),
-            reason,
-        });
+        found.push(Conflict { kind, id: entry.id().map(str::to_owned), reason });
     };
     for entry in &config.topic_configurations {
         visit(EntryKind::Topic, entry);
@@ -301,29 +282,15 @@ pub fn conflicts(config: &NotificationConfiguration, ours: &LambdaConfig) -> Vec
 }
 
 fn overlaps(a: &dyn Entry, b: &dyn Entry) -> bool {
-    let events = a
-        .events()
-        .iter()
-        .any(|x| b.events().iter().any(|y| events_overlap(x, y)));
-    let (pa, pb) = (
-        Filter::rule(a.filter(), "prefix"),
-        Filter::rule(b.filter(), "prefix"),
-    );
-    let (sa, sb) = (
-        Filter::rule(a.filter(), "suffix"),
-        Filter::rule(b.filter(), "suffix"),
-    );
-    events
-        && (pa.starts_with(&pb) || pb.starts_with(&pa))
-        && (sa.ends_with(&sb) || sb.ends_with(&sa))
+    let events = a.events().iter().any(|x| b.events().iter().any(|y| events_overlap(x, y)));
+    let (pa, pb) = (Filter::rule(a.filter(), "prefix"), Filter::rule(b.filter(), "prefix"));
+    let (sa, sb) = (Filter::rule(a.filter(), "suffix"), Filter::rule(b.filter(), "suffix"));
+    events && (pa.starts_with(&pb) || pb.starts_with(&pa)) && (sa.ends_with(&sb) || sb.ends_with(&sa))
 }
 
 /// `s3:ObjectCreated:*` covers `s3:ObjectCreated:Put`; equal names overlap.
 fn events_overlap(a: &str, b: &str) -> bool {
-    let covers = |wild: &str, other: &str| {
-        wild.strip_suffix('*')
-            .is_some_and(|stem| other.starts_with(stem))
-    };
+    let covers = |wild: &str, other: &str| wild.strip_suffix('*').is_some_and(|stem| other.starts_with(stem));
     a == b || covers(a, b) || covers(b, a)
 }
 
@@ -394,11 +361,7 @@ mod tests {
     }
 
     fn ids(config: &NotificationConfiguration) -> Vec<&str> {
-        config
-            .lambda_function_configurations
-            .iter()
-            .map(|e| e.id.as_deref().unwrap_or("-"))
-            .collect()
+        config.lambda_function_configurations.iter().map(|e| e.id.as_deref().unwrap_or("-")).collect()
     }
 
     #[test]
@@ -413,8 +376,7 @@ mod tests {
             "EventBridgeConfiguration": {},
             "TopLevelFuture": {"a": 1}
         });
-        let config: NotificationConfiguration =
-            serde_json::from_value(value.clone()).expect("valid");
+        let config: NotificationConfiguration = serde_json::from_value(value.clone()).expect("valid");
         assert_eq!(serde_json::to_value(&config).expect("serializes"), value);
     }
 
@@ -425,37 +387,18 @@ mod tests {
         assert_eq!(ids(&after), ["other-a", "ours-old", "other-b", "ours-new"]);
         assert_eq!(after.topic_configurations, before.topic_configurations);
         assert_eq!(after.queue_configurations, before.queue_configurations);
-        assert_eq!(
-            after.event_bridge_configuration,
-            before.event_bridge_configuration
-        );
-        assert_eq!(
-            after.lambda_function_configurations[..3],
-            before.lambda_function_configurations[..]
-        );
+        assert_eq!(after.event_bridge_configuration, before.event_bridge_configuration);
+        assert_eq!(after.lambda_function_configurations[..3], before.lambda_function_configurations[..]);
     }
 
     #[test]
     fn a_changed_id_replaces_only_ours_in_place() {
         let before = existing();
-        let after = upsert(
-            before.clone(),
-            LambdaConfig::ours("ours-new", FN),
-            Some("ours-old"),
-        );
+        let after = upsert(before.clone(), LambdaConfig::ours("ours-new", FN), Some("ours-old"));
         assert_eq!(ids(&after), ["other-a", "ours-new", "other-b"]);
-        assert_eq!(
-            after.lambda_function_configurations[1],
-            LambdaConfig::ours("ours-new", FN)
-        );
-        assert_eq!(
-            after.lambda_function_configurations[0],
-            before.lambda_function_configurations[0]
-        );
-        assert_eq!(
-            after.lambda_function_configurations[2],
-            before.lambda_function_configurations[2]
-        );
+        assert_eq!(after.lambda_function_configurations[1], LambdaConfig::ours("ours-new", FN));
+        assert_eq!(after.lambda_function_configurations[0], before.lambda_function_configurations[0]);
+        assert_eq!(after.lambda_function_configurations[2], before.lambda_function_configurations[2]);
         assert_eq!(after.topic_configurations, before.topic_configurations);
         assert_eq!(after.queue_configurations, before.queue_configurations);
     }
@@ -463,9 +406,7 @@ mod tests {
     #[test]
     fn upsert_is_idempotent_and_drops_duplicates_of_ours() {
         let mut config = existing();
-        config
-            .lambda_function_configurations
-            .push(LambdaConfig::ours("ours-old", "arn:dup"));
+        config.lambda_function_configurations.push(LambdaConfig::ours("ours-old", "arn:dup"));
         let once = upsert(config, LambdaConfig::ours("ours-old", FN), None);
         assert_eq!(ids(&once), ["other-a", "ours-old", "other-b"]);
         let twice = upsert(once.clone(), LambdaConfig::ours("ours-old", FN), None);
@@ -477,9 +418,7 @@ mod tests {
         let mut config = NotificationConfiguration::default();
         let mut anonymous = LambdaConfig::ours("x", "arn:anon");
         anonymous.id = None;
-        config
-            .lambda_function_configurations
-            .push(anonymous.clone());
+        config.lambda_function_configurations.push(anonymous.clone());
         let mut ours = LambdaConfig::ours("x", FN);
         ours.id = None;
         let after = upsert(config, ours.clone(), None);
@@ -493,28 +432,15 @@ mod tests {
         assert_eq!(ids(&after), ["other-a", "other-b"]);
         assert_eq!(after.topic_configurations, before.topic_configurations);
         assert_eq!(after.queue_configurations, before.queue_configurations);
-        assert_eq!(
-            after.event_bridge_configuration,
-            before.event_bridge_configuration
-        );
+        assert_eq!(after.event_bridge_configuration, before.event_bridge_configuration);
         assert_eq!(remove(after.clone(), "ours-old"), after);
         assert_eq!(remove(after.clone(), "topic-1"), after);
     }
 
     #[test]
     fn an_empty_configuration_serializes_empty() {
-        let config = remove(
-            upsert(
-                NotificationConfiguration::default(),
-                LambdaConfig::ours("a", FN),
-                None,
-            ),
-            "a",
-        );
-        assert_eq!(
-            serde_json::to_value(&config).expect("serializes"),
-            json!({})
-        );
+        let config = remove(upsert(NotificationConfiguration::default(), LambdaConfig::ours("a", FN), None), "a");
+        assert_eq!(serde_json::to_value(&config).expect("serializes"), json!({}));
     }
 
     #[test]
@@ -552,16 +478,8 @@ mod tests {
         assert_eq!(
             conflicts(&with_legacy, &ours),
             vec![
-                Conflict {
-                    kind: EntryKind::Queue,
-                    id: Some("ours".into()),
-                    reason: ConflictReason::SameId
-                },
-                Conflict {
-                    kind: EntryKind::Lambda,
-                    id: Some("string".into()),
-                    reason: ConflictReason::Overlap
-                },
+                Conflict { kind: EntryKind::Queue, id: Some("ours".into()), reason: ConflictReason::SameId },
+                Conflict { kind: EntryKind::Lambda, id: Some("string".into()), reason: ConflictReason::Overlap },
             ]
         );
         // Replacing the legacy entry by its Id clears the conflict.
@@ -573,15 +491,9 @@ mod tests {
     fn event_overlap_rules() {
         assert!(events_overlap("s3:ObjectCreated:*", "s3:ObjectCreated:Put"));
         assert!(events_overlap("s3:ObjectCreated:Put", "s3:ObjectCreated:*"));
-        assert!(events_overlap(
-            "s3:ObjectCreated:Put",
-            "s3:ObjectCreated:Put"
-        ));
+        assert!(events_overlap("s3:ObjectCreated:Put", "s3:ObjectCreated:Put"));
         assert!(!events_overlap("s3:ObjectCreated:*", "s3:ObjectRemoved:*"));
-        assert!(!events_overlap(
-            "s3:ObjectCreated:Put",
-            "s3:ObjectCreated:Copy"
-        ));
+        assert!(!events_overlap("s3:ObjectCreated:Put", "s3:ObjectCreated:Copy"));
     }
 
     #[test]

@@ -259,15 +259,9 @@ impl SessionClaim {
 
 /// Ties a parsed file to its key and the configuration; see [`CheckRejection`] for the
 /// order of the checks.
-pub fn check(
-    file: &SessionFile,
-    key: &SessionKey,
-    config: &ValidatorConfig,
-) -> Result<SessionClaim, CheckRejection> {
+pub fn check(file: &SessionFile, key: &SessionKey, config: &ValidatorConfig) -> Result<SessionClaim, CheckRejection> {
     let user_chars = file.user.chars().count();
-    if !(MIN_USER_CHARS..=MAX_USER_CHARS).contains(&user_chars)
-        || file.user.chars().any(char::is_control)
-    {
+    if !(MIN_USER_CHARS..=MAX_USER_CHARS).contains(&user_chars) || file.user.chars().any(char::is_control) {
         return Err(CheckRejection::BadUser);
     }
     let id = file.session_id.as_bytes();
@@ -283,11 +277,7 @@ pub fn check(
     if file.fleet_name != config.fleet_name {
         return Err(CheckRejection::FleetMismatch);
     }
-    if file
-        .bucket_name
-        .as_ref()
-        .is_some_and(|b| *b != config.home_folder_bucket)
-    {
+    if file.bucket_name.as_ref().is_some_and(|b| *b != config.home_folder_bucket) {
         return Err(CheckRejection::BucketMismatch);
     }
     if let Some(prefix) = &file.prefix_name {
@@ -297,11 +287,7 @@ pub fn check(
             return Err(CheckRejection::PrefixMismatch);
         }
     }
-    Ok(SessionClaim {
-        key: *key,
-        user: file.user.clone(),
-        session_id: file.session_id.clone(),
-    })
+    Ok(SessionClaim { key: *key, user: file.user.clone(), session_id: file.session_id.clone() })
 }
 
 #[cfg(test)]
@@ -321,10 +307,7 @@ mod tests {
     }
 
     fn key_for(user: &str) -> SessionKey {
-        SessionKey {
-            access: Access::Custom,
-            user_hash: UserHash::of_user(user),
-        }
+        SessionKey { access: Access::Custom, user_hash: UserHash::of_user(user) }
     }
 
     fn file(user: &str) -> SessionFile {
@@ -344,9 +327,7 @@ mod tests {
 
     #[test]
     fn parses_the_four_fields() {
-        let parsed =
-            parse(r#"{"user":"alice","sessionId":"s-1","stackName":"st","fleetName":"fl"}"#)
-                .expect("valid");
+        let parsed = parse(r#"{"user":"alice","sessionId":"s-1","stackName":"st","fleetName":"fl"}"#).expect("valid");
         assert_eq!(parsed.user, "alice");
         assert_eq!(parsed.session_id, "s-1");
         assert_eq!(parsed.stack_name, "st");
@@ -381,18 +362,9 @@ mod tests {
 
     #[test]
     fn first_problem_in_document_order_wins() {
-        assert_eq!(
-            parse(r#"{"extra":1,"user":2}"#),
-            Err(FileRejection::UnknownField("extra".into()))
-        );
-        assert_eq!(
-            parse(r#"{"user":null,"extra":1}"#),
-            Err(FileRejection::WrongType("user"))
-        );
-        assert_eq!(
-            parse(r#"{"stackName":"s"}"#),
-            Err(FileRejection::MissingField("user"))
-        );
+        assert_eq!(parse(r#"{"extra":1,"user":2}"#), Err(FileRejection::UnknownField("extra".into())));
+        assert_eq!(parse(r#"{"user":null,"extra":1}"#), Err(FileRejection::WrongType("user")));
+        assert_eq!(parse(r#"{"stackName":"s"}"#), Err(FileRejection::MissingField("user")));
         assert_eq!(
             parse(r#"{"user":"u","sessionId":"s","stackName":"st"}"#),
             Err(FileRejection::MissingField("fleetName"))
@@ -409,9 +381,7 @@ mod tests {
         assert!(SessionFile::parse(exact).is_ok());
         assert_eq!(
             SessionFile::parse(&body.as_bytes()[..=MAX_SESSION_FILE_BYTES]),
-            Err(FileRejection::TooLarge {
-                bytes: MAX_SESSION_FILE_BYTES + 1
-            })
+            Err(FileRejection::TooLarge { bytes: MAX_SESSION_FILE_BYTES + 1 })
         );
     }
 
@@ -441,11 +411,7 @@ mod tests {
         let key = key_for("alice");
         let mut cases: Vec<(SessionFile, SessionKey, CheckRejection)> = Vec::new();
         cases.push((file("a"), key_for("a"), CheckRejection::BadUser));
-        cases.push((
-            file(&"u".repeat(129)),
-            key_for(&"u".repeat(129)),
-            CheckRejection::BadUser,
-        ));
+        cases.push((file(&"u".repeat(129)), key_for(&"u".repeat(129)), CheckRejection::BadUser));
         cases.push((file("al\nice"), key_for("al\nice"), CheckRejection::BadUser));
         let mut f = file("alice");
         f.session_id = String::new();

@@ -252,10 +252,7 @@ impl SessionKey {
         if segments.first() != Some(&HOME_ROOT) {
             return Err(KeyRejection::NotHomeFolder);
         }
-        if segments
-            .iter()
-            .any(|s| s.is_empty() || *s == "." || *s == "..")
-        {
+        if segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
             return Err(KeyRejection::BadPath);
         }
         let [_, access, hash, file] = segments.as_slice() else {
@@ -299,10 +296,7 @@ mod tests {
     fn user_hash_matches_known_vectors() {
         assert_eq!(UserHash::of_user("").to_hex(), EMPTY_SHA256);
         assert_eq!(UserHash::of_user("abc").to_hex(), ABC_SHA256);
-        assert_eq!(
-            UserHash::from_hex(ABC_SHA256),
-            Some(UserHash::of_user("abc"))
-        );
+        assert_eq!(UserHash::from_hex(ABC_SHA256), Some(UserHash::of_user("abc")));
     }
 
     #[test]
@@ -335,18 +329,12 @@ mod tests {
         assert_eq!(key.user_hash, UserHash::of_user("abc"));
         assert_eq!(key.home_folder(), format!("user/custom/{ABC_SHA256}/"));
         assert_eq!(key.session_key(), raw);
-        assert_eq!(
-            key.url_key(),
-            format!("user/custom/{ABC_SHA256}/session_url.txt")
-        );
+        assert_eq!(key.url_key(), format!("user/custom/{ABC_SHA256}/session_url.txt"));
     }
 
     #[test]
     fn decodes_form_url_encoding() {
-        assert_eq!(
-            decode_event_key("a+b%20c%2Fd%2fe").as_deref(),
-            Ok("a b c/d/e")
-        );
+        assert_eq!(decode_event_key("a+b%20c%2Fd%2fe").as_deref(), Ok("a b c/d/e"));
         assert_eq!(decode_event_key("%C3%A9").as_deref(), Ok("é"));
         assert_eq!(decode_event_key("").as_deref(), Ok(""));
         assert_eq!(decode_event_key("%"), Err(KeyRejection::BadEncoding));
@@ -369,43 +357,16 @@ mod tests {
         let h = ABC_SHA256;
         let cases: Vec<(String, KeyRejection)> = vec![
             (String::new(), KeyRejection::NotHomeFolder),
-            (
-                "/user/custom/x/session.json".into(),
-                KeyRejection::NotHomeFolder,
-            ),
-            (
-                format!("users/custom/{h}/session.json"),
-                KeyRejection::NotHomeFolder,
-            ),
-            (
-                format!("user/custom/{h}//session.json"),
-                KeyRejection::BadPath,
-            ),
+            ("/user/custom/x/session.json".into(), KeyRejection::NotHomeFolder),
+            (format!("users/custom/{h}/session.json"), KeyRejection::NotHomeFolder),
+            (format!("user/custom/{h}//session.json"), KeyRejection::BadPath),
             (format!("user/custom/{h}/"), KeyRejection::BadPath),
-            (
-                format!("user/custom/./{h}/session.json"),
-                KeyRejection::BadPath,
-            ),
-            (
-                format!("user/custom/{h}/x/session.json"),
-                KeyRejection::NotSessionFile,
-            ),
-            (
-                format!("user/custom/{h}/Session.json"),
-                KeyRejection::NotSessionFile,
-            ),
-            (
-                "user/custom/session.json".into(),
-                KeyRejection::NotSessionFile,
-            ),
-            (
-                format!("user/saml/{h}/session.json"),
-                KeyRejection::BadAccessType,
-            ),
-            (
-                "user/custom/abc/session.json".into(),
-                KeyRejection::BadUserHash,
-            ),
+            (format!("user/custom/./{h}/session.json"), KeyRejection::BadPath),
+            (format!("user/custom/{h}/x/session.json"), KeyRejection::NotSessionFile),
+            (format!("user/custom/{h}/Session.json"), KeyRejection::NotSessionFile),
+            ("user/custom/session.json".into(), KeyRejection::NotSessionFile),
+            (format!("user/saml/{h}/session.json"), KeyRejection::BadAccessType),
+            ("user/custom/abc/session.json".into(), KeyRejection::BadUserHash),
         ];
         for (key, expected) in cases {
             assert_eq!(SessionKey::parse_decoded(&key), Err(expected), "{key}");
@@ -423,9 +384,7 @@ mod tests {
             KeyRejection::BadUserHash,
         ];
         let mut codes: Vec<&str> = all.iter().map(|r| r.code()).collect();
-        assert!(codes
-            .iter()
-            .all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')));
+        assert!(codes.iter().all(|c| c.chars().all(|ch| ch.is_ascii_lowercase() || ch == '_')));
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), all.len());

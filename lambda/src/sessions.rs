@@ -133,10 +133,7 @@ pub fn find_active(
     let mut inactive = None;
     for page in pages {
         for session in page {
-            let same_type = session
-                .authentication_type
-                .as_deref()
-                .is_none_or(|t| t == authentication_type);
+            let same_type = session.authentication_type.as_deref().is_none_or(|t| t == authentication_type);
             if session.id != session_id || session.user_id != user || !same_type {
                 continue;
             }
@@ -158,45 +155,25 @@ mod tests {
     use super::*;
 
     fn session(id: &str, user: &str, state: &str) -> Session {
-        Session {
-            id: id.into(),
-            user_id: user.into(),
-            state: state.into(),
-            authentication_type: Some("API".into()),
-        }
+        Session { id: id.into(), user_id: user.into(), state: state.into(), authentication_type: Some("API".into()) }
     }
 
     #[test]
     fn finds_an_active_session_on_a_later_page() {
-        let pages = vec![
-            vec![session("s1", "alice", "EXPIRED")],
-            vec![],
-            vec![session("s2", "alice", "ACTIVE")],
-        ];
+        let pages = vec![vec![session("s1", "alice", "EXPIRED")], vec![], vec![session("s2", "alice", "ACTIVE")]];
         let got = find_active(pages, "s2", "alice", "API");
         assert_eq!(got, Decision::Active(session("s2", "alice", "ACTIVE")));
     }
 
     #[test]
     fn not_found_and_not_active() {
-        let pages = || {
-            vec![vec![
-                session("s1", "alice", "EXPIRED"),
-                session("s2", "bob", "ACTIVE"),
-            ]]
-        };
+        let pages = || vec![vec![session("s1", "alice", "EXPIRED"), session("s2", "bob", "ACTIVE")]];
         assert_eq!(
             find_active(pages(), "s1", "alice", "API"),
             Decision::Rejected(SessionRejection::NotActive(SessionState::Expired))
         );
-        assert_eq!(
-            find_active(pages(), "s2", "alice", "API"),
-            Decision::Rejected(SessionRejection::NotFound)
-        );
-        assert_eq!(
-            find_active(pages(), "s2", "bob", "SAML"),
-            Decision::Rejected(SessionRejection::NotFound)
-        );
+        assert_eq!(find_active(pages(), "s2", "alice", "API"), Decision::Rejected(SessionRejection::NotFound));
+        assert_eq!(find_active(pages(), "s2", "bob", "SAML"), Decision::Rejected(SessionRejection::NotFound));
         assert_eq!(
             find_active(Vec::<Vec<Session>>::new(), "s", "alice", "API"),
             Decision::Rejected(SessionRejection::NotFound)
@@ -213,22 +190,9 @@ mod tests {
 
     #[test]
     fn unknown_states_are_kept_and_never_active() {
-        assert_eq!(
-            SessionState::from("active"),
-            SessionState::Other("active".into())
-        );
-        let got = find_active(
-            vec![vec![session("s1", "alice", "STOPPING")]],
-            "s1",
-            "alice",
-            "API",
-        );
-        assert_eq!(
-            got,
-            Decision::Rejected(SessionRejection::NotActive(SessionState::Other(
-                "STOPPING".into()
-            )))
-        );
+        assert_eq!(SessionState::from("active"), SessionState::Other("active".into()));
+        let got = find_active(vec![vec![session("s1", "alice", "STOPPING")]], "s1", "alice", "API");
+        assert_eq!(got, Decision::Rejected(SessionRejection::NotActive(SessionState::Other("STOPPING".into()))));
     }
 
     #[test]

@@ -29,9 +29,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
 use crate::config::ValidatorConfig;
-use crate::decision::{
-    DecisionLog, ErrorStage, Outcome, RecordCheck, Verdict, WriteBody, INVALID_SESSION_MESSAGE,
-};
+use crate::decision::{DecisionLog, ErrorStage, Outcome, RecordCheck, Verdict, WriteBody, INVALID_SESSION_MESSAGE};
 use crate::session_file::{SessionClaim, MAX_SESSION_FILE_BYTES};
 use crate::session_key::SessionKey;
 use crate::sessions::{Session, SessionState};
@@ -52,10 +50,7 @@ pub const URL_FILE_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 /// Sent as `ExpectedBucketOwner`, so a bucket of that name in another account (S3 names
 /// are global) is never read or written.
 pub fn home_bucket_owner(bucket: &str) -> Option<&str> {
-    bucket
-        .rsplit('-')
-        .next()
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+    bucket.rsplit('-').next().filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// The three SDK clients the validator calls. Cheap to clone (each is an `Arc` inside).
@@ -94,11 +89,7 @@ pub struct InvocationError {
 
 impl fmt::Display for InvocationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} of the event's records failed on AWS calls:",
-            self.failures.len()
-        )?;
+        write!(f, "{} of the event's records failed on AWS calls:", self.failures.len())?;
         for failure in &self.failures {
             write!(f, " {failure};")?;
         }
@@ -158,12 +149,7 @@ pub async fn handle_records(
     let mut verdicts = Vec::with_capacity(records.len());
     let mut failures = Vec::new();
     for record in records {
-        let check = RecordCheck {
-            config,
-            bucket: &record.bucket,
-            raw_key: &record.key,
-            request_id,
-        };
+        let check = RecordCheck { config, bucket: &record.bucket, raw_key: &record.key, request_id };
         let (verdict, failure) = handle_record(clients, config, &check).await;
         log(&verdict.log);
         failures.extend(failure);
@@ -188,10 +174,7 @@ async fn handle_record(
         Err(verdict) => return (verdict, None),
     };
     let fail = |stage, key: Option<&SessionKey>, claim: Option<&SessionClaim>, detail| {
-        (
-            error_verdict(check, stage, key, claim),
-            Some(AwsFailure { stage, detail }),
-        )
+        (error_verdict(check, stage, key, claim), Some(AwsFailure { stage, detail }))
     };
     let body = match read_session_file(&clients.s3, config, &key).await {
         Ok(body) => body,
@@ -203,14 +186,7 @@ async fn handle_record(
     };
     let pages = match describe_sessions(&clients.appstream, config, &claim).await {
         Ok(pages) => pages,
-        Err(detail) => {
-            return fail(
-                ErrorStage::DescribeSessions,
-                Some(&key),
-                Some(&claim),
-                detail,
-            )
-        }
+        Err(detail) => return fail(ErrorStage::DescribeSessions, Some(&key), Some(&claim), detail),
     };
     let verdict = check.session(&claim, pages);
     let url = if verdict.outcome() == Outcome::Issued {
@@ -225,10 +201,7 @@ async fn handle_record(
     };
     match write_verdict(clients, config, check, verdict, url).await {
         (verdict, None) => (verdict, None),
-        (_, Some(failure)) => (
-            error_verdict(check, ErrorStage::Write, Some(&key), Some(&claim)),
-            Some(failure),
-        ),
+        (_, Some(failure)) => (error_verdict(check, ErrorStage::Write, Some(&key), Some(&claim)), Some(failure)),
     }
 }
 
@@ -240,10 +213,7 @@ fn error_verdict(
     key: Option<&SessionKey>,
     claim: Option<&SessionClaim>,
 ) -> Verdict {
-    Verdict {
-        write: None,
-        ..check.error(stage, key, claim)
-    }
+    Verdict { write: None, ..check.error(stage, key, claim) }
 }
 
 /// Makes the verdict's write, if any: the URL for [`WriteBody::PresignedUrl`] (which must
@@ -262,10 +232,7 @@ async fn write_verdict(
         (WriteBody::PresignedUrl, Some(url)) => url,
         (WriteBody::PresignedUrl, None) => {
             // Not reachable through `handle_record`; never write a URL file without a URL.
-            let failure = AwsFailure {
-                stage: ErrorStage::Presign,
-                detail: "no URL to write".into(),
-            };
+            let failure = AwsFailure { stage: ErrorStage::Presign, detail: "no URL to write".into() };
             let verdict = error_verdict(check, ErrorStage::Presign, None, None);
             return (verdict, Some(failure));
         }
@@ -284,13 +251,7 @@ async fn write_verdict(
         .await;
     match put {
         Ok(_) => (verdict, None),
-        Err(e) => (
-            verdict,
-            Some(AwsFailure {
-                stage: ErrorStage::Write,
-                detail: sdk_detail(&e),
-            }),
-        ),
+        Err(e) => (verdict, Some(AwsFailure { stage: ErrorStage::Write, detail: sdk_detail(&e) })),
     }
 }
 
@@ -317,11 +278,7 @@ async fn read_session_file(
         Err(e) => return Err(sdk_detail(&e)),
     };
     let mut bytes = Vec::new();
-    while let Some(chunk) = body
-        .try_next()
-        .await
-        .map_err(|e| format!("reading the object body: {e}"))?
-    {
+    while let Some(chunk) = body.try_next().await.map_err(|e| format!("reading the object body: {e}"))? {
         let room = limit.saturating_sub(bytes.len());
         bytes.extend_from_slice(chunk.get(..room.min(chunk.len())).unwrap_or_default());
         if bytes.len() >= limit {
@@ -369,18 +326,13 @@ async fn describe_sessions(
             _ => return Ok(pages),
         }
     }
-    Err(format!(
-        "DescribeSessions returned more than {MAX_SESSION_PAGES} pages"
-    ))
+    Err(format!("DescribeSessions returned more than {MAX_SESSION_PAGES} pages"))
 }
 
 /// A pre-signed URL for the configured notebook instance.
-async fn presign(
-    sagemaker: &aws_sdk_sagemaker::Client,
-    config: &ValidatorConfig,
-) -> Result<String, String> {
-    let seconds = i32::try_from(config.session_expiration_seconds)
-        .map_err(|_| "session expiration out of range".to_owned())?;
+async fn presign(sagemaker: &aws_sdk_sagemaker::Client, config: &ValidatorConfig) -> Result<String, String> {
+    let seconds =
+        i32::try_from(config.session_expiration_seconds).map_err(|_| "session expiration out of range".to_owned())?;
     let output = sagemaker
         .create_presigned_notebook_instance_url()
         .notebook_instance_name(&config.notebook_name)

@@ -3,12 +3,10 @@
 //! (shaped as `aws s3api get-bucket-notification-configuration` prints it, with the
 //! reference app's legacy entry `Id: "string"`).
 
-use sandboxc_lambda::custom_resource::{
-    derived_physical_id, Request, Response, Status, MAX_RESPONSE_BYTES,
-};
+use sandboxc_lambda::custom_resource::{derived_physical_id, Request, Response, Status, MAX_RESPONSE_BYTES};
 use sandboxc_lambda::notification::{
-    conflicts, remove, upsert, ConflictReason, EntryKind, HomeFolderNotificationProperties,
-    LambdaConfig, NotificationConfiguration,
+    conflicts, remove, upsert, ConflictReason, EntryKind, HomeFolderNotificationProperties, LambdaConfig,
+    NotificationConfiguration,
 };
 use serde_json::Value;
 
@@ -53,43 +51,28 @@ fn custom_resource_events_parse_to_their_variants() {
         panic!("create.json is not a Create");
     };
     assert_eq!(create.common.stack_id, STACK_ID);
-    assert_eq!(
-        create.common.resource_type,
-        "Custom::HomeFolderNotification"
-    );
+    assert_eq!(create.common.resource_type, "Custom::HomeFolderNotification");
     assert!(create.common.response_url.starts_with("https://"));
 
     let Request::Update(update) = request(UPDATE) else {
         panic!("update.json is not an Update");
     };
-    assert_eq!(
-        update.physical_resource_id,
-        "HomeFolderNotification-8f14e45fceea167a"
-    );
+    assert_eq!(update.physical_resource_id, "HomeFolderNotification-8f14e45fceea167a");
     assert_eq!(update.old_resource_properties["FunctionArn"], VALIDATOR);
     assert_eq!(update.common.resource_properties["ServiceTimeout"], "300");
 
     let Request::Delete(delete) = request(DELETE) else {
         panic!("delete.json is not a Delete");
     };
-    assert_eq!(
-        delete.physical_resource_id,
-        "HomeFolderNotification-8f14e45fceea167a"
-    );
+    assert_eq!(delete.physical_resource_id, "HomeFolderNotification-8f14e45fceea167a");
 }
 
 #[test]
 fn physical_ids_follow_the_rule() {
     let derived = derived_physical_id(STACK_ID, "HomeFolderNotification");
     assert_eq!(request(CREATE).physical_resource_id(), derived);
-    assert_eq!(
-        request(UPDATE).physical_resource_id(),
-        "HomeFolderNotification-8f14e45fceea167a"
-    );
-    assert_eq!(
-        request(DELETE).physical_resource_id(),
-        "HomeFolderNotification-8f14e45fceea167a"
-    );
+    assert_eq!(request(UPDATE).physical_resource_id(), "HomeFolderNotification-8f14e45fceea167a");
+    assert_eq!(request(DELETE).physical_resource_id(), "HomeFolderNotification-8f14e45fceea167a");
 }
 
 #[test]
@@ -100,10 +83,7 @@ fn responses_copy_the_request_ids_and_fit() {
         assert_eq!(response.status, Status::Failed);
         assert_eq!(response.stack_id, req.common().stack_id);
         assert_eq!(response.request_id, req.common().request_id);
-        assert_eq!(
-            response.logical_resource_id,
-            req.common().logical_resource_id
-        );
+        assert_eq!(response.logical_resource_id, req.common().logical_resource_id);
         assert_eq!(response.physical_resource_id, req.physical_resource_id());
         assert!(response.to_body().len() <= MAX_RESPONSE_BYTES);
     }
@@ -140,10 +120,7 @@ fn notification_fixture_round_trips() {
 #[test]
 fn migrating_the_legacy_entry_keeps_everything_else() {
     let before = existing();
-    let ours = LambdaConfig::ours(
-        &derived_physical_id(STACK_ID, "HomeFolderNotification"),
-        VALIDATOR,
-    );
+    let ours = LambdaConfig::ours(&derived_physical_id(STACK_ID, "HomeFolderNotification"), VALIDATOR);
 
     // Adding ours next to the legacy `.json` entry would be refused by S3.
     let naive = upsert(before.clone(), ours.clone(), None);
@@ -157,29 +134,17 @@ fn migrating_the_legacy_entry_keeps_everything_else() {
     let after = upsert(before.clone(), ours.clone(), Some("string"));
     assert_eq!(conflicts(&after, &ours), vec![]);
     assert_eq!(after.lambda_function_configurations[0], ours);
-    assert_eq!(
-        after.lambda_function_configurations[1],
-        before.lambda_function_configurations[1]
-    );
+    assert_eq!(after.lambda_function_configurations[1], before.lambda_function_configurations[1]);
     assert_eq!(after.lambda_function_configurations.len(), 2);
     assert_eq!(after.topic_configurations, before.topic_configurations);
     assert_eq!(after.queue_configurations, before.queue_configurations);
-    assert_eq!(
-        after.event_bridge_configuration,
-        before.event_bridge_configuration
-    );
+    assert_eq!(after.event_bridge_configuration, before.event_bridge_configuration);
 
     // Deleting removes ours only.
     let id = ours.id.clone().unwrap_or_default();
     let deleted = remove(after, &id);
-    assert_eq!(
-        deleted.lambda_function_configurations,
-        before.lambda_function_configurations[1..]
-    );
+    assert_eq!(deleted.lambda_function_configurations, before.lambda_function_configurations[1..]);
     assert_eq!(deleted.topic_configurations, before.topic_configurations);
     assert_eq!(deleted.queue_configurations, before.queue_configurations);
-    assert_eq!(
-        deleted.event_bridge_configuration,
-        before.event_bridge_configuration
-    );
+    assert_eq!(deleted.event_bridge_configuration, before.event_bridge_configuration);
 }

@@ -53,21 +53,11 @@ fn without_field(field: &str) -> Vec<u8> {
 }
 
 fn session(id: &str, user: &str, state: SessionState, auth: &str) -> Session {
-    Session {
-        id: id.into(),
-        user_id: user.into(),
-        state,
-        authentication_type: Some(auth.into()),
-    }
+    Session { id: id.into(), user_id: user.into(), state, authentication_type: Some(auth.into()) }
 }
 
 fn alice_active() -> Vec<Vec<Session>> {
-    vec![vec![session(
-        ALICE_SESSION,
-        "alice",
-        SessionState::Active,
-        "API",
-    )]]
+    vec![vec![session(ALICE_SESSION, "alice", SessionState::Active, "API")]]
 }
 
 fn key(access: &str, hash: &str) -> String {
@@ -94,21 +84,8 @@ struct Case {
     expect: Expect,
 }
 
-fn case(
-    name: &'static str,
-    key: String,
-    body: Vec<u8>,
-    pages: Vec<Vec<Session>>,
-    expect: Expect,
-) -> Case {
-    Case {
-        name,
-        bucket: BUCKET,
-        key,
-        body,
-        pages,
-        expect,
-    }
+fn case(name: &'static str, key: String, body: Vec<u8>, pages: Vec<Vec<Session>>, expect: Expect) -> Case {
+    Case { name, bucket: BUCKET, key, body, pages, expect }
 }
 
 fn run(config: &ValidatorConfig, case: &Case) -> Verdict {
@@ -300,19 +277,10 @@ fn every_hostile_input_gets_its_exact_verdict() {
         let verdict = run(&config, case);
         let got = summarize(&verdict);
         if got != case.expect {
-            failures.push(format!(
-                "{}: expected {:?}, got {:?}",
-                case.name, case.expect, got
-            ));
+            failures.push(format!("{}: expected {:?}, got {:?}", case.name, case.expect, got));
         }
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        cases.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
 }
 
 #[test]
@@ -328,24 +296,11 @@ fn every_log_line_is_one_json_object_without_secrets() {
         };
         assert_eq!(value["reason"], verdict.reason(), "{}", case.name);
         assert_eq!(value["bucket"], case.bucket, "{}", case.name);
-        assert!(
-            !line.contains("evil.example"),
-            "{}: file content leaked: {line}",
-            case.name
-        );
-        assert!(
-            !line.contains("\"user\""),
-            "{}: user name field leaked: {line}",
-            case.name
-        );
+        assert!(!line.contains("evil.example"), "{}: file content leaked: {line}", case.name);
+        assert!(!line.contains("\"user\""), "{}: user name field leaked: {line}", case.name);
         // The session ID is logged only once the file checks passed.
         let checked = matches!(case.expect, Expect::Issued(..))
             || matches!(case.expect, Expect::RejectedWrite(code, ..) if code.starts_with("session_"));
-        assert_eq!(
-            value["session_id"].is_string(),
-            checked,
-            "{}: {line}",
-            case.name
-        );
+        assert_eq!(value["session_id"].is_string(), checked, "{}: {line}", case.name);
     }
 }

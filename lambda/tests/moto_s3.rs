@@ -60,17 +60,11 @@ fn endpoint() -> Option<String> {
 
 /// `POST /moto-api/reset`: every bucket and object is gone.
 async fn reset(endpoint: &str) {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Empty<Bytes>>();
-    let request = hyper::Request::post(format!("{endpoint}/moto-api/reset"))
-        .body(Empty::new())
-        .expect("a request");
+    let client =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let request = hyper::Request::post(format!("{endpoint}/moto-api/reset")).body(Empty::new()).expect("a request");
     let response = client.request(request).await.expect("moto answers");
-    assert!(
-        response.status().is_success(),
-        "reset: {}",
-        response.status()
-    );
+    assert!(response.status().is_success(), "reset: {}", response.status());
     let _ = response.into_body().collect().await;
 }
 
@@ -78,9 +72,7 @@ fn s3(endpoint: &str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .behavior_version(aws_sdk_s3::config::BehaviorVersion::latest())
         .region(aws_sdk_s3::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_s3::config::Credentials::new(
-            "testing", "testing", None, None, "moto",
-        ))
+        .credentials_provider(aws_sdk_s3::config::Credentials::new("testing", "testing", None, None, "moto"))
         .endpoint_url(endpoint)
         .force_path_style(true)
         .build();
@@ -88,20 +80,12 @@ fn s3(endpoint: &str) -> aws_sdk_s3::Client {
 }
 
 async fn put(s3: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) {
-    s3.put_object()
-        .bucket(HOME)
-        .key(key)
-        .body(body.into())
-        .send()
-        .await
-        .expect("put");
+    s3.put_object().bucket(HOME).key(key).body(body.into()).send().await.expect("put");
 }
 
 async fn get(s3: &aws_sdk_s3::Client, key: &str) -> Option<(String, Option<String>)> {
     let output = s3.get_object().bucket(HOME).key(key).send().await.ok()?;
-    let sse = output
-        .server_side_encryption()
-        .map(|s| s.as_str().to_owned());
+    let sse = output.server_side_encryption().map(|s| s.as_str().to_owned());
     let bytes = output.body.collect().await.expect("body").into_bytes();
     Some((String::from_utf8_lossy(&bytes).into_owned(), sse))
 }
@@ -119,11 +103,7 @@ fn validator(s3: aws_sdk_s3::Client) -> ValidatorClients {
         DescribeSessionsOutput::builder().sessions(session).build()
     });
     let presign = mock!(aws_sdk_sagemaker::Client::create_presigned_notebook_instance_url)
-        .then_output(|| {
-            CreatePresignedNotebookInstanceUrlOutput::builder()
-                .authorized_url(URL)
-                .build()
-        });
+        .then_output(|| CreatePresignedNotebookInstanceUrlOutput::builder().authorized_url(URL).build());
     ValidatorClients {
         s3,
         appstream: scripted_client!(aws_sdk_appstream, [&sessions]),
@@ -142,9 +122,7 @@ fn config() -> ValidatorConfig {
 }
 
 fn session_json() -> Vec<u8> {
-    json!({"user": "alice", "sessionId": SESSION, "stackName": "st", "fleetName": "fl"})
-        .to_string()
-        .into_bytes()
+    json!({"user": "alice", "sessionId": SESSION, "stackName": "st", "fleetName": "fl"}).to_string().into_bytes()
 }
 
 #[tokio::test]
@@ -153,11 +131,7 @@ async fn the_validator_reads_ranged_and_writes_encrypted_into_the_folder() {
     let _lock = MOTO.lock().await;
     reset(&endpoint).await;
     let s3 = s3(&endpoint);
-    s3.create_bucket()
-        .bucket(HOME)
-        .send()
-        .await
-        .expect("bucket");
+    s3.create_bucket().bucket(HOME).send().await.expect("bucket");
     let folder = format!("user/custom/{ALICE}/");
     let cases: Vec<(Vec<u8>, &str, &str)> = vec![
         (session_json(), URL, "session_active"),
@@ -177,44 +151,22 @@ async fn the_validator_reads_ranged_and_writes_encrypted_into_the_folder() {
     for (body, written, reason) in cases {
         put(&s3, &format!("{folder}session.json"), body).await;
         let clients = validator(s3.clone());
-        let records = [EventRecord {
-            bucket: HOME.into(),
-            key: format!("{folder}session.json"),
-        }];
+        let records = [EventRecord { bucket: HOME.into(), key: format!("{folder}session.json") }];
         let lines = Arc::new(Mutex::new(Vec::new()));
         let l = lines.clone();
-        handle_records(&clients, &config(), &records, None, |log| {
-            l.lock().expect("lock").push(log.reason)
-        })
-        .await
-        .expect("served");
-        assert_eq!(*lines.lock().expect("lock"), [reason]);
-        let (text, sse) = get(&s3, &format!("{folder}session_url.txt"))
+        handle_records(&clients, &config(), &records, None, |log| l.lock().expect("lock").push(log.reason))
             .await
-            .expect("written");
+            .expect("served");
+        assert_eq!(*lines.lock().expect("lock"), [reason]);
+        let (text, sse) = get(&s3, &format!("{folder}session_url.txt")).await.expect("written");
         assert_eq!(text, written, "{reason}");
         assert_eq!(sse.as_deref(), Some("AES256"), "{reason}");
     }
     // A key that is not a session file: nothing is read or written anywhere.
-    s3.delete_object()
-        .bucket(HOME)
-        .key(format!("{folder}session_url.txt"))
-        .send()
-        .await
-        .expect("delete");
-    let records = [EventRecord {
-        bucket: HOME.into(),
-        key: format!("{folder}notes.json"),
-    }];
-    handle_records(&validator(s3.clone()), &config(), &records, None, |_| {})
-        .await
-        .expect("served");
-    let listed = s3
-        .list_objects_v2()
-        .bucket(HOME)
-        .send()
-        .await
-        .expect("list");
+    s3.delete_object().bucket(HOME).key(format!("{folder}session_url.txt")).send().await.expect("delete");
+    let records = [EventRecord { bucket: HOME.into(), key: format!("{folder}notes.json") }];
+    handle_records(&validator(s3.clone()), &config(), &records, None, |_| {}).await.expect("served");
+    let listed = s3.list_objects_v2().bucket(HOME).send().await.expect("list");
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, [format!("{folder}session.json")]);
 }
@@ -239,22 +191,15 @@ fn provider_request(kind: &str, function: &str) -> sandboxc_lambda::custom_resou
         "ResourceProperties": {"ServiceToken": "x", "BucketName": HOME, "FunctionArn": function}
     });
     if kind != "Create" {
-        event["PhysicalResourceId"] = json!(sandboxc_lambda::custom_resource::derived_physical_id(
-            STACK_ID,
-            "HomeFolderNotification"
-        ));
+        event["PhysicalResourceId"] =
+            json!(sandboxc_lambda::custom_resource::derived_physical_id(STACK_ID, "HomeFolderNotification"));
         event["OldResourceProperties"] = event["ResourceProperties"].clone();
     }
     serde_json::from_value(event).expect("a request")
 }
 
 async fn read_config(s3: &aws_sdk_s3::Client) -> NotificationConfiguration {
-    let output = s3
-        .get_bucket_notification_configuration()
-        .bucket(HOME)
-        .send()
-        .await
-        .expect("get");
+    let output = s3.get_bucket_notification_configuration().bucket(HOME).send().await.expect("get");
     from_sdk(&output)
 }
 
@@ -268,18 +213,9 @@ fn normalized(mut config: NotificationConfiguration) -> NotificationConfiguratio
             }
         }
     };
-    config
-        .topic_configurations
-        .iter_mut()
-        .for_each(|e| fix(&mut e.filter));
-    config
-        .queue_configurations
-        .iter_mut()
-        .for_each(|e| fix(&mut e.filter));
-    config
-        .lambda_function_configurations
-        .iter_mut()
-        .for_each(|e| fix(&mut e.filter));
+    config.topic_configurations.iter_mut().for_each(|e| fix(&mut e.filter));
+    config.queue_configurations.iter_mut().for_each(|e| fix(&mut e.filter));
+    config.lambda_function_configurations.iter_mut().for_each(|e| fix(&mut e.filter));
     config
 }
 
@@ -297,16 +233,10 @@ async fn the_notification_merge_keeps_every_other_entry_in_moto() {
     let validator_arn = "arn:aws:lambda:us-east-1:123456789012:function:validator";
 
     // Before AppStream created the bucket: FAILED, saying what to do.
-    let reason = dispatch(&clients, &provider_request("Create", validator_arn))
-        .await
-        .expect_err("no bucket");
+    let reason = dispatch(&clients, &provider_request("Create", validator_arn)).await.expect_err("no bucket");
     assert!(reason.contains("start one session"), "{reason}");
 
-    s3.create_bucket()
-        .bucket(HOME)
-        .send()
-        .await
-        .expect("bucket");
+    s3.create_bucket().bucket(HOME).send().await.expect("bucket");
     s3.put_bucket_notification_configuration()
         .bucket(HOME)
         .notification_configuration(to_sdk(&others()).expect("sdk"))
@@ -314,30 +244,18 @@ async fn the_notification_merge_keeps_every_other_entry_in_moto() {
         .send()
         .await
         .expect("seed the other entries");
-    let id =
-        sandboxc_lambda::custom_resource::derived_physical_id(STACK_ID, "HomeFolderNotification");
+    let id = sandboxc_lambda::custom_resource::derived_physical_id(STACK_ID, "HomeFolderNotification");
 
-    dispatch(&clients, &provider_request("Create", validator_arn))
-        .await
-        .expect("create");
+    dispatch(&clients, &provider_request("Create", validator_arn)).await.expect("create");
     let mut expected = others();
-    expected
-        .lambda_function_configurations
-        .push(LambdaConfig::ours(&id, validator_arn));
-    assert_eq!(
-        normalized(read_config(&s3).await),
-        normalized(expected.clone())
-    );
+    expected.lambda_function_configurations.push(LambdaConfig::ours(&id, validator_arn));
+    assert_eq!(normalized(read_config(&s3).await), normalized(expected.clone()));
 
     let v2 = format!("{validator_arn}-v2");
-    dispatch(&clients, &provider_request("Update", &v2))
-        .await
-        .expect("update");
+    dispatch(&clients, &provider_request("Update", &v2)).await.expect("update");
     expected.lambda_function_configurations[1] = LambdaConfig::ours(&id, &v2);
     assert_eq!(normalized(read_config(&s3).await), normalized(expected));
 
-    dispatch(&clients, &provider_request("Delete", &v2))
-        .await
-        .expect("delete");
+    dispatch(&clients, &provider_request("Delete", &v2)).await.expect("delete");
     assert_eq!(normalized(read_config(&s3).await), normalized(others()));
 }

@@ -101,7 +101,8 @@ fn zips_are_byte_identical_and_hold_one_executable_bootstrap() {
     let c16 = |at: usize| u16_at(central + at);
     assert_eq!(c16(4) >> 8, 3, "made by Unix");
     assert_eq!((c16(30), c16(32)), (0, 0), "no extra field, no comment");
-    let external = u32::from_le_bytes([first[central + 38], first[central + 39], first[central + 40], first[central + 41]]);
+    let external =
+        u32::from_le_bytes([first[central + 38], first[central + 39], first[central + 40], first[central + 41]]);
     assert_eq!(external >> 16, 0o100755, "regular file, rwxr-xr-x");
 
     let mut archive = zip::ZipArchive::new(Cursor::new(first)).expect("readable");
@@ -110,7 +111,10 @@ fn zips_are_byte_identical_and_hold_one_executable_bootstrap() {
     assert_eq!(entry.name().expect("a name"), "bootstrap");
     assert_eq!(entry.unix_mode(), Some(0o100755));
     assert_eq!(entry.compression(), zip::CompressionMethod::Deflated);
-    assert_eq!(entry.last_modified().map(|t| (t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())), Some((1980, 1, 1, 0, 0, 0)));
+    assert_eq!(
+        entry.last_modified().map(|t| (t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second())),
+        Some((1980, 1, 1, 0, 0, 0))
+    );
     assert!(entry.extra_data().is_none_or(|d| d.is_empty()));
     let mut back = Vec::new();
     entry.read_to_end(&mut back).expect("inflates");
@@ -154,7 +158,8 @@ fn two_package_builds_give_identical_zips_for_amazon_linux_2023() {
     assert_eq!(first.functions.len(), 2);
     for (a, b) in first.functions.iter().zip(&second.functions) {
         assert_eq!(a.zip_path, out.join("a").join(&first.identity).join(format!("{}.zip", a.function)));
-        let (bytes_a, bytes_b) = (std::fs::read(&a.zip_path).expect("zip a"), std::fs::read(&b.zip_path).expect("zip b"));
+        let (bytes_a, bytes_b) =
+            (std::fs::read(&a.zip_path).expect("zip a"), std::fs::read(&b.zip_path).expect("zip b"));
         assert_eq!(bytes_a, bytes_b, "{}: byte-identical", a.function);
         assert_eq!(a.zip_sha256, b.zip_sha256);
         let glibc = a.max_glibc.expect("dynamically linked against glibc");

@@ -74,16 +74,8 @@ fn others() -> NotificationConfiguration {
     .expect("a configuration")
 }
 
-fn with_ours(
-    mut config: NotificationConfiguration,
-    id: &str,
-    function: &str,
-) -> NotificationConfiguration {
-    config
-        .lambda_function_configurations
-        .push(sandboxc_lambda::notification::LambdaConfig::ours(
-            id, function,
-        ));
+fn with_ours(mut config: NotificationConfiguration, id: &str, function: &str) -> NotificationConfiguration {
+    config.lambda_function_configurations.push(sandboxc_lambda::notification::LambdaConfig::ours(id, function));
     config
 }
 
@@ -103,53 +95,36 @@ type Writes = Arc<Mutex<Vec<(String, Option<String>, NotificationConfiguration)>
 /// An S3 client whose buckets hold the given configurations (`None`: no such bucket);
 /// every write is recorded (bucket, expected owner, configuration) and applied.
 fn s3(buckets: Vec<(&str, Option<NotificationConfiguration>)>) -> (aws_sdk_s3::Client, Writes) {
-    let state: Buckets = Arc::new(Mutex::new(
-        buckets
-            .into_iter()
-            .map(|(b, c)| (b.to_owned(), c))
-            .collect(),
-    ));
+    let state: Buckets = Arc::new(Mutex::new(buckets.into_iter().map(|(b, c)| (b.to_owned(), c)).collect()));
     let writes: Writes = Arc::new(Mutex::new(Vec::new()));
     let s = state.clone();
-    let get = mock!(aws_sdk_s3::Client::get_bucket_notification_configuration)
-        .then_compute_response(move |req| {
-            let state = s.lock().expect("lock");
-            let found = state.iter().find(|(b, _)| Some(b.as_str()) == req.bucket());
-            match found {
-                Some((_, Some(config))) => MockResponse::Output(get_output(config)),
-                _ => MockResponse::Http(http(
-                    404,
-                    xml_error("NoSuchBucket", "The specified bucket does not exist"),
-                )),
-            }
-        });
+    let get = mock!(aws_sdk_s3::Client::get_bucket_notification_configuration).then_compute_response(move |req| {
+        let state = s.lock().expect("lock");
+        let found = state.iter().find(|(b, _)| Some(b.as_str()) == req.bucket());
+        match found {
+            Some((_, Some(config))) => MockResponse::Output(get_output(config)),
+            _ => MockResponse::Http(http(404, xml_error("NoSuchBucket", "The specified bucket does not exist"))),
+        }
+    });
     let (s, w) = (state.clone(), writes.clone());
-    let put = mock!(aws_sdk_s3::Client::put_bucket_notification_configuration)
-        .then_compute_response(move |req| {
-            let bucket = req.bucket().unwrap_or_default().to_owned();
-            let sdk = req
-                .notification_configuration()
-                .cloned()
-                .expect("a configuration");
-            let output = GetBucketNotificationConfigurationOutput::builder()
-                .set_topic_configurations(sdk.topic_configurations)
-                .set_queue_configurations(sdk.queue_configurations)
-                .set_lambda_function_configurations(sdk.lambda_function_configurations)
-                .set_event_bridge_configuration(sdk.event_bridge_configuration)
-                .build();
-            let written = from_sdk(&output);
-            w.lock().expect("lock").push((
-                bucket.clone(),
-                req.expected_bucket_owner().map(str::to_owned),
-                written.clone(),
-            ));
-            for (b, c) in s.lock().expect("lock").iter_mut() {
-                if *b == bucket {
-                    *c = Some(written.clone());
-                }
+    let put = mock!(aws_sdk_s3::Client::put_bucket_notification_configuration).then_compute_response(move |req| {
+        let bucket = req.bucket().unwrap_or_default().to_owned();
+        let sdk = req.notification_configuration().cloned().expect("a configuration");
+        let output = GetBucketNotificationConfigurationOutput::builder()
+            .set_topic_configurations(sdk.topic_configurations)
+            .set_queue_configurations(sdk.queue_configurations)
+            .set_lambda_function_configurations(sdk.lambda_function_configurations)
+            .set_event_bridge_configuration(sdk.event_bridge_configuration)
+            .build();
+        let written = from_sdk(&output);
+        w.lock().expect("lock").push((bucket.clone(), req.expected_bucket_owner().map(str::to_owned), written.clone()));
+        for (b, c) in s.lock().expect("lock").iter_mut() {
+            if *b == bucket {
+                *c = Some(written.clone());
             }
-            MockResponse::Output(PutBucketNotificationConfigurationOutput::builder().build())
-        });
+        }
+        MockResponse::Output(PutBucketNotificationConfigurationOutput::builder().build())
+    });
     (scripted_client!(aws_sdk_s3, [&get, &put]), writes)
 }
 
@@ -172,10 +147,7 @@ async fn create_appends_ours_and_keeps_every_other_kind() {
     let writes = writes.lock().expect("lock");
     assert_eq!(writes.len(), 1);
     let (bucket, owner, written) = &writes[0];
-    assert_eq!(
-        (bucket.as_str(), owner.as_deref()),
-        (HOME, Some("123456789012"))
-    );
+    assert_eq!((bucket.as_str(), owner.as_deref()), (HOME, Some("123456789012")));
     assert_eq!(*written, with_ours(others(), &id, VALIDATOR));
 }
 
@@ -186,11 +158,7 @@ async fn create_again_writes_nothing() {
     let clients = clients(s3);
     assert_eq!(dispatch(&clients, &create).await, Ok(None));
     assert_eq!(dispatch(&clients, &create).await, Ok(None));
-    assert_eq!(
-        writes.lock().expect("lock").len(),
-        1,
-        "the second create finds ours in place"
-    );
+    assert_eq!(writes.lock().expect("lock").len(), 1, "the second create finds ours in place");
 }
 
 #[tokio::test]
@@ -199,9 +167,7 @@ async fn update_replaces_only_ours_in_place() {
     // Ours sits between two other Lambda entries.
     let mut last = before.lambda_function_configurations[0].clone();
     last.id = Some("zz-last".into());
-    last.filter = Some(sandboxc_lambda::notification::Filter::prefix_suffix(
-        "exports/", ".zip",
-    ));
+    last.filter = Some(sandboxc_lambda::notification::Filter::prefix_suffix("exports/", ".zip"));
     before.lambda_function_configurations.push(last);
     let (s3, writes) = s3(vec![(HOME, Some(before.clone()))]);
     let new_function = format!("{VALIDATOR}-v2");
@@ -209,8 +175,7 @@ async fn update_replaces_only_ours_in_place() {
     assert_eq!(dispatch(&clients(s3), &update).await, Ok(None));
     let writes = writes.lock().expect("lock");
     let mut expected = before;
-    expected.lambda_function_configurations[1] =
-        sandboxc_lambda::notification::LambdaConfig::ours(ID, &new_function);
+    expected.lambda_function_configurations[1] = sandboxc_lambda::notification::LambdaConfig::ours(ID, &new_function);
     assert_eq!(writes.len(), 1);
     assert_eq!(writes[0].2, expected);
 }
@@ -218,15 +183,11 @@ async fn update_replaces_only_ours_in_place() {
 #[tokio::test]
 async fn update_to_another_bucket_moves_ours_and_keeps_both_buckets_others() {
     let old_bucket = "appstream2-36fb080bb8-us-east-1-000000000000";
-    let (s3, writes) = s3(vec![
-        (old_bucket, Some(with_ours(others(), ID, VALIDATOR))),
-        (HOME, Some(others())),
-    ]);
+    let (s3, writes) = s3(vec![(old_bucket, Some(with_ours(others(), ID, VALIDATOR))), (HOME, Some(others()))]);
     let update = notification("Update", HOME, VALIDATOR, Some((old_bucket, VALIDATOR)));
     assert_eq!(dispatch(&clients(s3), &update).await, Ok(None));
     let writes = writes.lock().expect("lock");
-    let summary: Vec<(&str, &NotificationConfiguration)> =
-        writes.iter().map(|w| (w.0.as_str(), &w.2)).collect();
+    let summary: Vec<(&str, &NotificationConfiguration)> = writes.iter().map(|w| (w.0.as_str(), &w.2)).collect();
     let added = with_ours(others(), ID, VALIDATOR);
     assert_eq!(summary, [(old_bucket, &others()), (HOME, &added)]);
 }
@@ -245,16 +206,8 @@ async fn delete_removes_only_ours() {
 async fn delete_of_a_missing_bucket_or_entry_writes_nothing() {
     let (s3, writes) = s3(vec![(HOME, Some(others()))]);
     let clients = clients(s3);
-    assert_eq!(
-        dispatch(&clients, &notification("Delete", HOME, VALIDATOR, None)).await,
-        Ok(None)
-    );
-    let gone = notification(
-        "Delete",
-        "appstream2-36fb080bb8-us-east-1-999999999999",
-        VALIDATOR,
-        None,
-    );
+    assert_eq!(dispatch(&clients, &notification("Delete", HOME, VALIDATOR, None)).await, Ok(None));
+    let gone = notification("Delete", "appstream2-36fb080bb8-us-east-1-999999999999", VALIDATOR, None);
     assert_eq!(dispatch(&clients, &gone).await, Ok(None));
     assert!(writes.lock().expect("lock").is_empty());
 }
@@ -262,9 +215,7 @@ async fn delete_of_a_missing_bucket_or_entry_writes_nothing() {
 #[tokio::test]
 async fn a_missing_bucket_fails_with_what_the_operator_must_do() {
     let (s3, writes) = s3(vec![]);
-    let reason = dispatch(&clients(s3), &notification("Create", HOME, VALIDATOR, None))
-        .await
-        .expect_err("no bucket");
+    let reason = dispatch(&clients(s3), &notification("Create", HOME, VALIDATOR, None)).await.expect_err("no bucket");
     assert!(reason.contains(HOME), "{reason}");
     assert!(reason.contains("start one session"), "{reason}");
     assert!(reason.contains("sandboxc apply"), "{reason}");
@@ -279,9 +230,7 @@ async fn an_overlapping_entry_fails_instead_of_being_overwritten() {
     }))
     .expect("a configuration");
     let (s3, writes) = s3(vec![(HOME, Some(legacy))]);
-    let reason = dispatch(&clients(s3), &notification("Create", HOME, VALIDATOR, None))
-        .await
-        .expect_err("conflict");
+    let reason = dispatch(&clients(s3), &notification("Create", HOME, VALIDATOR, None)).await.expect_err("conflict");
     assert!(reason.contains("\"string\""), "{reason}");
     assert!(writes.lock().expect("lock").is_empty());
 }
@@ -289,15 +238,8 @@ async fn an_overlapping_entry_fails_instead_of_being_overwritten() {
 #[tokio::test]
 async fn bad_properties_fail_with_the_problem() {
     let (s3, _) = s3(vec![(HOME, Some(others()))]);
-    let bad = request(
-        "Create",
-        "Custom::HomeFolderNotification",
-        json!({"BucketName": HOME}),
-        None,
-    );
-    let reason = dispatch(&clients(s3), &bad)
-        .await
-        .expect_err("missing FunctionArn");
+    let bad = request("Create", "Custom::HomeFolderNotification", json!({"BucketName": HOME}), None);
+    let reason = dispatch(&clients(s3), &bad).await.expect_err("missing FunctionArn");
     assert!(reason.contains("FunctionArn"), "{reason}");
 }
 
@@ -325,35 +267,26 @@ fn iam(existing: &'static [&'static str]) -> (aws_sdk_iam::Client, IamCalls) {
                 .path("/service-role/")
                 .role_name(&name)
                 .role_id("AROAEXAMPLE")
-                .arn(format!(
-                    "arn:aws:iam::123456789012:role/service-role/{name}"
-                ))
+                .arn(format!("arn:aws:iam::123456789012:role/service-role/{name}"))
                 .create_date(aws_sdk_iam::primitives::DateTime::from_secs(0))
                 .build()
                 .expect("a role");
             MockResponse::Output(GetRoleOutput::builder().role(role).build())
         } else {
-            MockResponse::Error(GetRoleError::NoSuchEntityException(
-                NoSuchEntityException::builder().build(),
-            ))
+            MockResponse::Error(GetRoleError::NoSuchEntityException(NoSuchEntityException::builder().build()))
         }
     });
     let c = calls.clone();
     let create = mock!(aws_sdk_iam::Client::create_role).then_compute_response(move |req| {
         let trust: Value =
-            serde_json::from_str(req.assume_role_policy_document().unwrap_or_default())
-                .expect("JSON trust");
+            serde_json::from_str(req.assume_role_policy_document().unwrap_or_default()).expect("JSON trust");
         c.lock().expect("lock").push(format!(
             "CreateRole {} {} {}",
             req.role_name().unwrap_or_default(),
             req.path().unwrap_or_default(),
-            trust["Statement"][0]["Principal"]["Service"]
-                .as_str()
-                .unwrap_or_default()
+            trust["Statement"][0]["Principal"]["Service"].as_str().unwrap_or_default()
         ));
-        MockResponse::Output(
-            aws_sdk_iam::operation::create_role::CreateRoleOutput::builder().build(),
-        )
+        MockResponse::Output(aws_sdk_iam::operation::create_role::CreateRoleOutput::builder().build())
     });
     let c = calls.clone();
     let attach = mock!(aws_sdk_iam::Client::attach_role_policy).then_compute_response(move |req| {
@@ -362,23 +295,13 @@ fn iam(existing: &'static [&'static str]) -> (aws_sdk_iam::Client, IamCalls) {
             req.role_name().unwrap_or_default(),
             req.policy_arn().unwrap_or_default()
         ));
-        MockResponse::Output(
-            aws_sdk_iam::operation::attach_role_policy::AttachRolePolicyOutput::builder().build(),
-        )
+        MockResponse::Output(aws_sdk_iam::operation::attach_role_policy::AttachRolePolicyOutput::builder().build())
     });
-    (
-        scripted_client!(aws_sdk_iam, [&get, &create, &attach]),
-        calls,
-    )
+    (scripted_client!(aws_sdk_iam, [&get, &create, &attach]), calls)
 }
 
 fn roles_request(kind: &str) -> Request {
-    request(
-        kind,
-        "Custom::AppStreamServiceRoles",
-        json!({"ServiceToken": "x"}),
-        None,
-    )
+    request(kind, "Custom::AppStreamServiceRoles", json!({"ServiceToken": "x"}), None)
 }
 
 fn with_iam(iam: aws_sdk_iam::Client) -> ProviderClients {
@@ -388,10 +311,7 @@ fn with_iam(iam: aws_sdk_iam::Client) -> ProviderClients {
 
 #[tokio::test]
 async fn roles_that_exist_are_left_alone() {
-    let (iam, calls) = iam(&[
-        "AmazonAppStreamServiceAccess",
-        "ApplicationAutoScalingForAmazonAppStreamAccess",
-    ]);
+    let (iam, calls) = iam(&["AmazonAppStreamServiceAccess", "ApplicationAutoScalingForAmazonAppStreamAccess"]);
     let clients = with_iam(iam);
     assert_eq!(dispatch(&clients, &roles_request("Create")).await, Ok(None));
     assert_eq!(dispatch(&clients, &roles_request("Update")).await, Ok(None));
@@ -403,10 +323,7 @@ async fn roles_that_exist_are_left_alone() {
 #[tokio::test]
 async fn only_missing_roles_are_created_with_their_trust_and_policy() {
     let (iam, calls) = iam(&["AmazonAppStreamServiceAccess"]);
-    assert_eq!(
-        dispatch(&with_iam(iam), &roles_request("Create")).await,
-        Ok(None)
-    );
+    assert_eq!(dispatch(&with_iam(iam), &roles_request("Create")).await, Ok(None));
     assert_eq!(
         *calls.lock().expect("lock"),
         [
@@ -423,13 +340,8 @@ async fn both_roles_missing_are_both_created_and_delete_touches_nothing() {
     let (iam, calls) = iam(&[]);
     let clients = with_iam(iam);
     assert_eq!(dispatch(&clients, &roles_request("Create")).await, Ok(None));
-    let created: Vec<String> = calls
-        .lock()
-        .expect("lock")
-        .iter()
-        .filter(|c| c.starts_with("CreateRole"))
-        .cloned()
-        .collect();
+    let created: Vec<String> =
+        calls.lock().expect("lock").iter().filter(|c| c.starts_with("CreateRole")).cloned().collect();
     assert_eq!(
         created,
         [
@@ -439,112 +351,70 @@ async fn both_roles_missing_are_both_created_and_delete_touches_nothing() {
     );
     calls.lock().expect("lock").clear();
     assert_eq!(dispatch(&clients, &roles_request("Delete")).await, Ok(None));
-    assert!(
-        calls.lock().expect("lock").is_empty(),
-        "never deleted, never even read"
-    );
+    assert!(calls.lock().expect("lock").is_empty(), "never deleted, never even read");
 }
 
 // --- usage reports ---------------------------------------------------------------
 
-fn usage(
-    create_fails: bool,
-    existing: Option<&'static str>,
-) -> (aws_sdk_appstream::Client, Arc<Mutex<usize>>) {
+fn usage(create_fails: bool, existing: Option<&'static str>) -> (aws_sdk_appstream::Client, Arc<Mutex<usize>>) {
     let creates = Arc::new(Mutex::new(0usize));
     let c = creates.clone();
-    let create = mock!(aws_sdk_appstream::Client::create_usage_report_subscription)
-        .then_compute_response(move |_| {
-            *c.lock().expect("lock") += 1;
-            if create_fails {
-                MockResponse::Error(
-                    CreateUsageReportSubscriptionError::InvalidAccountStatusException(
-                        InvalidAccountStatusException::builder()
-                            .message("already subscribed")
-                            .build(),
-                    ),
-                )
-            } else {
-                MockResponse::Output(
-                    CreateUsageReportSubscriptionOutput::builder()
-                        .s3_bucket_name("appstream-logs-us-east-1-123456789012-abcd")
-                        .build(),
-                )
-            }
-        });
-    let describe = mock!(aws_sdk_appstream::Client::describe_usage_report_subscriptions)
-        .then_compute_response(move |_| {
-            let subscriptions: Vec<UsageReportSubscription> = existing
-                .map(|b| UsageReportSubscription::builder().s3_bucket_name(b).build())
-                .into_iter()
-                .collect();
+    let create = mock!(aws_sdk_appstream::Client::create_usage_report_subscription).then_compute_response(move |_| {
+        *c.lock().expect("lock") += 1;
+        if create_fails {
+            MockResponse::Error(CreateUsageReportSubscriptionError::InvalidAccountStatusException(
+                InvalidAccountStatusException::builder().message("already subscribed").build(),
+            ))
+        } else {
+            MockResponse::Output(
+                CreateUsageReportSubscriptionOutput::builder()
+                    .s3_bucket_name("appstream-logs-us-east-1-123456789012-abcd")
+                    .build(),
+            )
+        }
+    });
+    let describe =
+        mock!(aws_sdk_appstream::Client::describe_usage_report_subscriptions).then_compute_response(move |_| {
+            let subscriptions: Vec<UsageReportSubscription> =
+                existing.map(|b| UsageReportSubscription::builder().s3_bucket_name(b).build()).into_iter().collect();
             MockResponse::Output(
                 DescribeUsageReportSubscriptionsOutput::builder()
                     .set_usage_report_subscriptions(Some(subscriptions))
                     .build(),
             )
         });
-    (
-        scripted_client!(aws_sdk_appstream, [&create, &describe]),
-        creates,
-    )
+    (scripted_client!(aws_sdk_appstream, [&create, &describe]), creates)
 }
 
 fn usage_request(kind: &str) -> Request {
-    request(
-        kind,
-        "Custom::UsageReportSubscription",
-        json!({"ServiceToken": "x"}),
-        None,
-    )
+    request(kind, "Custom::UsageReportSubscription", json!({"ServiceToken": "x"}), None)
 }
 
 fn with_appstream(appstream: aws_sdk_appstream::Client) -> ProviderClients {
     let (s3, _) = s3(vec![]);
-    ProviderClients {
-        appstream,
-        ..clients(s3)
-    }
+    ProviderClients { appstream, ..clients(s3) }
 }
 
 #[tokio::test]
 async fn usage_reports_return_their_bucket() {
     let (appstream, _) = usage(false, None);
-    let data = dispatch(&with_appstream(appstream), &usage_request("Create"))
-        .await
-        .expect("created");
-    assert_eq!(
-        data.map(Value::Object),
-        Some(json!({"S3BucketName": "appstream-logs-us-east-1-123456789012-abcd"}))
-    );
+    let data = dispatch(&with_appstream(appstream), &usage_request("Create")).await.expect("created");
+    assert_eq!(data.map(Value::Object), Some(json!({"S3BucketName": "appstream-logs-us-east-1-123456789012-abcd"})));
 }
 
 #[tokio::test]
 async fn an_existing_subscription_is_used_when_create_fails() {
     let (appstream, _) = usage(true, Some("appstream-logs-us-east-1-123456789012-old"));
-    let data = dispatch(&with_appstream(appstream), &usage_request("Update"))
-        .await
-        .expect("existing");
-    assert_eq!(
-        data.map(Value::Object),
-        Some(json!({"S3BucketName": "appstream-logs-us-east-1-123456789012-old"}))
-    );
+    let data = dispatch(&with_appstream(appstream), &usage_request("Update")).await.expect("existing");
+    assert_eq!(data.map(Value::Object), Some(json!({"S3BucketName": "appstream-logs-us-east-1-123456789012-old"})));
     let (appstream, _) = usage(true, None);
-    let reason = dispatch(&with_appstream(appstream), &usage_request("Create"))
-        .await
-        .expect_err("nothing");
-    assert!(
-        reason.contains("CreateUsageReportSubscription failed"),
-        "{reason}"
-    );
+    let reason = dispatch(&with_appstream(appstream), &usage_request("Create")).await.expect_err("nothing");
+    assert!(reason.contains("CreateUsageReportSubscription failed"), "{reason}");
 }
 
 #[tokio::test]
 async fn usage_reports_are_kept_on_delete() {
     let (appstream, creates) = usage(false, None);
-    assert_eq!(
-        dispatch(&with_appstream(appstream), &usage_request("Delete")).await,
-        Ok(None)
-    );
+    assert_eq!(dispatch(&with_appstream(appstream), &usage_request("Delete")).await, Ok(None));
     assert_eq!(*creates.lock().expect("lock"), 0);
 }

@@ -21,9 +21,7 @@ use aws_sdk_sagemaker::operation::create_presigned_notebook_instance_url::Create
 use aws_smithy_mocks::{mock, MockResponse, Rule};
 use sandboxc_lambda::config::ValidatorConfig;
 use sandboxc_lambda::decision::INVALID_SESSION_MESSAGE;
-use sandboxc_lambda::validate::{
-    event_records, handle_records, EventRecord, ValidatorClients, SESSION_FILE_RANGE,
-};
+use sandboxc_lambda::validate::{event_records, handle_records, EventRecord, ValidatorClients, SESSION_FILE_RANGE};
 use support::{appstream_error, http, json_error, xml_error};
 
 const BUCKET: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
@@ -178,16 +176,11 @@ fn clients(case: &Case, calls: &Arc<Mutex<Calls>>) -> (ValidatorClients, Rule) {
         ));
         match objects.get(&key) {
             // S3 answers a ranged GET of an empty object with 416 InvalidRange.
-            Some(b) if b.is_empty() => MockResponse::Http(http(
-                416,
-                xml_error("InvalidRange", "range not satisfiable"),
-            )),
+            Some(b) if b.is_empty() => {
+                MockResponse::Http(http(416, xml_error("InvalidRange", "range not satisfiable")))
+            }
             // The whole object, whatever the range: the reader must cut it itself.
-            Some(b) => MockResponse::Output(
-                GetObjectOutput::builder()
-                    .body(ByteStream::from(b.clone()))
-                    .build(),
-            ),
+            Some(b) => MockResponse::Output(GetObjectOutput::builder().body(ByteStream::from(b.clone())).build()),
             None => MockResponse::Error(GetObjectError::NoSuchKey(NoSuchKey::builder().build())),
         }
     });
@@ -214,69 +207,47 @@ fn clients(case: &Case, calls: &Arc<Mutex<Calls>>) -> (ValidatorClients, Rule) {
                 .http_response(|| appstream_error(400, "ThrottlingException", "Rate exceeded"))
                 .times(*n)
                 .output(move || {
-                    DescribeSessionsOutput::builder()
-                        .set_sessions(Some(page.iter().map(sdk_session).collect()))
-                        .build()
+                    DescribeSessionsOutput::builder().set_sessions(Some(page.iter().map(sdk_session).collect())).build()
                 })
                 .repeatedly()
                 .build()
         }
-        _ => {
-            mock!(aws_sdk_appstream::Client::describe_sessions).then_compute_response(move |req| {
-                c.lock().expect("lock").describes.push((
-                    req.stack_name().unwrap_or_default().to_owned(),
-                    req.fleet_name().unwrap_or_default().to_owned(),
-                    req.user_id().unwrap_or_default().to_owned(),
-                    req.authentication_type()
-                        .map(|a| a.as_str().to_owned())
-                        .unwrap_or_default(),
-                    req.next_token().map(str::to_owned),
-                ));
-                let pages = match &describe {
-                    Describe::Pages(pages) => pages,
-                    _ => {
-                        return MockResponse::Http(appstream_error(
-                            400,
-                            "AccessDeniedException",
-                            "not authorized",
-                        ))
-                    }
-                };
-                let index: usize = req
-                    .next_token()
-                    .and_then(|t| t.strip_prefix("page-"))
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0);
-                let page = pages.get(index).cloned().unwrap_or_default();
-                let next = (index + 1 < pages.len()).then(|| format!("page-{}", index + 1));
-                MockResponse::Output(
-                    DescribeSessionsOutput::builder()
-                        .set_sessions(Some(page.iter().map(sdk_session).collect()))
-                        .set_next_token(next)
-                        .build(),
-                )
-            })
-        }
+        _ => mock!(aws_sdk_appstream::Client::describe_sessions).then_compute_response(move |req| {
+            c.lock().expect("lock").describes.push((
+                req.stack_name().unwrap_or_default().to_owned(),
+                req.fleet_name().unwrap_or_default().to_owned(),
+                req.user_id().unwrap_or_default().to_owned(),
+                req.authentication_type().map(|a| a.as_str().to_owned()).unwrap_or_default(),
+                req.next_token().map(str::to_owned),
+            ));
+            let pages = match &describe {
+                Describe::Pages(pages) => pages,
+                _ => return MockResponse::Http(appstream_error(400, "AccessDeniedException", "not authorized")),
+            };
+            let index: usize =
+                req.next_token().and_then(|t| t.strip_prefix("page-")).and_then(|n| n.parse().ok()).unwrap_or(0);
+            let page = pages.get(index).cloned().unwrap_or_default();
+            let next = (index + 1 < pages.len()).then(|| format!("page-{}", index + 1));
+            MockResponse::Output(
+                DescribeSessionsOutput::builder()
+                    .set_sessions(Some(page.iter().map(sdk_session).collect()))
+                    .set_next_token(next)
+                    .build(),
+            )
+        }),
     };
     let c = calls.clone();
     let presign_fails = case.presign_fails;
-    let presign = mock!(aws_sdk_sagemaker::Client::create_presigned_notebook_instance_url)
-        .then_compute_response(move |req| {
+    let presign =
+        mock!(aws_sdk_sagemaker::Client::create_presigned_notebook_instance_url).then_compute_response(move |req| {
             c.lock().expect("lock").presigns.push((
                 req.notebook_instance_name().unwrap_or_default().to_owned(),
                 req.session_expiration_duration_in_seconds(),
             ));
             if presign_fails {
-                MockResponse::Http(http(
-                    400,
-                    json_error("ValidationException", "notebook is stopped"),
-                ))
+                MockResponse::Http(http(400, json_error("ValidationException", "notebook is stopped")))
             } else {
-                MockResponse::Output(
-                    CreatePresignedNotebookInstanceUrlOutput::builder()
-                        .authorized_url(URL)
-                        .build(),
-                )
+                MockResponse::Output(CreatePresignedNotebookInstanceUrlOutput::builder().authorized_url(URL).build())
             }
         });
     let clients = ValidatorClients {
@@ -408,10 +379,7 @@ async fn every_case_writes_exactly_what_it_should() {
         let records: Vec<EventRecord> = case
             .records
             .iter()
-            .map(|(bucket, key)| EventRecord {
-                bucket: (*bucket).into(),
-                key: key.clone(),
-            })
+            .map(|(bucket, key)| EventRecord { bucket: (*bucket).into(), key: key.clone() })
             .collect();
         let mut lines = Vec::new();
         let result = handle_records(&clients, &config, &records, Some("req-1"), |log| {
@@ -443,10 +411,7 @@ async fn every_case_writes_exactly_what_it_should() {
         let logs: Vec<(String, String)> = lines
             .iter()
             .map(|line| {
-                assert!(
-                    !line.contains("SECRET") && !line.contains("authToken"),
-                    "{name}: {line}"
-                );
+                assert!(!line.contains("SECRET") && !line.contains("authToken"), "{name}: {line}");
                 let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
                 assert_eq!(v["request_id"], "req-1", "{name}");
                 (
@@ -455,11 +420,7 @@ async fn every_case_writes_exactly_what_it_should() {
                 )
             })
             .collect();
-        let want: Vec<(String, String)> = case
-            .logs
-            .iter()
-            .map(|(o, r)| ((*o).into(), (*r).into()))
-            .collect();
+        let want: Vec<(String, String)> = case.logs.iter().map(|(o, r)| ((*o).into(), (*r).into())).collect();
         assert_eq!(logs, want, "{name}: log lines");
 
         for (key, range, owner) in &calls.gets {
@@ -475,36 +436,22 @@ async fn every_case_writes_exactly_what_it_should() {
         }
         let issued = case.logs.iter().filter(|(o, _)| *o == "issued").count();
         let presign_expected = issued + usize::from(case.presign_fails);
-        assert_eq!(
-            calls.presigns.len(),
-            presign_expected,
-            "{name}: presign calls"
-        );
+        assert_eq!(calls.presigns.len(), presign_expected, "{name}: presign calls");
     }
 }
 
 #[tokio::test]
 async fn describe_sessions_asks_for_the_user_and_type_on_every_page() {
-    let case = one(
-        "paging",
-        session_key("federated", ALICE),
-        session_key("federated", ALICE),
-        body("alice", A_S),
-    )
-    .describe(Describe::Pages(vec![
-        vec![],
-        vec![("x", "alice", "ACTIVE", "SAML")],
-        vec![(A_S, "alice", "ACTIVE", "SAML")],
-    ]));
+    let case = one("paging", session_key("federated", ALICE), session_key("federated", ALICE), body("alice", A_S))
+        .describe(Describe::Pages(vec![
+            vec![],
+            vec![("x", "alice", "ACTIVE", "SAML")],
+            vec![(A_S, "alice", "ACTIVE", "SAML")],
+        ]));
     let calls = Arc::new(Mutex::new(Calls::default()));
     let (clients, _) = clients(&case, &calls);
-    let records = [EventRecord {
-        bucket: BUCKET.into(),
-        key: case.records[0].1.clone(),
-    }];
-    let verdicts = handle_records(&clients, &config(), &records, None, |_| {})
-        .await
-        .expect("served");
+    let records = [EventRecord { bucket: BUCKET.into(), key: case.records[0].1.clone() }];
+    let verdicts = handle_records(&clients, &config(), &records, None, |_| {}).await.expect("served");
     assert_eq!(verdicts[0].reason(), "session_active");
     let calls = calls.lock().expect("lock");
     let tokens: Vec<Option<&str>> = calls.describes.iter().map(|d| d.4.as_deref()).collect();
@@ -516,43 +463,21 @@ async fn describe_sessions_asks_for_the_user_and_type_on_every_page() {
 
 #[tokio::test]
 async fn throttling_is_retried_by_the_sdk() {
-    let case = one(
-        "throttled",
-        session_key("custom", ALICE),
-        session_key("custom", ALICE),
-        body("alice", A_S),
-    )
-    .describe(Describe::ThrottledThen(
-        2,
-        vec![vec![(A_S, "alice", "ACTIVE", "API")]],
-    ));
+    let case = one("throttled", session_key("custom", ALICE), session_key("custom", ALICE), body("alice", A_S))
+        .describe(Describe::ThrottledThen(2, vec![vec![(A_S, "alice", "ACTIVE", "API")]]));
     let calls = Arc::new(Mutex::new(Calls::default()));
     let (clients, describe) = clients(&case, &calls);
-    let records = [EventRecord {
-        bucket: BUCKET.into(),
-        key: case.records[0].1.clone(),
-    }];
-    let verdicts = handle_records(&clients, &config(), &records, None, |_| {})
-        .await
-        .expect("served");
+    let records = [EventRecord { bucket: BUCKET.into(), key: case.records[0].1.clone() }];
+    let verdicts = handle_records(&clients, &config(), &records, None, |_| {}).await.expect("served");
     assert_eq!(verdicts[0].reason(), "session_active");
     assert_eq!(describe.num_calls(), 3, "2 throttled + 1 answered");
 }
 
 #[test]
 fn the_bucket_owner_comes_from_the_bucket_name() {
-    assert_eq!(
-        sandboxc_lambda::validate::home_bucket_owner(BUCKET),
-        Some("123456789012")
-    );
-    assert_eq!(
-        sandboxc_lambda::validate::home_bucket_owner("my-bucket"),
-        None
-    );
-    assert_eq!(
-        sandboxc_lambda::validate::home_bucket_owner("x-12345678901a"),
-        None
-    );
+    assert_eq!(sandboxc_lambda::validate::home_bucket_owner(BUCKET), Some("123456789012"));
+    assert_eq!(sandboxc_lambda::validate::home_bucket_owner("my-bucket"), None);
+    assert_eq!(sandboxc_lambda::validate::home_bucket_owner("x-12345678901a"), None);
 }
 
 #[test]
@@ -566,42 +491,20 @@ fn s3_events_parse_into_records() {
             "object": {"key": "user/custom/a+b/session.json", "size": 10, "eTag": "e", "sequencer": "1"}}}
     ]});
     let records = event_records(&event).expect("an S3 event");
-    assert_eq!(
-        records,
-        [EventRecord {
-            bucket: BUCKET.into(),
-            key: "user/custom/a+b/session.json".into()
-        }]
-    );
+    assert_eq!(records, [EventRecord { bucket: BUCKET.into(), key: "user/custom/a+b/session.json".into() }]);
     assert_eq!(event_records(&serde_json::json!([1, 2])), None);
 }
 
 #[tokio::test]
 async fn throttling_past_the_retries_fails_the_invocation_with_the_aws_error() {
-    let case = one(
-        "throttled",
-        session_key("custom", ALICE),
-        session_key("custom", ALICE),
-        body("alice", A_S),
-    )
-    .describe(Describe::ThrottledThen(
-        3,
-        vec![vec![(A_S, "alice", "ACTIVE", "API")]],
-    ));
+    let case = one("throttled", session_key("custom", ALICE), session_key("custom", ALICE), body("alice", A_S))
+        .describe(Describe::ThrottledThen(3, vec![vec![(A_S, "alice", "ACTIVE", "API")]]));
     let calls = Arc::new(Mutex::new(Calls::default()));
     let (clients, describe) = clients(&case, &calls);
-    let records = [EventRecord {
-        bucket: BUCKET.into(),
-        key: case.records[0].1.clone(),
-    }];
-    let error = handle_records(&clients, &config(), &records, None, |_| {})
-        .await
-        .expect_err("fails");
+    let records = [EventRecord { bucket: BUCKET.into(), key: case.records[0].1.clone() }];
+    let error = handle_records(&clients, &config(), &records, None, |_| {}).await.expect_err("fails");
     assert_eq!(describe.num_calls(), 3, "the SDK's 3 attempts");
     assert_eq!(error.failures.len(), 1);
-    assert_eq!(
-        error.failures[0].detail,
-        "ThrottlingException: Rate exceeded"
-    );
+    assert_eq!(error.failures[0].detail, "ThrottlingException: Rate exceeded");
     assert!(calls.lock().expect("lock").puts.is_empty());
 }

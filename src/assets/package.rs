@@ -40,8 +40,7 @@ pub const MAX_GLIBC: GlibcVersion = (2, 34);
 /// Overrides the build's target directory.
 pub const TARGET_DIR_ENV: &str = "SANDBOXC_LAMBDA_TARGET_DIR";
 /// How to install the build tools, shown when they are missing.
-pub const INSTALL_HINT: &str =
-    "python3 -m venv .venv && .venv/bin/pip install cargo-zigbuild ziglang";
+pub const INSTALL_HINT: &str = "python3 -m venv .venv && .venv/bin/pip install cargo-zigbuild ziglang";
 
 /// One packaged function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,7 +125,9 @@ fn io(context: String) -> impl FnOnce(std::io::Error) -> PackageError {
 /// `Cargo.lock` and `lambda/Cargo.toml`.
 #[must_use]
 pub fn find_workspace_root(dir: &Path) -> Option<PathBuf> {
-    dir.ancestors().find(|d| d.join("Cargo.lock").is_file() && d.join("lambda").join("Cargo.toml").is_file()).map(Path::to_path_buf)
+    dir.ancestors()
+        .find(|d| d.join("Cargo.lock").is_file() && d.join("lambda").join("Cargo.toml").is_file())
+        .map(Path::to_path_buf)
 }
 
 /// The build's target directory: `$SANDBOXC_LAMBDA_TARGET_DIR`, else

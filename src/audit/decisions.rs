@@ -54,7 +54,15 @@ fn decision(v: &serde_json::Value, time: Option<Instant>, origin: String) -> Res
         return Err(format!("outcome {outcome:?} is not issued, rejected or error"));
     }
     let user_hash = text(v, "user_hash").map(|h| h.to_ascii_lowercase());
-    Ok(Decision { time, outcome, reason: text(v, "reason").unwrap_or_default(), user_hash, session_id: text(v, "session_id"), request_id: text(v, "request_id"), origin })
+    Ok(Decision {
+        time,
+        outcome,
+        reason: text(v, "reason").unwrap_or_default(),
+        user_hash,
+        session_id: text(v, "session_id"),
+        request_id: text(v, "request_id"),
+        origin,
+    })
 }
 
 /// Reads one decisions file line by line, judging each line on its own: a bad line is a
@@ -66,7 +74,12 @@ fn decision(v: &serde_json::Value, time: Option<Instant>, origin: String) -> Res
 /// # Errors
 /// A message when the file cannot be read at all or no line is a decision (its line problems
 /// are then dropped: the file is named instead).
-pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_decision: &mut dyn FnMut(Decision)) -> Result<DecisionCounts, String> {
+pub fn read(
+    location: &str,
+    input: impl Read,
+    problems: &mut Vec<Problem>,
+    on_decision: &mut dyn FnMut(Decision),
+) -> Result<DecisionCounts, String> {
     let mut counts = DecisionCounts::default();
     let mut reader = BufReader::new(input);
     let mut buf = Vec::new();
@@ -91,13 +104,18 @@ pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_de
         }
         let first_text = !std::mem::replace(&mut seen_any, true);
         let parsed = serde_json::from_str::<serde_json::Value>(line);
-        if first_text && line.starts_with('{') && parsed.as_ref().map_or(true, |v| v.get("events").is_some_and(serde_json::Value::is_array)) {
+        if first_text
+            && line.starts_with('{')
+            && parsed.as_ref().map_or(true, |v| v.get("events").is_some_and(serde_json::Value::is_array))
+        {
             // The raw `aws logs filter-log-events` document: read it whole.
             let mut text = buf.clone();
             if let Err(e) = reader.read_to_end(&mut text) {
                 return Err(format!("cannot read: {e}"));
             }
-            let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| format!("starts like a JSON document but is not one ({e}); give one JSON object per line"))?;
+            let doc: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+                format!("starts like a JSON document but is not one ({e}); give one JSON object per line")
+            })?;
             let Some(events) = doc.get("events").and_then(serde_json::Value::as_array) else {
                 return Err("a JSON document without an \"events\" array (give one decision per line, or the output of aws logs filter-log-events)".into());
             };
@@ -129,22 +147,34 @@ pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_de
 }
 
 /// One JSON value: a bare decision or a CloudWatch Logs event holding one.
-fn one(value: &serde_json::Value, origin: &str, counts: &mut DecisionCounts, on_decision: &mut dyn FnMut(Decision)) -> Result<(), String> {
+fn one(
+    value: &serde_json::Value,
+    origin: &str,
+    counts: &mut DecisionCounts,
+    on_decision: &mut dyn FnMut(Decision),
+) -> Result<(), String> {
     if !value.is_object() {
         return Err("not a JSON object".into());
     }
     if let Some(message) = value.get("message") {
         let message = message.as_str().ok_or("a CloudWatch Logs event whose \"message\" is not a string")?;
-        let ms = value.get("timestamp").and_then(serde_json::Value::as_i64).ok_or("a CloudWatch Logs event without a numeric \"timestamp\" (milliseconds since the epoch)")?;
+        let ms = value
+            .get("timestamp")
+            .and_then(serde_json::Value::as_i64)
+            .ok_or("a CloudWatch Logs event without a numeric \"timestamp\" (milliseconds since the epoch)")?;
         if !(MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms) {
-            return Err(format!("a CloudWatch Logs event whose \"timestamp\" {ms} is not milliseconds between 2000 and 2100"));
+            return Err(format!(
+                "a CloudWatch Logs event whose \"timestamp\" {ms} is not milliseconds between 2000 and 2100"
+            ));
         }
-        let inner = serde_json::from_str::<serde_json::Value>(message.trim()).ok().filter(|v| v.get("outcome").is_some());
+        let inner =
+            serde_json::from_str::<serde_json::Value>(message.trim()).ok().filter(|v| v.get("outcome").is_some());
         let Some(inner) = inner else {
             counts.other_log_lines += 1;
             return Ok(());
         };
-        let d = decision(&inner, Some(Instant::from_millis(ms)), origin.to_string()).map_err(|why| format!("a CloudWatch Logs event whose message is not a validator decision: {why}"))?;
+        let d = decision(&inner, Some(Instant::from_millis(ms)), origin.to_string())
+            .map_err(|why| format!("a CloudWatch Logs event whose message is not a validator decision: {why}"))?;
         counts.decisions += 1;
         on_decision(d);
         return Ok(());
@@ -184,14 +214,21 @@ mod tests {
         assert_eq!(out[0].time, None);
         assert_eq!(out[1].time.map(|t| t.to_string()).as_deref(), Some("2026-11-28T23:31:00Z"));
         assert_eq!(out[1].origin, "d.jsonl:3");
-        assert_eq!(problems.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(), vec!["d.jsonl:5", "d.jsonl:6", "d.jsonl:7"]);
+        assert_eq!(
+            problems.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(),
+            vec!["d.jsonl:5", "d.jsonl:6", "d.jsonl:7"]
+        );
     }
 
     /// Review finding 8: a bad first line no longer drops the file; the raw
     /// filter-log-events document is read as its events.
     #[test]
     fn a_bad_first_line_is_skipped_and_the_raw_document_is_read() {
-        let text = concat!("time,outcome\n", r#"{"outcome":"issued","reason":"session_active","user_hash":"ab","session_id":"s1"}"#, "\n");
+        let text = concat!(
+            "time,outcome\n",
+            r#"{"outcome":"issued","reason":"session_active","user_hash":"ab","session_id":"s1"}"#,
+            "\n"
+        );
         let mut problems = Vec::new();
         let mut out = Vec::new();
         let counts = read("d.jsonl", text.as_bytes(), &mut problems, &mut |d| out.push(d));
@@ -203,7 +240,11 @@ mod tests {
         let counts = read("raw.json", doc.as_bytes(), &mut problems, &mut |d| out.push(d));
         assert_eq!(counts.map(|c| c.decisions), Ok(1), "{problems:?}");
         assert_eq!(out[0].origin, "raw.json:event 1");
-        assert_eq!(problems.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(), vec!["raw.json:event 2"], "a timestamp outside 2000..2100 is malformed");
+        assert_eq!(
+            problems.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(),
+            vec!["raw.json:event 2"],
+            "a timestamp outside 2000..2100 is malformed"
+        );
         assert!(read("x", "time,outcome\n".as_bytes(), &mut Vec::new(), &mut |_| {}).is_err());
     }
 

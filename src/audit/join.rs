@@ -122,7 +122,13 @@ impl EventId {
     pub fn new(text: &str) -> Self {
         let b = text.as_bytes();
         let canonical = b.len() == 36
-            && b.iter().enumerate().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_digit() || (b'a'..=b'f').contains(c) });
+            && b.iter().enumerate().all(|(i, c)| {
+                if matches!(i, 8 | 13 | 18 | 23) {
+                    *c == b'-'
+                } else {
+                    c.is_ascii_digit() || (b'a'..=b'f').contains(c)
+                }
+            });
         if canonical {
             let hex: String = text.chars().filter(|c| *c != '-').collect();
             if let Ok(n) = u128::from_str_radix(&hex, 16) {
@@ -397,7 +403,8 @@ impl Auditor {
     }
 
     fn user_wanted(&self, session: u32) -> bool {
-        self.filters.users.is_empty() || self.sessions.get(session as usize).is_some_and(|s| self.filters.users.contains(&s.user_id))
+        self.filters.users.is_empty()
+            || self.sessions.get(session as usize).is_some_and(|s| self.filters.users.contains(&s.user_id))
     }
 
     /// Takes one CloudTrail record (`location`: file and record number, for problems).
@@ -410,7 +417,11 @@ impl Auditor {
         let is_data = r.event_category.as_deref().is_none_or(|c| c == "Data");
         if !is_s3 || !is_data {
             if r.event_source.is_none() && r.event_time.is_none() && r.event_name.is_none() {
-                self.problem(Problem::record(location, index, "not a CloudTrail record (no eventSource, eventTime or eventName)".into()));
+                self.problem(Problem::record(
+                    location,
+                    index,
+                    "not a CloudTrail record (no eventSource, eventTime or eventName)".into(),
+                ));
             } else {
                 self.counts.not_s3_data_events += 1;
             }
@@ -421,7 +432,11 @@ impl Auditor {
                 // A bucket-level management event of an older record without eventCategory.
                 self.counts.not_s3_data_events += 1;
             } else {
-                self.problem(Problem::record(location, index, "an S3 data event without eventName or requestParameters.bucketName".into()));
+                self.problem(Problem::record(
+                    location,
+                    index,
+                    "an S3 data event without eventName or requestParameters.bucketName".into(),
+                ));
             }
             return;
         };
@@ -457,9 +472,11 @@ impl Auditor {
         // is never attributed to a session of this one.
         let account = r.account.as_deref().filter(|a| !a.is_empty());
         let same_account = |s: &Session| account.is_none_or(|a| s.account.as_deref().is_none_or(|sa| sa == a));
-        let claimants: Vec<u32> = by_address.iter().copied().filter(|&i| self.sessions.get(i as usize).is_some_and(same_account)).collect();
+        let claimants: Vec<u32> =
+            by_address.iter().copied().filter(|&i| self.sessions.get(i as usize).is_some_and(same_account)).collect();
         let foreign = account.is_some_and(|a| {
-            (!by_address.is_empty() && claimants.is_empty()) || (by_address.is_empty() && !self.accounts.is_empty() && !self.accounts.contains(a))
+            (!by_address.is_empty() && claimants.is_empty())
+                || (by_address.is_empty() && !self.accounts.is_empty() && !self.accounts.contains(a))
         });
         match claimants.as_slice() {
             [one] if !self.user_wanted(*one) => {
@@ -481,13 +498,27 @@ impl Auditor {
             error_code: r.error_code.as_deref().map_or(0, |c| self.strings.id(c)),
             principal: r.principal.as_deref().map_or(0, |p| self.strings.id(p)),
             more_keys: {
-                let primary = r.key.as_deref().or_else(|| r.objects.iter().find(|(b, _)| b == bucket).map(|(_, k)| k.as_str())).unwrap_or_default();
-                let mut more: Vec<Box<str>> = r.objects.iter().filter(|(b, k)| b == bucket && k != primary).map(|(_, k)| Box::from(k.as_str())).collect();
+                let primary = r
+                    .key
+                    .as_deref()
+                    .or_else(|| r.objects.iter().find(|(b, _)| b == bucket).map(|(_, k)| k.as_str()))
+                    .unwrap_or_default();
+                let mut more: Vec<Box<str>> = r
+                    .objects
+                    .iter()
+                    .filter(|(b, k)| b == bucket && k != primary)
+                    .map(|(_, k)| Box::from(k.as_str()))
+                    .collect();
                 more.sort_unstable();
                 more.dedup();
                 more.into_boxed_slice()
             },
-            key: r.key.clone().or_else(|| r.objects.iter().find(|(b, _)| b == bucket).map(|(_, k)| k.clone())).unwrap_or_default().into_boxed_str(),
+            key: r
+                .key
+                .clone()
+                .or_else(|| r.objects.iter().find(|(b, _)| b == bucket).map(|(_, k)| k.clone()))
+                .unwrap_or_default()
+                .into_boxed_str(),
             event_id: EventId::new(r.event_id.as_deref().unwrap_or_default()),
             session: claimants.first().copied().unwrap_or(u32::MAX),
             account: account.map_or(0, |a| self.strings.id(a)),
@@ -516,7 +547,10 @@ impl Auditor {
     /// The users of the versions of session `id` (one unless the reports contradict each other).
     #[must_use]
     pub fn users_of_session(&self, id: &str) -> Vec<&str> {
-        self.by_id.get(id).map(|v| v.iter().filter_map(|&i| self.sessions.get(i as usize)).map(|s| s.user_id.as_str()).collect()).unwrap_or_default()
+        self.by_id
+            .get(id)
+            .map(|v| v.iter().filter_map(|&i| self.sessions.get(i as usize)).map(|s| s.user_id.as_str()).collect())
+            .unwrap_or_default()
     }
 
     /// The session a decision belongs to: the one with its `session_id` whose user's sha256
@@ -524,7 +558,11 @@ impl Auditor {
     #[must_use]
     pub fn session_of(&self, d: &Decision) -> Option<u32> {
         let versions = self.by_id.get(d.session_id.as_deref()?)?;
-        versions.iter().copied().find(|&i| self.sessions.get(i as usize).is_some_and(|s| Some(user_hash(&s.user_id).as_str()) == d.user_hash.as_deref()))
+        versions.iter().copied().find(|&i| {
+            self.sessions
+                .get(i as usize)
+                .is_some_and(|s| Some(user_hash(&s.user_id).as_str()) == d.user_hash.as_deref())
+        })
     }
 }
 
@@ -542,7 +580,13 @@ mod event_id_tests {
 
     #[test]
     fn uuids_round_trip_and_order_as_text() {
-        for text in ["00000000-0000-4000-8000-000000000001", "f4e0c3c9-7b1a-4d7e-9a55-0c2b5f7e9d10", "e1", "F4E0C3C9-7B1A-4D7E-9A55-0C2B5F7E9D10", ""] {
+        for text in [
+            "00000000-0000-4000-8000-000000000001",
+            "f4e0c3c9-7b1a-4d7e-9a55-0c2b5f7e9d10",
+            "e1",
+            "F4E0C3C9-7B1A-4D7E-9A55-0C2B5F7E9D10",
+            "",
+        ] {
             assert_eq!(EventId::new(text).to_string(), text);
         }
         assert!(matches!(EventId::new("f4e0c3c9-7b1a-4d7e-9a55-0c2b5f7e9d10"), EventId::Uuid(_)));

@@ -240,7 +240,8 @@ impl Filters {
     /// # Errors
     /// [`AuditError::Usage`] for a time that does not parse or an empty window.
     pub fn from_args(args: &AuditArgs, now: Instant) -> Result<Self, AuditError> {
-        let parse = |flag: &str, text: &str| Instant::parse(text).map_err(|e| AuditError::Usage(format!("{flag}: {e}")));
+        let parse =
+            |flag: &str, text: &str| Instant::parse(text).map_err(|e| AuditError::Usage(format!("{flag}: {e}")));
         let mut since = args.since.as_deref().map(|t| parse("--since", t)).transpose()?;
         let mut until = match args.until.as_deref() {
             Some(t) if Instant::is_date_only(t) => Some(Instant(parse("--until", t)?.0 + DAY_MS)),
@@ -254,15 +255,26 @@ impl Filters {
         }
         if let (Some(s), Some(u)) = (since, until) {
             if u <= s {
-                return Err(AuditError::Usage(format!("--until ({}) is before --since ({s}): nothing to audit", Instant(u.0 - 1))));
+                return Err(AuditError::Usage(format!(
+                    "--until ({}) is before --since ({s}): nothing to audit",
+                    Instant(u.0 - 1)
+                )));
             }
         }
         for b in &args.bucket {
             if b.contains("://") || b.contains('/') || b.trim().is_empty() {
-                return Err(AuditError::Usage(format!("--bucket {b:?}: give a bare bucket name (e.g. my-bucket), not an s3:// URL or a path")));
+                return Err(AuditError::Usage(format!(
+                    "--bucket {b:?}: give a bare bucket name (e.g. my-bucket), not an s3:// URL or a path"
+                )));
             }
         }
-        Ok(Self { since, until, users: args.user.clone(), buckets: args.bucket.clone(), events: args.event.iter().filter(|e| !e.trim().is_empty()).map(|e| e.trim().to_string()).collect() })
+        Ok(Self {
+            since,
+            until,
+            users: args.user.clone(),
+            buckets: args.bucket.clone(),
+            events: args.event.iter().filter(|e| !e.trim().is_empty()).map(|e| e.trim().to_string()).collect(),
+        })
     }
 }
 
@@ -292,7 +304,9 @@ impl Auditor {
         let result = sessions::read(location, input, &mut problems, &mut |s| found.push(s));
         match result {
             Ok(()) => self.counts.usage_report_files += 1,
-            Err(sessions::NotAReport(why)) => self.bad_file(Problem::file(location, format!("not an AppStream sessions report: {why}"))),
+            Err(sessions::NotAReport(why)) => {
+                self.bad_file(Problem::file(location, format!("not an AppStream sessions report: {why}")))
+            }
         }
         for p in problems {
             self.problem(p);
@@ -311,11 +325,23 @@ impl Auditor {
         let result = trail::read(input, &mut |i, r| self.add_record(location, i, r));
         match result {
             Ok(_) => self.counts.cloudtrail_files += 1,
-            Err(trail::TrailFileError::NotCloudTrail(why)) => self.bad_file(Problem::file(location, format!("not a CloudTrail log file: {why}"))),
-            Err(trail::TrailFileError::Unreadable(why)) => self.bad_file(Problem::file(location, format!("cannot read ({why}): a cut-off or corrupt gzip file?"))),
+            Err(trail::TrailFileError::NotCloudTrail(why)) => {
+                self.bad_file(Problem::file(location, format!("not a CloudTrail log file: {why}")))
+            }
+            Err(trail::TrailFileError::Unreadable(why)) => {
+                self.bad_file(Problem::file(location, format!("cannot read ({why}): a cut-off or corrupt gzip file?")))
+            }
             Err(trail::TrailFileError::Broken { records, why }) => {
                 self.counts.cloudtrail_files += 1;
-                self.problem(Problem::record(location, records + 1, format!("the file breaks off here ({why}); {} before it {} read, the rest of the file is skipped", if records == 1 { "the record".to_string() } else { format!("the {records} records") }, if records == 1 { "was" } else { "were" })));
+                self.problem(Problem::record(
+                    location,
+                    records + 1,
+                    format!(
+                        "the file breaks off here ({why}); {} before it {} read, the rest of the file is skipped",
+                        if records == 1 { "the record".to_string() } else { format!("the {records} records") },
+                        if records == 1 { "was" } else { "were" }
+                    ),
+                ));
             }
         }
     }
@@ -444,7 +470,8 @@ mod tests {
     #[test]
     fn window_from_arguments() {
         let now = t("2026-11-30T12:00:00Z").unwrap_or(Instant(0));
-        let args = AuditArgs { since: Some("2026-11-28".into()), until: Some("2026-11-28".into()), ..AuditArgs::default() };
+        let args =
+            AuditArgs { since: Some("2026-11-28".into()), until: Some("2026-11-28".into()), ..AuditArgs::default() };
         let f = Filters::from_args(&args, now).ok();
         assert_eq!(f.as_ref().and_then(|f| f.since), t("2026-11-28T00:00:00Z"));
         assert_eq!(f.as_ref().and_then(|f| f.until), t("2026-11-29T00:00:00Z"), "a date --until is the whole day");
@@ -456,7 +483,8 @@ mod tests {
         let args = AuditArgs { from_aws: true, ..AuditArgs::default() };
         let f = Filters::from_args(&args, now).ok().unwrap_or_default();
         assert_eq!(f.since, t("2026-11-23T12:00:00.001Z"), "--from-aws: the last 7 days");
-        let args = AuditArgs { since: Some("2026-11-29".into()), until: Some("2026-11-28".into()), ..AuditArgs::default() };
+        let args =
+            AuditArgs { since: Some("2026-11-29".into()), until: Some("2026-11-28".into()), ..AuditArgs::default() };
         assert!(matches!(Filters::from_args(&args, now), Err(AuditError::Usage(_))));
         let args = AuditArgs { event: vec!["GetObject".into(), " ".into()], ..AuditArgs::default() };
         assert_eq!(Filters::from_args(&args, now).ok().map(|f| f.events), Some(vec!["GetObject".to_string()]));

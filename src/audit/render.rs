@@ -42,7 +42,9 @@ fn window(r: &Report) -> String {
 /// a key, user ID or session ID can neither forge a line nor drive the terminal.
 #[must_use]
 pub fn escape(text: &str) -> std::borrow::Cow<'_, str> {
-    let bad = |c: char| c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let bad = |c: char| {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
     if !text.chars().any(bad) {
         return std::borrow::Cow::Borrowed(text);
     }
@@ -136,8 +138,19 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 /// Writing fails.
 pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let c = &r.counts;
-    writeln!(out, "sandboxc audit: {}", if r.sources.is_empty() { "no sources".to_string() } else { r.sources.join("; ") })?;
-    writeln!(out, "window: {}; buckets: {}; events: {}; users: {}", window(r), or_all(&r.filters.buckets), or_all(&r.filters.events), or_all(&r.filters.users))?;
+    writeln!(
+        out,
+        "sandboxc audit: {}",
+        if r.sources.is_empty() { "no sources".to_string() } else { r.sources.join("; ") }
+    )?;
+    writeln!(
+        out,
+        "window: {}; buckets: {}; events: {}; users: {}",
+        window(r),
+        or_all(&r.filters.buckets),
+        or_all(&r.filters.events),
+        or_all(&r.filters.users)
+    )?;
     writeln!(
         out,
         "read: {} ({}), {} ({}), {}",
@@ -151,7 +164,10 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     if r.users.is_empty() {
         writeln!(out, "no user had a session or an attributed event in the window")?;
     } else {
-        let mut rows = vec![["USER", "SESSIONS", "READ", "WRITTEN", "DELETED", "OTHER", "DENIED", "VALIDATIONS", "REJECTED"].map(String::from).to_vec()];
+        let mut rows =
+            vec![["USER", "SESSIONS", "READ", "WRITTEN", "DELETED", "OTHER", "DENIED", "VALIDATIONS", "REJECTED"]
+                .map(String::from)
+                .to_vec()];
         for u in &r.users {
             let s = &u.summary;
             rows.push(vec![
@@ -174,31 +190,75 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     }
     if !r.unattributed.is_empty() {
         writeln!(out)?;
-        writeln!(out, "UNATTRIBUTED: {} no session explains (no session held the source address at that time)", plural(r.unattributed.len(), "S3 data event", "S3 data events"))?;
-        let mut rows = vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "EVENT ID"].map(String::from).to_vec()];
+        writeln!(
+            out,
+            "UNATTRIBUTED: {} no session explains (no session held the source address at that time)",
+            plural(r.unattributed.len(), "S3 data event", "S3 data events")
+        )?;
+        let mut rows = vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "EVENT ID"]
+            .map(String::from)
+            .to_vec()];
         for e in &r.unattributed {
             let v = r.view(e);
-            rows.push(vec![v.time.to_string(), v.source_ip.into(), v.action.into(), result(&v), object(&v), v.principal.unwrap_or("-").into(), v.event_id]);
+            rows.push(vec![
+                v.time.to_string(),
+                v.source_ip.into(),
+                v.action.into(),
+                result(&v),
+                object(&v),
+                v.principal.unwrap_or("-").into(),
+                v.event_id,
+            ]);
         }
         table_rows(out, "  ", &rows)?;
     }
     if !r.ambiguous.is_empty() {
         writeln!(out)?;
-        writeln!(out, "AMBIGUOUS: {} more than one session claims (not attributed to anyone)", plural(r.ambiguous.len(), "S3 data event", "S3 data events"))?;
-        let mut rows = vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "CANDIDATES (USER/SESSION)", "EVENT ID"].map(String::from).to_vec()];
+        writeln!(
+            out,
+            "AMBIGUOUS: {} more than one session claims (not attributed to anyone)",
+            plural(r.ambiguous.len(), "S3 data event", "S3 data events")
+        )?;
+        let mut rows =
+            vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "CANDIDATES (USER/SESSION)", "EVENT ID"]
+                .map(String::from)
+                .to_vec()];
         for (e, cands) in &r.ambiguous {
             let v = r.view(e);
-            rows.push(vec![v.time.to_string(), v.source_ip.into(), v.action.into(), result(&v), object(&v), candidates(r, cands), v.event_id]);
+            rows.push(vec![
+                v.time.to_string(),
+                v.source_ip.into(),
+                v.action.into(),
+                result(&v),
+                object(&v),
+                candidates(r, cands),
+                v.event_id,
+            ]);
         }
         table_rows(out, "  ", &rows)?;
     }
     if !r.other_account.is_empty() {
         writeln!(out)?;
-        writeln!(out, "OTHER ACCOUNT: {} of accounts no session belongs to (recipientAccountId; not attributed)", plural(r.other_account.len(), "S3 data event", "S3 data events"))?;
-        let mut rows = vec![["TIME", "ACCOUNT", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "EVENT ID"].map(String::from).to_vec()];
+        writeln!(
+            out,
+            "OTHER ACCOUNT: {} of accounts no session belongs to (recipientAccountId; not attributed)",
+            plural(r.other_account.len(), "S3 data event", "S3 data events")
+        )?;
+        let mut rows = vec![["TIME", "ACCOUNT", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "EVENT ID"]
+            .map(String::from)
+            .to_vec()];
         for e in &r.other_account {
             let v = r.view(e);
-            rows.push(vec![v.time.to_string(), v.account.unwrap_or("-").into(), v.source_ip.into(), v.action.into(), result(&v), object(&v), short_principal(v.principal), v.event_id]);
+            rows.push(vec![
+                v.time.to_string(),
+                v.account.unwrap_or("-").into(),
+                v.source_ip.into(),
+                v.action.into(),
+                result(&v),
+                object(&v),
+                short_principal(v.principal),
+                v.event_id,
+            ]);
         }
         table_rows(out, "  ", &rows)?;
     }
@@ -229,20 +289,39 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
     let incomplete = r.incomplete_evidence();
     let provisional = r.provisional();
-    let provisional_text = if provisional > 0 { format!(" ({provisional} provisionally: their sessions are still open)") } else { String::new() };
+    let provisional_text = if provisional > 0 {
+        format!(" ({provisional} provisionally: their sessions are still open)")
+    } else {
+        String::new()
+    };
     if r.unattributed.is_empty() && r.ambiguous.is_empty() && incomplete.is_empty() {
         writeln!(out, "every S3 data event in the window is attributed to one session{provisional_text}")?;
     } else {
         if !incomplete.is_empty() {
-            writeln!(out, "evidence incomplete: {}; the audit cannot say that every S3 data event is attributed", incomplete.join("; "))?;
+            writeln!(
+                out,
+                "evidence incomplete: {}; the audit cannot say that every S3 data event is attributed",
+                incomplete.join("; ")
+            )?;
         }
-        writeln!(out, "findings: {} unattributed, {} ambiguous{} (exit code 2)", r.unattributed.len(), r.ambiguous.len(), if incomplete.is_empty() { "" } else { ", evidence incomplete" })?;
+        writeln!(
+            out,
+            "findings: {} unattributed, {} ambiguous{} (exit code 2)",
+            r.unattributed.len(),
+            r.ambiguous.len(),
+            if incomplete.is_empty() { "" } else { ", evidence incomplete" }
+        )?;
     }
     Ok(())
 }
 
 fn candidates(r: &Report, cands: &[u32]) -> String {
-    cands.iter().filter_map(|&i| r.session(i)).map(|s| format!("{}/{}", s.user_id, s.session_id)).collect::<Vec<_>>().join(", ")
+    cands
+        .iter()
+        .filter_map(|&i| r.session(i))
+        .map(|s| format!("{}/{}", s.user_id, s.session_id))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()> {
@@ -265,7 +344,8 @@ fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()>
         writeln!(out, "  no S3 data events or validator decisions in the window")?;
         return Ok(());
     }
-    let mut rows = vec![["TIME", "SESSION", "ACTION", "RESULT", "PRINCIPAL", "OBJECT / REASON"].map(String::from).to_vec()];
+    let mut rows =
+        vec![["TIME", "SESSION", "ACTION", "RESULT", "PRINCIPAL", "OBJECT / REASON"].map(String::from).to_vec()];
     for e in &timeline {
         rows.push(match e {
             Entry::S3 { session_id, event, provisional } => vec![
@@ -319,13 +399,35 @@ fn skipped(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out, "  {}: {}", escape(&p.location), escape(&p.reason))?;
     }
     if r.problems.len() < c.malformed {
-        writeln!(out, "  ... and {} more malformed lines or records (the first {} are listed)", c.malformed - r.problems.len(), r.problems.len())?;
+        writeln!(
+            out,
+            "  ... and {} more malformed lines or records (the first {} are listed)",
+            c.malformed - r.problems.len(),
+            r.problems.len()
+        )?;
     }
     Ok(())
 }
 
 const CSV_HEADER: [&str; 18] = [
-    "status", "user_id", "session_id", "time", "source", "action", "result", "bucket", "key", "source_ip", "error_code", "principal", "event_id", "reason", "request_id", "candidates", "account", "provisional",
+    "status",
+    "user_id",
+    "session_id",
+    "time",
+    "source",
+    "action",
+    "result",
+    "bucket",
+    "key",
+    "source_ip",
+    "error_code",
+    "principal",
+    "event_id",
+    "reason",
+    "request_id",
+    "candidates",
+    "account",
+    "provisional",
 ];
 
 /// One row per S3 data event and validator decision.
@@ -337,28 +439,29 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let io = |e: csv::Error| io::Error::other(e.to_string());
     w.write_record(CSV_HEADER).map_err(io)?;
     let mut write = |row: [String; 18]| w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(io);
-    let s3 = |status: &str, user: &str, session: &str, v: &EventView<'_>, cands: &str, provisional: bool| -> [String; 18] {
-        [
-            status.into(),
-            user.into(),
-            session.into(),
-            v.time.to_string(),
-            "cloudtrail".into(),
-            v.action.into(),
-            v.class.into(),
-            v.bucket.into(),
-            v.key.into(),
-            v.source_ip.into(),
-            v.error_code.unwrap_or("").into(),
-            v.principal.unwrap_or("").into(),
-            v.event_id.clone(),
-            String::new(),
-            String::new(),
-            cands.into(),
-            v.account.unwrap_or("").into(),
-            if provisional { "true".into() } else { String::new() },
-        ]
-    };
+    let s3 =
+        |status: &str, user: &str, session: &str, v: &EventView<'_>, cands: &str, provisional: bool| -> [String; 18] {
+            [
+                status.into(),
+                user.into(),
+                session.into(),
+                v.time.to_string(),
+                "cloudtrail".into(),
+                v.action.into(),
+                v.class.into(),
+                v.bucket.into(),
+                v.key.into(),
+                v.source_ip.into(),
+                v.error_code.unwrap_or("").into(),
+                v.principal.unwrap_or("").into(),
+                v.event_id.clone(),
+                String::new(),
+                String::new(),
+                cands.into(),
+                v.account.unwrap_or("").into(),
+                if provisional { "true".into() } else { String::new() },
+            ]
+        };
     let decision = |status: &str, user: &str, d: &super::decisions::Decision| -> [String; 18] {
         [
             status.into(),
@@ -384,7 +487,9 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     for u in &r.users {
         for e in r.timeline(u) {
             let row = match &e {
-                Entry::S3 { session_id, event, provisional } => s3("attributed", &u.user_id, session_id, event, "", *provisional),
+                Entry::S3 { session_id, event, provisional } => {
+                    s3("attributed", &u.user_id, session_id, event, "", *provisional)
+                }
                 Entry::Validation(v) => decision("attributed", &u.user_id, v.decision),
             };
             write(row)?;
@@ -397,7 +502,12 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         write(s3("other_account", "", "", &r.view(e), "", false))?;
     }
     for (e, cands) in &r.ambiguous {
-        let list = cands.iter().filter_map(|&i| r.session(i)).map(|s| format!("{}/{}", s.user_id, s.session_id)).collect::<Vec<_>>().join(";");
+        let list = cands
+            .iter()
+            .filter_map(|&i| r.session(i))
+            .map(|s| format!("{}/{}", s.user_id, s.session_id))
+            .collect::<Vec<_>>()
+            .join(";");
         write(s3("ambiguous", "", "", &r.view(e), &list, false))?;
     }
     for d in &r.unmatched_decisions {
@@ -522,13 +632,22 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         ambiguous: Lazy(|| {
             r.ambiguous.iter().map(|(e, cands)| Ambiguous {
                 event: r.view(e),
-                candidates: cands.iter().filter_map(|&i| r.session(i)).map(|s| Candidate { user_id: &s.user_id, session_id: &s.session_id }).collect(),
+                candidates: cands
+                    .iter()
+                    .filter_map(|&i| r.session(i))
+                    .map(|s| Candidate { user_id: &s.user_id, session_id: &s.session_id })
+                    .collect(),
             })
         }),
         other_account: Lazy(|| r.other_account.iter().map(|e| r.view(e))),
         unmatched_decisions: Lazy(|| r.unmatched_decisions.iter().map(|d| r.decision_view(d, None))),
         incomplete_evidence: r.incomplete_evidence(),
-        skipped: Skipped { counts: &r.counts, files: &r.bad_files, problems: &r.problems, problems_not_listed: r.counts.malformed.saturating_sub(r.problems.len()) },
+        skipped: Skipped {
+            counts: &r.counts,
+            files: &r.bad_files,
+            problems: &r.problems,
+            problems_not_listed: r.counts.malformed.saturating_sub(r.problems.len()),
+        },
         notes: &r.notes,
     };
     serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;

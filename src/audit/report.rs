@@ -114,14 +114,17 @@ impl Report {
             if users.contains_key(u) {
                 return;
             }
-            users.insert(u.to_string(), UserReport {
-                user_id: u.to_string(),
-                user_hash: user_hash(u),
-                summary: Summary::default(),
-                sessions: Vec::new(),
-                events: 0..0,
-                decisions: Vec::new(),
-            });
+            users.insert(
+                u.to_string(),
+                UserReport {
+                    user_id: u.to_string(),
+                    user_hash: user_hash(u),
+                    summary: Summary::default(),
+                    sessions: Vec::new(),
+                    events: 0..0,
+                    decisions: Vec::new(),
+                },
+            );
         };
         for (i, s) in aud.sessions.iter().enumerate() {
             if user_wanted(&s.user_id) && s.overlaps(filters.since, filters.until) {
@@ -132,7 +135,8 @@ impl Report {
             }
         }
         // Decisions: by session, else by user hash, else unmatched.
-        let hashes: HashMap<String, String> = aud.sessions.iter().map(|s| (user_hash(&s.user_id), s.user_id.clone())).collect();
+        let hashes: HashMap<String, String> =
+            aud.sessions.iter().map(|s| (user_hash(&s.user_id), s.user_id.clone())).collect();
         let mut unmatched = Vec::new();
         let mut mismatched = Vec::new();
         for d in std::mem::take(&mut aud.decisions) {
@@ -141,7 +145,8 @@ impl Report {
                 if let Some(id) = d.session_id.as_deref() {
                     let owners = aud.users_of_session(id);
                     if !owners.is_empty() {
-                        let hashed = d.user_hash.as_ref().and_then(|h| hashes.get(h)).map_or("an unknown user", String::as_str);
+                        let hashed =
+                            d.user_hash.as_ref().and_then(|h| hashes.get(h)).map_or("an unknown user", String::as_str);
                         mismatched.push(format!(
                             "validator decision {}: its session {id} is {}'s in the usage reports, but its user_hash is {hashed}'s",
                             d.origin,
@@ -186,12 +191,14 @@ impl Report {
             }
         }
         let session_rank: Vec<u32> = {
-            let rank: HashMap<&str, u32> = users.keys().enumerate().map(|(i, u)| (u.as_str(), u32::try_from(i).unwrap_or(u32::MAX))).collect();
+            let rank: HashMap<&str, u32> =
+                users.keys().enumerate().map(|(i, u)| (u.as_str(), u32::try_from(i).unwrap_or(u32::MAX))).collect();
             aud.sessions.iter().map(|s| rank.get(s.user_id.as_str()).copied().unwrap_or(u32::MAX)).collect()
         };
         let rank_of = |e: &Event| session_rank.get(e.session as usize).copied().unwrap_or(u32::MAX);
         let mut attributed = std::mem::take(&mut aud.attributed);
-        attributed.sort_unstable_by(|a, b| rank_of(a).cmp(&rank_of(b)).then_with(|| compare_events(a, b, &aud.strings)));
+        attributed
+            .sort_unstable_by(|a, b| rank_of(a).cmp(&rank_of(b)).then_with(|| compare_events(a, b, &aud.strings)));
         let mut at = 0;
         for (r, report) in users.values_mut().enumerate() {
             let r = u32::try_from(r).unwrap_or(u32::MAX);
@@ -221,7 +228,9 @@ impl Report {
             }
         }
         let sessions = &aud.sessions;
-        let decision_key = |d: &Decision, s: Option<u32>| (d.time.or_else(|| s.and_then(|i| sessions.get(i as usize)).map(|s| s.start)), d.origin.clone());
+        let decision_key = |d: &Decision, s: Option<u32>| {
+            (d.time.or_else(|| s.and_then(|i| sessions.get(i as usize)).map(|s| s.start)), d.origin.clone())
+        };
         for r in users.values_mut() {
             r.summary.sessions = r.sessions.len();
             r.sessions.sort_by_key(|&i| sessions.get(i as usize).map(|s| (s.start, s.session_id.clone())));
@@ -237,7 +246,8 @@ impl Report {
         let mut notes: Vec<String> = aud.notes.iter().cloned().collect();
         mismatched.sort();
         notes.extend(mismatched);
-        let provisional = attributed.iter().filter(|e| aud.sessions.get(e.session as usize).is_some_and(|s| s.end.is_none())).count();
+        let provisional =
+            attributed.iter().filter(|e| aud.sessions.get(e.session as usize).is_some_and(|s| s.end.is_none())).count();
         if provisional > 0 {
             notes.push(format!("{provisional} event(s) are attributed provisionally to sessions still open in the usage reports: the session's end is not in the reports yet; audit again when the next daily report is out"));
         }
@@ -255,7 +265,11 @@ impl Report {
         for u in &filters.users {
             if !known_users.contains(u.as_str()) {
                 let some: Vec<&str> = known_users.iter().copied().take(10).collect();
-                let more = if known_users.len() > 10 { format!(" (and {} more)", known_users.len() - 10) } else { String::new() };
+                let more = if known_users.len() > 10 {
+                    format!(" (and {} more)", known_users.len() - 10)
+                } else {
+                    String::new()
+                };
                 notes.push(format!(
                     "warning: --user {u} is no user_id of the usage reports; users: {}{more}",
                     if some.is_empty() { "none".to_string() } else { some.join(", ") }
@@ -295,10 +309,21 @@ impl Report {
         let c = &self.counts;
         let mut out = Vec::new();
         if c.unreadable_files > 0 {
-            out.push(format!("{} could not be read or {} in neither format", if c.unreadable_files == 1 { "1 file".to_string() } else { format!("{} files", c.unreadable_files) }, if c.unreadable_files == 1 { "is" } else { "are" }));
+            out.push(format!(
+                "{} could not be read or {} in neither format",
+                if c.unreadable_files == 1 { "1 file".to_string() } else { format!("{} files", c.unreadable_files) },
+                if c.unreadable_files == 1 { "is" } else { "are" }
+            ));
         }
         if c.malformed > 0 {
-            out.push(format!("{} could not be read", if c.malformed == 1 { "1 line or record".to_string() } else { format!("{} lines or records", c.malformed) }));
+            out.push(format!(
+                "{} could not be read",
+                if c.malformed == 1 {
+                    "1 line or record".to_string()
+                } else {
+                    format!("{} lines or records", c.malformed)
+                }
+            ));
         }
         if c.cloudtrail_files == 0 {
             out.push("no CloudTrail file was read".into());
@@ -377,7 +402,11 @@ impl Report {
                 }
                 (Some(_), _) => {
                     if let Some(e) = events.next() {
-                        out.push(Entry::S3 { session_id: self.session(e.session).map_or("", |s| s.session_id.as_str()), provisional: self.is_provisional(e), event: self.view(e) });
+                        out.push(Entry::S3 {
+                            session_id: self.session(e.session).map_or("", |s| s.session_id.as_str()),
+                            provisional: self.is_provisional(e),
+                            event: self.view(e),
+                        });
                     }
                 }
                 (None, Some(_)) => {

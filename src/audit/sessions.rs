@@ -48,7 +48,15 @@ pub const DOCUMENTED_COLUMNS: [&str; 29] = [
 ];
 
 /// The columns sandboxc reads; a header row must name all of them.
-const NEEDED: [&str; 7] = ["user_session_id", "session_start_time", "session_end_time", "user_id", "authentication_type", "fleet_name", "eni_private_ip_address"];
+const NEEDED: [&str; 7] = [
+    "user_session_id",
+    "session_start_time",
+    "session_end_time",
+    "user_id",
+    "authentication_type",
+    "fleet_name",
+    "eni_private_ip_address",
+];
 
 /// Columns read when present (after [`NEEDED`] in the column index list).
 const OPTIONAL: [&str; 3] = ["aws_account_id", "session_duration_in_seconds", "max_session_duration"];
@@ -124,8 +132,16 @@ fn field(row: &csv::ByteRecord, idx: Option<usize>) -> &str {
 /// # Errors
 /// [`NotAReport`] when the file is neither a headed report naming the needed columns nor a
 /// headerless one with the documented columns: only when no row at all is a session row.
-pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_session: &mut dyn FnMut(Session)) -> Result<(), NotAReport> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(CrLf { inner: std::io::BufReader::new(input) });
+pub fn read(
+    location: &str,
+    input: impl Read,
+    problems: &mut Vec<Problem>,
+    on_session: &mut dyn FnMut(Session),
+) -> Result<(), NotAReport> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(CrLf { inner: std::io::BufReader::new(input) });
     let mut row = csv::ByteRecord::new();
     let mut columns: Option<Vec<Option<usize>>> = None;
     let mut first = true;
@@ -162,18 +178,27 @@ pub fn read(location: &str, input: impl Read, problems: &mut Vec<Problem>, on_se
         }
         if first {
             first = false;
-            let names: Vec<String> = row.iter().map(|b| String::from_utf8_lossy(b).trim_start_matches('\u{feff}').trim().to_string()).collect();
+            let names: Vec<String> = row
+                .iter()
+                .map(|b| String::from_utf8_lossy(b).trim_start_matches('\u{feff}').trim().to_string())
+                .collect();
             if names.iter().any(|n| n == "user_session_id") {
                 let missing: Vec<&str> = NEEDED.iter().copied().filter(|n| !names.iter().any(|h| h == n)).collect();
                 if !missing.is_empty() {
-                    return Err(NotAReport(format!("the header row lacks the sessions report columns {}", missing.join(", "))));
+                    return Err(NotAReport(format!(
+                        "the header row lacks the sessions report columns {}",
+                        missing.join(", ")
+                    )));
                 }
-                columns = Some(NEEDED.iter().chain(OPTIONAL.iter()).map(|n| names.iter().position(|h| h == n)).collect());
+                columns =
+                    Some(NEEDED.iter().chain(OPTIONAL.iter()).map(|n| names.iter().position(|h| h == n)).collect());
                 known = true;
                 headed = true;
                 continue;
             }
-            columns = Some(NEEDED.iter().chain(OPTIONAL.iter()).map(|n| DOCUMENTED_COLUMNS.iter().position(|c| c == n)).collect());
+            columns = Some(
+                NEEDED.iter().chain(OPTIONAL.iter()).map(|n| DOCUMENTED_COLUMNS.iter().position(|c| c == n)).collect(),
+            );
         }
         let Some(cols) = &columns else { continue };
         if !headed && row.len() < MIN_HEADERLESS_COLUMNS {
@@ -231,7 +256,13 @@ fn session(row: &csv::ByteRecord, cols: &[Option<usize>], origin: &str) -> Resul
     }
     let ip = get(6);
     let seconds = |i: usize| get(i).parse::<i64>().ok().filter(|&n| n > 0);
-    let open_until = end.is_none().then(|| Instant(start.0.saturating_add(seconds(9).or_else(|| seconds(8)).unwrap_or(MAX_SESSION_SECONDS).saturating_mul(1000))));
+    let open_until = end.is_none().then(|| {
+        Instant(
+            start
+                .0
+                .saturating_add(seconds(9).or_else(|| seconds(8)).unwrap_or(MAX_SESSION_SECONDS).saturating_mul(1000)),
+        )
+    });
     let account = get(7);
     Ok(Session {
         session_id: session_id.to_string(),

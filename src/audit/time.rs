@@ -192,7 +192,8 @@ impl Instant {
         if !c.done() {
             return Err("unexpected text after the time");
         }
-        let secs = days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second) - offset_min * 60;
+        let secs =
+            days * 86_400 + i64::from(hour) * 3600 + i64::from(minute) * 60 + i64::from(second) - offset_min * 60;
         Ok(Self(secs * 1000 + i64::from(millis)))
     }
 
@@ -211,7 +212,9 @@ impl Instant {
     /// The current time from the system clock.
     #[must_use]
     pub fn now() -> Self {
-        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
         Self(ms)
     }
 }
@@ -268,7 +271,18 @@ mod tests {
 
     #[test]
     fn rejects_bad_text() {
-        for bad in ["", "yesterday", "2026-13-01", "2026-02-29", "2026-11-28T24:00:00Z", "2026-11-28T23:30:00Q", "2026-11-28T23", "2026/11/28", "2026-11-28T23:30:00.Z", "１９７０-01-01"] {
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-02-29",
+            "2026-11-28T24:00:00Z",
+            "2026-11-28T23:30:00Q",
+            "2026-11-28T23",
+            "2026/11/28",
+            "2026-11-28T23:30:00.Z",
+            "１９７０-01-01",
+        ] {
             assert!(Instant::parse(bad).is_err(), "{bad}");
         }
         let e = Instant::parse("2026-02-30").err().map(|e| e.to_string()).unwrap_or_default();
@@ -277,7 +291,13 @@ mod tests {
 
     #[test]
     fn display_round_trips() {
-        for s in ["2026-11-28T23:30:00Z", "2026-11-28T23:30:00.123Z", "1999-12-31T23:59:59Z", "2000-02-29T12:00:00Z", "1960-06-01T00:00:00Z"] {
+        for s in [
+            "2026-11-28T23:30:00Z",
+            "2026-11-28T23:30:00.123Z",
+            "1999-12-31T23:59:59Z",
+            "2000-02-29T12:00:00Z",
+            "1960-06-01T00:00:00Z",
+        ] {
             assert_eq!(Instant::parse(s).map(|i| i.to_string()).unwrap_or_default(), s);
         }
     }

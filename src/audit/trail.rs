@@ -53,15 +53,21 @@ fn resources(value: &serde_json::Value, r: &mut Record) {
     let Some(list) = value.as_array() else { return };
     for item in list {
         let kind = item.get("type").and_then(serde_json::Value::as_str);
-        let Some(arn) = item.get("ARN").or_else(|| item.get("arn")).and_then(serde_json::Value::as_str) else { continue };
-        let Some(path) = arn.strip_prefix("arn:aws:s3:::").or_else(|| arn.split_once(":s3:::").map(|(_, p)| p)) else { continue };
+        let Some(arn) = item.get("ARN").or_else(|| item.get("arn")).and_then(serde_json::Value::as_str) else {
+            continue;
+        };
+        let Some(path) = arn.strip_prefix("arn:aws:s3:::").or_else(|| arn.split_once(":s3:::").map(|(_, p)| p)) else {
+            continue;
+        };
         match kind {
             Some("AWS::S3::Object") => {
                 if let Some((bucket, key)) = path.split_once('/') {
                     r.objects.push((bucket.to_string(), key.to_string()));
                 }
             }
-            Some("AWS::S3::Bucket") if !path.is_empty() && !path.contains('/') => r.resource_bucket = Some(path.to_string()),
+            Some("AWS::S3::Bucket") if !path.is_empty() && !path.contains('/') => {
+                r.resource_bucket = Some(path.to_string())
+            }
             _ => {}
         }
     }
@@ -99,7 +105,11 @@ pub fn read(input: impl Read, on_record: &mut dyn FnMut(usize, Record)) -> Resul
         Ok(()) if state.saw_records => Ok(state.count),
         Ok(()) => Err(TrailFileError::NotCloudTrail("a JSON document without a \"Records\" array".into())),
         Err(e) if !state.saw_records && e.is_io() => Err(TrailFileError::Unreadable(e.to_string())),
-        Err(e) if !state.saw_records => Err(TrailFileError::NotCloudTrail(if e.is_data() { "a JSON document whose \"Records\" is not an array".into() } else { format!("not JSON: {e}") })),
+        Err(e) if !state.saw_records => Err(TrailFileError::NotCloudTrail(if e.is_data() {
+            "a JSON document whose \"Records\" is not an array".into()
+        } else {
+            format!("not JSON: {e}")
+        })),
         Err(e) => Err(TrailFileError::Broken { records: state.count, why: e.to_string() }),
     }
 }
@@ -175,7 +185,19 @@ impl Visitor<'_> for Named {
 }
 
 /// The record fields read, in the order of the match in [`SlotVisitor::visit_map`].
-const RECORD_FIELDS: &[&str] = &["eventTime", "eventSource", "eventName", "eventCategory", "sourceIPAddress", "errorCode", "eventID", "requestParameters", "userIdentity", "recipientAccountId", "resources"];
+const RECORD_FIELDS: &[&str] = &[
+    "eventTime",
+    "eventSource",
+    "eventName",
+    "eventCategory",
+    "sourceIPAddress",
+    "errorCode",
+    "eventID",
+    "requestParameters",
+    "userIdentity",
+    "recipientAccountId",
+    "resources",
+];
 
 struct RecordsSeed<'s, 'a> {
     state: &'s mut State<'a>,
@@ -379,15 +401,22 @@ mod tests {
     /// Review finding 9: DeleteObjects keys and a missing bucketName from `resources[]`.
     #[test]
     fn resources_name_objects_and_buckets() {
-        let (_, recs) = all(r#"{"Records":[{"eventName":"DeleteObjects","requestParameters":{"bucketName":"b","delete":""},
-            "resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::b/x/1.csv"},{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::b/2.csv"},{"type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::b"},{"type":5},7]}]}"#);
-        assert_eq!(recs[0].1.objects, vec![("b".to_string(), "x/1.csv".to_string()), ("b".to_string(), "2.csv".to_string())]);
+        let (_, recs) = all(
+            r#"{"Records":[{"eventName":"DeleteObjects","requestParameters":{"bucketName":"b","delete":""},
+            "resources":[{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::b/x/1.csv"},{"type":"AWS::S3::Object","ARN":"arn:aws:s3:::b/2.csv"},{"type":"AWS::S3::Bucket","ARN":"arn:aws:s3:::b"},{"type":5},7]}]}"#,
+        );
+        assert_eq!(
+            recs[0].1.objects,
+            vec![("b".to_string(), "x/1.csv".to_string()), ("b".to_string(), "2.csv".to_string())]
+        );
         assert_eq!(recs[0].1.resource_bucket.as_deref(), Some("b"));
     }
 
     #[test]
     fn odd_types_are_missing_fields_not_errors() {
-        let (r, recs) = all(r#"{"Records":[5,{"eventTime":7,"requestParameters":null,"userIdentity":"x","eventName":{"a":1}},"s"]}"#);
+        let (r, recs) = all(
+            r#"{"Records":[5,{"eventTime":7,"requestParameters":null,"userIdentity":"x","eventName":{"a":1}},"s"]}"#,
+        );
         assert_eq!(r, Ok(3));
         assert_eq!(recs[0].1, Record::default());
         assert_eq!(recs[1].1, Record::default());

@@ -35,7 +35,9 @@ impl Duration {
         if text == "0" {
             return Ok(Self(0));
         }
-        let bad = || format!("{text:?} is not a duration (allowed: a whole number followed by s, m, h or d, such as 90s, 15m, 4h, 2d; or 0)");
+        let bad = || {
+            format!("{text:?} is not a duration (allowed: a whole number followed by s, m, h or d, such as 90s, 15m, 4h, 2d; or 0)")
+        };
         let unit = text.chars().last().ok_or_else(bad)?;
         let digits = &text[..text.len() - unit.len_utf8()];
         if digits.is_empty() || digits.len() > 9 || !digits.bytes().all(|b| b.is_ascii_digit()) {

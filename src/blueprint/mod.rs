@@ -58,7 +58,8 @@ impl Source {
         if read.is_ok() && bytes.len() as u64 > MAX_BLUEPRINT_BYTES {
             return Err(Diagnostics::new(
                 name,
-                vec![Diagnostic::new("", format!("is larger than {MAX_BLUEPRINT_BYTES} bytes")).allowed("a blueprint of at most 1 MiB")],
+                vec![Diagnostic::new("", format!("is larger than {MAX_BLUEPRINT_BYTES} bytes"))
+                    .allowed("a blueprint of at most 1 MiB")],
             ));
         }
         match read.map(|_| bytes) {
@@ -67,13 +68,20 @@ impl Source {
                 Err(e) => {
                     let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
                     let line = valid.iter().filter(|b| **b == b'\n').count() + 1;
-                    let column = String::from_utf8_lossy(valid.rsplit(|b| *b == b'\n').next().unwrap_or_default()).chars().count() + 1;
-                    let mut d = Diagnostic::new("", "is not UTF-8 text: this byte is not valid UTF-8").allowed("a UTF-8 YAML file");
+                    let column = String::from_utf8_lossy(valid.rsplit(|b| *b == b'\n').next().unwrap_or_default())
+                        .chars()
+                        .count()
+                        + 1;
+                    let mut d = Diagnostic::new("", "is not UTF-8 text: this byte is not valid UTF-8")
+                        .allowed("a UTF-8 YAML file");
                     d.at = Some(yaml::Pos { line, column });
                     Err(Diagnostics::new(name, vec![d]))
                 }
             },
-            Err(e) => Err(Diagnostics::new(name, vec![Diagnostic::new("", format!("cannot be read: {e}")).allowed("a readable YAML file")])),
+            Err(e) => Err(Diagnostics::new(
+                name,
+                vec![Diagnostic::new("", format!("cannot be read: {e}")).allowed("a readable YAML file")],
+            )),
         }
     }
 }

@@ -15,7 +15,10 @@ use super::duration::Duration;
 /// A whole blueprint: one isolated data sandbox.
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-#[schemars(title = "sandboxc blueprint v1", description = "One isolated AWS data sandbox, compiled by sandboxc into CloudFormation.")]
+#[schemars(
+    title = "sandboxc blueprint v1",
+    description = "One isolated AWS data sandbox, compiled by sandboxc into CloudFormation."
+)]
 pub struct Blueprint {
     /// Blueprint format version; only 1 exists.
     #[serde(default = "default_version")]

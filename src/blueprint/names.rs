@@ -82,7 +82,11 @@ impl Names {
             && !nb.starts_with('-')
             && !nb.ends_with('-');
         if !nb_ok {
-            out.push(("notebook instance", nb.clone(), "must be at most 63 characters matching [a-zA-Z0-9](-*[a-zA-Z0-9])*".into()));
+            out.push((
+                "notebook instance",
+                nb.clone(),
+                "must be at most 63 characters matching [a-zA-Z0-9](-*[a-zA-Z0-9])*".into(),
+            ));
         }
         // Trail names: 3..128 of [A-Za-z0-9._-], start and end alphanumeric, no adjacent . _ - (CloudTrail CreateTrail).
         if blueprint.audit.cloudtrail {
@@ -94,7 +98,11 @@ impl Names {
                 && bytes.last().is_some_and(u8::is_ascii_alphanumeric)
                 && !adjacent;
             if !ok {
-                out.push(("CloudTrail trail", t.clone(), "must not contain adjacent '.', '_' or '-' characters".into()));
+                out.push((
+                    "CloudTrail trail",
+                    t.clone(),
+                    "must not contain adjacent '.', '_' or '-' characters".into(),
+                ));
             }
         }
         out

@@ -66,13 +66,15 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
             let allowed = if path == "account" { pattern_words(r"^[0-9]{12}$") } else { type_name(kind) };
             Diagnostic::new(path, message).allowed(allowed)
         }
-        ValidationErrorKind::Enum { options } => Diagnostic::new(path, format!("{shown} is not one of the allowed values"))
-            .allowed(list(options)),
+        ValidationErrorKind::Enum { options } => {
+            Diagnostic::new(path, format!("{shown} is not one of the allowed values")).allowed(list(options))
+        }
         ValidationErrorKind::Constant { expected_value } => {
             Diagnostic::new(path, format!("{shown} is not allowed")).allowed(expected_value.to_string())
         }
         ValidationErrorKind::Pattern { pattern } => {
-            Diagnostic::new(path, format!("{shown} does not match the required pattern")).allowed(pattern_words(pattern))
+            Diagnostic::new(path, format!("{shown} does not match the required pattern"))
+                .allowed(pattern_words(pattern))
         }
         ValidationErrorKind::Minimum { limit } => {
             Diagnostic::new(path, format!("{shown} is too small")).allowed(format!("at least {limit}"))
@@ -106,7 +108,12 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
             // Keep the branches that got past the type check: their errors say what is wrong.
             let relevant: Vec<_> = context
                 .iter()
-                .filter(|branch| !branch.iter().all(|e| matches!(e.kind(), ValidationErrorKind::Type { .. }) && e.instance_path() == error.instance_path()))
+                .filter(|branch| {
+                    !branch.iter().all(|e| {
+                        matches!(e.kind(), ValidationErrorKind::Type { .. })
+                            && e.instance_path() == error.instance_path()
+                    })
+                })
                 .collect();
             if let [branch] = relevant.as_slice() {
                 for e in *branch {
@@ -127,13 +134,20 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
                 })
                 .collect();
             if let Some(values) = constants {
-                out.push(Diagnostic::new(path, format!("{shown} is not one of the allowed values")).allowed(values.join(", ")));
+                out.push(
+                    Diagnostic::new(path, format!("{shown} is not one of the allowed values"))
+                        .allowed(values.join(", ")),
+                );
                 return;
             }
             match (allowed_values(&path), forms(&path)) {
-                (Some(values), _) => Diagnostic::new(path, format!("{shown} is not one of the allowed values")).allowed(values),
+                (Some(values), _) => {
+                    Diagnostic::new(path, format!("{shown} is not one of the allowed values")).allowed(values)
+                }
                 (None, Some(forms)) => Diagnostic::new(path, format!("{shown} is not valid here")).allowed(forms),
-                (None, None) => Diagnostic::new(path, format!("{shown} is not allowed here")).allowed("see `sandboxc schema`"),
+                (None, None) => {
+                    Diagnostic::new(path, format!("{shown} is not allowed here")).allowed("see `sandboxc schema`")
+                }
             }
         }
         _ => Diagnostic::new(path, error.to_string()),
@@ -175,7 +189,12 @@ fn allowed_values(path: &str) -> Option<String> {
     let schema = serde_json::to_value(schemars::schema_for!(Blueprint)).ok()?;
     let node = node_at(&schema, path)?;
     let mut values = Vec::new();
-    let branches = node.get("oneOf").or_else(|| node.get("anyOf")).and_then(Value::as_array).cloned().unwrap_or_else(|| vec![node.clone()]);
+    let branches = node
+        .get("oneOf")
+        .or_else(|| node.get("anyOf"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_else(|| vec![node.clone()]);
     for b in branches {
         let b = resolve(&schema, &b);
         if let Some(c) = b.get("const") {
@@ -208,11 +227,15 @@ fn node_at<'a>(schema: &'a Value, path: &str) -> Option<&'a Value> {
 /// The blueprint's patterns in words, so that messages say what to write.
 fn pattern_words(pattern: &str) -> String {
     match pattern {
-        r"^[a-z][a-z0-9-]{1,30}$" => "2 to 31 characters: a lowercase letter, then lowercase letters, digits or '-'".into(),
+        r"^[a-z][a-z0-9-]{1,30}$" => {
+            "2 to 31 characters: a lowercase letter, then lowercase letters, digits or '-'".into()
+        }
         r"^[0-9]{12}$" => "a 12-digit AWS account ID in quotes, such as \"123456789012\"".into(),
         r"^[a-z]{2}(-[a-z]+)+-[0-9]$" => "an AWS Region name such as eu-west-1".into(),
         r"^[A-Za-z0-9._-]{1,128}$" => "1 to 128 letters, digits, '.', '_' or '-'".into(),
-        r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$" => "1 to 100 letters, digits, '_', '.' or '-', starting with a letter or digit".into(),
+        r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$" => {
+            "1 to 100 letters, digits, '_', '.' or '-', starting with a letter or digit".into()
+        }
         p if p == super::duration::DURATION_PATTERN => "a duration such as 90s, 15m, 4h, 2d, or 0".into(),
         other => format!("text matching `{other}`"),
     }
@@ -338,7 +361,9 @@ fn list(options: &Value) -> String {
         return s.to_string();
     }
     match options.as_array() {
-        Some(items) => items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect::<Vec<_>>().join(", "),
+        Some(items) => {
+            items.iter().map(|v| v.as_str().map_or_else(|| v.to_string(), String::from)).collect::<Vec<_>>().join(", ")
+        }
         None => options.to_string(),
     }
 }

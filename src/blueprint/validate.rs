@@ -57,8 +57,11 @@ pub fn validate(b: &Blueprint) -> Vec<Diagnostic> {
     tags(b, &mut out);
     if b.name == crate::compile::bootstrap::ASSETS_STACK_NAME {
         out.push(
-            Diagnostic::new("name", format!("{:?} is the name of sandboxc's assets stack (sandboxc bootstrap)", b.name))
-                .allowed("any other environment name, such as data-sandbox"),
+            Diagnostic::new(
+                "name",
+                format!("{:?} is the name of sandboxc's assets stack (sandboxc bootstrap)", b.name),
+            )
+            .allowed("any other environment name, such as data-sandbox"),
         );
     }
     for (what, name, problem) in Names::new(&b.name).violations(b) {
@@ -74,7 +77,8 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     let cidr = &b.network.cidr;
     match cidr.parse::<Ipv4Net>() {
         Err(_) => out.push(
-            Diagnostic::new("network.cidr", format!("{cidr:?} is not an IPv4 CIDR")).allowed("an RFC 1918 prefix from /16 to /24, such as 10.10.0.0/16"),
+            Diagnostic::new("network.cidr", format!("{cidr:?} is not an IPv4 CIDR"))
+                .allowed("an RFC 1918 prefix from /16 to /24, such as 10.10.0.0/16"),
         ),
         Ok(net) => {
             if net.prefix_len() < 16 || net.prefix_len() > 24 {
@@ -104,7 +108,10 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
             // Each zone gets one /(prefix+3) subnet (the compiler's own split), at least a /28.
             if (16..=24).contains(&net.prefix_len()) {
                 if let Err(problem) = subnet_cidrs(cidr, b.network.availability_zones.count()) {
-                    out.push(Diagnostic::new("network.cidr", format!("cannot hold the subnets: {problem}")).allowed("a prefix from /16 to /24"));
+                    out.push(
+                        Diagnostic::new("network.cidr", format!("cannot hold the subnets: {problem}"))
+                            .allowed("a prefix from /16 to /24"),
+                    );
                 }
             }
         }
@@ -114,10 +121,16 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
         for (i, az) in names.iter().enumerate() {
             let path = format!("network.availability_zones[{i}]");
             if !is_az_name(az) {
-                out.push(Diagnostic::new(path.clone(), format!("{az:?} is not an Availability Zone name")).allowed("names such as eu-west-1a"));
+                out.push(
+                    Diagnostic::new(path.clone(), format!("{az:?} is not an Availability Zone name"))
+                        .allowed("names such as eu-west-1a"),
+                );
             } else if let Some(region) = &b.region {
                 if az.len() != region.len() + 1 || !az.starts_with(region.as_str()) {
-                    out.push(Diagnostic::new(path.clone(), format!("{az} is not in region {region}")).allowed(format!("zones of {region}, such as {region}a")));
+                    out.push(
+                        Diagnostic::new(path.clone(), format!("{az} is not in region {region}"))
+                            .allowed(format!("zones of {region}, such as {region}a")),
+                    );
                 }
             }
             if !seen.insert(az) {
@@ -128,8 +141,11 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
         // With a pinned region, each foreign zone is already named above.
         if regions.len() > 1 && b.region.is_none() {
             out.push(
-                Diagnostic::new("network.availability_zones", format!("names zones of several regions ({})", regions.into_iter().collect::<Vec<_>>().join(", ")))
-                    .allowed("zones of one region"),
+                Diagnostic::new(
+                    "network.availability_zones",
+                    format!("names zones of several regions ({})", regions.into_iter().collect::<Vec<_>>().join(", ")),
+                )
+                .allowed("zones of one region"),
             );
         }
     }
@@ -139,20 +155,29 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
             if let Ok(net) = parsed {
                 if net.network() != net.addr() {
                     out.push(
-                        Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c} has host bits set"))
-                            .allowed(format!("the network address {}", net.trunc())),
+                        Diagnostic::new(
+                            format!("network.private_streaming.client_cidrs[{i}]"),
+                            format!("{c} has host bits set"),
+                        )
+                        .allowed(format!("the network address {}", net.trunc())),
                     );
                 }
             }
             if parsed.is_err() {
                 out.push(
-                    Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c:?} is not an IPv4 CIDR"))
-                        .allowed("networks such as 203.0.113.0/24"),
+                    Diagnostic::new(
+                        format!("network.private_streaming.client_cidrs[{i}]"),
+                        format!("{c:?} is not an IPv4 CIDR"),
+                    )
+                    .allowed("networks such as 203.0.113.0/24"),
                 );
             } else if parsed.as_ref().is_ok_and(|n| n.prefix_len() < 8) {
                 out.push(
-                    Diagnostic::new(format!("network.private_streaming.client_cidrs[{i}]"), format!("{c} opens the streaming endpoint to a large part of the internet"))
-                        .allowed("the networks your users stream from, /8 or narrower, such as 203.0.113.0/24"),
+                    Diagnostic::new(
+                        format!("network.private_streaming.client_cidrs[{i}]"),
+                        format!("{c} opens the streaming endpoint to a large part of the internet"),
+                    )
+                    .allowed("the networks your users stream from, /8 or narrower, such as 203.0.113.0/24"),
                 );
             }
         }
@@ -234,8 +259,11 @@ fn appstream(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     let a = &b.appstream;
     if !is_instance_type(&a.instance_type, "stream") {
         out.push(
-            Diagnostic::new("appstream.instance_type", format!("{:?} is not an AppStream instance type", a.instance_type))
-                .allowed("a stream.* type such as stream.standard.small"),
+            Diagnostic::new(
+                "appstream.instance_type",
+                format!("{:?} is not an AppStream instance type", a.instance_type),
+            )
+            .allowed("a stream.* type such as stream.standard.small"),
         );
     }
     match a.fleet_type {
@@ -256,8 +284,11 @@ fn appstream(b: &Blueprint, out: &mut Vec<Diagnostic>) {
         FleetType::OnDemand | FleetType::AlwaysOn => {
             if a.max_concurrent_sessions.is_some() {
                 out.push(
-                    Diagnostic::new("appstream.max_concurrent_sessions", format!("is only used by ELASTIC fleets, not {}", a.fleet_type.as_cfn()))
-                        .allowed("desired_instances for ON_DEMAND and ALWAYS_ON fleets"),
+                    Diagnostic::new(
+                        "appstream.max_concurrent_sessions",
+                        format!("is only used by ELASTIC fleets, not {}", a.fleet_type.as_cfn()),
+                    )
+                    .allowed("desired_instances for ON_DEMAND and ALWAYS_ON fleets"),
                 );
             }
         }
@@ -265,8 +296,22 @@ fn appstream(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     // Ranges: the intersection of the AppStream API (CreateFleet) and CloudFormation's
     // AWS::AppStream::Fleet schema (cfn-lint's bundled registry schema), which is stricter for
     // the session length (360000 s) and the idle timeout (3600 s).
-    range(out, "appstream.max_session_duration", a.max_session_duration.as_secs(), 600, 360_000, "10m to 100h (600 to 360000 seconds)");
-    range(out, "appstream.disconnect_timeout", a.disconnect_timeout.as_secs(), 60, 36_000, "1m to 10h (60 to 36000 seconds)");
+    range(
+        out,
+        "appstream.max_session_duration",
+        a.max_session_duration.as_secs(),
+        600,
+        360_000,
+        "10m to 100h (600 to 360000 seconds)",
+    );
+    range(
+        out,
+        "appstream.disconnect_timeout",
+        a.disconnect_timeout.as_secs(),
+        60,
+        36_000,
+        "1m to 10h (60 to 36000 seconds)",
+    );
     let idle = a.idle_disconnect_timeout.as_secs();
     if idle != 0 {
         range(out, "appstream.idle_disconnect_timeout", idle, 60, 3600, "0 (off) or 1m to 1h (60 to 3600 seconds)");
@@ -277,19 +322,32 @@ fn notebook(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     let n = &b.notebook;
     if !is_instance_type(&n.instance_type, "ml") {
         out.push(
-            Diagnostic::new("notebook.instance_type", format!("{:?} is not a SageMaker notebook instance type", n.instance_type))
-                .allowed("an ml.* type such as ml.t3.medium"),
+            Diagnostic::new(
+                "notebook.instance_type",
+                format!("{:?} is not a SageMaker notebook instance type", n.instance_type),
+            )
+            .allowed("an ml.* type such as ml.t3.medium"),
         );
     }
     // CreatePresignedNotebookInstanceUrl: SessionExpirationDurationInSeconds 1800..43200.
-    range(out, "notebook.session_expiration", n.session_expiration.as_secs(), 1800, 43_200, "30m to 12h (1800 to 43200 seconds)");
+    range(
+        out,
+        "notebook.session_expiration",
+        n.session_expiration.as_secs(),
+        1800,
+        43_200,
+        "30m to 12h (1800 to 43200 seconds)",
+    );
 }
 
 fn audit(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     let days = b.audit.log_retention_days;
     if !LOG_RETENTION_DAYS.contains(&days) {
         let allowed = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
-        out.push(Diagnostic::new("audit.log_retention_days", format!("{days} is not a CloudWatch Logs retention value")).allowed(allowed));
+        out.push(
+            Diagnostic::new("audit.log_retention_days", format!("{days} is not a CloudWatch Logs retention value"))
+                .allowed(allowed),
+        );
     }
 }
 
@@ -297,18 +355,29 @@ fn tags(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     // Tag rules: keys 1..128, values 0..256, no `aws:` prefix, at most 50 per resource
     // (sandboxc adds one: sandboxc:environment).
     if b.tags.len() > 49 {
-        out.push(Diagnostic::new("tags", format!("has {} tags", b.tags.len())).allowed("at most 49 (sandboxc adds sandboxc:environment)"));
+        out.push(
+            Diagnostic::new("tags", format!("has {} tags", b.tags.len()))
+                .allowed("at most 49 (sandboxc adds sandboxc:environment)"),
+        );
     }
     for (k, v) in &b.tags {
         let path = format!("tags.{k}");
         if k.is_empty() || k.chars().count() > 128 {
-            out.push(Diagnostic::new(path.clone(), "tag key length is out of range").allowed("1 to 128 characters").on_key());
+            out.push(
+                Diagnostic::new(path.clone(), "tag key length is out of range").allowed("1 to 128 characters").on_key(),
+            );
         }
         if k.to_ascii_lowercase().starts_with("aws:") || k.starts_with("sandboxc:") {
-            out.push(Diagnostic::new(path.clone(), format!("tag key {k:?} uses a reserved prefix")).allowed("keys not starting with aws: or sandboxc:").on_key());
+            out.push(
+                Diagnostic::new(path.clone(), format!("tag key {k:?} uses a reserved prefix"))
+                    .allowed("keys not starting with aws: or sandboxc:")
+                    .on_key(),
+            );
         }
         if v.chars().count() > 256 {
-            out.push(Diagnostic::new(path.clone(), "tag value is longer than 256 characters").allowed("0 to 256 characters"));
+            out.push(
+                Diagnostic::new(path.clone(), "tag value is longer than 256 characters").allowed("0 to 256 characters"),
+            );
         }
         // Tag keys and values: ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ (Resource Groups Tagging API, Tag).
         let tag_char = |c: char| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c);
@@ -326,7 +395,10 @@ const TAG_CHARACTERS: &str = "letters, digits, spaces and _ . : / = + - @";
 
 fn range(out: &mut Vec<Diagnostic>, path: &str, secs: u64, min: u64, max: u64, allowed: &str) {
     if secs < min || secs > max {
-        out.push(Diagnostic::new(path, format!("{} is out of range", super::duration::Duration::from_secs(secs))).allowed(allowed));
+        out.push(
+            Diagnostic::new(path, format!("{} is out of range", super::duration::Duration::from_secs(secs)))
+                .allowed(allowed),
+        );
     }
 }
 
@@ -335,5 +407,7 @@ fn is_instance_type(t: &str, family: &str) -> bool {
     let parts: Vec<&str> = t.split('.').collect();
     parts.len() >= 3
         && parts[0] == family
-        && parts[1..].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        && parts[1..]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
 }

@@ -42,7 +42,9 @@ pub fn parse(text: &str) -> Result<serde_json::Value, SyntaxError> {
 /// separately) but with any context it names (`while parsing a flow sequence at line 5 column 23`).
 fn explain(raw: &str, at: Option<Pos>, text: &str) -> String {
     let message = drop_first_location(raw);
-    let char_at = at.and_then(|p| text.lines().nth(p.line.saturating_sub(1)).and_then(|l| l.chars().nth(p.column.saturating_sub(1))));
+    let char_at = at.and_then(|p| {
+        text.lines().nth(p.line.saturating_sub(1)).and_then(|l| l.chars().nth(p.column.saturating_sub(1)))
+    });
     if message.contains("found character that cannot start any token") && char_at == Some('\t') {
         return "a tab is used for indentation; YAML indents with spaces only".into();
     }
@@ -215,7 +217,8 @@ mod tests {
 
     #[test]
     fn indexes_keys_values_and_items() {
-        let text = "name: demo\nnetwork:\n  cidr: 10.0.0.0/8\n  availability_zones:\n    - eu-west-1a\n    - eu-west-1b\n";
+        let text =
+            "name: demo\nnetwork:\n  cidr: 10.0.0.0/8\n  availability_zones:\n    - eu-west-1a\n    - eu-west-1b\n";
         let p = Positions::index(text);
         assert_eq!(p.key("name"), Some(Pos { line: 1, column: 1 }));
         assert_eq!(p.value("name"), Some(Pos { line: 1, column: 7 }));
@@ -242,7 +245,10 @@ mod tests {
 
     #[test]
     fn drops_only_the_first_location() {
-        assert_eq!(drop_first_location("bad at line 3 column 4, while x at line 1 column 2"), "bad, while x at line 1 column 2");
+        assert_eq!(
+            drop_first_location("bad at line 3 column 4, while x at line 1 column 2"),
+            "bad, while x at line 1 column 2"
+        );
         assert_eq!(drop_first_location("no position"), "no position");
     }
 }

@@ -153,7 +153,8 @@ fn walk(v: &Value, at: &str, ctx: &Ctx<'_>, errors: &mut Vec<String>) {
                         Value::Array(a) => (a.first().and_then(Value::as_str).unwrap_or_default(), a.get(1)),
                         _ => ("", None),
                     };
-                    let local: BTreeSet<String> = vars.and_then(Value::as_object).map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                    let local: BTreeSet<String> =
+                        vars.and_then(Value::as_object).map(|o| o.keys().cloned().collect()).unwrap_or_default();
                     match parse_sub(text) {
                         Err(e) => errors.push(format!("{at}: {e}")),
                         Ok(parts) => {
@@ -162,7 +163,9 @@ fn walk(v: &Value, at: &str, ctx: &Ctx<'_>, errors: &mut Vec<String>) {
                                     SubPart::Ref(n) if !local.contains(&n) && !ctx.is_ref_target(&n) => {
                                         errors.push(format!("{at}: Fn::Sub ${{{n}}} names no resource, parameter, pseudo parameter or variable"));
                                     }
-                                    SubPart::GetAtt(id, attr) if !ctx.resources.contains(&id) && !local.contains(&format!("{id}.{attr}")) => {
+                                    SubPart::GetAtt(id, attr)
+                                        if !ctx.resources.contains(&id) && !local.contains(&format!("{id}.{attr}")) =>
+                                    {
                                         errors.push(format!("{at}: Fn::Sub ${{{id}.{attr}}} names {id:?}, which is not a resource of this template"));
                                     }
                                     _ => {}

@@ -3,13 +3,13 @@
 
 pub mod check;
 mod expr;
-mod logical_id;
 pub mod limits;
+mod logical_id;
 pub mod policy;
 pub mod render;
-pub mod yaml_out;
 pub mod resources;
 mod template;
+pub mod yaml_out;
 
 pub use expr::Expr;
 pub use logical_id::LogicalId;

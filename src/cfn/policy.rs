@@ -108,7 +108,9 @@ pub fn account_root() -> Expr {
 /// A trust policy letting `service` assume a role.
 #[must_use]
 pub fn trust(service_name: &str) -> PolicyDocument {
-    PolicyDocument::new(vec![Statement::allow("TrustService", &["sts:AssumeRole"], vec![]).principal(service(service_name))])
+    PolicyDocument::new(vec![
+        Statement::allow("TrustService", &["sts:AssumeRole"], vec![]).principal(service(service_name))
+    ])
 }
 
 /// A statement denying every request to a bucket that does not use TLS.

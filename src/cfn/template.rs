@@ -102,11 +102,15 @@ impl Resource {
     /// Suppresses a cfn-lint rule on this resource; `reason` is kept beside it in `Metadata`.
     #[must_use]
     pub fn ignore_cfn_lint(mut self, rule: &str, reason: &str) -> Self {
-        let entry = self.metadata.entry("cfn-lint".into()).or_insert_with(|| serde_json::json!({"config": {"ignore_checks": []}}));
+        let entry = self
+            .metadata
+            .entry("cfn-lint".into())
+            .or_insert_with(|| serde_json::json!({"config": {"ignore_checks": []}}));
         if let Some(list) = entry.pointer_mut("/config/ignore_checks").and_then(Value::as_array_mut) {
             list.push(Value::from(rule));
         }
-        let reasons = self.metadata.entry("sandboxc".into()).or_insert_with(|| serde_json::json!({"cfn-lint-reasons": {}}));
+        let reasons =
+            self.metadata.entry("sandboxc".into()).or_insert_with(|| serde_json::json!({"cfn-lint-reasons": {}}));
         if let Some(map) = reasons.get_mut("cfn-lint-reasons").and_then(Value::as_object_mut) {
             map.insert(rule.into(), Value::from(reason));
         }

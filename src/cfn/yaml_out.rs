@@ -89,8 +89,18 @@ fn scalar(v: &Value, indent: usize) -> String {
         Value::Number(n) => n.to_string(),
         Value::String(s) => {
             if block_safe(s) {
-                let chomp = if s.ends_with("\n\n") { "+" } else if s.ends_with('\n') { "" } else { "-" };
-                let body: Vec<String> = s.trim_end_matches('\n').split('\n').map(|l| if l.is_empty() { String::new() } else { format!("{}{l}", pad(indent)) }).collect();
+                let chomp = if s.ends_with("\n\n") {
+                    "+"
+                } else if s.ends_with('\n') {
+                    ""
+                } else {
+                    "-"
+                };
+                let body: Vec<String> = s
+                    .trim_end_matches('\n')
+                    .split('\n')
+                    .map(|l| if l.is_empty() { String::new() } else { format!("{}{l}", pad(indent)) })
+                    .collect();
                 format!("|{chomp}\n{}", body.join("\n"))
             } else {
                 quoted(s)

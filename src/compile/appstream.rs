@@ -6,7 +6,9 @@
 
 use crate::blueprint::{FleetType, DEFAULT_DESIRED_INSTANCES};
 use crate::cfn::policy::{trust, PolicyDocument, Statement};
-use crate::cfn::resources::{AppStreamServiceRoles, AppStreamStack, Fleet, Role, StackFleetAssociation, UsageReportSubscription};
+use crate::cfn::resources::{
+    AppStreamServiceRoles, AppStreamStack, Fleet, Role, StackFleetAssociation, UsageReportSubscription,
+};
 use crate::cfn::{Expr, Resource};
 
 use super::common::{arn, https_out_group, lambda_function, serde_json_value, FunctionSpec};
@@ -31,15 +33,31 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let log_key = p.import(ctx, Part::Audit, "AuditKeyArn")?;
 
     // Service roles: a provider Lambda creates them only if missing, never deletes them.
-    let role_arns: Vec<Expr> = SERVICE_ROLES.iter().map(|r| Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/service-role/{r}"))).collect();
-    let policy_arns: Vec<Expr> = SERVICE_ROLES.iter().map(|r| Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/service-role/{r}"))).collect();
+    let role_arns: Vec<Expr> = SERVICE_ROLES
+        .iter()
+        .map(|r| Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/service-role/{r}")))
+        .collect();
+    let policy_arns: Vec<Expr> = SERVICE_ROLES
+        .iter()
+        .map(|r| Expr::sub(format!("arn:${{AWS::Partition}}:iam::aws:policy/service-role/{r}")))
+        .collect();
     let statements = vec![
-                Statement::allow("InspectServiceRoles", &["iam:GetRole", "iam:ListAttachedRolePolicies"], role_arns.clone()),
-                Statement::allow("CreateServiceRoles", &["iam:CreateRole"], role_arns.clone()),
-                Statement::allow("AttachServiceRolePolicies", &["iam:AttachRolePolicy"], role_arns)
-                    .when("ArnEquals", "iam:PolicyARN", Expr::List(policy_arns)),
-            ];
-    let spec = FunctionSpec::provider(ctx, "ServiceRolesProvider", "service-roles", "Custom::AppStreamServiceRoles", statements, log_key.clone());
+        Statement::allow("InspectServiceRoles", &["iam:GetRole", "iam:ListAttachedRolePolicies"], role_arns.clone()),
+        Statement::allow("CreateServiceRoles", &["iam:CreateRole"], role_arns.clone()),
+        Statement::allow("AttachServiceRolePolicies", &["iam:AttachRolePolicy"], role_arns).when(
+            "ArnEquals",
+            "iam:PolicyARN",
+            Expr::List(policy_arns),
+        ),
+    ];
+    let spec = FunctionSpec::provider(
+        ctx,
+        "ServiceRolesProvider",
+        "service-roles",
+        "Custom::AppStreamServiceRoles",
+        statements,
+        log_key.clone(),
+    );
     let provider = lambda_function(&mut p, ctx, spec)?;
     let service_roles = p.add_resource(
         "ServiceRoles",
@@ -50,11 +68,18 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         // CreateUsageReportSubscription and DescribeUsageReportSubscriptions support only
         // Resource "*" (Service Authorization Reference, Amazon AppStream 2.0).
         let statements = vec![Statement::allow(
-                    "ManageUsageReportSubscription",
-                    &["appstream:CreateUsageReportSubscription", "appstream:DescribeUsageReportSubscriptions"],
-                    vec![Expr::from("*")],
-                )];
-        let spec = FunctionSpec::provider(ctx, "UsageReportsProvider", "usage-reports", "Custom::UsageReportSubscription", statements, log_key.clone());
+            "ManageUsageReportSubscription",
+            &["appstream:CreateUsageReportSubscription", "appstream:DescribeUsageReportSubscriptions"],
+            vec![Expr::from("*")],
+        )];
+        let spec = FunctionSpec::provider(
+            ctx,
+            "UsageReportsProvider",
+            "usage-reports",
+            "Custom::UsageReportSubscription",
+            statements,
+            log_key.clone(),
+        );
         let function = lambda_function(&mut p, ctx, spec)?;
         let reports = p.add_resource(
             "UsageReports",
@@ -62,7 +87,11 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 .retain()
                 .depends_on(&service_roles),
         )?;
-        p.user_output("UsageReportBucket", "Bucket AppStream writes usage reports to", Expr::get_att(&reports, "S3BucketName"));
+        p.user_output(
+            "UsageReportBucket",
+            "Bucket AppStream writes usage reports to",
+            Expr::get_att(&reports, "S3BucketName"),
+        );
     }
 
     let sg = p.add("FleetSecurityGroup", &https_out_group(ctx, vpc, "AppStream streaming instances", "fleet"))?;
@@ -83,7 +112,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let role = p.add(
         "FleetRole",
         &Role {
-            description: Some(Expr::from(format!("Role of the AppStream fleet {} (profile appstream_machine_role)", ctx.names.fleet))),
+            description: Some(Expr::from(format!(
+                "Role of the AppStream fleet {} (profile appstream_machine_role)",
+                ctx.names.fleet
+            ))),
             assume_role_policy_document: Some(trust("appstream.amazonaws.com")),
             policies: Some(vec![Expr::map([
                 ("PolicyName", Expr::from("sandbox-read")),
@@ -104,7 +136,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         compute_capacity: if elastic {
             None
         } else {
-            Some(Expr::map([("DesiredInstances", Expr::from(a.desired_instances.unwrap_or(DEFAULT_DESIRED_INSTANCES)))]))
+            Some(Expr::map([(
+                "DesiredInstances",
+                Expr::from(a.desired_instances.unwrap_or(DEFAULT_DESIRED_INSTANCES)),
+            )]))
         },
         max_concurrent_sessions: if elastic { a.max_concurrent_sessions.map(i64::from) } else { None },
         platform: if elastic { Some(Expr::from(ELASTIC_PLATFORM)) } else { None },
@@ -112,7 +147,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         disconnect_timeout_in_seconds: Some(secs(a.disconnect_timeout.as_secs())),
         idle_disconnect_timeout_in_seconds: Some(secs(a.idle_disconnect_timeout.as_secs())),
         stream_view: Some(Expr::from(a.stream_view.as_cfn())),
-        vpc_config: Some(Expr::map([("SecurityGroupIds", Expr::List(vec![Expr::get_att(&sg, "GroupId")])), ("SubnetIds", subnets)])),
+        vpc_config: Some(Expr::map([
+            ("SecurityGroupIds", Expr::List(vec![Expr::get_att(&sg, "GroupId")])),
+            ("SubnetIds", subnets),
+        ])),
         iam_role_arn: Some(Expr::get_att(&role, "Arn")),
         enable_default_internet_access: Some(false),
         disable_imdsv1: Some(true),
@@ -141,7 +179,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         "AppStreamStack",
         Resource::new(&AppStreamStack {
             name: Some(Expr::from(&ctx.names.appstream_stack)),
-            description: Some(Expr::from(format!("sandboxc {env}: home folders; clipboard, file transfer and printing as the blueprint says"))),
+            description: Some(Expr::from(format!(
+                "sandboxc {env}: home folders; clipboard, file transfer and printing as the blueprint says"
+            ))),
             storage_connectors: Some(Expr::List(vec![Expr::map([("ConnectorType", Expr::from("HOMEFOLDERS"))])])),
             user_settings: Some(Expr::List(user_settings)),
             access_endpoints,
@@ -152,11 +192,20 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     )?;
     // The Refs to both make CloudFormation create the association after the fleet and the
     // stack, and delete it before them (deleting a stack with an associated fleet fails).
-    p.add("StackFleetAssociation", &StackFleetAssociation { fleet_name: Some(Expr::from(&fleet_id)), stack_name: Some(Expr::from(&stack)) })?;
+    p.add(
+        "StackFleetAssociation",
+        &StackFleetAssociation { fleet_name: Some(Expr::from(&fleet_id)), stack_name: Some(Expr::from(&stack)) },
+    )?;
 
     p.export(ctx, "FleetName", Expr::from(&fleet_id), false, "Name of the AppStream fleet")?;
     p.export(ctx, "AppStreamStackName", Expr::from(&stack), false, "Name of the AppStream stack")?;
-    p.export(ctx, "FleetSecurityGroupId", Expr::get_att(&sg, "GroupId"), false, "Security group of the streaming instances")?;
+    p.export(
+        ctx,
+        "FleetSecurityGroupId",
+        Expr::get_att(&sg, "GroupId"),
+        false,
+        "Security group of the streaming instances",
+    )?;
     p.user_output("FleetName", "AppStream fleet", Expr::from(&fleet_id));
     p.user_output("AppStreamStackName", "AppStream stack", Expr::from(&stack));
     p.user_output(

@@ -21,11 +21,16 @@ pub fn stack_id(part: Part) -> LogicalId {
     LogicalId::new(format!("{}NestedStack", part.title()))
 }
 
-pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -> Result<Vec<NamedTemplate>, CompileError> {
+pub(super) fn assemble(
+    ctx: &Ctx<'_>,
+    parts: Vec<PartBuilder>,
+    format: Format,
+) -> Result<Vec<NamedTemplate>, CompileError> {
     let env = &ctx.names.env;
     match ctx.layout() {
         Layout::Single => {
-            let mut t = Template::new(format!("sandboxc data sandbox {env}: every part in one template (layout single)"));
+            let mut t =
+                Template::new(format!("sandboxc data sandbox {env}: every part in one template (layout single)"));
             for p in parts {
                 for (id, r) in p.template.resources {
                     t.add(&id, r)?;
@@ -38,7 +43,9 @@ pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -
         }
         Layout::Nested => {
             let mut out = Vec::new();
-            let mut root = Template::new(format!("sandboxc data sandbox {env}: root stack with one nested stack per part (layout nested)"));
+            let mut root = Template::new(format!(
+                "sandboxc data sandbox {env}: root stack with one nested stack per part (layout nested)"
+            ));
             root.parameters.insert(ASSETS_BUCKET_PARAMETER.into(), assets_bucket_parameter());
             for mut p in parts {
                 for (name, export) in PartBuilder::exports_of(ctx, p.part) {
@@ -64,14 +71,18 @@ pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -
                 let mut params: Vec<(String, Expr)> = p
                     .imports
                     .iter()
-                    .map(|(param, (from, name))| (param.clone(), Expr::get_att(&stack_id(*from), &format!("Outputs.{name}"))))
+                    .map(|(param, (from, name))| {
+                        (param.clone(), Expr::get_att(&stack_id(*from), &format!("Outputs.{name}")))
+                    })
                     .collect();
                 for (name, parameter) in &p.root_parameters {
                     root.parameters.insert(name.clone(), parameter.clone());
                     params.push((name.clone(), Expr::r#ref(name)));
                 }
                 let stack = NestedStack {
-                    template_url: Some(Expr::sub(format!("https://${{{ASSETS_BUCKET_PARAMETER}}}.s3.${{AWS::URLSuffix}}/{key}"))),
+                    template_url: Some(Expr::sub(format!(
+                        "https://${{{ASSETS_BUCKET_PARAMETER}}}.s3.${{AWS::URLSuffix}}/{key}"
+                    ))),
                     parameters: if params.is_empty() { None } else { Some(Expr::map(params)) },
                     tags: Some(ctx.tags()),
                 };
@@ -82,7 +93,11 @@ pub(super) fn assemble(ctx: &Ctx<'_>, parts: Vec<PartBuilder>, format: Format) -
                     template: p.template,
                 });
             }
-            out.push(NamedTemplate { file: format!("{env}.template.{}", format.extension()), part: None, template: root });
+            out.push(NamedTemplate {
+                file: format!("{env}.template.{}", format.extension()),
+                part: None,
+                template: root,
+            });
             Ok(out)
         }
     }

@@ -10,7 +10,6 @@ use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, private_bu
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
-
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let env = ctx.names.env.clone();
     let audit = ctx.blueprint.audit.clone();
@@ -63,10 +62,14 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                     Statement::allow("CloudTrailAclCheck", &["s3:GetBucketAcl"], vec![bucket_arn_expr.clone()])
                         .principal(service("cloudtrail.amazonaws.com"))
                         .when("StringEquals", "aws:SourceArn", trail_arn.clone()),
-                    Statement::allow("CloudTrailWrite", &["s3:PutObject"], vec![bucket_arn(&bucket_ref, "/AWSLogs/${AWS::AccountId}/*")])
-                        .principal(service("cloudtrail.amazonaws.com"))
-                        .when("StringEquals", "aws:SourceArn", trail_arn.clone())
-                        .when("StringEquals", "s3:x-amz-acl", Expr::from("bucket-owner-full-control")),
+                    Statement::allow(
+                        "CloudTrailWrite",
+                        &["s3:PutObject"],
+                        vec![bucket_arn(&bucket_ref, "/AWSLogs/${AWS::AccountId}/*")],
+                    )
+                    .principal(service("cloudtrail.amazonaws.com"))
+                    .when("StringEquals", "aws:SourceArn", trail_arn.clone())
+                    .when("StringEquals", "s3:x-amz-acl", Expr::from("bucket-owner-full-control")),
                     Statement::deny(
                         "NobodyDeletesAuditLogs",
                         &["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration"],
@@ -100,10 +103,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         };
         p.add_resource(
             "Trail",
-            Resource::new(&trail)
-                .retain()
-                .depends_on(&policy)
-                .skip_checkov("CKV_AWS_67", "records the sandbox's Region, where all of its data lives; an organisation trail covers other Regions"),
+            Resource::new(&trail).retain().depends_on(&policy).skip_checkov(
+                "CKV_AWS_67",
+                "records the sandbox's Region, where all of its data lives; an organisation trail covers other Regions",
+            ),
         )?;
         p.user_output("TrailBucketName", "Bucket receiving the trail's logs (retained)", bucket_ref);
     }

@@ -36,14 +36,22 @@ pub fn template() -> Result<Template, CompileError> {
             enable_key_rotation: Some(true),
             // KMS requires a key policy that lets the account administer the key (policy
             // lock-out check); IAM policies then grant CloudFormation's callers the use of it.
-            key_policy: Some(PolicyDocument::new(vec![Statement::allow("AccountAdministersKey", &["kms:*"], vec![Expr::from("*")]).principal(account_root())])),
+            key_policy: Some(PolicyDocument::new(vec![Statement::allow(
+                "AccountAdministersKey",
+                &["kms:*"],
+                vec![Expr::from("*")],
+            )
+            .principal(account_root())])),
             tags: Some(tags()),
         })
         .retain(),
     )?;
     t.add(
         &LogicalId::new("AssetsKeyAlias"),
-        Resource::new(&KmsAlias { alias_name: Some(Expr::from("alias/sandboxc/assets")), target_key_id: Some(Expr::from(&key)) }),
+        Resource::new(&KmsAlias {
+            alias_name: Some(Expr::from("alias/sandboxc/assets")),
+            target_key_id: Some(Expr::from(&key)),
+        }),
     )?;
     let bucket = LogicalId::new("AssetsBucket");
     t.add(
@@ -67,10 +75,27 @@ pub fn template() -> Result<Template, CompileError> {
     let bucket_arn = Expr::get_att(&bucket, "Arn");
     t.add(
         &LogicalId::new("AssetsBucketPolicy"),
-        Resource::new(&BucketPolicy { bucket: Some(Expr::from(&bucket)), policy_document: Some(PolicyDocument::new(vec![deny_insecure_transport(bucket_arn)])) }),
+        Resource::new(&BucketPolicy {
+            bucket: Some(Expr::from(&bucket)),
+            policy_document: Some(PolicyDocument::new(vec![deny_insecure_transport(bucket_arn)])),
+        }),
     )?;
-    t.outputs.insert(ASSETS_BUCKET_OUTPUT.into(), Output { description: "Bucket holding sandboxc's nested templates and Lambda zips".into(), value: Expr::from(&bucket), condition: None });
-    t.outputs.insert("AssetsKeyArn".into(), Output { description: "KMS key encrypting the assets bucket".into(), value: Expr::get_att(&key, "Arn"), condition: None });
+    t.outputs.insert(
+        ASSETS_BUCKET_OUTPUT.into(),
+        Output {
+            description: "Bucket holding sandboxc's nested templates and Lambda zips".into(),
+            value: Expr::from(&bucket),
+            condition: None,
+        },
+    );
+    t.outputs.insert(
+        "AssetsKeyArn".into(),
+        Output {
+            description: "KMS key encrypting the assets bucket".into(),
+            value: Expr::get_att(&key, "Arn"),
+            condition: None,
+        },
+    );
     Ok(t)
 }
 
@@ -115,7 +140,8 @@ pub fn stack_policy() -> String {
 /// update is allowed.
 #[must_use]
 pub fn stack_policy_lifted() -> String {
-    serde_json::json!({"Statement": [{"Action": "Update:*", "Effect": "Allow", "Principal": "*", "Resource": "*"}]}).to_string()
+    serde_json::json!({"Statement": [{"Action": "Update:*", "Effect": "Allow", "Principal": "*", "Resource": "*"}]})
+        .to_string()
 }
 
 #[cfg(test)]
@@ -128,7 +154,10 @@ mod tests {
         let deny = &p["Statement"][1];
         assert_eq!(deny["Effect"], "Deny");
         assert_eq!(deny["Action"], serde_json::json!(["Update:Replace", "Update:Delete"]));
-        assert_eq!(deny["Condition"]["StringEquals"]["ResourceType"].as_array().map(Vec::len), Some(STATEFUL_TYPES.len()));
+        assert_eq!(
+            deny["Condition"]["StringEquals"]["ResourceType"].as_array().map(Vec::len),
+            Some(STATEFUL_TYPES.len())
+        );
         let lifted: serde_json::Value = serde_json::from_str(&stack_policy_lifted()).unwrap_or_default();
         assert_eq!(lifted["Statement"].as_array().map(Vec::len), Some(1));
     }

@@ -25,7 +25,9 @@ pub fn home_folder_bucket() -> Expr {
 
 /// ARN of the home-folder bucket followed by `suffix` (`""` for the bucket, `/user/*` for objects).
 pub fn home_folder_bucket_arn(suffix: &str) -> Expr {
-    Expr::sub(format!("arn:${{AWS::Partition}}:s3:::appstream2-36fb080bb8-${{AWS::Region}}-${{AWS::AccountId}}{suffix}"))
+    Expr::sub(format!(
+        "arn:${{AWS::Partition}}:s3:::appstream2-36fb080bb8-${{AWS::Region}}-${{AWS::AccountId}}{suffix}"
+    ))
 }
 
 /// ARN of a bucket given as an expression (a `Ref` or parameter), followed by `suffix`.
@@ -38,7 +40,10 @@ pub fn bucket_arn(bucket: &Expr, suffix: &str) -> Expr {
 pub fn egress_https(what: &str) -> Expr {
     Expr::map([
         ("CidrIp", Expr::from("0.0.0.0/0")),
-        ("Description", Expr::from(format!("HTTPS to {what} (no route leaves the VPC except to the S3 gateway endpoint)"))),
+        (
+            "Description",
+            Expr::from(format!("HTTPS to {what} (no route leaves the VPC except to the S3 gateway endpoint)")),
+        ),
         ("FromPort", Expr::Int(443)),
         ("IpProtocol", Expr::from("tcp")),
         ("ToPort", Expr::Int(443)),
@@ -49,7 +54,10 @@ pub fn egress_https(what: &str) -> Expr {
 /// unless a separate ingress rule says so).
 pub fn https_out_group(ctx: &Ctx<'_>, vpc: Expr, what: &str, name_tag: &str) -> SecurityGroup {
     SecurityGroup {
-        group_description: Some(Expr::from(format!("sandboxc {}: {what}, HTTPS out to the VPC endpoints only", ctx.names.env))),
+        group_description: Some(Expr::from(format!(
+            "sandboxc {}: {what}, HTTPS out to the VPC endpoints only",
+            ctx.names.env
+        ))),
         vpc_id: Some(vpc),
         security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
         tags: Some(ctx.tags_named(name_tag)),
@@ -60,11 +68,7 @@ pub fn https_out_group(ctx: &Ctx<'_>, vpc: Expr, what: &str, name_tag: &str) -> 
 /// A bucket encrypted with a customer-managed KMS key (bucket keys on), versioned, with every
 /// public-access block on and ACLs disabled (`BucketOwnerEnforced`).
 pub fn private_bucket(ctx: &Ctx<'_>, key_arn: &Expr, name: Option<Expr>) -> Bucket {
-    Bucket {
-        bucket_name: name,
-        tags: Some(ctx.tags()),
-        ..locked_bucket(key_arn)
-    }
+    Bucket { bucket_name: name, tags: Some(ctx.tags()), ..locked_bucket(key_arn) }
 }
 
 /// A bucket without name or tags: SSE-KMS with `key_arn` (bucket keys on), versioned, every
@@ -75,7 +79,10 @@ pub fn locked_bucket(key_arn: &Expr) -> Bucket {
             "ServerSideEncryptionConfiguration",
             Expr::List(vec![Expr::map([
                 ("BucketKeyEnabled", Expr::Bool(true)),
-                ("ServerSideEncryptionByDefault", Expr::map([("KMSMasterKeyID", key_arn.clone()), ("SSEAlgorithm", Expr::from("aws:kms"))])),
+                (
+                    "ServerSideEncryptionByDefault",
+                    Expr::map([("KMSMasterKeyID", key_arn.clone()), ("SSEAlgorithm", Expr::from("aws:kms"))]),
+                ),
             ])]),
         )])),
         versioning_configuration: Some(Expr::map([("Status", Expr::from("Enabled"))])),
@@ -85,7 +92,10 @@ pub fn locked_bucket(key_arn: &Expr) -> Bucket {
             ("IgnorePublicAcls", Expr::Bool(true)),
             ("RestrictPublicBuckets", Expr::Bool(true)),
         ])),
-        ownership_controls: Some(Expr::map([("Rules", Expr::List(vec![Expr::map([("ObjectOwnership", Expr::from("BucketOwnerEnforced"))])]))])),
+        ownership_controls: Some(Expr::map([(
+            "Rules",
+            Expr::List(vec![Expr::map([("ObjectOwnership", Expr::from("BucketOwnerEnforced"))])]),
+        )])),
         ..Bucket::default()
     }
 }
@@ -117,9 +127,17 @@ pub fn ingress_cidr(cidr: Expr, from: i64, to: i64, description: &str) -> Expr {
 ///
 /// # Errors
 /// [`CompileError::Internal`] on duplicate logical IDs.
-pub fn kms_key(p: &mut PartBuilder, ctx: &Ctx<'_>, id: &str, alias: &str, description: &str, extra: Vec<Statement>) -> Result<LogicalId, CompileError> {
+pub fn kms_key(
+    p: &mut PartBuilder,
+    ctx: &Ctx<'_>,
+    id: &str,
+    alias: &str,
+    description: &str,
+    extra: Vec<Statement>,
+) -> Result<LogicalId, CompileError> {
     // KMS requires a key policy that lets the account administer the key (policy lock-out check).
-    let mut statements = vec![Statement::allow("AccountAdministersKey", &["kms:*"], vec![Expr::from("*")]).principal(account_root())];
+    let mut statements =
+        vec![Statement::allow("AccountAdministersKey", &["kms:*"], vec![Expr::from("*")]).principal(account_root())];
     statements.extend(extra);
     let key = p.add_resource(
         id,
@@ -133,7 +151,10 @@ pub fn kms_key(p: &mut PartBuilder, ctx: &Ctx<'_>, id: &str, alias: &str, descri
     )?;
     p.add(
         &format!("{id}Alias"),
-        &KmsAlias { alias_name: Some(Expr::from(format!("{}/{alias}", ctx.names.alias_prefix))), target_key_id: Some(Expr::from(&key)) },
+        &KmsAlias {
+            alias_name: Some(Expr::from(format!("{}/{alias}", ctx.names.alias_prefix))),
+            target_key_id: Some(Expr::from(&key)),
+        },
     )?;
     Ok(key)
 }
@@ -175,7 +196,14 @@ pub struct FunctionSpec {
 impl FunctionSpec {
     /// A custom-resource provider: the `provider` zip outside the VPC, five minutes, no
     /// dead-letter queue (CloudFormation waits for its answer), named `<env>-<purpose>`.
-    pub fn provider(ctx: &Ctx<'_>, id: &'static str, purpose: &str, resource_type: &str, statements: Vec<Statement>, log_key_arn: Expr) -> Self {
+    pub fn provider(
+        ctx: &Ctx<'_>,
+        id: &'static str,
+        purpose: &str,
+        resource_type: &str,
+        statements: Vec<Statement>,
+        log_key_arn: Expr,
+    ) -> Self {
         Self {
             id,
             name: ctx.names.provider_function(purpose),
@@ -267,15 +295,20 @@ pub fn lambda_function(p: &mut PartBuilder, ctx: &Ctx<'_>, spec: FunctionSpec) -
 /// support only `Resource: *` (Service Authorization Reference, Amazon EC2).
 fn vpc_access_statements() -> Vec<Statement> {
     vec![
-        Statement::allow("DescribeNetworkInterfaces", &["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"], vec![Expr::from("*")]),
+        Statement::allow(
+            "DescribeNetworkInterfaces",
+            &["ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"],
+            vec![Expr::from("*")],
+        ),
         Statement::allow(
             "ManageOwnNetworkInterfaces",
-            &["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface", "ec2:AssignPrivateIpAddresses", "ec2:UnassignPrivateIpAddresses"],
-            vec![
-                arn("ec2", "network-interface/*"),
-                arn("ec2", "subnet/*"),
-                arn("ec2", "security-group/*"),
+            &[
+                "ec2:CreateNetworkInterface",
+                "ec2:DeleteNetworkInterface",
+                "ec2:AssignPrivateIpAddresses",
+                "ec2:UnassignPrivateIpAddresses",
             ],
+            vec![arn("ec2", "network-interface/*"), arn("ec2", "subnet/*"), arn("ec2", "security-group/*")],
         ),
     ]
 }

@@ -17,7 +17,8 @@ pub const ASSETS_BUCKET_PARAMETER: &str = "AssetsBucket";
 pub fn assets_bucket_parameter() -> Parameter {
     Parameter {
         kind: "String".into(),
-        description: "S3 bucket holding sandboxc's assets: nested templates and Lambda zips (sandboxc bootstrap)".into(),
+        description: "S3 bucket holding sandboxc's assets: nested templates and Lambda zips (sandboxc bootstrap)"
+            .into(),
         allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
         default: None,
     }
@@ -74,7 +75,9 @@ impl<'a> Ctx<'a> {
     /// Tags for resources taking a list of `{Key, Value}`: the blueprint's plus `sandboxc:environment`.
     #[must_use]
     pub fn tags(&self) -> Expr {
-        Expr::List(self.tag_pairs().map(|(k, v)| Expr::map([("Key", Expr::from(k)), ("Value", Expr::from(v))])).collect())
+        Expr::List(
+            self.tag_pairs().map(|(k, v)| Expr::map([("Key", Expr::from(k)), ("Value", Expr::from(v))])).collect(),
+        )
     }
 
     /// Tags plus a `Name` tag, for EC2 resources that the console lists by name.
@@ -85,7 +88,9 @@ impl<'a> Ctx<'a> {
             pairs.push(("Name".into(), format!("{}-{name}", self.names.env)));
             pairs.sort();
         }
-        Expr::List(pairs.into_iter().map(|(k, v)| Expr::map([("Key", Expr::from(k)), ("Value", Expr::from(v))])).collect())
+        Expr::List(
+            pairs.into_iter().map(|(k, v)| Expr::map([("Key", Expr::from(k)), ("Value", Expr::from(v))])).collect(),
+        )
     }
 
     /// Tags for resources taking a `{key: value}` mapping (SSM parameters).
@@ -159,9 +164,20 @@ impl PartBuilder {
     ///
     /// # Errors
     /// [`CompileError::Internal`] when another export already has that name.
-    pub fn export(&mut self, ctx: &mut Ctx<'_>, name: &str, value: Expr, list: bool, description: &str) -> Result<(), CompileError> {
+    pub fn export(
+        &mut self,
+        ctx: &mut Ctx<'_>,
+        name: &str,
+        value: Expr,
+        list: bool,
+        description: &str,
+    ) -> Result<(), CompileError> {
         if let Some(((other, _), _)) = ctx.exports.iter().find(|((_, n), _)| n == name) {
-            return Err(CompileError::Internal(format!("export {name} of part {} is already exported by {}", self.part.title(), other.title())));
+            return Err(CompileError::Internal(format!(
+                "export {name} of part {} is already exported by {}",
+                self.part.title(),
+                other.title()
+            )));
         }
         ctx.exports.insert((self.part, name.to_string()), Export { value, list, description: description.into() });
         Ok(())
@@ -173,10 +189,13 @@ impl PartBuilder {
     /// # Errors
     /// [`CompileError::Internal`] when no earlier part exported `name` (a compiler bug).
     pub fn import(&mut self, ctx: &Ctx<'_>, from: Part, name: &str) -> Result<Expr, CompileError> {
-        let export = ctx
-            .exports
-            .get(&(from, name.to_string()))
-            .ok_or_else(|| CompileError::Internal(format!("part {} imports {name} from {}, which does not export it", self.part.title(), from.title())))?;
+        let export = ctx.exports.get(&(from, name.to_string())).ok_or_else(|| {
+            CompileError::Internal(format!(
+                "part {} imports {name} from {}, which does not export it",
+                self.part.title(),
+                from.title()
+            ))
+        })?;
         match ctx.layout() {
             Layout::Single => Ok(export.value.clone()),
             Layout::Nested => {

@@ -17,14 +17,19 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<Option<PartBuilder>, CompileErr
     let env = ctx.names.env.clone();
     let mut p = PartBuilder::new(Part::Identity, &format!("sandboxc data sandbox {env}: SAML federation role"));
     let stack = p.import(ctx, Part::AppStream, "AppStreamStackName")?;
-    let provider = Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:saml-provider/{}", saml.idp_name));
-    let trust = PolicyDocument::new(vec![Statement::allow("TrustIdentityProvider", &["sts:AssumeRoleWithSAML"], vec![])
-        .principal(Expr::map([("Federated", provider)]))
-        .when("StringEquals", "SAML:aud", Expr::from(SAML_AUDIENCE))]);
+    let provider =
+        Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:saml-provider/{}", saml.idp_name));
+    let trust =
+        PolicyDocument::new(vec![Statement::allow("TrustIdentityProvider", &["sts:AssumeRoleWithSAML"], vec![])
+            .principal(Expr::map([("Federated", provider)]))
+            .when("StringEquals", "SAML:aud", Expr::from(SAML_AUDIENCE))]);
     let stream = PolicyDocument::new(vec![Statement::allow(
         "StreamFromThisStackAsYourself",
         &["appstream:Stream"],
-        vec![Expr::sub_with("arn:${AWS::Partition}:appstream:${AWS::Region}:${AWS::AccountId}:stack/${Stack}", [("Stack", stack.clone())])],
+        vec![Expr::sub_with(
+            "arn:${AWS::Partition}:appstream:${AWS::Region}:${AWS::AccountId}:stack/${Stack}",
+            [("Stack", stack.clone())],
+        )],
     )
     // `${saml:sub}` is an IAM policy variable, not a CloudFormation one: written literally.
     .when("StringEquals", "appstream:userId", Expr::from("${saml:sub}"))]);
@@ -32,14 +37,24 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<Option<PartBuilder>, CompileErr
         "SamlRole",
         &Role {
             role_name: Some(Expr::from(&ctx.names.saml_role)),
-            description: Some(Expr::from(format!("SAML users of identity provider {} stream from sandbox {env}", saml.idp_name))),
+            description: Some(Expr::from(format!(
+                "SAML users of identity provider {} stream from sandbox {env}",
+                saml.idp_name
+            ))),
             assume_role_policy_document: Some(trust),
-            policies: Some(vec![Expr::map([("PolicyName", Expr::from("stream")), ("PolicyDocument", serde_json_value(&stream))])]),
+            policies: Some(vec![Expr::map([
+                ("PolicyName", Expr::from("stream")),
+                ("PolicyDocument", serde_json_value(&stream)),
+            ])]),
             tags: Some(ctx.tags()),
             ..Role::default()
         },
     )?;
-    p.user_output("SamlRoleArn", "Role to map SAML users to (with the identity provider's ARN)", Expr::get_att(&role, "Arn"));
+    p.user_output(
+        "SamlRoleArn",
+        "Role to map SAML users to (with the identity provider's ARN)",
+        Expr::get_att(&role, "Arn"),
+    );
     p.user_output(
         "SamlRelayStateUrl",
         "Relay state URL for the identity provider's AppStream application",

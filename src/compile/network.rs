@@ -5,7 +5,9 @@
 use crate::blueprint::validate::subnet_cidrs;
 use crate::blueprint::AvailabilityZones;
 use crate::cfn::policy::{aws, PolicyDocument, Statement};
-use crate::cfn::resources::{FlowLog, LogGroup, Role, RouteTable, SecurityGroup, Subnet, SubnetRouteTableAssociation, Vpc, VpcEndpoint};
+use crate::cfn::resources::{
+    FlowLog, LogGroup, Role, RouteTable, SecurityGroup, Subnet, SubnetRouteTableAssociation, Vpc, VpcEndpoint,
+};
 use crate::cfn::{Expr, LogicalId, Parameter, Resource};
 
 use super::common::{arn, home_folder_bucket_arn, ingress_cidr, no_egress, serde_json_value};
@@ -34,7 +36,10 @@ pub const AZ_PARAMETER: &str = "AvailabilityZones";
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let b = ctx.blueprint;
     let env = ctx.names.env.clone();
-    let mut p = PartBuilder::new(Part::Network, &format!("sandboxc data sandbox {env}: isolated VPC, VPC endpoints, flow logs"));
+    let mut p = PartBuilder::new(
+        Part::Network,
+        &format!("sandboxc data sandbox {env}: isolated VPC, VPC endpoints, flow logs"),
+    );
     let vpc = p.add(
         "Vpc",
         &Vpc {
@@ -79,10 +84,16 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 tags: Some(ctx.tags_named(&format!("isolated-{n}"))),
             },
         )?;
-        let rt = p.add(&format!("RouteTable{n}"), &RouteTable { vpc_id: Some(vpc_ref.clone()), tags: Some(ctx.tags_named(&format!("isolated-{n}"))) })?;
+        let rt = p.add(
+            &format!("RouteTable{n}"),
+            &RouteTable { vpc_id: Some(vpc_ref.clone()), tags: Some(ctx.tags_named(&format!("isolated-{n}"))) },
+        )?;
         p.add(
             &format!("Subnet{n}RouteTableAssociation"),
-            &SubnetRouteTableAssociation { subnet_id: Some(Expr::from(&subnet)), route_table_id: Some(Expr::from(&rt)) },
+            &SubnetRouteTableAssociation {
+                subnet_id: Some(Expr::from(&subnet)),
+                route_table_id: Some(Expr::from(&rt)),
+            },
         )?;
         subnets.push(Expr::from(&subnet));
         route_tables.push(Expr::from(&rt));
@@ -118,18 +129,27 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let endpoint_sg = p.add(
         "EndpointSecurityGroup",
         &SecurityGroup {
-            group_description: Some(Expr::from(format!("sandboxc {env}: interface endpoints, HTTPS from the VPC only"))),
+            group_description: Some(Expr::from(format!(
+                "sandboxc {env}: interface endpoints, HTTPS from the VPC only"
+            ))),
             vpc_id: Some(vpc_ref.clone()),
-            security_group_ingress: Some(vec![ingress_cidr(Expr::get_att(&vpc, "CidrBlock"), 443, 443, "HTTPS from inside the VPC")]),
+            security_group_ingress: Some(vec![ingress_cidr(
+                Expr::get_att(&vpc, "CidrBlock"),
+                443,
+                443,
+                "HTTPS from inside the VPC",
+            )]),
             security_group_egress: Some(vec![no_egress()]),
             tags: Some(ctx.tags_named("endpoints")),
         },
     )?;
     let account = Expr::r#ref("AWS::AccountId");
     let in_account = |sid: &str, actions: &[&str], resources: Vec<Expr>| {
-        PolicyDocument::new(vec![Statement::allow(sid, actions, resources)
-            .principal(aws(Expr::from("*")))
-            .when("StringEquals", "aws:PrincipalAccount", account.clone())])
+        PolicyDocument::new(vec![Statement::allow(sid, actions, resources).principal(aws(Expr::from("*"))).when(
+            "StringEquals",
+            "aws:PrincipalAccount",
+            account.clone(),
+        )])
     };
     let ssm_policy = in_account(
         "SandboxParametersOnly",
@@ -152,7 +172,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         ..VpcEndpoint::default()
     };
     p.add("SsmEndpoint", &interface(Expr::sub("com.amazonaws.${AWS::Region}.ssm"), Some(ssm_policy)))?;
-    let sagemaker_api = p.add("SageMakerApiEndpoint", &interface(Expr::sub("com.amazonaws.${AWS::Region}.sagemaker.api"), Some(sagemaker_policy)))?;
+    let sagemaker_api = p.add(
+        "SageMakerApiEndpoint",
+        &interface(Expr::sub("com.amazonaws.${AWS::Region}.sagemaker.api"), Some(sagemaker_policy)),
+    )?;
     // The notebook endpoint's private DNS name needs the API endpoint first (AWS-FACTS, SageMaker).
     let notebook_ep = p.add_resource(
         "NotebookEndpoint",
@@ -169,7 +192,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         let sg = p.add(
             "StreamingEndpointSecurityGroup",
             &SecurityGroup {
-                group_description: Some(Expr::from(format!("sandboxc {env}: AppStream streaming endpoint, from the user networks only"))),
+                group_description: Some(Expr::from(format!(
+                    "sandboxc {env}: AppStream streaming endpoint, from the user networks only"
+                ))),
                 vpc_id: Some(vpc_ref.clone()),
                 security_group_ingress: Some(rules),
                 security_group_egress: Some(vec![no_egress()]),
@@ -183,7 +208,13 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 ..interface(Expr::sub("com.amazonaws.${AWS::Region}.appstream.streaming"), None)
             },
         )?;
-        p.export(ctx, "StreamingEndpointId", Expr::from(&streaming), false, "ID of the AppStream streaming interface endpoint")?;
+        p.export(
+            ctx,
+            "StreamingEndpointId",
+            Expr::from(&streaming),
+            false,
+            "ID of the AppStream streaming interface endpoint",
+        )?;
     }
 
     if b.network.flow_logs {
@@ -192,8 +223,20 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
 
     p.export(ctx, "VpcId", vpc_ref, false, "ID of the isolated VPC")?;
     p.export(ctx, "SubnetIds", subnet_list, true, "IDs of the isolated subnets, one per Availability Zone")?;
-    p.export(ctx, "SageMakerApiEndpointId", Expr::from(&sagemaker_api), false, "ID of the SageMaker API interface endpoint")?;
-    p.export(ctx, "NotebookEndpointId", Expr::from(&notebook_ep), false, "ID of the SageMaker notebook interface endpoint")?;
+    p.export(
+        ctx,
+        "SageMakerApiEndpointId",
+        Expr::from(&sagemaker_api),
+        false,
+        "ID of the SageMaker API interface endpoint",
+    )?;
+    p.export(
+        ctx,
+        "NotebookEndpointId",
+        Expr::from(&notebook_ep),
+        false,
+        "ID of the SageMaker notebook interface endpoint",
+    )?;
     Ok(p)
 }
 
@@ -214,9 +257,13 @@ fn flow_logs(p: &mut PartBuilder, ctx: &Ctx<'_>, vpc: &LogicalId) -> Result<(), 
         "FlowLogRole",
         &Role {
             description: Some(Expr::from(format!("Lets VPC Flow Logs write to {name}"))),
-            assume_role_policy_document: Some(PolicyDocument::new(vec![Statement::allow("TrustFlowLogs", &["sts:AssumeRole"], vec![])
-                .principal(crate::cfn::policy::service("vpc-flow-logs.amazonaws.com"))
-                .when("StringEquals", "aws:SourceAccount", Expr::r#ref("AWS::AccountId"))])),
+            assume_role_policy_document: Some(PolicyDocument::new(vec![Statement::allow(
+                "TrustFlowLogs",
+                &["sts:AssumeRole"],
+                vec![],
+            )
+            .principal(crate::cfn::policy::service("vpc-flow-logs.amazonaws.com"))
+            .when("StringEquals", "aws:SourceAccount", Expr::r#ref("AWS::AccountId"))])),
             policies: Some(vec![Expr::map([
                 ("PolicyName", Expr::from("write-flow-logs")),
                 (

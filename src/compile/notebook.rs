@@ -49,14 +49,25 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             policy_name: Some(Expr::from("sandbox-data")),
             policy_document: Some(PolicyDocument::new(vec![
                 Statement::allow("ListDataBucket", &["s3:ListBucket"], vec![data_bucket.clone()]),
-                Statement::allow("ReadWriteData", &["s3:GetObject", "s3:PutObject"], vec![Expr::suffixed(&data_bucket, "/*")]),
+                Statement::allow(
+                    "ReadWriteData",
+                    &["s3:GetObject", "s3:PutObject"],
+                    vec![Expr::suffixed(&data_bucket, "/*")],
+                ),
                 Statement::allow("UseDataKey", &["kms:Decrypt", "kms:GenerateDataKey"], vec![data_key]),
-                Statement::allow("UseNotebookKey", &["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"], vec![Expr::get_att(&key, "Arn")]),
+                Statement::allow(
+                    "UseNotebookKey",
+                    &["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                    vec![Expr::get_att(&key, "Arn")],
+                ),
             ])),
             roles: Some(vec![Expr::from(&role)]),
         },
     )?;
-    let sg = p.add("NotebookSecurityGroup", &https_out_group(ctx, vpc, "notebook instance (HTTPS in from the AppStream fleet only)", "notebook"))?;
+    let sg = p.add(
+        "NotebookSecurityGroup",
+        &https_out_group(ctx, vpc, "notebook instance (HTTPS in from the AppStream fleet only)", "notebook"),
+    )?;
     // A rule of its own, naming the fleet's group from another part.
     p.add(
         "NotebookIngressFromFleet",
@@ -81,14 +92,27 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             security_group_ids: Some(Expr::List(vec![Expr::get_att(&sg, "GroupId")])),
             direct_internet_access: Some(Expr::from("Disabled")),
             root_access: Some(Expr::from("Disabled")),
-            instance_metadata_service_configuration: Some(Expr::map([("MinimumInstanceMetadataServiceVersion", Expr::from("2"))])),
+            instance_metadata_service_configuration: Some(Expr::map([(
+                "MinimumInstanceMetadataServiceVersion",
+                Expr::from("2"),
+            )])),
             tags: Some(ctx.tags()),
         })
         .retain()
         // The instance must not start before its role may use the keys.
         .depends_on(&policy),
     )?;
-    p.export(ctx, "NotebookName", Expr::get_att(&notebook, "NotebookInstanceName"), false, "Name of the notebook instance")?;
-    p.user_output("NotebookName", "SageMaker notebook instance (no internet, no root access)", Expr::get_att(&notebook, "NotebookInstanceName"));
+    p.export(
+        ctx,
+        "NotebookName",
+        Expr::get_att(&notebook, "NotebookInstanceName"),
+        false,
+        "Name of the notebook instance",
+    )?;
+    p.user_output(
+        "NotebookName",
+        "SageMaker notebook instance (no internet, no root access)",
+        Expr::get_att(&notebook, "NotebookInstanceName"),
+    );
     Ok(p)
 }

@@ -13,21 +13,24 @@ use super::{CompileError, Ctx, Part};
 pub const STANDARD_PARAMETER_LIMIT: usize = 4096;
 
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
-    let mut p = PartBuilder::new(Part::Storage, &format!("sandboxc data sandbox {}: data bucket, its key and SSM parameters", ctx.names.env));
+    let mut p = PartBuilder::new(
+        Part::Storage,
+        &format!("sandboxc data sandbox {}: data bucket, its key and SSM parameters", ctx.names.env),
+    );
     let key = kms_key(&mut p, ctx, "DataKey", "data", "encrypts the data bucket", vec![])?;
     let key_arn = Expr::get_att(&key, "Arn");
     let bucket = p.add_resource(
         "DataBucket",
         Resource::new(&private_bucket(ctx, &key_arn, ctx.blueprint.storage.bucket_name.as_ref().map(Expr::from)))
-        .retain()
-        .skip_checkov(
-            "CKV_AWS_18",
-            if ctx.blueprint.audit.cloudtrail {
-                "object-level access is recorded by the sandbox trail's S3 data events (audit part)"
-            } else {
-                "the blueprint turns auditing off (audit.cloudtrail: false): no access is recorded"
-            },
-        ),
+            .retain()
+            .skip_checkov(
+                "CKV_AWS_18",
+                if ctx.blueprint.audit.cloudtrail {
+                    "object-level access is recorded by the sandbox trail's S3 data events (audit part)"
+                } else {
+                    "the blueprint turns auditing off (audit.cloudtrail: false): no access is recorded"
+                },
+            ),
     )?;
     let bucket_ref = Expr::from(&bucket);
     p.add(
@@ -65,7 +68,11 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     p.export(ctx, "DataBucketArn", bucket_arn(&bucket_ref, ""), false, "ARN of the data bucket")?;
     p.export(ctx, "DataKeyArn", key_arn, false, "ARN of the data bucket's KMS key")?;
     p.user_output("DataBucketName", "The data bucket (KMS-encrypted, versioned, TLS-only, retained)", bucket_ref);
-    p.user_output("NotebookScriptParameter", "SSM parameter holding the notebook script the launcher runs", Expr::from(&ctx.names.notebook_script_parameter));
+    p.user_output(
+        "NotebookScriptParameter",
+        "SSM parameter holding the notebook script the launcher runs",
+        Expr::from(&ctx.names.notebook_script_parameter),
+    );
     Ok(p)
 }
 
@@ -78,8 +85,14 @@ mod tests {
     #[test]
     fn the_notebook_script_fits_the_standard_tier() {
         let b = load(&Source::embedded()).unwrap_or_else(|d| panic!("{d}"));
-        let c = super::super::compile(&b, &LambdaAsset { identity: "0".repeat(64) }, Format::Json).unwrap_or_else(|e| panic!("{e}"));
-        let storage = c.templates.iter().find(|t| t.file.ends_with("-storage.template.json")).map(|t| t.template.to_value()).unwrap_or_default();
+        let c = super::super::compile(&b, &LambdaAsset { identity: "0".repeat(64) }, Format::Json)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let storage = c
+            .templates
+            .iter()
+            .find(|t| t.file.ends_with("-storage.template.json"))
+            .map(|t| t.template.to_value())
+            .unwrap_or_default();
         let param = &storage["Resources"]["NotebookScriptParameter"]["Properties"];
         assert!(param["Value"].as_str().unwrap_or_default().len() <= super::STANDARD_PARAMETER_LIMIT);
         assert_eq!(param["Tier"], "Standard");

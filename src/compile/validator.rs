@@ -50,20 +50,33 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     environment.insert("SANDBOX_STACK_NAME".to_string(), stack.clone());
     environment.insert("SANDBOX_FLEET_NAME".to_string(), fleet.clone());
     environment.insert("SANDBOX_NOTEBOOK_NAME".to_string(), notebook.clone());
-    environment.insert("SANDBOX_SESSION_EXPIRATION_SECONDS".to_string(), Expr::from(b.notebook.session_expiration.as_secs().to_string()));
+    environment.insert(
+        "SANDBOX_SESSION_EXPIRATION_SECONDS".to_string(),
+        Expr::from(b.notebook.session_expiration.as_secs().to_string()),
+    );
     environment.insert("SANDBOX_HOME_FOLDER_BUCKET".to_string(), home_folder_bucket());
 
     let statements = vec![
         // Lambda sends failed events to the KMS-encrypted queue with the function's role.
         Statement::allow("EncryptDeadLetters", &["kms:GenerateDataKey", "kms:Decrypt"], vec![log_key.clone()]),
         Statement::allow("ReadSessionFiles", &["s3:GetObject"], vec![home_folder_bucket_arn("/user/*/session.json")]),
-        Statement::allow("WriteSessionUrlFiles", &["s3:PutObject"], vec![home_folder_bucket_arn("/user/*/session_url.txt")]),
+        Statement::allow(
+            "WriteSessionUrlFiles",
+            &["s3:PutObject"],
+            vec![home_folder_bucket_arn("/user/*/session_url.txt")],
+        ),
         Statement::allow(
             "DescribeSandboxSessions",
             &["appstream:DescribeSessions"],
             vec![
-                Expr::sub_with("arn:${AWS::Partition}:appstream:${AWS::Region}:${AWS::AccountId}:fleet/${Fleet}", [("Fleet", fleet)]),
-                Expr::sub_with("arn:${AWS::Partition}:appstream:${AWS::Region}:${AWS::AccountId}:stack/${Stack}", [("Stack", stack)]),
+                Expr::sub_with(
+                    "arn:${AWS::Partition}:appstream:${AWS::Region}:${AWS::AccountId}:fleet/${Fleet}",
+                    [("Fleet", fleet)],
+                ),
+                Expr::sub_with(
+                    "arn:${AWS::Partition}:appstream:${AWS::Region}:${AWS::AccountId}:stack/${Stack}",
+                    [("Stack", stack)],
+                ),
             ],
         ),
         // The URL's every request is evaluated against this statement: only through the
@@ -111,16 +124,25 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     )?;
 
     let statements = vec![Statement::allow(
-                "MergeHomeFolderNotifications",
-                &["s3:GetBucketNotification", "s3:PutBucketNotification"],
-                vec![home_folder_bucket_arn("")],
-            )];
-    let spec = FunctionSpec::provider(ctx, "NotificationProvider", "home-folder-notification", "Custom::HomeFolderNotification", statements, log_key);
+        "MergeHomeFolderNotifications",
+        &["s3:GetBucketNotification", "s3:PutBucketNotification"],
+        vec![home_folder_bucket_arn("")],
+    )];
+    let spec = FunctionSpec::provider(
+        ctx,
+        "NotificationProvider",
+        "home-folder-notification",
+        "Custom::HomeFolderNotification",
+        statements,
+        log_key,
+    );
     let provider = lambda_function(&mut p, ctx, spec)?;
     // AppStream creates the home-folder bucket at the first session; until then the
     // notification cannot be written, and would fail the whole deployment.
     let exists = p.root_parameter(HOME_FOLDER_BUCKET_PARAMETER, home_folder_bucket_parameter());
-    p.template.conditions.insert(HAS_HOME_FOLDER_BUCKET.into(), Expr::Equals(Box::new(exists), Box::new(Expr::from("true"))));
+    p.template
+        .conditions
+        .insert(HAS_HOME_FOLDER_BUCKET.into(), Expr::Equals(Box::new(exists), Box::new(Expr::from("true"))));
     p.add_resource(
         "HomeFolderNotification",
         Resource::new(&HomeFolderNotification {

@@ -14,11 +14,13 @@ use std::path::{Path, PathBuf};
 use super::assets::{publish, template_url, Asset};
 use super::cfn::{Cfn, CfnError};
 use super::console::Console;
-use super::deployment::{change_and_execute, check_account, prepare, Choices, DeployError, Deployer, Deployment, Prepared};
+use super::deployment::{
+    change_and_execute, check_account, prepare, Choices, DeployError, Deployer, Deployment, Prepared,
+};
 use super::plan::{ASSETS_BUCKET_PARAMETER, MAX_TEMPLATE_BODY};
 use super::AwsOptions;
-use crate::compile::HOME_FOLDER_BUCKET_PARAMETER;
 use crate::compile::bootstrap::{ASSETS_BUCKET_OUTPUT, ASSETS_STACK_NAME};
+use crate::compile::HOME_FOLDER_BUCKET_PARAMETER;
 use crate::plan::TemplateSet;
 use crate::{AssetsRelease, Release};
 
@@ -85,10 +87,16 @@ pub async fn deployer(options: &AwsOptions) -> Result<Deployer, DeployError> {
     let config = super::config(options).await.map_err(DeployError)?;
     super::check_credentials(&config, options).await.map_err(DeployError)?;
     let sts = aws_sdk_sts::Client::new(&config);
-    let who = sts.get_caller_identity().send().await.map_err(|e| DeployError(format!("cannot identify the AWS account (sts:GetCallerIdentity): {}", super::cfn::chain(&e))))?;
+    let who = sts.get_caller_identity().send().await.map_err(|e| {
+        DeployError(format!("cannot identify the AWS account (sts:GetCallerIdentity): {}", super::cfn::chain(&e)))
+    })?;
     let account = who.account().unwrap_or_default().to_string();
     let region = config.region().map(ToString::to_string).unwrap_or_default();
-    let s3_config = aws_sdk_s3::config::Builder::from(&config).force_path_style(std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some()).build();
+    let s3_config = aws_sdk_s3::config::Builder::from(&config)
+        .force_path_style(
+            std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some(),
+        )
+        .build();
     Ok(Deployer {
         cfn: Cfn::new(aws_sdk_cloudformation::Client::new(&config)),
         s3: aws_sdk_s3::Client::from_conf(s3_config),
@@ -104,7 +112,10 @@ pub async fn deployer(options: &AwsOptions) -> Result<Deployer, DeployError> {
 /// # Errors
 /// [`DeployError`] when the runtime cannot start, or `f`'s.
 pub fn block_on<F: std::future::Future<Output = Result<u8, DeployError>>>(f: F) -> Result<u8, DeployError> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| DeployError(format!("cannot start the async runtime: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| DeployError(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(f)
 }
 
@@ -112,7 +123,12 @@ pub fn block_on<F: std::future::Future<Output = Result<u8, DeployError>>>(f: F) 
 ///
 /// # Errors
 /// [`DeployError`].
-pub async fn apply(d: &Deployer, release: &Release, args: &ApplyArgs, console: &mut dyn Console) -> Result<u8, DeployError> {
+pub async fn apply(
+    d: &Deployer,
+    release: &Release,
+    args: &ApplyArgs,
+    console: &mut dyn Console,
+) -> Result<u8, DeployError> {
     let stack = release.manifest.stack_name.clone();
     check_account(d, release)?;
     console.line(&format!("account {}, region {}, stack {stack}", d.account, d.region));
@@ -130,8 +146,13 @@ pub async fn apply(d: &Deployer, release: &Release, args: &ApplyArgs, console: &
     let (mut assets, template) = template_assets(release, &bucket, &d.region)?;
     let (zips, zips_present) = lambda_assets(d, release, &bucket, &args.lambda_dir, console).await?;
     assets.extend(zips);
-    let published = publish(&d.s3, &bucket, &assets).await.map_err(|e| DeployError(format!("{e}; no change set was created")))?;
-    console.line(&format!("assets in s3://{bucket}: {} uploaded, {} already there", published.uploaded.len(), published.present.len() + zips_present));
+    let published =
+        publish(&d.s3, &bucket, &assets).await.map_err(|e| DeployError(format!("{e}; no change set was created")))?;
+    console.line(&format!(
+        "assets in s3://{bucket}: {} uploaded, {} already there",
+        published.uploaded.len(),
+        published.present.len() + zips_present
+    ));
 
     let tags: Vec<(String, String)> = release.blueprint.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut parameters = vec![(ASSETS_BUCKET_PARAMETER.to_string(), bucket)];
@@ -164,13 +185,20 @@ async fn home_folder_bucket_exists(d: &Deployer, console: &mut dyn Console) -> R
     let bucket = format!("appstream2-36fb080bb8-{}-{}", d.region, d.account);
     match d.s3.head_bucket().bucket(&bucket).send().await {
         Ok(_) => Ok(true),
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) || e.as_service_error().is_some_and(aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found) => {
+        Err(e)
+            if e.raw_response().is_some_and(|r| r.status().as_u16() == 404)
+                || e.as_service_error()
+                    .is_some_and(aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found) =>
+        {
             console.line(&format!(
                 "note: AppStream's home-folder bucket {bucket} does not exist yet (AppStream creates it at the first streaming session with home folders): the validator's bucket notification is left out. After the first session, run `sandboxc apply` again to connect the validator"
             ));
             Ok(false)
         }
-        Err(e) => Err(DeployError(format!("cannot check AppStream's home-folder bucket {bucket} (s3:HeadBucket / s3:ListBucket): {}", super::cfn::chain(&e)))),
+        Err(e) => Err(DeployError(format!(
+            "cannot check AppStream's home-folder bucket {bucket} (s3:HeadBucket / s3:ListBucket): {}",
+            super::cfn::chain(&e)
+        ))),
     }
 }
 
@@ -199,18 +227,35 @@ async fn assets_bucket_of_bootstrap(cfn: &Cfn) -> Result<String, DeployError> {
 /// The nested templates (and the root one when over [`MAX_TEMPLATE_BODY`] bytes) as assets,
 /// and what `CreateChangeSet` gets for the root: its body, or its URL.
 fn template_assets(release: &Release, bucket: &str, region: &str) -> Result<(Vec<Asset>, String), DeployError> {
-    let text_of = |file: &str| release.files.iter().find(|(f, _)| f == file).map(|(_, t)| t.clone()).ok_or_else(|| DeployError(format!("internal: {file} is missing from the release")));
+    let text_of = |file: &str| {
+        release
+            .files
+            .iter()
+            .find(|(f, _)| f == file)
+            .map(|(_, t)| t.clone())
+            .ok_or_else(|| DeployError(format!("internal: {file} is missing from the release")))
+    };
     let mut assets = Vec::new();
     for t in &release.manifest.templates {
         if let Some(key) = &t.s3_key {
-            assets.push(Asset { key: key.clone(), what: format!("nested template {}", t.stack), body: text_of(&t.file)?.into_bytes(), content_type: "application/json" });
+            assets.push(Asset {
+                key: key.clone(),
+                what: format!("nested template {}", t.stack),
+                body: text_of(&t.file)?.into_bytes(),
+                content_type: "application/json",
+            });
         }
     }
     let root = text_of(&release.manifest.root_template)?;
     let template = if root.len() > MAX_TEMPLATE_BODY {
         let key = crate::compile::template_key(root.as_bytes(), crate::cfn::render::Format::Json);
         let url = template_url(bucket, region, &key);
-        assets.push(Asset { key, what: format!("root template ({} bytes, over the {MAX_TEMPLATE_BODY}-byte TemplateBody limit)", root.len()), body: root.into_bytes(), content_type: "application/json" });
+        assets.push(Asset {
+            key,
+            what: format!("root template ({} bytes, over the {MAX_TEMPLATE_BODY}-byte TemplateBody limit)", root.len()),
+            body: root.into_bytes(),
+            content_type: "application/json",
+        });
         url
     } else {
         root
@@ -220,7 +265,13 @@ fn template_assets(release: &Release, bucket: &str, region: &str) -> Result<(Vec
 
 /// The Lambda zips not yet in the bucket, read from `dir` (built by `sandboxc package` first
 /// when missing and this is a sandboxc checkout), and how many are in the bucket already.
-async fn lambda_assets(d: &Deployer, release: &Release, bucket: &str, dir: &Path, console: &mut dyn Console) -> Result<(Vec<Asset>, usize), DeployError> {
+async fn lambda_assets(
+    d: &Deployer,
+    release: &Release,
+    bucket: &str,
+    dir: &Path,
+    console: &mut dyn Console,
+) -> Result<(Vec<Asset>, usize), DeployError> {
     let mut out = Vec::new();
     let mut present = 0;
     let mut built = false;
@@ -242,8 +293,12 @@ async fn lambda_assets(d: &Deployer, release: &Release, bucket: &str, dir: &Path
                     a.function
                 )));
             };
-            console.line(&format!("building the Lambda zips (sandboxc package -o {}); the first build takes several minutes", dir.display()));
-            let report = crate::assets::package::package(&root, dir).map_err(|e| DeployError(format!("sandboxc package failed: {e}; no change set was created")))?;
+            console.line(&format!(
+                "building the Lambda zips (sandboxc package -o {}); the first build takes several minutes",
+                dir.display()
+            ));
+            let report = crate::assets::package::package(&root, dir)
+                .map_err(|e| DeployError(format!("sandboxc package failed: {e}; no change set was created")))?;
             if report.identity != a.identity {
                 return Err(DeployError(format!(
                     "the checkout's Lambda sources ({}) are not the ones this sandboxc binary's templates name ({}): rebuild sandboxc from this checkout; no change set was created",
@@ -252,8 +307,15 @@ async fn lambda_assets(d: &Deployer, release: &Release, bucket: &str, dir: &Path
             }
             built = true;
         }
-        let body = std::fs::read(&path).map_err(|e| DeployError(format!("cannot read the Lambda zip {}: {e}; no change set was created", path.display())))?;
-        out.push(Asset { key: a.s3_key.clone(), what: format!("Lambda zip {}", a.function), body, content_type: "application/zip" });
+        let body = std::fs::read(&path).map_err(|e| {
+            DeployError(format!("cannot read the Lambda zip {}: {e}; no change set was created", path.display()))
+        })?;
+        out.push(Asset {
+            key: a.s3_key.clone(),
+            what: format!("Lambda zip {}", a.function),
+            body,
+            content_type: "application/zip",
+        });
     }
     Ok((out, present))
 }
@@ -262,9 +324,17 @@ async fn lambda_assets(d: &Deployer, release: &Release, bucket: &str, dir: &Path
 ///
 /// # Errors
 /// [`DeployError`].
-pub async fn bootstrap(d: &Deployer, assets: &AssetsRelease, args: &BootstrapArgs, console: &mut dyn Console) -> Result<u8, DeployError> {
+pub async fn bootstrap(
+    d: &Deployer,
+    assets: &AssetsRelease,
+    args: &BootstrapArgs,
+    console: &mut dyn Console,
+) -> Result<u8, DeployError> {
     if assets.body.len() > MAX_TEMPLATE_BODY {
-        return Err(DeployError(format!("internal: the assets template is {} bytes, over {MAX_TEMPLATE_BODY}", assets.body.len())));
+        return Err(DeployError(format!(
+            "internal: the assets template is {} bytes, over {MAX_TEMPLATE_BODY}",
+            assets.body.len()
+        )));
     }
     console.line(&format!("account {}, region {}, stack {ASSETS_STACK_NAME}", d.account, d.region));
     let new = TemplateSet::single(ASSETS_STACK_NAME, assets.template.clone());

@@ -72,14 +72,22 @@ pub fn template_url(bucket: &str, region: &str, key: &str) -> String {
 pub async fn publish(s3: &aws_sdk_s3::Client, bucket: &str, assets: &[Asset]) -> Result<Published, AssetError> {
     let mut published = Published::default();
     for a in assets {
-        let err = |api: &'static str, message: String| AssetError { what: a.what.clone(), bucket: bucket.into(), key: a.key.clone(), api, message };
+        let err = |api: &'static str, message: String| AssetError {
+            what: a.what.clone(),
+            bucket: bucket.into(),
+            key: a.key.clone(),
+            api,
+            message,
+        };
         match s3.head_object().bucket(bucket).key(&a.key).send().await {
             Ok(head) if head.content_length() == Some(i64::try_from(a.body.len()).unwrap_or(i64::MAX)) => {
                 published.present.push(a.key.clone());
                 continue;
             }
             Ok(_) => {}
-            Err(e) if e.as_service_error().is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found) => {}
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {}
             Err(e) => return Err(err("HeadObject", describe(&e))),
         }

@@ -49,13 +49,21 @@ pub fn collect(args: &AuditArgs, filters: Filters) -> Result<Report, AuditError>
         None
     };
     let stack = args.stack.clone().or_else(|| blueprint.as_ref().map(|b| b.name.clone())).unwrap_or_default();
-    let options = AwsOptions { profile: args.profile.clone(), region: args.region.clone().or_else(|| blueprint.as_ref().and_then(|b| b.region.clone())) };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| AuditError::Aws(format!("cannot start the async runtime: {e}")))?;
+    let options = AwsOptions {
+        profile: args.profile.clone(),
+        region: args.region.clone().or_else(|| blueprint.as_ref().and_then(|b| b.region.clone())),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| AuditError::Aws(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let config = super::config(&options).await.map_err(|e| AuditError::Aws(format!("--from-aws: {e}")))?;
         super::check_credentials(&config, &options).await.map_err(|e| AuditError::Aws(format!("--from-aws: {e}")))?;
         let path_style = config.endpoint_url().is_some();
-        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&config).force_path_style(path_style).build());
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config).force_path_style(path_style).build(),
+        );
         let cfn = aws_sdk_cloudformation::Client::new(&config);
         collect_with(&s3, &cfn, &stack, args, filters).await
     })
@@ -65,19 +73,29 @@ pub fn collect(args: &AuditArgs, filters: Filters) -> Result<Report, AuditError>
 ///
 /// # Errors
 /// See [`collect`].
-pub async fn collect_with(s3: &aws_sdk_s3::Client, cfn: &aws_sdk_cloudformation::Client, stack: &str, args: &AuditArgs, mut filters: Filters) -> Result<Report, AuditError> {
+pub async fn collect_with(
+    s3: &aws_sdk_s3::Client,
+    cfn: &aws_sdk_cloudformation::Client,
+    stack: &str,
+    args: &AuditArgs,
+    mut filters: Filters,
+) -> Result<Report, AuditError> {
     let mut notes = Vec::new();
     let (mut usage, mut trail) = (args.usage_bucket.clone(), args.trail_bucket.clone());
     if usage.is_none() || trail.is_none() || filters.buckets.is_empty() {
         match stack_outputs(cfn, stack).await {
             Ok(outputs) => {
                 let get = |name: &str| outputs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
-                let missing = |name: &str, flag: &str| AuditError::Aws(format!("the CloudFormation stack {stack} has no output {name} (is that part off in the blueprint?): pass {flag}"));
+                let missing = |name: &str, flag: &str| {
+                    AuditError::Aws(format!("the CloudFormation stack {stack} has no output {name} (is that part off in the blueprint?): pass {flag}"))
+                };
                 if usage.is_none() {
-                    usage = Some(get(USAGE_REPORT_OUTPUT).ok_or_else(|| missing(USAGE_REPORT_OUTPUT, "--usage-bucket"))?);
+                    usage =
+                        Some(get(USAGE_REPORT_OUTPUT).ok_or_else(|| missing(USAGE_REPORT_OUTPUT, "--usage-bucket"))?);
                 }
                 if trail.is_none() {
-                    trail = Some(get(TRAIL_BUCKET_OUTPUT).ok_or_else(|| missing(TRAIL_BUCKET_OUTPUT, "--trail-bucket"))?);
+                    trail =
+                        Some(get(TRAIL_BUCKET_OUTPUT).ok_or_else(|| missing(TRAIL_BUCKET_OUTPUT, "--trail-bucket"))?);
                 }
                 if filters.buckets.is_empty() {
                     match get(DATA_BUCKET_OUTPUT) {
@@ -89,14 +107,24 @@ pub async fn collect_with(s3: &aws_sdk_s3::Client, cfn: &aws_sdk_cloudformation:
             Err(e) if usage.is_some() && trail.is_some() => {
                 notes.push(format!("the data bucket is unknown ({e}): every bucket the trail logs is audited; pass --bucket to audit only the data bucket"));
             }
-            Err(e) => return Err(AuditError::Aws(format!("--from-aws needs the bucket names: {e}; or pass --usage-bucket and --trail-bucket"))),
+            Err(e) => {
+                return Err(AuditError::Aws(format!(
+                    "--from-aws needs the bucket names: {e}; or pass --usage-bucket and --trail-bucket"
+                )))
+            }
         }
     }
-    let (Some(usage), Some(trail)) = (usage, trail) else { return Err(AuditError::Usage("--from-aws needs --usage-bucket and --trail-bucket or a deployed stack".into())) };
-    let (Some(since), Some(until)) = (filters.since, filters.until) else { return Err(AuditError::Usage("--from-aws needs a window (--since)".into())) };
+    let (Some(usage), Some(trail)) = (usage, trail) else {
+        return Err(AuditError::Usage("--from-aws needs --usage-bucket and --trail-bucket or a deployed stack".into()));
+    };
+    let (Some(since), Some(until)) = (filters.since, filters.until) else {
+        return Err(AuditError::Usage("--from-aws needs a window (--since)".into()));
+    };
     let (first, last) = (since.day(), Instant(until.0 - 1).day());
     if last - first + 1 > MAX_DAYS {
-        return Err(AuditError::Usage(format!("--from-aws reads at most {MAX_DAYS} days per run: narrow --since/--until")));
+        return Err(AuditError::Usage(format!(
+            "--from-aws reads at most {MAX_DAYS} days per run: narrow --since/--until"
+        )));
     }
     let mut aud = Auditor::new(filters);
     for n in notes {
@@ -156,12 +184,19 @@ async fn trail_regions(s3: &aws_sdk_s3::Client, bucket: &str) -> Result<Vec<Stri
     Ok(out)
 }
 
-fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(api: &str, bucket: &str, e: &aws_sdk_s3::error::SdkError<E>) -> String {
+fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    api: &str,
+    bucket: &str,
+    e: &aws_sdk_s3::error::SdkError<E>,
+) -> String {
     let code = e.code().unwrap_or_default();
     let message = e.message().unwrap_or_default();
     let what = if code.is_empty() { super::cfn::chain(e) } else { format!("{code}: {message}") };
     let hint = match code {
-        "AccessDenied" | "AllAccessDisabled" => format!(" (the credentials need s3:{}; and kms:Decrypt when the objects are KMS-encrypted)", if api == "ListObjectsV2" { "ListBucket" } else { "GetObject" }),
+        "AccessDenied" | "AllAccessDisabled" => format!(
+            " (the credentials need s3:{}; and kms:Decrypt when the objects are KMS-encrypted)",
+            if api == "ListObjectsV2" { "ListBucket" } else { "GetObject" }
+        ),
         "NoSuchBucket" => " (check --usage-bucket/--trail-bucket or the stack's outputs)".to_string(),
         _ => String::new(),
     };
@@ -169,7 +204,12 @@ fn s3_error<E: ProvideErrorMetadata + std::error::Error + 'static>(api: &str, bu
 }
 
 /// All keys (and common prefixes, with a delimiter) under `prefix`, in S3's order.
-async fn list(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, delimiter: Option<&str>) -> Result<(Vec<String>, Vec<String>), AuditError> {
+async fn list(
+    s3: &aws_sdk_s3::Client,
+    bucket: &str,
+    prefix: &str,
+    delimiter: Option<&str>,
+) -> Result<(Vec<String>, Vec<String>), AuditError> {
     let mut keys = Vec::new();
     let mut prefixes = Vec::new();
     let mut token: Option<String> = None;
@@ -195,7 +235,10 @@ async fn list(s3: &aws_sdk_s3::Client, bucket: &str, prefix: &str, delimiter: Op
 
 async fn get(s3: &aws_sdk_s3::Client, bucket: &str, key: &str) -> Result<Vec<u8>, String> {
     let out = s3.get_object().bucket(bucket).key(key).send().await.map_err(|e| s3_error("GetObject", bucket, &e))?;
-    let body = out.body.collect().await.map_err(|e| format!("S3 GetObject on bucket {bucket}: reading the body failed: {}", super::cfn::chain(&e)))?;
+    let body =
+        out.body.collect().await.map_err(|e| {
+            format!("S3 GetObject on bucket {bucket}: reading the body failed: {}", super::cfn::chain(&e))
+        })?;
     Ok(body.to_vec())
 }
 

@@ -54,7 +54,15 @@ where
     if code == "ValidationError" && message.contains("No updates are to be performed") {
         return CfnError::NoUpdates;
     }
-    if matches!(code.as_str(), "AccessDenied" | "AccessDeniedException" | "UnauthorizedOperation" | "InvalidClientTokenId" | "ExpiredToken" | "SignatureDoesNotMatch") {
+    if matches!(
+        code.as_str(),
+        "AccessDenied"
+            | "AccessDeniedException"
+            | "UnauthorizedOperation"
+            | "InvalidClientTokenId"
+            | "ExpiredToken"
+            | "SignatureDoesNotMatch"
+    ) {
         return CfnError::AccessDenied { api, code, message };
     }
     let text = chain(e);
@@ -127,7 +135,9 @@ impl ChangeSetState {
     /// "No updates are to be performed.").
     #[must_use]
     pub fn is_empty_failure(&self) -> bool {
-        self.status == ChangeSetStatus::Failed.as_str() && (self.reason.contains("didn't contain changes") || self.reason.contains("No updates are to be performed"))
+        self.status == ChangeSetStatus::Failed.as_str()
+            && (self.reason.contains("didn't contain changes")
+                || self.reason.contains("No updates are to be performed"))
     }
 }
 
@@ -187,17 +197,32 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn describe_stack(&self, name: &str) -> Result<StackInfo, CfnError> {
-        let out = self.client.describe_stacks().stack_name(name).send().await.map_err(|e| classify("DescribeStacks", &e))?;
-        let Some(stack) = out.stacks().first() else { return Err(CfnError::NotFound(format!("Stack with id {name} does not exist"))) };
+        let out =
+            self.client.describe_stacks().stack_name(name).send().await.map_err(|e| classify("DescribeStacks", &e))?;
+        let Some(stack) = out.stacks().first() else {
+            return Err(CfnError::NotFound(format!("Stack with id {name} does not exist")));
+        };
         Ok(StackInfo {
             stack_id: stack.stack_id().unwrap_or(name).to_string(),
             status: stack.stack_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-            parameters: stack.parameters().iter().filter_map(|p| Some((p.parameter_key()?.to_string(), p.parameter_value().unwrap_or_default().to_string()))).collect(),
+            parameters: stack
+                .parameters()
+                .iter()
+                .filter_map(|p| {
+                    Some((p.parameter_key()?.to_string(), p.parameter_value().unwrap_or_default().to_string()))
+                })
+                .collect(),
             reason: stack.stack_status_reason().unwrap_or_default().to_string(),
             outputs: stack
                 .outputs()
                 .iter()
-                .filter_map(|o| Some((o.output_key()?.to_string(), o.output_value().unwrap_or_default().to_string(), o.description().unwrap_or_default().to_string())))
+                .filter_map(|o| {
+                    Some((
+                        o.output_key()?.to_string(),
+                        o.output_value().unwrap_or_default().to_string(),
+                        o.description().unwrap_or_default().to_string(),
+                    ))
+                })
                 .collect(),
             termination_protection: stack.enable_termination_protection().unwrap_or(false),
         })
@@ -208,8 +233,17 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn get_template(&self, stack: &str) -> Result<String, CfnError> {
-        let out = self.client.get_template().stack_name(stack).template_stage(TemplateStage::Original).send().await.map_err(|e| classify("GetTemplate", &e))?;
-        out.template_body().map(str::to_string).ok_or_else(|| CfnError::Call { api: "GetTemplate", message: format!("no TemplateBody for {stack}") })
+        let out = self
+            .client
+            .get_template()
+            .stack_name(stack)
+            .template_stage(TemplateStage::Original)
+            .send()
+            .await
+            .map_err(|e| classify("GetTemplate", &e))?;
+        out.template_body()
+            .map(str::to_string)
+            .ok_or_else(|| CfnError::Call { api: "GetTemplate", message: format!("no TemplateBody for {stack}") })
     }
 
     /// `ListStackResources` (all pages): the resources of type `AWS::CloudFormation::Stack`.
@@ -220,7 +254,14 @@ impl Cfn {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..100 {
-            let page = self.client.list_stack_resources().stack_name(stack).set_next_token(token.clone()).send().await.map_err(|e| classify("ListStackResources", &e))?;
+            let page = self
+                .client
+                .list_stack_resources()
+                .stack_name(stack)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| classify("ListStackResources", &e))?;
             for r in page.stack_resource_summaries() {
                 if r.resource_type() == Some("AWS::CloudFormation::Stack") {
                     if let (Some(id), Some(physical)) = (r.logical_resource_id(), r.physical_resource_id()) {
@@ -261,7 +302,12 @@ impl Cfn {
             .change_set_type(if req.create { ChangeSetType::Create } else { ChangeSetType::Update })
             .set_template_body((!req.template_body.starts_with("https://")).then(|| req.template_body.clone()))
             .set_template_url(req.template_body.starts_with("https://").then(|| req.template_body.clone()))
-            .set_tags((!req.tags.is_empty()).then(|| req.tags.iter().map(|(k, v)| aws_sdk_cloudformation::types::Tag::builder().key(k).value(v).build()).collect()))
+            .set_tags((!req.tags.is_empty()).then(|| {
+                req.tags
+                    .iter()
+                    .map(|(k, v)| aws_sdk_cloudformation::types::Tag::builder().key(k).value(v).build())
+                    .collect()
+            }))
             .include_nested_stacks(true)
             .capabilities(Capability::CapabilityIam)
             .capabilities(Capability::CapabilityNamedIam)
@@ -271,7 +317,10 @@ impl Cfn {
             .send()
             .await
             .map_err(|e| classify("CreateChangeSet", &e))?;
-        out.id().map(str::to_string).ok_or_else(|| CfnError::Call { api: "CreateChangeSet", message: "the answer holds no change set Id".into() })
+        out.id().map(str::to_string).ok_or_else(|| CfnError::Call {
+            api: "CreateChangeSet",
+            message: "the answer holds no change set Id".into(),
+        })
     }
 
     /// `DescribeChangeSet` once, every page (`NextToken`).
@@ -279,10 +328,18 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn describe_change_set(&self, id: &str) -> Result<ChangeSetState, CfnError> {
-        let mut state = ChangeSetState { status: String::new(), reason: String::new(), created_ms: 0, changes: Vec::new() };
+        let mut state =
+            ChangeSetState { status: String::new(), reason: String::new(), created_ms: 0, changes: Vec::new() };
         let mut token: Option<String> = None;
         for _ in 0..100 {
-            let page = self.client.describe_change_set().change_set_name(id).set_next_token(token.clone()).send().await.map_err(|e| classify("DescribeChangeSet", &e))?;
+            let page = self
+                .client
+                .describe_change_set()
+                .change_set_name(id)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| classify("DescribeChangeSet", &e))?;
             state.status = page.status().map(|s| s.as_str().to_string()).unwrap_or_default();
             state.reason = page.status_reason().unwrap_or_default().to_string();
             state.created_ms = page.creation_time().and_then(|t| t.to_millis().ok()).unwrap_or_default();
@@ -309,9 +366,17 @@ impl Cfn {
                         .details()
                         .iter()
                         .map(|d| DetailFact {
-                            attribute: d.target().and_then(|t| t.attribute()).map(|a| a.as_str().to_string()).unwrap_or_default(),
+                            attribute: d
+                                .target()
+                                .and_then(|t| t.attribute())
+                                .map(|a| a.as_str().to_string())
+                                .unwrap_or_default(),
                             name: d.target().and_then(|t| t.name()).map(str::to_string),
-                            requires_recreation: match d.target().and_then(|t| t.requires_recreation()).map(|r| r.as_str()) {
+                            requires_recreation: match d
+                                .target()
+                                .and_then(|t| t.requires_recreation())
+                                .map(|r| r.as_str())
+                            {
                                 Some("Always") => Some(RequiresRecreation::Always),
                                 Some("Conditionally") => Some(RequiresRecreation::Conditionally),
                                 Some("Never") => Some(RequiresRecreation::Never),
@@ -359,7 +424,12 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn delete_change_set(&self, id: &str) -> Result<(), CfnError> {
-        self.client.delete_change_set().change_set_name(id).send().await.map_err(|e| classify("DeleteChangeSet", &e))?;
+        self.client
+            .delete_change_set()
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(|e| classify("DeleteChangeSet", &e))?;
         Ok(())
     }
 }

@@ -14,7 +14,11 @@ use crate::{AssetsRelease, Release};
 ///
 /// # Errors
 /// [`DeployError`] when `--region` contradicts the blueprint's pinned `region`.
-pub fn options(profile: Option<&String>, region: Option<&String>, release: Option<&Release>) -> Result<AwsOptions, DeployError> {
+pub fn options(
+    profile: Option<&String>,
+    region: Option<&String>,
+    release: Option<&Release>,
+) -> Result<AwsOptions, DeployError> {
     let pinned = release.and_then(|r| r.blueprint.region.clone());
     if let (Some(flag), Some(pinned)) = (region, &pinned) {
         if flag != pinned {

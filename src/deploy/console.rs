@@ -107,7 +107,10 @@ impl Console for Terminal {
         self.events += 1;
         if self.live && self.progress.is_none() {
             let bar = indicatif::ProgressBar::new_spinner();
-            bar.set_style(indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()));
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+            );
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             self.progress = Some(bar);
         }
@@ -223,7 +226,10 @@ pub fn install_ctrl_c() -> Arc<AtomicBool> {
         if f.swap(true, Ordering::SeqCst) {
             std::process::exit(130);
         }
-        let _ = writeln!(std::io::stderr().lock(), "\nCtrl-C: stopping at the next safe point (press Ctrl-C again to quit at once)");
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\nCtrl-C: stopping at the next safe point (press Ctrl-C again to quit at once)"
+        );
     });
     if installed.is_err() {
         return Arc::new(AtomicBool::new(false));

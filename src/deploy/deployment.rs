@@ -22,7 +22,7 @@ use std::time::Duration;
 use super::cfn::{Cfn, CfnError, ChangeSetRequest, Polling, StackInfo};
 use super::console::Console;
 use super::events::{baseline, describe_root_cause, follow, root_cause, FollowEnd, FollowPolling};
-use super::plan::{describe_all, deployed_templates, Described};
+use super::plan::{deployed_templates, describe_all, Described};
 use super::status::{Next, StackStatus};
 use crate::plan::TemplateSet;
 
@@ -117,7 +117,12 @@ const MAX_ROUNDS: usize = 4;
 ///
 /// # Errors
 /// [`DeployError`] for AWS failures and states that need a person.
-pub async fn prepare(d: &Deployer, stack: &str, choices: Choices, console: &mut dyn Console) -> Result<Prepared, DeployError> {
+pub async fn prepare(
+    d: &Deployer,
+    stack: &str,
+    choices: Choices,
+    console: &mut dyn Console,
+) -> Result<Prepared, DeployError> {
     for _ in 0..MAX_ROUNDS {
         let info = match d.cfn.describe_stack(stack).await {
             Ok(info) => info,
@@ -134,24 +139,34 @@ pub async fn prepare(d: &Deployer, stack: &str, choices: Choices, console: &mut 
                 ));
                 // The running deployment's events from its start: back to the last event
                 // that settled the stack before it (at most a few pages).
-                match follow(&d.cfn, &info.stack_id, running_since(d, &info.stack_id).await, None, d.follow, console).await.map_err(|e| DeployError::aws(stack, &e))? {
+                match follow(&d.cfn, &info.stack_id, running_since(d, &info.stack_id).await, None, d.follow, console)
+                    .await
+                    .map_err(|e| DeployError::aws(stack, &e))?
+                {
                     FollowEnd::Interrupted | FollowEnd::TimedOut => {
                         console.problem(&reattach_hint(stack));
                         return Ok(Prepared::Stop(EXIT_FAILED));
                     }
                     FollowEnd::Gone { .. } => return Ok(Prepared::Ready(Mode::Create)),
-                    FollowEnd::Settled { stack: end, .. } => console.line(&format!("the running deployment ended: {}; deciding again", end.status)),
+                    FollowEnd::Settled { stack: end, .. } => {
+                        console.line(&format!("the running deployment ended: {}; deciding again", end.status))
+                    }
                 }
             }
             Next::Recreate => {
                 let empty_review = status == StackStatus::ReviewInProgress;
-                if empty_review && !d.cfn.resources(&info.stack_id).await.map_err(|e| DeployError::aws(stack, &e))?.is_empty() {
+                if empty_review
+                    && !d.cfn.resources(&info.stack_id).await.map_err(|e| DeployError::aws(stack, &e))?.is_empty()
+                {
                     return Err(DeployError(format!("stack {stack} is REVIEW_IN_PROGRESS but has resources: inspect it in the CloudFormation console; sandboxc does not delete it")));
                 }
                 let why = if empty_review {
                     "it was never deployed (a change set was created and not executed)".to_string()
                 } else {
-                    format!("its creation failed and was rolled back, so it cannot be updated, only deleted{}", reason_suffix(&info.reason))
+                    format!(
+                        "its creation failed and was rolled back, so it cannot be updated, only deleted{}",
+                        reason_suffix(&info.reason)
+                    )
                 };
                 if !choices.recreate {
                     return Err(DeployError(format!(
@@ -170,7 +185,9 @@ pub async fn prepare(d: &Deployer, stack: &str, choices: Choices, console: &mut 
             Next::Stuck => return Err(DeployError(stuck_message(stack, &status, &info.reason))),
         }
     }
-    Err(DeployError(format!("stack {stack} kept changing state while sandboxc waited: run `sandboxc status`, then apply again")))
+    Err(DeployError(format!(
+        "stack {stack} kept changing state while sandboxc waited: run `sandboxc status`, then apply again"
+    )))
 }
 
 fn reason_suffix(reason: &str) -> String {
@@ -255,14 +272,21 @@ async fn running_since(d: &Deployer, stack_id: &str) -> i64 {
     let Ok(events) = d.cfn.latest_events(stack_id).await else { return 0 };
     events
         .iter()
-        .find(|e| e.resource_type == "AWS::CloudFormation::Stack" && e.physical_id == stack_id && StackStatus::parse(&e.status).is_settled())
+        .find(|e| {
+            e.resource_type == "AWS::CloudFormation::Stack"
+                && e.physical_id == stack_id
+                && StackStatus::parse(&e.status).is_settled()
+        })
         .map_or(0, |e| e.timestamp_ms + 1)
 }
 
 /// Milliseconds since the Unix epoch, by this machine's clock.
 #[must_use]
 pub fn now_ms() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX)).unwrap_or_default()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or_default()
 }
 
 /// `ChangeSetName` (`[a-zA-Z][-a-zA-Z0-9]*`), unique per run.
@@ -274,7 +298,13 @@ fn change_set_name(kind: &str) -> String {
 ///
 /// # Errors
 /// [`DeployError`] for AWS failures before execution.
-pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode, choices: Choices, console: &mut dyn Console) -> Result<u8, DeployError> {
+pub async fn change_and_execute(
+    d: &Deployer,
+    dep: &Deployment<'_>,
+    mode: &Mode,
+    choices: Choices,
+    console: &mut dyn Console,
+) -> Result<u8, DeployError> {
     let stack = dep.stack_name.as_str();
     let aws = |e: CfnError| DeployError::aws(stack, &e);
     let request = ChangeSetRequest {
@@ -289,7 +319,9 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
     let id = match d.cfn.create_change_set(&request).await {
         Ok(id) => id,
         Err(CfnError::NoUpdates) => {
-            console.line(&format!("no changes: stack {stack} is up to date (CreateChangeSet: No updates are to be performed.)"));
+            console.line(&format!(
+                "no changes: stack {stack} is up to date (CreateChangeSet: No updates are to be performed.)"
+            ));
             protect_again(d, dep, mode, console).await;
             return Ok(EXIT_OK);
         }
@@ -300,7 +332,8 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
     let facts = match described {
         Described::NoChanges(reason) => {
             d.cfn.delete_change_set(&id).await.map_err(aws)?;
-            console.line(&format!("no changes: stack {stack} is up to date ({reason}); the empty change set was deleted"));
+            console
+                .line(&format!("no changes: stack {stack} is up to date ({reason}); the empty change set was deleted"));
             protect_again(d, dep, mode, console).await;
             return Ok(EXIT_OK);
         }
@@ -319,7 +352,9 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
             old.scripts.clone_from(&dep.new.scripts);
             old
         }
-        Mode::Update(info) => deployed_templates(&d.cfn, &info.stack_id, stack, dep.new).await.map_err(|e| DeployError(e.to_string()))?,
+        Mode::Update(info) => {
+            deployed_templates(&d.cfn, &info.stack_id, stack, dep.new).await.map_err(|e| DeployError(e.to_string()))?
+        }
     };
     if let Some(root) = old.templates.get(&old.root_file) {
         if matches!(mode, Mode::Update(_)) && !made_by_sandboxc(root) {
@@ -339,14 +374,18 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
     if !risks.is_empty() && !choices.allow_data_loss {
         d.cfn.delete_change_set(&id).await.map_err(aws)?;
         discard_empty_stack(d, stack, mode).await;
-        let names: Vec<String> = risks.iter().map(|r| format!("{}/{} ({})", r.stack, r.logical_id, r.resource_type)).collect();
+        let names: Vec<String> =
+            risks.iter().map(|r| format!("{}/{} ({})", r.stack, r.logical_id, r.resource_type)).collect();
         console.problem(&format!(
             "refused: this change replaces or removes resources that hold data: {}. Nothing was changed (change set deleted). If that is intended, run again with --allow-data-loss",
             names.join(", ")
         ));
         return Ok(EXIT_FAILED);
     }
-    let approved = !console.interrupted() && (choices.yes || console.confirm(&format!("Apply these changes to stack {stack} in account {} ({})?", d.account, d.region)));
+    let approved = !console.interrupted()
+        && (choices.yes
+            || console
+                .confirm(&format!("Apply these changes to stack {stack} in account {} ({})?", d.account, d.region)));
     if !approved {
         d.cfn.delete_change_set(&id).await.map_err(aws)?;
         discard_empty_stack(d, stack, mode).await;
@@ -384,8 +423,11 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
             )),
         }
     }
-    let (since, skip) = if first.created_ms > 0 { (first.created_ms, None) } else { baseline(&d.cfn, &stack_id).await.map_err(aws)? };
-    let end = follow(&d.cfn, &stack_id, since, skip.as_deref(), d.follow, console).await.map_err(|e| DeployError(format!("{}: {e}. {}", "lost track of the deployment", reattach_hint(stack))))?;
+    let (since, skip) =
+        if first.created_ms > 0 { (first.created_ms, None) } else { baseline(&d.cfn, &stack_id).await.map_err(aws)? };
+    let end = follow(&d.cfn, &stack_id, since, skip.as_deref(), d.follow, console)
+        .await
+        .map_err(|e| DeployError(format!("{}: {e}. {}", "lost track of the deployment", reattach_hint(stack))))?;
     finish(d, dep, &stack_id, end, lifted || *mode == Mode::Create, console).await
 }
 
@@ -393,7 +435,11 @@ pub async fn change_and_execute(d: &Deployer, dep: &Deployment<'_>, mode: &Mode,
 /// naming an `_IN_PROGRESS` state or an `OperationInProgress`/`InvalidChangeSetStatus` code.
 fn refused_or(stack: &str, e: CfnError) -> DeployError {
     let text = e.to_string();
-    if text.contains("IN_PROGRESS state") || text.contains("InProgress") || text.contains("InvalidChangeSetStatus") || text.contains("is in ") && text.contains("_IN_PROGRESS") {
+    if text.contains("IN_PROGRESS state")
+        || text.contains("InProgress")
+        || text.contains("InvalidChangeSetStatus")
+        || text.contains("is in ") && text.contains("_IN_PROGRESS")
+    {
         return DeployError(format!(
             "stack {stack} is being changed by another deployment right now, so this apply was refused and changed nothing ({text}). Wait for it (`sandboxc status`), then apply again"
         ));
@@ -427,13 +473,22 @@ async fn stack_and_nested(d: &Deployer, stack: &str, console: &mut dyn Console) 
     let mut out = vec![stack.to_string()];
     match d.cfn.nested_stacks(stack).await {
         Ok(nested) => out.extend(nested.into_iter().map(|n| n.stack_id)),
-        Err(e) => console.problem(&format!("warning: cannot list the nested stacks of {stack} ({e}): their stack policies are not changed")),
+        Err(e) => console.problem(&format!(
+            "warning: cannot list the nested stacks of {stack} ({e}): their stack policies are not changed"
+        )),
     }
     out
 }
 
 /// `unprotected`: the stack policy is lifted (`--allow-data-loss`) or not set yet (a new stack).
-async fn finish(d: &Deployer, dep: &Deployment<'_>, stack_id: &str, end: FollowEnd, unprotected: bool, console: &mut dyn Console) -> Result<u8, DeployError> {
+async fn finish(
+    d: &Deployer,
+    dep: &Deployment<'_>,
+    stack_id: &str,
+    end: FollowEnd,
+    unprotected: bool,
+    console: &mut dyn Console,
+) -> Result<u8, DeployError> {
     let stack = dep.stack_name.as_str();
     match end {
         FollowEnd::Interrupted | FollowEnd::TimedOut => {
@@ -501,6 +556,10 @@ pub fn print_outputs(info: &StackInfo, console: &mut dyn Console) {
 pub fn fast_polling() -> (Polling, FollowPolling) {
     (
         Polling { initial: Duration::from_millis(1), max: Duration::from_millis(5), timeout: Duration::from_secs(30) },
-        FollowPolling { interval: Duration::from_millis(1), max_interval: Duration::from_millis(5), timeout: Duration::from_secs(30) },
+        FollowPolling {
+            interval: Duration::from_millis(1),
+            max_interval: Duration::from_millis(5),
+            timeout: Duration::from_secs(30),
+        },
     )
 }

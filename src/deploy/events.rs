@@ -29,7 +29,11 @@ pub struct FollowPolling {
 
 impl Default for FollowPolling {
     fn default() -> Self {
-        Self { interval: Duration::from_secs(2), max_interval: Duration::from_secs(10), timeout: Duration::from_secs(4 * 3600) }
+        Self {
+            interval: Duration::from_secs(2),
+            max_interval: Duration::from_secs(10),
+            timeout: Duration::from_secs(4 * 3600),
+        }
     }
 }
 
@@ -70,7 +74,14 @@ pub enum FollowEnd {
 ///
 /// # Errors
 /// [`CfnError`] of `DescribeStackEvents` or `DescribeStacks` (after the SDK's retries).
-pub async fn follow(cfn: &Cfn, stack_id: &str, since_ms: i64, skip: Option<&str>, polling: FollowPolling, console: &mut dyn Console) -> Result<FollowEnd, CfnError> {
+pub async fn follow(
+    cfn: &Cfn,
+    stack_id: &str,
+    since_ms: i64,
+    skip: Option<&str>,
+    polling: FollowPolling,
+    console: &mut dyn Console,
+) -> Result<FollowEnd, CfnError> {
     let start = Instant::now();
     let mut stacks: BTreeMap<String, String> = BTreeMap::from([(stack_id.to_string(), String::new())]);
     let mut seen: HashSet<String> = skip.map(str::to_string).into_iter().collect();
@@ -81,14 +92,21 @@ pub async fn follow(cfn: &Cfn, stack_id: &str, since_ms: i64, skip: Option<&str>
         let mut fresh = Vec::new();
         // Newly discovered nested stacks are read in the same round.
         let mut done: HashSet<String> = HashSet::new();
-        while let Some((id, path)) = stacks.iter().find(|(id, _)| !done.contains(*id)).map(|(a, b)| (a.clone(), b.clone())) {
+        while let Some((id, path)) =
+            stacks.iter().find(|(id, _)| !done.contains(*id)).map(|(a, b)| (a.clone(), b.clone()))
+        {
             done.insert(id.clone());
             let mut events = cfn.new_events(&id, &seen, since_ms).await?;
             events.reverse();
             for e in events {
-                if e.resource_type == "AWS::CloudFormation::Stack" && e.physical_id.starts_with("arn:") && e.physical_id != id && !stacks.contains_key(&e.physical_id) {
+                if e.resource_type == "AWS::CloudFormation::Stack"
+                    && e.physical_id.starts_with("arn:")
+                    && e.physical_id != id
+                    && !stacks.contains_key(&e.physical_id)
+                {
                     let child = e.logical_id.strip_suffix("NestedStack").unwrap_or(&e.logical_id).to_string();
-                    stacks.insert(e.physical_id.clone(), if path.is_empty() { child } else { format!("{path}/{child}") });
+                    stacks
+                        .insert(e.physical_id.clone(), if path.is_empty() { child } else { format!("{path}/{child}") });
                 }
                 fresh.push((path.clone(), e));
             }
@@ -175,7 +193,11 @@ pub fn root_cause(failures: &[Failure]) -> Option<&Failure> {
     let depth = |f: &Failure| if f.stack_path.is_empty() { 0 } else { f.stack_path.matches('/').count() + 1 };
     failures
         .iter()
-        .filter(|f| !is_cancellation(&f.event.reason) && !is_summary(&f.event.reason) && f.event.resource_type != "AWS::CloudFormation::Stack")
+        .filter(|f| {
+            !is_cancellation(&f.event.reason)
+                && !is_summary(&f.event.reason)
+                && f.event.resource_type != "AWS::CloudFormation::Stack"
+        })
         .min_by(|a, b| depth(b).cmp(&depth(a)).then(a.event.timestamp_ms.cmp(&b.event.timestamp_ms)))
         .or_else(|| failures.first())
 }
@@ -184,8 +206,13 @@ pub fn root_cause(failures: &[Failure]) -> Option<&Failure> {
 /// what status, and CloudFormation's reason.
 #[must_use]
 pub fn describe_root_cause(f: &Failure) -> String {
-    let stack = if f.stack_path.is_empty() { format!("root stack {}", f.event.stack_name) } else { format!("nested stack {} ({})", f.stack_path, f.event.stack_name) };
-    let physical = if f.event.physical_id.is_empty() { String::new() } else { format!(", physical ID {}", f.event.physical_id) };
+    let stack = if f.stack_path.is_empty() {
+        format!("root stack {}", f.event.stack_name)
+    } else {
+        format!("nested stack {} ({})", f.stack_path, f.event.stack_name)
+    };
+    let physical =
+        if f.event.physical_id.is_empty() { String::new() } else { format!(", physical ID {}", f.event.physical_id) };
     format!(
         "root cause: {} ({}{physical}) in the {stack}: {}: {}",
         f.event.logical_id,
@@ -208,7 +235,11 @@ mod tests {
                 stack_name: "s".into(),
                 logical_id: id.into(),
                 physical_id: String::new(),
-                resource_type: if id.ends_with("NestedStack") { "AWS::CloudFormation::Stack".into() } else { "AWS::S3::Bucket".into() },
+                resource_type: if id.ends_with("NestedStack") {
+                    "AWS::CloudFormation::Stack".into()
+                } else {
+                    "AWS::S3::Bucket".into()
+                },
                 timestamp_ms: ts,
                 status: "CREATE_FAILED".into(),
                 reason: reason.into(),
@@ -226,12 +257,16 @@ mod tests {
         ];
         assert_eq!(root_cause(&failures).map(|f| f.event.logical_id.as_str()), Some("DataKey"));
         let text = describe_root_cause(root_cause(&failures).unwrap_or(&failures[0]));
-        assert!(text.contains("DataKey (AWS::S3::Bucket) in the nested stack Storage") && text.contains("kms:CreateKey"), "{text}");
+        assert!(
+            text.contains("DataKey (AWS::S3::Bucket) in the nested stack Storage") && text.contains("kms:CreateKey"),
+            "{text}"
+        );
     }
 
     #[test]
     fn only_consequences_fall_back_to_the_earliest() {
-        let failures = vec![failure("", "A", 2, "Resource creation cancelled"), failure("", "B", 1, "Resource update cancelled")];
+        let failures =
+            vec![failure("", "A", 2, "Resource creation cancelled"), failure("", "B", 1, "Resource update cancelled")];
         assert_eq!(root_cause(&failures).map(|f| f.event.logical_id.as_str()), Some("A"));
         assert!(root_cause(&[]).is_none());
     }

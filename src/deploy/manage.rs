@@ -16,10 +16,12 @@ use serde_json::Value;
 
 use super::cfn::{CfnError, StackInfo};
 use super::console::{event_line, Console};
-use super::deployment::{check_account, delete_and_wait, made_by_sandboxc, print_outputs, DeployError, Deployer, EXIT_FAILED, EXIT_OK};
-use crate::Release;
+use super::deployment::{
+    check_account, delete_and_wait, made_by_sandboxc, print_outputs, DeployError, Deployer, EXIT_FAILED, EXIT_OK,
+};
 use super::stack::ResourceDrift;
 use super::status::StackStatus;
+use crate::Release;
 
 /// Exit code of `status --drift` when a resource drifted.
 pub const EXIT_DRIFTED: u8 = 2;
@@ -78,7 +80,8 @@ pub struct TreeResource {
 }
 
 /// Properties that give a resource a fixed physical name.
-const NAME_PROPERTIES: [&str; 7] = ["BucketName", "LogGroupName", "TrailName", "FunctionName", "QueueName", "NotebookInstanceName", "RoleName"];
+const NAME_PROPERTIES: [&str; 7] =
+    ["BucketName", "LogGroupName", "TrailName", "FunctionName", "QueueName", "NotebookInstanceName", "RoleName"];
 
 /// Every resource of the stack and its nested stacks, with the retention of each.
 ///
@@ -88,7 +91,8 @@ pub async fn tree(d: &Deployer, stack_id: &str) -> Result<Vec<TreeResource>, Cfn
     let mut out = Vec::new();
     let mut queue = vec![(stack_id.to_string(), String::new())];
     while let Some((id, prefix)) = queue.pop() {
-        let template: Value = d.cfn.get_template(&id).await.ok().and_then(|b| serde_json::from_str(&b).ok()).unwrap_or(Value::Null);
+        let template: Value =
+            d.cfn.get_template(&id).await.ok().and_then(|b| serde_json::from_str(&b).ok()).unwrap_or(Value::Null);
         for r in d.cfn.resources(&id).await? {
             if r.logical_id.is_empty() {
                 continue;
@@ -97,12 +101,19 @@ pub async fn tree(d: &Deployer, stack_id: &str) -> Result<Vec<TreeResource>, Cfn
             let retained = definition["DeletionPolicy"].as_str() == Some("Retain");
             let fixed_name = NAME_PROPERTIES.iter().any(|p| definition["Properties"].get(p).is_some());
             let path = format!("{prefix}{}", r.logical_id);
-            if r.resource_type == "AWS::CloudFormation::Stack" && r.physical_id.starts_with("arn:") && queue.len() < 50 {
+            if r.resource_type == "AWS::CloudFormation::Stack" && r.physical_id.starts_with("arn:") && queue.len() < 50
+            {
                 let name = r.logical_id.strip_suffix("NestedStack").unwrap_or(&r.logical_id);
                 queue.push((r.physical_id.clone(), format!("{prefix}{name}/")));
                 continue;
             }
-            out.push(TreeResource { path, resource_type: r.resource_type, physical_id: r.physical_id, retained, fixed_name });
+            out.push(TreeResource {
+                path,
+                resource_type: r.resource_type,
+                physical_id: r.physical_id,
+                retained,
+                fixed_name,
+            });
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
@@ -127,16 +138,23 @@ pub async fn destroy(d: &Deployer, release: &Release, yes: bool, console: &mut d
     let info = match d.cfn.describe_stack(stack).await {
         Ok(info) => info,
         Err(CfnError::NotFound(_)) => {
-            console.line(&format!("stack {stack} does not exist in account {} ({}): nothing to destroy", d.account, d.region));
+            console.line(&format!(
+                "stack {stack} does not exist in account {} ({}): nothing to destroy",
+                d.account, d.region
+            ));
             return Ok(EXIT_OK);
         }
         Err(e) => return Err(DeployError::aws(stack, &e)),
     };
     let status = StackStatus::parse(&info.status);
     if !status.is_settled() {
-        return Err(DeployError(format!("stack {stack} is {status}: a deployment is running; wait for it to end (`sandboxc status`), then destroy")));
+        return Err(DeployError(format!(
+            "stack {stack} is {status}: a deployment is running; wait for it to end (`sandboxc status`), then destroy"
+        )));
     }
-    let root: Value = serde_json::from_str(&d.cfn.get_template(&info.stack_id).await.map_err(|e| DeployError::aws(stack, &e))?).unwrap_or(Value::Null);
+    let root: Value =
+        serde_json::from_str(&d.cfn.get_template(&info.stack_id).await.map_err(|e| DeployError::aws(stack, &e))?)
+            .unwrap_or(Value::Null);
     if !made_by_sandboxc(&root) {
         return Err(DeployError(format!(
             "stack {stack} was not made by sandboxc (its template's Description does not start with \"sandboxc\"): sandboxc does not delete it; nothing was deleted"
@@ -172,12 +190,22 @@ pub async fn destroy(d: &Deployer, release: &Release, yes: bool, console: &mut d
 ///
 /// # Errors
 /// [`DeployError`].
-pub async fn status(d: &Deployer, release: &Release, drift: bool, console: &mut dyn Console) -> Result<u8, DeployError> {
+pub async fn status(
+    d: &Deployer,
+    release: &Release,
+    drift: bool,
+    console: &mut dyn Console,
+) -> Result<u8, DeployError> {
     check_account(d, release)?;
     let stack = release.manifest.stack_name.as_str();
     let info = match d.cfn.describe_stack(stack).await {
         Ok(info) => info,
-        Err(CfnError::NotFound(_)) => return Err(DeployError(format!("stack {stack} does not exist in account {} ({}): `sandboxc apply` creates it", d.account, d.region))),
+        Err(CfnError::NotFound(_)) => {
+            return Err(DeployError(format!(
+                "stack {stack} does not exist in account {} ({}): `sandboxc apply` creates it",
+                d.account, d.region
+            )))
+        }
         Err(e) => return Err(DeployError::aws(stack, &e)),
     };
     show(&info, console);
@@ -197,7 +225,13 @@ pub async fn status(d: &Deployer, release: &Release, drift: bool, console: &mut 
     }
     console.line(&format!("drift: {} resources differ from their templates", drifts.len()));
     for (path, r) in &drifts {
-        console.line(&format!("  {} {path}/{} ({}) {}", if r.status == "DELETED" { "-" } else { "~" }, r.logical_id, r.resource_type, r.physical_id));
+        console.line(&format!(
+            "  {} {path}/{} ({}) {}",
+            if r.status == "DELETED" { "-" } else { "~" },
+            r.logical_id,
+            r.resource_type,
+            r.physical_id
+        ));
         for (property, expected, actual, kind) in &r.differences {
             console.line(&format!("      {property} ({kind}): template {expected} -> actual {actual}"));
         }
@@ -217,7 +251,14 @@ async fn detect_drift(d: &Deployer, info: &StackInfo) -> Result<Vec<(String, Res
     let stack = info.stack_id.as_str();
     let aws = |e: CfnError| DeployError::aws(stack, &e);
     let mut stacks = vec![(info.stack_id.clone(), String::from("root"))];
-    stacks.extend(d.cfn.nested_stacks(stack).await.map_err(aws)?.into_iter().map(|n| (n.stack_id, n.logical_id.trim_end_matches("NestedStack").to_string())));
+    stacks.extend(
+        d.cfn
+            .nested_stacks(stack)
+            .await
+            .map_err(aws)?
+            .into_iter()
+            .map(|n| (n.stack_id, n.logical_id.trim_end_matches("NestedStack").to_string())),
+    );
     let mut out = Vec::new();
     for (id, path) in stacks {
         let detection = d.cfn.detect_drift(&id).await.map_err(aws)?;
@@ -228,7 +269,12 @@ async fn detect_drift(d: &Deployer, info: &StackInfo) -> Result<Vec<(String, Res
             match state.as_str() {
                 "DETECTION_COMPLETE" => break,
                 "DETECTION_FAILED" => return Err(DeployError(format!("drift detection failed on {path}: {reason}"))),
-                _ if start.elapsed() >= d.polling.timeout => return Err(DeployError(format!("drift detection on {path} did not finish in {} seconds", d.polling.timeout.as_secs()))),
+                _ if start.elapsed() >= d.polling.timeout => {
+                    return Err(DeployError(format!(
+                        "drift detection on {path} did not finish in {} seconds",
+                        d.polling.timeout.as_secs()
+                    )))
+                }
                 _ => {
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(d.polling.max);

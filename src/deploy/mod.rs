@@ -16,9 +16,9 @@ pub mod console;
 pub mod deployment;
 pub mod events;
 pub mod manage;
+pub mod plan;
 pub mod stack;
 pub mod status;
-pub mod plan;
 
 use aws_config::BehaviorVersion;
 
@@ -41,7 +41,9 @@ pub async fn config(options: &AwsOptions) -> Result<aws_config::SdkConfig, Strin
         // `--profile` wins over credentials in the environment (as with the AWS CLI): only
         // that profile's credentials (keys, SSO, credential_process, assumed roles) are used,
         // and a profile that does not exist is an error, never a silent fallback.
-        loader = loader.profile_name(p).credentials_provider(aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(p).build());
+        loader = loader.profile_name(p).credentials_provider(
+            aws_config::profile::ProfileFileCredentialsProvider::builder().profile_name(p).build(),
+        );
     }
     if let Some(r) = &options.region {
         loader = loader.region(aws_config::Region::new(r.clone()));
@@ -60,7 +62,9 @@ pub async fn config(options: &AwsOptions) -> Result<aws_config::SdkConfig, Strin
 /// A message naming the credential chain's failure.
 pub async fn check_credentials(config: &aws_config::SdkConfig, options: &AwsOptions) -> Result<(), String> {
     use aws_sdk_cloudformation::config::ProvideCredentials;
-    let Some(provider) = config.credentials_provider() else { return Err("no AWS credentials provider is configured".into()) };
+    let Some(provider) = config.credentials_provider() else {
+        return Err("no AWS credentials provider is configured".into());
+    };
     provider.provide_credentials().await.map(|_| ()).map_err(|e| match &options.profile {
         Some(p) => format!(
             "no AWS credentials from profile {p} ({}): check `[profile {p}]` in the AWS config file (AWS_CONFIG_FILE, ~/.aws/config), or sign in with `aws sso login --profile {p}`",

@@ -47,10 +47,17 @@ const MAX_NESTING: usize = 5;
 pub fn run(args: &PlanArgs, color: bool) -> Result<Outcome, PlanError> {
     let (new, blueprint_region) = crate::plan::new_output(args)?;
     let options = AwsOptions { profile: args.profile.clone(), region: args.region.clone().or(blueprint_region) };
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| PlanError::Deployed(format!("cannot start the async runtime: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| PlanError::Deployed(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let config = super::config(&options).await.map_err(|e| PlanError::Deployed(format!("planning against the deployed stack needs AWS access: {e}\n{OFFLINE_HINT}")))?;
-        super::check_credentials(&config, &options).await.map_err(|e| PlanError::Deployed(format!("planning against the deployed stack needs AWS access: {e}\n{OFFLINE_HINT}")))?;
+        let config = super::config(&options).await.map_err(|e| {
+            PlanError::Deployed(format!("planning against the deployed stack needs AWS access: {e}\n{OFFLINE_HINT}"))
+        })?;
+        super::check_credentials(&config, &options).await.map_err(|e| {
+            PlanError::Deployed(format!("planning against the deployed stack needs AWS access: {e}\n{OFFLINE_HINT}"))
+        })?;
         let client = aws_sdk_cloudformation::Client::new(&config);
         let region = client.config().region().map(ToString::to_string);
         let base = plan_deployed(&Cfn::new(client), args, &new, region.as_deref(), Polling::default()).await?;
@@ -62,9 +69,17 @@ pub fn run(args: &PlanArgs, color: bool) -> Result<Outcome, PlanError> {
 ///
 /// # Errors
 /// Any [`PlanError`].
-pub fn run_with_client(args: &PlanArgs, color: bool, client: aws_sdk_cloudformation::Client, polling: Polling) -> Result<Outcome, PlanError> {
+pub fn run_with_client(
+    args: &PlanArgs,
+    color: bool,
+    client: aws_sdk_cloudformation::Client,
+    polling: Polling,
+) -> Result<Outcome, PlanError> {
     let (new, _) = crate::plan::new_output(args)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| PlanError::Deployed(format!("cannot start the async runtime: {e}")))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| PlanError::Deployed(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
         let region = client.config().region().map(ToString::to_string);
         let base = plan_deployed(&Cfn::new(client), args, &new, region.as_deref(), polling).await?;
@@ -100,7 +115,13 @@ const OFFLINE_HINT: &str = "plan offline instead: --against DIR (a previous `san
 /// # Errors
 /// [`PlanError::Deployed`] for AWS failures, [`PlanError::Read`] for a deployed template
 /// that cannot be parsed.
-pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region: Option<&str>, polling: Polling) -> Result<crate::plan::Plan, PlanError> {
+pub async fn plan_deployed(
+    cfn: &Cfn,
+    args: &PlanArgs,
+    new: &TemplateSet,
+    region: Option<&str>,
+    polling: Polling,
+) -> Result<crate::plan::Plan, PlanError> {
     let stack = new.stack_name.clone();
     let where_ = region.map_or_else(String::new, |r| format!(" in {r}"));
     let base = format!("deployed stack {stack}{where_}");
@@ -125,7 +146,10 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
         return Ok(plan);
     }
     if info.status.ends_with("_IN_PROGRESS") {
-        return Err(PlanError::Deployed(format!("the CloudFormation stack {stack} is {}: wait until it finishes, then plan again", info.status)));
+        return Err(PlanError::Deployed(format!(
+            "the CloudFormation stack {stack} is {}: wait until it finishes, then plan again",
+            info.status
+        )));
     }
     if info.status == "ROLLBACK_COMPLETE" || info.status == "ROLLBACK_FAILED" {
         return Err(PlanError::Deployed(format!("the CloudFormation stack {stack} is {}: it cannot be updated, only deleted and created again (apply --recreate)", info.status)));
@@ -134,7 +158,10 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
     let old = deployed_templates(cfn, &info.stack_id, &stack, new).await?;
 
     // The change set.
-    let root = new.templates.get(&new.root_file).ok_or_else(|| PlanError::Synth(format!("the new output has no root template {}", new.root_file)))?;
+    let root = new
+        .templates
+        .get(&new.root_file)
+        .ok_or_else(|| PlanError::Synth(format!("the new output has no root template {}", new.root_file)))?;
     let body = serde_json::to_string(root).map_err(|e| PlanError::Synth(e.to_string()))?;
     if body.len() > MAX_TEMPLATE_BODY {
         return Err(PlanError::Deployed(format!(
@@ -143,7 +170,11 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
         )));
     }
     let mut parameters = Vec::new();
-    let declared: Vec<String> = root.get("Parameters").and_then(serde_json::Value::as_object).map(|m| m.keys().cloned().collect()).unwrap_or_default();
+    let declared: Vec<String> = root
+        .get("Parameters")
+        .and_then(serde_json::Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
     for key in declared {
         let deployed = info.parameters.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
         if key == ASSETS_BUCKET_PARAMETER {
@@ -160,10 +191,20 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
             parameters.push((key, None));
         }
     }
-    let request = ChangeSetRequest { stack_name: stack.clone(), change_set_name: change_set_name(), template_body: body, parameters, create: false, tags: Vec::new(), description: "sandboxc plan".into() };
+    let request = ChangeSetRequest {
+        stack_name: stack.clone(),
+        change_set_name: change_set_name(),
+        template_body: body,
+        parameters,
+        create: false,
+        tags: Vec::new(),
+        description: "sandboxc plan".into(),
+    };
     let id = match cfn.create_change_set(&request).await {
         Ok(id) => id,
-        Err(CfnError::NoUpdates) => return Ok(no_changes(&old, new, &base, "CreateChangeSet: No updates are to be performed.", None)),
+        Err(CfnError::NoUpdates) => {
+            return Ok(no_changes(&old, new, &base, "CreateChangeSet: No updates are to be performed.", None))
+        }
         Err(e) => return Err(aws_error(&stack, e)),
     };
     let result = describe_all(cfn, &id, polling).await;
@@ -205,7 +246,12 @@ pub async fn plan_deployed(cfn: &Cfn, args: &PlanArgs, new: &TemplateSet, region
 ///
 /// # Errors
 /// [`PlanError::Deployed`] or [`PlanError::Read`].
-pub async fn deployed_templates(cfn: &Cfn, stack_id: &str, stack: &str, new: &TemplateSet) -> Result<TemplateSet, PlanError> {
+pub async fn deployed_templates(
+    cfn: &Cfn,
+    stack_id: &str,
+    stack: &str,
+    new: &TemplateSet,
+) -> Result<TemplateSet, PlanError> {
     let fail = |e: CfnError| PlanError::Deployed(format!("reading the deployed templates of stack {stack}: {e}"));
     let root_body = cfn.get_template(stack_id).await.map_err(fail)?;
     let mut nested = Vec::new();
@@ -218,7 +264,13 @@ pub async fn deployed_templates(cfn: &Cfn, stack_id: &str, stack: &str, new: &Te
     Ok(old)
 }
 
-fn no_changes(old: &TemplateSet, new: &TemplateSet, base: &str, reason: &str, kept: Option<String>) -> crate::plan::Plan {
+fn no_changes(
+    old: &TemplateSet,
+    new: &TemplateSet,
+    base: &str,
+    reason: &str,
+    kept: Option<String>,
+) -> crate::plan::Plan {
     let mut plan = crate::plan::plan(old, new, base);
     if plan.changes {
         plan.warnings.push(format!(
@@ -232,7 +284,8 @@ fn no_changes(old: &TemplateSet, new: &TemplateSet, base: &str, reason: &str, ke
 
 /// `ChangeSetName` (`[a-zA-Z][-a-zA-Z0-9]*`): unique per run.
 fn change_set_name() -> String {
-    let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
+    let millis =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or_default();
     format!("sandboxc-plan-{millis}-{}", std::process::id())
 }
 
@@ -264,8 +317,11 @@ pub async fn describe_all(cfn: &Cfn, id: &str, polling: Polling) -> Result<Descr
     while let Some((path, state, depth)) = queue.pop() {
         for (mut fact, nested_id) in state.changes {
             fact.stack_path.clone_from(&path);
-            if let (Some(nested_id), true) = (nested_id, fact.resource_type == "AWS::CloudFormation::Stack" && depth < MAX_NESTING) {
-                let child_path = if path.is_empty() { fact.logical_id.clone() } else { format!("{path}/{}", fact.logical_id) };
+            if let (Some(nested_id), true) =
+                (nested_id, fact.resource_type == "AWS::CloudFormation::Stack" && depth < MAX_NESTING)
+            {
+                let child_path =
+                    if path.is_empty() { fact.logical_id.clone() } else { format!("{path}/{}", fact.logical_id) };
                 let child = cfn.wait_change_set(&nested_id, polling).await?;
                 facts.described.insert(child_path.clone());
                 queue.push((child_path, child, depth + 1));

@@ -81,7 +81,12 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn execute_change_set(&self, id: &str) -> Result<(), CfnError> {
-        self.client.execute_change_set().change_set_name(id).send().await.map_err(|e| classify("ExecuteChangeSet", &e))?;
+        self.client
+            .execute_change_set()
+            .change_set_name(id)
+            .send()
+            .await
+            .map_err(|e| classify("ExecuteChangeSet", &e))?;
         Ok(())
     }
 
@@ -91,11 +96,23 @@ impl Cfn {
     ///
     /// # Errors
     /// [`CfnError`].
-    pub async fn new_events(&self, stack: &str, seen: &std::collections::HashSet<String>, since_ms: i64) -> Result<Vec<StackEvent>, CfnError> {
+    pub async fn new_events(
+        &self,
+        stack: &str,
+        seen: &std::collections::HashSet<String>,
+        since_ms: i64,
+    ) -> Result<Vec<StackEvent>, CfnError> {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let page = self.client.describe_stack_events().stack_name(stack).set_next_token(token.clone()).send().await.map_err(|e| classify("DescribeStackEvents", &e))?;
+            let page = self
+                .client
+                .describe_stack_events()
+                .stack_name(stack)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| classify("DescribeStackEvents", &e))?;
             for e in page.stack_events() {
                 let event = event_of(e);
                 if seen.contains(&event.id) || event.timestamp_ms < since_ms {
@@ -117,7 +134,13 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn latest_events(&self, stack: &str) -> Result<Vec<StackEvent>, CfnError> {
-        let page = self.client.describe_stack_events().stack_name(stack).send().await.map_err(|e| classify("DescribeStackEvents", &e))?;
+        let page = self
+            .client
+            .describe_stack_events()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeStackEvents", &e))?;
         Ok(page.stack_events().iter().map(event_of).collect())
     }
 
@@ -143,7 +166,13 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn set_termination_protection(&self, stack: &str, on: bool) -> Result<(), CfnError> {
-        self.client.update_termination_protection().stack_name(stack).enable_termination_protection(on).send().await.map_err(|e| classify("UpdateTerminationProtection", &e))?;
+        self.client
+            .update_termination_protection()
+            .stack_name(stack)
+            .enable_termination_protection(on)
+            .send()
+            .await
+            .map_err(|e| classify("UpdateTerminationProtection", &e))?;
         Ok(())
     }
 
@@ -152,7 +181,13 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn set_stack_policy(&self, stack: &str, body: &str) -> Result<(), CfnError> {
-        self.client.set_stack_policy().stack_name(stack).stack_policy_body(body).send().await.map_err(|e| classify("SetStackPolicy", &e))?;
+        self.client
+            .set_stack_policy()
+            .stack_name(stack)
+            .stack_policy_body(body)
+            .send()
+            .await
+            .map_err(|e| classify("SetStackPolicy", &e))?;
         Ok(())
     }
 
@@ -164,7 +199,14 @@ impl Cfn {
         let mut out = Vec::new();
         let mut token: Option<String> = None;
         for _ in 0..MAX_PAGES {
-            let page = self.client.list_stack_resources().stack_name(stack).set_next_token(token.clone()).send().await.map_err(|e| classify("ListStackResources", &e))?;
+            let page = self
+                .client
+                .list_stack_resources()
+                .stack_name(stack)
+                .set_next_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| classify("ListStackResources", &e))?;
             for r in page.stack_resource_summaries() {
                 out.push(StackResource {
                     logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
@@ -186,8 +228,17 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn detect_drift(&self, stack: &str) -> Result<String, CfnError> {
-        let out = self.client.detect_stack_drift().stack_name(stack).send().await.map_err(|e| classify("DetectStackDrift", &e))?;
-        out.stack_drift_detection_id().map(str::to_string).ok_or_else(|| CfnError::Call { api: "DetectStackDrift", message: "the answer holds no StackDriftDetectionId".into() })
+        let out = self
+            .client
+            .detect_stack_drift()
+            .stack_name(stack)
+            .send()
+            .await
+            .map_err(|e| classify("DetectStackDrift", &e))?;
+        out.stack_drift_detection_id().map(str::to_string).ok_or_else(|| CfnError::Call {
+            api: "DetectStackDrift",
+            message: "the answer holds no StackDriftDetectionId".into(),
+        })
     }
 
     /// `DescribeStackDriftDetectionStatus`: (`DetectionStatus`, `StackDriftStatus`,
@@ -196,7 +247,13 @@ impl Cfn {
     /// # Errors
     /// [`CfnError`].
     pub async fn drift_detection(&self, id: &str) -> Result<(String, String, String), CfnError> {
-        let out = self.client.describe_stack_drift_detection_status().stack_drift_detection_id(id).send().await.map_err(|e| classify("DescribeStackDriftDetectionStatus", &e))?;
+        let out = self
+            .client
+            .describe_stack_drift_detection_status()
+            .stack_drift_detection_id(id)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeStackDriftDetectionStatus", &e))?;
         Ok((
             out.detection_status().map(|s| s.as_str().to_string()).unwrap_or_default(),
             out.stack_drift_status().map(|s| s.as_str().to_string()).unwrap_or_default(),

@@ -126,10 +126,18 @@ impl StackStatus {
     #[must_use]
     pub fn next(&self) -> Next {
         match self {
-            Self::CreateComplete | Self::UpdateComplete | Self::UpdateRollbackComplete | Self::ImportComplete | Self::ImportRollbackComplete => Next::Update,
-            Self::RollbackComplete | Self::RollbackFailed | Self::CreateFailed | Self::ReviewInProgress => Next::Recreate,
+            Self::CreateComplete
+            | Self::UpdateComplete
+            | Self::UpdateRollbackComplete
+            | Self::ImportComplete
+            | Self::ImportRollbackComplete => Next::Update,
+            Self::RollbackComplete | Self::RollbackFailed | Self::CreateFailed | Self::ReviewInProgress => {
+                Next::Recreate
+            }
             Self::DeleteComplete => Next::Create,
-            Self::UpdateRollbackFailed | Self::DeleteFailed | Self::UpdateFailed | Self::ImportRollbackFailed => Next::Stuck,
+            Self::UpdateRollbackFailed | Self::DeleteFailed | Self::UpdateFailed | Self::ImportRollbackFailed => {
+                Next::Stuck
+            }
             s if !s.is_settled() => Next::Wait,
             _ => Next::Stuck,
         }
@@ -163,7 +171,9 @@ pub fn is_cancellation(reason: &str) -> bool {
 /// to create: [A, B]", "Embedded stack ... was not successfully created"): not the root cause.
 #[must_use]
 pub fn is_summary(reason: &str) -> bool {
-    reason.starts_with("The following resource(s) failed") || reason.contains("Embedded stack") || reason.contains("was not successfully")
+    reason.starts_with("The following resource(s) failed")
+        || reason.contains("Embedded stack")
+        || reason.contains("was not successfully")
 }
 
 #[cfg(test)]

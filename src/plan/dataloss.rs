@@ -95,6 +95,13 @@ pub fn analyze(compared: &[Compared<'_>]) -> Vec<DataLossRisk> {
             });
         }
     }
-    out.sort_by(|a, b| (a.retained, std::cmp::Reverse(a.impact), &a.stack, &a.logical_id).cmp(&(b.retained, std::cmp::Reverse(b.impact), &b.stack, &b.logical_id)));
+    out.sort_by(|a, b| {
+        (a.retained, std::cmp::Reverse(a.impact), &a.stack, &a.logical_id).cmp(&(
+            b.retained,
+            std::cmp::Reverse(b.impact),
+            &b.stack,
+            &b.logical_id,
+        ))
+    });
     out
 }

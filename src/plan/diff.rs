@@ -7,15 +7,20 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
-use super::model::{Action, Impact, PropertyChange, Replacement, ResourceChange, TemplateDiff, TemplateStatus, ValueChange};
+use super::model::{
+    Action, Impact, PropertyChange, Replacement, ResourceChange, TemplateDiff, TemplateStatus, ValueChange,
+};
 use super::replacement;
-use super::resolve::{canonical, dependencies, get_att_args, has_intrinsic, is_intrinsic, same, section, ResourceKey, Tree};
+use super::resolve::{
+    canonical, dependencies, get_att_args, has_intrinsic, is_intrinsic, same, section, ResourceKey, Tree,
+};
 use super::source::TemplateSet;
 use crate::cfn::check::{parse_sub, SubPart};
 
 /// Resource attributes beside `Type` and `Properties` that the plan compares. All but
 /// `Condition` change only the template, not the resource.
-const ATTRIBUTES: [&str; 7] = ["Condition", "CreationPolicy", "DeletionPolicy", "DependsOn", "Metadata", "UpdatePolicy", "UpdateReplacePolicy"];
+const ATTRIBUTES: [&str; 7] =
+    ["Condition", "CreationPolicy", "DeletionPolicy", "DependsOn", "Metadata", "UpdatePolicy", "UpdateReplacePolicy"];
 
 /// Array elements are matched by the first of these fields that every element has, uniquely
 /// (statements by `Sid`, inline policies by `PolicyName`, tags by `Key`, user settings by `Action`).
@@ -88,7 +93,10 @@ fn pair_stacks(old: &TemplateSet, new: &TemplateSet, old_tree: &Tree<'_>, new_tr
         .map(|(_, _, path)| {
             let old_node = old_tree.by_path.get(&path).copied();
             let new_node = new_tree.by_path.get(&path).copied();
-            let label = new_node.map(|i| &new_tree.nodes[i]).or_else(|| old_node.map(|i| &old_tree.nodes[i])).map_or_else(|| path.clone(), |n| n.label.clone());
+            let label = new_node
+                .map(|i| &new_tree.nodes[i])
+                .or_else(|| old_node.map(|i| &old_tree.nodes[i]))
+                .map_or_else(|| path.clone(), |n| n.label.clone());
             let status = match (old_node, new_node) {
                 (Some(_), None) => TemplateStatus::Removed,
                 (None, Some(_)) => TemplateStatus::Added,
@@ -135,8 +143,17 @@ fn raw_diff(w: &mut Work, old_tree: &Tree<'_>, new_tree: &Tree<'_>, wi: usize, l
     let old_t = w.old_node.map_or(&null, |i| old_tree.nodes[i].template);
     let new_t = w.new_node.map_or(&null, |i| new_tree.nodes[i].template);
     let (od, nd) = (old_t.get("Description"), new_t.get("Description"));
-    if w.old_node.is_some() && w.new_node.is_some() && !matches!((od, nd), (Some(a), Some(b)) if same(a, b)) && (od.is_some() || nd.is_some()) {
-        w.diff.description = Some(ValueChange { name: "Description".into(), old: od.cloned(), new: nd.cloned(), possibly_because: None });
+    if w.old_node.is_some()
+        && w.new_node.is_some()
+        && !matches!((od, nd), (Some(a), Some(b)) if same(a, b))
+        && (od.is_some() || nd.is_some())
+    {
+        w.diff.description = Some(ValueChange {
+            name: "Description".into(),
+            old: od.cloned(),
+            new: nd.cloned(),
+            possibly_because: None,
+        });
     }
     w.diff.parameters = value_changes(section(old_t, "Parameters"), section(new_t, "Parameters"));
     w.diff.conditions = value_changes(section(old_t, "Conditions"), section(new_t, "Conditions"));
@@ -173,7 +190,15 @@ fn raw_diff(w: &mut Work, old_tree: &Tree<'_>, new_tree: &Tree<'_>, wi: usize, l
                 }
                 if let Some(ov) = o.pointer(&format!("/Properties/{}", k.replace('~', "~0").replace('/', "~1"))) {
                     collect_leaves(ov, nv, &format!("Properties.{k}"), &mut |path, raw| {
-                        leaves.push(Leaf { work: wi, resource: Some(id.clone()), path, rtype: rtype.clone(), raw: raw.clone(), deps: BTreeSet::new(), marked: false });
+                        leaves.push(Leaf {
+                            work: wi,
+                            resource: Some(id.clone()),
+                            path,
+                            rtype: rtype.clone(),
+                            raw: raw.clone(),
+                            deps: BTreeSet::new(),
+                            marked: false,
+                        });
                     });
                 }
             }
@@ -182,7 +207,15 @@ fn raw_diff(w: &mut Work, old_tree: &Tree<'_>, new_tree: &Tree<'_>, wi: usize, l
         for (name, nv) in no {
             if let (Some(ov), Some(val)) = (oo.get(name), nv.get("Value")) {
                 if same(ov, nv) && has_intrinsic(val) {
-                    leaves.push(Leaf { work: wi, resource: None, path: name.clone(), rtype: String::new(), raw: val.clone(), deps: BTreeSet::new(), marked: false });
+                    leaves.push(Leaf {
+                        work: wi,
+                        resource: None,
+                        path: name.clone(),
+                        rtype: String::new(),
+                        raw: val.clone(),
+                        deps: BTreeSet::new(),
+                        marked: false,
+                    });
                 }
             }
         }
@@ -274,7 +307,12 @@ fn element_key(v: &Value, key: &str) -> String {
 }
 
 /// Every differing path between two values: `(path, old, new)`.
-fn value_diff(path: &str, old: Option<&Value>, new: Option<&Value>, out: &mut Vec<(String, Option<Value>, Option<Value>)>) {
+fn value_diff(
+    path: &str,
+    old: Option<&Value>,
+    new: Option<&Value>,
+    out: &mut Vec<(String, Option<Value>, Option<Value>)>,
+) {
     match (old, new) {
         (None, None) => {}
         (Some(a), Some(b)) if same(a, b) => {}
@@ -317,7 +355,14 @@ pub fn top_property(path: &str) -> &str {
     &rest[..end]
 }
 
-fn resource_diff(id: &str, old: &Value, new: &Value, w: &Work, old_tree: &Tree<'_>, new_tree: &Tree<'_>) -> Vec<PropertyChange> {
+fn resource_diff(
+    id: &str,
+    old: &Value,
+    new: &Value,
+    w: &Work,
+    old_tree: &Tree<'_>,
+    new_tree: &Tree<'_>,
+) -> Vec<PropertyChange> {
     let mut changes = Vec::new();
     let rtype = new.get("Type").and_then(Value::as_str).unwrap_or_default();
     if !same(old.get("Type").unwrap_or(&Value::Null), new.get("Type").unwrap_or(&Value::Null)) {
@@ -336,10 +381,21 @@ fn resource_diff(id: &str, old: &Value, new: &Value, w: &Work, old_tree: &Tree<'
         let (o, n) = (old.get(attr), new.get(attr));
         if !matches!((o, n), (Some(a), Some(b)) if same(a, b)) && (o.is_some() || n.is_some()) {
             let note = match attr {
-                "DeletionPolicy" | "UpdateReplacePolicy" => Some("decides whether the resource is kept when removed or replaced; no update of the resource itself".into()),
+                "DeletionPolicy" | "UpdateReplacePolicy" => Some(
+                    "decides whether the resource is kept when removed or replaced; no update of the resource itself"
+                        .into(),
+                ),
                 _ => None,
             };
-            changes.push(PropertyChange { path: attr.into(), old: o.cloned(), new: n.cloned(), replacement: Replacement::None, template_only: attr != "Condition", possibly_because: None, note });
+            changes.push(PropertyChange {
+                path: attr.into(),
+                old: o.cloned(),
+                new: n.cloned(),
+                replacement: Replacement::None,
+                template_only: attr != "Condition",
+                possibly_because: None,
+                note,
+            });
         }
     }
     let nested = is_nested_pair(id, &w.path, old_tree, new_tree);
@@ -352,7 +408,15 @@ fn resource_diff(id: &str, old: &Value, new: &Value, w: &Work, old_tree: &Tree<'
         }
         let tier = replacement::tier(rtype, prop, true);
         let note = replacement::note(rtype, prop, tier);
-        changes.push(PropertyChange { path, old: o, new: n, replacement: tier, template_only: false, possibly_because: None, note });
+        changes.push(PropertyChange {
+            path,
+            old: o,
+            new: n,
+            replacement: tier,
+            template_only: false,
+            possibly_because: None,
+            note,
+        });
     }
     changes
 }
@@ -393,11 +457,16 @@ fn references(v: &Value, out: &mut Vec<Value>) {
                         Value::Array(a) => (a.first().and_then(Value::as_str).unwrap_or_default(), a.get(1)),
                         _ => ("", None),
                     };
-                    let local: BTreeSet<String> = vars.and_then(Value::as_object).map(|o| o.keys().cloned().collect()).unwrap_or_default();
+                    let local: BTreeSet<String> =
+                        vars.and_then(Value::as_object).map(|o| o.keys().cloned().collect()).unwrap_or_default();
                     for p in parse_sub(text).unwrap_or_default() {
                         match p {
-                            SubPart::Ref(n) if !local.contains(&n) && !n.starts_with("AWS::") => out.push(serde_json::json!({"Ref": n})),
-                            SubPart::GetAtt(id, attr) if !local.contains(&format!("{id}.{attr}")) => out.push(serde_json::json!({"Fn::GetAtt": [id, attr]})),
+                            SubPart::Ref(n) if !local.contains(&n) && !n.starts_with("AWS::") => {
+                                out.push(serde_json::json!({"Ref": n}))
+                            }
+                            SubPart::GetAtt(id, attr) if !local.contains(&format!("{id}.{attr}")) => {
+                                out.push(serde_json::json!({"Fn::GetAtt": [id, attr]}))
+                            }
                             _ => {}
                         }
                     }
@@ -419,7 +488,9 @@ fn describe_reference(tree: &Tree<'_>, node: usize, r: &Value) -> String {
         return if is_param { format!("parameter {name}") } else { name.to_string() };
     }
     if let Some((id, attr)) = r.get("Fn::GetAtt").and_then(get_att_args) {
-        if let (Some(child), Some(out)) = (tree.nodes.get(node).and_then(|n| n.children.get(&id)), attr.strip_prefix("Outputs.")) {
+        if let (Some(child), Some(out)) =
+            (tree.nodes.get(node).and_then(|n| n.children.get(&id)), attr.strip_prefix("Outputs."))
+        {
             return format!("output {out} of {}", tree.nodes[*child].label);
         }
         return format!("{id}.{attr}");
@@ -473,7 +544,12 @@ fn mark(w: &mut Work, leaf: &Leaf, because: String) {
             if w.diff.outputs.iter().any(|o| o.name == leaf.path) {
                 return;
             }
-            w.diff.outputs.push(ValueChange { name: leaf.path.clone(), old: Some(leaf.raw.clone()), new: Some(leaf.raw.clone()), possibly_because: Some(because) });
+            w.diff.outputs.push(ValueChange {
+                name: leaf.path.clone(),
+                old: Some(leaf.raw.clone()),
+                new: Some(leaf.raw.clone()),
+                possibly_because: Some(because),
+            });
         }
     }
 }
@@ -495,7 +571,11 @@ fn resolve_leaves(works: &mut [Work], leaves: &mut [Leaf], old_tree: &Tree<'_>, 
                 .map(|r| describe_reference(new_tree, nn, r))
                 .collect();
             causes.dedup();
-            let because = if causes.is_empty() { "a value it references changes".to_string() } else { format!("value of {} changes", causes.join(", ")) };
+            let because = if causes.is_empty() {
+                "a value it references changes".to_string()
+            } else {
+                format!("value of {} changes", causes.join(", "))
+            };
             mark(&mut works[leaf.work], leaf, because);
             leaf.marked = true;
         }
@@ -558,8 +638,11 @@ fn finish<'a>(works: Vec<Work>, old_tree: &Tree<'a>, new_tree: &Tree<'a>) -> Vec
             let mut notes = Vec::new();
             if impact >= Impact::PossibleReplacement {
                 if let Some(name_prop) = replacement::rules(&rtype).and_then(|r| r.name_property) {
-                    let renamed = changes.iter().any(|c| top_property(&c.path) == name_prop && c.possibly_because.is_none());
-                    if let Some(name) = r.and_then(|r| r.pointer(&format!("/Properties/{name_prop}"))).filter(|_| !renamed) {
+                    let renamed =
+                        changes.iter().any(|c| top_property(&c.path) == name_prop && c.possibly_because.is_none());
+                    if let Some(name) =
+                        r.and_then(|r| r.pointer(&format!("/Properties/{name_prop}"))).filter(|_| !renamed)
+                    {
                         notes.push(format!(
                             "{name_prop} is fixed ({}) and does not change: CloudFormation cannot replace a custom-named resource, so this update fails unless the name changes too",
                             super::render::compact(name, 80)
@@ -567,7 +650,16 @@ fn finish<'a>(works: Vec<Work>, old_tree: &Tree<'a>, new_tree: &Tree<'a>) -> Vec
                     }
                 }
             }
-            diff.resources.push(ResourceChange { logical_id: id, resource_type: rtype, action, impact, replacement, changes, notes, nested_stack: None });
+            diff.resources.push(ResourceChange {
+                logical_id: id,
+                resource_type: rtype,
+                action,
+                impact,
+                replacement,
+                changes,
+                notes,
+                nested_stack: None,
+            });
         }
         diff.resources.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
         diff.outputs.sort_by(|a, b| a.name.cmp(&b.name));

@@ -197,12 +197,15 @@ pub fn run(args: &PlanArgs, color: bool) -> Result<Outcome, PlanError> {
 /// [`PlanError::Build`] or [`PlanError::Synth`].
 pub fn new_output(args: &PlanArgs) -> Result<(TemplateSet, Option<String>), PlanError> {
     let source = match &args.blueprint {
-        Some(p) => Source::read(p).map_err(|d| PlanError::Build { context: String::new(), source: Box::new(crate::Error::Blueprint(d)) })?,
+        Some(p) => Source::read(p)
+            .map_err(|d| PlanError::Build { context: String::new(), source: Box::new(crate::Error::Blueprint(d)) })?,
         None => Source::embedded(),
     };
-    let blueprint = crate::blueprint::load(&source).map_err(|d| PlanError::Build { context: String::new(), source: Box::new(crate::Error::Blueprint(d)) })?;
+    let blueprint = crate::blueprint::load(&source)
+        .map_err(|d| PlanError::Build { context: String::new(), source: Box::new(crate::Error::Blueprint(d)) })?;
     let region = blueprint.region.clone();
-    let compiled = crate::build(&source, Format::Json).map_err(|e| PlanError::Build { context: String::new(), source: Box::new(e) })?;
+    let compiled = crate::build(&source, Format::Json)
+        .map_err(|e| PlanError::Build { context: String::new(), source: Box::new(e) })?;
     Ok((TemplateSet::from_compiled(&compiled)?, region))
 }
 
@@ -241,7 +244,8 @@ fn git(dir: &Path, args: &[&str]) -> Result<String, PlanError> {
 }
 
 fn repo_root(dir: &Path, what: &str) -> Result<PathBuf, PlanError> {
-    let top = git(dir, &["rev-parse", "--show-toplevel"]).map_err(|e| PlanError::Git(format!("{what} is not in a git repository: {e}")))?;
+    let top = git(dir, &["rev-parse", "--show-toplevel"])
+        .map_err(|e| PlanError::Git(format!("{what} is not in a git repository: {e}")))?;
     std::fs::canonicalize(top.trim()).map_err(|e| PlanError::Git(format!("git repository root {}: {e}", top.trim())))
 }
 
@@ -251,7 +255,8 @@ fn show_at(top: &Path, rel: &str, rev: &str, hint: &str) -> Result<String, PlanE
     }
     git(top, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
         .map_err(|_| PlanError::Git(format!("--against-git {rev}: no such revision in {}", top.display())))?;
-    git(top, &["show", &format!("{rev}:{rel}")]).map_err(|e| PlanError::Git(format!("{rel} does not exist at {rev} ({e}){hint}")))
+    git(top, &["show", &format!("{rev}:{rel}")])
+        .map_err(|e| PlanError::Git(format!("{rel} does not exist at {rev} ({e}){hint}")))
 }
 
 /// The blueprint file as it was at `rev`: `git show REV:<path from the repository root>`.
@@ -261,10 +266,13 @@ fn show_at(top: &Path, rel: &str, rev: &str, hint: &str) -> Result<String, PlanE
 /// [`PlanError::Git`] when git is missing, the file is outside a repository, or the revision
 /// or the file at that revision does not exist.
 pub fn git_show(path: &Path, rev: &str) -> Result<(String, String), PlanError> {
-    let abs = std::fs::canonicalize(path).map_err(|e| PlanError::Git(format!("cannot find the blueprint {}: {e}", path.display())))?;
+    let abs = std::fs::canonicalize(path)
+        .map_err(|e| PlanError::Git(format!("cannot find the blueprint {}: {e}", path.display())))?;
     let dir = abs.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let top = repo_root(&dir, &path.display().to_string())?;
-    let rel = abs.strip_prefix(&top).map_err(|_| PlanError::Git(format!("{} is outside the git repository {}", path.display(), top.display())))?;
+    let rel = abs
+        .strip_prefix(&top)
+        .map_err(|_| PlanError::Git(format!("{} is outside the git repository {}", path.display(), top.display())))?;
     let rel = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
     let text = show_at(&top, &rel, rev, "")?;
     Ok((rel, text))
@@ -324,7 +332,13 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
             old.stack_name, new.stack_name, new.stack_name, old.stack_name
         ));
     }
-    let layout = |s: &TemplateSet| if s.label(&s.root_file) == Some("single") { "single".to_string() } else { "nested".to_string() };
+    let layout = |s: &TemplateSet| {
+        if s.label(&s.root_file) == Some("single") {
+            "single".to_string()
+        } else {
+            "nested".to_string()
+        }
+    };
     if layout(old) != layout(new) && old.templates.len() + new.templates.len() > 2 {
         warnings.push(format!("the layout changes ({} -> {}): every resource moves to another template, which CloudFormation treats as removal and creation", layout(old), layout(new)));
     }
@@ -337,9 +351,16 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
             }
             for ch in &r.changes {
                 if ch.replacement == Replacement::Impossible {
-                    let note = ch.note.clone().unwrap_or_else(|| "this property cannot change: the update fails".into());
-                    let why = ch.possibly_because.as_ref().map_or_else(String::new, |w| format!(" (possibly changed: {w})"));
-                    warnings.push(format!("{}/{} {}{why}: {note}", c.diff.stack, r.logical_id, crate::plan::render::path(&ch.path)));
+                    let note =
+                        ch.note.clone().unwrap_or_else(|| "this property cannot change: the update fails".into());
+                    let why =
+                        ch.possibly_because.as_ref().map_or_else(String::new, |w| format!(" (possibly changed: {w})"));
+                    warnings.push(format!(
+                        "{}/{} {}{why}: {note}",
+                        c.diff.stack,
+                        r.logical_id,
+                        crate::plan::render::path(&ch.path)
+                    ));
                 }
             }
         }

@@ -128,7 +128,13 @@ impl ResourceChange {
     /// Whether every change is under `Properties.Tags`.
     #[must_use]
     pub fn tags_only(&self) -> bool {
-        self.action == Action::Modify && !self.changes.is_empty() && self.changes.iter().all(|c| c.path == "Properties.Tags" || c.path.starts_with("Properties.Tags[") || c.path.starts_with("Properties.Tags."))
+        self.action == Action::Modify
+            && !self.changes.is_empty()
+            && self.changes.iter().all(|c| {
+                c.path == "Properties.Tags"
+                    || c.path.starts_with("Properties.Tags[")
+                    || c.path.starts_with("Properties.Tags.")
+            })
     }
 }
 
@@ -188,7 +194,11 @@ impl TemplateDiff {
     /// Whether anything changes in this template.
     #[must_use]
     pub fn has_changes(&self) -> bool {
-        self.description.is_some() || !self.parameters.is_empty() || !self.conditions.is_empty() || !self.outputs.is_empty() || !self.resources.is_empty()
+        self.description.is_some()
+            || !self.parameters.is_empty()
+            || !self.conditions.is_empty()
+            || !self.outputs.is_empty()
+            || !self.resources.is_empty()
     }
 }
 

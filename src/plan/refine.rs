@@ -178,7 +178,9 @@ fn refine_modify(r: &mut ResourceChange, fact: &ResourceFact) {
             .iter_mut()
             .filter(|c| match (&d.name, d.attribute.as_str()) {
                 (Some(n), "Properties") => top_property(&c.path) == n,
-                (_, attr) => c.path == attr || c.path.starts_with(&format!("{attr}.")) || c.path.starts_with(&format!("{attr}[")),
+                (_, attr) => {
+                    c.path == attr || c.path.starts_with(&format!("{attr}.")) || c.path.starts_with(&format!("{attr}["))
+                }
             })
             .collect();
         if matching.is_empty() {
@@ -225,7 +227,8 @@ fn refine_modify(r: &mut ResourceChange, fact: &ResourceFact) {
             },
             match rep {
                 ChangeReplacement::True => "CloudFormation replaces this resource",
-                ChangeReplacement::Conditional => "CloudFormation replaces it if a value it resolves during the update changes",
+                ChangeReplacement::Conditional =>
+                    "CloudFormation replaces it if a value it resolves during the update changes",
                 ChangeReplacement::False => "updated in place, not replaced",
             }
         ));
@@ -250,7 +253,11 @@ pub fn refine(compared: &mut [Compared<'_>], facts: &ChangeSetFacts) {
             (Some(r), ChangeAction::Add) if r.action == Action::Add => {}
             (Some(r), ChangeAction::Remove) if r.action == Action::Remove => {}
             (Some(r), action) => {
-                r.notes.push(format!("change set: action {} (the template comparison predicted {:?})", action_word(action), r.action));
+                r.notes.push(format!(
+                    "change set: action {} (the template comparison predicted {:?})",
+                    action_word(action),
+                    r.action
+                ));
             }
             (None, action) => {
                 // The nested change set speaks for a nested stack's content.
@@ -295,7 +302,11 @@ pub fn refine(compared: &mut [Compared<'_>], facts: &ChangeSetFacts) {
             continue;
         }
         for r in &mut c.diff.resources {
-            if matches!(r.action, Action::Modify | Action::Replace) && r.impact >= Impact::Update && r.nested_stack.is_none() && !seen.contains(&(c.diff.logical_id_path.clone(), r.logical_id.clone())) {
+            if matches!(r.action, Action::Modify | Action::Replace)
+                && r.impact >= Impact::Update
+                && r.nested_stack.is_none()
+                && !seen.contains(&(c.diff.logical_id_path.clone(), r.logical_id.clone()))
+            {
                 r.notes.push("not in the change set: CloudFormation does not list this resource as changing; the prediction above comes from the templates alone".into());
             }
         }
@@ -319,7 +330,10 @@ fn fixed_name_note(resource: Option<&serde_json::Value>, resource_type: &str) ->
 fn add_fixed_name_note(r: &mut ResourceChange, fixed: Option<(String, String)>) {
     let Some((prop, note)) = fixed else { return };
     let renamed = r.changes.iter().any(|c| top_property(&c.path) == prop && c.possibly_because.is_none());
-    if r.impact >= Impact::PossibleReplacement && !renamed && !r.notes.iter().any(|n| n.contains("cannot replace a custom-named resource")) {
+    if r.impact >= Impact::PossibleReplacement
+        && !renamed
+        && !r.notes.iter().any(|n| n.contains("cannot replace a custom-named resource"))
+    {
         r.notes.push(note);
     }
 }
@@ -353,8 +367,22 @@ mod tests {
         (TemplateSet::single("s", old), TemplateSet::single("s", new))
     }
 
-    fn fact(id: &str, rtype: &str, action: ChangeAction, rep: Option<ChangeReplacement>, details: Vec<DetailFact>) -> ResourceFact {
-        ResourceFact { stack_path: String::new(), logical_id: id.into(), resource_type: rtype.into(), action, replacement: rep, scope: vec!["Properties".into()], details }
+    fn fact(
+        id: &str,
+        rtype: &str,
+        action: ChangeAction,
+        rep: Option<ChangeReplacement>,
+        details: Vec<DetailFact>,
+    ) -> ResourceFact {
+        ResourceFact {
+            stack_path: String::new(),
+            logical_id: id.into(),
+            resource_type: rtype.into(),
+            action,
+            replacement: rep,
+            scope: vec!["Properties".into()],
+            details,
+        }
     }
 
     fn find<'a>(c: &'a [Compared<'_>], id: &str) -> &'a ResourceChange {
@@ -374,9 +402,21 @@ mod tests {
                     "AWS::EC2::VPC",
                     ChangeAction::Modify,
                     Some(ChangeReplacement::Conditional),
-                    vec![DetailFact { attribute: "Properties".into(), name: Some("CidrBlock".into()), requires_recreation: Some(RequiresRecreation::Conditionally), change_source: Some("DirectModification".into()), ..DetailFact::default() }],
+                    vec![DetailFact {
+                        attribute: "Properties".into(),
+                        name: Some("CidrBlock".into()),
+                        requires_recreation: Some(RequiresRecreation::Conditionally),
+                        change_source: Some("DirectModification".into()),
+                        ..DetailFact::default()
+                    }],
                 ),
-                fact("Nb", "AWS::SageMaker::NotebookInstance", ChangeAction::Modify, Some(ChangeReplacement::True), vec![]),
+                fact(
+                    "Nb",
+                    "AWS::SageMaker::NotebookInstance",
+                    ChangeAction::Modify,
+                    Some(ChangeReplacement::True),
+                    vec![],
+                ),
                 fact("Sub", "AWS::EC2::Subnet", ChangeAction::Modify, Some(ChangeReplacement::False), vec![]),
                 fact("Fresh", "AWS::SQS::Queue", ChangeAction::Add, None, vec![]),
                 fact("Gone", "AWS::SQS::Queue", ChangeAction::Remove, None, vec![]),
@@ -385,7 +425,10 @@ mod tests {
         refine(&mut c, &facts);
         let vpc = find(&c, "Vpc");
         assert_eq!((vpc.impact, vpc.replacement), (Impact::PossibleReplacement, Replacement::Possible));
-        assert!(vpc.changes[0].note.as_deref().is_some_and(|n| n.contains("RequiresRecreation Conditionally; DirectModification")));
+        assert!(vpc.changes[0]
+            .note
+            .as_deref()
+            .is_some_and(|n| n.contains("RequiresRecreation Conditionally; DirectModification")));
         let nb = find(&c, "Nb");
         assert_eq!((nb.impact, nb.action), (Impact::CertainReplacement, Action::Replace));
         let sub = find(&c, "Sub");
@@ -400,7 +443,13 @@ mod tests {
         let (old, new) = sets();
         let mut c = crate::plan::diff::compare(&old, &new);
         let before: Vec<_> = c[0].diff.resources.clone();
-        refine(&mut c, &ChangeSetFacts { described: BTreeSet::new(), resources: vec![fact("Vpc", "AWS::EC2::VPC", ChangeAction::Modify, None, vec![])] });
+        refine(
+            &mut c,
+            &ChangeSetFacts {
+                described: BTreeSet::new(),
+                resources: vec![fact("Vpc", "AWS::EC2::VPC", ChangeAction::Modify, None, vec![])],
+            },
+        );
         assert_eq!(c[0].diff.resources, before);
     }
 }

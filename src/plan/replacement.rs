@@ -23,70 +23,211 @@ pub struct TypeRules {
 
 /// Every resource type sandboxc emits (src/cfn/resources.rs), with its rules.
 pub const RULES: &[TypeRules] = &[
-    TypeRules { resource_type: "AWS::EC2::VPC", create_only: &["CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "VpcEncryptionControl"], immutable: &[], name_property: None },
+    TypeRules {
+        resource_type: "AWS::EC2::VPC",
+        create_only: &["CidrBlock", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "VpcEncryptionControl"],
+        immutable: &[],
+        name_property: None,
+    },
     TypeRules {
         resource_type: "AWS::EC2::Subnet",
-        create_only: &["VpcId", "AvailabilityZone", "AvailabilityZoneId", "CidrBlock", "OutpostArn", "Ipv6Native", "Ipv4IpamPoolId", "Ipv4NetmaskLength", "Ipv6IpamPoolId", "Ipv6NetmaskLength"],
+        create_only: &[
+            "VpcId",
+            "AvailabilityZone",
+            "AvailabilityZoneId",
+            "CidrBlock",
+            "OutpostArn",
+            "Ipv6Native",
+            "Ipv4IpamPoolId",
+            "Ipv4NetmaskLength",
+            "Ipv6IpamPoolId",
+            "Ipv6NetmaskLength",
+        ],
         immutable: &[],
         name_property: None,
     },
     TypeRules { resource_type: "AWS::EC2::RouteTable", create_only: &["VpcId"], immutable: &[], name_property: None },
-    TypeRules { resource_type: "AWS::EC2::SubnetRouteTableAssociation", create_only: &["SubnetId", "RouteTableId"], immutable: &[], name_property: None },
     TypeRules {
-        resource_type: "AWS::EC2::VPCEndpoint",
-        create_only: &["ServiceName", "VpcEndpointType", "VpcId", "ServiceNetworkArn", "ResourceConfigurationArn", "ServiceRegion"],
+        resource_type: "AWS::EC2::SubnetRouteTableAssociation",
+        create_only: &["SubnetId", "RouteTableId"],
         immutable: &[],
         name_property: None,
     },
-    TypeRules { resource_type: "AWS::EC2::SecurityGroup", create_only: &["GroupDescription", "GroupName", "VpcId"], immutable: &[], name_property: Some("GroupName") },
+    TypeRules {
+        resource_type: "AWS::EC2::VPCEndpoint",
+        create_only: &[
+            "ServiceName",
+            "VpcEndpointType",
+            "VpcId",
+            "ServiceNetworkArn",
+            "ResourceConfigurationArn",
+            "ServiceRegion",
+        ],
+        immutable: &[],
+        name_property: None,
+    },
+    TypeRules {
+        resource_type: "AWS::EC2::SecurityGroup",
+        create_only: &["GroupDescription", "GroupName", "VpcId"],
+        immutable: &[],
+        name_property: Some("GroupName"),
+    },
     TypeRules {
         resource_type: "AWS::EC2::SecurityGroupIngress",
-        create_only: &["GroupName", "IpProtocol", "SourceSecurityGroupId", "SourcePrefixListId", "ToPort", "CidrIp", "SourceSecurityGroupName", "SourceSecurityGroupOwnerId", "FromPort", "GroupId", "CidrIpv6"],
+        create_only: &[
+            "GroupName",
+            "IpProtocol",
+            "SourceSecurityGroupId",
+            "SourcePrefixListId",
+            "ToPort",
+            "CidrIp",
+            "SourceSecurityGroupName",
+            "SourceSecurityGroupOwnerId",
+            "FromPort",
+            "GroupId",
+            "CidrIpv6",
+        ],
         immutable: &[],
         name_property: None,
     },
     TypeRules {
         resource_type: "AWS::EC2::SecurityGroupEgress",
-        create_only: &["CidrIp", "CidrIpv6", "DestinationPrefixListId", "DestinationSecurityGroupId", "FromPort", "GroupId", "IpProtocol", "ToPort"],
+        create_only: &[
+            "CidrIp",
+            "CidrIpv6",
+            "DestinationPrefixListId",
+            "DestinationSecurityGroupId",
+            "FromPort",
+            "GroupId",
+            "IpProtocol",
+            "ToPort",
+        ],
         immutable: &[],
         name_property: None,
     },
     TypeRules {
         resource_type: "AWS::EC2::FlowLog",
         create_only: &[
-            "DeliverCrossAccountRole", "DeliverLogsPermissionArn", "LogGroupName", "LogDestination", "ResourceId", "TrafficType", "LogDestinationType",
-            "ResourceType", "LogFormat", "MaxAggregationInterval", "DestinationOptions", "TagFieldSpecifications",
+            "DeliverCrossAccountRole",
+            "DeliverLogsPermissionArn",
+            "LogGroupName",
+            "LogDestination",
+            "ResourceId",
+            "TrafficType",
+            "LogDestinationType",
+            "ResourceType",
+            "LogFormat",
+            "MaxAggregationInterval",
+            "DestinationOptions",
+            "TagFieldSpecifications",
         ],
         immutable: &[],
         name_property: None,
     },
-    TypeRules { resource_type: "AWS::S3::Bucket", create_only: &["BucketName", "BucketNamePrefix", "BucketNamespace"], immutable: &[], name_property: Some("BucketName") },
+    TypeRules {
+        resource_type: "AWS::S3::Bucket",
+        create_only: &["BucketName", "BucketNamePrefix", "BucketNamespace"],
+        immutable: &[],
+        name_property: Some("BucketName"),
+    },
     TypeRules { resource_type: "AWS::S3::BucketPolicy", create_only: &["Bucket"], immutable: &[], name_property: None },
-    TypeRules { resource_type: "AWS::KMS::Key", create_only: &[], immutable: &["KeySpec", "KeyUsage", "Origin", "MultiRegion"], name_property: None },
-    TypeRules { resource_type: "AWS::KMS::Alias", create_only: &["AliasName"], immutable: &[], name_property: Some("AliasName") },
-    TypeRules { resource_type: "AWS::IAM::Role", create_only: &["Path", "RoleName"], immutable: &[], name_property: Some("RoleName") },
+    TypeRules {
+        resource_type: "AWS::KMS::Key",
+        create_only: &[],
+        immutable: &["KeySpec", "KeyUsage", "Origin", "MultiRegion"],
+        name_property: None,
+    },
+    TypeRules {
+        resource_type: "AWS::KMS::Alias",
+        create_only: &["AliasName"],
+        immutable: &[],
+        name_property: Some("AliasName"),
+    },
+    TypeRules {
+        resource_type: "AWS::IAM::Role",
+        create_only: &["Path", "RoleName"],
+        immutable: &[],
+        name_property: Some("RoleName"),
+    },
     TypeRules { resource_type: "AWS::IAM::Policy", create_only: &[], immutable: &[], name_property: None },
-    TypeRules { resource_type: "AWS::SSM::Parameter", create_only: &["Name"], immutable: &[], name_property: Some("Name") },
-    TypeRules { resource_type: "AWS::Logs::LogGroup", create_only: &["LogGroupName"], immutable: &[], name_property: Some("LogGroupName") },
-    TypeRules { resource_type: "AWS::Lambda::Function", create_only: &["FunctionName", "PackageType", "TenancyConfig"], immutable: &[], name_property: Some("FunctionName") },
+    TypeRules {
+        resource_type: "AWS::SSM::Parameter",
+        create_only: &["Name"],
+        immutable: &[],
+        name_property: Some("Name"),
+    },
+    TypeRules {
+        resource_type: "AWS::Logs::LogGroup",
+        create_only: &["LogGroupName"],
+        immutable: &[],
+        name_property: Some("LogGroupName"),
+    },
+    TypeRules {
+        resource_type: "AWS::Lambda::Function",
+        create_only: &["FunctionName", "PackageType", "TenancyConfig"],
+        immutable: &[],
+        name_property: Some("FunctionName"),
+    },
     TypeRules {
         resource_type: "AWS::Lambda::Permission",
-        create_only: &["FunctionName", "FunctionUrlAuthType", "InvokedViaFunctionUrl", "SourceAccount", "SourceArn", "Principal", "PrincipalOrgID", "Action", "EventSourceToken"],
+        create_only: &[
+            "FunctionName",
+            "FunctionUrlAuthType",
+            "InvokedViaFunctionUrl",
+            "SourceAccount",
+            "SourceArn",
+            "Principal",
+            "PrincipalOrgID",
+            "Action",
+            "EventSourceToken",
+        ],
         immutable: &[],
         name_property: None,
     },
-    TypeRules { resource_type: "AWS::SQS::Queue", create_only: &["FifoQueue", "QueueName"], immutable: &[], name_property: Some("QueueName") },
+    TypeRules {
+        resource_type: "AWS::SQS::Queue",
+        create_only: &["FifoQueue", "QueueName"],
+        immutable: &[],
+        name_property: Some("QueueName"),
+    },
     TypeRules { resource_type: "AWS::SQS::QueuePolicy", create_only: &[], immutable: &[], name_property: None },
-    TypeRules { resource_type: "AWS::AppStream::Fleet", create_only: &["Name", "FleetType"], immutable: &[], name_property: Some("Name") },
-    TypeRules { resource_type: "AWS::AppStream::Stack", create_only: &["Name"], immutable: &[], name_property: Some("Name") },
-    TypeRules { resource_type: "AWS::AppStream::StackFleetAssociation", create_only: &["FleetName", "StackName"], immutable: &[], name_property: None },
+    TypeRules {
+        resource_type: "AWS::AppStream::Fleet",
+        create_only: &["Name", "FleetType"],
+        immutable: &[],
+        name_property: Some("Name"),
+    },
+    TypeRules {
+        resource_type: "AWS::AppStream::Stack",
+        create_only: &["Name"],
+        immutable: &[],
+        name_property: Some("Name"),
+    },
+    TypeRules {
+        resource_type: "AWS::AppStream::StackFleetAssociation",
+        create_only: &["FleetName", "StackName"],
+        immutable: &[],
+        name_property: None,
+    },
     TypeRules {
         resource_type: "AWS::SageMaker::NotebookInstance",
-        create_only: &["DirectInternetAccess", "KmsKeyId", "NotebookInstanceName", "PlatformIdentifier", "SecurityGroupIds", "SubnetId"],
+        create_only: &[
+            "DirectInternetAccess",
+            "KmsKeyId",
+            "NotebookInstanceName",
+            "PlatformIdentifier",
+            "SecurityGroupIds",
+            "SubnetId",
+        ],
         immutable: &[],
         name_property: Some("NotebookInstanceName"),
     },
-    TypeRules { resource_type: "AWS::CloudTrail::Trail", create_only: &["TrailName"], immutable: &[], name_property: Some("TrailName") },
+    TypeRules {
+        resource_type: "AWS::CloudTrail::Trail",
+        create_only: &["TrailName"],
+        immutable: &[],
+        name_property: Some("TrailName"),
+    },
     TypeRules { resource_type: "AWS::CloudFormation::Stack", create_only: &[], immutable: &[], name_property: None },
 ];
 
@@ -104,7 +245,11 @@ pub fn rules(resource_type: &str) -> Option<&'static TypeRules> {
 /// `certain` is true when the property's text changes, false when only its value may change.
 #[must_use]
 pub fn tier(resource_type: &str, property: &str, certain: bool) -> Replacement {
-    let immutable = if resource_type.starts_with("Custom::") { CUSTOM_IMMUTABLE } else { rules(resource_type).map_or(&[][..], |r| r.immutable) };
+    let immutable = if resource_type.starts_with("Custom::") {
+        CUSTOM_IMMUTABLE
+    } else {
+        rules(resource_type).map_or(&[][..], |r| r.immutable)
+    };
     if immutable.contains(&property) {
         // A possible change of such a property is as bad: if the value changes, the update fails.
         return Replacement::Impossible;
@@ -123,8 +268,17 @@ pub fn tier(resource_type: &str, property: &str, certain: bool) -> Replacement {
 
 /// AppStream `UpdateFleet` on a running ALWAYS_ON or ON_DEMAND fleet accepts only these
 /// (API reference, UpdateFleet); anything else needs the fleet stopped.
-const FLEET_RUNNING_UPDATABLE: &[&str] =
-    &["DisplayName", "Description", "ComputeCapacity", "ImageArn", "ImageName", "IdleDisconnectTimeoutInSeconds", "DisconnectTimeoutInSeconds", "Tags", "MaxConcurrentSessions"];
+const FLEET_RUNNING_UPDATABLE: &[&str] = &[
+    "DisplayName",
+    "Description",
+    "ComputeCapacity",
+    "ImageArn",
+    "ImageName",
+    "IdleDisconnectTimeoutInSeconds",
+    "DisconnectTimeoutInSeconds",
+    "Tags",
+    "MaxConcurrentSessions",
+];
 
 /// A condition or consequence of an in-place change, for people.
 #[must_use]

@@ -69,7 +69,14 @@ impl<'a> Tree<'a> {
         let mut tree = Tree { nodes: Vec::new(), by_path: BTreeMap::new() };
         let Some(root) = set.templates.get(&set.root_file) else { return tree };
         let label = set.label(&set.root_file).unwrap_or("root").to_string();
-        tree.nodes.push(Node { path: String::new(), label, file: set.root_file.clone(), template: root, parent: None, children: BTreeMap::new() });
+        tree.nodes.push(Node {
+            path: String::new(),
+            label,
+            file: set.root_file.clone(),
+            template: root,
+            parent: None,
+            children: BTreeMap::new(),
+        });
         tree.by_path.insert(String::new(), 0);
         let mut i = 0;
         while i < tree.nodes.len() {
@@ -94,7 +101,14 @@ impl<'a> Tree<'a> {
                     let path = if parent_path.is_empty() { id.clone() } else { format!("{parent_path}/{id}") };
                     let label = set.label(&file).map_or_else(|| id.clone(), str::to_string);
                     let n = tree.nodes.len();
-                    tree.nodes.push(Node { path: path.clone(), label, file, template, parent: Some((i, id.clone())), children: BTreeMap::new() });
+                    tree.nodes.push(Node {
+                        path: path.clone(),
+                        label,
+                        file,
+                        template,
+                        parent: Some((i, id.clone())),
+                        children: BTreeMap::new(),
+                    });
                     tree.nodes[i].children.insert(id, n);
                     tree.by_path.insert(path, n);
                 }
@@ -130,7 +144,9 @@ impl<'a> Tree<'a> {
                     },
                     "Fn::Sub" => self.res_sub(node, arg, steps),
                     "Fn::Join" => {
-                        let (Some(sep), Some(list)) = (arg.get(0).and_then(Value::as_str), arg.get(1)) else { return generic(self, node, m, steps) };
+                        let (Some(sep), Some(list)) = (arg.get(0).and_then(Value::as_str), arg.get(1)) else {
+                            return generic(self, node, m, steps);
+                        };
                         let list = self.res(node, list, steps);
                         match &list {
                             Value::Array(items) if items.iter().all(Value::is_string) => {
@@ -140,17 +156,26 @@ impl<'a> Tree<'a> {
                         }
                     }
                     "Fn::Select" => {
-                        let index = arg.get(0).and_then(|i| i.as_u64().or_else(|| i.as_str().and_then(|s| s.parse().ok())));
-                        let (Some(index), Some(list)) = (index, arg.get(1)) else { return generic(self, node, m, steps) };
+                        let index =
+                            arg.get(0).and_then(|i| i.as_u64().or_else(|| i.as_str().and_then(|s| s.parse().ok())));
+                        let (Some(index), Some(list)) = (index, arg.get(1)) else {
+                            return generic(self, node, m, steps);
+                        };
                         let list = self.res(node, list, steps);
                         let i = usize::try_from(index).unwrap_or(usize::MAX);
                         match &list {
                             Value::Array(items) if i < items.len() => items[i].clone(),
-                            Value::String(s) => s.split(',').nth(i).map_or_else(|| json!({"Fn::Select": [index, list]}), |x| Value::String(x.to_string())),
-                            Value::Object(j) if j.len() == 1 => match j.get("Fn::Join").and_then(|a| Some((a.get(0)?.as_str()?, a.get(1)?.as_array()?))) {
-                                Some((",", items)) if i < items.len() => items[i].clone(),
-                                _ => json!({"Fn::Select": [index, list]}),
-                            },
+                            Value::String(s) => s
+                                .split(',')
+                                .nth(i)
+                                .map_or_else(|| json!({"Fn::Select": [index, list]}), |x| Value::String(x.to_string())),
+                            Value::Object(j) if j.len() == 1 => {
+                                match j.get("Fn::Join").and_then(|a| Some((a.get(0)?.as_str()?, a.get(1)?.as_array()?)))
+                                {
+                                    Some((",", items)) if i < items.len() => items[i].clone(),
+                                    _ => json!({"Fn::Select": [index, list]}),
+                                }
+                            }
                             _ => json!({"Fn::Select": [index, list]}),
                         }
                     }
@@ -172,7 +197,13 @@ impl<'a> Tree<'a> {
         }
         if let Some(p) = section(n.template, "Parameters").get(name) {
             if let Some((parent, id)) = &n.parent {
-                if let Some(given) = self.nodes.get(*parent).and_then(|pn| pn.resources().get(id)).and_then(|r| r.pointer("/Properties/Parameters")).and_then(|ps| ps.get(name)) {
+                if let Some(given) = self
+                    .nodes
+                    .get(*parent)
+                    .and_then(|pn| pn.resources().get(id))
+                    .and_then(|r| r.pointer("/Properties/Parameters"))
+                    .and_then(|ps| ps.get(name))
+                {
                     return self.res(*parent, given, steps);
                 }
             }
@@ -187,7 +218,12 @@ impl<'a> Tree<'a> {
     fn res_get_att(&self, node: usize, id: &str, attr: &str, steps: &mut usize) -> Value {
         let Some(n) = self.nodes.get(node) else { return json!({"Fn::GetAtt": [id, attr]}) };
         if let (Some(child), Some(output)) = (n.children.get(id), attr.strip_prefix("Outputs.")) {
-            if let Some(value) = self.nodes.get(*child).and_then(|c| section(c.template, "Outputs").get(output)).and_then(|o| o.get("Value")) {
+            if let Some(value) = self
+                .nodes
+                .get(*child)
+                .and_then(|c| section(c.template, "Outputs").get(output))
+                .and_then(|o| o.get("Value"))
+            {
                 return self.res(*child, value, steps);
             }
         }
@@ -200,7 +236,9 @@ impl<'a> Tree<'a> {
     fn res_sub(&self, node: usize, arg: &Value, steps: &mut usize) -> Value {
         let (text, vars) = match arg {
             Value::String(s) => (s.as_str(), None),
-            Value::Array(a) => (a.first().and_then(Value::as_str).unwrap_or_default(), a.get(1).and_then(Value::as_object)),
+            Value::Array(a) => {
+                (a.first().and_then(Value::as_str).unwrap_or_default(), a.get(1).and_then(Value::as_object))
+            }
             _ => return json!({"Fn::Sub": self.res(node, arg, steps)}),
         };
         let Ok(parts) = parse_sub(text) else { return json!({"Fn::Sub": arg.clone()}) };
@@ -291,7 +329,9 @@ pub fn canonical(v: &Value) -> Value {
                     Some((id, attr)) => json!({"Fn::GetAtt": [id, attr]}),
                     None => json!({"Fn::GetAtt": canonical(a)}),
                 },
-                ("Fn::Sub", Value::Array(a)) if a.len() == 2 && a[1].as_object().is_some_and(Map::is_empty) => canonical(&json!({"Fn::Sub": a[0].clone()})),
+                ("Fn::Sub", Value::Array(a)) if a.len() == 2 && a[1].as_object().is_some_and(Map::is_empty) => {
+                    canonical(&json!({"Fn::Sub": a[0].clone()}))
+                }
                 ("Fn::Sub", Value::String(s)) => match parse_sub(s).ok().as_deref() {
                     Some([SubPart::Ref(name)]) => json!({"Ref": name}),
                     Some([SubPart::GetAtt(id, attr)]) => json!({"Fn::GetAtt": [id, attr]}),

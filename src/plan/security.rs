@@ -58,8 +58,10 @@ fn resource(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
     // Policy documents.
     let (mut od, mut nd) = (documents(&rtype, old), documents(&rtype, new));
     // Inline policies renamed (named after the environment) pair up in order.
-    let only_old: Vec<String> = od.keys().filter(|k| k.starts_with("inline policy ") && !nd.contains_key(*k)).cloned().collect();
-    let only_new: Vec<String> = nd.keys().filter(|k| k.starts_with("inline policy ") && !od.contains_key(*k)).cloned().collect();
+    let only_old: Vec<String> =
+        od.keys().filter(|k| k.starts_with("inline policy ") && !nd.contains_key(*k)).cloned().collect();
+    let only_new: Vec<String> =
+        nd.keys().filter(|k| k.starts_with("inline policy ") && !od.contains_key(*k)).cloned().collect();
     if !only_old.is_empty() && only_old.len() == only_new.len() {
         for (o, n) in only_old.iter().zip(&only_new) {
             let label = format!("{o} (renamed {})", n.trim_start_matches("inline policy "));
@@ -73,8 +75,14 @@ fn resource(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
     for name in names {
         let (category, label) = match name.as_str() {
             "trust policy" => {
-                let saml = [od.get(name), nd.get(name)].into_iter().flatten().any(|d| d.to_string().contains("saml-provider") || d.to_string().contains("Federated"));
-                (if saml { "saml-trust" } else { "trust" }, if saml { "SAML trust policy".to_string() } else { name.clone() })
+                let saml = [od.get(name), nd.get(name)]
+                    .into_iter()
+                    .flatten()
+                    .any(|d| d.to_string().contains("saml-provider") || d.to_string().contains("Federated"));
+                (
+                    if saml { "saml-trust" } else { "trust" },
+                    if saml { "SAML trust policy".to_string() } else { name.clone() },
+                )
             }
             "key policy" => ("key-policy", name.clone()),
             "bucket policy" => ("bucket-policy", name.clone()),
@@ -226,7 +234,15 @@ fn show_opt(v: Option<&Value>) -> String {
 }
 
 /// A boolean-ish flag whose `safe` value was set and no longer is (or the reverse).
-fn flag(ctx: &mut Ctx<'_>, category: &str, old: Option<&Value>, new: Option<&Value>, name: &str, safe: &str, what: &str) {
+fn flag(
+    ctx: &mut Ctx<'_>,
+    category: &str,
+    old: Option<&Value>,
+    new: Option<&Value>,
+    name: &str,
+    safe: &str,
+    what: &str,
+) {
     let get = |r: Option<&Value>| prop(r, name).map(|v| compact(&canonical(v), 40).trim_matches('"').to_string());
     let (o, n) = (get(old), get(new));
     if o == n {
@@ -239,7 +255,15 @@ fn flag(ctx: &mut Ctx<'_>, category: &str, old: Option<&Value>, new: Option<&Val
         (false, true) => Direction::Tightened,
         _ => Direction::Changed,
     };
-    ctx.push(category, dir, format!("{name} ({what}): {} -> {}", o.unwrap_or_else(|| "(absent)".into()), n.unwrap_or_else(|| "(absent)".into())));
+    ctx.push(
+        category,
+        dir,
+        format!(
+            "{name} ({what}): {} -> {}",
+            o.unwrap_or_else(|| "(absent)".into()),
+            n.unwrap_or_else(|| "(absent)".into())
+        ),
+    );
 }
 
 fn documents<'v>(rtype: &str, r: Option<&'v Value>) -> BTreeMap<String, &'v Value> {
@@ -252,7 +276,8 @@ fn documents<'v>(rtype: &str, r: Option<&'v Value>) -> BTreeMap<String, &'v Valu
                 out.insert("trust policy".into(), d);
             }
             for (i, pol) in p("Policies").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let name = pol.get("PolicyName").and_then(Value::as_str).map_or_else(|| format!("#{i}"), str::to_string);
+                let name =
+                    pol.get("PolicyName").and_then(Value::as_str).map_or_else(|| format!("#{i}"), str::to_string);
                 if let Some(d) = pol.get("PolicyDocument") {
                     out.insert(format!("inline policy {name}"), d);
                 }
@@ -373,15 +398,15 @@ fn statement_list(doc: Option<&Value>) -> Vec<(String, Value)> {
     };
     list.into_iter()
         .map(|s| {
-            let key = s.get("Sid").and_then(Value::as_str).map_or_else(|| compact(&canonical(s), 10_000), str::to_string);
+            let key =
+                s.get("Sid").and_then(Value::as_str).map_or_else(|| compact(&canonical(s), 10_000), str::to_string);
             (key, s.clone())
         })
         .collect()
 }
 
 fn covers(set: &BTreeSet<String>, item: &str) -> bool {
-    set.contains(item)
-        || set.iter().any(|p| p == "*" || (p.ends_with('*') && item.starts_with(&p[..p.len() - 1])))
+    set.contains(item) || set.iter().any(|p| p == "*" || (p.ends_with('*') && item.starts_with(&p[..p.len() - 1])))
 }
 
 fn statements(ctx: &mut Ctx<'_>, category: &str, label: &str, old: Option<&Value>, new: Option<&Value>) {
@@ -392,26 +417,39 @@ fn statements(ctx: &mut Ctx<'_>, category: &str, label: &str, old: Option<&Value
         match o.get(k) {
             None => {
                 let allow = parts(s).effect != "Deny";
-                ctx.push(category, if allow { Direction::Relaxed } else { Direction::Tightened }, format!("{label}: statement{} added: {}", sid(k), describe(s)));
+                ctx.push(
+                    category,
+                    if allow { Direction::Relaxed } else { Direction::Tightened },
+                    format!("{label}: statement{} added: {}", sid(k), describe(s)),
+                );
             }
             Some(prev) if canonical(prev) != canonical(s) => {
                 let (a, b) = (parts(prev), parts(s));
                 let mut wider = Vec::new();
                 let mut narrower = Vec::new();
-                let mut list = |before: &BTreeSet<String>, after: &BTreeSet<String>, what: &str, more_is_wider: bool| {
-                    let added: Vec<&String> = after.iter().filter(|x| !covers(before, x)).collect();
-                    let removed: Vec<&String> = before.iter().filter(|x| !covers(after, x)).collect();
-                    let added_txt = added.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-                    let removed_txt = removed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
-                    if !added.is_empty() {
-                        let t = format!("{what} + {added_txt}");
-                        if more_is_wider { wider.push(t) } else { narrower.push(t) }
-                    }
-                    if !removed.is_empty() {
-                        let t = format!("{what} - {removed_txt}");
-                        if more_is_wider { narrower.push(t) } else { wider.push(t) }
-                    }
-                };
+                let mut list =
+                    |before: &BTreeSet<String>, after: &BTreeSet<String>, what: &str, more_is_wider: bool| {
+                        let added: Vec<&String> = after.iter().filter(|x| !covers(before, x)).collect();
+                        let removed: Vec<&String> = before.iter().filter(|x| !covers(after, x)).collect();
+                        let added_txt = added.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+                        let removed_txt = removed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+                        if !added.is_empty() {
+                            let t = format!("{what} + {added_txt}");
+                            if more_is_wider {
+                                wider.push(t)
+                            } else {
+                                narrower.push(t)
+                            }
+                        }
+                        if !removed.is_empty() {
+                            let t = format!("{what} - {removed_txt}");
+                            if more_is_wider {
+                                narrower.push(t)
+                            } else {
+                                wider.push(t)
+                            }
+                        }
+                    };
                 list(&a.actions, &b.actions, "actions", true);
                 list(&a.not_actions, &b.not_actions, "excluded actions", false);
                 list(&a.resources, &b.resources, "resources", true);
@@ -420,11 +458,27 @@ fn statements(ctx: &mut Ctx<'_>, category: &str, label: &str, old: Option<&Value
                 let deny = b.effect == "Deny";
                 let effect_changed = a.effect != b.effect;
                 let dir = if effect_changed {
-                    if deny { Direction::Tightened } else { Direction::Relaxed }
+                    if deny {
+                        Direction::Tightened
+                    } else {
+                        Direction::Relaxed
+                    }
                 } else {
                     match (wider.is_empty(), narrower.is_empty()) {
-                        (false, true) => if deny { Direction::Tightened } else { Direction::Relaxed },
-                        (true, false) => if deny { Direction::Relaxed } else { Direction::Tightened },
+                        (false, true) => {
+                            if deny {
+                                Direction::Tightened
+                            } else {
+                                Direction::Relaxed
+                            }
+                        }
+                        (true, false) => {
+                            if deny {
+                                Direction::Relaxed
+                            } else {
+                                Direction::Tightened
+                            }
+                        }
                         _ => Direction::Changed,
                     }
                 };
@@ -448,7 +502,11 @@ fn statements(ctx: &mut Ctx<'_>, category: &str, label: &str, old: Option<&Value
     for (k, s) in &o {
         if !n.contains_key(k) {
             let allow = parts(s).effect != "Deny";
-            ctx.push(category, if allow { Direction::Tightened } else { Direction::Relaxed }, format!("{label}: statement{} removed: {}", sid(k), describe(s)));
+            ctx.push(
+                category,
+                if allow { Direction::Tightened } else { Direction::Relaxed },
+                format!("{label}: statement{} removed: {}", sid(k), describe(s)),
+            );
         }
     }
 }
@@ -477,10 +535,17 @@ fn rule_text(rule: &Value, dir: &str) -> String {
         _ => String::new(),
     };
     let word = if dir == "egress" { "to" } else { "from" };
-    let peer = ["CidrIp", "CidrIpv6", "SourceSecurityGroupId", "DestinationSecurityGroupId", "SourcePrefixListId", "DestinationPrefixListId"]
-        .iter()
-        .find_map(|k| g(k).map(|v| format!("{word} {v}")))
-        .unwrap_or_default();
+    let peer = [
+        "CidrIp",
+        "CidrIpv6",
+        "SourceSecurityGroupId",
+        "DestinationSecurityGroupId",
+        "SourcePrefixListId",
+        "DestinationPrefixListId",
+    ]
+    .iter()
+    .find_map(|k| g(k).map(|v| format!("{word} {v}")))
+    .unwrap_or_default();
     let proto = if proto == "-1" { "all protocols".to_string() } else { proto };
     let described = g("Description").map_or_else(String::new, |d| format!(" ({d})"));
     format!("{proto}{ports} {peer}{described}").trim().to_string()
@@ -537,13 +602,29 @@ fn user_settings(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
         };
         let note = if dir == Direction::Relaxed { what } else { "" };
         let len = |x: &(String, Option<String>)| x.1.as_ref().map_or_else(String::new, |l| format!(" max {l}"));
-        ctx.push("user-settings", dir, format!("user setting {a}: {}{} -> {}{}{note}", before.0, len(&before), after.0, len(&after)));
+        ctx.push(
+            "user-settings",
+            dir,
+            format!("user setting {a}: {}{} -> {}{}{note}", before.0, len(&before), after.0, len(&after)),
+        );
     }
     let (oe, ne) = (prop(old, "AccessEndpoints"), prop(new, "AccessEndpoints"));
     match (oe, ne) {
-        (None, Some(e)) => ctx.push("user-settings", Direction::Tightened, format!("streaming restricted to interface endpoints: {}", compact(e, 160))),
-        (Some(e), None) => ctx.push("user-settings", Direction::Relaxed, format!("streaming no longer restricted to interface endpoints (was {})", compact(e, 160))),
-        (Some(a), Some(b)) if canonical(a) != canonical(b) => ctx.push("user-settings", Direction::Changed, format!("streaming endpoints change: {} -> {}", compact(a, 120), compact(b, 120))),
+        (None, Some(e)) => ctx.push(
+            "user-settings",
+            Direction::Tightened,
+            format!("streaming restricted to interface endpoints: {}", compact(e, 160)),
+        ),
+        (Some(e), None) => ctx.push(
+            "user-settings",
+            Direction::Relaxed,
+            format!("streaming no longer restricted to interface endpoints (was {})", compact(e, 160)),
+        ),
+        (Some(a), Some(b)) if canonical(a) != canonical(b) => ctx.push(
+            "user-settings",
+            Direction::Changed,
+            format!("streaming endpoints change: {} -> {}", compact(a, 120), compact(b, 120)),
+        ),
         _ => {}
     }
 }
@@ -553,7 +634,10 @@ fn notebook(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
         return;
     }
     // Both default to Enabled when absent (AWS-FACTS, SageMaker).
-    for (name, what) in [("DirectInternetAccess", "direct internet access from the notebook"), ("RootAccess", "root access on the notebook")] {
+    for (name, what) in [
+        ("DirectInternetAccess", "direct internet access from the notebook"),
+        ("RootAccess", "root access on the notebook"),
+    ] {
         let get = |r: Option<&Value>| prop(r, name).map_or_else(|| "Enabled".to_string(), |v| unquote(compact(v, 40)));
         let (o, n) = (get(old), get(new));
         if o != n {
@@ -565,10 +649,18 @@ fn notebook(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
             ctx.push("notebook", dir, format!("{name} ({what}): {o} -> {n}"));
         }
     }
-    let imds = |r: Option<&Value>| prop(r, "InstanceMetadataServiceConfiguration").and_then(|m| m.get("MinimumInstanceMetadataServiceVersion")).map_or_else(|| "1".to_string(), |v| unquote(compact(v, 10)));
+    let imds = |r: Option<&Value>| {
+        prop(r, "InstanceMetadataServiceConfiguration")
+            .and_then(|m| m.get("MinimumInstanceMetadataServiceVersion"))
+            .map_or_else(|| "1".to_string(), |v| unquote(compact(v, 10)))
+    };
     let (o, n) = (imds(old), imds(new));
     if o != n {
-        ctx.push("notebook", if n < o { Direction::Relaxed } else { Direction::Tightened }, format!("minimum IMDS version of the notebook: {o} -> {n}"));
+        ctx.push(
+            "notebook",
+            if n < o { Direction::Relaxed } else { Direction::Tightened },
+            format!("minimum IMDS version of the notebook: {o} -> {n}"),
+        );
     }
 }
 
@@ -582,7 +674,11 @@ fn trail(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
             } else {
                 "API calls and S3 data events of the sandbox are no longer recorded"
             };
-            ctx.push("logging", Direction::Relaxed, format!("CloudTrail trail{name} removed from the template: {what}"));
+            ctx.push(
+                "logging",
+                Direction::Relaxed,
+                format!("CloudTrail trail{name} removed from the template: {what}"),
+            );
         }
         (None, Some(_)) => ctx.push("logging", Direction::Tightened, "CloudTrail trail added".into()),
         (Some(_), Some(_)) => {

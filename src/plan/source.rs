@@ -51,7 +51,11 @@ impl TemplateSet {
     /// [`PlanError::Synth`] when rendering fails (a CloudFormation quota is exceeded).
     pub fn from_compiled(compiled: &Compiled) -> Result<Self, PlanError> {
         let (files, manifest) = crate::output::files(compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
-        let mut set = Self { stack_name: manifest.stack_name.clone(), root_file: manifest.root_template.clone(), ..Self::default() };
+        let mut set = Self {
+            stack_name: manifest.stack_name.clone(),
+            root_file: manifest.root_template.clone(),
+            ..Self::default()
+        };
         let texts: BTreeMap<String, String> = files.into_iter().collect();
         for t in &manifest.templates {
             let text = texts.get(&t.file).map_or("", String::as_str);
@@ -77,13 +81,18 @@ impl TemplateSet {
     /// # Errors
     /// [`PlanError::Read`] when a body is not a template.
     pub fn from_deployed(stack_name: &str, root: Option<&str>, nested: &[(String, String)]) -> Result<Self, PlanError> {
-        let mut set = Self { stack_name: stack_name.into(), root_file: format!("deployed:{stack_name}"), ..Self::default() };
+        let mut set =
+            Self { stack_name: stack_name.into(), root_file: format!("deployed:{stack_name}"), ..Self::default() };
         let Some(root) = root else { return Ok(set) };
         for (logical_id, body) in nested {
             let file = format!("deployed:{stack_name}/{logical_id}");
-            set.templates.insert(file.clone(), parse_template(&format!("nested stack {logical_id} of {stack_name} (GetTemplate)"), body)?);
+            set.templates.insert(
+                file.clone(),
+                parse_template(&format!("nested stack {logical_id} of {stack_name} (GetTemplate)"), body)?,
+            );
             set.order.push(file.clone());
-            let label = logical_id.strip_suffix("NestedStack").map_or_else(|| logical_id.clone(), str::to_ascii_lowercase);
+            let label =
+                logical_id.strip_suffix("NestedStack").map_or_else(|| logical_id.clone(), str::to_ascii_lowercase);
             set.labels.insert(file, label);
         }
         let root_value = parse_template(&format!("stack {stack_name} (GetTemplate)"), root)?;
@@ -102,19 +111,29 @@ impl TemplateSet {
     pub fn from_dir(dir: &Path) -> Result<Self, PlanError> {
         let manifest_path = dir.join("manifest.json");
         if !dir.is_dir() {
-            return Err(PlanError::NotSynthOutput { dir: dir.display().to_string(), why: "it is not a directory".into() });
-        }
-        let text = std::fs::read_to_string(&manifest_path)
-            .map_err(|e| PlanError::NotSynthOutput { dir: dir.display().to_string(), why: format!("manifest.json cannot be read ({e})") })?;
-        let manifest: Value = serde_json::from_str(&text)
-            .map_err(|e| PlanError::NotSynthOutput { dir: dir.display().to_string(), why: format!("manifest.json is not JSON ({e})") })?;
-        let str_of = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
-        let (Some(stack_name), Some(root_file), Some(entries)) =
-            (str_of(&manifest, "stack_name"), str_of(&manifest, "root_template"), manifest.get("templates").and_then(Value::as_array))
-        else {
             return Err(PlanError::NotSynthOutput {
                 dir: dir.display().to_string(),
-                why: "manifest.json lacks stack_name, root_template or templates (not written by sandboxc synth)".into(),
+                why: "it is not a directory".into(),
+            });
+        }
+        let text = std::fs::read_to_string(&manifest_path).map_err(|e| PlanError::NotSynthOutput {
+            dir: dir.display().to_string(),
+            why: format!("manifest.json cannot be read ({e})"),
+        })?;
+        let manifest: Value = serde_json::from_str(&text).map_err(|e| PlanError::NotSynthOutput {
+            dir: dir.display().to_string(),
+            why: format!("manifest.json is not JSON ({e})"),
+        })?;
+        let str_of = |v: &Value, key: &str| v.get(key).and_then(Value::as_str).map(str::to_string);
+        let (Some(stack_name), Some(root_file), Some(entries)) = (
+            str_of(&manifest, "stack_name"),
+            str_of(&manifest, "root_template"),
+            manifest.get("templates").and_then(Value::as_array),
+        ) else {
+            return Err(PlanError::NotSynthOutput {
+                dir: dir.display().to_string(),
+                why: "manifest.json lacks stack_name, root_template or templates (not written by sandboxc synth)"
+                    .into(),
             });
         };
         if let Some(v) = manifest.get("manifest_version").and_then(Value::as_u64) {
@@ -129,10 +148,14 @@ impl TemplateSet {
         for e in entries {
             let Some(file) = str_of(e, "file") else { continue };
             if file.contains("..") || file.starts_with('/') || file.contains('\\') {
-                return Err(PlanError::NotSynthOutput { dir: dir.display().to_string(), why: format!("manifest.json names an unsafe path {file:?}") });
+                return Err(PlanError::NotSynthOutput {
+                    dir: dir.display().to_string(),
+                    why: format!("manifest.json names an unsafe path {file:?}"),
+                });
             }
             let path = dir.join(&file);
-            let text = std::fs::read_to_string(&path).map_err(|e| PlanError::Read { path: path.display().to_string(), why: e.to_string() })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| PlanError::Read { path: path.display().to_string(), why: e.to_string() })?;
             set.templates.insert(file.clone(), parse_template(&path.display().to_string(), &text)?);
             set.order.push(file.clone());
             set.labels.insert(file.clone(), str_of(e, "stack").unwrap_or_else(|| "root".into()));
@@ -141,7 +164,10 @@ impl TemplateSet {
             }
         }
         if !set.templates.contains_key(&set.root_file) {
-            return Err(PlanError::NotSynthOutput { dir: dir.display().to_string(), why: format!("manifest.json does not list its root template {}", set.root_file) });
+            return Err(PlanError::NotSynthOutput {
+                dir: dir.display().to_string(),
+                why: format!("manifest.json does not list its root template {}", set.root_file),
+            });
         }
         for s in manifest.get("scripts").and_then(Value::as_array).into_iter().flatten() {
             if let (Some(f), Some(h)) = (str_of(s, "file"), str_of(s, "sha256")) {
@@ -191,14 +217,15 @@ fn strings_in(v: &Value, out: &mut Vec<String>) {
 }
 
 fn section_has_nested(template: &Value) -> bool {
-    template
-        .get("Resources")
-        .and_then(Value::as_object)
-        .is_some_and(|m| m.values().any(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::CloudFormation::Stack")))
+    template.get("Resources").and_then(Value::as_object).is_some_and(|m| {
+        m.values().any(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::CloudFormation::Stack"))
+    })
 }
 
 fn parse_template(name: &str, text: &str) -> Result<Value, PlanError> {
-    let is_yaml = name.ends_with(".yaml") || name.ends_with(".yml") || (name.ends_with("(GetTemplate)") && !text.trim_start().starts_with('{'));
+    let is_yaml = name.ends_with(".yaml")
+        || name.ends_with(".yml")
+        || (name.ends_with("(GetTemplate)") && !text.trim_start().starts_with('{'));
     let v: Value = if is_yaml {
         serde_yaml::from_str(text).map_err(|e| PlanError::Read { path: name.into(), why: format!("not YAML: {e}") })?
     } else {

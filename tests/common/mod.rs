@@ -84,7 +84,11 @@ pub fn write_files(dir: &Path, files: &[(String, String)]) -> PathBuf {
 pub fn venv_tool(name: &str) -> PathBuf {
     let dir = std::env::var_os("SANDBOXC_VENV").map_or_else(|| root().join(".venv"), PathBuf::from);
     let tool = dir.join("bin").join(name);
-    assert!(tool.is_file(), "{} is missing: run scripts/test.sh, which installs the pinned cfn-lint and checkov into .venv", tool.display());
+    assert!(
+        tool.is_file(),
+        "{} is missing: run scripts/test.sh, which installs the pinned cfn-lint and checkov into .venv",
+        tool.display()
+    );
     tool
 }
 
@@ -97,7 +101,10 @@ pub fn moto() -> Option<String> {
             Some(e)
         }
         _ => {
-            assert!(std::env::var_os("CI").is_none(), "CI is set but SANDBOXC_MOTO_ENDPOINT is not: run the tests through scripts/test.sh");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI is set but SANDBOXC_MOTO_ENDPOINT is not: run the tests through scripts/test.sh"
+            );
             println!("note: SANDBOXC_MOTO_ENDPOINT is not set; skipping the moto end-to-end test (scripts/test.sh starts moto)");
             None
         }
@@ -120,23 +127,34 @@ pub fn sandboxc_aws(args: &[&str], cwd: &Path, endpoint: &str) -> (i32, String, 
         .env("AWS_SHARED_CREDENTIALS_FILE", cwd.join("no-credentials"))
         .output()
         .expect("runs sandboxc");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A CloudFormation client whose answers come from scripted rules (aws-smithy-mocks, any
 /// matching rule answers), in us-east-1 with test keys, retrying 3 times with 1 ms backoff.
 pub fn mock_cloudformation(rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_cloudformation::Client {
-    let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(aws_smithy_mocks::RuleMode::MatchAny);
+    let mut interceptor =
+        aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(aws_smithy_mocks::RuleMode::MatchAny);
     for rule in rules {
         interceptor = interceptor.with_rule(rule);
     }
     let config = aws_sdk_cloudformation::Config::builder()
         .behavior_version(aws_sdk_cloudformation::config::BehaviorVersion::latest())
         .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
+        .credentials_provider(aws_sdk_cloudformation::config::Credentials::new(
+            "AKIDTEST", "secret", None, None, "test",
+        ))
         .http_client(aws_smithy_mocks::create_mock_http_client())
         .interceptor(interceptor)
-        .retry_config(aws_sdk_cloudformation::config::retry::RetryConfig::standard().with_max_attempts(3).with_initial_backoff(std::time::Duration::from_millis(1)))
+        .retry_config(
+            aws_sdk_cloudformation::config::retry::RetryConfig::standard()
+                .with_max_attempts(3)
+                .with_initial_backoff(std::time::Duration::from_millis(1)),
+        )
         .build();
     aws_sdk_cloudformation::Client::from_conf(config)
 }

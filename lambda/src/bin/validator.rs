@@ -14,7 +14,8 @@ async fn main() -> Result<(), Error> {
     let config = match ValidatorConfig::from_env(|name| std::env::var(name).ok()) {
         Ok(config) => config,
         Err(e) => {
-            let line = serde_json::json!({"outcome": "error", "reason": "invalid_configuration", "message": e.to_string()});
+            let line =
+                serde_json::json!({"outcome": "error", "reason": "invalid_configuration", "message": e.to_string()});
             println!("{line}");
             return Err(Box::new(e) as Error);
         }
@@ -26,19 +27,16 @@ async fn main() -> Result<(), Error> {
         sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
     };
     let (clients, config) = (&clients, &config);
-    lambda_runtime::run(service_fn(
-        move |event: LambdaEvent<serde_json::Value>| async move {
-            let request_id = Some(event.context.request_id.as_str());
-            let print =
-                |log: &sandboxc_lambda::decision::DecisionLog| println!("{}", log.to_json_line());
-            match event_records(&event.payload) {
-                Some(records) => {
-                    handle_records(clients, config, &records, request_id, print).await?;
-                }
-                None => print(&bad_event_log(request_id)),
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
+        let request_id = Some(event.context.request_id.as_str());
+        let print = |log: &sandboxc_lambda::decision::DecisionLog| println!("{}", log.to_json_line());
+        match event_records(&event.payload) {
+            Some(records) => {
+                handle_records(clients, config, &records, request_id, print).await?;
             }
-            Ok::<(), Error>(())
-        },
-    ))
+            None => print(&bad_event_log(request_id)),
+        }
+        Ok::<(), Error>(())
+    }))
     .await
 }

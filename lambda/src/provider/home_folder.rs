@@ -20,8 +20,8 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use super::Outcome;
 use crate::custom_resource::Request;
 use crate::notification::{
-    conflicts, remove, upsert, ConflictReason, EntryKind, HomeFolderNotificationProperties,
-    LambdaConfig, NotificationConfiguration,
+    conflicts, remove, upsert, ConflictReason, EntryKind, HomeFolderNotificationProperties, LambdaConfig,
+    NotificationConfiguration,
 };
 
 mod convert;
@@ -49,9 +49,7 @@ pub async fn handle(s3: &aws_sdk_s3::Client, request: &Request) -> Outcome {
         }
         Request::Update(r) => {
             let new = HomeFolderNotificationProperties::from_value(&r.common.resource_properties)?;
-            if let Ok(old) =
-                HomeFolderNotificationProperties::from_value(&r.old_resource_properties)
-            {
+            if let Ok(old) = HomeFolderNotificationProperties::from_value(&r.old_resource_properties) {
                 if old.bucket_name != new.bucket_name {
                     remove_ours(s3, &old.bucket_name, &id, owner).await?;
                 }
@@ -70,9 +68,7 @@ pub async fn handle(s3: &aws_sdk_s3::Client, request: &Request) -> Outcome {
 
 /// The 12-digit account of an ARN (its fifth field), if it has one.
 fn account_of(arn: &str) -> Option<&str> {
-    arn.split(':')
-        .nth(4)
-        .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+    arn.split(':').nth(4).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
 async fn put_ours(
@@ -82,9 +78,7 @@ async fn put_ours(
     owner: Option<&str>,
 ) -> Outcome {
     let bucket = &props.bucket_name;
-    let before = read(s3, bucket, owner)
-        .await?
-        .ok_or_else(|| missing_bucket_reason(bucket))?;
+    let before = read(s3, bucket, owner).await?.ok_or_else(|| missing_bucket_reason(bucket))?;
     let ours = LambdaConfig::ours(id, &props.function_arn);
     let after = upsert(before.clone(), ours.clone(), Some(id));
     let found = conflicts(&after, &ours);
@@ -101,10 +95,7 @@ async fn put_ours(
                     ConflictReason::SameId => "has our Id",
                     ConflictReason::Overlap => "overlaps our events and key filters",
                 };
-                format!(
-                    "{kind} entry {:?} {why}",
-                    c.id.as_deref().unwrap_or("(no Id)")
-                )
+                format!("{kind} entry {:?} {why}", c.id.as_deref().unwrap_or("(no Id)"))
             })
             .collect();
         return Err(format!(
@@ -120,12 +111,7 @@ async fn put_ours(
     Ok(None)
 }
 
-async fn remove_ours(
-    s3: &aws_sdk_s3::Client,
-    bucket: &str,
-    id: &str,
-    owner: Option<&str>,
-) -> Outcome {
+async fn remove_ours(s3: &aws_sdk_s3::Client, bucket: &str, id: &str, owner: Option<&str>) -> Outcome {
     let Some(before) = read(s3, bucket, owner).await? else {
         return Ok(None);
     };
@@ -151,10 +137,9 @@ async fn read(
     match result {
         Ok(output) => Ok(Some(from_sdk(&output))),
         Err(e) if e.code() == Some("NoSuchBucket") => Ok(None),
-        Err(e) => Err(format!(
-            "GetBucketNotificationConfiguration on {bucket} failed: {}",
-            crate::validate::sdk_detail(&e)
-        )),
+        Err(e) => {
+            Err(format!("GetBucketNotificationConfiguration on {bucket} failed: {}", crate::validate::sdk_detail(&e)))
+        }
     }
 }
 
@@ -176,10 +161,7 @@ async fn write(
             if e.code() == Some("NoSuchBucket") {
                 missing_bucket_reason(bucket)
             } else {
-                format!(
-                    "PutBucketNotificationConfiguration on {bucket} failed: {}",
-                    crate::validate::sdk_detail(&e)
-                )
+                format!("PutBucketNotificationConfiguration on {bucket} failed: {}", crate::validate::sdk_detail(&e))
             }
         })
 }
@@ -190,10 +172,7 @@ mod tests {
 
     #[test]
     fn accounts_come_from_the_stack_arn() {
-        assert_eq!(
-            account_of("arn:aws:cloudformation:us-east-1:123456789012:stack/s/1"),
-            Some("123456789012")
-        );
+        assert_eq!(account_of("arn:aws:cloudformation:us-east-1:123456789012:stack/s/1"), Some("123456789012"));
         assert_eq!(account_of("arn:aws:cloudformation:us-east-1::stack"), None);
         assert_eq!(account_of(""), None);
         assert!(missing_bucket_reason("b").contains("start one session"));

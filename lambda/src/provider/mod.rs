@@ -80,12 +80,7 @@ pub struct Answered {
 /// Parses `payload`, runs `work` on the request within `budget`, and PUTs the response.
 /// `None` when the payload has no `ResponseURL`, `StackId`, `RequestId` or
 /// `LogicalResourceId` (nobody to answer).
-pub async fn answer<F, Fut>(
-    payload: Value,
-    budget: Duration,
-    responder: &Responder,
-    work: F,
-) -> Option<Answered>
+pub async fn answer<F, Fut>(payload: Value, budget: Duration, responder: &Responder, work: F) -> Option<Answered>
 where
     F: FnOnce(Request) -> Fut,
     Fut: Future<Output = Outcome> + Send + 'static,
@@ -93,14 +88,9 @@ where
     let request: Request = match serde_json::from_value(payload.clone()) {
         Ok(request) => request,
         Err(e) => {
-            let (url, response) =
-                fallback_failure(&payload, &format!("invalid custom-resource request: {e}"))?;
+            let (url, response) = fallback_failure(&payload, &format!("invalid custom-resource request: {e}"))?;
             let delivered = responder.send(&url, response.to_body()).await;
-            return Some(Answered {
-                url,
-                response,
-                delivered,
-            });
+            return Some(Answered { url, response, delivered });
         }
     };
     // The handler runs in its own task: a panic there becomes a FAILED answer.
@@ -124,21 +114,14 @@ where
     };
     let url = request.common().response_url.clone();
     let delivered = responder.send(&url, response.to_body()).await;
-    Some(Answered {
-        url,
-        response,
-        delivered,
-    })
+    Some(Answered { url, response, delivered })
 }
 
 /// The time left until `deadline_ms` (milliseconds since the Unix epoch, as in the Lambda
 /// context) minus [`SAFETY_MARGIN`]; zero when that is already past.
 pub fn budget_until(deadline_ms: u64, now: std::time::SystemTime) -> Duration {
     let deadline = std::time::UNIX_EPOCH + Duration::from_millis(deadline_ms);
-    deadline
-        .duration_since(now)
-        .unwrap_or_default()
-        .saturating_sub(SAFETY_MARGIN)
+    deadline.duration_since(now).unwrap_or_default().saturating_sub(SAFETY_MARGIN)
 }
 
 /// The partition (`aws`, `aws-cn`, `aws-us-gov`, ...) of an ARN such as the request's

@@ -60,9 +60,7 @@ impl Responder {
             .https_or_http()
             .enable_http1()
             .build();
-        Ok(Responder {
-            client: Client::builder(TokioExecutor::new()).build(connector),
-        })
+        Ok(Responder { client: Client::builder(TokioExecutor::new()).build(connector) })
     }
 
     /// PUTs `body` to `url`, up to [`PUT_ATTEMPTS`] times, each within
@@ -80,10 +78,7 @@ impl Responder {
                 tokio::time::sleep(Duration::from_millis(200 * u64::from(attempt))).await;
             }
         }
-        Err(SendError::Failed {
-            attempts: PUT_ATTEMPTS,
-            last,
-        })
+        Err(SendError::Failed { attempts: PUT_ATTEMPTS, last })
     }
 
     async fn put_once(&self, uri: &Uri, body: Bytes) -> Result<(), String> {
@@ -113,10 +108,7 @@ impl Responder {
 /// Parses `url`; `https` anywhere, `http` only to a loopback host.
 fn checked_uri(url: &str) -> Result<Uri, SendError> {
     let uri: Uri = url.parse().map_err(|_| SendError::BadUrl(shown(url)))?;
-    let loopback = matches!(
-        uri.host(),
-        Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
-    );
+    let loopback = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]" | "::1"));
     match uri.scheme_str() {
         Some("https") => Ok(uri),
         Some("http") if loopback => Ok(uri),
@@ -139,10 +131,7 @@ mod tests {
         assert!(checked_uri("https://example.com/a?X-Amz-Signature=1").is_ok());
         assert!(checked_uri("http://127.0.0.1:8080/r").is_ok());
         assert!(checked_uri("http://localhost/r").is_ok());
-        assert_eq!(
-            checked_uri("http://example.com/r?secret"),
-            Err(SendError::BadUrl("http://example.com/r".into()))
-        );
+        assert_eq!(checked_uri("http://example.com/r?secret"), Err(SendError::BadUrl("http://example.com/r".into())));
         assert!(checked_uri("ftp://example.com/").is_err());
         assert!(checked_uri("not a url").is_err());
     }

@@ -21,10 +21,7 @@ use crate::custom_resource::Request;
 /// `(role name, trusted service principal)`, in creation order.
 pub const SERVICE_ROLES: [(&str, &str); 2] = [
     ("AmazonAppStreamServiceAccess", "appstream.amazonaws.com"),
-    (
-        "ApplicationAutoScalingForAmazonAppStreamAccess",
-        "application-autoscaling.amazonaws.com",
-    ),
+    ("ApplicationAutoScalingForAmazonAppStreamAccess", "application-autoscaling.amazonaws.com"),
 ];
 
 /// The roles' IAM path.
@@ -60,33 +57,20 @@ pub async fn handle(iam: &aws_sdk_iam::Client, request: &Request) -> Outcome {
     Ok(None)
 }
 
-async fn ensure_role(
-    iam: &aws_sdk_iam::Client,
-    partition: &str,
-    name: &str,
-    service: &str,
-) -> Result<(), String> {
+async fn ensure_role(iam: &aws_sdk_iam::Client, partition: &str, name: &str, service: &str) -> Result<(), String> {
     match iam.get_role().role_name(name).send().await {
         Ok(_) => return Ok(()),
         Err(e)
             if e.code() == Some("NoSuchEntity")
-                || e.as_service_error()
-                    .is_some_and(|s| s.is_no_such_entity_exception()) => {}
-        Err(e) => {
-            return Err(format!(
-                "GetRole {name} failed: {}",
-                crate::validate::sdk_detail(&e)
-            ))
-        }
+                || e.as_service_error().is_some_and(|s| s.is_no_such_entity_exception()) => {}
+        Err(e) => return Err(format!("GetRole {name} failed: {}", crate::validate::sdk_detail(&e))),
     }
     let created = iam
         .create_role()
         .role_name(name)
         .path(SERVICE_ROLE_PATH)
         .assume_role_policy_document(trust_policy(service))
-        .description(format!(
-            "AppStream 2.0 service role, created by sandboxc (trusted by {service})"
-        ))
+        .description(format!("AppStream 2.0 service role, created by sandboxc (trusted by {service})"))
         .send()
         .await;
     match created {
@@ -94,17 +78,11 @@ async fn ensure_role(
         // Created meanwhile (by AppStream or a parallel stack): leave it as it is.
         Err(e)
             if e.code() == Some("EntityAlreadyExists")
-                || e.as_service_error()
-                    .is_some_and(|s| s.is_entity_already_exists_exception()) =>
+                || e.as_service_error().is_some_and(|s| s.is_entity_already_exists_exception()) =>
         {
             return Ok(())
         }
-        Err(e) => {
-            return Err(format!(
-                "CreateRole {name} failed: {}",
-                crate::validate::sdk_detail(&e)
-            ))
-        }
+        Err(e) => return Err(format!("CreateRole {name} failed: {}", crate::validate::sdk_detail(&e))),
     }
     iam.attach_role_policy()
         .role_name(name)
@@ -133,9 +111,6 @@ mod tests {
         );
         let trust: serde_json::Value =
             serde_json::from_str(&trust_policy("appstream.amazonaws.com")).unwrap_or_default();
-        assert_eq!(
-            trust["Statement"][0]["Principal"]["Service"],
-            "appstream.amazonaws.com"
-        );
+        assert_eq!(trust["Statement"][0]["Principal"]["Service"], "appstream.amazonaws.com");
     }
 }

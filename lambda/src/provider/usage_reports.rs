@@ -50,14 +50,9 @@ pub async fn handle(appstream: &aws_sdk_appstream::Client, request: &Request) ->
 
 /// The bucket of the first existing subscription, if any (errors count as none).
 async fn existing_bucket(appstream: &aws_sdk_appstream::Client) -> Option<String> {
-    let output = appstream
-        .describe_usage_report_subscriptions()
-        .send()
-        .await
-        .ok()?;
-    output.usage_report_subscriptions().iter().find_map(|s| {
-        s.s3_bucket_name()
-            .filter(|b| !b.is_empty())
-            .map(str::to_owned)
-    })
+    let output = appstream.describe_usage_report_subscriptions().send().await.ok()?;
+    output
+        .usage_report_subscriptions()
+        .iter()
+        .find_map(|s| s.s3_bucket_name().filter(|b| !b.is_empty()).map(str::to_owned))
 }

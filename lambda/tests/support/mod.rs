@@ -8,17 +8,15 @@
 #[macro_export]
 macro_rules! scripted_client {
     ($krate:ident, $rules:expr) => {{
-        let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new()
-            .rule_mode(aws_smithy_mocks::RuleMode::MatchAny);
+        let mut interceptor =
+            aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(aws_smithy_mocks::RuleMode::MatchAny);
         for rule in $rules {
             interceptor = interceptor.with_rule(rule);
         }
         let config = $krate::Config::builder()
             .behavior_version($krate::config::BehaviorVersion::latest())
             .region($krate::config::Region::new("us-east-1"))
-            .credentials_provider($krate::config::Credentials::new(
-                "AKIDTEST", "secret", None, None, "test",
-            ))
+            .credentials_provider($krate::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
             .http_client(aws_smithy_mocks::create_mock_http_client())
             .interceptor(interceptor)
             .retry_config(
@@ -43,22 +41,14 @@ pub fn http(status: u16, body: impl Into<Vec<u8>>) -> aws_sdk_s3::config::http::
 
 /// An AppStream error: AppStream speaks Smithy RPC v2 CBOR, so the error is a CBOR map
 /// `{"__type": code, "message": message}` with the `smithy-protocol: rpc-v2-cbor` header.
-pub fn appstream_error(
-    status: u16,
-    code: &str,
-    message: &str,
-) -> aws_sdk_s3::config::http::HttpResponse {
+pub fn appstream_error(status: u16, code: &str, message: &str) -> aws_sdk_s3::config::http::HttpResponse {
     let mut body = vec![0xa2];
     for text in ["__type", code, "message", message] {
         cbor_text(&mut body, text);
     }
     let mut response = http(status, body);
-    response
-        .headers_mut()
-        .insert("smithy-protocol", "rpc-v2-cbor");
-    response
-        .headers_mut()
-        .insert("content-type", "application/cbor");
+    response.headers_mut().insert("smithy-protocol", "rpc-v2-cbor");
+    response.headers_mut().insert("content-type", "application/cbor");
     response
 }
 
@@ -99,10 +89,7 @@ pub struct Received {
 impl Received {
     /// The value of header `name` (lowercase), if present.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 }
 
@@ -153,10 +140,7 @@ impl Listener {
                                 break;
                             }
                             if let Some((name, value)) = header.split_once(':') {
-                                headers.push((
-                                    name.trim().to_ascii_lowercase(),
-                                    value.trim().to_owned(),
-                                ));
+                                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
                             }
                         }
                         let length: usize = headers
@@ -168,12 +152,7 @@ impl Listener {
                         if reader.read_exact(&mut body).await.is_err() {
                             return;
                         }
-                        let _ = tx.send(Received {
-                            method,
-                            target,
-                            headers,
-                            body,
-                        });
+                        let _ = tx.send(Received { method, target, headers, body });
                         let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
                         if reader.get_mut().write_all(answer.as_bytes()).await.is_err() {
                             return;
@@ -182,19 +161,12 @@ impl Listener {
                 });
             }
         });
-        Listener {
-            base,
-            received,
-            task,
-        }
+        Listener { base, received, task }
     }
 
     /// The next received request, waiting at most 5 s.
     pub async fn next(&mut self) -> Option<Received> {
-        tokio::time::timeout(std::time::Duration::from_secs(5), self.received.recv())
-            .await
-            .ok()
-            .flatten()
+        tokio::time::timeout(std::time::Duration::from_secs(5), self.received.recv()).await.ok().flatten()
     }
 
     /// Every request received so far, without waiting.

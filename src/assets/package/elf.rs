@@ -84,12 +84,7 @@ fn sections(elf: &[u8]) -> Result<Vec<Section<'_>>, ElfError> {
             let end = offset.checked_add(size).ok_or_else(|| bad("overflow"))?;
             elf.get(offset..end).ok_or_else(|| bad("section outside the file"))?
         };
-        out.push(Section {
-            kind,
-            data,
-            link: u32_at(elf, at + 40)?,
-            info: u32_at(elf, at + 44)?,
-        });
+        out.push(Section { kind, data, link: u32_at(elf, at + 40)?, info: u32_at(elf, at + 44)? });
     }
     Ok(out)
 }
@@ -106,10 +101,7 @@ pub fn required_versions(elf: &[u8]) -> Result<Vec<String>, ElfError> {
     let sections = sections(elf)?;
     let mut names = Vec::new();
     for section in sections.iter().filter(|s| s.kind == SHT_GNU_VERNEED) {
-        let strings = sections
-            .get(index(section.link))
-            .ok_or_else(|| bad("verneed string table missing"))?
-            .data;
+        let strings = sections.get(index(section.link)).ok_or_else(|| bad("verneed string table missing"))?.data;
         let data = section.data;
         let mut at = 0usize;
         for _ in 0..index(section.info).min(MAX_ENTRIES) {
@@ -135,10 +127,7 @@ pub fn required_versions(elf: &[u8]) -> Result<Vec<String>, ElfError> {
 
 /// The numbered `GLIBC_x.y[.z]` versions the binary requires, sorted, without duplicates.
 pub fn required_glibc(elf: &[u8]) -> Result<Vec<GlibcVersion>, ElfError> {
-    let mut versions: Vec<GlibcVersion> = required_versions(elf)?
-        .iter()
-        .filter_map(|name| parse_glibc(name))
-        .collect();
+    let mut versions: Vec<GlibcVersion> = required_versions(elf)?.iter().filter_map(|name| parse_glibc(name)).collect();
     versions.sort_unstable();
     versions.dedup();
     Ok(versions)

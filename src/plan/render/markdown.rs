@@ -23,7 +23,6 @@ fn fenced(s: &str) -> String {
     s.replace("```", "`\u{200b}``")
 }
 
-
 /// `~` and `?` lines become `!` lines, which GitHub's diff highlighting marks as changed.
 fn md_sign(line: &str) -> String {
     match line.split_at_checked(1) {
@@ -64,9 +63,19 @@ fn stack_block(t: &TemplateDiff) -> String {
         }
     }
     if !tags_only.is_empty() {
-        let tags: std::collections::BTreeSet<String> =
-            t.resources.iter().filter(|r| r.tags_only()).flat_map(|r| r.changes.iter().map(|c| format!("{} {}", change_sign(c), change_text(c)))).collect();
-        let _ = writeln!(body, "! tags only on {} resource{}: {}", tags_only.len(), if tags_only.len() == 1 { "" } else { "s" }, tags_only.join(", "));
+        let tags: std::collections::BTreeSet<String> = t
+            .resources
+            .iter()
+            .filter(|r| r.tags_only())
+            .flat_map(|r| r.changes.iter().map(|c| format!("{} {}", change_sign(c), change_text(c))))
+            .collect();
+        let _ = writeln!(
+            body,
+            "! tags only on {} resource{}: {}",
+            tags_only.len(),
+            if tags_only.len() == 1 { "" } else { "s" },
+            tags_only.join(", ")
+        );
         for line in tags {
             let _ = writeln!(body, "      {line}");
         }
@@ -78,7 +87,11 @@ fn stack_block(t: &TemplateDiff) -> String {
         TemplateStatus::Removed => " — nested stack removed",
         _ => "",
     };
-    let id = if t.logical_id_path.is_empty() { String::new() } else { format!(" (<code>{}</code>)", cell(&t.logical_id_path)) };
+    let id = if t.logical_id_path.is_empty() {
+        String::new()
+    } else {
+        format!(" (<code>{}</code>)", cell(&t.logical_id_path))
+    };
     format!(
         "<details><summary><b>{}</b>{id}{status}: {}</summary>\n\n<code>{}</code>\n\n```diff\n{}```\n\n</details>\n\n",
         cell(&t.stack),
@@ -108,7 +121,19 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
     let _ = writeln!(head, "**{}**\n", cell(&summary_line(plan)));
     let _ = writeln!(head, "| add | update | replace | possibly replaced | remove | template only | security (relaxed) | data-loss risks |");
     let _ = writeln!(head, "|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let _ = writeln!(head, "| {} | {} | {} | {} | {} | {} | {} ({}) | {} |\n", s.add, s.update, s.replace, s.possible_replace, s.remove, s.template_only, s.security, s.relaxations, s.data_loss);
+    let _ = writeln!(
+        head,
+        "| {} | {} | {} | {} | {} | {} | {} ({}) | {} |\n",
+        s.add,
+        s.update,
+        s.replace,
+        s.possible_replace,
+        s.remove,
+        s.template_only,
+        s.security,
+        s.relaxations,
+        s.data_loss
+    );
     if !plan.warnings.is_empty() {
         let _ = writeln!(head, "#### :warning: Warnings\n");
         for w in &plan.warnings {
@@ -148,7 +173,8 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
         head.push('\n');
     }
     let _ = writeln!(head, "#### Changes per stack\n");
-    let blocks: Vec<String> = plan.templates.iter().filter(|t| t.status != TemplateStatus::Unchanged).map(stack_block).collect();
+    let blocks: Vec<String> =
+        plan.templates.iter().filter(|t| t.status != TemplateStatus::Unchanged).map(stack_block).collect();
     let budget = limit.saturating_sub(NOTE_ROOM);
     let mut out = head;
     if out.chars().count() > budget {

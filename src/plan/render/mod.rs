@@ -158,7 +158,9 @@ pub fn change_text(c: &PropertyChange) -> String {
     match c.replacement {
         Replacement::Certain => s.push_str("  [create-only: requires replacement]"),
         Replacement::Possible => s.push_str("  [create-only: replacement if the value changes]"),
-        Replacement::Impossible if c.possibly_because.is_some() => s.push_str("  [cannot change: the update fails if the value changes]"),
+        Replacement::Impossible if c.possibly_because.is_some() => {
+            s.push_str("  [cannot change: the update fails if the value changes]")
+        }
         Replacement::Impossible => s.push_str("  [cannot change: the update fails]"),
         Replacement::None if c.template_only => s.push_str("  [template only]"),
         Replacement::None => {}
@@ -191,7 +193,8 @@ pub fn text_lines(c: &PropertyChange) -> Vec<(char, String)> {
     let at = |i: usize, j: usize| i * (m + 1) + j;
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            lcs[at(i, j)] = if a[i] == b[j] { lcs[at(i + 1, j + 1)] + 1 } else { lcs[at(i + 1, j)].max(lcs[at(i, j + 1)]) };
+            lcs[at(i, j)] =
+                if a[i] == b[j] { lcs[at(i + 1, j + 1)] + 1 } else { lcs[at(i + 1, j)].max(lcs[at(i, j + 1)]) };
         }
     }
     let mut out = Vec::new();

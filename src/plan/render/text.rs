@@ -19,13 +19,13 @@ impl Painter {
     }
 }
 
-
 /// Renders the plan as text.
 #[must_use]
 pub fn render(plan: &Plan, color: bool) -> String {
     let p = Painter(color);
     let mut s = String::new();
-    let _ = writeln!(s, "{}", p.paint("1", &format!("sandboxc plan: stack {} against {}", plan.new_stack_name, plan.base)));
+    let _ =
+        writeln!(s, "{}", p.paint("1", &format!("sandboxc plan: stack {} against {}", plan.new_stack_name, plan.base)));
     let _ = writeln!(s, "{}", summary_line(plan));
     if !plan.changes {
         return s;
@@ -69,7 +69,13 @@ pub fn render(plan: &Plan, color: bool) -> String {
             TemplateStatus::Removed => " [nested stack removed]",
             _ => "",
         };
-        let _ = writeln!(s, "\n{} {}{id}{status}: {}", p.paint("1;4", &format!("Stack {}", t.stack)), file, inner_summary(t));
+        let _ = writeln!(
+            s,
+            "\n{} {}{id}{status}: {}",
+            p.paint("1;4", &format!("Stack {}", t.stack)),
+            file,
+            inner_summary(t)
+        );
         if let Some(d) = &t.description {
             let _ = writeln!(s, "  {}", value_change_text("description", d));
         }
@@ -78,7 +84,8 @@ pub fn render(plan: &Plan, color: bool) -> String {
                 let _ = writeln!(s, "  {}", value_change_text(kind, v));
             }
         }
-        let tags_only: Vec<&str> = t.resources.iter().filter(|r| r.tags_only()).map(|r| r.logical_id.as_str()).collect();
+        let tags_only: Vec<&str> =
+            t.resources.iter().filter(|r| r.tags_only()).map(|r| r.logical_id.as_str()).collect();
         for r in t.resources.iter().filter(|r| !r.tags_only()) {
             let color = match (r.action, r.impact) {
                 (Action::Add, _) => "32",
@@ -94,11 +101,15 @@ pub fn render(plan: &Plan, color: bool) -> String {
                 let _ = writeln!(s, "      {} {}", change_sign(c), change_text(c));
                 for (sign, line) in text_lines(c) {
                     let line = format!("          {sign} {line}");
-                    let _ = writeln!(s, "{}", match sign {
-                        '-' => p.paint("31", &line),
-                        '+' => p.paint("32", &line),
-                        _ => line,
-                    });
+                    let _ = writeln!(
+                        s,
+                        "{}",
+                        match sign {
+                            '-' => p.paint("31", &line),
+                            '+' => p.paint("32", &line),
+                            _ => line,
+                        }
+                    );
                 }
             }
         }
@@ -109,7 +120,19 @@ pub fn render(plan: &Plan, color: bool) -> String {
                 .filter(|r| r.tags_only())
                 .flat_map(|r| r.changes.iter().map(|c| format!("{} {}", change_sign(c), change_text(c))))
                 .collect();
-            let _ = writeln!(s, "  {}", p.paint("33", &format!("~ tags only on {} resource{}: {}", tags_only.len(), if tags_only.len() == 1 { "" } else { "s" }, tags_only.join(", "))));
+            let _ = writeln!(
+                s,
+                "  {}",
+                p.paint(
+                    "33",
+                    &format!(
+                        "~ tags only on {} resource{}: {}",
+                        tags_only.len(),
+                        if tags_only.len() == 1 { "" } else { "s" },
+                        tags_only.join(", ")
+                    )
+                )
+            );
             for line in tags {
                 let _ = writeln!(s, "      {line}");
             }

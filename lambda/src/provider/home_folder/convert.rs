@@ -7,8 +7,7 @@ use aws_sdk_s3::types as sdk;
 use serde_json::Map;
 
 use crate::notification::{
-    Filter, FilterRule, KeyFilter, LambdaConfig, NotificationConfiguration, QueueConfig,
-    TopicConfig,
+    Filter, FilterRule, KeyFilter, LambdaConfig, NotificationConfiguration, QueueConfig, TopicConfig,
 };
 
 /// The model of a `GetBucketNotificationConfiguration` answer.
@@ -55,9 +54,7 @@ pub fn from_sdk(output: &Output) -> NotificationConfiguration {
 /// The SDK's `NotificationConfiguration` for `PutBucketNotificationConfiguration`. Fails
 /// only if an entry lacks a required field (its ARN or events), which the model does not
 /// allow to happen.
-pub fn to_sdk(
-    config: &NotificationConfiguration,
-) -> Result<sdk::NotificationConfiguration, String> {
+pub fn to_sdk(config: &NotificationConfiguration) -> Result<sdk::NotificationConfiguration, String> {
     let err = |e: aws_sdk_s3::error::BuildError| format!("invalid notification entry: {e}");
     let topics = config
         .topic_configurations
@@ -103,10 +100,7 @@ pub fn to_sdk(
         .set_queue_configurations(non_empty(queues))
         .set_lambda_function_configurations(non_empty(lambdas))
         .set_event_bridge_configuration(
-            config
-                .event_bridge_configuration
-                .as_ref()
-                .map(|_| sdk::EventBridgeConfiguration::builder().build()),
+            config.event_bridge_configuration.as_ref().map(|_| sdk::EventBridgeConfiguration::builder().build()),
         )
         .build())
 }
@@ -120,10 +114,7 @@ fn events_from(events: &[sdk::Event]) -> Vec<String> {
 }
 
 fn events_to(events: &[String]) -> Vec<sdk::Event> {
-    events
-        .iter()
-        .map(|e| sdk::Event::from(e.as_str()))
-        .collect()
+    events.iter().map(|e| sdk::Event::from(e.as_str())).collect()
 }
 
 fn filter_from(filter: &sdk::NotificationConfigurationFilter) -> Filter {
