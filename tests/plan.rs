@@ -675,3 +675,20 @@ fn yaml_and_single_layout_outputs_are_read() {
     assert_eq!(code, 2, "{err}");
     assert!(out.contains("the layout changes (single -> nested)"), "{out}");
 }
+
+#[test]
+fn a_name_that_changes_kind_is_resolved_in_each_template() {
+    // `Ref Source` names a resource in the base and a parameter in the new template: the text
+    // is the same, the value is not.
+    let old = serde_json::json!({"Resources": {
+        "Source": {"Type": "AWS::SQS::Queue"},
+        "Policy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": "Source"}], "PolicyDocument": {"Statement": []}}}}});
+    let new = serde_json::json!({"Parameters": {"Source": {"Type": "String"}}, "Resources": {
+        "Policy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": "Source"}], "PolicyDocument": {"Statement": []}}}}});
+    let parse = |v: &Value| TemplateSet::single("x", Template::parse(v).unwrap());
+    let plan = sandboxc::plan::plan(&parse(&old), &parse(&new), "hand-written");
+    let policy = resource(&plan, "root", "Policy");
+    let queues = policy.changes.iter().find(|c| c.path == "Properties.Queues[0]").expect("Queues[0] possibly changes");
+    assert_eq!(queues.possibly_because.as_deref(), Some("value of parameter Source changes"), "{policy:#?}");
+    assert_eq!(queues.old, queues.new);
+}

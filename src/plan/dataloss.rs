@@ -62,20 +62,16 @@ pub fn analyze(compared: &[Compared<'_>]) -> Vec<DataLossRisk> {
                 }
             };
             let retained = value.retains() || value == Policy::Snapshot;
-            let value = value.name();
             let how = match r.impact {
                 Impact::PossibleReplacement => "may be replaced",
                 Impact::CertainReplacement => "is replaced",
                 _ => "is removed",
             };
-            let fate = if retained {
-                if value == Policy::Snapshot.name() {
-                    format!("{policy_name} {value}: a snapshot is kept")
-                } else {
-                    format!("{policy_name} {value}: the old {what} is retained, orphaned (no longer managed by any stack; delete or re-import it yourself), not deleted")
-                }
-            } else {
-                format!("{policy_name} {value}: the old {what} is DELETED with {contents}")
+            let name = value.name();
+            let fate = match value {
+                Policy::Snapshot => format!("{policy_name} {name}: a snapshot is kept"),
+                _ if retained => format!("{policy_name} {name}: the old {what} is retained, orphaned (no longer managed by any stack; delete or re-import it yourself), not deleted"),
+                _ => format!("{policy_name} {name}: the old {what} is DELETED with {contents}"),
             };
             let fresh = if r.action == Action::Replace {
                 match r.resource_type.as_str() {
@@ -94,7 +90,7 @@ pub fn analyze(compared: &[Compared<'_>]) -> Vec<DataLossRisk> {
                 resource_type: r.resource_type.clone(),
                 impact: r.impact,
                 policy: policy_name.into(),
-                policy_value: value.to_string(),
+                policy_value: name.to_string(),
                 retained,
                 summary: format!("{what} {} {how}: {fate}{fresh}", r.logical_id),
             });
