@@ -67,7 +67,7 @@ pub struct Release {
 #[derive(Debug, Clone)]
 pub struct AssetsRelease {
     /// The template.
-    pub template: serde_json::Value,
+    pub template: cfn::Template,
     /// The template as sent (`TemplateBody`).
     pub body: String,
     /// The stack policy set after each deployment.
@@ -81,8 +81,8 @@ pub struct AssetsRelease {
 /// # Errors
 /// [`Error::Compile`] on a compiler bug.
 pub fn assets_release() -> Result<AssetsRelease, Error> {
-    let template = compile::bootstrap::template()?.to_value();
-    let body = Format::Json.render(&template).map_err(compile::CompileError::Internal)?;
+    let template = compile::bootstrap::template()?;
+    let body = Format::Json.render(&template.to_value()).map_err(compile::CompileError::Internal)?;
     Ok(AssetsRelease {
         template,
         body,

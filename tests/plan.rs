@@ -10,9 +10,10 @@ use std::process::Command;
 
 use proptest::prelude::*;
 use sandboxc::blueprint::Source;
+use sandboxc::cfn::Template;
 use sandboxc::plan::model::{Action, Direction, Impact};
 use sandboxc::plan::render::{json, markdown, text};
-use sandboxc::plan::{Plan, TemplateSet};
+use sandboxc::plan::{Plan, ResourceNote, SecurityCategory, TemplateSet};
 use serde_json::Value;
 
 fn default_text() -> String {
@@ -86,7 +87,7 @@ fn vpc_cidr_change() {
     assert!(resource(&plan, "network", "SsmEndpoint").impact >= Impact::PossibleReplacement);
     assert_eq!(resource(&plan, "notebook", "Notebook").impact, Impact::PossibleReplacement);
     assert!(plan.data_loss.iter().any(|d| d.logical_id == "Notebook" && d.retained));
-    assert!(plan.warnings.iter().any(|w| w.contains("notebook/Notebook")), "{:#?}", plan.warnings);
+    assert!(plan.warnings.iter().any(|w| w.to_string().contains("notebook/Notebook")), "{:#?}", plan.warnings);
 }
 
 #[test]
@@ -109,7 +110,7 @@ fn trail_off() {
 #[test]
 fn environment_renamed() {
     let plan = golden("rename", &default_text(), &edited(&[("name: datasandbox ", "name: research ")]));
-    assert!(plan.warnings.iter().any(|w| w.contains("NEW CloudFormation stack research")));
+    assert!(plan.warnings.iter().any(|w| w.to_string().contains("NEW CloudFormation stack research")));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::CertainReplacement);
     assert_eq!(resource(&plan, "notebook", "Notebook").impact, Impact::CertainReplacement);
 }
@@ -156,10 +157,13 @@ fn saml_off_and_on() {
     let saml_off = edited(&[("saml: {idp_name: idp_sample}", "saml: null")]);
     let off = golden("saml-off", &default_text(), &saml_off);
     assert_eq!(resource(&off, "root", "IdentityNestedStack").action, Action::Remove);
-    assert!(off.security.iter().any(|s| s.category == "saml-trust" && s.direction == Direction::Tightened));
+    assert!(off
+        .security
+        .iter()
+        .any(|s| s.category == SecurityCategory::SamlTrust && s.direction == Direction::Tightened));
     let on = golden("saml-on", &saml_off, &default_text());
     assert_eq!(resource(&on, "root", "IdentityNestedStack").action, Action::Add);
-    assert!(on.security.iter().any(|s| s.category == "saml-trust" && s.direction == Direction::Relaxed));
+    assert!(on.security.iter().any(|s| s.category == SecurityCategory::SamlTrust && s.direction == Direction::Relaxed));
 }
 
 #[test]
@@ -169,7 +173,10 @@ fn private_streaming_on() {
         &default_text(),
         &edited(&[("private_streaming: null", "private_streaming: {client_cidrs: [192.0.2.0/24]}")]),
     );
-    assert!(plan.security.iter().any(|s| s.category == "user-settings" && s.direction == Direction::Tightened));
+    assert!(plan
+        .security
+        .iter()
+        .any(|s| s.category == SecurityCategory::UserSettings && s.direction == Direction::Tightened));
     assert!(relaxed(&plan, "192.0.2.0/24"));
     assert_eq!(resource(&plan, "network", "AppStreamStreamingEndpoint").action, Action::Add);
 }
@@ -190,7 +197,7 @@ fn change_inside_one_nested_stack_only() {
     assert_eq!(changed, ["root", "appstream"]);
     let root = resource(&plan, "root", "AppStreamNestedStack");
     assert!(root.changes.is_empty(), "no TemplateURL noise: {:#?}", root.changes);
-    assert!(root.notes.iter().any(|n| n.contains("see stack appstream")));
+    assert!(root.notes.iter().any(|n| matches!(n, ResourceNote::NestedTemplate { stack, .. } if stack == "appstream")));
 }
 
 #[test]
@@ -212,7 +219,7 @@ fn fleet_type_always_on() {
     let plan =
         golden("fleet-always-on", &default_text(), &edited(&[("fleet_type: ON_DEMAND", "fleet_type: ALWAYS_ON")]));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::CertainReplacement);
-    assert!(plan.warnings.iter().any(|w| w.contains("appstream/Fleet")));
+    assert!(plan.warnings.iter().any(|w| w.to_string().contains("appstream/Fleet")));
 }
 
 #[test]
@@ -463,7 +470,8 @@ fn arb_json() -> impl Strategy<Value = Value> {
     })
 }
 
-/// Template-shaped values: resources of real types with arbitrary properties and attributes.
+/// Template-shaped values: resources of real types with arbitrary property values and
+/// attributes, outputs with arbitrary values, parameters with arbitrary defaults.
 fn arb_template() -> impl Strategy<Value = Value> {
     let types = prop::sample::select(vec![
         "AWS::EC2::VPC",
@@ -480,7 +488,19 @@ fn arb_template() -> impl Strategy<Value = Value> {
         "AWS::Lambda::Permission",
         "AWS::EC2::VPCEndpoint",
     ]);
-    let resource = (types, arb_json(), prop::option::of(prop::sample::select(vec!["Retain", "Delete", "Snapshot"])))
+    let names =
+        || prop::sample::select(vec!["A", "B", "Key", "Value", "TemplateURL", "PolicyDocument", "UserSettings"]);
+    let properties = prop::collection::btree_map(names(), arb_json(), 0..4)
+        .prop_map(|m| Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), v)).collect()));
+    let outputs = prop::collection::btree_map(names(), arb_json(), 0..3).prop_map(|m| {
+        Value::Object(m.into_iter().map(|(k, v)| (k.to_string(), serde_json::json!({"Value": v}))).collect())
+    });
+    let parameters = prop::collection::btree_map(names(), arb_json(), 0..3).prop_map(|m| {
+        Value::Object(
+            m.into_iter().map(|(k, v)| (k.to_string(), serde_json::json!({"Type": "String", "Default": v}))).collect(),
+        )
+    });
+    let resource = (types, properties, prop::option::of(prop::sample::select(vec!["Retain", "Delete", "Snapshot"])))
         .prop_map(|(t, props, policy)| {
             let mut r = serde_json::json!({"Type": t, "Properties": props});
             if let Some(p) = policy {
@@ -489,7 +509,7 @@ fn arb_template() -> impl Strategy<Value = Value> {
             }
             r
         });
-    (prop::collection::btree_map(prop::sample::select(vec!["A", "B", "C", "XNestedStack"]), resource, 0..4), arb_json(), arb_json()).prop_map(|(res, outputs, params)| {
+    (prop::collection::btree_map(prop::sample::select(vec!["A", "B", "C", "XNestedStack"]), resource, 0..4), outputs, parameters).prop_map(|(res, outputs, params)| {
         serde_json::json!({"Resources": res.into_iter().map(|(k, v)| (k.to_string(), v)).collect::<serde_json::Map<String, Value>>(), "Outputs": outputs, "Parameters": params})
     })
 }
@@ -499,26 +519,36 @@ proptest! {
 
     #[test]
     fn diffing_arbitrary_shaped_templates_never_panics(a in arb_template(), b in arb_template()) {
-        let plan = sandboxc::plan::plan(&TemplateSet::single("x", a.clone()), &TemplateSet::single("x", b), "arbitrary");
+        let parse = |v: &Value| Template::parse(v).map_err(|e| TestCaseError::fail(format!("{e}: {v}")));
+        let (ta, tb) = (parse(&a)?, parse(&b)?);
+        // Emit -> parse -> emit is stable (equivalent spellings are read into one form).
+        let again = Template::parse(&ta.to_value());
+        prop_assert_eq!(again.as_ref(), Ok(&ta));
+        let plan = sandboxc::plan::plan(&TemplateSet::single("x", ta.clone()), &TemplateSet::single("x", tb), "arbitrary");
         let _ = text::render(&plan, false);
         let _ = markdown::render(&plan);
-        let same = sandboxc::plan::plan(&TemplateSet::single("x", a.clone()), &TemplateSet::single("x", a), "itself");
+        let same = sandboxc::plan::plan(&TemplateSet::single("x", ta.clone()), &TemplateSet::single("x", ta), "itself");
         prop_assert!(!same.changes, "{}", text::render(&same, false));
     }
 
+    /// Any JSON either is refused as a template (an error, never a panic) or plans.
     #[test]
     fn diffing_arbitrary_templates_never_panics(a in arb_json(), b in arb_json()) {
-        let plan = sandboxc::plan::plan(&TemplateSet::single("x", a), &TemplateSet::single("x", b), "arbitrary");
-        let _ = text::render(&plan, true);
-        let _ = markdown::render(&plan);
-        let _ = json::render(&plan);
+        if let (Ok(a), Ok(b)) = (Template::parse(&a), Template::parse(&b)) {
+            let plan = sandboxc::plan::plan(&TemplateSet::single("x", a), &TemplateSet::single("x", b), "arbitrary");
+            let _ = text::render(&plan, true);
+            let _ = markdown::render(&plan);
+            let _ = json::render(&plan);
+        }
     }
 
     #[test]
     fn a_template_against_itself_has_no_changes(a in arb_json()) {
-        let set = TemplateSet::single("x", a);
-        let plan = sandboxc::plan::plan(&set, &set, "itself");
-        prop_assert!(!plan.changes, "{}", text::render(&plan, false));
+        if let Ok(a) = Template::parse(&a) {
+            let set = TemplateSet::single("x", a);
+            let plan = sandboxc::plan::plan(&set, &set, "itself");
+            prop_assert!(!plan.changes, "{}", text::render(&plan, false));
+        }
     }
 }
 
@@ -526,7 +556,9 @@ proptest! {
 fn key_order_is_never_a_change() {
     let a: Value = serde_json::json!({"Resources": {"A": {"Type": "AWS::S3::Bucket", "Properties": {"Tags": [{"Key": "k", "Value": "v"}], "BucketName": "b"}}}});
     let b: Value = serde_json::from_str(r#"{"Resources": {"A": {"Properties": {"BucketName": "b", "Tags": [{"Value": "v", "Key": "k"}]}, "Type": "AWS::S3::Bucket"}}}"#).unwrap();
-    let plan = sandboxc::plan::plan(&TemplateSet::single("x", a), &TemplateSet::single("x", b), "reordered");
+    let parse = |v: &Value| Template::parse(v).unwrap();
+    let plan =
+        sandboxc::plan::plan(&TemplateSet::single("x", parse(&a)), &TemplateSet::single("x", parse(&b)), "reordered");
     assert!(!plan.changes);
 }
 
@@ -542,7 +574,7 @@ fn every_default_template_against_itself() {
 // ---- hand-written templates: security and replacement rules ------------------------------
 
 fn one(resources: Value) -> TemplateSet {
-    TemplateSet::single("x", serde_json::json!({"Resources": resources}))
+    TemplateSet::single("x", Template::parse(&serde_json::json!({"Resources": resources})).unwrap())
 }
 
 fn plan_between(old: Value, new: Value) -> Plan {
@@ -613,8 +645,8 @@ fn kms_key_spec_cannot_change_and_service_token_neither() {
     let k = plan.templates[0].resources.iter().find(|r| r.logical_id == "K").unwrap();
     assert_eq!(k.replacement, sandboxc::plan::model::Replacement::Impossible);
     assert_eq!(k.impact, Impact::Update);
-    assert!(plan.warnings.iter().any(|w| w.contains("KeySpec cannot change")), "{:#?}", plan.warnings);
-    assert!(plan.warnings.iter().any(|w| w.contains("ServiceToken")), "{:#?}", plan.warnings);
+    assert!(plan.warnings.iter().any(|w| w.to_string().contains("KeySpec cannot change")), "{:#?}", plan.warnings);
+    assert!(plan.warnings.iter().any(|w| w.to_string().contains("ServiceToken")), "{:#?}", plan.warnings);
 }
 
 #[test]
@@ -642,4 +674,21 @@ fn yaml_and_single_layout_outputs_are_read() {
     let (code, out, err) = sandboxc(&["plan", "bp.yaml", "--against", "single", "--no-color"], dir);
     assert_eq!(code, 2, "{err}");
     assert!(out.contains("the layout changes (single -> nested)"), "{out}");
+}
+
+#[test]
+fn a_name_that_changes_kind_is_resolved_in_each_template() {
+    // `Ref Source` names a resource in the base and a parameter in the new template: the text
+    // is the same, the value is not.
+    let old = serde_json::json!({"Resources": {
+        "Source": {"Type": "AWS::SQS::Queue"},
+        "Policy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": "Source"}], "PolicyDocument": {"Statement": []}}}}});
+    let new = serde_json::json!({"Parameters": {"Source": {"Type": "String"}}, "Resources": {
+        "Policy": {"Type": "AWS::SQS::QueuePolicy", "Properties": {"Queues": [{"Ref": "Source"}], "PolicyDocument": {"Statement": []}}}}});
+    let parse = |v: &Value| TemplateSet::single("x", Template::parse(v).unwrap());
+    let plan = sandboxc::plan::plan(&parse(&old), &parse(&new), "hand-written");
+    let policy = resource(&plan, "root", "Policy");
+    let queues = policy.changes.iter().find(|c| c.path == "Properties.Queues[0]").expect("Queues[0] possibly changes");
+    assert_eq!(queues.possibly_because.as_deref(), Some("value of parameter Source changes"), "{policy:#?}");
+    assert_eq!(queues.old, queues.new);
 }

@@ -33,7 +33,8 @@ use sandboxc::blueprint::Source;
 use sandboxc::cfn::render::Format;
 use sandboxc::deploy::cfn::Polling;
 use sandboxc::plan::model::{Action, Impact, ResourceChange as PlannedChange};
-use sandboxc::plan::{Outcome, PlanArgs, PlanError, PlanFormat, TemplateSet};
+use sandboxc::plan::refine::ChangeReplacement;
+use sandboxc::plan::{Outcome, PlanArgs, PlanError, PlanFormat, ResourceNote, TemplateSet, Warning};
 
 const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/tiny/1";
 const CHANGE_SET: &str = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/sandboxc-plan-1/1";
@@ -52,10 +53,10 @@ fn deployed(text: &str) -> (String, Vec<(String, String)>) {
     let set = TemplateSet::from_compiled(&compiled).unwrap();
     let root = set.templates[&set.root_file].clone();
     let mut nested = Vec::new();
-    for (id, r) in root["Resources"].as_object().unwrap() {
-        if r["Type"] == "AWS::CloudFormation::Stack" {
-            let file = set.nested_file(id, r).unwrap();
-            nested.push((id.clone(), serde_json::to_string(&set.templates[&file]).unwrap()));
+    for (id, r) in &root.resources {
+        if r.kind == "AWS::CloudFormation::Stack" {
+            let file = set.nested_file(id.as_str(), r).unwrap();
+            nested.push((id.to_string(), serde_json::to_string(&set.templates[&file]).unwrap()));
         }
     }
     (serde_json::to_string(&root).unwrap(), nested)
@@ -248,7 +249,8 @@ fn replacement_false_is_an_update() {
     let (o, _) = notebook_case(Replacement::False, vec![detail("InstanceType", RequiresRecreation::Never)]);
     let nb = resource(&o, "Notebook");
     assert_eq!((nb.impact, nb.action), (Impact::Update, Action::Modify), "{}", o.rendered);
-    assert!(nb.notes.iter().any(|n| n.contains("Replacement False")), "{:#?}", nb.notes);
+    assert!(nb.notes.contains(&ResourceNote::ChangeSetReplacement(ChangeReplacement::False)), "{:#?}", nb.notes);
+    assert!(nb.notes.iter().any(|n| n.to_string().contains("Replacement False")), "{:#?}", nb.notes);
     assert_eq!(o.exit_code, 2);
     assert_eq!(o.plan.summary.update, 1, "{:#?}", o.plan.summary);
 }
@@ -317,7 +319,14 @@ fn missing_stack_plans_all_new() {
     assert_eq!(create.num_calls(), 0, "no change set for a missing stack");
     assert!(o.plan.templates.iter().flat_map(|t| &t.resources).all(|r| r.action == Action::Add));
     assert!(o.plan.summary.add > 40, "{:#?}", o.plan.summary);
-    assert!(o.plan.warnings.iter().any(|w| w.contains("does not exist")), "{:#?}", o.plan.warnings);
+    assert!(
+        o.plan
+            .warnings
+            .iter()
+            .any(|w| matches!(w, Warning::StackDoesNotExist { .. }) && w.to_string().contains("does not exist")),
+        "{:#?}",
+        o.plan.warnings
+    );
 }
 
 fn no_changes_case(reason: &'static str) {
@@ -352,7 +361,8 @@ fn a_failed_change_set_falls_back_to_the_template_diff() {
     assert_eq!(o.exit_code, 2, "{}", o.rendered);
     assert_eq!(resource(&o, "Notebook").action, Action::Modify);
     assert!(
-        o.plan.warnings.iter().any(|w| w.contains("could not create the change set") && w.contains(reason)),
+        o.plan.warnings.iter().any(|w| matches!(w, Warning::ChangeSetFailed { reason: r, .. } if r.contains(reason))
+            && w.to_string().contains("could not create the change set")),
         "{:?}",
         o.plan.warnings
     );

@@ -44,8 +44,12 @@ proptest! {
                 continue;
             }
             let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            // Parsed back, the template is the one the compiler built.
+            let parsed = sandboxc::cfn::Template::parse(&value).map_err(|e| TestCaseError::fail(format!("{file}: {e}")))?;
+            let built = compiled.templates.iter().find(|t| &t.file == file).map(|t| &t.template);
+            prop_assert_eq!(Some(&parsed), built);
             // No dangling Ref, GetAtt or ${...}.
-            prop_assert!(sandboxc::cfn::check::check(&value).is_empty());
+            prop_assert!(sandboxc::cfn::check::check(&parsed).is_empty());
             // Emit -> parse -> emit is stable (keys sorted, nothing lost).
             let again = sandboxc::cfn::render::Format::Json.render(&value).unwrap();
             prop_assert_eq!(&again, text);

@@ -23,6 +23,13 @@ impl LogicalId {
         Self(id)
     }
 
+    /// `id` when it is well formed (1..255 ASCII letters and digits), for IDs read from a
+    /// template: never asserts.
+    #[must_use]
+    pub fn parse(id: &str) -> Option<Self> {
+        Self::is_valid(id).then(|| Self(id.to_string()))
+    }
+
     /// Whether `id` is 1..255 ASCII alphanumerics.
     #[must_use]
     pub fn is_valid(id: &str) -> bool {

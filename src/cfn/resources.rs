@@ -1,27 +1,61 @@
 //! Typed property structs of every resource type sandboxc emits.
 //!
-//! Property names follow the CloudFormation resource reference; each struct serializes to the
-//! `Properties` object of its type. Nested shapes that are plain data use [`Expr`] mappings;
-//! IAM documents use [`PolicyDocument`].
+//! Property names follow the CloudFormation resource reference; each struct gives the
+//! `Properties` mapping of its type ([`ResourceProperties::properties`]): a field's name in
+//! PascalCase, or the name written after `as` where CloudFormation spells it otherwise
+//! (`DisableIMDSV1`). Nested shapes that are plain data use [`Expr`] mappings; IAM documents
+//! use [`PolicyDocument`], security-group rules [`SecurityGroupRule`].
 
-use serde::Serialize;
+use std::collections::BTreeMap;
 
 use super::policy::PolicyDocument;
+use super::security_group::SecurityGroupRule;
 use super::template::ResourceProperties;
-use super::Expr;
+use super::{Expr, ToExpr};
 
 macro_rules! resource {
-    ($(#[$m:meta])* $name:ident = $ty:literal { $( $(#[$fm:meta])* $field:ident : $fty:ty ),* $(,)? }) => {
+    ($(#[$m:meta])* $name:ident = $ty:literal {
+        $( $(#[$fm:meta])* $field:ident $(as $cfn:literal)? : $fty:ty ),* $(,)?
+    }) => {
         $(#[$m])*
-        #[derive(Debug, Clone, Default, PartialEq, Serialize)]
-        #[serde(rename_all = "PascalCase")]
+        #[derive(Debug, Clone, Default, PartialEq)]
         pub struct $name {
-            $( $(#[$fm])* #[serde(skip_serializing_if = "Option::is_none")] pub $field: Option<$fty>, )*
+            $( $(#[$fm])* pub $field: Option<$fty>, )*
         }
         impl ResourceProperties for $name {
             const TYPE: &'static str = $ty;
+            fn properties(&self) -> BTreeMap<String, Expr> {
+                let mut m = BTreeMap::new();
+                $(
+                    if let Some(v) = &self.$field {
+                        m.insert(resource!(@name $field $($cfn)?), v.to_expr());
+                    }
+                )*
+                m
+            }
         }
     };
+    (@name $field:ident $cfn:literal) => { String::from($cfn) };
+    (@name $field:ident) => { pascal_case(stringify!($field)) };
+}
+
+/// A Rust field name in PascalCase, as serde's `rename_all = "PascalCase"` spells it
+/// (`vpc_id` -> `VpcId`, `r#type` -> `Type`).
+fn pascal_case(field: &str) -> String {
+    let field = field.strip_prefix("r#").unwrap_or(field);
+    let mut out = String::with_capacity(field.len());
+    let mut capitalize = true;
+    for c in field.chars() {
+        if c == '_' {
+            capitalize = true;
+        } else if capitalize {
+            out.push(c.to_ascii_uppercase());
+            capitalize = false;
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 resource!(/// `AWS::EC2::VPC`.
@@ -46,7 +80,8 @@ VpcEndpoint = "AWS::EC2::VPCEndpoint" {
 
 resource!(/// `AWS::EC2::SecurityGroup`, with its rules inline.
 SecurityGroup = "AWS::EC2::SecurityGroup" {
-    group_description: Expr, vpc_id: Expr, security_group_ingress: Vec<Expr>, security_group_egress: Vec<Expr>, tags: Expr,
+    group_description: Expr, vpc_id: Expr, security_group_ingress: Vec<SecurityGroupRule>,
+    security_group_egress: Vec<SecurityGroupRule>, tags: Expr,
 });
 
 resource!(/// `AWS::EC2::SecurityGroupIngress` (a rule that would make two groups depend on each other inline).
@@ -118,7 +153,7 @@ Fleet = "AWS::AppStream::Fleet" {
     name: Expr, description: Expr, image_name: Expr, instance_type: Expr, fleet_type: Expr, compute_capacity: Expr,
     max_concurrent_sessions: i64, platform: Expr, max_user_duration_in_seconds: i64, disconnect_timeout_in_seconds: i64,
     idle_disconnect_timeout_in_seconds: i64, stream_view: Expr, vpc_config: Expr, iam_role_arn: Expr,
-    enable_default_internet_access: bool, #[serde(rename = "DisableIMDSV1")] disable_imdsv1: bool, tags: Expr,
+    enable_default_internet_access: bool, disable_imdsv1 as "DisableIMDSV1": bool, tags: Expr,
 });
 
 resource!(/// `AWS::AppStream::Stack`.
@@ -132,21 +167,21 @@ StackFleetAssociation = "AWS::AppStream::StackFleetAssociation" { fleet_name: Ex
 
 resource!(/// `AWS::SageMaker::NotebookInstance`.
 NotebookInstance = "AWS::SageMaker::NotebookInstance" {
-    notebook_instance_name: Expr, instance_type: Expr, #[serde(rename = "VolumeSizeInGB")] volume_size_in_gb: i64,
+    notebook_instance_name: Expr, instance_type: Expr, volume_size_in_gb as "VolumeSizeInGB": i64,
     kms_key_id: Expr, role_arn: Expr, subnet_id: Expr, security_group_ids: Expr, direct_internet_access: Expr,
     root_access: Expr, instance_metadata_service_configuration: Expr, tags: Expr,
 });
 
 resource!(/// `AWS::CloudTrail::Trail`.
 Trail = "AWS::CloudTrail::Trail" {
-    trail_name: Expr, is_logging: bool, s3_bucket_name: Expr, #[serde(rename = "KMSKeyId")] kms_key_id: Expr,
+    trail_name: Expr, is_logging: bool, s3_bucket_name: Expr, kms_key_id as "KMSKeyId": Expr,
     enable_log_file_validation: bool, include_global_service_events: bool, is_multi_region_trail: bool,
     event_selectors: Expr, tags: Expr,
 });
 
 resource!(/// `AWS::CloudFormation::Stack` (a nested stack).
 NestedStack = "AWS::CloudFormation::Stack" {
-    #[serde(rename = "TemplateURL")] template_url: Expr, parameters: Expr, tags: Expr,
+    template_url as "TemplateURL": Expr, parameters: Expr, tags: Expr,
 });
 
 resource!(/// `Custom::AppStreamServiceRoles`: makes sure AppStream's service roles exist (provider Lambda).
@@ -159,3 +194,21 @@ HomeFolderNotification = "Custom::HomeFolderNotification" {
 
 resource!(/// `Custom::UsageReportSubscription`: the Region's AppStream usage-report subscription.
 UsageReportSubscription = "Custom::UsageReportSubscription" { service_token: Expr });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_pascal_case_unless_spelled_out() {
+        assert_eq!(pascal_case("vpc_id"), "VpcId");
+        assert_eq!(pascal_case("r#type"), "Type");
+        assert_eq!(pascal_case("s3_bucket_name"), "S3BucketName");
+        let fleet = Fleet { disable_imdsv1: Some(true), max_concurrent_sessions: Some(2), ..Fleet::default() };
+        assert_eq!(fleet.properties().keys().collect::<Vec<_>>(), ["DisableIMDSV1", "MaxConcurrentSessions"]);
+        let nested = NestedStack { template_url: Some(Expr::from("u")), ..NestedStack::default() };
+        assert_eq!(nested.properties().keys().collect::<Vec<_>>(), ["TemplateURL"]);
+        let p = SsmParameter { r#type: Some(Expr::from("String")), ..SsmParameter::default() };
+        assert_eq!(p.properties()["Type"], Expr::from("String"));
+    }
+}

@@ -9,9 +9,9 @@ use crate::cfn::policy::{trust, PolicyDocument, Statement};
 use crate::cfn::resources::{
     AppStreamServiceRoles, AppStreamStack, Fleet, Role, StackFleetAssociation, UsageReportSubscription,
 };
-use crate::cfn::{Expr, Resource};
+use crate::cfn::{Expr, Resource, ToExpr};
 
-use super::common::{arn, https_out_group, lambda_function, serde_json_value, FunctionSpec};
+use super::common::{arn, https_out_group, lambda_function, FunctionSpec};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -119,7 +119,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             assume_role_policy_document: Some(trust("appstream.amazonaws.com")),
             policies: Some(vec![Expr::map([
                 ("PolicyName", Expr::from("sandbox-read")),
-                ("PolicyDocument", serde_json_value(&PolicyDocument::new(statements))),
+                ("PolicyDocument", PolicyDocument::new(statements).to_expr()),
             ])]),
             tags: Some(ctx.tags()),
             ..Role::default()
@@ -158,7 +158,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     };
     let mut fleet_resource = Resource::new(&fleet).depends_on(&service_roles);
     if a.fleet_type != FleetType::Elastic {
-        fleet_resource.creation_policy = Some(serde_json::json!({"StartFleet": true}));
+        fleet_resource.creation_policy = Some(Expr::map([("StartFleet", Expr::Bool(true))]));
     }
     let fleet_id = p.add_resource("Fleet", fleet_resource)?;
 

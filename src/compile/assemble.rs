@@ -4,7 +4,7 @@
 use crate::blueprint::Layout;
 use crate::cfn::render::{sha256_hex, Format};
 use crate::cfn::resources::NestedStack;
-use crate::cfn::{Expr, LogicalId, Output, Resource, Template};
+use crate::cfn::{Expr, LogicalId, Output, Resource, Scope, Template};
 
 use super::context::{assets_bucket_parameter, PartBuilder, ASSETS_BUCKET_PARAMETER};
 use super::{CompileError, Ctx, NamedTemplate, Part};
@@ -53,17 +53,16 @@ pub(super) fn assemble(
                         Expr::List(items) if export.list => Expr::join(",", items),
                         other => other,
                     };
-                    p.template.outputs.insert(name, Output { description: export.description, value, condition: None });
+                    p.template.outputs.insert(name, Output::new(export.description, value));
                 }
                 for (name, o) in &p.user_outputs {
                     p.template.outputs.insert(name.clone(), o.clone());
                     root.outputs.insert(
                         name.clone(),
-                        Output {
-                            description: o.description.clone(),
-                            value: Expr::get_att(&stack_id(p.part), &format!("Outputs.{name}")),
-                            condition: None,
-                        },
+                        Output::new(
+                            o.description.clone(),
+                            Expr::get_att(&stack_id(p.part), &format!("Outputs.{name}")),
+                        ),
                     );
                 }
                 let text = format.render(&p.template.to_value()).map_err(CompileError::Internal)?;
@@ -77,12 +76,13 @@ pub(super) fn assemble(
                     .collect();
                 for (name, parameter) in &p.root_parameters {
                     root.parameters.insert(name.clone(), parameter.clone());
-                    params.push((name.clone(), Expr::r#ref(name)));
+                    params.push((name.clone(), Expr::parameter(name)));
                 }
                 let stack = NestedStack {
-                    template_url: Some(Expr::sub(format!(
-                        "https://${{{ASSETS_BUCKET_PARAMETER}}}.s3.${{AWS::URLSuffix}}/{key}"
-                    ))),
+                    template_url: Some(Expr::sub_in(
+                        format!("https://${{{ASSETS_BUCKET_PARAMETER}}}.s3.${{AWS::URLSuffix}}/{key}"),
+                        &Scope::parameters([ASSETS_BUCKET_PARAMETER]),
+                    )),
                     parameters: if params.is_empty() { None } else { Some(Expr::map(params)) },
                     tags: Some(ctx.tags()),
                 };

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use crate::cfn::policy::{account_root, trust, PolicyDocument, Statement};
 use crate::cfn::resources::{Bucket, Function, KmsAlias, KmsKey, LogGroup, Role, SecurityGroup};
-use crate::cfn::{Expr, LogicalId, Resource};
+use crate::cfn::security_group::{Peer, RuleDirection, SecurityGroupRule, NO_TRAFFIC_CIDR};
+use crate::cfn::{Expr, LogicalId, Resource, ToExpr};
 
 use super::context::PartBuilder;
 use super::{CompileError, Ctx};
@@ -37,17 +38,9 @@ pub fn bucket_arn(bucket: &Expr, suffix: &str) -> Expr {
 
 /// Security-group rule: TCP 443 out to anywhere. The subnets have no route beyond the VPC and
 /// the S3 gateway endpoint, so this reaches only the endpoints.
-pub fn egress_https(what: &str) -> Expr {
-    Expr::map([
-        ("CidrIp", Expr::from("0.0.0.0/0")),
-        (
-            "Description",
-            Expr::from(format!("HTTPS to {what} (no route leaves the VPC except to the S3 gateway endpoint)")),
-        ),
-        ("FromPort", Expr::Int(443)),
-        ("IpProtocol", Expr::from("tcp")),
-        ("ToPort", Expr::Int(443)),
-    ])
+pub fn egress_https(what: &str) -> SecurityGroupRule {
+    SecurityGroupRule::new(RuleDirection::Egress, "tcp", 443, 443, Peer::Cidr(Expr::from("0.0.0.0/0")))
+        .described(format!("HTTPS to {what} (no route leaves the VPC except to the S3 gateway endpoint)"))
 }
 
 /// A security group whose only rule lets HTTPS out to the VPC endpoints (nothing comes in
@@ -101,25 +94,14 @@ pub fn locked_bucket(key_arn: &Expr) -> Bucket {
 }
 
 /// Security-group rule that matches nothing, replacing the default allow-all egress.
-pub fn no_egress() -> Expr {
-    Expr::map([
-        ("CidrIp", Expr::from("255.255.255.255/32")),
-        ("Description", Expr::from("Disallow all outbound traffic (this group only answers)")),
-        ("FromPort", Expr::Int(252)),
-        ("IpProtocol", Expr::from("icmp")),
-        ("ToPort", Expr::Int(86)),
-    ])
+pub fn no_egress() -> SecurityGroupRule {
+    SecurityGroupRule::new(RuleDirection::Egress, "icmp", 252, 86, Peer::Cidr(Expr::from(NO_TRAFFIC_CIDR)))
+        .described("Disallow all outbound traffic (this group only answers)")
 }
 
 /// Security-group rule: TCP `from..=to` in from `cidr`.
-pub fn ingress_cidr(cidr: Expr, from: i64, to: i64, description: &str) -> Expr {
-    Expr::map([
-        ("CidrIp", cidr),
-        ("Description", Expr::from(description)),
-        ("FromPort", Expr::Int(from)),
-        ("IpProtocol", Expr::from("tcp")),
-        ("ToPort", Expr::Int(to)),
-    ])
+pub fn ingress_cidr(cidr: Expr, from: i64, to: i64, description: &str) -> SecurityGroupRule {
+    SecurityGroupRule::new(RuleDirection::Ingress, "tcp", from, to, Peer::Cidr(cidr)).described(description)
 }
 
 /// A customer-managed KMS key with rotation, administered by the account root, plus `extra`
@@ -255,7 +237,7 @@ pub fn lambda_function(p: &mut PartBuilder, ctx: &Ctx<'_>, spec: FunctionSpec) -
             assume_role_policy_document: Some(trust("lambda.amazonaws.com")),
             policies: Some(vec![Expr::map([
                 ("PolicyName", Expr::from(spec.name.clone())),
-                ("PolicyDocument", serde_json_value(&PolicyDocument::new(statements))),
+                ("PolicyDocument", PolicyDocument::new(statements).to_expr()),
             ])]),
             tags: Some(ctx.tags()),
             ..Role::default()
@@ -311,22 +293,4 @@ fn vpc_access_statements() -> Vec<Statement> {
             vec![arn("ec2", "network-interface/*"), arn("ec2", "subnet/*"), arn("ec2", "security-group/*")],
         ),
     ]
-}
-
-/// A typed value as an [`Expr`] literal tree.
-pub fn serde_json_value<T: serde::Serialize>(value: &T) -> Expr {
-    fn conv(v: serde_json::Value) -> Expr {
-        match v {
-            serde_json::Value::Null => Expr::Map(BTreeMap::new()),
-            serde_json::Value::Bool(b) => Expr::Bool(b),
-            serde_json::Value::Number(n) => Expr::Int(n.as_i64().unwrap_or_default()),
-            serde_json::Value::String(s) => Expr::Str(s),
-            serde_json::Value::Array(a) => Expr::List(a.into_iter().map(conv).collect()),
-            serde_json::Value::Object(o) => {
-                // Intrinsic functions survive as single-key mappings; CloudFormation reads them the same.
-                Expr::Map(o.into_iter().map(|(k, v)| (k, conv(v))).collect())
-            }
-        }
-    }
-    conv(serde_json::to_value(value).unwrap_or(serde_json::Value::Null))
 }

@@ -21,6 +21,7 @@ pub fn assets_bucket_parameter() -> Parameter {
             .into(),
         allowed_pattern: Some("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$".into()),
         default: None,
+        ..Parameter::default()
     }
 }
 
@@ -38,6 +39,7 @@ pub fn home_folder_bucket_parameter() -> Parameter {
         description: "Whether AppStream's home-folder bucket exists yet (it appears with the first session); the validator's bucket notification is created only when true (sandboxc apply sets it)".into(),
         allowed_pattern: Some("^(true|false)$".into()),
         default: Some("false".into()),
+        ..Parameter::default()
     }
 }
 
@@ -207,10 +209,11 @@ impl PartBuilder {
                         description: format!("{} (from the {} stack)", export.description, from.title()),
                         allowed_pattern: None,
                         default: None,
+                        ..Parameter::default()
                     },
                 );
                 self.imports.insert(param.clone(), (from, name.to_string()));
-                Ok(Expr::r#ref(param))
+                Ok(Expr::parameter(param))
             }
         }
     }
@@ -224,12 +227,12 @@ impl PartBuilder {
     pub fn root_parameter(&mut self, name: &str, parameter: Parameter) -> Expr {
         self.root_parameters.insert(name.into(), parameter.clone());
         self.template.parameters.insert(name.into(), parameter);
-        Expr::r#ref(name)
+        Expr::parameter(name)
     }
 
     /// Adds an output for people.
     pub fn user_output(&mut self, name: &str, description: &str, value: Expr) {
-        self.user_outputs.insert(name.into(), Output { description: description.into(), value, condition: None });
+        self.user_outputs.insert(name.into(), Output::new(description, value));
     }
 
     /// The exports of this part, as template outputs (nested layout).

@@ -3,9 +3,8 @@
 
 use crate::cfn::policy::{PolicyDocument, Statement};
 use crate::cfn::resources::Role;
-use crate::cfn::Expr;
+use crate::cfn::{Expr, ToExpr};
 
-use super::common::serde_json_value;
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -44,7 +43,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<Option<PartBuilder>, CompileErr
             assume_role_policy_document: Some(trust),
             policies: Some(vec![Expr::map([
                 ("PolicyName", Expr::from("stream")),
-                ("PolicyDocument", serde_json_value(&stream)),
+                ("PolicyDocument", stream.to_expr()),
             ])]),
             tags: Some(ctx.tags()),
             ..Role::default()

@@ -31,6 +31,13 @@ pub enum CompileError {
     Internal(String),
 }
 
+impl From<crate::cfn::CfnError> for CompileError {
+    /// Building a template failed (a logical ID used twice): a compiler bug.
+    fn from(e: crate::cfn::CfnError) -> Self {
+        Self::Internal(e.to_string())
+    }
+}
+
 /// The parts of a sandbox, in the order they are compiled (a part may import from earlier ones).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Part {
@@ -136,9 +143,13 @@ pub fn compile(blueprint: &Blueprint, lambda: &LambdaAsset, format: Format) -> R
     }
     let templates = assemble::assemble(&ctx, parts, format)?;
     for t in &templates {
-        let errors = crate::cfn::check::check(&t.template.to_value());
-        if !errors.is_empty() {
-            return Err(CompileError::Internal(format!("{}: {}", t.file, errors.join("; "))));
+        let problems = crate::cfn::check::check(&t.template);
+        if !problems.is_empty() {
+            return Err(CompileError::Internal(format!(
+                "{}: {}",
+                t.file,
+                crate::cfn::CfnError::Inconsistent(problems)
+            )));
         }
     }
     Ok(Compiled { stack_name: names.env, templates, scripts, lambda: lambda.clone(), format })

@@ -8,9 +8,9 @@ use crate::cfn::policy::{aws, PolicyDocument, Statement};
 use crate::cfn::resources::{
     FlowLog, LogGroup, Role, RouteTable, SecurityGroup, Subnet, SubnetRouteTableAssociation, Vpc, VpcEndpoint,
 };
-use crate::cfn::{Expr, LogicalId, Parameter, Resource};
+use crate::cfn::{Expr, LogicalId, Parameter, Pseudo, Resource, ToExpr};
 
-use super::common::{arn, home_folder_bucket_arn, ingress_cidr, no_egress, serde_json_value};
+use super::common::{arn, home_folder_bucket_arn, ingress_cidr, no_egress};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -60,7 +60,8 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 kind: "List<AWS::EC2::AvailabilityZone::Name>".into(),
                 description: "Availability Zones of the isolated subnets, in order (from the blueprint)".into(),
                 allowed_pattern: None,
-                default: Some(names.join(",")),
+                default: Some(Expr::from(names.join(","))),
+                ..Parameter::default()
             },
         );
     }
@@ -71,7 +72,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         let n = i + 1;
         let index = u32::try_from(i).unwrap_or_default();
         let az = match &b.network.availability_zones {
-            AvailabilityZones::Names(_) => Expr::select(index, Expr::r#ref(AZ_PARAMETER)),
+            AvailabilityZones::Names(_) => Expr::select(index, Expr::parameter(AZ_PARAMETER)),
             AvailabilityZones::Count(_) => Expr::select(index, Expr::GetAZs(Box::new(Expr::from("")))),
         };
         let subnet = p.add(
@@ -113,7 +114,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         ],
     )
     .principal(aws(Expr::from("*")))
-    .when("StringEquals", "aws:ResourceAccount", Expr::r#ref("AWS::AccountId"))]);
+    .when("StringEquals", "aws:ResourceAccount", Expr::pseudo(Pseudo::AccountId))]);
     p.add(
         "S3Endpoint",
         &VpcEndpoint {
@@ -143,7 +144,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             tags: Some(ctx.tags_named("endpoints")),
         },
     )?;
-    let account = Expr::r#ref("AWS::AccountId");
+    let account = Expr::pseudo(Pseudo::AccountId);
     let in_account = |sid: &str, actions: &[&str], resources: Vec<Expr>| {
         PolicyDocument::new(vec![Statement::allow(sid, actions, resources).principal(aws(Expr::from("*"))).when(
             "StringEquals",
@@ -263,16 +264,17 @@ fn flow_logs(p: &mut PartBuilder, ctx: &Ctx<'_>, vpc: &LogicalId) -> Result<(), 
                 vec![],
             )
             .principal(crate::cfn::policy::service("vpc-flow-logs.amazonaws.com"))
-            .when("StringEquals", "aws:SourceAccount", Expr::r#ref("AWS::AccountId"))])),
+            .when("StringEquals", "aws:SourceAccount", Expr::pseudo(Pseudo::AccountId))])),
             policies: Some(vec![Expr::map([
                 ("PolicyName", Expr::from("write-flow-logs")),
                 (
                     "PolicyDocument",
-                    serde_json_value(&PolicyDocument::new(vec![Statement::allow(
+                    PolicyDocument::new(vec![Statement::allow(
                         "WriteFlowLogGroup",
                         &["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
                         vec![Expr::get_att(&group, "Arn")],
-                    )])),
+                    )])
+                    .to_expr(),
                 ),
             ])]),
             tags: Some(ctx.tags()),

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::cfn::policy::Statement;
 use crate::cfn::resources::{HomeFolderNotification, Permission, Queue};
-use crate::cfn::{Expr, Resource};
+use crate::cfn::{Expr, Pseudo, Resource};
 
 use super::common::{home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
 use super::context::{home_folder_bucket_parameter, PartBuilder, HOME_FOLDER_BUCKET_PARAMETER};
@@ -118,7 +118,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             action: Some(Expr::from("lambda:InvokeFunction")),
             function_name: Some(Expr::get_att(&function, "Arn")),
             principal: Some(Expr::from("s3.amazonaws.com")),
-            source_account: Some(Expr::r#ref("AWS::AccountId")),
+            source_account: Some(Expr::pseudo(Pseudo::AccountId)),
             source_arn: Some(home_folder_bucket_arn("")),
         },
     )?;

@@ -175,7 +175,7 @@ pub async fn apply(
 
 /// Whether the root template declares a parameter.
 fn declares(release: &Release, name: &str) -> bool {
-    release.templates.templates.get(&release.templates.root_file).is_some_and(|t| t["Parameters"].get(name).is_some())
+    release.templates.templates.get(&release.templates.root_file).is_some_and(|t| t.parameters.contains_key(name))
 }
 
 /// Whether AppStream's home-folder bucket of this account and Region exists (`HeadBucket`

@@ -357,7 +357,7 @@ pub async fn change_and_execute(
         }
     };
     if let Some(root) = old.templates.get(&old.root_file) {
-        if matches!(mode, Mode::Update(_)) && !made_by_sandboxc(root) {
+        if matches!(mode, Mode::Update(_)) && !made_by_sandboxc(&root.to_value()) {
             let _ = d.cfn.delete_change_set(&id).await;
             return Err(DeployError(format!(
                 "stack {stack} was not made by sandboxc (its template's Description does not start with \"sandboxc\"): sandboxc does not update it; choose another `name` in the blueprint (change set deleted; nothing changed)"

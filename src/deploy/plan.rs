@@ -27,7 +27,7 @@ use std::collections::BTreeSet;
 use super::cfn::{Cfn, CfnError, ChangeSetRequest, Polling};
 use super::AwsOptions;
 use crate::plan::refine::ChangeSetFacts;
-use crate::plan::{Outcome, PlanArgs, PlanError, TemplateSet};
+use crate::plan::{Outcome, PlanArgs, PlanError, TemplateSet, Warning};
 
 /// Largest template body CloudFormation accepts inline (`TemplateBody`), in bytes.
 pub const MAX_TEMPLATE_BODY: usize = 51_200;
@@ -131,9 +131,7 @@ pub async fn plan_deployed(
             let mut old = TemplateSet::from_deployed(&stack, None, &[])?;
             old.scripts.clone_from(&new.scripts);
             let mut plan = crate::plan::plan(&old, new, &format!("{base} (does not exist)"));
-            plan.warnings.push(format!(
-                "the CloudFormation stack {stack} does not exist{where_}: every resource is new; no change set was created (apply creates the stack)"
-            ));
+            plan.warnings.push(Warning::StackDoesNotExist { stack: stack.clone(), region: region.map(str::to_string) });
             return Ok(plan);
         }
         Err(e) => return Err(aws_error(&stack, e)),
@@ -142,7 +140,7 @@ pub async fn plan_deployed(
         let mut old = TemplateSet::from_deployed(&stack, None, &[])?;
         old.scripts.clone_from(&new.scripts);
         let mut plan = crate::plan::plan(&old, new, &format!("{base} (REVIEW_IN_PROGRESS: never deployed)"));
-        plan.warnings.push(format!("the CloudFormation stack {stack} was never deployed (REVIEW_IN_PROGRESS): every resource is new; no change set was created"));
+        plan.warnings.push(Warning::NeverDeployed { stack: stack.clone() });
         return Ok(plan);
     }
     if info.status.ends_with("_IN_PROGRESS") {
@@ -170,11 +168,7 @@ pub async fn plan_deployed(
         )));
     }
     let mut parameters = Vec::new();
-    let declared: Vec<String> = root
-        .get("Parameters")
-        .and_then(serde_json::Value::as_object)
-        .map(|m| m.keys().cloned().collect())
-        .unwrap_or_default();
+    let declared: Vec<String> = root.parameters.keys().cloned().collect();
     for key in declared {
         let deployed = info.parameters.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
         if key == ASSETS_BUCKET_PARAMETER {
@@ -220,11 +214,8 @@ pub async fn plan_deployed(
             // Still a useful plan: the deployed templates against the new ones, with the
             // offline prediction of replacements, and the reason CloudFormation gave.
             cleanup.map_err(|e| aws_error(&stack, e))?;
-            let deleted = if args.keep_change_set { format!("kept: {id}") } else { "deleted".to_string() };
             let mut plan = crate::plan::plan(&old, new, &base);
-            plan.warnings.push(format!(
-                "CloudFormation could not create the change set ({reason}; change set {deleted}): replacements below are predicted from create-only properties, not confirmed; if the reason names a TemplateURL, the nested templates are not in the assets bucket yet (`sandboxc apply` uploads them)"
-            ));
+            plan.warnings.push(Warning::ChangeSetFailed { reason, kept: kept.clone() });
             plan.change_set = kept;
             return Ok(plan);
         }
@@ -273,9 +264,7 @@ fn no_changes(
 ) -> crate::plan::Plan {
     let mut plan = crate::plan::plan(old, new, base);
     if plan.changes {
-        plan.warnings.push(format!(
-            "CloudFormation's change set found no changes ({reason}): the template differences below change no resource"
-        ));
+        plan.warnings.push(Warning::ChangeSetFoundNoChanges { reason: reason.to_string() });
     }
     plan.changes = false;
     plan.change_set = kept;

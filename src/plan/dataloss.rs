@@ -3,10 +3,9 @@
 //! `DeletionPolicy` for a removal, `UpdateReplacePolicy` for a replacement. `Retain` means the
 //! old resource is kept, orphaned from the stack, not deleted.
 
-use serde_json::Value;
-
 use super::diff::Compared;
 use super::model::{Action, DataLossRisk, Impact};
+use crate::cfn::{Policy, Resource};
 
 /// What a resource of a type holds, and what losing it means, for people.
 fn holds(rtype: &str) -> Option<(&'static str, &'static str)> {
@@ -21,8 +20,13 @@ fn holds(rtype: &str) -> Option<(&'static str, &'static str)> {
     })
 }
 
-fn policy(r: Option<&Value>, name: &str) -> String {
-    r.and_then(|r| r.get(name)).and_then(Value::as_str).unwrap_or("Delete").to_string()
+/// `DeletionPolicy` or `UpdateReplacePolicy` of a resource (`Delete` when absent).
+fn policy(r: Option<&Resource>, name: &str) -> Policy {
+    let p = match name {
+        "DeletionPolicy" => r.and_then(|r| r.deletion_policy),
+        _ => r.and_then(|r| r.update_replace_policy),
+    };
+    p.unwrap_or(Policy::Delete)
 }
 
 /// Every data-loss risk of the compared templates.
@@ -41,36 +45,33 @@ pub fn analyze(compared: &[Compared<'_>]) -> Vec<DataLossRisk> {
                     // A weakened policy is a risk for later.
                     for name in ["DeletionPolicy", "UpdateReplacePolicy"] {
                         let (o, n) = (policy(old, name), policy(new, name));
-                        if o.starts_with("Retain") && !n.starts_with("Retain") && old.is_some() && new.is_some() {
+                        if o.retains() && !n.retains() && old.is_some() && new.is_some() {
                             out.push(DataLossRisk {
                                 stack: c.diff.stack.clone(),
                                 logical_id: r.logical_id.clone(),
                                 resource_type: r.resource_type.clone(),
                                 impact: Impact::None,
                                 policy: name.into(),
-                                policy_value: n.clone(),
+                                policy_value: n.name().to_string(),
                                 retained: false,
-                                summary: format!("{name} of {what} {} weakened: {o} -> {n}: a later removal or replacement deletes {contents}", r.logical_id),
+                                summary: format!("{name} of {what} {} weakened: {} -> {}: a later removal or replacement deletes {contents}", r.logical_id, o.name(), n.name()),
                             });
                         }
                     }
                     continue;
                 }
             };
-            let retained = value.starts_with("Retain") || value == "Snapshot";
+            let retained = value.retains() || value == Policy::Snapshot;
             let how = match r.impact {
                 Impact::PossibleReplacement => "may be replaced",
                 Impact::CertainReplacement => "is replaced",
                 _ => "is removed",
             };
-            let fate = if retained {
-                if value == "Snapshot" {
-                    format!("{policy_name} {value}: a snapshot is kept")
-                } else {
-                    format!("{policy_name} {value}: the old {what} is retained, orphaned (no longer managed by any stack; delete or re-import it yourself), not deleted")
-                }
-            } else {
-                format!("{policy_name} {value}: the old {what} is DELETED with {contents}")
+            let name = value.name();
+            let fate = match value {
+                Policy::Snapshot => format!("{policy_name} {name}: a snapshot is kept"),
+                _ if retained => format!("{policy_name} {name}: the old {what} is retained, orphaned (no longer managed by any stack; delete or re-import it yourself), not deleted"),
+                _ => format!("{policy_name} {name}: the old {what} is DELETED with {contents}"),
             };
             let fresh = if r.action == Action::Replace {
                 match r.resource_type.as_str() {
@@ -89,7 +90,7 @@ pub fn analyze(compared: &[Compared<'_>]) -> Vec<DataLossRisk> {
                 resource_type: r.resource_type.clone(),
                 impact: r.impact,
                 policy: policy_name.into(),
-                policy_value: value.clone(),
+                policy_value: name.to_string(),
                 retained,
                 summary: format!("{what} {} {how}: {fate}{fresh}", r.logical_id),
             });

@@ -1,26 +1,26 @@
 //! The diff engine: one template set against another. Nested stacks are matched by logical ID
 //! and diffed inside; values compare with intrinsic-aware equality; a replaced resource marks
 //! every value that resolves to it as possibly changed, across stacks through parameters and
-//! outputs, repeated until nothing more changes.
+//! outputs, repeated until nothing more changes. Works on the parsed templates; values in
+//! the plan are rendered back to JSON.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
 use super::model::{
-    Action, Impact, PropertyChange, Replacement, ResourceChange, TemplateDiff, TemplateStatus, ValueChange,
+    Action, Impact, PropertyChange, Replacement, ResourceChange, ResourceNote, TemplateDiff, TemplateStatus,
+    ValueChange,
 };
+use super::render::compact_expr;
 use super::replacement;
-use super::resolve::{
-    canonical, dependencies, get_att_args, has_intrinsic, is_intrinsic, same, section, ResourceKey, Tree,
-};
+use super::resolve::{dependencies, same, ResourceKey, Tree};
 use super::source::TemplateSet;
-use crate::cfn::check::{parse_sub, SubPart};
+use crate::cfn::{Expr, Resource, SubPart, Target, Template, RESOURCE_ATTRIBUTES};
 
 /// Resource attributes beside `Type` and `Properties` that the plan compares. All but
 /// `Condition` change only the template, not the resource.
-const ATTRIBUTES: [&str; 7] =
-    ["Condition", "CreationPolicy", "DeletionPolicy", "DependsOn", "Metadata", "UpdatePolicy", "UpdateReplacePolicy"];
+const ATTRIBUTES: [&str; 7] = RESOURCE_ATTRIBUTES;
 
 /// Array elements are matched by the first of these fields that every element has, uniquely
 /// (statements by `Sid`, inline policies by `PolicyName`, tags by `Key`, user settings by `Action`).
@@ -32,22 +32,22 @@ pub struct Compared<'a> {
     /// The diff.
     pub diff: TemplateDiff,
     /// The base template, if the stack existed.
-    pub old: Option<&'a Value>,
+    pub old: Option<&'a Template>,
     /// The new template, if the stack still exists.
-    pub new: Option<&'a Value>,
+    pub new: Option<&'a Template>,
 }
 
 impl Compared<'_> {
     /// A resource of the base template.
     #[must_use]
-    pub fn old_resource(&self, id: &str) -> Option<&Value> {
-        self.old.and_then(|t| section(t, "Resources").get(id))
+    pub fn old_resource(&self, id: &str) -> Option<&Resource> {
+        self.old.and_then(|t| t.resource(id))
     }
 
     /// A resource of the new template.
     #[must_use]
-    pub fn new_resource(&self, id: &str) -> Option<&Value> {
-        self.new.and_then(|t| section(t, "Resources").get(id))
+    pub fn new_resource(&self, id: &str) -> Option<&Resource> {
+        self.new.and_then(|t| t.resource(id))
     }
 }
 
@@ -71,7 +71,10 @@ struct Leaf {
     path: String,
     /// Resource type (resource properties only).
     rtype: String,
-    raw: Value,
+    /// The value as the base template has it (its references typed in the base's scope).
+    old_raw: Expr,
+    /// The value as the new template has it.
+    new_raw: Expr,
     deps: BTreeSet<ResourceKey>,
     marked: bool,
 }
@@ -125,77 +128,93 @@ fn pair_stacks(old: &TemplateSet, new: &TemplateSet, old_tree: &Tree<'_>, new_tr
         .collect()
 }
 
-fn value_changes(old: &serde_json::Map<String, Value>, new: &serde_json::Map<String, Value>) -> Vec<ValueChange> {
+fn value_changes(old: &BTreeMap<String, Expr>, new: &BTreeMap<String, Expr>) -> Vec<ValueChange> {
     let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     keys.into_iter()
         .filter_map(|k| {
             let (o, n) = (old.get(k), new.get(k));
             match (o, n) {
                 (Some(a), Some(b)) if same(a, b) => None,
-                _ => Some(ValueChange { name: k.clone(), old: o.cloned(), new: n.cloned(), possibly_because: None }),
+                _ => Some(ValueChange {
+                    name: k.clone(),
+                    old: o.map(Expr::to_value),
+                    new: n.map(Expr::to_value),
+                    possibly_because: None,
+                }),
             }
         })
         .collect()
 }
 
+/// Parameters, conditions and outputs of a template (none for a stack that does not exist),
+/// each declaration as the template writes it.
+fn declarations(t: Option<&Template>) -> [BTreeMap<String, Expr>; 3] {
+    let Some(t) = t else { return Default::default() };
+    [
+        t.parameters.iter().map(|(k, p)| (k.clone(), p.to_expr())).collect(),
+        t.conditions.clone(),
+        t.outputs.iter().map(|(k, o)| (k.clone(), o.to_expr())).collect(),
+    ]
+}
+
 fn raw_diff(w: &mut Work, old_tree: &Tree<'_>, new_tree: &Tree<'_>, wi: usize, leaves: &mut Vec<Leaf>) {
-    let null = Value::Null;
-    let old_t = w.old_node.map_or(&null, |i| old_tree.nodes[i].template);
-    let new_t = w.new_node.map_or(&null, |i| new_tree.nodes[i].template);
-    let (od, nd) = (old_t.get("Description"), new_t.get("Description"));
-    if w.old_node.is_some()
-        && w.new_node.is_some()
-        && !matches!((od, nd), (Some(a), Some(b)) if same(a, b))
-        && (od.is_some() || nd.is_some())
-    {
+    let old_t = w.old_node.map(|i| old_tree.nodes[i].template);
+    let new_t = w.new_node.map(|i| new_tree.nodes[i].template);
+    let description = |t: Option<&Template>| t.filter(|t| !t.description.is_empty()).map(|t| t.description.clone());
+    let (od, nd) = (description(old_t), description(new_t));
+    if w.old_node.is_some() && w.new_node.is_some() && od != nd {
         w.diff.description = Some(ValueChange {
             name: "Description".into(),
-            old: od.cloned(),
-            new: nd.cloned(),
+            old: od.map(Value::String),
+            new: nd.map(Value::String),
             possibly_because: None,
         });
     }
-    w.diff.parameters = value_changes(section(old_t, "Parameters"), section(new_t, "Parameters"));
-    w.diff.conditions = value_changes(section(old_t, "Conditions"), section(new_t, "Conditions"));
-    w.diff.outputs = value_changes(section(old_t, "Outputs"), section(new_t, "Outputs"));
-    let (old_r, new_r) = (section(old_t, "Resources"), section(new_t, "Resources"));
-    let ids: BTreeSet<&String> = old_r.keys().chain(new_r.keys()).collect();
+    let [old_p, old_c, old_o] = declarations(old_t);
+    let [new_p, new_c, new_o] = declarations(new_t);
+    w.diff.parameters = value_changes(&old_p, &new_p);
+    w.diff.conditions = value_changes(&old_c, &new_c);
+    w.diff.outputs = value_changes(&old_o, &new_o);
+    let none = BTreeMap::new();
+    let old_r = old_t.map_or(&none, |t| &t.resources);
+    let new_r = new_t.map_or(&none, |t| &t.resources);
+    let ids: BTreeSet<&crate::cfn::LogicalId> = old_r.keys().chain(new_r.keys()).collect();
     for id in ids {
         match (old_r.get(id), new_r.get(id)) {
             (Some(_), None) => {
-                w.single.insert(id.clone(), Action::Remove);
+                w.single.insert(id.to_string(), Action::Remove);
             }
             (None, Some(_)) => {
-                w.single.insert(id.clone(), Action::Add);
+                w.single.insert(id.to_string(), Action::Add);
             }
             (Some(o), Some(n)) => {
-                let changes = resource_diff(id, o, n, w, old_tree, new_tree);
-                w.both.insert(id.clone(), changes);
+                let changes = resource_diff(id.as_str(), o, n, w, old_tree, new_tree);
+                w.both.insert(id.to_string(), changes);
             }
             (None, None) => {}
         }
     }
     // Values whose text is unchanged but that hold references: resolved later.
-    if w.old_node.is_some() && w.new_node.is_some() {
-        for (id, n) in new_r {
-            let Some(o) = old_r.get(id) else { continue };
-            if o.get("Type") != n.get("Type") {
+    if let (Some(old_t), Some(new_t)) = (old_t, new_t) {
+        for (id, n) in &new_t.resources {
+            let Some(o) = old_t.resources.get(id) else { continue };
+            if o.kind != n.kind {
                 continue;
             }
-            let nested = is_nested_pair(id, &w.path, old_tree, new_tree);
-            let rtype = n.get("Type").and_then(Value::as_str).unwrap_or_default().to_string();
-            for (k, nv) in n.get("Properties").and_then(Value::as_object).into_iter().flatten() {
+            let nested = is_nested_pair(id.as_str(), &w.path, old_tree, new_tree);
+            for (k, nv) in &n.properties {
                 if nested && k == "TemplateURL" {
                     continue;
                 }
-                if let Some(ov) = o.pointer(&format!("/Properties/{}", k.replace('~', "~0").replace('/', "~1"))) {
-                    collect_leaves(ov, nv, &format!("Properties.{k}"), &mut |path, raw| {
+                if let Some(ov) = o.properties.get(k) {
+                    collect_leaves(ov, nv, &format!("Properties.{k}"), &mut |path, old_raw, new_raw| {
                         leaves.push(Leaf {
                             work: wi,
-                            resource: Some(id.clone()),
+                            resource: Some(id.to_string()),
                             path,
-                            rtype: rtype.clone(),
-                            raw: raw.clone(),
+                            rtype: n.kind.clone(),
+                            old_raw: old_raw.clone(),
+                            new_raw: new_raw.clone(),
                             deps: BTreeSet::new(),
                             marked: false,
                         });
@@ -203,16 +222,16 @@ fn raw_diff(w: &mut Work, old_tree: &Tree<'_>, new_tree: &Tree<'_>, wi: usize, l
                 }
             }
         }
-        let (oo, no) = (section(old_t, "Outputs"), section(new_t, "Outputs"));
-        for (name, nv) in no {
-            if let (Some(ov), Some(val)) = (oo.get(name), nv.get("Value")) {
-                if same(ov, nv) && has_intrinsic(val) {
+        for (name, no) in &new_t.outputs {
+            if let Some(oo) = old_t.outputs.get(name) {
+                if same(&oo.to_expr(), &no.to_expr()) && no.value.has_function() {
                     leaves.push(Leaf {
                         work: wi,
                         resource: None,
                         path: name.clone(),
                         rtype: String::new(),
-                        raw: val.clone(),
+                        old_raw: oo.value.clone(),
+                        new_raw: no.value.clone(),
                         deps: BTreeSet::new(),
                         marked: false,
                     });
@@ -227,17 +246,17 @@ fn is_nested_pair(id: &str, path: &str, old_tree: &Tree<'_>, new_tree: &Tree<'_>
     old_tree.by_path.contains_key(&child) && new_tree.by_path.contains_key(&child)
 }
 
-fn collect_leaves(old: &Value, new: &Value, path: &str, out: &mut dyn FnMut(String, &Value)) {
+fn collect_leaves(old: &Expr, new: &Expr, path: &str, out: &mut dyn FnMut(String, &Expr, &Expr)) {
     if !same(old, new) {
         match (old, new) {
-            (Value::Object(a), Value::Object(b)) if !is_intrinsic(a) && !is_intrinsic(b) => {
+            (Expr::Map(a), Expr::Map(b)) => {
                 for (k, nv) in b {
                     if let Some(ov) = a.get(k) {
                         collect_leaves(ov, nv, &format!("{path}.{k}"), out);
                     }
                 }
             }
-            (Value::Array(a), Value::Array(b)) => {
+            (Expr::List(a), Expr::List(b)) => {
                 if let Some(key) = array_key(a, b) {
                     for nv in b {
                         let k = element_key(nv, key);
@@ -256,15 +275,15 @@ fn collect_leaves(old: &Value, new: &Value, path: &str, out: &mut dyn FnMut(Stri
         return;
     }
     match new {
-        Value::Object(m) if !is_intrinsic(m) => {
+        Expr::Map(m) => {
             for (k, v) in m {
                 if let Some(ov) = old.get(k) {
                     collect_leaves(ov, v, &format!("{path}.{k}"), out);
                 }
             }
         }
-        Value::Array(b) => {
-            let a = old.as_array().map_or(&[][..], Vec::as_slice);
+        Expr::List(b) => {
+            let a = old.as_list().unwrap_or_default();
             if let Some(key) = array_key(a, b) {
                 for nv in b {
                     let k = element_key(nv, key);
@@ -278,12 +297,12 @@ fn collect_leaves(old: &Value, new: &Value, path: &str, out: &mut dyn FnMut(Stri
                 }
             }
         }
-        v if has_intrinsic(v) => out(path.to_string(), v),
+        v if v.has_function() => out(path.to_string(), old, v),
         _ => {}
     }
 }
 
-fn array_key(a: &[Value], b: &[Value]) -> Option<&'static str> {
+fn array_key(a: &[Expr], b: &[Expr]) -> Option<&'static str> {
     if a.is_empty() && b.is_empty() {
         return None;
     }
@@ -291,7 +310,7 @@ fn array_key(a: &[Value], b: &[Value]) -> Option<&'static str> {
         let sets: Vec<BTreeSet<&str>> = [a, b]
             .iter()
             .filter_map(|side| {
-                let keys: Vec<&str> = side.iter().filter_map(|e| e.get(*key).and_then(Value::as_str)).collect();
+                let keys: Vec<&str> = side.iter().filter_map(|e| e.get(key).and_then(Expr::as_str)).collect();
                 let unique: BTreeSet<&str> = keys.iter().copied().collect();
                 (keys.len() == side.len() && unique.len() == keys.len()).then_some(unique)
             })
@@ -302,27 +321,27 @@ fn array_key(a: &[Value], b: &[Value]) -> Option<&'static str> {
     })
 }
 
-fn element_key(v: &Value, key: &str) -> String {
-    v.get(key).and_then(Value::as_str).unwrap_or_default().to_string()
+fn element_key(v: &Expr, key: &str) -> String {
+    v.get(key).and_then(Expr::as_str).unwrap_or_default().to_string()
 }
 
-/// Every differing path between two values: `(path, old, new)`.
+/// Every differing path between two values: `(path, old, new)`, the values as JSON.
 fn value_diff(
     path: &str,
-    old: Option<&Value>,
-    new: Option<&Value>,
+    old: Option<&Expr>,
+    new: Option<&Expr>,
     out: &mut Vec<(String, Option<Value>, Option<Value>)>,
 ) {
     match (old, new) {
         (None, None) => {}
         (Some(a), Some(b)) if same(a, b) => {}
-        (Some(Value::Object(a)), Some(Value::Object(b))) if !is_intrinsic(a) && !is_intrinsic(b) => {
+        (Some(Expr::Map(a)), Some(Expr::Map(b))) => {
             let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
             for k in keys {
                 value_diff(&format!("{path}.{k}"), a.get(k), b.get(k), out);
             }
         }
-        (Some(Value::Array(a)), Some(Value::Array(b))) => {
+        (Some(Expr::List(a)), Some(Expr::List(b))) => {
             if let Some(key) = array_key(a, b) {
                 let mut keys: Vec<String> = a.iter().map(|e| element_key(e, key)).collect();
                 for e in b {
@@ -341,10 +360,10 @@ fn value_diff(
                     value_diff(&format!("{path}[{i}]"), Some(o), Some(n), out);
                 }
             } else {
-                out.push((path.to_string(), old.cloned(), new.cloned()));
+                out.push((path.to_string(), old.map(Expr::to_value), new.map(Expr::to_value)));
             }
         }
-        _ => out.push((path.to_string(), old.cloned(), new.cloned())),
+        _ => out.push((path.to_string(), old.map(Expr::to_value), new.map(Expr::to_value))),
     }
 }
 
@@ -357,19 +376,19 @@ pub fn top_property(path: &str) -> &str {
 
 fn resource_diff(
     id: &str,
-    old: &Value,
-    new: &Value,
+    old: &Resource,
+    new: &Resource,
     w: &Work,
     old_tree: &Tree<'_>,
     new_tree: &Tree<'_>,
 ) -> Vec<PropertyChange> {
     let mut changes = Vec::new();
-    let rtype = new.get("Type").and_then(Value::as_str).unwrap_or_default();
-    if !same(old.get("Type").unwrap_or(&Value::Null), new.get("Type").unwrap_or(&Value::Null)) {
+    let rtype = new.kind.as_str();
+    if old.kind != new.kind {
         changes.push(PropertyChange {
             path: "Type".into(),
-            old: old.get("Type").cloned(),
-            new: new.get("Type").cloned(),
+            old: Some(Value::String(old.kind.clone())),
+            new: Some(Value::String(new.kind.clone())),
             replacement: Replacement::Certain,
             template_only: false,
             possibly_because: None,
@@ -378,8 +397,8 @@ fn resource_diff(
         return changes;
     }
     for attr in ATTRIBUTES {
-        let (o, n) = (old.get(attr), new.get(attr));
-        if !matches!((o, n), (Some(a), Some(b)) if same(a, b)) && (o.is_some() || n.is_some()) {
+        let (o, n) = (old.attribute(attr), new.attribute(attr));
+        if !matches!((&o, &n), (Some(a), Some(b)) if same(a, b)) && (o.is_some() || n.is_some()) {
             let note = match attr {
                 "DeletionPolicy" | "UpdateReplacePolicy" => Some(
                     "decides whether the resource is kept when removed or replaced; no update of the resource itself"
@@ -389,8 +408,8 @@ fn resource_diff(
             };
             changes.push(PropertyChange {
                 path: attr.into(),
-                old: o.cloned(),
-                new: n.cloned(),
+                old: o.as_ref().map(Expr::to_value),
+                new: n.as_ref().map(Expr::to_value),
                 replacement: Replacement::None,
                 template_only: attr != "Condition",
                 possibly_because: None,
@@ -400,7 +419,9 @@ fn resource_diff(
     }
     let nested = is_nested_pair(id, &w.path, old_tree, new_tree);
     let mut raw = Vec::new();
-    value_diff("Properties", old.get("Properties"), new.get("Properties"), &mut raw);
+    // An empty mapping is how the model holds absent `Properties`.
+    let properties = |r: &Resource| (!r.properties.is_empty()).then(|| Expr::Map(r.properties.clone()));
+    value_diff("Properties", properties(old).as_ref(), properties(new).as_ref(), &mut raw);
     for (path, o, n) in raw {
         let prop = top_property(&path);
         if nested && prop == "TemplateURL" {
@@ -442,60 +463,68 @@ fn replaced_set(works: &[Work]) -> BTreeSet<ResourceKey> {
     out
 }
 
-/// References in a raw value, each as a small intrinsic value: `Ref X`, `GetAtt A.B`.
-fn references(v: &Value, out: &mut Vec<Value>) {
+/// Whether a `Ref` target names something that can change between the templates (not a
+/// pseudo parameter).
+fn is_reference(t: &Target) -> bool {
+    !matches!(t, Target::Pseudo(_)) && !t.name().starts_with("AWS::")
+}
+
+/// References in a value, each as a small expression: `Ref X`, `GetAtt A.B` (also those
+/// inside `Fn::Sub` strings, but not the function's own variables).
+fn references(v: &Expr, out: &mut Vec<Expr>) {
     match v {
-        Value::Array(a) => a.iter().for_each(|x| references(x, out)),
-        Value::Object(m) if m.len() == 1 => {
-            let (k, arg) = m.iter().next().map_or(("", &Value::Null), |(k, v)| (k.as_str(), v));
-            match k {
-                "Ref" if arg.as_str().is_some_and(|s| !s.starts_with("AWS::")) => out.push(v.clone()),
-                "Fn::GetAtt" => out.push(v.clone()),
-                "Fn::Sub" => {
-                    let (text, vars) = match arg {
-                        Value::String(s) => (s.as_str(), None),
-                        Value::Array(a) => (a.first().and_then(Value::as_str).unwrap_or_default(), a.get(1)),
-                        _ => ("", None),
-                    };
-                    let local: BTreeSet<String> =
-                        vars.and_then(Value::as_object).map(|o| o.keys().cloned().collect()).unwrap_or_default();
-                    for p in parse_sub(text).unwrap_or_default() {
-                        match p {
-                            SubPart::Ref(n) if !local.contains(&n) && !n.starts_with("AWS::") => {
-                                out.push(serde_json::json!({"Ref": n}))
-                            }
-                            SubPart::GetAtt(id, attr) if !local.contains(&format!("{id}.{attr}")) => {
-                                out.push(serde_json::json!({"Fn::GetAtt": [id, attr]}))
-                            }
-                            _ => {}
-                        }
-                    }
-                    if let Some(vars) = vars {
-                        references(vars, out);
-                    }
-                }
-                _ => references(arg, out),
+        Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Num(_) | Expr::Str(_) => {}
+        Expr::List(a) => a.iter().for_each(|x| references(x, out)),
+        Expr::Map(m) => m.values().for_each(|x| references(x, out)),
+        Expr::Ref(t) => {
+            if is_reference(t) {
+                out.push(v.clone());
             }
         }
-        Value::Object(m) => m.values().for_each(|x| references(x, out)),
-        _ => {}
+        Expr::GetAtt(..) => out.push(v.clone()),
+        Expr::Sub(sub) => {
+            for p in sub.parts() {
+                match p {
+                    SubPart::Ref(t) if is_reference(t) => out.push(Expr::Ref(t.clone())),
+                    SubPart::GetAtt(id, attr) => out.push(Expr::GetAtt(id.clone(), attr.clone())),
+                    _ => {}
+                }
+            }
+            sub.vars().values().for_each(|x| references(x, out));
+        }
+        Expr::Join(_, items) => items.iter().for_each(|x| references(x, out)),
+        Expr::Select(_, x) | Expr::GetAZs(x) | Expr::ImportValue(x) | Expr::Split(_, x) | Expr::Intrinsic(_, x) => {
+            references(x, out);
+        }
+        Expr::If(_, a, b) | Expr::Equals(a, b) => {
+            references(a, out);
+            references(b, out);
+        }
     }
 }
 
-fn describe_reference(tree: &Tree<'_>, node: usize, r: &Value) -> String {
-    if let Some(name) = r.get("Ref").and_then(Value::as_str) {
-        let is_param = tree.nodes.get(node).is_some_and(|n| section(n.template, "Parameters").contains_key(name));
-        return if is_param { format!("parameter {name}") } else { name.to_string() };
+/// The same reference as the template of node `node` reads its name.
+fn in_scope_of(tree: &Tree<'_>, node: usize, r: &Expr) -> Expr {
+    match (r, tree.nodes.get(node)) {
+        (Expr::Ref(t), Some(n)) => Expr::Ref(n.template.scope().target(t.name())),
+        _ => r.clone(),
     }
-    if let Some((id, attr)) = r.get("Fn::GetAtt").and_then(get_att_args) {
-        if let (Some(child), Some(out)) =
-            (tree.nodes.get(node).and_then(|n| n.children.get(&id)), attr.strip_prefix("Outputs."))
-        {
-            return format!("output {out} of {}", tree.nodes[*child].label);
+}
+
+fn describe_reference(tree: &Tree<'_>, node: usize, r: &Expr) -> String {
+    match r {
+        Expr::Ref(Target::Parameter(name)) => format!("parameter {name}"),
+        Expr::Ref(t) => t.name().to_string(),
+        Expr::GetAtt(id, attr) => {
+            if let (Some(child), Some(out)) =
+                (tree.nodes.get(node).and_then(|n| n.children.get(id.as_str())), attr.strip_prefix("Outputs."))
+            {
+                return format!("output {out} of {}", tree.nodes[*child].label);
+            }
+            format!("{id}.{attr}")
         }
-        return format!("{id}.{attr}");
+        _ => "a referenced value".into(),
     }
-    "a referenced value".into()
 }
 
 fn propagate(works: &mut [Work], leaves: &mut [Leaf], new_tree: &Tree<'_>) {
@@ -530,10 +559,11 @@ fn mark(w: &mut Work, leaf: &Leaf, because: String) {
                 return;
             }
             let tier = replacement::tier(&leaf.rtype, top_property(&leaf.path), false);
+            let raw = leaf.new_raw.to_value();
             changes.push(PropertyChange {
                 path: leaf.path.clone(),
-                old: Some(leaf.raw.clone()),
-                new: Some(leaf.raw.clone()),
+                old: Some(raw.clone()),
+                new: Some(raw),
                 replacement: tier,
                 template_only: false,
                 possibly_because: Some(because),
@@ -544,10 +574,11 @@ fn mark(w: &mut Work, leaf: &Leaf, because: String) {
             if w.diff.outputs.iter().any(|o| o.name == leaf.path) {
                 return;
             }
+            let raw = leaf.new_raw.to_value();
             w.diff.outputs.push(ValueChange {
                 name: leaf.path.clone(),
-                old: Some(leaf.raw.clone()),
-                new: Some(leaf.raw.clone()),
+                old: Some(raw.clone()),
+                new: Some(raw),
                 possibly_because: Some(because),
             });
         }
@@ -559,15 +590,15 @@ fn mark(w: &mut Work, leaf: &Leaf, because: String) {
 fn resolve_leaves(works: &mut [Work], leaves: &mut [Leaf], old_tree: &Tree<'_>, new_tree: &Tree<'_>) {
     for leaf in leaves.iter_mut() {
         let (Some(on), Some(nn)) = (works[leaf.work].old_node, works[leaf.work].new_node) else { continue };
-        let old_res = old_tree.resolve(on, &leaf.raw);
-        let new_res = new_tree.resolve(nn, &leaf.raw);
+        let old_res = old_tree.resolve(on, &leaf.old_raw);
+        let new_res = new_tree.resolve(nn, &leaf.new_raw);
         dependencies(&new_res, &mut leaf.deps);
-        if canonical(&old_res) != canonical(&new_res) {
+        if old_res != new_res {
             let mut refs = Vec::new();
-            references(&leaf.raw, &mut refs);
+            references(&leaf.new_raw, &mut refs);
             let mut causes: Vec<String> = refs
                 .iter()
-                .filter(|r| canonical(&old_tree.resolve(on, r)) != canonical(&new_tree.resolve(nn, r)))
+                .filter(|r| old_tree.resolve(on, &in_scope_of(old_tree, on, r)) != new_tree.resolve(nn, r))
                 .map(|r| describe_reference(new_tree, nn, r))
                 .collect();
             causes.dedup();
@@ -590,10 +621,10 @@ fn finish<'a>(works: Vec<Work>, old_tree: &Tree<'a>, new_tree: &Tree<'a>) -> Vec
         let mut diff = w.diff;
         for (id, action) in &w.single {
             let r = match action {
-                Action::Remove => old_t.and_then(|t| section(t, "Resources").get(id)),
-                _ => new_t.and_then(|t| section(t, "Resources").get(id)),
+                Action::Remove => old_t.and_then(|t| t.resource(id)),
+                _ => new_t.and_then(|t| t.resource(id)),
             };
-            let rtype = r.and_then(|r| r.get("Type")).and_then(Value::as_str).unwrap_or_default().to_string();
+            let rtype = r.map(|r| r.kind.clone()).unwrap_or_default();
             let impact = if *action == Action::Remove { Impact::Removal } else { Impact::Create };
             diff.resources.push(ResourceChange {
                 logical_id: id.clone(),
@@ -607,8 +638,8 @@ fn finish<'a>(works: Vec<Work>, old_tree: &Tree<'a>, new_tree: &Tree<'a>) -> Vec
             });
         }
         for (id, mut changes) in w.both {
-            let r = new_t.and_then(|t| section(t, "Resources").get(&id));
-            let rtype = r.and_then(|r| r.get("Type")).and_then(Value::as_str).unwrap_or_default().to_string();
+            let r = new_t.and_then(|t| t.resource(&id));
+            let rtype = r.map(|r| r.kind.clone()).unwrap_or_default();
             if changes.is_empty() {
                 // A nested stack whose TemplateURL alone changed: kept until its child's diff is known.
                 if is_nested_pair(&id, &w.path, old_tree, new_tree) {
@@ -640,13 +671,11 @@ fn finish<'a>(works: Vec<Work>, old_tree: &Tree<'a>, new_tree: &Tree<'a>) -> Vec
                 if let Some(name_prop) = replacement::rules(&rtype).and_then(|r| r.name_property) {
                     let renamed =
                         changes.iter().any(|c| top_property(&c.path) == name_prop && c.possibly_because.is_none());
-                    if let Some(name) =
-                        r.and_then(|r| r.pointer(&format!("/Properties/{name_prop}"))).filter(|_| !renamed)
-                    {
-                        notes.push(format!(
-                            "{name_prop} is fixed ({}) and does not change: CloudFormation cannot replace a custom-named resource, so this update fails unless the name changes too",
-                            super::render::compact(name, 80)
-                        ));
+                    if let Some(name) = r.and_then(|r| r.properties.get(name_prop)).filter(|_| !renamed) {
+                        notes.push(ResourceNote::FixedName {
+                            property: name_prop.to_string(),
+                            name: compact_expr(name, 80),
+                        });
                     }
                 }
             }
@@ -679,7 +708,7 @@ fn finish<'a>(works: Vec<Work>, old_tree: &Tree<'a>, new_tree: &Tree<'a>) -> Vec
             if let Some((label, changed, summary)) = summaries.get(&child) {
                 r.nested_stack = Some(label.clone());
                 if *changed {
-                    r.notes.push(format!("nested template: {summary} (see stack {label})"));
+                    r.notes.push(ResourceNote::NestedTemplate { summary: summary.clone(), stack: label.clone() });
                     if r.impact < Impact::Update && r.action == Action::Modify {
                         r.impact = Impact::Update;
                     }

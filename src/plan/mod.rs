@@ -23,7 +23,7 @@ pub mod source;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use model::{Plan, PLAN_SCHEMA_VERSION};
+pub use model::{Plan, ResourceNote, SecurityCategory, Warning, PLAN_SCHEMA_VERSION};
 pub use source::TemplateSet;
 
 use crate::blueprint::Source;
@@ -327,10 +327,7 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     let data_loss = dataloss::analyze(&compared);
     let mut warnings = Vec::new();
     if old.stack_name != new.stack_name {
-        warnings.push(format!(
-            "the stack name changes from {} to {}: apply would create a NEW CloudFormation stack {} and leave the stack {} (and everything in it) as it is; the changes below compare the templates as if one stack were updated",
-            old.stack_name, new.stack_name, new.stack_name, old.stack_name
-        ));
+        warnings.push(Warning::StackRenamed { old: old.stack_name.clone(), new: new.stack_name.clone() });
     }
     let layout = |s: &TemplateSet| {
         if s.label(&s.root_file) == Some("single") {
@@ -340,27 +337,29 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
         }
     };
     if layout(old) != layout(new) && old.templates.len() + new.templates.len() > 2 {
-        warnings.push(format!("the layout changes ({} -> {}): every resource moves to another template, which CloudFormation treats as removal and creation", layout(old), layout(new)));
+        warnings.push(Warning::LayoutChanged { old: layout(old), new: layout(new) });
     }
     for c in &compared {
         for r in &c.diff.resources {
             for n in &r.notes {
-                if n.contains("cannot replace a custom-named resource") {
-                    warnings.push(format!("{}/{}: {n}", c.diff.stack, r.logical_id));
+                if let ResourceNote::FixedName { property, name } = n {
+                    warnings.push(Warning::FixedName {
+                        stack: c.diff.stack.clone(),
+                        logical_id: r.logical_id.clone(),
+                        property: property.clone(),
+                        name: name.clone(),
+                    });
                 }
             }
             for ch in &r.changes {
                 if ch.replacement == Replacement::Impossible {
-                    let note =
-                        ch.note.clone().unwrap_or_else(|| "this property cannot change: the update fails".into());
-                    let why =
-                        ch.possibly_because.as_ref().map_or_else(String::new, |w| format!(" (possibly changed: {w})"));
-                    warnings.push(format!(
-                        "{}/{} {}{why}: {note}",
-                        c.diff.stack,
-                        r.logical_id,
-                        crate::plan::render::path(&ch.path)
-                    ));
+                    warnings.push(Warning::CannotChange {
+                        stack: c.diff.stack.clone(),
+                        logical_id: r.logical_id.clone(),
+                        path: crate::plan::render::path(&ch.path).to_string(),
+                        possibly_because: ch.possibly_because.clone(),
+                        note: ch.note.clone(),
+                    });
                 }
             }
         }

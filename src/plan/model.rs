@@ -1,8 +1,12 @@
 //! The typed plan: per template, per resource, per property; security findings and data-loss
 //! risks. Everything here serializes into the JSON plan (docs/plan-json.md).
 
-use serde::Serialize;
+use std::fmt;
+
+use serde::{Serialize, Serializer};
 use serde_json::Value;
+
+use super::refine::ChangeReplacement;
 
 /// Version of the JSON plan's schema (docs/plan-json.md). Bumped on any incompatible change.
 pub const PLAN_SCHEMA_VERSION: u32 = 1;
@@ -118,8 +122,8 @@ pub struct ResourceChange {
     pub replacement: Replacement,
     /// Property changes, sorted by path (empty for additions and removals).
     pub changes: Vec<PropertyChange>,
-    /// Notes about the resource as a whole (fixed names, fleet state...).
-    pub notes: Vec<String>,
+    /// Notes about the resource as a whole (fixed names, nested templates, change-set facts).
+    pub notes: Vec<ResourceNote>,
     /// For a nested stack: the stack label of its template diff (see [`TemplateDiff::stack`]).
     pub nested_stack: Option<String>,
 }
@@ -223,10 +227,8 @@ pub struct SecurityChange {
     pub logical_id: String,
     /// Its type.
     pub resource_type: String,
-    /// Category: `iam`, `key-policy`, `bucket-policy`, `endpoint-policy`, `queue-policy`,
-    /// `lambda-permission`, `trust`, `security-group`, `user-settings`, `fleet`, `notebook`,
-    /// `endpoint`, `logging`, `encryption`.
-    pub category: String,
+    /// What kind of control changes.
+    pub category: SecurityCategory,
     /// Relaxed, changed or tightened.
     pub direction: Direction,
     /// One line for people.
@@ -308,7 +310,7 @@ pub struct Plan {
     /// Data-loss risks.
     pub data_loss: Vec<DataLossRisk>,
     /// Things that will fail or need action outside CloudFormation.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// Other output files that change.
     pub files: Vec<FileChange>,
     /// One diff per template, root first, nested stacks in output order.
@@ -317,4 +319,270 @@ pub struct Plan {
     /// (`CreateChangeSet` `Id`). Absent from the JSON otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_set: Option<String>,
+}
+
+/// What kind of control a [`SecurityChange`] touches; serialized as the kebab-case names of
+/// docs/plan-json.md (`iam`, `key-policy`...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SecurityCategory {
+    /// Identity policies: inline and managed policies of roles, `AWS::IAM::Policy`.
+    Iam,
+    /// A KMS key policy.
+    KeyPolicy,
+    /// An S3 bucket policy.
+    BucketPolicy,
+    /// A VPC endpoint policy.
+    EndpointPolicy,
+    /// An SQS queue policy.
+    QueuePolicy,
+    /// A Lambda resource-based permission.
+    LambdaPermission,
+    /// A role's trust policy.
+    Trust,
+    /// A role's trust policy naming a SAML identity provider.
+    SamlTrust,
+    /// Security-group rules.
+    SecurityGroup,
+    /// AppStream stack user settings and streaming endpoints.
+    UserSettings,
+    /// AppStream fleet flags and role.
+    Fleet,
+    /// SageMaker notebook network, root and IMDS settings.
+    Notebook,
+    /// VPC endpoints: paths out of the VPC.
+    Endpoint,
+    /// Auditing: trail, flow logs, usage reports, log retention.
+    Logging,
+    /// Encryption at rest.
+    Encryption,
+    /// Bucket public-access blocks and versioning.
+    Bucket,
+}
+
+impl SecurityCategory {
+    /// The name in the JSON plan: `key-policy`...
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Iam => "iam",
+            Self::KeyPolicy => "key-policy",
+            Self::BucketPolicy => "bucket-policy",
+            Self::EndpointPolicy => "endpoint-policy",
+            Self::QueuePolicy => "queue-policy",
+            Self::LambdaPermission => "lambda-permission",
+            Self::Trust => "trust",
+            Self::SamlTrust => "saml-trust",
+            Self::SecurityGroup => "security-group",
+            Self::UserSettings => "user-settings",
+            Self::Fleet => "fleet",
+            Self::Notebook => "notebook",
+            Self::Endpoint => "endpoint",
+            Self::Logging => "logging",
+            Self::Encryption => "encryption",
+            Self::Bucket => "bucket",
+        }
+    }
+}
+
+impl fmt::Display for SecurityCategory {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A note about one resource change, rendered (and serialized) as a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResourceNote {
+    /// The resource would be replaced but its physical name (`property`, shown as `name`)
+    /// stays: CloudFormation cannot replace a custom-named resource, so the update fails.
+    FixedName {
+        /// The name property, such as `BucketName`.
+        property: String,
+        /// Its value, shown compactly.
+        name: String,
+    },
+    /// A nested stack whose template changes.
+    NestedTemplate {
+        /// Counts of the nested template's changes (`2 to update`).
+        summary: String,
+        /// The nested stack's label.
+        stack: String,
+    },
+    /// A `Details[]` entry of the change set that matches no predicted property change.
+    ChangeSetDetail(String),
+    /// The change set's `Replacement` for the resource.
+    ChangeSetReplacement(ChangeReplacement),
+    /// The change set's action differs from the prediction.
+    ChangeSetAction {
+        /// `Add`, `Modify`, `Remove`, `Import`...
+        action: String,
+        /// What the template comparison predicted.
+        predicted: Action,
+    },
+    /// A resource only the change set lists (its template text is unchanged).
+    OnlyInChangeSet {
+        /// The change set's action.
+        action: String,
+    },
+    /// The change set's action is one the plan does not model (`Import`, `Dynamic`).
+    ChangeSetOtherAction {
+        /// That action.
+        action: String,
+    },
+    /// A predicted update of a described stack that the change set does not list.
+    NotInChangeSet,
+}
+
+impl fmt::Display for ResourceNote {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::FixedName { property, name } => write!(
+                f,
+                "{property} is fixed ({name}) and does not change: CloudFormation cannot replace a custom-named resource, so this update fails unless the name changes too"
+            ),
+            Self::NestedTemplate { summary, stack } => write!(f, "nested template: {summary} (see stack {stack})"),
+            Self::ChangeSetDetail(detail) => write!(f, "change set: {detail}"),
+            Self::ChangeSetReplacement(rep) => {
+                write!(f, "change set: Replacement {} ({})", rep.name(), rep.meaning())
+            }
+            Self::ChangeSetAction { action, predicted } => {
+                write!(f, "change set: action {action} (the template comparison predicted {predicted:?})")
+            }
+            Self::OnlyInChangeSet { action } => write!(
+                f,
+                "only the change set shows this {action} (the templates' text does not differ: a value resolved during the update changes)"
+            ),
+            Self::ChangeSetOtherAction { action } => write!(f, "change set action {action}"),
+            Self::NotInChangeSet => f.write_str(
+                "not in the change set: CloudFormation does not list this resource as changing; the prediction above comes from the templates alone",
+            ),
+        }
+    }
+}
+
+impl Serialize for ResourceNote {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
+}
+
+/// Something that will fail or needs action outside CloudFormation, rendered (and
+/// serialized) as a sentence for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Warning {
+    /// The stack name changes: apply would create another stack.
+    StackRenamed {
+        /// The base's stack name.
+        old: String,
+        /// The new output's stack name.
+        new: String,
+    },
+    /// `single` <-> `nested`: every resource moves to another template.
+    LayoutChanged {
+        /// The base's layout.
+        old: String,
+        /// The new layout.
+        new: String,
+    },
+    /// A replacement that fails because the resource has a fixed physical name.
+    FixedName {
+        /// Stack label.
+        stack: String,
+        /// Logical ID.
+        logical_id: String,
+        /// The name property, such as `BucketName`.
+        property: String,
+        /// Its value, shown compactly.
+        name: String,
+    },
+    /// A property that cannot change on an existing resource changes (or may change).
+    CannotChange {
+        /// Stack label.
+        stack: String,
+        /// Logical ID.
+        logical_id: String,
+        /// The property path, without `Properties.`.
+        path: String,
+        /// Why the value may change, when its text does not.
+        possibly_because: Option<String>,
+        /// What happens, if known.
+        note: Option<String>,
+    },
+    /// Deployed mode: the stack does not exist (`DescribeStacks`), so everything is new.
+    StackDoesNotExist {
+        /// The stack name.
+        stack: String,
+        /// The Region planned against, if known.
+        region: Option<String>,
+    },
+    /// Deployed mode: the stack is `REVIEW_IN_PROGRESS` (created by a change set never executed).
+    NeverDeployed {
+        /// The stack name.
+        stack: String,
+    },
+    /// Deployed mode: CloudFormation could not create the change set.
+    ChangeSetFailed {
+        /// The status reason.
+        reason: String,
+        /// The change set's ID when `--keep-change-set` kept it (else it was deleted).
+        kept: Option<String>,
+    },
+    /// Deployed mode: the change set has no changes although the templates differ.
+    ChangeSetFoundNoChanges {
+        /// CloudFormation's status reason.
+        reason: String,
+    },
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::StackRenamed { old, new } => write!(
+                f,
+                "the stack name changes from {old} to {new}: apply would create a NEW CloudFormation stack {new} and leave the stack {old} (and everything in it) as it is; the changes below compare the templates as if one stack were updated"
+            ),
+            Self::LayoutChanged { old, new } => write!(
+                f,
+                "the layout changes ({old} -> {new}): every resource moves to another template, which CloudFormation treats as removal and creation"
+            ),
+            Self::FixedName { stack, logical_id, property, name } => {
+                let note = ResourceNote::FixedName { property: property.clone(), name: name.clone() };
+                write!(f, "{stack}/{logical_id}: {note}")
+            }
+            Self::CannotChange { stack, logical_id, path, possibly_because, note } => {
+                let why = possibly_because.as_ref().map_or_else(String::new, |w| format!(" (possibly changed: {w})"));
+                let note = note.as_deref().unwrap_or("this property cannot change: the update fails");
+                write!(f, "{stack}/{logical_id} {path}{why}: {note}")
+            }
+            Self::StackDoesNotExist { stack, region } => {
+                let where_ = region.as_ref().map_or_else(String::new, |r| format!(" in {r}"));
+                write!(
+                    f,
+                    "the CloudFormation stack {stack} does not exist{where_}: every resource is new; no change set was created (apply creates the stack)"
+                )
+            }
+            Self::NeverDeployed { stack } => write!(
+                f,
+                "the CloudFormation stack {stack} was never deployed (REVIEW_IN_PROGRESS): every resource is new; no change set was created"
+            ),
+            Self::ChangeSetFailed { reason, kept } => {
+                let fate = kept.as_ref().map_or_else(|| "deleted".to_string(), |id| format!("kept: {id}"));
+                write!(
+                    f,
+                    "CloudFormation could not create the change set ({reason}; change set {fate}): replacements below are predicted from create-only properties, not confirmed; if the reason names a TemplateURL, the nested templates are not in the assets bucket yet (`sandboxc apply` uploads them)"
+                )
+            }
+            Self::ChangeSetFoundNoChanges { reason } => write!(
+                f,
+                "CloudFormation's change set found no changes ({reason}): the template differences below change no resource"
+            ),
+        }
+    }
+}
+
+impl Serialize for Warning {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
 }

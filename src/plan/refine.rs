@@ -19,8 +19,10 @@
 use std::collections::BTreeSet;
 
 use super::diff::{top_property, Compared};
-use super::model::{Action, Impact, PropertyChange, Replacement, ResourceChange, TemplateStatus};
+use super::model::{Action, Impact, PropertyChange, Replacement, ResourceChange, ResourceNote, TemplateStatus};
+use super::render::compact_expr;
 use super::replacement;
+use crate::cfn::Resource;
 
 /// `ResourceChange.Replacement` of `DescribeChangeSet`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,6 +33,28 @@ pub enum ChangeReplacement {
     Conditional,
     /// `False`: updated in place.
     False,
+}
+
+impl ChangeReplacement {
+    /// The value as `DescribeChangeSet` spells it: `True`, `Conditional`, `False`.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::True => "True",
+            Self::Conditional => "Conditional",
+            Self::False => "False",
+        }
+    }
+
+    /// What it means, for people.
+    #[must_use]
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Self::True => "CloudFormation replaces this resource",
+            Self::Conditional => "CloudFormation replaces it if a value it resolves during the update changes",
+            Self::False => "updated in place, not replaced",
+        }
+    }
 }
 
 /// `ResourceTargetDefinition.RequiresRecreation` of `DescribeChangeSet` (`Details[].Target`).
@@ -184,9 +208,9 @@ fn refine_modify(r: &mut ResourceChange, fact: &ResourceFact) {
             })
             .collect();
         if matching.is_empty() {
-            let text = format!("change set: {}", describe_detail(d));
-            if !r.notes.contains(&text) {
-                r.notes.push(text);
+            let note = ResourceNote::ChangeSetDetail(describe_detail(d));
+            if !r.notes.contains(&note) {
+                r.notes.push(note);
             }
             continue;
         }
@@ -218,20 +242,7 @@ fn refine_modify(r: &mut ResourceChange, fact: &ResourceFact) {
         None => worst_property.max(r.replacement),
     };
     if let Some(rep) = fact.replacement {
-        r.notes.push(format!(
-            "change set: Replacement {} ({})",
-            match rep {
-                ChangeReplacement::True => "True",
-                ChangeReplacement::Conditional => "Conditional",
-                ChangeReplacement::False => "False",
-            },
-            match rep {
-                ChangeReplacement::True => "CloudFormation replaces this resource",
-                ChangeReplacement::Conditional =>
-                    "CloudFormation replaces it if a value it resolves during the update changes",
-                ChangeReplacement::False => "updated in place, not replaced",
-            }
-        ));
+        r.notes.push(ResourceNote::ChangeSetReplacement(rep));
     }
     reassess(r);
 }
@@ -253,11 +264,10 @@ pub fn refine(compared: &mut [Compared<'_>], facts: &ChangeSetFacts) {
             (Some(r), ChangeAction::Add) if r.action == Action::Add => {}
             (Some(r), ChangeAction::Remove) if r.action == Action::Remove => {}
             (Some(r), action) => {
-                r.notes.push(format!(
-                    "change set: action {} (the template comparison predicted {:?})",
-                    action_word(action),
-                    r.action
-                ));
+                r.notes.push(ResourceNote::ChangeSetAction {
+                    action: action_word(action).to_string(),
+                    predicted: r.action,
+                });
             }
             (None, action) => {
                 // The nested change set speaks for a nested stack's content.
@@ -276,17 +286,14 @@ pub fn refine(compared: &mut [Compared<'_>], facts: &ChangeSetFacts) {
                     impact,
                     replacement: Replacement::None,
                     changes: Vec::new(),
-                    notes: vec![format!(
-                        "only the change set shows this {} (the templates' text does not differ: a value resolved during the update changes)",
-                        action_word(action)
-                    )],
+                    notes: vec![ResourceNote::OnlyInChangeSet { action: action_word(action).to_string() }],
                     nested_stack: None,
                 };
                 if *action == ChangeAction::Modify {
                     refine_modify(&mut r, fact);
                     add_fixed_name_note(&mut r, fixed_name);
                 } else if let ChangeAction::Other(_) = action {
-                    r.notes.push(format!("change set action {}", action_word(action)));
+                    r.notes.push(ResourceNote::ChangeSetOtherAction { action: action_word(action).to_string() });
                 }
                 c.diff.resources.push(r);
                 c.diff.resources.sort_by(|a, b| a.logical_id.cmp(&b.logical_id));
@@ -307,32 +314,27 @@ pub fn refine(compared: &mut [Compared<'_>], facts: &ChangeSetFacts) {
                 && r.nested_stack.is_none()
                 && !seen.contains(&(c.diff.logical_id_path.clone(), r.logical_id.clone()))
             {
-                r.notes.push("not in the change set: CloudFormation does not list this resource as changing; the prediction above comes from the templates alone".into());
+                r.notes.push(ResourceNote::NotInChangeSet);
             }
         }
     }
 }
 
-/// The note the diff engine gives a replaced resource with a fixed physical name (the text
+/// The note the diff engine gives a replaced resource with a fixed physical name (which
 /// `plan` turns into a warning), for a resource of `resource_type` as in the new template.
-fn fixed_name_note(resource: Option<&serde_json::Value>, resource_type: &str) -> Option<(String, String)> {
+fn fixed_name_note(resource: Option<&Resource>, resource_type: &str) -> Option<ResourceNote> {
     let name_prop = replacement::rules(resource_type).and_then(|r| r.name_property)?;
-    let name = resource?.pointer(&format!("/Properties/{name_prop}"))?;
-    Some((
-        name_prop.to_string(),
-        format!(
-            "{name_prop} is fixed ({}) and does not change: CloudFormation cannot replace a custom-named resource, so this update fails unless the name changes too",
-            super::render::compact(name, 80)
-        ),
-    ))
+    let name = resource?.properties.get(name_prop)?;
+    Some(ResourceNote::FixedName { property: name_prop.to_string(), name: compact_expr(name, 80) })
 }
 
-fn add_fixed_name_note(r: &mut ResourceChange, fixed: Option<(String, String)>) {
-    let Some((prop, note)) = fixed else { return };
-    let renamed = r.changes.iter().any(|c| top_property(&c.path) == prop && c.possibly_because.is_none());
+fn add_fixed_name_note(r: &mut ResourceChange, fixed: Option<ResourceNote>) {
+    let Some(note) = fixed else { return };
+    let ResourceNote::FixedName { property, .. } = &note else { return };
+    let renamed = r.changes.iter().any(|c| top_property(&c.path) == property && c.possibly_because.is_none());
     if r.impact >= Impact::PossibleReplacement
         && !renamed
-        && !r.notes.iter().any(|n| n.contains("cannot replace a custom-named resource"))
+        && !r.notes.iter().any(|n| matches!(n, ResourceNote::FixedName { .. }))
     {
         r.notes.push(note);
     }
@@ -350,8 +352,13 @@ fn action_word(a: &ChangeAction) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cfn::Template;
     use crate::plan::source::TemplateSet;
     use serde_json::json;
+
+    fn parse(v: &serde_json::Value) -> Template {
+        Template::parse(v).unwrap_or_else(|e| panic!("{e}"))
+    }
 
     fn sets() -> (TemplateSet, TemplateSet) {
         let old = json!({"Resources": {
@@ -364,7 +371,7 @@ mod tests {
             "Nb": {"Type": "AWS::SageMaker::NotebookInstance", "Properties": {"InstanceType": "ml.t3.large", "SubnetId": {"Ref": "Sub"}}},
             "Fresh": {"Type": "AWS::SQS::Queue"}
         }});
-        (TemplateSet::single("s", old), TemplateSet::single("s", new))
+        (TemplateSet::single("s", parse(&old)), TemplateSet::single("s", parse(&new)))
     }
 
     fn fact(
@@ -433,7 +440,8 @@ mod tests {
         assert_eq!((nb.impact, nb.action), (Impact::CertainReplacement, Action::Replace));
         let sub = find(&c, "Sub");
         assert_eq!((sub.impact, sub.action), (Impact::Update, Action::Modify));
-        assert!(sub.notes.iter().any(|n| n.contains("only the change set")));
+        assert!(sub.notes.iter().any(|n| n.to_string().contains("only the change set")));
+        assert!(sub.notes.iter().any(|n| matches!(n, ResourceNote::OnlyInChangeSet { .. })));
         assert_eq!(find(&c, "Gone").action, Action::Remove);
         assert!(find(&c, "Gone").notes.is_empty());
     }

@@ -1,8 +1,8 @@
 //! Which property changes replace a resource, per resource type synth emits.
 //!
 //! Source: the `createOnlyProperties` of cfn-lint's bundled CloudFormation registry schemas
-//! (cfn-lint 1.58, `cfnlint/data/schemas/providers/us-east-1.json` and `resources/`), which
-//! AWS-FACTS.md summarizes; KMS key properties that cannot change at all come from the
+//! (cfn-lint 1.58, `cfnlint/data/schemas/providers/us-east-1.json` and `resources/`), the
+//! CloudFormation resource type schemas; KMS key properties that cannot change at all come from the
 //! `AWS::KMS::Key` reference ("the update request fails"). A test checks that every type in
 //! `src/cfn/resources.rs` has an entry.
 

@@ -1,15 +1,15 @@
 //! The stack tree of a template set (root and nested stacks, matched by logical ID) and
 //! symbolic resolution of values across it: a `Ref` to a parameter becomes the value the
 //! parent stack passes, a `Fn::GetAtt Nested.Outputs.X` becomes that output's value, and a
-//! reference to a resource becomes a marker naming the resource by its logical-ID path. Two
-//! values that resolve alike are equal whatever their text; the markers are the dependencies.
+//! reference to a resource becomes a [`Resolved::Resource`] naming the resource by its
+//! logical-ID path. Two values that resolve alike are equal whatever their text; the
+//! resources they resolve to are their dependencies. Works on the parsed model: each `Ref`
+//! already knows whether it names a resource, a parameter or a pseudo parameter.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::{json, Map, Value};
-
 use super::source::TemplateSet;
-use crate::cfn::check::{parse_sub, SubPart};
+use crate::cfn::{Expr, Resource, Sub, SubPart, Target, Template};
 
 /// Deepest nesting followed (CloudFormation allows more; sandboxc emits one level).
 const MAX_DEPTH: usize = 5;
@@ -29,29 +29,11 @@ pub struct Node<'a> {
     /// Template file.
     pub file: String,
     /// The template.
-    pub template: &'a Value,
+    pub template: &'a Template,
     /// Parent node and this stack's logical ID in it.
     pub parent: Option<(usize, String)>,
     /// Nested stacks: logical ID -> node.
     pub children: BTreeMap<String, usize>,
-}
-
-impl Node<'_> {
-    /// The `Resources` map (empty when missing or malformed).
-    pub fn resources(&self) -> &Map<String, Value> {
-        section(self.template, "Resources")
-    }
-}
-
-/// An empty map for malformed templates.
-fn empty() -> &'static Map<String, Value> {
-    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(Map::new)
-}
-
-/// A top-level section of a template as a map (empty when missing or not a map).
-pub fn section<'v>(template: &'v Value, key: &str) -> &'v Map<String, Value> {
-    template.get(key).and_then(Value::as_object).unwrap_or_else(|| empty())
 }
 
 /// The tree of one template set.
@@ -61,6 +43,27 @@ pub struct Tree<'a> {
     pub nodes: Vec<Node<'a>>,
     /// Node index by path.
     pub by_path: BTreeMap<String, usize>,
+}
+
+/// A value resolved across the stack tree, in canonical form: literals as CloudFormation
+/// passes them (numbers and booleans as strings), references to resources and unpassed
+/// parameters as markers, and what cannot be evaluated as a symbolic call.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolved {
+    /// `null`.
+    Null,
+    /// A literal, as text.
+    Scalar(String),
+    /// A list.
+    List(Vec<Resolved>),
+    /// A mapping.
+    Map(BTreeMap<String, Resolved>),
+    /// A resource of the tree (or one of its attributes): the value is whatever it is deployed as.
+    Resource(ResourceKey, Option<String>),
+    /// A parameter no parent passes and without a default.
+    Parameter(ResourceKey),
+    /// A function that cannot be evaluated here, with its arguments resolved.
+    Call(String, Vec<Resolved>),
 }
 
 impl<'a> Tree<'a> {
@@ -89,10 +92,11 @@ impl<'a> Tree<'a> {
                     at = tree.nodes[n].parent.as_ref().map(|(p, _)| *p);
                 }
                 let kids: Vec<(String, String)> = tree.nodes[i]
-                    .resources()
+                    .template
+                    .resources
                     .iter()
-                    .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some("AWS::CloudFormation::Stack"))
-                    .filter_map(|(id, r)| set.nested_file(id, r).map(|f| (id.clone(), f)))
+                    .filter(|(_, r)| r.kind == "AWS::CloudFormation::Stack")
+                    .filter_map(|(id, r)| set.nested_file(id.as_str(), r).map(|f| (id.to_string(), f)))
                     .filter(|(_, f)| !ancestors.contains(f))
                     .collect();
                 for (id, file) in kids {
@@ -119,268 +123,272 @@ impl<'a> Tree<'a> {
     }
 
     /// Resolves `v` as written in node `node`.
-    pub fn resolve(&self, node: usize, v: &Value) -> Value {
+    #[must_use]
+    pub fn resolve(&self, node: usize, v: &Expr) -> Resolved {
         let mut steps = 0;
         self.res(node, v, &mut steps)
     }
 
-    fn res(&self, node: usize, v: &Value, steps: &mut usize) -> Value {
+    fn res(&self, node: usize, v: &Expr, steps: &mut usize) -> Resolved {
         *steps += 1;
         if *steps > MAX_STEPS * 64 {
-            return json!({"$unresolved": "too deep"});
+            return Resolved::Call("too deep".into(), Vec::new());
         }
+        let call = |name: &str, args: Vec<Resolved>| Resolved::Call(name.to_string(), args);
         match v {
-            Value::Array(a) => Value::Array(a.iter().map(|x| self.res(node, x, steps)).collect()),
-            Value::Object(m) if m.len() == 1 => {
-                let (k, arg) = m.iter().next().map_or(("", &Value::Null), |(k, v)| (k.as_str(), v));
-                match k {
-                    "Ref" => match arg.as_str() {
-                        Some(name) => self.res_ref(node, name, steps),
-                        None => generic(self, node, m, steps),
-                    },
-                    "Fn::GetAtt" => match get_att_args(arg) {
-                        Some((id, attr)) => self.res_get_att(node, &id, &attr, steps),
-                        None => generic(self, node, m, steps),
-                    },
-                    "Fn::Sub" => self.res_sub(node, arg, steps),
-                    "Fn::Join" => {
-                        let (Some(sep), Some(list)) = (arg.get(0).and_then(Value::as_str), arg.get(1)) else {
-                            return generic(self, node, m, steps);
-                        };
-                        let list = self.res(node, list, steps);
-                        match &list {
-                            Value::Array(items) if items.iter().all(Value::is_string) => {
-                                Value::String(items.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(sep))
-                            }
-                            _ => json!({"Fn::Join": [sep, list]}),
-                        }
-                    }
-                    "Fn::Select" => {
-                        let index =
-                            arg.get(0).and_then(|i| i.as_u64().or_else(|| i.as_str().and_then(|s| s.parse().ok())));
-                        let (Some(index), Some(list)) = (index, arg.get(1)) else {
-                            return generic(self, node, m, steps);
-                        };
-                        let list = self.res(node, list, steps);
-                        let i = usize::try_from(index).unwrap_or(usize::MAX);
-                        match &list {
-                            Value::Array(items) if i < items.len() => items[i].clone(),
-                            Value::String(s) => s
-                                .split(',')
-                                .nth(i)
-                                .map_or_else(|| json!({"Fn::Select": [index, list]}), |x| Value::String(x.to_string())),
-                            Value::Object(j) if j.len() == 1 => {
-                                match j.get("Fn::Join").and_then(|a| Some((a.get(0)?.as_str()?, a.get(1)?.as_array()?)))
-                                {
-                                    Some((",", items)) if i < items.len() => items[i].clone(),
-                                    _ => json!({"Fn::Select": [index, list]}),
-                                }
-                            }
-                            _ => json!({"Fn::Select": [index, list]}),
-                        }
-                    }
-                    _ => generic(self, node, m, steps),
+            Expr::Null => Resolved::Null,
+            Expr::Bool(b) => Resolved::Scalar(b.to_string()),
+            Expr::Int(n) => Resolved::Scalar(n.to_string()),
+            Expr::Num(n) => Resolved::Scalar(n.to_string()),
+            Expr::Str(s) => Resolved::Scalar(s.clone()),
+            Expr::List(items) => Resolved::List(items.iter().map(|x| self.res(node, x, steps)).collect()),
+            Expr::Map(m) => Resolved::Map(m.iter().map(|(k, x)| (k.clone(), self.res(node, x, steps))).collect()),
+            Expr::Ref(target) => self.res_ref(node, target, steps),
+            Expr::GetAtt(id, attr) => self.res_get_att(node, id.as_str(), attr, steps),
+            Expr::Sub(sub) => self.res_sub(node, sub, steps),
+            Expr::Join(sep, items) => {
+                let items: Vec<Resolved> = items.iter().map(|x| self.res(node, x, steps)).collect();
+                let texts: Option<Vec<&str>> = items
+                    .iter()
+                    .map(|i| match i {
+                        Resolved::Scalar(s) => Some(s.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                match texts {
+                    Some(texts) => Resolved::Scalar(texts.join(sep)),
+                    None => call("Fn::Join", vec![Resolved::Scalar(sep.clone()), Resolved::List(items)]),
                 }
             }
-            Value::Object(m) => generic(self, node, m, steps),
-            other => other.clone(),
+            Expr::Select(index, list) => {
+                let list = self.res(node, list, steps);
+                let i = usize::try_from(*index).unwrap_or(usize::MAX);
+                let unresolved = |list: Resolved| call("Fn::Select", vec![Resolved::Scalar(index.to_string()), list]);
+                match list {
+                    Resolved::List(items) if i < items.len() => items[i].clone(),
+                    Resolved::Scalar(s) => s
+                        .split(',')
+                        .nth(i)
+                        .map_or_else(|| unresolved(Resolved::Scalar(s.clone())), |x| Resolved::Scalar(x.to_string())),
+                    Resolved::Call(name, args) => match args.as_slice() {
+                        [Resolved::Scalar(sep), Resolved::List(items)]
+                            if name == "Fn::Join" && sep == "," && i < items.len() =>
+                        {
+                            items[i].clone()
+                        }
+                        _ => unresolved(Resolved::Call(name, args)),
+                    },
+                    other => unresolved(other),
+                }
+            }
+            Expr::GetAZs(region) => call("Fn::GetAZs", vec![self.res(node, region, steps)]),
+            Expr::If(cond, a, b) => {
+                call("Fn::If", vec![Resolved::Scalar(cond.clone()), self.res(node, a, steps), self.res(node, b, steps)])
+            }
+            Expr::Equals(a, b) => call("Fn::Equals", vec![self.res(node, a, steps), self.res(node, b, steps)]),
+            Expr::ImportValue(v) => call("Fn::ImportValue", vec![self.res(node, v, steps)]),
+            Expr::Split(sep, v) => call("Fn::Split", vec![Resolved::Scalar(sep.clone()), self.res(node, v, steps)]),
+            Expr::Intrinsic(name, arg) => call(name, vec![self.res(node, arg, steps)]),
         }
     }
 
-    fn res_ref(&self, node: usize, name: &str, steps: &mut usize) -> Value {
-        let Some(n) = self.nodes.get(node) else { return json!({"Ref": name}) };
-        if name.starts_with("AWS::") {
-            return json!({"Ref": name});
-        }
-        if n.resources().contains_key(name) {
-            return json!({"$res": [n.path, name]});
-        }
-        if let Some(p) = section(n.template, "Parameters").get(name) {
-            if let Some((parent, id)) = &n.parent {
-                if let Some(given) = self
-                    .nodes
-                    .get(*parent)
-                    .and_then(|pn| pn.resources().get(id))
-                    .and_then(|r| r.pointer("/Properties/Parameters"))
-                    .and_then(|ps| ps.get(name))
-                {
-                    return self.res(*parent, given, steps);
+    fn res_ref(&self, node: usize, target: &Target, steps: &mut usize) -> Resolved {
+        let symbolic = || Resolved::Call("Ref".into(), vec![Resolved::Scalar(target.name().to_string())]);
+        let Some(n) = self.nodes.get(node) else { return symbolic() };
+        match target {
+            Target::Resource(id) => Resolved::Resource((n.path.clone(), id.to_string()), None),
+            Target::Parameter(name) => {
+                if let Some((parent, id)) = &n.parent {
+                    let given = self
+                        .nodes
+                        .get(*parent)
+                        .and_then(|pn| pn.template.resource(id))
+                        .and_then(|r: &Resource| r.properties.get("Parameters"))
+                        .and_then(|ps| ps.get(name));
+                    if let Some(given) = given {
+                        return self.res(*parent, given, steps);
+                    }
+                }
+                match n.template.parameters.get(name).and_then(|p| p.default.as_ref()) {
+                    Some(d) => self.res(node, d, steps),
+                    None => Resolved::Parameter((n.path.clone(), name.clone())),
                 }
             }
-            if let Some(d) = p.get("Default") {
-                return d.clone();
-            }
-            return json!({"$param": [n.path, name]});
+            Target::Pseudo(_) | Target::Unresolved(_) => symbolic(),
         }
-        json!({"Ref": name})
     }
 
-    fn res_get_att(&self, node: usize, id: &str, attr: &str, steps: &mut usize) -> Value {
-        let Some(n) = self.nodes.get(node) else { return json!({"Fn::GetAtt": [id, attr]}) };
+    fn res_get_att(&self, node: usize, id: &str, attr: &str, steps: &mut usize) -> Resolved {
+        let symbolic = || {
+            Resolved::Call(
+                "Fn::GetAtt".into(),
+                vec![Resolved::Scalar(id.to_string()), Resolved::Scalar(attr.to_string())],
+            )
+        };
+        let Some(n) = self.nodes.get(node) else { return symbolic() };
         if let (Some(child), Some(output)) = (n.children.get(id), attr.strip_prefix("Outputs.")) {
-            if let Some(value) = self
-                .nodes
-                .get(*child)
-                .and_then(|c| section(c.template, "Outputs").get(output))
-                .and_then(|o| o.get("Value"))
-            {
+            if let Some(value) = self.nodes.get(*child).and_then(|c| c.template.outputs.get(output)).map(|o| &o.value) {
                 return self.res(*child, value, steps);
             }
         }
-        if n.resources().contains_key(id) {
-            return json!({"$res": [n.path, id], "$att": attr});
+        if n.template.resource(id).is_some() {
+            return Resolved::Resource((n.path.clone(), id.to_string()), Some(attr.to_string()));
         }
-        json!({"Fn::GetAtt": [id, attr]})
+        symbolic()
     }
 
-    fn res_sub(&self, node: usize, arg: &Value, steps: &mut usize) -> Value {
-        let (text, vars) = match arg {
-            Value::String(s) => (s.as_str(), None),
-            Value::Array(a) => {
-                (a.first().and_then(Value::as_str).unwrap_or_default(), a.get(1).and_then(Value::as_object))
-            }
-            _ => return json!({"Fn::Sub": self.res(node, arg, steps)}),
+    fn res_sub(&self, node: usize, sub: &Sub, steps: &mut usize) -> Resolved {
+        let mut out: Vec<Resolved> = Vec::new();
+        let mut push = |v: Resolved| match (out.last_mut(), v) {
+            (Some(Resolved::Scalar(prev)), Resolved::Scalar(s)) => prev.push_str(&s),
+            (_, v) => out.push(v),
         };
-        let Ok(parts) = parse_sub(text) else { return json!({"Fn::Sub": arg.clone()}) };
-        let mut out: Vec<Value> = Vec::new();
-        let mut push = |v: Value| match (out.last_mut(), &v) {
-            (Some(Value::String(prev)), Value::String(s)) => prev.push_str(s),
-            _ => out.push(v),
-        };
-        for p in parts {
+        for p in sub.parts() {
             match p {
-                SubPart::Text(t) => push(Value::String(t)),
-                SubPart::Ref(name) => match vars.and_then(|m| m.get(&name)) {
+                SubPart::Text(t) => push(Resolved::Scalar(t.clone())),
+                SubPart::Var(name) => match sub.vars().get(name) {
                     Some(v) => push(self.res(node, v, steps)),
-                    None => push(self.res_ref(node, &name, steps)),
+                    None => push(Resolved::Call("Ref".into(), vec![Resolved::Scalar(name.clone())])),
                 },
-                SubPart::GetAtt(id, attr) => match vars.and_then(|m| m.get(&format!("{id}.{attr}"))) {
-                    Some(v) => push(self.res(node, v, steps)),
-                    None => push(self.res_get_att(node, &id, &attr, steps)),
-                },
+                SubPart::Ref(target) => push(self.res_ref(node, target, steps)),
+                SubPart::GetAtt(id, attr) => push(self.res_get_att(node, id.as_str(), attr, steps)),
             }
         }
-        match out.as_slice() {
-            [] => Value::String(String::new()),
-            [Value::String(s)] => Value::String(s.clone()),
-            [single] if !single.is_string() => single.clone(),
-            _ => json!({"Fn::Sub": out}),
+        match out.len() {
+            0 => Resolved::Scalar(String::new()),
+            1 => out.swap_remove(0),
+            _ => Resolved::Call("Fn::Sub".into(), out),
         }
-    }
-}
-
-fn generic(tree: &Tree<'_>, node: usize, m: &Map<String, Value>, steps: &mut usize) -> Value {
-    Value::Object(m.iter().map(|(k, v)| (k.clone(), tree.res(node, v, steps))).collect())
-}
-
-/// `["Id", "Attr"]` or `"Id.Attr"` (attributes such as `Outputs.X` keep their dots).
-pub fn get_att_args(arg: &Value) -> Option<(String, String)> {
-    match arg {
-        Value::String(s) => s.split_once('.').map(|(a, b)| (a.to_string(), b.to_string())),
-        Value::Array(a) => Some((a.first()?.as_str()?.to_string(), a.get(1)?.as_str()?.to_string())),
-        _ => None,
     }
 }
 
 /// The resources a resolved value depends on.
-pub fn dependencies(v: &Value, out: &mut BTreeSet<ResourceKey>) {
+pub fn dependencies(v: &Resolved, out: &mut BTreeSet<ResourceKey>) {
     match v {
-        Value::Array(a) => a.iter().for_each(|x| dependencies(x, out)),
-        Value::Object(m) => {
-            if let Some(Value::Array(r)) = m.get("$res") {
-                if let (Some(p), Some(id)) = (r.first().and_then(Value::as_str), r.get(1).and_then(Value::as_str)) {
-                    out.insert((p.to_string(), id.to_string()));
-                }
-                return;
-            }
-            m.values().for_each(|x| dependencies(x, out));
+        Resolved::Resource(key, _) => {
+            out.insert(key.clone());
         }
-        _ => {}
+        Resolved::List(items) | Resolved::Call(_, items) => items.iter().for_each(|x| dependencies(x, out)),
+        Resolved::Map(m) => m.values().for_each(|x| dependencies(x, out)),
+        Resolved::Null | Resolved::Scalar(_) | Resolved::Parameter(_) => {}
     }
 }
 
-/// Whether a value holds an intrinsic function or reference anywhere.
-pub fn has_intrinsic(v: &Value) -> bool {
+/// The canonical form for equality of template text: numbers and booleans compare as
+/// CloudFormation passes them (strings); `Fn::Sub` of one `${X}` equals `Ref X` (and of one
+/// `${A.B}` equals `Fn::GetAtt`); a `Ref` compares by name, whatever the name is in its own
+/// template (a resource on one side, a parameter on the other). Equivalent spellings
+/// (`Fn::GetAtt "A.B"`, `Fn::Sub` with no variables) are already one form in the model.
+#[must_use]
+pub fn canonical(v: &Expr) -> Expr {
+    let name_only = |t: &Target| Target::Unresolved(t.name().to_string());
+    let boxed = |e: &Expr| Box::new(canonical(e));
     match v {
-        Value::Array(a) => a.iter().any(has_intrinsic),
-        Value::Object(m) => is_intrinsic(m) || m.values().any(has_intrinsic),
-        _ => false,
-    }
-}
-
-/// Whether a mapping is an intrinsic function call (`{"Ref": ...}`, `{"Fn::...": ...}`, `{"Condition": ...}`).
-pub fn is_intrinsic(m: &Map<String, Value>) -> bool {
-    m.len() == 1 && m.keys().next().is_some_and(|k| k == "Ref" || k.starts_with("Fn::") || k == "Condition")
-}
-
-/// The canonical form for equality: key order never matters (maps compare as maps), numbers
-/// and booleans compare as CloudFormation passes them (strings), `Fn::GetAtt "A.B"` equals
-/// `["A","B"]`, `Fn::Sub` with no variables equals the plain string form, and `Fn::Sub "${X}"`
-/// equals `Ref X`.
-pub fn canonical(v: &Value) -> Value {
-    match v {
-        Value::Number(n) => Value::String(n.to_string()),
-        Value::Bool(b) => Value::String(b.to_string()),
-        Value::Array(a) => Value::Array(a.iter().map(canonical).collect()),
-        Value::Object(m) if m.len() == 1 => {
-            let (k, arg) = m.iter().next().map_or(("", &Value::Null), |(k, v)| (k.as_str(), v));
-            match (k, arg) {
-                ("Fn::GetAtt", a) => match get_att_args(a) {
-                    Some((id, attr)) => json!({"Fn::GetAtt": [id, attr]}),
-                    None => json!({"Fn::GetAtt": canonical(a)}),
-                },
-                ("Fn::Sub", Value::Array(a)) if a.len() == 2 && a[1].as_object().is_some_and(Map::is_empty) => {
-                    canonical(&json!({"Fn::Sub": a[0].clone()}))
-                }
-                ("Fn::Sub", Value::String(s)) => match parse_sub(s).ok().as_deref() {
-                    Some([SubPart::Ref(name)]) => json!({"Ref": name}),
-                    Some([SubPart::GetAtt(id, attr)]) => json!({"Fn::GetAtt": [id, attr]}),
-                    _ => json!({"Fn::Sub": s}),
-                },
-                _ => Value::Object(m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect()),
+        Expr::Bool(b) => Expr::Str(b.to_string()),
+        Expr::Int(n) => Expr::Str(n.to_string()),
+        Expr::Num(n) => Expr::Str(n.to_string()),
+        Expr::Null | Expr::Str(_) | Expr::GetAtt(..) => v.clone(),
+        Expr::List(items) => Expr::List(items.iter().map(canonical).collect()),
+        Expr::Map(m) => Expr::Map(m.iter().map(|(k, x)| (k.clone(), canonical(x))).collect()),
+        Expr::Ref(t) => Expr::Ref(name_only(t)),
+        Expr::Sub(sub) => match (sub.parts(), sub.vars().is_empty()) {
+            ([SubPart::Ref(t)], true) => Expr::Ref(name_only(t)),
+            ([SubPart::GetAtt(id, attr)], true) => Expr::GetAtt(id.clone(), attr.clone()),
+            (parts, _) => {
+                let parts = parts
+                    .iter()
+                    .map(|p| match p {
+                        SubPart::Ref(t) => SubPart::Ref(name_only(t)),
+                        other => other.clone(),
+                    })
+                    .collect();
+                Expr::Sub(Sub::new(parts, sub.vars().iter().map(|(k, x)| (k.clone(), canonical(x))).collect()))
             }
-        }
-        Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), canonical(v))).collect()),
-        other => other.clone(),
+        },
+        Expr::Join(sep, items) => Expr::Join(sep.clone(), items.iter().map(canonical).collect()),
+        Expr::Select(i, list) => Expr::Select(*i, boxed(list)),
+        Expr::GetAZs(r) => Expr::GetAZs(boxed(r)),
+        Expr::If(c, a, b) => Expr::If(c.clone(), boxed(a), boxed(b)),
+        Expr::Equals(a, b) => Expr::Equals(boxed(a), boxed(b)),
+        Expr::ImportValue(x) => Expr::ImportValue(boxed(x)),
+        Expr::Split(sep, x) => Expr::Split(sep.clone(), boxed(x)),
+        Expr::Intrinsic(name, arg) => Expr::Intrinsic(name.clone(), boxed(arg)),
     }
 }
 
 /// Intrinsic-aware equality (see [`canonical`]).
-pub fn same(a: &Value, b: &Value) -> bool {
+#[must_use]
+pub fn same(a: &Expr, b: &Expr) -> bool {
     a == b || canonical(a) == canonical(b)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cfn::Scope;
+    use serde_json::json;
+
+    fn expr(v: serde_json::Value) -> Expr {
+        Expr::parse(&v, &Scope::new(["X", "A"], ["Y"]))
+    }
 
     #[test]
     fn canonical_equality() {
-        assert!(same(&json!({"a": 1, "b": true}), &json!({"b": "true", "a": "1"})));
-        assert!(same(&json!({"Fn::GetAtt": "A.Arn"}), &json!({"Fn::GetAtt": ["A", "Arn"]})));
-        assert!(same(&json!({"Fn::Sub": "${X}"}), &json!({"Ref": "X"})));
-        assert!(same(&json!({"Fn::Sub": ["a${X}", {}]}), &json!({"Fn::Sub": "a${X}"})));
-        assert!(!same(&json!({"Ref": "X"}), &json!({"Ref": "Y"})));
+        assert!(same(&expr(json!({"a": 1, "b": true})), &expr(json!({"b": "true", "a": "1"}))));
+        assert!(same(&expr(json!({"Fn::GetAtt": "A.Arn"})), &expr(json!({"Fn::GetAtt": ["A", "Arn"]}))));
+        assert!(same(&expr(json!({"Fn::Sub": "${X}"})), &expr(json!({"Ref": "X"}))));
+        assert!(same(&expr(json!({"Fn::Sub": ["a${X}", {}]})), &expr(json!({"Fn::Sub": "a${X}"}))));
+        assert!(!same(&expr(json!({"Ref": "X"})), &expr(json!({"Ref": "Y"}))));
+        // The same name is a resource in one template and a parameter in the other: same text.
+        let as_param = Expr::parse(&json!({"Ref": "X"}), &Scope::new(Vec::<String>::new(), ["X"]));
+        assert!(same(&expr(json!({"Ref": "X"})), &as_param));
+    }
+
+    fn parse(v: serde_json::Value) -> Template {
+        Template::parse(&v).unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
     fn resolves_across_nested_stacks() {
-        let root = json!({"Resources": {
+        let root = parse(json!({"Resources": {
             "NetNestedStack": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "https://b.s3.amazonaws.com/templates/net.json"}},
             "AppNestedStack": {"Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "https://b.s3.amazonaws.com/templates/app.json",
-                "Parameters": {"Subnets": {"Fn::GetAtt": ["NetNestedStack", "Outputs.Subnets"]}}}}}});
-        let net = json!({"Resources": {"S1": {"Type": "AWS::EC2::Subnet"}, "S2": {"Type": "AWS::EC2::Subnet"}},
-            "Outputs": {"Subnets": {"Value": {"Fn::Join": [",", [{"Ref": "S1"}, {"Ref": "S2"}]]}}}});
-        let app = json!({"Parameters": {"Subnets": {"Type": "CommaDelimitedList"}}, "Resources": {}});
+                "Parameters": {"Subnets": {"Fn::GetAtt": ["NetNestedStack", "Outputs.Subnets"]}}}}}}));
+        let net = parse(json!({"Resources": {"S1": {"Type": "AWS::EC2::Subnet"}, "S2": {"Type": "AWS::EC2::Subnet"}},
+            "Outputs": {"Subnets": {"Value": {"Fn::Join": [",", [{"Ref": "S1"}, {"Ref": "S2"}]]}}}}));
+        let app = parse(json!({"Parameters": {"Subnets": {"Type": "CommaDelimitedList"}}, "Resources": {}}));
         let mut set = TemplateSet::single("x", root);
-        for (f, k, t) in [("net.json", "templates/net.json", net), ("app.json", "templates/app.json", app)] {
+        for (f, k, t) in [("net.json", "templates/net.json", net), ("app.json", "templates/app.json", app.clone())] {
             set.templates.insert(f.into(), t);
             set.s3_keys.insert(k.into(), f.into());
         }
         let tree = Tree::new(&set);
         assert_eq!(tree.nodes.len(), 3);
         let app_node = tree.by_path.get("AppNestedStack").copied().unwrap_or_default();
-        let v = tree.resolve(app_node, &json!({"Fn::Select": [1, {"Ref": "Subnets"}]}));
-        assert_eq!(v, json!({"$res": ["NetNestedStack", "S2"]}));
+        let v = tree.resolve(app_node, &Expr::parse(&json!({"Fn::Select": [1, {"Ref": "Subnets"}]}), &app.scope()));
+        assert_eq!(v, Resolved::Resource(("NetNestedStack".into(), "S2".into()), None));
+        let mut deps = BTreeSet::new();
+        dependencies(&v, &mut deps);
+        assert_eq!(deps, BTreeSet::from([("NetNestedStack".to_string(), "S2".to_string())]));
+    }
+
+    #[test]
+    fn literals_and_defaults_resolve_to_text() {
+        let t =
+            parse(json!({"Parameters": {"P": {"Type": "String", "Default": 5}}, "Resources": {"B": {"Type": "X"}}}));
+        let set = TemplateSet::single("x", t.clone());
+        let tree = Tree::new(&set);
+        let e = |v: serde_json::Value| Expr::parse(&v, &t.scope());
+        assert_eq!(tree.resolve(0, &e(json!({"Fn::Sub": "a-${P}"}))), Resolved::Scalar("a-5".into()));
+        assert_eq!(
+            tree.resolve(0, &e(json!({"Fn::Join": ["-", ["a", 1, true]]}))),
+            Resolved::Scalar("a-1-true".into())
+        );
+        assert_eq!(tree.resolve(0, &e(json!({"Fn::Select": [1, "a,b"]}))), Resolved::Scalar("b".into()));
+        assert_eq!(tree.resolve(0, &e(json!({"Fn::Sub": "${B}"}))), tree.resolve(0, &e(json!({"Ref": "B"}))));
+        assert_eq!(
+            tree.resolve(0, &e(json!({"Ref": "AWS::Region"}))),
+            Resolved::Call("Ref".into(), vec![Resolved::Scalar("AWS::Region".into())])
+        );
     }
 }

@@ -6,12 +6,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
 use super::diff::Compared;
-use super::model::{Action, Direction, SecurityChange};
-use super::render::compact;
-use super::resolve::canonical;
+use super::model::{Action, Direction, SecurityCategory as Cat, SecurityChange};
+use super::render::compact_expr;
+use super::resolve::{canonical, same};
+use crate::cfn::policy::{Effect, PolicyDocument, Statement};
+use crate::cfn::security_group::{Peer, RuleDirection, SecurityGroupRule};
+use crate::cfn::{CfnError, Expr, Resource, SubPart, ToExpr};
 
 struct Ctx<'c> {
     stack: &'c str,
@@ -21,12 +22,12 @@ struct Ctx<'c> {
 }
 
 impl Ctx<'_> {
-    fn push(&mut self, category: &str, direction: Direction, summary: String) {
+    fn push(&mut self, category: Cat, direction: Direction, summary: String) {
         self.out.push(SecurityChange {
             stack: self.stack.to_string(),
             logical_id: self.id.to_string(),
             resource_type: self.rtype.to_string(),
-            category: category.into(),
+            category,
             direction,
             summary,
         });
@@ -49,11 +50,16 @@ pub fn analyze(compared: &[Compared<'_>]) -> Vec<SecurityChange> {
     out
 }
 
-fn prop<'v>(r: Option<&'v Value>, name: &str) -> Option<&'v Value> {
-    r.and_then(|r| r.get("Properties")).and_then(|p| p.get(name))
+fn prop<'v>(r: Option<&'v Resource>, name: &str) -> Option<&'v Expr> {
+    r.and_then(|r| r.properties.get(name))
 }
 
-fn resource(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
+/// Whether two optional values differ (absent counts as `null`).
+fn differs(a: Option<&Expr>, b: Option<&Expr>) -> bool {
+    !same(a.unwrap_or(&Expr::Null), b.unwrap_or(&Expr::Null))
+}
+
+fn resource(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
     let rtype = ctx.rtype.to_string();
     // Policy documents.
     let (mut od, mut nd) = (documents(&rtype, old), documents(&rtype, new));
@@ -75,108 +81,119 @@ fn resource(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
     for name in names {
         let (category, label) = match name.as_str() {
             "trust policy" => {
-                let saml = [od.get(name), nd.get(name)]
-                    .into_iter()
-                    .flatten()
-                    .any(|d| d.to_string().contains("saml-provider") || d.to_string().contains("Federated"));
+                let saml = [od.get(name), nd.get(name)].into_iter().flatten().any(|d| trusts_saml(d));
                 (
-                    if saml { "saml-trust" } else { "trust" },
+                    if saml { Cat::SamlTrust } else { Cat::Trust },
                     if saml { "SAML trust policy".to_string() } else { name.clone() },
                 )
             }
-            "key policy" => ("key-policy", name.clone()),
-            "bucket policy" => ("bucket-policy", name.clone()),
-            "endpoint policy" => ("endpoint-policy", name.clone()),
-            "queue policy" => ("queue-policy", name.clone()),
-            _ => ("iam", name.clone()),
+            "key policy" => (Cat::KeyPolicy, name.clone()),
+            "bucket policy" => (Cat::BucketPolicy, name.clone()),
+            "endpoint policy" => (Cat::EndpointPolicy, name.clone()),
+            "queue policy" => (Cat::QueuePolicy, name.clone()),
+            _ => (Cat::Iam, name.clone()),
         };
         statements(ctx, category, &label, od.get(name).copied(), nd.get(name).copied());
     }
     match rtype.as_str() {
         "AWS::IAM::Role" => {
-            let arns = |r: Option<&Value>| -> BTreeSet<String> { prop(r, "ManagedPolicyArns").and_then(Value::as_array).into_iter().flatten().map(|v| compact(v, 200)).collect() };
+            let arns = |r: Option<&Resource>| -> BTreeSet<String> { prop(r, "ManagedPolicyArns").and_then(Expr::as_list).into_iter().flatten().map(|v| compact_expr(v, 200)).collect() };
             let (o, n) = (arns(old), arns(new));
             for a in n.difference(&o) {
-                ctx.push("iam", Direction::Relaxed, format!("managed policy attached: {a}"));
+                ctx.push(Cat::Iam, Direction::Relaxed, format!("managed policy attached: {a}"));
             }
             for a in o.difference(&n) {
-                ctx.push("iam", Direction::Tightened, format!("managed policy detached: {a}"));
+                ctx.push(Cat::Iam, Direction::Tightened, format!("managed policy detached: {a}"));
             }
         }
         "AWS::Lambda::Permission" => {
-            let show = |r: &Value| {
-                let p = |k: &str| prop(Some(r), k).map_or_else(|| "-".to_string(), |v| compact(v, 120));
+            let show = |r: &Resource| {
+                let p = |k: &str| prop(Some(r), k).map_or_else(|| "-".to_string(), |v| compact_expr(v, 120));
                 format!("{} may call {} on {} (source account {}, source {})", p("Principal"), p("Action"), p("FunctionName"), p("SourceAccount"), p("SourceArn"))
             };
             match (old, new) {
-                (None, Some(n)) => ctx.push("lambda-permission", Direction::Relaxed, format!("permission added: {}", show(n))),
-                (Some(o), None) => ctx.push("lambda-permission", Direction::Tightened, format!("permission removed: {}", show(o))),
-                (Some(o), Some(n)) if canonical(o.get("Properties").unwrap_or(&Value::Null)) != canonical(n.get("Properties").unwrap_or(&Value::Null)) => {
+                (None, Some(n)) => ctx.push(Cat::LambdaPermission, Direction::Relaxed, format!("permission added: {}", show(n))),
+                (Some(o), None) => ctx.push(Cat::LambdaPermission, Direction::Tightened, format!("permission removed: {}", show(o))),
+                (Some(o), Some(n)) if !same(&Expr::Map(o.properties.clone()), &Expr::Map(n.properties.clone())) => {
                     let dropped = ["SourceAccount", "SourceArn"].iter().any(|k| prop(Some(o), k).is_some() && prop(Some(n), k).is_none());
-                    ctx.push("lambda-permission", if dropped { Direction::Relaxed } else { Direction::Changed }, format!("permission changed: {} -> {}", show(o), show(n)));
+                    ctx.push(Cat::LambdaPermission, if dropped { Direction::Relaxed } else { Direction::Changed }, format!("permission changed: {} -> {}", show(o), show(n)));
                 }
                 _ => {}
             }
         }
         "AWS::EC2::SecurityGroup" => {
-            for (key, dir) in [("SecurityGroupIngress", "ingress"), ("SecurityGroupEgress", "egress")] {
-                let rules = |r: Option<&Value>| -> BTreeMap<String, Value> {
-                    prop(r, key).and_then(Value::as_array).into_iter().flatten().map(|rule| (rule_key(rule), rule.clone())).collect()
+            for (key, direction) in
+                [("SecurityGroupIngress", RuleDirection::Ingress), ("SecurityGroupEgress", RuleDirection::Egress)]
+            {
+                let dir = direction.word();
+                let rules = |r: Option<&Resource>| -> BTreeMap<String, SecurityGroupRule> {
+                    prop(r, key)
+                        .and_then(Expr::as_list)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|rule| SecurityGroupRule::from_expr(direction, rule).ok())
+                        .map(|rule| (rule_key(&rule), rule))
+                        .collect()
                 };
                 let (o, n) = (rules(old), rules(new));
-                for (t, rule) in n.iter().filter(|(k, _)| !o.contains_key(*k)) {
-                    if is_no_egress(rule) {
-                        ctx.push("security-group", Direction::Tightened, "egress limited to the placeholder rule (ICMP to 255.255.255.255/32): no outbound traffic".to_string());
+                for rule in n.iter().filter(|(k, _)| !o.contains_key(*k)).map(|(_, r)| r) {
+                    if rule.is_no_traffic() {
+                        ctx.push(Cat::SecurityGroup, Direction::Tightened, "egress limited to the placeholder rule (ICMP to 255.255.255.255/32): no outbound traffic".to_string());
                     } else {
-                        ctx.push("security-group", Direction::Relaxed, format!("{dir} rule added: {}{}", rule_text(rule, dir), open_note(t)));
+                        let open = if rule.peer.as_ref().is_some_and(Peer::is_anywhere) { " (open to any address)" } else { "" };
+                        ctx.push(Cat::SecurityGroup, Direction::Relaxed, format!("{dir} rule added: {}{open}", rule_text(rule)));
                     }
                 }
-                for (t, rule) in o.iter().filter(|(k, _)| !n.contains_key(*k)) {
-                    if is_no_egress(rule) {
-                        ctx.push("security-group", Direction::Relaxed, "placeholder egress rule removed (ICMP to 255.255.255.255/32, which allowed no outbound traffic)".to_string());
+                for rule in o.iter().filter(|(k, _)| !n.contains_key(*k)).map(|(_, r)| r) {
+                    if rule.is_no_traffic() {
+                        ctx.push(Cat::SecurityGroup, Direction::Relaxed, "placeholder egress rule removed (ICMP to 255.255.255.255/32, which allowed no outbound traffic)".to_string());
                     } else {
-                        ctx.push("security-group", Direction::Tightened, format!("{dir} rule removed: {}", rule_text(rule, dir)));
+                        ctx.push(Cat::SecurityGroup, Direction::Tightened, format!("{dir} rule removed: {}", rule_text(rule)));
                     }
-                    let _ = t;
                 }
-                if key == "SecurityGroupEgress" && old.is_none() && new.is_some() && prop(new, key).is_none() {
-                    ctx.push("security-group", Direction::Relaxed, "new security group without egress rules: it allows all outbound traffic".into());
+                if direction == RuleDirection::Egress && old.is_none() && new.is_some() && prop(new, key).is_none() {
+                    ctx.push(Cat::SecurityGroup, Direction::Relaxed, "new security group without egress rules: it allows all outbound traffic".into());
                 }
-                if key == "SecurityGroupEgress" && old.is_some() && new.is_some() && prop(old, key).is_some() && prop(new, key).is_none() {
-                    ctx.push("security-group", Direction::Relaxed, "egress rules removed entirely: a security group without egress rules allows all outbound traffic".into());
+                if direction == RuleDirection::Egress && old.is_some() && new.is_some() && prop(old, key).is_some() && prop(new, key).is_none() {
+                    ctx.push(Cat::SecurityGroup, Direction::Relaxed, "egress rules removed entirely: a security group without egress rules allows all outbound traffic".into());
                 }
             }
         }
         "AWS::EC2::SecurityGroupIngress" | "AWS::EC2::SecurityGroupEgress" => {
-            let dir = if rtype.ends_with("Ingress") { "ingress" } else { "egress" };
-            let text = |r: &Value| format!("{} on {}", rule_text(r.get("Properties").unwrap_or(&Value::Null), dir), prop(Some(r), "GroupId").map_or_else(String::new, |v| compact(v, 100)));
+            let direction = if rtype.ends_with("Ingress") { RuleDirection::Ingress } else { RuleDirection::Egress };
+            let dir = direction.word();
+            let text = |r: &Resource| {
+                let rule = SecurityGroupRule::from_expr(direction, &Expr::Map(r.properties.clone()))
+                    .map_or_else(|_| String::new(), |rule| rule_text(&rule));
+                format!("{rule} on {}", prop(Some(r), "GroupId").map_or_else(String::new, |v| compact_expr(v, 100)))
+            };
             match (old, new) {
-                (None, Some(n)) => ctx.push("security-group", Direction::Relaxed, format!("{dir} rule added: {}", text(n))),
-                (Some(o), None) => ctx.push("security-group", Direction::Tightened, format!("{dir} rule removed: {}", text(o))),
-                (Some(o), Some(n)) if text(o) != text(n) => ctx.push("security-group", Direction::Changed, format!("{dir} rule changed: {} -> {}", text(o), text(n))),
+                (None, Some(n)) => ctx.push(Cat::SecurityGroup, Direction::Relaxed, format!("{dir} rule added: {}", text(n))),
+                (Some(o), None) => ctx.push(Cat::SecurityGroup, Direction::Tightened, format!("{dir} rule removed: {}", text(o))),
+                (Some(o), Some(n)) if text(o) != text(n) => ctx.push(Cat::SecurityGroup, Direction::Changed, format!("{dir} rule changed: {} -> {}", text(o), text(n))),
                 _ => {}
             }
         }
         "AWS::AppStream::Stack" => user_settings(ctx, old, new),
         "AWS::AppStream::Fleet" if old.is_some() && new.is_some() => {
-            flag(ctx, "fleet", old, new, "EnableDefaultInternetAccess", "false", "default internet access for streaming instances");
-            flag(ctx, "fleet", old, new, "DisableIMDSV1", "true", "IMDSv1 disabled on streaming instances");
-            if canonical(prop(old, "IamRoleArn").unwrap_or(&Value::Null)) != canonical(prop(new, "IamRoleArn").unwrap_or(&Value::Null)) {
-                ctx.push("fleet", Direction::Changed, format!("fleet role changes: {} -> {}", show_opt(prop(old, "IamRoleArn")), show_opt(prop(new, "IamRoleArn"))));
+            flag(ctx, Cat::Fleet, old, new, "EnableDefaultInternetAccess", "false", "default internet access for streaming instances");
+            flag(ctx, Cat::Fleet, old, new, "DisableIMDSV1", "true", "IMDSv1 disabled on streaming instances");
+            if differs(prop(old, "IamRoleArn"), prop(new, "IamRoleArn")) {
+                ctx.push(Cat::Fleet, Direction::Changed, format!("fleet role changes: {} -> {}", show_opt(prop(old, "IamRoleArn")), show_opt(prop(new, "IamRoleArn"))));
             }
         }
         "AWS::SageMaker::NotebookInstance" => notebook(ctx, old, new),
         "AWS::EC2::VPCEndpoint" => {
-            let service = |r: &Value| prop(Some(r), "ServiceName").map_or_else(|| "?".to_string(), |v| compact(v, 120));
+            let service = |r: &Resource| prop(Some(r), "ServiceName").map_or_else(|| "?".to_string(), |v| compact_expr(v, 120));
             match (old, new) {
-                (None, Some(n)) => ctx.push("endpoint", Direction::Relaxed, format!("VPC endpoint added: {} (a new path from the VPC to this service)", service(n))),
-                (Some(o), None) => ctx.push("endpoint", Direction::Tightened, format!("VPC endpoint removed: {}", service(o))),
+                (None, Some(n)) => ctx.push(Cat::Endpoint, Direction::Relaxed, format!("VPC endpoint added: {} (a new path from the VPC to this service)", service(n))),
+                (Some(o), None) => ctx.push(Cat::Endpoint, Direction::Tightened, format!("VPC endpoint removed: {}", service(o))),
                 (Some(o), Some(n)) => {
                     if prop(Some(o), "PolicyDocument").is_some() && prop(Some(n), "PolicyDocument").is_none() {
-                        ctx.push("endpoint-policy", Direction::Relaxed, format!("endpoint policy removed from {}: the endpoint allows full access", service(n)));
+                        ctx.push(Cat::EndpointPolicy, Direction::Relaxed, format!("endpoint policy removed from {}: the endpoint allows full access", service(n)));
                     }
-                    if canonical(prop(old, "PrivateDnsEnabled").unwrap_or(&Value::Null)) != canonical(prop(new, "PrivateDnsEnabled").unwrap_or(&Value::Null)) {
-                        ctx.push("endpoint", Direction::Changed, format!("private DNS of {} changes: {} -> {}", service(n), show_opt(prop(old, "PrivateDnsEnabled")), show_opt(prop(new, "PrivateDnsEnabled"))));
+                    if differs(prop(old, "PrivateDnsEnabled"), prop(new, "PrivateDnsEnabled")) {
+                        ctx.push(Cat::Endpoint, Direction::Changed, format!("private DNS of {} changes: {} -> {}", service(n), show_opt(prop(old, "PrivateDnsEnabled")), show_opt(prop(new, "PrivateDnsEnabled"))));
                     }
                 }
                 (None, None) => {}
@@ -184,66 +201,73 @@ fn resource(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
         }
         "AWS::CloudTrail::Trail" => trail(ctx, old, new),
         "AWS::EC2::FlowLog" => match (old, new) {
-            (Some(_), None) => ctx.push("logging", Direction::Relaxed, "VPC flow log removed: network traffic is no longer recorded".into()),
-            (None, Some(_)) => ctx.push("logging", Direction::Tightened, "VPC flow log added".into()),
+            (Some(_), None) => ctx.push(Cat::Logging, Direction::Relaxed, "VPC flow log removed: network traffic is no longer recorded".into()),
+            (None, Some(_)) => ctx.push(Cat::Logging, Direction::Tightened, "VPC flow log added".into()),
             _ => {}
         },
         "Custom::UsageReportSubscription" => match (old, new) {
             (Some(_), None) => ctx.push(
-                "logging",
+                Cat::Logging,
                 Direction::Relaxed,
                 "AppStream usage-report subscription removed from the template (the provider keeps the Region's subscription on delete; unsubscribe is manual)".into(),
             ),
-            (None, Some(_)) => ctx.push("logging", Direction::Tightened, "AppStream usage-report subscription added".into()),
+            (None, Some(_)) => ctx.push(Cat::Logging, Direction::Tightened, "AppStream usage-report subscription added".into()),
             _ => {}
         },
         "AWS::Logs::LogGroup" if old.is_some() && new.is_some() => {
-            let days = |r: Option<&Value>| prop(r, "RetentionInDays").and_then(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.parse().ok())));
+            let days = |r: Option<&Resource>| {
+                prop(r, "RetentionInDays").and_then(|v| match v {
+                    Expr::Int(n) => Some(*n),
+                    Expr::Str(s) => s.parse::<i64>().ok(),
+                    _ => None,
+                })
+            };
             match (days(old), days(new)) {
-                (Some(o), Some(n)) if n < o => ctx.push("logging", Direction::Relaxed, format!("log retention shortened: {o} -> {n} days")),
-                (Some(o), Some(n)) if n > o => ctx.push("logging", Direction::Tightened, format!("log retention lengthened: {o} -> {n} days")),
-                (Some(o), None) => ctx.push("logging", Direction::Changed, format!("log retention removed ({o} days -> never expire)")),
+                (Some(o), Some(n)) if n < o => ctx.push(Cat::Logging, Direction::Relaxed, format!("log retention shortened: {o} -> {n} days")),
+                (Some(o), Some(n)) if n > o => ctx.push(Cat::Logging, Direction::Tightened, format!("log retention lengthened: {o} -> {n} days")),
+                (Some(o), None) => ctx.push(Cat::Logging, Direction::Changed, format!("log retention removed ({o} days -> never expire)")),
                 _ => {}
             }
             if prop(old, "KmsKeyId").is_some() && prop(new, "KmsKeyId").is_none() {
-                ctx.push("encryption", Direction::Relaxed, "log group no longer encrypted with a customer managed KMS key".into());
+                ctx.push(Cat::Encryption, Direction::Relaxed, "log group no longer encrypted with a customer managed KMS key".into());
             }
         }
-        "AWS::KMS::Key" if old.is_some() && new.is_some() => flag(ctx, "encryption", old, new, "EnableKeyRotation", "true", "automatic key rotation"),
+        "AWS::KMS::Key" if old.is_some() && new.is_some() => flag(ctx, Cat::Encryption, old, new, "EnableKeyRotation", "true", "automatic key rotation"),
         "AWS::S3::Bucket" if old.is_some() && new.is_some() => {
             for k in ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] {
-                let get = |r: Option<&Value>| prop(r, "PublicAccessBlockConfiguration").and_then(|p| p.get(k)).map(|v| canonical(v) == Value::String("true".into()));
+                let get = |r: Option<&Resource>| prop(r, "PublicAccessBlockConfiguration").and_then(|p| p.get(k)).map(|v| canonical(v) == Expr::from("true"));
                 if get(old) == Some(true) && get(new) != Some(true) {
-                    ctx.push("bucket", Direction::Relaxed, format!("public access block {k} turned off"));
+                    ctx.push(Cat::Bucket, Direction::Relaxed, format!("public access block {k} turned off"));
                 }
             }
-            if canonical(prop(old, "BucketEncryption").unwrap_or(&Value::Null)) != canonical(prop(new, "BucketEncryption").unwrap_or(&Value::Null)) {
-                ctx.push("encryption", Direction::Changed, format!("bucket encryption changes: {} -> {}", show_opt(prop(old, "BucketEncryption")), show_opt(prop(new, "BucketEncryption"))));
+            if differs(prop(old, "BucketEncryption"), prop(new, "BucketEncryption")) {
+                ctx.push(Cat::Encryption, Direction::Changed, format!("bucket encryption changes: {} -> {}", show_opt(prop(old, "BucketEncryption")), show_opt(prop(new, "BucketEncryption"))));
             }
-            let versioning = |r: Option<&Value>| prop(r, "VersioningConfiguration").and_then(|v| v.get("Status")).and_then(Value::as_str).map(str::to_string);
+            let versioning = |r: Option<&Resource>| prop(r, "VersioningConfiguration").and_then(|v| v.get("Status")).and_then(Expr::as_str).map(str::to_string);
             if versioning(old).as_deref() == Some("Enabled") && versioning(new).as_deref() != Some("Enabled") {
-                ctx.push("bucket", Direction::Relaxed, "bucket versioning no longer enabled: overwritten or deleted objects cannot be recovered".into());
+                ctx.push(Cat::Bucket, Direction::Relaxed, "bucket versioning no longer enabled: overwritten or deleted objects cannot be recovered".into());
             }
         }
         _ => {}
     }
 }
 
-fn show_opt(v: Option<&Value>) -> String {
-    v.map_or_else(|| "(absent)".to_string(), |v| compact(v, 160))
+fn show_opt(v: Option<&Expr>) -> String {
+    v.map_or_else(|| "(absent)".to_string(), |v| compact_expr(v, 160))
 }
 
 /// A boolean-ish flag whose `safe` value was set and no longer is (or the reverse).
 fn flag(
     ctx: &mut Ctx<'_>,
-    category: &str,
-    old: Option<&Value>,
-    new: Option<&Value>,
+    category: Cat,
+    old: Option<&Resource>,
+    new: Option<&Resource>,
     name: &str,
     safe: &str,
     what: &str,
 ) {
-    let get = |r: Option<&Value>| prop(r, name).map(|v| compact(&canonical(v), 40).trim_matches('"').to_string());
+    let get =
+        |r: Option<&Resource>| prop(r, name).map(|v| compact_expr(&canonical(v), 40).trim_matches('"').to_string());
     let (o, n) = (get(old), get(new));
     if o == n {
         return;
@@ -266,18 +290,17 @@ fn flag(
     );
 }
 
-fn documents<'v>(rtype: &str, r: Option<&'v Value>) -> BTreeMap<String, &'v Value> {
+fn documents<'v>(rtype: &str, r: Option<&'v Resource>) -> BTreeMap<String, &'v Expr> {
     let mut out = BTreeMap::new();
     let Some(r) = r else { return out };
-    let p = |k: &str| r.get("Properties").and_then(|p| p.get(k));
+    let p = |k: &str| r.properties.get(k);
     match rtype {
         "AWS::IAM::Role" => {
             if let Some(d) = p("AssumeRolePolicyDocument") {
                 out.insert("trust policy".into(), d);
             }
-            for (i, pol) in p("Policies").and_then(Value::as_array).into_iter().flatten().enumerate() {
-                let name =
-                    pol.get("PolicyName").and_then(Value::as_str).map_or_else(|| format!("#{i}"), str::to_string);
+            for (i, pol) in p("Policies").and_then(Expr::as_list).into_iter().flatten().enumerate() {
+                let name = pol.get("PolicyName").and_then(Expr::as_str).map_or_else(|| format!("#{i}"), str::to_string);
                 if let Some(d) = pol.get("PolicyDocument") {
                     out.insert(format!("inline policy {name}"), d);
                 }
@@ -285,7 +308,7 @@ fn documents<'v>(rtype: &str, r: Option<&'v Value>) -> BTreeMap<String, &'v Valu
         }
         "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::RolePolicy" => {
             if let Some(d) = p("PolicyDocument") {
-                let name = p("PolicyName").and_then(Value::as_str).unwrap_or("policy");
+                let name = p("PolicyName").and_then(Expr::as_str).unwrap_or("policy");
                 out.insert(format!("policy {name}"), d);
             }
         }
@@ -314,6 +337,32 @@ fn documents<'v>(rtype: &str, r: Option<&'v Value>) -> BTreeMap<String, &'v Valu
     out
 }
 
+/// Whether a trust policy trusts a SAML identity provider: a `Federated` principal, or an
+/// IAM `saml-provider` ARN anywhere in it.
+fn trusts_saml(doc: &Expr) -> bool {
+    let federated = PolicyDocument::from_expr(doc)
+        .is_ok_and(|d| d.statement.iter().any(|s| s.principals().iter().any(|(kind, _)| kind == "Federated")));
+    federated || mentions(doc, "saml-provider")
+}
+
+/// Whether any literal text of `e` (strings, `Fn::Sub` text) contains `needle`.
+fn mentions(e: &Expr, needle: &str) -> bool {
+    match e {
+        Expr::Str(s) => s.contains(needle),
+        Expr::List(items) | Expr::Join(_, items) => items.iter().any(|x| mentions(x, needle)),
+        Expr::Map(m) => m.values().any(|x| mentions(x, needle)),
+        Expr::Sub(sub) => {
+            sub.parts().iter().any(|p| matches!(p, SubPart::Text(t) if t.contains(needle)))
+                || sub.vars().values().any(|x| mentions(x, needle))
+        }
+        Expr::Select(_, x) | Expr::GetAZs(x) | Expr::ImportValue(x) | Expr::Split(_, x) | Expr::Intrinsic(_, x) => {
+            mentions(x, needle)
+        }
+        Expr::If(_, a, b) | Expr::Equals(a, b) => mentions(a, needle) || mentions(b, needle),
+        Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Num(_) | Expr::Ref(_) | Expr::GetAtt(..) => false,
+    }
+}
+
 /// A statement broken into comparable sets.
 #[derive(Default)]
 struct Parts {
@@ -325,50 +374,41 @@ struct Parts {
     conditions: BTreeSet<String>,
 }
 
-fn strings(v: Option<&Value>) -> BTreeSet<String> {
-    match v {
-        Some(Value::Array(a)) => a.iter().map(|x| compact(x, 200)).map(unquote).collect(),
-        Some(x) => BTreeSet::from([unquote(compact(x, 200))]),
-        None => BTreeSet::new(),
-    }
+fn strings(list: &[Expr]) -> BTreeSet<String> {
+    list.iter().map(|x| unquote(compact_expr(x, 200))).collect()
 }
 
 fn unquote(s: String) -> String {
     s.strip_prefix('"').and_then(|x| x.strip_suffix('"')).map_or(s.clone(), str::to_string)
 }
 
-fn parts(s: &Value) -> Parts {
-    let mut principals = BTreeSet::new();
-    match s.get("Principal") {
-        Some(Value::Object(m)) => {
-            for (k, v) in m {
-                for p in strings(Some(v)) {
-                    principals.insert(format!("{k}:{p}"));
-                }
-            }
-        }
-        Some(v) => {
-            principals.insert(unquote(compact(v, 200)));
-        }
-        None => {}
-    }
+fn parts(s: &Statement) -> Parts {
+    let principals = s
+        .principals()
+        .into_iter()
+        .map(|(kind, v)| match kind.as_str() {
+            "*" => "*".to_string(),
+            "" => unquote(compact_expr(&v, 200)),
+            _ => format!("{kind}:{}", unquote(compact_expr(&v, 200))),
+        })
+        .collect();
     let mut conditions = BTreeSet::new();
-    for (op, m) in s.get("Condition").and_then(Value::as_object).into_iter().flatten() {
-        for (k, v) in m.as_object().into_iter().flatten() {
-            conditions.insert(format!("{op} {k} = {}", compact(v, 160)));
+    for (op, m) in &s.condition {
+        for (k, v) in m {
+            conditions.insert(format!("{op} {k} = {}", compact_expr(v, 160)));
         }
     }
     Parts {
-        effect: s.get("Effect").and_then(Value::as_str).unwrap_or("Allow").to_string(),
-        actions: strings(s.get("Action")),
-        not_actions: strings(s.get("NotAction")),
-        resources: strings(s.get("Resource")),
+        effect: s.effect.name().to_string(),
+        actions: strings(&s.action),
+        not_actions: strings(&s.not_action),
+        resources: strings(&s.resource),
         principals,
         conditions,
     }
 }
 
-fn describe(s: &Value) -> String {
+fn describe(s: &Statement) -> String {
     let p = parts(s);
     let mut text = format!("{} {}", p.effect, join(&p.actions));
     if !p.not_actions.is_empty() {
@@ -390,40 +430,56 @@ fn join(s: &BTreeSet<String>) -> String {
     s.iter().cloned().collect::<Vec<_>>().join(", ")
 }
 
-fn statement_list(doc: Option<&Value>) -> Vec<(String, Value)> {
-    let Some(st) = doc.and_then(|d| d.get("Statement")) else { return Vec::new() };
-    let list: Vec<&Value> = match st {
-        Value::Array(a) => a.iter().collect(),
-        other => vec![other],
+/// The statements of a document, each keyed by its `Sid` (else by its whole text), with the
+/// statement as written (for equality) and as read.
+fn statement_list(doc: Option<&Expr>) -> Result<BTreeMap<String, (Expr, Statement)>, CfnError> {
+    let Some(doc) = doc else { return Ok(BTreeMap::new()) };
+    let read = PolicyDocument::from_expr(doc)?;
+    let written: Vec<Expr> = match doc.get("Statement") {
+        Some(Expr::List(items)) => items.clone(),
+        Some(one) => vec![one.clone()],
+        None => Vec::new(),
     };
-    list.into_iter()
-        .map(|s| {
-            let key =
-                s.get("Sid").and_then(Value::as_str).map_or_else(|| compact(&canonical(s), 10_000), str::to_string);
-            (key, s.clone())
+    Ok(written
+        .into_iter()
+        .zip(read.statement)
+        .map(|(raw, s)| {
+            let key = s.sid.clone().unwrap_or_else(|| compact_expr(&canonical(&raw), 10_000));
+            (key, (raw, s))
         })
-        .collect()
+        .collect())
 }
 
 fn covers(set: &BTreeSet<String>, item: &str) -> bool {
     set.contains(item) || set.iter().any(|p| p == "*" || (p.ends_with('*') && item.starts_with(&p[..p.len() - 1])))
 }
 
-fn statements(ctx: &mut Ctx<'_>, category: &str, label: &str, old: Option<&Value>, new: Option<&Value>) {
-    let o: BTreeMap<String, Value> = statement_list(old).into_iter().collect();
-    let n: BTreeMap<String, Value> = statement_list(new).into_iter().collect();
+fn statements(ctx: &mut Ctx<'_>, category: Cat, label: &str, old: Option<&Expr>, new: Option<&Expr>) {
+    let (o, n) = match (statement_list(old), statement_list(new)) {
+        (Ok(o), Ok(n)) => (o, n),
+        (Err(e), _) | (_, Err(e)) => {
+            if differs(old, new) {
+                ctx.push(
+                    category,
+                    Direction::Changed,
+                    format!("{label}: policy document changed (not readable as IAM statements: {e})"),
+                );
+            }
+            return;
+        }
+    };
     let sid = |k: &str| if k.starts_with('{') { String::new() } else { format!(" {k}") };
-    for (k, s) in &n {
+    for (k, (raw, s)) in &n {
         match o.get(k) {
             None => {
-                let allow = parts(s).effect != "Deny";
+                let allow = s.effect != Effect::Deny;
                 ctx.push(
                     category,
                     if allow { Direction::Relaxed } else { Direction::Tightened },
                     format!("{label}: statement{} added: {}", sid(k), describe(s)),
                 );
             }
-            Some(prev) if canonical(prev) != canonical(s) => {
+            Some((prev_raw, prev)) if !same(prev_raw, raw) => {
                 let (a, b) = (parts(prev), parts(s));
                 let mut wider = Vec::new();
                 let mut narrower = Vec::new();
@@ -455,8 +511,8 @@ fn statements(ctx: &mut Ctx<'_>, category: &str, label: &str, old: Option<&Value
                 list(&a.resources, &b.resources, "resources", true);
                 list(&a.principals, &b.principals, "principals", true);
                 list(&a.conditions, &b.conditions, "conditions", false);
-                let deny = b.effect == "Deny";
-                let effect_changed = a.effect != b.effect;
+                let deny = s.effect == Effect::Deny;
+                let effect_changed = prev.effect != s.effect;
                 let dir = if effect_changed {
                     if deny {
                         Direction::Tightened
@@ -499,9 +555,9 @@ fn statements(ctx: &mut Ctx<'_>, category: &str, label: &str, old: Option<&Value
             Some(_) => {}
         }
     }
-    for (k, s) in &o {
+    for (k, (_, s)) in &o {
         if !n.contains_key(k) {
-            let allow = parts(s).effect != "Deny";
+            let allow = s.effect != Effect::Deny;
             ctx.push(
                 category,
                 if allow { Direction::Tightened } else { Direction::Relaxed },
@@ -512,72 +568,51 @@ fn statements(ctx: &mut Ctx<'_>, category: &str, label: &str, old: Option<&Value
 }
 
 /// A rule's identity: everything but its description.
-fn rule_key(rule: &Value) -> String {
-    let mut r = canonical(rule);
-    if let Some(m) = r.as_object_mut() {
-        m.remove("Description");
-    }
-    compact(&r, 10_000)
+fn rule_key(rule: &SecurityGroupRule) -> String {
+    let bare = SecurityGroupRule { description: None, ..rule.clone() };
+    compact_expr(&canonical(&bare.to_expr()), 10_000)
 }
 
-/// The rule sandboxc writes for "no outbound traffic" (ICMP to 255.255.255.255/32).
-fn is_no_egress(rule: &Value) -> bool {
-    rule.get("CidrIp").and_then(Value::as_str) == Some("255.255.255.255/32")
-}
-
-fn rule_text(rule: &Value, dir: &str) -> String {
-    let g = |k: &str| rule.get(k).map(|v| unquote(compact(v, 120)));
-    let proto = g("IpProtocol").unwrap_or_else(|| "?".into());
-    let ports = match (proto.as_str(), g("FromPort"), g("ToPort")) {
+/// A rule for people: `tcp port 443 from 10.0.0.0/16 (HTTPS from inside the VPC)`.
+fn rule_text(rule: &SecurityGroupRule) -> String {
+    let g = |v: &Option<Expr>| v.as_ref().map(|v| unquote(compact_expr(v, 120)));
+    let proto = g(&rule.protocol).unwrap_or_else(|| "?".into());
+    let ports = match (proto.as_str(), g(&rule.from_port), g(&rule.to_port)) {
         ("icmp" | "1", Some(a), Some(b)) => format!(" type {a} code {b}"),
         (_, Some(a), Some(b)) if a == b => format!(" port {a}"),
         (_, Some(a), Some(b)) => format!(" ports {a}-{b}"),
         _ => String::new(),
     };
-    let word = if dir == "egress" { "to" } else { "from" };
-    let peer = [
-        "CidrIp",
-        "CidrIpv6",
-        "SourceSecurityGroupId",
-        "DestinationSecurityGroupId",
-        "SourcePrefixListId",
-        "DestinationPrefixListId",
-    ]
-    .iter()
-    .find_map(|k| g(k).map(|v| format!("{word} {v}")))
-    .unwrap_or_default();
+    let word = match rule.direction {
+        RuleDirection::Egress => "to",
+        RuleDirection::Ingress => "from",
+    };
+    let peer =
+        rule.peer.as_ref().map_or_else(String::new, |p| format!("{word} {}", unquote(compact_expr(p.value(), 120))));
     let proto = if proto == "-1" { "all protocols".to_string() } else { proto };
-    let described = g("Description").map_or_else(String::new, |d| format!(" ({d})"));
+    let described = g(&rule.description).map_or_else(String::new, |d| format!(" ({d})"));
     format!("{proto}{ports} {peer}{described}").trim().to_string()
 }
 
-fn open_note(rule_text: &str) -> &'static str {
-    if rule_text.contains("0.0.0.0/0") || rule_text.contains("::/0") {
-        " (open to any address)"
-    } else {
-        ""
-    }
-}
-
-fn user_settings(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
+fn user_settings(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
     if old.is_none() || new.is_none() {
         return;
     }
-    let settings = |r: Option<&Value>| -> BTreeMap<String, (String, Option<String>)> {
+    let settings = |r: Option<&Resource>| -> BTreeMap<String, (String, Option<String>)> {
         prop(r, "UserSettings")
-            .and_then(Value::as_array)
+            .and_then(Expr::as_list)
             .into_iter()
             .flatten()
             .filter_map(|s| {
                 let a = s.get("Action")?.as_str()?.to_string();
-                let p = s.get("Permission").and_then(Value::as_str).unwrap_or("ENABLED").to_string();
-                Some((a, (p, s.get("MaximumLength").map(|v| compact(v, 40)))))
+                let p = s.get("Permission").and_then(Expr::as_str).unwrap_or("ENABLED").to_string();
+                Some((a, (p, s.get("MaximumLength").map(|v| compact_expr(v, 40)))))
             })
             .collect()
     };
     let (o, n) = (settings(old), settings(new));
     let actions: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
-    // AppStream enables every action the stack does not list (AWS-FACTS, AppStream).
+    // AppStream enables every action the stack does not list (AppStream API reference, UserSetting).
     let enabled = || ("ENABLED (not listed: AppStream's default)".to_string(), None);
     for a in actions {
         let before = o.get(a).cloned().unwrap_or_else(enabled);
@@ -603,7 +638,7 @@ fn user_settings(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
         let note = if dir == Direction::Relaxed { what } else { "" };
         let len = |x: &(String, Option<String>)| x.1.as_ref().map_or_else(String::new, |l| format!(" max {l}"));
         ctx.push(
-            "user-settings",
+            Cat::UserSettings,
             dir,
             format!("user setting {a}: {}{} -> {}{}{note}", before.0, len(&before), after.0, len(&after)),
         );
@@ -611,34 +646,36 @@ fn user_settings(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
     let (oe, ne) = (prop(old, "AccessEndpoints"), prop(new, "AccessEndpoints"));
     match (oe, ne) {
         (None, Some(e)) => ctx.push(
-            "user-settings",
+            Cat::UserSettings,
             Direction::Tightened,
-            format!("streaming restricted to interface endpoints: {}", compact(e, 160)),
+            format!("streaming restricted to interface endpoints: {}", compact_expr(e, 160)),
         ),
         (Some(e), None) => ctx.push(
-            "user-settings",
+            Cat::UserSettings,
             Direction::Relaxed,
-            format!("streaming no longer restricted to interface endpoints (was {})", compact(e, 160)),
+            format!("streaming no longer restricted to interface endpoints (was {})", compact_expr(e, 160)),
         ),
-        (Some(a), Some(b)) if canonical(a) != canonical(b) => ctx.push(
-            "user-settings",
+        (Some(a), Some(b)) if !same(a, b) => ctx.push(
+            Cat::UserSettings,
             Direction::Changed,
-            format!("streaming endpoints change: {} -> {}", compact(a, 120), compact(b, 120)),
+            format!("streaming endpoints change: {} -> {}", compact_expr(a, 120), compact_expr(b, 120)),
         ),
         _ => {}
     }
 }
 
-fn notebook(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
+fn notebook(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
     if old.is_none() || new.is_none() {
         return;
     }
-    // Both default to Enabled when absent (AWS-FACTS, SageMaker).
+    // Both default to Enabled when absent (SageMaker API reference, CreateNotebookInstance).
     for (name, what) in [
         ("DirectInternetAccess", "direct internet access from the notebook"),
         ("RootAccess", "root access on the notebook"),
     ] {
-        let get = |r: Option<&Value>| prop(r, name).map_or_else(|| "Enabled".to_string(), |v| unquote(compact(v, 40)));
+        let get = |r: Option<&Resource>| {
+            prop(r, name).map_or_else(|| "Enabled".to_string(), |v| unquote(compact_expr(v, 40)))
+        };
         let (o, n) = (get(old), get(new));
         if o != n {
             let dir = match (o.as_str(), n.as_str()) {
@@ -646,51 +683,59 @@ fn notebook(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
                 ("Enabled", "Disabled") => Direction::Tightened,
                 _ => Direction::Changed,
             };
-            ctx.push("notebook", dir, format!("{name} ({what}): {o} -> {n}"));
+            ctx.push(Cat::Notebook, dir, format!("{name} ({what}): {o} -> {n}"));
         }
     }
-    let imds = |r: Option<&Value>| {
+    let imds = |r: Option<&Resource>| {
         prop(r, "InstanceMetadataServiceConfiguration")
             .and_then(|m| m.get("MinimumInstanceMetadataServiceVersion"))
-            .map_or_else(|| "1".to_string(), |v| unquote(compact(v, 10)))
+            .map_or_else(|| "1".to_string(), |v| unquote(compact_expr(v, 10)))
     };
     let (o, n) = (imds(old), imds(new));
     if o != n {
         ctx.push(
-            "notebook",
+            Cat::Notebook,
             if n < o { Direction::Relaxed } else { Direction::Tightened },
             format!("minimum IMDS version of the notebook: {o} -> {n}"),
         );
     }
 }
 
-fn trail(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
+fn trail(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
     match (old, new) {
         (Some(o), None) => {
-            let name = prop(Some(o), "TrailName").map_or_else(String::new, |v| format!(" {}", compact(v, 80)));
-            let retained = o.get("DeletionPolicy").and_then(Value::as_str).is_some_and(|p| p.starts_with("Retain"));
+            let name = prop(Some(o), "TrailName").map_or_else(String::new, |v| format!(" {}", compact_expr(v, 80)));
+            let retained = o.deletion_policy.is_some_and(crate::cfn::Policy::retains);
             let what = if retained {
                 "its DeletionPolicy Retain keeps the trail itself, unmanaged and still recording until someone deletes it, but nothing in the sandbox guarantees an audit trail any more"
             } else {
                 "API calls and S3 data events of the sandbox are no longer recorded"
             };
             ctx.push(
-                "logging",
+                Cat::Logging,
                 Direction::Relaxed,
                 format!("CloudTrail trail{name} removed from the template: {what}"),
             );
         }
-        (None, Some(_)) => ctx.push("logging", Direction::Tightened, "CloudTrail trail added".into()),
+        (None, Some(_)) => ctx.push(Cat::Logging, Direction::Tightened, "CloudTrail trail added".into()),
         (Some(_), Some(_)) => {
-            flag(ctx, "logging", old, new, "IsLogging", "true", "the trail records");
-            flag(ctx, "logging", old, new, "EnableLogFileValidation", "true", "log file integrity validation");
-            flag(ctx, "logging", old, new, "IncludeGlobalServiceEvents", "true", "global service events such as IAM");
-            let data = |r: Option<&Value>| -> BTreeSet<String> {
+            flag(ctx, Cat::Logging, old, new, "IsLogging", "true", "the trail records");
+            flag(ctx, Cat::Logging, old, new, "EnableLogFileValidation", "true", "log file integrity validation");
+            flag(
+                ctx,
+                Cat::Logging,
+                old,
+                new,
+                "IncludeGlobalServiceEvents",
+                "true",
+                "global service events such as IAM",
+            );
+            let data = |r: Option<&Resource>| -> BTreeSet<String> {
                 let mut out = BTreeSet::new();
-                for sel in prop(r, "EventSelectors").and_then(Value::as_array).into_iter().flatten() {
-                    for dr in sel.get("DataResources").and_then(Value::as_array).into_iter().flatten() {
-                        for v in dr.get("Values").and_then(Value::as_array).into_iter().flatten() {
-                            out.insert(compact(v, 160));
+                for sel in prop(r, "EventSelectors").and_then(Expr::as_list).into_iter().flatten() {
+                    for dr in sel.get("DataResources").and_then(Expr::as_list).into_iter().flatten() {
+                        for v in dr.get("Values").and_then(Expr::as_list).into_iter().flatten() {
+                            out.insert(compact_expr(v, 160));
                         }
                     }
                 }
@@ -698,10 +743,10 @@ fn trail(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
             };
             let (o, n) = (data(old), data(new));
             for v in o.difference(&n) {
-                ctx.push("logging", Direction::Relaxed, format!("S3 data events no longer recorded for {v}"));
+                ctx.push(Cat::Logging, Direction::Relaxed, format!("S3 data events no longer recorded for {v}"));
             }
             for v in n.difference(&o) {
-                ctx.push("logging", Direction::Tightened, format!("S3 data events now recorded for {v}"));
+                ctx.push(Cat::Logging, Direction::Tightened, format!("S3 data events now recorded for {v}"));
             }
         }
         (None, None) => {}

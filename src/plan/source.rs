@@ -1,6 +1,6 @@
-//! The two sides of a plan: a set of templates with the manifest facts that tie a root stack's
-//! nested stacks to their template files. Read from a synth output directory, from an
-//! in-memory compile, or (tests) from bare template values.
+//! The two sides of a plan: a set of parsed templates with the manifest facts that tie a root
+//! stack's nested stacks to their template files. Read from a synth output directory, from an
+//! in-memory compile, from the deployed stack's template bodies, or (tests) from bare templates.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,6 +8,8 @@ use std::path::Path;
 use serde_json::Value;
 
 use super::PlanError;
+use crate::cfn::render::Format;
+use crate::cfn::{Expr, Resource, Template};
 use crate::compile::Compiled;
 
 /// The templates of one synth output.
@@ -18,7 +20,7 @@ pub struct TemplateSet {
     /// File name of the root (or single) template.
     pub root_file: String,
     /// Every template by file name.
-    pub templates: BTreeMap<String, Value>,
+    pub templates: BTreeMap<String, Template>,
     /// File names in manifest order (nested stacks in part order, root last).
     pub order: Vec<String>,
     /// Manifest `stack` label of each file (`network`, `root`, `single`).
@@ -32,7 +34,7 @@ pub struct TemplateSet {
 impl TemplateSet {
     /// One bare template as the root, with no manifest (property tests, library users).
     #[must_use]
-    pub fn single(stack_name: &str, template: Value) -> Self {
+    pub fn single(stack_name: &str, template: Template) -> Self {
         let file = format!("{stack_name}.template.json");
         Self {
             stack_name: stack_name.into(),
@@ -45,21 +47,23 @@ impl TemplateSet {
         }
     }
 
-    /// The output of an in-memory compile, exactly as synth would write it.
+    /// The output of an in-memory compile, exactly as synth would write it (the compiled
+    /// templates are what parsing synth's files gives back).
     ///
     /// # Errors
     /// [`PlanError::Synth`] when rendering fails (a CloudFormation quota is exceeded).
     pub fn from_compiled(compiled: &Compiled) -> Result<Self, PlanError> {
-        let (files, manifest) = crate::output::files(compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
+        let (_, manifest) = crate::output::files(compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
         let mut set = Self {
             stack_name: manifest.stack_name.clone(),
             root_file: manifest.root_template.clone(),
             ..Self::default()
         };
-        let texts: BTreeMap<String, String> = files.into_iter().collect();
         for t in &manifest.templates {
-            let text = texts.get(&t.file).map_or("", String::as_str);
-            set.templates.insert(t.file.clone(), parse_template(&t.file, text)?);
+            let template = compiled.templates.iter().find(|c| c.file == t.file).ok_or_else(|| {
+                PlanError::Synth(format!("the manifest lists {}, which the compiler did not produce", t.file))
+            })?;
+            set.templates.insert(t.file.clone(), template.template.clone());
             set.order.push(t.file.clone());
             set.labels.insert(t.file.clone(), t.stack.clone());
             if let Some(k) = &t.s3_key {
@@ -96,7 +100,7 @@ impl TemplateSet {
             set.labels.insert(file, label);
         }
         let root_value = parse_template(&format!("stack {stack_name} (GetTemplate)"), root)?;
-        let single = !section_has_nested(&root_value);
+        let single = !has_nested_stacks(&root_value);
         set.templates.insert(set.root_file.clone(), root_value);
         set.order.push(set.root_file.clone());
         set.labels.insert(set.root_file.clone(), if single { "single".into() } else { "root".into() });
@@ -187,9 +191,11 @@ impl TemplateSet {
     /// its `TemplateURL`, else through the manifest label matching its logical ID
     /// (`NetworkNestedStack` -> `network`).
     #[must_use]
-    pub fn nested_file(&self, logical_id: &str, resource: &Value) -> Option<String> {
+    pub fn nested_file(&self, logical_id: &str, resource: &Resource) -> Option<String> {
         let mut texts = Vec::new();
-        strings_in(resource.pointer("/Properties/TemplateURL").unwrap_or(&Value::Null), &mut texts);
+        if let Some(url) = resource.properties.get("TemplateURL") {
+            strings_in(url, &mut texts);
+        }
         for t in &texts {
             for (key, file) in &self.s3_keys {
                 if t.ends_with(key.as_str()) || t.contains(&format!("/{key}")) {
@@ -207,32 +213,43 @@ impl TemplateSet {
     }
 }
 
-fn strings_in(v: &Value, out: &mut Vec<String>) {
+/// The literal text of a value: strings, and the template strings of `Fn::Sub`.
+fn strings_in(v: &Expr, out: &mut Vec<String>) {
     match v {
-        Value::String(s) => out.push(s.clone()),
-        Value::Array(a) => a.iter().for_each(|x| strings_in(x, out)),
-        Value::Object(m) => m.values().for_each(|x| strings_in(x, out)),
-        _ => {}
+        Expr::Str(s) => out.push(s.clone()),
+        Expr::List(a) => a.iter().for_each(|x| strings_in(x, out)),
+        Expr::Map(m) => m.values().for_each(|x| strings_in(x, out)),
+        Expr::Sub(sub) => {
+            out.push(sub.text());
+            sub.vars().values().for_each(|x| strings_in(x, out));
+        }
+        Expr::Join(sep, items) => {
+            out.push(sep.clone());
+            items.iter().for_each(|x| strings_in(x, out));
+        }
+        Expr::Select(_, x) | Expr::GetAZs(x) | Expr::ImportValue(x) | Expr::Intrinsic(_, x) => strings_in(x, out),
+        Expr::If(_, a, b) | Expr::Equals(a, b) => {
+            strings_in(a, out);
+            strings_in(b, out);
+        }
+        Expr::Split(sep, x) => {
+            out.push(sep.clone());
+            strings_in(x, out);
+        }
+        Expr::Null | Expr::Bool(_) | Expr::Int(_) | Expr::Num(_) | Expr::Ref(_) | Expr::GetAtt(..) => {}
     }
 }
 
-fn section_has_nested(template: &Value) -> bool {
-    template.get("Resources").and_then(Value::as_object).is_some_and(|m| {
-        m.values().any(|r| r.get("Type").and_then(Value::as_str) == Some("AWS::CloudFormation::Stack"))
-    })
+fn has_nested_stacks(template: &Template) -> bool {
+    template.resources.values().any(|r| r.kind == "AWS::CloudFormation::Stack")
 }
 
-fn parse_template(name: &str, text: &str) -> Result<Value, PlanError> {
+/// Reads a template file or body: YAML by the name's extension (or, for a `GetTemplate`
+/// body, when it does not start with `{`), else JSON.
+fn parse_template(name: &str, text: &str) -> Result<Template, PlanError> {
     let is_yaml = name.ends_with(".yaml")
         || name.ends_with(".yml")
         || (name.ends_with("(GetTemplate)") && !text.trim_start().starts_with('{'));
-    let v: Value = if is_yaml {
-        serde_yaml::from_str(text).map_err(|e| PlanError::Read { path: name.into(), why: format!("not YAML: {e}") })?
-    } else {
-        serde_json::from_str(text).map_err(|e| PlanError::Read { path: name.into(), why: format!("not JSON: {e}") })?
-    };
-    if !v.is_object() {
-        return Err(PlanError::Read { path: name.into(), why: "not a template (expected a mapping)".into() });
-    }
-    Ok(v)
+    let format = if is_yaml { Format::Yaml } else { Format::Json };
+    Template::from_text(text, format).map_err(|e| PlanError::Read { path: name.into(), why: e.to_string() })
 }

@@ -137,7 +137,7 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
     if !plan.warnings.is_empty() {
         let _ = writeln!(head, "#### :warning: Warnings\n");
         for w in &plan.warnings {
-            let _ = writeln!(head, "- {}", cell(w));
+            let _ = writeln!(head, "- {}", cell(&w.to_string()));
         }
         head.push('\n');
     }

@@ -8,11 +8,19 @@ pub mod text;
 use serde_json::Value;
 
 use super::model::{Plan, PropertyChange, Replacement, ResourceChange, Summary, ValueChange};
+use super::resolve::same;
+use crate::cfn::{Expr, Scope};
+
+/// A JSON value of the plan on one line (see [`compact_expr`]).
+#[must_use]
+pub fn compact(v: &Value, max: usize) -> String {
+    compact_expr(&Expr::parse(v, &Scope::empty()), max)
+}
 
 /// A value on one line, intrinsic functions in their short YAML-like form (`!Ref Vpc`,
 /// `!GetAtt Vpc.CidrBlock`, `!Sub '...'`), cut to about `max` characters.
 #[must_use]
-pub fn compact(v: &Value, max: usize) -> String {
+pub fn compact_expr(v: &Expr, max: usize) -> String {
     let mut s = String::new();
     short(v, &mut s);
     if s.chars().count() > max {
@@ -24,32 +32,16 @@ pub fn compact(v: &Value, max: usize) -> String {
     }
 }
 
-fn short(v: &Value, out: &mut String) {
+fn short(v: &Expr, out: &mut String) {
     match v {
-        Value::Object(m) if m.len() == 1 => {
-            let (k, arg) = m.iter().next().map_or(("", &Value::Null), |(k, v)| (k.as_str(), v));
-            match (k, arg) {
-                ("Ref", Value::String(name)) => {
-                    out.push_str("!Ref ");
-                    out.push_str(name);
-                }
-                ("Fn::GetAtt", a) if super::resolve::get_att_args(a).is_some() => {
-                    if let Some((id, attr)) = super::resolve::get_att_args(a) {
-                        out.push_str(&format!("!GetAtt {id}.{attr}"));
-                    }
-                }
-                ("Fn::Sub", Value::String(s)) => out.push_str(&format!("!Sub {}", Value::String(s.clone()))),
-                (k, arg) if k.starts_with("Fn::") => {
-                    out.push('!');
-                    out.push_str(&k[4..]);
-                    out.push(' ');
-                    short(arg, out);
-                }
-                _ => plain_object(m, out),
-            }
+        Expr::Ref(t) => {
+            out.push_str("!Ref ");
+            out.push_str(t.name());
         }
-        Value::Object(m) => plain_object(m, out),
-        Value::Array(a) => {
+        Expr::GetAtt(id, attr) => out.push_str(&format!("!GetAtt {id}.{attr}")),
+        Expr::Sub(sub) if sub.vars().is_empty() => out.push_str(&format!("!Sub {}", Value::String(sub.text()))),
+        Expr::Map(m) => plain_object(m.iter(), out),
+        Expr::List(a) => {
             out.push('[');
             for (i, x) in a.iter().enumerate() {
                 if i > 0 {
@@ -59,13 +51,24 @@ fn short(v: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        other => out.push_str(&other.to_string()),
+        call => match call.call() {
+            Some((name, arg)) => match name.strip_prefix("Fn::") {
+                Some(short_name) => {
+                    out.push('!');
+                    out.push_str(short_name);
+                    out.push(' ');
+                    short(&arg, out);
+                }
+                None => plain_object(std::iter::once((&name.to_string(), &arg)), out),
+            },
+            None => out.push_str(&call.to_value().to_string()),
+        },
     }
 }
 
-fn plain_object(m: &serde_json::Map<String, Value>, out: &mut String) {
+fn plain_object<'e>(m: impl Iterator<Item = (&'e String, &'e Expr)>, out: &mut String) {
     out.push('{');
-    for (i, (k, x)) in m.iter().enumerate() {
+    for (i, (k, x)) in m.enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
@@ -242,7 +245,10 @@ pub fn value_change_text(kind: &str, v: &ValueChange) -> String {
             let show = |x: Option<&Value>| x.map_or_else(|| "(absent)".to_string(), |x| compact(x, MAX_VALUE));
             let parts: Vec<String> = keys
                 .into_iter()
-                .filter(|k| !matches!((o.get(*k), n.get(*k)), (Some(a), Some(b)) if super::resolve::same(a, b)))
+                .filter(|k| {
+                    let expr = |v: &Value| Expr::parse(v, &Scope::empty());
+                    !matches!((o.get(*k), n.get(*k)), (Some(a), Some(b)) if same(&expr(a), &expr(b)))
+                })
                 .map(|k| format!("{k}: {} -> {}", show(o.get(k)), show(n.get(k))))
                 .collect();
             format!("~ {kind}{name}: {}", parts.join("; "))
