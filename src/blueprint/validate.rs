@@ -6,7 +6,10 @@ use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
+use sandboxc_contract::assets::ASSETS_STACK_NAME;
+use sandboxc_contract::validator::{MAX_SESSION_EXPIRATION_SECONDS, MIN_SESSION_EXPIRATION_SECONDS};
 
+use super::duration::Duration;
 use super::model::{AvailabilityZones, Blueprint, FleetType};
 use super::names::Names;
 use crate::diagnostics::Diagnostic;
@@ -55,7 +58,7 @@ pub fn validate(b: &Blueprint) -> Vec<Diagnostic> {
     notebook(b, &mut out);
     audit(b, &mut out);
     tags(b, &mut out);
-    if b.name == crate::compile::bootstrap::ASSETS_STACK_NAME {
+    if b.name == ASSETS_STACK_NAME {
         out.push(
             Diagnostic::new(
                 "name",
@@ -329,15 +332,11 @@ fn notebook(b: &Blueprint, out: &mut Vec<Diagnostic>) {
             .allowed("an ml.* type such as ml.t3.medium"),
         );
     }
-    // CreatePresignedNotebookInstanceUrl: SessionExpirationDurationInSeconds 1800..43200.
-    range(
-        out,
-        "notebook.session_expiration",
-        n.session_expiration.as_secs(),
-        1800,
-        43_200,
-        "30m to 12h (1800 to 43200 seconds)",
-    );
+    // CreatePresignedNotebookInstanceUrl: SessionExpirationDurationInSeconds, the bounds the
+    // validator Lambda checks its environment against (30m to 12h).
+    let (min, max) = (u64::from(MIN_SESSION_EXPIRATION_SECONDS), u64::from(MAX_SESSION_EXPIRATION_SECONDS));
+    let allowed = format!("{} to {} ({min} to {max} seconds)", Duration::from_secs(min), Duration::from_secs(max));
+    range(out, "notebook.session_expiration", n.session_expiration.as_secs(), min, max, &allowed);
 }
 
 fn audit(b: &Blueprint, out: &mut Vec<Diagnostic>) {
@@ -395,10 +394,7 @@ const TAG_CHARACTERS: &str = "letters, digits, spaces and _ . : / = + - @";
 
 fn range(out: &mut Vec<Diagnostic>, path: &str, secs: u64, min: u64, max: u64, allowed: &str) {
     if secs < min || secs > max {
-        out.push(
-            Diagnostic::new(path, format!("{} is out of range", super::duration::Duration::from_secs(secs)))
-                .allowed(allowed),
-        );
+        out.push(Diagnostic::new(path, format!("{} is out of range", Duration::from_secs(secs))).allowed(allowed));
     }
 }
 

@@ -4,6 +4,7 @@
 //! `Properties` object of its type. Nested shapes that are plain data use [`Expr`] mappings;
 //! IAM documents use [`PolicyDocument`].
 
+use sandboxc_contract::custom_resource::{APPSTREAM_SERVICE_ROLES, USAGE_REPORT_SUBSCRIPTION};
 use serde::Serialize;
 
 use super::policy::PolicyDocument;
@@ -11,7 +12,7 @@ use super::template::ResourceProperties;
 use super::Expr;
 
 macro_rules! resource {
-    ($(#[$m:meta])* $name:ident = $ty:literal { $( $(#[$fm:meta])* $field:ident : $fty:ty ),* $(,)? }) => {
+    ($(#[$m:meta])* $name:ident = $ty:tt { $( $(#[$fm:meta])* $field:ident : $fty:ty ),* $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Default, PartialEq, Serialize)]
         #[serde(rename_all = "PascalCase")]
@@ -150,12 +151,14 @@ NestedStack = "AWS::CloudFormation::Stack" {
 });
 
 resource!(/// `Custom::AppStreamServiceRoles`: makes sure AppStream's service roles exist (provider Lambda).
-AppStreamServiceRoles = "Custom::AppStreamServiceRoles" { service_token: Expr });
+AppStreamServiceRoles = APPSTREAM_SERVICE_ROLES { service_token: Expr });
 
-resource!(/// `Custom::HomeFolderNotification`: this sandbox's entry in the home-folder bucket's notifications.
-HomeFolderNotification = "Custom::HomeFolderNotification" {
-    service_token: Expr, bucket_name: Expr, function_arn: Expr,
-});
+/// `Custom::HomeFolderNotification`: this sandbox's entry in the home-folder bucket's notifications
+/// (properties shared with the provider Lambda).
+pub type HomeFolderNotification = sandboxc_contract::custom_resource::HomeFolderNotificationProperties<Expr>;
+impl ResourceProperties for HomeFolderNotification {
+    const TYPE: &'static str = sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
+}
 
 resource!(/// `Custom::UsageReportSubscription`: the Region's AppStream usage-report subscription.
-UsageReportSubscription = "Custom::UsageReportSubscription" { service_token: Expr });
+UsageReportSubscription = USAGE_REPORT_SUBSCRIPTION { service_token: Expr });

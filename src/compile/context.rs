@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use sandboxc_contract::stack::parameters;
+
 use crate::assets::LambdaAsset;
 use crate::blueprint::{Blueprint, Layout, Names};
 use crate::cfn::{Expr, LogicalId, Output, Parameter, Resource, ResourceProperties, Template};
 
 use super::{CompileError, Part};
-
-/// The root template parameter naming the assets bucket (nested templates, Lambda zips).
-pub const ASSETS_BUCKET_PARAMETER: &str = "AssetsBucket";
 
 /// The `AssetsBucket` parameter of the root template and of the parts that read assets.
 #[must_use]
@@ -24,13 +23,8 @@ pub fn assets_bucket_parameter() -> Parameter {
     }
 }
 
-/// The root template parameter saying whether AppStream's home-folder bucket exists yet
-/// (`true` or `false`): AppStream creates that bucket at the first session with home folders
-/// (AWS-FACTS.md), and the validator's bucket notification can only be written once it
-/// exists. `sandboxc apply` sets it after `HeadBucket`.
-pub const HOME_FOLDER_BUCKET_PARAMETER: &str = "HomeFolderBucketExists";
-
-/// The [`HOME_FOLDER_BUCKET_PARAMETER`] parameter.
+/// The `HomeFolderBucketExists` parameter ([`parameters::HOME_FOLDER_BUCKET_EXISTS`]): whether
+/// AppStream's home-folder bucket exists yet, `true` or `false`.
 #[must_use]
 pub fn home_folder_bucket_parameter() -> Parameter {
     Parameter {
@@ -217,7 +211,7 @@ impl PartBuilder {
 
     /// `Ref` to the assets bucket parameter.
     pub fn assets_bucket(&mut self) -> Expr {
-        self.root_parameter(ASSETS_BUCKET_PARAMETER, assets_bucket_parameter())
+        self.root_parameter(parameters::ASSETS_BUCKET, assets_bucket_parameter())
     }
 
     /// `Ref` to a parameter of the root template, declared in this part's template too.
@@ -227,7 +221,7 @@ impl PartBuilder {
         Expr::r#ref(name)
     }
 
-    /// Adds an output for people.
+    /// Adds an output for people (`name`: one of [`sandboxc_contract::stack::outputs`]).
     pub fn user_output(&mut self, name: &str, description: &str, value: Expr) {
         self.user_outputs.insert(name.into(), Output { description: description.into(), value, condition: None });
     }

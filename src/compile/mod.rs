@@ -16,7 +16,12 @@ mod storage;
 mod validator;
 
 pub use assemble::{stack_id, template_key};
-pub use context::{Ctx, ASSETS_BUCKET_PARAMETER, HOME_FOLDER_BUCKET_PARAMETER};
+pub use context::Ctx;
+/// The root parameters under the names later stages still import from here; the names are
+/// the contract's ([`sandboxc_contract::stack::parameters`]).
+pub use sandboxc_contract::stack::parameters::{
+    ASSETS_BUCKET as ASSETS_BUCKET_PARAMETER, HOME_FOLDER_BUCKET_EXISTS as HOME_FOLDER_BUCKET_PARAMETER,
+};
 
 use crate::assets::{scripts, LambdaAsset};
 use crate::blueprint::Blueprint;

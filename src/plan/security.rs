@@ -188,7 +188,7 @@ fn resource(ctx: &mut Ctx<'_>, old: Option<&Value>, new: Option<&Value>) {
             (None, Some(_)) => ctx.push("logging", Direction::Tightened, "VPC flow log added".into()),
             _ => {}
         },
-        "Custom::UsageReportSubscription" => match (old, new) {
+        sandboxc_contract::custom_resource::USAGE_REPORT_SUBSCRIPTION => match (old, new) {
             (Some(_), None) => ctx.push(
                 "logging",
                 Direction::Relaxed,
