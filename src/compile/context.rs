@@ -63,7 +63,7 @@ impl<'a> Ctx<'a> {
     /// A context for compiling `blueprint`.
     #[must_use]
     pub fn new(blueprint: &'a Blueprint, lambda: &'a LambdaAsset, notebook_script: String) -> Self {
-        Self { blueprint, names: Names::new(&blueprint.name), lambda, notebook_script, exports: BTreeMap::new() }
+        Self { blueprint, names: blueprint.names.clone(), lambda, notebook_script, exports: BTreeMap::new() }
     }
 
     /// Tags for resources taking a list of `{Key, Value}`: the blueprint's plus `sandboxc:environment`.

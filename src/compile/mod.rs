@@ -123,8 +123,7 @@ pub struct Compiled {
 /// # Errors
 /// [`CompileError::Internal`] for inconsistencies (dangling references, duplicate logical IDs).
 pub fn compile(blueprint: &Blueprint, lambda: &LambdaAsset, format: Format) -> Result<Compiled, CompileError> {
-    let names = crate::blueprint::Names::new(&blueprint.name);
-    let scripts = scripts::render(&names).map_err(CompileError::Internal)?;
+    let scripts = scripts::render(&blueprint.names).map_err(CompileError::Internal)?;
     let mut ctx = Ctx::new(blueprint, lambda, scripts.notebook.clone());
     let mut parts = Vec::new();
     for part in Part::ALL {
@@ -146,5 +145,5 @@ pub fn compile(blueprint: &Blueprint, lambda: &LambdaAsset, format: Format) -> R
             return Err(CompileError::Internal(format!("{}: {}", t.file, errors.join("; "))));
         }
     }
-    Ok(Compiled { stack_name: names.env, templates, scripts, lambda: lambda.clone(), format })
+    Ok(Compiled { stack_name: blueprint.names.env.clone(), templates, scripts, lambda: lambda.clone(), format })
 }
