@@ -69,6 +69,15 @@ fn drop_first_location(raw: &str) -> String {
     format!("{}{}", &raw[..start], &after_col[col_len..])
 }
 
+/// Parses YAML that is not a blueprint (a template read back by `plan`) into any
+/// deserializable value.
+///
+/// # Errors
+/// The parser's own message, with its position, when `text` is not YAML or not a `T`.
+pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    backend::from_str(text).map_err(|e| e.to_string())
+}
+
 /// Renders a JSON value as YAML (used by `synth --format yaml`).
 ///
 /// # Errors

@@ -226,7 +226,8 @@ fn parse_template(name: &str, text: &str) -> Result<Value, PlanError> {
         || name.ends_with(".yml")
         || (name.ends_with("(GetTemplate)") && !text.trim_start().starts_with('{'));
     let v: Value = if is_yaml {
-        serde_yaml::from_str(text).map_err(|e| PlanError::Read { path: name.into(), why: format!("not YAML: {e}") })?
+        crate::blueprint::yaml::from_str(text)
+            .map_err(|e| PlanError::Read { path: name.into(), why: format!("not YAML: {e}") })?
     } else {
         serde_json::from_str(text).map_err(|e| PlanError::Read { path: name.into(), why: format!("not JSON: {e}") })?
     };
