@@ -213,6 +213,8 @@ mod tests {
             variables,
             [ENV_STACK_NAME, ENV_FLEET_NAME, ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_HOME_FOLDER_BUCKET]
         );
+        // The whole environment the compiler writes, in this order.
+        assert_eq!(variables, sandboxc_contract::validator::ENVIRONMENT);
         let text = err.to_string();
         assert!(text.contains("SANDBOX_FLEET_NAME: is not set; allowed: 1 to 101"), "{text}");
         assert!(text.contains("SANDBOX_SESSION_EXPIRATION_SECONDS: \"60\" is not allowed"), "{text}");

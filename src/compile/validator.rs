@@ -173,3 +173,45 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     );
     Ok(p)
 }
+
+#[cfg(test)]
+mod tests {
+    use sandboxc_contract::{custom_resource, validator};
+
+    use crate::assets::LambdaAsset;
+    use crate::blueprint::{load, Source};
+    use crate::cfn::render::Format;
+
+    /// Every resource of the default blueprint in the `single` layout: `(logical ID, resource)`.
+    fn resources() -> Vec<(String, serde_json::Value)> {
+        let text = crate::blueprint::DEFAULT_BLUEPRINT.replace("layout: nested", "layout: single");
+        let b = load(&Source { name: "single.yaml".into(), text }).unwrap_or_else(|d| panic!("{d}"));
+        let c = super::super::compile(&b, &LambdaAsset { identity: "0".repeat(64) }, Format::Json)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let t = c.templates.first().map(|t| t.template.to_value()).unwrap_or_default();
+        t["Resources"].as_object().cloned().unwrap_or_default().into_iter().collect()
+    }
+
+    #[test]
+    fn the_validator_gets_exactly_the_environment_the_lambda_reads() {
+        let all = resources();
+        let validator = all.iter().find(|(id, _)| id == "Validator").map(|(_, r)| r).cloned().unwrap_or_default();
+        let variables = validator["Properties"]["Environment"]["Variables"].as_object().cloned().unwrap_or_default();
+        let mut names: Vec<&str> = variables.keys().map(String::as_str).collect();
+        let mut expected = validator::ENVIRONMENT.to_vec();
+        names.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn every_custom_resource_is_one_the_provider_serves() {
+        let custom: Vec<String> = resources()
+            .into_iter()
+            .filter_map(|(_, r)| r["Type"].as_str().map(str::to_string))
+            .filter(|t| t.starts_with("Custom::"))
+            .collect();
+        assert_eq!(custom.len(), 3, "{custom:?}");
+        assert!(custom.iter().all(|t| custom_resource::TYPES.contains(&t.as_str())), "{custom:?}");
+    }
+}
