@@ -247,6 +247,9 @@ fn the_built_in_lambda_identity_is_the_hash_of_the_lambda_sources() {
     let files = sandboxc::assets::identity::lambda_source_files(&common::root()).unwrap();
     assert!(files.iter().any(|(p, _)| p == "Cargo.lock"));
     assert!(files.iter().any(|(p, _)| p.starts_with("lambda/src/")));
+    // The Lambda binaries are built from the contract crate too.
+    assert!(files.iter().any(|(p, _)| p == "contract/Cargo.toml"));
+    assert!(files.iter().any(|(p, _)| p == "contract/src/decision.rs"));
     assert_eq!(sandboxc::assets::LambdaAsset::built_in().identity, sandboxc::assets::identity::identity(&files));
 }
 

@@ -76,6 +76,56 @@ proptest! {
         }
     }
 
+    /// Parse, don't validate: a CIDR and zone count that validation accepts always compile
+    /// (no internal error), into exactly the subnets the validated blueprint carries.
+    #[test]
+    fn every_accepted_cidr_and_zone_count_compiles(
+        address in prop_oneof![
+            any::<u32>().prop_map(std::net::Ipv4Addr::from),
+            any::<[u8; 3]>().prop_map(|[b, c, d]| std::net::Ipv4Addr::new(10, b, c, d)),
+            (16u8..32, any::<[u8; 2]>()).prop_map(|(b, [c, d])| std::net::Ipv4Addr::new(172, b, c, d)),
+            any::<[u8; 2]>().prop_map(|[c, d]| std::net::Ipv4Addr::new(192, 168, c, d)),
+        ],
+        prefix in prop_oneof![0u8..=32, 16u8..=24],
+        truncate in prop::bool::weighted(0.8),
+        zones in 1usize..=7,
+        named in any::<bool>(),
+        single in any::<bool>(),
+    ) {
+        let cidr = Ipv4Net::new(address, prefix).unwrap();
+        let cidr = if truncate { cidr.trunc() } else { cidr };
+        let zones = if named {
+            format!("[{}]", (0..zones).map(|i| format!("eu-west-1{}", (b'a' + i as u8) as char)).collect::<Vec<_>>().join(", "))
+        } else {
+            zones.to_string()
+        };
+        let layout = if single { "single" } else { "nested" };
+        let text = format!("name: gen\nlayout: {layout}\nnetwork:\n  cidr: {cidr}\n  availability_zones: {zones}\n");
+        let source = Source { name: "generated.yaml".into(), text };
+        let blueprint = match sandboxc::blueprint::load(&source) {
+            Ok(b) => b,
+            Err(d) => {
+                prop_assert!(!d.items.is_empty());
+                return Ok(());
+            }
+        };
+        prop_assert_eq!(blueprint.network.cidr, cidr);
+        prop_assert_eq!(blueprint.network.subnets.len(), blueprint.network.availability_zones.count());
+        let asset = sandboxc::assets::LambdaAsset { identity: common::TEST_IDENTITY.into() };
+        let compiled = sandboxc::compile::compile(&blueprint, &asset, sandboxc::cfn::render::Format::Json);
+        let compiled = compiled.map_err(|e| TestCaseError::fail(format!("{e}\n{}", source.text)))?;
+        let subnets: Vec<String> = compiled
+            .templates
+            .iter()
+            .map(|t| t.template.to_value())
+            .flat_map(|t| t["Resources"].as_object().cloned().unwrap_or_default().into_values())
+            .filter(|r| r["Type"] == "AWS::EC2::Subnet")
+            .map(|r| r["Properties"]["CidrBlock"].as_str().unwrap_or_default().to_string())
+            .collect();
+        let carved: Vec<String> = blueprint.network.subnets.iter().map(ToString::to_string).collect();
+        prop_assert_eq!(subnets, carved);
+    }
+
     #[test]
     fn any_text_is_rejected_or_accepted_without_panicking(text in "\\PC{0,200}") {
         let source = Source { name: "fuzz.yaml".into(), text };

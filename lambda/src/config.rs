@@ -8,26 +8,16 @@
 //! | `SANDBOX_SESSION_EXPIRATION_SECONDS` | pre-signed URL session, seconds | integer 1800..=43200 (`SessionExpirationDurationInSeconds`) |
 //! | `SANDBOX_HOME_FOLDER_BUCKET` | AppStream home-folder bucket | S3 bucket name rules: 3..=63 of `[a-z0-9.-]`, starting and ending with a letter or digit |
 //!
-//! Sources: botocore API models of AppStream and SageMaker, S3 bucket naming rules
-//! (see `shared/AWS-FACTS.md`).
+//! Sources: the AppStream and SageMaker API references, S3 bucket naming rules. The names
+//! of the variables and the session bounds are the contract with the compiler, which
+//! writes them (`sandboxc_contract::validator`).
 
 use std::fmt;
 
-/// Environment variable: the AppStream stack name.
-pub const ENV_STACK_NAME: &str = "SANDBOX_STACK_NAME";
-/// Environment variable: the AppStream fleet name.
-pub const ENV_FLEET_NAME: &str = "SANDBOX_FLEET_NAME";
-/// Environment variable: the SageMaker notebook instance name.
-pub const ENV_NOTEBOOK_NAME: &str = "SANDBOX_NOTEBOOK_NAME";
-/// Environment variable: the pre-signed URL's session expiration, in seconds.
-pub const ENV_SESSION_EXPIRATION_SECONDS: &str = "SANDBOX_SESSION_EXPIRATION_SECONDS";
-/// Environment variable: the AppStream home-folder bucket name.
-pub const ENV_HOME_FOLDER_BUCKET: &str = "SANDBOX_HOME_FOLDER_BUCKET";
-
-/// Smallest `SessionExpirationDurationInSeconds` (30 minutes).
-pub const MIN_SESSION_EXPIRATION_SECONDS: u32 = 1800;
-/// Largest `SessionExpirationDurationInSeconds` (12 hours).
-pub const MAX_SESSION_EXPIRATION_SECONDS: u32 = 43200;
+pub use sandboxc_contract::validator::{
+    ENV_FLEET_NAME, ENV_HOME_FOLDER_BUCKET, ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_STACK_NAME,
+    MAX_SESSION_EXPIRATION_SECONDS, MIN_SESSION_EXPIRATION_SECONDS,
+};
 
 /// The validator's settings; every field has been checked against the AWS API's rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -223,6 +213,8 @@ mod tests {
             variables,
             [ENV_STACK_NAME, ENV_FLEET_NAME, ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_HOME_FOLDER_BUCKET]
         );
+        // The whole environment the compiler writes, in this order.
+        assert_eq!(variables, sandboxc_contract::validator::ENVIRONMENT);
         let text = err.to_string();
         assert!(text.contains("SANDBOX_FLEET_NAME: is not set; allowed: 1 to 101"), "{text}");
         assert!(text.contains("SANDBOX_SESSION_EXPIRATION_SECONDS: \"60\" is not allowed"), "{text}");

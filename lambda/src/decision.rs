@@ -11,11 +11,16 @@
 //! 4. on [`Outcome::Issued`], `CreatePresignedNotebookInstanceUrl` and a `PutObject` of the
 //!    URL to [`Write::key`]; otherwise [`INVALID_SESSION_MESSAGE`] to that key, if any.
 //!
-//! Each step either continues or ends with a [`Verdict`]: one [`DecisionLog`] line and at
-//! most one [`Write`], always inside the folder named by the parsed key. A key that is not
-//! a session file gets no write at all: there is no folder the validator may trust.
+//! Each step either continues or ends with a [`Verdict`]: one [`DecisionLine`] and at most
+//! one [`Write`], always inside the folder named by the parsed key. A key that is not a
+//! session file gets no write at all: there is no folder the validator may trust.
+//!
+//! The line's shape is the contract with `sandboxc audit`, which reads it back
+//! ([`sandboxc_contract::decision`]).
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+pub use sandboxc_contract::decision::{DecisionLine, Outcome, ISSUED_REASON};
 
 use crate::config::ValidatorConfig;
 use crate::session_file::{check, CheckRejection, FileRejection, SessionClaim, SessionFile};
@@ -28,25 +33,9 @@ pub const INVALID_SESSION_MESSAGE: &str =
     "INVALID SESSION: this streaming session could not be verified, so no notebook link was issued.\n\
 Close this session and start a new one. If this keeps happening, contact your sandbox administrator.\n";
 
-/// Reason code logged with [`Outcome::Issued`].
-pub const ISSUED_REASON: &str = "session_active";
-
 /// Longest object key copied into a log line, in characters (S3 keys are at most 1,024
 /// bytes; an encoded key may be up to three times longer).
 pub const MAX_LOGGED_KEY_CHARS: usize = 3 * 1024;
-
-/// How a record ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    /// `issued`: the session is real; a pre-signed URL is written.
-    Issued,
-    /// `rejected`: the input failed a check; nothing but the invalid-session message is
-    /// written.
-    Rejected,
-    /// `error`: an AWS call failed; see [`ErrorStage`].
-    Error,
-}
 
 /// Any reason to reject a record, from every check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -106,32 +95,16 @@ impl ErrorStage {
     }
 }
 
-/// One decision, logged as one JSON line. It holds no URL and no file content: only
-/// codes, the folder hash, a checked session ID, and where the event came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct DecisionLog {
-    /// `issued`, `rejected` or `error`.
-    pub outcome: Outcome,
-    /// A stable snake_case code ([`ISSUED_REASON`], [`Rejection::code`],
-    /// [`ErrorStage::code`]).
-    pub reason: &'static str,
-    /// The home folder's user hash (64 lowercase hex) once the key has been parsed.
-    pub user_hash: Option<String>,
-    /// The session ID, only once it passed the file checks.
-    pub session_id: Option<String>,
-    /// The Lambda request ID, when known.
-    pub request_id: Option<String>,
-    /// The event record's bucket (`s3.bucket.name`), shortened like `key`.
-    pub bucket: String,
-    /// The event record's key as received (`s3.object.key`, still URL-encoded), at most
-    /// [`MAX_LOGGED_KEY_CHARS`] characters followed by `...` when longer.
-    pub key: String,
+/// The log line of a [`DecisionLine`].
+pub trait LogLine {
+    /// The log line: one JSON object, no newline inside (serde_json escapes control
+    /// characters), no trailing newline. It holds no URL and no file content: only codes, the
+    /// folder hash, a checked session ID, and where the event came from.
+    fn to_json_line(&self) -> String;
 }
 
-impl DecisionLog {
-    /// The log line: one JSON object, no newline inside (serde_json escapes control
-    /// characters), no trailing newline.
-    pub fn to_json_line(&self) -> String {
+impl LogLine for DecisionLine {
+    fn to_json_line(&self) -> String {
         serde_json::to_string(self).unwrap_or_else(|_| {
             // Unreachable for this struct (strings and options only); keep a line anyway.
             String::from(r#"{"outcome":"error","reason":"log_serialization_failed"}"#)
@@ -161,7 +134,7 @@ pub struct Write {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verdict {
     /// The decision log line.
-    pub log: DecisionLog,
+    pub log: DecisionLine,
     /// The write to make, if any.
     pub write: Option<Write>,
 }
@@ -173,8 +146,8 @@ impl Verdict {
     }
 
     /// The reason code, for convenience.
-    pub fn reason(&self) -> &'static str {
-        self.log.reason
+    pub fn reason(&self) -> &str {
+        &self.log.reason
     }
 }
 
@@ -262,10 +235,10 @@ impl RecordCheck<'_> {
         reason: &'static str,
         key: Option<&SessionKey>,
         claim: Option<&SessionClaim>,
-    ) -> DecisionLog {
-        DecisionLog {
+    ) -> DecisionLine {
+        DecisionLine {
             outcome,
-            reason,
+            reason: Cow::Borrowed(reason),
             user_hash: key.map(|k| k.user_hash.to_hex()),
             session_id: claim.map(|c| c.session_id.clone()),
             request_id: self.request_id.map(str::to_owned),
@@ -378,6 +351,36 @@ mod tests {
         assert_eq!(verdict.reason(), "unknown_field");
         let line = verdict.log.to_json_line();
         assert!(!line.contains("evil"), "{line}");
+    }
+
+    /// The lines `sandboxc audit` reads back in its own test of the same file
+    /// (`src/audit/decisions.rs`): one of each shape the validator logs.
+    const DECISION_LINES: &str = include_str!("../../contract/fixtures/decision-lines.jsonl");
+
+    #[test]
+    fn the_logged_lines_are_the_contract_fixture_byte_for_byte() {
+        let config = config();
+        let alice = UserHash::of_user("alice").to_hex();
+        let raw_key = format!("user/custom/{alice}/session.json");
+        let record = RecordCheck { config: &config, bucket: "home", raw_key: &raw_key, request_id: Some("req-1") };
+        let key = record.key().expect("key");
+        let body = br#"{"user":"alice","sessionId":"s1","stackName":"st","fleetName":"fl"}"#;
+        let claim = record.file(&key, body).expect("claim");
+        let session = |state| Session { id: "s1".into(), user_id: "alice".into(), state, authentication_type: None };
+        let issued = record.session(&claim, vec![vec![session(SessionState::Active)]]);
+        let not_active = record.session(&claim, vec![vec![session(SessionState::Expired)]]);
+        let presign_failed = record.error(ErrorStage::Presign, Some(&key), Some(&claim));
+        let mallory = br#"{"user":"mallory","sessionId":"s2","stackName":"st","fleetName":"fl"}"#;
+        let user_mismatch = record.file(&key, mallory).expect_err("not alice's folder");
+        let other = RecordCheck { config: &config, bucket: "other", raw_key: "k", request_id: None };
+        let wrong_bucket = other.key().expect_err("wrong bucket");
+        let bad_event = crate::validate::bad_event_log(Some("req-2"));
+        let lines: Vec<String> =
+            [issued.log, not_active.log, presign_failed.log, user_mismatch.log, wrong_bucket.log, bad_event]
+                .iter()
+                .map(LogLine::to_json_line)
+                .collect();
+        assert_eq!(lines.join("\n") + "\n", DECISION_LINES);
     }
 
     #[test]

@@ -18,13 +18,11 @@
 //! before the write so the provider can fail with a clear reason. Source: S3 user guide,
 //! "Configuring event notifications using object key name filtering".
 
+use sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
+use sandboxc_contract::validator::{HOME_ROOT, SESSION_FILE_NAME};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-/// Our entry's key prefix filter: every home folder.
-pub const OUR_PREFIX: &str = "user/";
-/// Our entry's key suffix filter: the session file.
-pub const OUR_SUFFIX: &str = "session.json";
 /// Our entry's event types.
 pub const OUR_EVENTS: [&str; 1] = ["s3:ObjectCreated:*"];
 
@@ -148,13 +146,13 @@ notification_entry!(
 
 impl LambdaConfig {
     /// The validator's entry: `Id` = `id`, `s3:ObjectCreated:*` on keys starting with
-    /// `user/` and ending with `session.json`.
+    /// `user/` (every home folder) and ending with `session.json` (the session file).
     pub fn ours(id: &str, function_arn: &str) -> LambdaConfig {
         LambdaConfig {
             id: Some(id.to_owned()),
             lambda_function_arn: function_arn.to_owned(),
             events: OUR_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
-            filter: Some(Filter::prefix_suffix(OUR_PREFIX, OUR_SUFFIX)),
+            filter: Some(Filter::prefix_suffix(&format!("{HOME_ROOT}/"), SESSION_FILE_NAME)),
             extra: Map::new(),
         }
     }
@@ -294,38 +292,18 @@ fn events_overlap(a: &str, b: &str) -> bool {
     a == b || covers(a, b) || covers(b, a)
 }
 
-/// `ResourceProperties` of `Custom::HomeFolderNotification`.
-///
-/// ```json
-/// {"ServiceToken": "arn:aws:lambda:...", "BucketName": "appstream2-36fb080bb8-us-east-1-123456789012",
-///  "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:validator"}
-/// ```
-///
-/// The notification `Id` is the custom resource's physical ID, so a replaced resource's
-/// clean-up `Delete` never removes its successor's entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
-pub struct HomeFolderNotificationProperties {
-    /// Added by CloudFormation to every custom resource's properties; not used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_token: Option<String>,
-    /// CloudFormation's reserved custom-resource timeout property (seconds, as a
-    /// string); tolerated, not used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub service_timeout: Option<String>,
-    /// The home-folder bucket.
-    pub bucket_name: String,
-    /// The validator Lambda's ARN.
-    pub function_arn: String,
-}
+pub use sandboxc_contract::custom_resource::HomeFolderNotificationProperties;
 
-impl HomeFolderNotificationProperties {
-    /// Reads the properties from a request's `ResourceProperties` (or
-    /// `OldResourceProperties`); the error text names the problem for a FAILED response.
-    pub fn from_value(value: &Value) -> Result<HomeFolderNotificationProperties, String> {
-        HomeFolderNotificationProperties::deserialize(value)
-            .map_err(|e| format!("invalid Custom::HomeFolderNotification properties: {e}"))
-    }
+/// Reads the properties of `Custom::HomeFolderNotification` (the shape the compiler writes,
+/// [`HomeFolderNotificationProperties`]) from a request's `ResourceProperties` (or
+/// `OldResourceProperties`). The notification `Id` is the custom resource's physical ID, so a
+/// replaced resource's clean-up `Delete` never removes its successor's entry.
+///
+/// # Errors
+/// A message naming the problem (a missing or unknown property), for a FAILED response.
+pub fn home_folder_properties(value: &Value) -> Result<HomeFolderNotificationProperties, String> {
+    HomeFolderNotificationProperties::deserialize(value)
+        .map_err(|e| format!("invalid {HOME_FOLDER_NOTIFICATION} properties: {e}"))
 }
 
 #[cfg(test)]
@@ -498,16 +476,16 @@ mod tests {
 
     #[test]
     fn properties_parse_strictly() {
-        let props = HomeFolderNotificationProperties::from_value(&json!({
+        let props = home_folder_properties(&json!({
             "ServiceToken": "arn:provider", "BucketName": "b", "FunctionArn": FN
         }))
         .expect("valid");
         assert_eq!(props.bucket_name, "b");
-        let err = HomeFolderNotificationProperties::from_value(&json!({
+        let err = home_folder_properties(&json!({
             "ServiceToken": "arn:provider", "BucketName": "b", "FunctionArn": FN, "Prefix": "x"
         }))
         .expect_err("unknown field");
         assert!(err.contains("Prefix"), "{err}");
-        assert!(HomeFolderNotificationProperties::from_value(&json!({"BucketName": "b"})).is_err());
+        assert!(home_folder_properties(&json!({"BucketName": "b"})).is_err());
     }
 }

@@ -35,10 +35,11 @@ pub const MAX_USER_CHARS: usize = 128;
 /// (36 characters); the API model only says "String", so this is a sanity bound.
 pub const MAX_SESSION_ID_CHARS: usize = 128;
 
-const FIELD_USER: &str = "user";
-const FIELD_SESSION_ID: &str = "sessionId";
-const FIELD_STACK_NAME: &str = "stackName";
-const FIELD_FLEET_NAME: &str = "fleetName";
+// The four fields the notebook script writes (rendered by sandboxc from the same names).
+use sandboxc_contract::validator::session_file::{
+    FLEET_NAME as FIELD_FLEET_NAME, SESSION_ID as FIELD_SESSION_ID, STACK_NAME as FIELD_STACK_NAME, USER as FIELD_USER,
+};
+// Legacy fields of the reference app, accepted and checked, never written by sandboxc.
 const FIELD_BUCKET_NAME: &str = "bucketName";
 const FIELD_PREFIX_NAME: &str = "prefixName";
 

@@ -19,12 +19,9 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-/// The first segment of every home-folder key (`user/...`).
-pub const HOME_ROOT: &str = "user";
-/// The file name the notebook script writes into the home folder.
-pub const SESSION_FILE_NAME: &str = "session.json";
-/// The file name the validator writes its answer to, in the same home folder.
-pub const URL_FILE_NAME: &str = "session_url.txt";
+/// The home-folder layout the compiler (IAM statements, notebook script) shares:
+/// `user/<access>/<hash>/session.json` in, `session_url.txt` out.
+pub use sandboxc_contract::validator::{HOME_ROOT, SESSION_FILE_NAME, URL_FILE_NAME};
 
 /// How the user reached AppStream; the second segment of the home-folder key.
 ///

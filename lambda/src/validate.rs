@@ -29,7 +29,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
 use crate::config::ValidatorConfig;
-use crate::decision::{DecisionLog, ErrorStage, Outcome, RecordCheck, Verdict, WriteBody, INVALID_SESSION_MESSAGE};
+use crate::decision::{DecisionLine, ErrorStage, Outcome, RecordCheck, Verdict, WriteBody, INVALID_SESSION_MESSAGE};
 use crate::session_file::{SessionClaim, MAX_SESSION_FILE_BYTES};
 use crate::session_key::SessionKey;
 use crate::sessions::{Session, SessionState};
@@ -124,10 +124,10 @@ pub fn event_records(payload: &serde_json::Value) -> Option<Vec<EventRecord>> {
 }
 
 /// The log line for a payload that is not an S3 event: rejected, nothing written.
-pub fn bad_event_log(request_id: Option<&str>) -> DecisionLog {
-    DecisionLog {
+pub fn bad_event_log(request_id: Option<&str>) -> DecisionLine {
+    DecisionLine {
         outcome: Outcome::Rejected,
-        reason: "bad_event",
+        reason: "bad_event".into(),
         user_hash: None,
         session_id: None,
         request_id: request_id.map(str::to_owned),
@@ -144,7 +144,7 @@ pub async fn handle_records(
     config: &ValidatorConfig,
     records: &[EventRecord],
     request_id: Option<&str>,
-    mut log: impl FnMut(&DecisionLog),
+    mut log: impl FnMut(&DecisionLine),
 ) -> Result<Vec<Verdict>, InvocationError> {
     let mut verdicts = Vec::with_capacity(records.len());
     let mut failures = Vec::new();

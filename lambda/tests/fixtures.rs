@@ -5,7 +5,7 @@
 
 use sandboxc_lambda::custom_resource::{derived_physical_id, Request, Response, Status, MAX_RESPONSE_BYTES};
 use sandboxc_lambda::notification::{
-    conflicts, remove, upsert, ConflictReason, EntryKind, HomeFolderNotificationProperties, LambdaConfig,
+    conflicts, home_folder_properties, remove, upsert, ConflictReason, EntryKind, LambdaConfig,
     NotificationConfiguration,
 };
 use serde_json::Value;
@@ -95,8 +95,8 @@ fn properties_of_every_fixture_parse() {
         panic!("update.json is not an Update");
     };
     // `ServiceTimeout` is a CloudFormation-reserved property and must be tolerated.
-    let new = HomeFolderNotificationProperties::from_value(&update.common.resource_properties);
-    let old = HomeFolderNotificationProperties::from_value(&update.old_resource_properties);
+    let new = home_folder_properties(&update.common.resource_properties);
+    let old = home_folder_properties(&update.old_resource_properties);
     assert_eq!(new.map(|p| p.function_arn), Ok(format!("{VALIDATOR}-v2")));
     assert_eq!(old.map(|p| p.function_arn), Ok(VALIDATOR.to_owned()));
 }

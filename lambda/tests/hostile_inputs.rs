@@ -3,7 +3,7 @@
 //! Every case states the exact outcome, reason code and write.
 
 use sandboxc_lambda::config::ValidatorConfig;
-use sandboxc_lambda::decision::{Outcome, RecordCheck, Verdict, WriteBody};
+use sandboxc_lambda::decision::{LogLine, Outcome, RecordCheck, Verdict, WriteBody};
 use sandboxc_lambda::sessions::{Session, SessionState};
 
 const BUCKET: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
@@ -66,13 +66,13 @@ fn key(access: &str, hash: &str) -> String {
 
 /// What a case must end with.
 #[derive(Debug, PartialEq)]
-enum Expect {
+enum Expect<'a> {
     /// Issued; the URL goes to this folder's session_url.txt.
     Issued(&'static str, &'static str),
     /// Rejected with this code; the invalid-session message goes to this folder.
-    RejectedWrite(&'static str, &'static str, &'static str),
+    RejectedWrite(&'a str, &'static str, &'static str),
     /// Rejected with this code; nothing is written anywhere.
-    RejectedSilent(&'static str),
+    RejectedSilent(&'a str),
 }
 
 struct Case {
@@ -81,10 +81,10 @@ struct Case {
     key: String,
     body: Vec<u8>,
     pages: Vec<Vec<Session>>,
-    expect: Expect,
+    expect: Expect<'static>,
 }
 
-fn case(name: &'static str, key: String, body: Vec<u8>, pages: Vec<Vec<Session>>, expect: Expect) -> Case {
+fn case(name: &'static str, key: String, body: Vec<u8>, pages: Vec<Vec<Session>>, expect: Expect<'static>) -> Case {
     Case { name, bucket: BUCKET, key, body, pages, expect }
 }
 
@@ -240,7 +240,7 @@ fn cases() -> Vec<Case> {
     ]
 }
 
-fn summarize(verdict: &Verdict) -> Expect {
+fn summarize(verdict: &Verdict) -> Expect<'_> {
     let folder_of = |key: &str| -> (&'static str, &'static str) {
         // Map a written key back to the constant names used in the table.
         let access = ["custom", "federated", "userpool"]

@@ -154,7 +154,7 @@ async fn the_validator_reads_ranged_and_writes_encrypted_into_the_folder() {
         let records = [EventRecord { bucket: HOME.into(), key: format!("{folder}session.json") }];
         let lines = Arc::new(Mutex::new(Vec::new()));
         let l = lines.clone();
-        handle_records(&clients, &config(), &records, None, |log| l.lock().expect("lock").push(log.reason))
+        handle_records(&clients, &config(), &records, None, |log| l.lock().expect("lock").push(log.reason.to_string()))
             .await
             .expect("served");
         assert_eq!(*lines.lock().expect("lock"), [reason]);

@@ -125,6 +125,7 @@ fn zips_are_byte_identical_and_hold_one_executable_bootstrap() {
 fn a_missing_zigbuild_names_the_install_command() {
     let root = std::env::temp_dir().join(format!("sandboxc-no-venv-{}", std::process::id()));
     std::fs::create_dir_all(root.join("lambda/src")).expect("temp tree");
+    std::fs::create_dir_all(root.join("contract/src")).expect("temp tree");
     std::fs::write(root.join("lambda/Cargo.toml"), "[package]\n").expect("temp file");
     let error = package(&root, &root.join("out")).expect_err("no .venv");
     let text = error.to_string();

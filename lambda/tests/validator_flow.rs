@@ -20,7 +20,7 @@ use aws_sdk_s3::types::error::NoSuchKey;
 use aws_sdk_sagemaker::operation::create_presigned_notebook_instance_url::CreatePresignedNotebookInstanceUrlOutput;
 use aws_smithy_mocks::{mock, MockResponse, Rule};
 use sandboxc_lambda::config::ValidatorConfig;
-use sandboxc_lambda::decision::INVALID_SESSION_MESSAGE;
+use sandboxc_lambda::decision::{LogLine, INVALID_SESSION_MESSAGE};
 use sandboxc_lambda::validate::{event_records, handle_records, EventRecord, ValidatorClients, SESSION_FILE_RANGE};
 use support::{appstream_error, http, json_error, xml_error};
 

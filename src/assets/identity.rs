@@ -1,27 +1,32 @@
-//! Asset identity of the Lambda crate: SHA-256 over its source files and the workspace
-//! `Cargo.lock`. Shared verbatim with `build.rs` (included with `#[path]`), so the identity
-//! baked into the binary and the one `sandboxc package` names its zips with cannot disagree.
+//! Asset identity of the Lambda crate: SHA-256 over its source files, the sources of the
+//! contract crate it is built from (`contract/`), and the workspace `Cargo.lock`. Shared
+//! verbatim with `build.rs` (included with `#[path]`), so the identity baked into the binary
+//! and the one `sandboxc package` names its zips with cannot disagree.
 
 use std::io;
 use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-/// Files of the Lambda crate that make up its identity, as `(path relative to the workspace
-/// root with '/' separators, contents)`, sorted by path: `lambda/Cargo.toml`, `lambda/build.rs`
-/// if present, everything under `lambda/src/`, and `Cargo.lock`.
+/// Files the Lambda binaries are built from, which make up their identity, as `(path relative
+/// to the workspace root with '/' separators, contents)`, sorted by path: `lambda/Cargo.toml`,
+/// `lambda/build.rs` if present, everything under `lambda/src/`; `contract/Cargo.toml` and
+/// everything under `contract/src/` (the names and shapes shared with sandboxc); and
+/// `Cargo.lock`.
 ///
 /// # Errors
 /// Any I/O error reading the files.
 pub fn lambda_source_files(workspace_root: &Path) -> io::Result<Vec<(String, Vec<u8>)>> {
     let mut files = Vec::new();
-    for rel in ["Cargo.lock", "lambda/Cargo.toml", "lambda/build.rs"] {
+    for rel in ["Cargo.lock", "lambda/Cargo.toml", "lambda/build.rs", "contract/Cargo.toml"] {
         let p = workspace_root.join(rel);
         if p.is_file() {
             files.push((rel.to_string(), std::fs::read(&p)?));
         }
     }
-    collect(workspace_root, &workspace_root.join("lambda").join("src"), &mut files)?;
+    for crate_dir in ["lambda", "contract"] {
+        collect(workspace_root, &workspace_root.join(crate_dir).join("src"), &mut files)?;
+    }
     files.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(files)
 }

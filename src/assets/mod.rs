@@ -15,7 +15,8 @@ pub struct LambdaAsset {
 }
 
 impl LambdaAsset {
-    /// The identity baked in at build time from this checkout's `lambda/` and `Cargo.lock`.
+    /// The identity baked in at build time from this checkout's `lambda/`, `contract/` and
+    /// `Cargo.lock`.
     #[must_use]
     pub fn built_in() -> Self {
         Self { identity: env!("SANDBOXC_LAMBDA_ASSET_ID").to_string() }

@@ -2,6 +2,7 @@
 //! through an SSM parameter), rendered from `templates/` with minijinja.
 
 use minijinja::{context, Environment, UndefinedBehavior};
+use sandboxc_contract::validator::{session_file, SESSION_FILE_NAME, URL_FILE_NAME};
 
 use crate::blueprint::Names;
 
@@ -42,6 +43,14 @@ pub fn render(names: &Names) -> Result<Scripts, String> {
         log_group => names.function_log_group(&names.validator_function),
         wait_seconds => WAIT_SECONDS,
         poll_seconds => POLL_SECONDS,
+        // What the notebook script and the validator Lambda agree on: the files in the home
+        // folder and the fields of session.json.
+        session_file => SESSION_FILE_NAME,
+        url_file => URL_FILE_NAME,
+        field_user => session_file::USER,
+        field_session_id => session_file::SESSION_ID,
+        field_stack_name => session_file::STACK_NAME,
+        field_fleet_name => session_file::FLEET_NAME,
     };
     let render = |name: &str| -> Result<String, String> {
         env.get_template(name).and_then(|t| t.render(&ctx)).map_err(|e| format!("templates/{name}.j2: {e}"))

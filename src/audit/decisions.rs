@@ -1,9 +1,10 @@
-//! The validator Lambda's decision log lines (`lambda/src/decision.rs`, `DecisionLog`).
+//! The validator Lambda's decision log lines, read as the contract's
+//! [`DecisionLine`] (the type the Lambda writes them with).
 //!
 //! One JSON object per line, in either of two shapes:
 //! - the bare decision: `{"outcome":"issued|rejected|error","reason":"<snake_case>",
 //!   "user_hash":"<64 hex>|null","session_id":"<id>|null","request_id":...,"bucket":...,"key":...}`
-//!   (no time: the Lambda does not log one);
+//!   (no time: the Lambda does not log one; any field but `outcome` may be missing);
 //! - a CloudWatch Logs event as `aws logs filter-log-events` returns it per event
 //!   (`{"timestamp": <ms since epoch>, "message": "<the decision line>", ...}`), whose
 //!   `timestamp` becomes the decision's time. Events whose message is not a decision (the
@@ -12,6 +13,10 @@
 //! Blank lines are ignored; any other line is a problem with its line number.
 
 use std::io::{BufRead, BufReader, Read};
+
+use sandboxc_contract::decision::DecisionLine;
+pub use sandboxc_contract::decision::Outcome;
+use serde::Deserialize;
 
 use super::time::Instant;
 use super::Problem;
@@ -22,7 +27,7 @@ pub struct Decision {
     /// The CloudWatch Logs event time, when the line came from an export.
     pub time: Option<Instant>,
     /// `issued`, `rejected` or `error`.
-    pub outcome: String,
+    pub outcome: Outcome,
     /// The reason code, e.g. `session_active`, `session_not_active`.
     pub reason: String,
     /// `user_hash`: sha256 of the AppStream user name, 64 lowercase hex.
@@ -44,23 +49,17 @@ pub struct DecisionCounts {
     pub other_log_lines: usize,
 }
 
-fn text(v: &serde_json::Value, name: &str) -> Option<String> {
-    v.get(name).and_then(serde_json::Value::as_str).map(str::to_string)
-}
-
+/// One decision from a JSON value holding a [`DecisionLine`] (the event record's `bucket` and
+/// `key` are not kept).
 fn decision(v: &serde_json::Value, time: Option<Instant>, origin: String) -> Result<Decision, String> {
-    let outcome = text(v, "outcome").ok_or("no \"outcome\" string")?;
-    if !matches!(outcome.as_str(), "issued" | "rejected" | "error") {
-        return Err(format!("outcome {outcome:?} is not issued, rejected or error"));
-    }
-    let user_hash = text(v, "user_hash").map(|h| h.to_ascii_lowercase());
+    let line = DecisionLine::deserialize(v).map_err(|e| e.to_string())?;
     Ok(Decision {
         time,
-        outcome,
-        reason: text(v, "reason").unwrap_or_default(),
-        user_hash,
-        session_id: text(v, "session_id"),
-        request_id: text(v, "request_id"),
+        outcome: line.outcome,
+        reason: line.reason.into_owned(),
+        user_hash: line.user_hash.map(|h| h.to_ascii_lowercase()),
+        session_id: line.session_id,
+        request_id: line.request_id,
         origin,
     })
 }
@@ -246,6 +245,38 @@ mod tests {
             "a timestamp outside 2000..2100 is malformed"
         );
         assert!(read("x", "time,outcome\n".as_bytes(), &mut Vec::new(), &mut |_| {}).is_err());
+    }
+
+    /// The lines the validator Lambda writes, pinned byte for byte by its own test of the same
+    /// file (`lambda/src/decision.rs`): read back here with the values it wrote.
+    #[test]
+    fn the_lines_the_lambda_writes_read_back_with_the_same_values() {
+        let text = include_str!("../../contract/fixtures/decision-lines.jsonl");
+        let mut problems = Vec::new();
+        let mut out = Vec::new();
+        let counts = read("lambda.jsonl", text.as_bytes(), &mut problems, &mut |d| out.push(d));
+        assert_eq!(counts, Ok(DecisionCounts { decisions: 6, other_log_lines: 0 }));
+        assert!(problems.is_empty(), "{problems:?}");
+        // sha256("alice"), the home-folder hash of the Lambda's test user.
+        let alice = Some("2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90");
+        let got: Vec<_> = out
+            .iter()
+            .map(|d| {
+                (d.outcome, d.reason.as_str(), d.user_hash.as_deref(), d.session_id.as_deref(), d.request_id.as_deref())
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Outcome::Issued, "session_active", alice, Some("s1"), Some("req-1")),
+                (Outcome::Rejected, "session_not_active", alice, Some("s1"), Some("req-1")),
+                (Outcome::Error, "presign_failed", alice, Some("s1"), Some("req-1")),
+                (Outcome::Rejected, "user_mismatch", alice, None, Some("req-1")),
+                (Outcome::Rejected, "wrong_bucket", None, None, None),
+                (Outcome::Rejected, "bad_event", None, None, Some("req-2")),
+            ]
+        );
+        assert_eq!(alice.map(String::from), Some(super::super::join::user_hash("alice")));
     }
 
     proptest::proptest! {

@@ -269,7 +269,7 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         for d in &r.unmatched_decisions {
             rows.push(vec![
                 d.time.map_or_else(|| "-".into(), |t| t.to_string()),
-                d.outcome.clone(),
+                d.outcome.to_string(),
                 d.reason.clone(),
                 d.user_hash.clone().unwrap_or_else(|| "-".into()),
                 d.session_id.clone().unwrap_or_else(|| "-".into()),
@@ -363,7 +363,7 @@ fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()>
                     d.time.map_or_else(|| "(no time)".into(), |t| t.to_string()),
                     if v.session_matched { session } else { format!("{session} (not in the usage reports)") },
                     "validation".into(),
-                    d.outcome.clone(),
+                    d.outcome.to_string(),
                     "-".into(),
                     d.reason.clone(),
                 ]
@@ -470,7 +470,7 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             d.time.map(|t| t.to_string()).unwrap_or_default(),
             "validator".into(),
             "validation".into(),
-            d.outcome.clone(),
+            d.outcome.to_string(),
             String::new(),
             String::new(),
             String::new(),

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
-use super::decisions::Decision;
+use super::decisions::{Decision, Outcome};
 use super::join::{user_hash, Auditor, Class, Counts, Event};
 use super::sessions::Session;
 use super::time::Instant;
@@ -172,10 +172,10 @@ impl Report {
                 Some(u) => {
                     entry(&mut users, &u);
                     if let Some(r) = users.get_mut(&u) {
-                        match d.outcome.as_str() {
-                            "issued" => r.summary.validations_issued += 1,
-                            "rejected" => r.summary.validations_rejected += 1,
-                            _ => r.summary.validation_errors += 1,
+                        match d.outcome {
+                            Outcome::Issued => r.summary.validations_issued += 1,
+                            Outcome::Rejected => r.summary.validations_rejected += 1,
+                            Outcome::Error => r.summary.validation_errors += 1,
                         }
                         r.decisions.push((d, session));
                     }

@@ -1,8 +1,13 @@
-//! The input: the blueprint's types and schema, loading with source positions, and validation.
+//! The input: the blueprint as written ([`document`], which the schema is generated from),
+//! loading with source positions, validation, and the validated [`Blueprint`] of parsed values
+//! ([`model`]) that the compiler reads.
 //!
 //! Loading runs in stages and stops after the first stage that finds problems, reporting all of
 //! that stage's problems at once: YAML syntax, then structure (JSON Schema), then semantics.
+//! Every problem is a [`Diagnostic`] with its position.
 
+pub mod diagnostics;
+pub mod document;
 pub mod duration;
 pub mod model;
 pub mod names;
@@ -10,10 +15,10 @@ pub mod schema;
 pub mod validate;
 pub mod yaml;
 
+pub use diagnostics::{Diagnostic, Diagnostics};
+pub use document::{Document, NetworkDocument, PrivateStreamingDocument};
 pub use model::*;
 pub use names::Names;
-
-use crate::diagnostics::{Diagnostic, Diagnostics};
 
 /// The default blueprint (`blueprints/data-sandbox.yaml`), embedded in the binary.
 pub const DEFAULT_BLUEPRINT: &str = include_str!("../../blueprints/data-sandbox.yaml");
@@ -86,7 +91,7 @@ impl Source {
     }
 }
 
-/// Loads and validates a blueprint.
+/// Loads and validates a blueprint: the [`Blueprint`] of parsed values, or every problem.
 ///
 /// # Errors
 /// [`Diagnostics`] listing every problem of the first failing stage, each with
@@ -137,7 +142,7 @@ pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
     if !structural.is_empty() {
         return Err(fail(structural));
     }
-    let blueprint: Blueprint = match serde_path_to_error::deserialize(&document) {
+    let document: Document = match serde_path_to_error::deserialize(&document) {
         Ok(b) => b,
         Err(e) => {
             let path = e.path().to_string();
@@ -146,9 +151,5 @@ pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
             return Err(fail(vec![Diagnostic::new(path, message).allowed(allowed)]));
         }
     };
-    let semantic = validate::validate(&blueprint);
-    if !semantic.is_empty() {
-        return Err(fail(semantic));
-    }
-    Ok(blueprint)
+    validate::validate(document).map_err(fail)
 }

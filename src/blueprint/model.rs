@@ -1,68 +1,78 @@
-//! The blueprint v1 as typed Rust values (DESIGN.md §3).
+//! The validated blueprint: what [`super::load`] returns and the compiler reads.
 //!
-//! Every key is optional except `name`; defaults are the ones DESIGN.md §3 shows and the
-//! ones written in `blueprints/data-sandbox.yaml`. Unknown keys are rejected
-//! (`deny_unknown_fields`), both here and in the generated JSON Schema
-//! (`additionalProperties: false`).
+//! A [`Blueprint`] holds parsed values only: the VPC and the subnets carved from it as
+//! [`Ipv4Net`]s, the client networks of private streaming, durations, and the names derived
+//! from `name:` ([`Names`]). It exists only after every check passed, so the compiler never
+//! parses or re-checks a value (the YAML as written is [`super::document`]). The sections
+//! without such values (`storage`, `appstream`, `notebook`, `identity`, `audit`) are the
+//! same types in both, with the serde and schema attributes the document needs.
 
 use std::collections::BTreeMap;
 
+use ipnet::Ipv4Net;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::duration::Duration;
+use super::names::Names;
 
-/// A whole blueprint: one isolated data sandbox.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-#[schemars(
-    title = "sandboxc blueprint v1",
-    description = "One isolated AWS data sandbox, compiled by sandboxc into CloudFormation."
-)]
+/// A validated blueprint: one isolated data sandbox.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Blueprint {
-    /// Blueprint format version; only 1 exists.
-    #[serde(default = "default_version")]
-    #[schemars(range(min = 1, max = 1))]
+    /// Blueprint format version (1).
     pub version: u32,
-    /// Environment name; drives every resource name. Pattern `[a-z][a-z0-9-]{1,30}`.
-    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]{1,30}$"))]
+    /// Environment name, `[a-z][a-z0-9-]{1,30}`: the root stack's name.
     pub name: String,
-    /// AWS account ID (12 digits) that `apply` must deploy into; null accepts any account.
-    #[serde(default)]
-    #[schemars(regex(pattern = r"^[0-9]{12}$"))]
+    /// Every physical name derived from [`Blueprint::name`].
+    pub names: Names,
+    /// AWS account ID (12 digits) that `apply` must deploy into; `None` accepts any account.
     pub account: Option<String>,
-    /// AWS Region, e.g. `eu-west-1`; null uses the AWS configuration's Region.
-    #[serde(default)]
-    #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"))]
+    /// AWS Region, such as `eu-west-1`; `None` uses the AWS configuration's Region.
     pub region: Option<String>,
-    /// Tags added to every resource that takes tags (keys up to 128 characters, values up to 256).
-    #[serde(default)]
+    /// Tags added to every resource that takes tags (at most 49, none reserved).
     pub tags: BTreeMap<String, String>,
-    /// `nested`: a root stack with one nested stack per part; `single`: one template.
-    #[serde(default)]
+    /// Root stack with nested stacks, or one template.
     pub layout: Layout,
-    /// The VPC: isolated subnets, VPC endpoints, flow logs.
-    #[serde(default)]
+    /// The VPC and its subnets.
     pub network: Network,
     /// The data bucket.
-    #[serde(default)]
     pub storage: Storage,
     /// The AppStream 2.0 fleet and stack.
-    #[serde(default)]
     pub appstream: AppStream,
     /// The SageMaker notebook instance.
-    #[serde(default)]
     pub notebook: Notebook,
     /// SAML federation.
-    #[serde(default)]
     pub identity: Identity,
     /// CloudTrail, usage reports and log retention.
-    #[serde(default)]
     pub audit: Audit,
 }
 
-fn default_version() -> u32 {
-    1
+/// The validated `network:` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Network {
+    /// The VPC's CIDR: RFC 1918, a /16 to /24 prefix, no host bits, clear of AppStream's
+    /// management range.
+    pub cidr: Ipv4Net,
+    /// One isolated subnet per Availability Zone, in zone order: the `i`-th
+    /// /(prefix + [`super::validate::SUBNET_EXTRA_BITS`]) block of [`Network::cidr`], at least
+    /// a /28 (carved by [`super::validate::subnet_cidrs`]).
+    pub subnets: Vec<Ipv4Net>,
+    /// The zones: a count (`Fn::GetAZs`) or distinct names of one Region; as many as
+    /// [`Network::subnets`].
+    pub availability_zones: AvailabilityZones,
+    /// VPC flow logs to CloudWatch Logs.
+    pub flow_logs: bool,
+    /// Streaming only through an `appstream.streaming` interface endpoint; `None`: public
+    /// streaming.
+    pub private_streaming: Option<PrivateStreaming>,
+}
+
+/// The validated `network.private_streaming`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrivateStreaming {
+    /// The networks users stream from (1 to 50, /8 or narrower, no host bits); they reach the
+    /// endpoint on TCP 443 and 1400-1499.
+    pub client_cidrs: Vec<Ipv4Net>,
 }
 
 /// How the templates are laid out.
@@ -74,31 +84,6 @@ pub enum Layout {
     Nested,
     /// Every resource in one template.
     Single,
-}
-
-/// `network:` section.
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct Network {
-    /// VPC CIDR: RFC 1918, a /16 to /24 prefix, not overlapping 198.19.0.0/16.
-    pub cidr: String,
-    /// A count of Availability Zones (2..6; the Region must have that many) or a list of distinct AZ names.
-    pub availability_zones: AvailabilityZones,
-    /// VPC flow logs to CloudWatch Logs.
-    pub flow_logs: bool,
-    /// Stream only through an `appstream.streaming` interface endpoint; null: public streaming.
-    pub private_streaming: Option<PrivateStreaming>,
-}
-
-impl Default for Network {
-    fn default() -> Self {
-        Self {
-            cidr: "10.10.0.0/16".into(),
-            availability_zones: AvailabilityZones::Count(2),
-            flow_logs: true,
-            private_streaming: None,
-        }
-    }
 }
 
 /// Availability Zones: a count, resolved with `Fn::GetAZs`, or explicit names.
@@ -120,15 +105,6 @@ impl AvailabilityZones {
             Self::Names(names) => names.len(),
         }
     }
-}
-
-/// `network.private_streaming`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PrivateStreaming {
-    /// Networks the users stream from (CIDRs); they reach the endpoint on TCP 443 and 1400-1499.
-    #[schemars(length(min = 1, max = 50))]
-    pub client_cidrs: Vec<String>,
 }
 
 /// `storage:` section.

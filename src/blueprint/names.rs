@@ -1,7 +1,6 @@
 //! Physical names derived from the environment name (`name:`), in one place so that the
-//! compiler and the validation use the same ones.
-
-use super::model::Blueprint;
+//! compiler and the validation use the same ones. Validation derives them once and the
+//! validated [`super::Blueprint`] carries them.
 
 /// Every physical name the sandbox gives a resource. All derive from `env`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,9 +61,10 @@ impl Names {
     }
 
     /// Names derived from `name:` that AWS restricts beyond the environment-name pattern,
-    /// with the rule each must meet: `(what, name, problem)` for every violation.
+    /// with the rule each must meet: `(what, name, problem)` for every violation. The trail's
+    /// name is checked only when the blueprint has a trail (`cloudtrail`).
     #[must_use]
-    pub fn violations(&self, blueprint: &Blueprint) -> Vec<(&'static str, String, String)> {
+    pub fn violations(&self, cloudtrail: bool) -> Vec<(&'static str, String, String)> {
         let mut out = Vec::new();
         // AppStream fleet and stack names: ^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$ (AppStream API reference, CreateFleet/CreateStack).
         for (what, n) in [("AppStream fleet", &self.fleet), ("AppStream stack", &self.appstream_stack)] {
@@ -89,7 +89,7 @@ impl Names {
             ));
         }
         // Trail names: 3..128 of [A-Za-z0-9._-], start and end alphanumeric, no adjacent . _ - (CloudTrail CreateTrail).
-        if blueprint.audit.cloudtrail {
+        if cloudtrail {
             let t = &self.trail;
             let bytes = t.as_bytes();
             let adjacent = bytes.windows(2).any(|w| b"._-".contains(&w[0]) && b"._-".contains(&w[1]));

@@ -5,17 +5,20 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::ValidationError;
 use serde_json::Value;
 
-use super::model::Blueprint;
-use crate::diagnostics::Diagnostic;
+use super::diagnostics::Diagnostic;
+use super::document::Document;
 
 /// The JSON Schema of blueprint v1, pretty-printed with a trailing newline, keys sorted.
 ///
 /// `blueprints/blueprint.schema.json` is a checked-in copy for editors; a test keeps it equal.
 #[must_use]
 pub fn schema_json() -> String {
-    let schema = schemars::schema_for!(Blueprint);
-    let value = serde_json::to_value(&schema).unwrap_or(Value::Null);
-    let mut text = serde_json::to_string_pretty(&crate::cfn::render::sorted(&value)).unwrap_or_default();
+    let schema = schemars::schema_for!(Document);
+    let mut value = serde_json::to_value(&schema).unwrap_or(Value::Null);
+    // Sorted also when a dependency turns on serde_json's `preserve_order` (aws-smithy-mocks
+    // does in test builds).
+    value.sort_all_objects();
+    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
     text
 }
@@ -25,7 +28,7 @@ pub fn schema_json() -> String {
 /// Returns one diagnostic per structural error (paths not yet positioned), empty when valid.
 #[must_use]
 pub fn validate(document: &Value) -> Vec<Diagnostic> {
-    let schema = match serde_json::to_value(schemars::schema_for!(Blueprint)) {
+    let schema = match serde_json::to_value(schemars::schema_for!(Document)) {
         Ok(s) => s,
         Err(e) => return vec![Diagnostic::new("", format!("internal error: blueprint schema: {e}"))],
     };
@@ -186,7 +189,7 @@ pub fn explain_serde(path: &str, message: &str) -> (String, String) {
 
 /// The values an enumeration at `path` allows, from the schema (`const`/`enum` branches).
 fn allowed_values(path: &str) -> Option<String> {
-    let schema = serde_json::to_value(schemars::schema_for!(Blueprint)).ok()?;
+    let schema = serde_json::to_value(schemars::schema_for!(Document)).ok()?;
     let node = node_at(&schema, path)?;
     let mut values = Vec::new();
     let branches = node
@@ -275,7 +278,7 @@ fn join(parent: &str, key: &str) -> String {
 
 /// The keys the schema allows in the mapping at `path`.
 fn allowed_keys(path: &str, _document: &Value) -> String {
-    let schema = match serde_json::to_value(schemars::schema_for!(Blueprint)) {
+    let schema = match serde_json::to_value(schemars::schema_for!(Document)) {
         Ok(s) => s,
         Err(_) => return String::from("see `sandboxc schema`"),
     };

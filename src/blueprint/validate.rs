@@ -1,15 +1,20 @@
 //! Semantic validation: the rules a JSON Schema cannot say (CIDR arithmetic, AWS ranges,
-//! fleet-type rules, derived names). Runs on a structurally valid blueprint and reports every
-//! violation at once.
+//! fleet-type rules, derived names). Runs on a structurally valid [`Document`], reports every
+//! violation at once, and otherwise returns the [`Blueprint`] of parsed values the compiler
+//! reads (parse, don't validate: nothing parsed here is thrown away).
 
 use std::collections::BTreeSet;
 use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
+use sandboxc_contract::assets::ASSETS_STACK_NAME;
+use sandboxc_contract::validator::{MAX_SESSION_EXPIRATION_SECONDS, MIN_SESSION_EXPIRATION_SECONDS};
 
-use super::model::{AvailabilityZones, Blueprint, FleetType};
+use super::diagnostics::Diagnostic;
+use super::document::Document;
+use super::duration::Duration;
+use super::model::{AvailabilityZones, Blueprint, FleetType, Network, PrivateStreaming};
 use super::names::Names;
-use crate::diagnostics::Diagnostic;
 
 /// CloudWatch Logs' allowed retention values in days (PutRetentionPolicy, `retentionInDays`).
 pub const LOG_RETENTION_DAYS: [u32; 22] =
@@ -25,37 +30,39 @@ pub const SUBNET_EXTRA_BITS: u8 = 3;
 /// The smallest subnet AWS allows is a /28 (VPC user guide, "Subnet sizing").
 pub const SMALLEST_SUBNET_PREFIX: u8 = 28;
 
-/// The subnet CIDRs of a VPC: the `i`-th /(prefix+3) block for zone `i`.
+/// The subnets of a VPC: the `i`-th /(prefix+3) block of `vpc` for zone `i`, `count` of them.
 ///
 /// # Errors
-/// A message when `cidr` cannot be split into `count` subnets of at least a /28 (validation
-/// reports it for the blueprint first).
-pub fn subnet_cidrs(cidr: &str, count: usize) -> Result<Vec<String>, String> {
-    let net: Ipv4Net = cidr.parse().map_err(|e| format!("{cidr}: {e}"))?;
-    let prefix = net.prefix_len() + SUBNET_EXTRA_BITS;
+/// A message when `vpc` cannot be split into `count` subnets of at least a /28 (validation
+/// reports it for the blueprint).
+pub fn subnet_cidrs(vpc: Ipv4Net, count: usize) -> Result<Vec<Ipv4Net>, String> {
+    let prefix = vpc.prefix_len() + SUBNET_EXTRA_BITS;
     if prefix > SMALLEST_SUBNET_PREFIX {
-        return Err(format!("{cidr} split for {count} zones gives /{prefix} subnets, smaller than AWS's smallest (/{SMALLEST_SUBNET_PREFIX})"));
+        return Err(format!("{vpc} split for {count} zones gives /{prefix} subnets, smaller than AWS's smallest (/{SMALLEST_SUBNET_PREFIX})"));
     }
-    let subnets = net.subnets(prefix).map_err(|e| format!("{cidr}: {e}"))?;
-    let list: Vec<String> = subnets.take(count).map(|s| s.to_string()).collect();
+    let subnets = vpc.subnets(prefix).map_err(|e| format!("{vpc}: {e}"))?;
+    let list: Vec<Ipv4Net> = subnets.take(count).collect();
     if list.len() == count {
         Ok(list)
     } else {
-        Err(format!("{cidr} has room for {} subnets, not {count}", list.len()))
+        Err(format!("{vpc} has room for {} subnets, not {count}", list.len()))
     }
 }
 
-/// Returns every semantic problem of `b`.
-#[must_use]
-pub fn validate(b: &Blueprint) -> Vec<Diagnostic> {
+/// Checks every semantic rule of `document`.
+///
+/// # Errors
+/// Every problem found, as diagnostics with blueprint paths (not yet positioned).
+pub fn validate(document: Document) -> Result<Blueprint, Vec<Diagnostic>> {
+    let b = &document;
     let mut out = Vec::new();
-    network(b, &mut out);
+    let network = network(b, &mut out);
     storage(b, &mut out);
     appstream(b, &mut out);
     notebook(b, &mut out);
     audit(b, &mut out);
     tags(b, &mut out);
-    if b.name == crate::compile::bootstrap::ASSETS_STACK_NAME {
+    if b.name == ASSETS_STACK_NAME {
         out.push(
             Diagnostic::new(
                 "name",
@@ -64,23 +71,48 @@ pub fn validate(b: &Blueprint) -> Vec<Diagnostic> {
             .allowed("any other environment name, such as data-sandbox"),
         );
     }
-    for (what, name, problem) in Names::new(&b.name).violations(b) {
+    let names = Names::new(&b.name);
+    for (what, name, problem) in names.violations(b.audit.cloudtrail) {
         out.push(
             Diagnostic::new("name", format!("gives the {what} name {name:?}, which {problem}"))
                 .allowed("an environment name without trailing or doubled '-', such as data-sandbox"),
         );
     }
-    out
+    // `network` is None only after a network problem was reported.
+    match network {
+        Some(network) if out.is_empty() => Ok(Blueprint {
+            version: document.version,
+            name: document.name,
+            names,
+            account: document.account,
+            region: document.region,
+            tags: document.tags,
+            layout: document.layout,
+            network,
+            storage: document.storage,
+            appstream: document.appstream,
+            notebook: document.notebook,
+            identity: document.identity,
+            audit: document.audit,
+        }),
+        _ => Err(out),
+    }
 }
 
-fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+/// Checks `network:` and parses it: `None` exactly when a problem was pushed.
+fn network(b: &Document, out: &mut Vec<Diagnostic>) -> Option<Network> {
+    let before = out.len();
     let cidr = &b.network.cidr;
-    match cidr.parse::<Ipv4Net>() {
-        Err(_) => out.push(
-            Diagnostic::new("network.cidr", format!("{cidr:?} is not an IPv4 CIDR"))
-                .allowed("an RFC 1918 prefix from /16 to /24, such as 10.10.0.0/16"),
-        ),
+    let vpc = match cidr.parse::<Ipv4Net>() {
+        Err(_) => {
+            out.push(
+                Diagnostic::new("network.cidr", format!("{cidr:?} is not an IPv4 CIDR"))
+                    .allowed("an RFC 1918 prefix from /16 to /24, such as 10.10.0.0/16"),
+            );
+            None
+        }
         Ok(net) => {
+            let checked = out.len();
             if net.prefix_len() < 16 || net.prefix_len() > 24 {
                 out.push(
                     Diagnostic::new("network.cidr", format!("{cidr} is a /{} prefix", net.prefix_len()))
@@ -106,16 +138,23 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
                 );
             }
             // Each zone gets one /(prefix+3) subnet (the compiler's own split), at least a /28.
-            if (16..=24).contains(&net.prefix_len()) {
-                if let Err(problem) = subnet_cidrs(cidr, b.network.availability_zones.count()) {
-                    out.push(
-                        Diagnostic::new("network.cidr", format!("cannot hold the subnets: {problem}"))
-                            .allowed("a prefix from /16 to /24"),
-                    );
+            let subnets = if (16..=24).contains(&net.prefix_len()) {
+                match subnet_cidrs(net, b.network.availability_zones.count()) {
+                    Ok(subnets) => Some(subnets),
+                    Err(problem) => {
+                        out.push(
+                            Diagnostic::new("network.cidr", format!("cannot hold the subnets: {problem}"))
+                                .allowed("a prefix from /16 to /24"),
+                        );
+                        None
+                    }
                 }
-            }
+            } else {
+                None
+            };
+            subnets.filter(|_| out.len() == checked).map(|subnets| (net, subnets))
         }
-    }
+    };
     if let AvailabilityZones::Names(names) = &b.network.availability_zones {
         let mut seen = BTreeSet::new();
         for (i, az) in names.iter().enumerate() {
@@ -149,39 +188,51 @@ fn network(b: &Blueprint, out: &mut Vec<Diagnostic>) {
             );
         }
     }
-    if let Some(ps) = &b.network.private_streaming {
-        for (i, c) in ps.client_cidrs.iter().enumerate() {
-            let parsed = c.parse::<Ipv4Net>();
-            if let Ok(net) = parsed {
-                if net.network() != net.addr() {
-                    out.push(
-                        Diagnostic::new(
-                            format!("network.private_streaming.client_cidrs[{i}]"),
-                            format!("{c} has host bits set"),
-                        )
-                        .allowed(format!("the network address {}", net.trunc())),
-                    );
+    let private_streaming = match &b.network.private_streaming {
+        None => None,
+        Some(ps) => {
+            let mut client_cidrs = Vec::new();
+            for (i, c) in ps.client_cidrs.iter().enumerate() {
+                let path = format!("network.private_streaming.client_cidrs[{i}]");
+                match c.parse::<Ipv4Net>() {
+                    Err(_) => out.push(
+                        Diagnostic::new(path, format!("{c:?} is not an IPv4 CIDR"))
+                            .allowed("networks such as 203.0.113.0/24"),
+                    ),
+                    Ok(net) => {
+                        if net.network() != net.addr() {
+                            out.push(
+                                Diagnostic::new(path.clone(), format!("{c} has host bits set"))
+                                    .allowed(format!("the network address {}", net.trunc())),
+                            );
+                        }
+                        if net.prefix_len() < 8 {
+                            out.push(
+                                Diagnostic::new(
+                                    path,
+                                    format!("{c} opens the streaming endpoint to a large part of the internet"),
+                                )
+                                .allowed("the networks your users stream from, /8 or narrower, such as 203.0.113.0/24"),
+                            );
+                        }
+                        client_cidrs.push(net);
+                    }
                 }
             }
-            if parsed.is_err() {
-                out.push(
-                    Diagnostic::new(
-                        format!("network.private_streaming.client_cidrs[{i}]"),
-                        format!("{c:?} is not an IPv4 CIDR"),
-                    )
-                    .allowed("networks such as 203.0.113.0/24"),
-                );
-            } else if parsed.as_ref().is_ok_and(|n| n.prefix_len() < 8) {
-                out.push(
-                    Diagnostic::new(
-                        format!("network.private_streaming.client_cidrs[{i}]"),
-                        format!("{c} opens the streaming endpoint to a large part of the internet"),
-                    )
-                    .allowed("the networks your users stream from, /8 or narrower, such as 203.0.113.0/24"),
-                );
-            }
+            Some(PrivateStreaming { client_cidrs })
         }
+    };
+    if out.len() > before {
+        return None;
     }
+    let (cidr, subnets) = vpc?;
+    Some(Network {
+        cidr,
+        subnets,
+        availability_zones: b.network.availability_zones.clone(),
+        flow_logs: b.network.flow_logs,
+        private_streaming,
+    })
 }
 
 fn is_rfc1918(net: Ipv4Net) -> bool {
@@ -209,7 +260,7 @@ fn is_region(r: &str) -> bool {
         && parts[parts.len() - 1].chars().all(|c| c.is_ascii_digit())
 }
 
-fn storage(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+fn storage(b: &Document, out: &mut Vec<Diagnostic>) {
     if let Some(name) = &b.storage.bucket_name {
         if let Some(problem) = bucket_name_problem(name) {
             out.push(
@@ -255,7 +306,7 @@ pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
     None
 }
 
-fn appstream(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+fn appstream(b: &Document, out: &mut Vec<Diagnostic>) {
     let a = &b.appstream;
     if !is_instance_type(&a.instance_type, "stream") {
         out.push(
@@ -318,7 +369,7 @@ fn appstream(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn notebook(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+fn notebook(b: &Document, out: &mut Vec<Diagnostic>) {
     let n = &b.notebook;
     if !is_instance_type(&n.instance_type, "ml") {
         out.push(
@@ -329,18 +380,14 @@ fn notebook(b: &Blueprint, out: &mut Vec<Diagnostic>) {
             .allowed("an ml.* type such as ml.t3.medium"),
         );
     }
-    // CreatePresignedNotebookInstanceUrl: SessionExpirationDurationInSeconds 1800..43200.
-    range(
-        out,
-        "notebook.session_expiration",
-        n.session_expiration.as_secs(),
-        1800,
-        43_200,
-        "30m to 12h (1800 to 43200 seconds)",
-    );
+    // CreatePresignedNotebookInstanceUrl: SessionExpirationDurationInSeconds, the bounds the
+    // validator Lambda checks its environment against (30m to 12h).
+    let (min, max) = (u64::from(MIN_SESSION_EXPIRATION_SECONDS), u64::from(MAX_SESSION_EXPIRATION_SECONDS));
+    let allowed = format!("{} to {} ({min} to {max} seconds)", Duration::from_secs(min), Duration::from_secs(max));
+    range(out, "notebook.session_expiration", n.session_expiration.as_secs(), min, max, &allowed);
 }
 
-fn audit(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+fn audit(b: &Document, out: &mut Vec<Diagnostic>) {
     let days = b.audit.log_retention_days;
     if !LOG_RETENTION_DAYS.contains(&days) {
         let allowed = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect::<Vec<_>>().join(", ");
@@ -351,7 +398,7 @@ fn audit(b: &Blueprint, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn tags(b: &Blueprint, out: &mut Vec<Diagnostic>) {
+fn tags(b: &Document, out: &mut Vec<Diagnostic>) {
     // Tag rules: keys 1..128, values 0..256, no `aws:` prefix, at most 50 per resource
     // (sandboxc adds one: sandboxc:environment).
     if b.tags.len() > 49 {
@@ -395,10 +442,7 @@ const TAG_CHARACTERS: &str = "letters, digits, spaces and _ . : / = + - @";
 
 fn range(out: &mut Vec<Diagnostic>, path: &str, secs: u64, min: u64, max: u64, allowed: &str) {
     if secs < min || secs > max {
-        out.push(
-            Diagnostic::new(path, format!("{} is out of range", super::duration::Duration::from_secs(secs)))
-                .allowed(allowed),
-        );
+        out.push(Diagnostic::new(path, format!("{} is out of range", Duration::from_secs(secs))).allowed(allowed));
     }
 }
 
@@ -410,4 +454,75 @@ fn is_instance_type(t: &str, family: &str) -> bool {
         && parts[1..]
             .iter()
             .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::{load, Source};
+
+    fn net(text: &str) -> Ipv4Net {
+        text.parse().unwrap_or_else(|_| Ipv4Net::default())
+    }
+
+    fn loaded(text: &str) -> Result<Blueprint, String> {
+        load(&Source { name: "t.yaml".into(), text: text.into() }).map_err(|d| d.to_string())
+    }
+
+    #[test]
+    fn the_validated_blueprint_carries_the_carved_subnets_and_parsed_networks() {
+        let b = loaded(
+            "name: team-a\nnetwork:\n  cidr: 10.20.0.0/16\n  availability_zones: 3\n  private_streaming:\n    client_cidrs: [203.0.113.0/24, 198.51.100.0/22]\n",
+        );
+        let b = b.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(b.network.cidr, net("10.20.0.0/16"));
+        assert_eq!(b.network.subnets, vec![net("10.20.0.0/19"), net("10.20.32.0/19"), net("10.20.64.0/19")]);
+        assert_eq!(
+            b.network.private_streaming.map(|p| p.client_cidrs),
+            Some(vec![net("203.0.113.0/24"), net("198.51.100.0/22")])
+        );
+        assert_eq!(b.names, Names::new("team-a"));
+        assert_eq!(b.notebook.session_expiration.as_secs(), 1800);
+    }
+
+    #[test]
+    fn named_zones_get_one_subnet_each_in_order() {
+        let b =
+            loaded("name: team-a\nnetwork:\n  cidr: 192.168.4.0/24\n  availability_zones: [eu-west-1b, eu-west-1a]\n");
+        let b = b.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(b.network.subnets, vec![net("192.168.4.0/27"), net("192.168.4.32/27")]);
+        assert_eq!(b.network.availability_zones.count(), b.network.subnets.len());
+    }
+
+    #[test]
+    fn subnets_are_carved_from_the_network_address() {
+        assert_eq!(subnet_cidrs(net("10.0.0.0/16"), 2), Ok(vec![net("10.0.0.0/19"), net("10.0.32.0/19")]));
+        assert_eq!(subnet_cidrs(net("10.0.0.0/24"), 8).map(|s| s.len()), Ok(8));
+        assert!(subnet_cidrs(net("10.0.0.0/24"), 9).is_err_and(|e| e.contains("has room for 8 subnets, not 9")));
+        assert!(subnet_cidrs(net("10.0.0.0/26"), 2).is_err_and(|e| e.contains("smaller than AWS's smallest (/28)")));
+    }
+
+    #[test]
+    fn a_bad_network_gives_no_blueprint_and_every_problem() {
+        let problems = validate(Document {
+            network: super::super::NetworkDocument {
+                cidr: "10.0.0.1/25".into(),
+                private_streaming: Some(super::super::PrivateStreamingDocument {
+                    client_cidrs: vec!["nope".into(), "0.0.0.0/0".into()],
+                }),
+                ..Default::default()
+            },
+            ..serde_json::from_value(serde_json::json!({"name": "team-a"})).unwrap_or_else(|e| panic!("{e}"))
+        });
+        let paths: Vec<String> = problems.err().unwrap_or_default().into_iter().map(|d| d.path).collect();
+        assert_eq!(
+            paths,
+            [
+                "network.cidr",
+                "network.cidr",
+                "network.private_streaming.client_cidrs[0]",
+                "network.private_streaming.client_cidrs[1]"
+            ]
+        );
+    }
 }

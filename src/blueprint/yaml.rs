@@ -69,6 +69,71 @@ fn drop_first_location(raw: &str) -> String {
     format!("{}{}", &raw[..start], &after_col[col_len..])
 }
 
+/// Parses YAML that is not a blueprint (a template read back by `plan`) into any
+/// deserializable value.
+///
+/// # Errors
+/// The parser's own message, with its position, when `text` is not YAML or not a `T`.
+pub fn from_str<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    backend::from_str(text).map_err(|e| e.to_string())
+}
+
+/// Parses YAML that may carry tags (a CloudFormation template in YAML, whose short forms
+/// are `!Ref X`, `!Sub ...`) into JSON: a tagged node `!Name value` becomes the one-entry
+/// mapping `{"!Name": value}`, for the caller to interpret. Mapping keys that are booleans or
+/// numbers become their text.
+///
+/// # Errors
+/// The parser's own message, with its position; a key that is a sequence or mapping; a
+/// number with no JSON form.
+pub fn parse_tagged(text: &str) -> Result<serde_json::Value, String> {
+    let value: backend::Value = backend::from_str(text).map_err(|e| e.to_string())?;
+    tagged_to_json(value)
+}
+
+fn tagged_to_json(v: backend::Value) -> Result<serde_json::Value, String> {
+    use backend::Value as Y;
+    use serde_json::Value;
+    Ok(match v {
+        Y::Null => Value::Null,
+        Y::Bool(b) => Value::Bool(b),
+        Y::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                Value::from(i)
+            } else if let Some(u) = n.as_u64() {
+                Value::from(u)
+            } else {
+                n.as_f64()
+                    .and_then(serde_json::Number::from_f64)
+                    .map(Value::Number)
+                    .ok_or_else(|| format!("the number {n} has no JSON form"))?
+            }
+        }
+        Y::String(s) => Value::String(s),
+        Y::Sequence(items) => Value::Array(items.into_iter().map(tagged_to_json).collect::<Result<_, _>>()?),
+        Y::Mapping(m) => {
+            let mut out = serde_json::Map::new();
+            for (k, v) in m {
+                let key = match k {
+                    Y::String(s) => s,
+                    Y::Bool(b) => b.to_string(),
+                    Y::Number(n) => n.to_string(),
+                    other => return Err(format!("a mapping key must be a string, not {other:?}")),
+                };
+                out.insert(key, tagged_to_json(v)?);
+            }
+            Value::Object(out)
+        }
+        Y::Tagged(t) => {
+            let name = t.tag.to_string();
+            let name = format!("!{}", name.trim_start_matches('!'));
+            let mut out = serde_json::Map::new();
+            out.insert(name, tagged_to_json(t.value)?);
+            Value::Object(out)
+        }
+    })
+}
+
 /// Renders a JSON value as YAML (used by `synth --format yaml`).
 ///
 /// # Errors

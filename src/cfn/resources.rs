@@ -8,13 +8,15 @@
 
 use std::collections::BTreeMap;
 
+use sandboxc_contract::custom_resource::{APPSTREAM_SERVICE_ROLES, USAGE_REPORT_SUBSCRIPTION};
+
 use super::policy::PolicyDocument;
 use super::security_group::SecurityGroupRule;
 use super::template::ResourceProperties;
 use super::{Expr, ToExpr};
 
 macro_rules! resource {
-    ($(#[$m:meta])* $name:ident = $ty:literal {
+    ($(#[$m:meta])* $name:ident = $ty:tt {
         $( $(#[$fm:meta])* $field:ident $(as $cfn:literal)? : $fty:ty ),* $(,)?
     }) => {
         $(#[$m])*
@@ -185,15 +187,43 @@ NestedStack = "AWS::CloudFormation::Stack" {
 });
 
 resource!(/// `Custom::AppStreamServiceRoles`: makes sure AppStream's service roles exist (provider Lambda).
-AppStreamServiceRoles = "Custom::AppStreamServiceRoles" { service_token: Expr });
+AppStreamServiceRoles = APPSTREAM_SERVICE_ROLES { service_token: Expr });
 
-resource!(/// `Custom::HomeFolderNotification`: this sandbox's entry in the home-folder bucket's notifications.
-HomeFolderNotification = "Custom::HomeFolderNotification" {
-    service_token: Expr, bucket_name: Expr, function_arn: Expr,
-});
+/// `Custom::HomeFolderNotification`: this sandbox's entry in the home-folder bucket's notifications
+/// (properties shared with the provider Lambda).
+pub type HomeFolderNotification = sandboxc_contract::custom_resource::HomeFolderNotificationProperties<Expr>;
+impl ResourceProperties for HomeFolderNotification {
+    const TYPE: &'static str = sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
+
+    /// The property names come from the contract type's own serde form (so that they are
+    /// spelled once, where the provider reads them): each set field is serialized with its
+    /// field name as a marker, and the marker is swapped for the expression.
+    fn properties(&self) -> BTreeMap<String, Expr> {
+        let fields = [
+            ("service_token", self.service_token.as_ref()),
+            ("service_timeout", self.service_timeout.as_ref()),
+            ("bucket_name", Some(&self.bucket_name)),
+            ("function_arn", Some(&self.function_arn)),
+        ];
+        let marked = sandboxc_contract::custom_resource::HomeFolderNotificationProperties::<&str> {
+            service_token: self.service_token.as_ref().map(|_| "service_token"),
+            service_timeout: self.service_timeout.as_ref().map(|_| "service_timeout"),
+            bucket_name: "bucket_name",
+            function_arn: "function_arn",
+        };
+        let names = serde_json::to_value(marked).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default();
+        names
+            .into_iter()
+            .filter_map(|(cfn_name, marker)| {
+                let value = fields.iter().find(|(field, _)| Some(*field) == marker.as_str())?.1?;
+                Some((cfn_name, value.clone()))
+            })
+            .collect()
+    }
+}
 
 resource!(/// `Custom::UsageReportSubscription`: the Region's AppStream usage-report subscription.
-UsageReportSubscription = "Custom::UsageReportSubscription" { service_token: Expr });
+UsageReportSubscription = USAGE_REPORT_SUBSCRIPTION { service_token: Expr });
 
 #[cfg(test)]
 mod tests {

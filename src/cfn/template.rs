@@ -567,11 +567,9 @@ impl Template {
         let value = match format {
             Format::Json => serde_json::from_str::<Value>(text)
                 .map_err(|e| CfnError::Syntax { format: "JSON", message: e.to_string() })?,
-            Format::Yaml => {
-                let y: serde_yaml::Value = serde_yaml::from_str(text)
-                    .map_err(|e| CfnError::Syntax { format: "YAML", message: e.to_string() })?;
-                yaml_to_json(y)?
-            }
+            Format::Yaml => crate::blueprint::yaml::parse_tagged(text)
+                .map(short_forms_to_long)
+                .map_err(|message| CfnError::Syntax { format: "YAML", message })?,
         };
         Self::parse(&value)
     }
@@ -584,50 +582,26 @@ impl Serialize for Template {
     }
 }
 
-/// YAML as JSON, short-form tags (`!Ref X`, `!Sub ...`, `!GetAtt A.B`) as the long-form
-/// mappings they stand for (CloudFormation user guide, "Intrinsic function reference").
-fn yaml_to_json(v: serde_yaml::Value) -> Result<Value, CfnError> {
-    use serde_yaml::Value as Y;
-    let syntax = |message: String| CfnError::Syntax { format: "YAML", message };
-    Ok(match v {
-        Y::Null => Value::Null,
-        Y::Bool(b) => Value::Bool(b),
-        Y::Number(n) => {
-            if let Some(i) = n.as_i64() {
-                Value::from(i)
-            } else if let Some(u) = n.as_u64() {
-                Value::from(u)
-            } else {
-                n.as_f64()
-                    .and_then(serde_json::Number::from_f64)
-                    .map(Value::Number)
-                    .ok_or_else(|| syntax(format!("the number {n} has no JSON form")))?
-            }
-        }
-        Y::String(s) => Value::String(s),
-        Y::Sequence(items) => Value::Array(items.into_iter().map(yaml_to_json).collect::<Result<_, _>>()?),
-        Y::Mapping(m) => {
-            let mut out = Map::new();
-            for (k, v) in m {
-                let key = match k {
-                    Y::String(s) => s,
-                    Y::Bool(b) => b.to_string(),
-                    Y::Number(n) => n.to_string(),
-                    other => return Err(syntax(format!("a mapping key must be a string, not {other:?}"))),
-                };
-                out.insert(key, yaml_to_json(v)?);
-            }
-            Value::Object(out)
-        }
-        Y::Tagged(t) => {
-            let tag = t.tag.to_string();
-            let name = tag.trim_start_matches('!');
-            let key = if name == "Ref" || name == "Condition" { name.to_string() } else { format!("Fn::{name}") };
-            let mut out = Map::new();
-            out.insert(key, yaml_to_json(t.value)?);
-            Value::Object(out)
-        }
-    })
+/// Short-form tags, read as `{"!Ref": X}` (`!Ref X`), `{"!Sub": ...}`, `{"!GetAtt": "A.B"}`, as
+/// the long-form mappings they stand for: `Ref`, `Condition`, else `Fn::<Name>` (CloudFormation
+/// user guide, "Intrinsic function reference").
+fn short_forms_to_long(v: Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.into_iter().map(short_forms_to_long).collect()),
+        Value::Object(m) => Value::Object(
+            m.into_iter()
+                .map(|(k, v)| {
+                    let key = match k.strip_prefix('!') {
+                        Some(name @ ("Ref" | "Condition")) => name.to_string(),
+                        Some(name) => format!("Fn::{name}"),
+                        None => k,
+                    };
+                    (key, short_forms_to_long(v))
+                })
+                .collect(),
+        ),
+        other => other,
+    }
 }
 
 fn malformed(at: impl Into<String>, problem: impl Into<String>) -> CfnError {

@@ -138,7 +138,7 @@ mod tests {
             "List": [["a"], {"Fn::Sub": "${X}"}, "- dash", "#hash", "on"]
         });
         let text = to_yaml(&v);
-        let back: Value = serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let back: Value = crate::blueprint::yaml::from_str(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
         assert_eq!(back, v, "{text}");
         assert!(text.contains("Value: \"yes\""));
         assert!(text.contains("AWSTemplateFormatVersion: \"2010-09-09\""));

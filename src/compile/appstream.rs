@@ -4,6 +4,11 @@
 //! before the fleet and the stack, and the Region's usage-report subscription (a custom
 //! resource: no CloudFormation type exists), also after the service roles.
 
+use sandboxc_contract::custom_resource::{
+    APPSTREAM_SERVICE_ROLES, USAGE_REPORT_BUCKET_ATTRIBUTE, USAGE_REPORT_SUBSCRIPTION,
+};
+use sandboxc_contract::stack::outputs;
+
 use crate::blueprint::{FleetType, DEFAULT_DESIRED_INSTANCES};
 use crate::cfn::policy::{trust, PolicyDocument, Statement};
 use crate::cfn::resources::{
@@ -54,7 +59,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         ctx,
         "ServiceRolesProvider",
         "service-roles",
-        "Custom::AppStreamServiceRoles",
+        APPSTREAM_SERVICE_ROLES,
         statements,
         log_key.clone(),
     );
@@ -76,7 +81,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             ctx,
             "UsageReportsProvider",
             "usage-reports",
-            "Custom::UsageReportSubscription",
+            USAGE_REPORT_SUBSCRIPTION,
             statements,
             log_key.clone(),
         );
@@ -88,9 +93,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 .depends_on(&service_roles),
         )?;
         p.user_output(
-            "UsageReportBucket",
+            outputs::USAGE_REPORT_BUCKET,
             "Bucket AppStream writes usage reports to",
-            Expr::get_att(&reports, "S3BucketName"),
+            Expr::get_att(&reports, USAGE_REPORT_BUCKET_ATTRIBUTE),
         );
     }
 
@@ -206,10 +211,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         false,
         "Security group of the streaming instances",
     )?;
-    p.user_output("FleetName", "AppStream fleet", Expr::from(&fleet_id));
-    p.user_output("AppStreamStackName", "AppStream stack", Expr::from(&stack));
+    p.user_output(outputs::FLEET_NAME, "AppStream fleet", Expr::from(&fleet_id));
+    p.user_output(outputs::APPSTREAM_STACK_NAME, "AppStream stack", Expr::from(&stack));
     p.user_output(
-        "StreamingUrlCommand",
+        outputs::STREAMING_URL_COMMAND,
         "Creates a streaming URL for a user (streaming-URL access)",
         Expr::sub_with(
             "aws appstream create-streaming-url --stack-name ${Stack} --fleet-name ${Fleet} --user-id USER --region ${AWS::Region}",

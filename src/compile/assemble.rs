@@ -1,12 +1,14 @@
 //! Assembly of the parts into templates: one template (`single`), or a root stack with one
 //! nested stack per part whose outputs flow to later parts as parameters (`nested`).
 
+use sandboxc_contract::stack::{nested_stack_id, parameters};
+
 use crate::blueprint::Layout;
 use crate::cfn::render::{sha256_hex, Format};
 use crate::cfn::resources::NestedStack;
 use crate::cfn::{Expr, LogicalId, Output, Resource, Scope, Template};
 
-use super::context::{assets_bucket_parameter, PartBuilder, ASSETS_BUCKET_PARAMETER};
+use super::context::{assets_bucket_parameter, PartBuilder};
 use super::{CompileError, Ctx, NamedTemplate, Part};
 
 /// S3 key of a nested template in the assets bucket: `templates/<sha256 of its bytes>.<ext>`.
@@ -18,7 +20,7 @@ pub fn template_key(bytes: &[u8], format: Format) -> String {
 /// Logical ID of a part's nested stack in the root template, such as `NetworkNestedStack`.
 #[must_use]
 pub fn stack_id(part: Part) -> LogicalId {
-    LogicalId::new(format!("{}NestedStack", part.title()))
+    LogicalId::new(nested_stack_id(part.title()))
 }
 
 pub(super) fn assemble(
@@ -46,7 +48,7 @@ pub(super) fn assemble(
             let mut root = Template::new(format!(
                 "sandboxc data sandbox {env}: root stack with one nested stack per part (layout nested)"
             ));
-            root.parameters.insert(ASSETS_BUCKET_PARAMETER.into(), assets_bucket_parameter());
+            root.parameters.insert(parameters::ASSETS_BUCKET.into(), assets_bucket_parameter());
             for mut p in parts {
                 for (name, export) in PartBuilder::exports_of(ctx, p.part) {
                     let value = match export.value {
@@ -80,8 +82,8 @@ pub(super) fn assemble(
                 }
                 let stack = NestedStack {
                     template_url: Some(Expr::sub_in(
-                        format!("https://${{{ASSETS_BUCKET_PARAMETER}}}.s3.${{AWS::URLSuffix}}/{key}"),
-                        &Scope::parameters([ASSETS_BUCKET_PARAMETER]),
+                        format!("https://${{{}}}.s3.${{AWS::URLSuffix}}/{key}", parameters::ASSETS_BUCKET),
+                        &Scope::parameters([parameters::ASSETS_BUCKET]),
                     )),
                     parameters: if params.is_empty() { None } else { Some(Expr::map(params)) },
                     tags: Some(ctx.tags()),

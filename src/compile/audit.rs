@@ -2,6 +2,8 @@
 //! events on the data and home-folder buckets, with its retained log bucket. (The usage-report
 //! subscription is in the AppStream part: it needs AppStream's service roles first.)
 
+use sandboxc_contract::stack::outputs;
+
 use crate::cfn::policy::{deny_insecure_transport, service, PolicyDocument, Statement};
 use crate::cfn::resources::{BucketPolicy, Trail};
 use crate::cfn::{Expr, Resource};
@@ -108,7 +110,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 "records the sandbox's Region, where all of its data lives; an organisation trail covers other Regions",
             ),
         )?;
-        p.user_output("TrailBucketName", "Bucket receiving the trail's logs (retained)", bucket_ref);
+        p.user_output(outputs::TRAIL_BUCKET_NAME, "Bucket receiving the trail's logs (retained)", bucket_ref);
     }
 
     Ok(p)

@@ -3,14 +3,13 @@
 
 use std::collections::BTreeMap;
 
+use sandboxc_contract::stack::parameters;
+
 use crate::assets::LambdaAsset;
 use crate::blueprint::{Blueprint, Layout, Names};
 use crate::cfn::{Expr, LogicalId, Output, Parameter, Resource, ResourceProperties, Template};
 
 use super::{CompileError, Part};
-
-/// The root template parameter naming the assets bucket (nested templates, Lambda zips).
-pub const ASSETS_BUCKET_PARAMETER: &str = "AssetsBucket";
 
 /// The `AssetsBucket` parameter of the root template and of the parts that read assets.
 #[must_use]
@@ -25,13 +24,8 @@ pub fn assets_bucket_parameter() -> Parameter {
     }
 }
 
-/// The root template parameter saying whether AppStream's home-folder bucket exists yet
-/// (`true` or `false`): AppStream creates that bucket at the first session with home folders
-/// (AWS-FACTS.md), and the validator's bucket notification can only be written once it
-/// exists. `sandboxc apply` sets it after `HeadBucket`.
-pub const HOME_FOLDER_BUCKET_PARAMETER: &str = "HomeFolderBucketExists";
-
-/// The [`HOME_FOLDER_BUCKET_PARAMETER`] parameter.
+/// The `HomeFolderBucketExists` parameter ([`parameters::HOME_FOLDER_BUCKET_EXISTS`]): whether
+/// AppStream's home-folder bucket exists yet, `true` or `false`.
 #[must_use]
 pub fn home_folder_bucket_parameter() -> Parameter {
     Parameter {
@@ -71,7 +65,7 @@ impl<'a> Ctx<'a> {
     /// A context for compiling `blueprint`.
     #[must_use]
     pub fn new(blueprint: &'a Blueprint, lambda: &'a LambdaAsset, notebook_script: String) -> Self {
-        Self { blueprint, names: Names::new(&blueprint.name), lambda, notebook_script, exports: BTreeMap::new() }
+        Self { blueprint, names: blueprint.names.clone(), lambda, notebook_script, exports: BTreeMap::new() }
     }
 
     /// Tags for resources taking a list of `{Key, Value}`: the blueprint's plus `sandboxc:environment`.
@@ -220,7 +214,7 @@ impl PartBuilder {
 
     /// `Ref` to the assets bucket parameter.
     pub fn assets_bucket(&mut self) -> Expr {
-        self.root_parameter(ASSETS_BUCKET_PARAMETER, assets_bucket_parameter())
+        self.root_parameter(parameters::ASSETS_BUCKET, assets_bucket_parameter())
     }
 
     /// `Ref` to a parameter of the root template, declared in this part's template too.
@@ -230,7 +224,7 @@ impl PartBuilder {
         Expr::parameter(name)
     }
 
-    /// Adds an output for people.
+    /// Adds an output for people (`name`: one of [`sandboxc_contract::stack::outputs`]).
     pub fn user_output(&mut self, name: &str, description: &str, value: Expr) {
         self.user_outputs.insert(name.into(), Output::new(description, value));
     }

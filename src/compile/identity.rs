@@ -1,6 +1,8 @@
 //! Identity: the SAML federation role, only when the blueprint names an identity provider.
 //! Users federated through it may stream from this AppStream stack only, as themselves.
 
+use sandboxc_contract::stack::outputs;
+
 use crate::cfn::policy::{PolicyDocument, Statement};
 use crate::cfn::resources::Role;
 use crate::cfn::{Expr, ToExpr};
@@ -50,12 +52,12 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<Option<PartBuilder>, CompileErr
         },
     )?;
     p.user_output(
-        "SamlRoleArn",
+        outputs::SAML_ROLE_ARN,
         "Role to map SAML users to (with the identity provider's ARN)",
         Expr::get_att(&role, "Arn"),
     );
     p.user_output(
-        "SamlRelayStateUrl",
+        outputs::SAML_RELAY_STATE_URL,
         "Relay state URL for the identity provider's AppStream application",
         Expr::sub_with(
             "https://appstream2.${AWS::Region}.aws.amazon.com/saml?stack=${Stack}&accountId=${AWS::AccountId}",

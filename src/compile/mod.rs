@@ -16,7 +16,12 @@ mod storage;
 mod validator;
 
 pub use assemble::{stack_id, template_key};
-pub use context::{Ctx, ASSETS_BUCKET_PARAMETER, HOME_FOLDER_BUCKET_PARAMETER};
+pub use context::Ctx;
+/// The root parameters under the names later stages still import from here; the names are
+/// the contract's ([`sandboxc_contract::stack::parameters`]).
+pub use sandboxc_contract::stack::parameters::{
+    ASSETS_BUCKET as ASSETS_BUCKET_PARAMETER, HOME_FOLDER_BUCKET_EXISTS as HOME_FOLDER_BUCKET_PARAMETER,
+};
 
 use crate::assets::{scripts, LambdaAsset};
 use crate::blueprint::Blueprint;
@@ -125,8 +130,7 @@ pub struct Compiled {
 /// # Errors
 /// [`CompileError::Internal`] for inconsistencies (dangling references, duplicate logical IDs).
 pub fn compile(blueprint: &Blueprint, lambda: &LambdaAsset, format: Format) -> Result<Compiled, CompileError> {
-    let names = crate::blueprint::Names::new(&blueprint.name);
-    let scripts = scripts::render(&names).map_err(CompileError::Internal)?;
+    let scripts = scripts::render(&blueprint.names).map_err(CompileError::Internal)?;
     let mut ctx = Ctx::new(blueprint, lambda, scripts.notebook.clone());
     let mut parts = Vec::new();
     for part in Part::ALL {
@@ -152,5 +156,5 @@ pub fn compile(blueprint: &Blueprint, lambda: &LambdaAsset, format: Format) -> R
             )));
         }
     }
-    Ok(Compiled { stack_name: names.env, templates, scripts, lambda: lambda.clone(), format })
+    Ok(Compiled { stack_name: blueprint.names.env.clone(), templates, scripts, lambda: lambda.clone(), format })
 }

@@ -2,7 +2,6 @@
 //! no public IPs), the S3 gateway endpoint and interface endpoints with policies, the endpoint
 //! security group (443 from the VPC only), and VPC flow logs.
 
-use crate::blueprint::validate::subnet_cidrs;
 use crate::blueprint::AvailabilityZones;
 use crate::cfn::policy::{aws, PolicyDocument, Statement};
 use crate::cfn::resources::{
@@ -43,14 +42,13 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let vpc = p.add(
         "Vpc",
         &Vpc {
-            cidr_block: Some(Expr::from(&b.network.cidr)),
+            cidr_block: Some(Expr::from(b.network.cidr.to_string())),
             enable_dns_hostnames: Some(true),
             enable_dns_support: Some(true),
             tags: Some(ctx.tags_named("vpc")),
         },
     )?;
     let vpc_ref = Expr::from(&vpc);
-    let count = b.network.availability_zones.count();
     if let AvailabilityZones::Names(names) = &b.network.availability_zones {
         // Named zones travel as a typed parameter with the blueprint's names as its default:
         // CloudFormation checks that they exist in the Region before creating anything.
@@ -65,10 +63,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             },
         );
     }
-    let cidrs = subnet_cidrs(&b.network.cidr, count).map_err(CompileError::Internal)?;
     let mut subnets = Vec::new();
     let mut route_tables = Vec::new();
-    for (i, cidr) in cidrs.iter().enumerate() {
+    // The subnets validation carved, one per zone.
+    for (i, cidr) in b.network.subnets.iter().enumerate() {
         let n = i + 1;
         let index = u32::try_from(i).unwrap_or_default();
         let az = match &b.network.availability_zones {
@@ -79,7 +77,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             &format!("Subnet{n}"),
             &Subnet {
                 vpc_id: Some(vpc_ref.clone()),
-                cidr_block: Some(Expr::from(cidr)),
+                cidr_block: Some(Expr::from(cidr.to_string())),
                 availability_zone: Some(az),
                 map_public_ip_on_launch: Some(false),
                 tags: Some(ctx.tags_named(&format!("isolated-{n}"))),
@@ -186,9 +184,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
 
     if let Some(ps) = &b.network.private_streaming {
         let mut rules = Vec::new();
-        for cidr in &ps.client_cidrs {
-            rules.push(ingress_cidr(Expr::from(cidr), 443, 443, "Streaming (HTTPS) from the user network"));
-            rules.push(ingress_cidr(Expr::from(cidr), 1400, 1499, "Streaming (TCP 1400-1499) from the user network"));
+        for cidr in ps.client_cidrs.iter().map(ToString::to_string) {
+            rules.push(ingress_cidr(Expr::from(&cidr), 443, 443, "Streaming (HTTPS) from the user network"));
+            rules.push(ingress_cidr(Expr::from(&cidr), 1400, 1499, "Streaming (TCP 1400-1499) from the user network"));
         }
         let sg = p.add(
             "StreamingEndpointSecurityGroup",

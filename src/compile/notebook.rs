@@ -2,6 +2,8 @@
 //! (rotation, root administration, usage by the notebook role), its role and its security
 //! group (443 from the AppStream fleet's group only).
 
+use sandboxc_contract::stack::outputs;
+
 use crate::cfn::policy::{aws, trust, PolicyDocument, Statement};
 use crate::cfn::resources::{IamPolicy, NotebookInstance, Role, SecurityGroupIngress};
 use crate::cfn::{Expr, Resource};
@@ -110,7 +112,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         "Name of the notebook instance",
     )?;
     p.user_output(
-        "NotebookName",
+        outputs::NOTEBOOK_NAME,
         "SageMaker notebook instance (no internet, no root access)",
         Expr::get_att(&notebook, "NotebookInstanceName"),
     );

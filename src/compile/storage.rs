@@ -1,6 +1,8 @@
 //! Storage: the data bucket (KMS, versioned, private, TLS-only, owner-enforced, retained), its
 //! key, and the SSM parameters the AppStream instances read (bucket name, notebook script).
 
+use sandboxc_contract::stack::outputs;
+
 use crate::cfn::policy::{deny_insecure_transport, PolicyDocument};
 use crate::cfn::resources::{BucketPolicy, SsmParameter};
 use crate::cfn::{Expr, Resource};
@@ -67,9 +69,13 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     )?;
     p.export(ctx, "DataBucketArn", bucket_arn(&bucket_ref, ""), false, "ARN of the data bucket")?;
     p.export(ctx, "DataKeyArn", key_arn, false, "ARN of the data bucket's KMS key")?;
-    p.user_output("DataBucketName", "The data bucket (KMS-encrypted, versioned, TLS-only, retained)", bucket_ref);
     p.user_output(
-        "NotebookScriptParameter",
+        outputs::DATA_BUCKET_NAME,
+        "The data bucket (KMS-encrypted, versioned, TLS-only, retained)",
+        bucket_ref,
+    );
+    p.user_output(
+        outputs::NOTEBOOK_SCRIPT_PARAMETER,
         "SSM parameter holding the notebook script the launcher runs",
         Expr::from(&ctx.names.notebook_script_parameter),
     );

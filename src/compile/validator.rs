@@ -5,12 +5,19 @@
 
 use std::collections::BTreeMap;
 
+use sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
+use sandboxc_contract::stack::{outputs, parameters};
+use sandboxc_contract::validator::{
+    ENV_FLEET_NAME, ENV_HOME_FOLDER_BUCKET, ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_STACK_NAME,
+    HOME_ROOT, SESSION_FILE_NAME, URL_FILE_NAME,
+};
+
 use crate::cfn::policy::Statement;
 use crate::cfn::resources::{HomeFolderNotification, Permission, Queue};
 use crate::cfn::{Expr, Pseudo, Resource};
 
 use super::common::{home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
-use super::context::{home_folder_bucket_parameter, PartBuilder, HOME_FOLDER_BUCKET_PARAMETER};
+use super::context::{home_folder_bucket_parameter, PartBuilder};
 
 /// The condition under which the home-folder notification is created.
 pub const HAS_HOME_FOLDER_BUCKET: &str = "HasHomeFolderBucket";
@@ -47,23 +54,27 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let sg = p.add("ValidatorSecurityGroup", &https_out_group(ctx, vpc, "validator Lambda", "validator"))?;
 
     let mut environment = BTreeMap::new();
-    environment.insert("SANDBOX_STACK_NAME".to_string(), stack.clone());
-    environment.insert("SANDBOX_FLEET_NAME".to_string(), fleet.clone());
-    environment.insert("SANDBOX_NOTEBOOK_NAME".to_string(), notebook.clone());
+    environment.insert(ENV_STACK_NAME.to_string(), stack.clone());
+    environment.insert(ENV_FLEET_NAME.to_string(), fleet.clone());
+    environment.insert(ENV_NOTEBOOK_NAME.to_string(), notebook.clone());
     environment.insert(
-        "SANDBOX_SESSION_EXPIRATION_SECONDS".to_string(),
+        ENV_SESSION_EXPIRATION_SECONDS.to_string(),
         Expr::from(b.notebook.session_expiration.as_secs().to_string()),
     );
-    environment.insert("SANDBOX_HOME_FOLDER_BUCKET".to_string(), home_folder_bucket());
+    environment.insert(ENV_HOME_FOLDER_BUCKET.to_string(), home_folder_bucket());
 
     let statements = vec![
         // Lambda sends failed events to the KMS-encrypted queue with the function's role.
         Statement::allow("EncryptDeadLetters", &["kms:GenerateDataKey", "kms:Decrypt"], vec![log_key.clone()]),
-        Statement::allow("ReadSessionFiles", &["s3:GetObject"], vec![home_folder_bucket_arn("/user/*/session.json")]),
+        Statement::allow(
+            "ReadSessionFiles",
+            &["s3:GetObject"],
+            vec![home_folder_bucket_arn(&format!("/{HOME_ROOT}/*/{SESSION_FILE_NAME}"))],
+        ),
         Statement::allow(
             "WriteSessionUrlFiles",
             &["s3:PutObject"],
-            vec![home_folder_bucket_arn("/user/*/session_url.txt")],
+            vec![home_folder_bucket_arn(&format!("/{HOME_ROOT}/*/{URL_FILE_NAME}"))],
         ),
         Statement::allow(
             "DescribeSandboxSessions",
@@ -132,14 +143,14 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         ctx,
         "NotificationProvider",
         "home-folder-notification",
-        "Custom::HomeFolderNotification",
+        HOME_FOLDER_NOTIFICATION,
         statements,
         log_key,
     );
     let provider = lambda_function(&mut p, ctx, spec)?;
     // AppStream creates the home-folder bucket at the first session; until then the
     // notification cannot be written, and would fail the whole deployment.
-    let exists = p.root_parameter(HOME_FOLDER_BUCKET_PARAMETER, home_folder_bucket_parameter());
+    let exists = p.root_parameter(parameters::HOME_FOLDER_BUCKET_EXISTS, home_folder_bucket_parameter());
     p.template
         .conditions
         .insert(HAS_HOME_FOLDER_BUCKET.into(), Expr::Equals(Box::new(exists), Box::new(Expr::from("true"))));
@@ -147,13 +158,60 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         "HomeFolderNotification",
         Resource::new(&HomeFolderNotification {
             service_token: Some(Expr::get_att(&provider, "Arn")),
-            bucket_name: Some(home_folder_bucket()),
-            function_arn: Some(Expr::get_att(&function, "Arn")),
+            service_timeout: None,
+            bucket_name: home_folder_bucket(),
+            function_arn: Expr::get_att(&function, "Arn"),
         })
         .depends_on(&permission)
         .when(HAS_HOME_FOLDER_BUCKET),
     )?;
-    p.user_output("ValidatorFunctionName", "Session validator Lambda", Expr::from(&function));
-    p.user_output("ValidatorDeadLetterQueueUrl", "Events the validator failed on after retries", Expr::from(&dlq));
+    p.user_output(outputs::VALIDATOR_FUNCTION_NAME, "Session validator Lambda", Expr::from(&function));
+    p.user_output(
+        outputs::VALIDATOR_DEAD_LETTER_QUEUE_URL,
+        "Events the validator failed on after retries",
+        Expr::from(&dlq),
+    );
     Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use sandboxc_contract::{custom_resource, validator};
+
+    use crate::assets::LambdaAsset;
+    use crate::blueprint::{load, Source};
+    use crate::cfn::render::Format;
+
+    /// Every resource of the default blueprint in the `single` layout: `(logical ID, resource)`.
+    fn resources() -> Vec<(String, serde_json::Value)> {
+        let text = crate::blueprint::DEFAULT_BLUEPRINT.replace("layout: nested", "layout: single");
+        let b = load(&Source { name: "single.yaml".into(), text }).unwrap_or_else(|d| panic!("{d}"));
+        let c = super::super::compile(&b, &LambdaAsset { identity: "0".repeat(64) }, Format::Json)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let t = c.templates.first().map(|t| t.template.to_value()).unwrap_or_default();
+        t["Resources"].as_object().cloned().unwrap_or_default().into_iter().collect()
+    }
+
+    #[test]
+    fn the_validator_gets_exactly_the_environment_the_lambda_reads() {
+        let all = resources();
+        let validator = all.iter().find(|(id, _)| id == "Validator").map(|(_, r)| r).cloned().unwrap_or_default();
+        let variables = validator["Properties"]["Environment"]["Variables"].as_object().cloned().unwrap_or_default();
+        let mut names: Vec<&str> = variables.keys().map(String::as_str).collect();
+        let mut expected = validator::ENVIRONMENT.to_vec();
+        names.sort_unstable();
+        expected.sort_unstable();
+        assert_eq!(names, expected);
+    }
+
+    #[test]
+    fn every_custom_resource_is_one_the_provider_serves() {
+        let custom: Vec<String> = resources()
+            .into_iter()
+            .filter_map(|(_, r)| r["Type"].as_str().map(str::to_string))
+            .filter(|t| t.starts_with("Custom::"))
+            .collect();
+        assert_eq!(custom.len(), 3, "{custom:?}");
+        assert!(custom.iter().all(|t| custom_resource::TYPES.contains(&t.as_str())), "{custom:?}");
+    }
 }

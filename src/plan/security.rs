@@ -205,7 +205,7 @@ fn resource(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
             (None, Some(_)) => ctx.push(Cat::Logging, Direction::Tightened, "VPC flow log added".into()),
             _ => {}
         },
-        "Custom::UsageReportSubscription" => match (old, new) {
+        sandboxc_contract::custom_resource::USAGE_REPORT_SUBSCRIPTION => match (old, new) {
             (Some(_), None) => ctx.push(
                 Cat::Logging,
                 Direction::Relaxed,

@@ -95,8 +95,7 @@ impl TemplateSet {
                 parse_template(&format!("nested stack {logical_id} of {stack_name} (GetTemplate)"), body)?,
             );
             set.order.push(file.clone());
-            let label =
-                logical_id.strip_suffix("NestedStack").map_or_else(|| logical_id.clone(), str::to_ascii_lowercase);
+            let label = sandboxc_contract::stack::nested_stack_slug(logical_id).unwrap_or_else(|| logical_id.clone());
             set.labels.insert(file, label);
         }
         let root_value = parse_template(&format!("stack {stack_name} (GetTemplate)"), root)?;
@@ -208,7 +207,7 @@ impl TemplateSet {
                 }
             }
         }
-        let part = logical_id.strip_suffix("NestedStack")?.to_ascii_lowercase();
+        let part = sandboxc_contract::stack::nested_stack_slug(logical_id)?;
         self.labels.iter().find(|(f, l)| **l == part && **f != self.root_file).map(|(f, _)| f.clone())
     }
 }

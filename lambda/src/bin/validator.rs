@@ -7,6 +7,7 @@
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use sandboxc_lambda::config::ValidatorConfig;
+use sandboxc_lambda::decision::{DecisionLine, LogLine};
 use sandboxc_lambda::validate::{bad_event_log, event_records, handle_records, ValidatorClients};
 
 #[tokio::main(flavor = "current_thread")]
@@ -29,7 +30,7 @@ async fn main() -> Result<(), Error> {
     let (clients, config) = (&clients, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let request_id = Some(event.context.request_id.as_str());
-        let print = |log: &sandboxc_lambda::decision::DecisionLog| println!("{}", log.to_json_line());
+        let print = |log: &DecisionLine| println!("{}", log.to_json_line());
         match event_records(&event.payload) {
             Some(records) => {
                 handle_records(clients, config, &records, request_id, print).await?;

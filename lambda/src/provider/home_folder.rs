@@ -20,8 +20,8 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use super::Outcome;
 use crate::custom_resource::Request;
 use crate::notification::{
-    conflicts, remove, upsert, ConflictReason, EntryKind, HomeFolderNotificationProperties, LambdaConfig,
-    NotificationConfiguration,
+    conflicts, home_folder_properties, remove, upsert, ConflictReason, EntryKind, HomeFolderNotificationProperties,
+    LambdaConfig, NotificationConfiguration,
 };
 
 mod convert;
@@ -44,12 +44,12 @@ pub async fn handle(s3: &aws_sdk_s3::Client, request: &Request) -> Outcome {
     let owner = account_of(&request.common().stack_id);
     match request {
         Request::Create(r) => {
-            let new = HomeFolderNotificationProperties::from_value(&r.common.resource_properties)?;
+            let new = home_folder_properties(&r.common.resource_properties)?;
             put_ours(s3, &new, &id, owner).await
         }
         Request::Update(r) => {
-            let new = HomeFolderNotificationProperties::from_value(&r.common.resource_properties)?;
-            if let Ok(old) = HomeFolderNotificationProperties::from_value(&r.old_resource_properties) {
+            let new = home_folder_properties(&r.common.resource_properties)?;
+            if let Ok(old) = home_folder_properties(&r.old_resource_properties) {
                 if old.bucket_name != new.bucket_name {
                     remove_ours(s3, &old.bucket_name, &id, owner).await?;
                 }
@@ -58,7 +58,7 @@ pub async fn handle(s3: &aws_sdk_s3::Client, request: &Request) -> Outcome {
         }
         Request::Delete(r) => {
             // Properties that never parsed never produced an entry: nothing to remove.
-            match HomeFolderNotificationProperties::from_value(&r.common.resource_properties) {
+            match home_folder_properties(&r.common.resource_properties) {
                 Ok(props) => remove_ours(s3, &props.bucket_name, &id, owner).await,
                 Err(_) => Ok(None),
             }

@@ -31,12 +31,10 @@ pub use respond::{Responder, SendError};
 /// How long before the function's deadline the provider gives up and answers `FAILED`.
 pub const SAFETY_MARGIN: Duration = Duration::from_secs(5);
 
-/// `ResourceType` of the home-folder notification.
-pub const HOME_FOLDER_NOTIFICATION: &str = "Custom::HomeFolderNotification";
-/// `ResourceType` of the AppStream service roles.
-pub const APPSTREAM_SERVICE_ROLES: &str = "Custom::AppStreamServiceRoles";
-/// `ResourceType` of the usage-report subscription.
-pub const USAGE_REPORT_SUBSCRIPTION: &str = "Custom::UsageReportSubscription";
+/// The `ResourceType`s served, as the compiler writes them.
+pub use sandboxc_contract::custom_resource::{
+    APPSTREAM_SERVICE_ROLES, HOME_FOLDER_NOTIFICATION, USAGE_REPORT_SUBSCRIPTION,
+};
 
 /// What a handler returns: `Data` for `Fn::GetAtt` on success, the `Reason` on failure.
 pub type Outcome = Result<Option<Map<String, Value>>, String>;

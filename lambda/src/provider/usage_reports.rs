@@ -2,18 +2,16 @@
 //!
 //! `CreateUsageReportSubscription` (no parameters, one subscription per account and Region)
 //! answers with the reports bucket (`appstream-logs-<region>-<account>-<random>`), returned
-//! as the attribute [`S3_BUCKET_NAME`]. If creating fails but
+//! as the attribute [`USAGE_REPORT_BUCKET_ATTRIBUTE`] (read by the template with `Fn::GetAtt`). If creating fails but
 //! `DescribeUsageReportSubscriptions` shows an existing subscription, that one is used.
 //! `Delete` leaves the subscription in place: the audit trail outlives the sandbox.
-//! Source: AppStream 2.0 API reference (see `shared/AWS-FACTS.md`).
+//! Source: AppStream 2.0 API reference, `CreateUsageReportSubscription`.
 
+pub use sandboxc_contract::custom_resource::USAGE_REPORT_BUCKET_ATTRIBUTE;
 use serde_json::{Map, Value};
 
 use super::Outcome;
 use crate::custom_resource::Request;
-
-/// The `Fn::GetAtt` attribute holding the reports bucket's name.
-pub const S3_BUCKET_NAME: &str = "S3BucketName";
 
 /// Handles one request; see the module docs.
 pub async fn handle(appstream: &aws_sdk_appstream::Client, request: &Request) -> Outcome {
@@ -44,7 +42,7 @@ pub async fn handle(appstream: &aws_sdk_appstream::Client, request: &Request) ->
         })?,
     };
     let mut data = Map::new();
-    data.insert(S3_BUCKET_NAME.to_owned(), Value::String(bucket));
+    data.insert(USAGE_REPORT_BUCKET_ATTRIBUTE.to_owned(), Value::String(bucket));
     Ok(Some(data))
 }
 

@@ -1,0 +1,136 @@
+//! The validator's decision-log line: one JSON object per S3 event record.
+//!
+//! Produced by the validator Lambda (one line on standard output, so one CloudWatch Logs
+//! event per decision); consumed by `sandboxc audit --decisions`, which reads the lines
+//! themselves or the `aws logs filter-log-events` events holding them.
+//!
+//! ```json
+//! {"outcome":"issued","reason":"session_active","user_hash":"<64 lowercase hex>","session_id":"s1","request_id":"r1","bucket":"home","key":"user/custom/<hash>/session.json"}
+//! ```
+//!
+//! The fields are written in this order, every one of them, `null` for an absent option; the
+//! line holds no time (CloudWatch Logs adds one), no URL and nothing from the file. A
+//! reader accepts a line in which any field but `outcome` is missing (a trimmed export), and
+//! ignores fields it does not know.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// The reason logged with [`Outcome::Issued`]: the session is active.
+pub const ISSUED_REASON: &str = "session_active";
+
+/// How a record ended: `issued`, `rejected` or `error`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// `issued`: the session is real; a pre-signed URL is written.
+    Issued,
+    /// `rejected`: the input failed a check; nothing but the invalid-session message is
+    /// written.
+    Rejected,
+    /// `error`: an AWS call failed.
+    Error,
+}
+
+impl Outcome {
+    /// `issued`, `rejected` or `error`, as in the line.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Issued => "issued",
+            Self::Rejected => "rejected",
+            Self::Error => "error",
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One decision line. Serializing it gives the exact bytes the Lambda logs (field order as
+/// declared, `null` for `None`); deserializing reads them back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionLine {
+    /// `issued`, `rejected` or `error`.
+    pub outcome: Outcome,
+    /// A stable snake_case reason code: [`ISSUED_REASON`] for an issued URL, else the code of
+    /// the check or AWS call that refused it (such as `session_not_active`,
+    /// `presign_failed`). Empty when a reader finds none.
+    #[serde(default)]
+    pub reason: Cow<'static, str>,
+    /// The home folder's user hash (SHA-256 of the AppStream user ID, 64 lowercase hex), once
+    /// the key has been parsed.
+    #[serde(default)]
+    pub user_hash: Option<String>,
+    /// The AppStream session ID, only once it passed the file checks.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// The Lambda request ID, when known.
+    #[serde(default)]
+    pub request_id: Option<String>,
+    /// The event record's bucket (`s3.bucket.name`), shortened like `key`.
+    #[serde(default)]
+    pub bucket: String,
+    /// The event record's key as received (`s3.object.key`, still URL-encoded), at most
+    /// 3,072 characters followed by `...` when longer.
+    #[serde(default)]
+    pub key: String,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn issued() -> DecisionLine {
+        DecisionLine {
+            outcome: Outcome::Issued,
+            reason: Cow::Borrowed(ISSUED_REASON),
+            user_hash: Some("ab".repeat(32)),
+            session_id: Some("s1".into()),
+            request_id: Some("r1".into()),
+            bucket: "home".into(),
+            key: "user/custom/x/session.json".into(),
+        }
+    }
+
+    #[test]
+    fn the_line_keeps_its_field_order_and_nulls() {
+        let mut line = issued();
+        line.outcome = Outcome::Rejected;
+        line.reason = Cow::Borrowed("bad_path");
+        line.session_id = None;
+        line.request_id = None;
+        assert_eq!(
+            serde_json::to_string(&line).unwrap(),
+            format!(
+                r#"{{"outcome":"rejected","reason":"bad_path","user_hash":"{}","session_id":null,"request_id":null,"bucket":"home","key":"user/custom/x/session.json"}}"#,
+                "ab".repeat(32)
+            )
+        );
+    }
+
+    #[test]
+    fn a_written_line_reads_back_the_same() {
+        for outcome in [Outcome::Issued, Outcome::Rejected, Outcome::Error] {
+            let line = DecisionLine { outcome, ..issued() };
+            let text = serde_json::to_string(&line).unwrap();
+            assert_eq!(serde_json::from_str::<DecisionLine>(&text).unwrap(), line);
+            assert_eq!(serde_json::to_value(outcome).unwrap(), outcome.as_str());
+        }
+    }
+
+    #[test]
+    fn a_reader_takes_trimmed_lines_and_refuses_unknown_outcomes() {
+        let line: DecisionLine = serde_json::from_str(r#"{"outcome":"error","extra":1}"#).unwrap();
+        assert_eq!(line.outcome, Outcome::Error);
+        assert_eq!((line.reason.as_ref(), line.user_hash, line.key.as_str()), ("", None, ""));
+        assert!(serde_json::from_str::<DecisionLine>(r#"{"outcome":"maybe"}"#).is_err());
+        assert!(serde_json::from_str::<DecisionLine>(r#"{"reason":"x"}"#).is_err());
+    }
+}

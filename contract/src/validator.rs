@@ -1,0 +1,58 @@
+//! The session validator Lambda: its environment, and the home-folder files it reads and
+//! writes.
+//!
+//! The compiler writes the environment into the function's `Environment.Variables`
+//! (`AWS::Lambda::Function`) and the IAM statements that let it read [`SESSION_FILE_NAME`]
+//! and write [`URL_FILE_NAME`]; the notebook script (rendered by sandboxc) writes
+//! `session.json` with the [`session_file`] fields and waits for `session_url.txt`; the
+//! Lambda crate reads all of them. The provider Lambda has no environment variables.
+
+/// Environment variable: the AppStream stack name (`DescribeSessions` `StackName`).
+pub const ENV_STACK_NAME: &str = "SANDBOX_STACK_NAME";
+/// Environment variable: the AppStream fleet name (`DescribeSessions` `FleetName`).
+pub const ENV_FLEET_NAME: &str = "SANDBOX_FLEET_NAME";
+/// Environment variable: the SageMaker notebook instance name
+/// (`CreatePresignedNotebookInstanceUrl` `NotebookInstanceName`).
+pub const ENV_NOTEBOOK_NAME: &str = "SANDBOX_NOTEBOOK_NAME";
+/// Environment variable: the pre-signed URL's session length, whole seconds in decimal,
+/// from [`MIN_SESSION_EXPIRATION_SECONDS`] to [`MAX_SESSION_EXPIRATION_SECONDS`].
+pub const ENV_SESSION_EXPIRATION_SECONDS: &str = "SANDBOX_SESSION_EXPIRATION_SECONDS";
+/// Environment variable: the AppStream home-folder bucket name; events from any other
+/// bucket are rejected.
+pub const ENV_HOME_FOLDER_BUCKET: &str = "SANDBOX_HOME_FOLDER_BUCKET";
+
+/// Every environment variable of the validator, in the order the Lambda reports problems.
+pub const ENVIRONMENT: [&str; 5] =
+    [ENV_STACK_NAME, ENV_FLEET_NAME, ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_HOME_FOLDER_BUCKET];
+
+/// Shortest pre-signed notebook URL session, in seconds (30 minutes): the minimum of
+/// `SessionExpirationDurationInSeconds` (SageMaker `CreatePresignedNotebookInstanceUrl`).
+/// Blueprint validation accepts `notebook.session_expiration` only within these bounds, and
+/// the Lambda refuses to start outside them.
+pub const MIN_SESSION_EXPIRATION_SECONDS: u32 = 1800;
+/// Longest pre-signed notebook URL session, in seconds (12 hours): the maximum of
+/// `SessionExpirationDurationInSeconds`.
+pub const MAX_SESSION_EXPIRATION_SECONDS: u32 = 43_200;
+
+/// The first segment of every home-folder key: `user/<access>/<sha256 of the user>/`
+/// (AppStream 2.0 administration guide, home folders).
+pub const HOME_ROOT: &str = "user";
+/// The file the notebook script writes into the user's home folder; its creation triggers
+/// the validator.
+pub const SESSION_FILE_NAME: &str = "session.json";
+/// The file the validator writes its answer to (a pre-signed URL or the invalid-session
+/// message), in the same home folder.
+pub const URL_FILE_NAME: &str = "session_url.txt";
+
+/// The fields of `session.json`: one JSON object of strings, written by the notebook script
+/// from the streaming instance's environment, read by the validator.
+pub mod session_file {
+    /// The AppStream user ID (`AppStream_UserName`).
+    pub const USER: &str = "user";
+    /// The AppStream session ID (`AppStream_Session_ID`).
+    pub const SESSION_ID: &str = "sessionId";
+    /// The AppStream stack (`AppStream_Stack_Name`).
+    pub const STACK_NAME: &str = "stackName";
+    /// The AppStream fleet (`AppStream_Resource_Name`).
+    pub const FLEET_NAME: &str = "fleetName";
+}
