@@ -14,12 +14,14 @@
 //! | [`validator`] | the validator Lambda's environment and the home-folder layout it serves |
 //! | [`decision`] | the validator's decision-log line (written by the Lambda, read by `sandboxc audit`) |
 //! | [`custom_resource`] | the custom-resource types, their properties and attributes |
+//! | [`users`] | user hashes, personal prefixes, notebook and role names, allow-list entries |
 //!
-//! This crate depends on serde only: the Lambda functions are built from it, and it is part
+//! This crate depends on serde and sha2 only: the Lambda functions are built from it, and it is part
 //! of their asset identity.
 
 pub mod assets;
 pub mod custom_resource;
 pub mod decision;
 pub mod stack;
+pub mod users;
 pub mod validator;
