@@ -3,7 +3,7 @@
 //! stack, throttling and AccessDenied; and one end-to-end run against the moto server on
 //! loopback (`SANDBOXC_MOTO_ENDPOINT`, set by scripts/test.sh).
 //!
-//! Facts the scripted answers follow (AWS-FACTS.md, CloudFormation API reference): a missing
+//! Facts the scripted answers follow (CloudFormation API reference): a missing
 //! stack is the ValidationError "Stack with id X does not exist"; "no changes" is a FAILED
 //! change set whose StatusReason says "The submitted information didn't contain changes..."
 //! or "No updates are to be performed.", or that ValidationError from CreateChangeSet;
@@ -486,8 +486,7 @@ fn http_put(port: &str, path: &str, body: &[u8]) {
     assert!(answer.starts_with("HTTP/1.1 200"), "PUT {path}: {answer}");
 }
 
-/// The synth output as moto 5.2 can create it (AWS-FACTS.md, "Local AWS emulator", and
-/// measured): moto reads KMS key tags as `TagKey`/`TagValue` and SSM parameter tags as a list
+/// The synth output as moto 5.2 can create it (measured against moto 5.2.5): moto reads KMS key tags as `TagKey`/`TagValue` and SSM parameter tags as a list
 /// (both fail on CloudFormation's forms), and never answers custom resources (it needs
 /// Docker), so those tags, the custom resources and what refers to them are dropped; the
 /// Lambda code objects are put into the assets bucket (`put(key)`).

@@ -16,8 +16,9 @@
 //! foldered by delivery time). Objects are fetched one at a time and each is read whole into
 //! memory (CloudTrail files are a few MB at most) before it is streamed through the audit.
 //!
-//! The audit engine is synchronous: the calls run on the command line's runtime through its
-//! [`tokio::runtime::Handle`], one at a time.
+//! The audit engine is synchronous: the calls run on the command line's runtime
+//! ([`tokio::runtime::Runtime::block_on`], which drives its I/O even on a current-thread
+//! runtime), one at a time.
 
 use std::path::PathBuf;
 
@@ -50,11 +51,11 @@ pub struct Buckets {
     pub decisions: Vec<PathBuf>,
 }
 
-/// The evidence in S3.
+/// The evidence in S3, read on `runtime`.
 #[derive(Debug)]
-pub struct S3Evidence {
+pub struct S3Evidence<'r> {
     s3: S3,
-    runtime: tokio::runtime::Handle,
+    runtime: &'r tokio::runtime::Runtime,
     usage: String,
     trail: String,
     decisions: Vec<PathBuf>,
@@ -62,7 +63,7 @@ pub struct S3Evidence {
     notes: Vec<String>,
 }
 
-impl S3Evidence {
+impl<'r> S3Evidence<'r> {
     /// Finds the buckets (flags, else the stack's outputs) and sets the default `--bucket`
     /// (the stack's data bucket) in `filters`, whose window must be set.
     ///
@@ -72,7 +73,7 @@ impl S3Evidence {
     pub async fn open(
         cfn: &Cfn,
         s3: S3,
-        runtime: tokio::runtime::Handle,
+        runtime: &'r tokio::runtime::Runtime,
         given: Buckets,
         filters: &mut Filters,
     ) -> Result<Self, AuditError> {
@@ -169,7 +170,7 @@ impl S3Evidence {
     }
 }
 
-impl Evidence for S3Evidence {
+impl Evidence for S3Evidence<'_> {
     fn sources(&self) -> Vec<String> {
         let mut sources =
             vec![format!("usage reports: s3://{}", self.usage), format!("CloudTrail: s3://{}", self.trail)];

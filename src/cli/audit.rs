@@ -76,7 +76,7 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
         let session = crate::aws::connect(&settings).await.map_err(|e| CliError::new(format!("--from-aws: {e}")))?;
         check_account(blueprint.as_ref().and_then(|b| b.account.as_deref()), &session.account)?;
         let cfn = session.cloudformation();
-        Ok::<_, CliError>(S3Evidence::open(&cfn, session.s3(), runtime.handle().clone(), given, &mut filters).await?)
+        Ok::<_, CliError>(S3Evidence::open(&cfn, session.s3(), &runtime, given, &mut filters).await?)
     })?;
     Ok(crate::audit::collect(&mut evidence, filters)?)
 }
