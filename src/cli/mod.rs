@@ -230,10 +230,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
     let result = match &cli.command {
         Command::Synth { blueprint, out, format } => synth(blueprint.as_ref(), out, *format, &ctx),
         Command::Validate { blueprint } => validate(blueprint.as_ref(), &ctx),
-        Command::Schema => {
-            ctx.say(schema::schema_json().trim_end());
-            Ok(ExitStatus::Success)
-        }
+        Command::Schema => Ok(schema(&ctx)),
         Command::Package { out } => package(out, &ctx),
         Command::Plan(args) => plan::run(args, &ctx),
         Command::Bootstrap(args) => deploy::bootstrap(args, &ctx),
@@ -283,6 +280,12 @@ fn validate(blueprint: Option<&PathBuf>, ctx: &Context) -> Result<ExitStatus, Cl
         ctx.say(&format!("{}: valid blueprint for environment {}", src.name, b.name));
     }
     Ok(ExitStatus::Success)
+}
+
+/// `sandboxc schema`: printed even with `-q` (it is the command's whole point).
+fn schema(ctx: &Context) -> ExitStatus {
+    ctx.say(schema::schema_json().trim_end());
+    ExitStatus::Success
 }
 
 /// `sandboxc package`.
