@@ -8,7 +8,7 @@ fn synth_default(c: &mut Criterion) {
     let source = Source::embedded();
     c.bench_function("synth default blueprint (load, validate, compile, render)", |b| {
         b.iter(|| {
-            let compiled = sandboxc::build(&source, Format::Json).map_err(|e| e.to_string());
+            let compiled = sandboxc::cli::build::build(&source, Format::Json).map_err(|e| e.to_string());
             let files = compiled.and_then(|c| sandboxc::output::files(&c).map_err(|e| e.to_string()));
             std::hint::black_box(files)
         });

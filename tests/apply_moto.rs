@@ -2,9 +2,9 @@
 //! loopback (`SANDBOXC_MOTO_ENDPOINT`, started by scripts/test.sh from tests/moto/server.py),
 //! through the real binary and the real AWS SDK.
 //!
-//! What moto cannot show (AWS-FACTS.md, "Local AWS emulator": change sets without
-//! Replacement, no nested events, no Outputs after a change set, no rollbacks, no termination
-//! protection call) is covered by tests/apply_scripted.rs.
+//! What moto cannot show (measured against moto 5.2.5: change sets without Replacement, no
+//! nested events, no Outputs after a change set, no rollbacks, no termination protection
+//! call) is covered by tests/apply_scripted.rs.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod common;

@@ -112,7 +112,7 @@ fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "out holds files sandboxc did not write (notes.md); replacing the directory would delete them: move them out or choose another -o DIR\n"
+        "error: out holds files sandboxc did not write (notes.md); replacing the directory would delete them: move them out or choose another -o DIR\n"
     );
     assert_eq!(std::fs::read_to_string(tmp.path().join("out/notes.md")).unwrap(), "mine");
 
@@ -121,14 +121,16 @@ fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
     std::fs::write(tmp.path().join("webext/manifest.json"), "{\"name\": \"an extension\"}").unwrap();
     let o = sandboxc(tmp.path(), &["synth", "-o", "webext"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).starts_with("webext exists and is not a sandboxc output directory"));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).starts_with("error: webext exists and is not a sandboxc output directory")
+    );
 
     // Never the current directory or one containing it.
     let o = sandboxc(&tmp.path().join("webext"), &["synth", "-o", "."]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        ". contains the current directory; choose an output directory below it, such as out\n"
+        "error: . contains the current directory; choose an output directory below it, such as out\n"
     );
 
     std::fs::create_dir(tmp.path().join("mine")).unwrap();
@@ -137,13 +139,16 @@ fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
-        "mine exists and is not a sandboxc output directory (it has files but no manifest.json); choose another -o DIR or remove it\n"
+        "error: mine exists and is not a sandboxc output directory (it has files but no manifest.json); choose another -o DIR or remove it\n"
     );
     assert_eq!(std::fs::read_to_string(tmp.path().join("mine/notes.txt")).unwrap(), "keep me");
     std::fs::write(tmp.path().join("file"), "x").unwrap();
     let o = sandboxc(tmp.path(), &["synth", "-o", "file"]);
     assert_eq!(o.status.code(), Some(1));
-    assert_eq!(String::from_utf8_lossy(&o.stderr), "file exists and is not a directory; choose another -o DIR\n");
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: file exists and is not a directory; choose another -o DIR\n"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -366,14 +371,190 @@ fn profile_wins_over_environment_credentials_and_must_exist() {
     );
 }
 
+/// A loopback endpoint: answers every request with `answer` (an HTTP response), or, without
+/// one, accepts connections and never answers. Returns its URL and the requests it read.
+fn endpoint(answer: Option<&'static str>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let Some(answer) = answer else {
+                held.push(conn);
+                continue;
+            };
+            // One request: the head, then Content-Length bytes of body.
+            let mut data = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = conn.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&data).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if data.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            seen.lock().unwrap().push(String::from_utf8_lossy(&data).to_string());
+            let _ = conn.write_all(answer.as_bytes());
+        }
+    });
+    (url, requests)
+}
+
+/// STS's answer to GetCallerIdentity: account 123456789012.
+const CALLER_IDENTITY: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 348\r\nConnection: close\r\n\r\n<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDATESTUSERID000000</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
+
+/// sandboxc with fake keys against `endpoint`, no profile files, no instance metadata.
+fn sandboxc_at(dir: &Path, args: &[&str], endpoint: &str) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .current_dir(dir)
+        .args(args)
+        .env("AWS_ENDPOINT_URL", endpoint)
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", dir.join("no-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env_remove("AWS_PROFILE")
+        .env_remove("AWS_SESSION_TOKEN")
+        .output()
+        .expect("sandboxc runs")
+}
+
+/// Every command that calls AWS, on `bp.yaml`.
+const AWS_COMMANDS: [&[&str]; 5] = [
+    &["apply", "bp.yaml", "--yes"],
+    &["status", "bp.yaml"],
+    &["destroy", "bp.yaml", "--yes"],
+    &["plan", "bp.yaml"],
+    &["audit", "bp.yaml", "--from-aws"],
+];
+
 #[test]
 fn region_flag_cannot_contradict_the_blueprint() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("bp.yaml"), "name: pinned\nregion: us-east-1\n").unwrap();
-    for command in ["apply", "status", "destroy"] {
-        let o = sandboxc_offline(dir.path(), &[command, "bp.yaml", "--region", "eu-west-1"], true);
+    let (url, requests) = endpoint(Some(CALLER_IDENTITY));
+    for command in AWS_COMMANDS {
+        let mut args = command.to_vec();
+        args.extend(["--region", "eu-west-1"]);
+        let o = sandboxc_at(dir.path(), &args, &url);
         let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains("--region eu-west-1 contradicts the blueprint's `region: us-east-1`"), "{command}: {err}");
+        assert_eq!(o.status.code(), Some(1), "{command:?}: {err}");
+        assert_eq!(
+            err,
+            "error: --region eu-west-1 contradicts the blueprint's `region: us-east-1`: the sandbox belongs in us-east-1; drop --region, or change `region` in the blueprint\n",
+            "{command:?}"
+        );
     }
+    assert!(requests.lock().unwrap().is_empty(), "refused before any AWS call: {:?}", requests.lock().unwrap());
+}
+
+#[test]
+fn a_blueprint_pinned_to_another_account_is_refused_after_get_caller_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bp.yaml"), "name: pinned\naccount: \"999999999999\"\n").unwrap();
+    let (url, requests) = endpoint(Some(CALLER_IDENTITY));
+    for command in AWS_COMMANDS {
+        let before = requests.lock().unwrap().len();
+        let o = sandboxc_at(dir.path(), command, &url);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{command:?}: {err}");
+        assert_eq!(
+            err,
+            "error: the blueprint pins account 999999999999 (`account`), but the credentials in use belong to account 123456789012: choose the right profile (--profile) or change `account`\n",
+            "{command:?}"
+        );
+        let asked: Vec<String> = requests.lock().unwrap()[before..].to_vec();
+        assert!(
+            asked.len() == 1 && asked[0].contains("Action=GetCallerIdentity"),
+            "{command:?}: only sts:GetCallerIdentity is asked: {asked:?}"
+        );
+    }
+}
+
+#[test]
+fn a_silent_endpoint_fails_with_the_endpoint_and_the_call() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bp.yaml"), "name: quiet\n").unwrap();
+    let (url, _) = endpoint(None);
+    for command in [&["status", "bp.yaml"][..], &["plan", "bp.yaml"][..]] {
+        let mut args = command.to_vec();
+        args.extend(["--connect-timeout", "1", "--call-timeout", "2"]);
+        let o = sandboxc_at(dir.path(), &args, &url);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{command:?}: {err}");
+        assert!(err.starts_with("error: "), "{command:?}: {err}");
+        assert!(
+            err.contains(&format!("no answer from {url} to STS GetCallerIdentity in time"))
+                && err.contains("sts:GetCallerIdentity"),
+            "{command:?}: {err}"
+        );
+    }
+    let o = sandboxc(Path::new("."), &["status", "--help"]);
+    let help = String::from_utf8_lossy(&o.stdout);
+    assert!(help.contains("--call-timeout <SECONDS>") && help.contains("--connect-timeout <SECONDS>"), "{help}");
+}
+
+#[test]
+fn every_error_starts_with_error_and_lists_its_causes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("empty")).unwrap();
+    std::fs::write(dir.path().join("bp.yaml"), "name: fine\n").unwrap();
+    let cases: [&[&str]; 8] = [
+        &["plan", "bp.yaml", "--against", "empty"],
+        &["plan", "bp.yaml", "--against", "empty", "--against-git", "HEAD"],
+        &["plan", "bp.yaml"],
+        &["audit"],
+        &["audit", "--cloudtrail", "empty", "--region", "us-east-1"],
+        &["apply", "bp.yaml", "--yes"],
+        &["package"],
+        &["-q", "status", "bp.yaml"],
+    ];
+    for args in cases {
+        let o = sandboxc_offline(dir.path(), args, false);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        let mut lines = err.lines();
+        assert!(lines.next().is_some_and(|l| l.starts_with("error: ")), "{args:?}: {err}");
+        assert!(lines.all(|l| l.starts_with("  ")), "causes are indented under the error: {args:?}: {err}");
+        for debug in ["panicked", "Error {", "Some(", "ErrorMetadata", "DispatchFailure"] {
+            assert!(!err.contains(debug), "{args:?}: {err}");
+        }
+    }
+    // An invalid blueprint: its diagnostics, each `file:line:column: error: ...`.
+    std::fs::write(dir.path().join("bad.yaml"), "name: Bad_Name\n").unwrap();
+    let o = sandboxc(dir.path(), &["-q", "apply", "bad.yaml", "--yes"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("bad.yaml:1:7: error: name: "), "{err}");
+}
+
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .arg("schema")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
 }

@@ -3,7 +3,7 @@
 //! stack, throttling and AccessDenied; and one end-to-end run against the moto server on
 //! loopback (`SANDBOXC_MOTO_ENDPOINT`, set by scripts/test.sh).
 //!
-//! Facts the scripted answers follow (AWS-FACTS.md, CloudFormation API reference): a missing
+//! Facts the scripted answers follow (CloudFormation API reference): a missing
 //! stack is the ValidationError "Stack with id X does not exist"; "no changes" is a FAILED
 //! change set whose StatusReason says "The submitted information didn't contain changes..."
 //! or "No updates are to be performed.", or that ValidationError from CreateChangeSet;
@@ -29,12 +29,17 @@ use aws_sdk_cloudformation::types::{
 };
 use aws_sdk_cloudformation::Client;
 use aws_smithy_mocks::{mock, Rule};
+use sandboxc::aws::cloudformation::Cfn;
 use sandboxc::blueprint::Source;
 use sandboxc::cfn::render::Format;
-use sandboxc::deploy::cfn::Polling;
+use sandboxc::cli::args::PlanFormat;
+use sandboxc::cli::error::CliError;
+use sandboxc::cli::plan::{against_deployed, finish, new_output, DeployedOptions, PlanOutput as Outcome};
+use sandboxc::cli::ExitStatus;
+use sandboxc::deploy::cloudformation::Polling;
 use sandboxc::plan::model::{Action, Impact, ResourceChange as PlannedChange};
 use sandboxc::plan::refine::ChangeReplacement;
-use sandboxc::plan::{Outcome, PlanArgs, PlanError, PlanFormat, ResourceNote, TemplateSet, Warning};
+use sandboxc::plan::{ResourceNote, TemplateSet, Warning};
 
 const STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/tiny/1";
 const CHANGE_SET: &str = "arn:aws:cloudformation:us-east-1:123456789012:changeSet/sandboxc-plan-1/1";
@@ -49,7 +54,8 @@ fn tiny(instance_type: &str, layout: &str) -> String {
 
 /// The templates `sandboxc synth` would write for `text`: (root, [(nested logical ID, body)]).
 fn deployed(text: &str) -> (String, Vec<(String, String)>) {
-    let compiled = sandboxc::build(&Source { name: "old.yaml".into(), text: text.into() }, Format::Json).unwrap();
+    let compiled =
+        sandboxc::cli::build::build(&Source { name: "old.yaml".into(), text: text.into() }, Format::Json).unwrap();
     let set = TemplateSet::from_compiled(&compiled).unwrap();
     let root = set.templates[&set.root_file].clone();
     let mut nested = Vec::new();
@@ -178,13 +184,17 @@ fn client(rules: &[Rule]) -> Client {
 const FAST: Polling =
     Polling { initial: Duration::from_millis(1), max: Duration::from_millis(5), timeout: Duration::from_secs(10) };
 
-/// Plans `new` (a blueprint text) against the scripted answers.
-fn plan(new: &str, args: PlanArgs, rules: &[Rule]) -> Result<Outcome, PlanError> {
+/// Plans `new` (a blueprint text) against the scripted answers, in us-east-1, rendered as
+/// text without colour.
+fn plan(new: &str, options: DeployedOptions, rules: &[Rule]) -> Result<Outcome, CliError> {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bp.yaml");
     std::fs::write(&path, new).unwrap();
-    let args = PlanArgs { blueprint: Some(path), format: PlanFormat::Text, no_color: true, ..args };
-    sandboxc::deploy::plan::run_with_client(&args, false, client(rules), FAST)
+    let (_, new) = new_output(Some(&path))?;
+    let options = DeployedOptions { polling: FAST, ..options };
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let plan = runtime.block_on(against_deployed(&Cfn::new(client(rules)), &new, "us-east-1", &options))?;
+    finish(plan, PlanFormat::Text, false, None)
 }
 
 fn resource<'p>(o: &'p Outcome, id: &str) -> &'p PlannedChange {
@@ -211,7 +221,7 @@ fn notebook_case(replacement: Replacement, details: Vec<ResourceChangeDetail>) -
         "",
         vec![change("Notebook", "AWS::SageMaker::NotebookInstance", ChangeAction::Modify, Some(replacement), details)],
     ));
-    let outcome = plan(&new, PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
+    let outcome = plan(&new, DeployedOptions::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
     (outcome, [create, delete])
 }
 
@@ -227,7 +237,7 @@ fn replacement_true_is_certain() {
         nb.changes
     );
     assert!(o.plan.data_loss.iter().any(|d| d.logical_id == "Notebook" && d.impact == Impact::CertainReplacement));
-    assert_eq!(o.exit_code, 2);
+    assert_eq!(o.status.code(), 2);
     assert_eq!((create.num_calls(), delete.num_calls()), (1, 1));
     assert!(o.plan.base.contains("deployed stack tiny in us-east-1"), "{}", o.plan.base);
     let mut settings = insta::Settings::clone_current();
@@ -241,7 +251,7 @@ fn replacement_conditional_is_possible() {
         notebook_case(Replacement::Conditional, vec![detail("InstanceType", RequiresRecreation::Conditionally)]);
     let nb = resource(&o, "Notebook");
     assert_eq!((nb.impact, nb.action), (Impact::PossibleReplacement, Action::Replace), "{}", o.rendered);
-    assert_eq!(o.exit_code, 2);
+    assert_eq!(o.status.code(), 2);
 }
 
 #[test]
@@ -251,7 +261,7 @@ fn replacement_false_is_an_update() {
     assert_eq!((nb.impact, nb.action), (Impact::Update, Action::Modify), "{}", o.rendered);
     assert!(nb.notes.contains(&ResourceNote::ChangeSetReplacement(ChangeReplacement::False)), "{:#?}", nb.notes);
     assert!(nb.notes.iter().any(|n| n.to_string().contains("Replacement False")), "{:#?}", nb.notes);
-    assert_eq!(o.exit_code, 2);
+    assert_eq!(o.status.code(), 2);
     assert_eq!(o.plan.summary.update, 1, "{:#?}", o.plan.summary);
 }
 
@@ -289,7 +299,7 @@ fn nested_change_sets_are_followed() {
         described(CHANGE_SET, ChangeSetStatus::CreateComplete, "", vec![root_change]),
     ];
     rules.extend(template_rules(&old));
-    let o = plan(&new, PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
+    let o = plan(&new, DeployedOptions::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(nested_described.num_calls(), 1);
     let t = o.plan.templates.iter().find(|t| t.stack == "notebook").expect("notebook stack");
     let nb = t.resources.iter().find(|r| r.logical_id == "Notebook").expect("Notebook changes");
@@ -300,7 +310,7 @@ fn nested_change_sets_are_followed() {
         "{}",
         o.rendered
     );
-    assert_eq!(o.exit_code, 2);
+    assert_eq!(o.status.code(), 2);
 }
 
 #[test]
@@ -314,8 +324,8 @@ fn missing_stack_plans_all_new() {
         }),
         create.clone(),
     ];
-    let o = plan(&tiny("ml.t3.medium", "single"), PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(o.exit_code, 2);
+    let o = plan(&tiny("ml.t3.medium", "single"), DeployedOptions::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), 2);
     assert_eq!(create.num_calls(), 0, "no change set for a missing stack");
     assert!(o.plan.templates.iter().flat_map(|t| &t.resources).all(|r| r.action == Action::Add));
     assert!(o.plan.summary.add > 40, "{:#?}", o.plan.summary);
@@ -339,8 +349,8 @@ fn no_changes_case(reason: &'static str) {
         described(CHANGE_SET, ChangeSetStatus::Failed, reason, vec![]),
     ];
     rules.extend(template_rules(&old));
-    let o = plan(&old, PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(o.exit_code, 0, "{}", o.rendered);
+    let o = plan(&old, DeployedOptions::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), 0, "{}", o.rendered);
     assert!(!o.plan.changes);
     assert_eq!(delete.num_calls(), 1, "the empty change set is deleted");
 }
@@ -357,8 +367,8 @@ fn a_failed_change_set_falls_back_to_the_template_diff() {
         described(CHANGE_SET, ChangeSetStatus::Failed, reason, vec![]),
     ];
     rules.extend(template_rules(&old));
-    let o = plan(&tiny("ml.m5.large", "single"), PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(o.exit_code, 2, "{}", o.rendered);
+    let o = plan(&tiny("ml.m5.large", "single"), DeployedOptions::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), 2, "{}", o.rendered);
     assert_eq!(resource(&o, "Notebook").action, Action::Modify);
     assert!(
         o.plan.warnings.iter().any(|w| matches!(w, Warning::ChangeSetFailed { reason: r, .. } if r.contains(reason))
@@ -395,8 +405,8 @@ fn no_changes_as_a_validation_error() {
         }),
     ];
     rules.extend(template_rules(&old));
-    let o = plan(&old, PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(o.exit_code, 0);
+    let o = plan(&old, DeployedOptions::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(o.status.code(), 0);
     assert_eq!(delete.num_calls(), 0, "no change set was created");
 }
 
@@ -422,12 +432,16 @@ fn keep_change_set_prints_its_arn() {
         ),
     ];
     rules.extend(template_rules(&old));
-    let o = plan(&tiny("ml.t3.large", "single"), PlanArgs { keep_change_set: true, ..PlanArgs::default() }, &rules)
-        .unwrap_or_else(|e| panic!("{e}"));
+    let o = plan(
+        &tiny("ml.t3.large", "single"),
+        DeployedOptions { keep_change_set: true, ..DeployedOptions::default() },
+        &rules,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(delete.num_calls(), 0);
     assert!(o.rendered.contains(CHANGE_SET), "{}", o.rendered);
     assert_eq!(o.plan.change_set.as_deref(), Some(CHANGE_SET));
-    assert_eq!(o.exit_code, 2);
+    assert_eq!(o.status.code(), 2);
 }
 
 #[test]
@@ -447,19 +461,20 @@ fn throttling_is_retried() {
         described(CHANGE_SET, ChangeSetStatus::Failed, "No updates are to be performed.", vec![]),
     ];
     rules.extend(template_rules(&old));
-    let o = plan(&old, PlanArgs::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
+    let o = plan(&old, DeployedOptions::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(throttled.num_calls(), 2, "one throttled attempt, one retry");
-    assert_eq!(o.exit_code, 0);
+    assert_eq!(o.status.code(), 0);
 }
 
 #[test]
 fn access_denied_is_a_clear_error() {
     let rules = [mock!(Client::describe_stacks)
         .then_error(|| DescribeStacksError::generic(ErrorMetadata::builder().code("AccessDenied").message("User: arn:aws:iam::123456789012:user/x is not authorized to perform: cloudformation:DescribeStacks").build()))];
-    let err = plan(&tiny("ml.t3.medium", "single"), PlanArgs::default(), &rules).expect_err("AccessDenied is an error");
+    let err = plan(&tiny("ml.t3.medium", "single"), DeployedOptions::default(), &rules)
+        .expect_err("AccessDenied is an error");
     let text = err.to_string();
     assert!(text.contains("AWS denied DescribeStacks") && text.contains("cloudformation:DescribeStacks"), "{text}");
-    assert_eq!(sandboxc::plan::EXIT_ERROR, 1);
+    assert_eq!(ExitStatus::Failure.code(), 1);
 }
 
 // ---- end to end against moto --------------------------------------------------------------
@@ -481,8 +496,7 @@ fn http_put(port: &str, path: &str, body: &[u8]) {
     assert!(answer.starts_with("HTTP/1.1 200"), "PUT {path}: {answer}");
 }
 
-/// The synth output as moto 5.2 can create it (AWS-FACTS.md, "Local AWS emulator", and
-/// measured): moto reads KMS key tags as `TagKey`/`TagValue` and SSM parameter tags as a list
+/// The synth output as moto 5.2 can create it (measured against moto 5.2.5): moto reads KMS key tags as `TagKey`/`TagValue` and SSM parameter tags as a list
 /// (both fail on CloudFormation's forms), and never answers custom resources (it needs
 /// Docker), so those tags, the custom resources and what refers to them are dropped; the
 /// Lambda code objects are put into the assets bucket (`put(key)`).
@@ -588,7 +602,7 @@ fn a_root_template_over_51200_bytes_needs_the_assets_bucket() {
     let create = create_rule();
     let mut rules = vec![stack_rule(), create.clone(), delete_rule()];
     rules.extend(template_rules(&tiny("ml.t3.medium", "single")));
-    let err = plan(big, PlanArgs::default(), &rules).expect_err("too big for TemplateBody");
+    let err = plan(big, DeployedOptions::default(), &rules).expect_err("too big for TemplateBody");
     let text = err.to_string();
     assert!(
         text.contains("51200 bytes") && text.contains("assets bucket") && text.contains("sandboxc apply"),

@@ -36,7 +36,7 @@ proptest! {
     #[test]
     fn valid_blueprints_compile_into_consistent_templates(text in blueprint()) {
         let source = Source { name: "generated.yaml".into(), text };
-        let compiled = sandboxc::build(&source, sandboxc::cfn::render::Format::Json);
+        let compiled = sandboxc::cli::build::build(&source, sandboxc::cfn::render::Format::Json);
         let compiled = compiled.map_err(|e| TestCaseError::fail(format!("{e}\n{}", source.text)))?;
         let (files, _) = sandboxc::output::files(&compiled).map_err(|e| TestCaseError::fail(e.to_string()))?;
         for (file, text) in &files {
@@ -129,7 +129,7 @@ proptest! {
     #[test]
     fn any_text_is_rejected_or_accepted_without_panicking(text in "\\PC{0,200}") {
         let source = Source { name: "fuzz.yaml".into(), text };
-        let _ = sandboxc::build(&source, sandboxc::cfn::render::Format::Json);
+        let _ = sandboxc::cli::build::build(&source, sandboxc::cfn::render::Format::Json);
     }
 
     #[test]
@@ -138,9 +138,9 @@ proptest! {
         let at = text.char_indices().map(|(i, _)| i).nth(cut % text.chars().count()).unwrap_or(0);
         text.insert_str(at, &insert);
         let source = Source { name: "mutated.yaml".into(), text };
-        match sandboxc::build(&source, sandboxc::cfn::render::Format::Json) {
+        match sandboxc::cli::build::build(&source, sandboxc::cfn::render::Format::Json) {
             Ok(_) => {}
-            Err(sandboxc::Error::Blueprint(d)) => prop_assert!(!d.items.is_empty()),
+            Err(sandboxc::cli::build::BuildError::Blueprint(d)) => prop_assert!(!d.items.is_empty()),
             Err(other) => prop_assert!(false, "not a blueprint error: {}", other),
         }
     }

@@ -4,7 +4,98 @@
 use std::fs::File;
 use std::path::{Component, Path, PathBuf};
 
-use super::AuditError;
+use super::{AuditError, Evidence, Visitor};
+
+/// Evidence from local directories: `--usage-reports DIR`, `--cloudtrail DIR` (laid out as the
+/// buckets), and `--decisions FILE_OR_DIR` (repeatable).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LocalEvidence {
+    /// The usage-report directory.
+    pub usage_reports: Option<PathBuf>,
+    /// The CloudTrail directory.
+    pub cloudtrail: Option<PathBuf>,
+    /// The validator decision logs.
+    pub decisions: Vec<PathBuf>,
+}
+
+impl LocalEvidence {
+    /// The local evidence, when there is any.
+    ///
+    /// # Errors
+    /// [`AuditError::Usage`] without any source.
+    pub fn new(
+        usage_reports: Option<PathBuf>,
+        cloudtrail: Option<PathBuf>,
+        decisions: Vec<PathBuf>,
+    ) -> Result<Self, AuditError> {
+        if usage_reports.is_none() && cloudtrail.is_none() && decisions.is_empty() {
+            return Err(AuditError::Usage(
+                "nothing to audit: give --usage-reports DIR and --cloudtrail DIR (directories laid out as the buckets), and --decisions FILE, or read the buckets with --from-aws".into(),
+            ));
+        }
+        Ok(Self { usage_reports, cloudtrail, decisions })
+    }
+}
+
+/// Calls `visit` for every file of `dir` (see [`each_file`]), a file that cannot be opened as
+/// `cannot open: ...`.
+fn visit_dir(dir: &Path, flag: &str, visit: Visitor<'_>) -> Result<(), AuditError> {
+    each_file(dir, flag, &mut |rel, file| match file {
+        Ok(mut f) => visit(rel, Ok(&mut f)),
+        Err(e) => visit(rel, Err(format!("cannot open: {e}"))),
+    })
+}
+
+/// Calls `visit` for every file of every `--decisions` path, in the order given.
+///
+/// # Errors
+/// [`AuditError::Source`] for a path that cannot be read.
+pub fn decision_files(paths: &[PathBuf], visit: Visitor<'_>) -> Result<(), AuditError> {
+    for path in paths {
+        visit_dir(path, "--decisions", visit)?;
+    }
+    Ok(())
+}
+
+impl Evidence for LocalEvidence {
+    fn sources(&self) -> Vec<String> {
+        let mut sources = Vec::new();
+        if let Some(dir) = &self.usage_reports {
+            sources.push(format!("usage reports: {}", dir.display()));
+        }
+        if let Some(dir) = &self.cloudtrail {
+            sources.push(format!("CloudTrail: {}", dir.display()));
+        }
+        sources.extend(self.decisions.iter().map(|p| format!("validator decisions: {}", p.display())));
+        sources
+    }
+
+    fn notes(&self) -> Vec<String> {
+        if self.usage_reports.is_none() {
+            vec!["no --usage-reports: without sessions every S3 data event is unattributed".into()]
+        } else {
+            Vec::new()
+        }
+    }
+
+    fn usage_reports(&mut self, visit: Visitor<'_>) -> Result<(), AuditError> {
+        match &self.usage_reports {
+            Some(dir) => visit_dir(dir, "--usage-reports", visit),
+            None => Ok(()),
+        }
+    }
+
+    fn cloudtrail(&mut self, visit: Visitor<'_>) -> Result<(), AuditError> {
+        match &self.cloudtrail {
+            Some(dir) => visit_dir(dir, "--cloudtrail", visit),
+            None => Ok(()),
+        }
+    }
+
+    fn decisions(&mut self, visit: Visitor<'_>) -> Result<(), AuditError> {
+        decision_files(&self.decisions, visit)
+    }
+}
 
 /// Calls `visit` with each file under `path` (or `path` itself when it is a file): its
 /// location (the path relative to `path` with `/` separators, or the file's name) and the

@@ -12,7 +12,7 @@ use super::decisions::{Decision, Outcome};
 use super::join::{user_hash, Auditor, Class, Counts, Event};
 use super::sessions::Session;
 use super::time::Instant;
-use super::{Filters, Problem, EXIT_CLEAN, EXIT_FINDINGS};
+use super::{Filters, Problem};
 
 /// Version of the JSON output's shape; raised on any incompatible change.
 pub const AUDIT_SCHEMA_VERSION: u32 = 1;
@@ -343,15 +343,22 @@ impl Report {
         self.session(e.session).is_some_and(|s| s.end.is_none())
     }
 
-    /// [`EXIT_FINDINGS`] when unattributed or ambiguous events exist or the evidence could not
-    /// all be read ([`Report::incomplete_evidence`]), else [`EXIT_CLEAN`]. Provisional
-    /// attributions (open sessions) and other accounts' events do not change the exit code.
+    /// Whether the audit has findings: unattributed or ambiguous events exist, or the evidence
+    /// could not all be read ([`Report::incomplete_evidence`]). Provisional attributions (open
+    /// sessions) and other accounts' events are not findings.
+    #[must_use]
+    pub fn has_findings(&self) -> bool {
+        !(self.unattributed.is_empty() && self.ambiguous.is_empty() && self.incomplete_evidence().is_empty())
+    }
+
+    /// The JSON document's `exit_code`: the exit code of `sandboxc audit` for this report, 2
+    /// with findings ([`Report::has_findings`]), else 0.
     #[must_use]
     pub fn exit_code(&self) -> u8 {
-        if self.unattributed.is_empty() && self.ambiguous.is_empty() && self.incomplete_evidence().is_empty() {
-            EXIT_CLEAN
+        if self.has_findings() {
+            2
         } else {
-            EXIT_FINDINGS
+            0
         }
     }
 

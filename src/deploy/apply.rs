@@ -1,160 +1,83 @@
 //! `sandboxc apply` and `sandboxc bootstrap`.
 //!
-//! apply: preflight (limits were checked when the release was built, before any AWS call;
-//! then credentials, account and Region, the blueprint's pinned account), the assets bucket
-//! (`--assets-bucket`, else the `sandboxc-assets` stack's output), the stack state
-//! ([`deployment::prepare`]), the assets (nested templates, a root template over 51,200
-//! bytes, Lambda zips) published under their content-hash keys, then the change set path
-//! ([`deployment::change_and_execute`]). A failed upload stops before any change set.
+//! apply: the assets bucket (`--assets-bucket`, else the `sandboxc-assets` stack's output),
+//! the stack state ([`deployment::prepare`]), the assets (nested templates, a root template
+//! over 51,200 bytes, Lambda zips) published under their content-hash keys, then the change
+//! set path ([`deployment::change_and_execute`]). A failed upload stops before any change set.
+//! The limits were checked when the release was built, and the credentials, account and
+//! Region by the command line, all before this runs.
 //!
-//! bootstrap: the same change set path for the assets stack ([`crate::AssetsRelease`]).
+//! bootstrap: the same change set path for the assets stack ([`AssetsRelease`]).
+//!
+//! [`deployment::prepare`]: super::deployment::prepare
+//! [`deployment::change_and_execute`]: super::deployment::change_and_execute
 
-use std::path::{Path, PathBuf};
-
-use super::assets::{publish, template_url, Asset};
-use super::cfn::{Cfn, CfnError};
+use super::assets::{publish, template_url, Asset, AssetStore};
+use super::cloudformation::{CfnError, CloudFormation, TemplateSource};
 use super::console::Console;
-use super::deployment::{
-    change_and_execute, check_account, prepare, Choices, DeployError, Deployer, Deployment, Prepared,
-};
-use super::plan::{ASSETS_BUCKET_PARAMETER, MAX_TEMPLATE_BODY};
-use super::AwsOptions;
+use super::deployment::{change_and_execute, prepare, Choices, Deployer, Deployment, Prepared};
+use super::outcome::{DeployError, Outcome, Refusal};
+use super::release::{AssetsRelease, Release};
+use super::{ASSETS_BUCKET_PARAMETER, ASSETS_BUCKET_RESOURCE, MAX_TEMPLATE_BODY};
 use crate::compile::bootstrap::{ASSETS_BUCKET_OUTPUT, ASSETS_STACK_NAME};
 use crate::compile::HOME_FOLDER_BUCKET_PARAMETER;
-use crate::plan::TemplateSet;
-use crate::{AssetsRelease, Release};
+use crate::output::AssetEntry;
 
-/// Arguments of `sandboxc apply`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct ApplyArgs {
-    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
-    pub blueprint: Option<PathBuf>,
-    /// Apply without asking (for CI); data-loss changes still need --allow-data-loss.
-    #[arg(long)]
-    pub yes: bool,
-    /// Allow changes that replace or remove resources holding data (buckets, KMS keys, the
-    /// notebook, log groups, the trail); the stack policy is lifted for this one update.
-    #[arg(long)]
-    pub allow_data_loss: bool,
-    /// Delete and create again a stack that cannot be updated (ROLLBACK_COMPLETE after a
-    /// failed first creation, or REVIEW_IN_PROGRESS without resources).
-    #[arg(long)]
-    pub recreate: bool,
-    /// Assets bucket for nested templates and Lambda zips; default: the bucket of the
-    /// sandboxc-assets stack (`sandboxc bootstrap`).
-    #[arg(long, value_name = "BUCKET")]
+/// What `apply` is asked beyond the release.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ApplyOptions {
+    /// `--yes`, `--allow-data-loss`, `--recreate`.
+    pub choices: Choices,
+    /// `--assets-bucket`; default: the bucket of the `sandboxc-assets` stack.
     pub assets_bucket: Option<String>,
-    /// Directory of the Lambda zips (`sandboxc package -o DIR`): DIR/<identity>/<function>.zip.
-    /// Zips already in the assets bucket are not needed; missing ones are built with
-    /// `sandboxc package` when run inside a sandboxc checkout.
-    #[arg(long, value_name = "DIR", default_value = "dist/lambda")]
-    pub lambda_dir: PathBuf,
-    /// AWS profile of the shared config and credentials files (else the standard chain:
-    /// environment, AWS_PROFILE, SSO, instance roles).
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// AWS Region (else the blueprint's `region`, else the AWS configuration's).
-    #[arg(long, value_name = "NAME")]
-    pub region: Option<String>,
 }
 
-/// Arguments of `sandboxc bootstrap`.
-#[derive(Debug, Clone, Default, clap::Args)]
-pub struct BootstrapArgs {
-    /// Deploy without asking.
-    #[arg(long)]
-    pub yes: bool,
-    /// Delete and create again an assets stack whose first creation failed (ROLLBACK_COMPLETE).
-    #[arg(long)]
-    pub recreate: bool,
-    /// Print the assets stack's template (JSON) and exit; no AWS call.
-    #[arg(long)]
-    pub print_template: bool,
-    /// AWS profile.
-    #[arg(long, value_name = "NAME")]
-    pub profile: Option<String>,
-    /// AWS Region (else the AWS configuration's).
-    #[arg(long, value_name = "NAME")]
-    pub region: Option<String>,
+/// Where the Lambda zips that are not in the assets bucket yet come from: the command line
+/// reads them from the directory `sandboxc package` writes (building them first when needed).
+pub trait LambdaZips {
+    /// The bytes of the zip `asset` names (`<identity>/<function>.zip`).
+    ///
+    /// # Errors
+    /// What is missing and how to build it (the caller adds that no change set was created).
+    fn zip(&mut self, asset: &AssetEntry, bucket: &str, console: &mut dyn Console) -> Result<Vec<u8>, String>;
 }
 
-/// Builds the clients from the standard chain, checks the credentials and finds the account
-/// (`sts:GetCallerIdentity`).
+/// `sandboxc apply`: see the module documentation.
 ///
 /// # Errors
-/// [`DeployError`] naming what is missing.
-pub async fn deployer(options: &AwsOptions) -> Result<Deployer, DeployError> {
-    let config = super::config(options).await.map_err(DeployError)?;
-    super::check_credentials(&config, options).await.map_err(DeployError)?;
-    let sts = aws_sdk_sts::Client::new(&config);
-    let who = sts.get_caller_identity().send().await.map_err(|e| {
-        DeployError(format!("cannot identify the AWS account (sts:GetCallerIdentity): {}", super::cfn::chain(&e)))
-    })?;
-    let account = who.account().unwrap_or_default().to_string();
-    let region = config.region().map(ToString::to_string).unwrap_or_default();
-    let s3_config = aws_sdk_s3::config::Builder::from(&config)
-        .force_path_style(
-            std::env::var_os("AWS_ENDPOINT_URL").is_some() || std::env::var_os("AWS_ENDPOINT_URL_S3").is_some(),
-        )
-        .build();
-    Ok(Deployer {
-        cfn: Cfn::new(aws_sdk_cloudformation::Client::new(&config)),
-        s3: aws_sdk_s3::Client::from_conf(s3_config),
-        account,
-        region,
-        polling: super::cfn::Polling::default(),
-        follow: super::events::FollowPolling::default(),
-    })
-}
-
-/// Runs `f` on a current-thread tokio runtime.
-///
-/// # Errors
-/// [`DeployError`] when the runtime cannot start, or `f`'s.
-pub fn block_on<F: std::future::Future<Output = Result<u8, DeployError>>>(f: F) -> Result<u8, DeployError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| DeployError(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(f)
-}
-
-/// `sandboxc apply` with a deployer (tests: scripted SDK clients). Returns the exit code.
-///
-/// # Errors
-/// [`DeployError`].
-pub async fn apply(
-    d: &Deployer,
+/// [`DeployError`] for AWS failures and assets that cannot be published.
+pub async fn apply<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
     release: &Release,
-    args: &ApplyArgs,
+    options: &ApplyOptions,
+    zips: &mut dyn LambdaZips,
     console: &mut dyn Console,
-) -> Result<u8, DeployError> {
-    let stack = release.manifest.stack_name.clone();
-    check_account(d, release)?;
+) -> Result<Outcome, DeployError> {
+    let stack = release.stack_name().to_string();
     console.line(&format!("account {}, region {}, stack {stack}", d.account, d.region));
-    let bucket = match &args.assets_bucket {
+    let bucket = match &options.assets_bucket {
         Some(b) => b.clone(),
-        None => assets_bucket_of_bootstrap(&d.cfn).await?,
+        None => match assets_bucket_of_bootstrap(&d.cfn).await? {
+            Ok(bucket) => bucket,
+            Err(refusal) => return Ok(Outcome::Refused(refusal)),
+        },
     };
-    let choices = Choices { yes: args.yes, allow_data_loss: args.allow_data_loss, recreate: args.recreate };
-    let mode = match prepare(d, &stack, choices, console).await? {
+    let mode = match prepare(d, &stack, options.choices, console).await? {
         Prepared::Ready(mode) => mode,
-        Prepared::Stop(code) => return Ok(code),
+        Prepared::Stop(outcome) => return Ok(outcome),
     };
 
     // Assets, before any change set.
     let (mut assets, template) = template_assets(release, &bucket, &d.region)?;
-    let (zips, zips_present) = lambda_assets(d, release, &bucket, &args.lambda_dir, console).await?;
+    let (zips, zips_present) = lambda_assets(d, release, &bucket, zips, console).await?;
     assets.extend(zips);
-    let published =
-        publish(&d.s3, &bucket, &assets).await.map_err(|e| DeployError(format!("{e}; no change set was created")))?;
+    let published = publish(&d.store, &bucket, &assets).await?;
     console.line(&format!(
         "assets in s3://{bucket}: {} uploaded, {} already there",
         published.uploaded.len(),
         published.present.len() + zips_present
     ));
 
-    let tags: Vec<(String, String)> = release.blueprint.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut parameters = vec![(ASSETS_BUCKET_PARAMETER.to_string(), bucket)];
     if declares(release, HOME_FOLDER_BUCKET_PARAMETER) {
         let exists = home_folder_bucket_exists(d, console).await?;
@@ -164,13 +87,13 @@ pub async fn apply(
         stack_name: stack,
         template,
         parameters,
-        tags,
+        tags: release.tags.clone(),
         new: &release.templates,
         stack_policy: release.stack_policy.clone(),
         lifted_policy: release.lifted_policy.clone(),
         command: "apply",
     };
-    change_and_execute(d, &dep, &mode, choices, console).await
+    change_and_execute(d, &dep, &mode, options.choices, console).await
 }
 
 /// Whether the root template declares a parameter.
@@ -179,61 +102,57 @@ fn declares(release: &Release, name: &str) -> bool {
 }
 
 /// Whether AppStream's home-folder bucket of this account and Region exists (`HeadBucket`
-/// on `appstream2-36fb080bb8-<region>-<account>`, the name AppStream gives it: AWS-FACTS.md).
-/// Until it does, the validator's bucket notification is left out of the deployment.
-async fn home_folder_bucket_exists(d: &Deployer, console: &mut dyn Console) -> Result<bool, DeployError> {
+/// on `appstream2-36fb080bb8-<region>-<account>`, the name AppStream gives it: AppStream 2.0
+/// administration guide, "Home Folders"). Until it does, the validator's bucket notification
+/// is left out of the deployment.
+async fn home_folder_bucket_exists<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
+    console: &mut dyn Console,
+) -> Result<bool, DeployError> {
     let bucket = format!("appstream2-36fb080bb8-{}-{}", d.region, d.account);
-    match d.s3.head_bucket().bucket(&bucket).send().await {
-        Ok(_) => Ok(true),
-        Err(e)
-            if e.raw_response().is_some_and(|r| r.status().as_u16() == 404)
-                || e.as_service_error()
-                    .is_some_and(aws_sdk_s3::operation::head_bucket::HeadBucketError::is_not_found) =>
-        {
+    match d.store.bucket_exists(&bucket).await {
+        Ok(true) => Ok(true),
+        Ok(false) => {
             console.line(&format!(
                 "note: AppStream's home-folder bucket {bucket} does not exist yet (AppStream creates it at the first streaming session with home folders): the validator's bucket notification is left out. After the first session, run `sandboxc apply` again to connect the validator"
             ));
             Ok(false)
         }
-        Err(e) => Err(DeployError(format!(
-            "cannot check AppStream's home-folder bucket {bucket} (s3:HeadBucket / s3:ListBucket): {}",
-            super::cfn::chain(&e)
-        ))),
+        Err(source) => Err(DeployError::HomeFolderBucket { bucket, source }),
     }
 }
 
-/// The bucket named by the assets stack's output.
-async fn assets_bucket_of_bootstrap(cfn: &Cfn) -> Result<String, DeployError> {
+/// The bucket named by the assets stack's output, or why there is none.
+async fn assets_bucket_of_bootstrap<C: CloudFormation>(cfn: &C) -> Result<Result<String, Refusal>, DeployError> {
+    let no_bucket = |status| Refusal::NoAssetsBucket { stack: ASSETS_STACK_NAME.to_string(), status };
     let info = match cfn.describe_stack(ASSETS_STACK_NAME).await {
         Ok(info) => info,
-        Err(CfnError::NotFound(_)) => {
-            return Err(DeployError(format!(
-                "no assets bucket: the {ASSETS_STACK_NAME} stack does not exist in this account and Region. Run `sandboxc bootstrap` once, or name a bucket with --assets-bucket"
-            )))
-        }
-        Err(e) => return Err(DeployError::aws(ASSETS_STACK_NAME, &e)),
+        Err(CfnError::NotFound { .. }) => return Ok(Err(no_bucket(None))),
+        Err(e) => return Err(DeployError::cfn(ASSETS_STACK_NAME, e)),
     };
-    if let Some((_, v, _)) = info.outputs.iter().find(|(k, v, _)| k == ASSETS_BUCKET_OUTPUT && !v.is_empty()) {
-        return Ok(v.clone());
+    if let Some(o) = info.outputs.iter().find(|o| o.key == ASSETS_BUCKET_OUTPUT && !o.value.is_empty()) {
+        return Ok(Ok(o.value.clone()));
     }
     // Outputs are missing while the stack is still being created (and on emulators): the
     // bucket resource's physical ID is its name.
-    let resources = cfn.resources(&info.stack_id).await.map_err(|e| DeployError::aws(ASSETS_STACK_NAME, &e))?;
-    resources.into_iter().find(|r| r.logical_id == "AssetsBucket" && !r.physical_id.is_empty()).map(|r| r.physical_id).ok_or_else(|| {
-        DeployError(format!("the {ASSETS_STACK_NAME} stack ({}) has no assets bucket yet: run `sandboxc bootstrap`, or pass --assets-bucket", info.status))
-    })
+    let resources = cfn.list_resources(&info.stack_id).await.map_err(|e| DeployError::cfn(ASSETS_STACK_NAME, e))?;
+    Ok(resources
+        .into_iter()
+        .find(|r| r.logical_id == ASSETS_BUCKET_RESOURCE && !r.physical_id.is_empty())
+        .map(|r| r.physical_id)
+        .ok_or_else(|| no_bucket(Some(info.status))))
 }
 
 /// The nested templates (and the root one when over [`MAX_TEMPLATE_BODY`] bytes) as assets,
 /// and what `CreateChangeSet` gets for the root: its body, or its URL.
-fn template_assets(release: &Release, bucket: &str, region: &str) -> Result<(Vec<Asset>, String), DeployError> {
+fn template_assets(release: &Release, bucket: &str, region: &str) -> Result<(Vec<Asset>, TemplateSource), DeployError> {
     let text_of = |file: &str| {
         release
             .files
             .iter()
             .find(|(f, _)| f == file)
             .map(|(_, t)| t.clone())
-            .ok_or_else(|| DeployError(format!("internal: {file} is missing from the release")))
+            .ok_or_else(|| DeployError::Internal(format!("{file} is missing from the release")))
     };
     let mut assets = Vec::new();
     for t in &release.manifest.templates {
@@ -248,7 +167,7 @@ fn template_assets(release: &Release, bucket: &str, region: &str) -> Result<(Vec
     }
     let root = text_of(&release.manifest.root_template)?;
     let template = if root.len() > MAX_TEMPLATE_BODY {
-        let key = crate::compile::template_key(root.as_bytes(), crate::cfn::render::Format::Json);
+        let key = release.root_template_key.clone();
         let url = template_url(bucket, region, &key);
         assets.push(Asset {
             key,
@@ -256,60 +175,30 @@ fn template_assets(release: &Release, bucket: &str, region: &str) -> Result<(Vec
             body: root.into_bytes(),
             content_type: "application/json",
         });
-        url
+        TemplateSource::Url(url)
     } else {
-        root
+        TemplateSource::Body(root)
     };
     Ok((assets, template))
 }
 
-/// The Lambda zips not yet in the bucket, read from `dir` (built by `sandboxc package` first
-/// when missing and this is a sandboxc checkout), and how many are in the bucket already.
-async fn lambda_assets(
-    d: &Deployer,
+/// The Lambda zips not yet in the bucket (`HeadObject`), from `zips`, and how many are in the
+/// bucket already.
+async fn lambda_assets<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
     release: &Release,
     bucket: &str,
-    dir: &Path,
+    zips: &mut dyn LambdaZips,
     console: &mut dyn Console,
 ) -> Result<(Vec<Asset>, usize), DeployError> {
     let mut out = Vec::new();
     let mut present = 0;
-    let mut built = false;
     for a in &release.manifest.assets {
-        if d.s3.head_object().bucket(bucket).key(&a.s3_key).send().await.is_ok() {
+        if matches!(d.store.object_size(bucket, &a.s3_key).await, Ok(Some(_))) {
             present += 1;
             continue;
         }
-        let path = dir.join(&a.identity).join(format!("{}.zip", a.function));
-        if !path.is_file() && !built {
-            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-            let Some(root) = crate::assets::package::find_workspace_root(&cwd) else {
-                return Err(DeployError(format!(
-                    "the Lambda zip {} is neither in s3://{bucket}/{} nor at {}: build the zips with `sandboxc package -o {}` in a sandboxc checkout of this version (or point --lambda-dir at the directory holding <identity>/{}.zip); no change set was created",
-                    a.function,
-                    a.s3_key,
-                    path.display(),
-                    dir.display(),
-                    a.function
-                )));
-            };
-            console.line(&format!(
-                "building the Lambda zips (sandboxc package -o {}); the first build takes several minutes",
-                dir.display()
-            ));
-            let report = crate::assets::package::package(&root, dir)
-                .map_err(|e| DeployError(format!("sandboxc package failed: {e}; no change set was created")))?;
-            if report.identity != a.identity {
-                return Err(DeployError(format!(
-                    "the checkout's Lambda sources ({}) are not the ones this sandboxc binary's templates name ({}): rebuild sandboxc from this checkout; no change set was created",
-                    report.identity, a.identity
-                )));
-            }
-            built = true;
-        }
-        let body = std::fs::read(&path).map_err(|e| {
-            DeployError(format!("cannot read the Lambda zip {}: {e}; no change set was created", path.display()))
-        })?;
+        let body = zips.zip(a, bucket, console).map_err(DeployError::LambdaZip)?;
         out.push(Asset {
             key: a.s3_key.clone(),
             what: format!("Lambda zip {}", a.function),
@@ -320,36 +209,36 @@ async fn lambda_assets(
     Ok((out, present))
 }
 
-/// `sandboxc bootstrap` with a deployer: the assets stack through the change set path.
+/// `sandboxc bootstrap`: the assets stack through the change set path (`--allow-data-loss`
+/// is never given).
 ///
 /// # Errors
 /// [`DeployError`].
-pub async fn bootstrap(
-    d: &Deployer,
+pub async fn bootstrap<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
     assets: &AssetsRelease,
-    args: &BootstrapArgs,
+    choices: Choices,
     console: &mut dyn Console,
-) -> Result<u8, DeployError> {
+) -> Result<Outcome, DeployError> {
     if assets.body.len() > MAX_TEMPLATE_BODY {
-        return Err(DeployError(format!(
-            "internal: the assets template is {} bytes, over {MAX_TEMPLATE_BODY}",
+        return Err(DeployError::Internal(format!(
+            "the assets template is {} bytes, over {MAX_TEMPLATE_BODY}",
             assets.body.len()
         )));
     }
-    console.line(&format!("account {}, region {}, stack {ASSETS_STACK_NAME}", d.account, d.region));
-    let new = TemplateSet::single(ASSETS_STACK_NAME, assets.template.clone());
-    let choices = Choices { yes: args.yes, allow_data_loss: false, recreate: args.recreate };
-    let mode = match prepare(d, ASSETS_STACK_NAME, choices, console).await {
-        Ok(Prepared::Ready(mode)) => mode,
-        Ok(Prepared::Stop(code)) => return Ok(code),
-        Err(e) => return Err(e),
+    let stack = assets.stack_name.as_str();
+    console.line(&format!("account {}, region {}, stack {stack}", d.account, d.region));
+    let choices = Choices { allow_data_loss: false, ..choices };
+    let mode = match prepare(d, stack, choices, console).await? {
+        Prepared::Ready(mode) => mode,
+        Prepared::Stop(outcome) => return Ok(outcome),
     };
     let dep = Deployment {
-        stack_name: ASSETS_STACK_NAME.into(),
-        template: assets.body.clone(),
+        stack_name: stack.to_string(),
+        template: TemplateSource::Body(assets.body.clone()),
         parameters: Vec::new(),
-        tags: vec![("sandboxc:stack".into(), ASSETS_STACK_NAME.into())],
-        new: &new,
+        tags: vec![("sandboxc:stack".into(), stack.to_string())],
+        new: &assets.templates,
         stack_policy: assets.stack_policy.clone(),
         lifted_policy: assets.lifted_policy.clone(),
         command: "bootstrap",

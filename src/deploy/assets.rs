@@ -1,11 +1,50 @@
 //! Publishing assets: nested templates, a root template too large to send inline, and the
 //! Lambda zips, each under its content-addressed key in the assets bucket. An object already
-//! there (`HeadObject` answers) is not uploaded again: the key names its content.
+//! there with the same size (`HeadObject`) is not uploaded again: the key names its content.
+//!
+//! The bucket is reached through the [`AssetStore`] trait (S3 `HeadObject`, `PutObject`,
+//! `HeadBucket`), implemented over the AWS SDK by `src/aws` and in memory by the tests.
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
-use aws_sdk_s3::primitives::ByteStream;
+use std::future::Future;
 
-use super::cfn::chain;
+/// What the stack lifecycle needs from S3.
+pub trait AssetStore {
+    /// `HeadObject`: the object's size when it exists, `None` when S3 answers 404 (NotFound).
+    ///
+    /// # Errors
+    /// [`StoreError`] for any other answer (AccessDenied, NoSuchBucket...).
+    fn object_size(&self, bucket: &str, key: &str) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send;
+
+    /// `PutObject` of `body` with `Content-Type` `content_type`.
+    ///
+    /// # Errors
+    /// [`StoreError`].
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        body: Vec<u8>,
+        content_type: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `HeadBucket`: whether the bucket exists (`false` on 404).
+    ///
+    /// # Errors
+    /// [`StoreError`] for any other answer (403 when it belongs to someone else...).
+    fn bucket_exists(&self, bucket: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// What S3 answered instead of success: its error code (`NoSuchBucket`, `AccessDenied`...)
+/// when there is one, and the message (or, without a code, the whole problem: a timeout
+/// naming the endpoint, a refused connection...).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", match code { Some(c) => format!("{c}: {message}"), None => message.clone() })]
+pub struct StoreError {
+    /// S3's error code, if any.
+    pub code: Option<String>,
+    /// S3's error message, or the problem.
+    pub message: String,
+}
 
 /// One object to publish.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,7 +71,7 @@ pub struct Published {
 
 /// Why an asset could not be published.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot publish {what} to s3://{bucket}/{key} ({api}): {message}")]
+#[error("cannot publish {what} to s3://{bucket}/{key} ({api}): {}; no change set was created", describe(.error))]
 pub struct AssetError {
     /// The asset.
     pub what: String,
@@ -42,23 +81,27 @@ pub struct AssetError {
     pub key: String,
     /// `HeadObject` or `PutObject`.
     pub api: &'static str,
-    /// The error, with a hint for the common ones.
-    pub message: String,
+    /// What S3 answered.
+    pub error: StoreError,
 }
 
-fn describe<E: ProvideErrorMetadata + std::error::Error + 'static>(e: &aws_sdk_s3::error::SdkError<E>) -> String {
-    match e.code() {
-        Some("NoSuchBucket") => "the bucket does not exist: run `sandboxc bootstrap`, or name an existing bucket with --assets-bucket".into(),
-        Some(code @ ("AccessDenied" | "Forbidden")) => format!("{code}: the credentials need s3:GetObject and s3:PutObject on the assets bucket, and kms:GenerateDataKey and kms:Decrypt on its key"),
-        Some(code) => format!("{code}: {}", e.message().unwrap_or_default()),
-        None => chain(e),
+/// An S3 error for people, with what to do about the common ones.
+fn describe(e: &StoreError) -> String {
+    match e.code.as_deref() {
+        Some("NoSuchBucket") => {
+            "the bucket does not exist: run `sandboxc bootstrap`, or name an existing bucket with --assets-bucket".into()
+        }
+        Some(code @ ("AccessDenied" | "Forbidden")) => format!(
+            "{code}: the credentials need s3:GetObject and s3:PutObject on the assets bucket, and kms:GenerateDataKey and kms:Decrypt on its key"
+        ),
+        _ => e.to_string(),
     }
 }
 
 /// The S3 URL CloudFormation reads a template from (`TemplateURL`), in the form the root
 /// template uses for nested stacks: `https://BUCKET.s3.URLSUFFIX/KEY`, where the URL suffix
 /// is `amazonaws.com.cn` in the China Regions (`cn-*`) and `amazonaws.com` elsewhere (the
-/// `AWS::URLSuffix` pseudo parameter). moto resolves this form too (AWS-FACTS.md).
+/// `AWS::URLSuffix` pseudo parameter).
 #[must_use]
 pub fn template_url(bucket: &str, region: &str, key: &str) -> String {
     let suffix = if region.starts_with("cn-") { "amazonaws.com.cn" } else { "amazonaws.com" };
@@ -69,37 +112,54 @@ pub fn template_url(bucket: &str, region: &str, key: &str) -> String {
 ///
 /// # Errors
 /// [`AssetError`] naming the asset, the call and the reason.
-pub async fn publish(s3: &aws_sdk_s3::Client, bucket: &str, assets: &[Asset]) -> Result<Published, AssetError> {
+pub async fn publish<S: AssetStore>(store: &S, bucket: &str, assets: &[Asset]) -> Result<Published, AssetError> {
     let mut published = Published::default();
     for a in assets {
-        let err = |api: &'static str, message: String| AssetError {
+        let err = |api: &'static str, error: StoreError| AssetError {
             what: a.what.clone(),
             bucket: bucket.into(),
             key: a.key.clone(),
             api,
-            message,
+            error,
         };
-        match s3.head_object().bucket(bucket).key(&a.key).send().await {
-            Ok(head) if head.content_length() == Some(i64::try_from(a.body.len()).unwrap_or(i64::MAX)) => {
+        match store.object_size(bucket, &a.key).await {
+            Ok(Some(size)) if usize::try_from(size).is_ok_and(|s| s == a.body.len()) => {
                 published.present.push(a.key.clone());
                 continue;
             }
             Ok(_) => {}
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(aws_sdk_s3::operation::head_object::HeadObjectError::is_not_found) => {}
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {}
-            Err(e) => return Err(err("HeadObject", describe(&e))),
+            Err(e) => return Err(err("HeadObject", e)),
         }
-        s3.put_object()
-            .bucket(bucket)
-            .key(&a.key)
-            .content_type(a.content_type)
-            .body(ByteStream::from(a.body.clone()))
-            .send()
-            .await
-            .map_err(|e| err("PutObject", describe(&e)))?;
+        store.put_object(bucket, &a.key, a.body.clone(), a.content_type).await.map_err(|e| err("PutObject", e))?;
         published.uploaded.push(a.key.clone());
     }
     Ok(published)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_urls_follow_the_partition() {
+        assert_eq!(template_url("b", "us-east-1", "k.json"), "https://b.s3.amazonaws.com/k.json");
+        assert_eq!(template_url("b", "cn-north-1", "k.json"), "https://b.s3.amazonaws.com.cn/k.json");
+    }
+
+    #[test]
+    fn common_s3_errors_say_what_to_do() {
+        let e = AssetError {
+            what: "Lambda zip validator".into(),
+            bucket: "b".into(),
+            key: "k".into(),
+            api: "PutObject",
+            error: StoreError {
+                code: Some("NoSuchBucket".into()),
+                message: "The specified bucket does not exist".into(),
+            },
+        };
+        let text = e.to_string();
+        assert!(text.contains("s3://b/k (PutObject)") && text.contains("sandboxc bootstrap"), "{text}");
+        assert!(text.ends_with("; no change set was created"), "{text}");
+    }
 }

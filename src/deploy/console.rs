@@ -1,5 +1,6 @@
-//! Where `apply`, `bootstrap`, `destroy` and `status` talk to the person running them: lines,
-//! stack events, yes/no questions, and whether Ctrl-C was pressed.
+//! Where `apply`, `bootstrap`, `destroy` and `status` talk to the person running them while
+//! they run: progress lines, stack events, warnings, yes/no questions, and whether Ctrl-C was
+//! pressed.
 //!
 //! [`Terminal`] draws live progress with indicatif when stderr is a terminal and prints plain
 //! lines otherwise; [`Recorder`] keeps everything in memory and answers from a script (tests).
@@ -8,14 +9,15 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use super::stack::StackEvent;
+use super::cloudformation::StackEvent;
 
 /// What the deploy commands need from their surroundings.
 pub trait Console {
     /// A line of text for the person (stdout).
     fn line(&mut self, text: &str);
-    /// A problem the person must see even with `-q` (stderr): refusals, failures and their
-    /// root cause, interruptions.
+    /// A warning the person must see even with `-q` (stderr), such as a stack policy that could
+    /// not be set. Refusals, failures and interruptions are not printed here: they are the
+    /// command's [`super::Outcome`], which the command line reports.
     fn problem(&mut self, text: &str);
     /// A stack event, with the path of its stack (`""` for the root, `Network` for the nested
     /// stack `NetworkNestedStack`...).
@@ -114,7 +116,7 @@ impl Console for Terminal {
             bar.enable_steady_tick(std::time::Duration::from_millis(200));
             self.progress = Some(bar);
         }
-        let failed = super::status::resource_failed(&event.status);
+        let failed = event.status.is_failed();
         if !self.quiet || failed {
             self.print(&event_line(stack_path, event));
         }

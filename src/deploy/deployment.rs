@@ -4,60 +4,57 @@
 //! 1. [`prepare`]: `DescribeStacks` decides CREATE or UPDATE ([`StackStatus::next`]). A stack
 //!    in progress is followed until it settles (another deployment, or one this tool left on
 //!    Ctrl-C), then the decision is taken again. `ROLLBACK_COMPLETE` (and a
-//!    `REVIEW_IN_PROGRESS` stack without resources) is explained, and only with `--recreate`
+//!    `REVIEW_IN_PROGRESS` stack without resources) is refused, and only with `--recreate`
 //!    deleted (termination protection lifted first) and created again.
-//!    `UPDATE_ROLLBACK_FAILED` and `DELETE_FAILED` are explained with what to run.
+//!    `UPDATE_ROLLBACK_FAILED` and `DELETE_FAILED` are refused with what to run.
 //! 2. The caller publishes assets.
 //! 3. [`change_and_execute`]: `CreateChangeSet` (CREATE or UPDATE, `IncludeNestedStacks`,
-//!    capabilities, tags), waited for; "no changes" in either wording deletes it: exit 0. The
-//!    plan is shown (text view of `sandboxc plan`); data-loss risks stop here without
+//!    capabilities, tags), waited for; "no changes" in either wording deletes it. The plan is
+//!    shown (text view of `sandboxc plan`); data-loss risks stop here without
 //!    `--allow-data-loss` (change set deleted); approval by prompt or `--yes`. With
 //!    `--allow-data-loss` the stack policies are lifted for this update. `ExecuteChangeSet`,
-//!    termination protection on a new stack, events followed until settled; on failure the
-//!    root cause first; on success the stack policy on the root and every nested stack, and
-//!    the outputs.
+//!    termination protection on a new stack, events followed until settled; on success the
+//!    stack policy on the root and every nested stack.
+//!
+//! Every path ends in an [`Outcome`]; errors of AWS calls are [`DeployError`]s.
 
 use std::time::Duration;
 
-use super::cfn::{Cfn, CfnError, ChangeSetRequest, Polling, StackInfo};
+use super::assets::AssetStore;
+use super::cloudformation::{
+    nested_stacks, wait_change_set, CfnError, ChangeSetRequest, CloudFormation, Polling, StackInfo, StackOutput,
+    TemplateSource, NESTED_STACK_TYPE,
+};
 use super::console::Console;
-use super::events::{baseline, describe_root_cause, follow, root_cause, FollowEnd, FollowPolling};
-use super::plan::{deployed_templates, describe_all, Described};
+use super::events::{baseline, follow, latest_events, root_cause, FollowEnd, FollowPolling};
+use super::outcome::{recreate_why, DeployError, Failed, Interrupted, NoChanges, Outcome, Refusal};
+use super::preview::{change_set_name, deployed_templates, describe_all, Described};
 use super::status::{Next, StackStatus};
 use crate::plan::TemplateSet;
 
-/// Exit code of success (also "no changes").
-pub const EXIT_OK: u8 = 0;
-/// Exit code of every failure, refusal, cancellation or interruption.
-pub const EXIT_FAILED: u8 = 1;
-
-/// A deploy command failed before or around CloudFormation's work: the message says where,
-/// what, and what to do.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct DeployError(pub String);
-
-impl DeployError {
-    pub(super) fn aws(stack: &str, e: &CfnError) -> Self {
-        Self(format!("stack {stack}: {e}"))
-    }
-}
-
-/// The AWS side of one run: clients, where, and how often to poll.
+/// The AWS side of one run: CloudFormation and the assets store, where, and how often to poll.
 #[derive(Debug, Clone)]
-pub struct Deployer {
+pub struct Deployer<C, S> {
     /// CloudFormation.
-    pub cfn: Cfn,
-    /// S3 (assets).
-    pub s3: aws_sdk_s3::Client,
+    pub cfn: C,
+    /// S3 (assets, AppStream's home-folder bucket).
+    pub store: S,
     /// Account ID the credentials belong to (`sts:GetCallerIdentity`).
     pub account: String,
     /// Region.
     pub region: String,
-    /// Change-set polling.
+    /// Change-set and drift-detection polling.
     pub polling: Polling,
     /// Event polling.
     pub follow: FollowPolling,
+}
+
+impl<C: CloudFormation, S: AssetStore> Deployer<C, S> {
+    /// A deployer with the default polling schedules.
+    #[must_use]
+    pub fn new(cfn: C, store: S, account: String, region: String) -> Self {
+        Self { cfn, store, account, region, polling: Polling::default(), follow: FollowPolling::default() }
+    }
 }
 
 /// The person's choices.
@@ -76,8 +73,8 @@ pub struct Choices {
 pub struct Deployment<'a> {
     /// CloudFormation stack name.
     pub stack_name: String,
-    /// `TemplateBody`, or a `https://` `TemplateURL`.
-    pub template: String,
+    /// The root template, inline or by URL.
+    pub template: TemplateSource,
     /// Root parameters: key and value.
     pub parameters: Vec<(String, String)>,
     /// Stack tags.
@@ -102,12 +99,14 @@ pub enum Mode {
 }
 
 /// How [`prepare`] ended.
+// Once per run: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Prepared {
     /// Go on.
     Ready(Mode),
-    /// Stop with this exit code (the console said why).
-    Stop(u8),
+    /// Stop here: refused, or interrupted while following another deployment.
+    Stop(Outcome),
 }
 
 /// Most times the state is decided again after waiting for another deployment.
@@ -116,9 +115,9 @@ const MAX_ROUNDS: usize = 4;
 /// Step 1: the stack state. See the module documentation.
 ///
 /// # Errors
-/// [`DeployError`] for AWS failures and states that need a person.
-pub async fn prepare(
-    d: &Deployer,
+/// [`DeployError`] for AWS failures.
+pub async fn prepare<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
     stack: &str,
     choices: Choices,
     console: &mut dyn Console,
@@ -126,10 +125,10 @@ pub async fn prepare(
     for _ in 0..MAX_ROUNDS {
         let info = match d.cfn.describe_stack(stack).await {
             Ok(info) => info,
-            Err(CfnError::NotFound(_)) => return Ok(Prepared::Ready(Mode::Create)),
-            Err(e) => return Err(DeployError::aws(stack, &e)),
+            Err(CfnError::NotFound { .. }) => return Ok(Prepared::Ready(Mode::Create)),
+            Err(e) => return Err(DeployError::cfn(stack, e)),
         };
-        let status = StackStatus::parse(&info.status);
+        let status = info.status.clone();
         match status.next() {
             Next::Update => return Ok(Prepared::Ready(Mode::Update(info))),
             Next::Create => return Ok(Prepared::Ready(Mode::Create)),
@@ -139,92 +138,57 @@ pub async fn prepare(
                 ));
                 // The running deployment's events from its start: back to the last event
                 // that settled the stack before it (at most a few pages).
-                match follow(&d.cfn, &info.stack_id, running_since(d, &info.stack_id).await, None, d.follow, console)
+                let since = running_since(d, &info.stack_id).await;
+                match follow(&d.cfn, &info.stack_id, since, None, d.follow, console)
                     .await
-                    .map_err(|e| DeployError::aws(stack, &e))?
+                    .map_err(|e| DeployError::cfn(stack, e))?
                 {
                     FollowEnd::Interrupted | FollowEnd::TimedOut => {
-                        console.problem(&reattach_hint(stack));
-                        return Ok(Prepared::Stop(EXIT_FAILED));
+                        return Ok(Prepared::Stop(Outcome::Interrupted(Interrupted::Deployment {
+                            stack: stack.to_string(),
+                            unprotected: false,
+                        })));
                     }
                     FollowEnd::Gone { .. } => return Ok(Prepared::Ready(Mode::Create)),
                     FollowEnd::Settled { stack: end, .. } => {
-                        console.line(&format!("the running deployment ended: {}; deciding again", end.status))
+                        console.line(&format!("the running deployment ended: {}; deciding again", end.status));
                     }
                 }
             }
             Next::Recreate => {
-                let empty_review = status == StackStatus::ReviewInProgress;
-                if empty_review
-                    && !d.cfn.resources(&info.stack_id).await.map_err(|e| DeployError::aws(stack, &e))?.is_empty()
+                let never_deployed = status == StackStatus::ReviewInProgress;
+                if never_deployed
+                    && !d.cfn.list_resources(&info.stack_id).await.map_err(|e| DeployError::cfn(stack, e))?.is_empty()
                 {
-                    return Err(DeployError(format!("stack {stack} is REVIEW_IN_PROGRESS but has resources: inspect it in the CloudFormation console; sandboxc does not delete it")));
+                    return Ok(refused(Refusal::ReviewWithResources { stack: stack.to_string() }));
                 }
-                let why = if empty_review {
-                    "it was never deployed (a change set was created and not executed)".to_string()
-                } else {
-                    format!(
-                        "its creation failed and was rolled back, so it cannot be updated, only deleted{}",
-                        reason_suffix(&info.reason)
-                    )
-                };
                 if !choices.recreate {
-                    return Err(DeployError(format!(
-                        "stack {stack} is {status}: {why}. Run the command again with --recreate to delete it and create it again{}",
-                        if empty_review {
-                            ""
-                        } else {
-                            " (resources with DeletionPolicy Retain that were created stay, and a fixed-name one may block the new creation: delete them first); `sandboxc status` shows the failed events"
-                        }
-                    )));
+                    return Ok(refused(Refusal::NeedsRecreate {
+                        stack: stack.to_string(),
+                        status,
+                        reason: info.reason.clone(),
+                        never_deployed,
+                    }));
                 }
-                console.line(&format!("stack {stack} is {status}: {why}; --recreate: deleting it"));
-                delete_and_wait(d, &info, console).await?;
+                console.line(&format!(
+                    "stack {stack} is {status}: {}; --recreate: deleting it",
+                    recreate_why(never_deployed, &info.reason)
+                ));
+                if let Some(stop) = delete_and_wait(d, &info, console).await? {
+                    return Ok(Prepared::Stop(stop));
+                }
                 return Ok(Prepared::Ready(Mode::Create));
             }
-            Next::Stuck => return Err(DeployError(stuck_message(stack, &status, &info.reason))),
+            Next::Stuck => {
+                return Ok(refused(Refusal::Stuck { stack: stack.to_string(), status, reason: info.reason.clone() }))
+            }
         }
     }
-    Err(DeployError(format!(
-        "stack {stack} kept changing state while sandboxc waited: run `sandboxc status`, then apply again"
-    )))
+    Ok(refused(Refusal::KeptChanging { stack: stack.to_string() }))
 }
 
-fn reason_suffix(reason: &str) -> String {
-    if reason.is_empty() {
-        String::new()
-    } else {
-        format!(" ({reason})")
-    }
-}
-
-/// What to do about a stack that needs a person.
-#[must_use]
-pub fn stuck_message(stack: &str, status: &StackStatus, reason: &str) -> String {
-    let r = reason_suffix(reason);
-    match status {
-        StackStatus::UpdateRollbackFailed => format!(
-            "stack {stack} is UPDATE_ROLLBACK_FAILED{r}: CloudFormation could not roll back an update. Fix the cause (often a resource changed or deleted outside CloudFormation), then run `aws cloudformation continue-update-rollback --stack-name {stack}` (add `--resources-to-skip LOGICAL_ID` for resources that cannot be rolled back), wait for UPDATE_ROLLBACK_COMPLETE, and apply again"
-        ),
-        StackStatus::DeleteFailed => format!(
-            "stack {stack} is DELETE_FAILED{r}: a resource could not be deleted (often a non-empty bucket or a resource in use). Fix it and run `sandboxc destroy` again; `sandboxc status` shows the failed events"
-        ),
-        other => format!("stack {stack} is {other}{r}: sandboxc cannot update it from this state; see `sandboxc status` and the CloudFormation console"),
-    }
-}
-
-/// Refuses credentials of another account than the blueprint's pinned `account`.
-///
-/// # Errors
-/// [`DeployError`] naming both accounts.
-pub fn check_account(d: &Deployer, release: &crate::Release) -> Result<(), DeployError> {
-    match &release.blueprint.account {
-        Some(pinned) if *pinned != d.account => Err(DeployError(format!(
-            "the blueprint pins account {pinned} (`account`), but the credentials in use belong to account {}: choose the right profile (--profile) or change `account`",
-            d.account
-        ))),
-        _ => Ok(()),
-    }
+fn refused(r: Refusal) -> Prepared {
+    Prepared::Stop(Outcome::Refused(r))
 }
 
 /// Whether a deployed template was written by sandboxc: its `Description` starts with
@@ -235,82 +199,72 @@ pub fn made_by_sandboxc(template: &serde_json::Value) -> bool {
     template["Description"].as_str().is_some_and(|d| d.starts_with("sandboxc"))
 }
 
-/// Hint after Ctrl-C or a follow timeout.
-#[must_use]
-pub fn reattach_hint(stack: &str) -> String {
-    format!(
-        "stopped following: the deployment of stack {stack} continues in CloudFormation. Run `sandboxc apply` again to re-attach (it follows the running deployment to its end, then plans again: nothing is applied twice), or `sandboxc status` to see where it is"
-    )
-}
-
-/// Lifts termination protection, deletes the stack, follows until it is gone.
+/// Lifts termination protection, deletes the stack, follows until it is gone. `None` when it
+/// is gone; else how it ended ([`Failed::Deletion`], [`Interrupted::Deletion`]).
 ///
 /// # Errors
-/// [`DeployError`] when the deletion fails or cannot be followed.
-pub async fn delete_and_wait(d: &Deployer, info: &StackInfo, console: &mut dyn Console) -> Result<(), DeployError> {
+/// [`DeployError`] when a call fails.
+pub async fn delete_and_wait<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
+    info: &StackInfo,
+    console: &mut dyn Console,
+) -> Result<Option<Outcome>, DeployError> {
     let name = info.stack_id.as_str();
+    let aws = |e: CfnError| DeployError::cfn(name, e);
     if info.termination_protection {
-        d.cfn.set_termination_protection(name, false).await.map_err(|e| DeployError::aws(name, &e))?;
+        d.cfn.set_termination_protection(name, false).await.map_err(aws)?;
     }
-    let (since, skip) = baseline(&d.cfn, name).await.map_err(|e| DeployError::aws(name, &e))?;
-    d.cfn.delete_stack(name).await.map_err(|e| DeployError::aws(name, &e))?;
-    match follow(&d.cfn, name, since, skip.as_deref(), d.follow, console).await.map_err(|e| DeployError::aws(name, &e))? {
-        FollowEnd::Gone { .. } => Ok(()),
-        FollowEnd::Settled { stack, failures } if stack.status == "DELETE_COMPLETE" && failures.is_empty() => Ok(()),
-        FollowEnd::Settled { stack, failures } => {
-            let cause = root_cause(&failures).map(describe_root_cause).unwrap_or_default();
-            Err(DeployError(format!("deleting stack {name} ended {}{}. {cause}", stack.status, reason_suffix(&stack.reason))))
+    let (since, skip) = baseline(&d.cfn, name).await.map_err(aws)?;
+    d.cfn.delete_stack(name).await.map_err(aws)?;
+    match follow(&d.cfn, name, since, skip.as_deref(), d.follow, console).await.map_err(aws)? {
+        FollowEnd::Gone { .. } => Ok(None),
+        FollowEnd::Settled { stack, failures }
+            if stack.status == StackStatus::DeleteComplete && failures.is_empty() =>
+        {
+            Ok(None)
         }
-        FollowEnd::Interrupted | FollowEnd::TimedOut => Err(DeployError(format!("stopped following the deletion of {name}; it continues in CloudFormation: run the command again once `sandboxc status` shows it gone"))),
+        FollowEnd::Settled { stack, failures } => Ok(Some(Outcome::Failed(Failed::Deletion {
+            stack: name.to_string(),
+            status: stack.status,
+            reason: stack.reason,
+            root_cause: root_cause(&failures).cloned(),
+        }))),
+        FollowEnd::Interrupted | FollowEnd::TimedOut => {
+            Ok(Some(Outcome::Interrupted(Interrupted::Deletion { stack: name.to_string() })))
+        }
     }
 }
 
 /// The start of the deployment running on a stack: the time of the newest event that ended
 /// in a settled stack status (by CloudFormation's clock), from the first page of events;
 /// 0 (everything on that page) when none is found there.
-async fn running_since(d: &Deployer, stack_id: &str) -> i64 {
-    let Ok(events) = d.cfn.latest_events(stack_id).await else { return 0 };
+async fn running_since<C: CloudFormation, S: AssetStore>(d: &Deployer<C, S>, stack_id: &str) -> i64 {
+    let Ok(events) = latest_events(&d.cfn, stack_id).await else { return 0 };
     events
         .iter()
         .find(|e| {
-            e.resource_type == "AWS::CloudFormation::Stack"
-                && e.physical_id == stack_id
-                && StackStatus::parse(&e.status).is_settled()
+            e.resource_type == NESTED_STACK_TYPE && e.physical_id == stack_id && e.status.stack_status().is_settled()
         })
         .map_or(0, |e| e.timestamp_ms + 1)
 }
 
-/// Milliseconds since the Unix epoch, by this machine's clock.
-#[must_use]
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or_default()
-}
-
-/// `ChangeSetName` (`[a-zA-Z][-a-zA-Z0-9]*`), unique per run.
-fn change_set_name(kind: &str) -> String {
-    format!("sandboxc-{kind}-{}-{}", now_ms(), std::process::id())
-}
-
-/// Steps 3 onwards. Returns the exit code; the console told the story.
+/// Steps 3 onwards.
 ///
 /// # Errors
-/// [`DeployError`] for AWS failures before execution.
-pub async fn change_and_execute(
-    d: &Deployer,
+/// [`DeployError`] for AWS failures before execution, or when following fails.
+pub async fn change_and_execute<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
     dep: &Deployment<'_>,
     mode: &Mode,
     choices: Choices,
     console: &mut dyn Console,
-) -> Result<u8, DeployError> {
+) -> Result<Outcome, DeployError> {
     let stack = dep.stack_name.as_str();
-    let aws = |e: CfnError| DeployError::aws(stack, &e);
+    let aws = |e: CfnError| DeployError::cfn(stack, e);
     let request = ChangeSetRequest {
         stack_name: stack.to_string(),
         change_set_name: change_set_name("apply"),
-        template_body: dep.template.clone(),
+        template: dep.template.clone(),
         parameters: dep.parameters.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect(),
         create: *mode == Mode::Create,
         tags: dep.tags.clone(),
@@ -319,28 +273,26 @@ pub async fn change_and_execute(
     let id = match d.cfn.create_change_set(&request).await {
         Ok(id) => id,
         Err(CfnError::NoUpdates) => {
-            console.line(&format!(
-                "no changes: stack {stack} is up to date (CreateChangeSet: No updates are to be performed.)"
-            ));
             protect_again(d, dep, mode, console).await;
-            return Ok(EXIT_OK);
+            return Ok(Outcome::NoChanges(NoChanges::UpToDate {
+                stack: stack.to_string(),
+                reason: "CreateChangeSet: No updates are to be performed.".into(),
+                deleted: false,
+            }));
         }
-        Err(e) => return Err(refused_or(stack, e)),
+        Err(e) => return refused_or(stack, e),
     };
-    let first = d.cfn.wait_change_set(&id, d.polling).await.map_err(aws)?;
-    let described = describe_all(&d.cfn, &id, d.polling).await.map_err(aws)?;
-    let facts = match described {
+    let first = wait_change_set(&d.cfn, &id, d.polling).await.map_err(aws)?;
+    let facts = match describe_all(&d.cfn, &id, d.polling).await.map_err(aws)? {
         Described::NoChanges(reason) => {
             d.cfn.delete_change_set(&id).await.map_err(aws)?;
-            console
-                .line(&format!("no changes: stack {stack} is up to date ({reason}); the empty change set was deleted"));
             protect_again(d, dep, mode, console).await;
-            return Ok(EXIT_OK);
+            return Ok(Outcome::NoChanges(NoChanges::UpToDate { stack: stack.to_string(), reason, deleted: true }));
         }
         Described::Failed(reason) => {
             let _ = d.cfn.delete_change_set(&id).await;
             discard_empty_stack(d, stack, mode).await;
-            return Err(DeployError(format!("CloudFormation could not create the change set for stack {stack}: {reason} (change set deleted; nothing changed)")));
+            return Ok(Outcome::Failed(Failed::ChangeSet { stack: stack.to_string(), reason }));
         }
         Described::Facts(f) => f,
     };
@@ -348,20 +300,19 @@ pub async fn change_and_execute(
     // The plan, as `sandboxc plan` shows it.
     let old = match mode {
         Mode::Create => {
-            let mut old = TemplateSet::from_deployed(stack, None, &[]).map_err(|e| DeployError(e.to_string()))?;
+            let mut old =
+                TemplateSet::from_deployed(stack, None, &[]).map_err(|e| DeployError::Internal(e.to_string()))?;
             old.scripts.clone_from(&dep.new.scripts);
             old
         }
-        Mode::Update(info) => {
-            deployed_templates(&d.cfn, &info.stack_id, stack, dep.new).await.map_err(|e| DeployError(e.to_string()))?
-        }
+        Mode::Update(info) => deployed_templates(&d.cfn, &info.stack_id, stack, dep.new)
+            .await
+            .map_err(|e| DeployError::Template(e.to_string()))?,
     };
     if let Some(root) = old.templates.get(&old.root_file) {
         if matches!(mode, Mode::Update(_)) && !made_by_sandboxc(&root.to_value()) {
             let _ = d.cfn.delete_change_set(&id).await;
-            return Err(DeployError(format!(
-                "stack {stack} was not made by sandboxc (its template's Description does not start with \"sandboxc\"): sandboxc does not update it; choose another `name` in the blueprint (change set deleted; nothing changed)"
-            )));
+            return Ok(Outcome::Refused(Refusal::NotMadeBySandboxc { stack: stack.to_string(), deleting: false }));
         }
     }
     let base = match mode {
@@ -374,13 +325,8 @@ pub async fn change_and_execute(
     if !risks.is_empty() && !choices.allow_data_loss {
         d.cfn.delete_change_set(&id).await.map_err(aws)?;
         discard_empty_stack(d, stack, mode).await;
-        let names: Vec<String> =
-            risks.iter().map(|r| format!("{}/{} ({})", r.stack, r.logical_id, r.resource_type)).collect();
-        console.problem(&format!(
-            "refused: this change replaces or removes resources that hold data: {}. Nothing was changed (change set deleted). If that is intended, run again with --allow-data-loss",
-            names.join(", ")
-        ));
-        return Ok(EXIT_FAILED);
+        let resources = risks.iter().map(|r| format!("{}/{} ({})", r.stack, r.logical_id, r.resource_type)).collect();
+        return Ok(Outcome::Refused(Refusal::DataLoss { resources }));
     }
     let approved = !console.interrupted()
         && (choices.yes
@@ -389,8 +335,7 @@ pub async fn change_and_execute(
     if !approved {
         d.cfn.delete_change_set(&id).await.map_err(aws)?;
         discard_empty_stack(d, stack, mode).await;
-        console.problem(&format!("{} cancelled: nothing was changed (change set deleted)", dep.command));
-        return Ok(EXIT_FAILED);
+        return Ok(Outcome::Declined { command: dep.command, cleanup: "change set deleted" });
     }
 
     let lifted = matches!(mode, Mode::Update(_)) && !risks.is_empty();
@@ -407,18 +352,15 @@ pub async fn change_and_execute(
         }
         let _ = d.cfn.delete_change_set(&id).await;
         discard_empty_stack(d, stack, mode).await;
-        return Err(refused_or(stack, e));
+        return refused_or(stack, e);
     }
     console.line(&format!("executing change set {id}"));
-    let stack_id = match d.cfn.describe_stack(stack).await {
-        Ok(info) => info.stack_id,
-        Err(e) => return Err(aws(e)),
-    };
+    let stack_id = d.cfn.describe_stack(stack).await.map_err(aws)?.stack_id;
     if *mode == Mode::Create {
         // The deployment runs already: a failure here must not stop following it.
         match d.cfn.set_termination_protection(&stack_id, true).await {
             Ok(()) => console.line(&format!("termination protection is on for stack {stack}")),
-            Err(e) => console.line(&format!(
+            Err(e) => console.problem(&format!(
                 "warning: could not turn on termination protection ({e}); turn it on with `aws cloudformation update-termination-protection --enable-termination-protection --stack-name {stack}`"
             )),
         }
@@ -427,41 +369,41 @@ pub async fn change_and_execute(
         if first.created_ms > 0 { (first.created_ms, None) } else { baseline(&d.cfn, &stack_id).await.map_err(aws)? };
     let end = follow(&d.cfn, &stack_id, since, skip.as_deref(), d.follow, console)
         .await
-        .map_err(|e| DeployError(format!("{}: {e}. {}", "lost track of the deployment", reattach_hint(stack))))?;
-    finish(d, dep, &stack_id, end, lifted || *mode == Mode::Create, console).await
+        .map_err(|source| DeployError::LostTrack { stack: stack.to_string(), source })?;
+    Ok(finish(d, dep, &stack_id, end, lifted || *mode == Mode::Create, console).await)
 }
 
-/// A second apply racing with another one: CloudFormation refuses with a ValidationError
-/// naming an `_IN_PROGRESS` state or an `OperationInProgress`/`InvalidChangeSetStatus` code.
-fn refused_or(stack: &str, e: CfnError) -> DeployError {
-    let text = e.to_string();
-    if text.contains("IN_PROGRESS state")
-        || text.contains("InProgress")
-        || text.contains("InvalidChangeSetStatus")
-        || text.contains("is in ") && text.contains("_IN_PROGRESS")
-    {
-        return DeployError(format!(
-            "stack {stack} is being changed by another deployment right now, so this apply was refused and changed nothing ({text}). Wait for it (`sandboxc status`), then apply again"
-        ));
+/// A change set or its execution refused because another deployment runs
+/// ([`CfnError::Conflict`]) is a refusal; any other error is an error.
+fn refused_or(stack: &str, e: CfnError) -> Result<Outcome, DeployError> {
+    match e {
+        CfnError::Conflict { .. } => {
+            Ok(Outcome::Refused(Refusal::Concurrent { stack: stack.to_string(), detail: e.to_string() }))
+        }
+        e => Err(DeployError::cfn(stack, e)),
     }
-    DeployError::aws(stack, &e)
 }
 
 /// Sets the protecting stack policy again on an existing stack and its nested stacks (after
 /// "no changes", or an execution that never started): an earlier `--allow-data-loss` run that
 /// was interrupted may have left it lifted. Failures are warnings.
-async fn protect_again(d: &Deployer, dep: &Deployment<'_>, mode: &Mode, console: &mut dyn Console) {
+async fn protect_again<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
+    dep: &Deployment<'_>,
+    mode: &Mode,
+    console: &mut dyn Console,
+) {
     let Mode::Update(info) = mode else { return };
     for s in stack_and_nested(d, &info.stack_id, console).await {
         if let Err(e) = d.cfn.set_stack_policy(&s, &dep.stack_policy).await {
-            console.line(&format!("warning: could not set the stack policy on {s}: {e}"));
+            console.problem(&format!("warning: could not set the stack policy on {s}: {e}"));
         }
     }
 }
 
 /// A CREATE change set that is not executed leaves an empty stack in REVIEW_IN_PROGRESS
 /// behind; delete it so that the next apply starts clean (best effort).
-async fn discard_empty_stack(d: &Deployer, stack: &str, mode: &Mode) {
+async fn discard_empty_stack<C: CloudFormation, S: AssetStore>(d: &Deployer<C, S>, stack: &str, mode: &Mode) {
     if *mode == Mode::Create {
         let _ = d.cfn.delete_stack(stack).await;
     }
@@ -469,9 +411,13 @@ async fn discard_empty_stack(d: &Deployer, stack: &str, mode: &Mode) {
 
 /// The root stack and its nested stacks (ARNs). When the nested stacks cannot be listed, a
 /// warning says so and only the root is returned.
-async fn stack_and_nested(d: &Deployer, stack: &str, console: &mut dyn Console) -> Vec<String> {
+async fn stack_and_nested<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
+    stack: &str,
+    console: &mut dyn Console,
+) -> Vec<String> {
     let mut out = vec![stack.to_string()];
-    match d.cfn.nested_stacks(stack).await {
+    match nested_stacks(&d.cfn, stack).await {
         Ok(nested) => out.extend(nested.into_iter().map(|n| n.stack_id)),
         Err(e) => console.problem(&format!(
             "warning: cannot list the nested stacks of {stack} ({e}): their stack policies are not changed"
@@ -480,75 +426,60 @@ async fn stack_and_nested(d: &Deployer, stack: &str, console: &mut dyn Console) 
     out
 }
 
+/// How following the execution ended, as an outcome; on success (and after a rolled-back
+/// update, which keeps its resources) the protecting stack policy is set.
 /// `unprotected`: the stack policy is lifted (`--allow-data-loss`) or not set yet (a new stack).
-async fn finish(
-    d: &Deployer,
+async fn finish<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
     dep: &Deployment<'_>,
     stack_id: &str,
     end: FollowEnd,
     unprotected: bool,
     console: &mut dyn Console,
-) -> Result<u8, DeployError> {
-    let stack = dep.stack_name.as_str();
+) -> Outcome {
+    let stack = dep.stack_name.clone();
     match end {
         FollowEnd::Interrupted | FollowEnd::TimedOut => {
-            console.problem(&reattach_hint(stack));
-            if unprotected {
-                console.problem("the stack policy that protects stateful resources is set (again) when an apply of this stack finishes");
-            }
-            Ok(EXIT_FAILED)
+            Outcome::Interrupted(Interrupted::Deployment { stack, unprotected })
         }
         FollowEnd::Gone { failures } => {
-            if let Some(f) = root_cause(&failures) {
-                console.problem(&describe_root_cause(f));
-            }
-            console.problem(&format!("stack {stack} was deleted while sandboxc followed it (a failed creation with rollback disabled deletion, or someone deleted it)"));
-            Ok(EXIT_FAILED)
+            Outcome::Failed(Failed::Vanished { stack, root_cause: root_cause(&failures).cloned() })
         }
         FollowEnd::Settled { stack: info, failures } => {
-            let status = StackStatus::parse(&info.status);
             // Protection again, whatever happened: a rolled-back update keeps its resources.
-            let protect = status.is_success() || status == StackStatus::UpdateRollbackComplete;
-            if protect {
+            if info.status.is_success() || info.status == StackStatus::UpdateRollbackComplete {
                 for s in stack_and_nested(d, stack_id, console).await {
                     if let Err(e) = d.cfn.set_stack_policy(&s, &dep.stack_policy).await {
-                        console.line(&format!("warning: could not set the stack policy on {s}: {e}"));
+                        console.problem(&format!("warning: could not set the stack policy on {s}: {e}"));
                     }
                 }
             }
-            if status.is_success() {
-                console.line(&format!("stack {stack}: {status}"));
-                print_outputs(&info, console);
-                return Ok(EXIT_OK);
+            if info.status.is_success() {
+                return Outcome::Deployed { stack, info };
             }
-            match root_cause(&failures) {
-                Some(f) => console.problem(&describe_root_cause(f)),
-                None => console.problem("root cause: CloudFormation reported no failed resource event"),
-            }
-            console.problem(&format!("stack {stack}: {status}{}", reason_suffix(&info.reason)));
-            if status == StackStatus::RollbackComplete {
-                console.problem("the stack was rolled back after its first creation failed: fix the cause, then run the command again with --recreate");
-            }
-            Ok(EXIT_FAILED)
+            Outcome::Failed(Failed::Deployment { stack, info, root_cause: root_cause(&failures).cloned() })
         }
     }
 }
 
-/// Prints the stack outputs: name, value, description.
-pub fn print_outputs(info: &StackInfo, console: &mut dyn Console) {
-    if info.outputs.is_empty() {
-        return;
+/// The stack outputs as lines: `outputs:`, then name and value (sorted by name), and the
+/// description under its value; nothing when there are none.
+#[must_use]
+pub fn output_lines(outputs: &[StackOutput]) -> Vec<String> {
+    if outputs.is_empty() {
+        return Vec::new();
     }
-    console.line("outputs:");
-    let mut outputs = info.outputs.clone();
+    let mut lines = vec!["outputs:".to_string()];
+    let mut outputs = outputs.to_vec();
     outputs.sort();
-    let width = outputs.iter().map(|(k, _, _)| k.len()).max().unwrap_or(0);
-    for (key, value, description) in outputs {
-        console.line(&format!("  {key:<width$}  {value}"));
-        if !description.is_empty() {
-            console.line(&format!("  {:<width$}  ({description})", ""));
+    let width = outputs.iter().map(|o| o.key.len()).max().unwrap_or(0);
+    for o in outputs {
+        lines.push(format!("  {:<width$}  {}", o.key, o.value));
+        if !o.description.is_empty() {
+            lines.push(format!("  {:<width$}  ({})", "", o.description));
         }
     }
+    lines
 }
 
 /// Polling for tests and scripts: short pauses, same bounds logic.

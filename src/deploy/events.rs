@@ -9,10 +9,10 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use super::cfn::{Cfn, CfnError, StackInfo};
+use super::cloudformation::{part_of, CfnError, CloudFormation, StackEvent, StackInfo, NESTED_STACK_TYPE};
 use super::console::Console;
-use super::stack::StackEvent;
-use super::status::{is_cancellation, is_summary, resource_failed, StackStatus};
+pub use super::outcome::{describe_root_cause, Failure};
+use super::status::{is_cancellation, is_summary, StackStatus};
 
 /// How the follower polls: `DescribeStackEvents` of every followed stack and `DescribeStacks`
 /// of the root, every `interval` (growing by half up to `max_interval`, back to `interval`
@@ -35,15 +35,6 @@ impl Default for FollowPolling {
             timeout: Duration::from_secs(4 * 3600),
         }
     }
-}
-
-/// A failed step of the deployment, with the path of its stack.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// `""` for the root stack, else the nested stacks' names from the root, `/`-separated.
-    pub stack_path: String,
-    /// The event.
-    pub event: StackEvent,
 }
 
 /// How following ended.
@@ -74,8 +65,8 @@ pub enum FollowEnd {
 ///
 /// # Errors
 /// [`CfnError`] of `DescribeStackEvents` or `DescribeStacks` (after the SDK's retries).
-pub async fn follow(
-    cfn: &Cfn,
+pub async fn follow<C: CloudFormation>(
+    cfn: &C,
     stack_id: &str,
     since_ms: i64,
     skip: Option<&str>,
@@ -96,15 +87,15 @@ pub async fn follow(
             stacks.iter().find(|(id, _)| !done.contains(*id)).map(|(a, b)| (a.clone(), b.clone()))
         {
             done.insert(id.clone());
-            let mut events = cfn.new_events(&id, &seen, since_ms).await?;
+            let mut events = new_events(cfn, &id, &seen, since_ms).await?;
             events.reverse();
             for e in events {
-                if e.resource_type == "AWS::CloudFormation::Stack"
+                if e.resource_type == NESTED_STACK_TYPE
                     && e.physical_id.starts_with("arn:")
                     && e.physical_id != id
                     && !stacks.contains_key(&e.physical_id)
                 {
-                    let child = e.logical_id.strip_suffix("NestedStack").unwrap_or(&e.logical_id).to_string();
+                    let child = part_of(&e.logical_id).to_string();
                     stacks
                         .insert(e.physical_id.clone(), if path.is_empty() { child } else { format!("{path}/{child}") });
                 }
@@ -115,7 +106,7 @@ pub async fn follow(
         let active = !fresh.is_empty();
         for (path, e) in fresh {
             seen.insert(e.id.clone());
-            if resource_failed(&e.status) {
+            if e.status.is_failed() {
                 failures.push(Failure { stack_path: path.clone(), event: e.clone() });
             }
             console.event(&path, &e);
@@ -123,20 +114,17 @@ pub async fn follow(
         if last_round {
             let info = match cfn.describe_stack(stack_id).await {
                 Ok(info) => info,
-                Err(CfnError::NotFound(_)) => return Ok(FollowEnd::Gone { failures }),
+                Err(CfnError::NotFound { .. }) => return Ok(FollowEnd::Gone { failures }),
                 Err(e) => return Err(e),
             };
             return Ok(FollowEnd::Settled { stack: info, failures });
         }
         let info = match cfn.describe_stack(stack_id).await {
             Ok(info) => Some(info),
-            Err(CfnError::NotFound(_)) => None,
+            Err(CfnError::NotFound { .. }) => None,
             Err(e) => return Err(e),
         };
-        let settled = info.as_ref().is_none_or(|i| {
-            let s = StackStatus::parse(&i.status);
-            s.is_settled() && s != StackStatus::ReviewInProgress
-        });
+        let settled = info.as_ref().is_none_or(|i| i.status.is_settled() && i.status != StackStatus::ReviewInProgress);
         if settled {
             // One more round: events written just before the status changed.
             last_round = true;
@@ -164,9 +152,51 @@ pub async fn follow(
 ///
 /// # Errors
 /// [`CfnError`].
-pub async fn baseline(cfn: &Cfn, stack_id: &str) -> Result<(i64, Option<String>), CfnError> {
-    let newest = cfn.newest_event(stack_id).await?;
+pub async fn baseline<C: CloudFormation>(cfn: &C, stack_id: &str) -> Result<(i64, Option<String>), CfnError> {
+    let newest = latest_events(cfn, stack_id).await?.into_iter().next();
     Ok(newest.map_or((0, None), |e| (e.timestamp_ms, Some(e.id))))
+}
+
+/// Pages of events read per call at most (CloudFormation pages hold 100 events).
+const MAX_PAGES: usize = 100;
+
+/// `DescribeStackEvents`, newest first, page after page until an event whose ID is in `seen`
+/// (or older than `since_ms`, milliseconds since the epoch) is reached: the events not seen
+/// yet, newest first.
+///
+/// # Errors
+/// [`CfnError`].
+pub async fn new_events<C: CloudFormation>(
+    cfn: &C,
+    stack: &str,
+    seen: &HashSet<String>,
+    since_ms: i64,
+) -> Result<Vec<StackEvent>, CfnError> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..MAX_PAGES {
+        let page = cfn.events_page(stack, token.take()).await?;
+        for event in page.events {
+            if seen.contains(&event.id) || event.timestamp_ms < since_ms {
+                return Ok(out);
+            }
+            out.push(event);
+        }
+        token = page.next_token;
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The newest events of a stack, newest first: one page of `DescribeStackEvents` (up to 100
+/// events).
+///
+/// # Errors
+/// [`CfnError`].
+pub async fn latest_events<C: CloudFormation>(cfn: &C, stack: &str) -> Result<Vec<StackEvent>, CfnError> {
+    Ok(cfn.events_page(stack, None).await?.events)
 }
 
 /// Sleeps `pause` in short slices; `true` when Ctrl-C came meanwhile.
@@ -196,30 +226,10 @@ pub fn root_cause(failures: &[Failure]) -> Option<&Failure> {
         .filter(|f| {
             !is_cancellation(&f.event.reason)
                 && !is_summary(&f.event.reason)
-                && f.event.resource_type != "AWS::CloudFormation::Stack"
+                && f.event.resource_type != NESTED_STACK_TYPE
         })
         .min_by(|a, b| depth(b).cmp(&depth(a)).then(a.event.timestamp_ms.cmp(&b.event.timestamp_ms)))
         .or_else(|| failures.first())
-}
-
-/// The root cause as lines for people: where (stack path, logical ID, type, physical ID),
-/// what status, and CloudFormation's reason.
-#[must_use]
-pub fn describe_root_cause(f: &Failure) -> String {
-    let stack = if f.stack_path.is_empty() {
-        format!("root stack {}", f.event.stack_name)
-    } else {
-        format!("nested stack {} ({})", f.stack_path, f.event.stack_name)
-    };
-    let physical =
-        if f.event.physical_id.is_empty() { String::new() } else { format!(", physical ID {}", f.event.physical_id) };
-    format!(
-        "root cause: {} ({}{physical}) in the {stack}: {}: {}",
-        f.event.logical_id,
-        f.event.resource_type,
-        f.event.status,
-        if f.event.reason.is_empty() { "no reason given" } else { &f.event.reason }
-    )
 }
 
 #[cfg(test)]
@@ -236,12 +246,12 @@ mod tests {
                 logical_id: id.into(),
                 physical_id: String::new(),
                 resource_type: if id.ends_with("NestedStack") {
-                    "AWS::CloudFormation::Stack".into()
+                    NESTED_STACK_TYPE.into()
                 } else {
                     "AWS::S3::Bucket".into()
                 },
                 timestamp_ms: ts,
-                status: "CREATE_FAILED".into(),
+                status: crate::deploy::status::ResourceStatus::CreateFailed,
                 reason: reason.into(),
             },
         }

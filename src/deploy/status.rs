@@ -1,70 +1,115 @@
-//! CloudFormation stack statuses, typed: whether a status is settled (nothing runs) or in
-//! progress, whether it is good or bad, and what `apply` may do from it.
+//! CloudFormation statuses, typed. `src/aws` parses every status the API answers into one of
+//! these enums at the SDK boundary; nothing else in sandboxc reads status text.
 //!
-//! Source: CloudFormation API reference, `Stack.StackStatus`, and the user guide's "Stack
-//! status codes". AWS-FACTS.md: `ROLLBACK_COMPLETE` can only be deleted,
-//! `UPDATE_ROLLBACK_COMPLETE` is updatable, `UPDATE_ROLLBACK_FAILED` needs
-//! `ContinueUpdateRollback`, every `*_IN_PROGRESS` must be waited for.
+//! - [`StackStatus`] (`Stack.StackStatus`): whether a status is settled (nothing runs) or in
+//!   progress, whether it is good or bad, and what `apply` may do from it.
+//! - [`ResourceStatus`] (`StackEvent.ResourceStatus`, `StackResourceSummary.ResourceStatus`):
+//!   whether a step failed; an event of a stack itself carries a stack status here.
+//! - [`ChangeSetStatus`] (`DescribeChangeSet.Status`): whether a change set is still being made.
+//! - [`DetectionStatus`] (`DescribeStackDriftDetectionStatus.DetectionStatus`) and
+//!   [`ResourceDriftStatus`] (`StackResourceDrift.StackResourceDriftStatus`).
+//!
+//! Sources: CloudFormation API reference (the data types above) and the user guide's "Stack
+//! status codes": `ROLLBACK_COMPLETE` can only be deleted, `UPDATE_ROLLBACK_COMPLETE` is
+//! updatable, `UPDATE_ROLLBACK_FAILED` needs `ContinueUpdateRollback`, every `*_IN_PROGRESS`
+//! must be waited for. Each enum keeps a spelling this version does not know as `Other`, so
+//! that a new status never fails a command.
 
 use std::fmt;
 
-/// A stack status (`StackStatus`), or [`StackStatus::Other`] for one this version does not know.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-#[allow(missing_docs)]
-pub enum StackStatus {
-    CreateInProgress,
-    CreateFailed,
-    CreateComplete,
-    RollbackInProgress,
-    RollbackFailed,
-    RollbackComplete,
-    DeleteInProgress,
-    DeleteFailed,
-    DeleteComplete,
-    UpdateInProgress,
-    UpdateCompleteCleanupInProgress,
-    UpdateComplete,
-    UpdateFailed,
-    UpdateRollbackInProgress,
-    UpdateRollbackFailed,
-    UpdateRollbackCompleteCleanupInProgress,
-    UpdateRollbackComplete,
-    ReviewInProgress,
-    ImportInProgress,
-    ImportComplete,
-    ImportRollbackInProgress,
-    ImportRollbackFailed,
-    ImportRollbackComplete,
-    /// A status string this version does not know (treated as in progress, so never acted on).
-    Other(String),
+/// Declares a status enum with its API spellings: `parse`, `as_str`, `ALL`, `Display`.
+macro_rules! api_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A spelling this version does not know, kept as the API wrote it.
+            Other(String),
+        }
+
+        impl $name {
+            /// Every known value with its API spelling.
+            pub const ALL: &'static [(&'static str, $name)] = &[$(($text, $name::$variant)),+];
+
+            /// Parses the API spelling; an unknown spelling becomes `Other`.
+            #[must_use]
+            pub fn parse(s: &str) -> Self {
+                match s {
+                    $($text => Self::$variant,)+
+                    other => Self::Other(other.to_string()),
+                }
+            }
+
+            /// The API spelling.
+            #[must_use]
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $(Self::$variant => $text,)+
+                    Self::Other(s) => s,
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+    };
 }
 
-/// Every known status with its API spelling.
-pub const ALL: [(&str, StackStatus); 23] = [
-    ("CREATE_IN_PROGRESS", StackStatus::CreateInProgress),
-    ("CREATE_FAILED", StackStatus::CreateFailed),
-    ("CREATE_COMPLETE", StackStatus::CreateComplete),
-    ("ROLLBACK_IN_PROGRESS", StackStatus::RollbackInProgress),
-    ("ROLLBACK_FAILED", StackStatus::RollbackFailed),
-    ("ROLLBACK_COMPLETE", StackStatus::RollbackComplete),
-    ("DELETE_IN_PROGRESS", StackStatus::DeleteInProgress),
-    ("DELETE_FAILED", StackStatus::DeleteFailed),
-    ("DELETE_COMPLETE", StackStatus::DeleteComplete),
-    ("UPDATE_IN_PROGRESS", StackStatus::UpdateInProgress),
-    ("UPDATE_COMPLETE_CLEANUP_IN_PROGRESS", StackStatus::UpdateCompleteCleanupInProgress),
-    ("UPDATE_COMPLETE", StackStatus::UpdateComplete),
-    ("UPDATE_FAILED", StackStatus::UpdateFailed),
-    ("UPDATE_ROLLBACK_IN_PROGRESS", StackStatus::UpdateRollbackInProgress),
-    ("UPDATE_ROLLBACK_FAILED", StackStatus::UpdateRollbackFailed),
-    ("UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS", StackStatus::UpdateRollbackCompleteCleanupInProgress),
-    ("UPDATE_ROLLBACK_COMPLETE", StackStatus::UpdateRollbackComplete),
-    ("REVIEW_IN_PROGRESS", StackStatus::ReviewInProgress),
-    ("IMPORT_IN_PROGRESS", StackStatus::ImportInProgress),
-    ("IMPORT_COMPLETE", StackStatus::ImportComplete),
-    ("IMPORT_ROLLBACK_IN_PROGRESS", StackStatus::ImportRollbackInProgress),
-    ("IMPORT_ROLLBACK_FAILED", StackStatus::ImportRollbackFailed),
-    ("IMPORT_ROLLBACK_COMPLETE", StackStatus::ImportRollbackComplete),
-];
+api_enum! {
+    /// A stack status (`Stack.StackStatus`).
+    StackStatus {
+        /// `CREATE_IN_PROGRESS`.
+        CreateInProgress = "CREATE_IN_PROGRESS",
+        /// `CREATE_FAILED`.
+        CreateFailed = "CREATE_FAILED",
+        /// `CREATE_COMPLETE`.
+        CreateComplete = "CREATE_COMPLETE",
+        /// `ROLLBACK_IN_PROGRESS`.
+        RollbackInProgress = "ROLLBACK_IN_PROGRESS",
+        /// `ROLLBACK_FAILED`.
+        RollbackFailed = "ROLLBACK_FAILED",
+        /// `ROLLBACK_COMPLETE`: a failed first creation, rolled back; can only be deleted.
+        RollbackComplete = "ROLLBACK_COMPLETE",
+        /// `DELETE_IN_PROGRESS`.
+        DeleteInProgress = "DELETE_IN_PROGRESS",
+        /// `DELETE_FAILED`.
+        DeleteFailed = "DELETE_FAILED",
+        /// `DELETE_COMPLETE` (a deleted stack, read by its ARN).
+        DeleteComplete = "DELETE_COMPLETE",
+        /// `UPDATE_IN_PROGRESS`.
+        UpdateInProgress = "UPDATE_IN_PROGRESS",
+        /// `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS`.
+        UpdateCompleteCleanupInProgress = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        /// `UPDATE_COMPLETE`.
+        UpdateComplete = "UPDATE_COMPLETE",
+        /// `UPDATE_FAILED`.
+        UpdateFailed = "UPDATE_FAILED",
+        /// `UPDATE_ROLLBACK_IN_PROGRESS`.
+        UpdateRollbackInProgress = "UPDATE_ROLLBACK_IN_PROGRESS",
+        /// `UPDATE_ROLLBACK_FAILED`: needs `ContinueUpdateRollback`.
+        UpdateRollbackFailed = "UPDATE_ROLLBACK_FAILED",
+        /// `UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS`.
+        UpdateRollbackCompleteCleanupInProgress = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        /// `UPDATE_ROLLBACK_COMPLETE`: a failed update, rolled back; updatable.
+        UpdateRollbackComplete = "UPDATE_ROLLBACK_COMPLETE",
+        /// `REVIEW_IN_PROGRESS`: created by a CREATE change set that was never executed.
+        ReviewInProgress = "REVIEW_IN_PROGRESS",
+        /// `IMPORT_IN_PROGRESS`.
+        ImportInProgress = "IMPORT_IN_PROGRESS",
+        /// `IMPORT_COMPLETE`.
+        ImportComplete = "IMPORT_COMPLETE",
+        /// `IMPORT_ROLLBACK_IN_PROGRESS`.
+        ImportRollbackInProgress = "IMPORT_ROLLBACK_IN_PROGRESS",
+        /// `IMPORT_ROLLBACK_FAILED`.
+        ImportRollbackFailed = "IMPORT_ROLLBACK_FAILED",
+        /// `IMPORT_ROLLBACK_COMPLETE`.
+        ImportRollbackComplete = "IMPORT_ROLLBACK_COMPLETE",
+    }
+}
 
 /// What `apply` may do with a stack in a status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,23 +127,9 @@ pub enum Next {
 }
 
 impl StackStatus {
-    /// Parses the API spelling; unknown spellings become [`StackStatus::Other`].
-    #[must_use]
-    pub fn parse(s: &str) -> Self {
-        ALL.iter().find(|(name, _)| *name == s).map_or_else(|| Self::Other(s.to_string()), |(_, st)| st.clone())
-    }
-
-    /// The API spelling.
-    #[must_use]
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Other(s) => s,
-            known => ALL.iter().find(|(_, st)| st == known).map_or("UNKNOWN", |(name, _)| name),
-        }
-    }
-
     /// Whether nothing runs on the stack: every status that is not `*_IN_PROGRESS`
     /// (`REVIEW_IN_PROGRESS` counts as settled: it only waits for a change set to be executed).
+    /// An unknown status is treated as in progress, so that it is never acted on.
     #[must_use]
     pub fn is_settled(&self) -> bool {
         match self {
@@ -144,18 +175,140 @@ impl StackStatus {
     }
 }
 
-impl fmt::Display for StackStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+api_enum! {
+    /// The status of one step (`StackEvent.ResourceStatus`, `StackResourceSummary.ResourceStatus`).
+    /// The events of a stack itself (type `AWS::CloudFormation::Stack`, the stack's own ARN as
+    /// physical ID) carry the stack's status here: see [`ResourceStatus::stack_status`].
+    ResourceStatus {
+        /// `CREATE_IN_PROGRESS`.
+        CreateInProgress = "CREATE_IN_PROGRESS",
+        /// `CREATE_FAILED`.
+        CreateFailed = "CREATE_FAILED",
+        /// `CREATE_COMPLETE`.
+        CreateComplete = "CREATE_COMPLETE",
+        /// `DELETE_IN_PROGRESS`.
+        DeleteInProgress = "DELETE_IN_PROGRESS",
+        /// `DELETE_FAILED`.
+        DeleteFailed = "DELETE_FAILED",
+        /// `DELETE_COMPLETE`.
+        DeleteComplete = "DELETE_COMPLETE",
+        /// `DELETE_SKIPPED`: a resource with `DeletionPolicy: Retain`.
+        DeleteSkipped = "DELETE_SKIPPED",
+        /// `UPDATE_IN_PROGRESS`.
+        UpdateInProgress = "UPDATE_IN_PROGRESS",
+        /// `UPDATE_FAILED`.
+        UpdateFailed = "UPDATE_FAILED",
+        /// `UPDATE_COMPLETE`.
+        UpdateComplete = "UPDATE_COMPLETE",
+        /// `IMPORT_FAILED`.
+        ImportFailed = "IMPORT_FAILED",
+        /// `IMPORT_COMPLETE`.
+        ImportComplete = "IMPORT_COMPLETE",
+        /// `IMPORT_IN_PROGRESS`.
+        ImportInProgress = "IMPORT_IN_PROGRESS",
+        /// `IMPORT_ROLLBACK_IN_PROGRESS`.
+        ImportRollbackInProgress = "IMPORT_ROLLBACK_IN_PROGRESS",
+        /// `IMPORT_ROLLBACK_FAILED`.
+        ImportRollbackFailed = "IMPORT_ROLLBACK_FAILED",
+        /// `IMPORT_ROLLBACK_COMPLETE`.
+        ImportRollbackComplete = "IMPORT_ROLLBACK_COMPLETE",
+        /// `UPDATE_ROLLBACK_IN_PROGRESS`.
+        UpdateRollbackInProgress = "UPDATE_ROLLBACK_IN_PROGRESS",
+        /// `UPDATE_ROLLBACK_COMPLETE`.
+        UpdateRollbackComplete = "UPDATE_ROLLBACK_COMPLETE",
+        /// `UPDATE_ROLLBACK_FAILED`.
+        UpdateRollbackFailed = "UPDATE_ROLLBACK_FAILED",
+        /// `ROLLBACK_IN_PROGRESS`.
+        RollbackInProgress = "ROLLBACK_IN_PROGRESS",
+        /// `ROLLBACK_COMPLETE`.
+        RollbackComplete = "ROLLBACK_COMPLETE",
+        /// `ROLLBACK_FAILED`.
+        RollbackFailed = "ROLLBACK_FAILED",
+        /// `UPDATE_COMPLETE_CLEANUP_IN_PROGRESS` (stack events only).
+        UpdateCompleteCleanupInProgress = "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS",
+        /// `UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS` (stack events only).
+        UpdateRollbackCompleteCleanupInProgress = "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS",
+        /// `REVIEW_IN_PROGRESS` (stack events only).
+        ReviewInProgress = "REVIEW_IN_PROGRESS",
     }
 }
 
-/// A resource status of a stack event (`ResourceStatus`) says the step failed:
-/// `CREATE_FAILED`, `UPDATE_FAILED`, `DELETE_FAILED`, `IMPORT_FAILED`,
-/// `UPDATE_ROLLBACK_FAILED`, `ROLLBACK_FAILED`.
-#[must_use]
-pub fn resource_failed(resource_status: &str) -> bool {
-    resource_status.ends_with("_FAILED")
+impl ResourceStatus {
+    /// Whether the step failed: `CREATE_FAILED`, `UPDATE_FAILED`, `DELETE_FAILED`,
+    /// `IMPORT_FAILED`, `UPDATE_ROLLBACK_FAILED`, `ROLLBACK_FAILED`...
+    #[must_use]
+    pub fn is_failed(&self) -> bool {
+        self.as_str().ends_with("_FAILED")
+    }
+
+    /// The stack status an event of a stack itself reports (the same spelling).
+    #[must_use]
+    pub fn stack_status(&self) -> StackStatus {
+        StackStatus::parse(self.as_str())
+    }
+}
+
+api_enum! {
+    /// The status of a change set (`DescribeChangeSet.Status`).
+    ChangeSetStatus {
+        /// `CREATE_PENDING`.
+        CreatePending = "CREATE_PENDING",
+        /// `CREATE_IN_PROGRESS`.
+        CreateInProgress = "CREATE_IN_PROGRESS",
+        /// `CREATE_COMPLETE`: ready to be executed.
+        CreateComplete = "CREATE_COMPLETE",
+        /// `DELETE_PENDING`.
+        DeletePending = "DELETE_PENDING",
+        /// `DELETE_IN_PROGRESS`.
+        DeleteInProgress = "DELETE_IN_PROGRESS",
+        /// `DELETE_COMPLETE`.
+        DeleteComplete = "DELETE_COMPLETE",
+        /// `DELETE_FAILED`.
+        DeleteFailed = "DELETE_FAILED",
+        /// `FAILED`: CloudFormation could not make it (`StatusReason` says why; also "no changes").
+        Failed = "FAILED",
+    }
+}
+
+impl ChangeSetStatus {
+    /// Whether CloudFormation is still making the change set (`CREATE_PENDING`,
+    /// `CREATE_IN_PROGRESS`, or no status yet): poll again.
+    #[must_use]
+    pub fn is_pending(&self) -> bool {
+        match self {
+            Self::CreatePending | Self::CreateInProgress => true,
+            Self::Other(s) => s.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+api_enum! {
+    /// The state of a drift detection (`DescribeStackDriftDetectionStatus.DetectionStatus`).
+    DetectionStatus {
+        /// `DETECTION_IN_PROGRESS`.
+        InProgress = "DETECTION_IN_PROGRESS",
+        /// `DETECTION_COMPLETE`.
+        Complete = "DETECTION_COMPLETE",
+        /// `DETECTION_FAILED`.
+        Failed = "DETECTION_FAILED",
+    }
+}
+
+api_enum! {
+    /// How a resource differs from its template (`StackResourceDrift.StackResourceDriftStatus`).
+    ResourceDriftStatus {
+        /// `IN_SYNC`.
+        InSync = "IN_SYNC",
+        /// `MODIFIED`: a property differs.
+        Modified = "MODIFIED",
+        /// `DELETED`: the resource was deleted outside CloudFormation.
+        Deleted = "DELETED",
+        /// `NOT_CHECKED`.
+        NotChecked = "NOT_CHECKED",
+        /// `UNKNOWN`.
+        Unknown = "UNKNOWN",
+    }
 }
 
 /// Whether a failure reason only reports that CloudFormation cancelled the step because
@@ -182,7 +335,8 @@ mod tests {
 
     #[test]
     fn every_status_round_trips_and_is_classified() {
-        for (name, status) in &ALL {
+        assert_eq!(StackStatus::ALL.len(), 23);
+        for (name, status) in StackStatus::ALL {
             assert_eq!(StackStatus::parse(name), *status);
             assert_eq!(status.as_str(), *name);
             let settled = !name.ends_with("_IN_PROGRESS") || *name == "REVIEW_IN_PROGRESS";
@@ -192,10 +346,22 @@ mod tests {
         }
         assert_eq!(StackStatus::parse("SOMETHING_NEW"), StackStatus::Other("SOMETHING_NEW".into()));
         assert!(!StackStatus::parse("SOMETHING_NEW").is_settled());
+        for (name, status) in ResourceStatus::ALL {
+            assert_eq!(ResourceStatus::parse(name), *status);
+            assert_eq!(status.is_failed(), name.ends_with("_FAILED"), "{name}");
+        }
+        for (name, status) in ChangeSetStatus::ALL {
+            assert_eq!(ChangeSetStatus::parse(name).as_str(), *name);
+            assert_eq!(status.is_pending(), name.starts_with("CREATE_") && *name != "CREATE_COMPLETE");
+        }
+        assert_eq!(DetectionStatus::parse("DETECTION_COMPLETE"), DetectionStatus::Complete);
+        // Event lines align statuses in a column.
+        assert_eq!(format!("{:<20}|", ResourceStatus::CreateComplete), "CREATE_COMPLETE     |");
+        assert_eq!(ResourceDriftStatus::parse("DELETED"), ResourceDriftStatus::Deleted);
     }
 
     #[test]
-    fn the_rules_of_aws_facts() {
+    fn the_rules_of_stack_statuses() {
         assert_eq!(StackStatus::RollbackComplete.next(), Next::Recreate);
         assert_eq!(StackStatus::UpdateRollbackComplete.next(), Next::Update);
         assert_eq!(StackStatus::UpdateRollbackFailed.next(), Next::Stuck);
@@ -203,6 +369,10 @@ mod tests {
         assert_eq!(StackStatus::DeleteComplete.next(), Next::Create);
         assert!(StackStatus::UpdateRollbackComplete.is_failure());
         assert!(StackStatus::UpdateComplete.is_success());
+        assert_eq!(
+            ResourceStatus::UpdateCompleteCleanupInProgress.stack_status(),
+            StackStatus::UpdateCompleteCleanupInProgress
+        );
     }
 
     #[test]

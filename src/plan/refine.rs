@@ -1,6 +1,6 @@
 //! Deployed mode: the facts of a CloudFormation change set refine the offline prediction.
 //!
-//! Pure: `src/deploy` converts the SDK's `DescribeChangeSet` answers into the small types
+//! Pure: `src/aws` converts the SDK's `DescribeChangeSet` answers into the small types
 //! here ([`ChangeSetFacts`]), and [`refine`] merges them into the compared templates before
 //! the security and data-loss passes run. Rules:
 //!

@@ -1,0 +1,358 @@
+//! The arguments of each command, and the AWS options they share ([`AwsArgs`]).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::CliError;
+use crate::aws::{Settings, Timeouts};
+
+/// The AWS options of every command that calls AWS, resolved once ([`AwsArgs::resolve`])
+/// against the blueprint's pinned `region` (and, after `sts:GetCallerIdentity`, `account`).
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "AWS options")]
+pub struct AwsArgs {
+    /// AWS profile of the shared config and credentials files (else the standard chain:
+    /// environment, AWS_PROFILE, SSO, instance and container roles).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// AWS Region (else the blueprint's `region`, else the AWS configuration's). Refused when
+    /// it contradicts the blueprint's `region`.
+    #[arg(long, value_name = "NAME")]
+    pub region: Option<String>,
+    /// Seconds to wait for a connection to an AWS endpoint (TCP and TLS).
+    #[arg(long, value_name = "SECONDS", default_value_t = Timeouts::DEFAULT_CONNECT_SECONDS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: u64,
+    /// Seconds one AWS call may take, retries included (each attempt gets half): an endpoint
+    /// that accepts the connection and never answers fails the command after this long, with
+    /// a message naming the endpoint and the call.
+    #[arg(long, value_name = "SECONDS", default_value_t = Timeouts::DEFAULT_CALL_SECONDS,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub call_timeout: u64,
+}
+
+impl Default for AwsArgs {
+    fn default() -> Self {
+        Self {
+            profile: None,
+            region: None,
+            connect_timeout: Timeouts::DEFAULT_CONNECT_SECONDS,
+            call_timeout: Timeouts::DEFAULT_CALL_SECONDS,
+        }
+    }
+}
+
+impl AwsArgs {
+    /// Where and as whom to call AWS: `--profile`, `--region` or the blueprint's pinned
+    /// `region`, the timeouts. No AWS call is made.
+    ///
+    /// # Errors
+    /// [`CliError`] when `--region` contradicts the pinned `region`.
+    pub fn resolve(&self, pinned_region: Option<&str>) -> Result<Settings, CliError> {
+        if let (Some(flag), Some(pinned)) = (&self.region, pinned_region) {
+            if flag != pinned {
+                return Err(CliError::new(format!(
+                    "--region {flag} contradicts the blueprint's `region: {pinned}`: the sandbox belongs in {pinned}; drop --region, or change `region` in the blueprint"
+                )));
+            }
+        }
+        Ok(Settings {
+            profile: self.profile.clone(),
+            region: self.region.clone().or_else(|| pinned_region.map(str::to_string)),
+            timeouts: Timeouts {
+                connect: Duration::from_secs(self.connect_timeout),
+                call: Duration::from_secs(self.call_timeout),
+            },
+        })
+    }
+
+    /// Whether `--profile` or `--region` was given.
+    #[must_use]
+    pub fn given(&self) -> Option<&'static str> {
+        if self.profile.is_some() {
+            Some("--profile")
+        } else if self.region.is_some() {
+            Some("--region")
+        } else {
+            None
+        }
+    }
+}
+
+/// Refuses credentials of another account than the blueprint's pinned `account`.
+///
+/// # Errors
+/// [`CliError`] naming both accounts.
+pub fn check_account(pinned: Option<&str>, actual: &str) -> Result<(), CliError> {
+    match pinned {
+        Some(pinned) if pinned != actual => Err(CliError::new(format!(
+            "the blueprint pins account {pinned} (`account`), but the credentials in use belong to account {actual}: choose the right profile (--profile) or change `account`"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Template format of `synth`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FormatArg {
+    /// JSON, keys sorted.
+    Json,
+    /// YAML with long-form intrinsic functions.
+    Yaml,
+}
+
+/// Output format of `plan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PlanFormat {
+    /// For a terminal: colour when stdout is one (NO_COLOR and --no-color respected).
+    #[default]
+    Text,
+    /// For a pull-request comment: security and data loss first, details per stack collapsed.
+    Markdown,
+    /// For machines: the versioned schema in docs/plan-json.md.
+    Json,
+}
+
+/// Arguments of `sandboxc plan`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct PlanArgs {
+    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// Compare with a previous synth output directory (manifest.json and templates); offline.
+    #[arg(long, value_name = "DIR")]
+    pub against: Option<PathBuf>,
+    /// Compare with the blueprint file as it was at git revision REF (git show REF:path),
+    /// compiled in memory; offline. Without BLUEPRINT: blueprints/data-sandbox.yaml of the
+    /// current directory's repository (a clone of sandboxc) against the embedded default.
+    #[arg(long, value_name = "REF")]
+    pub against_git: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+    pub format: PlanFormat,
+    /// Also save the JSON plan to FILE (written atomically).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// No ANSI colour in text output (also: the NO_COLOR environment variable).
+    #[arg(long)]
+    pub no_color: bool,
+    /// Deployed mode: the assets bucket holding the nested templates (the AssetsBucket
+    /// parameter); default: the deployed stack's AssetsBucket parameter.
+    #[arg(long, value_name = "BUCKET")]
+    pub assets_bucket: Option<String>,
+    /// Deployed mode: keep the change set (for apply) and print its ARN instead of deleting it.
+    #[arg(long)]
+    pub keep_change_set: bool,
+    /// Deployed mode (without --against*): where and as whom to read the stack.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Arguments of `sandboxc apply`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ApplyArgs {
+    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// Apply without asking (for CI); data-loss changes still need --allow-data-loss.
+    #[arg(long)]
+    pub yes: bool,
+    /// Allow changes that replace or remove resources holding data (buckets, KMS keys, the
+    /// notebook, log groups, the trail); the stack policy is lifted for this one update.
+    #[arg(long)]
+    pub allow_data_loss: bool,
+    /// Delete and create again a stack that cannot be updated (ROLLBACK_COMPLETE after a
+    /// failed first creation, or REVIEW_IN_PROGRESS without resources).
+    #[arg(long)]
+    pub recreate: bool,
+    /// Assets bucket for nested templates and Lambda zips; default: the bucket of the
+    /// sandboxc-assets stack (`sandboxc bootstrap`).
+    #[arg(long, value_name = "BUCKET")]
+    pub assets_bucket: Option<String>,
+    /// Directory of the Lambda zips (`sandboxc package -o DIR`): DIR/<identity>/<function>.zip.
+    /// Zips already in the assets bucket are not needed; missing ones are built with
+    /// `sandboxc package` when run inside a sandboxc checkout.
+    #[arg(long, value_name = "DIR", default_value = "dist/lambda")]
+    pub lambda_dir: PathBuf,
+    /// Where and as whom to deploy.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Arguments of `sandboxc bootstrap`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct BootstrapArgs {
+    /// Deploy without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Delete and create again an assets stack whose first creation failed (ROLLBACK_COMPLETE).
+    #[arg(long)]
+    pub recreate: bool,
+    /// Print the assets stack's template (JSON) and exit; no AWS call.
+    #[arg(long)]
+    pub print_template: bool,
+    /// Where and as whom to deploy.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Arguments of `sandboxc status`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct StatusArgs {
+    /// Blueprint file (YAML) naming the stack; default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// Also detect drift (changes made outside CloudFormation) on the root and nested stacks;
+    /// exit code 2 when a resource drifted.
+    #[arg(long)]
+    pub drift: bool,
+    /// Where and as whom to read the stack.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Arguments of `sandboxc destroy`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct DestroyArgs {
+    /// Blueprint file (YAML) naming the stack; default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// Delete without asking.
+    #[arg(long)]
+    pub yes: bool,
+    /// Where and as whom to delete the stack.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Output format of `sandboxc audit`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuditFormatArg {
+    /// For a terminal: summary per user, each user's timeline, then the findings.
+    #[default]
+    Table,
+    /// One row per S3 data event and validator decision (header row first).
+    Csv,
+    /// The whole report, versioned by `schema_version`.
+    Json,
+}
+
+/// Arguments of `sandboxc audit`.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(after_long_help = AUDIT_AFTER_LONG_HELP)]
+pub struct AuditArgs {
+    /// With --from-aws: the blueprint whose deployed CloudFormation stack names the buckets
+    /// (its `name`; its `region` and `account` are checked); default: the embedded
+    /// data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// Usage-report directory, laid out as the usage-report bucket
+    /// (sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/*.csv); read recursively.
+    #[arg(long, value_name = "DIR", conflicts_with = "from_aws")]
+    pub usage_reports: Option<PathBuf>,
+    /// CloudTrail directory, laid out as the trail bucket
+    /// (AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz; gzip or plain JSON);
+    /// read recursively, digest files skipped.
+    #[arg(long, value_name = "DIR", conflicts_with = "from_aws")]
+    pub cloudtrail: Option<PathBuf>,
+    /// Validator decision log: a file or a directory of files of JSON lines (repeatable; see
+    /// below for the two accepted line shapes). Also with --from-aws.
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    pub decisions: Vec<PathBuf>,
+    /// Read the usage-report and trail buckets in S3 instead of directories, listing only
+    /// the days of --since..--until (default: the last 7 days).
+    #[arg(long)]
+    pub from_aws: bool,
+    /// With --from-aws: the root CloudFormation stack whose outputs UsageReportBucket,
+    /// TrailBucketName and DataBucketName name the buckets; default: the blueprint's name.
+    #[arg(long, value_name = "NAME")]
+    pub stack: Option<String>,
+    /// With --from-aws: the usage-report bucket (instead of the stack output).
+    #[arg(long, value_name = "BUCKET")]
+    pub usage_bucket: Option<String>,
+    /// With --from-aws: the CloudTrail bucket (instead of the stack output).
+    #[arg(long, value_name = "BUCKET")]
+    pub trail_bucket: Option<String>,
+    /// Only events at or after this time: RFC 3339 (2026-11-28T08:00:00Z) or a UTC date.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events at or before this time: RFC 3339, or a UTC date (the whole day).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Only this user's sessions, events and decisions (the usage report's user_id;
+    /// repeatable). Unattributed events are listed still: they may be anyone's.
+    #[arg(long, value_name = "USER_ID")]
+    pub user: Vec<String>,
+    /// Only S3 data events in this bucket (repeatable). Default: with --from-aws the stack's
+    /// DataBucketName; with directories every bucket the trail logs.
+    #[arg(long, value_name = "BUCKET")]
+    pub bucket: Vec<String>,
+    /// Only these CloudTrail event names, e.g. GetObject,PutObject (repeatable or
+    /// comma-separated; case-insensitive).
+    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    pub event: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormatArg::Table)]
+    pub format: AuditFormatArg,
+    /// With --from-aws: where and as whom to read the buckets.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+const AUDIT_AFTER_LONG_HELP: &str = "\
+Attribution: an S3 data event belongs to the session whose eni_private_ip_address equals the
+event's sourceIPAddress, whose aws_account_id is the event's recipientAccountId, and whose
+start..end (inclusive, UTC) holds its eventTime. An open session (empty session_end_time) ends
+at most at start + max_session_duration, else + session_duration_in_seconds (when not 0), else
++ 5 days (AppStream's largest maximum); its events are provisional (marked in every format; audit
+again when the next daily report is out; the exit code is not changed by them). Two such
+sessions: ambiguous (all candidates listed, none chosen). None: unattributed, an audit finding.
+Events of other accounts are listed as \"other account\", not attributed. A session in two daily
+reports counts once when user, address and start agree (a closed version wins over an open
+one); when they contradict each other, every event it would claim is ambiguous.
+
+Summary classes: read = GetObject, SelectObjectContent, GetObjectTorrent; written = PutObject,
+PostObject, CopyObject, CompleteMultipartUpload; deleted = DeleteObject(s); counted as distinct
+objects (bucket and key). Other S3 data events (HeadObject, ListObjects, UploadPart...) count as
+other; any event with an errorCode (AccessDenied...) counts as denied instead.
+
+Validator decisions, one JSON object per line, either the Lambda's own line
+  {\"outcome\":\"rejected\",\"reason\":\"session_not_active\",\"user_hash\":\"<sha256 hex>\",\"session_id\":\"...\",...}
+or a CloudWatch Logs event as `aws logs filter-log-events` returns it per event (its time is
+used): {\"timestamp\":1796340660000,\"message\":\"<the line above>\",...}, e.g.
+  aws logs filter-log-events --log-group-name /aws/lambda/<validator> --output json \\
+    | jq -c '.events[]' > decisions.jsonl
+Each line is judged on its own. A file holding the whole `aws logs filter-log-events` JSON
+document is read as its events[].
+A decision joins the session with its session_id whose user_id hashes (sha256) to its
+user_hash; else the user with that hash; else it is listed as matching no session.
+
+--from-aws lists sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/ from the day before --since
+to the day after --until (a day's report arrives within 24 hours), and
+AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/ for every account and Region in the trail
+bucket; each object is read whole into memory, one at a time. Needs s3:ListBucket and
+s3:GetObject on both buckets (and kms:Decrypt for the trail's key) and
+cloudformation:DescribeStacks unless both buckets and --bucket are given.
+
+Malformed lines, records and files are listed with their location (path relative to the
+directory given, line or record number) and skipped; they never end the run, but the evidence
+is then incomplete. Symbolic links to directories are listed, not followed. A --bucket, --event
+or --user value found nowhere in the inputs gets a warning; --bucket takes a bare bucket name.
+The table escapes control characters (\\n, \\x1b); CSV cells starting with = + - @ get a '.
+
+Exit codes: 0 every S3 data event is attributed (provisional ones included) and every input was
+read; 2 unattributed or ambiguous events exist, or the evidence is incomplete (a file, line or
+record could not be read, or no CloudTrail file was read at all); 1 error.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn region_is_resolved_once_against_the_blueprint() {
+        let args = AwsArgs { region: Some("eu-west-1".into()), ..AwsArgs::default() };
+        let e = args.resolve(Some("us-east-1")).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(e.contains("--region eu-west-1 contradicts the blueprint's `region: us-east-1`"), "{e}");
+        assert_eq!(args.resolve(Some("eu-west-1")).ok().and_then(|s| s.region).as_deref(), Some("eu-west-1"));
+        let pinned = AwsArgs::default().resolve(Some("us-east-1")).ok();
+        assert_eq!(pinned.as_ref().and_then(|s| s.region.as_deref()), Some("us-east-1"));
+        assert_eq!(pinned.map(|s| s.timeouts), Some(Timeouts::default()));
+        assert!(check_account(Some("111111111111"), "222222222222").is_err());
+        assert!(check_account(None, "222222222222").is_ok());
+    }
+}

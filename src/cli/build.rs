@@ -1,0 +1,104 @@
+//! The stages run in order for a command: blueprint -> compile -> output, and the releases
+//! the deploy commands receive (deploy never builds templates).
+
+use std::path::Path;
+
+use crate::assets::LambdaAsset;
+use crate::blueprint::{Blueprint, Source};
+use crate::cfn::render::Format;
+use crate::compile::bootstrap::ASSETS_STACK_NAME;
+use crate::compile::{CompileError, Compiled};
+use crate::deploy::{AssetsRelease, Release};
+use crate::diagnostics::Diagnostics;
+use crate::output::{Manifest, OutputError};
+use crate::plan::TemplateSet;
+
+/// Anything that stops `synth`, `validate`, or the build of a release.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The blueprint is invalid: every problem, with positions.
+    #[error("{0}")]
+    Blueprint(#[from] Diagnostics),
+    /// A bug in the compiler.
+    #[error("{0}")]
+    Compile(#[from] CompileError),
+    /// The output could not be written (nothing was changed), or a CloudFormation limit is
+    /// exceeded.
+    #[error("{0}")]
+    Output(#[from] OutputError),
+}
+
+/// The blueprint at `path` (`-` reads standard input), or the embedded default.
+///
+/// # Errors
+/// [`Diagnostics`] when the file cannot be read.
+pub fn source(path: Option<&Path>) -> Result<Source, Diagnostics> {
+    match path {
+        Some(p) => Source::read(p),
+        None => Ok(Source::embedded()),
+    }
+}
+
+/// Loads, validates and compiles a blueprint, without writing anything.
+///
+/// # Errors
+/// [`BuildError::Blueprint`] or [`BuildError::Compile`].
+pub fn build(source: &Source, format: Format) -> Result<Compiled, BuildError> {
+    let blueprint = crate::blueprint::load(source)?;
+    Ok(crate::compile::compile(&blueprint, &LambdaAsset::built_in(), format)?)
+}
+
+/// `sandboxc synth`: compiles a blueprint and writes templates, scripts and manifest to `out`.
+///
+/// # Errors
+/// Any [`BuildError`]; `out` is unchanged unless the call succeeds.
+pub fn synth(source: &Source, out: &Path, format: Format) -> Result<Manifest, BuildError> {
+    let compiled = build(source, format)?;
+    Ok(crate::output::write(out, &compiled)?)
+}
+
+/// Loads, validates and compiles a blueprint for `apply`, `status` and `destroy`; checks every
+/// CloudFormation limit (body sizes, resources, parameters, outputs) without any AWS call.
+/// Returns the validated blueprint too (its pinned `account` and `region`).
+///
+/// # Errors
+/// [`BuildError::Blueprint`], [`BuildError::Compile`], or [`BuildError::Output`] for a limit
+/// exceeded.
+pub fn release(source: &Source) -> Result<(Blueprint, Release), BuildError> {
+    let blueprint = crate::blueprint::load(source)?;
+    let compiled = crate::compile::compile(&blueprint, &LambdaAsset::built_in(), Format::Json)?;
+    let (files, manifest) = crate::output::files(&compiled)?;
+    let templates = TemplateSet::from_compiled(&compiled).map_err(|e| CompileError::Internal(e.to_string()))?;
+    let root = files
+        .iter()
+        .find(|(f, _)| *f == manifest.root_template)
+        .map(|(_, text)| text.as_str())
+        .ok_or_else(|| CompileError::Internal(format!("{} is missing from the output", manifest.root_template)))?;
+    let root_template_key = crate::compile::template_key(root.as_bytes(), Format::Json);
+    let release = Release {
+        tags: blueprint.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        files,
+        manifest,
+        templates,
+        root_template_key,
+        stack_policy: crate::compile::bootstrap::stack_policy(),
+        lifted_policy: crate::compile::bootstrap::stack_policy_lifted(),
+    };
+    Ok((blueprint, release))
+}
+
+/// Compiles the assets stack of `sandboxc bootstrap`.
+///
+/// # Errors
+/// [`BuildError::Compile`] on a compiler bug.
+pub fn assets_release() -> Result<AssetsRelease, BuildError> {
+    let template = crate::compile::bootstrap::template()?;
+    let body = Format::Json.render(&template.to_value()).map_err(CompileError::Internal)?;
+    Ok(AssetsRelease {
+        stack_name: ASSETS_STACK_NAME.to_string(),
+        templates: TemplateSet::single(ASSETS_STACK_NAME, template),
+        body,
+        stack_policy: crate::compile::bootstrap::stack_policy(),
+        lifted_policy: crate::compile::bootstrap::stack_policy_lifted(),
+    })
+}

@@ -1,0 +1,389 @@
+//! `sandboxc bootstrap`, `apply`, `status` and `destroy`: each builds what it deploys (before
+//! any AWS call), resolves the AWS options against the blueprint, catches Ctrl-C, connects
+//! (credentials, `sts:GetCallerIdentity`, the pinned account), runs the stack lifecycle
+//! (`crate::deploy`) with a terminal console, and reports its [`Outcome`]: success on
+//! standard output, everything else through the error printer.
+
+use std::path::PathBuf;
+
+use super::args::{check_account, ApplyArgs, BootstrapArgs, DestroyArgs, StatusArgs};
+use super::build::{assets_release, release, source};
+use super::error::CliError;
+use super::{Context, ExitStatus};
+use crate::aws::cloudformation::Cfn;
+use crate::aws::s3::S3;
+use crate::aws::Settings;
+use crate::deploy::apply::{ApplyOptions, LambdaZips};
+use crate::deploy::console::{install_ctrl_c, Console, Terminal};
+use crate::deploy::deployment::{output_lines, Choices, Deployer};
+use crate::deploy::manage::tree_lines;
+use crate::deploy::outcome::{describe_root_cause, reason_suffix, reattach_hint, Failed, Interrupted, NoChanges};
+use crate::deploy::status::StackStatus;
+use crate::deploy::Outcome;
+use crate::output::AssetEntry;
+
+/// `sandboxc bootstrap`.
+///
+/// # Errors
+/// [`CliError`].
+pub fn bootstrap(args: &BootstrapArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
+    let assets = assets_release()?;
+    if args.print_template {
+        ctx.say(assets.body.trim_end());
+        return Ok(ExitStatus::Success);
+    }
+    let settings = args.aws.resolve(None)?;
+    let choices = Choices { yes: args.yes, allow_data_loss: false, recreate: args.recreate };
+    let interrupted = install_ctrl_c();
+    let outcome = ctx.runtime()?.block_on(async {
+        let d = deployer(&settings, None).await?;
+        let mut console = Terminal::new(ctx.quiet, interrupted);
+        Ok::<_, CliError>(crate::deploy::apply::bootstrap(&d, &assets, choices, &mut console).await?)
+    })?;
+    Ok(report(ctx, &outcome))
+}
+
+/// `sandboxc apply`.
+///
+/// # Errors
+/// [`CliError`].
+pub fn apply(args: &ApplyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
+    let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
+    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let options = ApplyOptions {
+        choices: Choices { yes: args.yes, allow_data_loss: args.allow_data_loss, recreate: args.recreate },
+        assets_bucket: args.assets_bucket.clone(),
+    };
+    let mut zips = ZipDir { dir: args.lambda_dir.clone(), built: false };
+    let interrupted = install_ctrl_c();
+    let outcome = ctx.runtime()?.block_on(async {
+        let d = deployer(&settings, blueprint.account.as_deref()).await?;
+        let mut console = Terminal::new(ctx.quiet, interrupted);
+        Ok::<_, CliError>(crate::deploy::apply::apply(&d, &release, &options, &mut zips, &mut console).await?)
+    })?;
+    Ok(report(ctx, &outcome))
+}
+
+/// `sandboxc status`.
+///
+/// # Errors
+/// [`CliError`].
+pub fn status(args: &StatusArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
+    let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
+    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let interrupted = install_ctrl_c();
+    let outcome = ctx.runtime()?.block_on(async {
+        let d = deployer(&settings, blueprint.account.as_deref()).await?;
+        let mut console = Terminal::new(ctx.quiet, interrupted);
+        Ok::<_, CliError>(crate::deploy::manage::status(&d, &release, args.drift, &mut console).await?)
+    })?;
+    Ok(report(ctx, &outcome))
+}
+
+/// `sandboxc destroy`.
+///
+/// # Errors
+/// [`CliError`].
+pub fn destroy(args: &DestroyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
+    let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
+    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let interrupted = install_ctrl_c();
+    let outcome = ctx.runtime()?.block_on(async {
+        let d = deployer(&settings, blueprint.account.as_deref()).await?;
+        let mut console = Terminal::new(ctx.quiet, interrupted);
+        Ok::<_, CliError>(crate::deploy::manage::destroy(&d, &release, args.yes, &mut console).await?)
+    })?;
+    Ok(report(ctx, &outcome))
+}
+
+/// Connects (credentials, `sts:GetCallerIdentity`), refuses another account than the pinned
+/// one, and builds the deployer over the AWS adapters.
+async fn deployer(settings: &Settings, pinned_account: Option<&str>) -> Result<Deployer<Cfn, S3>, CliError> {
+    let session = crate::aws::connect(settings).await?;
+    check_account(pinned_account, &session.account)?;
+    Ok(Deployer::new(session.cloudformation(), session.s3(), session.account.clone(), session.region.clone()))
+}
+
+/// Prints an outcome (success on standard output unless `-q`; anything else through the error
+/// printer) and returns its exit status.
+fn report(ctx: &Context, outcome: &Outcome) -> ExitStatus {
+    let rendered = render(outcome);
+    if !ctx.quiet {
+        for line in &rendered.lines {
+            ctx.say(line);
+        }
+    }
+    for note in &rendered.notes {
+        ctx.warn(note);
+    }
+    if let Some(e) = &rendered.error {
+        e.print();
+    }
+    rendered.status
+}
+
+/// An outcome in words.
+#[derive(Debug)]
+pub struct Rendered {
+    /// Lines for standard output.
+    pub lines: Vec<String>,
+    /// Notes for standard error (shown with `-q` too).
+    pub notes: Vec<String>,
+    /// The error, when the outcome is not a success.
+    pub error: Option<CliError>,
+    /// The exit status.
+    pub status: ExitStatus,
+}
+
+/// The words and exit status of an outcome.
+#[must_use]
+pub fn render(outcome: &Outcome) -> Rendered {
+    let ok = |lines: Vec<String>| Rendered { lines, notes: Vec::new(), error: None, status: ExitStatus::Success };
+    let failed = |error: CliError| Rendered {
+        lines: Vec::new(),
+        notes: Vec::new(),
+        error: Some(error),
+        status: ExitStatus::Failure,
+    };
+    let with_root_cause = |e: CliError, root: Option<&crate::deploy::outcome::Failure>| match root {
+        Some(f) => e.with_cause(describe_root_cause(f)),
+        None => e.with_cause("root cause: CloudFormation reported no failed resource event"),
+    };
+    match outcome {
+        Outcome::NoChanges(NoChanges::UpToDate { stack, reason, deleted }) => ok(vec![format!(
+            "no changes: stack {stack} is up to date ({reason}){}",
+            if *deleted { "; the empty change set was deleted" } else { "" }
+        )]),
+        Outcome::NoChanges(NoChanges::NoStack { stack, account, region }) => {
+            ok(vec![format!("stack {stack} does not exist in account {account} ({region}): nothing to destroy")])
+        }
+        Outcome::Deployed { stack, info } => {
+            let mut lines = vec![format!("stack {stack}: {}", info.status)];
+            lines.extend(output_lines(&info.outputs));
+            ok(lines)
+        }
+        Outcome::Deleted { stack, retained } => {
+            let mut r = ok(vec![format!("stack {stack} deleted")]);
+            if !retained.is_empty() {
+                let all: Vec<_> = retained.iter().collect();
+                r.lines.extend(tree_lines("retained, delete them by hand when no longer needed", &all));
+                let blocking: Vec<&str> =
+                    retained.iter().filter(|t| t.fixed_name).map(|t| t.physical_id.as_str()).collect();
+                if !blocking.is_empty() {
+                    r.notes.push(format!(
+                        "note: {} retained resources keep fixed names ({}): `sandboxc apply` of this blueprint cannot create the stack again until they are deleted (or the blueprint's `name` changes)",
+                        blocking.len(),
+                        blocking.join(", ")
+                    ));
+                }
+            }
+            r
+        }
+        Outcome::Shown { drifted } => Rendered {
+            lines: Vec::new(),
+            notes: Vec::new(),
+            error: None,
+            status: if *drifted > 0 { ExitStatus::Drift } else { ExitStatus::Success },
+        },
+        Outcome::Refused(r) => failed(CliError::new(r.to_string())),
+        Outcome::Declined { command, cleanup } => failed(CliError::new(if cleanup.is_empty() {
+            format!("{command} cancelled: nothing was changed")
+        } else {
+            format!("{command} cancelled: nothing was changed ({cleanup})")
+        })),
+        Outcome::Failed(Failed::ChangeSet { stack, reason }) => failed(CliError::new(format!(
+            "CloudFormation could not create the change set for stack {stack}: {reason} (change set deleted; nothing changed)"
+        ))),
+        Outcome::Failed(Failed::Deployment { stack, info, root_cause }) => {
+            let e = CliError::new(format!(
+                "the deployment of stack {stack} failed: {}{}",
+                info.status,
+                reason_suffix(&info.reason)
+            ));
+            let mut e = with_root_cause(e, root_cause.as_ref());
+            if info.status == StackStatus::RollbackComplete {
+                e = e.with_cause("the stack was rolled back after its first creation failed: fix the cause, then run the command again with --recreate");
+            }
+            failed(e)
+        }
+        Outcome::Failed(Failed::Vanished { stack, root_cause }) => {
+            let e = CliError::new(format!("stack {stack} was deleted while sandboxc followed it (a failed creation with rollback disabled deletion, or someone deleted it)"));
+            failed(match root_cause {
+                Some(f) => e.with_cause(describe_root_cause(f)),
+                None => e,
+            })
+        }
+        Outcome::Failed(Failed::Deletion { stack, status, reason, root_cause }) => {
+            let e = CliError::new(format!("deleting stack {stack} ended {status}{}", reason_suffix(reason)));
+            failed(match root_cause {
+                Some(f) => e.with_cause(describe_root_cause(f)),
+                None => e,
+            })
+        }
+        Outcome::Interrupted(Interrupted::Deployment { stack, unprotected }) => {
+            let e = CliError::new(reattach_hint(stack));
+            failed(if *unprotected {
+                e.with_cause("the stack policy that protects stateful resources is set (again) when an apply of this stack finishes")
+            } else {
+                e
+            })
+        }
+        Outcome::Interrupted(Interrupted::Deletion { stack }) => failed(CliError::new(format!(
+            "stopped following the deletion of {stack}; it continues in CloudFormation: run the command again once `sandboxc status` shows it gone"
+        ))),
+    }
+}
+
+/// The Lambda zips from the directory `sandboxc package -o DIR` writes
+/// (`DIR/<identity>/<function>.zip`), built with `sandboxc package` first when one is missing
+/// and this is a sandboxc checkout.
+struct ZipDir {
+    dir: PathBuf,
+    built: bool,
+}
+
+impl LambdaZips for ZipDir {
+    fn zip(&mut self, a: &AssetEntry, bucket: &str, console: &mut dyn Console) -> Result<Vec<u8>, String> {
+        use crate::assets::package;
+        let path = self.dir.join(&a.identity).join(format!("{}.zip", a.function));
+        if !path.is_file() && !self.built {
+            let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+            let Some(root) = package::find_workspace_root(&cwd) else {
+                return Err(format!(
+                    "the Lambda zip {} is neither in s3://{bucket}/{} nor at {}: build the zips with `sandboxc package -o {}` in a sandboxc checkout of this version (or point --lambda-dir at the directory holding <identity>/{}.zip)",
+                    a.function,
+                    a.s3_key,
+                    path.display(),
+                    self.dir.display(),
+                    a.function
+                ));
+            };
+            console.line(&format!(
+                "building the Lambda zips (sandboxc package -o {}); the first build takes several minutes",
+                self.dir.display()
+            ));
+            let report = package::package(&root, &self.dir).map_err(|e| format!("sandboxc package failed: {e}"))?;
+            if report.identity != a.identity {
+                return Err(format!(
+                    "the checkout's Lambda sources ({}) are not the ones this sandboxc binary's templates name ({}): rebuild sandboxc from this checkout",
+                    report.identity, a.identity
+                ));
+            }
+            self.built = true;
+        }
+        std::fs::read(&path).map_err(|e| format!("cannot read the Lambda zip {}: {e}", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::deploy::cloudformation::{StackEvent, StackInfo, StackOutput};
+    use crate::deploy::outcome::{Failure, TreeResource};
+    use crate::deploy::status::ResourceStatus;
+
+    fn info(status: StackStatus, outputs: Vec<StackOutput>) -> StackInfo {
+        StackInfo {
+            stack_id: "arn:aws:cloudformation:us-east-1:123456789012:stack/tiny/1".into(),
+            status,
+            reason: String::new(),
+            parameters: Vec::new(),
+            outputs,
+            termination_protection: true,
+        }
+    }
+
+    #[test]
+    fn a_deployment_prints_its_status_then_the_outputs_sorted() {
+        let outputs = vec![
+            StackOutput {
+                key: "NotebookUrl".into(),
+                value: "https://tiny.notebook.us-east-1.sagemaker.aws".into(),
+                description: "The notebook".into(),
+            },
+            StackOutput { key: "DataBucketName".into(), value: "tiny-data-123".into(), description: String::new() },
+        ];
+        let r = render(&Outcome::Deployed { stack: "tiny".into(), info: info(StackStatus::CreateComplete, outputs) });
+        assert_eq!(r.status, ExitStatus::Success);
+        assert_eq!(r.lines[0], "stack tiny: CREATE_COMPLETE");
+        assert_eq!(r.lines[1], "outputs:");
+        assert!(r.lines[2].contains("DataBucketName") && r.lines[2].ends_with("tiny-data-123"), "{:?}", r.lines);
+        assert!(r.lines[3].contains("NotebookUrl") && r.lines[3].contains("https://tiny.notebook"), "{:?}", r.lines);
+        assert!(r.lines[4].contains("(The notebook)"), "{:?}", r.lines);
+    }
+
+    #[test]
+    fn a_failed_deployment_leads_with_the_root_cause() {
+        let cause = Failure {
+            stack_path: "Storage".into(),
+            event: StackEvent {
+                id: "e".into(),
+                stack_id: "arn:n".into(),
+                stack_name: "tiny-StorageNestedStack-X1".into(),
+                logical_id: "DataKey".into(),
+                physical_id: String::new(),
+                resource_type: "AWS::KMS::Key".into(),
+                timestamp_ms: 0,
+                status: ResourceStatus::CreateFailed,
+                reason: "kms:CreateKey denied".into(),
+            },
+        };
+        let outcome = Outcome::Failed(Failed::Deployment {
+            stack: "tiny".into(),
+            info: info(StackStatus::RollbackComplete, Vec::new()),
+            root_cause: Some(cause),
+        });
+        let r = render(&outcome);
+        assert_eq!(r.status, ExitStatus::Failure);
+        let lines = r.error.map(|e| e.lines()).unwrap_or_default();
+        assert!(lines[0].starts_with("error: the deployment of stack tiny failed: ROLLBACK_COMPLETE"), "{lines:?}");
+        assert!(
+            lines[1].starts_with(
+                "  root cause: DataKey (AWS::KMS::Key) in the nested stack Storage (tiny-StorageNestedStack-X1)"
+            ),
+            "{lines:?}"
+        );
+        assert!(lines[2].contains("--recreate"), "{lines:?}");
+    }
+
+    #[test]
+    fn destroy_lists_what_stays_and_what_blocks_a_new_stack() {
+        let retained = vec![TreeResource {
+            path: "DataBucket".into(),
+            resource_type: "AWS::S3::Bucket".into(),
+            physical_id: "tiny-data-123".into(),
+            retained: true,
+            fixed_name: true,
+        }];
+        let r = render(&Outcome::Deleted { stack: "tiny".into(), retained });
+        assert_eq!(
+            r.lines,
+            [
+                "stack tiny deleted",
+                "retained, delete them by hand when no longer needed (1):",
+                "  DataBucket (AWS::S3::Bucket)  tiny-data-123"
+            ]
+        );
+        assert!(
+            r.notes[0].starts_with("note: 1 retained resources keep fixed names (tiny-data-123)")
+                && r.notes[0].contains("cannot create the stack again"),
+            "{:?}",
+            r.notes
+        );
+    }
+
+    #[test]
+    fn declined_and_interrupted_are_errors_that_say_what_happened() {
+        let r = render(&Outcome::Declined { command: "apply", cleanup: "change set deleted" });
+        assert_eq!(
+            r.error.map(|e| e.lines()),
+            Some(vec!["error: apply cancelled: nothing was changed (change set deleted)".to_string()])
+        );
+        let r = render(&Outcome::Declined { command: "destroy", cleanup: "" });
+        assert_eq!(r.error.map(|e| e.lines()), Some(vec!["error: destroy cancelled: nothing was changed".to_string()]));
+        let r = render(&Outcome::Interrupted(Interrupted::Deployment { stack: "tiny".into(), unprotected: false }));
+        let text = r.error.map(|e| e.to_string()).unwrap_or_default();
+        assert!(text.contains("continues in CloudFormation") && text.contains("sandboxc apply"), "{text}");
+        assert_eq!(render(&Outcome::Shown { drifted: 1 }).status, ExitStatus::Drift);
+    }
+}

@@ -1,0 +1,314 @@
+//! The command line: the clap tree ([`Cli`]), one function per command, the AWS options
+//! resolved once per command ([`args::AwsArgs`]), the one tokio runtime
+//! ([`Context::runtime`]), the [`ExitStatus`] every command ends in, and the one error
+//! printer ([`error::CliError`]). `src/main.rs` only parses, calls [`run`] and exits with
+//! [`ExitStatus::code`].
+
+pub mod args;
+pub mod audit;
+pub mod build;
+pub mod deploy;
+pub mod error;
+pub mod plan;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use args::{ApplyArgs, AuditArgs, BootstrapArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs};
+use error::CliError;
+
+use crate::blueprint::schema;
+use crate::cfn::render::Format;
+
+/// Compile one YAML blueprint of an isolated AWS data sandbox (VPC without internet, encrypted
+/// S3 bucket, AppStream 2.0 fleet and stack, SageMaker notebook, session validator Lambda,
+/// CloudTrail and flow logs) into CloudFormation templates; plan, deploy and audit it.
+///
+/// Without BLUEPRINT every command uses the embedded default (blueprints/data-sandbox.yaml).
+#[derive(Debug, Parser)]
+#[command(name = "sandboxc", version, propagate_version = true, max_term_width = 100, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// Print only errors, refusals and warnings.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+const AFTER_HELP: &str = "\
+Examples:
+  sandboxc synth                              compile the embedded default into ./out
+  sandboxc validate team.yaml                 check a blueprint; writes nothing
+  sandboxc synth team.yaml -o build/cfn       compile a blueprint into build/cfn
+  sandboxc plan team.yaml --against-git main  what the change to team.yaml does, and risks
+  sandboxc schema > blueprint.schema.json     schema for editor completion
+  sandboxc bootstrap                          once per account and Region: the assets bucket
+  sandboxc apply team.yaml                    plan, ask, deploy, follow; prints the outputs
+  sandboxc status team.yaml --drift           where the stack is, and what drifted
+  sandboxc destroy team.yaml                  delete the stack; lists what is retained
+  sandboxc audit --usage-reports reports --cloudtrail trail --bucket my-data
+                                              who read and wrote what, per user; exit 2 on findings
+
+Commands that call AWS (plan without --against*, bootstrap, apply, status, destroy, audit
+--from-aws) take --profile and --region (refused when it contradicts the blueprint's `region`;
+credentials of another account than the blueprint's `account` are refused too), and
+--connect-timeout (default 10 s) and --call-timeout (default 60 s): an endpoint that does not
+answer fails the command, naming the endpoint and the call.
+
+Exit codes: 0 success (plan: no changes); 1 error (invalid blueprint or arguments, output not
+written; a failed, refused, cancelled or interrupted deployment); 2 plan found changes, status
+--drift found drift, or audit found unattributed or ambiguous S3 data events or unreadable
+evidence.";
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Compile a blueprint into CloudFormation templates, scripts and manifest.json.
+    ///
+    /// Writes into DIR (default ./out): the root template and one template per nested stack
+    /// (layout nested) or one template (layout single), scripts/launcher.ps1 for the AppStream
+    /// image, scripts/notebook.ps1, and manifest.json with every file's SHA-256. The output is
+    /// byte-identical for the same blueprint on any machine. DIR is replaced as a whole, and only
+    /// when everything succeeded; a non-empty DIR without manifest.json is never touched.
+    Synth {
+        /// Blueprint file (YAML; `-` reads standard input); default: the embedded
+        /// data-sandbox.yaml.
+        blueprint: Option<PathBuf>,
+        /// Output directory.
+        #[arg(short, long, value_name = "DIR", default_value = "out")]
+        out: PathBuf,
+        /// Template format.
+        #[arg(long, value_enum, default_value_t = FormatArg::Json)]
+        format: FormatArg,
+    },
+    /// Check a blueprint and report every problem with file:line:column; writes nothing.
+    Validate {
+        /// Blueprint file (YAML; `-` reads standard input); default: the embedded
+        /// data-sandbox.yaml.
+        blueprint: Option<PathBuf>,
+    },
+    /// Print the blueprint's JSON Schema (for editors: yaml-language-server, VS Code).
+    Schema,
+    /// Build the Lambda zips (validator, provider) from this checkout's lambda/ crate.
+    ///
+    /// Builds release binaries for Amazon Linux 2023 with cargo-zigbuild (glibc 2.17 symbols;
+    /// install: .venv/bin/pip install cargo-zigbuild ziglang), checks that no binary needs a
+    /// glibc newer than 2.34, and writes DIR/<identity>/validator.zip and provider.zip, each
+    /// holding one executable `bootstrap`, byte-identical for the same sources. <identity> is
+    /// the SHA-256 of lambda/ sources and Cargo.lock that synth writes into the templates.
+    /// Run it inside a sandboxc checkout.
+    Package {
+        /// Output directory of the zips.
+        #[arg(short, long, value_name = "DIR", default_value = "dist/lambda")]
+        out: PathBuf,
+    },
+    /// Show what would change against a base, and what it risks (security, data loss).
+    ///
+    /// Offline: --against DIR (a previous synth output) or --against-git REF (the blueprint
+    /// file as it was at a git revision). Without either: the deployed CloudFormation stack
+    /// (GetTemplate and a change set with IncludeNestedStacks, deleted afterwards unless
+    /// --keep-change-set; the AWS options below).
+    /// Exit codes: 0 no changes, 2 changes, 1 error.
+    Plan(PlanArgs),
+    /// Deploy the assets stack (sandboxc-assets): the bucket apply uploads nested templates
+    /// and Lambda zips to (KMS-encrypted, versioned, TLS-only, public access blocked, old
+    /// versions expire after 30 days). Once per account and Region; through a change set.
+    Bootstrap(BootstrapArgs),
+    /// Deploy the blueprint through a CloudFormation change set, showing the plan first.
+    ///
+    /// Preflight (limits, credentials, account and Region, the blueprint's pinned `account`
+    /// and `region`, stack state), assets uploaded to the assets bucket under content-hash
+    /// keys (a failed upload stops before any change set), change set (CREATE or UPDATE,
+    /// nested stacks included), plan, approval (prompt, or --yes; replacing or removing
+    /// resources that hold data also needs --allow-data-loss), execution with live stack
+    /// events, then the root cause of a failure (deepest nested resource first) or the stack
+    /// outputs. "No changes" is success. A running deployment is followed, not fought; Ctrl-C
+    /// stops following, never the deployment: run apply again to re-attach. New stacks get
+    /// termination protection; a stack policy denies replacing or deleting stateful
+    /// resources except during an update approved with --allow-data-loss.
+    /// Exit codes: 0 deployed or no changes, 1 failed, refused, cancelled or interrupted.
+    Apply(ApplyArgs),
+    /// Show the deployed stack: status, termination protection, latest events, outputs;
+    /// --drift also detects changes made outside CloudFormation (exit code 2 when any).
+    Status(StatusArgs),
+    /// Delete the deployed stack: lists what is deleted and what is retained (buckets and
+    /// keys with their data stay), asks (or --yes), lifts termination protection, deletes,
+    /// follows the events, and lists the retained resources at the end.
+    Destroy(DestroyArgs),
+    /// Who did what in the sandbox: S3 data events attributed to AppStream users.
+    ///
+    /// Joins AppStream usage reports (user, interface address, session start and end) with
+    /// CloudTrail S3 data events (sourceIPAddress, eventTime) and the validator Lambda's
+    /// decisions: each event goes to the one session that held its source address at its time.
+    /// Events no session explains are listed as unattributed, events two sessions claim as
+    /// ambiguous. Sources: directories laid out as the buckets (--usage-reports, --cloudtrail,
+    /// --decisions), or the buckets themselves (--from-aws). Output: a summary and a timeline
+    /// per user (table), or --format csv|json. Exit codes: 0 everything attributed, 2
+    /// unattributed or ambiguous events exist, 1 error.
+    Audit(AuditArgs),
+}
+
+/// How a command ended; `main` exits with [`ExitStatus::code`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: done (plan: no changes; apply: deployed or no changes).
+    Success,
+    /// 1: an error, an invalid blueprint or arguments, a refused, cancelled, failed or
+    /// interrupted deployment.
+    Failure,
+    /// 2: `plan` found changes.
+    Changes,
+    /// 2: `status --drift` found drift.
+    Drift,
+    /// 2: `audit` found unattributed or ambiguous S3 data events, or unreadable evidence.
+    Findings,
+}
+
+impl ExitStatus {
+    /// The process exit code.
+    #[must_use]
+    pub fn code(self) -> u8 {
+        match self {
+            Self::Success => 0,
+            Self::Failure => 1,
+            Self::Changes | Self::Drift | Self::Findings => 2,
+        }
+    }
+}
+
+/// What every command shares: `-q`, and where output goes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context {
+    /// `-q`: only errors, refusals and warnings.
+    pub quiet: bool,
+}
+
+impl Context {
+    /// A line on standard output (a closed pipe, as in `sandboxc schema | head`, is not an
+    /// error).
+    pub fn say(&self, text: &str) {
+        let _ = writeln!(std::io::stdout().lock(), "{text}");
+    }
+
+    /// A warning or note on standard error, shown with `-q` too.
+    pub fn warn(&self, text: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+
+    /// The process's one tokio runtime (current-thread), built when a command calls AWS.
+    ///
+    /// # Errors
+    /// [`CliError`] when the runtime cannot start.
+    pub fn runtime(&self) -> Result<tokio::runtime::Runtime, CliError> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::new(format!("cannot start the async runtime: {e}")))
+    }
+}
+
+/// The exit status of a command line clap could not parse: `--help` and `--version` succeed
+/// (after printing), every usage error is an error (1), never 2, which means "plan has
+/// changes". Prints clap's message.
+#[must_use]
+pub fn usage(e: &clap::Error) -> ExitStatus {
+    let _ = e.print();
+    if e.use_stderr() {
+        ExitStatus::Failure
+    } else {
+        ExitStatus::Success
+    }
+}
+
+/// Runs one command; its error, if any, is printed through the error printer.
+#[must_use]
+pub fn run(cli: &Cli) -> ExitStatus {
+    let ctx = Context { quiet: cli.quiet };
+    let result = match &cli.command {
+        Command::Synth { blueprint, out, format } => synth(blueprint.as_ref(), out, *format, &ctx),
+        Command::Validate { blueprint } => validate(blueprint.as_ref(), &ctx),
+        Command::Schema => Ok(schema(&ctx)),
+        Command::Package { out } => package(out, &ctx),
+        Command::Plan(args) => plan::run(args, &ctx),
+        Command::Bootstrap(args) => deploy::bootstrap(args, &ctx),
+        Command::Apply(args) => deploy::apply(args, &ctx),
+        Command::Status(args) => deploy::status(args, &ctx),
+        Command::Destroy(args) => deploy::destroy(args, &ctx),
+        Command::Audit(args) => audit::run(args, &ctx),
+    };
+    result.unwrap_or_else(|e| {
+        e.print();
+        ExitStatus::Failure
+    })
+}
+
+/// `sandboxc synth`.
+fn synth(
+    blueprint: Option<&PathBuf>,
+    out: &std::path::Path,
+    format: FormatArg,
+    ctx: &Context,
+) -> Result<ExitStatus, CliError> {
+    let format = match format {
+        FormatArg::Json => Format::Json,
+        FormatArg::Yaml => Format::Yaml,
+    };
+    let src = build::source(blueprint.map(PathBuf::as_path))?;
+    let manifest = build::synth(&src, out, format)?;
+    if !ctx.quiet {
+        ctx.say(&format!(
+            "synthesized stack {} (layout {}) into {}: {} template{}, {} scripts, manifest.json",
+            manifest.stack_name,
+            manifest.layout,
+            out.display(),
+            manifest.templates.len(),
+            if manifest.templates.len() == 1 { "" } else { "s" },
+            manifest.scripts.len()
+        ));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `sandboxc validate`.
+fn validate(blueprint: Option<&PathBuf>, ctx: &Context) -> Result<ExitStatus, CliError> {
+    let src = build::source(blueprint.map(PathBuf::as_path))?;
+    let b = crate::blueprint::load(&src)?;
+    if !ctx.quiet {
+        ctx.say(&format!("{}: valid blueprint for environment {}", src.name, b.name));
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `sandboxc schema`: printed even with `-q` (it is the command's whole point).
+fn schema(ctx: &Context) -> ExitStatus {
+    ctx.say(schema::schema_json().trim_end());
+    ExitStatus::Success
+}
+
+/// `sandboxc package`.
+fn package(out: &std::path::Path, ctx: &Context) -> Result<ExitStatus, CliError> {
+    use crate::assets::package;
+    let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let Some(root) = package::find_workspace_root(&cwd) else {
+        return Err(CliError::new(
+            "sandboxc package builds the Lambda zips from a sandboxc checkout (Cargo.lock and lambda/): run it inside one",
+        ));
+    };
+    let report = package::package(&root, out)?;
+    let built_in = crate::assets::LambdaAsset::built_in().identity;
+    if report.identity != built_in {
+        ctx.warn(&format!(
+            "warning: these zips ({}) are not the ones this sandboxc binary's templates name ({built_in}): rebuild sandboxc from this checkout",
+            report.identity
+        ));
+    }
+    if !ctx.quiet {
+        for f in &report.functions {
+            ctx.say(&format!("{} ({} bytes, sha256 {})", f.zip_path.display(), f.zip_bytes, f.zip_sha256));
+        }
+    }
+    Ok(ExitStatus::Success)
+}

@@ -1,0 +1,311 @@
+//! `sandboxc plan`: the new output (the blueprint compiled in memory) against a base, either
+//! a previous synth output directory (`--against DIR`), the same blueprint file as it was at a
+//! git revision, compiled in memory (`--against-git REF`), or the deployed CloudFormation stack
+//! (its templates and a change set, through `crate::deploy::preview`). The plan engine
+//! (`crate::plan`) compares; this renders, saves the JSON plan when asked, and picks the exit
+//! status: changes (2) or none (0).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use super::args::{check_account, PlanArgs, PlanFormat};
+use super::build::{build, source};
+use super::error::CliError;
+use super::{Context, ExitStatus};
+use crate::blueprint::{Blueprint, Source};
+use crate::cfn::render::Format;
+use crate::deploy::cloudformation::{CloudFormation, Polling};
+use crate::deploy::preview::{preview, Preview, PreviewError, PreviewRequest};
+use crate::plan::{render, Plan, TemplateSet, Warning};
+
+/// Where the embedded default blueprint lives in sandboxc's own repository.
+pub const DEFAULT_BLUEPRINT_PATH: &str = "blueprints/data-sandbox.yaml";
+
+/// What to do instead when AWS cannot be reached.
+const OFFLINE_HINT: &str = "plan offline instead: --against DIR (a previous `sandboxc synth` output) or --against-git REF (the blueprint as it was at a git revision)";
+
+/// A plan, rendered.
+#[derive(Debug, Clone)]
+pub struct PlanOutput {
+    /// The plan.
+    pub plan: Plan,
+    /// The plan in the requested format.
+    pub rendered: String,
+    /// [`ExitStatus::Changes`] or [`ExitStatus::Success`].
+    pub status: ExitStatus,
+}
+
+/// The deployed mode's options.
+#[derive(Debug, Clone, Default)]
+pub struct DeployedOptions {
+    /// `--assets-bucket`.
+    pub assets_bucket: Option<String>,
+    /// `--keep-change-set`.
+    pub keep_change_set: bool,
+    /// How the change set is polled.
+    pub polling: Polling,
+}
+
+/// `sandboxc plan`.
+///
+/// # Errors
+/// [`CliError`]: arguments, blueprints, git, AWS, or the JSON plan that cannot be saved.
+pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
+    use std::io::IsTerminal;
+    let color = color_wanted(args.no_color, std::io::stdout().is_terminal());
+    let plan = match (&args.against, &args.against_git) {
+        (Some(_), Some(_)) => {
+            return Err(CliError::new("--against and --against-git cannot be used together: choose one base"))
+        }
+        (None, None) => deployed(args, ctx)?,
+        _ if args.keep_change_set || args.assets_bucket.is_some() => {
+            return Err(CliError::new("--keep-change-set and --assets-bucket belong to the plan against the deployed stack: leave out --against and --against-git"))
+        }
+        (Some(dir), None) => {
+            let old = TemplateSet::from_dir(dir)?;
+            let (_, new) = new_output(args.blueprint.as_deref())?;
+            crate::plan::plan(&old, &new, &format!("directory {}", dir.display()))
+        }
+        (None, Some(rev)) => {
+            let (repo_path, text) = match &args.blueprint {
+                Some(path) => git_show(path, rev)?,
+                None => git_show_default(rev)?,
+            };
+            let source = Source { name: format!("{repo_path} at {rev}"), text };
+            let compiled = build(&source, Format::Json).map_err(|e| {
+                CliError::new(format!("the blueprint at {rev} does not compile:")).with_cause(e.to_string())
+            })?;
+            let old = TemplateSet::from_compiled(&compiled)?;
+            let (_, new) = new_output(args.blueprint.as_deref())?;
+            crate::plan::plan(&old, &new, &format!("{repo_path} at git {rev}"))
+        }
+    };
+    let output = finish(plan, args.format, color, args.out.as_deref())?;
+    if !ctx.quiet {
+        ctx.say(output.rendered.trim_end());
+    }
+    Ok(output.status)
+}
+
+/// The new side of a plan: the blueprint (or the embedded default) compiled in memory, and
+/// the validated blueprint (its pinned `region` and `account`).
+///
+/// # Errors
+/// [`CliError`] for an invalid blueprint.
+pub fn new_output(path: Option<&Path>) -> Result<(Blueprint, TemplateSet), CliError> {
+    let source = source(path)?;
+    let blueprint = crate::blueprint::load(&source)?;
+    let compiled = build(&source, Format::Json)?;
+    Ok((blueprint, TemplateSet::from_compiled(&compiled)?))
+}
+
+/// The plan against the deployed stack: the AWS options resolved against the blueprint (no
+/// AWS call before that), credentials and account checked, then [`against_deployed`].
+fn deployed(args: &PlanArgs, ctx: &Context) -> Result<Plan, CliError> {
+    let (blueprint, new) = new_output(args.blueprint.as_deref())?;
+    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let options = DeployedOptions {
+        assets_bucket: args.assets_bucket.clone(),
+        keep_change_set: args.keep_change_set,
+        polling: Polling::default(),
+    };
+    ctx.runtime()?.block_on(async {
+        let session = crate::aws::connect(&settings).await.map_err(|e| {
+            CliError::new(format!("planning against the deployed stack needs AWS access: {e}")).with_cause(OFFLINE_HINT)
+        })?;
+        check_account(blueprint.account.as_deref(), &session.account)?;
+        against_deployed(&session.cloudformation(), &new, &session.region, &options).await
+    })
+}
+
+/// The plan of `new` against its deployed stack in `region` (named in the plan's base).
+///
+/// # Errors
+/// [`CliError`] for AWS failures and stacks that cannot be planned against.
+pub async fn against_deployed<C: CloudFormation>(
+    cfn: &C,
+    new: &TemplateSet,
+    region: &str,
+    options: &DeployedOptions,
+) -> Result<Plan, CliError> {
+    let stack = new.stack_name.clone();
+    let base = format!("deployed stack {stack} in {region}");
+    let request = PreviewRequest {
+        new,
+        assets_bucket: options.assets_bucket.clone(),
+        keep_change_set: options.keep_change_set,
+        polling: options.polling,
+    };
+    let preview = preview(cfn, &request).await.map_err(|e| match e {
+        PreviewError::Unreachable { .. } => CliError::new(e.to_string()).with_cause(OFFLINE_HINT),
+        e => CliError::from(e),
+    })?;
+    Ok(match preview {
+        Preview::NoStack { old } => {
+            let mut plan = crate::plan::plan(&old, new, &format!("{base} (does not exist)"));
+            plan.warnings.push(Warning::StackDoesNotExist { stack: stack.clone(), region: Some(region.to_string()) });
+            plan
+        }
+        Preview::NeverDeployed { old } => {
+            let mut plan = crate::plan::plan(&old, new, &format!("{base} (REVIEW_IN_PROGRESS: never deployed)"));
+            plan.warnings.push(Warning::NeverDeployed { stack: stack.clone() });
+            plan
+        }
+        Preview::NoChanges { old, reason, change_set } => {
+            let mut plan = crate::plan::plan(&old, new, &base);
+            if plan.changes {
+                plan.warnings.push(Warning::ChangeSetFoundNoChanges { reason });
+            }
+            plan.changes = false;
+            plan.change_set = change_set;
+            plan
+        }
+        Preview::ChangeSetFailed { old, reason, change_set } => {
+            // Still a useful plan: the deployed templates against the new ones, with the
+            // offline prediction of replacements, and the reason CloudFormation gave.
+            let mut plan = crate::plan::plan(&old, new, &base);
+            plan.warnings.push(Warning::ChangeSetFailed { reason, kept: change_set.clone() });
+            plan.change_set = change_set;
+            plan
+        }
+        Preview::Changes { old, facts, change_set } => {
+            let mut plan = crate::plan::plan_refined(&old, new, &base, Some(&facts));
+            if !plan.changes && !facts.resources.is_empty() {
+                plan.changes = true;
+            }
+            plan.change_set = change_set;
+            plan
+        }
+    })
+}
+
+/// Saves the JSON plan to `out` when given, renders the plan in `format` (a kept change set's
+/// ARN and how to delete it added to text and markdown), and picks the exit status.
+///
+/// # Errors
+/// [`CliError`] when the JSON plan cannot be saved.
+pub fn finish(plan: Plan, format: PlanFormat, color: bool, out: Option<&Path>) -> Result<PlanOutput, CliError> {
+    if let Some(path) = out {
+        write_atomically(path, &render::json::render(&plan))
+            .map_err(|e| CliError::new(format!("cannot write the JSON plan to {}: {e}", path.display())))?;
+    }
+    let mut rendered = match format {
+        PlanFormat::Text => render::text::render(&plan, color),
+        PlanFormat::Markdown => render::markdown::render(&plan),
+        PlanFormat::Json => render::json::render(&plan),
+    };
+    if let (Some(arn), false) = (&plan.change_set, format == PlanFormat::Json) {
+        rendered = format!("{}\n\nchange set kept (inspect it in the CloudFormation console; delete it with `aws cloudformation delete-change-set --change-set-name {arn}`): {arn}\n", rendered.trim_end());
+    }
+    let status = if plan.changes { ExitStatus::Changes } else { ExitStatus::Success };
+    Ok(PlanOutput { plan, rendered, status })
+}
+
+/// Whether text output gets ANSI colour: only on a terminal, never with `--no-color` or a
+/// non-empty `NO_COLOR` (no-color.org).
+#[must_use]
+pub fn color_wanted(no_color_flag: bool, stdout_is_terminal: bool) -> bool {
+    let env_off = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    stdout_is_terminal && !no_color_flag && !env_off
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String, CliError> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .map_err(|e| CliError::new(format!("cannot run git (needed by --against-git): {e}")))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(CliError::new(String::from_utf8_lossy(&out.stderr).trim().to_string()))
+    }
+}
+
+fn repo_root(dir: &Path, what: &str) -> Result<PathBuf, CliError> {
+    let top = git(dir, &["rev-parse", "--show-toplevel"])
+        .map_err(|e| CliError::new(format!("{what} is not in a git repository: {e}")))?;
+    std::fs::canonicalize(top.trim()).map_err(|e| CliError::new(format!("git repository root {}: {e}", top.trim())))
+}
+
+fn show_at(top: &Path, rel: &str, rev: &str, hint: &str) -> Result<String, CliError> {
+    if rev.starts_with('-') {
+        return Err(CliError::new(format!("--against-git {rev:?}: a revision cannot start with '-'")));
+    }
+    git(top, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
+        .map_err(|_| CliError::new(format!("--against-git {rev}: no such revision in {}", top.display())))?;
+    git(top, &["show", &format!("{rev}:{rel}")])
+        .map_err(|e| CliError::new(format!("{rel} does not exist at {rev} ({e}){hint}")))
+}
+
+/// The blueprint file as it was at `rev`: `git show REV:<path from the repository root>`.
+/// Returns that path and the text.
+///
+/// # Errors
+/// [`CliError`] when git is missing, the file is outside a repository, or the revision or
+/// the file at that revision does not exist.
+pub fn git_show(path: &Path, rev: &str) -> Result<(String, String), CliError> {
+    let abs = std::fs::canonicalize(path)
+        .map_err(|e| CliError::new(format!("cannot find the blueprint {}: {e}", path.display())))?;
+    let dir = abs.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let top = repo_root(&dir, &path.display().to_string())?;
+    let rel = abs
+        .strip_prefix(&top)
+        .map_err(|_| CliError::new(format!("{} is outside the git repository {}", path.display(), top.display())))?;
+    let rel = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
+    let text = show_at(&top, &rel, rev, "")?;
+    Ok((rel, text))
+}
+
+/// Without a blueprint argument: the embedded default's source file,
+/// [`DEFAULT_BLUEPRINT_PATH`], at `rev` in the repository of the current directory (a clone
+/// of sandboxc itself).
+///
+/// # Errors
+/// [`CliError`], with a hint to name the blueprint file.
+pub fn git_show_default(rev: &str) -> Result<(String, String), CliError> {
+    let hint = "; without a BLUEPRINT argument --against-git compares the embedded default with its source file in a clone of sandboxc: give your blueprint file (sandboxc plan BLUEPRINT --against-git REF)";
+    let cwd = std::env::current_dir().map_err(|e| CliError::new(format!("current directory: {e}")))?;
+    let top = repo_root(&cwd, "the current directory").map_err(|e| CliError::new(format!("{e}{hint}")))?;
+    let text = show_at(&top, DEFAULT_BLUEPRINT_PATH, rev, hint)?;
+    Ok((DEFAULT_BLUEPRINT_PATH.to_string(), text))
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename.
+///
+/// # Errors
+/// The I/O error.
+pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let mut tmp = tempfile::Builder::new().prefix(".sandboxc-plan-").tempfile_in(&dir)?;
+    tmp.write_all(text.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colour_needs_a_terminal_and_no_opt_out() {
+        assert!(!color_wanted(false, false));
+        assert!(!color_wanted(true, true));
+    }
+
+    #[test]
+    fn atomic_write_replaces_the_file() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let path = dir.path().join("plan.json");
+        for text in ["one", "two"] {
+            assert!(write_atomically(&path, text).is_ok());
+            assert_eq!(std::fs::read_to_string(&path).unwrap_or_default(), text);
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).map(Iterator::count).unwrap_or_default(), 1);
+    }
+}
