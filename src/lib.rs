@@ -3,8 +3,8 @@
 //!
 //! Stages run one way; a module never imports from a later stage: [`blueprint`] (YAML ->
 //! validated model) -> [`cfn`] (the CloudFormation model) -> [`assets`] -> [`compile`] (model
-//! -> templates) -> [`output`] (deterministic files) -> the engines [`plan`], [`audit`] and
-//! [`deploy`] -> [`aws`] (the only module that calls AWS) -> [`cli`] (the commands).
+//! -> templates) -> [`output`] (deterministic files) -> the engines [`plan`], [`audit`],
+//! [`package`] and [`deploy`] -> [`aws`] (the only module that calls AWS) -> [`cli`] (the commands).
 
 pub mod assets;
 pub mod audit;
@@ -14,6 +14,6 @@ pub mod cfn;
 pub mod cli;
 pub mod compile;
 pub mod deploy;
-pub mod diagnostics;
 pub mod output;
+pub mod package;
 pub mod plan;

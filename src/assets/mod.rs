@@ -1,7 +1,6 @@
 //! Assets: the Lambda code identity, and the rendered PowerShell scripts.
 
 pub mod identity;
-pub mod package;
 pub mod scripts;
 
 /// The Lambda functions built from the `lambda/` crate, one zip each.

@@ -4,12 +4,12 @@
 use std::path::Path;
 
 use crate::assets::LambdaAsset;
+use crate::blueprint::diagnostics::Diagnostics;
 use crate::blueprint::{Blueprint, Source};
 use crate::cfn::render::Format;
 use crate::compile::bootstrap::ASSETS_STACK_NAME;
 use crate::compile::{CompileError, Compiled};
 use crate::deploy::{AssetsRelease, Release};
-use crate::diagnostics::Diagnostics;
 use crate::output::{Manifest, OutputError};
 use crate::plan::TemplateSet;
 

@@ -244,7 +244,7 @@ struct ZipDir {
 
 impl LambdaZips for ZipDir {
     fn zip(&mut self, a: &AssetEntry, bucket: &str, console: &mut dyn Console) -> Result<Vec<u8>, String> {
-        use crate::assets::package;
+        use crate::package;
         let path = self.dir.join(&a.identity).join(format!("{}.zip", a.function));
         if !path.is_file() && !self.built {
             let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));

@@ -7,9 +7,9 @@ use std::io::Write;
 use super::build::BuildError;
 use crate::audit::AuditError;
 use crate::aws::AwsError;
+use crate::blueprint::diagnostics::Diagnostics;
 use crate::deploy::preview::PreviewError;
 use crate::deploy::DeployError;
-use crate::diagnostics::Diagnostics;
 use crate::plan::PlanError;
 
 /// Why a command failed.
@@ -125,7 +125,7 @@ from_display!(
     DeployError,
     PlanError,
     PreviewError,
-    crate::assets::package::PackageError,
+    crate::package::PackageError,
     crate::output::OutputError
 );
 

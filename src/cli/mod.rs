@@ -290,7 +290,7 @@ fn schema(ctx: &Context) -> ExitStatus {
 
 /// `sandboxc package`.
 fn package(out: &std::path::Path, ctx: &Context) -> Result<ExitStatus, CliError> {
-    use crate::assets::package;
+    use crate::package;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let Some(root) = package::find_workspace_root(&cwd) else {
         return Err(CliError::new(

@@ -3,7 +3,7 @@
 //!
 //! - Build: `cargo zigbuild --release --locked -p sandboxc-lambda --bins --target
 //!   x86_64-unknown-linux-gnu.2.17` with `cargo-zigbuild` and `ziglang` (both from PyPI) in
-//!   the workspace's `.venv`, into a target directory of its own ([`target_dir`]). Zig links
+//!   the workspace's `.venv` (or `$SANDBOXC_VENV`), into a target directory of its own ([`target_dir`]). Zig links
 //!   against glibc 2.17 symbols whatever the host has; `provided.al2023` has glibc 2.34.
 //!   Registry source paths are remapped (`--remap-path-prefix`; workspace crates already
 //!   build with relative paths) and symbols stripped, so the binaries hold no home directory.
@@ -22,9 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::assets::identity::{identity, lambda_source_files};
 
-#[path = "package/elf.rs"]
 pub mod elf;
-#[path = "package/zipfile.rs"]
 pub mod zipfile;
 
 pub use elf::GlibcVersion;
@@ -39,8 +37,22 @@ pub const TARGET_TRIPLE: &str = "x86_64-unknown-linux-gnu";
 pub const MAX_GLIBC: GlibcVersion = (2, 34);
 /// Overrides the build's target directory.
 pub const TARGET_DIR_ENV: &str = "SANDBOXC_LAMBDA_TARGET_DIR";
+/// The Python virtual environment holding `cargo-zigbuild` and `ziglang`, when not the
+/// workspace's `.venv` (the test script keeps one outside the checkout, so that every checkout
+/// of a machine links with the same zig wrapper and reuses one release build).
+pub const VENV_ENV: &str = "SANDBOXC_VENV";
 /// How to install the build tools, shown when they are missing.
 pub const INSTALL_HINT: &str = "python3 -m venv .venv && .venv/bin/pip install cargo-zigbuild ziglang";
+
+/// The virtual environment the build tools are taken from: `$SANDBOXC_VENV`, else
+/// `<workspace_root>/.venv`.
+#[must_use]
+pub fn venv_dir(workspace_root: &Path) -> PathBuf {
+    match std::env::var_os(VENV_ENV) {
+        Some(dir) if !dir.is_empty() => PathBuf::from(dir),
+        _ => workspace_root.join(".venv"),
+    }
+}
 
 /// One packaged function.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +89,8 @@ pub enum PackageError {
         /// The error.
         source: std::io::Error,
     },
-    /// `cargo-zigbuild` is not in the workspace's `.venv`.
-    #[error("{path} not found: install the Lambda build tools with `{INSTALL_HINT}` (in the workspace root)")]
+    /// `cargo-zigbuild` is not in the virtual environment ([`venv_dir`]).
+    #[error("{path} not found: install the Lambda build tools with `{INSTALL_HINT}` (in the workspace root), or point {VENV_ENV} at a virtual environment that has them")]
     ToolMissing {
         /// The path looked at.
         path: PathBuf,
@@ -140,17 +152,26 @@ pub fn target_dir(workspace_root: &Path) -> PathBuf {
     }
 }
 
-/// Builds both binaries, checks their glibc needs, and writes the zips; see the module docs.
+/// Builds both binaries with the tools of [`venv_dir`], checks their glibc needs, and writes
+/// the zips; see the module docs.
 ///
 /// # Errors
 /// See [`PackageError`]; nothing is left half-written in `out_dir` (each zip is written to a
 /// temporary name, then renamed).
 pub fn package(workspace_root: &Path, out_dir: &Path) -> Result<PackageReport, PackageError> {
+    package_with(workspace_root, &venv_dir(workspace_root), out_dir)
+}
+
+/// [`package`] with the build tools of the virtual environment `venv`.
+///
+/// # Errors
+/// See [`package`].
+pub fn package_with(workspace_root: &Path, venv: &Path, out_dir: &Path) -> Result<PackageReport, PackageError> {
     let files = lambda_source_files(workspace_root)
         .map_err(io(format!("reading the Lambda sources under {}", workspace_root.display())))?;
     let identity = identity(&files);
     let target = target_dir(workspace_root);
-    build(workspace_root, &target)?;
+    build(workspace_root, venv, &target)?;
     let zip_dir = out_dir.join(&identity);
     std::fs::create_dir_all(&zip_dir).map_err(io(format!("creating {}", zip_dir.display())))?;
     let mut functions = Vec::with_capacity(FUNCTIONS.len());
@@ -204,8 +225,8 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PackageError> {
     std::fs::rename(&tmp, path).map_err(io(format!("renaming {} to {}", tmp.display(), path.display())))
 }
 
-fn build(workspace_root: &Path, target: &Path) -> Result<(), PackageError> {
-    let venv_bin = workspace_root.join(".venv").join("bin");
+fn build(workspace_root: &Path, venv: &Path, target: &Path) -> Result<(), PackageError> {
+    let venv_bin = venv.join("bin");
     let zigbuild = venv_bin.join("cargo-zigbuild");
     if !zigbuild.is_file() {
         return Err(PackageError::ToolMissing { path: zigbuild });

@@ -1,7 +1,7 @@
 //! The command line as users run it: exit codes, output, determinism, atomic writes.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -23,7 +23,7 @@
 //! (`DETECTION_IN_PROGRESS`, then `DETECTION_COMPLETE`).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod fake;
+use crate::fake;
 
 use fake::{Call, FakeCfn, FakeStore, ANY};
 use sandboxc::blueprint::Source;

@@ -6,7 +6,7 @@
 //! Without the endpoint the tests print a note and pass, except under `CI`, where they fail.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,7 +1,7 @@
 //! Property tests: any valid blueprint compiles into consistent templates.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use ipnet::Ipv4Net;
 use proptest::prelude::*;

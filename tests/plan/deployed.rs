@@ -10,7 +10,7 @@
 //! a nested stack's change carries the nested change set's ARN in `ResourceChange.ChangeSetId`.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{moto, sandboxc_aws as sandboxc};
 

@@ -3,7 +3,7 @@
 //! diff engine. Review snapshot changes with `cargo insta review`.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,7 @@
 
 #![allow(clippy::expect_used)]
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
@@ -13,8 +13,8 @@ use sandboxc_lambda::provider::{answer, Outcome, Responder, SendError};
 use serde_json::{json, Value};
 use support::Listener;
 
-const CREATE: &str = include_str!("fixtures/custom_resource/create.json");
-const DELETE: &str = include_str!("fixtures/custom_resource/delete.json");
+const CREATE: &str = include_str!("../fixtures/custom_resource/create.json");
+const DELETE: &str = include_str!("../fixtures/custom_resource/delete.json");
 
 fn event(text: &str, url: &str) -> Value {
     let mut value: Value = serde_json::from_str(text).expect("fixture JSON");

@@ -1,7 +1,7 @@
 //! Security properties of the default output, one test each (DESIGN.md §1 "must hold").
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use serde_json::Value;
 

@@ -3,7 +3,7 @@
 //! native features, plus DESIGN.md §1's additions.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 

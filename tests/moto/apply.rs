@@ -7,7 +7,7 @@
 //! call) is covered by tests/apply_scripted.rs.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use common::{moto, sandboxc_aws as sandboxc};
 

@@ -1,19 +1,15 @@
-//! The root crate's packaging module (`src/assets/package.rs`), compiled here from its
-//! source files until the root crate depends on `zip`: reproducible zips, the glibc
-//! check, and (opt-in, heavy) a real `cargo zigbuild` of both functions, twice.
+//! `sandboxc package` (src/package): reproducible zips, the glibc check, and (opt-in, heavy)
+//! a real `cargo zigbuild` of both functions, packaged twice.
 //!
-//! The real build runs when `SANDBOXC_PACKAGE_TEST=1` (it needs `.venv/bin/cargo-zigbuild`
-//! and `ziglang`, and builds the AWS SDK in release mode: minutes on 2 cores). It is
+//! The real build runs when `SANDBOXC_PACKAGE_TEST=1` (it needs `cargo-zigbuild` and `ziglang`
+//! in `$SANDBOXC_VENV` or `.venv`, and builds the AWS SDK in release mode: minutes on 2 cores). It is
 //! skipped with a note otherwise, and fails when `CI` is set without it.
-
-#![allow(clippy::expect_used)]
-
-mod assets;
 
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-use assets::package::{check_glibc, elf, package, zip_bytes, PackageError, MAX_GLIBC};
+use sandboxc::assets::identity;
+use sandboxc::package::{check_glibc, elf, package, package_with, zip_bytes, PackageError, MAX_GLIBC};
 
 /// A minimal ELF-64 file whose `.gnu.version_r` requires `versions` from `libc.so.6`.
 fn fake_elf(versions: &[&str]) -> Vec<u8> {
@@ -127,7 +123,7 @@ fn a_missing_zigbuild_names_the_install_command() {
     std::fs::create_dir_all(root.join("lambda/src")).expect("temp tree");
     std::fs::create_dir_all(root.join("contract/src")).expect("temp tree");
     std::fs::write(root.join("lambda/Cargo.toml"), "[package]\n").expect("temp file");
-    let error = package(&root, &root.join("out")).expect_err("no .venv");
+    let error = package_with(&root, &root.join(".venv"), &root.join("out")).expect_err("no .venv");
     let text = error.to_string();
     assert!(text.contains(".venv/bin/pip install cargo-zigbuild ziglang"), "{text}");
     assert!(!root.join("out").exists(), "nothing written");
@@ -147,10 +143,10 @@ fn two_package_builds_give_identical_zips_for_amazon_linux_2023() {
             return;
         }
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("workspace root");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = std::env::temp_dir().join(format!("sandboxc-package-{}", std::process::id()));
-    let files = assets::identity::lambda_source_files(root).expect("sources");
-    let before = assets::identity::identity(&files);
+    let files = identity::lambda_source_files(root).expect("sources");
+    let before = identity::identity(&files);
     let first = package(root, &out.join("a")).expect("first build");
     let second = package(root, &out.join("b")).expect("second build");
     let changed = "the Lambda sources or Cargo.lock changed while the test ran";

@@ -10,10 +10,10 @@ use sandboxc_lambda::notification::{
 };
 use serde_json::Value;
 
-const CREATE: &str = include_str!("fixtures/custom_resource/create.json");
-const UPDATE: &str = include_str!("fixtures/custom_resource/update.json");
-const DELETE: &str = include_str!("fixtures/custom_resource/delete.json");
-const EXISTING: &str = include_str!("fixtures/notification/existing.json");
+const CREATE: &str = include_str!("../fixtures/custom_resource/create.json");
+const UPDATE: &str = include_str!("../fixtures/custom_resource/update.json");
+const DELETE: &str = include_str!("../fixtures/custom_resource/delete.json");
+const EXISTING: &str = include_str!("../fixtures/notification/existing.json");
 
 const STACK_ID: &str =
     "arn:aws:cloudformation:us-east-1:123456789012:stack/datasandbox-validator/5b2d1e20-0a1b-11ef-8a2b-0e1f2a3b4c5d";

@@ -3,7 +3,7 @@
 //! here with its reason, so adding one is a reviewed change.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::process::Command;

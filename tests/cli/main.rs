@@ -1,0 +1,9 @@
+//! The binary as users run it: exit codes, stdout and stderr of every command, audit
+//! reports from fixture directories, and the Lambda packaging.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+mod audit;
+mod commands;
+#[path = "../common/mod.rs"]
+mod common;
+mod package;

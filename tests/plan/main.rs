@@ -1,0 +1,8 @@
+//! `sandboxc plan`: offline diffs (golden plans in three formats) and the deployed mode
+//! against scripted CloudFormation answers.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+#[path = "../common/mod.rs"]
+mod common;
+mod deployed;
+mod diff;
