@@ -34,6 +34,18 @@ pub const MIN_SESSION_EXPIRATION_SECONDS: u32 = 1800;
 /// `SessionExpirationDurationInSeconds`.
 pub const MAX_SESSION_EXPIRATION_SECONDS: u32 = 43_200;
 
+/// The start of the name of AppStream's home-folder bucket, `appstream2-36fb080bb8-<region>-<account>`:
+/// one bucket per account and Region, created by AppStream (AppStream 2.0 administration guide,
+/// "Home folder formats"). The compiler names it in the validator's environment and IAM
+/// statements, `sandboxc apply` checks that it exists.
+pub const HOME_FOLDER_BUCKET_PREFIX: &str = "appstream2-36fb080bb8-";
+
+/// The home-folder bucket of an account and Region.
+#[must_use]
+pub fn home_folder_bucket(region: &str, account: &str) -> String {
+    format!("{HOME_FOLDER_BUCKET_PREFIX}{region}-{account}")
+}
+
 /// The first segment of every home-folder key: `user/<access>/<sha256 of the user>/`
 /// (AppStream 2.0 administration guide, home folders).
 pub const HOME_ROOT: &str = "user";

@@ -183,7 +183,7 @@ impl RecordCheck<'_> {
         let file = SessionFile::parse(body).map_err(|r| self.rejected(&Rejection::from(r), Some(key), None))?;
         check(&file, key, self.config).map_err(|r| {
             // A folder that does not belong to the claimed user gets no write at all: the
-            // writer of this file is not that folder's owner (DESIGN.md §4, issue 3).
+            // writer of this file is not that folder's owner (the folder's owner alone may receive a URL or a message).
             let folder = if matches!(r, CheckRejection::UserMismatch) { None } else { Some(key) };
             let mut verdict = self.rejected(&Rejection::from(r), folder, None);
             if folder.is_none() {

@@ -5,7 +5,7 @@
 //! `user/<access>/<sha256(user id) as lowercase hex>/` where `<access>` is `custom`
 //! (streaming-URL / API users), `federated` (SAML users, NameID hashed exactly as sent)
 //! or `userpool` (user-pool users, e-mail hashed). Source: AppStream 2.0 administration
-//! guide, "Home folders" (see `shared/AWS-FACTS.md`, section AppStream 2.0).
+//! guide, "Home folders" (docs/aws-facts.md, "Home folders").
 //!
 //! The only key the validator acts on is `user/{custom|federated|userpool}/<64 lowercase
 //! hex>/session.json`. Everything the validator later reads or writes is derived from this

@@ -46,7 +46,7 @@ pub const MAX_SESSION_PAGES: usize = 1000;
 pub const URL_FILE_CONTENT_TYPE: &str = "text/plain; charset=utf-8";
 
 /// The account that must own the home-folder bucket: the last `-`-separated part of its
-/// name (`appstream2-36fb080bb8-<region>-<account>`, AWS-FACTS.md) when that is 12 digits.
+/// name (`appstream2-36fb080bb8-<region>-<account>`, docs/aws-facts.md, "Home folders") when that is 12 digits.
 /// Sent as `ExpectedBucketOwner`, so a bucket of that name in another account (S3 names
 /// are global) is never read or written.
 pub fn home_bucket_owner(bucket: &str) -> Option<&str> {

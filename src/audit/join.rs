@@ -566,7 +566,7 @@ impl Auditor {
     }
 }
 
-/// sha256 of a user ID, lowercase hex: the home-folder hash (AWS-FACTS.md "AppStream 2.0").
+/// sha256 of a user ID, lowercase hex: the home-folder hash (docs/aws-facts.md, "AppStream 2.0: home folders").
 #[must_use]
 pub fn user_hash(user_id: &str) -> String {
     use sha2::Digest;

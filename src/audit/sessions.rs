@@ -2,7 +2,7 @@
 //!
 //! AppStream writes one report a day (UTC), within 24 hours, to
 //! `sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/daily-session-report-YYYY-MM-DD.csv`
-//! in the usage-report bucket (AWS-FACTS.md "AppStream 2.0"; AWS AppStream 2.0 developer
+//! in the usage-report bucket (docs/aws-facts.md, "Service roles and usage reports"; AWS AppStream 2.0 developer
 //! guide, "Sessions Report Fields"). Columns in the documented order are
 //! [`DOCUMENTED_COLUMNS`]; times are ISO 8601 UTC. A file may start with a header row
 //! (detected by a field named `user_session_id`): columns are then found by name
@@ -66,7 +66,7 @@ const MIN_HEADERLESS_COLUMNS: usize = 14;
 
 /// The cap of an open session without a duration column: AppStream's largest maximum session
 /// duration, 5 days (`MaxUserDurationInSeconds` 600–432000, CreateFleet API reference;
-/// AWS-FACTS.md "AppStream 2.0").
+/// docs/aws-facts.md, "Service roles and usage reports").
 pub const MAX_SESSION_SECONDS: i64 = 432_000;
 
 /// One streaming session of the sessions report.

@@ -1,7 +1,7 @@
 //! CloudTrail log files, streamed record by record.
 //!
 //! CloudTrail delivers `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/*.json.gz`: one
-//! JSON object `{"Records": [...]}` per file (AWS-FACTS.md "CloudTrail"; CloudTrail record
+//! JSON object `{"Records": [...]}` per file (docs/aws-facts.md, "CloudTrail"; CloudTrail record
 //! contents in the CloudTrail user guide). The file is never held whole: a
 //! [`serde::de::DeserializeSeed`] walks the `Records` array and hands each record to the
 //! caller as soon as it is read, keeping only the fields the audit needs ([`Record`]).

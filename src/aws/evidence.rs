@@ -31,12 +31,12 @@ use crate::deploy::cloudformation::CloudFormation;
 /// Most days one `--from-aws` run lists.
 pub const MAX_DAYS: i64 = 366;
 
-/// Root stack output naming the usage-report bucket.
-pub const USAGE_REPORT_OUTPUT: &str = "UsageReportBucket";
-/// Root stack output naming the trail bucket.
-pub const TRAIL_BUCKET_OUTPUT: &str = "TrailBucketName";
 /// Root stack output naming the data bucket.
-pub const DATA_BUCKET_OUTPUT: &str = "DataBucketName";
+pub use sandboxc_contract::stack::outputs::DATA_BUCKET_NAME as DATA_BUCKET_OUTPUT;
+/// Root stack output naming the trail bucket.
+pub use sandboxc_contract::stack::outputs::TRAIL_BUCKET_NAME as TRAIL_BUCKET_OUTPUT;
+/// Root stack output naming the usage-report bucket.
+pub use sandboxc_contract::stack::outputs::USAGE_REPORT_BUCKET as USAGE_REPORT_OUTPUT;
 
 /// Where `--from-aws` reads, as given.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

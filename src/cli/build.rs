@@ -7,11 +7,11 @@ use crate::assets::LambdaAsset;
 use crate::blueprint::diagnostics::Diagnostics;
 use crate::blueprint::{Blueprint, Source};
 use crate::cfn::render::Format;
-use crate::compile::bootstrap::ASSETS_STACK_NAME;
 use crate::compile::{CompileError, Compiled};
 use crate::deploy::{AssetsRelease, Release};
 use crate::output::{Manifest, OutputError};
 use crate::plan::TemplateSet;
+use sandboxc_contract::assets::ASSETS_STACK_NAME;
 
 /// Anything that stops `synth`, `validate`, or the build of a release.
 #[derive(Debug, thiserror::Error)]

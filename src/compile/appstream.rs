@@ -20,7 +20,7 @@ use super::common::{arn, https_out_group, lambda_function, FunctionSpec};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
-/// AppStream's service roles, created by the provider when missing (AWS-FACTS, AppStream).
+/// AppStream's service roles, created by the provider when missing (docs/aws-facts.md, "Service roles and usage reports").
 pub const SERVICE_ROLES: [&str; 2] = ["AmazonAppStreamServiceAccess", "ApplicationAutoScalingForAmazonAppStreamAccess"];
 
 /// Platform of ELASTIC fleets: the launcher and notebook script are PowerShell.

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use sandboxc_contract::validator::HOME_FOLDER_BUCKET_PREFIX;
+
 use crate::cfn::policy::{account_root, trust, PolicyDocument, Statement};
 use crate::cfn::resources::{Bucket, Function, KmsAlias, KmsKey, LogGroup, Role, SecurityGroup};
 use crate::cfn::security_group::{Peer, RuleDirection, SecurityGroupRule, NO_TRAFFIC_CIDR};
@@ -19,15 +21,15 @@ pub fn arn(service: &str, resource: &str) -> Expr {
     Expr::sub(format!("arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{resource}"))
 }
 
-/// The AppStream home-folder bucket of this account and Region (AWS-FACTS: created by AppStream).
+/// The AppStream home-folder bucket of this account and Region (created by AppStream; docs/aws-facts.md, "Home folders").
 pub fn home_folder_bucket() -> Expr {
-    Expr::sub("appstream2-36fb080bb8-${AWS::Region}-${AWS::AccountId}")
+    Expr::sub(format!("{HOME_FOLDER_BUCKET_PREFIX}${{AWS::Region}}-${{AWS::AccountId}}"))
 }
 
 /// ARN of the home-folder bucket followed by `suffix` (`""` for the bucket, `/user/*` for objects).
 pub fn home_folder_bucket_arn(suffix: &str) -> Expr {
     Expr::sub(format!(
-        "arn:${{AWS::Partition}}:s3:::appstream2-36fb080bb8-${{AWS::Region}}-${{AWS::AccountId}}{suffix}"
+        "arn:${{AWS::Partition}}:s3:::{HOME_FOLDER_BUCKET_PREFIX}${{AWS::Region}}-${{AWS::AccountId}}{suffix}"
     ))
 }
 

@@ -1,5 +1,5 @@
 //! The compiler: a validated blueprint -> CloudFormation templates. One module per part of the
-//! sandbox (DESIGN.md §1), and [`assemble`] for the root stack with one nested stack per part
+//! sandbox (README, "What it is"), and [`assemble`] for the root stack with one nested stack per part
 //! (`layout: nested`) or one template (`layout: single`). Never calls AWS.
 
 mod appstream;
@@ -17,11 +17,6 @@ mod validator;
 
 pub use assemble::{stack_id, template_key};
 pub use context::Ctx;
-/// The root parameters under the names later stages still import from here; the names are
-/// the contract's ([`sandboxc_contract::stack::parameters`]).
-pub use sandboxc_contract::stack::parameters::{
-    ASSETS_BUCKET as ASSETS_BUCKET_PARAMETER, HOME_FOLDER_BUCKET_EXISTS as HOME_FOLDER_BUCKET_PARAMETER,
-};
 
 use crate::assets::{scripts, LambdaAsset};
 use crate::blueprint::Blueprint;

@@ -175,7 +175,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         "SageMakerApiEndpoint",
         &interface(Expr::sub("com.amazonaws.${AWS::Region}.sagemaker.api"), Some(sagemaker_policy)),
     )?;
-    // The notebook endpoint's private DNS name needs the API endpoint first (AWS-FACTS, SageMaker).
+    // The notebook endpoint's private DNS name needs the API endpoint first (docs/aws-facts.md, "SageMaker notebook instances").
     let notebook_ep = p.add_resource(
         "NotebookEndpoint",
         Resource::new(&interface(Expr::sub("aws.sagemaker.${AWS::Region}.notebook"), None)).depends_on(&sagemaker_api),

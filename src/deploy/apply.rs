@@ -18,9 +18,11 @@ use super::console::Console;
 use super::deployment::{change_and_execute, prepare, Choices, Deployer, Deployment, Prepared};
 use super::outcome::{DeployError, Outcome, Refusal};
 use super::release::{AssetsRelease, Release};
+use sandboxc_contract::assets::{ASSETS_BUCKET_OUTPUT, ASSETS_STACK_NAME, ASSETS_STACK_TAG};
+use sandboxc_contract::stack::parameters::HOME_FOLDER_BUCKET_EXISTS as HOME_FOLDER_BUCKET_PARAMETER;
+use sandboxc_contract::validator::home_folder_bucket;
+
 use super::{ASSETS_BUCKET_PARAMETER, ASSETS_BUCKET_RESOURCE, MAX_TEMPLATE_BODY};
-use crate::compile::bootstrap::{ASSETS_BUCKET_OUTPUT, ASSETS_STACK_NAME};
-use crate::compile::HOME_FOLDER_BUCKET_PARAMETER;
 use crate::output::AssetEntry;
 
 /// What `apply` is asked beyond the release.
@@ -109,7 +111,7 @@ async fn home_folder_bucket_exists<C: CloudFormation, S: AssetStore>(
     d: &Deployer<C, S>,
     console: &mut dyn Console,
 ) -> Result<bool, DeployError> {
-    let bucket = format!("appstream2-36fb080bb8-{}-{}", d.region, d.account);
+    let bucket = home_folder_bucket(&d.region, &d.account);
     match d.store.bucket_exists(&bucket).await {
         Ok(true) => Ok(true),
         Ok(false) => {
@@ -237,7 +239,7 @@ pub async fn bootstrap<C: CloudFormation, S: AssetStore>(
         stack_name: stack.to_string(),
         template: TemplateSource::Body(assets.body.clone()),
         parameters: Vec::new(),
-        tags: vec![("sandboxc:stack".into(), stack.to_string())],
+        tags: vec![(ASSETS_STACK_TAG.into(), stack.to_string())],
         new: &assets.templates,
         stack_policy: assets.stack_policy.clone(),
         lifted_policy: assets.lifted_policy.clone(),

@@ -14,10 +14,6 @@ use crate::plan::refine::ResourceFact;
 /// The resource type of a nested stack.
 pub const NESTED_STACK_TYPE: &str = "AWS::CloudFormation::Stack";
 
-/// The suffix of the logical ID of every nested stack sandboxc compiles (`NetworkNestedStack`
-/// holds the part `Network`).
-pub const NESTED_STACK_SUFFIX: &str = "NestedStack";
-
 /// What went wrong in one CloudFormation call.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CfnError {
@@ -378,7 +374,7 @@ pub async fn nested_stacks<C: CloudFormation>(cfn: &C, stack: &str) -> Result<Ve
 /// The part a nested stack holds, from its logical ID: `NetworkNestedStack` -> `Network`.
 #[must_use]
 pub fn part_of(logical_id: &str) -> &str {
-    logical_id.strip_suffix(NESTED_STACK_SUFFIX).unwrap_or(logical_id)
+    sandboxc_contract::stack::nested_stack_title(logical_id).unwrap_or(logical_id)
 }
 
 /// Polls `DescribeChangeSet` (bounded, with growing delays) until the change set is no longer

@@ -245,7 +245,7 @@ mod tests {
                 stack_name: "s".into(),
                 logical_id: id.into(),
                 physical_id: String::new(),
-                resource_type: if id.ends_with("NestedStack") {
+                resource_type: if sandboxc_contract::stack::nested_stack_title(id).is_some() {
                     NESTED_STACK_TYPE.into()
                 } else {
                     "AWS::S3::Bucket".into()

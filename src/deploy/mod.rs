@@ -22,12 +22,9 @@ pub mod status;
 pub use outcome::{DeployError, Outcome};
 pub use release::{AssetsRelease, Release};
 
-/// Largest template body CloudFormation accepts inline (`TemplateBody`), in bytes
-/// (CloudFormation quotas: "Template body size in a request").
-pub const MAX_TEMPLATE_BODY: usize = 51_200;
-
-/// The parameter of the root template that names the assets bucket.
-pub const ASSETS_BUCKET_PARAMETER: &str = "AssetsBucket";
-
+/// Largest template body CloudFormation accepts inline (`TemplateBody`), in bytes.
+pub use crate::cfn::limits::MAX_INLINE_BODY_BYTES as MAX_TEMPLATE_BODY;
 /// The logical ID of the bucket in the assets stack (`sandboxc bootstrap`).
-pub const ASSETS_BUCKET_RESOURCE: &str = "AssetsBucket";
+pub use sandboxc_contract::assets::ASSETS_BUCKET_RESOURCE;
+/// The parameter of the root template that names the assets bucket.
+pub use sandboxc_contract::stack::parameters::ASSETS_BUCKET as ASSETS_BUCKET_PARAMETER;

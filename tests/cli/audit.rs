@@ -2,7 +2,7 @@
 //! table, CSV and JSON outputs, the attribution of every fixture event, filters, exit codes
 //! 0, 2 and 1, and malformed inputs reported with their location.
 //!
-//! Fixtures (tests/fixtures/audit, written by make_fixtures.py) follow AWS-FACTS.md: AppStream
+//! Fixtures (tests/fixtures/audit, written by make_fixtures.py) follow docs/aws-facts.md: AppStream
 //! sessions reports with the 29 documented columns under
 //! `sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/`, CloudTrail files `{"Records":[...]}`
 //! under `AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/`, and the validator's DecisionLog

@@ -220,7 +220,7 @@ fn the_default_blueprint_points_editors_at_the_schema_and_is_embedded() {
     let text = std::fs::read_to_string(common::root().join("blueprints/data-sandbox.yaml")).unwrap();
     assert!(text.starts_with("# yaml-language-server: $schema=./blueprint.schema.json\n"));
     assert_eq!(text, sandboxc::blueprint::DEFAULT_BLUEPRINT);
-    // Every key of DESIGN.md §3 is written out with its default: it compiles to exactly what
+    // Every key of the blueprint is written out with its default: it compiles to exactly what
     // `name: datasandbox` alone compiles to.
     let minimal = sandboxc::blueprint::Source { name: "minimal.yaml".into(), text: "name: datasandbox\n".into() };
     assert_eq!(common::files(&sandboxc::blueprint::Source::embedded()), common::files(&minimal));

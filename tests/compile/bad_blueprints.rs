@@ -1,4 +1,4 @@
-//! Golden tests of bad blueprints (DESIGN.md §4, "Errors").
+//! Golden tests of bad blueprints (README, "The blueprint": every problem with file:line:column, what is allowed).
 //!
 //! Every `tests/bad_blueprints/NN-short-name.yaml` is a blueprint that sandboxc must reject.
 //! Next to it, `NN-short-name.stderr` holds the exact standard error of

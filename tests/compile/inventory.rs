@@ -1,6 +1,6 @@
-//! Parity with the CDK app this replaces (../shared/reference/cdk-original/INVENTORY.md): the
-//! default output has every resource type the reference deploys, except those replaced by
-//! native features, plus DESIGN.md §1's additions.
+//! Parity with the CDK app this replaces (docs/reference-app.md): the default output has every
+//! resource type the reference deploys, except those replaced by native features, plus the
+//! parts the reference lacks (trail, flow logs, endpoint policies...).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use crate::common;

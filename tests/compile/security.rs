@@ -1,4 +1,4 @@
-//! Security properties of the default output, one test each (DESIGN.md §1 "must hold").
+//! Security properties of the default output, one test each (README, "What it is"; docs/aws-facts.md).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use crate::common;

@@ -7,7 +7,7 @@
 //! it is used in an account, each with the AWS managed policy of the same name under
 //! `arn:<partition>:iam::aws:policy/service-role/`; a fixed-name `AWS::IAM::Role` would fail
 //! when they already exist. Source: AppStream 2.0 administration guide, "AppStream 2.0
-//! service roles" (see `shared/AWS-FACTS.md`).
+//! service roles" (docs/aws-facts.md, "Service roles and usage reports").
 //!
 //! `Create` and `Update`: `GetRole` each; a role that exists is left exactly as it is; a
 //! missing one is created (`CreateRole`, then `AttachRolePolicy`). `Delete`: nothing (other

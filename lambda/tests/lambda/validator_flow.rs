@@ -3,7 +3,7 @@
 //! log lines (outcome, reason), the AWS calls made, and whether the invocation fails.
 //!
 //! Hashes: `printf alice | sha256sum` etc.; AppStream names home folders after the
-//! lowercase hex SHA-256 of the user ID (AWS-FACTS.md, AppStream 2.0).
+//! lowercase hex SHA-256 of the user ID (docs/aws-facts.md, "Home folders").
 
 #![allow(clippy::expect_used)]
 
