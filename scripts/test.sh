@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # The whole sandboxc test suite, on a fresh machine or a warm one.
 #
-# 1. Installs the pinned Python tools the tests call into a git-ignored venv inside the repo
-#    (.venv), if missing: cfn-lint 1.58.0, checkov 3.3.30, moto[server] 5.2.5 (the local AWS
-#    emulator), ziglang and cargo-zigbuild (Lambda packaging for glibc 2.17).
-# 2. Starts the moto server on a free loopback port for the emulator tests, and stops it on exit.
-# 3. Runs every test of the workspace (`cargo test --workspace --locked`).
+# 1. Installs the pinned Python tools the tests call into a venv outside the clone
+#    ($SANDBOXC_VENV, default ~/.cache/sandboxc/venv), if missing: cfn-lint 1.58.0, checkov
+#    3.3.30, moto[server] 5.2.5 (the local AWS emulator), ziglang and cargo-zigbuild (Lambda
+#    packaging for glibc 2.17). One venv per machine: every clone links the Lambdas with the
+#    same zig wrapper, so the release build of the Lambda crate's dependencies is reused.
+# 2. Checks the formatting (`cargo fmt --check`) and the lints (`cargo clippy -D warnings`).
+# 3. Starts the moto server on a free loopback port for the emulator tests, and stops it on exit.
+# 4. Runs every test of the workspace (`cargo test --workspace --locked`).
 #
 # Builds go to one persistent target directory outside the clone ($CARGO_TARGET_DIR, default
 # ~/.cache/sandboxc/target), so repeated runs and CI reuse the compiled AWS SDK crates.
@@ -17,7 +20,8 @@ cd "$repo"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/sandboxc/target}"
 mkdir -p "$CARGO_TARGET_DIR"
 
-venv="$repo/.venv"
+cache="${XDG_CACHE_HOME:-$HOME/.cache}/sandboxc"
+venv="${SANDBOXC_VENV:-$cache/venv}"
 pins=(cfn-lint==1.58.0 checkov==3.3.30 "moto[server]==5.2.5" ziglang==0.17.1 cargo-zigbuild==0.24.1)
 installed() {
     [ -x "$venv/bin/python" ] || return 1
@@ -35,7 +39,7 @@ for pin in sys.argv[1:]:
 PY
 }
 if ! installed; then
-    echo "test.sh: installing ${pins[*]} into .venv" >&2
+    echo "test.sh: installing ${pins[*]} into $venv" >&2
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet --disable-pip-version-check "${pins[@]}"
 fi
@@ -46,6 +50,9 @@ export SANDBOXC_PACKAGE_TEST=1
 export SANDBOXC_LAMBDA_TARGET_DIR="${SANDBOXC_LAMBDA_TARGET_DIR:-$CARGO_TARGET_DIR/lambda-package}"
 # checkov must never reach out for guideline mappings: tests talk to loopback only.
 export BC_SKIP_MAPPING=TRUE
+
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --locked -- -D warnings
 
 # The AWS emulator, on loopback only.
 port="$("$venv/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"

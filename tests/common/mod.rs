@@ -86,7 +86,7 @@ pub fn venv_tool(name: &str) -> PathBuf {
     let tool = dir.join("bin").join(name);
     assert!(
         tool.is_file(),
-        "{} is missing: run scripts/test.sh, which installs the pinned cfn-lint and checkov into .venv",
+        "{} is missing: run scripts/test.sh, which installs the pinned cfn-lint and checkov into ~/.cache/sandboxc/venv (or $SANDBOXC_VENV)",
         tool.display()
     );
     tool

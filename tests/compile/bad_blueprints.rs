@@ -17,7 +17,7 @@
 //!
 //! # Blessing
 //!
-//! `SANDBOXC_BLESS=1 cargo test --test bad_blueprints` rewrites the `.stderr` files from the
+//! `SANDBOXC_BLESS=1 cargo test --test compile bad_blueprints` rewrites the `.stderr` files from the
 //! current binary instead of comparing them (every other check still runs). Do not bless
 //! blindly: read each changed `.stderr` (`git diff tests/bad_blueprints`) and check that every
 //! message points at the offending key or value (`line:column`), names the blueprint path, says
