@@ -21,6 +21,12 @@ pub mod parameters {
     /// validator's bucket notification can only be written once it exists. Produced by the
     /// compiler (validator part); set by `sandboxc apply` after S3 `HeadBucket`.
     pub const HOME_FOLDER_BUCKET_EXISTS: &str = "HomeFolderBucketExists";
+
+    /// The ID of the AWS-managed prefix list of S3 in the Region (`pl-...`, the list named
+    /// `com.amazonaws.<region>.s3`): security groups allow HTTPS to it (the S3 gateway
+    /// endpoint's destinations) instead of to 0.0.0.0/0. CloudFormation cannot look it up, so
+    /// `sandboxc apply` sets it (EC2 `DescribePrefixLists`) when the root template declares it.
+    pub const S3_PREFIX_LIST_ID: &str = "S3PrefixListId";
 }
 
 /// Root stack outputs for people, re-exposed from the nested stacks (`layout: nested`) or

@@ -12,8 +12,38 @@ pub const ENV_STACK_NAME: &str = "SANDBOX_STACK_NAME";
 /// Environment variable: the AppStream fleet name (`DescribeSessions` `FleetName`).
 pub const ENV_FLEET_NAME: &str = "SANDBOX_FLEET_NAME";
 /// Environment variable: the SageMaker notebook instance name
-/// (`CreatePresignedNotebookInstanceUrl` `NotebookInstanceName`).
+/// (`CreatePresignedNotebookInstanceUrl` `NotebookInstanceName`) of the shared notebook; set
+/// only in [`NotebookMode::Shared`].
 pub const ENV_NOTEBOOK_NAME: &str = "SANDBOX_NOTEBOOK_NAME";
+/// Environment variable: how notebooks are given out, [`NotebookMode`] as written in the
+/// blueprint (`per_user` or `shared`).
+pub const ENV_NOTEBOOK_MODE: &str = "SANDBOX_NOTEBOOK_MODE";
+/// Environment variable: the SSM Parameter Store path under which the allow-list entries live
+/// ([`crate::users::allow_list_prefix`], `/sandboxc/<env>/users/`).
+pub const ENV_ALLOW_LIST_PREFIX: &str = "SANDBOX_ALLOW_LIST_PREFIX";
+
+/// How notebooks are given out (`notebook.mode` in the blueprint).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotebookMode {
+    /// Each user of the allow-list gets a URL to their own notebook instance only.
+    #[default]
+    PerUser,
+    /// The reference app's posture: one notebook for every valid session (still only for
+    /// users on the allow-list when the blueprint lists users).
+    Shared,
+}
+
+impl NotebookMode {
+    /// The value as written in the blueprint and the environment: `per_user` or `shared`.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PerUser => "per_user",
+            Self::Shared => "shared",
+        }
+    }
+}
 /// Environment variable: the pre-signed URL's session length, whole seconds in decimal,
 /// from [`MIN_SESSION_EXPIRATION_SECONDS`] to [`MAX_SESSION_EXPIRATION_SECONDS`].
 pub const ENV_SESSION_EXPIRATION_SECONDS: &str = "SANDBOX_SESSION_EXPIRATION_SECONDS";
