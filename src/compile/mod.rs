@@ -18,6 +18,7 @@ mod validator;
 
 pub use assemble::{stack_id, template_key};
 pub use context::Ctx;
+pub use notebook::user_id_prefix;
 
 use crate::assets::{scripts, LambdaAsset};
 use crate::blueprint::Blueprint;
