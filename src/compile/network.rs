@@ -333,7 +333,7 @@ pub(super) fn notebook_arns(ctx: &Ctx<'_>) -> Vec<Expr> {
 
 /// The S3 gateway endpoint's statement for the datasets in existing buckets: their buckets and
 /// prefixes only (no `aws:ResourceAccount`: the buckets may belong to other accounts), read, and
-/// write where a user has read-write.
+/// write where a user has read-write, by principals of this account only.
 fn existing_datasets_statement(ctx: &Ctx<'_>) -> Option<Statement> {
     let mut buckets = std::collections::BTreeSet::new();
     let mut objects = std::collections::BTreeSet::new();
@@ -364,7 +364,8 @@ fn existing_datasets_statement(ctx: &Ctx<'_>) -> Option<Statement> {
             &actions,
             buckets.into_iter().chain(objects).map(|(arn, suffix)| partitioned(&arn, &suffix)).collect(),
         )
-        .principal(aws(Expr::from("*"))),
+        .principal(aws(Expr::from("*")))
+        .when("StringEquals", "aws:PrincipalAccount", Expr::pseudo(Pseudo::AccountId)),
     )
 }
 

@@ -61,7 +61,7 @@ struct Side {
     /// Perimeter conditions: (where, statement, operator, key).
     perimeter: BTreeSet<(String, String, String, String)>,
     /// Condition keys of each user's role: hash -> (statement, operator, key).
-    role_conditions: BTreeMap<String, BTreeSet<(String, String, String)>>,
+    role_conditions: BTreeMap<String, Conditions>,
 }
 
 impl Side {
@@ -305,12 +305,11 @@ fn tag(tags: Option<&Expr>, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
+/// The condition keys of a role's statements: (statement, operator, key).
+type Conditions = BTreeSet<(String, String, String)>;
+
 /// A role's S3 object grants (prefix text -> level) and the condition keys of its statements.
-fn role_grants(
-    tree: &Tree<'_>,
-    node: usize,
-    policies: Option<&Expr>,
-) -> (BTreeMap<String, Level>, BTreeSet<(String, String, String)>) {
+fn role_grants(tree: &Tree<'_>, node: usize, policies: Option<&Expr>) -> (BTreeMap<String, Level>, Conditions) {
     let mut grants = BTreeMap::new();
     let mut conditions = BTreeSet::new();
     for p in policies.and_then(Expr::as_list).unwrap_or_default() {
@@ -372,23 +371,6 @@ fn text(v: &Resolved) -> String {
             ("Fn::Sub", parts) => parts.iter().map(text).collect(),
             _ => format!("{name}(...)"),
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefixes_read_for_people() {
-        assert_eq!(
-            object_prefix("arn:${AWS::Partition}:s3:::<DataBucket>/datasets/x/*").as_deref(),
-            Some("datasets/x/ in DataBucket")
-        );
-        assert_eq!(object_prefix("arn:${AWS::Partition}:s3:::corp/2026/*").as_deref(), Some("2026/ in s3://corp"));
-        assert_eq!(object_prefix("arn:aws:s3:::corp"), None);
-        assert!(is_personal(&format!("home/{}/ in DataBucket", "a".repeat(64))));
-        assert!(!is_personal("home/alice/ in DataBucket"));
     }
 }
 
@@ -555,4 +537,21 @@ pub fn moved_bucket_policies(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_read_for_people() {
+        assert_eq!(
+            object_prefix("arn:${AWS::Partition}:s3:::<DataBucket>/datasets/x/*").as_deref(),
+            Some("datasets/x/ in DataBucket")
+        );
+        assert_eq!(object_prefix("arn:${AWS::Partition}:s3:::corp/2026/*").as_deref(), Some("2026/ in s3://corp"));
+        assert_eq!(object_prefix("arn:aws:s3:::corp"), None);
+        assert!(is_personal(&format!("home/{}/ in DataBucket", "a".repeat(64))));
+        assert!(!is_personal("home/alice/ in DataBucket"));
+    }
 }

@@ -54,6 +54,12 @@ fn golden(name: &str, old: &TemplateSet, new: &TemplateSet) -> Plan {
     plan
 }
 
+/// A resource of the network part, to edit.
+fn network_resource<'s>(set: &'s mut TemplateSet, id: &str) -> &'s mut sandboxc::cfn::Resource {
+    let network = set.templates.keys().find(|f| f.ends_with("-network.template.json")).unwrap().clone();
+    set.templates.get_mut(&network).unwrap().resources.iter_mut().find(|(i, _)| i.as_str() == id).unwrap().1
+}
+
 /// The second user of the default blueprint, as written there.
 const BOB: &str = "  - id: bob@example.org\n    authentication: api\n    datasets: {genomics: read-write}\n    notebook: {instance_type: ml.t3.large, volume_size_gb: 50}\n";
 
@@ -232,35 +238,13 @@ fn a_replaced_bucket_lists_what_the_retained_old_bucket_loses() {
     assert!(!losses.iter().any(|s| s.contains("loses its bucket policy")), "{losses:#?}");
 
     // With a policy that is not retained, the old bucket loses it.
-    let old = set(&default_text());
-    let mut unretained = old.clone();
-    for s in [&mut unretained] {
-        let network = s.templates.keys().find(|f| f.ends_with("-network.template.json")).unwrap().clone();
-        let policy = s
-            .templates
-            .get_mut(&network)
-            .unwrap()
-            .resources
-            .iter_mut()
-            .find(|(id, _)| id.as_str() == "DataBucketPolicy")
-            .unwrap()
-            .1;
+    let mut unretained = set(&default_text());
+    let mut new = set(&edited(&[("bucket_name: null", "bucket_name: sandbox-data-example-1")]));
+    for s in [&mut unretained, &mut new] {
+        let policy = network_resource(s, "DataBucketPolicy");
         policy.deletion_policy = None;
         policy.update_replace_policy = None;
     }
-    let mut new = set(&edited(&[("bucket_name: null", "bucket_name: sandbox-data-example-1")]));
-    let network = new.templates.keys().find(|f| f.ends_with("-network.template.json")).unwrap().clone();
-    let policy = new
-        .templates
-        .get_mut(&network)
-        .unwrap()
-        .resources
-        .iter_mut()
-        .find(|(id, _)| id.as_str() == "DataBucketPolicy")
-        .unwrap()
-        .1;
-    policy.deletion_policy = None;
-    policy.update_replace_policy = None;
     let plan = sandboxc::plan::plan(&unretained, &new, "edited");
     assert!(
         plan.security.iter().any(|s| s.category == SecurityCategory::BucketPolicy

@@ -541,8 +541,9 @@ fn end_to_end_against_moto() {
     let Some(endpoint) = moto() else { return };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let stack = format!("e2e{}", std::process::id());
-    let old =
-        format!("name: {stack}\nlayout: single\nidentity:\n  saml: null\nnotebook:\n  instance_type: ml.t3.medium\n");
+    let old = format!(
+        "name: {stack}\nlayout: single\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: ml.t3.medium\n"
+    );
     let (root, _) = deployed(&old);
     let port = endpoint.trim_start_matches("http://127.0.0.1:").trim_end_matches('/');
     let bucket = format!("{stack}-assets");
@@ -566,6 +567,13 @@ fn end_to_end_against_moto() {
                 .stack_name(&stack)
                 .template_body(root)
                 .parameters(Parameter::builder().parameter_key("AssetsBucket").parameter_value(&bucket).build())
+                // What `sandboxc apply` looks up (EC2 DescribePrefixLists); any list ID does here.
+                .parameters(
+                    Parameter::builder()
+                        .parameter_key("S3PrefixListId")
+                        .parameter_value("pl-0123456789abcdef0")
+                        .build(),
+                )
                 .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
                 .send(),
         )
