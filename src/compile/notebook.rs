@@ -132,7 +132,6 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         )?;
         let notebook = notebook(
             &mut p,
-            ctx,
             &env_,
             "Notebook",
             &ctx.names.notebook,
@@ -172,7 +171,6 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             )?;
             notebook(
                 &mut p,
-                ctx,
                 &env_,
                 &format!("{id}Notebook"),
                 &u.notebook_name,
@@ -380,7 +378,6 @@ fn unique(taken: &mut BTreeSet<String>, title: &str) -> String {
 #[allow(clippy::too_many_arguments)]
 fn notebook(
     p: &mut PartBuilder,
-    _ctx: &Ctx<'_>,
     env: &Env,
     id: &str,
     name: &str,

@@ -401,7 +401,6 @@ fn depends_on(
 pub fn retained_bucket_losses(
     compared: &[super::diff::Compared<'_>],
     old: &TemplateSet,
-    _new: &TemplateSet,
 ) -> Vec<super::model::SecurityChange> {
     use super::model::{Action, SecurityCategory, SecurityChange};
     let tree = Tree::new(old);

@@ -63,7 +63,7 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     }
     let access = access::analyze(old, new);
     let mut security = security::analyze(&compared);
-    security.extend(access::retained_bucket_losses(&compared, old, new));
+    security.extend(access::retained_bucket_losses(&compared, old));
     security.sort_by(|a, b| (a.direction, &a.stack, &a.logical_id).cmp(&(b.direction, &b.stack, &b.logical_id)));
     let data_loss = dataloss::analyze(&compared);
     let mut warnings = Vec::new();
