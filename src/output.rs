@@ -33,6 +33,23 @@ pub struct Manifest {
     pub assets: Vec<AssetEntry>,
     /// The rendered scripts.
     pub scripts: Vec<FileEntry>,
+    /// Statements for the owners of existing buckets and keys the sandbox's datasets live in
+    /// (absent when there are none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owner_policies: Vec<OwnerPolicyEntry>,
+}
+
+/// One owner policy file in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnerPolicyEntry {
+    /// Path relative to the output directory (`bucket-policies/<bucket>.json`).
+    pub file: String,
+    /// `bucket-policy` or `key-policy`.
+    pub kind: String,
+    /// The bucket or key ARN whose owner adds the statements.
+    pub resource: String,
+    /// SHA-256 of the file's bytes.
+    pub sha256: String,
 }
 
 /// One template in the manifest.
@@ -153,6 +170,21 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         scripts.push(FileEntry { file: name.into(), sha256: sha256_hex(text.as_bytes()) });
         files.push((name.into(), text.clone()));
     }
+    let mut owner_policies = Vec::new();
+    for o in &compiled.owner_policies {
+        let mut text = serde_json::to_string_pretty(&o.document).map_err(|e| OutputError::Limits(e.to_string()))?;
+        text.push('\n');
+        owner_policies.push(OwnerPolicyEntry {
+            file: o.file.clone(),
+            kind: match o.kind {
+                crate::compile::owner::OwnerPolicyKind::Bucket => "bucket-policy".into(),
+                crate::compile::owner::OwnerPolicyKind::Key => "key-policy".into(),
+            },
+            resource: o.resource.clone(),
+            sha256: sha256_hex(text.as_bytes()),
+        });
+        files.push((o.file.clone(), text));
+    }
     let assets = LAMBDA_FUNCTIONS
         .iter()
         .map(|f| AssetEntry {
@@ -170,6 +202,7 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         templates,
         assets,
         scripts,
+        owner_policies,
     };
     let mut text = serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::Limits(e.to_string()))?;
     text.push('\n');
@@ -199,7 +232,7 @@ fn check_replaceable(dir: &Path) -> Result<(), OutputError> {
         return Err(OutputError::NotOurs(dir.to_path_buf()));
     };
     let mut listed: Vec<String> = vec!["manifest.json".into()];
-    for key in ["templates", "scripts"] {
+    for key in ["templates", "scripts", "owner_policies"] {
         for entry in manifest[key].as_array().into_iter().flatten() {
             if let Some(f) = entry["file"].as_str() {
                 listed.push(f.to_string());

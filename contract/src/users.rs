@@ -78,6 +78,20 @@ pub fn users_role_path(env: &str) -> String {
     format!("/sandboxc/{env}/users/")
 }
 
+/// The IAM path of the one notebook execution role of a sandbox in shared notebook mode
+/// (`notebook.mode: shared`): `/sandboxc/<env>/shared/`. Key policies name it with
+/// `aws:PrincipalArn`; it is never under [`users_role_path`], so `sandboxc audit` never
+/// attributes its reads to one person.
+#[must_use]
+pub fn shared_role_path(env: &str) -> String {
+    format!("/sandboxc/{env}/shared/")
+}
+
+/// The tag key naming the user of a per-user resource (notebook instance, execution role,
+/// allow-list parameter); its value is the user ID exactly as in the blueprint. `sandboxc
+/// plan` reads it to name the person whose access changes.
+pub const USER_TAG: &str = "sandboxc:user";
+
 /// The user hash in a role ARN under [`users_role_path`], if the ARN is one:
 /// `arn:aws:iam::123456789012:role/sandboxc/team/users/<hash>/Name` -> `<hash>`.
 #[must_use]

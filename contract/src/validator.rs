@@ -51,9 +51,23 @@ pub const ENV_SESSION_EXPIRATION_SECONDS: &str = "SANDBOX_SESSION_EXPIRATION_SEC
 /// bucket are rejected.
 pub const ENV_HOME_FOLDER_BUCKET: &str = "SANDBOX_HOME_FOLDER_BUCKET";
 
-/// Every environment variable of the validator, in the order the Lambda reports problems.
-pub const ENVIRONMENT: [&str; 5] =
-    [ENV_STACK_NAME, ENV_FLEET_NAME, ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_HOME_FOLDER_BUCKET];
+/// Every environment variable the validator always has, in the order the Lambda reports
+/// problems. [`ENV_NOTEBOOK_NAME`] is not among them: the compiler sets it only in
+/// [`NotebookMode::Shared`] (the one notebook every listed user gets); in
+/// [`NotebookMode::PerUser`] the notebook comes from the proven user's allow-list entry
+/// ([`crate::users::AllowListEntry::notebook`]).
+pub const ENVIRONMENT: [&str; 6] = [
+    ENV_STACK_NAME,
+    ENV_FLEET_NAME,
+    ENV_NOTEBOOK_MODE,
+    ENV_ALLOW_LIST_PREFIX,
+    ENV_SESSION_EXPIRATION_SECONDS,
+    ENV_HOME_FOLDER_BUCKET,
+];
+
+/// The validator's environment variables that only some sandboxes have: [`ENV_NOTEBOOK_NAME`],
+/// present exactly in [`NotebookMode::Shared`].
+pub const OPTIONAL_ENVIRONMENT: [&str; 1] = [ENV_NOTEBOOK_NAME];
 
 /// Shortest pre-signed notebook URL session, in seconds (30 minutes): the minimum of
 /// `SessionExpirationDurationInSeconds` (SageMaker `CreatePresignedNotebookInstanceUrl`).

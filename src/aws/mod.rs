@@ -5,11 +5,13 @@
 //! `AWS_ENDPOINT_URL` is honoured by the SDK) with a connect timeout and a per-call timeout on
 //! every client ([`Timeouts`]), checks the credentials and finds the account
 //! (`sts:GetCallerIdentity`). [`cloudformation::Cfn`] implements the stack lifecycle's
-//! `CloudFormation` trait, [`s3::S3`] its `AssetStore` trait, and [`evidence::S3Evidence`] the
+//! `CloudFormation` trait, [`s3::S3`] its `AssetStore` trait, [`ec2::Ec2`] its `PrefixLists`
+//! trait, and [`evidence::S3Evidence`] the
 //! audit's `Evidence` trait. Every status and error is turned into sandboxc's types here
 //! ([`error`]): nothing of the SDK leaks out.
 
 pub mod cloudformation;
+pub mod ec2;
 pub mod error;
 pub mod evidence;
 pub mod s3;
@@ -164,6 +166,12 @@ impl Session {
             aws_sdk_cloudformation::Client::new(&self.config),
             endpoint(&self.config, "CLOUDFORMATION", "cloudformation"),
         )
+    }
+
+    /// The EC2 adapter.
+    #[must_use]
+    pub fn ec2(&self) -> ec2::Ec2 {
+        ec2::Ec2::with_endpoint(aws_sdk_ec2::Client::new(&self.config), endpoint(&self.config, "EC2", "ec2"))
     }
 
     /// The S3 adapter; path-style addressing with an endpoint override (an emulator).

@@ -459,3 +459,66 @@ fn s3_not_found_is_an_answer_not_an_error() {
     let e = run(s3.put_object("assets", "k", b"x".to_vec(), "application/json")).unwrap_err();
     assert_eq!((e.code.as_deref(), e.message.as_str()), (Some("AccessDenied"), "Access Denied"));
 }
+
+// ---- EC2 ---------------------------------------------------------------------------------------
+
+/// EC2 answering from `rules` (any matching rule), one attempt per call.
+fn mocked_ec2(rules: &[&Rule]) -> super::ec2::Ec2 {
+    let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::MatchAny);
+    for rule in rules {
+        interceptor = interceptor.with_rule(rule);
+    }
+    let config = aws_sdk_ec2::Config::builder()
+        .behavior_version(aws_sdk_ec2::config::BehaviorVersion::latest())
+        .region(aws_sdk_ec2::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ec2::config::Credentials::new("AKIDTEST", "secret", None, None, "t"))
+        .http_client(aws_smithy_mocks::create_mock_http_client())
+        .interceptor(interceptor)
+        .retry_config(aws_sdk_ec2::config::retry::RetryConfig::standard().with_max_attempts(1))
+        .build();
+    super::ec2::Ec2::new(aws_sdk_ec2::Client::from_conf(config))
+}
+
+#[test]
+fn the_s3_prefix_list_is_found_by_its_name() {
+    use crate::deploy::network::PrefixLists;
+    use aws_sdk_ec2::operation::describe_prefix_lists::{DescribePrefixListsError, DescribePrefixListsOutput};
+    use aws_sdk_ec2::types::PrefixList;
+
+    // Only a request filtered on exactly that name gets the list.
+    let found = mock!(aws_sdk_ec2::Client::describe_prefix_lists)
+        .match_requests(|r| {
+            r.filters().iter().any(|f| {
+                f.name() == Some("prefix-list-name") && f.values() == ["com.amazonaws.us-east-1.s3".to_string()]
+            })
+        })
+        .then_output(|| {
+            DescribePrefixListsOutput::builder()
+                .prefix_lists(
+                    PrefixList::builder()
+                        .prefix_list_id("pl-63a5400a")
+                        .prefix_list_name("com.amazonaws.us-east-1.s3")
+                        .cidrs("54.231.0.0/17")
+                        .build(),
+                )
+                .build()
+        });
+    let ec2 = mocked_ec2(&[&found]);
+    assert_eq!(run(ec2.prefix_list_id("com.amazonaws.us-east-1.s3")), Ok(Some("pl-63a5400a".into())));
+
+    let none =
+        mock!(aws_sdk_ec2::Client::describe_prefix_lists).then_output(|| DescribePrefixListsOutput::builder().build());
+    assert_eq!(run(mocked_ec2(&[&none]).prefix_list_id("com.amazonaws.us-east-1.s3")), Ok(None));
+
+    let denied = mock!(aws_sdk_ec2::Client::describe_prefix_lists).then_error(|| {
+        DescribePrefixListsError::generic(
+            aws_sdk_ec2::error::ErrorMetadata::builder()
+                .code("UnauthorizedOperation")
+                .message("You are not authorized to perform this operation.")
+                .build(),
+        )
+    });
+    let e = run(mocked_ec2(&[&denied]).prefix_list_id("com.amazonaws.us-east-1.s3")).unwrap_err();
+    assert_eq!(e.code.as_deref(), Some("UnauthorizedOperation"));
+    assert!(e.to_string().contains("not authorized"), "{e}");
+}

@@ -10,10 +10,13 @@
 
 use std::collections::BTreeMap;
 
+use sandboxc_contract::users::Authentication;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::model::{AppStream, Audit, AvailabilityZones, Identity, Layout, Notebook, Storage};
+use super::model::{
+    Access, AppStream, Audit, AuthenticationSchema, AvailabilityZones, Identity, Layout, Notebook, Storage,
+};
 
 /// A whole blueprint: one isolated data sandbox, as written (the JSON Schema's root).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, JsonSchema)]
@@ -62,6 +65,64 @@ pub struct Document {
     /// CloudTrail, usage reports and log retention.
     #[serde(default)]
     pub audit: Audit,
+    /// The data users may reach, by name (`[a-z][a-z0-9-]{0,62}`): a prefix in the data bucket,
+    /// or a prefix in an existing bucket of the same Region.
+    #[serde(default)]
+    pub datasets: BTreeMap<String, DatasetDocument>,
+    /// Who may use the sandbox and which datasets each may reach; at most 50.
+    #[serde(default)]
+    #[schemars(length(max = 50))]
+    pub users: Vec<UserDocument>,
+}
+
+/// `datasets.<name>`: where the data of one dataset lives.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename = "Dataset", deny_unknown_fields)]
+pub struct DatasetDocument {
+    /// The key prefix, ending with `/` (such as `datasets/genomics/`); in the data bucket never
+    /// under `home/`, and never one dataset's prefix inside another's in the same bucket.
+    pub prefix: String,
+    /// An existing bucket of the sandbox's Region, `arn:<partition>:s3:::<bucket>`; null: the
+    /// sandbox's data bucket. Its owner adds the statements synth writes to
+    /// `bucket-policies/<bucket>.json`.
+    #[serde(default)]
+    pub bucket_arn: Option<String>,
+    /// The KMS key of the existing bucket's default encryption (SSE-KMS), if any
+    /// (`arn:<partition>:kms:<region>:<account>:key/<id>`); only with `bucket_arn`.
+    #[serde(default)]
+    pub kms_key_arn: Option<String>,
+}
+
+/// One entry of `users:`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename = "User", deny_unknown_fields)]
+pub struct UserDocument {
+    /// The AppStream user ID (`api`: 2-32 characters of letters, digits and `_+=.@-`) or SAML
+    /// NameID (`saml`: 2-128 characters), exactly as AppStream reports it.
+    pub id: String,
+    /// `api` (streaming URLs) or `saml` (SAML federation).
+    #[serde(default)]
+    #[schemars(with = "AuthenticationSchema")]
+    pub authentication: Authentication,
+    /// Dataset name -> `read` or `read-write`.
+    #[serde(default)]
+    pub datasets: BTreeMap<String, Access>,
+    /// This user's notebook instance, where it differs from `notebook:` (per_user mode only).
+    #[serde(default)]
+    pub notebook: Option<UserNotebookDocument>,
+}
+
+/// `users[].notebook`: one user's notebook instance settings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename = "UserNotebook", deny_unknown_fields)]
+pub struct UserNotebookDocument {
+    /// Notebook instance type, `ml.*`; null: `notebook.instance_type`.
+    #[serde(default)]
+    pub instance_type: Option<String>,
+    /// EBS volume size in GiB, 5..16384; null: `notebook.volume_size_gb`.
+    #[serde(default)]
+    #[schemars(range(min = 5, max = 16384))]
+    pub volume_size_gb: Option<u32>,
 }
 
 fn default_version() -> u32 {

@@ -11,12 +11,15 @@ pub mod document;
 pub mod duration;
 pub mod model;
 pub mod names;
+pub mod people;
 pub mod schema;
 pub mod validate;
 pub mod yaml;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
-pub use document::{Document, NetworkDocument, PrivateStreamingDocument};
+pub use document::{
+    DatasetDocument, Document, NetworkDocument, PrivateStreamingDocument, UserDocument, UserNotebookDocument,
+};
 pub use model::*;
 pub use names::Names;
 

@@ -1,8 +1,9 @@
 //! The validated blueprint: what [`super::load`] returns and the compiler reads.
 //!
 //! A [`Blueprint`] holds parsed values only: the VPC and the subnets carved from it as
-//! [`Ipv4Net`]s, the client networks of private streaming, durations, and the names derived
-//! from `name:` ([`Names`]). It exists only after every check passed, so the compiler never
+//! [`Ipv4Net`]s, the client networks of private streaming, durations, the names derived
+//! from `name:` ([`Names`]), the datasets with their buckets, and the users with their hashes,
+//! notebook names and grants resolved to datasets. It exists only after every check passed, so the compiler never
 //! parses or re-checks a value (the YAML as written is [`super::document`]). The sections
 //! without such values (`storage`, `appstream`, `notebook`, `identity`, `audit`) are the
 //! same types in both, with the serde and schema attributes the document needs.
@@ -12,6 +13,9 @@ use std::collections::BTreeMap;
 use ipnet::Ipv4Net;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+use sandboxc_contract::users::Authentication;
+use sandboxc_contract::validator::NotebookMode;
 
 use super::duration::Duration;
 use super::names::Names;
@@ -29,7 +33,7 @@ pub struct Blueprint {
     pub account: Option<String>,
     /// AWS Region, such as `eu-west-1`; `None` uses the AWS configuration's Region.
     pub region: Option<String>,
-    /// Tags added to every resource that takes tags (at most 49, none reserved).
+    /// Tags added to every resource that takes tags (at most 48, none reserved).
     pub tags: BTreeMap<String, String>,
     /// Root stack with nested stacks, or one template.
     pub layout: Layout,
@@ -45,6 +49,107 @@ pub struct Blueprint {
     pub identity: Identity,
     /// CloudTrail, usage reports and log retention.
     pub audit: Audit,
+    /// The datasets, by name (sorted).
+    pub datasets: Vec<Dataset>,
+    /// The users, in blueprint order.
+    pub users: Vec<User>,
+}
+
+/// One dataset of the validated `datasets:` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dataset {
+    /// Its name, `[a-z][a-z0-9-]{0,62}`.
+    pub name: String,
+    /// The bucket it lives in.
+    pub bucket: DatasetBucket,
+    /// Its prefix: ends with `/`, never starts with `/`, no `..`, no empty segment; in the data
+    /// bucket never under `home/` (the personal prefixes).
+    pub prefix: String,
+}
+
+/// Where a dataset lives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatasetBucket {
+    /// The sandbox's data bucket (storage part).
+    Data,
+    /// A bucket the sandbox does not own, in the sandbox's Region (reached through its S3
+    /// gateway endpoint).
+    Existing(ExistingBucket),
+}
+
+/// A bucket the sandbox does not own.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingBucket {
+    /// Its ARN as written, `arn:<partition>:s3:::<name>`.
+    pub arn: String,
+    /// The partition of the ARN (`aws`, `aws-cn`...).
+    pub partition: String,
+    /// The bucket name.
+    pub name: String,
+    /// The KMS key of its default encryption (SSE-KMS), if the blueprint names one: the users
+    /// granted the dataset may use it through S3.
+    pub kms_key_arn: Option<String>,
+}
+
+impl Dataset {
+    /// Whether the dataset lives in an existing bucket.
+    #[must_use]
+    pub fn existing(&self) -> Option<&ExistingBucket> {
+        match &self.bucket {
+            DatasetBucket::Data => None,
+            DatasetBucket::Existing(b) => Some(b),
+        }
+    }
+}
+
+/// What a grant allows on a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize, JsonSchema)]
+pub enum Access {
+    /// List and read objects.
+    #[serde(rename = "read")]
+    Read,
+    /// List, read, write and delete objects.
+    #[serde(rename = "read-write")]
+    ReadWrite,
+}
+
+impl Access {
+    /// `read` or `read-write`, as written in the blueprint.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Read => "read",
+            Self::ReadWrite => "read-write",
+        }
+    }
+}
+
+/// One dataset a user may reach, and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The dataset (resolved from its name).
+    pub dataset: Dataset,
+    /// Read or read-write.
+    pub access: Access,
+}
+
+/// One validated user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The user ID exactly as written (AppStream user ID or SAML NameID).
+    pub id: String,
+    /// How the user starts sessions.
+    pub authentication: Authentication,
+    /// Lowercase hex SHA-256 of the ID (`sandboxc_contract::users::user_hash`).
+    pub hash: String,
+    /// The user's notebook instance name (`sandboxc_contract::users::notebook_name`).
+    pub notebook_name: String,
+    /// The grants, by dataset name (sorted).
+    pub grants: Vec<Grant>,
+    /// The notebook instance type (the user's override, else `notebook.instance_type`).
+    pub instance_type: String,
+    /// The notebook volume in GiB (the user's override, else `notebook.volume_size_gb`).
+    pub volume_size_gb: u32,
 }
 
 /// The validated `network:` section.
@@ -113,6 +218,9 @@ impl AvailabilityZones {
 pub struct Storage {
     /// Explicit data bucket name (S3 bucket naming rules); null lets CloudFormation generate one.
     pub bucket_name: Option<String>,
+    /// IAM role ARNs (`arn:<partition>:iam::<account>:role/...`) that may reach the data bucket
+    /// from outside the sandbox (not through its S3 gateway endpoint) and use the data key.
+    pub admin_principals: Vec<String>,
 }
 
 /// AppStream fleet type (`AWS::AppStream::Fleet.FleetType`).
@@ -278,18 +386,54 @@ impl UserSettings {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Notebook {
-    /// Notebook instance type, `ml.*`.
+    /// `per_user`: a notebook instance and an execution role per user, each reaching exactly
+    /// that user's grants; `shared`: one notebook and one role for every listed user (the
+    /// reference app's weaker posture).
+    #[schemars(with = "NotebookModeSchema")]
+    pub mode: NotebookMode,
+    /// Notebook instance type, `ml.*` (each user's default).
     pub instance_type: String,
-    /// EBS volume size in GiB, 5..16384.
+    /// EBS volume size in GiB, 5..16384 (each user's default).
     #[schemars(range(min = 5, max = 16384))]
     pub volume_size_gb: u32,
     /// Session length of the pre-signed notebook URL, 30m..12h.
     pub session_expiration: Duration,
 }
 
+// The schema of `NotebookMode` (the contract crate does not depend on schemars); its values
+// are the contract's, which a test checks.
+/// How notebooks are given out: `per_user` or `shared`.
+#[derive(JsonSchema)]
+#[schemars(rename = "NotebookMode")]
+#[allow(dead_code)]
+pub(crate) enum NotebookModeSchema {
+    /// A notebook instance and an execution role per user (the default).
+    #[schemars(rename = "per_user")]
+    PerUser,
+    /// One notebook and one role for every listed user (the reference app's weaker posture).
+    #[schemars(rename = "shared")]
+    Shared,
+}
+
+// The schema of `Authentication` (the contract crate does not depend on schemars); its values
+// are the contract's, which a test checks.
+/// How a user starts sessions: `api` or `saml`.
+#[derive(JsonSchema)]
+#[schemars(rename = "Authentication")]
+#[allow(dead_code)]
+pub(crate) enum AuthenticationSchema {
+    /// Streaming URLs (`CreateStreamingURL`): AppStream user IDs of 2 to 32 characters (the default).
+    #[schemars(rename = "api")]
+    Api,
+    /// SAML 2.0 federation: the NameID, 2 to 128 characters.
+    #[schemars(rename = "saml")]
+    Saml,
+}
+
 impl Default for Notebook {
     fn default() -> Self {
         Self {
+            mode: NotebookMode::PerUser,
             instance_type: "ml.t3.medium".into(),
             volume_size_gb: 20,
             session_expiration: Duration::from_secs(30 * 60),
@@ -328,12 +472,38 @@ pub struct Audit {
     pub cloudtrail: bool,
     /// The Region's AppStream usage-report subscription.
     pub usage_reports: bool,
-    /// Days CloudWatch Logs keeps the sandbox's log groups (one of CloudWatch's allowed values).
+    /// Days CloudWatch Logs keeps the sandbox's log groups, the trail's included (one of
+    /// CloudWatch's allowed values).
     pub log_retention_days: u32,
+    /// Days S3 Object Lock (governance mode) keeps every object of the trail bucket from being
+    /// overwritten or deleted, 1..36500.
+    #[schemars(range(min = 1, max = 36500))]
+    pub trail_retention_days: u32,
 }
 
 impl Default for Audit {
     fn default() -> Self {
-        Self { cloudtrail: true, usage_reports: true, log_retention_days: 90 }
+        Self { cloudtrail: true, usage_reports: true, log_retention_days: 90, trail_retention_days: 365 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sandboxc_contract::users::Authentication;
+    use sandboxc_contract::validator::NotebookMode;
+
+    /// The values of a schema-only mirror enum (`oneOf` of `const`s).
+    fn values<T: schemars::JsonSchema>() -> Vec<String> {
+        let schema = serde_json::to_value(schemars::schema_for!(T)).unwrap_or_default();
+        schema["oneOf"].as_array().into_iter().flatten().filter_map(|b| b["const"].as_str().map(String::from)).collect()
+    }
+
+    #[test]
+    fn the_schema_mirrors_hold_the_contract_values() {
+        let modes = [NotebookMode::PerUser, NotebookMode::Shared].map(|m| m.as_str().to_string());
+        assert_eq!(values::<super::NotebookModeSchema>(), modes);
+        let auth = [Authentication::Api, Authentication::Saml]
+            .map(|a| serde_json::to_value(a).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default());
+        assert_eq!(values::<super::AuthenticationSchema>(), auth);
     }
 }

@@ -57,6 +57,7 @@ pub fn validate(document: Document) -> Result<Blueprint, Vec<Diagnostic>> {
     let b = &document;
     let mut out = Vec::new();
     let network = network(b, &mut out);
+    let people = super::people::validate(b, &mut out);
     storage(b, &mut out);
     appstream(b, &mut out);
     notebook(b, &mut out);
@@ -78,9 +79,9 @@ pub fn validate(document: Document) -> Result<Blueprint, Vec<Diagnostic>> {
                 .allowed("an environment name without trailing or doubled '-', such as data-sandbox"),
         );
     }
-    // `network` is None only after a network problem was reported.
-    match network {
-        Some(network) if out.is_empty() => Ok(Blueprint {
+    // `network` and `people` are None only after a problem was reported.
+    match (network, people) {
+        (Some(network), Some((datasets, users))) if out.is_empty() => Ok(Blueprint {
             version: document.version,
             name: document.name,
             names,
@@ -94,6 +95,8 @@ pub fn validate(document: Document) -> Result<Blueprint, Vec<Diagnostic>> {
             notebook: document.notebook,
             identity: document.identity,
             audit: document.audit,
+            datasets,
+            users,
         }),
         _ => Err(out),
     }
@@ -400,11 +403,11 @@ fn audit(b: &Document, out: &mut Vec<Diagnostic>) {
 
 fn tags(b: &Document, out: &mut Vec<Diagnostic>) {
     // Tag rules: keys 1..128, values 0..256, no `aws:` prefix, at most 50 per resource
-    // (sandboxc adds one: sandboxc:environment).
-    if b.tags.len() > 49 {
+    // (sandboxc adds sandboxc:environment, and sandboxc:user on a user's resources).
+    if b.tags.len() > 48 {
         out.push(
             Diagnostic::new("tags", format!("has {} tags", b.tags.len()))
-                .allowed("at most 49 (sandboxc adds sandboxc:environment)"),
+                .allowed("at most 48 (sandboxc adds sandboxc:environment, and sandboxc:user on each user's notebook, role and allow-list entry)"),
         );
     }
     for (k, v) in &b.tags {
@@ -447,7 +450,7 @@ fn range(out: &mut Vec<Diagnostic>, path: &str, secs: u64, min: u64, max: u64, a
 }
 
 /// `family.class.size`, such as `stream.standard.small` or `ml.t3.medium`.
-fn is_instance_type(t: &str, family: &str) -> bool {
+pub(super) fn is_instance_type(t: &str, family: &str) -> bool {
     let parts: Vec<&str> = t.split('.').collect();
     parts.len() >= 3
         && parts[0] == family

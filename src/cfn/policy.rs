@@ -157,6 +157,15 @@ impl Statement {
         self
     }
 
+    /// Adds the condition `(operator, key, value)` when there is one.
+    #[must_use]
+    pub fn when_some(self, condition: Option<(&str, &str, Expr)>) -> Self {
+        match condition {
+            Some((operator, key, value)) => self.when(operator, key, value),
+            None => self,
+        }
+    }
+
     /// The principals as `(kind, value)` pairs: `("Service", "lambda.amazonaws.com")`,
     /// `("AWS", ...)`, one pair per listed value; `("*", "*")` for `Principal: "*"`; and
     /// `("", value)` for a principal of another shape (a function call).
@@ -293,12 +302,13 @@ pub fn trust(service_name: &str) -> PolicyDocument {
     ])
 }
 
-/// A statement denying every request to a bucket that does not use TLS.
+/// A statement denying every request to a bucket that does not use TLS (`aws:SecureTransport`
+/// the boolean `false`, as the IAM `Bool` operator takes it).
 #[must_use]
 pub fn deny_insecure_transport(bucket_arn: Expr) -> Statement {
     Statement::deny("DenyInsecureTransport", &["s3:*"], vec![bucket_arn.clone(), Expr::suffixed(&bucket_arn, "/*")])
         .principal(aws(Expr::from("*")))
-        .when("Bool", "aws:SecureTransport", Expr::from("false"))
+        .when("Bool", "aws:SecureTransport", Expr::Bool(false))
 }
 
 #[cfg(test)]

@@ -100,7 +100,8 @@ FlowLog = "AWS::EC2::FlowLog" {
 resource!(/// `AWS::S3::Bucket`.
 Bucket = "AWS::S3::Bucket" {
     bucket_name: Expr, bucket_encryption: Expr, versioning_configuration: Expr, public_access_block_configuration: Expr,
-    ownership_controls: Expr, lifecycle_configuration: Expr, object_lock_enabled: bool, tags: Expr,
+    ownership_controls: Expr, lifecycle_configuration: Expr, object_lock_enabled: bool,
+    object_lock_configuration: Expr, logging_configuration: Expr, tags: Expr,
 });
 
 resource!(/// `AWS::S3::BucketPolicy`.
@@ -114,7 +115,7 @@ KmsAlias = "AWS::KMS::Alias" { alias_name: Expr, target_key_id: Expr });
 
 resource!(/// `AWS::IAM::Role` with inline policies.
 Role = "AWS::IAM::Role" {
-    role_name: Expr, description: Expr, assume_role_policy_document: PolicyDocument, policies: Vec<Expr>,
+    role_name: Expr, description: Expr, path: Expr, assume_role_policy_document: PolicyDocument, policies: Vec<Expr>,
     max_session_duration: i64, tags: Expr,
 });
 
@@ -178,7 +179,7 @@ resource!(/// `AWS::CloudTrail::Trail`.
 Trail = "AWS::CloudTrail::Trail" {
     trail_name: Expr, is_logging: bool, s3_bucket_name: Expr, kms_key_id as "KMSKeyId": Expr,
     enable_log_file_validation: bool, include_global_service_events: bool, is_multi_region_trail: bool,
-    event_selectors: Expr, tags: Expr,
+    event_selectors: Expr, cloud_watch_logs_log_group_arn: Expr, cloud_watch_logs_role_arn: Expr, tags: Expr,
 });
 
 resource!(/// `AWS::CloudFormation::Stack` (a nested stack).

@@ -167,6 +167,17 @@ impl Resource {
         self
     }
 
+    /// Writes a note for reviewers into `Metadata.sandboxc.<key>`: why a control that a rule set
+    /// expects is absent (an endpoint policy a service does not support...).
+    #[must_use]
+    pub fn note(mut self, key: &str, reason: &str) -> Self {
+        let entry = self.metadata.entry("sandboxc".into()).or_insert_with(|| Expr::Map(BTreeMap::new()));
+        if let Expr::Map(map) = entry {
+            map.insert(key.into(), Expr::from(reason));
+        }
+        self
+    }
+
     /// A resource attribute (one of [`RESOURCE_ATTRIBUTES`]) as the template writes it, if set.
     #[must_use]
     pub fn attribute(&self, name: &str) -> Option<Expr> {

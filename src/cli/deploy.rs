@@ -57,9 +57,12 @@ pub fn apply(args: &ApplyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let mut zips = ZipDir { dir: args.lambda_dir.clone(), built: false };
     let interrupted = install_ctrl_c();
     let outcome = ctx.runtime()?.block_on(async {
-        let d = deployer(&settings, blueprint.account.as_deref()).await?;
+        let session = session(&settings, blueprint.account.as_deref()).await?;
+        let d = Deployer::new(session.cloudformation(), session.s3(), session.account.clone(), session.region.clone());
         let mut console = Terminal::new(ctx.quiet, interrupted);
-        Ok::<_, CliError>(crate::deploy::apply::apply(&d, &release, &options, &mut zips, &mut console).await?)
+        Ok::<_, CliError>(
+            crate::deploy::apply::apply(&d, &release, &options, &mut zips, &session.ec2(), &mut console).await?,
+        )
     })?;
     Ok(report(ctx, &outcome))
 }
@@ -99,9 +102,16 @@ pub fn destroy(args: &DestroyArgs, ctx: &Context) -> Result<ExitStatus, CliError
 /// Connects (credentials, `sts:GetCallerIdentity`), refuses another account than the pinned
 /// one, and builds the deployer over the AWS adapters.
 async fn deployer(settings: &Settings, pinned_account: Option<&str>) -> Result<Deployer<Cfn, S3>, CliError> {
+    let session = session(settings, pinned_account).await?;
+    Ok(Deployer::new(session.cloudformation(), session.s3(), session.account.clone(), session.region.clone()))
+}
+
+/// Connects (credentials, `sts:GetCallerIdentity`) and refuses another account than the
+/// pinned one.
+async fn session(settings: &Settings, pinned_account: Option<&str>) -> Result<crate::aws::Session, CliError> {
     let session = crate::aws::connect(settings).await?;
     check_account(pinned_account, &session.account)?;
-    Ok(Deployer::new(session.cloudformation(), session.s3(), session.account.clone(), session.region.clone()))
+    Ok(session)
 }
 
 /// Prints an outcome (success on standard output unless `-q`; anything else through the error

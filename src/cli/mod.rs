@@ -269,6 +269,17 @@ fn synth(
             manifest.scripts.len()
         ));
     }
+    // The owners of existing buckets must act: printed even with -q.
+    for o in &manifest.owner_policies {
+        let text = std::fs::read_to_string(out.join(&o.file)).unwrap_or_default();
+        let (what, policy) = if o.kind == "key-policy" { ("the KMS key", "key") } else { ("the bucket", "bucket") };
+        ctx.say(&format!(
+            "the owner of {what} {} must add these statements to its {policy} policy ({}):\n{}",
+            o.resource,
+            out.join(&o.file).display(),
+            text.trim_end()
+        ));
+    }
     Ok(ExitStatus::Success)
 }
 

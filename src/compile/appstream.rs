@@ -33,8 +33,6 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let mut p = PartBuilder::new(Part::AppStream, &format!("sandboxc data sandbox {env}: AppStream fleet and stack"));
     let vpc = p.import(ctx, Part::Network, "VpcId")?;
     let subnets = p.import(ctx, Part::Network, "SubnetIds")?;
-    let data_bucket = p.import(ctx, Part::Storage, "DataBucketArn")?;
-    let data_key = p.import(ctx, Part::Storage, "DataKeyArn")?;
     let log_key = p.import(ctx, Part::Audit, "AuditKeyArn")?;
 
     // Service roles: a provider Lambda creates them only if missing, never deletes them.
@@ -99,21 +97,18 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         );
     }
 
-    let sg = p.add("FleetSecurityGroup", &https_out_group(ctx, vpc, "AppStream streaming instances", "fleet"))?;
+    let sg = https_out_group(&mut p, ctx, vpc, "AppStream streaming instances", "fleet");
+    let sg = p.add("FleetSecurityGroup", &sg)?;
 
-    // The fleet role is visible to users on the instance (profile appstream_machine_role): it
-    // may read the sandbox's two parameters and the data bucket, nothing else.
+    // The fleet role is visible to every user on the instance (profile appstream_machine_role):
+    // it may read the sandbox's two parameters and nothing else. The data is reached from each
+    // user's notebook with that user's role.
     let params = [&ctx.names.data_bucket_parameter, &ctx.names.notebook_script_parameter];
-    let statements = vec![
-        Statement::allow(
-            "ReadSandboxParameters",
-            &["ssm:GetParameter"],
-            params.iter().map(|n| arn("ssm", &format!("parameter{n}"))).collect(),
-        ),
-        Statement::allow("ListDataBucket", &["s3:ListBucket"], vec![data_bucket.clone()]),
-        Statement::allow("ReadData", &["s3:GetObject"], vec![Expr::suffixed(&data_bucket, "/*")]),
-        Statement::allow("DecryptData", &["kms:Decrypt"], vec![data_key]),
-    ];
+    let statements = vec![Statement::allow(
+        "ReadSandboxParameters",
+        &["ssm:GetParameter"],
+        params.iter().map(|n| arn("ssm", &format!("parameter{n}"))).collect(),
+    )];
     let role = p.add(
         "FleetRole",
         &Role {

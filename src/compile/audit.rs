@@ -1,14 +1,19 @@
 //! Audit: the audit key (log groups, trail, dead letters) and the CloudTrail trail with S3 data
-//! events on the data and home-folder buckets, with its retained log bucket. (The usage-report
-//! subscription is in the AppStream part: it needs AppStream's service roles first.)
+//! events on the data bucket, the home-folder bucket and the datasets in existing buckets; its
+//! retained log bucket (S3 Object Lock in governance mode, server access logs to a small
+//! access-log bucket), and its delivery to an encrypted CloudWatch Logs group. (The
+//! usage-report subscription is in the AppStream part: it needs AppStream's service roles first.)
 
 use sandboxc_contract::stack::outputs;
 
 use crate::cfn::policy::{deny_insecure_transport, service, PolicyDocument, Statement};
-use crate::cfn::resources::{BucketPolicy, Trail};
-use crate::cfn::{Expr, Resource};
+use crate::cfn::resources::{Bucket, BucketPolicy, LogGroup, Role, Trail};
+use crate::cfn::{Expr, Pseudo, Resource, ToExpr};
 
-use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, private_bucket};
+use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, locked_bucket, partitioned, private_bucket};
+
+/// The key prefix of the trail bucket's server access logs in the access-log bucket.
+pub const ACCESS_LOG_PREFIX: &str = "trail-bucket/";
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -47,11 +52,33 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     p.export(ctx, "AuditKeyArn", key_arn.clone(), false, "ARN of the KMS key encrypting logs")?;
 
     if audit.cloudtrail {
+        let access_logs = access_log_bucket(&mut p, ctx)?;
         let bucket = p.add_resource(
             "TrailBucket",
-            Resource::new(&private_bucket(ctx, &key_arn, None))
+            Resource::new(&Bucket {
+                object_lock_enabled: Some(true),
+                object_lock_configuration: Some(Expr::map([
+                    ("ObjectLockEnabled", Expr::from("Enabled")),
+                    (
+                        "Rule",
+                        Expr::map([(
+                            "DefaultRetention",
+                            Expr::map([
+                                ("Days", Expr::Int(i64::from(audit.trail_retention_days))),
+                                ("Mode", Expr::from("GOVERNANCE")),
+                            ]),
+                        )]),
+                    ),
+                ])),
+                logging_configuration: Some(Expr::map([
+                    ("DestinationBucketName", Expr::from(&access_logs.0)),
+                    ("LogFilePrefix", Expr::from(ACCESS_LOG_PREFIX)),
+                ])),
+                ..private_bucket(ctx, &key_arn, None)
+            })
             .retain()
-            .skip_checkov("CKV_AWS_18", "this bucket is the audit log destination; logging its own access would need a further bucket outside the sandbox's trust boundary"),
+            // S3 delivers the access logs only once the log bucket's policy lets it.
+            .depends_on(&access_logs.1),
         )?;
         let bucket_ref = Expr::from(&bucket);
         let bucket_arn_expr = Expr::get_att(&bucket, "Arn");
@@ -82,6 +109,14 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             },
         )?;
         let data_bucket = p.import(ctx, Part::Storage, "DataBucketArn")?;
+        let mut recorded = vec![Expr::suffixed(&data_bucket, "/"), home_folder_bucket_arn("/")];
+        recorded.extend(
+            ctx.blueprint
+                .datasets
+                .iter()
+                .filter_map(|d| d.existing().map(|e| partitioned(&e.arn, &format!("/{}", d.prefix)))),
+        );
+        let (log_group, logs_role) = trail_logs(&mut p, ctx, &key_arn, &trail_arn)?;
         let trail = Trail {
             trail_name: Some(Expr::from(&ctx.names.trail)),
             is_logging: Some(true),
@@ -95,12 +130,14 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                     "DataResources",
                     Expr::List(vec![Expr::map([
                         ("Type", Expr::from("AWS::S3::Object")),
-                        ("Values", Expr::List(vec![Expr::suffixed(&data_bucket, "/"), home_folder_bucket_arn("/")])),
+                        ("Values", Expr::List(recorded)),
                     ])]),
                 ),
                 ("IncludeManagementEvents", Expr::Bool(true)),
                 ("ReadWriteType", Expr::from("All")),
             ])])),
+            cloud_watch_logs_log_group_arn: Some(Expr::get_att(&log_group, "Arn")),
+            cloud_watch_logs_role_arn: Some(Expr::get_att(&logs_role, "Arn")),
             tags: Some(ctx.tags()),
         };
         p.add_resource(
@@ -114,6 +151,107 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     }
 
     Ok(p)
+}
+
+/// The bucket receiving the trail bucket's server access logs, and its policy: SSE-S3 (the
+/// only default encryption access-log delivery supports), versioned, private, retained;
+/// written only by S3's logging service for this account, under [`ACCESS_LOG_PREFIX`].
+fn access_log_bucket(
+    p: &mut PartBuilder,
+    ctx: &Ctx<'_>,
+) -> Result<(crate::cfn::LogicalId, crate::cfn::LogicalId), CompileError> {
+    let sse_s3 = Expr::map([(
+        "ServerSideEncryptionConfiguration",
+        Expr::List(vec![Expr::map([(
+            "ServerSideEncryptionByDefault",
+            Expr::map([("SSEAlgorithm", Expr::from("AES256"))]),
+        )])]),
+    )]);
+    let bucket = p.add_resource(
+        "TrailAccessLogBucket",
+        Resource::new(&Bucket {
+            bucket_encryption: Some(sse_s3),
+            tags: Some(ctx.tags()),
+            ..locked_bucket(&Expr::Null)
+        })
+        .retain()
+        .skip_checkov(
+            "CKV_AWS_18",
+            "this bucket receives the trail bucket's access logs; logging it in turn would need yet another bucket, without end",
+        )
+        .note(
+            "encryption",
+            "SSE-S3, not SSE-KMS: S3 server access log delivery supports only SSE-S3 default encryption on the destination bucket (S3 user guide, Enabling Amazon S3 server access logging)",
+        ),
+    )?;
+    let arn = Expr::get_att(&bucket, "Arn");
+    let policy = p.add(
+        "TrailAccessLogBucketPolicy",
+        &BucketPolicy {
+            bucket: Some(Expr::from(&bucket)),
+            policy_document: Some(PolicyDocument::new(vec![
+                deny_insecure_transport(arn.clone()),
+                Statement::allow(
+                    "S3ServerAccessLogsDelivery",
+                    &["s3:PutObject"],
+                    vec![Expr::suffixed(&arn, &format!("/{ACCESS_LOG_PREFIX}*"))],
+                )
+                .principal(service("logging.s3.amazonaws.com"))
+                .when("StringEquals", "aws:SourceAccount", Expr::pseudo(Pseudo::AccountId)),
+            ])),
+        },
+    )?;
+    Ok((bucket, policy))
+}
+
+/// The trail's CloudWatch Logs delivery: a log group encrypted with the audit key (retention
+/// `audit.log_retention_days`), and the role CloudTrail assumes to write it (CloudTrail user
+/// guide, "Sending events to CloudWatch Logs").
+fn trail_logs(
+    p: &mut PartBuilder,
+    ctx: &Ctx<'_>,
+    key_arn: &Expr,
+    trail_arn: &Expr,
+) -> Result<(crate::cfn::LogicalId, crate::cfn::LogicalId), CompileError> {
+    let name = format!("{}/trail", ctx.names.log_prefix);
+    let group = p.add_resource(
+        "TrailLogGroup",
+        Resource::new(&LogGroup {
+            log_group_name: Some(Expr::from(&name)),
+            retention_in_days: Some(i64::from(ctx.blueprint.audit.log_retention_days)),
+            kms_key_id: Some(key_arn.clone()),
+            tags: Some(ctx.tags()),
+        })
+        .retain(),
+    )?;
+    let role = p.add(
+        "TrailLogsRole",
+        &Role {
+            description: Some(Expr::from(format!("Lets the trail {} write to {name}", ctx.names.trail))),
+            assume_role_policy_document: Some(PolicyDocument::new(vec![Statement::allow(
+                "TrustCloudTrail",
+                &["sts:AssumeRole"],
+                vec![],
+            )
+            .principal(service("cloudtrail.amazonaws.com"))
+            .when("StringEquals", "aws:SourceArn", trail_arn.clone())])),
+            policies: Some(vec![Expr::map([
+                ("PolicyName", Expr::from("write-trail-logs")),
+                (
+                    "PolicyDocument",
+                    PolicyDocument::new(vec![Statement::allow(
+                        "WriteTrailLogGroup",
+                        &["logs:CreateLogStream", "logs:PutLogEvents"],
+                        vec![arn("logs", &format!("log-group:{name}:log-stream:*"))],
+                    )])
+                    .to_expr(),
+                ),
+            ])]),
+            tags: Some(ctx.tags()),
+            ..Role::default()
+        },
+    )?;
+    Ok((group, role))
 }
 
 /// `{"Service": "<name>.${AWS::Region}.amazonaws.com"}`: Regional service principals such as CloudWatch Logs.

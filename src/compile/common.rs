@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use sandboxc_contract::stack::parameters;
 use sandboxc_contract::validator::HOME_FOLDER_BUCKET_PREFIX;
 
 use crate::cfn::policy::{account_root, trust, PolicyDocument, Statement};
@@ -10,7 +11,7 @@ use crate::cfn::resources::{Bucket, Function, KmsAlias, KmsKey, LogGroup, Role, 
 use crate::cfn::security_group::{Peer, RuleDirection, SecurityGroupRule, NO_TRAFFIC_CIDR};
 use crate::cfn::{Expr, LogicalId, Resource, ToExpr};
 
-use super::context::PartBuilder;
+use super::context::{s3_prefix_list_parameter, PartBuilder};
 use super::{CompileError, Ctx};
 
 /// The Lambda runtime for Rust functions built as `bootstrap` (Lambda runtimes, OS-only).
@@ -33,28 +34,48 @@ pub fn home_folder_bucket_arn(suffix: &str) -> Expr {
     ))
 }
 
+/// An ARN written in the blueprint (an existing bucket, its key) with its partition replaced
+/// by `${AWS::Partition}` (followed by `suffix`): such resources are in the sandbox's Region,
+/// whose partition is the deployment's. The text holds no `${` (validation allows no `$`).
+pub fn partitioned(arn: &str, suffix: &str) -> Expr {
+    let rest = arn.strip_prefix("arn:").and_then(|r| r.split_once(':')).map_or(arn, |(_, rest)| rest);
+    Expr::sub(format!("arn:${{AWS::Partition}}:{rest}{suffix}"))
+}
+
 /// ARN of a bucket given as an expression (a `Ref` or parameter), followed by `suffix`.
 pub fn bucket_arn(bucket: &Expr, suffix: &str) -> Expr {
     Expr::sub_with(format!("arn:${{AWS::Partition}}:s3:::${{Bucket}}{suffix}"), [("Bucket", bucket.clone())])
 }
 
-/// Security-group rule: TCP 443 out to anywhere. The subnets have no route beyond the VPC and
-/// the S3 gateway endpoint, so this reaches only the endpoints.
-pub fn egress_https(what: &str) -> SecurityGroupRule {
-    SecurityGroupRule::new(RuleDirection::Egress, "tcp", 443, 443, Peer::Cidr(Expr::from("0.0.0.0/0")))
-        .described(format!("HTTPS to {what} (no route leaves the VPC except to the S3 gateway endpoint)"))
+/// Security-group rules: TCP 443 out to the VPC's own range (the interface endpoints, and
+/// the notebook instances' network interfaces) and to the Region's S3 prefix list (the S3
+/// gateway endpoint's destinations, `S3PrefixListId`), never to 0.0.0.0/0.
+pub fn egress_https(p: &mut PartBuilder, ctx: &Ctx<'_>) -> Vec<SecurityGroupRule> {
+    let prefix_list = p.root_parameter(parameters::S3_PREFIX_LIST_ID, s3_prefix_list_parameter());
+    vec![
+        SecurityGroupRule::new(
+            RuleDirection::Egress,
+            "tcp",
+            443,
+            443,
+            Peer::Cidr(Expr::from(ctx.blueprint.network.cidr.to_string())),
+        )
+        .described("HTTPS to the interface endpoints and notebooks inside the VPC"),
+        SecurityGroupRule::new(RuleDirection::Egress, "tcp", 443, 443, Peer::PrefixList(prefix_list))
+            .described("HTTPS to S3 through the gateway endpoint (the Region's S3 prefix list)"),
+    ]
 }
 
-/// A security group whose only rule lets HTTPS out to the VPC endpoints (nothing comes in
-/// unless a separate ingress rule says so).
-pub fn https_out_group(ctx: &Ctx<'_>, vpc: Expr, what: &str, name_tag: &str) -> SecurityGroup {
+/// A security group whose only rules let HTTPS out to the VPC endpoints and S3 (nothing comes
+/// in unless a separate ingress rule says so).
+pub fn https_out_group(p: &mut PartBuilder, ctx: &Ctx<'_>, vpc: Expr, what: &str, name_tag: &str) -> SecurityGroup {
     SecurityGroup {
         group_description: Some(Expr::from(format!(
             "sandboxc {}: {what}, HTTPS out to the VPC endpoints only",
             ctx.names.env
         ))),
         vpc_id: Some(vpc),
-        security_group_egress: Some(vec![egress_https("the VPC endpoints")]),
+        security_group_egress: Some(egress_https(p, ctx)),
         tags: Some(ctx.tags_named(name_tag)),
         ..SecurityGroup::default()
     }
@@ -120,8 +141,60 @@ pub fn kms_key(
     extra: Vec<Statement>,
 ) -> Result<LogicalId, CompileError> {
     // KMS requires a key policy that lets the account administer the key (policy lock-out check).
-    let mut statements =
-        vec![Statement::allow("AccountAdministersKey", &["kms:*"], vec![Expr::from("*")]).principal(account_root())];
+    let root = Statement::allow("AccountAdministersKey", &["kms:*"], vec![Expr::from("*")]).principal(account_root());
+    key_with_policy(p, ctx, id, alias, description, root, extra)
+}
+
+/// The key-administration actions of KMS's default key policy for key administrators (KMS
+/// developer guide, "Default key policy": "Allows key administrators to administer the KMS
+/// key"), without any use of the key for cryptography.
+pub const KEY_ADMINISTRATION: [&str; 15] = [
+    "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+];
+
+/// [`kms_key`] whose account root may administer the key ([`KEY_ADMINISTRATION`]) but not use
+/// it: only `extra` grants use. The root keeps `kms:PutKeyPolicy`, so the key passes KMS's
+/// lock-out check and can always be repaired.
+///
+/// # Errors
+/// [`CompileError::Internal`] on duplicate logical IDs.
+pub fn administered_kms_key(
+    p: &mut PartBuilder,
+    ctx: &Ctx<'_>,
+    id: &str,
+    alias: &str,
+    description: &str,
+    extra: Vec<Statement>,
+) -> Result<LogicalId, CompileError> {
+    let root =
+        Statement::allow("AccountAdministersKey", &KEY_ADMINISTRATION, vec![Expr::from("*")]).principal(account_root());
+    key_with_policy(p, ctx, id, alias, description, root, extra)
+}
+
+fn key_with_policy(
+    p: &mut PartBuilder,
+    ctx: &Ctx<'_>,
+    id: &str,
+    alias: &str,
+    description: &str,
+    root: Statement,
+    extra: Vec<Statement>,
+) -> Result<LogicalId, CompileError> {
+    let mut statements = vec![root];
     statements.extend(extra);
     let key = p.add_resource(
         id,

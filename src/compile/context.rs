@@ -37,6 +37,21 @@ pub fn home_folder_bucket_parameter() -> Parameter {
     }
 }
 
+/// The `S3PrefixListId` parameter ([`parameters::S3_PREFIX_LIST_ID`]): the Region's
+/// AWS-managed prefix list of S3 (`com.amazonaws.<region>.s3`), which security groups allow
+/// HTTPS to (the S3 gateway endpoint's destinations). `sandboxc apply` looks it up (EC2
+/// `DescribePrefixLists`); CloudFormation cannot.
+#[must_use]
+pub fn s3_prefix_list_parameter() -> Parameter {
+    Parameter {
+        kind: "String".into(),
+        description: "ID of the Region's S3 prefix list (com.amazonaws.<region>.s3): security groups allow HTTPS to it, the S3 gateway endpoint's destinations (sandboxc apply sets it)".into(),
+        allowed_pattern: Some("^pl-[0-9a-f]+$".into()),
+        default: None,
+        ..Parameter::default()
+    }
+}
+
 /// A value one part makes available to later parts.
 #[derive(Debug, Clone)]
 pub struct Export {
@@ -74,6 +89,26 @@ impl<'a> Ctx<'a> {
         Expr::List(
             self.tag_pairs().map(|(k, v)| Expr::map([("Key", Expr::from(k)), ("Value", Expr::from(v))])).collect(),
         )
+    }
+
+    /// Tags of a user's resources: the blueprint's, `sandboxc:environment`, and
+    /// `sandboxc:user` = the user ID ([`sandboxc_contract::users::USER_TAG`]).
+    #[must_use]
+    pub fn user_tags(&self, user_id: &str) -> Expr {
+        let mut pairs: Vec<(&str, &str)> = self.tag_pairs().collect();
+        pairs.push((sandboxc_contract::users::USER_TAG, user_id));
+        pairs.sort_unstable();
+        Expr::List(
+            pairs.into_iter().map(|(k, v)| Expr::map([("Key", Expr::from(k)), ("Value", Expr::from(v))])).collect(),
+        )
+    }
+
+    /// [`Ctx::user_tags`] as a `{key: value}` mapping (SSM parameters).
+    #[must_use]
+    pub fn user_tag_map(&self, user_id: &str) -> Expr {
+        let mut pairs: Vec<(&str, &str)> = self.tag_pairs().collect();
+        pairs.push((sandboxc_contract::users::USER_TAG, user_id));
+        Expr::map(pairs.into_iter().map(|(k, v)| (k.to_string(), Expr::from(v))))
     }
 
     /// Tags plus a `Name` tag, for EC2 resources that the console lists by name.

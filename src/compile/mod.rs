@@ -12,11 +12,13 @@ mod context;
 mod identity;
 mod network;
 mod notebook;
+pub mod owner;
 mod storage;
 mod validator;
 
 pub use assemble::{stack_id, template_key};
 pub use context::Ctx;
+pub use notebook::user_id_prefix;
 
 use crate::assets::{scripts, LambdaAsset};
 use crate::blueprint::Blueprint;
@@ -115,6 +117,9 @@ pub struct Compiled {
     pub lambda: LambdaAsset,
     /// The format the templates are rendered in (nested template keys hash those bytes).
     pub format: Format,
+    /// What the owners of existing buckets (and their keys) must add for the sandbox's
+    /// datasets there ([`owner::owner_policies`]).
+    pub owner_policies: Vec<owner::OwnerPolicy>,
 }
 
 /// Compiles a validated blueprint.
@@ -151,5 +156,12 @@ pub fn compile(blueprint: &Blueprint, lambda: &LambdaAsset, format: Format) -> R
             )));
         }
     }
-    Ok(Compiled { stack_name: blueprint.names.env.clone(), templates, scripts, lambda: lambda.clone(), format })
+    Ok(Compiled {
+        stack_name: blueprint.names.env.clone(),
+        templates,
+        scripts,
+        lambda: lambda.clone(),
+        format,
+        owner_policies: owner::owner_policies(blueprint),
+    })
 }

@@ -1,15 +1,20 @@
 //! Network: a VPC with one isolated subnet per Availability Zone (no internet gateway, no NAT,
 //! no public IPs), the S3 gateway endpoint and interface endpoints with policies, the endpoint
-//! security group (443 from the VPC only), and VPC flow logs.
+//! security group (443 from the VPC only), VPC flow logs, and the data bucket's policy (the data
+//! perimeter: TLS only, and only through this S3 gateway endpoint except for the admin
+//! principals and AWS services).
 
-use crate::blueprint::AvailabilityZones;
-use crate::cfn::policy::{aws, PolicyDocument, Statement};
+use sandboxc_contract::validator::NotebookMode;
+
+use crate::blueprint::{Access, AvailabilityZones};
+use crate::cfn::policy::{aws, deny_insecure_transport, PolicyDocument, Statement};
 use crate::cfn::resources::{
-    FlowLog, LogGroup, Role, RouteTable, SecurityGroup, Subnet, SubnetRouteTableAssociation, Vpc, VpcEndpoint,
+    BucketPolicy, FlowLog, LogGroup, Role, RouteTable, SecurityGroup, Subnet, SubnetRouteTableAssociation, Vpc,
+    VpcEndpoint,
 };
 use crate::cfn::{Expr, LogicalId, Parameter, Pseudo, Resource, ToExpr};
 
-use super::common::{arn, home_folder_bucket_arn, ingress_cidr, no_egress};
+use super::common::{arn, home_folder_bucket_arn, ingress_cidr, no_egress, partitioned};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -28,6 +33,26 @@ pub const S3_ENDPOINT_ACTIONS: [&str; 11] = [
     "s3:ListMultipartUploadParts",
     "s3:PutObject",
 ];
+
+/// The S3 actions on objects and listings that the data bucket accepts only through the
+/// sandbox's S3 gateway endpoint. Configuration actions (policy, encryption, tags...) stay open
+/// to IAM, so that CloudFormation keeps managing the bucket from outside the VPC.
+pub const DATA_ACTIONS: [&str; 8] = [
+    "s3:AbortMultipartUpload",
+    "s3:DeleteObject*",
+    "s3:GetObject*",
+    "s3:ListBucket*",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject*",
+    "s3:ReplicateObject",
+    "s3:RestoreObject",
+];
+
+/// The read actions a dataset in an existing bucket needs through the endpoint.
+const EXISTING_READ: [&str; 2] = ["s3:GetObject", "s3:ListBucket"];
+/// The write actions a read-write dataset in an existing bucket adds.
+const EXISTING_WRITE: [&str; 4] =
+    ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:PutObject"];
 
 /// Parameter of the network template holding the blueprint's zone names.
 pub const AZ_PARAMETER: &str = "AvailabilityZones";
@@ -101,7 +126,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
 
     // S3 gateway endpoint: only the sandbox's own buckets, and only buckets of this account.
     let data_bucket = p.import(ctx, Part::Storage, "DataBucketArn")?;
-    let s3_policy = PolicyDocument::new(vec![Statement::allow(
+    let mut s3_statements = vec![Statement::allow(
         "SandboxBucketsOnly",
         &S3_ENDPOINT_ACTIONS,
         vec![
@@ -112,8 +137,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         ],
     )
     .principal(aws(Expr::from("*")))
-    .when("StringEquals", "aws:ResourceAccount", Expr::pseudo(Pseudo::AccountId))]);
-    p.add(
+    .when("StringEquals", "aws:ResourceAccount", Expr::pseudo(Pseudo::AccountId))];
+    s3_statements.extend(existing_datasets_statement(ctx));
+    let s3_policy = PolicyDocument::new(s3_statements);
+    let s3_endpoint = p.add(
         "S3Endpoint",
         &VpcEndpoint {
             service_name: Some(Expr::sub("com.amazonaws.${AWS::Region}.s3")),
@@ -150,16 +177,56 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             account.clone(),
         )])
     };
+    // The bucket's policy: after the endpoint it names, retained so that a bucket that is
+    // replaced or removed keeps it.
+    let data_bucket_name = p.import(ctx, Part::Storage, "DataBucketName")?;
+    p.add_resource(
+        "DataBucketPolicy",
+        Resource::new(&BucketPolicy {
+            bucket: Some(data_bucket_name),
+            policy_document: Some(PolicyDocument::new(vec![
+                deny_insecure_transport(data_bucket.clone()),
+                Statement::deny(
+                    "DenyDataOutsideTheSandboxEndpoint",
+                    &DATA_ACTIONS,
+                    vec![data_bucket.clone(), Expr::suffixed(&data_bucket, "/*")],
+                )
+                .principal(aws(Expr::from("*")))
+                .when("StringNotEquals", "aws:SourceVpce", Expr::from(&s3_endpoint))
+                .when("Bool", "aws:PrincipalIsAWSService", Expr::Bool(false))
+                .when_some(admins(ctx).map(|a| ("ArnNotLike", "aws:PrincipalArn", a))),
+            ])),
+        })
+        .retain(),
+    )?;
+
     let ssm_policy = in_account(
         "SandboxParametersOnly",
         &["ssm:GetParameter", "ssm:GetParameters"],
         vec![arn("ssm", &format!("parameter{}/*", ctx.names.log_prefix))],
     );
-    let sagemaker_policy = in_account(
-        "SandboxNotebookOnly",
+    let notebooks = notebook_arns(ctx);
+    let notebook_policy = |sid: &str, actions: &[&str]| {
+        if notebooks.is_empty() {
+            // A policy needs a statement; with no notebook there is nothing to allow.
+            PolicyDocument::new(vec![Statement::deny(
+                "NoNotebookInThisSandbox",
+                &["sagemaker:*"],
+                vec![Expr::from("*")],
+            )
+            .principal(aws(Expr::from("*")))])
+        } else {
+            in_account(sid, actions, notebooks.clone())
+        }
+    };
+    let sagemaker_policy = notebook_policy(
+        "SandboxNotebooksOnly",
         &["sagemaker:CreatePresignedNotebookInstanceUrl", "sagemaker:DescribeNotebookInstance"],
-        vec![arn("sagemaker", &format!("notebook-instance/{}", ctx.names.notebook))],
     );
+    // Every request through a pre-signed URL is authorized as CreatePresignedNotebookInstanceUrl
+    // (SageMaker developer guide, "Create a VPC Endpoint Policy for SageMaker Notebook Instances").
+    let notebook_endpoint_policy =
+        notebook_policy("SandboxNotebooksOnly", &["sagemaker:CreatePresignedNotebookInstanceUrl"]);
     let interface = |service: Expr, policy: Option<PolicyDocument>| VpcEndpoint {
         service_name: Some(service),
         vpc_endpoint_type: Some(Expr::from("Interface")),
@@ -178,9 +245,14 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     // The notebook endpoint's private DNS name needs the API endpoint first (docs/aws-facts.md, "SageMaker notebook instances").
     let notebook_ep = p.add_resource(
         "NotebookEndpoint",
-        Resource::new(&interface(Expr::sub("aws.sagemaker.${AWS::Region}.notebook"), None)).depends_on(&sagemaker_api),
+        Resource::new(&interface(Expr::sub("aws.sagemaker.${AWS::Region}.notebook"), Some(notebook_endpoint_policy)))
+            .depends_on(&sagemaker_api),
     )?;
-    p.add("AppStreamApiEndpoint", &interface(Expr::sub("com.amazonaws.${AWS::Region}.appstream.api"), None))?;
+    p.add_resource(
+        "AppStreamApiEndpoint",
+        Resource::new(&interface(Expr::sub("com.amazonaws.${AWS::Region}.appstream.api"), None))
+            .note("endpoint-policy", NO_APPSTREAM_ENDPOINT_POLICY),
+    )?;
 
     if let Some(ps) = &b.network.private_streaming {
         let mut rules = Vec::new();
@@ -200,12 +272,13 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 tags: Some(ctx.tags_named("streaming-endpoint")),
             },
         )?;
-        let streaming = p.add(
+        let streaming = p.add_resource(
             "AppStreamStreamingEndpoint",
-            &VpcEndpoint {
+            Resource::new(&VpcEndpoint {
                 security_group_ids: Some(Expr::List(vec![Expr::get_att(&sg, "GroupId")])),
                 ..interface(Expr::sub("com.amazonaws.${AWS::Region}.appstream.streaming"), None)
-            },
+            })
+            .note("endpoint-policy", NO_APPSTREAM_ENDPOINT_POLICY),
         )?;
         p.export(
             ctx,
@@ -221,6 +294,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     }
 
     p.export(ctx, "VpcId", vpc_ref, false, "ID of the isolated VPC")?;
+    p.export(ctx, "S3EndpointId", Expr::from(&s3_endpoint), false, "ID of the S3 gateway endpoint")?;
     p.export(ctx, "SubnetIds", subnet_list, true, "IDs of the isolated subnets, one per Availability Zone")?;
     p.export(
         ctx,
@@ -237,6 +311,62 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         "ID of the SageMaker notebook interface endpoint",
     )?;
     Ok(p)
+}
+
+/// Why the AppStream endpoints have no endpoint policy, written into their Metadata.
+pub const NO_APPSTREAM_ENDPOINT_POLICY: &str = "AppStream 2.0 (appstream.api, appstream.streaming) does not support VPC endpoint policies (AWS PrivateLink guide, AWS services that integrate with AWS PrivateLink); access is limited by the endpoint security group and the callers' IAM policies";
+
+/// `ArnNotLike aws:PrincipalArn` of the admin principals, when there are any.
+fn admins(ctx: &Ctx<'_>) -> Option<Expr> {
+    let admins = &ctx.blueprint.storage.admin_principals;
+    (!admins.is_empty()).then(|| Expr::List(admins.iter().map(Expr::from).collect()))
+}
+
+/// The ARNs of the sandbox's notebook instances: every user's (per_user) or the shared one.
+pub(super) fn notebook_arns(ctx: &Ctx<'_>) -> Vec<Expr> {
+    let names: Vec<String> = match ctx.blueprint.notebook.mode {
+        NotebookMode::PerUser => ctx.blueprint.users.iter().map(|u| u.notebook_name.clone()).collect(),
+        NotebookMode::Shared => vec![ctx.names.notebook.clone()],
+    };
+    names.iter().map(|n| arn("sagemaker", &format!("notebook-instance/{n}"))).collect()
+}
+
+/// The S3 gateway endpoint's statement for the datasets in existing buckets: their buckets and
+/// prefixes only (no `aws:ResourceAccount`: the buckets may belong to other accounts), read, and
+/// write where a user has read-write, by principals of this account only.
+fn existing_datasets_statement(ctx: &Ctx<'_>) -> Option<Statement> {
+    let mut buckets = std::collections::BTreeSet::new();
+    let mut objects = std::collections::BTreeSet::new();
+    let mut write = false;
+    for d in &ctx.blueprint.datasets {
+        if let Some(e) = d.existing() {
+            buckets.insert((e.arn.clone(), String::new()));
+            objects.insert((e.arn.clone(), format!("/{}*", d.prefix)));
+            write |= ctx
+                .blueprint
+                .users
+                .iter()
+                .flat_map(|u| &u.grants)
+                .any(|g| g.dataset.name == d.name && g.access == Access::ReadWrite);
+        }
+    }
+    if buckets.is_empty() {
+        return None;
+    }
+    let mut actions: Vec<&str> = EXISTING_READ.to_vec();
+    if write {
+        actions.extend(EXISTING_WRITE);
+    }
+    actions.sort_unstable();
+    Some(
+        Statement::allow(
+            "DatasetsInExistingBuckets",
+            &actions,
+            buckets.into_iter().chain(objects).map(|(arn, suffix)| partitioned(&arn, &suffix)).collect(),
+        )
+        .principal(aws(Expr::from("*")))
+        .when("StringEquals", "aws:PrincipalAccount", Expr::pseudo(Pseudo::AccountId)),
+    )
 }
 
 fn flow_logs(p: &mut PartBuilder, ctx: &Ctx<'_>, vpc: &LogicalId) -> Result<(), CompileError> {

@@ -1,75 +1,97 @@
-//! Notebook: the SageMaker notebook instance without internet or root access, its KMS key
-//! (rotation, root administration, usage by the notebook role), its role and its security
-//! group (443 from the AppStream fleet's group only).
+//! Notebook: the sandbox's people. In `per_user` mode, for every user an execution role (under
+//! `users::role_path`, reaching exactly the user's grants and personal prefix), a SageMaker
+//! notebook instance (no internet, no root, IMDSv2, KMS volume) and an allow-list entry (the
+//! SSM parameter the validator reads before it issues a URL). In `shared` mode one role with
+//! the union of the grants and one notebook for everyone, plus the allow-list entries. Also the
+//! notebook volumes' KMS key and the notebooks' security group (443 from the AppStream fleet's
+//! group only).
+//!
+//! Logical IDs of a user's resources derive from the user ID only
+//! (`User<Readable><first 8 hex of the hash><Role|Notebook|AllowList>`), so adding or removing a
+//! user never renames another user's resources.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use sandboxc_contract::stack::outputs;
+use sandboxc_contract::users::{
+    allow_list_parameter, personal_prefix, readable, role_path, shared_role_path, users_role_path, AllowListEntry,
+};
+use sandboxc_contract::validator::NotebookMode;
 
-use crate::cfn::policy::{aws, trust, PolicyDocument, Statement};
-use crate::cfn::resources::{IamPolicy, NotebookInstance, Role, SecurityGroupIngress};
-use crate::cfn::{Expr, Resource};
+use crate::blueprint::{Access, DatasetBucket, Grant, User};
+use crate::cfn::policy::{account_root, service, PolicyDocument, Statement};
+use crate::cfn::resources::{NotebookInstance, Role, SecurityGroupIngress, SsmParameter};
+use crate::cfn::{Expr, LogicalId, Pseudo, Resource, ToExpr};
 
-use super::common::{https_out_group, kms_key};
+use super::common::{arn, https_out_group, kms_key, partitioned};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
+
+/// The S3 actions of a `read` grant on objects.
+pub const READ_OBJECT_ACTIONS: [&str; 1] = ["s3:GetObject"];
+/// The S3 actions a `read-write` grant (and the personal prefix) adds on objects.
+pub const WRITE_OBJECT_ACTIONS: [&str; 4] =
+    ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:ListMultipartUploadParts", "s3:PutObject"];
+/// What the notebook roles may do with a bucket's KMS key, through S3 only.
+pub const DATA_KEY_ACTIONS: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
+/// What the notebook roles may do with the notebook volumes' key.
+pub const NOTEBOOK_KEY_ACTIONS: [&str; 5] =
+    ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"];
+/// The log group SageMaker writes notebook instance logs to (SageMaker developer guide, "Log
+/// Amazon SageMaker AI events with Amazon CloudWatch"); streams start with the instance name.
+pub const NOTEBOOK_LOG_GROUP: &str = "/aws/sagemaker/NotebookInstances";
+
+/// The weaker posture of shared mode, in the templates' descriptions.
+pub const SHARED_POSTURE: &str =
+    "shared notebook mode: every listed user gets the same notebook and role, the weaker posture";
+
+/// The logical ID prefix of a user's resources: `User<Readable><hash8>`, such as
+/// `UserAliceExampleOrg2bd806c9`.
+#[must_use]
+pub fn user_id_prefix(user_id: &str) -> String {
+    let camel: String = readable(user_id)
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect();
+    format!("User{camel}{}", &sandboxc_contract::users::user_hash(user_id)[..8])
+}
 
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let b = ctx.blueprint;
     let env = ctx.names.env.clone();
-    let mut p = PartBuilder::new(Part::Notebook, &format!("sandboxc data sandbox {env}: SageMaker notebook instance"));
+    let shared = b.notebook.mode == NotebookMode::Shared;
+    let description = if shared {
+        format!("sandboxc data sandbox {env}: SageMaker notebook instance ({SHARED_POSTURE})")
+    } else {
+        format!("sandboxc data sandbox {env}: a SageMaker notebook instance, an execution role and an allow-list entry per user")
+    };
+    let mut p = PartBuilder::new(Part::Notebook, &description);
     let vpc = p.import(ctx, Part::Network, "VpcId")?;
-    let subnets = p.import(ctx, Part::Network, "SubnetIds")?;
     let fleet_sg = p.import(ctx, Part::AppStream, "FleetSecurityGroupId")?;
-    let data_bucket = p.import(ctx, Part::Storage, "DataBucketArn")?;
-    let data_key = p.import(ctx, Part::Storage, "DataKeyArn")?;
 
-    let role = p.add(
-        "NotebookRole",
-        &Role {
-            description: Some(Expr::from(format!("Role of the notebook instance {}", ctx.names.notebook))),
-            assume_role_policy_document: Some(trust("sagemaker.amazonaws.com")),
-            tags: Some(ctx.tags()),
-            ..Role::default()
-        },
-    )?;
+    // The roles are named by path, not by ARN: the key policy never depends on a role.
+    let roles_path = if shared { shared_role_path(&env) } else { users_role_path(&env) };
     let key = kms_key(
         &mut p,
         ctx,
         "NotebookKey",
         "notebook",
-        "encrypts the notebook instance's volume",
-        vec![Statement::allow(
-            "NotebookRoleUsesKey",
-            &["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-            vec![Expr::from("*")],
-        )
-        .principal(aws(Expr::get_att(&role, "Arn")))],
+        "encrypts the notebook instances' volumes",
+        vec![Statement::allow("NotebookRolesUseKey", &NOTEBOOK_KEY_ACTIONS, vec![Expr::from("*")])
+            .principal(account_root())
+            .when(
+                "ArnLike",
+                "aws:PrincipalArn",
+                Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{roles_path}*")),
+            )],
     )?;
-    // A policy of its own: the key's policy names the role, so the role cannot name the key.
-    let policy = p.add(
-        "NotebookRolePolicy",
-        &IamPolicy {
-            policy_name: Some(Expr::from("sandbox-data")),
-            policy_document: Some(PolicyDocument::new(vec![
-                Statement::allow("ListDataBucket", &["s3:ListBucket"], vec![data_bucket.clone()]),
-                Statement::allow(
-                    "ReadWriteData",
-                    &["s3:GetObject", "s3:PutObject"],
-                    vec![Expr::suffixed(&data_bucket, "/*")],
-                ),
-                Statement::allow("UseDataKey", &["kms:Decrypt", "kms:GenerateDataKey"], vec![data_key]),
-                Statement::allow(
-                    "UseNotebookKey",
-                    &["kms:Decrypt", "kms:Encrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
-                    vec![Expr::get_att(&key, "Arn")],
-                ),
-            ])),
-            roles: Some(vec![Expr::from(&role)]),
-        },
-    )?;
-    let sg = p.add(
-        "NotebookSecurityGroup",
-        &https_out_group(ctx, vpc, "notebook instance (HTTPS in from the AppStream fleet only)", "notebook"),
-    )?;
+    let key_arn = Expr::get_att(&key, "Arn");
+    let sg =
+        https_out_group(&mut p, ctx, vpc, "notebook instances (HTTPS in from the AppStream fleet only)", "notebook");
+    let sg = p.add("NotebookSecurityGroup", &sg)?;
     // A rule of its own, naming the fleet's group from another part.
     p.add(
         "NotebookIngressFromFleet",
@@ -82,39 +104,345 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             source_security_group_id: Some(fleet_sg),
         },
     )?;
-    let notebook = p.add_resource(
-        "Notebook",
+    if !shared && b.users.is_empty() {
+        // No notebook yet: the key and the group wait for the first user.
+        return Ok(p);
+    }
+    let env_ = Env {
+        data_bucket: p.import(ctx, Part::Storage, "DataBucketArn")?,
+        data_key: p.import(ctx, Part::Storage, "DataKeyArn")?,
+        s3_endpoint: p.import(ctx, Part::Network, "S3EndpointId")?,
+        notebook_key: key_arn,
+        subnets: p.import(ctx, Part::Network, "SubnetIds")?,
+        sg: Expr::get_att(&sg, "GroupId"),
+    };
+
+    if shared {
+        let grants = union(&b.users);
+        let role = role(
+            &mut p,
+            ctx,
+            &env_,
+            "NotebookRole",
+            &shared_role_path(&env),
+            &grants,
+            None,
+            &ctx.names.notebook,
+            None,
+        )?;
+        let notebook = notebook(
+            &mut p,
+            &env_,
+            "Notebook",
+            &ctx.names.notebook,
+            &b.notebook.instance_type,
+            b.notebook.volume_size_gb,
+            &role,
+            ctx.tags(),
+        )?;
+        for u in &b.users {
+            allow_list(&mut p, ctx, u, &ctx.names.notebook)?;
+        }
+        p.export(
+            ctx,
+            "NotebookName",
+            Expr::get_att(&notebook, "NotebookInstanceName"),
+            false,
+            "Name of the shared notebook instance",
+        )?;
+        p.user_output(
+            outputs::NOTEBOOK_NAME,
+            "SageMaker notebook instance shared by every user (no internet, no root access)",
+            Expr::get_att(&notebook, "NotebookInstanceName"),
+        );
+    } else {
+        for u in &b.users {
+            let id = user_id_prefix(&u.id);
+            let role = role(
+                &mut p,
+                ctx,
+                &env_,
+                &format!("{id}Role"),
+                &role_path(&env, &u.id),
+                &u.grants,
+                Some(&personal_prefix(&u.id)),
+                &u.notebook_name,
+                Some(&u.id),
+            )?;
+            notebook(
+                &mut p,
+                &env_,
+                &format!("{id}Notebook"),
+                &u.notebook_name,
+                &u.instance_type,
+                u.volume_size_gb,
+                &role,
+                ctx.user_tags(&u.id),
+            )?;
+            allow_list(&mut p, ctx, u, &u.notebook_name)?;
+        }
+    }
+    Ok(p)
+}
+
+/// What every notebook and role of the part refers to.
+struct Env {
+    data_bucket: Expr,
+    data_key: Expr,
+    s3_endpoint: Expr,
+    notebook_key: Expr,
+    subnets: Expr,
+    sg: Expr,
+}
+
+/// The union of every user's grants: per dataset, the widest access (shared mode's one role).
+fn union(users: &[User]) -> Vec<Grant> {
+    let mut by_name: BTreeMap<String, Grant> = BTreeMap::new();
+    for g in users.iter().flat_map(|u| &u.grants) {
+        by_name
+            .entry(g.dataset.name.clone())
+            .and_modify(|e| e.access = e.access.max(g.access))
+            .or_insert_with(|| g.clone());
+    }
+    by_name.into_values().collect()
+}
+
+/// A notebook execution role: trusted by SageMaker for this account only, at `path`, with the
+/// S3 and KMS statements of `grants` (and the personal prefix), the notebook key, and the logs of
+/// its own notebook.
+#[allow(clippy::too_many_arguments)]
+fn role(
+    p: &mut PartBuilder,
+    ctx: &Ctx<'_>,
+    env: &Env,
+    id: &str,
+    path: &str,
+    grants: &[Grant],
+    personal: Option<&str>,
+    notebook_name: &str,
+    user: Option<&str>,
+) -> Result<LogicalId, CompileError> {
+    let trust = PolicyDocument::new(vec![Statement::allow("TrustSageMaker", &["sts:AssumeRole"], vec![])
+        .principal(service("sagemaker.amazonaws.com"))
+        .when("StringEquals", "aws:SourceAccount", Expr::pseudo(Pseudo::AccountId))]);
+    let mut statements = data_statements(env, grants, personal);
+    statements.push(Statement::allow("UseNotebookKey", &NOTEBOOK_KEY_ACTIONS, vec![env.notebook_key.clone()]));
+    statements.push(Statement::allow(
+        "WriteOwnNotebookLogs",
+        &["logs:CreateLogStream", "logs:PutLogEvents"],
+        vec![arn("logs", &format!("log-group:{NOTEBOOK_LOG_GROUP}:log-stream:{notebook_name}/*"))],
+    ));
+    statements.push(Statement::allow(
+        "FindNotebookLogGroup",
+        &["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+        vec![arn("logs", &format!("log-group:{NOTEBOOK_LOG_GROUP}:*"))],
+    ));
+    let description = match user {
+        Some(u) => format!(
+            "Notebook role of {u} in sandbox {}: exactly the user's datasets and personal prefix",
+            ctx.names.env
+        ),
+        None => {
+            format!("Role of the notebook instance {notebook_name} shared by every user of sandbox {}", ctx.names.env)
+        }
+    };
+    p.add(
+        id,
+        &Role {
+            description: Some(Expr::from(description)),
+            path: Some(Expr::from(path)),
+            assume_role_policy_document: Some(trust),
+            policies: Some(vec![Expr::map([
+                ("PolicyName", Expr::from("sandbox-data")),
+                ("PolicyDocument", PolicyDocument::new(statements).to_expr()),
+            ])]),
+            tags: Some(user.map_or_else(|| ctx.tags(), |u| ctx.user_tags(u))),
+            ..Role::default()
+        },
+    )
+}
+
+/// One bucket's grants while building a role's statements.
+#[derive(Default)]
+struct BucketGrants {
+    /// The bucket ARN.
+    arn: Option<Expr>,
+    /// Prefixes readable (read or read-write).
+    read: BTreeSet<String>,
+    /// Prefixes writable.
+    write: BTreeSet<String>,
+    /// The bucket's KMS key, if any.
+    key: Option<Expr>,
+}
+
+/// The S3 and KMS statements of `grants` plus the personal prefix (read-write in the data
+/// bucket): per bucket one `ListBucket` with an `s3:prefix` condition naming exactly the
+/// prefixes, one statement reading and one writing exactly the prefixes' objects, every one
+/// only through the sandbox's S3 gateway endpoint; each bucket key only through S3.
+fn data_statements(env: &Env, grants: &[Grant], personal: Option<&str>) -> Vec<Statement> {
+    // Key: "" for the data bucket (first), else the existing bucket's name.
+    let mut buckets: BTreeMap<String, BucketGrants> = BTreeMap::new();
+    let data = buckets.entry(String::new()).or_default();
+    data.arn = Some(env.data_bucket.clone());
+    data.key = Some(env.data_key.clone());
+    if let Some(prefix) = personal {
+        data.read.insert(prefix.to_string());
+        data.write.insert(prefix.to_string());
+    }
+    for g in grants {
+        let entry = match &g.dataset.bucket {
+            DatasetBucket::Data => buckets.entry(String::new()).or_default(),
+            DatasetBucket::Existing(e) => {
+                let entry = buckets.entry(e.name.clone()).or_default();
+                entry.arn = Some(partitioned(&e.arn, ""));
+                entry.key = e.kms_key_arn.as_deref().map(|k| partitioned(k, ""));
+                entry
+            }
+        };
+        entry.read.insert(g.dataset.prefix.clone());
+        if g.access == Access::ReadWrite {
+            entry.write.insert(g.dataset.prefix.clone());
+        }
+    }
+    let vpce = Expr::List(vec![env.s3_endpoint.clone()]);
+    let object = |bucket: &Expr, prefix: &str| Expr::suffixed(bucket, &format!("/{prefix}*"));
+    let mut list = Vec::new();
+    let mut read = Vec::new();
+    let mut write = Vec::new();
+    let mut keys: Vec<Statement> = Vec::new();
+    let mut sids = BTreeSet::new();
+    for (name, g) in &buckets {
+        let Some(bucket) = &g.arn else { continue };
+        if g.read.is_empty() {
+            continue;
+        }
+        let title = if name.is_empty() { "DataBucket".to_string() } else { unique(&mut sids, &camel(name)) };
+        let prefixes: Vec<Expr> = g.read.iter().map(|p| Expr::from(format!("{p}*"))).collect();
+        list.push(
+            Statement::allow(&format!("List{title}"), &["s3:ListBucket"], vec![bucket.clone()])
+                .when("StringLike", "s3:prefix", Expr::List(prefixes))
+                .when("StringEquals", "aws:SourceVpce", vpce.clone()),
+        );
+        read.extend(g.read.iter().map(|p| object(bucket, p)));
+        write.extend(g.write.iter().map(|p| object(bucket, p)));
+        if let Some(key) = &g.key {
+            let actions: &[&str] = if g.write.is_empty() { &DATA_KEY_ACTIONS[..1] } else { &DATA_KEY_ACTIONS };
+            keys.push(Statement::allow(&format!("Use{title}Key"), actions, vec![key.clone()]).when(
+                "StringEquals",
+                "kms:ViaService",
+                Expr::sub("s3.${AWS::Region}.amazonaws.com"),
+            ));
+        }
+    }
+    let mut out = list;
+    if !read.is_empty() {
+        out.push(Statement::allow("ReadObjects", &READ_OBJECT_ACTIONS, read).when(
+            "StringEquals",
+            "aws:SourceVpce",
+            vpce.clone(),
+        ));
+    }
+    if !write.is_empty() {
+        out.push(Statement::allow("WriteObjects", &WRITE_OBJECT_ACTIONS, write).when(
+            "StringEquals",
+            "aws:SourceVpce",
+            vpce,
+        ));
+    }
+    out.extend(keys);
+    out
+}
+
+/// `corp-claims` -> `CorpClaims`.
+fn camel(name: &str) -> String {
+    name.split(['-', '.'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next().map(|f| f.to_ascii_uppercase().to_string() + c.as_str()).unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `title`, or `title<n>` when taken.
+fn unique(taken: &mut BTreeSet<String>, title: &str) -> String {
+    let mut t = format!("Bucket{title}");
+    let mut n = 2;
+    while !taken.insert(t.clone()) {
+        t = format!("Bucket{title}{n}");
+        n += 1;
+    }
+    t
+}
+
+/// A notebook instance with today's hardening.
+#[allow(clippy::too_many_arguments)]
+fn notebook(
+    p: &mut PartBuilder,
+    env: &Env,
+    id: &str,
+    name: &str,
+    instance_type: &str,
+    volume_size_gb: u32,
+    role: &LogicalId,
+    tags: Expr,
+) -> Result<LogicalId, CompileError> {
+    p.add_resource(
+        id,
         Resource::new(&NotebookInstance {
-            notebook_instance_name: Some(Expr::from(&ctx.names.notebook)),
-            instance_type: Some(Expr::from(&b.notebook.instance_type)),
-            volume_size_in_gb: Some(i64::from(b.notebook.volume_size_gb)),
-            kms_key_id: Some(Expr::get_att(&key, "Arn")),
-            role_arn: Some(Expr::get_att(&role, "Arn")),
-            subnet_id: Some(Expr::select(0, subnets)),
-            security_group_ids: Some(Expr::List(vec![Expr::get_att(&sg, "GroupId")])),
+            notebook_instance_name: Some(Expr::from(name)),
+            instance_type: Some(Expr::from(instance_type)),
+            volume_size_in_gb: Some(i64::from(volume_size_gb)),
+            kms_key_id: Some(env.notebook_key.clone()),
+            role_arn: Some(Expr::get_att(role, "Arn")),
+            subnet_id: Some(Expr::select(0, env.subnets.clone())),
+            security_group_ids: Some(Expr::List(vec![env.sg.clone()])),
             direct_internet_access: Some(Expr::from("Disabled")),
             root_access: Some(Expr::from("Disabled")),
             instance_metadata_service_configuration: Some(Expr::map([(
                 "MinimumInstanceMetadataServiceVersion",
                 Expr::from("2"),
             )])),
-            tags: Some(ctx.tags()),
+            tags: Some(tags),
         })
-        .retain()
-        // The instance must not start before its role may use the keys.
-        .depends_on(&policy),
-    )?;
-    p.export(
-        ctx,
-        "NotebookName",
-        Expr::get_att(&notebook, "NotebookInstanceName"),
-        false,
-        "Name of the notebook instance",
-    )?;
-    p.user_output(
-        outputs::NOTEBOOK_NAME,
-        "SageMaker notebook instance (no internet, no root access)",
-        Expr::get_att(&notebook, "NotebookInstanceName"),
-    );
-    Ok(p)
+        .retain(),
+    )
+}
+
+/// A user's allow-list entry: the SSM parameter the validator reads for the proven user; it
+/// exists exactly while the user is in the deployed blueprint.
+fn allow_list(p: &mut PartBuilder, ctx: &Ctx<'_>, user: &User, notebook: &str) -> Result<LogicalId, CompileError> {
+    let entry = AllowListEntry {
+        user_id: user.id.clone(),
+        authentication: user.authentication,
+        notebook: notebook.to_string(),
+    };
+    let value = serde_json::to_string(&entry).map_err(|e| CompileError::Internal(e.to_string()))?;
+    p.add(
+        &format!("{}AllowList", user_id_prefix(&user.id)),
+        &SsmParameter {
+            name: Some(Expr::from(allow_list_parameter(&ctx.names.env, &user.id))),
+            description: Some(Expr::from(format!(
+                "Allow-list entry of a user of sandbox {}: the validator issues notebook URLs only while it exists",
+                ctx.names.env
+            ))),
+            r#type: Some(Expr::from("String")),
+            tier: Some(Expr::from("Standard")),
+            value: Some(Expr::from(value)),
+            tags: Some(ctx.user_tag_map(&user.id)),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_derive_from_the_user_only() {
+        let hash = sandboxc_contract::users::user_hash("alice@example.org");
+        assert_eq!(user_id_prefix("alice@example.org"), format!("UserAliceExampleOrg{}", &hash[..8]));
+        assert!(user_id_prefix("__").starts_with("UserU"));
+        assert!(user_id_prefix("Jörg Müller").chars().all(|c| c.is_ascii_alphanumeric()));
+        assert_eq!(camel("corp-claims.v2"), "CorpClaimsV2");
+    }
 }

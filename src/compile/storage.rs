@@ -1,13 +1,18 @@
-//! Storage: the data bucket (KMS, versioned, private, TLS-only, owner-enforced, retained), its
-//! key, and the SSM parameters the AppStream instances read (bucket name, notebook script).
+//! Storage: the data bucket (KMS, versioned, private, owner-enforced, retained), its key (usable
+//! only through S3 in this account, by the sandbox's notebook roles and the admin principals),
+//! and the SSM parameters the AppStream instances read (bucket name, notebook script). The
+//! bucket's policy (TLS only, the S3 gateway endpoint only) is in the network part, beside the
+//! endpoint it names.
 
 use sandboxc_contract::stack::outputs;
+use sandboxc_contract::users::{shared_role_path, users_role_path};
+use sandboxc_contract::validator::NotebookMode;
 
-use crate::cfn::policy::{deny_insecure_transport, PolicyDocument};
-use crate::cfn::resources::{BucketPolicy, SsmParameter};
+use crate::cfn::policy::{account_root, Statement};
+use crate::cfn::resources::SsmParameter;
 use crate::cfn::{Expr, Resource};
 
-use super::common::{bucket_arn, kms_key, private_bucket};
+use super::common::{administered_kms_key, bucket_arn, private_bucket};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -19,7 +24,8 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         Part::Storage,
         &format!("sandboxc data sandbox {}: data bucket, its key and SSM parameters", ctx.names.env),
     );
-    let key = kms_key(&mut p, ctx, "DataKey", "data", "encrypts the data bucket", vec![])?;
+    let key =
+        administered_kms_key(&mut p, ctx, "DataKey", "data", "encrypts the data bucket", vec![data_key_use(ctx)])?;
     let key_arn = Expr::get_att(&key, "Arn");
     let bucket = p.add_resource(
         "DataBucket",
@@ -35,13 +41,6 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             ),
     )?;
     let bucket_ref = Expr::from(&bucket);
-    p.add(
-        "DataBucketPolicy",
-        &BucketPolicy {
-            bucket: Some(bucket_ref.clone()),
-            policy_document: Some(PolicyDocument::new(vec![deny_insecure_transport(Expr::get_att(&bucket, "Arn"))])),
-        },
-    )?;
     let env = &ctx.names.env;
     p.add(
         "DataBucketParameter",
@@ -68,6 +67,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         },
     )?;
     p.export(ctx, "DataBucketArn", bucket_arn(&bucket_ref, ""), false, "ARN of the data bucket")?;
+    p.export(ctx, "DataBucketName", bucket_ref.clone(), false, "Name of the data bucket")?;
     p.export(ctx, "DataKeyArn", key_arn, false, "ARN of the data bucket's KMS key")?;
     p.user_output(
         outputs::DATA_BUCKET_NAME,
@@ -80,6 +80,36 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         Expr::from(&ctx.names.notebook_script_parameter),
     );
     Ok(p)
+}
+
+/// The ARN patterns (`aws:PrincipalArn`, `ArnLike`) of the principals that may use the data:
+/// the notebook roles of the sandbox's mode (under `users_role_path` or `shared_role_path`),
+/// then the admin principals.
+pub(super) fn data_principals(ctx: &Ctx<'_>) -> Vec<Expr> {
+    let path = match ctx.blueprint.notebook.mode {
+        NotebookMode::PerUser => users_role_path(&ctx.names.env),
+        NotebookMode::Shared => shared_role_path(&ctx.names.env),
+    };
+    let mut out = vec![Expr::sub(format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{path}*"))];
+    out.extend(ctx.blueprint.storage.admin_principals.iter().map(Expr::from));
+    out
+}
+
+/// The data key's one use grant: the notebook roles and the admin principals, only through S3
+/// in this Region (`kms:ViaService`) and this account (`kms:CallerAccount`). The principal is
+/// the account, narrowed by `aws:PrincipalArn`: the roles' own policies must allow the key
+/// too, and a role that does not exist yet is no error (KMS refuses key policies naming
+/// principals that do not exist).
+fn data_key_use(ctx: &Ctx<'_>) -> Statement {
+    Statement::allow(
+        "SandboxRolesUseKeyThroughS3",
+        &["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"],
+        vec![Expr::from("*")],
+    )
+    .principal(account_root())
+    .when("ArnLike", "aws:PrincipalArn", Expr::List(data_principals(ctx)))
+    .when("StringEquals", "kms:CallerAccount", Expr::pseudo(crate::cfn::Pseudo::AccountId))
+    .when("StringEquals", "kms:ViaService", Expr::sub("s3.${AWS::Region}.amazonaws.com"))
 }
 
 #[cfg(test)]

@@ -7,17 +7,19 @@ use std::collections::BTreeMap;
 
 use sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
 use sandboxc_contract::stack::{outputs, parameters};
+use sandboxc_contract::users::allow_list_prefix;
 use sandboxc_contract::validator::{
-    ENV_FLEET_NAME, ENV_HOME_FOLDER_BUCKET, ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_STACK_NAME,
-    HOME_ROOT, SESSION_FILE_NAME, URL_FILE_NAME,
+    NotebookMode, ENV_ALLOW_LIST_PREFIX, ENV_FLEET_NAME, ENV_HOME_FOLDER_BUCKET, ENV_NOTEBOOK_MODE, ENV_NOTEBOOK_NAME,
+    ENV_SESSION_EXPIRATION_SECONDS, ENV_STACK_NAME, HOME_ROOT, SESSION_FILE_NAME, URL_FILE_NAME,
 };
 
 use crate::cfn::policy::Statement;
 use crate::cfn::resources::{HomeFolderNotification, Permission, Queue};
 use crate::cfn::{Expr, Pseudo, Resource};
 
-use super::common::{home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
+use super::common::{arn, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
 use super::context::{home_folder_bucket_parameter, PartBuilder};
+use super::network::notebook_arns;
 
 /// The condition under which the home-folder notification is created.
 pub const HAS_HOME_FOLDER_BUCKET: &str = "HasHomeFolderBucket";
@@ -32,11 +34,14 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let mut p = PartBuilder::new(Part::Validator, &format!("sandboxc data sandbox {env}: session validator Lambda"));
     let vpc = p.import(ctx, Part::Network, "VpcId")?;
     let subnets = p.import(ctx, Part::Network, "SubnetIds")?;
-    let sagemaker_endpoint = p.import(ctx, Part::Network, "SageMakerApiEndpointId")?;
-    let notebook_endpoint = p.import(ctx, Part::Network, "NotebookEndpointId")?;
     let fleet = p.import(ctx, Part::AppStream, "FleetName")?;
     let stack = p.import(ctx, Part::AppStream, "AppStreamStackName")?;
-    let notebook = p.import(ctx, Part::Notebook, "NotebookName")?;
+    let mode = b.notebook.mode;
+    // Shared mode: the one notebook, from the notebook part (which orders the two).
+    let shared_notebook = match mode {
+        NotebookMode::Shared => Some(p.import(ctx, Part::Notebook, "NotebookName")?),
+        NotebookMode::PerUser => None,
+    };
     let log_key = p.import(ctx, Part::Audit, "AuditKeyArn")?;
 
     let dlq = p.add_resource(
@@ -51,19 +56,24 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         // Events older than the retention period are gone anyway; the queue holds no data of record.
         .delete(),
     )?;
-    let sg = p.add("ValidatorSecurityGroup", &https_out_group(ctx, vpc, "validator Lambda", "validator"))?;
+    let sg = https_out_group(&mut p, ctx, vpc, "validator Lambda", "validator");
+    let sg = p.add("ValidatorSecurityGroup", &sg)?;
 
     let mut environment = BTreeMap::new();
     environment.insert(ENV_STACK_NAME.to_string(), stack.clone());
     environment.insert(ENV_FLEET_NAME.to_string(), fleet.clone());
-    environment.insert(ENV_NOTEBOOK_NAME.to_string(), notebook.clone());
+    environment.insert(ENV_NOTEBOOK_MODE.to_string(), Expr::from(mode.as_str()));
+    environment.insert(ENV_ALLOW_LIST_PREFIX.to_string(), Expr::from(allow_list_prefix(&env)));
+    if let Some(notebook) = &shared_notebook {
+        environment.insert(ENV_NOTEBOOK_NAME.to_string(), notebook.clone());
+    }
     environment.insert(
         ENV_SESSION_EXPIRATION_SECONDS.to_string(),
         Expr::from(b.notebook.session_expiration.as_secs().to_string()),
     );
     environment.insert(ENV_HOME_FOLDER_BUCKET.to_string(), home_folder_bucket());
 
-    let statements = vec![
+    let mut statements = vec![
         // Lambda sends failed events to the KMS-encrypted queue with the function's role.
         Statement::allow("EncryptDeadLetters", &["kms:GenerateDataKey", "kms:Decrypt"], vec![log_key.clone()]),
         Statement::allow(
@@ -90,18 +100,39 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 ),
             ],
         ),
-        // The URL's every request is evaluated against this statement: only through the
-        // sandbox's SageMaker endpoints (aws:SourceVpce; IP conditions do not work through endpoints).
+        // The allow list: one entry per user, read for the proven user only.
         Statement::allow(
-            "PresignNotebookUrlThroughEndpoints",
-            &["sagemaker:CreatePresignedNotebookInstanceUrl"],
-            vec![Expr::sub_with(
-                "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/${Notebook}",
-                [("Notebook", notebook)],
-            )],
-        )
-        .when("StringEquals", "aws:SourceVpce", Expr::List(vec![sagemaker_endpoint, notebook_endpoint])),
+            "ReadAllowList",
+            &["ssm:GetParameter"],
+            vec![arn("ssm", &format!("parameter{}*", allow_list_prefix(&env)))],
+        ),
     ];
+    // The URL's every request is evaluated against this statement: only the sandbox's
+    // notebooks, each named, and only through the sandbox's SageMaker endpoints
+    // (aws:SourceVpce; IP conditions do not work through endpoints).
+    let notebooks = match &shared_notebook {
+        Some(notebook) => vec![Expr::sub_with(
+            "arn:${AWS::Partition}:sagemaker:${AWS::Region}:${AWS::AccountId}:notebook-instance/${Notebook}",
+            [("Notebook", notebook.clone())],
+        )],
+        None => notebook_arns(ctx),
+    };
+    if !notebooks.is_empty() {
+        let sagemaker_endpoint = p.import(ctx, Part::Network, "SageMakerApiEndpointId")?;
+        let notebook_endpoint = p.import(ctx, Part::Network, "NotebookEndpointId")?;
+        statements.push(
+            Statement::allow(
+                "PresignNotebookUrlThroughEndpoints",
+                &["sagemaker:CreatePresignedNotebookInstanceUrl", "sagemaker:DescribeNotebookInstance"],
+                notebooks,
+            )
+            .when(
+                "StringEquals",
+                "aws:SourceVpce",
+                Expr::List(vec![sagemaker_endpoint, notebook_endpoint]),
+            ),
+        );
+    }
     let function = lambda_function(
         &mut p,
         ctx,

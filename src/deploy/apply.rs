@@ -16,10 +16,12 @@ use super::assets::{publish, template_url, Asset, AssetStore};
 use super::cloudformation::{CfnError, CloudFormation, TemplateSource};
 use super::console::Console;
 use super::deployment::{change_and_execute, prepare, Choices, Deployer, Deployment, Prepared};
+use super::network::{s3_prefix_list_name, PrefixLists};
 use super::outcome::{DeployError, Outcome, Refusal};
 use super::release::{AssetsRelease, Release};
 use sandboxc_contract::assets::{ASSETS_BUCKET_OUTPUT, ASSETS_STACK_NAME, ASSETS_STACK_TAG};
 use sandboxc_contract::stack::parameters::HOME_FOLDER_BUCKET_EXISTS as HOME_FOLDER_BUCKET_PARAMETER;
+use sandboxc_contract::stack::parameters::S3_PREFIX_LIST_ID as S3_PREFIX_LIST_PARAMETER;
 use sandboxc_contract::validator::home_folder_bucket;
 
 use super::{ASSETS_BUCKET_PARAMETER, ASSETS_BUCKET_RESOURCE, MAX_TEMPLATE_BODY};
@@ -44,15 +46,17 @@ pub trait LambdaZips {
     fn zip(&mut self, asset: &AssetEntry, bucket: &str, console: &mut dyn Console) -> Result<Vec<u8>, String>;
 }
 
-/// `sandboxc apply`: see the module documentation.
+/// `sandboxc apply`: see the module documentation. `prefix_lists` finds the Region's S3 prefix
+/// list when the root template declares `S3PrefixListId`.
 ///
 /// # Errors
 /// [`DeployError`] for AWS failures and assets that cannot be published.
-pub async fn apply<C: CloudFormation, S: AssetStore>(
+pub async fn apply<C: CloudFormation, S: AssetStore, P: PrefixLists>(
     d: &Deployer<C, S>,
     release: &Release,
     options: &ApplyOptions,
     zips: &mut dyn LambdaZips,
+    prefix_lists: &P,
     console: &mut dyn Console,
 ) -> Result<Outcome, DeployError> {
     let stack = release.stack_name().to_string();
@@ -84,6 +88,9 @@ pub async fn apply<C: CloudFormation, S: AssetStore>(
     if declares(release, HOME_FOLDER_BUCKET_PARAMETER) {
         let exists = home_folder_bucket_exists(d, console).await?;
         parameters.push((HOME_FOLDER_BUCKET_PARAMETER.to_string(), exists.to_string()));
+    }
+    if declares(release, S3_PREFIX_LIST_PARAMETER) {
+        parameters.push((S3_PREFIX_LIST_PARAMETER.to_string(), s3_prefix_list(prefix_lists, &d.region).await?));
     }
     let dep = Deployment {
         stack_name: stack,
@@ -121,6 +128,20 @@ async fn home_folder_bucket_exists<C: CloudFormation, S: AssetStore>(
             Ok(false)
         }
         Err(source) => Err(DeployError::HomeFolderBucket { bucket, source }),
+    }
+}
+
+/// The ID of the Region's S3 prefix list (`DescribePrefixLists` on `com.amazonaws.<region>.s3`),
+/// which the security groups allow HTTPS to.
+async fn s3_prefix_list<P: PrefixLists>(prefix_lists: &P, region: &str) -> Result<String, DeployError> {
+    let name = s3_prefix_list_name(region);
+    match prefix_lists.prefix_list_id(&name).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(DeployError::S3PrefixList {
+            problem: format!("the Region {region} has no prefix list of that name"),
+            name,
+        }),
+        Err(e) => Err(DeployError::S3PrefixList { name, problem: e.to_string() }),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod console;
 pub mod deployment;
 pub mod events;
 pub mod manage;
+pub mod network;
 pub mod outcome;
 pub mod preview;
 pub mod release;

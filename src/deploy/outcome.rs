@@ -397,6 +397,14 @@ pub enum DeployError {
         /// S3's answer.
         source: StoreError,
     },
+    /// The Region's S3 prefix list could not be found (the root template's `S3PrefixListId`).
+    #[error("cannot find the S3 prefix list {name} (ec2:DescribePrefixLists): {problem}; no change set was created")]
+    S3PrefixList {
+        /// The list's name, `com.amazonaws.<region>.s3`.
+        name: String,
+        /// EC2's answer, or that the Region has no such list.
+        problem: String,
+    },
     /// A Lambda zip is neither in the bucket nor available locally: no change set was created.
     #[error("{0}; no change set was created")]
     LambdaZip(String),

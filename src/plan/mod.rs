@@ -7,6 +7,7 @@
 //! change set's facts into the prediction, [`security`] and [`dataloss`] pick out what a
 //! reviewer must see first, and [`render`] writes text, markdown or JSON.
 
+pub mod access;
 pub mod dataloss;
 pub mod diff;
 pub mod model;
@@ -60,7 +61,10 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     if let Some(facts) = facts {
         refine::refine(&mut compared, facts);
     }
-    let security = security::analyze(&compared);
+    let access = access::analyze(old, new);
+    let mut security = security::analyze(&compared);
+    security.extend(access::retained_bucket_losses(&compared, old));
+    security.sort_by(|a, b| (a.direction, &a.stack, &a.logical_id).cmp(&(b.direction, &b.stack, &b.logical_id)));
     let data_loss = dataloss::analyze(&compared);
     let mut warnings = Vec::new();
     if old.stack_name != new.stack_name {
@@ -76,6 +80,7 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     if layout(old) != layout(new) && old.templates.len() + new.templates.len() > 2 {
         warnings.push(Warning::LayoutChanged { old: layout(old), new: layout(new) });
     }
+    warnings.extend(access::moved_bucket_policies(&compared, old, new));
     for c in &compared {
         for r in &c.diff.resources {
             for n in &r.notes {
@@ -136,6 +141,7 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     summary.security = security.len();
     summary.relaxations = security.iter().filter(|s| s.direction == Direction::Relaxed).count();
     summary.data_loss = data_loss.len();
+    summary.access = access.len();
     let changes = templates.iter().any(|t| t.status != TemplateStatus::Unchanged) || !files.is_empty();
     Plan {
         schema_version: PLAN_SCHEMA_VERSION,
@@ -144,6 +150,7 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
         old_stack_name: old.stack_name.clone(),
         new_stack_name: new.stack_name.clone(),
         summary,
+        access,
         security,
         data_loss,
         warnings,

@@ -235,6 +235,72 @@ pub struct SecurityChange {
     pub summary: String,
 }
 
+/// What kind of access change an [`AccessChange`] is; serialized as the snake_case names of
+/// docs/plan-json.md. Ordered as the plan lists them within one direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessKind {
+    /// Shared notebook mode turned on (relaxed).
+    SharedModeOn,
+    /// Shared notebook mode turned off (tightened).
+    SharedModeOff,
+    /// A user is on the allow-list now (relaxed).
+    UserAdded,
+    /// A user left the allow-list (tightened).
+    UserRemoved,
+    /// A user may reach a prefix they could not (relaxed).
+    GrantAdded,
+    /// A user may no longer reach a prefix (tightened).
+    GrantRemoved,
+    /// Read became read-write (relaxed).
+    GrantWidened,
+    /// Read-write became read (tightened).
+    GrantNarrowed,
+    /// A principal may reach the data from outside the sandbox (relaxed).
+    AdminPrincipalAdded,
+    /// An admin principal lost that (tightened).
+    AdminPrincipalRemoved,
+    /// A condition of the data perimeter is gone (relaxed).
+    PerimeterConditionRemoved,
+    /// A condition of the data perimeter is new (tightened).
+    PerimeterConditionAdded,
+}
+
+impl AccessKind {
+    /// The direction every change of this kind has.
+    #[must_use]
+    pub fn direction(self) -> Direction {
+        match self {
+            Self::SharedModeOn
+            | Self::UserAdded
+            | Self::GrantAdded
+            | Self::GrantWidened
+            | Self::AdminPrincipalAdded
+            | Self::PerimeterConditionRemoved => Direction::Relaxed,
+            Self::SharedModeOff
+            | Self::UserRemoved
+            | Self::GrantRemoved
+            | Self::GrantNarrowed
+            | Self::AdminPrincipalRemoved
+            | Self::PerimeterConditionAdded => Direction::Tightened,
+        }
+    }
+}
+
+/// One change of who can reach what: a user, a grant, an admin principal, a condition of the
+/// data perimeter, or the notebook mode.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AccessChange {
+    /// What changes.
+    pub kind: AccessKind,
+    /// Relaxed or tightened.
+    pub direction: Direction,
+    /// Whom or what it concerns: a user ID, a role ARN, `bucket policy DataBucketPolicy`...
+    pub subject: String,
+    /// One line for people.
+    pub summary: String,
+}
+
 /// One data-loss risk.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataLossRisk {
@@ -277,6 +343,8 @@ pub struct Summary {
     pub relaxations: usize,
     /// Data-loss risks.
     pub data_loss: usize,
+    /// Access changes ("who can reach what").
+    pub access: usize,
 }
 
 /// A file of the output beside the templates that changes (scripts).
@@ -305,6 +373,9 @@ pub struct Plan {
     pub new_stack_name: String,
     /// Counts.
     pub summary: Summary,
+    /// Who can reach what: users, grants, admin principals, perimeter conditions and the
+    /// notebook mode that change, relaxations first.
+    pub access: Vec<AccessChange>,
     /// Security-relevant changes, relaxations first.
     pub security: Vec<SecurityChange>,
     /// Data-loss risks.
@@ -509,6 +580,16 @@ pub enum Warning {
         /// What happens, if known.
         note: Option<String>,
     },
+    /// A bucket policy leaves one template and another policy of the same bucket arrives in
+    /// another: deleting the old resource deletes the bucket's (one) policy.
+    BucketPolicyMoved {
+        /// The bucket, `stack/LogicalId`.
+        bucket: String,
+        /// The policy resource removed, `stack/LogicalId`.
+        from: String,
+        /// The policy resource added, `stack/LogicalId`.
+        to: String,
+    },
     /// Deployed mode: the stack does not exist (`DescribeStacks`), so everything is new.
     StackDoesNotExist {
         /// The stack name.
@@ -555,6 +636,10 @@ impl fmt::Display for Warning {
                 let note = note.as_deref().unwrap_or("this property cannot change: the update fails");
                 write!(f, "{stack}/{logical_id} {path}{why}: {note}")
             }
+            Self::BucketPolicyMoved { bucket, from, to } => write!(
+                f,
+                "the policy of bucket {bucket} moves from {from} to {to}: CloudFormation creates {to} (S3 keeps one policy per bucket: PutBucketPolicy replaces it) and deletes {from} in the cleanup phase at the end of the update, which deletes the bucket's policy (DeleteBucketPolicy). After apply the bucket has no policy (no TLS-only rule, no endpoint guard) until it is put back: put {to}'s document back with `aws s3api put-bucket-policy` right after apply (`sandboxc status --drift` shows the policy as deleted until then)"
+            ),
             Self::StackDoesNotExist { stack, region } => {
                 let where_ = region.as_ref().map_or_else(String::new, |r| format!(" in {r}"));
                 write!(

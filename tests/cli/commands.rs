@@ -221,8 +221,12 @@ fn the_default_blueprint_points_editors_at_the_schema_and_is_embedded() {
     assert!(text.starts_with("# yaml-language-server: $schema=./blueprint.schema.json\n"));
     assert_eq!(text, sandboxc::blueprint::DEFAULT_BLUEPRINT);
     // Every key of the blueprint is written out with its default: it compiles to exactly what
-    // `name: datasandbox` alone compiles to.
-    let minimal = sandboxc::blueprint::Source { name: "minimal.yaml".into(), text: "name: datasandbox\n".into() };
+    // `name: datasandbox` alone compiles to, with the example datasets and users (which have no
+    // defaults: an empty list) that the default blueprint shows.
+    let people = &text[text.find("\ndatasets:").expect("the default blueprint shows datasets") + 1..];
+    assert!(people.contains("\nusers:\n"), "the default blueprint shows users");
+    let minimal =
+        sandboxc::blueprint::Source { name: "minimal.yaml".into(), text: format!("name: datasandbox\n{people}") };
     assert_eq!(common::files(&sandboxc::blueprint::Source::embedded()), common::files(&minimal));
 }
 
@@ -557,4 +561,35 @@ fn a_closed_pipe_is_not_a_crash() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(o.stderr.is_empty(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A dataset in an existing bucket: synth writes the statements its owner must add, lists them
+/// in the manifest, prints them, and replaces them on the next synth like any other output file.
+#[test]
+fn synth_writes_and_prints_the_statements_for_the_owners_of_existing_buckets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let example = common::root().join("examples/always-on-4az.yaml");
+    for _ in 0..2 {
+        let o = sandboxc(tmp.path(), &["synth", example.to_str().unwrap(), "-o", "out"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            stdout.contains("the owner of the bucket arn:aws:s3:::corp-genomics-reference must add these statements to its bucket policy")
+                && stdout.contains("\"Sid\": \"SandboxGenomicsReadReference\"")
+                && stdout.contains("the owner of the KMS key arn:aws:kms:us-east-1:123456789012:key/"),
+            "{stdout}"
+        );
+    }
+    let out = tmp.path().join("out");
+    let policy: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("bucket-policies/corp-genomics-reference.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(policy["Version"], "2012-10-17");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    let files: Vec<&str> =
+        manifest["owner_policies"].as_array().unwrap().iter().map(|e| e["file"].as_str().unwrap()).collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files.contains(&"bucket-policies/corp-genomics-reference.json"), "{files:?}");
 }

@@ -20,8 +20,8 @@ const CHECKOV_SUPPRESSIONS: [(&str, &str); 15] = [
     ("ServiceRolesProvider", "CKV_AWS_116"),
     ("ServiceRolesProvider", "CKV_AWS_117"), // IAM has no endpoint in the isolated VPC
     ("ServiceRolesProvider", "CKV_AWS_173"),
-    ("Trail", "CKV_AWS_67"),       // single-Region trail for a single-Region sandbox
-    ("TrailBucket", "CKV_AWS_18"), // the log bucket itself; logging it needs a bucket outside the boundary
+    ("Trail", "CKV_AWS_67"),                // single-Region trail for a single-Region sandbox
+    ("TrailAccessLogBucket", "CKV_AWS_18"), // the trail bucket's access logs; logging them in turn would never end
     ("UsageReportsProvider", "CKV_AWS_115"),
     ("UsageReportsProvider", "CKV_AWS_116"),
     ("UsageReportsProvider", "CKV_AWS_117"), // AppStream API for the subscription is outside the VPC
@@ -174,4 +174,31 @@ fn the_assets_stack_passes_cfn_lint_and_checkov() {
     assert!(
         template["Resources"]["AssetsBucket"]["Metadata"]["checkov"]["skip"][0]["comment"].as_str().unwrap().len() > 20
     );
+}
+
+/// Every written reason for a control a rule set expects but the template leaves out
+/// (`Metadata.sandboxc.<what>`), in the default output and the examples: (logical ID, what).
+const NOTES: [(&str, &str); 3] = [
+    ("AppStreamApiEndpoint", "endpoint-policy"), // AppStream supports no endpoint policy
+    ("AppStreamStreamingEndpoint", "endpoint-policy"), // likewise (private streaming)
+    ("TrailAccessLogBucket", "encryption"),      // access-log delivery supports SSE-S3 only
+];
+
+#[test]
+fn every_written_reason_is_listed() {
+    let mut found = BTreeSet::new();
+    for (name, source) in common::all_blueprints() {
+        for (_, id, r) in common::resources(&source) {
+            for (what, reason) in r["Metadata"]["sandboxc"].as_object().into_iter().flatten() {
+                if what == "cfn-lint-reasons" {
+                    continue;
+                }
+                assert!(reason.as_str().unwrap_or_default().len() > 40, "{name}: {id} {what}: {reason}");
+                found.insert((id.clone(), what.clone()));
+            }
+        }
+    }
+    let expected: BTreeSet<(String, String)> =
+        NOTES.iter().map(|(a, b)| ((*a).to_string(), (*b).to_string())).collect();
+    assert_eq!(found, expected);
 }

@@ -3,6 +3,8 @@
 
 use crate::common;
 
+use std::collections::BTreeSet;
+
 use serde_json::Value;
 
 fn default_resources() -> Vec<(String, String, Value)> {
@@ -98,28 +100,35 @@ fn no_statement_allows_every_action_and_wildcard_resources_only_where_aws_requir
 #[test]
 fn every_bucket_is_kms_encrypted_versioned_private_and_tls_only() {
     let buckets = of_type("AWS::S3::Bucket");
-    assert_eq!(buckets.len(), 2, "data bucket and trail bucket");
+    assert_eq!(buckets.len(), 3, "data bucket, trail bucket and its access-log bucket");
     let policies = of_type("AWS::S3::BucketPolicy");
     for (id, b) in &buckets {
         let p = &b["Properties"];
         let sse = &p["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"];
-        assert_eq!(sse["SSEAlgorithm"], "aws:kms", "{id}");
-        assert!(sse["KMSMasterKeyID"].is_object(), "{id} has no customer-managed key");
+        if id == "TrailAccessLogBucket" {
+            // Access-log delivery supports SSE-S3 only: said in the bucket's Metadata.
+            assert_eq!(sse["SSEAlgorithm"], "AES256", "{id}");
+            assert!(b["Metadata"]["sandboxc"]["encryption"].as_str().unwrap().contains("SSE-S3"), "{id}");
+        } else {
+            assert_eq!(sse["SSEAlgorithm"], "aws:kms", "{id}");
+            assert!(sse["KMSMasterKeyID"].is_object(), "{id} has no customer-managed key");
+        }
         assert_eq!(p["VersioningConfiguration"]["Status"], "Enabled", "{id}");
         for flag in ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"] {
             assert_eq!(p["PublicAccessBlockConfiguration"][flag], true, "{id} {flag}");
         }
         assert_eq!(p["OwnershipControls"]["Rules"][0]["ObjectOwnership"], "BucketOwnerEnforced", "{id}");
+        // The data bucket's policy is in the network part, which names it by the storage
+        // part's output.
+        let name = if id == "DataBucket" { "DataBucketName" } else { id.as_str() };
         let policy = policies
             .iter()
-            .find(|(_, pol)| pol["Properties"]["Bucket"]["Ref"] == id.as_str())
+            .find(|(_, pol)| pol["Properties"]["Bucket"]["Ref"] == name)
             .unwrap_or_else(|| panic!("{id} has no bucket policy"));
         let tls = policy.1["Properties"]["PolicyDocument"]["Statement"].as_array().unwrap().iter().any(|s| {
-            s["Effect"] == "Deny"
-                && s["Condition"]["Bool"]["aws:SecureTransport"] == "false"
-                && s["Action"][0] == "s3:*"
+            s["Effect"] == "Deny" && s["Condition"]["Bool"]["aws:SecureTransport"] == false && s["Action"][0] == "s3:*"
         });
-        assert!(tls, "{id} allows requests without TLS");
+        assert!(tls, "{id} allows requests without TLS (the boolean false)");
     }
 }
 
@@ -161,12 +170,14 @@ fn an_edited_user_setting_reaches_the_template() {
 #[test]
 fn notebook_has_no_internet_and_no_root() {
     let nb = of_type("AWS::SageMaker::NotebookInstance");
-    assert_eq!(nb.len(), 1);
-    let p = &nb[0].1["Properties"];
-    assert_eq!(p["DirectInternetAccess"], "Disabled");
-    assert_eq!(p["RootAccess"], "Disabled");
-    assert_eq!(p["InstanceMetadataServiceConfiguration"]["MinimumInstanceMetadataServiceVersion"], "2");
-    assert!(p["KmsKeyId"].is_object());
+    assert_eq!(nb.len(), 2, "one per user of the default blueprint");
+    for (id, n) in nb {
+        let p = &n["Properties"];
+        assert_eq!(p["DirectInternetAccess"], "Disabled", "{id}");
+        assert_eq!(p["RootAccess"], "Disabled", "{id}");
+        assert_eq!(p["InstanceMetadataServiceConfiguration"]["MinimumInstanceMetadataServiceVersion"], "2", "{id}");
+        assert!(p["KmsKeyId"].is_object(), "{id}");
+    }
 }
 
 #[test]
@@ -244,4 +255,320 @@ fn validator_runs_in_the_vpc_with_a_dead_letter_queue() {
     assert_eq!(validator["Properties"]["Runtime"], "provided.al2023");
     let notification = of_type("Custom::HomeFolderNotification");
     assert_eq!(notification[0].1["DependsOn"], serde_json::json!(["ValidatorInvokePermission"]));
+}
+
+// ---- people and the data perimeter (issue 11) ----------------------------------------------
+
+/// An ARN-like value of a template as text: `Fn::Sub` with its variables substituted,
+/// `Ref X` as `${X}`, `Fn::GetAtt [A, B]` as `${A.B}`.
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Object(m) => {
+            if let Some(r) = m.get("Ref").and_then(Value::as_str) {
+                return format!("${{{r}}}");
+            }
+            if let Some(Value::Array(a)) = m.get("Fn::GetAtt") {
+                return format!("${{{}.{}}}", a[0].as_str().unwrap(), a[1].as_str().unwrap());
+            }
+            match m.get("Fn::Sub") {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Array(a)) => {
+                    let mut s = a[0].as_str().unwrap().to_string();
+                    for (k, var) in a[1].as_object().unwrap() {
+                        s = s.replace(&format!("${{{k}}}"), &text(var));
+                    }
+                    s
+                }
+                _ => panic!("not an ARN: {v}"),
+            }
+        }
+        other => panic!("not an ARN: {other}"),
+    }
+}
+
+/// The S3 and KMS resources a role's Allow statements name, and the `s3:prefix` values its
+/// listings are limited to.
+fn reach(role: &Value) -> (BTreeSet<String>, BTreeSet<String>, BTreeSet<String>) {
+    let (mut s3, mut kms, mut prefixes) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for policy in list(&role["Properties"]["Policies"]) {
+        for s in list(&policy["PolicyDocument"]["Statement"]) {
+            assert_eq!(s["Effect"], "Allow");
+            let actions: Vec<String> = list(&s["Action"]).iter().map(|a| a.as_str().unwrap().to_string()).collect();
+            let set = if actions.iter().all(|a| a.starts_with("s3:")) {
+                &mut s3
+            } else if actions.iter().all(|a| a.starts_with("kms:")) {
+                &mut kms
+            } else {
+                continue;
+            };
+            for r in list(&s["Resource"]) {
+                set.insert(text(&r));
+            }
+            for p in list(&s["Condition"]["StringLike"]["s3:prefix"]) {
+                prefixes.insert(p.as_str().unwrap().to_string());
+            }
+        }
+    }
+    (s3, kms, prefixes)
+}
+
+/// The blueprints whose people the tests check: the default (two users, data-bucket datasets),
+/// the example with a dataset in an existing bucket, and the shared-mode example.
+fn people_blueprints() -> Vec<(String, sandboxc::blueprint::Source)> {
+    common::all_blueprints()
+        .into_iter()
+        .filter(|(n, _)| ["default", "always-on-4az", "saml-off"].contains(&n.as_str()))
+        .collect()
+}
+
+#[test]
+fn no_security_group_allows_egress_to_anywhere() {
+    for (name, source) in common::all_blueprints() {
+        for (_, id, r) in common::resources(&source) {
+            let rules = match r["Type"].as_str() {
+                Some("AWS::EC2::SecurityGroup") => {
+                    let egress = list(&r["Properties"]["SecurityGroupEgress"]);
+                    assert!(!egress.is_empty(), "{name}: {id} keeps the default allow-all egress");
+                    egress
+                }
+                Some("AWS::EC2::SecurityGroupEgress") => vec![r["Properties"].clone()],
+                _ => continue,
+            };
+            for rule in rules {
+                assert_ne!(rule["CidrIp"], "0.0.0.0/0", "{name}: {id} egress {rule}");
+                assert_ne!(rule["CidrIpv6"], "::/0", "{name}: {id} egress {rule}");
+                assert_ne!(rule["IpProtocol"], "-1", "{name}: {id} egress {rule}");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_trail_bucket_has_object_lock_access_logs_and_the_trail_reaches_cloudwatch_logs() {
+    let bucket = of_type("AWS::S3::Bucket").into_iter().find(|(id, _)| id == "TrailBucket").unwrap().1;
+    let p = &bucket["Properties"];
+    assert_eq!(p["ObjectLockEnabled"], true);
+    assert_eq!(p["ObjectLockConfiguration"]["ObjectLockEnabled"], "Enabled");
+    let retention = &p["ObjectLockConfiguration"]["Rule"]["DefaultRetention"];
+    assert_eq!((retention["Mode"].as_str(), retention["Days"].as_i64()), (Some("GOVERNANCE"), Some(365)));
+    assert_eq!(p["LoggingConfiguration"]["DestinationBucketName"]["Ref"], "TrailAccessLogBucket");
+    let trail = &of_type("AWS::CloudTrail::Trail")[0].1["Properties"];
+    assert_eq!(trail["CloudWatchLogsLogGroupArn"]["Fn::GetAtt"][0], "TrailLogGroup");
+    assert_eq!(trail["CloudWatchLogsRoleArn"]["Fn::GetAtt"][0], "TrailLogsRole");
+    let group = of_type("AWS::Logs::LogGroup").into_iter().find(|(id, _)| id == "TrailLogGroup").unwrap().1;
+    assert!(group["Properties"]["KmsKeyId"].is_object(), "the trail's log group is not KMS-encrypted");
+}
+
+#[test]
+fn each_role_reaches_exactly_its_grants_and_its_home_prefix() {
+    for (name, source) in people_blueprints() {
+        let b = sandboxc::blueprint::load(&source).unwrap();
+        let env = &b.names.env;
+        let resources = common::resources(&source);
+        let roles: Vec<&Value> = resources
+            .iter()
+            .filter(|(_, _, r)| {
+                r["Type"] == "AWS::IAM::Role"
+                    && r["Properties"]["Path"].as_str().is_some_and(|p| p.starts_with(&format!("/sandboxc/{env}/")))
+            })
+            .map(|(_, _, r)| r)
+            .collect();
+        let shared = b.notebook.mode == sandboxc_contract::validator::NotebookMode::Shared;
+        assert_eq!(roles.len(), if shared { 1 } else { b.users.len() }, "{name}");
+        for role in roles {
+            let path = role["Properties"]["Path"].as_str().unwrap();
+            // The users whose grants this role carries: its own user, or everyone (shared).
+            let users: Vec<&sandboxc::blueprint::User> = if shared {
+                assert_eq!(path, sandboxc_contract::users::shared_role_path(env), "{name}");
+                b.users.iter().collect()
+            } else {
+                let u = b.users.iter().find(|u| sandboxc_contract::users::role_path(env, &u.id) == path).unwrap();
+                let tags = list(&role["Properties"]["Tags"]);
+                assert!(
+                    tags.iter().any(|t| t["Key"] == "sandboxc:user" && t["Value"] == u.id.as_str()),
+                    "{name}: {path}"
+                );
+                vec![u]
+            };
+            let (mut s3, mut kms, mut prefixes) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+            kms.insert("${NotebookKey.Arn}".to_string());
+            let mut data_bucket_used = false;
+            for u in &users {
+                let home = (!shared).then(|| sandboxc_contract::users::personal_prefix(&u.id));
+                let grants = u.grants.iter().map(|g| (g.dataset.existing(), g.dataset.prefix.clone()));
+                for (existing, prefix) in grants.chain(home.map(|h| (None, h))) {
+                    let bucket = match existing {
+                        None => {
+                            data_bucket_used = true;
+                            "${DataBucketArn}".to_string()
+                        }
+                        Some(e) => {
+                            if let Some(k) = &e.kms_key_arn {
+                                kms.insert(k.replacen("arn:aws:", "arn:${AWS::Partition}:", 1));
+                            }
+                            e.arn.replacen("arn:aws:", "arn:${AWS::Partition}:", 1)
+                        }
+                    };
+                    s3.insert(format!("{bucket}/{prefix}*"));
+                    s3.insert(bucket);
+                    prefixes.insert(format!("{prefix}*"));
+                }
+            }
+            if data_bucket_used {
+                kms.insert("${DataKeyArn}".to_string());
+            }
+            assert_eq!(reach(role), (s3, kms, prefixes), "{name}: role at {path}");
+        }
+    }
+}
+
+#[test]
+fn no_role_reaches_another_users_home_prefix() {
+    for (name, source) in common::all_blueprints() {
+        let b = sandboxc::blueprint::load(&source).unwrap();
+        for (_, id, r) in common::resources(&source) {
+            if r["Type"] != "AWS::IAM::Role" {
+                continue;
+            }
+            let own = b
+                .users
+                .iter()
+                .find(|u| r["Properties"]["Path"] == sandboxc_contract::users::role_path(&b.names.env, &u.id).as_str())
+                .map(|u| u.hash.clone());
+            let doc = r["Properties"]["Policies"].to_string();
+            for u in &b.users {
+                if Some(&u.hash) != own.as_ref() {
+                    assert!(!doc.contains(&u.hash), "{name}: {id} reaches the home prefix of {}", u.id);
+                }
+            }
+            if own.is_none() {
+                assert!(!doc.contains("home/"), "{name}: {id} names a home prefix");
+            }
+        }
+    }
+}
+
+#[test]
+fn the_data_bucket_denies_data_access_outside_the_sandbox_endpoint_except_the_named_principals() {
+    for (name, source) in people_blueprints() {
+        let b = sandboxc::blueprint::load(&source).unwrap();
+        let policy = common::resources(&source).into_iter().find(|(_, id, _)| id == "DataBucketPolicy").unwrap();
+        assert!(policy.0.ends_with("-network.template.json"), "{name}: the policy sits beside the endpoint it names");
+        assert_eq!(policy.2["DeletionPolicy"], "Retain", "{name}: a replaced bucket must keep its policy");
+        let statements = list(&policy.2["Properties"]["PolicyDocument"]["Statement"]);
+        let deny = statements.iter().find(|s| s["Sid"] == "DenyDataOutsideTheSandboxEndpoint").unwrap();
+        assert_eq!(deny["Effect"], "Deny");
+        assert_eq!(deny["Principal"]["AWS"], "*");
+        let actions: Vec<String> = list(&deny["Action"]).iter().map(|a| a.as_str().unwrap().to_string()).collect();
+        for a in ["s3:GetObject*", "s3:PutObject*", "s3:ListBucket*", "s3:DeleteObject*"] {
+            assert!(actions.iter().any(|x| x == a), "{name}: {a} is not denied outside the endpoint");
+        }
+        assert!(
+            !actions.iter().any(|x| x == "s3:*"),
+            "{name}: denying s3:* would lock CloudFormation out of the bucket"
+        );
+        let c = &deny["Condition"];
+        assert_eq!(c["StringNotEquals"]["aws:SourceVpce"]["Ref"], "S3Endpoint", "{name}");
+        assert_eq!(c["Bool"]["aws:PrincipalIsAWSService"], false, "{name}");
+        let exempt: Vec<String> =
+            list(&c["ArnNotLike"]["aws:PrincipalArn"]).iter().map(|a| a.as_str().unwrap().to_string()).collect();
+        assert_eq!(exempt, b.storage.admin_principals, "{name}: only the named admin principals are exempt");
+    }
+}
+
+#[test]
+fn the_data_key_keeps_root_administration_and_is_used_only_through_s3_in_this_account() {
+    for (name, source) in people_blueprints() {
+        let b = sandboxc::blueprint::load(&source).unwrap();
+        let key = common::resources(&source).into_iter().find(|(_, id, _)| id == "DataKey").unwrap().2;
+        let statements = list(&key["Properties"]["KeyPolicy"]["Statement"]);
+        let admin = statements.iter().find(|s| s["Sid"] == "AccountAdministersKey").unwrap();
+        assert_eq!(admin["Principal"]["AWS"]["Fn::Sub"], "arn:${AWS::Partition}:iam::${AWS::AccountId}:root");
+        let admin_actions: Vec<String> =
+            list(&admin["Action"]).iter().map(|a| a.as_str().unwrap().to_string()).collect();
+        assert!(
+            admin_actions.iter().any(|a| a == "kms:Put*"),
+            "{name}: the root could not repair the key policy (lock-out)"
+        );
+        for a in &admin_actions {
+            assert!(
+                !["kms:*", "kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+                    .contains(&a.as_str()),
+                "{name}: the root's administration statement also uses the key ({a})"
+            );
+        }
+        let uses: Vec<&Value> = statements.iter().filter(|s| s["Sid"] != "AccountAdministersKey").collect();
+        assert!(!uses.is_empty());
+        for s in uses {
+            let c = &s["Condition"];
+            assert_eq!(c["StringEquals"]["kms:ViaService"]["Fn::Sub"], "s3.${AWS::Region}.amazonaws.com", "{name}");
+            assert_eq!(c["StringEquals"]["kms:CallerAccount"]["Ref"], "AWS::AccountId", "{name}");
+            let who: Vec<String> = list(&c["ArnLike"]["aws:PrincipalArn"])
+                .iter()
+                .map(|p| {
+                    p.get("Fn::Sub")
+                        .map_or_else(|| p.as_str().unwrap().to_string(), |s| s.as_str().unwrap().to_string())
+                })
+                .collect();
+            let roles = match b.notebook.mode {
+                sandboxc_contract::validator::NotebookMode::PerUser => {
+                    sandboxc_contract::users::users_role_path(&b.names.env)
+                }
+                sandboxc_contract::validator::NotebookMode::Shared => {
+                    sandboxc_contract::users::shared_role_path(&b.names.env)
+                }
+            };
+            let mut expected = vec![format!("arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{roles}*")];
+            expected.extend(b.storage.admin_principals.iter().cloned());
+            assert_eq!(who, expected, "{name}: the key is used by other principals");
+        }
+    }
+}
+
+#[test]
+fn every_interface_endpoint_has_a_policy_or_a_written_reason() {
+    for (name, source) in common::all_blueprints() {
+        for (_, id, r) in common::resources(&source) {
+            if r["Type"] != "AWS::EC2::VPCEndpoint" {
+                continue;
+            }
+            let reason = r["Metadata"]["sandboxc"]["endpoint-policy"].as_str().unwrap_or_default();
+            assert!(
+                r["Properties"]["PolicyDocument"].is_object() || reason.len() > 40,
+                "{name}: {id} has neither an endpoint policy nor a reason why not"
+            );
+        }
+    }
+}
+
+#[test]
+fn allow_list_entries_name_each_users_own_notebook() {
+    for (name, source) in people_blueprints() {
+        let b = sandboxc::blueprint::load(&source).unwrap();
+        let entries: Vec<(String, sandboxc_contract::users::AllowListEntry)> = common::resources(&source)
+            .into_iter()
+            .filter(|(_, _, r)| {
+                r["Type"] == "AWS::SSM::Parameter"
+                    && r["Properties"]["Name"].as_str().unwrap_or_default().contains("/users/")
+            })
+            .map(|(_, _, r)| {
+                let p = &r["Properties"];
+                (p["Name"].as_str().unwrap().to_string(), serde_json::from_str(p["Value"].as_str().unwrap()).unwrap())
+            })
+            .collect();
+        assert_eq!(entries.len(), b.users.len(), "{name}");
+        for u in &b.users {
+            let (_, entry) = entries
+                .iter()
+                .find(|(n, _)| *n == sandboxc_contract::users::allow_list_parameter(&b.names.env, &u.id))
+                .unwrap_or_else(|| panic!("{name}: {} has no allow-list entry", u.id));
+            assert_eq!((&entry.user_id, entry.authentication), (&u.id, u.authentication), "{name}");
+            let notebook = match b.notebook.mode {
+                sandboxc_contract::validator::NotebookMode::PerUser => u.notebook_name.clone(),
+                sandboxc_contract::validator::NotebookMode::Shared => b.names.notebook.clone(),
+            };
+            assert_eq!(entry.notebook, notebook, "{name}");
+        }
+    }
 }

@@ -16,6 +16,7 @@ use sandboxc::deploy::cloudformation::{
     CfnError, ChangeSetRequest, ChangeSetState, CloudFormation, DriftDetection, EventsPage, ResourceDrift, StackEvent,
     StackInfo, StackResource,
 };
+use sandboxc::deploy::network::{Ec2Error, PrefixLists};
 
 /// One call to the fake CloudFormation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -366,5 +367,43 @@ impl AssetStore for FakeStore {
 
     async fn bucket_exists(&self, _bucket: &str) -> Result<bool, StoreError> {
         Ok(!self.state.lock().unwrap().bucket_missing)
+    }
+}
+
+/// The fake EC2 of `apply`'s S3 prefix-list lookup: answers `pl-0123456789abcdef0` for
+/// `com.amazonaws.<region>.s3` unless told otherwise, and records every name asked for.
+#[derive(Debug, Clone, Default)]
+pub struct FakePrefixLists {
+    state: Arc<Mutex<Lists>>,
+}
+
+/// The scripted answer (`None`: the default) and the names asked for.
+#[derive(Debug, Default)]
+struct Lists {
+    answer: Option<Result<Option<String>, Ec2Error>>,
+    asked: Vec<String>,
+}
+
+/// The prefix-list ID [`FakePrefixLists`] answers by default.
+pub const S3_PREFIX_LIST: &str = "pl-0123456789abcdef0";
+
+impl FakePrefixLists {
+    /// `DescribePrefixLists` answers `answer` (`Ok(None)`: no list of that name).
+    pub fn answer(&self, answer: Result<Option<String>, Ec2Error>) -> &Self {
+        self.state.lock().unwrap().answer = Some(answer);
+        self
+    }
+
+    /// The names asked for, in order.
+    pub fn asked(&self) -> Vec<String> {
+        self.state.lock().unwrap().asked.clone()
+    }
+}
+
+impl PrefixLists for FakePrefixLists {
+    async fn prefix_list_id(&self, name: &str) -> Result<Option<String>, Ec2Error> {
+        let mut s = self.state.lock().unwrap();
+        s.asked.push(name.to_string());
+        s.answer.clone().unwrap_or_else(|| Ok(name.ends_with(".s3").then(|| S3_PREFIX_LIST.to_string())))
     }
 }

@@ -25,7 +25,7 @@
 
 use crate::fake;
 
-use fake::{Call, FakeCfn, FakeStore, ANY};
+use fake::{Call, FakeCfn, FakePrefixLists, FakeStore, ANY, S3_PREFIX_LIST};
 use sandboxc::blueprint::Source;
 use sandboxc::cfn::render::Format;
 use sandboxc::cli::deploy::render;
@@ -249,7 +249,7 @@ fn run_apply(
     console: &mut Recorder,
 ) -> Result<Outcome, DeployError> {
     let d = deployer(fake, &FakeStore::default());
-    run(apply(&d, release, options, &mut NoZips, console))
+    run(apply(&d, release, options, &mut NoZips, &FakePrefixLists::default(), console))
 }
 
 /// The outcome, or the test fails showing the console.
@@ -472,8 +472,17 @@ fn apply_on_a_stuck_stack_makes_no_change_set() {
         fake.stack(ANY, vec![at(STACK_ID, status)]);
         let store = FakeStore::default();
         let mut console = Recorder::default();
-        let o =
-            outcome(run(apply(&deployer(&fake, &store), &single(), &options(), &mut NoZips, &mut console)), &console);
+        let o = outcome(
+            run(apply(
+                &deployer(&fake, &store),
+                &single(),
+                &options(),
+                &mut NoZips,
+                &FakePrefixLists::default(),
+                &mut console,
+            )),
+            &console,
+        );
         assert!(refusal(&o).contains(&format!("stack tiny is {status}")), "{o:?}");
         assert_eq!(
             (fake.count(is_create), fake.count(is_delete_stack), store.puts().len()),
@@ -511,7 +520,11 @@ fn create_from_scratch() {
         vec![resource_change("DataBucket", "AWS::S3::Bucket", ChangeAction::Add, ChangeReplacement::False, vec![])],
     );
     let mut console = Recorder::default();
-    let o = outcome(run(apply(&deployer(&fake, &store), &release, &options(), &mut NoZips, &mut console)), &console);
+    let lists = FakePrefixLists::default();
+    let o = outcome(
+        run(apply(&deployer(&fake, &store), &release, &options(), &mut NoZips, &lists, &mut console)),
+        &console,
+    );
     let Outcome::Deployed { stack, info } = &o else { panic!("{o:?}\n{}", console.text()) };
     assert_eq!((stack.as_str(), &info.status), (STACK, &StackStatus::CreateComplete));
     let outputs: Vec<(&str, &str)> = info.outputs.iter().map(|o| (o.key.as_str(), o.value.as_str())).collect();
@@ -525,6 +538,13 @@ fn create_from_scratch() {
     assert_eq!(req.stack_name, STACK);
     assert!(req.create, "a CREATE change set");
     assert_eq!(req.parameters[0], ("AssetsBucket".to_string(), Some("assets".to_string())), "{:?}", req.parameters);
+    // The root template declares S3PrefixListId: apply looked the Region's S3 list up and set it.
+    assert_eq!(lists.asked(), ["com.amazonaws.us-east-1.s3"]);
+    assert!(
+        req.parameters.contains(&("S3PrefixListId".to_string(), Some(S3_PREFIX_LIST.to_string()))),
+        "{:?}",
+        req.parameters
+    );
     assert!(req.tags.contains(&("owner".to_string(), "alice".to_string())), "{:?}", req.tags);
     // The root template goes inline when it fits, else by URL from the assets bucket.
     let root_len = release.files.iter().find(|(f, _)| *f == release.manifest.root_template).unwrap().1.len();
@@ -852,8 +872,15 @@ fn a_failed_upload_stops_before_the_change_set() {
         release.manifest.templates.iter().find_map(|t| t.s3_key.clone()).expect("nested templates are uploaded");
     fake.stack(ANY, vec![None]);
     let mut console = Recorder::default();
-    let e = run(apply(&deployer(&fake, &store), &release, &options(), &mut NoZips, &mut console))
-        .expect_err("AccessDenied");
+    let e = run(apply(
+        &deployer(&fake, &store),
+        &release,
+        &options(),
+        &mut NoZips,
+        &FakePrefixLists::default(),
+        &mut console,
+    ))
+    .expect_err("AccessDenied");
     assert!(matches!(e, DeployError::Asset(_)), "{e:?}");
     let text = e.to_string();
     assert!(
@@ -864,6 +891,52 @@ fn a_failed_upload_stops_before_the_change_set() {
     );
     assert!(text.ends_with("; no change set was created"), "{text}");
     assert_eq!((store.puts().len(), fake.count(is_create)), (1, 0));
+}
+
+/// The Region's S3 prefix list is looked up only when the root template declares
+/// `S3PrefixListId`; without it (or when EC2 refuses) no change set is made.
+#[test]
+fn a_missing_s3_prefix_list_stops_before_the_change_set() {
+    for (answer, expected) in [
+        (Ok(None), "the Region us-east-1 has no prefix list of that name"),
+        (
+            Err(sandboxc::deploy::network::Ec2Error {
+                code: Some("UnauthorizedOperation".into()),
+                message: "not authorized".into(),
+            }),
+            "UnauthorizedOperation: not authorized",
+        ),
+    ] {
+        let fake = cfn();
+        fake.stack(ANY, vec![None]);
+        let lists = FakePrefixLists::default();
+        lists.answer(answer);
+        let mut console = Recorder::default();
+        let e = run(apply(
+            &deployer(&fake, &FakeStore::default()),
+            &single(),
+            &options(),
+            &mut NoZips,
+            &lists,
+            &mut console,
+        ))
+        .expect_err("no prefix list");
+        let text = e.to_string();
+        assert!(matches!(e, DeployError::S3PrefixList { .. }), "{e:?}");
+        assert!(
+            text.contains("com.amazonaws.us-east-1.s3")
+                && text.contains(expected)
+                && text.ends_with("no change set was created"),
+            "{text}"
+        );
+        assert_eq!(fake.count(is_create), 0);
+    }
+
+    // The sandbox's root template declares the parameter; the assets stack's does not.
+    let root = single();
+    assert!(root.templates.templates[&root.templates.root_file].parameters.contains_key("S3PrefixListId"));
+    let bootstrap = sandboxc::compile::bootstrap::template().unwrap();
+    assert!(!bootstrap.parameters.contains_key("S3PrefixListId"));
 }
 
 // ---- 9. interrupted, then re-attached -------------------------------------------------------------

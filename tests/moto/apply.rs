@@ -157,8 +157,10 @@ fn bootstrap_apply_update_status_destroy_against_moto() {
     let root2 = std::fs::read_to_string(dir.join("out-2").join(manifest["root_template"].as_str().unwrap())).unwrap();
     let (code, out, err) = sandboxc(&["apply", "bp.yaml", "--yes", "--lambda-dir", "lz"], dir, &endpoint);
     assert_eq!(code, 0, "{out}{err}");
+    // The default blueprint's first user has no notebook type of its own: their notebook changes.
+    let alice = sandboxc::compile::user_id_prefix("alice@example.org");
     assert!(
-        out.contains("~ Notebook (AWS::SageMaker::NotebookInstance)")
+        out.contains(&format!("~ {alice}Notebook (AWS::SageMaker::NotebookInstance)"))
             && out.contains(&format!("stack {stack}: UPDATE_COMPLETE")),
         "{out}"
     );
@@ -184,6 +186,87 @@ fn bootstrap_apply_update_status_destroy_against_moto() {
     let (code, out, _) = sandboxc(&["destroy", "bp.yaml", "--yes"], dir, &endpoint);
     assert_eq!(code, 0);
     assert!(out.contains("nothing to destroy"), "{out}");
+}
+
+/// Removing a user revokes access in the same apply: their allow-list entry (the SSM parameter
+/// the validator reads) and their role are gone, and the other user's are untouched (the same
+/// parameter value, the same role, by its unique ID). The notebook is retained (moto ignores
+/// notebook names, so only the parameters and roles are looked at, with the SSM and IAM APIs).
+#[test]
+fn removing_a_user_removes_their_allow_list_entry_and_role_against_moto() {
+    use sandboxc_contract::users::{allow_list_parameter, role_path, users_role_path};
+    let Some(endpoint) = moto() else { return };
+    let moto = Moto::new(&endpoint);
+    let ssm = aws_sdk_ssm::Client::from_conf(
+        aws_sdk_ssm::Config::builder()
+            .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+            .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_ssm::config::Credentials::new("testing", "testing", None, None, "test"))
+            .endpoint_url(&endpoint)
+            .build(),
+    );
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::Config::builder()
+            .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "test"))
+            .endpoint_url(&endpoint)
+            .build(),
+    );
+    let parameter = |name: &str| -> Option<String> {
+        moto.runtime.block_on(ssm.get_parameter().name(name).send()).ok().and_then(|o| o.parameter?.value)
+    };
+    // Roles under a path: (path, role ID).
+    let roles = |prefix: &str| -> Vec<(String, String)> {
+        let out = moto.runtime.block_on(iam.list_roles().path_prefix(prefix).send()).unwrap();
+        let mut roles: Vec<(String, String)> =
+            out.roles().iter().map(|r| (r.path().to_string(), r.role_id().to_string())).collect();
+        roles.sort();
+        roles
+    };
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let stack = format!("e2eu{}", std::process::id());
+    let two = sandboxc::blueprint::Source::embedded()
+        .text
+        .replace("name: datasandbox ", &format!("name: {stack} "))
+        .replace("layout: nested", "layout: single");
+    std::fs::write(dir.join("bp.yaml"), &two).unwrap();
+    lambda_zips(dir);
+    let assets = format!("{stack}-assets");
+    moto.runtime.block_on(moto.s3.create_bucket().bucket(&assets).send()).unwrap();
+    let apply = || {
+        sandboxc(
+            &["apply", "bp.yaml", "--yes", "--allow-data-loss", "--lambda-dir", "lz", "--assets-bucket", &assets],
+            dir,
+            &endpoint,
+        )
+    };
+
+    let (code, out, err) = apply();
+    assert_eq!(code, 0, "{out}{err}");
+    let (alice, bob) = ("alice@example.org", "bob@example.org");
+    let alice_entry = parameter(&allow_list_parameter(&stack, alice)).expect("alice's allow-list entry");
+    assert!(alice_entry.contains(&format!("\"notebook\":\"{stack}-alice-example-org-")), "{alice_entry}");
+    assert!(parameter(&allow_list_parameter(&stack, bob)).is_some(), "bob's allow-list entry");
+    let before = roles(&users_role_path(&stack));
+    let paths: Vec<&str> = before.iter().map(|(p, _)| p.as_str()).collect();
+    let mut expected = vec![role_path(&stack, alice), role_path(&stack, bob)];
+    expected.sort();
+    assert_eq!(paths, expected, "one role per user, under the user's path");
+
+    // Bob leaves the blueprint.
+    let bob_entry = "  - id: bob@example.org\n    authentication: api\n    datasets: {genomics: read-write}\n    notebook: {instance_type: ml.t3.large, volume_size_gb: 50}\n";
+    assert!(two.contains(bob_entry), "the default blueprint's second user moved");
+    std::fs::write(dir.join("bp.yaml"), two.replace(bob_entry, "")).unwrap();
+    let (code, out, err) = apply();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("Who can reach what") && out.contains(bob), "the plan names the removed user:\n{out}");
+    assert_eq!(parameter(&allow_list_parameter(&stack, bob)), None, "bob's allow-list entry is still there");
+    assert_eq!(parameter(&allow_list_parameter(&stack, alice)), Some(alice_entry), "alice's entry changed");
+    let after = roles(&users_role_path(&stack));
+    assert_eq!(after, before.into_iter().filter(|(p, _)| *p == role_path(&stack, alice)).collect::<Vec<_>>());
 }
 
 /// The nested layout as far as moto goes: nested templates uploaded byte for byte under their

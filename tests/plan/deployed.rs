@@ -47,9 +47,9 @@ const NESTED_CHANGE_SET: &str = "arn:aws:cloudformation:us-east-1:123456789012:c
 const NESTED_STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/tiny-NotebookNestedStack-X/2";
 
 /// A small single-layout blueprint (its compact root template fits CreateChangeSet's
-/// 51,200-byte TemplateBody).
+/// 51,200-byte TemplateBody), in shared notebook mode: one notebook, `Notebook`, without users.
 fn tiny(instance_type: &str, layout: &str) -> String {
-    format!("name: tiny\nlayout: {layout}\nidentity:\n  saml: null\nnotebook:\n  instance_type: {instance_type}\n")
+    format!("name: tiny\nlayout: {layout}\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: {instance_type}\n")
 }
 
 /// The templates `sandboxc synth` would write for `text`: (root, [(nested logical ID, body)]).
@@ -541,8 +541,9 @@ fn end_to_end_against_moto() {
     let Some(endpoint) = moto() else { return };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let stack = format!("e2e{}", std::process::id());
-    let old =
-        format!("name: {stack}\nlayout: single\nidentity:\n  saml: null\nnotebook:\n  instance_type: ml.t3.medium\n");
+    let old = format!(
+        "name: {stack}\nlayout: single\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: ml.t3.medium\n"
+    );
     let (root, _) = deployed(&old);
     let port = endpoint.trim_start_matches("http://127.0.0.1:").trim_end_matches('/');
     let bucket = format!("{stack}-assets");
@@ -566,6 +567,13 @@ fn end_to_end_against_moto() {
                 .stack_name(&stack)
                 .template_body(root)
                 .parameters(Parameter::builder().parameter_key("AssetsBucket").parameter_value(&bucket).build())
+                // What `sandboxc apply` looks up (EC2 DescribePrefixLists); any list ID does here.
+                .parameters(
+                    Parameter::builder()
+                        .parameter_key("S3PrefixListId")
+                        .parameter_value("pl-0123456789abcdef0")
+                        .build(),
+                )
                 .capabilities(aws_sdk_cloudformation::types::Capability::CapabilityNamedIam)
                 .send(),
         )

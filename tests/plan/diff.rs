@@ -67,6 +67,12 @@ fn resource<'p>(plan: &'p Plan, stack: &str, id: &str) -> &'p sandboxc::plan::mo
         .unwrap_or_else(|| panic!("{stack}/{id} does not change"))
 }
 
+/// The logical ID of the notebook instance of the default blueprint's first user (who has no
+/// notebook settings of their own).
+fn notebook() -> String {
+    format!("{}Notebook", sandboxc::compile::user_id_prefix("alice@example.org"))
+}
+
 fn unchanged(plan: &Plan, stack: &str, id: &str) -> bool {
     plan.templates.iter().filter(|t| t.stack == stack).flat_map(|t| &t.resources).all(|r| r.logical_id != id)
 }
@@ -85,9 +91,13 @@ fn vpc_cidr_change() {
     assert_eq!(resource(&plan, "network", "Subnet1").impact, Impact::CertainReplacement);
     assert!(resource(&plan, "network", "S3Endpoint").impact >= Impact::PossibleReplacement);
     assert!(resource(&plan, "network", "SsmEndpoint").impact >= Impact::PossibleReplacement);
-    assert_eq!(resource(&plan, "notebook", "Notebook").impact, Impact::PossibleReplacement);
-    assert!(plan.data_loss.iter().any(|d| d.logical_id == "Notebook" && d.retained));
-    assert!(plan.warnings.iter().any(|w| w.to_string().contains("notebook/Notebook")), "{:#?}", plan.warnings);
+    assert_eq!(resource(&plan, "notebook", &notebook()).impact, Impact::PossibleReplacement);
+    assert!(plan.data_loss.iter().any(|d| d.logical_id == notebook() && d.retained));
+    assert!(
+        plan.warnings.iter().any(|w| w.to_string().contains(&format!("notebook/{}", notebook()))),
+        "{:#?}",
+        plan.warnings
+    );
 }
 
 #[test]
@@ -112,7 +122,7 @@ fn environment_renamed() {
     let plan = golden("rename", &default_text(), &edited(&[("name: datasandbox ", "name: research ")]));
     assert!(plan.warnings.iter().any(|w| w.to_string().contains("NEW CloudFormation stack research")));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::CertainReplacement);
-    assert_eq!(resource(&plan, "notebook", "Notebook").impact, Impact::CertainReplacement);
+    assert_eq!(resource(&plan, "notebook", &notebook()).impact, Impact::CertainReplacement);
 }
 
 #[test]
@@ -121,7 +131,7 @@ fn availability_zone_added() {
     assert_eq!(resource(&plan, "network", "Subnet3").action, Action::Add);
     assert!(unchanged(&plan, "network", "Subnet1"));
     // The notebook's subnet is the first one: resolved across the stacks, it does not change.
-    assert!(unchanged(&plan, "notebook", "Notebook"));
+    assert!(unchanged(&plan, "notebook", &notebook()));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::Update);
 }
 
@@ -132,7 +142,7 @@ fn notebook_instance_type() {
         &default_text(),
         &edited(&[("instance_type: ml.t3.medium", "instance_type: ml.t3.large")]),
     );
-    let nb = resource(&plan, "notebook", "Notebook");
+    let nb = resource(&plan, "notebook", &notebook());
     assert_eq!(nb.impact, Impact::Update);
     assert!(plan.data_loss.is_empty());
     assert_eq!(plan.summary.update, 2, "the notebook and its nested stack");
@@ -141,7 +151,7 @@ fn notebook_instance_type() {
 #[test]
 fn notebook_volume_size() {
     let plan = golden("notebook-volume", &default_text(), &edited(&[("volume_size_gb: 20", "volume_size_gb: 50")]));
-    assert_eq!(resource(&plan, "notebook", "Notebook").impact, Impact::Update);
+    assert_eq!(resource(&plan, "notebook", &notebook()).impact, Impact::Update);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 //! against scripted CloudFormation answers.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+mod access;
 #[path = "../common/mod.rs"]
 mod common;
 mod deployed;

@@ -134,6 +134,22 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
         s.relaxations,
         s.data_loss
     );
+    if !plan.access.is_empty() {
+        let _ = writeln!(head, "#### Who can reach what\n");
+        let _ = writeln!(head, "| | change | what |");
+        let _ = writeln!(head, "|---|---|---|");
+        for a in &plan.access {
+            let tag = match a.direction {
+                Direction::Relaxed => ":red_circle: **relaxed**",
+                Direction::Changed => ":yellow_circle: changed",
+                Direction::Tightened => ":green_circle: tightened",
+            };
+            let kind =
+                serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let _ = writeln!(head, "| {tag} | {} | {} |", cell(&kind.replace('_', " ")), cell(&a.summary));
+        }
+        head.push('\n');
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(head, "#### :warning: Warnings\n");
         for w in &plan.warnings {

@@ -118,6 +118,11 @@ pub fn summary_line(plan: &Plan) -> String {
     if !plan.files.is_empty() {
         line.push_str(&format!("; {} other file{} changed", plan.files.len(), plural(plan.files.len())));
     }
+    if s.access > 0 {
+        let relaxed = plan.access.iter().filter(|a| a.direction == super::model::Direction::Relaxed).count();
+        line =
+            format!("{} access change{} ({relaxed} relaxation{}); {line}", s.access, plural(s.access), plural(relaxed));
+    }
     line
 }
 

@@ -30,6 +30,17 @@ pub fn render(plan: &Plan, color: bool) -> String {
     if !plan.changes {
         return s;
     }
+    if !plan.access.is_empty() {
+        let _ = writeln!(s, "\n{}", p.paint("1", "Who can reach what"));
+        for a in &plan.access {
+            let tag = match a.direction {
+                Direction::Relaxed => p.paint("1;31", "RELAXED  "),
+                Direction::Changed => p.paint("33", "changed  "),
+                Direction::Tightened => p.paint("32", "tightened"),
+            };
+            let _ = writeln!(s, "  {tag} {}", a.summary);
+        }
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(s, "\n{}", p.paint("1;31", "Warnings"));
         for w in &plan.warnings {

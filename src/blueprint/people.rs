@@ -1,0 +1,477 @@
+//! Semantic validation of the people of a sandbox: `datasets`, `users` and
+//! `storage.admin_principals`. Every problem is reported at once, each at its blueprint path;
+//! what passes becomes the validated [`Dataset`]s and [`User`]s (grants resolved to datasets,
+//! user hashes and notebook names derived).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sandboxc_contract::users::{notebook_name, user_hash, Authentication, PERSONAL_ROOT};
+use sandboxc_contract::validator::NotebookMode;
+
+use super::diagnostics::Diagnostic;
+use super::document::Document;
+use super::model::{Dataset, DatasetBucket, ExistingBucket, Grant, User};
+use super::validate::{bucket_name_problem, is_instance_type};
+
+/// Most users a blueprint lists. The validator's role names every user's notebook instance
+/// and a role's inline policies total at most 10,240 characters (IAM user guide, "IAM and AWS
+/// STS quotas"); larger sandboxes need per-user stacks, which do not exist yet.
+pub const MAX_USERS: usize = 50;
+
+/// Longest dataset prefix: S3 object keys are at most 1,024 bytes (S3 user guide, "Naming
+/// Amazon S3 objects").
+pub const MAX_PREFIX_BYTES: usize = 1024;
+
+/// The characters a dataset prefix may hold besides `/`: S3's "safe characters" without `*`
+/// (a wildcard in IAM resource ARNs), plus `=` and `+` (partition-style prefixes such as
+/// `year=2026/`).
+const PREFIX_PUNCTUATION: &str = "-_.!'()=+";
+
+/// What a user ID may hold, in words, per authentication.
+const API_ID_RULE: &str = "2 to 32 characters: letters, digits and _ + = . @ - (AppStream CreateStreamingURL user IDs; ',' is left out because the ID is the value of the tag sandboxc:user)";
+const SAML_ID_RULE: &str = "2 to 128 characters: letters, digits, spaces and _ . : / = + - @ (AppStream DescribeSessions user IDs that are also tag values: the ID is the value of the tag sandboxc:user)";
+
+/// The validated datasets, users and admin principals; `None` for datasets or users when a
+/// problem was pushed.
+pub(super) fn validate(b: &Document, out: &mut Vec<Diagnostic>) -> Option<(Vec<Dataset>, Vec<User>)> {
+    let before = out.len();
+    let datasets = datasets(b, out);
+    let users = users(b, &datasets, out);
+    admin_principals(b, out);
+    (out.len() == before).then_some((datasets, users))
+}
+
+fn datasets(b: &Document, out: &mut Vec<Diagnostic>) -> Vec<Dataset> {
+    let mut valid = Vec::new();
+    for (name, d) in &b.datasets {
+        let at = format!("datasets.{name}");
+        let before = out.len();
+        if !is_dataset_name(name) {
+            out.push(
+                Diagnostic::new(at.clone(), format!("dataset name {name:?} is not allowed"))
+                    .allowed("1 to 63 characters: a lowercase letter, then lowercase letters, digits or '-'")
+                    .on_key(),
+            );
+        }
+        let bucket = match &d.bucket_arn {
+            None => {
+                if d.kms_key_arn.is_some() {
+                    out.push(
+                        Diagnostic::new(
+                            format!("{at}.kms_key_arn"),
+                            "is only used with bucket_arn (the data bucket's key is the sandbox's own)",
+                        )
+                        .allowed("leave it out, or name the existing bucket with bucket_arn"),
+                    );
+                }
+                DatasetBucket::Data
+            }
+            Some(arn) => match existing_bucket(b, &at, arn, d.kms_key_arn.as_deref(), out) {
+                Some(e) => DatasetBucket::Existing(e),
+                None => DatasetBucket::Data,
+            },
+        };
+        let in_data_bucket = d.bucket_arn.is_none();
+        if let Some(problem) = prefix_problem(&d.prefix, in_data_bucket) {
+            out.push(Diagnostic::new(format!("{at}.prefix"), format!("{:?} {problem}", d.prefix)).allowed(format!(
+                "a prefix of segments of letters, digits and {PREFIX_PUNCTUATION}, each followed by '/', such as datasets/{name}/{}",
+                if in_data_bucket { format!("; never under {PERSONAL_ROOT}/ (the users' personal prefixes)") } else { String::new() }
+            )));
+        }
+        if out.len() == before {
+            valid.push(Dataset { name: name.clone(), bucket, prefix: d.prefix.clone() });
+        }
+    }
+    // Within one bucket, no prefix may contain another: a grant of one would reach the other.
+    for (i, a) in valid.iter().enumerate() {
+        for b in &valid[i + 1..] {
+            if bucket_key(a) != bucket_key(b) {
+                continue;
+            }
+            // One existing bucket has one default encryption key.
+            if let (Some(ea), Some(eb)) = (a.existing(), b.existing()) {
+                if ea.kms_key_arn != eb.kms_key_arn {
+                    out.push(
+                        Diagnostic::new(
+                            format!("datasets.{}.kms_key_arn", b.name),
+                            format!("differs from dataset {}'s kms_key_arn, in the same bucket {}", a.name, ea.name),
+                        )
+                        .allowed("the same kms_key_arn (or none) for every dataset of one bucket"),
+                    );
+                }
+            }
+            let (outer, inner) = if b.prefix.starts_with(&a.prefix) {
+                (a, b)
+            } else if a.prefix.starts_with(&b.prefix) {
+                (b, a)
+            } else {
+                continue;
+            };
+            let what = if outer.prefix == inner.prefix { "is the same as" } else { "lies inside" };
+            out.push(
+                Diagnostic::new(
+                    format!("datasets.{}.prefix", inner.name),
+                    format!(
+                        "{:?} {what} dataset {}'s prefix {:?} in the same bucket: a grant of {} would reach {}",
+                        inner.prefix, outer.name, outer.prefix, outer.name, inner.name
+                    ),
+                )
+                .allowed("prefixes of one bucket that do not contain each other"),
+            );
+        }
+    }
+    valid
+}
+
+/// The bucket a dataset lives in, for the overlap rule: `None` for the data bucket.
+fn bucket_key(d: &Dataset) -> Option<&str> {
+    d.existing().map(|e| e.name.as_str())
+}
+
+fn existing_bucket(
+    b: &Document,
+    at: &str,
+    arn: &str,
+    kms_key_arn: Option<&str>,
+    out: &mut Vec<Diagnostic>,
+) -> Option<ExistingBucket> {
+    let path = format!("{at}.bucket_arn");
+    let parsed = arn.strip_prefix("arn:").and_then(|rest| {
+        let (partition, name) = rest.split_once(":s3:::")?;
+        is_partition(partition).then(|| (partition.to_string(), name.to_string()))
+    });
+    let Some((partition, name)) = parsed else {
+        out.push(
+            Diagnostic::new(path, format!("{arn:?} is not an S3 bucket ARN"))
+                .allowed("arn:<partition>:s3:::<bucket>, such as arn:aws:s3:::corp-claims"),
+        );
+        return None;
+    };
+    if let Some(problem) = bucket_name_problem(&name) {
+        out.push(
+            Diagnostic::new(path, format!("{arn:?} names the bucket {name:?}, which {problem}"))
+                .allowed("arn:<partition>:s3:::<bucket> with a valid bucket name, such as arn:aws:s3:::corp-claims"),
+        );
+        return None;
+    }
+    if b.storage.bucket_name.as_deref() == Some(name.as_str()) {
+        out.push(
+            Diagnostic::new(path, format!("{arn:?} is the sandbox's own data bucket (storage.bucket_name)"))
+                .allowed("leave bucket_arn out for a dataset in the data bucket"),
+        );
+        return None;
+    }
+    if b.account.is_none() {
+        out.push(
+            Diagnostic::new(
+                path,
+                "needs the blueprint's `account:`: the statements synth writes for the bucket's owner name the sandbox's account",
+            )
+            .allowed("set account: \"123456789012\" (the sandbox's account), or keep the dataset in the data bucket"),
+        );
+        return None;
+    }
+    let kms_key_arn = match kms_key_arn {
+        None => None,
+        Some(key) if is_kms_key_arn(key, &partition) => Some(key.to_string()),
+        Some(key) => {
+            out.push(
+                Diagnostic::new(
+                    format!("{at}.kms_key_arn"),
+                    format!("{key:?} is not a KMS key ARN of partition {partition}"),
+                )
+                .allowed(
+                    "arn:<partition>:kms:<region>:<account>:key/<key-id> (an alias does not work in IAM policies)",
+                ),
+            );
+            return None;
+        }
+    };
+    Some(ExistingBucket { arn: arn.to_string(), partition, name, kms_key_arn })
+}
+
+fn users(b: &Document, datasets: &[Dataset], out: &mut Vec<Diagnostic>) -> Vec<User> {
+    let by_name: BTreeMap<&str, &Dataset> = datasets.iter().map(|d| (d.name.as_str(), d)).collect();
+    let mut first: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut notebooks: BTreeMap<String, usize> = BTreeMap::new();
+    let mut valid = Vec::new();
+    for (i, u) in b.users.iter().enumerate() {
+        let at = format!("users[{i}]");
+        let before = out.len();
+        if let Some(rule) = id_problem(&u.id, u.authentication) {
+            out.push(
+                Diagnostic::new(
+                    format!("{at}.id"),
+                    format!(
+                        "{:?} is not a user ID sandboxc accepts for authentication {}",
+                        u.id,
+                        auth_name(u.authentication)
+                    ),
+                )
+                .allowed(rule),
+            );
+        }
+        let repeated = match first.get(u.id.as_str()) {
+            Some(j) => {
+                out.push(
+                    Diagnostic::new(format!("{at}.id"), format!("{:?} is listed twice (first as users[{j}])", u.id))
+                        .allowed("each user once; give one entry all of the user's datasets"),
+                );
+                true
+            }
+            None => {
+                first.insert(&u.id, i);
+                false
+            }
+        };
+        let mut grants = Vec::new();
+        for (name, access) in &u.datasets {
+            match by_name.get(name.as_str()) {
+                Some(d) => grants.push(Grant { dataset: (*d).clone(), access: *access }),
+                // A dataset with its own problem is reported there; only unknown names here.
+                None if b.datasets.contains_key(name) => {}
+                None => {
+                    let defined: Vec<&str> = b.datasets.keys().map(String::as_str).collect();
+                    out.push(
+                        Diagnostic::new(format!("{at}.datasets.{name}"), format!("dataset {name:?} is not defined"))
+                            .allowed(if defined.is_empty() {
+                                "a dataset defined under datasets: (none is)".to_string()
+                            } else {
+                                format!("one of the datasets defined under datasets: {}", defined.join(", "))
+                            })
+                            .on_key(),
+                    );
+                }
+            }
+        }
+        let mut instance_type = b.notebook.instance_type.clone();
+        let mut volume_size_gb = b.notebook.volume_size_gb;
+        if let Some(nb) = &u.notebook {
+            if b.notebook.mode == NotebookMode::Shared {
+                out.push(
+                    Diagnostic::new(
+                        format!("{at}.notebook"),
+                        "sets a notebook of the user's own, but notebook.mode is shared (one notebook for every user)",
+                    )
+                    .allowed("leave it out, or set notebook.mode: per_user"),
+                );
+            }
+            if let Some(t) = &nb.instance_type {
+                if is_instance_type(t, "ml") {
+                    instance_type = t.clone();
+                } else {
+                    out.push(
+                        Diagnostic::new(
+                            format!("{at}.notebook.instance_type"),
+                            format!("{t:?} is not a SageMaker notebook instance type"),
+                        )
+                        .allowed("an ml.* type such as ml.t3.large"),
+                    );
+                }
+            }
+            if let Some(v) = nb.volume_size_gb {
+                volume_size_gb = v;
+            }
+        }
+        let name = notebook_name(&b.name, &u.id);
+        if repeated {
+            // Reported above; the same ID gives the same name.
+        } else if let Some(j) = notebooks.get(&name) {
+            out.push(
+                Diagnostic::new(
+                    format!("{at}.id"),
+                    format!("gives the notebook instance name {name}, which users[{j}] already has"),
+                )
+                .allowed("user IDs whose readable part or hash differ"),
+            );
+        } else {
+            notebooks.insert(name.clone(), i);
+        }
+        if out.len() == before {
+            valid.push(User {
+                id: u.id.clone(),
+                authentication: u.authentication,
+                hash: user_hash(&u.id),
+                notebook_name: name,
+                grants,
+                instance_type,
+                volume_size_gb,
+            });
+        }
+    }
+    valid
+}
+
+fn admin_principals(b: &Document, out: &mut Vec<Diagnostic>) {
+    let mut seen = BTreeSet::new();
+    for (i, arn) in b.storage.admin_principals.iter().enumerate() {
+        let path = format!("storage.admin_principals[{i}]");
+        if !is_role_arn(arn) {
+            out.push(
+                Diagnostic::new(path.clone(), format!("{arn:?} is not an IAM role ARN"))
+                    .allowed("arn:<partition>:iam::<12-digit account>:role/[path/]<name>, such as arn:aws:iam::123456789012:role/data-admin (no wildcards)"),
+            );
+        }
+        if !seen.insert(arn) {
+            out.push(Diagnostic::new(path, format!("{arn:?} is listed twice")).allowed("each role once"));
+        }
+    }
+}
+
+/// `api` or `saml`, as written in the blueprint.
+fn auth_name(a: Authentication) -> &'static str {
+    match a {
+        Authentication::Api => "api",
+        Authentication::Saml => "saml",
+    }
+}
+
+/// `[a-z][a-z0-9-]{0,62}`.
+fn is_dataset_name(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
+/// Why a prefix is not allowed, if it is not.
+fn prefix_problem(prefix: &str, in_data_bucket: bool) -> Option<String> {
+    if prefix.is_empty() {
+        return Some("is empty: a grant would reach the whole bucket".into());
+    }
+    if prefix.len() > MAX_PREFIX_BYTES {
+        return Some(format!("is longer than {MAX_PREFIX_BYTES} bytes (S3's longest key)"));
+    }
+    if prefix.starts_with('/') {
+        return Some("starts with '/'".into());
+    }
+    if !prefix.ends_with('/') {
+        return Some("does not end with '/'".into());
+    }
+    if let Some(c) =
+        prefix.chars().find(|c| !(c.is_ascii_alphanumeric() || *c == '/' || PREFIX_PUNCTUATION.contains(*c)))
+    {
+        return Some(format!("contains {c:?}"));
+    }
+    let segments: Vec<&str> = prefix.trim_end_matches('/').split('/').collect();
+    if segments.iter().any(|s| s.is_empty()) {
+        return Some("has an empty segment ('//')".into());
+    }
+    if segments.iter().any(|s| *s == "." || *s == "..") {
+        return Some("has a '.' or '..' segment".into());
+    }
+    if in_data_bucket && segments.first() == Some(&PERSONAL_ROOT) {
+        return Some(format!("is under {PERSONAL_ROOT}/, where the users' personal prefixes live"));
+    }
+    None
+}
+
+/// A user ID's rule in words when `id` breaks it.
+fn id_problem(id: &str, authentication: Authentication) -> Option<&'static str> {
+    let n = id.chars().count();
+    match authentication {
+        Authentication::Api => {
+            let ok = (2..=32).contains(&n) && id.chars().all(|c| c.is_ascii_alphanumeric() || "_+=.@-".contains(c));
+            (!ok).then_some(API_ID_RULE)
+        }
+        Authentication::Saml => {
+            let ok = (2..=128).contains(&n)
+                && id.chars().all(|c| c.is_alphanumeric() || c == ' ' || "_.:/=+-@".contains(c))
+                && !id.starts_with(' ')
+                && !id.ends_with(' ');
+            (!ok).then_some(SAML_ID_RULE)
+        }
+    }
+}
+
+/// `aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`...
+fn is_partition(p: &str) -> bool {
+    p.strip_prefix("aws").is_some_and(|rest| {
+        rest.is_empty()
+            || rest
+                .strip_prefix('-')
+                .is_some_and(|r| r.split('-').all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase())))
+    })
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/[path/]<name>` (IAM user guide, "IAM identifiers":
+/// role names and path segments of letters, digits and `_+=,.@-`).
+fn is_role_arn(arn: &str) -> bool {
+    let Some(rest) = arn.strip_prefix("arn:") else { return false };
+    let Some((partition, rest)) = rest.split_once(":iam::") else { return false };
+    let Some((account, resource)) = rest.split_once(":role/") else { return false };
+    let segments: Vec<&str> = resource.split('/').collect();
+    is_partition(partition)
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && segments.last().is_some_and(|name| (1..=64).contains(&name.len()))
+        && segments
+            .iter()
+            .all(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)))
+}
+
+/// `arn:<partition>:kms:<region>:<12 digits>:key/<id>`.
+fn is_kms_key_arn(arn: &str, partition: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_word, p, service, region, account, resource] = parts.as_slice() else { return false };
+    *arn_word == "arn"
+        && *p == partition
+        && *service == "kms"
+        && !region.is_empty()
+        && region.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && account.len() == 12
+        && account.chars().all(|c| c.is_ascii_digit())
+        && resource
+            .strip_prefix("key/")
+            .is_some_and(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_schema_allows_at_most_max_users() {
+        let schema: serde_json::Value =
+            serde_json::from_str(&crate::blueprint::schema::schema_json()).unwrap_or_default();
+        assert_eq!(schema["properties"]["users"]["maxItems"], MAX_USERS);
+    }
+
+    #[test]
+    fn prefixes() {
+        assert_eq!(prefix_problem("datasets/genomics/", true), None);
+        assert_eq!(prefix_problem("year=2026/", false), None);
+        for bad in ["", "/a/", "a", "a//b/", "a/../b/", "a*/", "home/x/"] {
+            assert!(prefix_problem(bad, true).is_some(), "{bad}");
+        }
+        assert_eq!(prefix_problem("home/x/", false), None, "home/ is only reserved in the data bucket");
+    }
+
+    #[test]
+    fn user_ids() {
+        assert_eq!(id_problem("alice@example.org", Authentication::Api), None);
+        assert!(id_problem("a", Authentication::Api).is_some());
+        assert!(id_problem(&"a".repeat(33), Authentication::Api).is_some());
+        assert!(id_problem("a,b", Authentication::Api).is_some());
+        assert_eq!(id_problem(&"a".repeat(128), Authentication::Saml), None);
+        assert_eq!(id_problem("Jörg Müller", Authentication::Saml), None);
+        assert!(id_problem("DOMAIN\\user", Authentication::Saml).is_some());
+    }
+
+    #[test]
+    fn arns() {
+        assert!(is_role_arn("arn:aws:iam::123456789012:role/admin"));
+        assert!(is_role_arn("arn:aws-us-gov:iam::123456789012:role/team/data-admin"));
+        for bad in [
+            "arn:aws:iam::123456789012:user/admin",
+            "arn:aws:iam::12345678901:role/admin",
+            "arn:aws:iam::123456789012:role/*",
+            "arn:aws:iam::123456789012:role/",
+            "arn:aws:sts::123456789012:assumed-role/admin/x",
+        ] {
+            assert!(!is_role_arn(bad), "{bad}");
+        }
+        assert!(is_kms_key_arn("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", "aws"));
+        assert!(!is_kms_key_arn("arn:aws:kms:eu-west-1:123456789012:alias/x", "aws"));
+        assert!(is_partition("aws-iso-b") && !is_partition("awsx") && !is_partition("aws-"));
+    }
+}
