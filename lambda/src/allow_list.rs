@@ -22,7 +22,8 @@
 //!   one whose `NotebookInstanceStatus` is not `InService`: `error`,
 //!   `notebook_not_in_service`.
 //!
-//! Sources: SSM API reference, `GetParameter` (errors `ParameterNotFound`,
+//! Sources (docs/aws-facts.md, "SSM Parameter Store" and "SageMaker notebook instances"): SSM
+//! API reference, `GetParameter` (errors `ParameterNotFound`,
 //! `ParameterVersionNotFound`, `InvalidKeyId`, `InternalServerError`); SageMaker API reference,
 //! `DescribeNotebookInstance` (`NotebookInstanceStatus`: `Pending | InService | Stopping |
 //! Stopped | Failed | Deleting | Updating`).
