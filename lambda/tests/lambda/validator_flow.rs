@@ -746,3 +746,12 @@ async fn throttling_past_the_retries_fails_the_invocation_with_the_aws_error() {
     assert_eq!(error.failures[0].detail, "ThrottlingException: Rate exceeded");
     assert!(calls.lock().expect("lock").puts.is_empty());
 }
+
+#[test]
+fn every_client_has_timeouts() {
+    use std::time::Duration;
+    let timeouts = sandboxc_lambda::validate::timeout_config();
+    assert_eq!(timeouts.connect_timeout(), Some(Duration::from_secs(3)));
+    assert_eq!(timeouts.operation_attempt_timeout(), Some(Duration::from_secs(5)));
+    assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(10)));
+}
