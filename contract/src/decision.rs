@@ -5,13 +5,13 @@
 //! themselves or the `aws logs filter-log-events` events holding them.
 //!
 //! ```json
-//! {"outcome":"issued","reason":"session_active","user_hash":"<64 lowercase hex>","session_id":"s1","request_id":"r1","bucket":"home","key":"user/custom/<hash>/session.json"}
+//! {"outcome":"issued","reason":"session_active","user_hash":"<64 lowercase hex>","session_id":"s1","notebook":"team-alice-2bd806c9","request_id":"r1","bucket":"home","key":"user/custom/<hash>/session.json"}
 //! ```
 //!
 //! The fields are written in this order, every one of them, `null` for an absent option; the
 //! line holds no time (CloudWatch Logs adds one), no URL and nothing from the file. A
-//! reader accepts a line in which any field but `outcome` is missing (a trimmed export), and
-//! ignores fields it does not know.
+//! reader accepts a line in which any field but `outcome` is missing (a trimmed export, or a
+//! line written before `notebook` existed), and ignores fields it does not know.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -20,6 +20,35 @@ use serde::{Deserialize, Serialize};
 
 /// The reason logged with [`Outcome::Issued`]: the session is active.
 pub const ISSUED_REASON: &str = "session_active";
+
+/// The reason codes of the allow list and the notebook, logged by the validator after
+/// AppStream `DescribeSessions` proved the user; `sandboxc audit` shows them as they are.
+pub mod reason {
+    /// `rejected`: the proven user has no allow-list entry (SSM `GetParameter` answered
+    /// `ParameterNotFound`): not a user of this sandbox, or removed from it.
+    pub const NOT_LISTED: &str = "not_listed";
+    /// `rejected`: the allow-list entry found under the user's hash names another user ID.
+    pub const ENTRY_USER_MISMATCH: &str = "entry_user_mismatch";
+    /// `rejected`: the allow-list entry's authentication (`api`, `saml`) is not the one of the
+    /// home folder the session file came from (`custom`, `federated`), or the folder is a
+    /// user-pool folder, which no entry allows.
+    pub const ENTRY_AUTHENTICATION_MISMATCH: &str = "entry_authentication_mismatch";
+    /// `rejected`: in `per_user` mode, the allow-list entry names a notebook other than the
+    /// user's own (`crate::users::notebook_name` of the environment and the user ID).
+    pub const ENTRY_NOTEBOOK_MISMATCH: &str = "entry_notebook_mismatch";
+    /// `error`: the allow-list parameter exists but is not an allow-list entry (not a `String`
+    /// parameter, not the entry's JSON, or a notebook name SageMaker would refuse).
+    pub const ENTRY_INVALID: &str = "entry_invalid";
+    /// `error`: SSM `GetParameter` failed (after the SDK's retries).
+    pub const ALLOW_LIST_FAILED: &str = "allow_list_failed";
+    /// `error`: SageMaker `DescribeNotebookInstance` does not know the notebook.
+    pub const NOTEBOOK_MISSING: &str = "notebook_missing";
+    /// `error`: the notebook exists but its status is not `InService` (stopped, starting,
+    /// updating, failed, deleting).
+    pub const NOTEBOOK_NOT_IN_SERVICE: &str = "notebook_not_in_service";
+    /// `error`: SageMaker `DescribeNotebookInstance` failed (after the SDK's retries).
+    pub const DESCRIBE_NOTEBOOK_FAILED: &str = "describe_notebook_failed";
+}
 
 /// How a record ended: `issued`, `rejected` or `error`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -70,6 +99,12 @@ pub struct DecisionLine {
     /// The AppStream session ID, only once it passed the file checks.
     #[serde(default)]
     pub session_id: Option<String>,
+    /// The SageMaker notebook instance the allow list granted (never the URL itself): set with
+    /// [`Outcome::Issued`] (the notebook the URL is for), and with every `error` after the grant
+    /// ([`reason::NOTEBOOK_MISSING`], [`reason::NOTEBOOK_NOT_IN_SERVICE`],
+    /// [`reason::DESCRIBE_NOTEBOOK_FAILED`], `presign_failed`, `write_failed`); `null` before.
+    #[serde(default)]
+    pub notebook: Option<String>,
     /// The Lambda request ID, when known.
     #[serde(default)]
     pub request_id: Option<String>,
@@ -93,6 +128,7 @@ mod tests {
             reason: Cow::Borrowed(ISSUED_REASON),
             user_hash: Some("ab".repeat(32)),
             session_id: Some("s1".into()),
+            notebook: Some("team-alice-2bd806c9".into()),
             request_id: Some("r1".into()),
             bucket: "home".into(),
             key: "user/custom/x/session.json".into(),
@@ -105,14 +141,18 @@ mod tests {
         line.outcome = Outcome::Rejected;
         line.reason = Cow::Borrowed("bad_path");
         line.session_id = None;
+        line.notebook = None;
         line.request_id = None;
         assert_eq!(
             serde_json::to_string(&line).unwrap(),
             format!(
-                r#"{{"outcome":"rejected","reason":"bad_path","user_hash":"{}","session_id":null,"request_id":null,"bucket":"home","key":"user/custom/x/session.json"}}"#,
+                r#"{{"outcome":"rejected","reason":"bad_path","user_hash":"{}","session_id":null,"notebook":null,"request_id":null,"bucket":"home","key":"user/custom/x/session.json"}}"#,
                 "ab".repeat(32)
             )
         );
+        assert!(serde_json::to_string(&issued())
+            .unwrap()
+            .contains(r#""session_id":"s1","notebook":"team-alice-2bd806c9","request_id":"r1""#));
     }
 
     #[test]
@@ -130,6 +170,7 @@ mod tests {
         let line: DecisionLine = serde_json::from_str(r#"{"outcome":"error","extra":1}"#).unwrap();
         assert_eq!(line.outcome, Outcome::Error);
         assert_eq!((line.reason.as_ref(), line.user_hash, line.key.as_str()), ("", None, ""));
+        assert_eq!(line.notebook, None, "a line written before `notebook` existed");
         assert!(serde_json::from_str::<DecisionLine>(r#"{"outcome":"maybe"}"#).is_err());
         assert!(serde_json::from_str::<DecisionLine>(r#"{"reason":"x"}"#).is_err());
     }

@@ -13,7 +13,9 @@ pub const ENV_STACK_NAME: &str = "SANDBOX_STACK_NAME";
 pub const ENV_FLEET_NAME: &str = "SANDBOX_FLEET_NAME";
 /// Environment variable: the SageMaker notebook instance name
 /// (`CreatePresignedNotebookInstanceUrl` `NotebookInstanceName`) of the shared notebook; set
-/// only in [`NotebookMode::Shared`].
+/// only, and then required, in [`NotebookMode::Shared`] (not part of [`ENVIRONMENT`]; see
+/// [`environment`]). In [`NotebookMode::PerUser`] each user's notebook comes from their
+/// allow-list entry and the Lambda refuses to start when this variable is set.
 pub const ENV_NOTEBOOK_NAME: &str = "SANDBOX_NOTEBOOK_NAME";
 /// Environment variable: how notebooks are given out, [`NotebookMode`] as written in the
 /// blueprint (`per_user` or `shared`).
@@ -29,8 +31,9 @@ pub enum NotebookMode {
     /// Each user of the allow-list gets a URL to their own notebook instance only.
     #[default]
     PerUser,
-    /// The reference app's posture: one notebook for every valid session (still only for
-    /// users on the allow-list when the blueprint lists users).
+    /// The reference app's posture: one notebook for every valid session of a user on the
+    /// allow-list. The allow list is enforced in this mode too (the compiler lists every user
+    /// of the blueprint): a blueprint in shared mode without users gives nobody a URL.
     Shared,
 }
 
@@ -42,6 +45,12 @@ impl NotebookMode {
             Self::PerUser => "per_user",
             Self::Shared => "shared",
         }
+    }
+
+    /// The mode written as [`NotebookMode::as_str`] gives it (exact, case-sensitive), or `None`.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        [Self::PerUser, Self::Shared].into_iter().find(|m| m.as_str() == text)
     }
 }
 /// Environment variable: the pre-signed URL's session length, whole seconds in decimal,
@@ -68,6 +77,21 @@ pub const ENVIRONMENT: [&str; 6] = [
 /// The validator's environment variables that only some sandboxes have: [`ENV_NOTEBOOK_NAME`],
 /// present exactly in [`NotebookMode::Shared`].
 pub const OPTIONAL_ENVIRONMENT: [&str; 1] = [ENV_NOTEBOOK_NAME];
+
+/// Exactly the environment variables of a validator in `mode`, in the order the Lambda reports
+/// problems: [`ENVIRONMENT`], with [`ENV_NOTEBOOK_NAME`] after [`ENV_NOTEBOOK_MODE`] in
+/// [`NotebookMode::Shared`].
+#[must_use]
+pub fn environment(mode: NotebookMode) -> Vec<&'static str> {
+    let mut names = Vec::with_capacity(ENVIRONMENT.len() + 1);
+    for name in ENVIRONMENT {
+        names.push(name);
+        if name == ENV_NOTEBOOK_MODE && mode == NotebookMode::Shared {
+            names.push(ENV_NOTEBOOK_NAME);
+        }
+    }
+    names
+}
 
 /// Shortest pre-signed notebook URL session, in seconds (30 minutes): the minimum of
 /// `SessionExpirationDurationInSeconds` (SageMaker `CreatePresignedNotebookInstanceUrl`).
@@ -111,4 +135,27 @@ pub mod session_file {
     pub const STACK_NAME: &str = "stackName";
     /// The AppStream fleet (`AppStream_Resource_Name`).
     pub const FLEET_NAME: &str = "fleetName";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shared_notebook_is_named_only_in_shared_mode() {
+        assert_eq!(environment(NotebookMode::PerUser), ENVIRONMENT.to_vec());
+        let shared = environment(NotebookMode::Shared);
+        assert_eq!(shared.len(), ENVIRONMENT.len() + 1);
+        assert_eq!(&shared[2..4], [ENV_NOTEBOOK_MODE, ENV_NOTEBOOK_NAME]);
+        assert!(!ENVIRONMENT.contains(&ENV_NOTEBOOK_NAME));
+    }
+
+    #[test]
+    fn modes_parse_as_written() {
+        for mode in [NotebookMode::PerUser, NotebookMode::Shared] {
+            assert_eq!(NotebookMode::parse(mode.as_str()), Some(mode));
+        }
+        assert_eq!(NotebookMode::parse("Shared"), None);
+        assert_eq!(NotebookMode::parse("per-user"), None);
+    }
 }

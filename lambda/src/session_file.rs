@@ -301,7 +301,8 @@ mod tests {
         ValidatorConfig {
             stack_name: "st".into(),
             fleet_name: "fl".into(),
-            notebook_name: "nb".into(),
+            notebooks: crate::config::Notebooks::PerUser,
+            environment: "team".into(),
             session_expiration_seconds: 1800,
             home_folder_bucket: "home-bucket".into(),
         }

@@ -9,17 +9,24 @@
 //!    that a file is too large);
 //! 2. AppStream `DescribeSessions` for the configured stack and fleet, the claimed user and
 //!    the folder's authentication type, every page (`NextToken`);
-//! 3. SageMaker `CreatePresignedNotebookInstanceUrl` with the configured notebook and
+//! 3. SSM `GetParameter` of the proven user's allow-list entry,
+//!    `<SANDBOX_ALLOW_LIST_PREFIX><user hash>` (no decryption: the entry is a `String`);
+//! 4. SageMaker `DescribeNotebookInstance` of the granted notebook;
+//! 5. SageMaker `CreatePresignedNotebookInstanceUrl` for that notebook with the configured
 //!    session expiration;
-//! 4. S3 `PutObject` of the URL, or of [`INVALID_SESSION_MESSAGE`], with SSE-S3 (`AES256`)
-//!    into the same home folder.
+//! 6. S3 `PutObject` of the URL, or of the verdict's message, with SSE-S3 (`AES256`) into the
+//!    same home folder.
 //!
-//! Both S3 calls name the bucket's owner ([`home_bucket_owner`]).
+//! Both S3 calls name the bucket's owner ([`home_bucket_owner`]). Every client has the
+//! timeouts of [`timeout_config`].
 //!
 //! An AWS error left after the SDK's own retries is logged as outcome `error`, nothing is
 //! written for that record (a later retry of the event may still succeed, and the user must
 //! not first see an invalid-session message), and the invocation fails once every record
 //! has been tried, so S3's asynchronous retries and the dead-letter queue keep the event.
+//! The answers that are not failures of a call (no allow-list entry, a damaged entry, a
+//! missing or stopped notebook) are decisions: logged, their message written, and the
+//! invocation succeeds (retrying the event would give the same answer).
 
 use std::fmt;
 
@@ -28,8 +35,9 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
+use crate::allow_list::{EntryAnswer, NotebookState};
 use crate::config::ValidatorConfig;
-use crate::decision::{DecisionLine, ErrorStage, Outcome, RecordCheck, Verdict, WriteBody, INVALID_SESSION_MESSAGE};
+use crate::decision::{DecisionLine, ErrorStage, Grant, Outcome, RecordCheck, Verdict};
 use crate::session_file::{SessionClaim, MAX_SESSION_FILE_BYTES};
 use crate::session_key::SessionKey;
 use crate::sessions::{Session, SessionState};
@@ -53,15 +61,52 @@ pub fn home_bucket_owner(bucket: &str) -> Option<&str> {
     bucket.rsplit('-').next().filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// The three SDK clients the validator calls. Cheap to clone (each is an `Arc` inside).
+/// Seconds to open a connection to an AWS endpoint.
+pub const CONNECT_TIMEOUT_SECONDS: u64 = 3;
+/// Seconds for one attempt of one call.
+pub const ATTEMPT_TIMEOUT_SECONDS: u64 = 5;
+/// Seconds for one call, the SDK's retries included. A record makes at most six calls (plus
+/// further `DescribeSessions` pages), well within the function's timeout for the usual one
+/// record per event.
+pub const CALL_TIMEOUT_SECONDS: u64 = 10;
+
+/// The timeouts of every validator client: [`CONNECT_TIMEOUT_SECONDS`],
+/// [`ATTEMPT_TIMEOUT_SECONDS`], [`CALL_TIMEOUT_SECONDS`]. Without them a stalled connection
+/// would hold the invocation until the function's own timeout, and the record would be logged
+/// by nobody.
+pub fn timeout_config() -> aws_config::timeout::TimeoutConfig {
+    use std::time::Duration;
+    aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(CONNECT_TIMEOUT_SECONDS))
+        .operation_attempt_timeout(Duration::from_secs(ATTEMPT_TIMEOUT_SECONDS))
+        .operation_timeout(Duration::from_secs(CALL_TIMEOUT_SECONDS))
+        .build()
+}
+
+/// The four SDK clients the validator calls. Cheap to clone (each is an `Arc` inside).
 #[derive(Debug, Clone)]
 pub struct ValidatorClients {
     /// S3: `GetObject` of `session.json`, `PutObject` of `session_url.txt`.
     pub s3: aws_sdk_s3::Client,
     /// AppStream: `DescribeSessions`.
     pub appstream: aws_sdk_appstream::Client,
-    /// SageMaker: `CreatePresignedNotebookInstanceUrl`.
+    /// SSM: `GetParameter` of the allow-list entry.
+    pub ssm: aws_sdk_ssm::Client,
+    /// SageMaker: `DescribeNotebookInstance`, `CreatePresignedNotebookInstanceUrl`.
     pub sagemaker: aws_sdk_sagemaker::Client,
+}
+
+impl ValidatorClients {
+    /// The clients of one SDK configuration (in the Lambda: the environment's credentials and
+    /// Region, with [`timeout_config`]).
+    pub fn from_conf(sdk: &aws_config::SdkConfig) -> ValidatorClients {
+        ValidatorClients {
+            s3: aws_sdk_s3::Client::new(sdk),
+            appstream: aws_sdk_appstream::Client::new(sdk),
+            ssm: aws_sdk_ssm::Client::new(sdk),
+            sagemaker: aws_sdk_sagemaker::Client::new(sdk),
+        }
+    }
 }
 
 /// One failed AWS call: which step, and the SDK's error text (code and message, never a
@@ -130,6 +175,7 @@ pub fn bad_event_log(request_id: Option<&str>) -> DecisionLine {
         reason: "bad_event".into(),
         user_hash: None,
         session_id: None,
+        notebook: None,
         request_id: request_id.map(str::to_owned),
         bucket: String::new(),
         key: String::new(),
@@ -162,8 +208,8 @@ pub async fn handle_records(
     }
 }
 
-/// One record: the verdict, and the AWS failure if the record ended in `error` (then the
-/// verdict's write has not been made).
+/// One record: the verdict, and the AWS failure if the record ended in a failed call (then
+/// the verdict's write has not been made).
 async fn handle_record(
     clients: &ValidatorClients,
     config: &ValidatorConfig,
@@ -173,51 +219,50 @@ async fn handle_record(
         Ok(key) => key,
         Err(verdict) => return (verdict, None),
     };
-    let fail = |stage, key: Option<&SessionKey>, claim: Option<&SessionClaim>, detail| {
-        (error_verdict(check, stage, key, claim), Some(AwsFailure { stage, detail }))
-    };
+    let fail =
+        |verdict: Verdict, stage, detail| (Verdict { write: None, ..verdict }, Some(AwsFailure { stage, detail }));
     let body = match read_session_file(&clients.s3, config, &key).await {
         Ok(body) => body,
-        Err(detail) => return fail(ErrorStage::Read, Some(&key), None, detail),
+        Err(detail) => return fail(check.error(ErrorStage::Read, Some(&key), None), ErrorStage::Read, detail),
     };
     let claim = match check.file(&key, &body) {
         Ok(claim) => claim,
         Err(verdict) => return write_verdict(clients, config, check, verdict, None).await,
     };
+    let stage_error = |stage| check.error(stage, Some(&key), Some(&claim));
     let pages = match describe_sessions(&clients.appstream, config, &claim).await {
         Ok(pages) => pages,
-        Err(detail) => return fail(ErrorStage::DescribeSessions, Some(&key), Some(&claim), detail),
+        Err(detail) => return fail(stage_error(ErrorStage::DescribeSessions), ErrorStage::DescribeSessions, detail),
     };
-    let verdict = check.session(&claim, pages);
-    let url = if verdict.outcome() == Outcome::Issued {
-        match presign(&clients.sagemaker, config).await {
-            Ok(url) => Some(url),
-            Err(detail) => {
-                return fail(ErrorStage::Presign, Some(&key), Some(&claim), detail);
-            }
-        }
-    } else {
-        None
+    let proven = match check.session(&claim, pages) {
+        Ok(proven) => proven,
+        Err(verdict) => return write_verdict(clients, config, check, verdict, None).await,
     };
-    match write_verdict(clients, config, check, verdict, url).await {
-        (verdict, None) => (verdict, None),
-        (_, Some(failure)) => (error_verdict(check, ErrorStage::Write, Some(&key), Some(&claim)), Some(failure)),
+    let answer = match allow_list_entry(&clients.ssm, &config.allow_list_parameter(&key.user_hash.to_hex())).await {
+        Ok(answer) => answer,
+        Err(detail) => return fail(stage_error(ErrorStage::AllowList), ErrorStage::AllowList, detail),
+    };
+    let grant = match check.allow_list(&proven, &answer) {
+        Ok(grant) => grant,
+        Err(verdict) => return write_verdict(clients, config, check, verdict, None).await,
+    };
+    let granted_error = |stage| check.error_with_grant(stage, &grant);
+    let state = match describe_notebook(&clients.sagemaker, grant.notebook()).await {
+        Ok(state) => state,
+        Err(detail) => return fail(granted_error(ErrorStage::DescribeNotebook), ErrorStage::DescribeNotebook, detail),
+    };
+    if let Err(verdict) = check.notebook(&grant, &state) {
+        return write_verdict(clients, config, check, verdict, None).await;
     }
+    let url = match presign(&clients.sagemaker, config, &grant).await {
+        Ok(url) => url,
+        Err(detail) => return fail(granted_error(ErrorStage::Presign), ErrorStage::Presign, detail),
+    };
+    write_verdict(clients, config, check, check.issued(&grant), Some(url)).await
 }
 
-/// The `error` verdict of a failed step, without a write: nothing is written for a record
-/// whose AWS calls failed (see the module docs).
-fn error_verdict(
-    check: &RecordCheck<'_>,
-    stage: ErrorStage,
-    key: Option<&SessionKey>,
-    claim: Option<&SessionClaim>,
-) -> Verdict {
-    Verdict { write: None, ..check.error(stage, key, claim) }
-}
-
-/// Makes the verdict's write, if any: the URL for [`WriteBody::PresignedUrl`] (which must
-/// then be `Some`), the invalid-session message otherwise.
+/// Makes the verdict's write, if any: the URL for [`crate::decision::WriteBody::PresignedUrl`] (which must
+/// then be `Some`), the verdict's message otherwise.
 async fn write_verdict(
     clients: &ValidatorClients,
     config: &ValidatorConfig,
@@ -228,15 +273,15 @@ async fn write_verdict(
     let Some(write) = &verdict.write else {
         return (verdict, None);
     };
-    let body = match (write.body, url) {
-        (WriteBody::PresignedUrl, Some(url)) => url,
-        (WriteBody::PresignedUrl, None) => {
+    let body = match (write.body.message(), url) {
+        (Some(message), _) => message,
+        (None, Some(url)) => url,
+        (None, None) => {
             // Not reachable through `handle_record`; never write a URL file without a URL.
             let failure = AwsFailure { stage: ErrorStage::Presign, detail: "no URL to write".into() };
-            let verdict = error_verdict(check, ErrorStage::Presign, None, None);
+            let verdict = Verdict { write: None, ..check.error(ErrorStage::Presign, None, None) };
             return (verdict, Some(failure));
         }
-        (WriteBody::InvalidSession, _) => INVALID_SESSION_MESSAGE.to_owned(),
     };
     let put = clients
         .s3
@@ -251,7 +296,11 @@ async fn write_verdict(
         .await;
     match put {
         Ok(_) => (verdict, None),
-        Err(e) => (verdict, Some(AwsFailure { stage: ErrorStage::Write, detail: sdk_detail(&e) })),
+        Err(e) => {
+            // The line of the decision that could not be delivered, as a failed write.
+            let log = DecisionLine { outcome: Outcome::Error, reason: ErrorStage::Write.code().into(), ..verdict.log };
+            (Verdict { log, write: None }, Some(AwsFailure { stage: ErrorStage::Write, detail: sdk_detail(&e) }))
+        }
     }
 }
 
@@ -329,13 +378,49 @@ async fn describe_sessions(
     Err(format!("DescribeSessions returned more than {MAX_SESSION_PAGES} pages"))
 }
 
-/// A pre-signed URL for the configured notebook instance.
-async fn presign(sagemaker: &aws_sdk_sagemaker::Client, config: &ValidatorConfig) -> Result<String, String> {
+/// The proven user's allow-list entry: SSM `GetParameter` of `name`; `ParameterNotFound` is
+/// [`EntryAnswer::NotFound`], any other error a failure.
+async fn allow_list_entry(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<EntryAnswer, String> {
+    use aws_sdk_ssm::operation::get_parameter::GetParameterError;
+    match ssm.get_parameter().name(name).with_decryption(false).send().await {
+        Ok(output) => {
+            let parameter = output.parameter();
+            Ok(EntryAnswer::Found {
+                parameter_type: parameter.and_then(|p| p.r#type()).map_or("", |t| t.as_str()).to_owned(),
+                value: parameter.and_then(|p| p.value()).unwrap_or_default().to_owned(),
+            })
+        }
+        Err(e) if matches!(e.as_service_error(), Some(GetParameterError::ParameterNotFound(_))) => {
+            Ok(EntryAnswer::NotFound)
+        }
+        Err(e) => Err(sdk_detail(&e)),
+    }
+}
+
+/// The notebook's state: SageMaker `DescribeNotebookInstance`; its `ValidationException`
+/// (SageMaker's answer for a name it does not know, `RecordNotFound`) is
+/// [`NotebookState::Missing`], any other error a failure.
+async fn describe_notebook(sagemaker: &aws_sdk_sagemaker::Client, notebook: &str) -> Result<NotebookState, String> {
+    match sagemaker.describe_notebook_instance().notebook_instance_name(notebook).send().await {
+        Ok(output) => {
+            Ok(NotebookState::Status(output.notebook_instance_status().map_or("", |s| s.as_str()).to_owned()))
+        }
+        Err(e) if e.code() == Some("ValidationException") => Ok(NotebookState::Missing),
+        Err(e) => Err(sdk_detail(&e)),
+    }
+}
+
+/// A pre-signed URL for the granted notebook instance.
+async fn presign(
+    sagemaker: &aws_sdk_sagemaker::Client,
+    config: &ValidatorConfig,
+    grant: &Grant,
+) -> Result<String, String> {
     let seconds =
         i32::try_from(config.session_expiration_seconds).map_err(|_| "session expiration out of range".to_owned())?;
     let output = sagemaker
         .create_presigned_notebook_instance_url()
-        .notebook_instance_name(&config.notebook_name)
+        .notebook_instance_name(grant.notebook())
         .session_expiration_duration_in_seconds(seconds)
         .send()
         .await

@@ -1,7 +1,8 @@
-//! The S3 wire path against the moto server (a local AWS emulator, PyPI `moto[server]`):
-//! the validator's ranged read and SSE write, and the provider's notification merge, with
-//! the real SDK over loopback. AppStream and `CreatePresignedNotebookInstanceUrl` do not
-//! exist in moto, so those two stay scripted.
+//! The S3 and SSM wire paths against the moto server (a local AWS emulator, PyPI
+//! `moto[server]`): the validator's ranged read, its allow-list read (`GetParameter`) and SSE
+//! write, and the provider's notification merge, with the real SDK over loopback. AppStream
+//! and `CreatePresignedNotebookInstanceUrl` do not exist in moto, so AppStream and SageMaker
+//! stay scripted.
 //!
 //! `SANDBOXC_MOTO_ENDPOINT` (e.g. `http://127.0.0.1:5000`) names a running
 //! `moto_server -H 127.0.0.1 -p 5000`. Unset, the tests are skipped with a note; unset
@@ -16,10 +17,11 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_appstream::operation::describe_sessions::DescribeSessionsOutput;
 use aws_sdk_sagemaker::operation::create_presigned_notebook_instance_url::CreatePresignedNotebookInstanceUrlOutput;
+use aws_sdk_sagemaker::operation::describe_notebook_instance::DescribeNotebookInstanceOutput;
 use aws_smithy_mocks::mock;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
-use sandboxc_lambda::config::ValidatorConfig;
+use sandboxc_lambda::config::{Notebooks, ValidatorConfig};
 use sandboxc_lambda::decision::INVALID_SESSION_MESSAGE;
 use sandboxc_lambda::notification::{LambdaConfig, NotificationConfiguration};
 use sandboxc_lambda::provider::home_folder::{from_sdk, to_sdk};
@@ -30,7 +32,9 @@ use serde_json::json;
 const HOME: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
 const ALICE: &str = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90";
 const SESSION: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
-const URL: &str = "https://datasandbox-notebook.notebook.us-east-1.sagemaker.aws?authToken=T";
+const URL: &str = "https://st-alice-2bd806c9.notebook.us-east-1.sagemaker.aws?authToken=T";
+/// `sandboxc_contract::users::notebook_name("st", "alice")`.
+const NOTEBOOK: &str = "st-alice-2bd806c9";
 const STACK_ID: &str =
     "arn:aws:cloudformation:us-east-1:123456789012:stack/datasandbox-validator/5b2d1e20-0a1b-11ef-8a2b-0e1f2a3b4c5d";
 
@@ -79,6 +83,33 @@ fn s3(endpoint: &str) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(config)
 }
 
+fn ssm(endpoint: &str) -> aws_sdk_ssm::Client {
+    let config = aws_sdk_ssm::Config::builder()
+        .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+        .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+        .credentials_provider(aws_sdk_ssm::config::Credentials::new("testing", "testing", None, None, "moto"))
+        .endpoint_url(endpoint)
+        .build();
+    aws_sdk_ssm::Client::from_conf(config)
+}
+
+/// Writes alice's allow-list entry as the compiler's `AWS::SSM::Parameter` holds it.
+async fn list_alice(ssm: &aws_sdk_ssm::Client) {
+    let entry = sandboxc_contract::users::AllowListEntry {
+        user_id: "alice".into(),
+        authentication: sandboxc_contract::users::Authentication::Api,
+        notebook: NOTEBOOK.into(),
+    };
+    ssm.put_parameter()
+        .name(sandboxc_contract::users::allow_list_parameter("st", "alice"))
+        .r#type(aws_sdk_ssm::types::ParameterType::String)
+        .value(serde_json::to_string(&entry).expect("json"))
+        .overwrite(true)
+        .send()
+        .await
+        .expect("put parameter");
+}
+
 async fn put(s3: &aws_sdk_s3::Client, key: &str, body: Vec<u8>) {
     s3.put_object().bucket(HOME).key(key).body(body.into()).send().await.expect("put");
 }
@@ -90,7 +121,7 @@ async fn get(s3: &aws_sdk_s3::Client, key: &str) -> Option<(String, Option<Strin
     Some((String::from_utf8_lossy(&bytes).into_owned(), sse))
 }
 
-fn validator(s3: aws_sdk_s3::Client) -> ValidatorClients {
+fn validator(s3: aws_sdk_s3::Client, ssm: aws_sdk_ssm::Client) -> ValidatorClients {
     let sessions = mock!(aws_sdk_appstream::Client::describe_sessions).then_output(|| {
         let session = aws_sdk_appstream::types::Session::builder()
             .id(SESSION)
@@ -102,12 +133,22 @@ fn validator(s3: aws_sdk_s3::Client) -> ValidatorClients {
             .build();
         DescribeSessionsOutput::builder().sessions(session).build()
     });
+    let describe = mock!(aws_sdk_sagemaker::Client::describe_notebook_instance)
+        .match_requests(|req| req.notebook_instance_name() == Some(NOTEBOOK))
+        .then_output(|| {
+            DescribeNotebookInstanceOutput::builder()
+                .notebook_instance_name(NOTEBOOK)
+                .notebook_instance_status(aws_sdk_sagemaker::types::NotebookInstanceStatus::InService)
+                .build()
+        });
     let presign = mock!(aws_sdk_sagemaker::Client::create_presigned_notebook_instance_url)
+        .match_requests(|req| req.notebook_instance_name() == Some(NOTEBOOK))
         .then_output(|| CreatePresignedNotebookInstanceUrlOutput::builder().authorized_url(URL).build());
     ValidatorClients {
         s3,
         appstream: scripted_client!(aws_sdk_appstream, [&sessions]),
-        sagemaker: scripted_client!(aws_sdk_sagemaker, [&presign]),
+        ssm,
+        sagemaker: scripted_client!(aws_sdk_sagemaker, [&describe, &presign]),
     }
 }
 
@@ -115,7 +156,8 @@ fn config() -> ValidatorConfig {
     ValidatorConfig {
         stack_name: "st".into(),
         fleet_name: "fl".into(),
-        notebook_name: "nb".into(),
+        notebooks: Notebooks::PerUser,
+        environment: "st".into(),
         session_expiration_seconds: 1800,
         home_folder_bucket: HOME.into(),
     }
@@ -131,7 +173,9 @@ async fn the_validator_reads_ranged_and_writes_encrypted_into_the_folder() {
     let _lock = MOTO.lock().await;
     reset(&endpoint).await;
     let s3 = s3(&endpoint);
+    let ssm = ssm(&endpoint);
     s3.create_bucket().bucket(HOME).send().await.expect("bucket");
+    list_alice(&ssm).await;
     let folder = format!("user/custom/{ALICE}/");
     let cases: Vec<(Vec<u8>, &str, &str)> = vec![
         (session_json(), URL, "session_active"),
@@ -150,7 +194,7 @@ async fn the_validator_reads_ranged_and_writes_encrypted_into_the_folder() {
     ];
     for (body, written, reason) in cases {
         put(&s3, &format!("{folder}session.json"), body).await;
-        let clients = validator(s3.clone());
+        let clients = validator(s3.clone(), ssm.clone());
         let records = [EventRecord { bucket: HOME.into(), key: format!("{folder}session.json") }];
         let lines = Arc::new(Mutex::new(Vec::new()));
         let l = lines.clone();
@@ -165,10 +209,52 @@ async fn the_validator_reads_ranged_and_writes_encrypted_into_the_folder() {
     // A key that is not a session file: nothing is read or written anywhere.
     s3.delete_object().bucket(HOME).key(format!("{folder}session_url.txt")).send().await.expect("delete");
     let records = [EventRecord { bucket: HOME.into(), key: format!("{folder}notes.json") }];
-    handle_records(&validator(s3.clone()), &config(), &records, None, |_| {}).await.expect("served");
+    handle_records(&validator(s3.clone(), ssm.clone()), &config(), &records, None, |_| {}).await.expect("served");
     let listed = s3.list_objects_v2().bucket(HOME).send().await.expect("list");
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, [format!("{folder}session.json")]);
+}
+
+/// The allow list over the wire: alice's entry in SSM gives her notebook's URL; once the
+/// entry is deleted (the user removed from the blueprint, the stack applied), the same real
+/// session gets the not-authorised message and no URL.
+#[tokio::test]
+async fn the_validator_reads_the_allow_list_from_ssm() {
+    let Some(endpoint) = endpoint() else { return };
+    let _lock = MOTO.lock().await;
+    reset(&endpoint).await;
+    let s3 = s3(&endpoint);
+    let ssm = ssm(&endpoint);
+    s3.create_bucket().bucket(HOME).send().await.expect("bucket");
+    list_alice(&ssm).await;
+    let folder = format!("user/custom/{ALICE}/");
+    let records = [EventRecord { bucket: HOME.into(), key: format!("{folder}session.json") }];
+    let run = || async {
+        put(&s3, &format!("{folder}session.json"), session_json()).await;
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let l = lines.clone();
+        handle_records(&validator(s3.clone(), ssm.clone()), &config(), &records, None, |log| {
+            l.lock().expect("lock").push((log.reason.to_string(), log.notebook.clone()))
+        })
+        .await
+        .expect("served");
+        let written = get(&s3, &format!("{folder}session_url.txt")).await.expect("written").0;
+        let lines = lines.lock().expect("lock").clone();
+        (lines, written)
+    };
+    let (lines, written) = run().await;
+    assert_eq!(lines, [("session_active".to_owned(), Some(NOTEBOOK.to_owned()))]);
+    assert_eq!(written, URL);
+
+    ssm.delete_parameter()
+        .name(sandboxc_contract::users::allow_list_parameter("st", "alice"))
+        .send()
+        .await
+        .expect("delete parameter");
+    let (lines, written) = run().await;
+    assert_eq!(lines, [("not_listed".to_owned(), None)]);
+    assert!(written.starts_with("NOT AUTHORISED: you are not authorised for this sandbox"), "{written}");
+    assert!(!written.contains("https://"), "{written}");
 }
 
 fn others() -> NotificationConfiguration {

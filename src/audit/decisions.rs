@@ -3,8 +3,9 @@
 //!
 //! One JSON object per line, in either of two shapes:
 //! - the bare decision: `{"outcome":"issued|rejected|error","reason":"<snake_case>",
-//!   "user_hash":"<64 hex>|null","session_id":"<id>|null","request_id":...,"bucket":...,"key":...}`
-//!   (no time: the Lambda does not log one; any field but `outcome` may be missing);
+//!   "user_hash":"<64 hex>|null","session_id":"<id>|null","notebook":"<instance>|null",
+//!   "request_id":...,"bucket":...,"key":...}` (no time: the Lambda does not log one; any field
+//!   but `outcome` may be missing, `notebook` in every line written before it existed);
 //! - a CloudWatch Logs event as `aws logs filter-log-events` returns it per event
 //!   (`{"timestamp": <ms since epoch>, "message": "<the decision line>", ...}`), whose
 //!   `timestamp` becomes the decision's time. Events whose message is not a decision (the
@@ -34,6 +35,9 @@ pub struct Decision {
     pub user_hash: Option<String>,
     /// `session_id`: the AppStream session ID.
     pub session_id: Option<String>,
+    /// `notebook`: the SageMaker notebook instance the allow list granted (the one an issued
+    /// URL is for).
+    pub notebook: Option<String>,
     /// `request_id`: the Lambda request ID.
     pub request_id: Option<String>,
     /// `file:line` the decision was read from.
@@ -59,6 +63,7 @@ fn decision(v: &serde_json::Value, time: Option<Instant>, origin: String) -> Res
         reason: line.reason.into_owned(),
         user_hash: line.user_hash.map(|h| h.to_ascii_lowercase()),
         session_id: line.session_id,
+        notebook: line.notebook,
         request_id: line.request_id,
         origin,
     })
@@ -255,25 +260,36 @@ mod tests {
         let mut problems = Vec::new();
         let mut out = Vec::new();
         let counts = read("lambda.jsonl", text.as_bytes(), &mut problems, &mut |d| out.push(d));
-        assert_eq!(counts, Ok(DecisionCounts { decisions: 6, other_log_lines: 0 }));
+        assert_eq!(counts, Ok(DecisionCounts { decisions: 9, other_log_lines: 0 }));
         assert!(problems.is_empty(), "{problems:?}");
-        // sha256("alice"), the home-folder hash of the Lambda's test user.
+        // sha256("alice"), the home-folder hash of the Lambda's test user, and her notebook.
         let alice = Some("2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90");
+        let nb = Some("team-alice-2bd806c9");
         let got: Vec<_> = out
             .iter()
             .map(|d| {
-                (d.outcome, d.reason.as_str(), d.user_hash.as_deref(), d.session_id.as_deref(), d.request_id.as_deref())
+                (
+                    d.outcome,
+                    d.reason.as_str(),
+                    d.user_hash.as_deref(),
+                    d.session_id.as_deref(),
+                    d.notebook.as_deref(),
+                    d.request_id.as_deref(),
+                )
             })
             .collect();
         assert_eq!(
             got,
             vec![
-                (Outcome::Issued, "session_active", alice, Some("s1"), Some("req-1")),
-                (Outcome::Rejected, "session_not_active", alice, Some("s1"), Some("req-1")),
-                (Outcome::Error, "presign_failed", alice, Some("s1"), Some("req-1")),
-                (Outcome::Rejected, "user_mismatch", alice, None, Some("req-1")),
-                (Outcome::Rejected, "wrong_bucket", None, None, None),
-                (Outcome::Rejected, "bad_event", None, None, Some("req-2")),
+                (Outcome::Issued, "session_active", alice, Some("s1"), nb, Some("req-1")),
+                (Outcome::Rejected, "session_not_active", alice, Some("s1"), None, Some("req-1")),
+                (Outcome::Rejected, "not_listed", alice, Some("s1"), None, Some("req-1")),
+                (Outcome::Error, "notebook_not_in_service", alice, Some("s1"), nb, Some("req-1")),
+                (Outcome::Error, "notebook_missing", alice, Some("s1"), nb, Some("req-1")),
+                (Outcome::Error, "presign_failed", alice, Some("s1"), nb, Some("req-1")),
+                (Outcome::Rejected, "user_mismatch", alice, None, None, Some("req-1")),
+                (Outcome::Rejected, "wrong_bucket", None, None, None, None),
+                (Outcome::Rejected, "bad_event", None, None, None, Some("req-2")),
             ]
         );
         assert_eq!(alice.map(String::from), Some(super::super::join::user_hash("alice")));

@@ -1,6 +1,16 @@
 //! The join: sessions indexed by interface address, CloudTrail records attributed as they
 //! stream past, decisions matched to sessions at the end.
 //!
+//! A record is judged by its calling role first (`userIdentity.sessionContext.sessionIssuer.arn`,
+//! the role ARN with its path; docs/aws-facts.md, "CloudTrail"): a role
+//! of [`Principals::admin_roles`] makes it administrative access (listed apart, never a
+//! finding); a role under `/sandboxc/<env>/users/<user hash>/` of the audited environment, in
+//! the record's own account, makes it that user's notebook event (session kind
+//! [`SessionKind::Notebook`]). Every other record is attributed by address and time to an
+//! AppStream session (kind [`SessionKind::AppStream`]). A role path cannot be forged into
+//! another account's trail: IAM paths are chosen by whoever creates the role, so only a role of
+//! the record's `recipientAccountId` counts.
+//!
 //! Memory: sessions are few (one row per streaming session) and are all kept, indexed by
 //! `eni_private_ip_address` with each address's sessions sorted by start. A CloudTrail
 //! record is reduced to an [`Event`] (about 150 bytes with its key: time,
@@ -14,14 +24,16 @@
 //! further keys and 16-byte event IDs). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
 //! counted beyond; the distinct bucket and event names seen are kept for filter warnings.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::rc::Rc;
+
+use sandboxc_contract::users::user_hash_of_role_arn;
 
 use super::decisions::Decision;
 use super::sessions::Session;
 use super::time::Instant;
 use super::trail::Record;
-use super::{Filters, Problem};
+use super::{Filters, Principals, Problem};
 
 /// Most problems (malformed lines, records, files) listed by location; the rest are counted.
 pub const MAX_LISTED_PROBLEMS: usize = 200;
@@ -70,6 +82,29 @@ impl Class {
             Self::Delete => "delete",
             Self::Other => "other",
             Self::Denied => "denied",
+        }
+    }
+}
+
+/// Where an attributed S3 data event was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionKind {
+    /// In an AppStream streaming session (attributed by address and time).
+    #[default]
+    #[serde(rename = "appstream")]
+    AppStream,
+    /// By the user's notebook (attributed by its execution role).
+    Notebook,
+}
+
+impl SessionKind {
+    /// `appstream` or `notebook`, as in every output format.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AppStream => "appstream",
+            Self::Notebook => "notebook",
         }
     }
 }
@@ -182,12 +217,18 @@ pub struct Event {
     pub error_code: u32,
     /// `userIdentity.arn` (interned; 0 when none).
     pub principal: u32,
+    /// `userIdentity.sessionContext.sessionIssuer.arn` (interned; 0 when none).
+    pub issuer: u32,
     /// `requestParameters.key` ("" when none, e.g. DeleteObjects).
     pub key: Box<str>,
     /// `eventID`.
     pub event_id: EventId,
-    /// The attributed session (index into the session list), for attributed events.
+    /// For attributed events: the session (index into the session list) when `kind` is
+    /// [`SessionKind::AppStream`], the notebook user (index into [`Auditor::notebook_users`])
+    /// when it is [`SessionKind::Notebook`].
     pub session: u32,
+    /// How an attributed event was attributed ([`SessionKind::AppStream`] for all others).
+    pub kind: SessionKind,
     /// `recipientAccountId` (interned; 0 when none).
     pub account: u32,
     /// Further objects of the same bucket the request named in `resources[]` (DeleteObjects).
@@ -263,6 +304,18 @@ pub struct Auditor {
     pub unattributed: Vec<Event>,
     /// Events two or more sessions claim, with the candidate sessions.
     pub ambiguous: Vec<(Event, Vec<u32>)>,
+    /// Events of the admin roles: administrative access, never findings.
+    pub administrative: Vec<Event>,
+    /// Who the sandbox's principals are.
+    pub principals: Principals,
+    /// The user hashes of the notebook roles seen, in order of first sight.
+    pub notebook_users: Vec<String>,
+    notebook_index: HashMap<String, u32>,
+    /// The hashes of `--user`'s user IDs.
+    filter_hashes: Vec<String>,
+    /// Events of notebook roles the audit cannot attribute, by why (another environment, no
+    /// environment given, another account), for the notes.
+    pub unclaimed_notebook_roles: BTreeMap<String, usize>,
     /// Decisions read.
     pub decisions: Vec<Decision>,
     /// Problems listed by location (at most [`MAX_LISTED_PROBLEMS`]).
@@ -287,7 +340,50 @@ impl Auditor {
     /// A new run with `filters`.
     #[must_use]
     pub fn new(filters: Filters) -> Self {
-        Self { filters, ..Self::default() }
+        let filter_hashes = filters.users.iter().map(|u| user_hash(u)).collect();
+        Self { filters, filter_hashes, ..Self::default() }
+    }
+
+    /// The same run, knowing the sandbox's `principals` (set before the first record).
+    #[must_use]
+    pub fn with_principals(mut self, principals: Principals) -> Self {
+        self.principals = principals;
+        self
+    }
+
+    /// How a record's calling role classifies it: an admin role, a notebook user of the audited
+    /// environment (their hash), a notebook role the audit cannot attribute (why), or neither
+    /// (then the address decides).
+    fn classify(&self, issuer: Option<&str>, account: Option<&str>) -> Caller {
+        let Some(issuer) = issuer else { return Caller::Other };
+        if self.principals.admin_roles.iter().any(|a| a == issuer) {
+            return Caller::Admin;
+        }
+        let Some((env, hash)) = notebook_role(issuer) else { return Caller::Other };
+        let role_account = issuer.split(':').nth(4).unwrap_or_default();
+        Caller::Unclaimed(match self.principals.environment.as_deref() {
+            _ if account.is_some_and(|a| a != role_account) => {
+                format!("a role of account {role_account} under /sandboxc/{env}/users/, not of the trail's account")
+            }
+            Some(ours) if ours == env => return Caller::Notebook(hash.to_string()),
+            Some(ours) => format!(
+                "notebook roles of sandboxc environment {env} (/sandboxc/{env}/users/), not of the audited environment {ours}"
+            ),
+            None => format!(
+                "notebook roles of sandboxc environment {env} (/sandboxc/{env}/users/): give the blueprint or --stack {env} to attribute them to their users"
+            ),
+        })
+    }
+
+    /// The index of a notebook user's hash in [`Auditor::notebook_users`].
+    fn notebook_user(&mut self, hash: String) -> u32 {
+        if let Some(&i) = self.notebook_index.get(&hash) {
+            return i;
+        }
+        let i = u32::try_from(self.notebook_users.len()).unwrap_or(u32::MAX);
+        self.notebook_users.push(hash.clone());
+        self.notebook_index.insert(hash, i);
+        i
     }
 
     /// Records a problem (listed up to the limit, always counted).
@@ -445,8 +541,15 @@ impl Auditor {
             Some(Err(e)) => return self.problem(Problem::record(location, index, format!("eventTime {e}"))),
             None => return self.problem(Problem::record(location, index, "no eventTime".into())),
         };
-        let Some(ip) = r.source_ip.as_deref() else {
-            return self.problem(Problem::record(location, index, "no sourceIPAddress".into()));
+        let account = r.account.as_deref().filter(|a| !a.is_empty());
+        let caller = self.classify(r.issuer.as_deref(), account);
+        // An AppStream session is found by address; a notebook or admin role needs none.
+        let ip = match (r.source_ip.as_deref(), &caller) {
+            (Some(ip), _) => ip,
+            (None, Caller::Admin | Caller::Notebook(_)) => "",
+            (None, _) => {
+                return self.problem(Problem::record(location, index, "no sourceIPAddress".into()));
+            }
         };
         if !self.seen_buckets.contains(bucket) {
             self.seen_buckets.insert(bucket.to_string());
@@ -467,10 +570,28 @@ impl Auditor {
             return;
         }
         let ip_id = self.strings.id(ip);
+        match caller {
+            Caller::Admin => {
+                let event = self.event(&r, time, name, bucket, ip_id, u32::MAX, SessionKind::AppStream);
+                self.administrative.push(event);
+                return;
+            }
+            Caller::Notebook(hash) => {
+                if self.filters.users.is_empty() || self.filter_hashes.contains(&hash) {
+                    let user = self.notebook_user(hash);
+                    let event = self.event(&r, time, name, bucket, ip_id, user, SessionKind::Notebook);
+                    self.attributed.push(event);
+                } else {
+                    self.counts.other_users += 1;
+                }
+                return;
+            }
+            Caller::Unclaimed(why) => *self.unclaimed_notebook_roles.entry(why).or_default() += 1,
+            Caller::Other => {}
+        }
         let by_address = self.claimants(ip_id, time);
         // The account: a record of another account (org trail, multi-account trail bucket)
         // is never attributed to a session of this one.
-        let account = r.account.as_deref().filter(|a| !a.is_empty());
         let same_account = |s: &Session| account.is_none_or(|a| s.account.as_deref().is_none_or(|sa| sa == a));
         let claimants: Vec<u32> =
             by_address.iter().copied().filter(|&i| self.sessions.get(i as usize).is_some_and(same_account)).collect();
@@ -489,7 +610,34 @@ impl Auditor {
             }
             _ => {}
         }
-        let event = Event {
+        let session = claimants.first().copied().unwrap_or(u32::MAX);
+        let event = self.event(&r, time, name, bucket, ip_id, session, SessionKind::AppStream);
+        if foreign {
+            self.counts.other_account += 1;
+            self.other_account.push(event);
+            return;
+        }
+        match claimants.len() {
+            0 => self.unattributed.push(event),
+            1 if !claimants.iter().any(|&c| self.is_conflicted(c)) => self.attributed.push(event),
+            _ => self.ambiguous.push((event, claimants)),
+        }
+    }
+
+    /// The kept form of a record.
+    #[allow(clippy::too_many_arguments)]
+    fn event(
+        &mut self,
+        r: &Record,
+        time: Instant,
+        name: &str,
+        bucket: &str,
+        ip_id: u32,
+        session: u32,
+        kind: SessionKind,
+    ) -> Event {
+        let account = r.account.as_deref().filter(|a| !a.is_empty());
+        Event {
             time,
             class: Class::of(name, r.error_code.as_deref()),
             name: self.strings.id(name),
@@ -497,6 +645,7 @@ impl Auditor {
             source_ip: ip_id,
             error_code: r.error_code.as_deref().map_or(0, |c| self.strings.id(c)),
             principal: r.principal.as_deref().map_or(0, |p| self.strings.id(p)),
+            issuer: r.issuer.as_deref().map_or(0, |p| self.strings.id(p)),
             more_keys: {
                 let primary = r
                     .key
@@ -520,18 +669,9 @@ impl Auditor {
                 .unwrap_or_default()
                 .into_boxed_str(),
             event_id: EventId::new(r.event_id.as_deref().unwrap_or_default()),
-            session: claimants.first().copied().unwrap_or(u32::MAX),
+            session,
+            kind,
             account: account.map_or(0, |a| self.strings.id(a)),
-        };
-        if foreign {
-            self.counts.other_account += 1;
-            self.other_account.push(event);
-            return;
-        }
-        match claimants.len() {
-            0 => self.unattributed.push(event),
-            1 if !claimants.iter().any(|&c| self.is_conflicted(c)) => self.attributed.push(event),
-            _ => self.ambiguous.push((event, claimants)),
         }
     }
 
@@ -564,6 +704,30 @@ impl Auditor {
                 .is_some_and(|s| Some(user_hash(&s.user_id).as_str()) == d.user_hash.as_deref())
         })
     }
+}
+
+/// Who made a record, by its calling role.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Caller {
+    /// One of [`Principals::admin_roles`].
+    Admin,
+    /// The notebook role of the user with this hash, in the audited environment.
+    Notebook(String),
+    /// A sandboxc notebook role the audit cannot attribute, and why: attributed by address.
+    Unclaimed(String),
+    /// Anything else: attributed by address.
+    Other,
+}
+
+/// The environment and user hash of a sandboxc notebook role ARN of any environment
+/// (`arn:<partition>:iam::<account>:role/sandboxc/<env>/users/<hash>/<name>`).
+fn notebook_role(arn: &str) -> Option<(&str, &str)> {
+    let (_, path) = arn.split_once(":role/sandboxc/")?;
+    let (env, _) = path.split_once("/users/")?;
+    if env.is_empty() || env.contains('/') {
+        return None;
+    }
+    user_hash_of_role_arn(env, arn).map(|hash| (env, hash))
 }
 
 /// sha256 of a user ID, lowercase hex: the home-folder hash (docs/aws-facts.md, "AppStream 2.0: home folders").
@@ -706,6 +870,50 @@ mod tests {
         assert_eq!(a.other_account.len(), 2);
         assert_eq!(a.attributed.len(), 2);
         assert!(a.unattributed.is_empty());
+    }
+
+    /// Notebook roles name their user, admin roles are listed apart, and neither needs an
+    /// address; roles of another environment or account are not attributed by role.
+    #[test]
+    fn calling_roles_decide_before_addresses() {
+        let alice = user_hash("alice");
+        let role = |account: &str, env: &str| format!("arn:aws:iam::{account}:role/sandboxc/{env}/users/{alice}/nb");
+        let admin = "arn:aws:iam::123456789012:role/BreakGlass";
+        let principals =
+            Principals { environment: Some("team".into()), admin_roles: vec![admin.into()], users: Vec::new() };
+        let mut a = Auditor::new(Filters::default()).with_principals(principals.clone());
+        a.index();
+        let with = |issuer: &str, ip: Option<&str>| Record {
+            issuer: Some(issuer.into()),
+            source_ip: ip.map(String::from),
+            ..record("10.9.9.9", "2026-11-28T09:00:00Z", Some("123456789012"))
+        };
+        a.add_record("t.json", 1, with(&role("123456789012", "team"), None));
+        a.add_record("t.json", 2, with(admin, Some("198.51.100.1")));
+        a.add_record("t.json", 3, with(&role("999999999999", "team"), Some("10.9.9.9")));
+        a.add_record("t.json", 4, with(&role("123456789012", "other"), Some("10.9.9.9")));
+        a.add_record("t.json", 5, with(&role("123456789012", "team"), Some("10.9.9.9")));
+        assert_eq!(a.counts.malformed, 0, "{:?}", a.problems);
+        assert_eq!(a.attributed.iter().map(|e| e.kind).collect::<Vec<_>>(), [SessionKind::Notebook; 2]);
+        assert_eq!(a.notebook_users, std::slice::from_ref(&alice));
+        assert_eq!(a.administrative.len(), 1);
+        assert_eq!(a.unattributed.len(), 2);
+        assert_eq!(a.unclaimed_notebook_roles.len(), 2, "{:?}", a.unclaimed_notebook_roles);
+        // --user keeps only that user's notebook events.
+        let mut b =
+            Auditor::new(Filters { users: vec!["bob".into()], ..Filters::default() }).with_principals(principals);
+        b.index();
+        b.add_record("t.json", 1, with(&role("123456789012", "team"), None));
+        assert!(b.attributed.is_empty());
+        assert_eq!(b.counts.other_users, 1);
+        // Without an environment a notebook role is no notebook event, and needs an address.
+        let mut c = Auditor::new(Filters::default());
+        c.index();
+        c.add_record("t.json", 1, with(&role("123456789012", "team"), None));
+        assert_eq!(c.counts.malformed, 1);
+        c.add_record("t.json", 2, with(&role("123456789012", "team"), Some("10.9.9.9")));
+        assert_eq!(c.unattributed.len(), 1);
+        assert!(c.unclaimed_notebook_roles.keys().any(|k| k.contains("give the blueprint or --stack team")));
     }
 
     #[test]

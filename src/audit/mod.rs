@@ -3,13 +3,19 @@
 //! AWS leaves the correlation to the reader: AppStream usage reports ([`sessions`]) hold the
 //! user, the streaming instance's interface address (`eni_private_ip_address`) and the
 //! session's start and end; CloudTrail data events ([`trail`]) hold S3 actions with
-//! `sourceIPAddress` and `eventTime`; the validator Lambda's log ([`decisions`]) holds each
-//! issued or rejected notebook URL. [`join`] attributes each S3 data event to the one
-//! session of its account that held its source address at its time (start and end inclusive,
-//! UTC, an open session from its start to a cap, provisionally), lists events two sessions (or
-//! a session whose reports contradict each other) claim as ambiguous, events no session claims
-//! as unattributed and events of other accounts apart, and matches decisions to sessions by
-//! session ID and user hash. [`report`] groups the result per user and [`render`] writes a table, CSV or JSON.
+//! `sourceIPAddress`, `eventTime` and the calling role (`userIdentity.sessionContext.sessionIssuer`);
+//! the validator Lambda's log ([`decisions`]) holds each issued or rejected notebook URL and
+//! the notebook it was for. [`join`] attributes an S3 data event made by a user's notebook
+//! role (a role under `/sandboxc/<env>/users/<user hash>/`, [`Principals::environment`]) to
+//! that user (session kind `notebook`), lists events of the [`Principals::admin_roles`] apart
+//! as administrative access, and attributes every other event to the one AppStream session of
+//! its account that held its source address at its time (start and end inclusive, UTC, an
+//! open session from its start to a cap, provisionally); it lists events two sessions (or a
+//! session whose reports contradict each other) claim as ambiguous, events nothing explains as
+//! unattributed and events of other accounts apart, and matches decisions to sessions by
+//! session ID and user hash. [`report`] groups the result per user (a notebook user's ID comes
+//! from [`Principals::users`], the usage reports or `--user`; else the hash is shown) and
+//! [`render`] writes a table, CSV or JSON.
 //!
 //! The evidence comes from an [`Evidence`] source: local directories laid out as the buckets
 //! are ([`local::LocalEvidence`]), or the buckets themselves (implemented in `src/aws`: this
@@ -109,6 +115,59 @@ pub enum AuditError {
     /// The output could not be written.
     #[error("cannot write the audit: {0}")]
     Output(String),
+}
+
+/// Who the sandbox's principals are, for attribution beyond the AppStream sessions: from the
+/// blueprint (`name`, `storage.admin_principals`, `users`) or the command line
+/// (`--stack`, `--admin-principal`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Principals {
+    /// The environment (the blueprint's `name`, the root stack's name): its users' notebook
+    /// roles live under `/sandboxc/<env>/users/<user hash>/`
+    /// (`sandboxc_contract::users::users_role_path`). `None`: no event is attributed to a
+    /// notebook (a note names the environments whose notebook roles were seen).
+    pub environment: Option<String>,
+    /// IAM role ARNs whose S3 data events are administrative access, listed apart and never
+    /// findings (`storage.admin_principals`; compared with the record's
+    /// `sessionContext.sessionIssuer.arn`, the role ARN `aws:PrincipalArn` matches).
+    pub admin_roles: Vec<String>,
+    /// User IDs known from the blueprint: a notebook user whose hash is one of theirs is shown
+    /// by ID even without sessions in the usage reports.
+    pub users: Vec<String>,
+}
+
+impl Principals {
+    /// Checks the admin roles: each must be an IAM role ARN,
+    /// `arn:<partition>:iam::<12 digits>:role/<path/><name>`.
+    ///
+    /// # Errors
+    /// [`AuditError::Usage`] naming the first ARN that is not one.
+    pub fn check(&self) -> Result<(), AuditError> {
+        for arn in &self.admin_roles {
+            if !is_role_arn(arn) {
+                return Err(AuditError::Usage(format!(
+                    "--admin-principal {arn:?} is not an IAM role ARN; give arn:<partition>:iam::<12-digit account>:role/<name> (for an assumed role, the role's ARN with its path, as aws:PrincipalArn sees it)"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `arn:<partition>:iam::<12 digits>:role/<path/><name>` (IAM user guide, "IAM identifiers").
+#[must_use]
+pub fn is_role_arn(arn: &str) -> bool {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [arn_, partition, service, region, account, resource] = parts.as_slice() else {
+        return false;
+    };
+    *arn_ == "arn"
+        && partition.starts_with("aws")
+        && *service == "iam"
+        && region.is_empty()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.strip_prefix("role/").is_some_and(|r| !r.is_empty() && !r.ends_with('/') && !r.contains("//"))
 }
 
 /// Something read but not understood, with where it is.
@@ -319,13 +378,13 @@ pub fn write_report(report: &Report, format: AuditFormat, out: &mut dyn Write) -
 }
 
 /// Reads the evidence (usage reports, then CloudTrail, then the validator's decisions),
-/// joins, and builds the report. CloudTrail digest files and AppStream applications reports
-/// are skipped by name.
+/// joins with the sandbox's `principals`, and builds the report. CloudTrail digest files and
+/// AppStream applications reports are skipped by name.
 ///
 /// # Errors
 /// [`AuditError`] of the source: a directory or bucket that cannot be read at all.
-pub fn collect(evidence: &mut dyn Evidence, filters: Filters) -> Result<Report, AuditError> {
-    let mut aud = Auditor::new(filters);
+pub fn collect(evidence: &mut dyn Evidence, filters: Filters, principals: Principals) -> Result<Report, AuditError> {
+    let mut aud = Auditor::new(filters).with_principals(principals);
     for n in evidence.notes() {
         aud.notes.insert(n);
     }
@@ -353,6 +412,25 @@ mod tests {
 
     fn t(s: &str) -> Option<Instant> {
         Instant::parse(s).ok()
+    }
+
+    #[test]
+    fn admin_principals_are_role_arns() {
+        for (arn, ok) in [
+            ("arn:aws:iam::123456789012:role/BreakGlass", true),
+            ("arn:aws-us-gov:iam::123456789012:role/ops/BreakGlass", true),
+            ("arn:aws:iam::123456789012:user/alice", false),
+            ("arn:aws:sts::123456789012:assumed-role/BreakGlass/s", false),
+            ("arn:aws:iam::12345678901:role/x", false),
+            ("arn:aws:iam::123456789012:role/", false),
+            ("arn:aws:iam::123456789012:role/ops/", false),
+            ("BreakGlass", false),
+        ] {
+            assert_eq!(is_role_arn(arn), ok, "{arn}");
+        }
+        let bad =
+            Principals { admin_roles: vec!["arn:aws:iam::123456789012:user/alice".into()], ..Principals::default() };
+        assert!(bad.check().is_err());
     }
 
     #[test]

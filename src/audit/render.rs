@@ -1,15 +1,20 @@
 //! The three output formats of `sandboxc audit`, written straight to the output (nothing is
 //! rendered into one big string first).
 //!
-//! - table: for a terminal. A summary per user, each user's sessions and timeline, then the
-//!   findings (unattributed, ambiguous), decisions matching no session, what was skipped
-//!   (counts, then each problem with its location) and notes.
+//! - table: for a terminal. A summary per user, each user's sessions and timeline (an event
+//!   made by the user's notebook shows `notebook` as its session), then the findings
+//!   (unattributed, ambiguous), other accounts' events, administrative access, decisions
+//!   matching no session, what was skipped (counts, then each problem with its location) and
+//!   notes.
 //! - csv: one row per S3 data event and validator decision; `status` is `attributed`,
 //!   `unattributed`, `ambiguous` (`candidates` lists `user/session` pairs separated by `;`),
-//!   `other_account` (`recipientAccountId` in `account`) or `unmatched` (a decision matching
-//!   no session); `provisional` is `true` for an event of a session still open. Cells a
-//!   spreadsheet would run as a formula start with `'`. Skips, notes and warnings are not in
-//!   the CSV: they go to the JSON and table outputs.
+//!   `other_account` (`recipientAccountId` in `account`), `administrative` (an admin
+//!   principal's event, `role` names it) or `unmatched` (a decision matching no session);
+//!   `provisional` is `true` for an event of a session still open; `session_kind` is
+//!   `appstream` or `notebook` for an attributed event; `notebook` is the notebook a decision
+//!   granted; `role` the calling role's ARN. Cells a spreadsheet would run as a formula start
+//!   with `'`. Skips, notes and warnings are not in the CSV: they go to the JSON and table
+//!   outputs. Columns are only ever added at the end.
 //!
 //! The table escapes control characters in every cell ([`escape`]) and shows the principal.
 //! - json: the whole report, `schema_version` first (docs in the field comments of
@@ -20,6 +25,7 @@ use std::io::{self, Write};
 use serde::ser::Serializer;
 use serde::Serialize;
 
+use super::join::SessionKind;
 use super::report::{Entry, EventView, Report, UserReport};
 use super::time::Instant;
 use super::AUDIT_SCHEMA_VERSION;
@@ -164,26 +170,37 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     if r.users.is_empty() {
         writeln!(out, "no user had a session or an attributed event in the window")?;
     } else {
-        let mut rows =
-            vec![["USER", "SESSIONS", "READ", "WRITTEN", "DELETED", "OTHER", "DENIED", "VALIDATIONS", "REJECTED"]
-                .map(String::from)
-                .to_vec()];
+        let mut rows = vec![[
+            "USER",
+            "SESSIONS",
+            "READ",
+            "WRITTEN",
+            "DELETED",
+            "OTHER",
+            "DENIED",
+            "BY NOTEBOOK",
+            "VALIDATIONS",
+            "REJECTED",
+        ]
+        .map(String::from)
+        .to_vec()];
         for u in &r.users {
             let s = &u.summary;
             rows.push(vec![
-                u.user_id.clone(),
+                user_name(u),
                 s.sessions.to_string(),
                 s.objects_read.to_string(),
                 s.objects_written.to_string(),
                 s.objects_deleted.to_string(),
                 s.other_events.to_string(),
                 s.denied_events.to_string(),
+                s.notebook_events.to_string(),
                 (s.validations_issued + s.validations_rejected + s.validation_errors).to_string(),
                 s.validations_rejected.to_string(),
             ]);
         }
         table_rows(out, "", &rows)?;
-        writeln!(out, "(READ, WRITTEN, DELETED: distinct objects; OTHER, DENIED: S3 data events; VALIDATIONS: validator decisions)")?;
+        writeln!(out, "(READ, WRITTEN, DELETED: distinct objects; OTHER, DENIED: S3 data events; BY NOTEBOOK: S3 data events made by the user's notebook; VALIDATIONS: validator decisions)")?;
     }
     for u in &r.users {
         user_table(r, u, out)?;
@@ -262,6 +279,29 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
         table_rows(out, "  ", &rows)?;
     }
+    if !r.administrative.is_empty() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "ADMINISTRATIVE ACCESS: {} by admin principals (listed apart, not findings)",
+            plural(r.administrative.len(), "S3 data event", "S3 data events")
+        )?;
+        let mut rows =
+            vec![["TIME", "ROLE", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "EVENT ID"].map(String::from).to_vec()];
+        for e in &r.administrative {
+            let v = r.view(e);
+            rows.push(vec![
+                v.time.to_string(),
+                short_principal(v.role),
+                if v.source_ip.is_empty() { "-".into() } else { v.source_ip.into() },
+                v.action.into(),
+                result(&v),
+                object(&v),
+                v.event_id,
+            ]);
+        }
+        table_rows(out, "  ", &rows)?;
+    }
     if !r.unmatched_decisions.is_empty() {
         writeln!(out)?;
         writeln!(out, "VALIDATOR DECISIONS MATCHING NO SESSION OR USER: {}", r.unmatched_decisions.len())?;
@@ -294,8 +334,17 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     } else {
         String::new()
     };
+    let notebooks = r.attributed.iter().any(|e| e.kind == SessionKind::Notebook);
+    let or_notebook = if notebooks { " or one user's notebook" } else { "" };
+    let administrative = match r.administrative.len() {
+        0 => String::new(),
+        n => format!("; {} by admin principals listed apart", plural(n, "event", "events")),
+    };
     if r.unattributed.is_empty() && r.ambiguous.is_empty() && incomplete.is_empty() {
-        writeln!(out, "every S3 data event in the window is attributed to one session{provisional_text}")?;
+        writeln!(
+            out,
+            "every S3 data event in the window is attributed to one session{or_notebook}{provisional_text}{administrative}"
+        )?;
     } else {
         if !incomplete.is_empty() {
             writeln!(
@@ -324,9 +373,27 @@ fn candidates(r: &Report, cands: &[u32]) -> String {
         .join(", ")
 }
 
+/// A user as the summary table names them: the user ID, or for a user known only by the hash
+/// in their notebook role's path, `unidentified` and the hash's first 12 digits.
+fn user_name(u: &UserReport) -> String {
+    if u.identified {
+        u.user_id.clone()
+    } else {
+        format!("unidentified {}…", u.user_hash.get(..12).unwrap_or(&u.user_hash))
+    }
+}
+
 fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out)?;
-    writeln!(out, "{} (user hash {})", escape(&u.user_id), u.user_hash)?;
+    if u.identified {
+        writeln!(out, "{} (user hash {})", escape(&u.user_id), u.user_hash)?;
+    } else {
+        writeln!(
+            out,
+            "unidentified user (user hash {}): a notebook role names this hash; its user ID is in neither the usage reports nor the blueprint",
+            u.user_hash
+        )?;
+    }
     let mut rows = Vec::new();
     for s in u.sessions.iter().filter_map(|&i| r.session(i)) {
         rows.push(vec![
@@ -348,9 +415,13 @@ fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()>
         vec![["TIME", "SESSION", "ACTION", "RESULT", "PRINCIPAL", "OBJECT / REASON"].map(String::from).to_vec()];
     for e in &timeline {
         rows.push(match e {
-            Entry::S3 { session_id, event, provisional } => vec![
+            Entry::S3 { session_id, session_kind, event, provisional } => vec![
                 event.time.to_string(),
-                if *provisional { format!("{session_id} (open: provisional)") } else { (*session_id).into() },
+                match session_kind {
+                    SessionKind::Notebook => "notebook".into(),
+                    SessionKind::AppStream if *provisional => format!("{session_id} (open: provisional)"),
+                    SessionKind::AppStream => (*session_id).into(),
+                },
                 event.action.into(),
                 result(event),
                 short_principal(event.principal),
@@ -365,7 +436,10 @@ fn user_table(r: &Report, u: &UserReport, out: &mut dyn Write) -> io::Result<()>
                     "validation".into(),
                     d.outcome.to_string(),
                     "-".into(),
-                    d.reason.clone(),
+                    match &d.notebook {
+                        Some(notebook) => format!("{} (notebook {notebook})", d.reason),
+                        None => d.reason.clone(),
+                    },
                 ]
             }
         });
@@ -409,7 +483,7 @@ fn skipped(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-const CSV_HEADER: [&str; 18] = [
+const CSV_HEADER: [&str; 21] = [
     "status",
     "user_id",
     "session_id",
@@ -428,6 +502,9 @@ const CSV_HEADER: [&str; 18] = [
     "candidates",
     "account",
     "provisional",
+    "session_kind",
+    "notebook",
+    "role",
 ];
 
 /// One row per S3 data event and validator decision.
@@ -438,31 +515,40 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| io::Error::other(e.to_string());
     w.write_record(CSV_HEADER).map_err(io)?;
-    let mut write = |row: [String; 18]| w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(io);
-    let s3 =
-        |status: &str, user: &str, session: &str, v: &EventView<'_>, cands: &str, provisional: bool| -> [String; 18] {
-            [
-                status.into(),
-                user.into(),
-                session.into(),
-                v.time.to_string(),
-                "cloudtrail".into(),
-                v.action.into(),
-                v.class.into(),
-                v.bucket.into(),
-                v.key.into(),
-                v.source_ip.into(),
-                v.error_code.unwrap_or("").into(),
-                v.principal.unwrap_or("").into(),
-                v.event_id.clone(),
-                String::new(),
-                String::new(),
-                cands.into(),
-                v.account.unwrap_or("").into(),
-                if provisional { "true".into() } else { String::new() },
-            ]
-        };
-    let decision = |status: &str, user: &str, d: &super::decisions::Decision| -> [String; 18] {
+    let mut write = |row: [String; 21]| w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(io);
+    let s3 = |status: &str,
+              user: &str,
+              session: &str,
+              v: &EventView<'_>,
+              cands: &str,
+              provisional: bool,
+              kind: Option<SessionKind>|
+     -> [String; 21] {
+        [
+            status.into(),
+            user.into(),
+            session.into(),
+            v.time.to_string(),
+            "cloudtrail".into(),
+            v.action.into(),
+            v.class.into(),
+            v.bucket.into(),
+            v.key.into(),
+            v.source_ip.into(),
+            v.error_code.unwrap_or("").into(),
+            v.principal.unwrap_or("").into(),
+            v.event_id.clone(),
+            String::new(),
+            String::new(),
+            cands.into(),
+            v.account.unwrap_or("").into(),
+            if provisional { "true".into() } else { String::new() },
+            kind.map_or("", SessionKind::as_str).into(),
+            String::new(),
+            v.role.unwrap_or("").into(),
+        ]
+    };
+    let decision = |status: &str, user: &str, d: &super::decisions::Decision| -> [String; 21] {
         [
             status.into(),
             user.into(),
@@ -482,13 +568,16 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             String::new(),
             String::new(),
             String::new(),
+            String::new(),
+            d.notebook.clone().unwrap_or_default(),
+            String::new(),
         ]
     };
     for u in &r.users {
         for e in r.timeline(u) {
             let row = match &e {
-                Entry::S3 { session_id, event, provisional } => {
-                    s3("attributed", &u.user_id, session_id, event, "", *provisional)
+                Entry::S3 { session_id, session_kind, event, provisional } => {
+                    s3("attributed", &u.user_id, session_id, event, "", *provisional, Some(*session_kind))
                 }
                 Entry::Validation(v) => decision("attributed", &u.user_id, v.decision),
             };
@@ -496,10 +585,13 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     for e in &r.unattributed {
-        write(s3("unattributed", "", "", &r.view(e), "", false))?;
+        write(s3("unattributed", "", "", &r.view(e), "", false, None))?;
     }
     for e in &r.other_account {
-        write(s3("other_account", "", "", &r.view(e), "", false))?;
+        write(s3("other_account", "", "", &r.view(e), "", false, None))?;
+    }
+    for e in &r.administrative {
+        write(s3("administrative", "", "", &r.view(e), "", false, None))?;
     }
     for (e, cands) in &r.ambiguous {
         let list = cands
@@ -508,7 +600,7 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             .map(|s| format!("{}/{}", s.user_id, s.session_id))
             .collect::<Vec<_>>()
             .join(";");
-        write(s3("ambiguous", "", "", &r.view(e), &list, false))?;
+        write(s3("ambiguous", "", "", &r.view(e), &list, false, None))?;
     }
     for d in &r.unmatched_decisions {
         write(decision("unmatched", "", d))?;
@@ -545,6 +637,7 @@ struct Totals {
     unattributed: usize,
     ambiguous: usize,
     other_account: usize,
+    administrative: usize,
     provisional: usize,
     unmatched_decisions: usize,
 }
@@ -569,6 +662,7 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     struct User<'a> {
         user_id: &'a str,
         user_hash: &'a str,
+        identified: bool,
         summary: &'a super::report::Summary,
         sessions: Vec<&'a super::sessions::Session>,
         timeline: Vec<Entry<'a>>,
@@ -581,7 +675,7 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         problems_not_listed: usize,
     }
     #[derive(Serialize)]
-    struct Doc<'a, U, A, B, O, D> {
+    struct Doc<'a, U, A, B, O, M, D> {
         schema_version: u32,
         exit_code: u8,
         window: Window,
@@ -592,6 +686,7 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         unattributed: A,
         ambiguous: B,
         other_account: O,
+        administrative: M,
         unmatched_decisions: D,
         incomplete_evidence: Vec<String>,
         skipped: Skipped<'a>,
@@ -616,6 +711,7 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             unattributed: r.unattributed.len(),
             ambiguous: r.ambiguous.len(),
             other_account: r.other_account.len(),
+            administrative: r.administrative.len(),
             provisional: r.provisional(),
             unmatched_decisions: r.unmatched_decisions.len(),
         },
@@ -623,6 +719,7 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             r.users.iter().map(|u| User {
                 user_id: &u.user_id,
                 user_hash: &u.user_hash,
+                identified: u.identified,
                 summary: &u.summary,
                 sessions: u.sessions.iter().filter_map(|&i| r.session(i)).collect(),
                 timeline: r.timeline(u),
@@ -640,6 +737,7 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             })
         }),
         other_account: Lazy(|| r.other_account.iter().map(|e| r.view(e))),
+        administrative: Lazy(|| r.administrative.iter().map(|e| r.view(e))),
         unmatched_decisions: Lazy(|| r.unmatched_decisions.iter().map(|d| r.decision_view(d, None))),
         incomplete_evidence: r.incomplete_evidence(),
         skipped: Skipped {

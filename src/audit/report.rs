@@ -9,7 +9,7 @@ use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
 use super::decisions::{Decision, Outcome};
-use super::join::{user_hash, Auditor, Class, Counts, Event};
+use super::join::{user_hash, Auditor, Class, Counts, Event, SessionKind};
 use super::sessions::Session;
 use super::time::Instant;
 use super::{Filters, Problem};
@@ -34,6 +34,9 @@ pub struct Summary {
     pub denied_events: usize,
     /// All S3 data events.
     pub s3_events: usize,
+    /// S3 data events made by the user's notebook (its execution role); the others were made
+    /// in the user's AppStream sessions.
+    pub notebook_events: usize,
     /// Validator decisions `issued`.
     pub validations_issued: usize,
     /// Validator decisions `rejected`.
@@ -45,10 +48,16 @@ pub struct Summary {
 /// One user's part of the report.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserReport {
-    /// The usage report's `user_id`.
+    /// The user ID (the usage report's `user_id`, or a user of the blueprint); when the user
+    /// is known only by the hash in their notebook role's path, that hash
+    /// (`identified` is then `false`).
     pub user_id: String,
-    /// sha256 of `user_id` (the home-folder hash the validator logs).
+    /// sha256 of the user ID (the home-folder hash the validator logs, the hash in the
+    /// notebook role's path).
     pub user_hash: String,
+    /// Whether the user ID is known (from the usage reports, the blueprint or `--user`); else
+    /// only the hash is.
+    pub identified: bool,
     /// Counts.
     pub summary: Summary,
     /// The user's sessions overlapping the window (indices into [`Report::sessions`]), by start.
@@ -76,6 +85,8 @@ pub struct Report {
     pub unattributed: Vec<Event>,
     /// Ambiguous events with their candidate sessions, by time.
     pub ambiguous: Vec<(Event, Vec<u32>)>,
+    /// S3 data events of the admin roles (administrative access, not findings), by time.
+    pub administrative: Vec<Event>,
     /// S3 data events of other accounts (`recipientAccountId`), by time; not attributed.
     pub other_account: Vec<Event>,
     /// Decisions matching no session and no known user, by time.
@@ -110,7 +121,7 @@ impl Report {
         let filters = aud.filters.clone();
         let user_wanted = |u: &str| filters.users.is_empty() || filters.users.iter().any(|w| w == u);
         let mut users: BTreeMap<String, UserReport> = BTreeMap::new();
-        let entry = |users: &mut BTreeMap<String, UserReport>, u: &str| {
+        let entry = |users: &mut BTreeMap<String, UserReport>, u: &str, hash: &str, identified: bool| {
             if users.contains_key(u) {
                 return;
             }
@@ -118,7 +129,8 @@ impl Report {
                 u.to_string(),
                 UserReport {
                     user_id: u.to_string(),
-                    user_hash: user_hash(u),
+                    user_hash: hash.to_string(),
+                    identified,
                     summary: Summary::default(),
                     sessions: Vec::new(),
                     events: 0..0,
@@ -126,17 +138,32 @@ impl Report {
                 },
             );
         };
+        let by_id = |users: &mut BTreeMap<String, UserReport>, u: &str| entry(users, u, &user_hash(u), true);
         for (i, s) in aud.sessions.iter().enumerate() {
             if user_wanted(&s.user_id) && s.overlaps(filters.since, filters.until) {
-                entry(&mut users, &s.user_id);
+                by_id(&mut users, &s.user_id);
                 if let Some(u) = users.get_mut(&s.user_id) {
                     u.sessions.push(u32::try_from(i).unwrap_or(u32::MAX));
                 }
             }
         }
+        // Who a hash is: the usage reports' user IDs, the blueprint's users, and (for notebook
+        // users only) `--user`'s; a notebook user known by none is shown by the hash.
+        let mut hashes: HashMap<String, String> =
+            aud.principals.users.iter().map(|u| (user_hash(u), u.clone())).collect();
+        hashes.extend(aud.sessions.iter().map(|s| (user_hash(&s.user_id), s.user_id.clone())));
+        let mut notebook_users: Vec<(String, bool)> = Vec::with_capacity(aud.notebook_users.len());
+        for hash in &aud.notebook_users {
+            let named =
+                hashes.get(hash).cloned().or_else(|| filters.users.iter().find(|u| user_hash(u) == *hash).cloned());
+            notebook_users.push(named.map_or_else(|| (hash.clone(), false), |u| (u, true)));
+        }
+        // Every notebook user has attributed events (the join registers them with the first).
+        for ((key, identified), hash) in notebook_users.iter().zip(&aud.notebook_users) {
+            hashes.entry(hash.clone()).or_insert_with(|| key.clone());
+            entry(&mut users, key, hash, *identified);
+        }
         // Decisions: by session, else by user hash, else unmatched.
-        let hashes: HashMap<String, String> =
-            aud.sessions.iter().map(|s| (user_hash(&s.user_id), s.user_id.clone())).collect();
         let mut unmatched = Vec::new();
         let mut mismatched = Vec::new();
         for d in std::mem::take(&mut aud.decisions) {
@@ -156,8 +183,8 @@ impl Report {
                 }
             }
             let user = match session {
-                Some(i) => aud.sessions.get(i as usize).map(|s| s.user_id.clone()),
-                None => d.user_hash.as_ref().and_then(|h| hashes.get(h)).cloned(),
+                Some(i) => aud.sessions.get(i as usize).map(|s| (s.user_id.clone(), user_hash(&s.user_id), true)),
+                None => d.user_hash.as_ref().and_then(|h| hashes.get(h).map(|u| (u.clone(), h.clone(), u != h))),
             };
             if d.time.is_none() {
                 if let Some(s) = session.and_then(|i| aud.sessions.get(i as usize)) {
@@ -168,9 +195,9 @@ impl Report {
                 }
             }
             match user {
-                Some(u) if !user_wanted(&u) => aud.counts.other_users += 1,
-                Some(u) => {
-                    entry(&mut users, &u);
+                Some((u, _, _)) if !user_wanted(&u) => aud.counts.other_users += 1,
+                Some((u, hash, identified)) => {
+                    entry(&mut users, &u, &hash, identified);
                     if let Some(r) = users.get_mut(&u) {
                         match d.outcome {
                             Outcome::Issued => r.summary.validations_issued += 1,
@@ -186,16 +213,22 @@ impl Report {
         // Events: attributed ones grouped by user, in time order, sorted in place (no per-event
         // keys are allocated: the attributed events are most of the memory an audit holds).
         for e in &aud.attributed {
-            if let Some(s) = aud.sessions.get(e.session as usize) {
-                entry(&mut users, &s.user_id);
+            if e.kind == SessionKind::AppStream {
+                if let Some(s) = aud.sessions.get(e.session as usize) {
+                    by_id(&mut users, &s.user_id);
+                }
             }
         }
-        let session_rank: Vec<u32> = {
-            let rank: HashMap<&str, u32> =
-                users.keys().enumerate().map(|(i, u)| (u.as_str(), u32::try_from(i).unwrap_or(u32::MAX))).collect();
-            aud.sessions.iter().map(|s| rank.get(s.user_id.as_str()).copied().unwrap_or(u32::MAX)).collect()
+        let rank: HashMap<&str, u32> =
+            users.keys().enumerate().map(|(i, u)| (u.as_str(), u32::try_from(i).unwrap_or(u32::MAX))).collect();
+        let session_rank: Vec<u32> =
+            aud.sessions.iter().map(|s| rank.get(s.user_id.as_str()).copied().unwrap_or(u32::MAX)).collect();
+        let notebook_rank: Vec<u32> =
+            notebook_users.iter().map(|(key, _)| rank.get(key.as_str()).copied().unwrap_or(u32::MAX)).collect();
+        let rank_of = |e: &Event| {
+            let ranks = if e.kind == SessionKind::Notebook { &notebook_rank } else { &session_rank };
+            ranks.get(e.session as usize).copied().unwrap_or(u32::MAX)
         };
-        let rank_of = |e: &Event| session_rank.get(e.session as usize).copied().unwrap_or(u32::MAX);
         let mut attributed = std::mem::take(&mut aud.attributed);
         attributed
             .sort_unstable_by(|a, b| rank_of(a).cmp(&rank_of(b)).then_with(|| compare_events(a, b, &aud.strings)));
@@ -210,6 +243,9 @@ impl Report {
             let mut objects: HashSet<(Class, u32, &str)> = HashSet::new();
             for e in attributed.get(start..at).unwrap_or_default() {
                 report.summary.s3_events += 1;
+                if e.kind == SessionKind::Notebook {
+                    report.summary.notebook_events += 1;
+                }
                 match e.class {
                     Class::Other => report.summary.other_events += 1,
                     Class::Denied => report.summary.denied_events += 1,
@@ -243,11 +279,19 @@ impl Report {
         ambiguous.sort_unstable_by(|(a, _), (b, _)| compare_events(a, b, &aud.strings));
         let mut other_account = std::mem::take(&mut aud.other_account);
         other_account.sort_unstable_by(|a, b| compare_events(a, b, &aud.strings));
+        let mut administrative = std::mem::take(&mut aud.administrative);
+        administrative.sort_unstable_by(|a, b| compare_events(a, b, &aud.strings));
         let mut notes: Vec<String> = aud.notes.iter().cloned().collect();
         mismatched.sort();
         notes.extend(mismatched);
-        let provisional =
-            attributed.iter().filter(|e| aud.sessions.get(e.session as usize).is_some_and(|s| s.end.is_none())).count();
+        for (why, n) in &aud.unclaimed_notebook_roles {
+            notes.push(format!("{n} S3 data event(s) come from {why}; they are attributed by address, if at all"));
+        }
+        let provisional = attributed
+            .iter()
+            .filter(|e| e.kind == SessionKind::AppStream)
+            .filter(|e| aud.sessions.get(e.session as usize).is_some_and(|s| s.end.is_none()))
+            .count();
         if provisional > 0 {
             notes.push(format!("{provisional} event(s) are attributed provisionally to sessions still open in the usage reports: the session's end is not in the reports yet; audit again when the next daily report is out"));
         }
@@ -261,7 +305,13 @@ impl Report {
                 notes.push(format!("warning: --event {e} occurs in no S3 data event of the inputs"));
             }
         }
-        let known_users: std::collections::BTreeSet<&str> = aud.sessions.iter().map(|s| s.user_id.as_str()).collect();
+        let known_users: std::collections::BTreeSet<&str> = aud
+            .sessions
+            .iter()
+            .map(|s| s.user_id.as_str())
+            .chain(aud.principals.users.iter().map(String::as_str))
+            .chain(notebook_users.iter().filter(|(_, identified)| *identified).map(|(u, _)| u.as_str()))
+            .collect();
         for u in &filters.users {
             if !known_users.contains(u.as_str()) {
                 let some: Vec<&str> = known_users.iter().copied().take(10).collect();
@@ -292,6 +342,7 @@ impl Report {
             unattributed,
             ambiguous,
             other_account,
+            administrative,
             unmatched_decisions: unmatched,
             problems: std::mem::take(&mut aud.problems),
             bad_files: std::mem::take(&mut aud.bad_files),
@@ -337,10 +388,17 @@ impl Report {
         self.attributed.iter().filter(|e| self.is_provisional(e)).count()
     }
 
-    /// Whether an attributed event's session is still open in the reports.
+    /// Whether an attributed event's session is still open in the reports (never for a
+    /// notebook event: its role names the user, whatever the sessions).
     #[must_use]
     pub fn is_provisional(&self, e: &Event) -> bool {
-        self.session(e.session).is_some_and(|s| s.end.is_none())
+        e.kind == SessionKind::AppStream && self.session(e.session).is_some_and(|s| s.end.is_none())
+    }
+
+    /// The AppStream session of an attributed event ([`SessionKind::AppStream`] only).
+    #[must_use]
+    pub fn session_of(&self, e: &Event) -> Option<&Session> {
+        (e.kind == SessionKind::AppStream).then(|| self.session(e.session)).flatten()
     }
 
     /// Whether the audit has findings: unattributed or ambiguous events exist, or the evidence
@@ -387,6 +445,7 @@ impl Report {
             source_ip: self.text(e.source_ip),
             error_code: opt(e.error_code),
             principal: opt(e.principal),
+            role: opt(e.issuer),
             account: opt(e.account),
             more_keys: &e.more_keys,
             event_id: e.event_id.to_string(),
@@ -410,7 +469,8 @@ impl Report {
                 (Some(_), _) => {
                     if let Some(e) = events.next() {
                         out.push(Entry::S3 {
-                            session_id: self.session(e.session).map_or("", |s| s.session_id.as_str()),
+                            session_id: self.session_of(e).map_or("", |s| s.session_id.as_str()),
+                            session_kind: e.kind,
                             provisional: self.is_provisional(e),
                             event: self.view(e),
                         });
@@ -453,6 +513,9 @@ pub struct EventView<'a> {
     pub error_code: Option<&'a str>,
     /// `userIdentity.arn`.
     pub principal: Option<&'a str>,
+    /// `userIdentity.sessionContext.sessionIssuer.arn`: the calling role's ARN (with its path),
+    /// when the principal is an assumed role.
+    pub role: Option<&'a str>,
     /// `recipientAccountId`.
     pub account: Option<&'a str>,
     /// Further objects of the request (DeleteObjects' `resources[]`), when any.
@@ -474,13 +537,14 @@ pub struct DecisionView<'a> {
 impl Serialize for DecisionView<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let d = self.decision;
-        let mut st = s.serialize_struct("Decision", 8)?;
+        let mut st = s.serialize_struct("Decision", 9)?;
         st.serialize_field("time", &d.time)?;
         st.serialize_field("outcome", &d.outcome)?;
         st.serialize_field("reason", &d.reason)?;
         st.serialize_field("user_hash", &d.user_hash)?;
         st.serialize_field("session_id", &d.session_id)?;
         st.serialize_field("session_matched", &self.session_matched)?;
+        st.serialize_field("notebook", &d.notebook)?;
         st.serialize_field("request_id", &d.request_id)?;
         st.serialize_field("origin", &d.origin)?;
         st.end()
@@ -491,10 +555,12 @@ impl Serialize for DecisionView<'_> {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry<'a> {
-    /// An S3 data event of one of the user's sessions.
+    /// An S3 data event of one of the user's sessions, or of the user's notebook.
     S3 {
-        /// The session.
+        /// The AppStream session (empty for a notebook event: no session made it).
         session_id: &'a str,
+        /// `appstream` (made in the session) or `notebook` (made by the user's notebook role).
+        session_kind: SessionKind,
         /// The session is still open in the usage reports: its end is not known yet.
         provisional: bool,
         /// The event.

@@ -39,6 +39,10 @@ pub struct Record {
     pub event_id: Option<String>,
     /// `userIdentity.arn`: the principal (for the sandbox, usually the fleet's role session).
     pub principal: Option<String>,
+    /// `userIdentity.sessionContext.sessionIssuer.arn`: for an assumed role, the role's ARN
+    /// with its path (`arn:aws:iam::<account>:role/<path><name>`), which is what
+    /// `aws:PrincipalArn` matches; it names a user's notebook role and the admin principals.
+    pub issuer: Option<String>,
     /// `recipientAccountId`: the account whose trail logged the event.
     pub account: Option<String>,
     /// `resources[]` of type `AWS::S3::Object`: `(bucket, key)` from each ARN
@@ -295,9 +299,9 @@ impl<'de> Visitor<'de> for SlotVisitor {
                     continue;
                 }
                 Some(8) => {
-                    let p = map.next_value::<Picked<1>>()?;
-                    let [arn] = p.0;
-                    r.principal = arn;
+                    let identity = map.next_value::<Identity>()?;
+                    r.principal = identity.arn;
+                    r.issuer = identity.issuer;
                     continue;
                 }
                 _ => {
@@ -335,8 +339,78 @@ impl<'de> serde::Deserialize<'de> for Text {
     }
 }
 
+/// `userIdentity`: its `arn`, and `sessionContext.sessionIssuer.arn`; both `None` when the
+/// value is not an object.
+#[derive(Default)]
+struct Identity {
+    arn: Option<String>,
+    issuer: Option<String>,
+}
+
+impl<'de> serde::Deserialize<'de> for Identity {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Identity;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a userIdentity object")
+            }
+            ignore_scalars!(Identity, Identity::default());
+            fn visit_str<E>(self, _: &str) -> Result<Identity, E> {
+                Ok(Identity::default())
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Identity, A::Error> {
+                let mut out = Identity::default();
+                while let Some(k) = map.next_key_seed(Named(&["arn", "sessionContext"]))? {
+                    match k {
+                        Some(0) => out.arn = map.next_value::<Text>()?.0,
+                        Some(1) => out.issuer = map.next_value::<SessionContext>()?.0,
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(out)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `userIdentity.sessionContext`: the `arn` of its `sessionIssuer` (an object), if any.
+struct SessionContext(Option<String>);
+
+impl<'de> serde::Deserialize<'de> for SessionContext {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = SessionContext;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a sessionContext object")
+            }
+            ignore_scalars!(SessionContext, SessionContext(None));
+            fn visit_str<E>(self, _: &str) -> Result<SessionContext, E> {
+                Ok(SessionContext(None))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SessionContext, A::Error> {
+                let mut issuer = None;
+                while let Some(k) = map.next_key_seed(Named(&["sessionIssuer"]))? {
+                    if k == Some(0) {
+                        let [arn] = map.next_value::<Picked<1>>()?.0;
+                        issuer = arn;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(SessionContext(issuer))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// String fields picked out of an object: `requestParameters` (`bucketName`, `key`) or
-/// `userIdentity` (`arn`); all `None` when the value is not an object.
+/// `sessionIssuer` (`arn`); all `None` when the value is not an object.
 struct Picked<const N: usize>([Option<String>; N]);
 
 impl<'de, const N: usize> serde::Deserialize<'de> for Picked<N> {
@@ -395,7 +469,20 @@ mod tests {
         assert_eq!(rec.bucket.as_deref(), Some("data"));
         assert_eq!(rec.key.as_deref(), Some("a/b.csv"));
         assert_eq!(rec.principal.as_deref(), Some("arn:aws:sts::1:assumed-role/r/s"));
+        assert_eq!(rec.issuer, None, "a sessionContext without sessionIssuer");
         assert_eq!(rec.event_id.as_deref(), Some("e1"));
+    }
+
+    #[test]
+    fn the_session_issuer_names_the_role() {
+        let (_, recs) = all(
+            r#"{"Records":[{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/n/SageMaker",
+            "sessionContext":{"attributes":{"mfaAuthenticated":"false"},"sessionIssuer":{"type":"Role","principalId":"AROA","arn":"arn:aws:iam::1:role/sandboxc/team/users/h/n","userName":"n"}}}},
+            {"userIdentity":{"sessionContext":{"sessionIssuer":7}}},{"userIdentity":{"sessionContext":"x"}}]}"#,
+        );
+        assert_eq!(recs[0].1.principal.as_deref(), Some("arn:aws:sts::1:assumed-role/n/SageMaker"));
+        assert_eq!(recs[0].1.issuer.as_deref(), Some("arn:aws:iam::1:role/sandboxc/team/users/h/n"));
+        assert_eq!((recs[1].1.issuer.as_deref(), recs[2].1.issuer.as_deref()), (None, None));
     }
 
     /// Review finding 9: DeleteObjects keys and a missing bucketName from `resources[]`.

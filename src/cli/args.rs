@@ -237,9 +237,10 @@ pub enum AuditFormatArg {
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(after_long_help = AUDIT_AFTER_LONG_HELP)]
 pub struct AuditArgs {
-    /// With --from-aws: the blueprint whose deployed CloudFormation stack names the buckets
-    /// (its `name`; its `region` and `account` are checked); default: the embedded
-    /// data-sandbox.yaml.
+    /// The blueprint of the audited sandbox: its `name` is the environment whose users'
+    /// notebook roles (/sandboxc/<name>/users/<user hash>/) name the person behind a notebook's
+    /// reads. With --from-aws its deployed CloudFormation stack also names the buckets (its
+    /// `region` and `account` are checked); default there: the embedded data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Usage-report directory, laid out as the usage-report bucket
     /// (sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/*.csv); read recursively.
@@ -258,10 +259,17 @@ pub struct AuditArgs {
     /// the days of --since..--until (default: the last 7 days).
     #[arg(long)]
     pub from_aws: bool,
-    /// With --from-aws: the root CloudFormation stack whose outputs UsageReportBucket,
-    /// TrailBucketName and DataBucketName name the buckets; default: the blueprint's name.
+    /// The environment (the root CloudFormation stack's name, the blueprint's `name`) whose
+    /// users' notebook roles are attributed; with --from-aws also the stack whose outputs
+    /// UsageReportBucket, TrailBucketName and DataBucketName name the buckets. Default: the
+    /// blueprint's name.
     #[arg(long, value_name = "NAME")]
     pub stack: Option<String>,
+    /// An IAM role ARN (arn:aws:iam::<account>:role/<path/><name>) whose S3 data events are
+    /// administrative access: listed apart, never findings (repeatable), besides the
+    /// blueprint's storage.admin_principals (read whenever a blueprint is given).
+    #[arg(long, value_name = "ROLE_ARN")]
+    pub admin_principal: Vec<String>,
     /// With --from-aws: the usage-report bucket (instead of the stack output).
     #[arg(long, value_name = "BUCKET")]
     pub usage_bucket: Option<String>,
@@ -295,8 +303,13 @@ pub struct AuditArgs {
 }
 
 const AUDIT_AFTER_LONG_HELP: &str = "\
-Attribution: an S3 data event belongs to the session whose eni_private_ip_address equals the
-event's sourceIPAddress, whose aws_account_id is the event's recipientAccountId, and whose
+Attribution: an S3 data event whose calling role (userIdentity.sessionContext.sessionIssuer.arn)
+is a user's notebook role, /sandboxc/<environment>/users/<sha256 of the user ID>/ in the
+trail's own account, belongs to that user (session kind notebook; the environment is the
+blueprint's name or --stack; the user ID comes from the blueprint, the usage reports or --user,
+else the hash is shown). An event of an --admin-principal role is administrative access, listed
+apart and never a finding. Any other S3 data event belongs to the session whose
+eni_private_ip_address equals the event's sourceIPAddress, whose aws_account_id is the event's recipientAccountId, and whose
 start..end (inclusive, UTC) holds its eventTime. An open session (empty session_end_time) ends
 at most at start + max_session_duration, else + session_duration_in_seconds (when not 0), else
 + 5 days (AppStream's largest maximum); its events are provisional (marked in every format; audit
@@ -320,7 +333,8 @@ used): {\"timestamp\":1796340660000,\"message\":\"<the line above>\",...}, e.g.
 Each line is judged on its own. A file holding the whole `aws logs filter-log-events` JSON
 document is read as its events[].
 A decision joins the session with its session_id whose user_id hashes (sha256) to its
-user_hash; else the user with that hash; else it is listed as matching no session.
+user_hash; else the user with that hash; else it is listed as matching no session. An issued
+decision names the notebook its URL was for.
 
 --from-aws lists sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/ from the day before --since
 to the day after --until (a day's report arrives within 24 hours), and
@@ -335,8 +349,8 @@ is then incomplete. Symbolic links to directories are listed, not followed. A --
 or --user value found nowhere in the inputs gets a warning; --bucket takes a bare bucket name.
 The table escapes control characters (\\n, \\x1b); CSV cells starting with = + - @ get a '.
 
-Exit codes: 0 every S3 data event is attributed (provisional ones included) and every input was
-read; 2 unattributed or ambiguous events exist, or the evidence is incomplete (a file, line or
+Exit codes: 0 every S3 data event is attributed to a session or a user's notebook (provisional
+ones included; administrative access does not count against it) and every input was read; 2 unattributed or ambiguous events exist, or the evidence is incomplete (a file, line or
 record could not be read, or no CloudTrail file was read at all); 1 error.";
 
 #[cfg(test)]

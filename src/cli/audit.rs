@@ -1,6 +1,8 @@
 //! `sandboxc audit`: the evidence from directories ([`LocalEvidence`]) or, with `--from-aws`,
-//! from the buckets ([`S3Evidence`]), joined by the audit engine (`crate::audit`); exit status
-//! [`ExitStatus::Findings`] when the report has findings.
+//! from the buckets ([`S3Evidence`]), joined by the audit engine (`crate::audit`) with the
+//! sandbox's [`Principals`] (the environment from `--stack` or the blueprint's name, the admin
+//! roles from `--admin-principal`); exit status [`ExitStatus::Findings`] when the report has
+//! findings.
 
 use super::args::{check_account, AuditArgs, AuditFormatArg};
 use super::build::source;
@@ -8,8 +10,9 @@ use super::error::CliError;
 use super::{Context, ExitStatus};
 use crate::audit::local::LocalEvidence;
 use crate::audit::time::Instant;
-use crate::audit::{AuditFormat, FilterText, Filters, Report};
+use crate::audit::{AuditFormat, FilterText, Filters, Principals, Report};
 use crate::aws::evidence::{Buckets, S3Evidence};
+use crate::blueprint::Blueprint;
 
 /// `sandboxc audit`.
 ///
@@ -17,12 +20,8 @@ use crate::aws::evidence::{Buckets, S3Evidence};
 /// [`CliError`]: arguments, an unreadable source, AWS, or the output.
 pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     if !args.from_aws {
-        let aws_only = [
-            (args.blueprint.is_some(), "BLUEPRINT"),
-            (args.stack.is_some(), "--stack"),
-            (args.usage_bucket.is_some(), "--usage-bucket"),
-            (args.trail_bucket.is_some(), "--trail-bucket"),
-        ];
+        let aws_only =
+            [(args.usage_bucket.is_some(), "--usage-bucket"), (args.trail_bucket.is_some(), "--trail-bucket")];
         let given = aws_only.iter().find(|(given, _)| *given).map(|(_, name)| *name).or_else(|| args.aws.given());
         if let Some(name) = given {
             return Err(CliError::new(format!("{name} belongs to --from-aws (reading the buckets in S3); with directories give --usage-reports and --cloudtrail")));
@@ -41,7 +40,13 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     } else {
         let mut evidence =
             LocalEvidence::new(args.usage_reports.clone(), args.cloudtrail.clone(), args.decisions.clone())?;
-        crate::audit::collect(&mut evidence, filters)?
+        // With directories the blueprint is read only when given: it names the environment.
+        let blueprint = match &args.blueprint {
+            Some(path) => Some(crate::blueprint::load(&source(Some(path))?)?),
+            None => None,
+        };
+        let principals = principals(args, blueprint.as_ref())?;
+        crate::audit::collect(&mut evidence, filters, principals)?
     };
     let format = match args.format {
         AuditFormatArg::Table => AuditFormat::Table,
@@ -55,6 +60,25 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     Ok(if report.has_findings() { ExitStatus::Findings } else { ExitStatus::Success })
 }
 
+/// The sandbox's principals: the environment from `--stack`, else the blueprint's name; the
+/// admin roles from `--admin-principal`, each checked to be a role ARN.
+fn principals(args: &AuditArgs, blueprint: Option<&Blueprint>) -> Result<Principals, CliError> {
+    // The blueprint's admin principals and users, and any --admin-principal given besides.
+    let mut admin_roles: Vec<String> = blueprint.map(|b| b.storage.admin_principals.clone()).unwrap_or_default();
+    for arn in &args.admin_principal {
+        if !admin_roles.contains(arn) {
+            admin_roles.push(arn.clone());
+        }
+    }
+    let principals = Principals {
+        environment: args.stack.clone().or_else(|| blueprint.map(|b| b.name.clone())),
+        admin_roles,
+        users: blueprint.map(|b| b.users.iter().map(|u| u.id.clone()).collect()).unwrap_or_default(),
+    };
+    principals.check()?;
+    Ok(principals)
+}
+
 /// The report from the buckets: the blueprint (unless only `--stack` names the stack) gives
 /// the stack name and pins the Region and account.
 fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Report, CliError> {
@@ -63,7 +87,8 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
     } else {
         None
     };
-    let stack = args.stack.clone().or_else(|| blueprint.as_ref().map(|b| b.name.clone())).unwrap_or_default();
+    let principals = principals(args, blueprint.as_ref())?;
+    let stack = principals.environment.clone().unwrap_or_default();
     let settings = args.aws.resolve(blueprint.as_ref().and_then(|b| b.region.as_deref()))?;
     let given = Buckets {
         stack,
@@ -78,5 +103,5 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
         let cfn = session.cloudformation();
         Ok::<_, CliError>(S3Evidence::open(&cfn, session.s3(), &runtime, given, &mut filters).await?)
     })?;
-    Ok(crate::audit::collect(&mut evidence, filters)?)
+    Ok(crate::audit::collect(&mut evidence, filters, principals)?)
 }

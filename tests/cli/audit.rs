@@ -16,8 +16,12 @@
 //! with a bad eventTime and one that is not an object; a file cut off mid-record; a file in
 //! neither format; a digest file and an applications report (skipped by name); management and
 //! KMS events; an event in the home-folder bucket (another bucket); decision lines that match
-//! by session, by user hash only, or nothing, a runtime START line and a broken line.
-//! `clean/` has two users whose every event is attributed.
+//! by session, by user hash only, or nothing, a runtime START line and a broken line; reads by
+//! users' notebooks (roles under /sandboxc/datasandbox/users/<hash>/: bob's and alice's, and
+//! zoe's, who has no session in the reports and is shown by her hash), decisions naming the
+//! notebook their URL was for (and lines written before that field existed), a `not_listed`
+//! rejection (grace), and an admin principal's read from outside the sandbox.
+//! `clean/` has two users whose every event is attributed, to a session or to their notebook.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -26,6 +30,11 @@ use serde_json::Value;
 
 const DATA_BUCKET: &str = "datasandbox-data-1a2b3c4d";
 const HOME_BUCKET: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
+/// The environment of the fixtures' notebook roles (the default blueprint's name).
+const ENV: &str = "datasandbox";
+const ADMIN: &str = "arn:aws:iam::123456789012:role/BreakGlassAdmin";
+/// `printf zoe | sha256sum`: a notebook user with no session in the usage reports.
+const ZOE: &str = "9d017e2681b7f31725e1c0fbe2612e89079c22806b02cf7a894b500dd5a219c1";
 
 fn fixtures(set: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit").join(set)
@@ -46,7 +55,8 @@ fn sandboxc(dir: &Path, args: &[&str]) -> (i32, String, String) {
     )
 }
 
-/// The README command over the findings fixtures, plus `extra`.
+/// The README command over the findings fixtures (the environment and the admin principal
+/// given), plus `extra`.
 fn findings(extra: &[&str]) -> (i32, String, String) {
     let mut args = vec![
         "audit",
@@ -58,6 +68,10 @@ fn findings(extra: &[&str]) -> (i32, String, String) {
         "decisions",
         "--bucket",
         DATA_BUCKET,
+        "--stack",
+        ENV,
+        "--admin-principal",
+        ADMIN,
     ];
     args.extend_from_slice(extra);
     sandboxc(&fixtures("findings"), &args)
@@ -75,13 +89,31 @@ fn user<'a>(report: &'a Value, id: &str) -> &'a Value {
     report["users"].as_array().unwrap().iter().find(|u| u["user_id"] == id).unwrap_or_else(|| panic!("no user {id}"))
 }
 
-/// `(time, action, session_id)` of a user's S3 events.
+/// `(time, action, session_kind)` of a user's notebook events.
+fn notebook_events(report: &Value, id: &str) -> Vec<(String, String, String)> {
+    user(report, id)["timeline"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "s3" && e["session_kind"] == "notebook")
+        .map(|e| {
+            assert_eq!(e["session_id"], "", "a notebook event has no AppStream session");
+            (
+                e["time"].as_str().unwrap().to_string(),
+                e["action"].as_str().unwrap().to_string(),
+                e["role"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// `(time, action, session_id)` of a user's S3 events made in their AppStream sessions.
 fn s3_events(report: &Value, id: &str) -> Vec<(String, String, String)> {
     user(report, id)["timeline"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["kind"] == "s3")
+        .filter(|e| e["kind"] == "s3" && e["session_kind"] == "appstream")
         .map(|e| {
             (
                 e["time"].as_str().unwrap().to_string(),
@@ -138,20 +170,182 @@ fn json_golden() {
 fn clean_fixtures_exit_0_with_every_event_attributed() {
     let (code, out, err) = sandboxc(
         &fixtures("clean"),
-        &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--decisions", "decisions.jsonl"],
+        &[
+            "audit",
+            "--usage-reports",
+            "usage-reports",
+            "--cloudtrail",
+            "cloudtrail",
+            "--decisions",
+            "decisions.jsonl",
+            "--stack",
+            ENV,
+        ],
     );
     assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("every S3 data event in the window is attributed to one session"), "{out}");
+    assert!(
+        out.contains("every S3 data event in the window is attributed to one session or one user's notebook"),
+        "{out}"
+    );
     insta::assert_snapshot!("clean_table", out);
     let (code, json, _) = sandboxc(
         &fixtures("clean"),
-        &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--format", "json"],
+        &[
+            "audit",
+            "--usage-reports",
+            "usage-reports",
+            "--cloudtrail",
+            "cloudtrail",
+            "--format",
+            "json",
+            "--stack",
+            ENV,
+        ],
     );
     assert_eq!(code, 0);
     let v: Value = serde_json::from_str(&json).unwrap();
-    assert_eq!(v["totals"]["attributed"], 3);
+    assert_eq!(v["totals"]["attributed"], 6);
     assert_eq!(v["totals"]["unattributed"], 0);
     assert_eq!(v["totals"]["ambiguous"], 0);
+    assert_eq!(notebook_events(&v, "alice").len(), 2);
+    assert_eq!(notebook_events(&v, "bob").len(), 1);
+    // The blueprint names the environment just as well (its `name` is datasandbox).
+    let blueprint = Path::new(env!("CARGO_MANIFEST_DIR")).join("blueprints/data-sandbox.yaml");
+    let (code, out, err) = sandboxc(
+        &fixtures("clean"),
+        &["audit", blueprint.to_str().unwrap(), "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    // Without the environment the notebooks' reads are explained by nothing: exit 2, and a
+    // note says what to give.
+    let (code, out, _) =
+        sandboxc(&fixtures("clean"), &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("3 S3 data event(s) come from notebook roles of sandboxc environment datasandbox (/sandboxc/datasandbox/users/): give the blueprint or --stack datasandbox to attribute them to their users"), "{out}");
+}
+
+// ---- notebooks and administrative access ---------------------------------------------------
+
+#[test]
+fn notebook_reads_are_attributed_to_the_user_their_role_names() {
+    let (_, v) = findings_json(&[]);
+    let role = |hash: &str| {
+        format!("arn:aws:iam::123456789012:role/sandboxc/datasandbox/users/{hash}/datasandbox-UserRole-{}", &hash[..8])
+    };
+    let bob = "81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9";
+    let alice = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90";
+    assert_eq!(
+        notebook_events(&v, "bob"),
+        vec![
+            ("2026-11-28T09:28:00Z".into(), "GetObject".into(), role(bob)),
+            ("2026-11-28T09:29:00Z".into(), "PutObject".into(), role(bob)),
+        ]
+    );
+    assert_eq!(notebook_events(&v, "alice"), vec![("2026-11-29T00:50:00Z".into(), "GetObject".into(), role(alice))]);
+    assert_eq!(user(&v, "bob")["summary"]["notebook_events"], 2);
+    assert_eq!(user(&v, "bob")["summary"]["s3_events"], 4, "2 in his session, 2 by his notebook");
+    // zoe has no session in the reports: her notebook's read is hers, shown by her hash.
+    let zoe = user(&v, ZOE);
+    assert_eq!((zoe["identified"].as_bool(), zoe["user_hash"].as_str()), (Some(false), Some(ZOE)));
+    assert_eq!(zoe["summary"]["notebook_events"], 1);
+    assert_eq!(user(&v, "bob")["identified"], true);
+    // Named when --user gives her ID.
+    let (_, named) = findings_json(&["--user", "zoe"]);
+    let users: Vec<&str> = named["users"].as_array().unwrap().iter().map(|u| u["user_id"].as_str().unwrap()).collect();
+    assert_eq!(users, vec!["zoe"]);
+    assert_eq!(notebook_events(&named, "zoe").len(), 1);
+    assert!(!named["notes"].to_string().contains("--user zoe"), "{}", named["notes"]);
+    // The table names the session kind and the unidentified user.
+    let (_, table, _) = findings(&[]);
+    assert!(table.contains(&format!("unidentified user (user hash {ZOE})")), "{table}");
+    assert!(table.lines().any(|l| l.contains("2026-11-28T09:28:00Z  notebook")), "{table}");
+}
+
+#[test]
+fn administrative_access_is_listed_apart_and_is_no_finding() {
+    let (_, v) = findings_json(&[]);
+    assert_eq!(event_ids(&v["administrative"]), vec![id(26)]);
+    assert_eq!(v["administrative"][0]["role"], ADMIN);
+    assert_eq!(v["totals"]["administrative"], 1);
+    assert!(!event_ids(&v["unattributed"]).contains(&id(26)));
+    let (_, table, _) = findings(&[]);
+    assert!(
+        table.contains("ADMINISTRATIVE ACCESS: 1 S3 data event by admin principals (listed apart, not findings)"),
+        "{table}"
+    );
+    // Without --admin-principal the same read is explained by nothing.
+    let mut args =
+        vec!["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--bucket", DATA_BUCKET];
+    args.extend_from_slice(&["--stack", ENV, "--format", "json"]);
+    let (_, out, _) = sandboxc(&fixtures("findings"), &args);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert!(event_ids(&v["unattributed"]).contains(&id(26)), "{}", v["unattributed"]);
+}
+
+#[test]
+fn decisions_name_the_notebook_their_url_was_for() {
+    let (_, v) = findings_json(&[]);
+    let validation = |u: &str| -> Vec<(String, Value)> {
+        user(&v, u)["timeline"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "validation")
+            .map(|e| (e["reason"].as_str().unwrap().to_string(), e["notebook"].clone()))
+            .collect()
+    };
+    assert_eq!(validation("bob"), vec![("session_active".to_string(), Value::from("datasandbox-bob-81b637d8"))]);
+    // A line written before the notebook was logged.
+    assert_eq!(validation("alice"), vec![("session_active".to_string(), Value::Null)]);
+    assert_eq!(validation("grace"), vec![("not_listed".to_string(), Value::Null)]);
+    let (_, csv, _) = findings(&["--format", "csv"]);
+    assert!(csv.lines().next().unwrap().ends_with(",provisional,session_kind,notebook,role"), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("attributed,bob,") && l.contains(",datasandbox-bob-81b637d8,")), "{csv}");
+    let (_, table, _) = findings(&[]);
+    assert!(table.contains("session_active (notebook datasandbox-bob-81b637d8)"), "{table}");
+}
+
+#[test]
+fn notebook_roles_of_another_account_or_environment_are_not_attributed() {
+    let hash = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90";
+    let with_role = |n: u32, role: &str| {
+        let mut e = event(n, "2026-11-28T08:30:00Z", "10.10.3.41", "k", ACCOUNT);
+        e["userIdentity"]["sessionContext"] = serde_json::json!({"sessionIssuer": {"type": "Role", "arn": role}});
+        e
+    };
+    let dir = sources(
+        &row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+        &[
+            with_role(1, &format!("arn:aws:iam::123456789012:role/sandboxc/datasandbox/users/{hash}/r")),
+            // The same path in another account: anyone may create a role with any path.
+            with_role(2, &format!("arn:aws:iam::999999999999:role/sandboxc/datasandbox/users/{hash}/r")),
+            with_role(3, &format!("arn:aws:iam::123456789012:role/sandboxc/staging/users/{hash}/r")),
+        ],
+    );
+    let (code, v) = audit_json(dir.path(), &["--stack", ENV]);
+    assert_eq!(code, 2);
+    assert_eq!(notebook_events(&v, "alice").len(), 1);
+    assert_eq!(event_ids(&v["unattributed"]), vec![id(2), id(3)]);
+    let notes = v["notes"].to_string();
+    assert!(
+        notes.contains("a role of account 999999999999 under /sandboxc/datasandbox/users/, not of the trail's account"),
+        "{notes}"
+    );
+    assert!(notes.contains("notebook roles of sandboxc environment staging (/sandboxc/staging/users/), not of the audited environment datasandbox"), "{notes}");
+    let (code, _, err) = sandboxc(
+        dir.path(),
+        &[
+            "audit",
+            "--usage-reports",
+            "u",
+            "--cloudtrail",
+            "t",
+            "--admin-principal",
+            "arn:aws:iam::123456789012:user/jane",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("--admin-principal \"arn:aws:iam::123456789012:user/jane\" is not an IAM role ARN"), "{err}");
 }
 
 // ---- attribution ---------------------------------------------------------------------------
@@ -427,7 +621,8 @@ fn errors_exit_1_with_a_message() {
             "is before --since",
         ),
         (&["audit", "--cloudtrail", "cloudtrail", "--usage-bucket", "b"], "--from-aws"),
-        (&["audit", "blueprint.yaml", "--cloudtrail", "cloudtrail"], "BLUEPRINT belongs to --from-aws"),
+        (&["audit", "blueprint.yaml", "--cloudtrail", "cloudtrail"], "blueprint.yaml"),
+        (&["audit", "--cloudtrail", "cloudtrail", "--profile", "x"], "--profile belongs to --from-aws"),
         (&["audit", "--from-aws", "--cloudtrail", "cloudtrail"], "cannot be used with"),
         (&["audit", "--cloudtrail", "cloudtrail", "--format", "xml"], "invalid value 'xml'"),
     ];
@@ -552,8 +747,11 @@ fn review_2_open_sessions_are_capped_and_provisional() {
     let (_, table, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t"]);
     assert!(table.contains("s-open (open: provisional)"), "{table}");
     let (_, csv, _) = sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--format", "csv"]);
-    assert!(csv.lines().next().unwrap().ends_with(",provisional"), "{csv}");
-    assert!(csv.lines().any(|l| l.contains(&id(1)) && l.ends_with(",true")), "{csv}");
+    // The provisional column (columns are only ever added after it).
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let column = header.iter().position(|c| *c == "provisional").unwrap();
+    assert_eq!(column, 17, "{csv}");
+    assert!(csv.lines().any(|l| l.contains(&id(1)) && l.split(',').nth(column) == Some("true")), "{csv}");
 }
 
 /// Finding 3: contradicting reports make the session's events ambiguous; open then closed

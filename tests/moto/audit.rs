@@ -77,6 +77,7 @@ fn comparable(json: &str, buckets: &[&str]) -> Value {
         "unattributed": v["unattributed"],
         "ambiguous": v["ambiguous"],
         "unmatched_decisions": v["unmatched_decisions"],
+        "administrative": v["totals"]["administrative"],
         "problems": v["skipped"]["problems"],
         "files": v["skipped"]["files"],
         "exit_code": v["exit_code"],
@@ -85,9 +86,17 @@ fn comparable(json: &str, buckets: &[&str]) -> Value {
 
 const WINDOW: [&str; 4] = ["--since", "2026-11-28", "--until", "2026-11-29"];
 
-fn local_run() -> Value {
+const ADMIN: &str = "arn:aws:iam::123456789012:role/BreakGlassAdmin";
+
+/// The directories' report, for the environment `env` (the notebook roles' environment: the
+/// remote run's blueprint name or `--stack`) and the admin principal.
+fn local_run(env: &str) -> Value {
     let mut args = vec![
         "audit",
+        "--stack",
+        env,
+        "--admin-principal",
+        ADMIN,
         "--usage-reports",
         "usage-reports",
         "--cloudtrail",
@@ -126,6 +135,8 @@ fn from_aws_with_bucket_flags_attributes_as_the_directories_do() {
         DATA_BUCKET,
         "--decisions",
         "decisions",
+        "--admin-principal",
+        ADMIN,
         "--format",
         "json",
     ];
@@ -133,7 +144,11 @@ fn from_aws_with_bucket_flags_attributes_as_the_directories_do() {
     let (code, out, err) = sandboxc(&args, &endpoint);
     assert_eq!(code, 2, "{out}{err}");
     let remote = comparable(&out, &[&usage, &trail]);
-    assert_eq!(remote, local_run());
+    // The embedded blueprint's name is the environment: the notebooks' reads are attributed.
+    let local = local_run("datasandbox");
+    assert_eq!(remote, local);
+    assert!(local["users"].to_string().contains("\"session_kind\":\"notebook\""), "{local}");
+    assert_eq!(local["administrative"], serde_json::json!(1));
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["sources"][0], format!("usage reports: s3://{usage}"));
     // The listing stays inside the window's prefixes: the digest file and the applications
@@ -187,13 +202,24 @@ fn from_aws_finds_the_buckets_in_the_stack_outputs() {
         let cfn = aws_sdk_cloudformation::Client::new(&conf);
         cfn.create_stack().stack_name(&stack).template_body(template.to_string()).send().await.unwrap();
     });
-    let mut args = vec!["audit", "--from-aws", "--stack", &stack, "--decisions", "decisions", "--format", "json"];
+    let mut args = vec![
+        "audit",
+        "--from-aws",
+        "--stack",
+        &stack,
+        "--admin-principal",
+        ADMIN,
+        "--decisions",
+        "decisions",
+        "--format",
+        "json",
+    ];
     args.extend_from_slice(&WINDOW);
     let (code, out, err) = sandboxc(&args, &endpoint);
     assert_eq!(code, 2, "{out}{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["filters"]["buckets"], serde_json::json!([DATA_BUCKET]), "the data bucket is the default --bucket");
-    assert_eq!(comparable(&out, &[&usage, &trail]), local_run());
+    assert_eq!(comparable(&out, &[&usage, &trail]), local_run(&stack));
 }
 
 #[test]

@@ -8,7 +8,7 @@
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use sandboxc_lambda::config::ValidatorConfig;
 use sandboxc_lambda::decision::{DecisionLine, LogLine};
-use sandboxc_lambda::validate::{bad_event_log, event_records, handle_records, ValidatorClients};
+use sandboxc_lambda::validate::{bad_event_log, event_records, handle_records, timeout_config, ValidatorClients};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
@@ -21,12 +21,8 @@ async fn main() -> Result<(), Error> {
             return Err(Box::new(e) as Error);
         }
     };
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let clients = ValidatorClients {
-        s3: aws_sdk_s3::Client::new(&sdk),
-        appstream: aws_sdk_appstream::Client::new(&sdk),
-        sagemaker: aws_sdk_sagemaker::Client::new(&sdk),
-    };
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeout_config()).load().await;
+    let clients = ValidatorClients::from_conf(&sdk);
     let (clients, config) = (&clients, &config);
     lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| async move {
         let request_id = Some(event.context.request_id.as_str());

@@ -1,8 +1,11 @@
 //! Hostile and broken inputs for the validator, end to end through the pure steps:
-//! event key -> `session.json` bytes -> `DescribeSessions` pages -> verdict.
-//! Every case states the exact outcome, reason code and write.
+//! event key -> `session.json` bytes -> `DescribeSessions` pages -> allow-list entry ->
+//! notebook state -> verdict. Every case states the exact outcome, reason code and write.
+//! The allow list holds alice and bob (streaming-URL users) and alice@example.com; every
+//! notebook is in service.
 
-use sandboxc_lambda::config::ValidatorConfig;
+use sandboxc_lambda::allow_list::{EntryAnswer, NotebookState};
+use sandboxc_lambda::config::{Notebooks, ValidatorConfig};
 use sandboxc_lambda::decision::{LogLine, Outcome, RecordCheck, Verdict, WriteBody};
 use sandboxc_lambda::sessions::{Session, SessionState};
 
@@ -15,6 +18,9 @@ const ALICE: &str = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186
 const BOB: &str = "81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9";
 // `printf alice@example.com | sha256sum` (a user-pool user is named by e-mail).
 const ALICE_MAIL: &str = "ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976";
+// `printf carol | sha256sum`: a user with sessions but no allow-list entry.
+const CAROL: &str = "4c26d9074c27d89ede59270c0ac14b71e071b15239519f75474b2f3ba63481f5";
+const CAROL_SESSION: &str = "3d5a2f10-6c4b-4e8f-9d1a-2b3c4d5e6f70";
 const ALICE_SESSION: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const BOB_SESSION: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
 
@@ -22,7 +28,8 @@ fn config() -> ValidatorConfig {
     ValidatorConfig {
         stack_name: STACK.into(),
         fleet_name: FLEET.into(),
-        notebook_name: "datasandbox-notebook".into(),
+        notebooks: Notebooks::PerUser,
+        environment: "datasandbox".into(),
         session_expiration_seconds: 1800,
         home_folder_bucket: BUCKET.into(),
     }
@@ -71,6 +78,9 @@ enum Expect<'a> {
     Issued(&'static str, &'static str),
     /// Rejected with this code; the invalid-session message goes to this folder.
     RejectedWrite(&'a str, &'static str, &'static str),
+    /// Rejected with this code after AppStream proved the user; the not-authorised message
+    /// goes to this folder.
+    NotAuthorised(&'a str, &'static str, &'static str),
     /// Rejected with this code; nothing is written anywhere.
     RejectedSilent(&'a str),
 }
@@ -81,11 +91,29 @@ struct Case {
     key: String,
     body: Vec<u8>,
     pages: Vec<Vec<Session>>,
+    /// The allow-list entry of the proven user, instead of [`allow_list`]'s.
+    entry: Option<EntryAnswer>,
     expect: Expect<'static>,
 }
 
 fn case(name: &'static str, key: String, body: Vec<u8>, pages: Vec<Vec<Session>>, expect: Expect<'static>) -> Case {
-    Case { name, bucket: BUCKET, key, body, pages, expect }
+    Case { name, bucket: BUCKET, key, body, pages, entry: None, expect }
+}
+
+fn entry(user: &str, authentication: &str) -> EntryAnswer {
+    let notebook = sandboxc_contract::users::notebook_name("datasandbox", user);
+    EntryAnswer::Found {
+        parameter_type: "String".into(),
+        value: serde_json::json!({"user_id": user, "authentication": authentication, "notebook": notebook}).to_string(),
+    }
+}
+
+/// The deployed allow list: what SSM answers for a proven user.
+fn allow_list(user: &str) -> EntryAnswer {
+    match user {
+        "alice" | "bob" | "alice@example.com" => entry(user, "api"),
+        _ => EntryAnswer::NotFound,
+    }
 }
 
 fn run(config: &ValidatorConfig, case: &Case) -> Verdict {
@@ -103,12 +131,24 @@ fn run(config: &ValidatorConfig, case: &Case) -> Verdict {
         Ok(claim) => claim,
         Err(verdict) => return verdict,
     };
-    record.session(&claim, case.pages.clone())
+    let proven = match record.session(&claim, case.pages.clone()) {
+        Ok(proven) => proven,
+        Err(verdict) => return verdict,
+    };
+    let answer = case.entry.clone().unwrap_or_else(|| allow_list(&proven.claim().user));
+    let grant = match record.allow_list(&proven, &answer) {
+        Ok(grant) => grant,
+        Err(verdict) => return verdict,
+    };
+    if let Err(verdict) = record.notebook(&grant, &NotebookState::Status("InService".into())) {
+        return verdict;
+    }
+    record.issued(&grant)
 }
 
 #[rustfmt::skip] // a table: one case per entry reads better than rustfmt's layout
 fn cases() -> Vec<Case> {
-    use Expect::{Issued, RejectedSilent, RejectedWrite};
+    use Expect::{Issued, NotAuthorised, RejectedSilent, RejectedWrite};
     let one_mb = {
         let mut b = body("alice", ALICE_SESSION);
         b.resize(1024 * 1024, b' ');
@@ -118,12 +158,14 @@ fn cases() -> Vec<Case> {
         // --- the good paths, as controls ---
         case("valid custom user", key("custom", ALICE), body("alice", ALICE_SESSION), alice_active(),
             Issued("custom", ALICE)),
-        case("valid federated user (SAML)", key("federated", ALICE), body("alice", ALICE_SESSION),
-            vec![vec![session(ALICE_SESSION, "alice", SessionState::Active, "SAML")]],
-            Issued("federated", ALICE)),
-        case("valid user-pool user", key("userpool", ALICE_MAIL), body("alice@example.com", ALICE_SESSION),
+        Case { entry: Some(entry("alice", "saml")), ..case("valid federated user (SAML)", key("federated", ALICE),
+            body("alice", ALICE_SESSION), vec![vec![session(ALICE_SESSION, "alice", SessionState::Active, "SAML")]],
+            Issued("federated", ALICE)) },
+        // A user-pool session is real, but no allow-list entry names the user-pool authentication.
+        case("a proven user-pool user is never on the allow list", key("userpool", ALICE_MAIL),
+            body("alice@example.com", ALICE_SESSION),
             vec![vec![session(ALICE_SESSION, "alice@example.com", SessionState::Active, "USERPOOL")]],
-            Issued("userpool", ALICE_MAIL)),
+            NotAuthorised("entry_authentication_mismatch", "userpool", ALICE_MAIL)),
         case("right session only on the second page", key("custom", ALICE), body("alice", ALICE_SESSION),
             vec![
                 vec![session("00000000-0000-0000-0000-000000000001", "alice", SessionState::Expired, "API")],
@@ -157,6 +199,19 @@ fn cases() -> Vec<Case> {
             RejectedWrite("session_not_found", "custom", ALICE)),
         case("federated folder but the session is a streaming-URL one", key("federated", ALICE),
             body("alice", ALICE_SESSION), alice_active(), RejectedWrite("session_not_found", "federated", ALICE)),
+
+        // --- the allow list, once AppStream proved the user ---
+        case("a proven user who is not listed", key("custom", CAROL), body("carol", CAROL_SESSION),
+            vec![vec![session(CAROL_SESSION, "carol", SessionState::Active, "API")]],
+            NotAuthorised("not_listed", "custom", CAROL)),
+        Case { entry: Some(entry("bob", "api")), ..case("alice's hash holds bob's entry", key("custom", ALICE),
+            body("alice", ALICE_SESSION), alice_active(), NotAuthorised("entry_user_mismatch", "custom", ALICE)) },
+        Case { entry: Some(EntryAnswer::Found { parameter_type: "String".into(),
+                value: r#"{"user_id":"alice","authentication":"api","notebook":"datasandbox-bob-81b637d8"}"#.into() }),
+            ..case("alice's entry names bob's notebook", key("custom", ALICE), body("alice", ALICE_SESSION),
+                alice_active(), NotAuthorised("entry_notebook_mismatch", "custom", ALICE)) },
+        Case { entry: Some(entry("alice", "saml")), ..case("a SAML entry for a streaming-URL folder", key("custom", ALICE),
+            body("alice", ALICE_SESSION), alice_active(), NotAuthorised("entry_authentication_mismatch", "custom", ALICE)) },
 
         // --- not this sandbox ---
         case("stack not ours", key("custom", ALICE), with_field("stackName", "other-stack".into()), alice_active(),
@@ -247,7 +302,7 @@ fn summarize(verdict: &Verdict) -> Expect<'_> {
             .into_iter()
             .find(|a| key.starts_with(&format!("user/{a}/")))
             .unwrap_or("?");
-        let hash = [ALICE, BOB, ALICE_MAIL]
+        let hash = [ALICE, BOB, ALICE_MAIL, CAROL]
             .into_iter()
             .find(|h| key == format!("user/{access}/{h}/session_url.txt"))
             .unwrap_or("?");
@@ -261,6 +316,10 @@ fn summarize(verdict: &Verdict) -> Expect<'_> {
         (Outcome::Rejected, Some(w)) if w.body == WriteBody::InvalidSession => {
             let (a, h) = folder_of(&w.key);
             Expect::RejectedWrite(verdict.reason(), a, h)
+        }
+        (Outcome::Rejected, Some(w)) if matches!(w.body, WriteBody::NotAuthorised { .. }) => {
+            let (a, h) = folder_of(&w.key);
+            Expect::NotAuthorised(verdict.reason(), a, h)
         }
         (Outcome::Rejected, None) => Expect::RejectedSilent(verdict.reason()),
         _ => Expect::RejectedSilent("<unexpected verdict shape>"),
@@ -299,8 +358,16 @@ fn every_log_line_is_one_json_object_without_secrets() {
         assert!(!line.contains("evil.example"), "{}: file content leaked: {line}", case.name);
         assert!(!line.contains("\"user\""), "{}: user name field leaked: {line}", case.name);
         // The session ID is logged only once the file checks passed.
-        let checked = matches!(case.expect, Expect::Issued(..))
+        let checked = matches!(case.expect, Expect::Issued(..) | Expect::NotAuthorised(..))
             || matches!(case.expect, Expect::RejectedWrite(code, ..) if code.starts_with("session_"));
+        // The notebook is named only once granted, and only a granted one.
+        let notebook = value["notebook"].as_str();
+        match case.expect {
+            Expect::Issued(..) => {
+                assert!(notebook.is_some_and(|n| n.starts_with("datasandbox-")), "{}: {line}", case.name)
+            }
+            _ => assert_eq!(notebook, None, "{}: {line}", case.name),
+        }
         assert_eq!(value["session_id"].is_string(), checked, "{}: {line}", case.name);
     }
 }

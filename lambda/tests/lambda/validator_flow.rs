@@ -3,7 +3,9 @@
 //! log lines (outcome, reason), the AWS calls made, and whether the invocation fails.
 //!
 //! Hashes: `printf alice | sha256sum` etc.; AppStream names home folders after the
-//! lowercase hex SHA-256 of the user ID (docs/aws-facts.md, "Home folders").
+//! lowercase hex SHA-256 of the user ID (docs/aws-facts.md, "Home folders"). The allow list
+//! holds alice and bob (streaming-URL users, each with their own notebook) unless a case says
+//! otherwise; carol has sessions but no entry.
 
 #![allow(clippy::expect_used)]
 
@@ -18,8 +20,12 @@ use aws_sdk_s3::operation::put_object::PutObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::error::NoSuchKey;
 use aws_sdk_sagemaker::operation::create_presigned_notebook_instance_url::CreatePresignedNotebookInstanceUrlOutput;
+use aws_sdk_sagemaker::operation::describe_notebook_instance::DescribeNotebookInstanceOutput;
+use aws_sdk_sagemaker::types::NotebookInstanceStatus;
+use aws_sdk_ssm::operation::get_parameter::GetParameterOutput;
+use aws_sdk_ssm::types::{Parameter, ParameterType};
 use aws_smithy_mocks::{mock, MockResponse, Rule};
-use sandboxc_lambda::config::ValidatorConfig;
+use sandboxc_lambda::config::{Notebooks, ValidatorConfig};
 use sandboxc_lambda::decision::{LogLine, INVALID_SESSION_MESSAGE};
 use sandboxc_lambda::validate::{event_records, handle_records, EventRecord, ValidatorClients, SESSION_FILE_RANGE};
 use support::{appstream_error, http, json_error, xml_error};
@@ -27,18 +33,32 @@ use support::{appstream_error, http, json_error, xml_error};
 const BUCKET: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
 const STACK: &str = "datasandbox-stack";
 const FLEET: &str = "datasandbox-fleet";
-const NOTEBOOK: &str = "datasandbox-notebook";
+const ENV: &str = "datasandbox";
+const PREFIX: &str = "/sandboxc/datasandbox/users/";
+/// The shared notebook of `shared` mode.
+const SHARED: &str = "datasandbox-notebook";
+/// `sandboxc_contract::users::notebook_name("datasandbox", "alice")` and bob's.
+const ALICE_NB: &str = "datasandbox-alice-2bd806c9";
+const BOB_NB: &str = "datasandbox-bob-81b637d8";
 const ALICE: &str = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90";
 const BOB: &str = "81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9";
+const CAROL: &str = "4c26d9074c27d89ede59270c0ac14b71e071b15239519f75474b2f3ba63481f5";
+const MALLORY: &str = "c0a497761b175379ed63397cc980546559faa84ca9cbeede773117c31508b6ac";
 const A_S: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const B_S: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
-const URL: &str = "https://datasandbox-notebook.notebook.us-east-1.sagemaker.aws?authToken=SECRET";
+const C_S: &str = "3d5a2f10-6c4b-4e8f-9d1a-2b3c4d5e6f70";
+
+/// The pre-signed URL SageMaker answers for `notebook` (the token must never be logged).
+fn url(notebook: &str) -> String {
+    format!("https://{notebook}.notebook.us-east-1.sagemaker.aws?authToken=SECRET")
+}
 
 fn config() -> ValidatorConfig {
     ValidatorConfig {
         stack_name: STACK.into(),
         fleet_name: FLEET.into(),
-        notebook_name: NOTEBOOK.into(),
+        notebooks: Notebooks::PerUser,
+        environment: ENV.into(),
         session_expiration_seconds: 1800,
         home_folder_bucket: BUCKET.into(),
     }
@@ -63,8 +83,14 @@ type S = (&'static str, &'static str, &'static str, &'static str);
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Kind {
-    Url,
+    /// The pre-signed URL of this notebook.
+    Url(&'static str),
+    /// The invalid-session message.
     Invalid,
+    /// The not-authorised message.
+    NotAuthorised,
+    /// The notebook-unavailable message.
+    Unavailable,
 }
 
 /// What AppStream does.
@@ -78,6 +104,17 @@ enum Describe {
     Denied,
 }
 
+/// An allow-list parameter as SSM holds it.
+#[derive(Clone, Debug)]
+enum Param {
+    /// A `String` parameter holding the entry (user ID, authentication, notebook).
+    Entry(&'static str, &'static str, &'static str),
+    /// Any type and value.
+    Raw(&'static str, &'static str),
+    /// `GetParameter` of it is denied.
+    Denied,
+}
+
 struct Case {
     name: &'static str,
     /// (bucket, raw key) per record.
@@ -85,6 +122,11 @@ struct Case {
     /// Objects by decoded key.
     objects: Vec<(String, Vec<u8>)>,
     describe: Describe,
+    /// Allow-list parameters by user hash.
+    entries: Vec<(&'static str, Param)>,
+    /// Notebook instances and their status; `None`: DescribeNotebookInstance fails.
+    notebooks: Vec<(&'static str, Option<&'static str>)>,
+    shared: bool,
     presign_fails: bool,
     /// (key, kind) of each PutObject, in order.
     puts: Vec<(String, Kind)>,
@@ -105,6 +147,9 @@ fn one(name: &'static str, key: String, stored: String, object: Vec<u8>) -> Case
         records: vec![(BUCKET, key)],
         objects: vec![(stored, object)],
         describe: active_alice(),
+        entries: vec![(ALICE, Param::Entry("alice", "api", ALICE_NB)), (BOB, Param::Entry("bob", "api", BOB_NB))],
+        notebooks: vec![(ALICE_NB, Some("InService")), (BOB_NB, Some("InService")), (SHARED, Some("InService"))],
+        shared: false,
         presign_fails: false,
         puts: vec![],
         logs: vec![],
@@ -133,6 +178,31 @@ impl Case {
         self.presign_fails = true;
         self
     }
+    /// Sets (or replaces) the parameter under `hash`.
+    fn entry(mut self, hash: &'static str, param: Param) -> Case {
+        self.entries.retain(|(h, _)| *h != hash);
+        self.entries.push((hash, param));
+        self
+    }
+    /// Removes the parameter under `hash` (the user is not, or no longer, listed).
+    fn unlisted(mut self, hash: &'static str) -> Case {
+        self.entries.retain(|(h, _)| *h != hash);
+        self
+    }
+    /// Sets the notebook's status (`None`: DescribeNotebookInstance fails; absent: missing).
+    fn notebook(mut self, name: &'static str, status: Option<&'static str>) -> Case {
+        self.notebooks.retain(|(n, _)| *n != name);
+        self.notebooks.push((name, status));
+        self
+    }
+    fn missing_notebook(mut self, name: &'static str) -> Case {
+        self.notebooks.retain(|(n, _)| *n != name);
+        self
+    }
+    fn shared(mut self) -> Case {
+        self.shared = true;
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -148,6 +218,10 @@ struct Put {
 struct Calls {
     gets: Vec<(String, Option<String>, Option<String>)>,
     describes: Vec<(String, String, String, String, Option<String>)>,
+    /// (name, WithDecryption) of each GetParameter.
+    parameters: Vec<(String, Option<bool>)>,
+    /// NotebookInstanceName of each DescribeNotebookInstance.
+    notebook_describes: Vec<String>,
     presigns: Vec<(String, Option<i32>)>,
     puts: Vec<Put>,
 }
@@ -237,46 +311,85 @@ fn clients(case: &Case, calls: &Arc<Mutex<Calls>>) -> (ValidatorClients, Rule) {
         }),
     };
     let c = calls.clone();
+    let entries: HashMap<String, Param> =
+        case.entries.iter().map(|(hash, p)| (format!("{PREFIX}{hash}"), p.clone())).collect();
+    let parameter = mock!(aws_sdk_ssm::Client::get_parameter).then_compute_response(move |req| {
+        let name = req.name().unwrap_or_default().to_owned();
+        c.lock().expect("lock").parameters.push((name.clone(), req.with_decryption()));
+        let (kind, value) = match entries.get(&name) {
+            None => return MockResponse::Http(http(400, json_error("ParameterNotFound", ""))),
+            Some(Param::Denied) => {
+                return MockResponse::Http(http(400, json_error("AccessDeniedException", "not authorized")))
+            }
+            Some(Param::Entry(user, auth, notebook)) => (
+                "String",
+                serde_json::json!({"user_id": user, "authentication": auth, "notebook": notebook}).to_string(),
+            ),
+            Some(Param::Raw(kind, value)) => (*kind, (*value).to_owned()),
+        };
+        let parameter = Parameter::builder().name(name).r#type(ParameterType::from(kind)).value(value).build();
+        MockResponse::Output(GetParameterOutput::builder().parameter(parameter).build())
+    });
+    let c = calls.clone();
+    let notebooks: HashMap<&str, Option<&str>> = case.notebooks.iter().copied().collect();
+    let describe_notebook =
+        mock!(aws_sdk_sagemaker::Client::describe_notebook_instance).then_compute_response(move |req| {
+            let name = req.notebook_instance_name().unwrap_or_default().to_owned();
+            c.lock().expect("lock").notebook_describes.push(name.clone());
+            match notebooks.get(name.as_str()) {
+                // SageMaker's answer for a name it does not know.
+                None => MockResponse::Http(http(400, json_error("ValidationException", "RecordNotFound"))),
+                Some(None) => MockResponse::Http(http(400, json_error("AccessDeniedException", "not authorized"))),
+                Some(Some(status)) => MockResponse::Output(
+                    DescribeNotebookInstanceOutput::builder()
+                        .notebook_instance_name(name)
+                        .notebook_instance_status(NotebookInstanceStatus::from(*status))
+                        .build(),
+                ),
+            }
+        });
+    let c = calls.clone();
     let presign_fails = case.presign_fails;
     let presign =
         mock!(aws_sdk_sagemaker::Client::create_presigned_notebook_instance_url).then_compute_response(move |req| {
-            c.lock().expect("lock").presigns.push((
-                req.notebook_instance_name().unwrap_or_default().to_owned(),
-                req.session_expiration_duration_in_seconds(),
-            ));
+            let notebook = req.notebook_instance_name().unwrap_or_default().to_owned();
+            c.lock().expect("lock").presigns.push((notebook.clone(), req.session_expiration_duration_in_seconds()));
             if presign_fails {
                 MockResponse::Http(http(400, json_error("ValidationException", "notebook is stopped")))
             } else {
-                MockResponse::Output(CreatePresignedNotebookInstanceUrlOutput::builder().authorized_url(URL).build())
+                MockResponse::Output(
+                    CreatePresignedNotebookInstanceUrlOutput::builder().authorized_url(url(&notebook)).build(),
+                )
             }
         });
     let clients = ValidatorClients {
         s3: scripted_client!(aws_sdk_s3, [&get, &put]),
         appstream: scripted_client!(aws_sdk_appstream, [&sessions]),
-        sagemaker: scripted_client!(aws_sdk_sagemaker, [&presign]),
+        ssm: scripted_client!(aws_sdk_ssm, [&parameter]),
+        sagemaker: scripted_client!(aws_sdk_sagemaker, [&describe_notebook, &presign]),
     };
     (clients, sessions)
 }
 
 #[rustfmt::skip]
 fn cases() -> Vec<Case> {
-    use Kind::{Invalid, Url};
+    use Kind::{Invalid, NotAuthorised, Unavailable, Url};
     let a = || session_key("custom", ALICE);
     let one_mb = { let mut b = body("alice", A_S); b.resize(1024 * 1024, b' '); b };
     let padded_16k = { let mut b = body("alice", A_S); b.resize(16 * 1024, b' '); b };
     let spaced = "user/custom/a b/session.json".to_owned();
     vec![
         one("valid custom user, active session", a(), a(), body("alice", A_S))
-            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+            .puts(vec![(url_key("custom", ALICE), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
         one("the right session only on the second page", a(), a(), body("alice", A_S))
             .describe(Describe::Pages(vec![
                 vec![("s-other", "alice", "EXPIRED", "API")],
                 vec![(A_S, "alice", "ACTIVE", "API")],
             ]))
-            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+            .puts(vec![(url_key("custom", ALICE), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
         one("DescribeSessions throttled, then successful", a(), a(), body("alice", A_S))
             .describe(Describe::ThrottledThen(2, vec![vec![(A_S, "alice", "ACTIVE", "API")]]))
-            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+            .puts(vec![(url_key("custom", ALICE), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
         one("DescribeSessions throttled past the SDK's retries", a(), a(), body("alice", A_S))
             .describe(Describe::ThrottledThen(3, vec![vec![(A_S, "alice", "ACTIVE", "API")]]))
             .logs(vec![("error", "describe_sessions_failed")]).fails(),
@@ -312,7 +425,7 @@ fn cases() -> Vec<Case> {
         one("a key with a percent-escaped space", "user/custom/a%20b/session.json".into(), spaced, body("alice", A_S))
             .logs(vec![("rejected", "bad_user_hash")]),
         one("a key with percent-escaped separators", format!("user%2Fcustom%2F{ALICE}%2Fsession.json"), a(), body("alice", A_S))
-            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+            .puts(vec![(url_key("custom", ALICE), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
         one("a broken percent-escape", "user/custom/%zz/session.json".into(), String::new(), vec![])
             .logs(vec![("rejected", "bad_encoding")]),
         one("stack not ours", a(), a(), serde_json::json!({"user": "alice", "sessionId": A_S, "stackName": "other", "fleetName": FLEET}).to_string().into_bytes())
@@ -328,7 +441,7 @@ fn cases() -> Vec<Case> {
         one("a 1 MB file", a(), a(), one_mb)
             .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "too_large")]),
         one("exactly 16 KiB is still read whole", a(), a(), padded_16k)
-            .puts(vec![(url_key("custom", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+            .puts(vec![(url_key("custom", ALICE), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
         one("an empty file (416 on the ranged read)", a(), a(), vec![])
             .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "not_json")]),
         one("invalid UTF-8", a(), a(), b"{\"user\":\"\xff\xfe\"}".to_vec())
@@ -336,44 +449,115 @@ fn cases() -> Vec<Case> {
         one("not JSON", a(), a(), b"user=alice".to_vec())
             .puts(vec![(url_key("custom", ALICE), Invalid)]).logs(vec![("rejected", "not_json")]),
         one("a federated (SAML) folder", session_key("federated", ALICE), session_key("federated", ALICE), body("alice", A_S))
+            .entry(ALICE, Param::Entry("alice", "saml", ALICE_NB))
             .describe(Describe::Pages(vec![vec![(A_S, "alice", "ACTIVE", "SAML")]]))
-            .puts(vec![(url_key("federated", ALICE), Url)]).logs(vec![("issued", "session_active")]),
+            .puts(vec![(url_key("federated", ALICE), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
         Case {
-            name: "an event from another bucket",
             records: vec![("attacker-bucket", a())],
-            objects: vec![(a(), body("alice", A_S))],
-            describe: active_alice(), presign_fails: false,
-            puts: vec![], logs: vec![("rejected", "wrong_bucket")], fails: false,
+            ..one("an event from another bucket", a(), a(), body("alice", A_S)).logs(vec![("rejected", "wrong_bucket")])
         },
         Case {
-            name: "several records: alice, a stranger's key, bob's expired session",
             records: vec![(BUCKET, a()), (BUCKET, "user/custom/x/session.json".into()), (BUCKET, session_key("custom", BOB))],
             objects: vec![(a(), body("alice", A_S)), (session_key("custom", BOB), body("bob", B_S))],
-            describe: Describe::Pages(vec![vec![(A_S, "alice", "ACTIVE", "API"), (B_S, "bob", "EXPIRED", "API")]]),
-            presign_fails: false,
-            puts: vec![(url_key("custom", ALICE), Url), (url_key("custom", BOB), Invalid)],
-            logs: vec![("issued", "session_active"), ("rejected", "bad_user_hash"), ("rejected", "session_not_active")],
-            fails: false,
+            ..one("several records: alice, a stranger's key, bob's expired session", a(), a(), vec![])
+                .describe(Describe::Pages(vec![vec![(A_S, "alice", "ACTIVE", "API"), (B_S, "bob", "EXPIRED", "API")]]))
+                .puts(vec![(url_key("custom", ALICE), Url(ALICE_NB)), (url_key("custom", BOB), Invalid)])
+                .logs(vec![("issued", "session_active"), ("rejected", "bad_user_hash"), ("rejected", "session_not_active")])
         },
         Case {
-            name: "several records, one failing: the others are still served, then the invocation fails",
             records: vec![(BUCKET, a()), (BUCKET, session_key("custom", BOB))],
             objects: vec![(session_key("custom", BOB), body("bob", B_S))],
-            describe: Describe::Pages(vec![vec![(B_S, "bob", "ACTIVE", "API")]]),
-            presign_fails: false,
-            puts: vec![(url_key("custom", BOB), Url)],
-            logs: vec![("error", "read_failed"), ("issued", "session_active")],
-            fails: true,
+            ..one("several records, one failing: the others are still served, then the invocation fails", a(), a(), vec![])
+                .describe(Describe::Pages(vec![vec![(B_S, "bob", "ACTIVE", "API")]]))
+                .puts(vec![(url_key("custom", BOB), Url(BOB_NB))])
+                .logs(vec![("error", "read_failed"), ("issued", "session_active")])
+                .fails()
         },
+        Case {
+            records: vec![(BUCKET, a()), (BUCKET, session_key("custom", BOB)), (BUCKET, session_key("custom", CAROL))],
+            objects: vec![(a(), body("alice", A_S)), (session_key("custom", BOB), body("bob", B_S)), (session_key("custom", CAROL), body("carol", C_S))],
+            ..one("alice, bob and carol at once: each listed user gets their own notebook, carol none", a(), a(), vec![])
+                .describe(Describe::Pages(vec![vec![(A_S, "alice", "ACTIVE", "API"), (B_S, "bob", "ACTIVE", "API"), (C_S, "carol", "ACTIVE", "API")]]))
+                .puts(vec![(url_key("custom", ALICE), Url(ALICE_NB)), (url_key("custom", BOB), Url(BOB_NB)), (url_key("custom", CAROL), NotAuthorised)])
+                .logs(vec![("issued", "session_active"), ("issued", "session_active"), ("rejected", "not_listed")])
+        },
+
+        // --- the allow list ---
+        one("bob gets his own notebook's URL", session_key("custom", BOB), session_key("custom", BOB), body("bob", B_S))
+            .describe(Describe::Pages(vec![vec![(B_S, "bob", "ACTIVE", "API")]]))
+            .puts(vec![(url_key("custom", BOB), Url(BOB_NB))]).logs(vec![("issued", "session_active")]),
+        one("an unlisted user with a real session: not authorised", session_key("custom", CAROL), session_key("custom", CAROL), body("carol", C_S))
+            .describe(Describe::Pages(vec![vec![(C_S, "carol", "ACTIVE", "API")]]))
+            .puts(vec![(url_key("custom", CAROL), NotAuthorised)]).logs(vec![("rejected", "not_listed")]),
+        one("a removed user (entry deleted, notebook retained): not authorised", session_key("custom", BOB), session_key("custom", BOB), body("bob", B_S))
+            .unlisted(BOB)
+            .describe(Describe::Pages(vec![vec![(B_S, "bob", "ACTIVE", "API")]]))
+            .puts(vec![(url_key("custom", BOB), NotAuthorised)]).logs(vec![("rejected", "not_listed")]),
+        one("mallory (listed) claims alice's session from her own folder", session_key("custom", MALLORY), session_key("custom", MALLORY), body("mallory", A_S))
+            .entry(MALLORY, Param::Entry("mallory", "api", "datasandbox-mallory-c0a49776"))
+            .puts(vec![(url_key("custom", MALLORY), Invalid)]).logs(vec![("rejected", "session_not_found")]),
+        one("mallory writes alice's session file into her own folder", session_key("custom", MALLORY), session_key("custom", MALLORY), body("alice", A_S))
+            .logs(vec![("rejected", "user_mismatch")]),
+        one("alice's entry rewritten to name bob's notebook", a(), a(), body("alice", A_S))
+            .entry(ALICE, Param::Entry("alice", "api", BOB_NB))
+            .puts(vec![(url_key("custom", ALICE), NotAuthorised)]).logs(vec![("rejected", "entry_notebook_mismatch")]),
+        one("an entry under alice's hash for another user ID", a(), a(), body("alice", A_S))
+            .entry(ALICE, Param::Entry("mallory", "api", ALICE_NB))
+            .puts(vec![(url_key("custom", ALICE), NotAuthorised)]).logs(vec![("rejected", "entry_user_mismatch")]),
+        one("a SAML entry for a streaming-URL session", a(), a(), body("alice", A_S))
+            .entry(ALICE, Param::Entry("alice", "saml", ALICE_NB))
+            .puts(vec![(url_key("custom", ALICE), NotAuthorised)]).logs(vec![("rejected", "entry_authentication_mismatch")]),
+        one("an entry that is not JSON", a(), a(), body("alice", A_S))
+            .entry(ALICE, Param::Raw("String", "alice"))
+            .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "entry_invalid")]),
+        one("an entry in a SecureString parameter", a(), a(), body("alice", A_S))
+            .entry(ALICE, Param::Raw("SecureString", "AQICAHh..."))
+            .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "entry_invalid")]),
+        one("GetParameter denied: invocation error, nothing written", a(), a(), body("alice", A_S))
+            .entry(ALICE, Param::Denied)
+            .logs(vec![("error", "allow_list_failed")]).fails(),
+
+        // --- the notebook ---
+        one("alice's notebook is stopped", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Stopped"))
+            .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_not_in_service")]),
+        one("alice's notebook is starting", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Pending"))
+            .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_not_in_service")]),
+        one("alice's notebook does not exist", a(), a(), body("alice", A_S))
+            .missing_notebook(ALICE_NB)
+            .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_missing")]),
+        one("DescribeNotebookInstance denied: invocation error, nothing written", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, None)
+            .logs(vec![("error", "describe_notebook_failed")]).fails(),
+
+        // --- shared mode: the shared notebook, for listed users only ---
+        one("shared mode: alice gets the shared notebook", a(), a(), body("alice", A_S))
+            .shared()
+            .puts(vec![(url_key("custom", ALICE), Url(SHARED))]).logs(vec![("issued", "session_active")]),
+        one("shared mode: an entry's own notebook does not matter", a(), a(), body("alice", A_S))
+            .shared().entry(ALICE, Param::Entry("alice", "api", BOB_NB))
+            .puts(vec![(url_key("custom", ALICE), Url(SHARED))]).logs(vec![("issued", "session_active")]),
+        one("shared mode: an unlisted user gets nothing", session_key("custom", CAROL), session_key("custom", CAROL), body("carol", C_S))
+            .shared()
+            .describe(Describe::Pages(vec![vec![(C_S, "carol", "ACTIVE", "API")]]))
+            .puts(vec![(url_key("custom", CAROL), NotAuthorised)]).logs(vec![("rejected", "not_listed")]),
+        one("shared mode: the shared notebook is stopped", a(), a(), body("alice", A_S))
+            .shared().notebook(SHARED, Some("Stopped"))
+            .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_not_in_service")]),
     ]
 }
 
 #[tokio::test]
 async fn every_case_writes_exactly_what_it_should() {
-    let config = config();
     let all = cases();
     assert!(all.len() >= 25, "{} cases", all.len());
     for case in &all {
+        let config = if case.shared {
+            ValidatorConfig { notebooks: Notebooks::Shared(SHARED.into()), ..config() }
+        } else {
+            config()
+        };
         let calls = Arc::new(Mutex::new(Calls::default()));
         let (clients, _) = clients(case, &calls);
         let records: Vec<EventRecord> = case
@@ -397,8 +581,19 @@ async fn every_case_writes_exactly_what_it_should() {
                 assert_eq!(p.bucket, BUCKET, "{name}");
                 assert_eq!(p.sse.as_deref(), Some("AES256"), "{name}");
                 assert_eq!(p.owner.as_deref(), Some("123456789012"), "{name}");
-                let kind = if p.body == URL {
-                    Kind::Url
+                let kind = if let Some(nb) = [ALICE_NB, BOB_NB, SHARED].into_iter().find(|nb| p.body == url(nb)) {
+                    Kind::Url(nb)
+                } else if p.body.starts_with("NOT AUTHORISED: ") {
+                    assert!(p.body.contains("not authorised for this sandbox"), "{name}: {}", p.body);
+                    assert!(p.body.contains("Ask the sandbox's administrator to add you"), "{name}: {}", p.body);
+                    Kind::NotAuthorised
+                } else if p.body.starts_with("NOTEBOOK UNAVAILABLE: ") {
+                    assert!(
+                        p.body.contains("Ask the sandbox's administrator") || p.body.contains("Wait a few minutes"),
+                        "{name}: {}",
+                        p.body
+                    );
+                    Kind::Unavailable
                 } else {
                     assert_eq!(p.body, INVALID_SESSION_MESSAGE, "{name}");
                     Kind::Invalid
@@ -408,12 +603,19 @@ async fn every_case_writes_exactly_what_it_should() {
             .collect();
         assert_eq!(puts, case.puts, "{name}: PutObject calls");
 
+        let issued_notebooks: Vec<&str> =
+            case.puts.iter().filter_map(|(_, k)| if let Kind::Url(nb) = k { Some(*nb) } else { None }).collect();
         let logs: Vec<(String, String)> = lines
             .iter()
             .map(|line| {
                 assert!(!line.contains("SECRET") && !line.contains("authToken"), "{name}: {line}");
                 let v: serde_json::Value = serde_json::from_str(line).expect("a JSON line");
                 assert_eq!(v["request_id"], "req-1", "{name}");
+                // An issued line names the notebook of the URL written, never the URL.
+                if v["outcome"] == "issued" {
+                    let nb = v["notebook"].as_str().unwrap_or_default();
+                    assert!(issued_notebooks.contains(&nb), "{name}: {line}");
+                }
                 (
                     v["outcome"].as_str().unwrap_or_default().to_owned(),
                     v["reason"].as_str().unwrap_or_default().to_owned(),
@@ -431,18 +633,54 @@ async fn every_case_writes_exactly_what_it_should() {
         for (stack, fleet, _, _, _) in &calls.describes {
             assert_eq!((stack.as_str(), fleet.as_str()), (STACK, FLEET), "{name}");
         }
-        for (notebook, secs) in &calls.presigns {
-            assert_eq!((notebook.as_str(), *secs), (NOTEBOOK, Some(1800)), "{name}");
-        }
+        let presigned: Vec<&str> = calls
+            .presigns
+            .iter()
+            .map(|(notebook, secs)| {
+                assert_eq!(*secs, Some(1800), "{name}");
+                notebook.as_str()
+            })
+            .collect();
         let issued = case.logs.iter().filter(|(o, _)| *o == "issued").count();
         let presign_expected = issued + usize::from(case.presign_fails);
         assert_eq!(calls.presigns.len(), presign_expected, "{name}: presign calls");
+        if !case.presign_fails {
+            assert_eq!(presigned, issued_notebooks, "{name}: only the granted notebooks are presigned");
+        }
+        // The allow list is read only for proven users, under the configured prefix, without
+        // decryption; a notebook is described only once it was granted.
+        for (parameter, decrypt) in &calls.parameters {
+            let hash = parameter.strip_prefix(PREFIX).unwrap_or_default();
+            assert!(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{name}: {parameter}");
+            assert_ne!(*decrypt, Some(true), "{name}");
+        }
+        let proven = case
+            .logs
+            .iter()
+            .filter(|(_, r)| {
+                matches!(
+                    *r,
+                    "session_active"
+                        | "not_listed"
+                        | "allow_list_failed"
+                        | "describe_notebook_failed"
+                        | "presign_failed"
+                ) || r.starts_with("entry_")
+                    || r.starts_with("notebook_")
+            })
+            .count();
+        assert_eq!(calls.parameters.len(), proven, "{name}: {:?}", calls.parameters);
+        let rejected_by_entry = case.logs.iter().any(|(_, r)| r.starts_with("not_listed") || r.starts_with("entry_"));
+        if rejected_by_entry && case.records.len() == 1 {
+            assert!(calls.notebook_describes.is_empty() && calls.presigns.is_empty(), "{name}");
+        }
     }
 }
 
 #[tokio::test]
 async fn describe_sessions_asks_for_the_user_and_type_on_every_page() {
     let case = one("paging", session_key("federated", ALICE), session_key("federated", ALICE), body("alice", A_S))
+        .entry(ALICE, Param::Entry("alice", "saml", ALICE_NB))
         .describe(Describe::Pages(vec![
             vec![],
             vec![("x", "alice", "ACTIVE", "SAML")],
@@ -507,4 +745,13 @@ async fn throttling_past_the_retries_fails_the_invocation_with_the_aws_error() {
     assert_eq!(error.failures.len(), 1);
     assert_eq!(error.failures[0].detail, "ThrottlingException: Rate exceeded");
     assert!(calls.lock().expect("lock").puts.is_empty());
+}
+
+#[test]
+fn every_client_has_timeouts() {
+    use std::time::Duration;
+    let timeouts = sandboxc_lambda::validate::timeout_config();
+    assert_eq!(timeouts.connect_timeout(), Some(Duration::from_secs(3)));
+    assert_eq!(timeouts.operation_attempt_timeout(), Some(Duration::from_secs(5)));
+    assert_eq!(timeouts.operation_timeout(), Some(Duration::from_secs(10)));
 }
