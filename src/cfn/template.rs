@@ -485,7 +485,7 @@ impl Template {
         Expr::Map(m)
     }
 
-    /// The template as JSON, keys sorted.
+    /// The template as a JSON value (the renderer decides the key order: [`super::render::Format::render`]).
     #[must_use]
     pub fn to_value(&self) -> Value {
         self.to_expr().to_value()
