@@ -195,7 +195,8 @@ fn nested_layout_publishes_every_template_against_moto() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let stack = format!("e2en{}", std::process::id());
-    std::fs::write(dir.join("bp.yaml"), format!("name: {stack}\nlayout: nested\n")).unwrap();
+    std::fs::write(dir.join("bp.yaml"), format!("name: {stack}\nlayout: nested\nappstream:\n  image_name: img\n"))
+        .unwrap();
     lambda_zips(dir);
     let (code, out, err) = sandboxc(
         &["apply", "bp.yaml", "--yes", "--lambda-dir", "lz", "--assets-bucket", &format!("{stack}-assets")],
@@ -237,7 +238,11 @@ fn a_blueprint_pinned_to_another_account_is_refused() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let stack = format!("e2ea{}", std::process::id());
-    std::fs::write(dir.join("bp.yaml"), format!("name: {stack}\naccount: \"999999999999\"\nlayout: single\n")).unwrap();
+    std::fs::write(
+        dir.join("bp.yaml"),
+        format!("name: {stack}\naccount: \"999999999999\"\nlayout: single\nappstream:\n  image_name: img\n"),
+    )
+    .unwrap();
     let (code, out, err) = sandboxc(&["apply", "bp.yaml", "--yes", "--assets-bucket", "nowhere"], dir, &endpoint);
     assert_eq!(code, 1, "{out}{err}");
     assert!(

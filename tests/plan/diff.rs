@@ -154,14 +154,16 @@ fn tag_only() {
 
 #[test]
 fn saml_off_and_on() {
-    let saml_off = edited(&[("saml: {idp_name: idp_sample}", "saml: null")]);
-    let off = golden("saml-off", &default_text(), &saml_off);
+    // The default has no SAML role (identity.saml defaults to null): turn one on, then off.
+    let saml_on = edited(&[("saml: null ", "saml: {idp_name: corporate-idp} ")]);
+    let saml_off = default_text();
+    let off = golden("saml-off", &saml_on, &saml_off);
     assert_eq!(resource(&off, "root", "IdentityNestedStack").action, Action::Remove);
     assert!(off
         .security
         .iter()
         .any(|s| s.category == SecurityCategory::SamlTrust && s.direction == Direction::Tightened));
-    let on = golden("saml-on", &saml_off, &default_text());
+    let on = golden("saml-on", &saml_off, &saml_on);
     assert_eq!(resource(&on, "root", "IdentityNestedStack").action, Action::Add);
     assert!(on.security.iter().any(|s| s.category == SecurityCategory::SamlTrust && s.direction == Direction::Relaxed));
 }
