@@ -8,7 +8,7 @@ use crate::cfn::policy::{deny_insecure_transport, service, PolicyDocument, State
 use crate::cfn::resources::{BucketPolicy, Trail};
 use crate::cfn::{Expr, Resource};
 
-use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, private_bucket};
+use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, private_bucket, unique_name};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -20,7 +20,14 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         holds.push("CloudTrail trail with S3 data events");
     }
     let mut p = PartBuilder::new(Part::Audit, &format!("sandboxc data sandbox {env}: {}", holds.join(", ")));
-    let trail_arn = arn("cloudtrail", &format!("trail/{}", ctx.names.trail));
+    // The trail is retained and its name is its only create-only property: its name carries
+    // the stack's ID (`unique_name`), so a deployment after `sandboxc destroy` creates a trail
+    // of its own instead of failing on the retained one. The key and bucket policies name it
+    // before it exists, by the same expression.
+    let trail_name = format!("{}-${{Id}}", ctx.names.trail_prefix);
+    let trail_arn = unique_name(&format!(
+        "arn:${{AWS::Partition}}:cloudtrail:${{AWS::Region}}:${{AWS::AccountId}}:trail/{trail_name}"
+    ));
     let log_groups = arn("logs", &format!("log-group:{}/*", ctx.names.log_prefix));
     let mut key_statements = vec![Statement::allow(
         "CloudWatchLogsEncryptSandboxLogGroups",
@@ -83,7 +90,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         )?;
         let data_bucket = p.import(ctx, Part::Storage, "DataBucketArn")?;
         let trail = Trail {
-            trail_name: Some(Expr::from(&ctx.names.trail)),
+            trail_name: Some(unique_name(&trail_name)),
             is_logging: Some(true),
             s3_bucket_name: Some(bucket_ref.clone()),
             kms_key_id: Some(key_arn.clone()),

@@ -6,7 +6,7 @@ use sandboxc_contract::stack::outputs;
 
 use crate::cfn::policy::{aws, trust, PolicyDocument, Statement};
 use crate::cfn::resources::{IamPolicy, NotebookInstance, Role, SecurityGroupIngress};
-use crate::cfn::{Expr, Resource};
+use crate::cfn::{Expr, Policy, Resource};
 
 use super::common::{https_out_group, kms_key};
 use super::context::PartBuilder;
@@ -25,7 +25,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let role = p.add(
         "NotebookRole",
         &Role {
-            description: Some(Expr::from(format!("Role of the notebook instance {}", ctx.names.notebook))),
+            description: Some(Expr::from(format!("Role of the notebook instance of sandbox {env}"))),
             assume_role_policy_document: Some(trust("sagemaker.amazonaws.com")),
             tags: Some(ctx.tags()),
             ..Role::default()
@@ -82,28 +82,34 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             source_security_group_id: Some(fleet_sg),
         },
     )?;
-    let notebook = p.add_resource(
-        "Notebook",
-        Resource::new(&NotebookInstance {
-            notebook_instance_name: Some(Expr::from(&ctx.names.notebook)),
-            instance_type: Some(Expr::from(&b.notebook.instance_type)),
-            volume_size_in_gb: Some(i64::from(b.notebook.volume_size_gb)),
-            kms_key_id: Some(Expr::get_att(&key, "Arn")),
-            role_arn: Some(Expr::get_att(&role, "Arn")),
-            subnet_id: Some(Expr::select(0, subnets)),
-            security_group_ids: Some(Expr::List(vec![Expr::get_att(&sg, "GroupId")])),
-            direct_internet_access: Some(Expr::from("Disabled")),
-            root_access: Some(Expr::from("Disabled")),
-            instance_metadata_service_configuration: Some(Expr::map([(
-                "MinimumInstanceMetadataServiceVersion",
-                Expr::from("2"),
-            )])),
-            tags: Some(ctx.tags()),
-        })
-        .retain()
-        // The instance must not start before its role may use the keys.
-        .depends_on(&policy),
-    )?;
+    // No fixed name: a new subnet or security group (a new VPC) replaces the instance, and
+    // CloudFormation can only replace it under a new name. The name is generated and passed on
+    // by `Fn::GetAtt` (the validator's environment, the outputs).
+    let mut notebook = Resource::new(&NotebookInstance {
+        notebook_instance_name: None,
+        instance_type: Some(Expr::from(&b.notebook.instance_type)),
+        volume_size_in_gb: Some(i64::from(b.notebook.volume_size_gb)),
+        kms_key_id: Some(Expr::get_att(&key, "Arn")),
+        role_arn: Some(Expr::get_att(&role, "Arn")),
+        subnet_id: Some(Expr::select(0, subnets)),
+        security_group_ids: Some(Expr::List(vec![Expr::get_att(&sg, "GroupId")])),
+        direct_internet_access: Some(Expr::from("Disabled")),
+        root_access: Some(Expr::from("Disabled")),
+        instance_metadata_service_configuration: Some(Expr::map([(
+            "MinimumInstanceMetadataServiceVersion",
+            Expr::from("2"),
+        )])),
+        tags: Some(ctx.tags()),
+    })
+    // The instance must not start before its role may use the keys.
+    .depends_on(&policy);
+    // Retained when the stack is deleted: its volume holds the users' work. Deleted when it is
+    // replaced (`--allow-data-loss`, after the plan's advice to copy the volume): a retained
+    // old instance would keep its network interface in the old subnet and its old security
+    // group, so CloudFormation could not remove a replaced network.
+    notebook.deletion_policy = Some(Policy::Retain);
+    notebook.update_replace_policy = Some(Policy::Delete);
+    let notebook = p.add_resource("Notebook", notebook)?;
     p.export(
         ctx,
         "NotebookName",

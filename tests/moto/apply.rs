@@ -195,8 +195,13 @@ fn nested_layout_publishes_every_template_against_moto() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
     let stack = format!("e2en{}", std::process::id());
-    std::fs::write(dir.join("bp.yaml"), format!("name: {stack}\nlayout: nested\nappstream:\n  image_name: img\n"))
-        .unwrap();
+    std::fs::write(
+        dir.join("bp.yaml"),
+        format!(
+            "name: {stack}\nlayout: nested\nappstream:\n  image_name: img\nidentity:\n  saml: {{idp_name: corp}}\n"
+        ),
+    )
+    .unwrap();
     lambda_zips(dir);
     let (code, out, err) = sandboxc(
         &["apply", "bp.yaml", "--yes", "--lambda-dir", "lz", "--assets-bucket", &format!("{stack}-assets")],

@@ -13,7 +13,7 @@ use sandboxc::blueprint::Source;
 use sandboxc::cfn::Template;
 use sandboxc::plan::model::{Action, Direction, Impact};
 use sandboxc::plan::render::{json, markdown, text};
-use sandboxc::plan::{Plan, ResourceNote, SecurityCategory, TemplateSet};
+use sandboxc::plan::{Plan, ResourceNote, SecurityCategory, TemplateSet, Warning};
 use serde_json::Value;
 
 fn default_text() -> String {
@@ -86,8 +86,10 @@ fn vpc_cidr_change() {
     assert!(resource(&plan, "network", "S3Endpoint").impact >= Impact::PossibleReplacement);
     assert!(resource(&plan, "network", "SsmEndpoint").impact >= Impact::PossibleReplacement);
     assert_eq!(resource(&plan, "notebook", "Notebook").impact, Impact::PossibleReplacement);
-    assert!(plan.data_loss.iter().any(|d| d.logical_id == "Notebook" && d.retained));
-    assert!(plan.warnings.iter().any(|w| w.to_string().contains("notebook/Notebook")), "{:#?}", plan.warnings);
+    // A replaced notebook is deleted (UpdateReplacePolicy Delete): kept, it would hold on to the
+    // old subnet and security group. No fixed name blocks any replacement any more.
+    assert!(plan.data_loss.iter().any(|d| d.logical_id == "Notebook" && !d.retained));
+    assert!(!plan.warnings.iter().any(|w| matches!(w, Warning::FixedName { .. })), "{:#?}", plan.warnings);
 }
 
 #[test]
@@ -112,7 +114,8 @@ fn environment_renamed() {
     let plan = golden("rename", &default_text(), &edited(&[("name: datasandbox ", "name: research ")]));
     assert!(plan.warnings.iter().any(|w| w.to_string().contains("NEW CloudFormation stack research")));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::CertainReplacement);
-    assert_eq!(resource(&plan, "notebook", "Notebook").impact, Impact::CertainReplacement);
+    // The notebook's name is generated: it is replaced with its security group.
+    assert!(resource(&plan, "notebook", "Notebook").impact >= Impact::PossibleReplacement);
 }
 
 #[test]
@@ -221,7 +224,9 @@ fn fleet_type_always_on() {
     let plan =
         golden("fleet-always-on", &default_text(), &edited(&[("fleet_type: ON_DEMAND", "fleet_type: ALWAYS_ON")]));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::CertainReplacement);
-    assert!(plan.warnings.iter().any(|w| w.to_string().contains("appstream/Fleet")));
+    // The fleet's name carries its type: the new fleet is created under a new name, so the
+    // replacement is not blocked by a fixed name.
+    assert!(!plan.warnings.iter().any(|w| w.to_string().contains("appstream/Fleet")), "{:#?}", plan.warnings);
 }
 
 #[test]
