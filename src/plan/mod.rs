@@ -4,11 +4,14 @@
 //!
 //! [`diff`] matches nested stacks by logical ID and diffs inside with intrinsic-aware
 //! equality, [`replacement`] gives each change its replacement tier, [`refine`] merges a
-//! change set's facts into the prediction, [`security`] and [`dataloss`] pick out what a
-//! reviewer must see first, and [`render`] writes text, markdown or JSON.
+//! change set's facts into the prediction, [`disruption`], [`security`] and [`dataloss`] pick
+//! out what people and reviewers must see first, [`creation`] sums up a stack deployed for
+//! the first time, and [`render`] writes text, markdown or JSON.
 
+pub mod creation;
 pub mod dataloss;
 pub mod diff;
+pub mod disruption;
 pub mod model;
 pub mod refine;
 pub mod render;
@@ -60,7 +63,11 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     if let Some(facts) = facts {
         refine::refine(&mut compared, facts);
     }
-    let security = security::analyze(&compared);
+    // A base without templates: the stack is deployed for the first time.
+    let first = old.templates.is_empty() && !new.templates.is_empty();
+    let security = if first { security::risky_grants(&compared) } else { security::analyze(&compared) };
+    let new_stack = first.then(|| creation::summarize(&compared));
+    let disruption = disruption::analyze(&compared);
     let data_loss = dataloss::analyze(&compared);
     let mut warnings = Vec::new();
     if old.stack_name != new.stack_name {
@@ -136,6 +143,7 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     summary.security = security.len();
     summary.relaxations = security.iter().filter(|s| s.direction == Direction::Relaxed).count();
     summary.data_loss = data_loss.len();
+    summary.disruptions = disruption.len();
     let changes = templates.iter().any(|t| t.status != TemplateStatus::Unchanged) || !files.is_empty();
     Plan {
         schema_version: PLAN_SCHEMA_VERSION,
@@ -144,6 +152,8 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
         old_stack_name: old.stack_name.clone(),
         new_stack_name: new.stack_name.clone(),
         summary,
+        disruption,
+        new_stack,
         security,
         data_loss,
         warnings,
