@@ -256,3 +256,48 @@ fn a_blueprint_pinned_to_another_account_is_refused() {
     );
     assert_eq!(moto.status(&stack), None);
 }
+
+/// A CIDR change deploys: the VPC and everything a new VPC forces out (subnets, route tables,
+/// endpoints, security groups, the notebook) is replaced, and no fixed physical name stands in
+/// the way. Without `--allow-data-loss` apply refuses (the notebook is replaced with its
+/// volume); with it, the update completes.
+#[test]
+fn a_cidr_change_deploys_against_moto() {
+    let Some(endpoint) = moto() else { return };
+    let moto = Moto::new(&endpoint);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let stack = format!("e2ec{}", std::process::id());
+    let assets = format!("{stack}-assets");
+    moto.runtime.block_on(moto.s3.create_bucket().bucket(&assets).send()).unwrap();
+    let blueprint = sandboxc::blueprint::Source::embedded()
+        .text
+        .replace("name: datasandbox ", &format!("name: {stack} "))
+        .replace("layout: nested", "layout: single");
+    assert!(blueprint.contains("cidr: 10.10.0.0/16"), "the default blueprint's CIDR moved");
+    std::fs::write(dir.join("bp.yaml"), &blueprint).unwrap();
+    lambda_zips(dir);
+    let apply = |extra: &[&str]| {
+        let mut args = vec!["apply", "bp.yaml", "--yes", "--lambda-dir", "lz", "--assets-bucket", &assets];
+        args.extend_from_slice(extra);
+        sandboxc(&args, dir, &endpoint)
+    };
+    let (code, out, err) = apply(&[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("stack {stack}: CREATE_COMPLETE")), "{out}");
+
+    std::fs::write(dir.join("bp.yaml"), blueprint.replace("cidr: 10.10.0.0/16", "cidr: 10.20.0.0/16")).unwrap();
+    let (code, out, err) = apply(&[]);
+    assert_eq!(code, 1, "the notebook is replaced with its volume: {out}{err}");
+    assert!(format!("{out}{err}").contains("--allow-data-loss"), "{out}{err}");
+    assert!(out.contains("Disruption") && out.contains("the VPC is replaced"), "{out}");
+    assert!(moto.template(&stack).contains("10.10.0.0/16"), "nothing changed");
+
+    let (code, out, err) = apply(&["--allow-data-loss"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains(&format!("stack {stack}: UPDATE_COMPLETE")), "{out}");
+    let deployed = moto.template(&stack);
+    assert!(deployed.contains("10.20.0.0/16") && !deployed.contains("10.10.0.0/16"), "the new CIDR is deployed");
+    let (code, out, err) = sandboxc(&["destroy", "bp.yaml", "--yes"], dir, &endpoint);
+    assert_eq!(code, 0, "{out}{err}");
+}
