@@ -5,7 +5,7 @@
 //! themselves or the `aws logs filter-log-events` events holding them.
 //!
 //! ```json
-//! {"outcome":"issued","reason":"session_active","user_hash":"<64 lowercase hex>","session_id":"s1","notebook":"team-alice-2bd806c9","request_id":"r1","bucket":"home","key":"user/custom/<hash>/session.json"}
+//! {"outcome":"issued","reason":"session_active","user_hash":"<64 lowercase hex>","session_id":"s1","notebook":"team-alice-2bd806c9-0a1b","request_id":"r1","bucket":"home","key":"user/custom/<hash>/session.json"}
 //! ```
 //!
 //! The fields are written in this order, every one of them, `null` for an absent option; the
@@ -128,7 +128,7 @@ mod tests {
             reason: Cow::Borrowed(ISSUED_REASON),
             user_hash: Some("ab".repeat(32)),
             session_id: Some("s1".into()),
-            notebook: Some("team-alice-2bd806c9".into()),
+            notebook: Some("team-alice-2bd806c9-0a1b".into()),
             request_id: Some("r1".into()),
             bucket: "home".into(),
             key: "user/custom/x/session.json".into(),
@@ -152,7 +152,7 @@ mod tests {
         );
         assert!(serde_json::to_string(&issued())
             .unwrap()
-            .contains(r#""session_id":"s1","notebook":"team-alice-2bd806c9","request_id":"r1""#));
+            .contains(r#""session_id":"s1","notebook":"team-alice-2bd806c9-0a1b","request_id":"r1""#));
     }
 
     #[test]

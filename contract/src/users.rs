@@ -28,7 +28,7 @@ pub fn personal_prefix(user_id: &str) -> String {
 /// The first segment of every personal prefix; no dataset prefix may start with it.
 pub const PERSONAL_ROOT: &str = "home";
 
-/// Up to 20 characters of the user ID for people reading names: lowercase ASCII letters and
+/// Up to 16 characters of the user ID for people reading names: lowercase ASCII letters and
 /// digits, other characters as single hyphens, no hyphen at either end (`alice@example.org`
 /// -> `alice-example-org`); `u` when nothing is left.
 #[must_use]
@@ -40,7 +40,7 @@ pub fn readable(user_id: &str) -> String {
         } else if !out.is_empty() && !out.ends_with('-') {
             out.push('-');
         }
-        if out.len() >= 20 {
+        if out.len() >= 16 {
             break;
         }
     }
@@ -52,13 +52,47 @@ pub fn readable(user_id: &str) -> String {
     }
 }
 
-/// The user's SageMaker notebook instance name: `<env>-<readable>-<first 8 hex of the hash>`,
-/// at most 61 characters for an environment name of at most 31, matching
-/// `[a-zA-Z0-9](-*[a-zA-Z0-9])*` (SageMaker `CreateNotebookInstance`, at most 63). It depends
-/// only on the environment and the user ID: adding or removing other users never changes it.
+/// The network generation: 4 lowercase hex characters of the SHA-256 of the VPC's CIDR and the
+/// first subnet's zone (`cidr|zone`, the zone as the blueprint gives it: a name, or `#0` for the
+/// first zone of `Fn::GetAZs`). A notebook instance lives in the first subnet; a change of
+/// either replaces the subnet and with it every notebook instance (`SubnetId` and
+/// `SecurityGroupIds` are create-only), and CloudFormation can replace a named resource only
+/// under a new name. The generation gives the new instances new names; nothing else changes it.
 #[must_use]
-pub fn notebook_name(env: &str, user_id: &str) -> String {
-    format!("{env}-{}-{}", readable(user_id), &user_hash(user_id)[..8])
+pub fn network_generation(cidr: &str, first_zone: &str) -> String {
+    Sha256::digest(format!("{cidr}|{first_zone}").as_bytes()).iter().take(2).map(|b| format!("{b:02x}")).collect()
+}
+
+/// What every notebook instance name of a user starts with: `<env>-<readable>-<first 8 hex of
+/// the user hash>-`. The validator accepts an allow-list entry only for a notebook of the proven
+/// user ([`is_notebook_of`]).
+#[must_use]
+pub fn notebook_name_prefix(env: &str, user_id: &str) -> String {
+    format!("{env}-{}-{}-", readable(user_id), &user_hash(user_id)[..8])
+}
+
+/// The user's SageMaker notebook instance name: [`notebook_name_prefix`] and the
+/// [`network_generation`], at most 62 characters for an environment name of at most 31,
+/// matching `[a-zA-Z0-9](-*[a-zA-Z0-9])*` (SageMaker `CreateNotebookInstance`, at most 63). It
+/// depends only on the environment, the user ID and the network: adding or removing other users
+/// never changes it.
+#[must_use]
+pub fn notebook_name(env: &str, user_id: &str, generation: &str) -> String {
+    format!("{}{generation}", notebook_name_prefix(env, user_id))
+}
+
+/// Whether `name` is one of the user's notebook instance names: [`notebook_name_prefix`]
+/// followed by a 4-hex-character network generation.
+#[must_use]
+pub fn is_notebook_of(env: &str, user_id: &str, name: &str) -> bool {
+    name.strip_prefix(&notebook_name_prefix(env, user_id))
+        .is_some_and(|g| g.len() == 4 && g.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+}
+
+/// The shared notebook instance's name (`notebook.mode: shared`): `<env>-shared-<generation>`.
+#[must_use]
+pub fn shared_notebook_name(env: &str, generation: &str) -> String {
+    format!("{env}-shared-{generation}")
 }
 
 /// The IAM path of the user's notebook execution role: `/sandboxc/<env>/users/<user_hash>/`.
@@ -154,7 +188,7 @@ impl Authentication {
 /// The value of an allow-list parameter: one JSON object.
 ///
 /// ```json
-/// {"user_id":"alice@example.org","authentication":"saml","notebook":"team-alice-example-org-2bd806c9"}
+/// {"user_id":"alice@example.org","authentication":"saml","notebook":"team-alice-example-or-2bd806c9-0a1b"}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -176,13 +210,21 @@ mod tests {
     fn names_derive_from_the_environment_and_the_user_only() {
         let hash = user_hash("alice@example.org");
         assert_eq!(hash.len(), 64);
-        assert_eq!(readable("alice@example.org"), "alice-example-org");
+        assert_eq!(readable("alice@example.org"), "alice-example-or");
         assert_eq!(readable("__"), "u");
-        assert_eq!(readable("A.Very.Long.User.Name@Example.Org"), "a-very-long-user-nam");
-        let nb = notebook_name("team", "alice@example.org");
-        assert_eq!(nb, format!("team-alice-example-org-{}", &hash[..8]));
-        let longest = notebook_name(&"e".repeat(31), &"x".repeat(128));
+        assert_eq!(readable("A.Very.Long.User.Name@Example.Org"), "a-very-long-user");
+        let generation = network_generation("10.10.0.0/16", "#0");
+        assert_eq!(generation.len(), 4);
+        assert_ne!(generation, network_generation("10.20.0.0/16", "#0"));
+        assert_ne!(generation, network_generation("10.10.0.0/16", "eu-west-1a"));
+        let nb = notebook_name("team", "alice@example.org", &generation);
+        assert_eq!(nb, format!("team-alice-example-or-{}-{generation}", &hash[..8]));
+        assert!(is_notebook_of("team", "alice@example.org", &nb));
+        assert!(!is_notebook_of("team", "bob@example.org", &nb));
+        assert!(!is_notebook_of("team", "alice@example.org", &format!("{nb}0")));
+        let longest = notebook_name(&"e".repeat(31), &"x".repeat(128), &generation);
         assert!(longest.len() <= 63, "{longest}");
+        assert_eq!(shared_notebook_name("team", "ab12"), "team-shared-ab12");
         assert_eq!(personal_prefix("alice@example.org"), format!("home/{hash}/"));
         assert_eq!(allow_list_parameter("team", "alice@example.org"), format!("/sandboxc/team/users/{hash}"));
     }

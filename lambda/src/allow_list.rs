@@ -13,7 +13,7 @@
 //! - an entry whose `user_id` is not the proven user, whose authentication is not the one of
 //!   the home folder (`api` for `user/custom/`, `saml` for `user/federated/`; no entry allows a
 //!   `user/userpool/` folder), or (in `per_user` mode) whose notebook is not the user's own
-//!   (`sandboxc_contract::users::notebook_name`): rejected, `entry_user_mismatch` /
+//!   (`sandboxc_contract::users::is_notebook_of`): rejected, `entry_user_mismatch` /
 //!   `entry_authentication_mismatch` / `entry_notebook_mismatch`. So an entry rewritten to
 //!   name another user's notebook never yields a URL for it;
 //! - a parameter that is not a `String` holding exactly that JSON, or names a notebook SageMaker
@@ -102,13 +102,13 @@ pub fn authentication_of(access: Access) -> Option<Authentication> {
 /// The entry of the proven `user`, whose session file came from a home folder of `access`,
 /// checked in this order: present, a `String` parameter holding exactly the entry's JSON
 /// with a valid notebook name (else [`EntryRefusal::Invalid`]), for this user ID, for this
-/// authentication, and, when `own_notebook` is given (`per_user` mode), naming exactly that
-/// notebook.
+/// authentication, and, when `per_user_env` is given (`per_user` mode: the environment name),
+/// naming one of the user's own notebooks (`sandboxc_contract::users::is_notebook_of`).
 pub fn check_entry(
     answer: &EntryAnswer,
     user: &str,
     access: Access,
-    own_notebook: Option<&str>,
+    per_user_env: Option<&str>,
 ) -> Result<AllowListEntry, EntryRefusal> {
     let (parameter_type, value) = match answer {
         EntryAnswer::NotFound => return Err(EntryRefusal::NotListed),
@@ -127,7 +127,7 @@ pub fn check_entry(
     if authentication_of(access) != Some(entry.authentication) {
         return Err(EntryRefusal::AuthenticationMismatch);
     }
-    if own_notebook.is_some_and(|own| own != entry.notebook) {
+    if per_user_env.is_some_and(|env| !sandboxc_contract::users::is_notebook_of(env, user, &entry.notebook)) {
         return Err(EntryRefusal::NotebookMismatch);
     }
     Ok(entry)
@@ -184,10 +184,10 @@ mod tests {
 
     #[test]
     fn an_entry_must_be_the_proven_users_for_the_folders_authentication() {
-        let alice = found(r#"{"user_id":"alice","authentication":"api","notebook":"team-alice-2bd806c9"}"#);
-        let own = Some("team-alice-2bd806c9");
+        let alice = found(r#"{"user_id":"alice","authentication":"api","notebook":"team-alice-2bd806c9-0a1b"}"#);
+        let own = Some("team");
         let entry = check_entry(&alice, "alice", Access::Custom, own);
-        assert_eq!(entry.map(|e| e.notebook), Ok("team-alice-2bd806c9".to_owned()));
+        assert_eq!(entry.map(|e| e.notebook), Ok("team-alice-2bd806c9-0a1b".to_owned()));
         assert_eq!(check_entry(&alice, "bob", Access::Custom, own), Err(EntryRefusal::UserMismatch));
         assert_eq!(check_entry(&alice, "alice", Access::Federated, own), Err(EntryRefusal::AuthenticationMismatch));
         assert_eq!(check_entry(&alice, "alice", Access::Userpool, own), Err(EntryRefusal::AuthenticationMismatch));

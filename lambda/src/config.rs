@@ -12,8 +12,8 @@
 //!
 //! In both modes a URL is issued only to a user whose allow-list entry
 //! (`<SANDBOX_ALLOW_LIST_PREFIX><sha256 of the user ID>`) exists: in `per_user` mode for the
-//! entry's own notebook, which must be the user's own notebook name
-//! (`sandboxc_contract::users::notebook_name` of the environment and the user ID, so that an
+//! entry's own notebook, which must be one of the user's own notebook names
+//! (`sandboxc_contract::users::is_notebook_of` the environment and the user ID, so that an
 //! entry rewritten to name another user's notebook is refused), in `shared` mode for
 //! `SANDBOX_NOTEBOOK_NAME`. A `shared` sandbox without users therefore gives nobody a URL
 //! (the compiler lists every user of the blueprint).
@@ -24,7 +24,7 @@
 
 use std::fmt;
 
-use sandboxc_contract::users::{allow_list_prefix, notebook_name};
+use sandboxc_contract::users::{allow_list_prefix, is_notebook_of};
 pub use sandboxc_contract::validator::{
     environment, NotebookMode, ENV_ALLOW_LIST_PREFIX, ENV_FLEET_NAME, ENV_HOME_FOLDER_BUCKET, ENV_NOTEBOOK_MODE,
     ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_STACK_NAME, MAX_SESSION_EXPIRATION_SECONDS,
@@ -78,10 +78,11 @@ impl ValidatorConfig {
         format!("{}{user_hash}", allow_list_prefix(&self.environment))
     }
 
-    /// The notebook instance of `user_id` in `per_user` mode
-    /// (`sandboxc_contract::users::notebook_name`).
-    pub fn own_notebook(&self, user_id: &str) -> String {
-        notebook_name(&self.environment, user_id)
+    /// Whether `name` is a notebook instance of `user_id` in `per_user` mode
+    /// (`sandboxc_contract::users::is_notebook_of`: the user's name prefix and a network
+    /// generation).
+    pub fn is_own_notebook(&self, user_id: &str, name: &str) -> bool {
+        is_notebook_of(&self.environment, user_id, name)
     }
 }
 
@@ -305,7 +306,9 @@ mod tests {
         assert_eq!(config.fleet_name, "datasandbox-fleet");
         assert_eq!(config.notebooks, Notebooks::PerUser);
         assert_eq!(config.environment, "datasandbox");
-        assert_eq!(config.own_notebook("alice"), sandboxc_contract::users::notebook_name("datasandbox", "alice"));
+        let alice = sandboxc_contract::users::notebook_name("datasandbox", "alice", "0a1b");
+        assert!(config.is_own_notebook("alice", &alice));
+        assert!(!config.is_own_notebook("bob", &alice));
         assert_eq!(config.session_expiration_seconds, 1800);
         assert_eq!(config.home_folder_bucket, "appstream2-36fb080bb8-us-east-1-123456789012");
         let alice = sandboxc_contract::users::user_hash("alice");

@@ -336,11 +336,11 @@ impl RecordCheck<'_> {
     pub fn allow_list(&self, proven: &Proven, answer: &EntryAnswer) -> Result<Grant, Verdict> {
         let claim = proven.claim();
         let at = At { key: Some(&claim.key), claim: Some(claim), notebook: None };
-        let own = match &self.config.notebooks {
-            Notebooks::PerUser => Some(self.config.own_notebook(&claim.user)),
+        let per_user_env = match &self.config.notebooks {
+            Notebooks::PerUser => Some(self.config.environment.as_str()),
             Notebooks::Shared(_) => None,
         };
-        match check_entry(answer, &claim.user, claim.key.access, own.as_deref()) {
+        match check_entry(answer, &claim.user, claim.key.access, per_user_env) {
             Ok(entry) => {
                 let notebook = match &self.config.notebooks {
                     Notebooks::PerUser => entry.notebook,
@@ -509,8 +509,8 @@ mod tests {
         let body = br#"{"user":"alice","sessionId":"s1","stackName":"st","fleetName":"fl"}"#;
         let claim = record.file(&key, body).expect("claim");
         let proven = record.session(&claim, active("alice", "s1")).expect("proven");
-        let grant = record.allow_list(&proven, &entry("alice", "team-alice-2bd806c9")).expect("listed");
-        assert_eq!(grant.notebook(), "team-alice-2bd806c9");
+        let grant = record.allow_list(&proven, &entry("alice", "team-alice-2bd806c9-0a1b")).expect("listed");
+        assert_eq!(grant.notebook(), "team-alice-2bd806c9-0a1b");
         record.notebook(&grant, &NotebookState::Status("InService".into())).expect("in service");
         let verdict = record.issued(&grant);
         assert_eq!(verdict.outcome(), Outcome::Issued);
@@ -525,7 +525,7 @@ mod tests {
             value,
             serde_json::json!({
                 "outcome": "issued", "reason": "session_active", "user_hash": hash,
-                "session_id": "s1", "notebook": "team-alice-2bd806c9", "request_id": "req-1",
+                "session_id": "s1", "notebook": "team-alice-2bd806c9-0a1b", "request_id": "req-1",
                 "bucket": "home", "key": raw_key
             })
         );
@@ -542,7 +542,7 @@ mod tests {
             .file(&key, br#"{"user":"alice","sessionId":"s1","stackName":"st","fleetName":"fl"}"#)
             .expect("claim");
         let proven = record.session(&claim, active("alice", "s1")).expect("proven");
-        let grant = record.allow_list(&proven, &entry("alice", "team-alice-2bd806c9")).expect("listed");
+        let grant = record.allow_list(&proven, &entry("alice", "team-alice-2bd806c9-0a1b")).expect("listed");
         assert_eq!(grant.notebook(), "team-shared");
         let refused = record.allow_list(&proven, &EntryAnswer::NotFound).expect_err("not listed");
         assert_eq!((refused.outcome(), refused.reason()), (Outcome::Rejected, "not_listed"));
@@ -604,7 +604,7 @@ mod tests {
         let claim = record.file(&key, body).expect("claim");
         let session = |state| Session { id: "s1".into(), user_id: "alice".into(), state, authentication_type: None };
         let proven = record.session(&claim, vec![vec![session(SessionState::Active)]]).expect("proven");
-        let grant = record.allow_list(&proven, &entry("alice", "team-alice-2bd806c9")).expect("listed");
+        let grant = record.allow_list(&proven, &entry("alice", "team-alice-2bd806c9-0a1b")).expect("listed");
         let issued = record.issued(&grant);
         let not_active = record.session(&claim, vec![vec![session(SessionState::Expired)]]).expect_err("expired");
         let not_listed = record.allow_list(&proven, &EntryAnswer::NotFound).expect_err("not listed");

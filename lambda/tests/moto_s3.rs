@@ -32,9 +32,9 @@ use serde_json::json;
 const HOME: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
 const ALICE: &str = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90";
 const SESSION: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
-const URL: &str = "https://st-alice-2bd806c9.notebook.us-east-1.sagemaker.aws?authToken=T";
-/// `sandboxc_contract::users::notebook_name("st", "alice")`.
-const NOTEBOOK: &str = "st-alice-2bd806c9";
+const URL: &str = "https://st-alice-2bd806c9-0a1b.notebook.us-east-1.sagemaker.aws?authToken=T";
+/// `sandboxc_contract::users::notebook_name("st", "alice", "0a1b")`.
+const NOTEBOOK: &str = "st-alice-2bd806c9-0a1b";
 const STACK_ID: &str =
     "arn:aws:cloudformation:us-east-1:123456789012:stack/datasandbox-validator/5b2d1e20-0a1b-11ef-8a2b-0e1f2a3b4c5d";
 

@@ -40,7 +40,6 @@ pub fn render(names: &Names) -> Result<Scripts, String> {
         env => names.env,
         script_parameter => names.notebook_script_parameter,
         appstream_stack => names.appstream_stack,
-        log_group => names.function_log_group(&names.validator_function),
         wait_seconds => WAIT_SECONDS,
         poll_seconds => POLL_SECONDS,
         // What the notebook script and the validator Lambda agree on: the files in the home

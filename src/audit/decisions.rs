@@ -264,7 +264,7 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         // sha256("alice"), the home-folder hash of the Lambda's test user, and her notebook.
         let alice = Some("2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90");
-        let nb = Some("team-alice-2bd806c9");
+        let nb = Some("team-alice-2bd806c9-0a1b");
         let got: Vec<_> = out
             .iter()
             .map(|d| {

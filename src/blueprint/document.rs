@@ -1,8 +1,8 @@
 //! The blueprint as written: the serde types YAML is read into and the JSON Schema is
 //! generated from (`sandboxc schema`, `blueprints/blueprint.schema.json`).
 //!
-//! Every key is optional except `name`; defaults are the ones written in
-//! `blueprints/data-sandbox.yaml`. Unknown keys are rejected (`deny_unknown_fields`), both here
+//! Every key is optional except `name` and `appstream.image_name`; defaults are the ones
+//! written in `blueprints/data-sandbox.yaml`. Unknown keys are rejected (`deny_unknown_fields`), both here
 //! and in the generated JSON Schema (`additionalProperties: false`). Values that need more
 //! than a schema to check (CIDRs) are kept as written here; validation
 //! ([`super::validate`]) turns a [`Document`] into a [`super::Blueprint`] of parsed values.
@@ -37,9 +37,9 @@ pub struct Document {
     #[serde(default)]
     #[schemars(regex(pattern = r"^[0-9]{12}$"))]
     pub account: Option<String>,
-    /// AWS Region, e.g. `eu-west-1`; null uses the AWS configuration's Region.
+    /// AWS Region, e.g. `eu-west-1` (a Region AWS operates); null uses the AWS configuration's Region.
     #[serde(default)]
-    #[schemars(regex(pattern = r"^[a-z]{2}(-[a-z]+)+-[0-9]$"))]
+    #[schemars(regex(pattern = r"^[a-z]{2,4}(-[a-z]+)+-[0-9]+$"))]
     pub region: Option<String>,
     /// Tags added to every resource that takes tags (keys up to 128 characters, values up to 256).
     #[serde(default)]
@@ -53,8 +53,7 @@ pub struct Document {
     /// The data bucket.
     #[serde(default)]
     pub storage: Storage,
-    /// The AppStream 2.0 fleet and stack.
-    #[serde(default)]
+    /// The AppStream 2.0 fleet and stack; required for its `image_name`.
     pub appstream: AppStream,
     /// The SageMaker notebook instance.
     #[serde(default)]
@@ -141,6 +140,23 @@ pub struct NetworkDocument {
     pub flow_logs: bool,
     /// Stream only through an `appstream.streaming` interface endpoint; null: public streaming.
     pub private_streaming: Option<PrivateStreamingDocument>,
+}
+
+impl NetworkDocument {
+    /// The network generation of `sandboxc_contract::users::network_generation`: of the CIDR
+    /// as ipnet writes it (the text as written when it does not parse; validation reports that)
+    /// and the first subnet's zone (its name, or `#0` for the first zone of `Fn::GetAZs`).
+    /// The notebook instances' names carry it, so that a new network replaces them under new
+    /// names.
+    #[must_use]
+    pub fn generation(&self) -> String {
+        let cidr = self.cidr.parse::<ipnet::Ipv4Net>().map_or_else(|_| self.cidr.clone(), |n| n.to_string());
+        let zone = match &self.availability_zones {
+            AvailabilityZones::Names(names) => names.first().cloned().unwrap_or_default(),
+            AvailabilityZones::Count(_) => "#0".to_string(),
+        };
+        sandboxc_contract::users::network_generation(&cidr, &zone)
+    }
 }
 
 impl Default for NetworkDocument {

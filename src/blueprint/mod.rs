@@ -2,16 +2,19 @@
 //! loading with source positions, validation, and the validated [`Blueprint`] of parsed values
 //! ([`model`]) that the compiler reads.
 //!
-//! Loading runs in stages and stops after the first stage that finds problems, reporting all of
-//! that stage's problems at once: YAML syntax, then structure (JSON Schema), then semantics.
-//! Every problem is a [`Diagnostic`] with its position.
+//! Loading reports every problem in one pass wherever the document parses: YAML syntax (which
+//! alone stops it), repeated keys, structure (JSON Schema), and the semantic rules, which also
+//! run when the structure is wrong in places, on whatever was written correctly
+//! ([`repair`]). Every problem is a [`Diagnostic`] with its position.
 
 pub mod diagnostics;
 pub mod document;
 pub mod duration;
+pub mod known;
 pub mod model;
 pub mod names;
 pub mod people;
+pub mod repair;
 pub mod schema;
 pub mod validate;
 pub mod yaml;
@@ -97,8 +100,9 @@ impl Source {
 /// Loads and validates a blueprint: the [`Blueprint`] of parsed values, or every problem.
 ///
 /// # Errors
-/// [`Diagnostics`] listing every problem of the first failing stage, each with
-/// `line:column`, the blueprint path, what is wrong and what is allowed.
+/// [`Diagnostics`] listing every problem found, each with `line:column`, the blueprint path,
+/// what is wrong and what is allowed: the YAML syntax error alone when the text does not
+/// parse; otherwise repeated keys, structural and semantic problems together.
 pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
     let text = source.text.strip_prefix('\u{feff}').unwrap_or(&source.text);
     let positions = yaml::Positions::index(text);
@@ -127,7 +131,7 @@ pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
         }
     };
     // JSON values keep only the last of repeated keys: catch repetitions in the YAML itself.
-    let repeated: Vec<Diagnostic> = positions
+    let mut problems: Vec<Diagnostic> = positions
         .repeated_keys()
         .iter()
         .map(|(path, first, again)| {
@@ -138,21 +142,33 @@ pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
             d
         })
         .collect();
-    if !repeated.is_empty() {
-        return Err(fail(repeated));
-    }
+    // A repeated key's value is a guess (the last one): no semantic problem about it.
+    let mut broken: Vec<String> = problems.iter().map(|d| d.path.clone()).collect();
     let structural = schema::validate(&document);
-    if !structural.is_empty() {
-        return Err(fail(structural));
-    }
-    let document: Document = match serde_path_to_error::deserialize(&document) {
-        Ok(b) => b,
-        Err(e) => {
-            let path = e.path().to_string();
-            let path = if path == "." { String::new() } else { path };
-            let (message, allowed) = schema::explain_serde(&path, &e.into_inner().to_string());
-            return Err(fail(vec![Diagnostic::new(path, message).allowed(allowed)]));
+    let document = if structural.is_empty() {
+        match serde_path_to_error::deserialize::<_, Document>(&document) {
+            Ok(d) => Some(d),
+            Err(e) => {
+                let path = e.path().to_string();
+                let path = if path == "." { String::new() } else { path };
+                let (message, allowed) = schema::explain_serde(&path, &e.into_inner().to_string());
+                problems.push(Diagnostic::new(path, message).allowed(allowed));
+                None
+            }
         }
+    } else {
+        problems.extend(structural);
+        repair::repair(&document).map(|(d, repaired)| {
+            broken.extend(repaired);
+            d
+        })
     };
-    validate::validate(document).map_err(fail)
+    if let Some(document) = document {
+        match validate::validate(document) {
+            Ok(blueprint) if problems.is_empty() => return Ok(blueprint),
+            Ok(_) => {}
+            Err(semantic) => problems.extend(repair::unaffected(semantic, &broken)),
+        }
+    }
+    Err(fail(problems))
 }

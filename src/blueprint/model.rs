@@ -162,6 +162,10 @@ pub struct Network {
     /// /(prefix + [`super::validate::SUBNET_EXTRA_BITS`]) block of [`Network::cidr`], at least
     /// a /28 (carved by [`super::validate::subnet_cidrs`]).
     pub subnets: Vec<Ipv4Net>,
+    /// The network generation (`sandboxc_contract::users::network_generation` of the CIDR and
+    /// the first zone): the notebook instances' names carry it, so that a new network, which
+    /// replaces them, gives them new names.
+    pub generation: String,
     /// The zones: a count (`Fn::GetAZs`) or distinct names of one Region; as many as
     /// [`Network::subnets`].
     pub availability_zones: AvailabilityZones,
@@ -270,50 +274,79 @@ impl StreamView {
     }
 }
 
-/// `appstream:` section.
+/// `appstream:` section. Required: it names the image (`image_name`), which no default can
+/// guess; every other key has a default.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
-#[serde(deny_unknown_fields, default)]
+#[serde(deny_unknown_fields)]
 pub struct AppStream {
-    /// Name of the AppStream image (built with the launcher script from `sandboxc synth`).
+    /// Name of the AppStream image holding the launcher from `sandboxc synth`
+    /// (docs/appstream-image.md); required, and `sandboxc apply` checks that it exists.
     #[schemars(regex(pattern = r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$"))]
     pub image_name: String,
-    /// Streaming instance type, `stream.*`.
+    /// Streaming instance type, one of the `stream.*` types AppStream offers.
+    #[serde(default = "default_instance_type")]
     pub instance_type: String,
     /// ON_DEMAND, ALWAYS_ON or ELASTIC.
+    #[serde(default)]
     pub fleet_type: FleetType,
     /// Instances kept (ON_DEMAND, ALWAYS_ON), 1 or more; default 2; not allowed for ELASTIC.
+    #[serde(default)]
     #[schemars(range(min = 1))]
     pub desired_instances: Option<u32>,
     /// Concurrent sessions of an ELASTIC fleet, 1 or more (required there, not allowed otherwise).
+    #[serde(default)]
     #[schemars(range(min = 1))]
     pub max_concurrent_sessions: Option<u32>,
     /// Longest session, 10m..100h.
+    #[serde(default = "default_max_session_duration")]
     pub max_session_duration: Duration,
     /// Time a disconnected session is kept, 1m..10h.
+    #[serde(default = "default_disconnect_timeout")]
     pub disconnect_timeout: Duration,
     /// Idle time before a user is disconnected, 0 (off) or 1m..1h.
+    #[serde(default = "default_idle_disconnect_timeout")]
     pub idle_disconnect_timeout: Duration,
     /// APP or DESKTOP.
+    #[serde(default)]
     pub stream_view: StreamView,
     /// What users may move between the session and their own device.
+    #[serde(default)]
     pub user_settings: UserSettings,
 }
 
-impl Default for AppStream {
-    fn default() -> Self {
+impl AppStream {
+    /// The section with `image_name` and every other key at its default.
+    #[must_use]
+    pub fn with_image(image_name: impl Into<String>) -> Self {
         Self {
-            image_name: "datasandbox-image".into(),
-            instance_type: "stream.standard.small".into(),
+            image_name: image_name.into(),
+            instance_type: default_instance_type(),
             fleet_type: FleetType::OnDemand,
             desired_instances: None,
             max_concurrent_sessions: None,
-            max_session_duration: Duration::from_secs(96 * 3600),
-            disconnect_timeout: Duration::from_secs(15 * 60),
-            idle_disconnect_timeout: Duration::from_secs(15 * 60),
+            max_session_duration: default_max_session_duration(),
+            disconnect_timeout: default_disconnect_timeout(),
+            idle_disconnect_timeout: default_idle_disconnect_timeout(),
             stream_view: StreamView::App,
             user_settings: UserSettings::default(),
         }
     }
+}
+
+fn default_instance_type() -> String {
+    "stream.standard.small".into()
+}
+
+fn default_max_session_duration() -> Duration {
+    Duration::from_secs(96 * 3600)
+}
+
+fn default_disconnect_timeout() -> Duration {
+    Duration::from_secs(15 * 60)
+}
+
+fn default_idle_disconnect_timeout() -> Duration {
+    Duration::from_secs(15 * 60)
 }
 
 /// Default of `appstream.desired_instances` for ON_DEMAND and ALWAYS_ON fleets.
@@ -442,17 +475,12 @@ impl Default for Notebook {
 }
 
 /// `identity:` section.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Identity {
-    /// SAML federation through an IAM identity provider; null: streaming-URL access only.
+    /// SAML federation through an IAM identity provider that exists in the account (`sandboxc
+    /// apply` checks it); null (the default): streaming-URL access only, no SAML role.
     pub saml: Option<Saml>,
-}
-
-impl Default for Identity {
-    fn default() -> Self {
-        Self { saml: Some(Saml { idp_name: "idp_sample".into() }) }
-    }
 }
 
 /// `identity.saml`.

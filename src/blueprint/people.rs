@@ -10,8 +10,9 @@ use sandboxc_contract::validator::NotebookMode;
 
 use super::diagnostics::Diagnostic;
 use super::document::Document;
+use super::known;
 use super::model::{Dataset, DatasetBucket, ExistingBucket, Grant, User};
-use super::validate::{bucket_name_problem, is_instance_type};
+use super::validate::bucket_name_problem;
 
 /// Most users a blueprint lists. The validator's role names every user's notebook instance
 /// and a role's inline policies total at most 10,240 characters (IAM user guide, "IAM and AWS
@@ -194,6 +195,7 @@ fn users(b: &Document, datasets: &[Dataset], out: &mut Vec<Diagnostic>) -> Vec<U
     let by_name: BTreeMap<&str, &Dataset> = datasets.iter().map(|d| (d.name.as_str(), d)).collect();
     let mut first: BTreeMap<&str, usize> = BTreeMap::new();
     let mut notebooks: BTreeMap<String, usize> = BTreeMap::new();
+    let generation = b.network.generation();
     let mut valid = Vec::new();
     for (i, u) in b.users.iter().enumerate() {
         let at = format!("users[{i}]");
@@ -257,23 +259,18 @@ fn users(b: &Document, datasets: &[Dataset], out: &mut Vec<Diagnostic>) -> Vec<U
                 );
             }
             if let Some(t) = &nb.instance_type {
-                if is_instance_type(t, "ml") {
-                    instance_type = t.clone();
-                } else {
-                    out.push(
-                        Diagnostic::new(
-                            format!("{at}.notebook.instance_type"),
-                            format!("{t:?} is not a SageMaker notebook instance type"),
-                        )
-                        .allowed("an ml.* type such as ml.t3.large"),
-                    );
+                match known::NOTEBOOK_INSTANCE_TYPES.check(t, "ml.t3.large") {
+                    None => instance_type = t.clone(),
+                    Some(u) => {
+                        out.push(Diagnostic::new(format!("{at}.notebook.instance_type"), u.message).allowed(u.allowed))
+                    }
                 }
             }
             if let Some(v) = nb.volume_size_gb {
                 volume_size_gb = v;
             }
         }
-        let name = notebook_name(&b.name, &u.id);
+        let name = notebook_name(&b.name, &u.id, &generation);
         if repeated {
             // Reported above; the same ID gives the same name.
         } else if let Some(j) = notebooks.get(&name) {

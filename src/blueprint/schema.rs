@@ -43,6 +43,32 @@ pub fn validate(document: &Value) -> Vec<Diagnostic> {
     out
 }
 
+/// Where and what the schema refuses in `document`, for [`super::repair::repair`]: one entry
+/// per structural error, with its blueprint path.
+#[must_use]
+pub fn refusals(document: &Value) -> Vec<(String, super::repair::Refusal)> {
+    use super::repair::Refusal;
+    let Ok(schema) = serde_json::to_value(schemars::schema_for!(Document)) else { return Vec::new() };
+    let Ok(validator) = jsonschema::validator_for(&schema) else { return Vec::new() };
+    validator
+        .iter_errors(document)
+        .map(|error| {
+            let path = dotted(error.instance_path().as_str(), document);
+            let refusal = match error.kind() {
+                ValidationErrorKind::Required { property } => {
+                    Refusal::Missing(property.as_str().unwrap_or_default().to_string())
+                }
+                ValidationErrorKind::AdditionalProperties { unexpected } => Refusal::Unknown(unexpected.clone()),
+                _ => Refusal::Value,
+            };
+            (path, refusal)
+        })
+        .collect()
+}
+
+/// What a blueprint without `appstream.image_name` must add.
+const IMAGE_NAME_ALLOWED: &str = "`appstream: {image_name: NAME}`, the AppStream image that holds the sandbox's launcher (docs/appstream-image.md says how to build it)";
+
 /// Turns one schema error into diagnostics with blueprint paths and plain words.
 fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnostic>) {
     let path = dotted(error.instance_path().as_str(), document);
@@ -58,7 +84,11 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
         ValidationErrorKind::Required { property } => {
             let key = property.as_str().unwrap_or("?");
             let here = if path.is_empty() { "the blueprint".to_string() } else { format!("`{path}`") };
-            Diagnostic::new(path.clone(), format!("missing key `{key}`")).allowed(format!("{here} must set `{key}`"))
+            let allowed = match (path.as_str(), key) {
+                ("", "appstream") | ("appstream", "image_name") => IMAGE_NAME_ALLOWED.to_string(),
+                _ => format!("{here} must set `{key}`"),
+            };
+            Diagnostic::new(path.clone(), format!("missing key `{key}`")).allowed(allowed)
         }
         ValidationErrorKind::Type { kind } => {
             let is = json_type(error.instance());
@@ -234,7 +264,7 @@ fn pattern_words(pattern: &str) -> String {
             "2 to 31 characters: a lowercase letter, then lowercase letters, digits or '-'".into()
         }
         r"^[0-9]{12}$" => "a 12-digit AWS account ID in quotes, such as \"123456789012\"".into(),
-        r"^[a-z]{2}(-[a-z]+)+-[0-9]$" => "an AWS Region name such as eu-west-1".into(),
+        r"^[a-z]{2,4}(-[a-z]+)+-[0-9]+$" => "an AWS Region name such as eu-west-1".into(),
         r"^[A-Za-z0-9._-]{1,128}$" => "1 to 128 letters, digits, '.', '_' or '-'".into(),
         r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$" => {
             "1 to 100 letters, digits, '_', '.' or '-', starting with a letter or digit".into()

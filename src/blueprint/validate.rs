@@ -13,6 +13,7 @@ use sandboxc_contract::validator::{MAX_SESSION_EXPIRATION_SECONDS, MIN_SESSION_E
 use super::diagnostics::Diagnostic;
 use super::document::Document;
 use super::duration::Duration;
+use super::known;
 use super::model::{AvailabilityZones, Blueprint, FleetType, Network, PrivateStreaming};
 use super::names::Names;
 
@@ -56,6 +57,11 @@ pub fn subnet_cidrs(vpc: Ipv4Net, count: usize) -> Result<Vec<Ipv4Net>, String> 
 pub fn validate(document: Document) -> Result<Blueprint, Vec<Diagnostic>> {
     let b = &document;
     let mut out = Vec::new();
+    if let Some(region) = &b.region {
+        if let Some(u) = known::REGIONS.check(region, "eu-west-1") {
+            out.push(Diagnostic::new("region", u.message).allowed(u.allowed));
+        }
+    }
     let network = network(b, &mut out);
     let people = super::people::validate(b, &mut out);
     storage(b, &mut out);
@@ -116,13 +122,23 @@ fn network(b: &Document, out: &mut Vec<Diagnostic>) -> Option<Network> {
         }
         Ok(net) => {
             let checked = out.len();
-            if net.prefix_len() < 16 || net.prefix_len() > 24 {
+            let prefix_ok = (16..=24).contains(&net.prefix_len());
+            if !prefix_ok {
+                // The suggestion keeps the address and takes the nearest allowed prefix, so that
+                // it is itself allowed (when the address is private).
+                let near = net.prefix_len().clamp(16, 24);
+                let suggestion = Ipv4Net::new(net.addr(), near).map(|n| n.trunc()).ok().filter(|n| is_rfc1918(*n));
+                let allowed = suggestion.map_or_else(
+                    || "a prefix from /16 to /24".to_string(),
+                    |n| format!("a prefix from /16 to /24, such as {n}"),
+                );
                 out.push(
                     Diagnostic::new("network.cidr", format!("{cidr} is a /{} prefix", net.prefix_len()))
-                        .allowed("a prefix from /16 to /24"),
+                        .allowed(allowed),
                 );
             }
-            if net.network() != net.addr() {
+            // With a wrong prefix, the host bits are judged against the suggested prefix above.
+            if prefix_ok && net.network() != net.addr() {
                 out.push(
                     Diagnostic::new("network.cidr", format!("{cidr} has host bits set"))
                         .allowed(format!("the network address {}", net.trunc())),
@@ -167,6 +183,19 @@ fn network(b: &Document, out: &mut Vec<Diagnostic>) -> Option<Network> {
                     Diagnostic::new(path.clone(), format!("{az:?} is not an Availability Zone name"))
                         .allowed("names such as eu-west-1a"),
                 );
+            } else if !known::REGIONS.contains(&az[..az.len() - 1]) {
+                let (region, letter) = az.split_at(az.len() - 1);
+                let zones: Vec<String> =
+                    known::suggestions(region, known::REGIONS.values).iter().map(|r| format!("{r}{letter}")).collect();
+                let first = if zones.is_empty() {
+                    "zones of a known AWS Region, such as eu-west-1a.".to_string()
+                } else {
+                    format!("did you mean {}?", zones.join(" or "))
+                };
+                out.push(
+                    Diagnostic::new(path.clone(), format!("{az} is not a zone of a known AWS Region ({region})"))
+                        .allowed(format!("{first} {}", known::REGIONS.if_added(region))),
+                );
             } else if let Some(region) = &b.region {
                 if az.len() != region.len() + 1 || !az.starts_with(region.as_str()) {
                     out.push(
@@ -179,7 +208,13 @@ fn network(b: &Document, out: &mut Vec<Diagnostic>) -> Option<Network> {
                 out.push(Diagnostic::new(path, format!("{az} is listed twice")).allowed("distinct zone names"));
             }
         }
-        let regions: BTreeSet<&str> = names.iter().filter(|a| is_az_name(a)).map(|a| &a[..a.len() - 1]).collect();
+        // Zones of unknown Regions are named above, each with a suggestion.
+        let regions: BTreeSet<&str> = names
+            .iter()
+            .filter(|a| is_az_name(a))
+            .map(|a| &a[..a.len() - 1])
+            .filter(|r| known::REGIONS.contains(r))
+            .collect();
         // With a pinned region, each foreign zone is already named above.
         if regions.len() > 1 && b.region.is_none() {
             out.push(
@@ -232,6 +267,7 @@ fn network(b: &Document, out: &mut Vec<Diagnostic>) -> Option<Network> {
     Some(Network {
         cidr,
         subnets,
+        generation: b.network.generation(),
         availability_zones: b.network.availability_zones.clone(),
         flow_logs: b.network.flow_logs,
         private_streaming,
@@ -252,11 +288,12 @@ fn is_az_name(az: &str) -> bool {
     last.is_ascii_lowercase() && is_region(region)
 }
 
-/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-3`.
+/// `eu-west-1`, `us-gov-west-1`, `ap-southeast-3`, `eusc-de-east-1`: the form of a Region name
+/// (whether AWS operates it is [`known::REGIONS`]).
 fn is_region(r: &str) -> bool {
     let parts: Vec<&str> = r.split('-').collect();
     parts.len() >= 3
-        && parts[0].len() == 2
+        && (2..=4).contains(&parts[0].len())
         && parts[0].chars().all(|c| c.is_ascii_lowercase())
         && parts[1..parts.len() - 1].iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase()))
         && parts[parts.len() - 1].len() == 1
@@ -311,14 +348,8 @@ pub fn bucket_name_problem(name: &str) -> Option<&'static str> {
 
 fn appstream(b: &Document, out: &mut Vec<Diagnostic>) {
     let a = &b.appstream;
-    if !is_instance_type(&a.instance_type, "stream") {
-        out.push(
-            Diagnostic::new(
-                "appstream.instance_type",
-                format!("{:?} is not an AppStream instance type", a.instance_type),
-            )
-            .allowed("a stream.* type such as stream.standard.small"),
-        );
+    if let Some(u) = known::APPSTREAM_INSTANCE_TYPES.check(&a.instance_type, "stream.standard.small") {
+        out.push(Diagnostic::new("appstream.instance_type", u.message).allowed(u.allowed));
     }
     match a.fleet_type {
         FleetType::Elastic => {
@@ -374,14 +405,8 @@ fn appstream(b: &Document, out: &mut Vec<Diagnostic>) {
 
 fn notebook(b: &Document, out: &mut Vec<Diagnostic>) {
     let n = &b.notebook;
-    if !is_instance_type(&n.instance_type, "ml") {
-        out.push(
-            Diagnostic::new(
-                "notebook.instance_type",
-                format!("{:?} is not a SageMaker notebook instance type", n.instance_type),
-            )
-            .allowed("an ml.* type such as ml.t3.medium"),
-        );
+    if let Some(u) = known::NOTEBOOK_INSTANCE_TYPES.check(&n.instance_type, "ml.t3.medium") {
+        out.push(Diagnostic::new("notebook.instance_type", u.message).allowed(u.allowed));
     }
     // CreatePresignedNotebookInstanceUrl: SessionExpirationDurationInSeconds, the bounds the
     // validator Lambda checks its environment against (30m to 12h).
@@ -449,16 +474,6 @@ fn range(out: &mut Vec<Diagnostic>, path: &str, secs: u64, min: u64, max: u64, a
     }
 }
 
-/// `family.class.size`, such as `stream.standard.small` or `ml.t3.medium`.
-pub(super) fn is_instance_type(t: &str, family: &str) -> bool {
-    let parts: Vec<&str> = t.split('.').collect();
-    parts.len() >= 3
-        && parts[0] == family
-        && parts[1..]
-            .iter()
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -469,7 +484,8 @@ mod tests {
     }
 
     fn loaded(text: &str) -> Result<Blueprint, String> {
-        load(&Source { name: "t.yaml".into(), text: text.into() }).map_err(|d| d.to_string())
+        let text = format!("{text}appstream:\n  image_name: img\n");
+        load(&Source { name: "t.yaml".into(), text }).map_err(|d| d.to_string())
     }
 
     #[test]
@@ -515,17 +531,48 @@ mod tests {
                 }),
                 ..Default::default()
             },
-            ..serde_json::from_value(serde_json::json!({"name": "team-a"})).unwrap_or_else(|e| panic!("{e}"))
+            ..serde_json::from_value(serde_json::json!({"name": "team-a", "appstream": {"image_name": "img"}}))
+                .unwrap_or_else(|e| panic!("{e}"))
         });
-        let paths: Vec<String> = problems.err().unwrap_or_default().into_iter().map(|d| d.path).collect();
+        let problems = problems.err().unwrap_or_default();
+        let paths: Vec<&str> = problems.iter().map(|d| d.path.as_str()).collect();
+        // The /25 is refused once, with an allowed suggestion (its host bits are judged against
+        // that suggestion, not reported against the refused prefix).
         assert_eq!(
             paths,
-            [
-                "network.cidr",
-                "network.cidr",
-                "network.private_streaming.client_cidrs[0]",
-                "network.private_streaming.client_cidrs[1]"
-            ]
+            ["network.cidr", "network.private_streaming.client_cidrs[0]", "network.private_streaming.client_cidrs[1]"]
         );
+        assert_eq!(problems[0].allowed.as_deref(), Some("a prefix from /16 to /24, such as 10.0.0.0/24"));
+    }
+
+    #[test]
+    fn a_refused_prefix_suggests_an_allowed_network() {
+        let problem = |cidr: &str| {
+            let text = format!("name: team-a\nnetwork:\n  cidr: {cidr}\n");
+            loaded(&text).err().unwrap_or_default()
+        };
+        let slash12 = problem("10.60.0.0/12");
+        assert!(
+            slash12.contains("10.60.0.0/12 is a /12 prefix (allowed: a prefix from /16 to /24, such as 10.60.0.0/16)"),
+            "{slash12}"
+        );
+        assert!(!slash12.contains("10.48.0.0"), "{slash12}");
+        assert!(problem("10.10.1.0/16").contains("(allowed: the network address 10.10.0.0/16)"));
+        assert!(problem("192.168.7.77/26").contains("such as 192.168.7.0/24"));
+    }
+
+    #[test]
+    fn typos_of_known_values_are_refused_with_a_suggestion() {
+        let text = "name: team-a\nregion: us-east-9\nnotebook:\n  instance_type: ml.t3.larg\nappstream:\n  instance_type: stream.standard.mediun\n  image_name: img\n";
+        let problems =
+            load(&Source { name: "t.yaml".into(), text: text.into() }).err().map(|d| d.to_string()).unwrap_or_default();
+        for expected in [
+            "t.yaml:2:9: error: region: \"us-east-9\" is not a known AWS Region (allowed: did you mean us-east-1 or us-east-2?",
+            "t.yaml:4:18: error: notebook.instance_type: \"ml.t3.larg\" is not a known SageMaker notebook instance type (allowed: did you mean ml.t3.large?",
+            "t.yaml:6:18: error: appstream.instance_type: \"stream.standard.mediun\" is not a known AppStream instance type (allowed: did you mean stream.standard.medium?",
+            "add it to src/blueprint/known/appstream.rs and rebuild sandboxc)",
+        ] {
+            assert!(problems.contains(expected), "{expected}\n{problems}");
+        }
     }
 }

@@ -122,6 +122,14 @@ impl Resource {
         self
     }
 
+    /// Sets `DeletionPolicy` to `on_delete` and `UpdateReplacePolicy` to `on_replace`.
+    #[must_use]
+    pub fn with_policies(mut self, on_delete: Policy, on_replace: Policy) -> Self {
+        self.deletion_policy = Some(on_delete);
+        self.update_replace_policy = Some(on_replace);
+        self
+    }
+
     /// Creates the resource only when the template condition `name` holds (`Condition`).
     #[must_use]
     pub fn when(mut self, name: &str) -> Self {
@@ -496,7 +504,7 @@ impl Template {
         Expr::Map(m)
     }
 
-    /// The template as JSON, keys sorted.
+    /// The template as a JSON value (the renderer decides the key order: [`super::render::Format::render`]).
     #[must_use]
     pub fn to_value(&self) -> Value {
         self.to_expr().to_value()

@@ -7,12 +7,15 @@
 
 use serde_json::Value;
 
-/// Renders `value` as YAML, keys in the value's (sorted) order, two-space indentation.
+use super::render::{ordered, Level};
+
+/// Renders template `value` as YAML, keys in template order ([`super::render::ordered`]: the
+/// same order as the JSON), two-space indentation.
 #[must_use]
 pub fn to_yaml(value: &Value) -> String {
     let mut out = String::new();
     match value {
-        Value::Object(m) if !m.is_empty() => mapping(m, 0, &mut out),
+        Value::Object(m) if !m.is_empty() => mapping(m, Level::Template, 0, &mut out),
         Value::Array(a) if !a.is_empty() => sequence(a, 0, &mut out),
         other => {
             out.push_str(&scalar(other, 0));
@@ -26,12 +29,12 @@ fn pad(indent: usize) -> String {
     " ".repeat(indent)
 }
 
-fn mapping(m: &serde_json::Map<String, Value>, indent: usize, out: &mut String) {
-    for (k, v) in m {
+fn mapping(m: &serde_json::Map<String, Value>, level: Level, indent: usize, out: &mut String) {
+    for (k, v) in ordered(m, level) {
         out.push_str(&pad(indent));
         out.push_str(&key(k));
         out.push(':');
-        child(v, indent, out);
+        child(v, level.child(k), indent, out);
     }
 }
 
@@ -43,21 +46,21 @@ fn sequence(a: &[Value], indent: usize, out: &mut String) {
             // A mapping item starts on the dash's line: `- Key: value`.
             Value::Object(m) if !m.is_empty() => {
                 let mut inner = String::new();
-                mapping(m, indent + 2, &mut inner);
+                mapping(m, Level::Other, indent + 2, &mut inner);
                 out.push(' ');
                 out.push_str(inner.trim_start());
             }
-            _ => child(v, indent, out),
+            _ => child(v, Level::Other, indent, out),
         }
     }
 }
 
 /// The value after `key:` or `-`: inline for scalars and empty collections, else on the next lines.
-fn child(v: &Value, indent: usize, out: &mut String) {
+fn child(v: &Value, level: Level, indent: usize, out: &mut String) {
     match v {
         Value::Object(m) if !m.is_empty() => {
             out.push('\n');
-            mapping(m, indent + 2, out);
+            mapping(m, level, indent + 2, out);
         }
         Value::Array(a) if !a.is_empty() => {
             out.push('\n');

@@ -48,6 +48,19 @@ pub fn build(source: &Source, format: Format) -> Result<Compiled, BuildError> {
     Ok(crate::compile::compile(&blueprint, &LambdaAsset::built_in(), format)?)
 }
 
+/// `sandboxc validate`: loads and validates a blueprint, then compiles its templates in memory
+/// and applies the CloudFormation limits synth applies (nothing is written).
+///
+/// # Errors
+/// [`BuildError::Blueprint`], [`BuildError::Compile`], or [`BuildError::Output`] for a limit
+/// exceeded, exactly as `synth` would report them.
+pub fn validate(source: &Source) -> Result<Blueprint, BuildError> {
+    let blueprint = crate::blueprint::load(source)?;
+    let compiled = crate::compile::compile(&blueprint, &LambdaAsset::built_in(), Format::Json)?;
+    crate::output::files(&compiled)?;
+    Ok(blueprint)
+}
+
 /// `sandboxc synth`: compiles a blueprint and writes templates, scripts and manifest to `out`.
 ///
 /// # Errors

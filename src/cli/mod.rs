@@ -286,7 +286,7 @@ fn synth(
 /// `sandboxc validate`.
 fn validate(blueprint: Option<&PathBuf>, ctx: &Context) -> Result<ExitStatus, CliError> {
     let src = build::source(blueprint.map(PathBuf::as_path))?;
-    let b = crate::blueprint::load(&src)?;
+    let b = build::validate(&src)?;
     if !ctx.quiet {
         ctx.say(&format!("{}: valid blueprint for environment {}", src.name, b.name));
     }

@@ -109,12 +109,12 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         &["ssm:GetParameter"],
         params.iter().map(|n| arn("ssm", &format!("parameter{n}"))).collect(),
     )];
+    let fleet_name = ctx.names.fleet(a.fleet_type);
     let role = p.add(
         "FleetRole",
         &Role {
             description: Some(Expr::from(format!(
-                "Role of the AppStream fleet {} (profile appstream_machine_role)",
-                ctx.names.fleet
+                "Role of the AppStream fleet {fleet_name} (profile appstream_machine_role)"
             ))),
             assume_role_policy_document: Some(trust("appstream.amazonaws.com")),
             policies: Some(vec![Expr::map([
@@ -127,8 +127,11 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     )?;
 
     let elastic = a.fleet_type == FleetType::Elastic;
+    // AppStream requires a fleet name; it carries the fleet type, the other create-only
+    // property, so that a change of type creates the new fleet beside the old one
+    // (`Names::fleet`). Everything that needs the name gets it by `Ref`.
     let fleet = Fleet {
-        name: Some(Expr::from(&ctx.names.fleet)),
+        name: Some(Expr::from(fleet_name)),
         description: Some(Expr::from(format!("sandboxc {env}: isolated data sandbox fleet"))),
         image_name: Some(Expr::from(&a.image_name)),
         instance_type: Some(Expr::from(&a.instance_type)),
@@ -175,6 +178,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         None
     };
     // Home folders need AppStream's service role: AppStream creates the home-folder bucket with it.
+    // The AppStream stack keeps a fixed name: users' streaming URLs and the SAML relay state
+    // configured in the identity provider name it. It cannot be replaced (its name is its only
+    // create-only property) and is deleted with the stack, so the name blocks neither a
+    // replacement nor a new deployment after `sandboxc destroy`.
     let stack = p.add_resource(
         "AppStreamStack",
         Resource::new(&AppStreamStack {

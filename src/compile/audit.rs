@@ -10,7 +10,9 @@ use crate::cfn::policy::{deny_insecure_transport, service, PolicyDocument, State
 use crate::cfn::resources::{Bucket, BucketPolicy, LogGroup, Role, Trail};
 use crate::cfn::{Expr, Pseudo, Resource, ToExpr};
 
-use super::common::{arn, bucket_arn, home_folder_bucket_arn, kms_key, locked_bucket, partitioned, private_bucket};
+use super::common::{
+    arn, bucket_arn, home_folder_bucket_arn, kms_key, locked_bucket, partitioned, private_bucket, unique_name,
+};
 
 /// The key prefix of the trail bucket's server access logs in the access-log bucket.
 pub const ACCESS_LOG_PREFIX: &str = "trail-bucket/";
@@ -25,7 +27,14 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         holds.push("CloudTrail trail with S3 data events");
     }
     let mut p = PartBuilder::new(Part::Audit, &format!("sandboxc data sandbox {env}: {}", holds.join(", ")));
-    let trail_arn = arn("cloudtrail", &format!("trail/{}", ctx.names.trail));
+    // The trail is retained and its name is its only create-only property: its name carries
+    // the stack's ID (`unique_name`), so a deployment after `sandboxc destroy` creates a trail
+    // of its own instead of failing on the retained one. The key and bucket policies name it
+    // before it exists, by the same expression.
+    let trail_name = format!("{}-${{Id}}", ctx.names.trail_prefix);
+    let trail_arn = unique_name(&format!(
+        "arn:${{AWS::Partition}}:cloudtrail:${{AWS::Region}}:${{AWS::AccountId}}:trail/{trail_name}"
+    ));
     let log_groups = arn("logs", &format!("log-group:{}/*", ctx.names.log_prefix));
     let mut key_statements = vec![Statement::allow(
         "CloudWatchLogsEncryptSandboxLogGroups",
@@ -118,7 +127,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         );
         let (log_group, logs_role) = trail_logs(&mut p, ctx, &key_arn, &trail_arn)?;
         let trail = Trail {
-            trail_name: Some(Expr::from(&ctx.names.trail)),
+            trail_name: Some(unique_name(&trail_name)),
             is_logging: Some(true),
             s3_bucket_name: Some(bucket_ref.clone()),
             kms_key_id: Some(key_arn.clone()),
@@ -213,11 +222,12 @@ fn trail_logs(
     key_arn: &Expr,
     trail_arn: &Expr,
 ) -> Result<(crate::cfn::LogicalId, crate::cfn::LogicalId), CompileError> {
-    let name = format!("{}/trail", ctx.names.log_prefix);
+    // Retained, so its name carries the stack's ID (`unique_name`): a later stack creates its own.
+    let name = format!("{}/${{Id}}/trail", ctx.names.log_prefix);
     let group = p.add_resource(
         "TrailLogGroup",
         Resource::new(&LogGroup {
-            log_group_name: Some(Expr::from(&name)),
+            log_group_name: Some(unique_name(&name)),
             retention_in_days: Some(i64::from(ctx.blueprint.audit.log_retention_days)),
             kms_key_id: Some(key_arn.clone()),
             tags: Some(ctx.tags()),
@@ -227,7 +237,10 @@ fn trail_logs(
     let role = p.add(
         "TrailLogsRole",
         &Role {
-            description: Some(Expr::from(format!("Lets the trail {} write to {name}", ctx.names.trail))),
+            description: Some(Expr::from(format!(
+                "Lets the trail of sandbox {} write to its CloudWatch Logs group",
+                ctx.names.env
+            ))),
             assume_role_policy_document: Some(PolicyDocument::new(vec![Statement::allow(
                 "TrustCloudTrail",
                 &["sts:AssumeRole"],
@@ -242,7 +255,9 @@ fn trail_logs(
                     PolicyDocument::new(vec![Statement::allow(
                         "WriteTrailLogGroup",
                         &["logs:CreateLogStream", "logs:PutLogEvents"],
-                        vec![arn("logs", &format!("log-group:{name}:log-stream:*"))],
+                        vec![unique_name(&format!(
+                            "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}:log-stream:*"
+                        ))],
                     )])
                     .to_expr(),
                 ),

@@ -34,6 +34,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<Option<PartBuilder>, CompileErr
     )
     // `${saml:sub}` is an IAM policy variable, not a CloudFormation one: written literally.
     .when("StringEquals", "appstream:userId", Expr::from("${saml:sub}"))]);
+    // A fixed role name: the identity provider's Role attribute names this role's ARN, which
+    // must survive a `sandboxc destroy` and a new deployment. It cannot be replaced (RoleName
+    // and Path are its only create-only properties, and neither changes) and is deleted with
+    // the stack, so the name blocks neither a replacement nor a new deployment.
     let role = p.add(
         "SamlRole",
         &Role {

@@ -4,6 +4,7 @@
 //! perimeter: TLS only, and only through this S3 gateway endpoint except for the admin
 //! principals and AWS services).
 
+use sandboxc_contract::users::shared_notebook_name;
 use sandboxc_contract::validator::NotebookMode;
 
 use crate::blueprint::{Access, AvailabilityZones};
@@ -14,7 +15,7 @@ use crate::cfn::resources::{
 };
 use crate::cfn::{Expr, LogicalId, Parameter, Pseudo, Resource, ToExpr};
 
-use super::common::{arn, home_folder_bucket_arn, ingress_cidr, no_egress, partitioned};
+use super::common::{arn, home_folder_bucket_arn, ingress_cidr, no_egress, partitioned, unique_name};
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
 
@@ -326,7 +327,7 @@ fn admins(ctx: &Ctx<'_>) -> Option<Expr> {
 pub(super) fn notebook_arns(ctx: &Ctx<'_>) -> Vec<Expr> {
     let names: Vec<String> = match ctx.blueprint.notebook.mode {
         NotebookMode::PerUser => ctx.blueprint.users.iter().map(|u| u.notebook_name.clone()).collect(),
-        NotebookMode::Shared => vec![ctx.names.notebook.clone()],
+        NotebookMode::Shared => vec![shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation)],
     };
     names.iter().map(|n| arn("sagemaker", &format!("notebook-instance/{n}"))).collect()
 }
@@ -371,11 +372,13 @@ fn existing_datasets_statement(ctx: &Ctx<'_>) -> Option<Statement> {
 
 fn flow_logs(p: &mut PartBuilder, ctx: &Ctx<'_>, vpc: &LogicalId) -> Result<(), CompileError> {
     let key = p.import(ctx, Part::Audit, "AuditKeyArn")?;
-    let name = format!("{}/flow-logs", ctx.names.log_prefix);
+    // Retained: its name carries the stack's ID (`unique_name`), so that the next deployment
+    // after `sandboxc destroy` does not fail on it.
+    let name = format!("{}/${{Id}}/flow-logs", ctx.names.log_prefix);
     let group = p.add_resource(
         "FlowLogGroup",
         Resource::new(&LogGroup {
-            log_group_name: Some(Expr::from(&name)),
+            log_group_name: Some(unique_name(&name)),
             retention_in_days: Some(i64::from(ctx.blueprint.audit.log_retention_days)),
             kms_key_id: Some(key),
             tags: Some(ctx.tags()),
@@ -385,7 +388,10 @@ fn flow_logs(p: &mut PartBuilder, ctx: &Ctx<'_>, vpc: &LogicalId) -> Result<(), 
     let role = p.add(
         "FlowLogRole",
         &Role {
-            description: Some(Expr::from(format!("Lets VPC Flow Logs write to {name}"))),
+            description: Some(Expr::from(format!(
+                "Lets VPC Flow Logs write to the flow-log group of sandbox {}",
+                ctx.names.env
+            ))),
             assume_role_policy_document: Some(PolicyDocument::new(vec![Statement::allow(
                 "TrustFlowLogs",
                 &["sts:AssumeRole"],

@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sandboxc_contract::stack::outputs;
+use sandboxc_contract::users::shared_notebook_name;
 use sandboxc_contract::users::{
     allow_list_parameter, personal_prefix, readable, role_path, shared_role_path, users_role_path, AllowListEntry,
 };
@@ -21,7 +22,7 @@ use sandboxc_contract::validator::NotebookMode;
 use crate::blueprint::{Access, DatasetBucket, Grant, User};
 use crate::cfn::policy::{account_root, service, PolicyDocument, Statement};
 use crate::cfn::resources::{NotebookInstance, Role, SecurityGroupIngress, SsmParameter};
-use crate::cfn::{Expr, LogicalId, Pseudo, Resource, ToExpr};
+use crate::cfn::{Expr, LogicalId, Policy, Pseudo, Resource, ToExpr};
 
 use super::common::{arn, https_out_group, kms_key, partitioned};
 use super::context::PartBuilder;
@@ -127,21 +128,21 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             &shared_role_path(&env),
             &grants,
             None,
-            &ctx.names.notebook,
+            &shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation),
             None,
         )?;
         let notebook = notebook(
             &mut p,
             &env_,
             "Notebook",
-            &ctx.names.notebook,
+            &shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation),
             &b.notebook.instance_type,
             b.notebook.volume_size_gb,
             &role,
             ctx.tags(),
         )?;
         for u in &b.users {
-            allow_list(&mut p, ctx, u, &ctx.names.notebook)?;
+            allow_list(&mut p, ctx, u, &shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation))?;
         }
         p.export(
             ctx,
@@ -404,7 +405,7 @@ fn notebook(
             )])),
             tags: Some(tags),
         })
-        .retain(),
+        .with_policies(Policy::Retain, Policy::Delete),
     )
 }
 
@@ -440,7 +441,7 @@ mod tests {
     #[test]
     fn logical_ids_derive_from_the_user_only() {
         let hash = sandboxc_contract::users::user_hash("alice@example.org");
-        assert_eq!(user_id_prefix("alice@example.org"), format!("UserAliceExampleOrg{}", &hash[..8]));
+        assert_eq!(user_id_prefix("alice@example.org"), format!("UserAliceExampleOr{}", &hash[..8]));
         assert!(user_id_prefix("__").starts_with("UserU"));
         assert!(user_id_prefix("Jörg Müller").chars().all(|c| c.is_ascii_alphanumeric()));
         assert_eq!(camel("corp-claims.v2"), "CorpClaimsV2");

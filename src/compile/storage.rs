@@ -42,6 +42,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     )?;
     let bucket_ref = Expr::from(&bucket);
     let env = &ctx.names.env;
+    // The parameters keep fixed names: the launcher baked into the AppStream image reads the
+    // notebook script by name, and people in a session read the data bucket's name. A
+    // parameter's only create-only property is its name, and it is deleted with the stack, so
+    // the names block neither a replacement nor a new deployment after `sandboxc destroy`.
     p.add(
         "DataBucketParameter",
         &SsmParameter {

@@ -46,8 +46,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
 
     let dlq = p.add_resource(
         "ValidatorDeadLetterQueue",
+        // No QueueName: CloudFormation generates one; the function and the output name the
+        // queue by `Fn::GetAtt` and `Ref`.
         Resource::new(&Queue {
-            queue_name: Some(Expr::from(format!("{}-dlq", ctx.names.validator_function))),
             message_retention_period: Some(DLQ_RETENTION_SECONDS),
             kms_master_key_id: Some(log_key.clone()),
             tags: Some(ctx.tags()),
@@ -138,7 +139,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         ctx,
         FunctionSpec {
             id: "Validator",
-            name: ctx.names.validator_function.clone(),
+            purpose: "validator".into(),
             description: format!("sandboxc {env}: checks session.json against AppStream, then writes a pre-signed notebook URL"),
             zip: "validator",
             statements,

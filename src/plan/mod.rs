@@ -4,12 +4,15 @@
 //!
 //! [`diff`] matches nested stacks by logical ID and diffs inside with intrinsic-aware
 //! equality, [`replacement`] gives each change its replacement tier, [`refine`] merges a
-//! change set's facts into the prediction, [`security`] and [`dataloss`] pick out what a
-//! reviewer must see first, and [`render`] writes text, markdown or JSON.
+//! change set's facts into the prediction, [`disruption`], [`security`] and [`dataloss`] pick
+//! out what people and reviewers must see first, [`creation`] sums up a stack deployed for
+//! the first time, and [`render`] writes text, markdown or JSON.
 
 pub mod access;
+pub mod creation;
 pub mod dataloss;
 pub mod diff;
+pub mod disruption;
 pub mod model;
 pub mod refine;
 pub mod render;
@@ -62,9 +65,13 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
         refine::refine(&mut compared, facts);
     }
     let access = access::analyze(old, new);
-    let mut security = security::analyze(&compared);
+    // A base without templates: the stack is deployed for the first time.
+    let first = old.templates.is_empty() && !new.templates.is_empty();
+    let mut security = if first { security::risky_grants(&compared) } else { security::analyze(&compared) };
     security.extend(access::retained_bucket_losses(&compared, old));
     security.sort_by(|a, b| (a.direction, &a.stack, &a.logical_id).cmp(&(b.direction, &b.stack, &b.logical_id)));
+    let new_stack = first.then(|| creation::summarize(&compared));
+    let disruption = disruption::analyze(&compared);
     let data_loss = dataloss::analyze(&compared);
     let mut warnings = Vec::new();
     if old.stack_name != new.stack_name {
@@ -142,6 +149,7 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     summary.relaxations = security.iter().filter(|s| s.direction == Direction::Relaxed).count();
     summary.data_loss = data_loss.len();
     summary.access = access.len();
+    summary.disruptions = disruption.len();
     let changes = templates.iter().any(|t| t.status != TemplateStatus::Unchanged) || !files.is_empty();
     Plan {
         schema_version: PLAN_SCHEMA_VERSION,
@@ -151,6 +159,8 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
         new_stack_name: new.stack_name.clone(),
         summary,
         access,
+        disruption,
+        new_stack,
         security,
         data_loss,
         warnings,

@@ -345,6 +345,8 @@ pub struct Summary {
     pub data_loss: usize,
     /// Access changes ("who can reach what").
     pub access: usize,
+    /// Disruptions (entries of [`Plan::disruption`]).
+    pub disruptions: usize,
 }
 
 /// A file of the output beside the templates that changes (scripts).
@@ -376,7 +378,14 @@ pub struct Plan {
     /// Who can reach what: users, grants, admin principals, perimeter conditions and the
     /// notebook mode that change, relaxations first.
     pub access: Vec<AccessChange>,
-    /// Security-relevant changes, relaxations first.
+    /// What stops or is replaced while the change deploys, for how long, and what to do; the
+    /// worst first.
+    pub disruption: Vec<super::disruption::Disruption>,
+    /// For a stack deployed for the first time (the base has no template): what it creates.
+    /// `None` otherwise.
+    pub new_stack: Option<super::creation::NewStack>,
+    /// Security-relevant changes, relaxations first. For a new stack, only its risky grants
+    /// ([`super::security::risky_grants`]).
     pub security: Vec<SecurityChange>,
     /// Data-loss risks.
     pub data_loss: Vec<DataLossRisk>,

@@ -280,6 +280,33 @@ const FLEET_RUNNING_UPDATABLE: &[&str] = &[
     "MaxConcurrentSessions",
 ];
 
+/// SageMaker notebook instance properties CloudFormation updates by stopping the instance and
+/// starting it again (CloudFormation resource reference AWS::SageMaker::NotebookInstance, "Some
+/// interruptions").
+const NOTEBOOK_STOPPING: &[&str] = &[
+    "InstanceType",
+    "VolumeSizeInGB",
+    "RoleArn",
+    "RootAccess",
+    "InstanceMetadataServiceConfiguration",
+    "LifecycleConfigName",
+    "AcceleratorTypes",
+    "DefaultCodeRepository",
+    "AdditionalCodeRepositories",
+];
+
+/// Whether an in-place change of top-level `property` stops a running resource of
+/// `resource_type` for the update: an AppStream fleet (running sessions end) or a notebook
+/// instance (open notebooks end).
+#[must_use]
+pub fn stops_for_update(resource_type: &str, property: &str) -> bool {
+    match resource_type {
+        "AWS::AppStream::Fleet" => !FLEET_RUNNING_UPDATABLE.contains(&property),
+        "AWS::SageMaker::NotebookInstance" => NOTEBOOK_STOPPING.contains(&property),
+        _ => false,
+    }
+}
+
 /// A condition or consequence of an in-place change, for people.
 #[must_use]
 pub fn note(resource_type: &str, property: &str, replacement: Replacement) -> Option<String> {
@@ -290,10 +317,10 @@ pub fn note(resource_type: &str, property: &str, replacement: Replacement) -> Op
         ("AWS::KMS::Key", Replacement::Impossible) => {
             Some(format!("{property} cannot change on an existing KMS key: the update fails (create a new key instead)"))
         }
-        ("AWS::AppStream::Fleet", Replacement::None) if !FLEET_RUNNING_UPDATABLE.contains(&property) => {
+        ("AWS::AppStream::Fleet", Replacement::None) if stops_for_update(resource_type, property) => {
             Some("the AppStream fleet must be stopped for this change (running sessions end)".into())
         }
-        ("AWS::SageMaker::NotebookInstance", Replacement::None) if matches!(property, "InstanceType" | "VolumeSizeInGB" | "RoleArn" | "RootAccess" | "InstanceMetadataServiceConfiguration" | "LifecycleConfigName" | "AcceleratorTypes" | "DefaultCodeRepository" | "AdditionalCodeRepositories") => {
+        ("AWS::SageMaker::NotebookInstance", Replacement::None) if stops_for_update(resource_type, property) => {
             Some("the notebook instance must be stopped for this update (CloudFormation stops and restarts it; open notebook sessions end)".into())
         }
         ("AWS::Lambda::Function", Replacement::None) if property == "VpcConfig" => {

@@ -12,7 +12,7 @@ use super::render::compact_expr;
 use super::resolve::{canonical, same};
 use crate::cfn::policy::{Effect, PolicyDocument, Statement};
 use crate::cfn::security_group::{Peer, RuleDirection, SecurityGroupRule};
-use crate::cfn::{CfnError, Expr, Resource, SubPart, ToExpr};
+use crate::cfn::{CfnError, Expr, Resource, Sub, SubPart, ToExpr};
 
 struct Ctx<'c> {
     stack: &'c str,
@@ -372,6 +372,9 @@ struct Parts {
     resources: BTreeSet<String>,
     principals: BTreeSet<String>,
     conditions: BTreeSet<String>,
+    /// The IAM pattern of each action, resource and principal as shown ([`pattern`]), so that
+    /// coverage is judged on the text IAM matches, also inside `Fn::Sub`.
+    patterns: BTreeMap<String, String>,
 }
 
 fn strings(list: &[Expr]) -> BTreeSet<String> {
@@ -398,6 +401,19 @@ fn parts(s: &Statement) -> Parts {
             conditions.insert(format!("{op} {k} = {}", compact_expr(v, 160)));
         }
     }
+    let mut patterns = BTreeMap::new();
+    for x in s.action.iter().chain(&s.not_action).chain(&s.resource) {
+        patterns.insert(unquote(compact_expr(x, 200)), pattern(x));
+    }
+    for (kind, v) in s.principals() {
+        let shown = match kind.as_str() {
+            "*" => "*".to_string(),
+            "" => unquote(compact_expr(&v, 200)),
+            _ => format!("{kind}:{}", unquote(compact_expr(&v, 200))),
+        };
+        let matched = if kind == "*" { "*".to_string() } else { format!("{kind}:{}", pattern(&v)) };
+        patterns.insert(shown, matched);
+    }
     Parts {
         effect: s.effect.name().to_string(),
         actions: strings(&s.action),
@@ -405,7 +421,66 @@ fn parts(s: &Statement) -> Parts {
         resources: strings(&s.resource),
         principals,
         conditions,
+        patterns,
     }
+}
+
+/// The text IAM matches for an action, resource or principal, with its wildcards: a string as
+/// it is, a `Fn::Sub` as its template string with each `${...}` standing for a fixed value
+/// (the variable's value shown, or the name referenced), anything else as shown. So
+/// `!Sub ["${V}/team/*", {V: X}]` is `${!Ref X}/team/*`, which `${!Ref X}/*` covers.
+fn pattern(e: &Expr) -> String {
+    match e {
+        Expr::Str(s) => s.clone(),
+        Expr::Sub(sub) => {
+            let mut out = String::new();
+            for part in sub.parts() {
+                match part {
+                    SubPart::Text(t) => out.push_str(t),
+                    SubPart::Var(v) => {
+                        let value = sub.vars().get(v).map_or_else(|| v.clone(), pattern);
+                        out.push_str(&format!("${{{value}}}"));
+                    }
+                    other => {
+                        let one = Sub::new(vec![other.clone()], BTreeMap::new());
+                        out.push_str(&one.text());
+                    }
+                }
+            }
+            out
+        }
+        other => unquote(compact_expr(other, 10_000)),
+    }
+}
+
+/// Whether IAM pattern `wide` matches every string pattern `narrow` matches: `*` in `wide`
+/// matches any run of characters (also a `*` of `narrow`), `?` any one character; other
+/// characters match themselves. A `*` or `?` in `narrow` needs a wildcard in `wide`.
+fn glob_covers(wide: &str, narrow: &str) -> bool {
+    let (w, n): (Vec<char>, Vec<char>) = (wide.chars().collect(), narrow.chars().collect());
+    // matched[j]: wide[..i] covers narrow[..j].
+    let mut matched = vec![false; n.len() + 1];
+    matched[0] = true;
+    for &wc in &w {
+        let mut next = vec![false; n.len() + 1];
+        match wc {
+            '*' => {
+                let mut any = false;
+                for j in 0..=n.len() {
+                    any = any || matched[j];
+                    next[j] = any;
+                }
+            }
+            _ => {
+                for j in 0..n.len() {
+                    let fits = if wc == '?' { n[j] != '*' } else { n[j] == wc };
+                    next[j + 1] = matched[j] && fits;
+                }
+            }
+        }
+        matched = next;
+    }
+    matched[n.len()]
 }
 
 fn describe(s: &Statement) -> String {
@@ -450,8 +525,16 @@ fn statement_list(doc: Option<&Expr>) -> Result<BTreeMap<String, (Expr, Statemen
         .collect())
 }
 
-fn covers(set: &BTreeSet<String>, item: &str) -> bool {
-    set.contains(item) || set.iter().any(|p| p == "*" || (p.ends_with('*') && item.starts_with(&p[..p.len() - 1])))
+/// Whether an element of `set` grants at least what `item` grants: equal, or (for actions,
+/// resources and principals, whose IAM patterns are in `patterns`) a wildcard pattern that
+/// covers it ([`glob_covers`]); other items (conditions) by a trailing `*`.
+fn covers(set: &BTreeSet<String>, item: &str, patterns: &BTreeMap<String, String>) -> bool {
+    let pat = |x: &str| patterns.get(x).cloned();
+    set.contains(item)
+        || set.iter().any(|p| match (pat(p), pat(item)) {
+            (Some(wide), Some(narrow)) => glob_covers(&wide, &narrow),
+            _ => p == "*" || (p.ends_with('*') && item.starts_with(&p[..p.len() - 1])),
+        })
 }
 
 fn statements(ctx: &mut Ctx<'_>, category: Cat, label: &str, old: Option<&Expr>, new: Option<&Expr>) {
@@ -481,12 +564,14 @@ fn statements(ctx: &mut Ctx<'_>, category: Cat, label: &str, old: Option<&Expr>,
             }
             Some((prev_raw, prev)) if !same(prev_raw, raw) => {
                 let (a, b) = (parts(prev), parts(s));
+                let patterns: BTreeMap<String, String> =
+                    a.patterns.iter().chain(&b.patterns).map(|(k, v)| (k.clone(), v.clone())).collect();
                 let mut wider = Vec::new();
                 let mut narrower = Vec::new();
                 let mut list =
                     |before: &BTreeSet<String>, after: &BTreeSet<String>, what: &str, more_is_wider: bool| {
-                        let added: Vec<&String> = after.iter().filter(|x| !covers(before, x)).collect();
-                        let removed: Vec<&String> = before.iter().filter(|x| !covers(after, x)).collect();
+                        let added: Vec<&String> = after.iter().filter(|x| !covers(before, x, &patterns)).collect();
+                        let removed: Vec<&String> = before.iter().filter(|x| !covers(after, x, &patterns)).collect();
                         let added_txt = added.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
                         let removed_txt = removed.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
                         if !added.is_empty() {
@@ -750,5 +835,193 @@ fn trail(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
             }
         }
         (None, None) => {}
+    }
+}
+
+/// The grants of a stack deployed for the first time that deserve a reviewer's look, instead
+/// of every statement as an addition: Allow statements with a wildcard action (`*`,
+/// `service:*`; in a key policy, other than the account's own administration), an identity
+/// policy on every resource (`*`), a principal `*` without conditions; security-group rules
+/// open to any address (and groups that allow all outbound traffic); Lambda permissions
+/// without a source; AppStream user settings that let data out of the sandbox; a fleet with
+/// internet access; a notebook with internet or root access. Each is [`Direction::Relaxed`].
+#[must_use]
+pub fn risky_grants(compared: &[Compared<'_>]) -> Vec<SecurityChange> {
+    let mut out = Vec::new();
+    for c in compared {
+        for r in c.diff.resources.iter().filter(|r| r.action == Action::Add) {
+            let Some(new) = c.new_resource(&r.logical_id) else { continue };
+            let mut ctx = Ctx { stack: &c.diff.stack, id: &r.logical_id, rtype: &r.resource_type, out: &mut out };
+            risky(&mut ctx, new);
+        }
+    }
+    out.sort_by(|a, b| (a.category, &a.stack, &a.logical_id).cmp(&(b.category, &b.stack, &b.logical_id)));
+    out
+}
+
+fn risky(ctx: &mut Ctx<'_>, r: &Resource) {
+    let rtype = ctx.rtype.to_string();
+    for (name, doc) in documents(&rtype, Some(r)) {
+        let category = match name.as_str() {
+            "trust policy" if trusts_saml(doc) => Cat::SamlTrust,
+            "trust policy" => Cat::Trust,
+            "key policy" => Cat::KeyPolicy,
+            "bucket policy" => Cat::BucketPolicy,
+            "endpoint policy" => Cat::EndpointPolicy,
+            "queue policy" => Cat::QueuePolicy,
+            _ => Cat::Iam,
+        };
+        let Ok(list) = statement_list(Some(doc)) else { continue };
+        for (key, (_, s)) in &list {
+            if s.effect == Effect::Deny {
+                continue;
+            }
+            let p = parts(s);
+            let mut why = Vec::new();
+            let wild: Vec<&String> = p.actions.iter().filter(|a| *a == "*" || a.ends_with(":*")).collect();
+            let account_admin = category == Cat::KeyPolicy && p.principals.iter().all(|x| x.contains(":root"));
+            if !wild.is_empty() && !account_admin {
+                why.push(format!("every action of {}", wild.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ")));
+            }
+            if category == Cat::Iam && p.resources.contains("*") {
+                why.push("on every resource (*)".to_string());
+            }
+            if p.principals.iter().any(|x| x == "*" || x == "AWS:*") && p.conditions.is_empty() {
+                why.push("to anyone (principal *, no condition)".to_string());
+            }
+            if !why.is_empty() {
+                let sid = if key.starts_with('{') { String::new() } else { format!(" {key}") };
+                ctx.push(
+                    category,
+                    Direction::Relaxed,
+                    format!("{name}: statement{sid} grants {}: {}", why.join(", "), describe(s)),
+                );
+            }
+        }
+    }
+    match rtype.as_str() {
+        "AWS::EC2::SecurityGroup" => {
+            for (key, direction) in
+                [("SecurityGroupIngress", RuleDirection::Ingress), ("SecurityGroupEgress", RuleDirection::Egress)]
+            {
+                for rule in prop(Some(r), key)
+                    .and_then(Expr::as_list)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|x| SecurityGroupRule::from_expr(direction, x).ok())
+                {
+                    if rule.peer.as_ref().is_some_and(Peer::is_anywhere) {
+                        ctx.push(
+                            Cat::SecurityGroup,
+                            Direction::Relaxed,
+                            format!("{} rule open to any address: {}", direction.word(), rule_text(&rule)),
+                        );
+                    }
+                }
+            }
+            if prop(Some(r), "SecurityGroupEgress").is_none() {
+                ctx.push(
+                    Cat::SecurityGroup,
+                    Direction::Relaxed,
+                    "security group without egress rules: it allows all outbound traffic".into(),
+                );
+            }
+        }
+        "AWS::EC2::SecurityGroupIngress" | "AWS::EC2::SecurityGroupEgress" => {
+            let direction = if rtype.ends_with("Ingress") { RuleDirection::Ingress } else { RuleDirection::Egress };
+            if let Ok(rule) = SecurityGroupRule::from_expr(direction, &Expr::Map(r.properties.clone())) {
+                if rule.peer.as_ref().is_some_and(Peer::is_anywhere) {
+                    ctx.push(
+                        Cat::SecurityGroup,
+                        Direction::Relaxed,
+                        format!("{} rule open to any address: {}", direction.word(), rule_text(&rule)),
+                    );
+                }
+            }
+        }
+        "AWS::Lambda::Permission"
+            if prop(Some(r), "SourceArn").is_none() && prop(Some(r), "SourceAccount").is_none() =>
+        {
+            ctx.push(
+                Cat::LambdaPermission,
+                Direction::Relaxed,
+                format!(
+                    "{} may invoke the function from any source (no SourceArn, no SourceAccount)",
+                    show_opt(prop(Some(r), "Principal"))
+                ),
+            );
+        }
+        "AWS::AppStream::Stack" => {
+            let listed: BTreeMap<String, String> = prop(Some(r), "UserSettings")
+                .and_then(Expr::as_list)
+                .into_iter()
+                .flatten()
+                .filter_map(|s| {
+                    let a = s.get("Action")?.as_str()?.to_string();
+                    Some((a, s.get("Permission").and_then(Expr::as_str).unwrap_or("ENABLED").to_string()))
+                })
+                .collect();
+            for (action, what) in [
+                ("FILE_DOWNLOAD", "users can download files from the sandbox"),
+                ("CLIPBOARD_COPY_TO_LOCAL_DEVICE", "users can copy text out of the sandbox"),
+                ("PRINTING_TO_LOCAL_DEVICE", "users can print from the sandbox"),
+                ("FILE_UPLOAD", "users can upload files into the sandbox"),
+            ] {
+                // AppStream enables every action the stack does not list.
+                let permission = listed.get(action).map_or("ENABLED (not listed: AppStream's default)", String::as_str);
+                if permission.starts_with("ENABLED") {
+                    ctx.push(
+                        Cat::UserSettings,
+                        Direction::Relaxed,
+                        format!("user setting {action}: {permission} ({what})"),
+                    );
+                }
+            }
+        }
+        "AWS::AppStream::Fleet"
+            if prop(Some(r), "EnableDefaultInternetAccess").map(|v| compact_expr(&canonical(v), 10)).as_deref()
+                == Some("true") =>
+        {
+            ctx.push(Cat::Fleet, Direction::Relaxed, "the streaming instances have default internet access".into());
+        }
+        "AWS::SageMaker::NotebookInstance" => {
+            // Both default to Enabled when absent (SageMaker API reference, CreateNotebookInstance).
+            for (name, what) in
+                [("DirectInternetAccess", "direct internet access"), ("RootAccess", "root access for users")]
+            {
+                let value = prop(Some(r), name).map_or_else(|| "Enabled".to_string(), |v| unquote(compact_expr(v, 40)));
+                if value != "Disabled" {
+                    ctx.push(Cat::Notebook, Direction::Relaxed, format!("{name} {value}: the notebook has {what}"));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wildcards_cover_what_they_match_and_no_more() {
+        assert!(glob_covers("arn:x:s3:::b/*", "arn:x:s3:::b/team/*"));
+        assert!(glob_covers("*", "anything*"));
+        assert!(glob_covers("s3:Get*", "s3:GetObject"));
+        assert!(glob_covers("a?c", "abc"));
+        assert!(!glob_covers("arn:x:s3:::b/team/*", "arn:x:s3:::b/*"));
+        assert!(!glob_covers("a?c", "a*c"), "a ? cannot stand for a whole run");
+        assert!(!glob_covers("s3:GetObject", "s3:Get*"));
+        assert!(glob_covers("b/*/session.json", "b/user/custom/h/session.json"));
+    }
+
+    #[test]
+    fn fn_sub_patterns_are_their_template_text() {
+        let scope = crate::cfn::Scope::new(["Bucket"], ["P"]);
+        let with_var = Expr::sub_with("${V}/team/*", [("V", Expr::parameter("DataBucketArn"))]);
+        assert_eq!(pattern(&with_var), "${!Ref DataBucketArn}/team/*");
+        let plain = Expr::sub_in("arn:${AWS::Partition}:s3:::${Bucket}/*", &scope);
+        assert_eq!(pattern(&plain), "arn:${AWS::Partition}:s3:::${Bucket}/*");
+        assert_eq!(pattern(&Expr::from("s3:GetObject")), "s3:GetObject");
     }
 }

@@ -34,7 +34,7 @@ fn synth_without_arguments_writes_the_default_into_out() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        "synthesized stack datasandbox (layout nested) into out: 8 templates, 2 scripts, manifest.json\n"
+        "synthesized stack datasandbox (layout nested) into out: 7 templates, 2 scripts, manifest.json\n"
     );
     let files: Vec<String> = read_tree(&tmp.path().join("out")).into_iter().map(|(f, _)| f).collect();
     assert_eq!(
@@ -42,7 +42,6 @@ fn synth_without_arguments_writes_the_default_into_out() {
         [
             "datasandbox-appstream.template.json",
             "datasandbox-audit.template.json",
-            "datasandbox-identity.template.json",
             "datasandbox-network.template.json",
             "datasandbox-notebook.template.json",
             "datasandbox-storage.template.json",
@@ -160,7 +159,7 @@ fn synth_replaces_its_previous_output_but_refuses_a_foreign_directory() {
 #[test]
 fn oversized_input_is_refused_before_it_is_read_whole() {
     let tmp = tempfile::tempdir().unwrap();
-    let mut text = String::from("name: big\nstorage:\n  bucket_name: ");
+    let mut text = String::from("name: big\nappstream: {image_name: img}\nstorage:\n  bucket_name: ");
     text.push_str(&"a".repeat(1_100_000));
     std::fs::write(tmp.path().join("big.yaml"), text).unwrap();
     let o = sandboxc(tmp.path(), &["validate", "big.yaml"]);
@@ -173,6 +172,31 @@ fn oversized_input_is_refused_before_it_is_read_whole() {
     assert_eq!(o.status.code(), Some(1));
 }
 
+/// `validate` applies the CloudFormation limits synth applies: a blueprint whose template would
+/// exceed 1 MB is refused by both, with the same message, and nothing is written.
+#[test]
+fn validate_applies_the_template_limits_of_synth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let tags: Vec<String> = (0..48).map(|i| format!("  k{i:03}{}: {}", "x".repeat(124), "v".repeat(256))).collect();
+    let text = format!(
+        "name: big\nlayout: single\nnetwork:\n  availability_zones: 6\nappstream:\n  image_name: img\ntags:\n{}\n",
+        tags.join("\n")
+    );
+    std::fs::write(tmp.path().join("big.yaml"), text).unwrap();
+    let validate = sandboxc(tmp.path(), &["validate", "big.yaml"]);
+    let synth = sandboxc(tmp.path(), &["synth", "big.yaml", "-o", "out"]);
+    let err = String::from_utf8_lossy(&validate.stderr);
+    assert_eq!(validate.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("big.template.json has ") && err.contains("bytes; CloudFormation allows at most 1000000"),
+        "{err}"
+    );
+    assert_eq!(synth.status.code(), Some(1));
+    assert_eq!(validate.stderr, synth.stderr);
+    assert!(validate.stdout.is_empty());
+    assert!(!tmp.path().join("out").exists());
+}
+
 #[test]
 fn validate_reads_standard_input_for_a_dash() {
     use std::io::Write;
@@ -182,7 +206,7 @@ fn validate_reads_standard_input_for_a_dash() {
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"name: piped\n").unwrap();
+    child.stdin.take().unwrap().write_all(b"name: piped\nappstream: {image_name: img}\n").unwrap();
     let o = child.wait_with_output().unwrap();
     assert_eq!(String::from_utf8_lossy(&o.stdout), "<stdin>: valid blueprint for environment piped\n");
 }
@@ -211,7 +235,8 @@ fn the_checked_in_schema_is_the_generated_one() {
         "blueprints/blueprint.schema.json is stale: run sandboxc schema > blueprints/blueprint.schema.json"
     );
     let schema: serde_json::Value = serde_json::from_str(&checked_in).unwrap();
-    assert_eq!(schema["required"], serde_json::json!(["name"]));
+    assert_eq!(schema["required"], serde_json::json!(["name", "appstream"]));
+    assert_eq!(schema["$defs"]["AppStream"]["required"], serde_json::json!(["image_name"]));
     assert_eq!(schema["additionalProperties"], false);
 }
 
@@ -221,12 +246,14 @@ fn the_default_blueprint_points_editors_at_the_schema_and_is_embedded() {
     assert!(text.starts_with("# yaml-language-server: $schema=./blueprint.schema.json\n"));
     assert_eq!(text, sandboxc::blueprint::DEFAULT_BLUEPRINT);
     // Every key of the blueprint is written out with its default: it compiles to exactly what
-    // `name: datasandbox` alone compiles to, with the example datasets and users (which have no
+    // `name: datasandbox` and the (required) image name alone compile to, with the example datasets and users (which have no
     // defaults: an empty list) that the default blueprint shows.
     let people = &text[text.find("\ndatasets:").expect("the default blueprint shows datasets") + 1..];
     assert!(people.contains("\nusers:\n"), "the default blueprint shows users");
-    let minimal =
-        sandboxc::blueprint::Source { name: "minimal.yaml".into(), text: format!("name: datasandbox\n{people}") };
+    let minimal = sandboxc::blueprint::Source {
+        name: "minimal.yaml".into(),
+        text: format!("name: datasandbox\nappstream:\n  image_name: datasandbox-image\n{people}"),
+    };
     assert_eq!(common::files(&sandboxc::blueprint::Source::embedded()), common::files(&minimal));
 }
 
@@ -356,7 +383,7 @@ fn an_unreachable_endpoint_is_a_clear_error_and_writes_nothing() {
 #[test]
 fn apply_checks_the_blueprint_before_any_aws_call() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bad.yaml"), "name: Bad_Name\n").unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), "name: Bad_Name\nappstream: {image_name: img}\n").unwrap();
     let o = sandboxc_offline(dir.path(), &["apply", "bad.yaml", "--yes"], false);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -453,7 +480,8 @@ const AWS_COMMANDS: [&[&str]; 5] = [
 #[test]
 fn region_flag_cannot_contradict_the_blueprint() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bp.yaml"), "name: pinned\nregion: us-east-1\n").unwrap();
+    std::fs::write(dir.path().join("bp.yaml"), "name: pinned\nregion: us-east-1\nappstream: {image_name: img}\n")
+        .unwrap();
     let (url, requests) = endpoint(Some(CALLER_IDENTITY));
     for command in AWS_COMMANDS {
         let mut args = command.to_vec();
@@ -473,7 +501,11 @@ fn region_flag_cannot_contradict_the_blueprint() {
 #[test]
 fn a_blueprint_pinned_to_another_account_is_refused_after_get_caller_identity() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bp.yaml"), "name: pinned\naccount: \"999999999999\"\n").unwrap();
+    std::fs::write(
+        dir.path().join("bp.yaml"),
+        "name: pinned\naccount: \"999999999999\"\nappstream: {image_name: img}\n",
+    )
+    .unwrap();
     let (url, requests) = endpoint(Some(CALLER_IDENTITY));
     for command in AWS_COMMANDS {
         let before = requests.lock().unwrap().len();
@@ -496,7 +528,7 @@ fn a_blueprint_pinned_to_another_account_is_refused_after_get_caller_identity() 
 #[test]
 fn a_silent_endpoint_fails_with_the_endpoint_and_the_call() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("bp.yaml"), "name: quiet\n").unwrap();
+    std::fs::write(dir.path().join("bp.yaml"), "name: quiet\nappstream: {image_name: img}\n").unwrap();
     let (url, _) = endpoint(None);
     for command in [&["status", "bp.yaml"][..], &["plan", "bp.yaml"][..]] {
         let mut args = command.to_vec();
@@ -520,7 +552,7 @@ fn a_silent_endpoint_fails_with_the_endpoint_and_the_call() {
 fn every_error_starts_with_error_and_lists_its_causes() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("empty")).unwrap();
-    std::fs::write(dir.path().join("bp.yaml"), "name: fine\n").unwrap();
+    std::fs::write(dir.path().join("bp.yaml"), "name: fine\nappstream: {image_name: img}\n").unwrap();
     let cases: [&[&str]; 8] = [
         &["plan", "bp.yaml", "--against", "empty"],
         &["plan", "bp.yaml", "--against", "empty", "--against-git", "HEAD"],
@@ -543,7 +575,7 @@ fn every_error_starts_with_error_and_lists_its_causes() {
         }
     }
     // An invalid blueprint: its diagnostics, each `file:line:column: error: ...`.
-    std::fs::write(dir.path().join("bad.yaml"), "name: Bad_Name\n").unwrap();
+    std::fs::write(dir.path().join("bad.yaml"), "name: Bad_Name\nappstream: {image_name: img}\n").unwrap();
     let o = sandboxc(dir.path(), &["-q", "apply", "bad.yaml", "--yes"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.starts_with("bad.yaml:1:7: error: name: "), "{err}");

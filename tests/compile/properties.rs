@@ -19,7 +19,7 @@ fn blueprint() -> impl Strategy<Value = String> {
             let cidr = Ipv4Net::new(std::net::Ipv4Addr::new(10, octet, 0, 0), prefix).unwrap().trunc();
             let capacity = if fleet == "ELASTIC" { "max_concurrent_sessions: 5" } else { "desired_instances: 3" };
             format!(
-                "name: {name}\nregion: eu-west-1\nlayout: {}\nnetwork:\n  cidr: {cidr}\n  availability_zones: {zones}\n  flow_logs: {}\n  private_streaming: {}\nappstream:\n  fleet_type: {fleet}\n  {capacity}\nidentity:\n  saml: {}\naudit:\n  cloudtrail: {}\n  usage_reports: {}\n",
+                "name: {name}\nregion: eu-west-1\nlayout: {}\nnetwork:\n  cidr: {cidr}\n  availability_zones: {zones}\n  flow_logs: {}\n  private_streaming: {}\nappstream:\n  image_name: img\n  fleet_type: {fleet}\n  {capacity}\nidentity:\n  saml: {}\naudit:\n  cloudtrail: {}\n  usage_reports: {}\n",
                 if flags[0] { "single" } else { "nested" },
                 flags[1],
                 if flags[2] { "{client_cidrs: [192.0.2.0/24]}" } else { "null" },
@@ -100,7 +100,7 @@ proptest! {
             zones.to_string()
         };
         let layout = if single { "single" } else { "nested" };
-        let text = format!("name: gen\nlayout: {layout}\nnetwork:\n  cidr: {cidr}\n  availability_zones: {zones}\n");
+        let text = format!("name: gen\nlayout: {layout}\nnetwork:\n  cidr: {cidr}\n  availability_zones: {zones}\nappstream:\n  image_name: img\n");
         let source = Source { name: "generated.yaml".into(), text };
         let blueprint = match sandboxc::blueprint::load(&source) {
             Ok(b) => b,

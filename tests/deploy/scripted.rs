@@ -58,7 +58,7 @@ const T0: i64 = 1_764_400_000_000;
 // ---- blueprints and releases ----------------------------------------------------------------
 
 fn blueprint(layout: &str, instance_type: &str) -> String {
-    format!("name: tiny\nlayout: {layout}\nidentity:\n  saml: null\nnotebook:\n  instance_type: {instance_type}\ntags:\n  owner: alice\n")
+    format!("name: tiny\nlayout: {layout}\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnotebook:\n  instance_type: {instance_type}\ntags:\n  owner: alice\n")
 }
 
 fn release_of(text: &str) -> Release {

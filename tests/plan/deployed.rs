@@ -49,7 +49,7 @@ const NESTED_STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:sta
 /// A small single-layout blueprint (its compact root template fits CreateChangeSet's
 /// 51,200-byte TemplateBody), in shared notebook mode: one notebook, `Notebook`, without users.
 fn tiny(instance_type: &str, layout: &str) -> String {
-    format!("name: tiny\nlayout: {layout}\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: {instance_type}\n")
+    format!("name: tiny\nlayout: {layout}\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: {instance_type}\n")
 }
 
 /// The templates `sandboxc synth` would write for `text`: (root, [(nested logical ID, body)]).
@@ -367,7 +367,7 @@ fn a_failed_change_set_falls_back_to_the_template_diff() {
         described(CHANGE_SET, ChangeSetStatus::Failed, reason, vec![]),
     ];
     rules.extend(template_rules(&old));
-    let o = plan(&tiny("ml.m5.large", "single"), DeployedOptions::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
+    let o = plan(&tiny("ml.m5.xlarge", "single"), DeployedOptions::default(), &rules).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(o.status.code(), 2, "{}", o.rendered);
     assert_eq!(resource(&o, "Notebook").action, Action::Modify);
     assert!(
@@ -542,7 +542,7 @@ fn end_to_end_against_moto() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let stack = format!("e2e{}", std::process::id());
     let old = format!(
-        "name: {stack}\nlayout: single\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: ml.t3.medium\n"
+        "name: {stack}\nlayout: single\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: ml.t3.medium\n"
     );
     let (root, _) = deployed(&old);
     let port = endpoint.trim_start_matches("http://127.0.0.1:").trim_end_matches('/');
@@ -606,7 +606,7 @@ fn end_to_end_against_moto() {
 fn a_root_template_over_51200_bytes_needs_the_assets_bucket() {
     // Six zones, private streaming and long tags: the single template is over 51,200 bytes
     // even as compact JSON (CloudFormation's TemplateBody limit).
-    let big = "name: tiny\nlayout: single\nnetwork:\n  availability_zones: 6\n  private_streaming:\n    client_cidrs: [10.0.0.0/16, 10.1.0.0/16]\ntags:\n  owner: a-very-long-owner-name-for-testing-the-template-size\n  cost-center: research-and-development-department-number-42\n";
+    let big = "name: tiny\nlayout: single\nappstream:\n  image_name: img\nnetwork:\n  availability_zones: 6\n  private_streaming:\n    client_cidrs: [10.0.0.0/16, 10.1.0.0/16]\ntags:\n  owner: a-very-long-owner-name-for-testing-the-template-size\n  cost-center: research-and-development-department-number-42\n";
     let create = create_rule();
     let mut rules = vec![stack_rule(), create.clone(), delete_rule()];
     rules.extend(template_rules(&tiny("ml.t3.medium", "single")));

@@ -11,9 +11,10 @@ use std::process::Command;
 use proptest::prelude::*;
 use sandboxc::blueprint::Source;
 use sandboxc::cfn::Template;
+use sandboxc::plan::disruption::DisruptionKind;
 use sandboxc::plan::model::{Action, Direction, Impact};
 use sandboxc::plan::render::{json, markdown, text};
-use sandboxc::plan::{Plan, ResourceNote, SecurityCategory, TemplateSet};
+use sandboxc::plan::{Plan, ResourceNote, SecurityCategory, TemplateSet, Warning};
 use serde_json::Value;
 
 fn default_text() -> String {
@@ -91,13 +92,12 @@ fn vpc_cidr_change() {
     assert_eq!(resource(&plan, "network", "Subnet1").impact, Impact::CertainReplacement);
     assert!(resource(&plan, "network", "S3Endpoint").impact >= Impact::PossibleReplacement);
     assert!(resource(&plan, "network", "SsmEndpoint").impact >= Impact::PossibleReplacement);
-    assert_eq!(resource(&plan, "notebook", &notebook()).impact, Impact::PossibleReplacement);
-    assert!(plan.data_loss.iter().any(|d| d.logical_id == notebook() && d.retained));
-    assert!(
-        plan.warnings.iter().any(|w| w.to_string().contains(&format!("notebook/{}", notebook()))),
-        "{:#?}",
-        plan.warnings
-    );
+    // A new network replaces the notebook (new subnet and security group) under a new name (its
+    // network generation); the replaced one is deleted (UpdateReplacePolicy Delete): kept, it
+    // would hold on to the old subnet and security group. No fixed name blocks the replacement.
+    assert!(resource(&plan, "notebook", &notebook()).impact >= Impact::PossibleReplacement);
+    assert!(plan.data_loss.iter().any(|d| d.logical_id == notebook() && !d.retained));
+    assert!(!plan.warnings.iter().any(|w| matches!(w, Warning::FixedName { .. })), "{:#?}", plan.warnings);
 }
 
 #[test]
@@ -122,7 +122,8 @@ fn environment_renamed() {
     let plan = golden("rename", &default_text(), &edited(&[("name: datasandbox ", "name: research ")]));
     assert!(plan.warnings.iter().any(|w| w.to_string().contains("NEW CloudFormation stack research")));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::CertainReplacement);
-    assert_eq!(resource(&plan, "notebook", &notebook()).impact, Impact::CertainReplacement);
+    // A replaced security group replaces the notebook with it.
+    assert!(resource(&plan, "notebook", &notebook()).impact >= Impact::PossibleReplacement);
 }
 
 #[test]
@@ -164,14 +165,16 @@ fn tag_only() {
 
 #[test]
 fn saml_off_and_on() {
-    let saml_off = edited(&[("saml: {idp_name: idp_sample}", "saml: null")]);
-    let off = golden("saml-off", &default_text(), &saml_off);
+    // The default has no SAML role (identity.saml defaults to null): turn one on, then off.
+    let saml_on = edited(&[("saml: null ", "saml: {idp_name: corporate-idp} ")]);
+    let saml_off = default_text();
+    let off = golden("saml-off", &saml_on, &saml_off);
     assert_eq!(resource(&off, "root", "IdentityNestedStack").action, Action::Remove);
     assert!(off
         .security
         .iter()
         .any(|s| s.category == SecurityCategory::SamlTrust && s.direction == Direction::Tightened));
-    let on = golden("saml-on", &saml_off, &default_text());
+    let on = golden("saml-on", &saml_off, &saml_on);
     assert_eq!(resource(&on, "root", "IdentityNestedStack").action, Action::Add);
     assert!(on.security.iter().any(|s| s.category == SecurityCategory::SamlTrust && s.direction == Direction::Relaxed));
 }
@@ -229,7 +232,9 @@ fn fleet_type_always_on() {
     let plan =
         golden("fleet-always-on", &default_text(), &edited(&[("fleet_type: ON_DEMAND", "fleet_type: ALWAYS_ON")]));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::CertainReplacement);
-    assert!(plan.warnings.iter().any(|w| w.to_string().contains("appstream/Fleet")));
+    // The fleet's name carries its type: the new fleet is created under a new name, so the
+    // replacement is not blocked by a fixed name.
+    assert!(!plan.warnings.iter().any(|w| w.to_string().contains("appstream/Fleet")), "{:#?}", plan.warnings);
 }
 
 #[test]
@@ -258,6 +263,152 @@ fn clipboard_out_enabled() {
         &edited(&[("clipboard_copy_to_local_device: disabled", "clipboard_copy_to_local_device: enabled")]),
     );
     assert!(relaxed(&plan, "CLIPBOARD_COPY_TO_LOCAL_DEVICE"));
+}
+
+/// The golden of a plan between two template sets already built.
+fn golden_sets(name: &str, old: &TemplateSet, new: &TemplateSet, base: &str) -> Plan {
+    let plan = sandboxc::plan::plan(old, new, base);
+    let mut settings = insta::Settings::clone_current();
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        insta::assert_snapshot!(format!("{name}.txt"), text::render(&plan, false));
+        let md = markdown::render(&plan);
+        assert!(md.chars().count() < markdown::GITHUB_COMMENT_LIMIT);
+        insta::assert_snapshot!(format!("{name}.md"), md);
+        insta::assert_snapshot!(format!("{name}.json"), json::render(&plan));
+    });
+    plan
+}
+
+#[test]
+fn disruption_comes_first_when_the_fleet_must_stop() {
+    let plan = golden(
+        "fleet-stops",
+        &default_text(),
+        &edited(&[("instance_type: stream.standard.small", "instance_type: stream.standard.medium")]),
+    );
+    assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::Update);
+    let kinds: Vec<DisruptionKind> = plan.disruption.iter().map(|d| d.kind).collect();
+    assert_eq!(kinds, [DisruptionKind::FleetStops]);
+    assert!(plan.disruption[0].what.contains("every streaming session ends"), "{:#?}", plan.disruption);
+    assert!(plan.disruption[0].what.contains("(InstanceType)"));
+    let text = text::render(&plan, false);
+    let first_section = text.lines().skip(2).find(|l| !l.is_empty()).unwrap_or_default();
+    assert_eq!(first_section, "Disruption", "{text}");
+    assert!(
+        text.lines().nth(1).unwrap_or_default().ends_with("; disruption: the fleet stops (sessions end)"),
+        "{text}"
+    );
+    assert!(json::render(&plan).contains("\"kind\": \"fleet_stops\""));
+    assert!(markdown::render(&plan).contains("#### :stop_sign: Disruption"));
+}
+
+#[test]
+fn a_cidr_change_names_what_is_rebuilt_and_for_how_long() {
+    let plan = plan_of(&default_text(), &edited(&[("cidr: 10.10.0.0/16", "cidr: 10.20.0.0/16")]));
+    let kinds: Vec<DisruptionKind> = plan.disruption.iter().map(|d| d.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            DisruptionKind::NetworkReplaced,
+            DisruptionKind::FleetStops,
+            DisruptionKind::NotebookReplaced,
+            DisruptionKind::NotebookReplaced,
+            DisruptionKind::ValidatorInterrupted
+        ]
+    );
+    let network = &plan.disruption[0];
+    assert!(
+        network.advice.contains("--allow-data-loss") && network.advice.contains("keep network.cidr"),
+        "{network:#?}"
+    );
+    assert!(plan.disruption[2].what.contains("deleted with its volume"), "{:#?}", plan.disruption[2]);
+}
+
+#[test]
+fn a_first_deployment_is_summarised_and_flags_only_risky_grants() {
+    let new = set(&default_text());
+    let old = TemplateSet { stack_name: new.stack_name.clone(), ..TemplateSet::default() };
+    let plan = golden_sets("first-deployment", &old, &new, "deployed stack datasandbox in eu-west-1 (does not exist)");
+    let created = plan.new_stack.as_ref().expect("a new stack");
+    let all: usize = plan.templates.iter().map(|t| t.resources.len()).sum();
+    assert_eq!(created.resources, all);
+    assert_eq!(created.types["AWS::EC2::Subnet"], 2);
+    assert_eq!(created.stacks.iter().find(|s| s.stack == "network").map(|s| s.types["AWS::EC2::VPC"]), Some(1));
+    // No group of the default opens to any address (egress goes to the VPC and the S3 prefix
+    // list), and no trust or key policy is listed as a relaxation.
+    assert!(!plan.security.iter().any(|s| s.summary.contains("0.0.0.0/0")), "{:#?}", plan.security);
+    assert!(plan.security.iter().all(|s| s.direction == Direction::Relaxed));
+    assert!(
+        !plan.security.iter().any(|s| matches!(s.category, SecurityCategory::Trust | SecurityCategory::KeyPolicy)),
+        "{:#?}",
+        plan.security
+    );
+    assert!(plan.security.len() < 10, "{:#?}", plan.security);
+    assert!(plan.disruption.is_empty() && plan.data_loss.is_empty());
+    let text = text::render(&plan, false);
+    assert!(text.contains("New stack: what it creates") && !text.contains("Stack network"), "{text}");
+}
+
+#[test]
+fn a_first_deployment_flags_a_group_open_to_any_address() {
+    let mut new = set(&default_text());
+    let file = new.templates.keys().find(|f| f.ends_with("-appstream.template.json")).cloned().unwrap();
+    let mut value = new.templates[&file].to_value();
+    value["Resources"]["FleetSecurityGroup"]["Properties"]["SecurityGroupEgress"][0]["CidrIp"] =
+        Value::from("0.0.0.0/0");
+    new.templates.insert(file, Template::parse(&value).unwrap());
+    let old = TemplateSet { stack_name: new.stack_name.clone(), ..TemplateSet::default() };
+    let plan = sandboxc::plan::plan(&old, &new, "nothing");
+    let open: Vec<&str> =
+        plan.security.iter().filter(|s| s.summary.contains("0.0.0.0/0")).map(|s| s.logical_id.as_str()).collect();
+    assert_eq!(open, ["FleetSecurityGroup"], "{:#?}", plan.security);
+    assert!(plan.security.iter().all(|s| s.direction == Direction::Relaxed));
+}
+
+#[test]
+fn a_resource_widened_inside_fn_sub_is_a_relaxation() {
+    let new = set(&default_text());
+    // The base reads only the `team/` part of a user's dataset; the new template all of it.
+    let mut old = new.clone();
+    let file = old.templates.keys().find(|f| f.ends_with("-notebook.template.json")).cloned().unwrap();
+    let mut value = old.templates[&file].to_value();
+    let role = value["Resources"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .find(|id| id.starts_with("UserAlice") && id.ends_with("Role"))
+        .cloned()
+        .unwrap();
+    let statements =
+        value["Resources"][&role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].as_array_mut().unwrap();
+    let read = statements.iter_mut().find(|s| s["Sid"] == "ReadObjects").unwrap();
+    let resource = read["Resource"][0]["Fn::Sub"][0].as_str().unwrap().to_string();
+    assert!(resource.starts_with("${V}/") && resource.ends_with("/*"), "{resource}");
+    read["Resource"][0]["Fn::Sub"][0] = Value::from(resource.replace("/*", "/team/*"));
+    old.templates.insert(file, Template::parse(&value).unwrap());
+    let plan = golden_sets("fn-sub-widening", &old, &new, "a user's read narrowed to team/");
+    let widened: Vec<&str> =
+        plan.security.iter().filter(|s| s.direction == Direction::Relaxed).map(|s| s.summary.as_str()).collect();
+    assert_eq!(widened.len(), 1, "{:#?}", plan.security);
+    assert!(widened[0].contains("statement ReadObjects widened: resources + "), "{}", widened[0]);
+    assert_eq!(plan.summary.relaxations, 1);
+}
+
+#[test]
+fn a_changed_notebook_script_is_diffed_in_hunks() {
+    let plan = plan_of(&default_text(), &edited(&[("name: datasandbox ", "name: research ")]));
+    let script = plan
+        .templates
+        .iter()
+        .flat_map(|t| &t.resources)
+        .find(|r| r.logical_id == "NotebookScriptParameter")
+        .and_then(|r| r.changes.iter().find(|c| c.path == "Properties.Value"))
+        .expect("the script changes");
+    let lines = sandboxc::plan::render::text_lines(script);
+    assert!(lines.first().is_some_and(|(sign, l)| *sign == '@' && l.starts_with("@@ -1,")), "{lines:?}");
+    assert!(lines.iter().any(|(sign, _)| *sign == ' '), "context lines: {lines:?}");
+    assert!(lines.iter().any(|(sign, l)| *sign == '+' && l.contains("research")), "{lines:?}");
 }
 
 #[test]

@@ -101,7 +101,7 @@ fn case(name: &'static str, key: String, body: Vec<u8>, pages: Vec<Vec<Session>>
 }
 
 fn entry(user: &str, authentication: &str) -> EntryAnswer {
-    let notebook = sandboxc_contract::users::notebook_name("datasandbox", user);
+    let notebook = sandboxc_contract::users::notebook_name("datasandbox", user, "0a1b");
     EntryAnswer::Found {
         parameter_type: "String".into(),
         value: serde_json::json!({"user_id": user, "authentication": authentication, "notebook": notebook}).to_string(),
@@ -207,7 +207,7 @@ fn cases() -> Vec<Case> {
         Case { entry: Some(entry("bob", "api")), ..case("alice's hash holds bob's entry", key("custom", ALICE),
             body("alice", ALICE_SESSION), alice_active(), NotAuthorised("entry_user_mismatch", "custom", ALICE)) },
         Case { entry: Some(EntryAnswer::Found { parameter_type: "String".into(),
-                value: r#"{"user_id":"alice","authentication":"api","notebook":"datasandbox-bob-81b637d8"}"#.into() }),
+                value: r#"{"user_id":"alice","authentication":"api","notebook":"datasandbox-bob-81b637d8-0a1b"}"#.into() }),
             ..case("alice's entry names bob's notebook", key("custom", ALICE), body("alice", ALICE_SESSION),
                 alice_active(), NotAuthorised("entry_notebook_mismatch", "custom", ALICE)) },
         Case { entry: Some(entry("alice", "saml")), ..case("a SAML entry for a streaming-URL folder", key("custom", ALICE),

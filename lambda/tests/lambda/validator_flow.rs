@@ -37,9 +37,9 @@ const ENV: &str = "datasandbox";
 const PREFIX: &str = "/sandboxc/datasandbox/users/";
 /// The shared notebook of `shared` mode.
 const SHARED: &str = "datasandbox-notebook";
-/// `sandboxc_contract::users::notebook_name("datasandbox", "alice")` and bob's.
-const ALICE_NB: &str = "datasandbox-alice-2bd806c9";
-const BOB_NB: &str = "datasandbox-bob-81b637d8";
+/// `sandboxc_contract::users::notebook_name("datasandbox", "alice", "0a1b")` and bob's.
+const ALICE_NB: &str = "datasandbox-alice-2bd806c9-0a1b";
+const BOB_NB: &str = "datasandbox-bob-81b637d8-0a1b";
 const ALICE: &str = "2bd806c97f0e00af1a1fc3328fa763a9269723c8db8fac4f93af71db186d6e90";
 const BOB: &str = "81b637d8fcd2c6da6359e6963113a1170de795e4b725b84d1e0b4cfd9ec58ce9";
 const CAROL: &str = "4c26d9074c27d89ede59270c0ac14b71e071b15239519f75474b2f3ba63481f5";

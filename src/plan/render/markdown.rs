@@ -1,10 +1,12 @@
-//! The plan as a pull-request comment: summary counts, warnings, security-relevant changes and
-//! data-loss risks first, then each stack's changes in a collapsed `<details>` block; kept
-//! under GitHub's 65,536-character comment limit with a note when cut.
+//! The plan as a pull-request comment: summary counts, disruption (what stops, for how long),
+//! warnings, security-relevant changes and data-loss risks first, then each stack's changes in
+//! a collapsed `<details>` block (for a new stack, what it creates); kept under GitHub's
+//! 65,536-character comment limit with a note when cut.
 
 use std::fmt::Write;
 
 use super::{change_sign, change_text, resource_header, summary_line, text_lines, value_change_text};
+use crate::plan::creation::counts_text;
 use crate::plan::diff::inner_summary;
 use crate::plan::model::{Action, Direction, Plan, TemplateDiff, TemplateStatus};
 
@@ -58,7 +60,11 @@ fn stack_block(t: &TemplateDiff) -> String {
             let _ = writeln!(body, "      {} {}", change_sign(c), change_text(c));
             // The sign in the first column lets GitHub colour the line.
             for (sign, line) in text_lines(c) {
-                let _ = writeln!(body, "{sign}         {line}");
+                if sign == '@' {
+                    let _ = writeln!(body, "{line}");
+                } else {
+                    let _ = writeln!(body, "{sign}         {line}");
+                }
             }
         }
     }
@@ -150,6 +156,32 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
         }
         head.push('\n');
     }
+    if !plan.disruption.is_empty() {
+        let _ = writeln!(head, "#### :stop_sign: Disruption\n");
+        let _ = writeln!(head, "| stack | resource | what stops or is replaced | for how long | what to do |");
+        let _ = writeln!(head, "|---|---|---|---|---|");
+        for d in &plan.disruption {
+            let _ = writeln!(
+                head,
+                "| {} | `{}` | {} | {} | {} |",
+                cell(&d.stack),
+                cell(&d.logical_id),
+                cell(&d.what),
+                cell(&d.duration),
+                cell(&d.advice)
+            );
+        }
+        head.push('\n');
+    }
+    if let Some(n) = &plan.new_stack {
+        let _ = writeln!(head, "#### New stack: what it creates\n");
+        let _ = writeln!(head, "| stack | resources | types |");
+        let _ = writeln!(head, "|---|---:|---|");
+        for t in &n.stacks {
+            let _ = writeln!(head, "| {} | {} | {} |", cell(&t.stack), t.resources, cell(&counts_text(&t.types)));
+        }
+        head.push('\n');
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(head, "#### :warning: Warnings\n");
         for w in &plan.warnings {
@@ -158,7 +190,9 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
         head.push('\n');
     }
     if !plan.security.is_empty() {
-        let _ = writeln!(head, "#### Security-relevant changes\n");
+        let title =
+            if plan.new_stack.is_some() { "Risky grants of the new stack" } else { "Security-relevant changes" };
+        let _ = writeln!(head, "#### {title}\n");
         let _ = writeln!(head, "| | stack | resource | change |");
         let _ = writeln!(head, "|---|---|---|---|");
         for c in &plan.security {
@@ -188,9 +222,13 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
         }
         head.push('\n');
     }
-    let _ = writeln!(head, "#### Changes per stack\n");
-    let blocks: Vec<String> =
-        plan.templates.iter().filter(|t| t.status != TemplateStatus::Unchanged).map(stack_block).collect();
+    // A new stack: every resource is new, the counts above say what; the JSON plan lists each.
+    let blocks: Vec<String> = if plan.new_stack.is_some() {
+        Vec::new()
+    } else {
+        let _ = writeln!(head, "#### Changes per stack\n");
+        plan.templates.iter().filter(|t| t.status != TemplateStatus::Unchanged).map(stack_block).collect()
+    };
     let budget = limit.saturating_sub(NOTE_ROOM);
     let mut out = head;
     if out.chars().count() > budget {

@@ -7,6 +7,7 @@ pub mod text;
 
 use serde_json::Value;
 
+use super::disruption::DisruptionKind;
 use super::model::{Plan, PropertyChange, Replacement, ResourceChange, Summary, ValueChange};
 use super::resolve::same;
 use crate::cfn::{Expr, Scope};
@@ -89,6 +90,19 @@ pub fn summary_line(plan: &Plan) -> String {
         return "no changes".into();
     }
     let s: &Summary = &plan.summary;
+    if let Some(n) = &plan.new_stack {
+        return format!(
+            "new stack: {} resource{} to create in {} template{}; {} risky grant{} flagged; {} data-loss risk{}",
+            n.resources,
+            plural(n.resources),
+            n.stacks.len(),
+            plural(n.stacks.len()),
+            s.security,
+            plural(s.security),
+            s.data_loss,
+            plural(s.data_loss)
+        );
+    }
     let mut parts = Vec::new();
     for (n, what) in [
         (s.add, "to add"),
@@ -123,7 +137,26 @@ pub fn summary_line(plan: &Plan) -> String {
         line =
             format!("{} access change{} ({relaxed} relaxation{}); {line}", s.access, plural(s.access), plural(relaxed));
     }
+    if !plan.disruption.is_empty() {
+        let mut kinds: Vec<&str> = plan.disruption.iter().map(|d| disruption_headline(d.kind)).collect();
+        kinds.dedup();
+        line.push_str(&format!("; disruption: {}", kinds.join(", ")));
+    }
     line
+}
+
+/// A few words for the summary line about a kind of disruption.
+#[must_use]
+pub fn disruption_headline(kind: DisruptionKind) -> &'static str {
+    match kind {
+        DisruptionKind::NetworkReplaced => "the VPC is replaced",
+        DisruptionKind::FleetReplaced => "the fleet is replaced (sessions end)",
+        DisruptionKind::FleetStops => "the fleet stops (sessions end)",
+        DisruptionKind::AppStreamStackReplaced => "the AppStream stack is renamed",
+        DisruptionKind::NotebookReplaced => "the notebook is replaced",
+        DisruptionKind::NotebookStops => "the notebook restarts",
+        DisruptionKind::ValidatorInterrupted => "the validator pauses",
+    }
 }
 
 fn plural(n: usize) -> &'static str {
@@ -156,8 +189,12 @@ pub fn change_sign(c: &PropertyChange) -> &'static str {
 pub fn change_text(c: &PropertyChange) -> String {
     let show = |v: &Option<Value>| v.as_ref().map_or_else(|| "(absent)".to_string(), |v| compact(v, MAX_VALUE));
     let lines = text_lines(c);
+    let multi_line = |v: &Option<Value>| v.as_ref().and_then(Value::as_str).is_some_and(|t| t.contains('\n'));
     let mut s = match (&c.old, &c.new, &c.possibly_because) {
-        _ if !lines.is_empty() => format!("{}: text changes, line by line below", path(&c.path)),
+        _ if !lines.is_empty() && (multi_line(&c.old) || multi_line(&c.new)) => {
+            format!("{}: text changes, line by line below", path(&c.path))
+        }
+        _ if !lines.is_empty() => format!("{}: long text changes, the changed parts below", path(&c.path)),
         (_, Some(n), Some(why)) => format!("{}: {} possibly changed ({why})", path(&c.path), compact(n, MAX_VALUE)),
         (None, Some(n), None) => format!("{}: {}", path(&c.path), compact(n, MAX_VALUE)),
         (Some(o), None, None) => format!("{}: {} (removed)", path(&c.path), compact(o, MAX_VALUE)),
@@ -179,58 +216,102 @@ pub fn change_text(c: &PropertyChange) -> String {
     s
 }
 
-/// Most changed lines shown for a multi-line string (a script in an SSM parameter).
+/// Most lines shown for the diff of a multi-line or long string (a script in an SSM parameter,
+/// a long policy string); the JSON plan holds both texts whole.
 pub const MAX_TEXT_LINES: usize = 60;
 
-/// For a change between two multi-line strings: the changed lines, `('-', line)` and
-/// `('+', line)`, with `(' ', "…")` between hunks; empty for other values.
+/// Unchanged lines shown around each change of a multi-line string.
+pub const CONTEXT_LINES: usize = 3;
+
+/// Unchanged characters shown around each change of a long single-line string.
+pub const CONTEXT_CHARS: usize = 40;
+
+/// How long the diff of one value may take before it settles for a coarser result.
+const DIFF_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// For a change between two multi-line strings, or two strings longer than [`MAX_VALUE`]: a
+/// unified diff (the `similar` crate) as `(sign, text)` lines: `('@', "@@ -3,7 +3,8 @@")` hunk
+/// headers, `(' ', context)`, `('-', removed)`, `('+', added)`. Multi-line strings are
+/// compared by line with [`CONTEXT_LINES`] of context; long single-line strings by character,
+/// each changed region shown with [`CONTEXT_CHARS`] of context as a `-` and a `+` line. Empty
+/// for other values and for values that only possibly change.
 #[must_use]
 pub fn text_lines(c: &PropertyChange) -> Vec<(char, String)> {
     let (Some(Value::String(a)), Some(Value::String(b))) = (&c.old, &c.new) else { return Vec::new() };
-    if !(a.contains('\n') || b.contains('\n')) || c.possibly_because.is_some() {
+    if c.possibly_because.is_some() || a == b {
         return Vec::new();
     }
-    let a: Vec<&str> = a.lines().collect();
-    let b: Vec<&str> = b.lines().collect();
-    let (n, m) = (a.len(), b.len());
-    if n.saturating_mul(m) > 4_000_000 {
-        return vec![(' ', format!("({n} -> {m} lines; too long to compare line by line)"))];
-    }
-    // Longest common subsequence, then a walk that emits removals before additions.
-    let mut lcs = vec![0u32; (n + 1) * (m + 1)];
-    let at = |i: usize, j: usize| i * (m + 1) + j;
-    for i in (0..n).rev() {
-        for j in (0..m).rev() {
-            lcs[at(i, j)] =
-                if a[i] == b[j] { lcs[at(i + 1, j + 1)] + 1 } else { lcs[at(i + 1, j)].max(lcs[at(i, j + 1)]) };
-        }
-    }
-    let mut out = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    let mut last_changed = true;
-    while i < n || j < m {
-        if i < n && j < m && a[i] == b[j] {
-            i += 1;
-            j += 1;
-            last_changed = false;
-            continue;
-        }
-        if !last_changed && !out.is_empty() {
-            out.push((' ', "…".to_string()));
-        }
-        last_changed = true;
-        if j >= m || (i < n && lcs[at(i + 1, j)] >= lcs[at(i, j + 1)]) {
-            out.push(('-', a[i].to_string()));
-            i += 1;
-        } else {
-            out.push(('+', b[j].to_string()));
-            j += 1;
-        }
-    }
+    let mut out = if a.contains('\n') || b.contains('\n') {
+        line_hunks(a, b)
+    } else if a.chars().count() > MAX_VALUE || b.chars().count() > MAX_VALUE {
+        char_hunks(a, b)
+    } else {
+        return Vec::new();
+    };
     if out.len() > MAX_TEXT_LINES {
-        let more = out.len() - MAX_TEXT_LINES;
+        let more = out.iter().skip(MAX_TEXT_LINES).filter(|(sign, _)| matches!(sign, '-' | '+')).count();
         out.truncate(MAX_TEXT_LINES);
         out.push((' ', format!("… {more} more changed lines (the JSON plan holds both texts)")));
+    }
+    out
+}
+
+fn line_hunks(a: &str, b: &str) -> Vec<(char, String)> {
+    let diff = similar::TextDiff::configure().timeout(DIFF_TIMEOUT).diff_lines(a, b);
+    let mut out = Vec::new();
+    for group in diff.grouped_ops(CONTEXT_LINES) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else { continue };
+        let (old, new) = (first.old_range().start..last.old_range().end, first.new_range().start..last.new_range().end);
+        out.push(('@', format!("@@ -{} +{} @@", hunk_range(&old), hunk_range(&new))));
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                let sign = match change.tag() {
+                    similar::ChangeTag::Equal => ' ',
+                    similar::ChangeTag::Delete => '-',
+                    similar::ChangeTag::Insert => '+',
+                };
+                out.push((sign, change.value().trim_end_matches(['\n', '\r']).to_string()));
+            }
+        }
+    }
+    out
+}
+
+/// `start,count` of a unified-diff hunk header (1-based; `start` is the line before for an
+/// empty range).
+fn hunk_range(r: &std::ops::Range<usize>) -> String {
+    let len = r.end - r.start;
+    let start = if len == 0 { r.start } else { r.start + 1 };
+    format!("{start},{len}")
+}
+
+fn char_hunks(a: &str, b: &str) -> Vec<(char, String)> {
+    let diff = similar::TextDiff::configure().timeout(DIFF_TIMEOUT).diff_chars(a, b);
+    let mut out = Vec::new();
+    for group in diff.grouped_ops(CONTEXT_CHARS) {
+        let (Some(first), Some(last)) = (group.first(), group.last()) else { continue };
+        let (old, new) = (first.old_range().start..last.old_range().end, first.new_range().start..last.new_range().end);
+        let (mut before, mut after) = (String::new(), String::new());
+        for op in &group {
+            for change in diff.iter_changes(op) {
+                match change.tag() {
+                    similar::ChangeTag::Equal => {
+                        before.push_str(change.value());
+                        after.push_str(change.value());
+                    }
+                    similar::ChangeTag::Delete => before.push_str(change.value()),
+                    similar::ChangeTag::Insert => after.push_str(change.value()),
+                }
+            }
+        }
+        let cut = |text: String, r: &std::ops::Range<usize>, total: usize| {
+            let head = if r.start > 0 { "…" } else { "" };
+            let tail = if r.end < total { "…" } else { "" };
+            format!("{head}{text}{tail}")
+        };
+        out.push(('@', format!("@@ characters -{} +{} @@", hunk_range(&old), hunk_range(&new))));
+        out.push(('-', cut(before, &old, a.chars().count())));
+        out.push(('+', cut(after, &new, b.chars().count())));
     }
     out
 }
@@ -296,7 +377,53 @@ mod tests {
             note: None,
         };
         let lines = text_lines(&c);
-        assert_eq!(lines, vec![('-', "b".into()), ('+', "B".into()), (' ', "…".into()), ('+', "e".into())]);
+        let expected: Vec<(char, String)> =
+            [('@', "@@ -1,4 +1,5 @@"), (' ', "a"), ('-', "b"), ('+', "B"), (' ', "c"), (' ', "d"), ('+', "e")]
+                .into_iter()
+                .map(|(s, l)| (s, l.to_string()))
+                .collect();
+        assert_eq!(lines, expected);
         assert!(change_text(&c).starts_with("Value: text changes"));
+    }
+
+    #[test]
+    fn far_apart_changes_of_a_long_script_get_hunks_with_context() {
+        let old: String = (1..=400).map(|i| format!("line {i}\n")).collect();
+        let new = old.replace("line 10\n", "line ten\n").replace("line 390\n", "line 390\nline 390b\n");
+        let c = PropertyChange {
+            path: "Properties.Value".into(),
+            old: Some(json!(old)),
+            new: Some(json!(new)),
+            replacement: Replacement::None,
+            template_only: false,
+            possibly_because: None,
+            note: None,
+        };
+        let lines = text_lines(&c);
+        let headers: Vec<&str> = lines.iter().filter(|(s, _)| *s == '@').map(|(_, l)| l.as_str()).collect();
+        assert_eq!(headers, ["@@ -7,7 +7,7 @@", "@@ -388,6 +388,7 @@"]);
+        assert_eq!(lines.iter().filter(|(s, _)| *s == ' ').count(), 12);
+        assert!(lines.contains(&('+', "line 390b".to_string())));
+    }
+
+    #[test]
+    fn a_long_single_line_value_shows_only_its_changed_part() {
+        let old = format!("{}/team/*{}", "a".repeat(150), "z".repeat(150));
+        let new = format!("{}/*{}", "a".repeat(150), "z".repeat(150));
+        let c = PropertyChange {
+            path: "Properties.PolicyText".into(),
+            old: Some(json!(old)),
+            new: Some(json!(new)),
+            replacement: Replacement::None,
+            template_only: false,
+            possibly_because: None,
+            note: None,
+        };
+        let lines = text_lines(&c);
+        assert_eq!(lines.len(), 3, "{lines:?}");
+        // The change is `team/` removed after the `/`: 40 characters of context either side.
+        assert_eq!(lines[1], ('-', format!("…{}/team/*{}…", "a".repeat(39), "z".repeat(39))));
+        assert_eq!(lines[2], ('+', format!("…{}/*{}…", "a".repeat(39), "z".repeat(39))));
+        assert!(change_text(&c).contains("long text changes"));
     }
 }

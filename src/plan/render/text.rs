@@ -1,9 +1,11 @@
-//! The plan for a terminal: summary, security and data loss first, then every stack's
-//! changes. ANSI colour only when asked (the CLI asks on a terminal without NO_COLOR).
+//! The plan for a terminal: summary, then disruption (what stops, for how long), warnings,
+//! security and data loss, then every stack's changes (for a new stack, what it creates).
+//! ANSI colour only when asked (the CLI asks on a terminal without NO_COLOR).
 
 use std::fmt::Write;
 
 use super::{change_sign, change_text, resource_header, summary_line, text_lines, value_change_text};
+use crate::plan::creation::counts_text;
 use crate::plan::diff::inner_summary;
 use crate::plan::model::{Action, Direction, Impact, Plan, TemplateStatus};
 
@@ -41,6 +43,20 @@ pub fn render(plan: &Plan, color: bool) -> String {
             let _ = writeln!(s, "  {tag} {}", a.summary);
         }
     }
+    if !plan.disruption.is_empty() {
+        let _ = writeln!(s, "\n{}", p.paint("1;35", "Disruption"));
+        for d in &plan.disruption {
+            let _ = writeln!(s, "  {} {}/{}: {}", p.paint("35", "!"), d.stack, d.logical_id, d.what);
+            let _ = writeln!(s, "      for how long: {}", d.duration);
+            let _ = writeln!(s, "      what to do: {}", d.advice);
+        }
+    }
+    if let Some(n) = &plan.new_stack {
+        let _ = writeln!(s, "\n{}", p.paint("1", "New stack: what it creates"));
+        for t in &n.stacks {
+            let _ = writeln!(s, "  {} ({}): {}", t.stack, t.resources, counts_text(&t.types));
+        }
+    }
     if !plan.warnings.is_empty() {
         let _ = writeln!(s, "\n{}", p.paint("1;31", "Warnings"));
         for w in &plan.warnings {
@@ -48,7 +64,9 @@ pub fn render(plan: &Plan, color: bool) -> String {
         }
     }
     if !plan.security.is_empty() {
-        let _ = writeln!(s, "\n{}", p.paint("1", "Security-relevant changes"));
+        let title =
+            if plan.new_stack.is_some() { "Risky grants of the new stack" } else { "Security-relevant changes" };
+        let _ = writeln!(s, "\n{}", p.paint("1", title));
         for c in &plan.security {
             let tag = match c.direction {
                 Direction::Relaxed => p.paint("1;31", "RELAXED  "),
@@ -70,6 +88,10 @@ pub fn render(plan: &Plan, color: bool) -> String {
         for f in &plan.files {
             let _ = writeln!(s, "  {} {}: {}", f.status, f.file, f.note);
         }
+    }
+    if plan.new_stack.is_some() {
+        // Every resource is new: the counts above say what; the JSON plan lists each one.
+        return s;
     }
     for t in plan.templates.iter().filter(|t| t.status != TemplateStatus::Unchanged) {
         let file = t.new_file.as_deref().or(t.old_file.as_deref()).unwrap_or_default();
@@ -110,14 +132,16 @@ pub fn render(plan: &Plan, color: bool) -> String {
             }
             for c in &r.changes {
                 let _ = writeln!(s, "      {} {}", change_sign(c), change_text(c));
-                for (sign, line) in text_lines(c) {
-                    let line = format!("          {sign} {line}");
+                for (sign, text) in text_lines(c) {
+                    let line =
+                        if sign == '@' { format!("          {text}") } else { format!("          {sign} {text}") };
                     let _ = writeln!(
                         s,
                         "{}",
                         match sign {
                             '-' => p.paint("31", &line),
                             '+' => p.paint("32", &line),
+                            '@' => p.paint("36", &line),
                             _ => line,
                         }
                     );
