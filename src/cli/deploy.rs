@@ -213,6 +213,21 @@ pub fn render(outcome: &Outcome) -> Rendered {
                 None => e,
             })
         }
+        Outcome::Failed(Failed::Unprotected { stack, status, problems }) => {
+            let what = match status {
+                Some(s) => format!("stack {stack} was deployed ({s})"),
+                None => format!("stack {stack} is up to date"),
+            };
+            let mut e = CliError::new(format!(
+                "{what}, but the stack policy that denies replacing and deleting its stateful resources (buckets, keys, log groups, the notebook) could not be set on every stack, so the next update is not guarded against data loss:"
+            ));
+            for p in problems {
+                e = e.with_cause(format!("- {p}"));
+            }
+            failed(e.with_cause(
+                "fix the cause (the credentials need cloudformation:SetStackPolicy and cloudformation:ListStackResources on the root and nested stacks), then run `sandboxc apply` again: it sets the stack policies even when nothing else changes",
+            ))
+        }
         Outcome::Failed(Failed::Deletion { stack, status, reason, root_cause }) => {
             let e = CliError::new(format!("deleting stack {stack} ended {status}{}", reason_suffix(reason)));
             failed(match root_cause {

@@ -290,6 +290,17 @@ pub enum Failed {
         /// The root cause among the failed steps seen, if any.
         root_cause: Option<Failure>,
     },
+    /// The deployment succeeded (or there was nothing to change), but the stack policy that
+    /// denies replacing and deleting stateful resources could not be set on every stack (root
+    /// and nested): those resources are not protected against the next update.
+    Unprotected {
+        /// The stack name.
+        stack: String,
+        /// The root stack's status after a deployment; `None` after "no changes".
+        status: Option<StackStatus>,
+        /// One line per stack left unprotected: its ARN and CloudFormation's answer.
+        problems: Vec<String>,
+    },
     /// Deleting the stack (destroy, or `--recreate`) ended in another status.
     Deletion {
         /// The stack ARN.

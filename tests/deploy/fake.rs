@@ -98,6 +98,7 @@ struct State {
     drift_id: String,
     detections: Option<Script<DriftDetection>>,
     drifts: HashMap<String, Vec<ResourceDrift>>,
+    policy_errors: HashMap<String, CfnError>,
     calls: Vec<Call>,
 }
 
@@ -172,6 +173,12 @@ impl FakeCfn {
             s.detections = Some(Script(detections.into()));
             s.drifts = drifts.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         });
+        self
+    }
+
+    /// `SetStackPolicy` on `stack` (name or ARN) answers `error`.
+    pub fn refuse_policy(&self, stack: &str, error: CfnError) -> &Self {
+        self.with(|s| s.policy_errors.insert(stack.to_string(), error));
         self
     }
 
@@ -283,7 +290,7 @@ impl CloudFormation for FakeCfn {
 
     async fn set_stack_policy(&self, stack: &str, body: &str) -> Result<(), CfnError> {
         self.call(Call::StackPolicy(stack.to_string(), body.to_string()));
-        Ok(())
+        self.with(|s| s.policy_errors.get(stack).cloned()).map_or(Ok(()), Err)
     }
 
     async fn detect_drift(&self, stack: &str) -> Result<String, CfnError> {

@@ -563,6 +563,47 @@ fn create_from_scratch() {
     assert!(console.questions.is_empty(), "--yes asks nothing");
 }
 
+/// A deployment whose stack policy cannot be set on a nested stack is not a plain success: the
+/// stateful resources there would have no data-loss guard (exit 1, with what to do).
+#[test]
+fn a_stack_policy_that_cannot_be_set_on_a_nested_stack_fails_the_apply() {
+    let fake = cfn();
+    let store = FakeStore::default();
+    fake.stack(STACK, vec![None, at(STACK_ID, "CREATE_IN_PROGRESS")])
+        .stack(STACK_ID, vec![at(STACK_ID, "CREATE_IN_PROGRESS"), Some(with_outputs(STACK_ID, "CREATE_COMPLETE"))])
+        .events(STACK_ID, vec![creation_events()[..2].to_vec(), creation_events()])
+        .resources(STACK_ID, vec![summary("StorageNestedStack", NESTED_ID, "AWS::CloudFormation::Stack")])
+        .refuse_policy(
+            NESTED_ID,
+            CfnError::Call { api: "SetStackPolicy", message: "InternalFailure: not implemented".into() },
+        );
+    change_set(&fake, ChangeSetStatus::CreateComplete, "", vec![]);
+    let mut console = Recorder::default();
+    let o = outcome(run(apply(&deployer(&fake, &store), &single(), &options(), &mut NoZips, &mut console)), &console);
+    let Outcome::Failed(Failed::Unprotected { status: Some(status), problems, .. }) = &o else {
+        panic!("{o:?}\n{}", console.text())
+    };
+    assert_eq!(status, &StackStatus::CreateComplete);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with(NESTED_ID) && problems[0].contains("not implemented"), "{problems:?}");
+    // The root stack was protected; the nested one was tried.
+    assert_eq!(fake.changes("SetStackPolicy"), 2, "{:?}", fake.log());
+    let text = error_text(&o);
+    assert!(text.starts_with("error: stack tiny was deployed (CREATE_COMPLETE), but the stack policy"), "{text}");
+    assert!(text.contains(NESTED_ID) && text.contains("run `sandboxc apply` again"), "{text}");
+
+    // "No changes" sets the policies again, and fails the same way while it cannot.
+    let fake = cfn();
+    fake.stack(ANY, vec![at(STACK_ID, "UPDATE_COMPLETE")])
+        .create(vec![Err(CfnError::NoUpdates)])
+        .resources(STACK_ID, vec![summary("StorageNestedStack", NESTED_ID, "AWS::CloudFormation::Stack")])
+        .refuse_policy(NESTED_ID, CfnError::Call { api: "SetStackPolicy", message: "denied".into() });
+    let mut console = Recorder::default();
+    let o = outcome(run_apply(&fake, &single(), &options(), &mut console), &console);
+    assert!(matches!(&o, Outcome::Failed(Failed::Unprotected { status: None, .. })), "{o:?}");
+    assert!(error_text(&o).starts_with("error: stack tiny is up to date, but the stack policy"), "{o:?}");
+}
+
 // ---- 3. a nested stack's failure is the root cause ----------------------------------------------
 
 fn nested_rollback(update: bool) {
