@@ -12,6 +12,7 @@
 pub mod cloudformation;
 pub mod error;
 pub mod evidence;
+pub mod probe;
 pub mod s3;
 
 #[cfg(test)]
@@ -169,9 +170,33 @@ impl Session {
     /// The S3 adapter; path-style addressing with an endpoint override (an emulator).
     #[must_use]
     pub fn s3(&self) -> s3::S3 {
+        s3::S3::with_endpoint(self.s3_client(), endpoint(&self.config, "S3", "s3"))
+    }
+
+    fn s3_client(&self) -> aws_sdk_s3::Client {
         let overridden = self.config.endpoint_url().is_some() || service_endpoint_env("S3").is_some();
         let config = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(overridden).build();
-        s3::S3::with_endpoint(aws_sdk_s3::Client::from_conf(config), endpoint(&self.config, "S3", "s3"))
+        aws_sdk_s3::Client::from_conf(config)
+    }
+
+    /// The preflight's clients (AppStream, IAM, CloudWatch Logs, SageMaker, S3).
+    #[must_use]
+    pub fn probes(&self) -> probe::Probes {
+        let c = &self.config;
+        probe::Probes::new(
+            aws_sdk_appstream::Client::new(c),
+            aws_sdk_iam::Client::new(c),
+            aws_sdk_cloudwatchlogs::Client::new(c),
+            aws_sdk_sagemaker::Client::new(c),
+            self.s3_client(),
+            probe::Endpoints {
+                appstream: endpoint(c, "APPSTREAM", "appstream2"),
+                iam: endpoint(c, "IAM", "iam"),
+                logs: endpoint(c, "CLOUDWATCH_LOGS", "logs"),
+                sagemaker: endpoint(c, "SAGEMAKER", "api.sagemaker"),
+                s3: endpoint(c, "S3", "s3"),
+            },
+        )
     }
 }
 

@@ -177,6 +177,16 @@ pub struct ApplyArgs {
     pub aws: AwsArgs,
 }
 
+/// Arguments of `sandboxc check`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CheckArgs {
+    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// Where and as whom to check.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
 /// Arguments of `sandboxc bootstrap`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct BootstrapArgs {

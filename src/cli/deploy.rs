@@ -6,18 +6,22 @@
 
 use std::path::PathBuf;
 
-use super::args::{check_account, ApplyArgs, BootstrapArgs, DestroyArgs, StatusArgs};
+use super::args::{check_account, ApplyArgs, BootstrapArgs, CheckArgs, DestroyArgs, StatusArgs};
 use super::build::{assets_release, release, source};
 use super::error::CliError;
 use super::{Context, ExitStatus};
 use crate::aws::cloudformation::Cfn;
+use crate::aws::probe::Probes;
 use crate::aws::s3::S3;
 use crate::aws::Settings;
+use crate::blueprint::model::AvailabilityZones;
+use crate::blueprint::Blueprint;
 use crate::deploy::apply::{ApplyOptions, LambdaZips};
 use crate::deploy::console::{install_ctrl_c, Console, Terminal};
 use crate::deploy::deployment::{output_lines, Choices, Deployer};
 use crate::deploy::manage::tree_lines;
 use crate::deploy::outcome::{describe_root_cause, reason_suffix, reattach_hint, Failed, Interrupted, NoChanges};
+use crate::deploy::preflight::{Expectations, Finding};
 use crate::deploy::status::StackStatus;
 use crate::deploy::Outcome;
 use crate::output::AssetEntry;
@@ -53,15 +57,82 @@ pub fn apply(args: &ApplyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let options = ApplyOptions {
         choices: Choices { yes: args.yes, allow_data_loss: args.allow_data_loss, recreate: args.recreate },
         assets_bucket: args.assets_bucket.clone(),
+        expectations: expectations(&blueprint),
     };
     let mut zips = ZipDir { dir: args.lambda_dir.clone(), built: false };
     let interrupted = install_ctrl_c();
     let outcome = ctx.runtime()?.block_on(async {
-        let d = deployer(&settings, blueprint.account.as_deref()).await?;
+        let (d, probes) = connected(&settings, blueprint.account.as_deref()).await?;
         let mut console = Terminal::new(ctx.quiet, interrupted);
-        Ok::<_, CliError>(crate::deploy::apply::apply(&d, &release, &options, &mut zips, &mut console).await?)
+        Ok::<_, CliError>(crate::deploy::apply::apply(&d, &release, &options, &mut zips, &probes, &mut console).await?)
     })?;
     Ok(report(ctx, &outcome))
+}
+
+/// `sandboxc check`: the preflight of `apply` on its own, read-only. Exit 0 when nothing
+/// stops `apply` (adoptions and unchecked items are listed), 1 when something does.
+///
+/// # Errors
+/// [`CliError`].
+pub fn check(args: &CheckArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
+    let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
+    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let expectations = expectations(&blueprint);
+    let (report, account, region) = ctx.runtime()?.block_on(async {
+        let (d, probes) = connected(&settings, blueprint.account.as_deref()).await?;
+        let report = crate::deploy::apply::check(&d, &release, &expectations, &probes).await?;
+        Ok::<_, CliError>((report, d.account, d.region))
+    })?;
+    if !ctx.quiet {
+        ctx.say(&format!("preflight of stack {} in account {account} ({region}):", release.stack_name()));
+        for c in &report.checked {
+            ctx.say(&format!("  ok    {c}"));
+        }
+    }
+    for f in &report.findings {
+        let lines = f.lines();
+        let tag = match f {
+            Finding::Adopt { .. } => "adopt",
+            Finding::Unchecked { .. } => "warn",
+            _ => "FAIL",
+        };
+        let text =
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| if i == 0 { format!("  {tag:<5} {l}") } else { format!("        {l}") });
+        for line in text {
+            if f.blocks() || matches!(f, Finding::Unchecked { .. }) {
+                ctx.warn(&line);
+            } else if !ctx.quiet {
+                ctx.say(&line);
+            }
+        }
+    }
+    if report.blocks() {
+        let n = report.findings.iter().filter(|f| f.blocks()).count();
+        return Err(CliError::new(format!(
+            "preflight: {n} problem{} would make `sandboxc apply` fail (listed above)",
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    if !ctx.quiet {
+        ctx.say("preflight: nothing stops `sandboxc apply`");
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// What the preflight checks from the blueprint besides the templates.
+#[must_use]
+pub fn expectations(blueprint: &Blueprint) -> Expectations {
+    Expectations {
+        saml_provider: blueprint.identity.saml.as_ref().map(|s| s.idp_name.clone()),
+        zones: match &blueprint.network.availability_zones {
+            AvailabilityZones::Names(names) => names.clone(),
+            AvailabilityZones::Count(_) => Vec::new(),
+        },
+        region: blueprint.region.clone(),
+    }
 }
 
 /// `sandboxc status`.
@@ -99,9 +170,15 @@ pub fn destroy(args: &DestroyArgs, ctx: &Context) -> Result<ExitStatus, CliError
 /// Connects (credentials, `sts:GetCallerIdentity`), refuses another account than the pinned
 /// one, and builds the deployer over the AWS adapters.
 async fn deployer(settings: &Settings, pinned_account: Option<&str>) -> Result<Deployer<Cfn, S3>, CliError> {
+    Ok(connected(settings, pinned_account).await?.0)
+}
+
+/// [`deployer`], and the preflight's clients.
+async fn connected(settings: &Settings, pinned_account: Option<&str>) -> Result<(Deployer<Cfn, S3>, Probes), CliError> {
     let session = crate::aws::connect(settings).await?;
     check_account(pinned_account, &session.account)?;
-    Ok(Deployer::new(session.cloudformation(), session.s3(), session.account.clone(), session.region.clone()))
+    let probes = session.probes();
+    Ok((Deployer::new(session.cloudformation(), session.s3(), session.account.clone(), session.region.clone()), probes))
 }
 
 /// Prints an outcome (success on standard output unless `-q`; anything else through the error

@@ -16,7 +16,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use args::{ApplyArgs, AuditArgs, BootstrapArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs};
+use args::{ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs};
 use error::CliError;
 
 use crate::blueprint::schema;
@@ -117,10 +117,24 @@ pub enum Command {
     /// and Lambda zips to (KMS-encrypted, versioned, TLS-only, public access blocked, old
     /// versions expire after 30 days). Once per account and Region; through a change set.
     Bootstrap(BootstrapArgs),
+    /// What would make `apply` fail, checked read-only against AWS: the preflight on its own.
+    ///
+    /// The AppStream image the fleet names exists and is AVAILABLE (DescribeImages); the SAML
+    /// provider the blueprint names exists (GetSAMLProvider); explicit Availability Zones and a
+    /// pinned `region` match the credentials' Region; no resource is left outside any stack
+    /// under a fixed name the templates give (log groups: DescribeLogGroups; a named bucket:
+    /// HeadBucket; notebook instances: DescribeNotebookInstance). Each finding says what to do:
+    /// retained log groups and a retained named bucket (with its KMS key) are adopted by
+    /// `apply` through an IMPORT change set when it creates the stack; anything else gets the
+    /// exact cleanup commands. A check the credentials may not make is a warning.
+    /// Exit codes: 0 nothing stops apply, 1 something does (or an error).
+    Check(CheckArgs),
     /// Deploy the blueprint through a CloudFormation change set, showing the plan first.
     ///
     /// Preflight (limits, credentials, account and Region, the blueprint's pinned `account`
-    /// and `region`, stack state), assets uploaded to the assets bucket under content-hash
+    /// and `region`, stack state, then the checks of `sandboxc check`: a problem stops apply
+    /// before anything is uploaded; retained resources are adopted by an IMPORT change set
+    /// before any other change set), assets uploaded to the assets bucket under content-hash
     /// keys (a failed upload stops before any change set), change set (CREATE or UPDATE,
     /// nested stacks included), plan, approval (prompt, or --yes; replacing or removing
     /// resources that hold data also needs --allow-data-loss), execution with live stack
@@ -234,6 +248,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
         Command::Package { out } => package(out, &ctx),
         Command::Plan(args) => plan::run(args, &ctx),
         Command::Bootstrap(args) => deploy::bootstrap(args, &ctx),
+        Command::Check(args) => deploy::check(args, &ctx),
         Command::Apply(args) => deploy::apply(args, &ctx),
         Command::Status(args) => deploy::status(args, &ctx),
         Command::Destroy(args) => deploy::destroy(args, &ctx),

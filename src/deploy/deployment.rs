@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use super::assets::AssetStore;
 use super::cloudformation::{
-    nested_stacks, wait_change_set, CfnError, ChangeSetRequest, CloudFormation, Polling, StackInfo, StackOutput,
-    TemplateSource, NESTED_STACK_TYPE,
+    nested_stacks, wait_change_set, CfnError, ChangeSetKind, ChangeSetRequest, CloudFormation, Polling, StackInfo,
+    StackOutput, TemplateSource, NESTED_STACK_TYPE,
 };
 use super::console::Console;
 use super::events::{baseline, follow, latest_events, root_cause, FollowEnd, FollowPolling};
@@ -266,7 +266,7 @@ pub async fn change_and_execute<C: CloudFormation, S: AssetStore>(
         change_set_name: change_set_name("apply"),
         template: dep.template.clone(),
         parameters: dep.parameters.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect(),
-        create: *mode == Mode::Create,
+        kind: if *mode == Mode::Create { ChangeSetKind::Create } else { ChangeSetKind::Update },
         tags: dep.tags.clone(),
         description: "sandboxc apply".into(),
     };

@@ -6,6 +6,7 @@
 
 use super::assets::{AssetError, StoreError};
 use super::cloudformation::{CfnError, StackEvent, StackInfo};
+use super::preflight::Finding;
 use super::status::StackStatus;
 
 /// How `apply`, `bootstrap`, `destroy` or `status` ended.
@@ -154,6 +155,14 @@ pub enum Refusal {
         /// The Region asked.
         region: String,
     },
+    /// The preflight found what would make the deployment fail (nothing was uploaded or
+    /// changed).
+    Preflight {
+        /// The stack name.
+        stack: String,
+        /// The blocking findings, each saying what to do.
+        findings: Vec<Finding>,
+    },
     /// `apply` without `--assets-bucket`: the assets stack does not exist, or has no bucket yet.
     NoAssetsBucket {
         /// The assets stack's name.
@@ -208,6 +217,24 @@ impl std::fmt::Display for Refusal {
             ),
             Self::NoStack { stack, account, region } => {
                 write!(f, "stack {stack} does not exist in account {account} ({region}): `sandboxc apply` creates it")
+            }
+            Self::Preflight { stack, findings } => {
+                write!(
+                    f,
+                    "preflight: {} problem{} would make the deployment of stack {stack} fail; nothing was uploaded or changed",
+                    findings.len(),
+                    if findings.len() == 1 { "" } else { "s" }
+                )?;
+                for finding in findings {
+                    let mut lines = finding.lines().into_iter();
+                    if let Some(first) = lines.next() {
+                        write!(f, "\n- {first}")?;
+                    }
+                    for l in lines {
+                        write!(f, "\n  {l}")?;
+                    }
+                }
+                Ok(())
             }
             Self::NoAssetsBucket { stack, status: None } => write!(
                 f,

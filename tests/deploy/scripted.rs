@@ -25,7 +25,7 @@
 
 use crate::fake;
 
-use fake::{Call, FakeCfn, FakeStore, ANY};
+use fake::{Call, FakeCfn, FakeProbe, FakeStore, ANY};
 use sandboxc::blueprint::Source;
 use sandboxc::cfn::render::Format;
 use sandboxc::cli::deploy::render;
@@ -33,8 +33,8 @@ use sandboxc::cli::ExitStatus;
 use sandboxc::deploy::apply::{apply, ApplyOptions, LambdaZips};
 use sandboxc::deploy::assets::StoreError;
 use sandboxc::deploy::cloudformation::{
-    CfnError, ChangeSetState, DriftDetection, PropertyDifference, ResourceDrift, StackEvent, StackInfo, StackOutput,
-    StackResource, TemplateSource,
+    CfnError, ChangeSetKind, ChangeSetState, DriftDetection, PropertyDifference, ResourceDrift, StackEvent, StackInfo,
+    StackOutput, StackResource, TemplateSource,
 };
 use sandboxc::deploy::console::{Console, Recorder};
 use sandboxc::deploy::deployment::{fast_polling, prepare, Choices, Deployer, Mode, Prepared};
@@ -82,7 +82,19 @@ fn deployed_root(text: &str) -> String {
 
 /// `--yes`, `--assets-bucket assets`.
 fn options() -> ApplyOptions {
-    ApplyOptions { choices: Choices { yes: true, ..Choices::default() }, assets_bucket: Some("assets".into()) }
+    ApplyOptions {
+        choices: Choices { yes: true, ..Choices::default() },
+        assets_bucket: Some("assets".into()),
+        ..ApplyOptions::default()
+    }
+}
+
+/// The image every test blueprint's fleet names.
+pub const IMAGE: &str = "datasandbox-image";
+
+/// A preflight probe that finds the image and nothing in the way.
+fn clear() -> FakeProbe {
+    FakeProbe::with_image(IMAGE)
 }
 
 /// The Lambda zips are all in the bucket already (the fake says so for `lambda/` keys):
@@ -249,7 +261,7 @@ fn run_apply(
     console: &mut Recorder,
 ) -> Result<Outcome, DeployError> {
     let d = deployer(fake, &FakeStore::default());
-    run(apply(&d, release, options, &mut NoZips, console))
+    run(apply(&d, release, options, &mut NoZips, &clear(), console))
 }
 
 /// The outcome, or the test fails showing the console.
@@ -472,8 +484,10 @@ fn apply_on_a_stuck_stack_makes_no_change_set() {
         fake.stack(ANY, vec![at(STACK_ID, status)]);
         let store = FakeStore::default();
         let mut console = Recorder::default();
-        let o =
-            outcome(run(apply(&deployer(&fake, &store), &single(), &options(), &mut NoZips, &mut console)), &console);
+        let o = outcome(
+            run(apply(&deployer(&fake, &store), &single(), &options(), &mut NoZips, &clear(), &mut console)),
+            &console,
+        );
         assert!(refusal(&o).contains(&format!("stack tiny is {status}")), "{o:?}");
         assert_eq!(
             (fake.count(is_create), fake.count(is_delete_stack), store.puts().len()),
@@ -511,7 +525,10 @@ fn create_from_scratch() {
         vec![resource_change("DataBucket", "AWS::S3::Bucket", ChangeAction::Add, ChangeReplacement::False, vec![])],
     );
     let mut console = Recorder::default();
-    let o = outcome(run(apply(&deployer(&fake, &store), &release, &options(), &mut NoZips, &mut console)), &console);
+    let o = outcome(
+        run(apply(&deployer(&fake, &store), &release, &options(), &mut NoZips, &clear(), &mut console)),
+        &console,
+    );
     let Outcome::Deployed { stack, info } = &o else { panic!("{o:?}\n{}", console.text()) };
     assert_eq!((stack.as_str(), &info.status), (STACK, &StackStatus::CreateComplete));
     let outputs: Vec<(&str, &str)> = info.outputs.iter().map(|o| (o.key.as_str(), o.value.as_str())).collect();
@@ -523,7 +540,7 @@ fn create_from_scratch() {
     assert_eq!(created.len(), 1);
     let req = &created[0];
     assert_eq!(req.stack_name, STACK);
-    assert!(req.create, "a CREATE change set");
+    assert_eq!(req.kind, ChangeSetKind::Create, "a CREATE change set");
     assert_eq!(req.parameters[0], ("AssetsBucket".to_string(), Some("assets".to_string())), "{:?}", req.parameters);
     assert!(req.tags.contains(&("owner".to_string(), "alice".to_string())), "{:?}", req.tags);
     // The root template goes inline when it fits, else by URL from the assets bucket.
@@ -579,7 +596,10 @@ fn a_stack_policy_that_cannot_be_set_on_a_nested_stack_fails_the_apply() {
         );
     change_set(&fake, ChangeSetStatus::CreateComplete, "", vec![]);
     let mut console = Recorder::default();
-    let o = outcome(run(apply(&deployer(&fake, &store), &single(), &options(), &mut NoZips, &mut console)), &console);
+    let o = outcome(
+        run(apply(&deployer(&fake, &store), &single(), &options(), &mut NoZips, &clear(), &mut console)),
+        &console,
+    );
     let Outcome::Failed(Failed::Unprotected { status: Some(status), problems, .. }) = &o else {
         panic!("{o:?}\n{}", console.text())
     };
@@ -752,7 +772,7 @@ fn no_changes_as_an_empty_change_set() {
         "{:?}",
         render(&o).lines
     );
-    assert!(!fake.created()[0].create, "an UPDATE change set");
+    assert_eq!(fake.created()[0].kind, ChangeSetKind::Update, "an UPDATE change set");
 }
 
 // ---- 6. ROLLBACK_COMPLETE and --recreate ------------------------------------------------------
@@ -893,7 +913,7 @@ fn a_failed_upload_stops_before_the_change_set() {
         release.manifest.templates.iter().find_map(|t| t.s3_key.clone()).expect("nested templates are uploaded");
     fake.stack(ANY, vec![None]);
     let mut console = Recorder::default();
-    let e = run(apply(&deployer(&fake, &store), &release, &options(), &mut NoZips, &mut console))
+    let e = run(apply(&deployer(&fake, &store), &release, &options(), &mut NoZips, &clear(), &mut console))
         .expect_err("AccessDenied");
     assert!(matches!(e, DeployError::Asset(_)), "{e:?}");
     let text = e.to_string();
@@ -1298,7 +1318,10 @@ fn bootstrap_creates_the_assets_stack_through_a_change_set() {
     let o = outcome(run(sandboxc::deploy::apply::bootstrap(&d, &assets, choices, &mut console)), &console);
     assert!(matches!(&o, Outcome::Deployed { stack, .. } if stack == "sandboxc-assets"), "{o:?}");
     let req = &fake.created()[0];
-    assert!(req.create && matches!(&req.template, TemplateSource::Body(b) if *b == assets.body), "{req:?}");
+    assert!(
+        req.kind == ChangeSetKind::Create && matches!(&req.template, TemplateSource::Body(b) if *b == assets.body),
+        "{req:?}"
+    );
     assert_eq!(req.tags, [("sandboxc:stack".to_string(), "sandboxc-assets".to_string())]);
     assert_eq!(
         fake.log(),
