@@ -16,6 +16,7 @@ use std::path::Path;
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 
 struct Moto {
+    endpoint: String,
     cfn: aws_sdk_cloudformation::Client,
     s3: aws_sdk_s3::Client,
     runtime: tokio::runtime::Runtime,
@@ -40,7 +41,12 @@ impl Moto {
                 .force_path_style(true)
                 .build(),
         );
-        Self { cfn, s3, runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap() }
+        Self {
+            endpoint: endpoint.to_string(),
+            cfn,
+            s3,
+            runtime: tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap(),
+        }
     }
 
     fn template(&self, stack: &str) -> String {
@@ -65,6 +71,22 @@ impl Moto {
         self.runtime.block_on(out.body.collect()).unwrap().into_bytes().to_vec()
     }
 
+    fn create_saml_provider(&self, name: &str) {
+        let iam = aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::Config::builder()
+                .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+                .region(aws_sdk_iam::config::Region::new("us-east-1"))
+                .credentials_provider(aws_sdk_iam::config::Credentials::new("testing", "testing", None, None, "test"))
+                .endpoint_url(&self.endpoint)
+                .build(),
+        );
+        let metadata = format!(
+            "<EntityDescriptor xmlns=\"urn:oasis:names:tc:SAML:2.0:metadata\">{}</EntityDescriptor>",
+            " ".repeat(1000)
+        );
+        let _ = self.runtime.block_on(iam.create_saml_provider().name(name).saml_metadata_document(metadata).send());
+    }
+
     fn assets_bucket(&self) -> String {
         let out = self.runtime.block_on(self.cfn.list_stack_resources().stack_name("sandboxc-assets").send()).unwrap();
         out.stack_resource_summaries()
@@ -75,6 +97,13 @@ impl Moto {
             .unwrap()
             .to_string()
     }
+}
+
+/// The `identity.saml.idp_name` of a blueprint's text (`saml: {idp_name: NAME}`), if any.
+fn saml_provider(blueprint: &str) -> Option<String> {
+    let rest = blueprint.split("idp_name:").nth(1)?.trim_start();
+    let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
+    (!name.is_empty()).then_some(name)
 }
 
 /// The synth output of `blueprint` in `dir/out-<tag>`: (manifest, root template file name).
@@ -111,6 +140,10 @@ fn bootstrap_apply_update_status_destroy_against_moto() {
     let blueprint =
         default.replace("name: datasandbox ", &format!("name: {stack}")).replace("layout: nested", "layout: single");
     assert!(blueprint.contains(&format!("name: {stack}")) && blueprint.contains("layout: single"));
+    if let Some(idp) = saml_provider(&blueprint) {
+        // The preflight checks that a named SAML provider exists.
+        moto.create_saml_provider(&idp);
+    }
     std::fs::write(dir.join("bp.yaml"), &blueprint).unwrap();
     let zips = lambda_zips(dir);
 
@@ -184,6 +217,23 @@ fn bootstrap_apply_update_status_destroy_against_moto() {
     let (code, out, _) = sandboxc(&["destroy", "bp.yaml", "--yes"], dir, &endpoint);
     assert_eq!(code, 0);
     assert!(out.contains("nothing to destroy"), "{out}");
+
+    // apply again: the retained log groups (fixed names) are found by `check` and adopted
+    // by an IMPORT change set before any other change set; the stack is created again.
+    let (code, out, err) = sandboxc(&["check", "bp.yaml"], dir, &endpoint);
+    assert_eq!(code, 0, "{out}{err}");
+    let flow_logs = format!("/sandboxc/{stack}/flow-logs");
+    assert!(out.contains(&format!("adopt AWS::Logs::LogGroup {flow_logs}")), "{out}{err}");
+    let (code, out, err) = sandboxc(&["apply", "bp.yaml", "--yes", "--lambda-dir", "lz"], dir, &endpoint);
+    assert_eq!(code, 0, "{out}{err}");
+    let adopting = out.find("adopting ").unwrap_or_else(|| panic!("{out}"));
+    let import = out.find("executing IMPORT change set").unwrap_or_else(|| panic!("{out}"));
+    let update = out.find("executing change set").unwrap_or_else(|| panic!("{out}"));
+    assert!(adopting < import && import < update, "the import comes before any other change set:\n{out}");
+    assert!(out.contains(&format!("FlowLogGroup (AWS::Logs::LogGroup)  {flow_logs}")), "{out}");
+    assert!(out.contains(&format!("stack {stack}: UPDATE_COMPLETE")), "{out}");
+    assert_eq!(moto.status(&stack).as_deref(), Some("UPDATE_COMPLETE"));
+    assert_eq!(moto.template(&stack), root2, "the deployed template is the synth output again");
 }
 
 /// The nested layout as far as moto goes: nested templates uploaded byte for byte under their
