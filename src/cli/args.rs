@@ -63,6 +63,7 @@ impl AwsArgs {
                 connect: Duration::from_secs(self.connect_timeout),
                 call: Duration::from_secs(self.call_timeout),
             },
+            verbose: false,
         })
     }
 
@@ -168,10 +169,11 @@ pub struct ApplyArgs {
     #[arg(long, value_name = "BUCKET")]
     pub assets_bucket: Option<String>,
     /// Directory of the Lambda zips (`sandboxc package -o DIR`): DIR/<identity>/<function>.zip.
-    /// Zips already in the assets bucket are not needed; missing ones are built with
-    /// `sandboxc package` when run inside a sandboxc checkout.
-    #[arg(long, value_name = "DIR", default_value = "dist/lambda")]
-    pub lambda_dir: PathBuf,
+    /// Default: dist/lambda, then beside the installed binary (<exe dir>/../share/sandboxc/lambda,
+    /// <exe dir>/lambda). Zips already in the assets bucket are not needed; missing ones are
+    /// built with `sandboxc package` when run inside a sandboxc checkout.
+    #[arg(long, value_name = "DIR")]
+    pub lambda_dir: Option<PathBuf>,
     /// Where and as whom to deploy.
     #[command(flatten)]
     pub aws: AwsArgs,

@@ -64,7 +64,7 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
         None
     };
     let stack = args.stack.clone().or_else(|| blueprint.as_ref().map(|b| b.name.clone())).unwrap_or_default();
-    let settings = args.aws.resolve(blueprint.as_ref().and_then(|b| b.region.as_deref()))?;
+    let settings = ctx.aws(&args.aws, blueprint.as_ref().and_then(|b| b.region.as_deref()))?;
     let given = Buckets {
         stack,
         usage: args.usage_bucket.clone(),

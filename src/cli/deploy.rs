@@ -36,7 +36,7 @@ pub fn bootstrap(args: &BootstrapArgs, ctx: &Context) -> Result<ExitStatus, CliE
         ctx.say(assets.body.trim_end());
         return Ok(ExitStatus::Success);
     }
-    let settings = args.aws.resolve(None)?;
+    let settings = ctx.aws(&args.aws, None)?;
     let choices = Choices { yes: args.yes, allow_data_loss: false, recreate: args.recreate };
     let interrupted = install_ctrl_c();
     let outcome = ctx.runtime()?.block_on(async {
@@ -53,7 +53,7 @@ pub fn bootstrap(args: &BootstrapArgs, ctx: &Context) -> Result<ExitStatus, CliE
 /// [`CliError`].
 pub fn apply(args: &ApplyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let options = ApplyOptions {
         choices: Choices { yes: args.yes, allow_data_loss: args.allow_data_loss, recreate: args.recreate },
         assets_bucket: args.assets_bucket.clone(),
@@ -76,7 +76,7 @@ pub fn apply(args: &ApplyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
 /// [`CliError`].
 pub fn check(args: &CheckArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let expectations = expectations(&blueprint);
     let (report, account, region) = ctx.runtime()?.block_on(async {
         let (d, probes) = connected(&settings, blueprint.account.as_deref()).await?;
@@ -141,7 +141,7 @@ pub fn expectations(blueprint: &Blueprint) -> Expectations {
 /// [`CliError`].
 pub fn status(args: &StatusArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let interrupted = install_ctrl_c();
     let outcome = ctx.runtime()?.block_on(async {
         let d = deployer(&settings, blueprint.account.as_deref()).await?;
@@ -157,7 +157,7 @@ pub fn status(args: &StatusArgs, ctx: &Context) -> Result<ExitStatus, CliError> 
 /// [`CliError`].
 pub fn destroy(args: &DestroyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let interrupted = install_ctrl_c();
     let outcome = ctx.runtime()?.block_on(async {
         let d = deployer(&settings, blueprint.account.as_deref()).await?;
@@ -327,34 +327,58 @@ pub fn render(outcome: &Outcome) -> Rendered {
 }
 
 /// The Lambda zips from the directory `sandboxc package -o DIR` writes
-/// (`DIR/<identity>/<function>.zip`), built with `sandboxc package` first when one is missing
-/// and this is a sandboxc checkout.
+/// (`DIR/<identity>/<function>.zip`): `--lambda-dir`, else `dist/lambda` and the directories
+/// beside the installed binary ([`crate::package::dist::installed_lambda_dirs`]); built with
+/// `sandboxc package` first when none has it and this is a sandboxc checkout.
 struct ZipDir {
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     built: bool,
+}
+
+/// The default directory of the zips (and where a missing one is built).
+const DEFAULT_LAMBDA_DIR: &str = "dist/lambda";
+
+impl ZipDir {
+    /// Where a zip is looked for, in order.
+    fn candidates(&self) -> Vec<PathBuf> {
+        if let Some(d) = &self.dir {
+            return vec![d.clone()];
+        }
+        let mut dirs = vec![PathBuf::from(DEFAULT_LAMBDA_DIR)];
+        if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(std::path::Path::to_path_buf)) {
+            dirs.extend(crate::package::dist::installed_lambda_dirs(&exe_dir));
+        }
+        dirs
+    }
 }
 
 impl LambdaZips for ZipDir {
     fn zip(&mut self, a: &AssetEntry, bucket: &str, console: &mut dyn Console) -> Result<Vec<u8>, String> {
         use crate::package;
-        let path = self.dir.join(&a.identity).join(format!("{}.zip", a.function));
-        if !path.is_file() && !self.built {
+        let file = |dir: &PathBuf| dir.join(&a.identity).join(format!("{}.zip", a.function));
+        let dirs = self.candidates();
+        if let Some(path) = dirs.iter().map(file).find(|p| p.is_file()) {
+            return std::fs::read(&path).map_err(|e| format!("cannot read the Lambda zip {}: {e}", path.display()));
+        }
+        let out = self.dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LAMBDA_DIR));
+        if !self.built {
             let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
             let Some(root) = package::find_workspace_root(&cwd) else {
+                let looked: Vec<String> = dirs.iter().map(|d| file(d).display().to_string()).collect();
                 return Err(format!(
-                    "the Lambda zip {} is neither in s3://{bucket}/{} nor at {}: build the zips with `sandboxc package -o {}` in a sandboxc checkout of this version (or point --lambda-dir at the directory holding <identity>/{}.zip)",
+                    "the Lambda zip {} is neither in s3://{bucket}/{} nor at {}: build the zips with `sandboxc package -o {}` in a sandboxc checkout of this version, unpack the release archive of this version (its bin/sandboxc finds share/sandboxc/lambda), or point --lambda-dir at the directory holding <identity>/{}.zip",
                     a.function,
                     a.s3_key,
-                    path.display(),
-                    self.dir.display(),
+                    looked.join(", "),
+                    out.display(),
                     a.function
                 ));
             };
             console.line(&format!(
                 "building the Lambda zips (sandboxc package -o {}); the first build takes several minutes",
-                self.dir.display()
+                out.display()
             ));
-            let report = package::package(&root, &self.dir).map_err(|e| format!("sandboxc package failed: {e}"))?;
+            let report = package::package(&root, &out).map_err(|e| format!("sandboxc package failed: {e}"))?;
             if report.identity != a.identity {
                 return Err(format!(
                     "the checkout's Lambda sources ({}) are not the ones this sandboxc binary's templates name ({}): rebuild sandboxc from this checkout",
@@ -363,6 +387,7 @@ impl LambdaZips for ZipDir {
             }
             self.built = true;
         }
+        let path = file(&out);
         std::fs::read(&path).map_err(|e| format!("cannot read the Lambda zip {}: {e}", path.display()))
     }
 }

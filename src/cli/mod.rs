@@ -28,11 +28,21 @@ use crate::cfn::render::Format;
 ///
 /// Without BLUEPRINT every command uses the embedded default (blueprints/data-sandbox.yaml).
 #[derive(Debug, Parser)]
-#[command(name = "sandboxc", version, propagate_version = true, max_term_width = 100, after_help = AFTER_HELP)]
+#[command(
+    name = "sandboxc",
+    version = crate::assets::VERSION,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
     /// Print only errors, refusals and warnings.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Show every AWS request (service, operation, HTTP status) and its duration on standard
+    /// error, one line per attempt.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -104,6 +114,12 @@ pub enum Command {
         /// Output directory of the zips.
         #[arg(short, long, value_name = "DIR", default_value = "dist/lambda")]
         out: PathBuf,
+        /// Also write the release archive DIR/sandboxc-<version>-<target>.zip: this binary as
+        /// bin/sandboxc and the zips as share/sandboxc/lambda/<identity>/, where an unpacked
+        /// bin/sandboxc apply finds them. Refused when this binary is stale (its Lambda identity
+        /// is not the checkout's): build it first, `cargo build --release`.
+        #[arg(long, value_name = "DIR")]
+        dist: Option<PathBuf>,
     },
     /// Show what would change against a base, and what it risks (security, data loss).
     ///
@@ -193,11 +209,13 @@ impl ExitStatus {
     }
 }
 
-/// What every command shares: `-q`, and where output goes.
+/// What every command shares: `-q`, `-v`, and where output goes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context {
     /// `-q`: only errors, refusals and warnings.
     pub quiet: bool,
+    /// `-v`: every AWS request and its duration on standard error.
+    pub verbose: bool,
 }
 
 impl Context {
@@ -210,6 +228,14 @@ impl Context {
     /// A warning or note on standard error, shown with `-q` too.
     pub fn warn(&self, text: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+
+    /// Where and as whom to call AWS ([`args::AwsArgs::resolve`]), with `-v`.
+    ///
+    /// # Errors
+    /// [`CliError`] when `--region` contradicts the pinned `region`.
+    pub fn aws(&self, args: &args::AwsArgs, pinned_region: Option<&str>) -> Result<crate::aws::Settings, CliError> {
+        Ok(crate::aws::Settings { verbose: self.verbose, ..args.resolve(pinned_region)? })
     }
 
     /// The process's one tokio runtime (current-thread), built when a command calls AWS.
@@ -240,16 +266,16 @@ pub fn usage(e: &clap::Error) -> ExitStatus {
 /// Runs one command; its error, if any, is printed through the error printer.
 #[must_use]
 pub fn run(cli: &Cli) -> ExitStatus {
-    let ctx = Context { quiet: cli.quiet };
+    let ctx = Context { quiet: cli.quiet, verbose: cli.verbose };
     let result = match &cli.command {
         Command::Synth { blueprint, out, format } => synth(blueprint.as_ref(), out, *format, &ctx),
         Command::Validate { blueprint } => validate(blueprint.as_ref(), &ctx),
         Command::Schema => Ok(schema(&ctx)),
-        Command::Package { out } => package(out, &ctx),
-        Command::Plan(args) => plan::run(args, &ctx),
+        Command::Package { out, dist } => package(out, dist.as_deref(), &ctx),
+        Command::Plan(args) => fresh_checkout().and_then(|()| plan::run(args, &ctx)),
         Command::Bootstrap(args) => deploy::bootstrap(args, &ctx),
         Command::Check(args) => deploy::check(args, &ctx),
-        Command::Apply(args) => deploy::apply(args, &ctx),
+        Command::Apply(args) => fresh_checkout().and_then(|()| deploy::apply(args, &ctx)),
         Command::Status(args) => deploy::status(args, &ctx),
         Command::Destroy(args) => deploy::destroy(args, &ctx),
         Command::Audit(args) => audit::run(args, &ctx),
@@ -271,6 +297,7 @@ fn synth(
         FormatArg::Json => Format::Json,
         FormatArg::Yaml => Format::Yaml,
     };
+    fresh_checkout()?;
     let src = build::source(blueprint.map(PathBuf::as_path))?;
     let manifest = build::synth(&src, out, format)?;
     if !ctx.quiet {
@@ -303,8 +330,8 @@ fn schema(ctx: &Context) -> ExitStatus {
     ExitStatus::Success
 }
 
-/// `sandboxc package`.
-fn package(out: &std::path::Path, ctx: &Context) -> Result<ExitStatus, CliError> {
+/// `sandboxc package`; with `--dist`, also the release archive (this binary and the zips).
+fn package(out: &std::path::Path, dist: Option<&std::path::Path>, ctx: &Context) -> Result<ExitStatus, CliError> {
     use crate::package;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let Some(root) = package::find_workspace_root(&cwd) else {
@@ -312,6 +339,10 @@ fn package(out: &std::path::Path, ctx: &Context) -> Result<ExitStatus, CliError>
             "sandboxc package builds the Lambda zips from a sandboxc checkout (Cargo.lock and lambda/): run it inside one",
         ));
     };
+    if dist.is_some() {
+        // The archive ships this binary: it must name the zips built here.
+        fresh_checkout()?;
+    }
     let report = package::package(&root, out)?;
     let built_in = crate::assets::LambdaAsset::built_in().identity;
     if report.identity != built_in {
@@ -325,5 +356,51 @@ fn package(out: &std::path::Path, ctx: &Context) -> Result<ExitStatus, CliError>
             ctx.say(&format!("{} ({} bytes, sha256 {})", f.zip_path.display(), f.zip_bytes, f.zip_sha256));
         }
     }
+    if let Some(dist) = dist {
+        let exe = std::env::current_exe().map_err(|e| CliError::new(format!("cannot find this sandboxc binary: {e}")))?;
+        let binary = std::fs::read(&exe).map_err(|e| CliError::new(format!("cannot read {}: {e}", exe.display())))?;
+        let mut zips = Vec::new();
+        for f in &report.functions {
+            let bytes = std::fs::read(&f.zip_path)
+                .map_err(|e| CliError::new(format!("cannot read {}: {e}", f.zip_path.display())))?;
+            zips.push((f.function.clone(), bytes));
+        }
+        let docs = ["README.md", "LICENSE"]
+            .iter()
+            .filter_map(|d| std::fs::read(root.join(d)).ok().map(|b| ((*d).to_string(), b)))
+            .collect();
+        let entries = package::dist::entries(binary, &report.identity, zips, docs);
+        let path = package::dist::write(dist, env!("CARGO_PKG_VERSION"), crate::assets::TARGET, &entries)?;
+        if !ctx.quiet {
+            ctx.say(&format!(
+                "{}: bin/sandboxc and share/sandboxc/lambda/{}/ (unpack anywhere; bin/sandboxc apply finds the zips)",
+                path.display(),
+                report.identity
+            ));
+        }
+    }
     Ok(ExitStatus::Success)
+}
+
+/// Refuses to compile in a sandboxc checkout whose Lambda sources (`lambda/`, `contract/`,
+/// `Cargo.lock`) are not the ones this binary was built from: its templates would name (and
+/// `apply` deploy) the Lambda code of its build, not the code of the checkout. The checkout is
+/// found from the current directory as `package` finds it; outside a checkout nothing is
+/// checked.
+///
+/// # Errors
+/// [`CliError`] saying to rebuild.
+pub fn fresh_checkout() -> Result<(), CliError> {
+    let Ok(cwd) = std::env::current_dir() else { return Ok(()) };
+    let Some(root) = crate::package::find_workspace_root(&cwd) else { return Ok(()) };
+    let Ok(checkout) = crate::package::checkout_identity(&root) else { return Ok(()) };
+    let built_in = crate::assets::LambdaAsset::built_in().identity;
+    if checkout == built_in {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "this sandboxc binary is stale: the Lambda sources of the checkout {} (lambda/, contract/, Cargo.lock) have the asset identity {checkout}, but the binary was built with {built_in}, so its templates would deploy other Lambda code than the checkout's",
+        root.display()
+    ))
+    .with_cause("rebuild it from this checkout (`cargo build --release`, or `cargo install --path .`), or run it outside the checkout"))
 }
