@@ -15,7 +15,8 @@ fn main() {
     println!("cargo:rerun-if-changed=Cargo.lock");
     println!("cargo:rerun-if-changed=src/assets/identity.rs");
     println!("cargo:rerun-if-env-changed=SANDBOXC_GIT_COMMIT");
-    let commit = std::env::var("SANDBOXC_GIT_COMMIT").ok().filter(|c| !c.is_empty()).unwrap_or_else(|| git_commit(&root));
+    let commit =
+        std::env::var("SANDBOXC_GIT_COMMIT").ok().filter(|c| !c.is_empty()).unwrap_or_else(|| git_commit(&root));
     println!("cargo:rustc-env=SANDBOXC_GIT_COMMIT={commit}");
     println!("cargo:rustc-env=SANDBOXC_TARGET={}", std::env::var("TARGET").unwrap_or_else(|_| "unknown".into()));
     match identity::lambda_source_files(&root) {
@@ -41,7 +42,9 @@ fn git_commit(root: &std::path::Path) -> String {
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
             .filter(|s| !s.is_empty())
     };
-    let Some(commit) = git(&["rev-parse", "HEAD"]).filter(|c| c.len() == 40 && c.chars().all(|c| c.is_ascii_hexdigit())) else {
+    let Some(commit) =
+        git(&["rev-parse", "HEAD"]).filter(|c| c.len() == 40 && c.chars().all(|c| c.is_ascii_hexdigit()))
+    else {
         return "unknown".into();
     };
     let dir = |args: &[&str]| git(args).map(|d| root.join(d));

@@ -55,8 +55,7 @@ impl Intercept for Timing {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let millis = cfg.load::<AttemptStart>().map_or(0, |s| s.0.elapsed().as_millis());
-        let (service, operation) =
-            cfg.load::<Metadata>().map_or(("AWS", "request"), |m| (m.service(), m.name()));
+        let (service, operation) = cfg.load::<Metadata>().map_or(("AWS", "request"), |m| (m.service(), m.name()));
         let status = context.response().map(|r| r.status().as_u16());
         let _ = writeln!(std::io::stderr().lock(), "{}", line(service, operation, status, millis));
         Ok(())
@@ -67,7 +66,10 @@ impl Intercept for Timing {
 mod tests {
     #[test]
     fn a_line_names_the_call_the_answer_and_the_time() {
-        assert_eq!(super::line("CloudFormation", "DescribeStacks", Some(200), 84), "aws: CloudFormation DescribeStacks -> HTTP 200 in 84 ms");
+        assert_eq!(
+            super::line("CloudFormation", "DescribeStacks", Some(200), 84),
+            "aws: CloudFormation DescribeStacks -> HTTP 200 in 84 ms"
+        );
         assert_eq!(super::line("S3", "HeadBucket", None, 10_000), "aws: S3 HeadBucket -> no answer in 10000 ms");
     }
 }

@@ -164,6 +164,11 @@ pub struct ApplyArgs {
     /// failed first creation, or REVIEW_IN_PROGRESS without resources).
     #[arg(long)]
     pub recreate: bool,
+    /// After a successful apply (also "no changes"), write the stack outputs to FILE as JSON
+    /// (`{"schema_version": 1, "stack", "region", "account", "outputs": {KEY: VALUE}}`),
+    /// atomically.
+    #[arg(long, value_name = "FILE")]
+    pub outputs_file: Option<PathBuf>,
     /// Assets bucket for nested templates and Lambda zips; default: the bucket of the
     /// sandboxc-assets stack (`sandboxc bootstrap`).
     #[arg(long, value_name = "BUCKET")]
@@ -215,9 +220,22 @@ pub struct StatusArgs {
     /// exit code 2 when a resource drifted.
     #[arg(long)]
     pub drift: bool,
+    /// Output format: text, or json (the versioned shape of docs/status-json.md).
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
     /// Where and as whom to read the stack.
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// Output format of `sandboxc status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// For people: status, events, outputs, drift.
+    #[default]
+    Text,
+    /// For machines: one JSON document, `schema_version` 1 (docs/status-json.md).
+    Json,
 }
 
 /// Arguments of `sandboxc destroy`.

@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use super::args::{check_account, ApplyArgs, BootstrapArgs, CheckArgs, DestroyArgs, StatusArgs};
+use super::args::{check_account, ApplyArgs, BootstrapArgs, CheckArgs, DestroyArgs, StatusArgs, StatusFormat};
 use super::build::{assets_release, release, source};
 use super::error::CliError;
 use super::{Context, ExitStatus};
@@ -17,9 +17,10 @@ use crate::aws::Settings;
 use crate::blueprint::model::AvailabilityZones;
 use crate::blueprint::Blueprint;
 use crate::deploy::apply::{ApplyOptions, LambdaZips};
+use crate::deploy::cloudformation::{CloudFormation, StackOutput};
 use crate::deploy::console::{install_ctrl_c, Console, Terminal};
 use crate::deploy::deployment::{output_lines, Choices, Deployer};
-use crate::deploy::manage::tree_lines;
+use crate::deploy::manage::{tree_lines, StatusReport};
 use crate::deploy::outcome::{describe_root_cause, reason_suffix, reattach_hint, Failed, Interrupted, NoChanges};
 use crate::deploy::preflight::{Expectations, Finding};
 use crate::deploy::status::StackStatus;
@@ -60,12 +61,45 @@ pub fn apply(args: &ApplyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
         expectations: expectations(&blueprint),
     };
     let mut zips = ZipDir { dir: args.lambda_dir.clone(), built: false };
+    if let Some(file) = &args.outputs_file {
+        // Checked before anything is deployed: a deployment must not end in an unwritable file.
+        let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            return Err(CliError::new(format!(
+                "--outputs-file {}: the directory {} does not exist; nothing was deployed",
+                file.display(),
+                dir.display()
+            )));
+        }
+    }
     let interrupted = install_ctrl_c();
-    let outcome = ctx.runtime()?.block_on(async {
+    let (outcome, outputs) = ctx.runtime()?.block_on(async {
         let (d, probes) = connected(&settings, blueprint.account.as_deref()).await?;
         let mut console = Terminal::new(ctx.quiet, interrupted);
-        Ok::<_, CliError>(crate::deploy::apply::apply(&d, &release, &options, &mut zips, &probes, &mut console).await?)
+        let outcome = crate::deploy::apply::apply(&d, &release, &options, &mut zips, &probes, &mut console).await?;
+        // The outputs of the stack as it is now: after a deployment its own, after "no changes"
+        // read again (DescribeStacks).
+        let outputs = match (&args.outputs_file, &outcome) {
+            (Some(_), Outcome::Deployed { info, .. }) => Some(info.outputs.clone()),
+            (Some(_), Outcome::NoChanges(_)) => Some(
+                d.cfn
+                    .describe_stack(release.stack_name())
+                    .await
+                    .map_err(|e| crate::deploy::DeployError::cfn(release.stack_name(), e))?
+                    .outputs,
+            ),
+            _ => None,
+        };
+        let place: Option<(Vec<StackOutput>, String, String)> =
+            outputs.map(|o| (o, d.account.clone(), d.region.clone()));
+        Ok::<_, CliError>((outcome, place))
     })?;
+    if let (Some(file), Some((outputs, account, region))) = (&args.outputs_file, outputs) {
+        write_json_atomically(file, &outputs_json(release.stack_name(), &account, &region, &outputs))?;
+        if !ctx.quiet {
+            ctx.say(&format!("outputs written to {}", file.display()));
+        }
+    }
     Ok(report(ctx, &outcome))
 }
 
@@ -143,12 +177,109 @@ pub fn status(args: &StatusArgs, ctx: &Context) -> Result<ExitStatus, CliError> 
     let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
     let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let interrupted = install_ctrl_c();
+    if args.format == StatusFormat::Json {
+        let answer = ctx.runtime()?.block_on(async {
+            let d = deployer(&settings, blueprint.account.as_deref()).await?;
+            Ok::<_, CliError>(crate::deploy::manage::status_report(&d, &release, args.drift).await?)
+        })?;
+        return Ok(match answer {
+            Ok(r) => {
+                // Printed even with -q: it is what was asked for.
+                ctx.say(&status_json(&r).to_string());
+                if r.drift.as_ref().is_some_and(|d| !d.is_empty()) {
+                    ExitStatus::Drift
+                } else {
+                    ExitStatus::Success
+                }
+            }
+            Err(outcome) => report(ctx, &outcome),
+        });
+    }
     let outcome = ctx.runtime()?.block_on(async {
         let d = deployer(&settings, blueprint.account.as_deref()).await?;
         let mut console = Terminal::new(ctx.quiet, interrupted);
         Ok::<_, CliError>(crate::deploy::manage::status(&d, &release, args.drift, &mut console).await?)
     })?;
     Ok(report(ctx, &outcome))
+}
+
+/// Version of the JSON of `status --format json` and of `apply --outputs-file`.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// `status --format json`: the versioned shape of docs/status-json.md. Times are RFC 3339
+/// UTC; events oldest first; outputs sorted by key.
+#[must_use]
+pub fn status_json(r: &StatusReport) -> serde_json::Value {
+    use serde_json::json;
+    let time = |ms: i64| crate::audit::time::Instant::from_millis(ms).to_string();
+    let mut outputs = r.info.outputs.clone();
+    outputs.sort();
+    json!({
+        "schema_version": JSON_SCHEMA_VERSION,
+        "stack": r.stack,
+        "stack_id": r.info.stack_id,
+        "account": r.account,
+        "region": r.region,
+        "status": r.info.status.as_str(),
+        "reason": r.info.reason,
+        "termination_protection": r.info.termination_protection,
+        "outputs": outputs.iter().map(|o| json!({"key": o.key, "value": o.value, "description": o.description})).collect::<Vec<_>>(),
+        "events": r.events.iter().rev().map(|e| json!({
+            "time": time(e.timestamp_ms),
+            "stack": e.stack_name,
+            "logical_id": e.logical_id,
+            "physical_id": e.physical_id,
+            "type": e.resource_type,
+            "status": e.status.as_str(),
+            "reason": e.reason,
+        })).collect::<Vec<_>>(),
+        "drift": r.drift.as_ref().map(|drifts| json!({
+            "drifted": drifts.len(),
+            "resources": drifts.iter().map(|(path, d)| json!({
+                "stack": path,
+                "logical_id": d.logical_id,
+                "physical_id": d.physical_id,
+                "type": d.resource_type,
+                "status": d.status.as_str(),
+                "differences": d.differences.iter().map(|p| json!({
+                    "path": p.path, "kind": p.kind, "expected": p.expected, "actual": p.actual,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })),
+    })
+}
+
+/// `apply --outputs-file`: the stack outputs as `{"schema_version", "stack", "account",
+/// "region", "outputs": {KEY: VALUE}}`.
+#[must_use]
+pub fn outputs_json(stack: &str, account: &str, region: &str, outputs: &[StackOutput]) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> =
+        outputs.iter().map(|o| (o.key.clone(), serde_json::Value::String(o.value.clone()))).collect();
+    serde_json::json!({
+        "schema_version": JSON_SCHEMA_VERSION,
+        "stack": stack,
+        "account": account,
+        "region": region,
+        "outputs": map,
+    })
+}
+
+/// Writes `value` (pretty JSON and a newline) to `path` atomically: a temporary file in the
+/// same directory, then renamed over it.
+///
+/// # Errors
+/// [`CliError`] naming the file.
+pub fn write_json_atomically(path: &std::path::Path, value: &serde_json::Value) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let fail = |e: &dyn std::fmt::Display| CliError::new(format!("cannot write {}: {e}", path.display()));
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| fail(&e))?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| fail(&e))?;
+    std::io::Write::write_all(&mut tmp, format!("{text}\n").as_bytes()).map_err(|e| fail(&e))?;
+    tmp.persist(path).map_err(|e| fail(&e.error))?;
+    Ok(())
 }
 
 /// `sandboxc destroy`.

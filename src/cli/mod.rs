@@ -9,6 +9,7 @@ pub mod audit;
 pub mod build;
 pub mod deploy;
 pub mod error;
+pub mod init;
 pub mod plan;
 
 use std::io::Write;
@@ -102,6 +103,20 @@ pub enum Command {
     },
     /// Print the blueprint's JSON Schema (for editors: yaml-language-server, VS Code).
     Schema,
+    /// Write a commented starter blueprint, DIR/sandbox.yaml (DIR default: the current
+    /// directory, created when missing), that validates as written; never overwrites a file.
+    Init {
+        /// Directory of the new sandbox.yaml.
+        dir: Option<PathBuf>,
+    },
+    /// Print a shell completion script: `sandboxc completions bash > /etc/bash_completion.d/sandboxc`,
+    /// `sandboxc completions zsh > "${fpath[1]}/_sandboxc"`,
+    /// `sandboxc completions fish > ~/.config/fish/completions/sandboxc.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
     /// Build the Lambda zips (validator, provider) from this checkout's lambda/ crate.
     ///
     /// Builds release binaries for Amazon Linux 2023 with cargo-zigbuild (glibc 2.17 symbols;
@@ -179,6 +194,17 @@ pub enum Command {
     /// per user (table), or --format csv|json. Exit codes: 0 everything attributed, 2
     /// unattributed or ambiguous events exist, 1 error.
     Audit(AuditArgs),
+}
+
+/// The shells `sandboxc completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
 }
 
 /// How a command ended; `main` exits with [`ExitStatus::code`].
@@ -271,6 +297,8 @@ pub fn run(cli: &Cli) -> ExitStatus {
         Command::Synth { blueprint, out, format } => synth(blueprint.as_ref(), out, *format, &ctx),
         Command::Validate { blueprint } => validate(blueprint.as_ref(), &ctx),
         Command::Schema => Ok(schema(&ctx)),
+        Command::Init { dir } => init::run(dir.as_deref(), &ctx),
+        Command::Completions { shell } => Ok(completions(*shell)),
         Command::Package { out, dist } => package(out, dist.as_deref(), &ctx),
         Command::Plan(args) => fresh_checkout().and_then(|()| plan::run(args, &ctx)),
         Command::Bootstrap(args) => deploy::bootstrap(args, &ctx),
@@ -312,6 +340,20 @@ fn synth(
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+/// `sandboxc completions`: printed even with `-q` (it is the command's whole point).
+fn completions(shell: CompletionShell) -> ExitStatus {
+    use clap::CommandFactory;
+    let shell = match shell {
+        CompletionShell::Bash => clap_complete::Shell::Bash,
+        CompletionShell::Zsh => clap_complete::Shell::Zsh,
+        CompletionShell::Fish => clap_complete::Shell::Fish,
+    };
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "sandboxc", &mut out);
+    let _ = std::io::stdout().lock().write_all(&out);
+    ExitStatus::Success
 }
 
 /// `sandboxc validate`.
@@ -357,7 +399,8 @@ fn package(out: &std::path::Path, dist: Option<&std::path::Path>, ctx: &Context)
         }
     }
     if let Some(dist) = dist {
-        let exe = std::env::current_exe().map_err(|e| CliError::new(format!("cannot find this sandboxc binary: {e}")))?;
+        let exe =
+            std::env::current_exe().map_err(|e| CliError::new(format!("cannot find this sandboxc binary: {e}")))?;
         let binary = std::fs::read(&exe).map_err(|e| CliError::new(format!("cannot read {}: {e}", exe.display())))?;
         let mut zips = Vec::new();
         for f in &report.functions {

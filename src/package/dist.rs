@@ -44,7 +44,12 @@ pub struct Entry {
 
 /// The entries of the release archive: the binary, the zips, the documents.
 #[must_use]
-pub fn entries(binary: Vec<u8>, identity: &str, zips: Vec<(String, Vec<u8>)>, docs: Vec<(String, Vec<u8>)>) -> Vec<Entry> {
+pub fn entries(
+    binary: Vec<u8>,
+    identity: &str,
+    zips: Vec<(String, Vec<u8>)>,
+    docs: Vec<(String, Vec<u8>)>,
+) -> Vec<Entry> {
     let mut out = vec![Entry { path: "bin/sandboxc".into(), bytes: binary, mode: 0o755 }];
     for (function, bytes) in zips {
         out.push(Entry { path: format!("share/sandboxc/lambda/{identity}/{function}.zip"), bytes, mode: 0o644 });
@@ -60,7 +65,10 @@ pub fn entries(binary: Vec<u8>, identity: &str, zips: Vec<(String, Vec<u8>)>, do
 /// # Errors
 /// [`PackageError::Zip`].
 pub fn archive(top: &str, entries: &[Entry]) -> Result<Vec<u8>, PackageError> {
-    let err = |e: &dyn std::fmt::Display| PackageError::Zip { function: "the release archive".into(), message: e.to_string() };
+    let err = |e: &dyn std::fmt::Display| PackageError::Zip {
+        function: "the release archive".into(),
+        message: e.to_string(),
+    };
     let mut zip = ZipWriter::new(Cursor::new(Vec::new()));
     for e in entries {
         let options = SimpleFileOptions::default()
@@ -97,23 +105,31 @@ mod tests {
 
     #[test]
     fn the_archive_holds_the_binary_the_zips_and_the_layout_apply_reads() {
-        let e = entries(b"ELF".to_vec(), "abc", vec![("validator".into(), b"PK1".to_vec())], vec![("README.md".into(), b"# r".to_vec())]);
+        let e = entries(
+            b"ELF".to_vec(),
+            "abc",
+            vec![("validator".into(), b"PK1".to_vec())],
+            vec![("README.md".into(), b"# r".to_vec())],
+        );
         let bytes = archive("sandboxc-0.1.0", &e).unwrap_or_default();
         assert_eq!(bytes, archive("sandboxc-0.1.0", &e).unwrap_or_default(), "deterministic");
         let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).ok();
         let names: Vec<String> = zip.as_mut().map(|z| z.file_names().map(str::to_string).collect()).unwrap_or_default();
-        assert_eq!(
-            names.len(),
-            3,
-            "{names:?}"
-        );
-        for n in ["sandboxc-0.1.0/bin/sandboxc", "sandboxc-0.1.0/share/sandboxc/lambda/abc/validator.zip", "sandboxc-0.1.0/README.md"] {
+        assert_eq!(names.len(), 3, "{names:?}");
+        for n in [
+            "sandboxc-0.1.0/bin/sandboxc",
+            "sandboxc-0.1.0/share/sandboxc/lambda/abc/validator.zip",
+            "sandboxc-0.1.0/README.md",
+        ] {
             assert!(names.iter().any(|x| x == n), "{n} in {names:?}");
         }
         let mode = zip.as_mut().and_then(|z| z.by_name("sandboxc-0.1.0/bin/sandboxc").ok().and_then(|f| f.unix_mode()));
         assert_eq!(mode.map(|m| m & 0o777), Some(0o755));
         // Unpacked, bin/sandboxc finds the zips in ../share/sandboxc/lambda.
         let dirs = installed_lambda_dirs(Path::new("/opt/sandboxc-0.1.0/bin"));
-        assert_eq!(dirs[0].join("abc/validator.zip"), Path::new("/opt/sandboxc-0.1.0/bin/../share/sandboxc/lambda/abc/validator.zip"));
+        assert_eq!(
+            dirs[0].join("abc/validator.zip"),
+            Path::new("/opt/sandboxc-0.1.0/bin/../share/sandboxc/lambda/abc/validator.zip")
+        );
     }
 }
