@@ -173,10 +173,18 @@ fn bootstrap_apply_update_status_destroy_against_moto() {
     let root_key = format!("templates/{}.json", sandboxc::cfn::render::sha256_hex(root.as_bytes()));
     assert_eq!(moto.object(&bucket, &root_key), root.as_bytes());
 
-    // apply again: no changes, exit 0, nothing uploaded.
-    let (code, out, err) = sandboxc(&["apply", "bp.yaml", "--yes", "--lambda-dir", "lz"], dir, &endpoint);
+    // apply again: no changes, exit 0, nothing uploaded; the outputs file is written.
+    let (code, out, err) = sandboxc(
+        &["apply", "bp.yaml", "--yes", "--lambda-dir", "lz", "--outputs-file", "outputs.json"],
+        dir,
+        &endpoint,
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("no changes") && out.contains("0 uploaded"), "{out}");
+    let outputs: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("outputs.json")).unwrap()).unwrap();
+    assert_eq!((outputs["schema_version"].as_i64(), outputs["stack"].as_str()), (Some(1), Some(stack.as_str())));
+    assert!(outputs["outputs"].is_object(), "{outputs}");
 
     // apply an edited blueprint: an update of the notebook.
     std::fs::write(dir.join("bp.yaml"), blueprint.replace("instance_type: ml.t3.medium", "instance_type: ml.t3.large"))
@@ -196,6 +204,14 @@ fn bootstrap_apply_update_status_destroy_against_moto() {
         "{out}"
     );
     assert_eq!(moto.template(&stack), root2);
+
+    // status as JSON (docs/status-json.md).
+    let (code, out, err) = sandboxc(&["status", "bp.yaml", "--format", "json"], dir, &endpoint);
+    assert_eq!(code, 0, "{out}{err}");
+    let status: serde_json::Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!((status["schema_version"].as_i64(), status["status"].as_str()), (Some(1), Some("UPDATE_COMPLETE")));
+    assert_eq!(status["stack"], stack.as_str());
+    assert!(status["events"].as_array().is_some_and(|e| !e.is_empty()), "{status}");
 
     // status.
     let (code, out, err) = sandboxc(&["status", "bp.yaml"], dir, &endpoint);
@@ -259,8 +275,20 @@ fn nested_layout_publishes_every_template_against_moto() {
 
     moto.runtime.block_on(moto.s3.create_bucket().bucket(format!("{stack}-assets")).send()).unwrap();
     let manifest = synth(dir, "bp.yaml", "n", &endpoint);
-    let (code, out, err) = sandboxc(
-        &["apply", "bp.yaml", "--yes", "--lambda-dir", "lz", "--assets-bucket", &format!("{stack}-assets")],
+    // Installed as the release archive lays it out (bin/sandboxc, share/sandboxc/lambda/): no
+    // --lambda-dir, the zips are found beside the binary.
+    let installed = dir.join("install");
+    std::fs::create_dir_all(installed.join("bin")).unwrap();
+    let exe = installed.join("bin/sandboxc");
+    std::fs::hard_link(env!("CARGO_BIN_EXE_sandboxc"), &exe)
+        .or_else(|_| std::fs::copy(env!("CARGO_BIN_EXE_sandboxc"), &exe).map(|_| ()))
+        .unwrap();
+    let identity = sandboxc::assets::LambdaAsset::built_in().identity;
+    std::fs::create_dir_all(installed.join("share/sandboxc/lambda")).unwrap();
+    std::fs::rename(dir.join("lz").join(&identity), installed.join("share/sandboxc/lambda").join(&identity)).unwrap();
+    let (code, out, err) = common::sandboxc_exe(
+        &exe,
+        &["apply", "bp.yaml", "--yes", "--assets-bucket", &format!("{stack}-assets")],
         dir,
         &endpoint,
     );
