@@ -3,6 +3,23 @@
 pub mod identity;
 pub mod scripts;
 
+/// The git commit this binary was built from (`git rev-parse HEAD` at build time, or the
+/// build's `SANDBOXC_GIT_COMMIT`), "unknown" outside a git checkout.
+pub const GIT_COMMIT: &str = env!("SANDBOXC_GIT_COMMIT");
+
+/// The target triple this binary was built for.
+pub const TARGET: &str = env!("SANDBOXC_TARGET");
+
+/// What `sandboxc --version` prints after the name: the version, the git commit and the
+/// Lambda asset identity baked into the binary.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    "\ncommit ",
+    env!("SANDBOXC_GIT_COMMIT"),
+    "\nlambda asset ",
+    env!("SANDBOXC_LAMBDA_ASSET_ID")
+);
+
 /// The Lambda functions built from the `lambda/` crate, one zip each.
 pub const LAMBDA_FUNCTIONS: [&str; 2] = ["validator", "provider"];
 

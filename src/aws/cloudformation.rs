@@ -8,8 +8,8 @@ use aws_sdk_cloudformation::Client;
 
 use super::error::{examine, FailureKind};
 use crate::deploy::cloudformation::{
-    CfnError, ChangeSetRequest, ChangeSetState, CloudFormation, DriftDetection, EventsPage, PropertyDifference,
-    ResourceDrift, StackEvent, StackInfo, StackOutput, StackResource, TemplateSource,
+    CfnError, ChangeSetKind, ChangeSetRequest, ChangeSetState, CloudFormation, DriftDetection, EventsPage,
+    PropertyDifference, ResourceDrift, StackEvent, StackInfo, StackOutput, StackResource, TemplateSource,
 };
 use crate::deploy::status::{ChangeSetStatus, DetectionStatus, ResourceDriftStatus, ResourceStatus, StackStatus};
 use crate::plan::refine::{ChangeAction, ChangeReplacement, DetailFact, RequiresRecreation, ResourceFact};
@@ -254,7 +254,26 @@ impl CloudFormation for Cfn {
             .create_change_set()
             .stack_name(&req.stack_name)
             .change_set_name(&req.change_set_name)
-            .change_set_type(if req.create { ChangeSetType::Create } else { ChangeSetType::Update })
+            .change_set_type(match &req.kind {
+                ChangeSetKind::Create => ChangeSetType::Create,
+                ChangeSetKind::Update => ChangeSetType::Update,
+                ChangeSetKind::Import(_) => ChangeSetType::Import,
+            })
+            .set_resources_to_import(match &req.kind {
+                ChangeSetKind::Import(items) => Some(
+                    items
+                        .iter()
+                        .map(|r| {
+                            aws_sdk_cloudformation::types::ResourceToImport::builder()
+                                .resource_type(&r.resource_type)
+                                .logical_resource_id(&r.logical_id)
+                                .resource_identifier(&r.identifier.0, &r.identifier.1)
+                                .build()
+                        })
+                        .collect(),
+                ),
+                _ => None,
+            })
             .set_template_body(body)
             .set_template_url(url)
             .set_tags((!req.tags.is_empty()).then(|| {
@@ -263,7 +282,7 @@ impl CloudFormation for Cfn {
                     .map(|(k, v)| aws_sdk_cloudformation::types::Tag::builder().key(k).value(v).build())
                     .collect()
             }))
-            .include_nested_stacks(true)
+            .include_nested_stacks(!matches!(req.kind, ChangeSetKind::Import(_)))
             .capabilities(Capability::CapabilityIam)
             .capabilities(Capability::CapabilityNamedIam)
             .capabilities(Capability::CapabilityAutoExpand)

@@ -14,7 +14,9 @@ pub mod cloudformation;
 pub mod ec2;
 pub mod error;
 pub mod evidence;
+pub mod probe;
 pub mod s3;
+pub mod verbose;
 
 #[cfg(test)]
 mod tests;
@@ -71,6 +73,8 @@ pub struct Settings {
     pub region: Option<String>,
     /// Timeouts of every call.
     pub timeouts: Timeouts,
+    /// `-v`: every request and its duration on standard error ([`verbose::Timing`]).
+    pub verbose: bool,
 }
 
 /// Why AWS cannot be used at all.
@@ -96,6 +100,20 @@ pub struct Session {
     pub account: String,
     /// The Region.
     pub region: String,
+    /// `-v`: every client times its requests ([`verbose::Timing`]).
+    pub verbose: bool,
+}
+
+/// A client of the SDK crate `$krate` from a session's configuration, with the `-v`
+/// interceptor when the session is verbose.
+macro_rules! client {
+    ($krate:ident, $config:expr, $verbose:expr) => {{
+        let mut builder = $krate::config::Builder::from($config);
+        if $verbose {
+            builder = builder.interceptor(verbose::Timing);
+        }
+        $krate::Client::from_conf(builder.build())
+    }};
 }
 
 /// Loads the AWS configuration from the standard chain, with the timeouts of `settings`.
@@ -147,7 +165,7 @@ pub async fn connect(settings: &Settings) -> Result<Session, AwsError> {
         })
     })?;
     let region = config.region().map(ToString::to_string).unwrap_or_default();
-    let sts = aws_sdk_sts::Client::new(&config);
+    let sts = client!(aws_sdk_sts, &config, settings.verbose);
     let endpoint = endpoint(&config, "STS", "sts");
     let who = sts
         .get_caller_identity()
@@ -155,7 +173,7 @@ pub async fn connect(settings: &Settings) -> Result<Session, AwsError> {
         .await
         .map_err(|e| AwsError::Identity(error::examine("STS", "GetCallerIdentity", &endpoint, &e).describe()))?;
     let account = who.account().unwrap_or_default().to_string();
-    Ok(Session { config, account, region })
+    Ok(Session { config, account, region, verbose: settings.verbose })
 }
 
 impl Session {
@@ -163,7 +181,7 @@ impl Session {
     #[must_use]
     pub fn cloudformation(&self) -> cloudformation::Cfn {
         cloudformation::Cfn::with_endpoint(
-            aws_sdk_cloudformation::Client::new(&self.config),
+            client!(aws_sdk_cloudformation, &self.config, self.verbose),
             endpoint(&self.config, "CLOUDFORMATION", "cloudformation"),
         )
     }
@@ -177,9 +195,36 @@ impl Session {
     /// The S3 adapter; path-style addressing with an endpoint override (an emulator).
     #[must_use]
     pub fn s3(&self) -> s3::S3 {
+        s3::S3::with_endpoint(self.s3_client(), endpoint(&self.config, "S3", "s3"))
+    }
+
+    fn s3_client(&self) -> aws_sdk_s3::Client {
         let overridden = self.config.endpoint_url().is_some() || service_endpoint_env("S3").is_some();
-        let config = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(overridden).build();
-        s3::S3::with_endpoint(aws_sdk_s3::Client::from_conf(config), endpoint(&self.config, "S3", "s3"))
+        let mut builder = aws_sdk_s3::config::Builder::from(&self.config).force_path_style(overridden);
+        if self.verbose {
+            builder = builder.interceptor(verbose::Timing);
+        }
+        aws_sdk_s3::Client::from_conf(builder.build())
+    }
+
+    /// The preflight's clients (AppStream, IAM, CloudWatch Logs, SageMaker, S3).
+    #[must_use]
+    pub fn probes(&self) -> probe::Probes {
+        let c = &self.config;
+        probe::Probes::new(
+            client!(aws_sdk_appstream, c, self.verbose),
+            client!(aws_sdk_iam, c, self.verbose),
+            client!(aws_sdk_cloudwatchlogs, c, self.verbose),
+            client!(aws_sdk_sagemaker, c, self.verbose),
+            self.s3_client(),
+            probe::Endpoints {
+                appstream: endpoint(c, "APPSTREAM", "appstream2"),
+                iam: endpoint(c, "IAM", "iam"),
+                logs: endpoint(c, "CLOUDWATCH_LOGS", "logs"),
+                sagemaker: endpoint(c, "SAGEMAKER", "api.sagemaker"),
+                s3: endpoint(c, "S3", "s3"),
+            },
+        )
     }
 }
 

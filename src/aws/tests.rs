@@ -28,7 +28,7 @@ use super::cloudformation::Cfn;
 use super::s3::S3;
 use super::Timeouts;
 use crate::deploy::assets::AssetStore;
-use crate::deploy::cloudformation::{CfnError, ChangeSetRequest, CloudFormation, TemplateSource};
+use crate::deploy::cloudformation::{CfnError, ChangeSetKind, ChangeSetRequest, CloudFormation, TemplateSource};
 use crate::deploy::status::{ChangeSetStatus, ResourceStatus, StackStatus};
 use crate::plan::refine::{ChangeAction, ChangeReplacement};
 
@@ -97,7 +97,7 @@ fn request() -> ChangeSetRequest {
         tags: vec![("owner".into(), "alice".into())],
         description: "sandboxc apply".into(),
         parameters: vec![("AssetsBucket".into(), Some("assets".into())), ("Other".into(), None)],
-        create: true,
+        kind: ChangeSetKind::Create,
     }
 }
 

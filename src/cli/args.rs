@@ -63,6 +63,7 @@ impl AwsArgs {
                 connect: Duration::from_secs(self.connect_timeout),
                 call: Duration::from_secs(self.call_timeout),
             },
+            verbose: false,
         })
     }
 
@@ -163,16 +164,32 @@ pub struct ApplyArgs {
     /// failed first creation, or REVIEW_IN_PROGRESS without resources).
     #[arg(long)]
     pub recreate: bool,
+    /// After a successful apply (also "no changes"), write the stack outputs to FILE as JSON
+    /// (`{"schema_version": 1, "stack", "region", "account", "outputs": {KEY: VALUE}}`),
+    /// atomically.
+    #[arg(long, value_name = "FILE")]
+    pub outputs_file: Option<PathBuf>,
     /// Assets bucket for nested templates and Lambda zips; default: the bucket of the
     /// sandboxc-assets stack (`sandboxc bootstrap`).
     #[arg(long, value_name = "BUCKET")]
     pub assets_bucket: Option<String>,
     /// Directory of the Lambda zips (`sandboxc package -o DIR`): DIR/<identity>/<function>.zip.
-    /// Zips already in the assets bucket are not needed; missing ones are built with
-    /// `sandboxc package` when run inside a sandboxc checkout.
-    #[arg(long, value_name = "DIR", default_value = "dist/lambda")]
-    pub lambda_dir: PathBuf,
+    /// Default: dist/lambda, then beside the installed binary (<exe dir>/../share/sandboxc/lambda,
+    /// <exe dir>/lambda). Zips already in the assets bucket are not needed; missing ones are
+    /// built with `sandboxc package` when run inside a sandboxc checkout.
+    #[arg(long, value_name = "DIR")]
+    pub lambda_dir: Option<PathBuf>,
     /// Where and as whom to deploy.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+/// Arguments of `sandboxc check`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CheckArgs {
+    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// Where and as whom to check.
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -203,9 +220,22 @@ pub struct StatusArgs {
     /// exit code 2 when a resource drifted.
     #[arg(long)]
     pub drift: bool,
+    /// Output format: text, or json (the versioned shape of docs/status-json.md).
+    #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+    pub format: StatusFormat,
     /// Where and as whom to read the stack.
     #[command(flatten)]
     pub aws: AwsArgs,
+}
+
+/// Output format of `sandboxc status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum StatusFormat {
+    /// For people: status, events, outputs, drift.
+    #[default]
+    Text,
+    /// For machines: one JSON document, `schema_version` 1 (docs/status-json.md).
+    Json,
 }
 
 /// Arguments of `sandboxc destroy`.

@@ -89,7 +89,7 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
     };
     let principals = principals(args, blueprint.as_ref())?;
     let stack = principals.environment.clone().unwrap_or_default();
-    let settings = args.aws.resolve(blueprint.as_ref().and_then(|b| b.region.as_deref()))?;
+    let settings = ctx.aws(&args.aws, blueprint.as_ref().and_then(|b| b.region.as_deref()))?;
     let given = Buckets {
         stack,
         usage: args.usage_bucket.clone(),

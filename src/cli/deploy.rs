@@ -6,18 +6,23 @@
 
 use std::path::PathBuf;
 
-use super::args::{check_account, ApplyArgs, BootstrapArgs, DestroyArgs, StatusArgs};
+use super::args::{check_account, ApplyArgs, BootstrapArgs, CheckArgs, DestroyArgs, StatusArgs, StatusFormat};
 use super::build::{assets_release, release, source};
 use super::error::CliError;
 use super::{Context, ExitStatus};
 use crate::aws::cloudformation::Cfn;
+use crate::aws::probe::Probes;
 use crate::aws::s3::S3;
 use crate::aws::Settings;
+use crate::blueprint::model::AvailabilityZones;
+use crate::blueprint::Blueprint;
 use crate::deploy::apply::{ApplyOptions, LambdaZips};
+use crate::deploy::cloudformation::{CloudFormation, StackOutput};
 use crate::deploy::console::{install_ctrl_c, Console, Terminal};
 use crate::deploy::deployment::{output_lines, Choices, Deployer};
-use crate::deploy::manage::tree_lines;
+use crate::deploy::manage::{tree_lines, StatusReport};
 use crate::deploy::outcome::{describe_root_cause, reason_suffix, reattach_hint, Failed, Interrupted, NoChanges};
+use crate::deploy::preflight::{Expectations, Finding};
 use crate::deploy::status::StackStatus;
 use crate::deploy::Outcome;
 use crate::output::AssetEntry;
@@ -32,7 +37,7 @@ pub fn bootstrap(args: &BootstrapArgs, ctx: &Context) -> Result<ExitStatus, CliE
         ctx.say(assets.body.trim_end());
         return Ok(ExitStatus::Success);
     }
-    let settings = args.aws.resolve(None)?;
+    let settings = ctx.aws(&args.aws, None)?;
     let choices = Choices { yes: args.yes, allow_data_loss: false, recreate: args.recreate };
     let interrupted = install_ctrl_c();
     let outcome = ctx.runtime()?.block_on(async {
@@ -49,22 +54,120 @@ pub fn bootstrap(args: &BootstrapArgs, ctx: &Context) -> Result<ExitStatus, CliE
 /// [`CliError`].
 pub fn apply(args: &ApplyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let options = ApplyOptions {
         choices: Choices { yes: args.yes, allow_data_loss: args.allow_data_loss, recreate: args.recreate },
         assets_bucket: args.assets_bucket.clone(),
+        expectations: expectations(&blueprint),
     };
     let mut zips = ZipDir { dir: args.lambda_dir.clone(), built: false };
+    if let Some(file) = &args.outputs_file {
+        // Checked before anything is deployed: a deployment must not end in an unwritable file.
+        let dir = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+        if !dir.is_dir() {
+            return Err(CliError::new(format!(
+                "--outputs-file {}: the directory {} does not exist; nothing was deployed",
+                file.display(),
+                dir.display()
+            )));
+        }
+    }
     let interrupted = install_ctrl_c();
-    let outcome = ctx.runtime()?.block_on(async {
-        let session = session(&settings, blueprint.account.as_deref()).await?;
-        let d = Deployer::new(session.cloudformation(), session.s3(), session.account.clone(), session.region.clone());
+    let (outcome, outputs) = ctx.runtime()?.block_on(async {
+        let (d, probes, ec2) = connected(&settings, blueprint.account.as_deref()).await?;
         let mut console = Terminal::new(ctx.quiet, interrupted);
-        Ok::<_, CliError>(
-            crate::deploy::apply::apply(&d, &release, &options, &mut zips, &session.ec2(), &mut console).await?,
-        )
+        let outcome =
+            crate::deploy::apply::apply(&d, &release, &options, &mut zips, &probes, &ec2, &mut console).await?;
+        // The outputs of the stack as it is now: after a deployment its own, after "no changes"
+        // read again (DescribeStacks).
+        let outputs = match (&args.outputs_file, &outcome) {
+            (Some(_), Outcome::Deployed { info, .. }) => Some(info.outputs.clone()),
+            (Some(_), Outcome::NoChanges(_)) => Some(
+                d.cfn
+                    .describe_stack(release.stack_name())
+                    .await
+                    .map_err(|e| crate::deploy::DeployError::cfn(release.stack_name(), e))?
+                    .outputs,
+            ),
+            _ => None,
+        };
+        let place: Option<(Vec<StackOutput>, String, String)> =
+            outputs.map(|o| (o, d.account.clone(), d.region.clone()));
+        Ok::<_, CliError>((outcome, place))
     })?;
+    if let (Some(file), Some((outputs, account, region))) = (&args.outputs_file, outputs) {
+        write_json_atomically(file, &outputs_json(release.stack_name(), &account, &region, &outputs))?;
+        if !ctx.quiet {
+            ctx.say(&format!("outputs written to {}", file.display()));
+        }
+    }
     Ok(report(ctx, &outcome))
+}
+
+/// `sandboxc check`: the preflight of `apply` on its own, read-only. Exit 0 when nothing
+/// stops `apply` (adoptions and unchecked items are listed), 1 when something does.
+///
+/// # Errors
+/// [`CliError`].
+pub fn check(args: &CheckArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
+    let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
+    let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
+    let expectations = expectations(&blueprint);
+    let (report, account, region) = ctx.runtime()?.block_on(async {
+        let (d, probes, _) = connected(&settings, blueprint.account.as_deref()).await?;
+        let report = crate::deploy::apply::check(&d, &release, &expectations, &probes).await?;
+        Ok::<_, CliError>((report, d.account, d.region))
+    })?;
+    if !ctx.quiet {
+        ctx.say(&format!("preflight of stack {} in account {account} ({region}):", release.stack_name()));
+        for c in &report.checked {
+            ctx.say(&format!("  ok    {c}"));
+        }
+    }
+    for f in &report.findings {
+        let lines = f.lines();
+        let tag = match f {
+            Finding::Adopt { .. } => "adopt",
+            Finding::Unchecked { .. } => "warn",
+            _ => "FAIL",
+        };
+        let text =
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| if i == 0 { format!("  {tag:<5} {l}") } else { format!("        {l}") });
+        for line in text {
+            if f.blocks() || matches!(f, Finding::Unchecked { .. }) {
+                ctx.warn(&line);
+            } else if !ctx.quiet {
+                ctx.say(&line);
+            }
+        }
+    }
+    if report.blocks() {
+        let n = report.findings.iter().filter(|f| f.blocks()).count();
+        return Err(CliError::new(format!(
+            "preflight: {n} problem{} would make `sandboxc apply` fail (listed above)",
+            if n == 1 { "" } else { "s" }
+        )));
+    }
+    if !ctx.quiet {
+        ctx.say("preflight: nothing stops `sandboxc apply`");
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// What the preflight checks from the blueprint besides the templates.
+#[must_use]
+pub fn expectations(blueprint: &Blueprint) -> Expectations {
+    Expectations {
+        saml_provider: blueprint.identity.saml.as_ref().map(|s| s.idp_name.clone()),
+        zones: match &blueprint.network.availability_zones {
+            AvailabilityZones::Names(names) => names.clone(),
+            AvailabilityZones::Count(_) => Vec::new(),
+        },
+        region: blueprint.region.clone(),
+    }
 }
 
 /// `sandboxc status`.
@@ -73,8 +176,26 @@ pub fn apply(args: &ApplyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
 /// [`CliError`].
 pub fn status(args: &StatusArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let interrupted = install_ctrl_c();
+    if args.format == StatusFormat::Json {
+        let answer = ctx.runtime()?.block_on(async {
+            let d = deployer(&settings, blueprint.account.as_deref()).await?;
+            Ok::<_, CliError>(crate::deploy::manage::status_report(&d, &release, args.drift).await?)
+        })?;
+        return Ok(match answer {
+            Ok(r) => {
+                // Printed even with -q: it is what was asked for.
+                ctx.say(&status_json(&r).to_string());
+                if r.drift.as_ref().is_some_and(|d| !d.is_empty()) {
+                    ExitStatus::Drift
+                } else {
+                    ExitStatus::Success
+                }
+            }
+            Err(outcome) => report(ctx, &outcome),
+        });
+    }
     let outcome = ctx.runtime()?.block_on(async {
         let d = deployer(&settings, blueprint.account.as_deref()).await?;
         let mut console = Terminal::new(ctx.quiet, interrupted);
@@ -83,13 +204,92 @@ pub fn status(args: &StatusArgs, ctx: &Context) -> Result<ExitStatus, CliError> 
     Ok(report(ctx, &outcome))
 }
 
+/// Version of the JSON of `status --format json` and of `apply --outputs-file`.
+pub const JSON_SCHEMA_VERSION: u32 = 1;
+
+/// `status --format json`: the versioned shape of docs/status-json.md. Times are RFC 3339
+/// UTC; events oldest first; outputs sorted by key.
+#[must_use]
+pub fn status_json(r: &StatusReport) -> serde_json::Value {
+    use serde_json::json;
+    let time = |ms: i64| crate::audit::time::Instant::from_millis(ms).to_string();
+    let mut outputs = r.info.outputs.clone();
+    outputs.sort();
+    json!({
+        "schema_version": JSON_SCHEMA_VERSION,
+        "stack": r.stack,
+        "stack_id": r.info.stack_id,
+        "account": r.account,
+        "region": r.region,
+        "status": r.info.status.as_str(),
+        "reason": r.info.reason,
+        "termination_protection": r.info.termination_protection,
+        "outputs": outputs.iter().map(|o| json!({"key": o.key, "value": o.value, "description": o.description})).collect::<Vec<_>>(),
+        "events": r.events.iter().rev().map(|e| json!({
+            "time": time(e.timestamp_ms),
+            "stack": e.stack_name,
+            "logical_id": e.logical_id,
+            "physical_id": e.physical_id,
+            "type": e.resource_type,
+            "status": e.status.as_str(),
+            "reason": e.reason,
+        })).collect::<Vec<_>>(),
+        "drift": r.drift.as_ref().map(|drifts| json!({
+            "drifted": drifts.len(),
+            "resources": drifts.iter().map(|(path, d)| json!({
+                "stack": path,
+                "logical_id": d.logical_id,
+                "physical_id": d.physical_id,
+                "type": d.resource_type,
+                "status": d.status.as_str(),
+                "differences": d.differences.iter().map(|p| json!({
+                    "path": p.path, "kind": p.kind, "expected": p.expected, "actual": p.actual,
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })),
+    })
+}
+
+/// `apply --outputs-file`: the stack outputs as `{"schema_version", "stack", "account",
+/// "region", "outputs": {KEY: VALUE}}`.
+#[must_use]
+pub fn outputs_json(stack: &str, account: &str, region: &str, outputs: &[StackOutput]) -> serde_json::Value {
+    let map: serde_json::Map<String, serde_json::Value> =
+        outputs.iter().map(|o| (o.key.clone(), serde_json::Value::String(o.value.clone()))).collect();
+    serde_json::json!({
+        "schema_version": JSON_SCHEMA_VERSION,
+        "stack": stack,
+        "account": account,
+        "region": region,
+        "outputs": map,
+    })
+}
+
+/// Writes `value` (pretty JSON and a newline) to `path` atomically: a temporary file in the
+/// same directory, then renamed over it.
+///
+/// # Errors
+/// [`CliError`] naming the file.
+pub fn write_json_atomically(path: &std::path::Path, value: &serde_json::Value) -> Result<(), CliError> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let fail = |e: &dyn std::fmt::Display| CliError::new(format!("cannot write {}: {e}", path.display()));
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| fail(&e))?;
+    let text = serde_json::to_string_pretty(value).map_err(|e| fail(&e))?;
+    std::io::Write::write_all(&mut tmp, format!("{text}\n").as_bytes()).map_err(|e| fail(&e))?;
+    tmp.persist(path).map_err(|e| fail(&e.error))?;
+    Ok(())
+}
+
 /// `sandboxc destroy`.
 ///
 /// # Errors
 /// [`CliError`].
 pub fn destroy(args: &DestroyArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let (blueprint, release) = release(&source(args.blueprint.as_deref())?)?;
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let interrupted = install_ctrl_c();
     let outcome = ctx.runtime()?.block_on(async {
         let d = deployer(&settings, blueprint.account.as_deref()).await?;
@@ -102,16 +302,20 @@ pub fn destroy(args: &DestroyArgs, ctx: &Context) -> Result<ExitStatus, CliError
 /// Connects (credentials, `sts:GetCallerIdentity`), refuses another account than the pinned
 /// one, and builds the deployer over the AWS adapters.
 async fn deployer(settings: &Settings, pinned_account: Option<&str>) -> Result<Deployer<Cfn, S3>, CliError> {
-    let session = session(settings, pinned_account).await?;
-    Ok(Deployer::new(session.cloudformation(), session.s3(), session.account.clone(), session.region.clone()))
+    Ok(connected(settings, pinned_account).await?.0)
 }
 
-/// Connects (credentials, `sts:GetCallerIdentity`) and refuses another account than the
-/// pinned one.
-async fn session(settings: &Settings, pinned_account: Option<&str>) -> Result<crate::aws::Session, CliError> {
+/// [`deployer`], the preflight's clients, and EC2 (the S3 prefix list).
+async fn connected(
+    settings: &Settings,
+    pinned_account: Option<&str>,
+) -> Result<(Deployer<Cfn, S3>, Probes, crate::aws::ec2::Ec2), CliError> {
     let session = crate::aws::connect(settings).await?;
     check_account(pinned_account, &session.account)?;
-    Ok(session)
+    let probes = session.probes();
+    let ec2 = session.ec2();
+    let d = Deployer::new(session.cloudformation(), session.s3(), session.account.clone(), session.region.clone());
+    Ok((d, probes, ec2))
 }
 
 /// Prints an outcome (success on standard output unless `-q`; anything else through the error
@@ -223,6 +427,21 @@ pub fn render(outcome: &Outcome) -> Rendered {
                 None => e,
             })
         }
+        Outcome::Failed(Failed::Unprotected { stack, status, problems }) => {
+            let what = match status {
+                Some(s) => format!("stack {stack} was deployed ({s})"),
+                None => format!("stack {stack} is up to date"),
+            };
+            let mut e = CliError::new(format!(
+                "{what}, but the stack policy that denies replacing and deleting its stateful resources (buckets, keys, log groups, the notebook) could not be set on every stack, so the next update is not guarded against data loss:"
+            ));
+            for p in problems {
+                e = e.with_cause(format!("- {p}"));
+            }
+            failed(e.with_cause(
+                "fix the cause (the credentials need cloudformation:SetStackPolicy and cloudformation:ListStackResources on the root and nested stacks), then run `sandboxc apply` again: it sets the stack policies even when nothing else changes",
+            ))
+        }
         Outcome::Failed(Failed::Deletion { stack, status, reason, root_cause }) => {
             let e = CliError::new(format!("deleting stack {stack} ended {status}{}", reason_suffix(reason)));
             failed(match root_cause {
@@ -245,34 +464,58 @@ pub fn render(outcome: &Outcome) -> Rendered {
 }
 
 /// The Lambda zips from the directory `sandboxc package -o DIR` writes
-/// (`DIR/<identity>/<function>.zip`), built with `sandboxc package` first when one is missing
-/// and this is a sandboxc checkout.
+/// (`DIR/<identity>/<function>.zip`): `--lambda-dir`, else `dist/lambda` and the directories
+/// beside the installed binary ([`crate::package::dist::installed_lambda_dirs`]); built with
+/// `sandboxc package` first when none has it and this is a sandboxc checkout.
 struct ZipDir {
-    dir: PathBuf,
+    dir: Option<PathBuf>,
     built: bool,
+}
+
+/// The default directory of the zips (and where a missing one is built).
+const DEFAULT_LAMBDA_DIR: &str = "dist/lambda";
+
+impl ZipDir {
+    /// Where a zip is looked for, in order.
+    fn candidates(&self) -> Vec<PathBuf> {
+        if let Some(d) = &self.dir {
+            return vec![d.clone()];
+        }
+        let mut dirs = vec![PathBuf::from(DEFAULT_LAMBDA_DIR)];
+        if let Some(exe_dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(std::path::Path::to_path_buf)) {
+            dirs.extend(crate::package::dist::installed_lambda_dirs(&exe_dir));
+        }
+        dirs
+    }
 }
 
 impl LambdaZips for ZipDir {
     fn zip(&mut self, a: &AssetEntry, bucket: &str, console: &mut dyn Console) -> Result<Vec<u8>, String> {
         use crate::package;
-        let path = self.dir.join(&a.identity).join(format!("{}.zip", a.function));
-        if !path.is_file() && !self.built {
+        let file = |dir: &PathBuf| dir.join(&a.identity).join(format!("{}.zip", a.function));
+        let dirs = self.candidates();
+        if let Some(path) = dirs.iter().map(file).find(|p| p.is_file()) {
+            return std::fs::read(&path).map_err(|e| format!("cannot read the Lambda zip {}: {e}", path.display()));
+        }
+        let out = self.dir.clone().unwrap_or_else(|| PathBuf::from(DEFAULT_LAMBDA_DIR));
+        if !self.built {
             let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
             let Some(root) = package::find_workspace_root(&cwd) else {
+                let looked: Vec<String> = dirs.iter().map(|d| file(d).display().to_string()).collect();
                 return Err(format!(
-                    "the Lambda zip {} is neither in s3://{bucket}/{} nor at {}: build the zips with `sandboxc package -o {}` in a sandboxc checkout of this version (or point --lambda-dir at the directory holding <identity>/{}.zip)",
+                    "the Lambda zip {} is neither in s3://{bucket}/{} nor at {}: build the zips with `sandboxc package -o {}` in a sandboxc checkout of this version, unpack the release archive of this version (its bin/sandboxc finds share/sandboxc/lambda), or point --lambda-dir at the directory holding <identity>/{}.zip",
                     a.function,
                     a.s3_key,
-                    path.display(),
-                    self.dir.display(),
+                    looked.join(", "),
+                    out.display(),
                     a.function
                 ));
             };
             console.line(&format!(
                 "building the Lambda zips (sandboxc package -o {}); the first build takes several minutes",
-                self.dir.display()
+                out.display()
             ));
-            let report = package::package(&root, &self.dir).map_err(|e| format!("sandboxc package failed: {e}"))?;
+            let report = package::package(&root, &out).map_err(|e| format!("sandboxc package failed: {e}"))?;
             if report.identity != a.identity {
                 return Err(format!(
                     "the checkout's Lambda sources ({}) are not the ones this sandboxc binary's templates name ({}): rebuild sandboxc from this checkout",
@@ -281,6 +524,7 @@ impl LambdaZips for ZipDir {
             }
             self.built = true;
         }
+        let path = file(&out);
         std::fs::read(&path).map_err(|e| format!("cannot read the Lambda zip {}: {e}", path.display()))
     }
 }

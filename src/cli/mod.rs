@@ -9,6 +9,7 @@ pub mod audit;
 pub mod build;
 pub mod deploy;
 pub mod error;
+pub mod init;
 pub mod plan;
 
 use std::io::Write;
@@ -16,7 +17,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use args::{ApplyArgs, AuditArgs, BootstrapArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs};
+use args::{ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs};
 use error::CliError;
 
 use crate::blueprint::schema;
@@ -28,11 +29,21 @@ use crate::cfn::render::Format;
 ///
 /// Without BLUEPRINT every command uses the embedded default (blueprints/data-sandbox.yaml).
 #[derive(Debug, Parser)]
-#[command(name = "sandboxc", version, propagate_version = true, max_term_width = 100, after_help = AFTER_HELP)]
+#[command(
+    name = "sandboxc",
+    version = crate::assets::VERSION,
+    propagate_version = true,
+    max_term_width = 100,
+    after_help = AFTER_HELP
+)]
 pub struct Cli {
     /// Print only errors, refusals and warnings.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Show every AWS request (service, operation, HTTP status) and its duration on standard
+    /// error, one line per attempt.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
@@ -92,6 +103,20 @@ pub enum Command {
     },
     /// Print the blueprint's JSON Schema (for editors: yaml-language-server, VS Code).
     Schema,
+    /// Write a commented starter blueprint, DIR/sandbox.yaml (DIR default: the current
+    /// directory, created when missing), that validates as written; never overwrites a file.
+    Init {
+        /// Directory of the new sandbox.yaml.
+        dir: Option<PathBuf>,
+    },
+    /// Print a shell completion script: `sandboxc completions bash > /etc/bash_completion.d/sandboxc`,
+    /// `sandboxc completions zsh > "${fpath[1]}/_sandboxc"`,
+    /// `sandboxc completions fish > ~/.config/fish/completions/sandboxc.fish`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
     /// Build the Lambda zips (validator, provider) from this checkout's lambda/ crate.
     ///
     /// Builds release binaries for Amazon Linux 2023 with cargo-zigbuild (glibc 2.17 symbols;
@@ -104,6 +129,12 @@ pub enum Command {
         /// Output directory of the zips.
         #[arg(short, long, value_name = "DIR", default_value = "dist/lambda")]
         out: PathBuf,
+        /// Also write the release archive DIR/sandboxc-<version>-<target>.zip: this binary as
+        /// bin/sandboxc and the zips as share/sandboxc/lambda/<identity>/, where an unpacked
+        /// bin/sandboxc apply finds them. Refused when this binary is stale (its Lambda identity
+        /// is not the checkout's): build it first, `cargo build --release`.
+        #[arg(long, value_name = "DIR")]
+        dist: Option<PathBuf>,
     },
     /// Show what would change against a base, and what it risks (security, data loss).
     ///
@@ -117,10 +148,24 @@ pub enum Command {
     /// and Lambda zips to (KMS-encrypted, versioned, TLS-only, public access blocked, old
     /// versions expire after 30 days). Once per account and Region; through a change set.
     Bootstrap(BootstrapArgs),
+    /// What would make `apply` fail, checked read-only against AWS: the preflight on its own.
+    ///
+    /// The AppStream image the fleet names exists and is AVAILABLE (DescribeImages); the SAML
+    /// provider the blueprint names exists (GetSAMLProvider); explicit Availability Zones and a
+    /// pinned `region` match the credentials' Region; no resource is left outside any stack
+    /// under a fixed name the templates give (log groups: DescribeLogGroups; a named bucket:
+    /// HeadBucket; notebook instances: DescribeNotebookInstance). Each finding says what to do:
+    /// retained log groups and a retained named bucket (with its KMS key) are adopted by
+    /// `apply` through an IMPORT change set when it creates the stack; anything else gets the
+    /// exact cleanup commands. A check the credentials may not make is a warning.
+    /// Exit codes: 0 nothing stops apply, 1 something does (or an error).
+    Check(CheckArgs),
     /// Deploy the blueprint through a CloudFormation change set, showing the plan first.
     ///
     /// Preflight (limits, credentials, account and Region, the blueprint's pinned `account`
-    /// and `region`, stack state), assets uploaded to the assets bucket under content-hash
+    /// and `region`, stack state, then the checks of `sandboxc check`: a problem stops apply
+    /// before anything is uploaded; retained resources are adopted by an IMPORT change set
+    /// before any other change set), assets uploaded to the assets bucket under content-hash
     /// keys (a failed upload stops before any change set), change set (CREATE or UPDATE,
     /// nested stacks included), plan, approval (prompt, or --yes; replacing or removing
     /// resources that hold data also needs --allow-data-loss), execution with live stack
@@ -151,6 +196,17 @@ pub enum Command {
     Audit(AuditArgs),
 }
 
+/// The shells `sandboxc completions` writes for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompletionShell {
+    /// Bash.
+    Bash,
+    /// Zsh.
+    Zsh,
+    /// Fish.
+    Fish,
+}
+
 /// How a command ended; `main` exits with [`ExitStatus::code`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -179,11 +235,13 @@ impl ExitStatus {
     }
 }
 
-/// What every command shares: `-q`, and where output goes.
+/// What every command shares: `-q`, `-v`, and where output goes.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Context {
     /// `-q`: only errors, refusals and warnings.
     pub quiet: bool,
+    /// `-v`: every AWS request and its duration on standard error.
+    pub verbose: bool,
 }
 
 impl Context {
@@ -196,6 +254,14 @@ impl Context {
     /// A warning or note on standard error, shown with `-q` too.
     pub fn warn(&self, text: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{text}");
+    }
+
+    /// Where and as whom to call AWS ([`args::AwsArgs::resolve`]), with `-v`.
+    ///
+    /// # Errors
+    /// [`CliError`] when `--region` contradicts the pinned `region`.
+    pub fn aws(&self, args: &args::AwsArgs, pinned_region: Option<&str>) -> Result<crate::aws::Settings, CliError> {
+        Ok(crate::aws::Settings { verbose: self.verbose, ..args.resolve(pinned_region)? })
     }
 
     /// The process's one tokio runtime (current-thread), built when a command calls AWS.
@@ -226,15 +292,18 @@ pub fn usage(e: &clap::Error) -> ExitStatus {
 /// Runs one command; its error, if any, is printed through the error printer.
 #[must_use]
 pub fn run(cli: &Cli) -> ExitStatus {
-    let ctx = Context { quiet: cli.quiet };
+    let ctx = Context { quiet: cli.quiet, verbose: cli.verbose };
     let result = match &cli.command {
         Command::Synth { blueprint, out, format } => synth(blueprint.as_ref(), out, *format, &ctx),
         Command::Validate { blueprint } => validate(blueprint.as_ref(), &ctx),
         Command::Schema => Ok(schema(&ctx)),
-        Command::Package { out } => package(out, &ctx),
-        Command::Plan(args) => plan::run(args, &ctx),
+        Command::Init { dir } => init::run(dir.as_deref(), &ctx),
+        Command::Completions { shell } => Ok(completions(*shell)),
+        Command::Package { out, dist } => package(out, dist.as_deref(), &ctx),
+        Command::Plan(args) => fresh_checkout().and_then(|()| plan::run(args, &ctx)),
         Command::Bootstrap(args) => deploy::bootstrap(args, &ctx),
-        Command::Apply(args) => deploy::apply(args, &ctx),
+        Command::Check(args) => deploy::check(args, &ctx),
+        Command::Apply(args) => fresh_checkout().and_then(|()| deploy::apply(args, &ctx)),
         Command::Status(args) => deploy::status(args, &ctx),
         Command::Destroy(args) => deploy::destroy(args, &ctx),
         Command::Audit(args) => audit::run(args, &ctx),
@@ -256,6 +325,7 @@ fn synth(
         FormatArg::Json => Format::Json,
         FormatArg::Yaml => Format::Yaml,
     };
+    fresh_checkout()?;
     let src = build::source(blueprint.map(PathBuf::as_path))?;
     let manifest = build::synth(&src, out, format)?;
     if !ctx.quiet {
@@ -283,6 +353,20 @@ fn synth(
     Ok(ExitStatus::Success)
 }
 
+/// `sandboxc completions`: printed even with `-q` (it is the command's whole point).
+fn completions(shell: CompletionShell) -> ExitStatus {
+    use clap::CommandFactory;
+    let shell = match shell {
+        CompletionShell::Bash => clap_complete::Shell::Bash,
+        CompletionShell::Zsh => clap_complete::Shell::Zsh,
+        CompletionShell::Fish => clap_complete::Shell::Fish,
+    };
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "sandboxc", &mut out);
+    let _ = std::io::stdout().lock().write_all(&out);
+    ExitStatus::Success
+}
+
 /// `sandboxc validate`.
 fn validate(blueprint: Option<&PathBuf>, ctx: &Context) -> Result<ExitStatus, CliError> {
     let src = build::source(blueprint.map(PathBuf::as_path))?;
@@ -299,8 +383,8 @@ fn schema(ctx: &Context) -> ExitStatus {
     ExitStatus::Success
 }
 
-/// `sandboxc package`.
-fn package(out: &std::path::Path, ctx: &Context) -> Result<ExitStatus, CliError> {
+/// `sandboxc package`; with `--dist`, also the release archive (this binary and the zips).
+fn package(out: &std::path::Path, dist: Option<&std::path::Path>, ctx: &Context) -> Result<ExitStatus, CliError> {
     use crate::package;
     let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
     let Some(root) = package::find_workspace_root(&cwd) else {
@@ -308,6 +392,10 @@ fn package(out: &std::path::Path, ctx: &Context) -> Result<ExitStatus, CliError>
             "sandboxc package builds the Lambda zips from a sandboxc checkout (Cargo.lock and lambda/): run it inside one",
         ));
     };
+    if dist.is_some() {
+        // The archive ships this binary: it must name the zips built here.
+        fresh_checkout()?;
+    }
     let report = package::package(&root, out)?;
     let built_in = crate::assets::LambdaAsset::built_in().identity;
     if report.identity != built_in {
@@ -321,5 +409,52 @@ fn package(out: &std::path::Path, ctx: &Context) -> Result<ExitStatus, CliError>
             ctx.say(&format!("{} ({} bytes, sha256 {})", f.zip_path.display(), f.zip_bytes, f.zip_sha256));
         }
     }
+    if let Some(dist) = dist {
+        let exe =
+            std::env::current_exe().map_err(|e| CliError::new(format!("cannot find this sandboxc binary: {e}")))?;
+        let binary = std::fs::read(&exe).map_err(|e| CliError::new(format!("cannot read {}: {e}", exe.display())))?;
+        let mut zips = Vec::new();
+        for f in &report.functions {
+            let bytes = std::fs::read(&f.zip_path)
+                .map_err(|e| CliError::new(format!("cannot read {}: {e}", f.zip_path.display())))?;
+            zips.push((f.function.clone(), bytes));
+        }
+        let docs = ["README.md", "LICENSE"]
+            .iter()
+            .filter_map(|d| std::fs::read(root.join(d)).ok().map(|b| ((*d).to_string(), b)))
+            .collect();
+        let entries = package::dist::entries(binary, &report.identity, zips, docs);
+        let path = package::dist::write(dist, env!("CARGO_PKG_VERSION"), crate::assets::TARGET, &entries)?;
+        if !ctx.quiet {
+            ctx.say(&format!(
+                "{}: bin/sandboxc and share/sandboxc/lambda/{}/ (unpack anywhere; bin/sandboxc apply finds the zips)",
+                path.display(),
+                report.identity
+            ));
+        }
+    }
     Ok(ExitStatus::Success)
+}
+
+/// Refuses to compile in a sandboxc checkout whose Lambda sources (`lambda/`, `contract/`,
+/// `Cargo.lock`) are not the ones this binary was built from: its templates would name (and
+/// `apply` deploy) the Lambda code of its build, not the code of the checkout. The checkout is
+/// found from the current directory as `package` finds it; outside a checkout nothing is
+/// checked.
+///
+/// # Errors
+/// [`CliError`] saying to rebuild.
+pub fn fresh_checkout() -> Result<(), CliError> {
+    let Ok(cwd) = std::env::current_dir() else { return Ok(()) };
+    let Some(root) = crate::package::find_workspace_root(&cwd) else { return Ok(()) };
+    let Ok(checkout) = crate::package::checkout_identity(&root) else { return Ok(()) };
+    let built_in = crate::assets::LambdaAsset::built_in().identity;
+    if checkout == built_in {
+        return Ok(());
+    }
+    Err(CliError::new(format!(
+        "this sandboxc binary is stale: the Lambda sources of the checkout {} (lambda/, contract/, Cargo.lock) have the asset identity {checkout}, but the binary was built with {built_in}, so its templates would deploy other Lambda code than the checkout's",
+        root.display()
+    ))
+    .with_cause("rebuild it from this checkout (`cargo build --release`, or `cargo install --path .`), or run it outside the checkout"))
 }

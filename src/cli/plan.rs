@@ -103,7 +103,7 @@ pub fn new_output(path: Option<&Path>) -> Result<(Blueprint, TemplateSet), CliEr
 /// AWS call before that), credentials and account checked, then [`against_deployed`].
 fn deployed(args: &PlanArgs, ctx: &Context) -> Result<Plan, CliError> {
     let (blueprint, new) = new_output(args.blueprint.as_deref())?;
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let options = DeployedOptions {
         assets_bucket: args.assets_bucket.clone(),
         keep_change_set: args.keep_change_set,

@@ -12,12 +12,16 @@
 //! [`deployment::prepare`]: super::deployment::prepare
 //! [`deployment::change_and_execute`]: super::deployment::change_and_execute
 
+use std::collections::BTreeSet;
+
+use super::adopt::{adopt, Adopted};
 use super::assets::{publish, template_url, Asset, AssetStore};
 use super::cloudformation::{CfnError, CloudFormation, TemplateSource};
 use super::console::Console;
-use super::deployment::{change_and_execute, prepare, Choices, Deployer, Deployment, Prepared};
+use super::deployment::{change_and_execute, prepare, Choices, Deployer, Deployment, Mode, Prepared};
 use super::network::{s3_prefix_list_name, PrefixLists};
 use super::outcome::{DeployError, Outcome, Refusal};
+use super::preflight::{self, Expectations, Finding, Inputs, Place, Probe};
 use super::release::{AssetsRelease, Release};
 use sandboxc_contract::assets::{ASSETS_BUCKET_OUTPUT, ASSETS_STACK_NAME, ASSETS_STACK_TAG};
 use sandboxc_contract::stack::parameters::HOME_FOLDER_BUCKET_EXISTS as HOME_FOLDER_BUCKET_PARAMETER;
@@ -34,6 +38,8 @@ pub struct ApplyOptions {
     pub choices: Choices,
     /// `--assets-bucket`; default: the bucket of the `sandboxc-assets` stack.
     pub assets_bucket: Option<String>,
+    /// What the blueprint says that the preflight checks besides the templates.
+    pub expectations: Expectations,
 }
 
 /// Where the Lambda zips that are not in the assets bucket yet come from: the command line
@@ -51,12 +57,13 @@ pub trait LambdaZips {
 ///
 /// # Errors
 /// [`DeployError`] for AWS failures and assets that cannot be published.
-pub async fn apply<C: CloudFormation, S: AssetStore, P: PrefixLists>(
+pub async fn apply<C: CloudFormation, S: AssetStore, P: Probe, L: PrefixLists>(
     d: &Deployer<C, S>,
     release: &Release,
     options: &ApplyOptions,
     zips: &mut dyn LambdaZips,
-    prefix_lists: &P,
+    probe: &P,
+    prefix_lists: &L,
     console: &mut dyn Console,
 ) -> Result<Outcome, DeployError> {
     let stack = release.stack_name().to_string();
@@ -68,10 +75,29 @@ pub async fn apply<C: CloudFormation, S: AssetStore, P: PrefixLists>(
             Err(refusal) => return Ok(Outcome::Refused(refusal)),
         },
     };
-    let mode = match prepare(d, &stack, options.choices, console).await? {
+    let mut mode = match prepare(d, &stack, options.choices, console).await? {
         Prepared::Ready(mode) => mode,
         Prepared::Stop(outcome) => return Ok(outcome),
     };
+
+    // Preflight, before anything is uploaded or changed.
+    let report = preflight(d, release, &options.expectations, &mode, probe).await?;
+    for f in &report.findings {
+        if !f.blocks() {
+            let lines = f.lines();
+            match f {
+                Finding::Unchecked { .. } => console.problem(&format!("warning: {}", lines.join("; "))),
+                _ => console.line(&format!("preflight: {}", lines.join("; "))),
+            }
+        }
+    }
+    if report.blocks() {
+        return Ok(Outcome::Refused(Refusal::Preflight {
+            stack: stack.clone(),
+            findings: report.findings.into_iter().filter(Finding::blocks).collect(),
+        }));
+    }
+    let adoptions = report.adoptions();
 
     // Assets, before any change set.
     let (mut assets, template) = template_assets(release, &bucket, &d.region)?;
@@ -83,6 +109,14 @@ pub async fn apply<C: CloudFormation, S: AssetStore, P: PrefixLists>(
         published.uploaded.len(),
         published.present.len() + zips_present
     ));
+
+    // Retained resources adopted, before any other change set.
+    if !adoptions.is_empty() {
+        match adopt(d, release, &adoptions, &bucket, options.choices, console).await? {
+            Adopted::Stack(info) => mode = Mode::Update(info),
+            Adopted::Stop(outcome) => return Ok(outcome),
+        }
+    }
 
     let mut parameters = vec![(ASSETS_BUCKET_PARAMETER.to_string(), bucket)];
     if declares(release, HOME_FOLDER_BUCKET_PARAMETER) {
@@ -103,6 +137,59 @@ pub async fn apply<C: CloudFormation, S: AssetStore, P: PrefixLists>(
         command: "apply",
     };
     change_and_execute(d, &dep, &mode, options.choices, console).await
+}
+
+/// The preflight of `apply`: for an existing stack, the names it already holds are not
+/// leftovers (`ListStackResources` of the root and nested stacks).
+///
+/// # Errors
+/// [`DeployError`] when the stack's resources cannot be listed.
+pub async fn preflight<C: CloudFormation, S: AssetStore, P: Probe>(
+    d: &Deployer<C, S>,
+    release: &Release,
+    expectations: &Expectations,
+    mode: &Mode,
+    probe: &P,
+) -> Result<preflight::Report, DeployError> {
+    let owned: BTreeSet<String> = match mode {
+        Mode::Create => BTreeSet::new(),
+        Mode::Update(info) => super::manage::tree(&d.cfn, &info.stack_id)
+            .await
+            .map_err(|e| DeployError::cfn(release.stack_name(), e))?
+            .into_iter()
+            .map(|r| r.physical_id)
+            .filter(|p| !p.is_empty())
+            .collect(),
+    };
+    let inputs = Inputs {
+        templates: &release.templates,
+        expectations,
+        place: Place::new(&d.account, &d.region),
+        stack_exists: matches!(mode, Mode::Update(_)),
+        owned,
+    };
+    Ok(preflight::run(probe, &inputs).await)
+}
+
+/// `sandboxc check`: the stack's state (`DescribeStacks`; a stack in any state counts as
+/// existing), then the preflight. Read-only.
+///
+/// # Errors
+/// [`DeployError`] when a CloudFormation call fails.
+pub async fn check<C: CloudFormation, S: AssetStore, P: Probe>(
+    d: &Deployer<C, S>,
+    release: &Release,
+    expectations: &Expectations,
+    probe: &P,
+) -> Result<preflight::Report, DeployError> {
+    let stack = release.stack_name();
+    let mode = match d.cfn.describe_stack(stack).await {
+        Ok(info) if info.status == super::status::StackStatus::DeleteComplete => Mode::Create,
+        Ok(info) => Mode::Update(info),
+        Err(CfnError::NotFound { .. }) => Mode::Create,
+        Err(e) => return Err(DeployError::cfn(stack, e)),
+    };
+    preflight(d, release, expectations, &mode, probe).await
 }
 
 /// Whether the root template declares a parameter.

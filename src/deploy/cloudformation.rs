@@ -176,8 +176,9 @@ impl ChangeSetState {
     }
 }
 
-/// What `CreateChangeSet` needs. sandboxc always sends `IncludeNestedStacks` and the
-/// capabilities `CAPABILITY_IAM`, `CAPABILITY_NAMED_IAM` and `CAPABILITY_AUTO_EXPAND`.
+/// What `CreateChangeSet` needs. sandboxc always sends the capabilities `CAPABILITY_IAM`,
+/// `CAPABILITY_NAMED_IAM` and `CAPABILITY_AUTO_EXPAND`, and `IncludeNestedStacks` with CREATE
+/// and UPDATE.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChangeSetRequest {
     /// `StackName`.
@@ -192,8 +193,34 @@ pub struct ChangeSetRequest {
     pub description: String,
     /// `Parameters`: key and value; `None` means `UsePreviousValue`.
     pub parameters: Vec<(String, Option<String>)>,
-    /// `ChangeSetType` CREATE (true) or UPDATE (false).
-    pub create: bool,
+    /// `ChangeSetType`, and for IMPORT the `ResourcesToImport`.
+    pub kind: ChangeSetKind,
+}
+
+/// `ChangeSetType` of a change set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeSetKind {
+    /// `CREATE`: the stack does not exist yet.
+    Create,
+    /// `UPDATE` of an existing stack.
+    Update,
+    /// `IMPORT`: existing resources adopted into the stack (created by the change set when it
+    /// does not exist), each one named in `ResourcesToImport`; the template holds exactly
+    /// the resources to import (and those already in the stack), each with a `DeletionPolicy`
+    /// (CloudFormation user guide, "Import AWS resources into a CloudFormation stack").
+    Import(Vec<ResourceToImport>),
+}
+
+/// One entry of `ResourcesToImport`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResourceToImport {
+    /// `ResourceType`, such as `AWS::Logs::LogGroup`.
+    pub resource_type: String,
+    /// `LogicalResourceId` in the template.
+    pub logical_id: String,
+    /// `ResourceIdentifier`: the type's primary identifier property and its value
+    /// (`LogGroupName`, `BucketName`, `KeyId`, `StackId`).
+    pub identifier: (String, String),
 }
 
 /// Where `CreateChangeSet` reads the template from.

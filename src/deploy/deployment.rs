@@ -22,8 +22,8 @@ use std::time::Duration;
 
 use super::assets::AssetStore;
 use super::cloudformation::{
-    nested_stacks, wait_change_set, CfnError, ChangeSetRequest, CloudFormation, Polling, StackInfo, StackOutput,
-    TemplateSource, NESTED_STACK_TYPE,
+    nested_stacks, wait_change_set, CfnError, ChangeSetKind, ChangeSetRequest, CloudFormation, Polling, StackInfo,
+    StackOutput, TemplateSource, NESTED_STACK_TYPE,
 };
 use super::console::Console;
 use super::events::{baseline, follow, latest_events, root_cause, FollowEnd, FollowPolling};
@@ -266,19 +266,15 @@ pub async fn change_and_execute<C: CloudFormation, S: AssetStore>(
         change_set_name: change_set_name("apply"),
         template: dep.template.clone(),
         parameters: dep.parameters.iter().map(|(k, v)| (k.clone(), Some(v.clone()))).collect(),
-        create: *mode == Mode::Create,
+        kind: if *mode == Mode::Create { ChangeSetKind::Create } else { ChangeSetKind::Update },
         tags: dep.tags.clone(),
         description: "sandboxc apply".into(),
     };
     let id = match d.cfn.create_change_set(&request).await {
         Ok(id) => id,
         Err(CfnError::NoUpdates) => {
-            protect_again(d, dep, mode, console).await;
-            return Ok(Outcome::NoChanges(NoChanges::UpToDate {
-                stack: stack.to_string(),
-                reason: "CreateChangeSet: No updates are to be performed.".into(),
-                deleted: false,
-            }));
+            let problems = protect_again(d, dep, mode, console).await;
+            return Ok(up_to_date(stack, "CreateChangeSet: No updates are to be performed.".into(), false, problems));
         }
         Err(e) => return refused_or(stack, e),
     };
@@ -286,8 +282,8 @@ pub async fn change_and_execute<C: CloudFormation, S: AssetStore>(
     let facts = match describe_all(&d.cfn, &id, d.polling).await.map_err(aws)? {
         Described::NoChanges(reason) => {
             d.cfn.delete_change_set(&id).await.map_err(aws)?;
-            protect_again(d, dep, mode, console).await;
-            return Ok(Outcome::NoChanges(NoChanges::UpToDate { stack: stack.to_string(), reason, deleted: true }));
+            let problems = protect_again(d, dep, mode, console).await;
+            return Ok(up_to_date(stack, reason, true, problems));
         }
         Described::Failed(reason) => {
             let _ = d.cfn.delete_change_set(&id).await;
@@ -340,7 +336,7 @@ pub async fn change_and_execute<C: CloudFormation, S: AssetStore>(
 
     let lifted = matches!(mode, Mode::Update(_)) && !risks.is_empty();
     if lifted {
-        for s in stack_and_nested(d, stack, console).await {
+        for s in stack_and_nested(d, stack, console).await.0 {
             d.cfn.set_stack_policy(&s, &dep.lifted_policy).await.map_err(aws)?;
         }
         console.line("--allow-data-loss: the stack policy is lifted for this update");
@@ -348,7 +344,8 @@ pub async fn change_and_execute<C: CloudFormation, S: AssetStore>(
     if let Err(e) = d.cfn.execute_change_set(&id).await {
         // Nothing ran: put everything back as it was.
         if lifted {
-            protect_again(d, dep, mode, console).await;
+            // Warned about; the refusal or error below is what ends the command.
+            let _ = protect_again(d, dep, mode, console).await;
         }
         let _ = d.cfn.delete_change_set(&id).await;
         discard_empty_stack(d, stack, mode).await;
@@ -386,18 +383,43 @@ fn refused_or(stack: &str, e: CfnError) -> Result<Outcome, DeployError> {
 
 /// Sets the protecting stack policy again on an existing stack and its nested stacks (after
 /// "no changes", or an execution that never started): an earlier `--allow-data-loss` run that
-/// was interrupted may have left it lifted. Failures are warnings.
+/// was interrupted may have left it lifted. Returns what could not be protected (empty when
+/// every stack has its policy, or the stack is new).
 async fn protect_again<C: CloudFormation, S: AssetStore>(
     d: &Deployer<C, S>,
     dep: &Deployment<'_>,
     mode: &Mode,
     console: &mut dyn Console,
-) {
-    let Mode::Update(info) = mode else { return };
-    for s in stack_and_nested(d, &info.stack_id, console).await {
-        if let Err(e) = d.cfn.set_stack_policy(&s, &dep.stack_policy).await {
+) -> Vec<String> {
+    let Mode::Update(info) = mode else { return Vec::new() };
+    protect(d, &info.stack_id, &dep.stack_policy, console).await
+}
+
+/// Sets `policy` on the root stack and every nested stack. Returns one line per stack that
+/// could not be protected (`SetStackPolicy` failed, or the nested stacks could not be listed),
+/// each also shown as a warning.
+async fn protect<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
+    stack: &str,
+    policy: &str,
+    console: &mut dyn Console,
+) -> Vec<String> {
+    let (stacks, mut problems) = stack_and_nested(d, stack, console).await;
+    for s in stacks {
+        if let Err(e) = d.cfn.set_stack_policy(&s, policy).await {
             console.problem(&format!("warning: could not set the stack policy on {s}: {e}"));
+            problems.push(format!("{s}: {e}"));
         }
+    }
+    problems
+}
+
+/// "No changes", unless the stack policies could not be set again.
+fn up_to_date(stack: &str, reason: String, deleted: bool, problems: Vec<String>) -> Outcome {
+    if problems.is_empty() {
+        Outcome::NoChanges(NoChanges::UpToDate { stack: stack.to_string(), reason, deleted })
+    } else {
+        Outcome::Failed(Failed::Unprotected { stack: stack.to_string(), status: None, problems })
     }
 }
 
@@ -410,20 +432,24 @@ async fn discard_empty_stack<C: CloudFormation, S: AssetStore>(d: &Deployer<C, S
 }
 
 /// The root stack and its nested stacks (ARNs). When the nested stacks cannot be listed, a
-/// warning says so and only the root is returned.
+/// warning says so, only the root is returned, and the problem is the second value.
 async fn stack_and_nested<C: CloudFormation, S: AssetStore>(
     d: &Deployer<C, S>,
     stack: &str,
     console: &mut dyn Console,
-) -> Vec<String> {
+) -> (Vec<String>, Vec<String>) {
     let mut out = vec![stack.to_string()];
+    let mut problems = Vec::new();
     match nested_stacks(&d.cfn, stack).await {
         Ok(nested) => out.extend(nested.into_iter().map(|n| n.stack_id)),
-        Err(e) => console.problem(&format!(
-            "warning: cannot list the nested stacks of {stack} ({e}): their stack policies are not changed"
-        )),
+        Err(e) => {
+            console.problem(&format!(
+                "warning: cannot list the nested stacks of {stack} ({e}): their stack policies are not changed"
+            ));
+            problems.push(format!("the nested stacks of {stack} (ListStackResources): {e}"));
+        }
     }
-    out
+    (out, problems)
 }
 
 /// How following the execution ended, as an outcome; on success (and after a rolled-back
@@ -447,14 +473,15 @@ async fn finish<C: CloudFormation, S: AssetStore>(
         }
         FollowEnd::Settled { stack: info, failures } => {
             // Protection again, whatever happened: a rolled-back update keeps its resources.
+            let mut problems = Vec::new();
             if info.status.is_success() || info.status == StackStatus::UpdateRollbackComplete {
-                for s in stack_and_nested(d, stack_id, console).await {
-                    if let Err(e) = d.cfn.set_stack_policy(&s, &dep.stack_policy).await {
-                        console.problem(&format!("warning: could not set the stack policy on {s}: {e}"));
-                    }
-                }
+                problems = protect(d, stack_id, &dep.stack_policy, console).await;
             }
             if info.status.is_success() {
+                if !problems.is_empty() {
+                    // Deployed, but without its data-loss guard: not a plain success.
+                    return Outcome::Failed(Failed::Unprotected { stack, status: Some(info.status), problems });
+                }
                 return Outcome::Deployed { stack, info };
             }
             Outcome::Failed(Failed::Deployment { stack, info, root_cause: root_cause(&failures).cloned() })

@@ -184,6 +184,59 @@ pub async fn status<C: CloudFormation, S: AssetStore>(
     Ok(Outcome::Shown { drifted: drifts.len() })
 }
 
+/// What `sandboxc status --format json` reports: the stack, its latest events and outputs, and
+/// the drift when asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusReport {
+    /// The stack name.
+    pub stack: String,
+    /// Account of the credentials.
+    pub account: String,
+    /// Region.
+    pub region: String,
+    /// The root stack (`DescribeStacks`).
+    pub info: StackInfo,
+    /// The latest events of the root stack, newest first (at most [`STATUS_EVENTS`]).
+    pub events: Vec<super::cloudformation::StackEvent>,
+    /// With `--drift`: each drifted resource with the path of its stack (`root`, or the part).
+    pub drift: Option<Vec<(String, ResourceDrift)>>,
+}
+
+/// `sandboxc status` as data (nothing shown): the report, or the outcome when there is no
+/// stack.
+///
+/// # Errors
+/// [`DeployError`] for AWS failures.
+pub async fn status_report<C: CloudFormation, S: AssetStore>(
+    d: &Deployer<C, S>,
+    release: &Release,
+    drift: bool,
+) -> Result<Result<StatusReport, Outcome>, DeployError> {
+    let stack = release.stack_name();
+    let info = match d.cfn.describe_stack(stack).await {
+        Ok(info) => info,
+        Err(CfnError::NotFound { .. }) => {
+            return Ok(Err(Outcome::Refused(Refusal::NoStack {
+                stack: stack.to_string(),
+                account: d.account.clone(),
+                region: d.region.clone(),
+            })))
+        }
+        Err(e) => return Err(DeployError::cfn(stack, e)),
+    };
+    let mut events = latest_events(&d.cfn, &info.stack_id).await.map_err(|e| DeployError::cfn(stack, e))?;
+    events.truncate(STATUS_EVENTS);
+    let drift = if drift { Some(detect_drift(d, &info).await?) } else { None };
+    Ok(Ok(StatusReport {
+        stack: stack.to_string(),
+        account: d.account.clone(),
+        region: d.region.clone(),
+        info,
+        events,
+        drift,
+    }))
+}
+
 fn show(info: &StackInfo, console: &mut dyn Console) {
     let reason = if info.reason.is_empty() { String::new() } else { format!(" ({})", info.reason) };
     console.line(&format!("stack {}: {}{reason}", info.stack_id, info.status));

@@ -7,6 +7,7 @@
 //! into words and an exit status. Deploy never builds templates: it receives them compiled
 //! ([`Release`], [`AssetsRelease`]). Progress goes through a [`console::Console`].
 
+pub mod adopt;
 pub mod apply;
 pub mod assets;
 pub mod cloudformation;
@@ -16,6 +17,7 @@ pub mod events;
 pub mod manage;
 pub mod network;
 pub mod outcome;
+pub mod preflight;
 pub mod preview;
 pub mod release;
 pub mod status;

@@ -6,6 +6,7 @@
 
 use super::assets::{AssetError, StoreError};
 use super::cloudformation::{CfnError, StackEvent, StackInfo};
+use super::preflight::Finding;
 use super::status::StackStatus;
 
 /// How `apply`, `bootstrap`, `destroy` or `status` ended.
@@ -154,6 +155,14 @@ pub enum Refusal {
         /// The Region asked.
         region: String,
     },
+    /// The preflight found what would make the deployment fail (nothing was uploaded or
+    /// changed).
+    Preflight {
+        /// The stack name.
+        stack: String,
+        /// The blocking findings, each saying what to do.
+        findings: Vec<Finding>,
+    },
     /// `apply` without `--assets-bucket`: the assets stack does not exist, or has no bucket yet.
     NoAssetsBucket {
         /// The assets stack's name.
@@ -208,6 +217,24 @@ impl std::fmt::Display for Refusal {
             ),
             Self::NoStack { stack, account, region } => {
                 write!(f, "stack {stack} does not exist in account {account} ({region}): `sandboxc apply` creates it")
+            }
+            Self::Preflight { stack, findings } => {
+                write!(
+                    f,
+                    "preflight: {} problem{} would make the deployment of stack {stack} fail; nothing was uploaded or changed",
+                    findings.len(),
+                    if findings.len() == 1 { "" } else { "s" }
+                )?;
+                for finding in findings {
+                    let mut lines = finding.lines().into_iter();
+                    if let Some(first) = lines.next() {
+                        write!(f, "\n- {first}")?;
+                    }
+                    for l in lines {
+                        write!(f, "\n  {l}")?;
+                    }
+                }
+                Ok(())
             }
             Self::NoAssetsBucket { stack, status: None } => write!(
                 f,
@@ -289,6 +316,17 @@ pub enum Failed {
         stack: String,
         /// The root cause among the failed steps seen, if any.
         root_cause: Option<Failure>,
+    },
+    /// The deployment succeeded (or there was nothing to change), but the stack policy that
+    /// denies replacing and deleting stateful resources could not be set on every stack (root
+    /// and nested): those resources are not protected against the next update.
+    Unprotected {
+        /// The stack name.
+        stack: String,
+        /// The root stack's status after a deployment; `None` after "no changes".
+        status: Option<StackStatus>,
+        /// One line per stack left unprotected: its ARN and CloudFormation's answer.
+        problems: Vec<String>,
     },
     /// Deleting the stack (destroy, or `--recreate`) ended in another status.
     Deletion {

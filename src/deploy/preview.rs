@@ -23,7 +23,7 @@
 use std::collections::BTreeSet;
 
 use super::cloudformation::{
-    nested_stacks, wait_change_set, CfnError, ChangeSetRequest, CloudFormation, Polling, TemplateSource,
+    nested_stacks, wait_change_set, CfnError, ChangeSetKind, ChangeSetRequest, CloudFormation, Polling, TemplateSource,
     NESTED_STACK_TYPE,
 };
 use super::status::{ChangeSetStatus, StackStatus};
@@ -235,7 +235,7 @@ pub async fn preview<C: CloudFormation>(cfn: &C, request: &PreviewRequest<'_>) -
         change_set_name: change_set_name("plan"),
         template: TemplateSource::Body(body),
         parameters,
-        create: false,
+        kind: ChangeSetKind::Update,
         tags: Vec::new(),
         description: "sandboxc plan".into(),
     };

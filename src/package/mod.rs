@@ -22,6 +22,7 @@ use sha2::{Digest, Sha256};
 
 use crate::assets::identity::{identity, lambda_source_files};
 
+pub mod dist;
 pub mod elf;
 pub mod zipfile;
 
@@ -273,4 +274,15 @@ fn rustflags() -> String {
     }
     flags.push("-Cstrip=symbols".to_string());
     flags.join("\u{1f}")
+}
+
+/// The Lambda asset identity of a checkout's `lambda/`, `contract/` and `Cargo.lock` as they
+/// are now (compared with the one baked into the running binary).
+///
+/// # Errors
+/// [`PackageError::Io`] when the sources cannot be read.
+pub fn checkout_identity(workspace_root: &Path) -> Result<String, PackageError> {
+    let files = lambda_source_files(workspace_root)
+        .map_err(io(format!("reading the Lambda sources under {}", workspace_root.display())))?;
+    Ok(identity(&files))
 }

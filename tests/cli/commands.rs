@@ -625,3 +625,214 @@ fn synth_writes_and_prints_the_statements_for_the_owners_of_existing_buckets() {
     assert_eq!(files.len(), 2, "{files:?}");
     assert!(files.contains(&"bucket-policies/corp-genomics-reference.json"), "{files:?}");
 }
+
+// ---- issue 12: version, stale identity, init, completions, JSON outputs -----------------------
+
+#[test]
+fn version_names_the_commit_and_the_lambda_identity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = sandboxc(tmp.path(), &["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], format!("sandboxc {}", env!("CARGO_PKG_VERSION")), "{out}");
+    let commit = lines[1].strip_prefix("commit ").unwrap_or_else(|| panic!("{out}"));
+    assert!(commit == "unknown" || (commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit())), "{out}");
+    assert_eq!(lines[2], format!("lambda asset {}", sandboxc::assets::LambdaAsset::built_in().identity), "{out}");
+}
+
+#[test]
+fn a_checkout_with_other_lambda_sources_refuses_synth_plan_and_apply() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    for (file, text) in [
+        ("Cargo.lock", "# not this binary's\n"),
+        ("lambda/Cargo.toml", "[package]\nname = \"x\"\n"),
+        ("lambda/src/main.rs", "fn main() {}\n"),
+        ("contract/src/lib.rs", "\n"),
+    ] {
+        std::fs::create_dir_all(root.join(file).parent().unwrap()).unwrap();
+        std::fs::write(root.join(file), text).unwrap();
+    }
+    std::fs::create_dir_all(root.join("deep")).unwrap();
+    for args in [&["synth", "-o", "o"][..], &["plan", "--against", "o"][..], &["apply", "--yes"][..]] {
+        let o = sandboxc(&root.join("deep"), args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.starts_with("error: this sandboxc binary is stale"), "{args:?}: {err}");
+        assert!(err.contains("rebuild it from this checkout (`cargo build --release`"), "{err}");
+    }
+    assert!(!root.join("deep/o").exists(), "nothing written");
+    // validate does not compile Lambda code into anything: not refused.
+    assert_eq!(sandboxc(&root.join("deep"), &["validate"]).status.code(), Some(0));
+}
+
+#[test]
+fn the_identity_s_inputs_keep_their_line_endings_in_git() {
+    let attributes = std::fs::read_to_string(common::root().join(".gitattributes")).unwrap();
+    for rule in ["Cargo.lock -text", "lambda/** -text", "contract/** -text"] {
+        assert!(attributes.lines().any(|l| l.trim() == rule), "{rule} missing from .gitattributes");
+    }
+    // What the rules do: a clone with core.autocrlf=true checks such files out byte for byte.
+    let git = |dir: &Path, args: &[&str]| {
+        Command::new("git").current_dir(dir).args(args).output().map(|o| o.status.success()).unwrap_or(false)
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(repo.join("lambda/src")).unwrap();
+    if !git(&repo, &["init", "-q"]) {
+        println!("note: no git; the checkout half of this test is skipped");
+        return;
+    }
+    std::fs::write(repo.join(".gitattributes"), &attributes).unwrap();
+    std::fs::write(repo.join("lambda/src/main.rs"), "fn main() {}\nfn x() {}\n").unwrap();
+    std::fs::write(repo.join("Cargo.lock"), "a\nb\n").unwrap();
+    assert!(git(&repo, &["add", "-A"]));
+    assert!(git(&repo, &["-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "x"]));
+    let clone = tmp.path().join("clone");
+    assert!(git(tmp.path(), &["clone", "-q", "--config", "core.autocrlf=true", "repo", "clone"]));
+    assert_eq!(std::fs::read(clone.join("lambda/src/main.rs")).unwrap(), b"fn main() {}\nfn x() {}\n");
+    assert_eq!(std::fs::read(clone.join("Cargo.lock")).unwrap(), b"a\nb\n");
+}
+
+#[test]
+fn init_writes_a_blueprint_that_validates_and_never_overwrites() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = sandboxc(tmp.path(), &["init", "team-a"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let file = tmp.path().join("team-a/sandbox.yaml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("name: team-a") && text.contains("image_name: team-a-image"), "{text}");
+    assert!(text.lines().filter(|l| l.trim_start().starts_with('#')).count() >= 5, "commented:\n{text}");
+    let o = sandboxc(tmp.path(), &["validate", "team-a/sandbox.yaml"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "team-a/sandbox.yaml: valid blueprint for environment team-a\n");
+    // A second init refuses, and the file is unchanged.
+    std::fs::write(&file, "name: mine\n").unwrap();
+    let o = sandboxc(tmp.path(), &["init", "team-a"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("error: team-a/sandbox.yaml exists already"));
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "name: mine\n");
+}
+
+#[test]
+fn completions_for_bash_zsh_and_fish() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (shell, marker) in [("bash", "_sandboxc()"), ("zsh", "#compdef sandboxc"), ("fish", "complete -c sandboxc")] {
+        let o = sandboxc(tmp.path(), &["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(out.contains(marker), "{shell}: {}", &out[..out.len().min(200)]);
+        for command in ["check", "apply", "init", "completions"] {
+            assert!(out.contains(command), "{shell} completes {command}");
+        }
+    }
+    assert_eq!(sandboxc(tmp.path(), &["completions", "powershell"]).status.code(), Some(1));
+}
+
+#[test]
+fn status_json_has_a_versioned_documented_shape() {
+    use sandboxc::deploy::cloudformation::{PropertyDifference, ResourceDrift, StackEvent, StackInfo, StackOutput};
+    use sandboxc::deploy::manage::StatusReport;
+    use sandboxc::deploy::status::{ResourceDriftStatus, ResourceStatus, StackStatus};
+    let event = |status: &str, ms: i64| StackEvent {
+        id: format!("e{ms}"),
+        stack_id: "arn:s".into(),
+        stack_name: "tiny".into(),
+        logical_id: "tiny".into(),
+        physical_id: "arn:s".into(),
+        resource_type: "AWS::CloudFormation::Stack".into(),
+        timestamp_ms: ms,
+        status: ResourceStatus::parse(status),
+        reason: String::new(),
+    };
+    let report = StatusReport {
+        stack: "tiny".into(),
+        account: "123456789012".into(),
+        region: "us-east-1".into(),
+        info: StackInfo {
+            stack_id: "arn:s".into(),
+            status: StackStatus::UpdateComplete,
+            reason: String::new(),
+            parameters: Vec::new(),
+            outputs: vec![
+                StackOutput { key: "NotebookName".into(), value: "tiny-notebook".into(), description: "n".into() },
+                StackOutput { key: "DataBucketName".into(), value: "tiny-data".into(), description: String::new() },
+            ],
+            termination_protection: true,
+        },
+        events: vec![event("UPDATE_COMPLETE", 1_796_400_060_000), event("UPDATE_IN_PROGRESS", 1_796_400_000_000)],
+        drift: Some(vec![(
+            "Storage".into(),
+            ResourceDrift {
+                logical_id: "DataBucket".into(),
+                physical_id: "tiny-data".into(),
+                resource_type: "AWS::S3::Bucket".into(),
+                status: ResourceDriftStatus::Modified,
+                differences: vec![PropertyDifference {
+                    path: "/VersioningConfiguration/Status".into(),
+                    expected: "Enabled".into(),
+                    actual: "Suspended".into(),
+                    kind: "NOT_EQUAL".into(),
+                }],
+            },
+        )]),
+    };
+    let v = sandboxc::cli::deploy::status_json(&report);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!((v["stack"].as_str(), v["status"].as_str()), (Some("tiny"), Some("UPDATE_COMPLETE")));
+    assert_eq!(v["termination_protection"], true);
+    assert_eq!(v["outputs"][0]["key"], "DataBucketName", "sorted by key");
+    assert_eq!(v["events"][0]["status"], "UPDATE_IN_PROGRESS", "oldest first");
+    assert_eq!(v["events"][0]["time"], "2026-12-04T16:00:00Z");
+    assert_eq!(v["drift"]["drifted"], 1);
+    assert_eq!(v["drift"]["resources"][0]["differences"][0]["actual"], "Suspended");
+    // Every key the documentation names is there.
+    let doc = std::fs::read_to_string(common::root().join("docs/status-json.md")).unwrap();
+    for key in v.as_object().unwrap().keys() {
+        assert!(doc.contains(&format!("`{key}`")), "docs/status-json.md does not document `{key}`");
+    }
+    // Without credentials: an error on stderr, nothing on stdout.
+    let tmp = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .current_dir(tmp.path())
+        .args(["status", "--format", "json", "--connect-timeout", "1", "--call-timeout", "2"])
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", tmp.path().join("none"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", tmp.path().join("none"))
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&o.stderr).starts_with("error: "));
+}
+
+#[test]
+fn the_outputs_file_is_json_written_atomically() {
+    use sandboxc::deploy::cloudformation::StackOutput;
+    let tmp = tempfile::tempdir().unwrap();
+    let outputs =
+        vec![StackOutput { key: "DataBucketName".into(), value: "tiny-data".into(), description: "d".into() }];
+    let v = sandboxc::cli::deploy::outputs_json("tiny", "123456789012", "us-east-1", &outputs);
+    let file = tmp.path().join("outputs.json");
+    std::fs::write(&file, "old").unwrap();
+    sandboxc::cli::deploy::write_json_atomically(&file, &v).unwrap();
+    let back: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(back["schema_version"], 1);
+    assert_eq!(back["outputs"]["DataBucketName"], "tiny-data");
+    assert_eq!(back["stack"], "tiny");
+    let left: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "no temporary file left behind");
+    // A file in a directory that does not exist is refused before anything is deployed.
+    let o = sandboxc(tmp.path(), &["apply", "--yes", "--outputs-file", "nowhere/outputs.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "error: --outputs-file nowhere/outputs.json: the directory nowhere does not exist; nothing was deployed\n"
+    );
+}

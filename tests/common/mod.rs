@@ -114,7 +114,12 @@ pub fn moto() -> Option<String> {
 /// Runs the sandboxc binary in `cwd` against the AWS endpoint `endpoint` (loopback), with
 /// fake keys, us-east-1, no profile files and no instance metadata: (exit code, stdout, stderr).
 pub fn sandboxc_aws(args: &[&str], cwd: &Path, endpoint: &str) -> (i32, String, String) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+    sandboxc_exe(Path::new(env!("CARGO_BIN_EXE_sandboxc")), args, cwd, endpoint)
+}
+
+/// [`sandboxc_aws`] with the sandboxc executable at `exe` (an installed copy).
+pub fn sandboxc_exe(exe: &Path, args: &[&str], cwd: &Path, endpoint: &str) -> (i32, String, String) {
+    let out = std::process::Command::new(exe)
         .args(args)
         .current_dir(cwd)
         .env("AWS_ENDPOINT_URL", endpoint)

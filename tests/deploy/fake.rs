@@ -1,4 +1,5 @@
-//! An in-memory CloudFormation and assets bucket for the stack lifecycle's tests: each
+//! An in-memory CloudFormation, assets bucket and preflight probe for the stack lifecycle's
+//! tests: each
 //! implements the trait `src/aws` implements over the AWS SDK, answers from a script, and
 //! records every call it was asked.
 //!
@@ -13,10 +14,11 @@ use std::sync::{Arc, Mutex};
 
 use sandboxc::deploy::assets::{AssetStore, StoreError};
 use sandboxc::deploy::cloudformation::{
-    CfnError, ChangeSetRequest, ChangeSetState, CloudFormation, DriftDetection, EventsPage, ResourceDrift, StackEvent,
-    StackInfo, StackResource,
+    CfnError, ChangeSetKind, ChangeSetRequest, ChangeSetState, CloudFormation, DriftDetection, EventsPage,
+    ResourceDrift, StackEvent, StackInfo, StackResource,
 };
 use sandboxc::deploy::network::{Ec2Error, PrefixLists};
+use sandboxc::deploy::preflight::{BucketState, Probe, ProbeError};
 
 /// One call to the fake CloudFormation.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,12 +54,19 @@ pub enum Call {
 }
 
 impl Call {
-    /// The calls that change something, as one line each: `CreateChangeSet CREATE`,
+    /// The calls that change something, as one line each: `CreateChangeSet CREATE` (`UPDATE`,
+    /// `IMPORT STACK (N resources)`),
     /// `ExecuteChangeSet ARN`, `DeleteChangeSet ARN`, `DeleteStack NAME`,
     /// `UpdateTerminationProtection NAME true`, `SetStackPolicy NAME protecting|lifted`.
     pub fn change(&self) -> Option<String> {
         Some(match self {
-            Self::CreateChangeSet(r) => format!("CreateChangeSet {}", if r.create { "CREATE" } else { "UPDATE" }),
+            Self::CreateChangeSet(r) => match &r.kind {
+                ChangeSetKind::Create => "CreateChangeSet CREATE".to_string(),
+                ChangeSetKind::Update => "CreateChangeSet UPDATE".to_string(),
+                ChangeSetKind::Import(items) => {
+                    format!("CreateChangeSet IMPORT {} ({} resources)", r.stack_name, items.len())
+                }
+            },
             Self::ExecuteChangeSet(id) => format!("ExecuteChangeSet {id}"),
             Self::DeleteChangeSet(id) => format!("DeleteChangeSet {id}"),
             Self::DeleteStack(s) => format!("DeleteStack {s}"),
@@ -99,6 +108,7 @@ struct State {
     drift_id: String,
     detections: Option<Script<DriftDetection>>,
     drifts: HashMap<String, Vec<ResourceDrift>>,
+    policy_errors: HashMap<String, CfnError>,
     calls: Vec<Call>,
 }
 
@@ -173,6 +183,12 @@ impl FakeCfn {
             s.detections = Some(Script(detections.into()));
             s.drifts = drifts.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
         });
+        self
+    }
+
+    /// `SetStackPolicy` on `stack` (name or ARN) answers `error`.
+    pub fn refuse_policy(&self, stack: &str, error: CfnError) -> &Self {
+        self.with(|s| s.policy_errors.insert(stack.to_string(), error));
         self
     }
 
@@ -284,7 +300,7 @@ impl CloudFormation for FakeCfn {
 
     async fn set_stack_policy(&self, stack: &str, body: &str) -> Result<(), CfnError> {
         self.call(Call::StackPolicy(stack.to_string(), body.to_string()));
-        Ok(())
+        self.with(|s| s.policy_errors.get(stack).cloned()).map_or(Ok(()), Err)
     }
 
     async fn detect_drift(&self, stack: &str) -> Result<String, CfnError> {
@@ -405,5 +421,129 @@ impl PrefixLists for FakePrefixLists {
         let mut s = self.state.lock().unwrap();
         s.asked.push(name.to_string());
         s.answer.clone().unwrap_or_else(|| Ok(name.ends_with(".s3").then(|| S3_PREFIX_LIST.to_string())))
+    }
+}
+
+/// The fake preflight probe: answers from its fields; records every call.
+#[derive(Debug, Clone, Default)]
+pub struct FakeProbe {
+    state: Arc<Mutex<ProbeState>>,
+}
+
+#[derive(Debug, Default)]
+struct ProbeState {
+    /// Image name -> state; missing: no such image.
+    images: HashMap<String, String>,
+    /// Existing SAML provider ARNs.
+    saml: Vec<String>,
+    /// Existing log group names.
+    log_groups: Vec<String>,
+    /// Bucket name -> state (missing: absent).
+    buckets: HashMap<String, BucketState>,
+    /// Bucket name -> default-encryption KMS key.
+    bucket_keys: HashMap<String, String>,
+    /// Notebook name -> status.
+    notebooks: HashMap<String, String>,
+    /// API -> error.
+    errors: HashMap<&'static str, ProbeError>,
+    calls: Vec<String>,
+}
+
+impl FakeProbe {
+    /// A probe where the image `image` is AVAILABLE and nothing else exists.
+    pub fn with_image(image: &str) -> Self {
+        let p = Self::default();
+        p.image(image, "AVAILABLE");
+        p
+    }
+
+    /// `DescribeImages` of `name` answers `state`.
+    pub fn image(&self, name: &str, state: &str) -> &Self {
+        self.state.lock().unwrap().images.insert(name.into(), state.into());
+        self
+    }
+
+    /// `DescribeImages` finds nothing.
+    pub fn no_images(&self) -> &Self {
+        self.state.lock().unwrap().images.clear();
+        self
+    }
+
+    /// The SAML provider `arn` exists.
+    pub fn saml(&self, arn: &str) -> &Self {
+        self.state.lock().unwrap().saml.push(arn.into());
+        self
+    }
+
+    /// The log group `name` exists.
+    pub fn log_group(&self, name: &str) -> &Self {
+        self.state.lock().unwrap().log_groups.push(name.into());
+        self
+    }
+
+    /// `HeadBucket` of `name` answers `state`; `key`: its default-encryption KMS key.
+    pub fn bucket(&self, name: &str, state: BucketState, key: Option<&str>) -> &Self {
+        let mut s = self.state.lock().unwrap();
+        s.buckets.insert(name.into(), state);
+        if let Some(k) = key {
+            s.bucket_keys.insert(name.into(), k.into());
+        }
+        drop(s);
+        self
+    }
+
+    /// The notebook instance `name` exists in `status`.
+    pub fn notebook(&self, name: &str, status: &str) -> &Self {
+        self.state.lock().unwrap().notebooks.insert(name.into(), status.into());
+        self
+    }
+
+    /// Calls of `api` (`appstream:DescribeImages`...) fail.
+    pub fn fail(&self, api: &'static str, message: &str) -> &Self {
+        self.state.lock().unwrap().errors.insert(api, ProbeError { api, message: message.into() });
+        self
+    }
+
+    /// Every call: `api name`.
+    pub fn calls(&self) -> Vec<String> {
+        self.state.lock().unwrap().calls.clone()
+    }
+
+    fn call(&self, api: &'static str, name: &str) -> Result<(), ProbeError> {
+        let mut s = self.state.lock().unwrap();
+        s.calls.push(format!("{api} {name}"));
+        s.errors.get(api).cloned().map_or(Ok(()), Err)
+    }
+}
+
+impl Probe for FakeProbe {
+    async fn image(&self, name: &str) -> Result<Option<String>, ProbeError> {
+        self.call("appstream:DescribeImages", name)?;
+        Ok(self.state.lock().unwrap().images.get(name).cloned())
+    }
+
+    async fn saml_provider(&self, arn: &str) -> Result<bool, ProbeError> {
+        self.call("iam:GetSAMLProvider", arn)?;
+        Ok(self.state.lock().unwrap().saml.iter().any(|a| a == arn))
+    }
+
+    async fn log_group(&self, name: &str) -> Result<bool, ProbeError> {
+        self.call("logs:DescribeLogGroups", name)?;
+        Ok(self.state.lock().unwrap().log_groups.iter().any(|g| g == name))
+    }
+
+    async fn bucket(&self, name: &str) -> Result<BucketState, ProbeError> {
+        self.call("s3:ListBucket", name)?;
+        Ok(self.state.lock().unwrap().buckets.get(name).copied().unwrap_or(BucketState::Absent))
+    }
+
+    async fn bucket_key(&self, name: &str) -> Result<Option<String>, ProbeError> {
+        self.call("s3:GetEncryptionConfiguration", name)?;
+        Ok(self.state.lock().unwrap().bucket_keys.get(name).cloned())
+    }
+
+    async fn notebook(&self, name: &str) -> Result<Option<String>, ProbeError> {
+        self.call("sagemaker:DescribeNotebookInstance", name)?;
+        Ok(self.state.lock().unwrap().notebooks.get(name).cloned())
     }
 }

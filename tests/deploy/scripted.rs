@@ -25,7 +25,7 @@
 
 use crate::fake;
 
-use fake::{Call, FakeCfn, FakePrefixLists, FakeStore, ANY, S3_PREFIX_LIST};
+use fake::{Call, FakeCfn, FakePrefixLists, FakeProbe, FakeStore, ANY, S3_PREFIX_LIST};
 use sandboxc::blueprint::Source;
 use sandboxc::cfn::render::Format;
 use sandboxc::cli::deploy::render;
@@ -33,8 +33,8 @@ use sandboxc::cli::ExitStatus;
 use sandboxc::deploy::apply::{apply, ApplyOptions, LambdaZips};
 use sandboxc::deploy::assets::StoreError;
 use sandboxc::deploy::cloudformation::{
-    CfnError, ChangeSetState, DriftDetection, PropertyDifference, ResourceDrift, StackEvent, StackInfo, StackOutput,
-    StackResource, TemplateSource,
+    CfnError, ChangeSetKind, ChangeSetState, DriftDetection, PropertyDifference, ResourceDrift, StackEvent, StackInfo,
+    StackOutput, StackResource, TemplateSource,
 };
 use sandboxc::deploy::console::{Console, Recorder};
 use sandboxc::deploy::deployment::{fast_polling, prepare, Choices, Deployer, Mode, Prepared};
@@ -82,7 +82,19 @@ fn deployed_root(text: &str) -> String {
 
 /// `--yes`, `--assets-bucket assets`.
 fn options() -> ApplyOptions {
-    ApplyOptions { choices: Choices { yes: true, ..Choices::default() }, assets_bucket: Some("assets".into()) }
+    ApplyOptions {
+        choices: Choices { yes: true, ..Choices::default() },
+        assets_bucket: Some("assets".into()),
+        ..ApplyOptions::default()
+    }
+}
+
+/// The image every test blueprint's fleet names.
+pub const IMAGE: &str = "img";
+
+/// A preflight probe that finds the image and nothing in the way.
+fn clear() -> FakeProbe {
+    FakeProbe::with_image(IMAGE)
 }
 
 /// The Lambda zips are all in the bucket already (the fake says so for `lambda/` keys):
@@ -249,7 +261,7 @@ fn run_apply(
     console: &mut Recorder,
 ) -> Result<Outcome, DeployError> {
     let d = deployer(fake, &FakeStore::default());
-    run(apply(&d, release, options, &mut NoZips, &FakePrefixLists::default(), console))
+    run(apply(&d, release, options, &mut NoZips, &clear(), &FakePrefixLists::default(), console))
 }
 
 /// The outcome, or the test fails showing the console.
@@ -478,6 +490,7 @@ fn apply_on_a_stuck_stack_makes_no_change_set() {
                 &single(),
                 &options(),
                 &mut NoZips,
+                &clear(),
                 &FakePrefixLists::default(),
                 &mut console,
             )),
@@ -522,7 +535,7 @@ fn create_from_scratch() {
     let mut console = Recorder::default();
     let lists = FakePrefixLists::default();
     let o = outcome(
-        run(apply(&deployer(&fake, &store), &release, &options(), &mut NoZips, &lists, &mut console)),
+        run(apply(&deployer(&fake, &store), &release, &options(), &mut NoZips, &clear(), &lists, &mut console)),
         &console,
     );
     let Outcome::Deployed { stack, info } = &o else { panic!("{o:?}\n{}", console.text()) };
@@ -536,7 +549,7 @@ fn create_from_scratch() {
     assert_eq!(created.len(), 1);
     let req = &created[0];
     assert_eq!(req.stack_name, STACK);
-    assert!(req.create, "a CREATE change set");
+    assert_eq!(req.kind, ChangeSetKind::Create, "a CREATE change set");
     assert_eq!(req.parameters[0], ("AssetsBucket".to_string(), Some("assets".to_string())), "{:?}", req.parameters);
     // The root template declares S3PrefixListId: apply looked the Region's S3 list up and set it.
     assert_eq!(lists.asked(), ["com.amazonaws.us-east-1.s3"]);
@@ -581,6 +594,58 @@ fn create_from_scratch() {
     assert_eq!(console.events, 4, "{text}");
     assert!(shown(&console, "termination protection is on for stack tiny"), "{text}");
     assert!(console.questions.is_empty(), "--yes asks nothing");
+}
+
+/// A deployment whose stack policy cannot be set on a nested stack is not a plain success: the
+/// stateful resources there would have no data-loss guard (exit 1, with what to do).
+#[test]
+fn a_stack_policy_that_cannot_be_set_on_a_nested_stack_fails_the_apply() {
+    let fake = cfn();
+    let store = FakeStore::default();
+    fake.stack(STACK, vec![None, at(STACK_ID, "CREATE_IN_PROGRESS")])
+        .stack(STACK_ID, vec![at(STACK_ID, "CREATE_IN_PROGRESS"), Some(with_outputs(STACK_ID, "CREATE_COMPLETE"))])
+        .events(STACK_ID, vec![creation_events()[..2].to_vec(), creation_events()])
+        .resources(STACK_ID, vec![summary("StorageNestedStack", NESTED_ID, "AWS::CloudFormation::Stack")])
+        .refuse_policy(
+            NESTED_ID,
+            CfnError::Call { api: "SetStackPolicy", message: "InternalFailure: not implemented".into() },
+        );
+    change_set(&fake, ChangeSetStatus::CreateComplete, "", vec![]);
+    let mut console = Recorder::default();
+    let o = outcome(
+        run(apply(
+            &deployer(&fake, &store),
+            &single(),
+            &options(),
+            &mut NoZips,
+            &clear(),
+            &FakePrefixLists::default(),
+            &mut console,
+        )),
+        &console,
+    );
+    let Outcome::Failed(Failed::Unprotected { status: Some(status), problems, .. }) = &o else {
+        panic!("{o:?}\n{}", console.text())
+    };
+    assert_eq!(status, &StackStatus::CreateComplete);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(problems[0].starts_with(NESTED_ID) && problems[0].contains("not implemented"), "{problems:?}");
+    // The root stack was protected; the nested one was tried.
+    assert_eq!(fake.changes("SetStackPolicy"), 2, "{:?}", fake.log());
+    let text = error_text(&o);
+    assert!(text.starts_with("error: stack tiny was deployed (CREATE_COMPLETE), but the stack policy"), "{text}");
+    assert!(text.contains(NESTED_ID) && text.contains("run `sandboxc apply` again"), "{text}");
+
+    // "No changes" sets the policies again, and fails the same way while it cannot.
+    let fake = cfn();
+    fake.stack(ANY, vec![at(STACK_ID, "UPDATE_COMPLETE")])
+        .create(vec![Err(CfnError::NoUpdates)])
+        .resources(STACK_ID, vec![summary("StorageNestedStack", NESTED_ID, "AWS::CloudFormation::Stack")])
+        .refuse_policy(NESTED_ID, CfnError::Call { api: "SetStackPolicy", message: "denied".into() });
+    let mut console = Recorder::default();
+    let o = outcome(run_apply(&fake, &single(), &options(), &mut console), &console);
+    assert!(matches!(&o, Outcome::Failed(Failed::Unprotected { status: None, .. })), "{o:?}");
+    assert!(error_text(&o).starts_with("error: stack tiny is up to date, but the stack policy"), "{o:?}");
 }
 
 // ---- 3. a nested stack's failure is the root cause ----------------------------------------------
@@ -731,7 +796,7 @@ fn no_changes_as_an_empty_change_set() {
         "{:?}",
         render(&o).lines
     );
-    assert!(!fake.created()[0].create, "an UPDATE change set");
+    assert_eq!(fake.created()[0].kind, ChangeSetKind::Update, "an UPDATE change set");
 }
 
 // ---- 6. ROLLBACK_COMPLETE and --recreate ------------------------------------------------------
@@ -877,6 +942,7 @@ fn a_failed_upload_stops_before_the_change_set() {
         &release,
         &options(),
         &mut NoZips,
+        &clear(),
         &FakePrefixLists::default(),
         &mut console,
     ))
@@ -917,6 +983,7 @@ fn a_missing_s3_prefix_list_stops_before_the_change_set() {
             &single(),
             &options(),
             &mut NoZips,
+            &clear(),
             &lists,
             &mut console,
         ))
@@ -1330,7 +1397,10 @@ fn bootstrap_creates_the_assets_stack_through_a_change_set() {
     let o = outcome(run(sandboxc::deploy::apply::bootstrap(&d, &assets, choices, &mut console)), &console);
     assert!(matches!(&o, Outcome::Deployed { stack, .. } if stack == "sandboxc-assets"), "{o:?}");
     let req = &fake.created()[0];
-    assert!(req.create && matches!(&req.template, TemplateSource::Body(b) if *b == assets.body), "{req:?}");
+    assert!(
+        req.kind == ChangeSetKind::Create && matches!(&req.template, TemplateSource::Body(b) if *b == assets.body),
+        "{req:?}"
+    );
     assert_eq!(req.tags, [("sandboxc:stack".to_string(), "sandboxc-assets".to_string())]);
     assert_eq!(
         fake.log(),
