@@ -8,6 +8,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use sandboxc_contract::stack::parameters::S3_PREFIX_LIST_ID;
+
 use super::args::{check_account, PlanArgs, PlanFormat};
 use super::build::{build, source};
 use super::error::CliError;
@@ -44,6 +46,8 @@ pub struct DeployedOptions {
     pub keep_change_set: bool,
     /// How the change set is polled.
     pub polling: Polling,
+    /// Root parameter values as `apply` sets them (the Region's `S3PrefixListId`).
+    pub values: Vec<(String, String)>,
 }
 
 /// `sandboxc plan`.
@@ -108,12 +112,20 @@ fn deployed(args: &PlanArgs, ctx: &Context) -> Result<Plan, CliError> {
         assets_bucket: args.assets_bucket.clone(),
         keep_change_set: args.keep_change_set,
         polling: Polling::default(),
+        values: Vec::new(),
     };
     ctx.runtime()?.block_on(async {
         let session = crate::aws::connect(&settings).await.map_err(|e| {
             CliError::new(format!("planning against the deployed stack needs AWS access: {e}")).with_cause(OFFLINE_HINT)
         })?;
         check_account(blueprint.account.as_deref(), &session.account)?;
+        // The parameter apply sets from EC2, so that the change set sees the same values.
+        let mut options = options;
+        let declares = new.templates.get(&new.root_file).is_some_and(|t| t.parameters.contains_key(S3_PREFIX_LIST_ID));
+        if declares {
+            let id = crate::deploy::network::s3_prefix_list(&session.ec2(), &session.region).await?;
+            options.values.push((S3_PREFIX_LIST_ID.to_string(), id));
+        }
         against_deployed(&session.cloudformation(), &new, &session.region, &options).await
     })
 }
@@ -133,6 +145,7 @@ pub async fn against_deployed<C: CloudFormation>(
     let request = PreviewRequest {
         new,
         assets_bucket: options.assets_bucket.clone(),
+        values: options.values.clone(),
         keep_change_set: options.keep_change_set,
         polling: options.polling,
     };

@@ -19,7 +19,7 @@ use super::assets::{publish, template_url, Asset, AssetStore};
 use super::cloudformation::{CfnError, CloudFormation, TemplateSource};
 use super::console::Console;
 use super::deployment::{change_and_execute, prepare, Choices, Deployer, Deployment, Mode, Prepared};
-use super::network::{s3_prefix_list_name, PrefixLists};
+use super::network::{s3_prefix_list, PrefixLists};
 use super::outcome::{DeployError, Outcome, Refusal};
 use super::preflight::{self, Expectations, Finding, Inputs, Place, Probe};
 use super::release::{AssetsRelease, Release};
@@ -215,20 +215,6 @@ async fn home_folder_bucket_exists<C: CloudFormation, S: AssetStore>(
             Ok(false)
         }
         Err(source) => Err(DeployError::HomeFolderBucket { bucket, source }),
-    }
-}
-
-/// The ID of the Region's S3 prefix list (`DescribePrefixLists` on `com.amazonaws.<region>.s3`),
-/// which the security groups allow HTTPS to.
-async fn s3_prefix_list<P: PrefixLists>(prefix_lists: &P, region: &str) -> Result<String, DeployError> {
-    let name = s3_prefix_list_name(region);
-    match prefix_lists.prefix_list_id(&name).await {
-        Ok(Some(id)) => Ok(id),
-        Ok(None) => Err(DeployError::S3PrefixList {
-            problem: format!("the Region {region} has no prefix list of that name"),
-            name,
-        }),
-        Err(e) => Err(DeployError::S3PrefixList { name, problem: e.to_string() }),
     }
 }
 

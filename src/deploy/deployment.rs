@@ -334,6 +334,28 @@ pub async fn change_and_execute<C: CloudFormation, S: AssetStore>(
         return Ok(Outcome::Declined { command: dep.command, cleanup: "change set deleted" });
     }
 
+    // The physical names of the resources this update leaves behind (retained while replaced
+    // or removed): they are no longer part of the stack afterwards, so say which they are.
+    let left_behind = match mode {
+        Mode::Update(info) if risks.iter().any(|r| r.retained) => {
+            let tree = super::manage::tree(&d.cfn, &info.stack_id).await.unwrap_or_default();
+            risks
+                .iter()
+                .filter(|r| r.retained)
+                .filter_map(|r| {
+                    let path_end = format!("/{}", r.logical_id);
+                    tree.iter()
+                        .find(|t| {
+                            t.resource_type == r.resource_type
+                                && (t.path == r.logical_id || t.path.ends_with(&path_end))
+                                && !t.physical_id.is_empty()
+                        })
+                        .map(|t| format!("{} {} ({}/{})", r.resource_type, t.physical_id, r.stack, r.logical_id))
+                })
+                .collect::<Vec<_>>()
+        }
+        _ => Vec::new(),
+    };
     let lifted = matches!(mode, Mode::Update(_)) && !risks.is_empty();
     if lifted {
         for s in stack_and_nested(d, stack, console).await.0 {
@@ -367,7 +389,15 @@ pub async fn change_and_execute<C: CloudFormation, S: AssetStore>(
     let end = follow(&d.cfn, &stack_id, since, skip.as_deref(), d.follow, console)
         .await
         .map_err(|source| DeployError::LostTrack { stack: stack.to_string(), source })?;
-    Ok(finish(d, dep, &stack_id, end, lifted || *mode == Mode::Create, console).await)
+    let outcome = finish(d, dep, &stack_id, end, lifted || *mode == Mode::Create, console).await;
+    if matches!(outcome, Outcome::Deployed { .. }) {
+        for r in &left_behind {
+            console.line(&format!(
+                "retained, no longer part of stack {stack}: {r}; its data stays until you delete it by hand"
+            ));
+        }
+    }
+    Ok(outcome)
 }
 
 /// A change set or its execution refused because another deployment runs

@@ -31,6 +31,12 @@ pub const STATUS_EVENTS: usize = 15;
 const NAME_PROPERTIES: [&str; 7] =
     ["BucketName", "LogGroupName", "TrailName", "FunctionName", "QueueName", "NotebookInstanceName", "RoleName"];
 
+/// Whether a name blocks the next stack: a name made unique per stack creation (it refers to
+/// the stack's ID, `AWS::StackId`, as the compiler's retained log groups and trail do) does not.
+fn is_fixed(name: &Value) -> bool {
+    !name.to_string().contains("AWS::StackId")
+}
+
 /// Every resource of the stack and its nested stacks, with the retention of each.
 ///
 /// # Errors
@@ -47,7 +53,7 @@ pub async fn tree<C: CloudFormation>(cfn: &C, stack_id: &str) -> Result<Vec<Tree
             }
             let definition = &template["Resources"][&r.logical_id];
             let retained = definition["DeletionPolicy"].as_str() == Some("Retain");
-            let fixed_name = NAME_PROPERTIES.iter().any(|p| definition["Properties"].get(p).is_some());
+            let fixed_name = NAME_PROPERTIES.iter().any(|p| definition["Properties"].get(p).is_some_and(is_fixed));
             let path = format!("{prefix}{}", r.logical_id);
             if r.resource_type == NESTED_STACK_TYPE && r.physical_id.starts_with("arn:") && queue.len() < 50 {
                 queue.push((r.physical_id.clone(), format!("{prefix}{}/", part_of(&r.logical_id))));

@@ -35,6 +35,23 @@ pub fn s3_prefix_list_name(region: &str) -> String {
     format!("com.amazonaws.{region}.s3")
 }
 
+/// The ID of the Region's S3 prefix list, which the root template's `S3PrefixListId` takes:
+/// `apply` sets it, and the plan against the deployed stack passes it to its change set.
+///
+/// # Errors
+/// [`super::DeployError::S3PrefixList`] naming the list: none of that name, or EC2's error.
+pub async fn s3_prefix_list<P: PrefixLists>(prefix_lists: &P, region: &str) -> Result<String, super::DeployError> {
+    let name = s3_prefix_list_name(region);
+    match prefix_lists.prefix_list_id(&name).await {
+        Ok(Some(id)) => Ok(id),
+        Ok(None) => Err(super::DeployError::S3PrefixList {
+            problem: format!("the Region {region} has no prefix list of that name"),
+            name,
+        }),
+        Err(e) => Err(super::DeployError::S3PrefixList { name, problem: e.to_string() }),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

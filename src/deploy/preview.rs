@@ -41,6 +41,10 @@ pub struct PreviewRequest<'a> {
     pub new: &'a TemplateSet,
     /// The `AssetsBucket` parameter's value; default: the deployed stack's.
     pub assets_bucket: Option<String>,
+    /// Values of root parameters the caller knows as `apply` would set them (the Region's
+    /// `S3PrefixListId`); a declared parameter that is neither here nor in the deployed stack is
+    /// left out (its default applies).
+    pub values: Vec<(String, String)>,
     /// Keep the change set instead of deleting it (its ARN is then in the preview).
     pub keep_change_set: bool,
     /// How `DescribeChangeSet` is polled.
@@ -220,7 +224,9 @@ pub async fn preview<C: CloudFormation>(cfn: &C, request: &PreviewRequest<'_>) -
     let declared: Vec<String> = root.parameters.keys().cloned().collect();
     for key in declared {
         let deployed = info.parameters.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
-        if key == ASSETS_BUCKET_PARAMETER {
+        if let Some((_, v)) = request.values.iter().find(|(k, _)| *k == key) {
+            parameters.push((key, Some(v.clone())));
+        } else if key == ASSETS_BUCKET_PARAMETER {
             match (&request.assets_bucket, deployed) {
                 (Some(b), _) => parameters.push((key, Some(b.clone()))),
                 (None, Some(_)) => parameters.push((key, None)),

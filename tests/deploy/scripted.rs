@@ -925,6 +925,54 @@ fn allow_data_loss_lifts_the_policy_for_the_update() {
     assert!(shown(&console, "--allow-data-loss: the stack policy is lifted"), "{}", console.text());
 }
 
+/// Replacing a named data bucket with `--allow-data-loss`: the old bucket is retained and no
+/// longer part of the stack, and apply names it after the update.
+#[test]
+fn a_retained_bucket_left_behind_is_named_after_the_update() {
+    let fake = cfn();
+    let old = format!("{}storage:\n  bucket_name: tiny-old-data\n", blueprint("single", "ml.t3.medium"));
+    let new = format!("{}storage:\n  bucket_name: tiny-new-data\n", blueprint("single", "ml.t3.medium"));
+    fake.stack(ANY, vec![at(STACK_ID, "UPDATE_COMPLETE")])
+        .template(STACK_ID, &deployed_root(&old))
+        .resources(
+            STACK_ID,
+            vec![StackResource {
+                logical_id: "DataBucket".into(),
+                physical_id: "tiny-old-data".into(),
+                resource_type: "AWS::S3::Bucket".into(),
+                status: ResourceStatus::UpdateComplete,
+            }],
+        )
+        .events(
+            STACK_ID,
+            vec![vec![
+                stack_event(STACK_ID, "UPDATE_IN_PROGRESS", "User Initiated", 1000),
+                stack_event(STACK_ID, "UPDATE_COMPLETE", "", 2000),
+            ]],
+        );
+    change_set(
+        &fake,
+        ChangeSetStatus::CreateComplete,
+        "",
+        vec![resource_change(
+            "DataBucket",
+            "AWS::S3::Bucket",
+            ChangeAction::Modify,
+            ChangeReplacement::True,
+            vec![recreation("BucketName", RequiresRecreation::Always)],
+        )],
+    );
+    let allow = ApplyOptions { choices: Choices { allow_data_loss: true, ..options().choices }, ..options() };
+    let mut console = Recorder::default();
+    let o = outcome(run_apply(&fake, &release_of(&new), &allow, &mut console), &console);
+    assert!(matches!(&o, Outcome::Deployed { .. }), "{o:?}\n{}", console.text());
+    assert!(
+        shown(&console, "retained, no longer part of stack tiny: AWS::S3::Bucket tiny-old-data"),
+        "{}",
+        console.text()
+    );
+}
+
 // ---- 8. a failed upload -----------------------------------------------------------------------
 
 #[test]

@@ -618,3 +618,30 @@ fn a_root_template_over_51200_bytes_needs_the_assets_bucket() {
     );
     assert_eq!(create.num_calls(), 0);
 }
+
+/// A root parameter the deployed stack lacks but apply would set (the Region's S3 prefix list,
+/// new in the templates) goes to the plan's change set with the value apply would give it;
+/// the other parameters keep their deployed values.
+#[test]
+fn the_s3_prefix_list_reaches_the_change_set() {
+    let old = tiny("ml.t3.medium", "single");
+    let create = mock!(Client::create_change_set)
+        .match_requests(|r| {
+            let given = |key: &str| r.parameters().iter().find(|p| p.parameter_key() == Some(key)).cloned();
+            given("S3PrefixListId").is_some_and(|p| p.parameter_value() == Some("pl-0123456789abcdef0"))
+                && given("AssetsBucket").is_some_and(|p| p.use_previous_value() == Some(true))
+        })
+        .then_output(|| CreateChangeSetOutput::builder().id(CHANGE_SET).stack_id(STACK_ID).build());
+    let mut rules = vec![
+        stack_rule(),
+        create.clone(),
+        delete_rule(),
+        described(CHANGE_SET, ChangeSetStatus::Failed, "No updates are to be performed.", vec![]),
+    ];
+    rules.extend(template_rules(&old));
+    let values = vec![("S3PrefixListId".to_string(), "pl-0123456789abcdef0".to_string())];
+    let o =
+        plan(&old, DeployedOptions { values, ..DeployedOptions::default() }, &rules).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(create.num_calls(), 1, "the change set got the prefix list and the deployed bucket");
+    assert_eq!(o.status.code(), 0);
+}
