@@ -57,6 +57,9 @@ pub struct DeployedOptions {
 pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     use std::io::IsTerminal;
     let color = color_wanted(args.no_color, std::io::stdout().is_terminal());
+    if let Some(out) = &args.out {
+        check_out(out, args.blueprint.as_deref(), args.against.as_deref())?;
+    }
     let plan = match (&args.against, &args.against_git) {
         (Some(_), Some(_)) => {
             return Err(CliError::new("--against and --against-git cannot be used together: choose one base"))
@@ -75,6 +78,18 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
                 Some(path) => git_show(path, rev)?,
                 None => git_show_default(rev)?,
             };
+            let Some(text) = text else {
+                // The pull request that adds the blueprint: everything is new.
+                let (_, new) = new_output(args.blueprint.as_deref())?;
+                let mut old = TemplateSet::from_deployed(&new.stack_name, None, &[])?;
+                old.scripts.clone_from(&new.scripts);
+                let base = format!("{repo_path} at git {rev} (not there yet: everything is new)");
+                let output = finish(crate::plan::plan(&old, &new, &base), args.format, color, args.out.as_deref())?;
+                if !ctx.quiet {
+                    ctx.say(output.rendered.trim_end());
+                }
+                return Ok(output.status);
+            };
             let source = Source { name: format!("{repo_path} at {rev}"), text };
             let compiled = build(&source, Format::Json).map_err(|e| {
                 CliError::new(format!("the blueprint at {rev} does not compile:")).with_cause(e.to_string())
@@ -89,6 +104,36 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
         ctx.say(output.rendered.trim_end());
     }
     Ok(output.status)
+}
+
+/// Refuses a `--out` file that is the blueprint itself or lies inside the `--against`
+/// directory: saving the plan there would destroy what the plan compares.
+fn check_out(out: &Path, blueprint: Option<&Path>, against: Option<&Path>) -> Result<(), CliError> {
+    // The file may not exist yet: resolve its directory, then add the name.
+    let resolve = |p: &Path| -> Option<PathBuf> {
+        if let Ok(p) = std::fs::canonicalize(p) {
+            return Some(p);
+        }
+        let dir = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(std::fs::canonicalize(dir).ok()?.join(p.file_name()?))
+    };
+    let Some(target) = resolve(out) else { return Ok(()) };
+    if blueprint.and_then(|b| std::fs::canonicalize(b).ok()).is_some_and(|b| b == target) {
+        return Err(CliError::new(format!(
+            "--out {}: that is the blueprint being planned; save the JSON plan to another file (such as plan.json)",
+            out.display()
+        )));
+    }
+    if against.and_then(|d| std::fs::canonicalize(d).ok()).is_some_and(|d| target.starts_with(d)) {
+        return Err(CliError::new(format!(
+            "--out {}: that is inside the --against directory, the base of the plan; save the JSON plan outside it",
+            out.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The new side of a plan: the blueprint (or the embedded default) compiled in memory, and
@@ -242,23 +287,28 @@ fn repo_root(dir: &Path, what: &str) -> Result<PathBuf, CliError> {
     std::fs::canonicalize(top.trim()).map_err(|e| CliError::new(format!("git repository root {}: {e}", top.trim())))
 }
 
-fn show_at(top: &Path, rel: &str, rev: &str, hint: &str) -> Result<String, CliError> {
+/// The file at `rev`, or `None` when the revision exists but the file does not (yet).
+fn show_at(top: &Path, rel: &str, rev: &str) -> Result<Option<String>, CliError> {
     if rev.starts_with('-') {
         return Err(CliError::new(format!("--against-git {rev:?}: a revision cannot start with '-'")));
     }
     git(top, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
         .map_err(|_| CliError::new(format!("--against-git {rev}: no such revision in {}", top.display())))?;
-    git(top, &["show", &format!("{rev}:{rel}")])
-        .map_err(|e| CliError::new(format!("{rel} does not exist at {rev} ({e}){hint}")))
+    let object = format!("{rev}:{rel}");
+    if git(top, &["cat-file", "-e", &object]).is_err() {
+        return Ok(None);
+    }
+    git(top, &["show", &object]).map(Some)
 }
 
 /// The blueprint file as it was at `rev`: `git show REV:<path from the repository root>`.
-/// Returns that path and the text.
+/// Returns that path and the text, `None` when the file did not exist at `rev` (the change
+/// that adds it: the plan is against nothing).
 ///
 /// # Errors
-/// [`CliError`] when git is missing, the file is outside a repository, or the revision or
-/// the file at that revision does not exist.
-pub fn git_show(path: &Path, rev: &str) -> Result<(String, String), CliError> {
+/// [`CliError`] when git is missing, the file is outside a repository, or the revision does
+/// not exist.
+pub fn git_show(path: &Path, rev: &str) -> Result<(String, Option<String>), CliError> {
     let abs = std::fs::canonicalize(path)
         .map_err(|e| CliError::new(format!("cannot find the blueprint {}: {e}", path.display())))?;
     let dir = abs.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -267,7 +317,7 @@ pub fn git_show(path: &Path, rev: &str) -> Result<(String, String), CliError> {
         .strip_prefix(&top)
         .map_err(|_| CliError::new(format!("{} is outside the git repository {}", path.display(), top.display())))?;
     let rel = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect::<Vec<_>>().join("/");
-    let text = show_at(&top, &rel, rev, "")?;
+    let text = show_at(&top, &rel, rev)?;
     Ok((rel, text))
 }
 
@@ -277,12 +327,14 @@ pub fn git_show(path: &Path, rev: &str) -> Result<(String, String), CliError> {
 ///
 /// # Errors
 /// [`CliError`], with a hint to name the blueprint file.
-pub fn git_show_default(rev: &str) -> Result<(String, String), CliError> {
+pub fn git_show_default(rev: &str) -> Result<(String, Option<String>), CliError> {
     let hint = "; without a BLUEPRINT argument --against-git compares the embedded default with its source file in a clone of sandboxc: give your blueprint file (sandboxc plan BLUEPRINT --against-git REF)";
     let cwd = std::env::current_dir().map_err(|e| CliError::new(format!("current directory: {e}")))?;
     let top = repo_root(&cwd, "the current directory").map_err(|e| CliError::new(format!("{e}{hint}")))?;
-    let text = show_at(&top, DEFAULT_BLUEPRINT_PATH, rev, hint)?;
-    Ok((DEFAULT_BLUEPRINT_PATH.to_string(), text))
+    match show_at(&top, DEFAULT_BLUEPRINT_PATH, rev)? {
+        Some(text) => Ok((DEFAULT_BLUEPRINT_PATH.to_string(), Some(text))),
+        None => Err(CliError::new(format!("{DEFAULT_BLUEPRINT_PATH} does not exist at {rev}{hint}"))),
+    }
 }
 
 /// Writes `text` to `path` through a temporary file in the same directory and a rename.

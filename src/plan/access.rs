@@ -10,7 +10,11 @@
 //!   `SANDBOX_NOTEBOOK_MODE` is `shared`; personal prefixes (`home/...`) come and go with the user.
 //! - Admin principals: the `aws:PrincipalArn` values a bucket policy's Deny statements exempt.
 //! - Perimeter conditions: the condition keys of bucket policies' Deny statements, of key
-//!   policies' statements, and of the roles of users on both sides.
+//!   policies' statements, and of the roles of users on both sides, compared per statement that
+//!   exists on both sides (a new or removed statement is the security section's business). The
+//!   direction follows the statement's effect: a condition added to an Allow narrows it
+//!   (tightened), one added to a Deny exempts requests from it (relaxed). The admin exemption
+//!   (`aws:PrincipalArn` under an `ArnNot*` operator) is reported as admin principals instead.
 //! - Shared mode: the validator's `SANDBOX_NOTEBOOK_MODE`.
 //!
 //! Values are resolved across nested stacks ([`Tree::resolve`]), so a resource reads the same
@@ -58,10 +62,10 @@ struct Side {
     has_mode: bool,
     /// Admin principals exempted from the bucket policies' Deny statements.
     admins: BTreeSet<String>,
-    /// Perimeter conditions: (where, statement, operator, key).
-    perimeter: BTreeSet<(String, String, String, String)>,
-    /// Condition keys of each user's role: hash -> (statement, operator, key).
-    role_conditions: BTreeMap<String, Conditions>,
+    /// Perimeter conditions per statement: (where, statement) -> (effect, operator and key).
+    perimeter: BTreeMap<(String, String), (Effect, Conditions)>,
+    /// Condition keys of each user's role: hash -> statement -> (operator, key).
+    role_conditions: BTreeMap<String, BTreeMap<String, Conditions>>,
 }
 
 impl Side {
@@ -145,21 +149,11 @@ pub fn analyze(old: &TemplateSet, new: &TemplateSet) -> Vec<AccessChange> {
         }
         let hash = user_hash(id);
         if let (Some(a), Some(b)) = (o.role_conditions.get(&hash), n.role_conditions.get(&hash)) {
-            for (sid, op, key) in a.difference(b) {
-                push(
-                    &mut out,
-                    AccessKind::PerimeterConditionRemoved,
-                    id,
-                    format!("the role of {id}: condition {op} {key} removed from statement {sid}"),
-                );
-            }
-            for (sid, op, key) in b.difference(a) {
-                push(
-                    &mut out,
-                    AccessKind::PerimeterConditionAdded,
-                    id,
-                    format!("the role of {id}: condition {op} {key} added to statement {sid}"),
-                );
+            for (sid, before) in a {
+                let Some(after) = b.get(sid) else { continue };
+                for (kind, what, (op, key)) in condition_changes(Effect::Allow, before, after) {
+                    push(&mut out, kind, id, format!("the role of {id}: condition {op} {key} {what} statement {sid}"));
+                }
             }
         }
     }
@@ -174,26 +168,44 @@ pub fn analyze(old: &TemplateSet, new: &TemplateSet) -> Vec<AccessChange> {
             format!("admin principal {a} removed: no more access from outside the sandbox"),
         );
     }
-    for (at, sid, op, key) in o.perimeter.difference(&n.perimeter) {
-        push(
-            &mut out,
-            AccessKind::PerimeterConditionRemoved,
-            at,
-            format!("{at}: condition {op} {key} removed from statement {sid}"),
-        );
-    }
-    for (at, sid, op, key) in n.perimeter.difference(&o.perimeter) {
-        push(
-            &mut out,
-            AccessKind::PerimeterConditionAdded,
-            at,
-            format!("{at}: condition {op} {key} added to statement {sid}"),
-        );
+    for ((at, sid), (effect, before)) in &o.perimeter {
+        let Some((new_effect, after)) = n.perimeter.get(&(at.clone(), sid.clone())) else {
+            if *effect == Effect::Deny && n.perimeter.keys().any(|(a, _)| a == at) {
+                let summary = format!(
+                    "{at}: Deny statement {sid} removed, with its conditions: nothing it denied is denied any more"
+                );
+                push(&mut out, AccessKind::PerimeterConditionRemoved, at, summary);
+            }
+            continue;
+        };
+        if new_effect != effect {
+            continue;
+        }
+        let statement = if *effect == Effect::Deny { "Deny statement" } else { "statement" };
+        for (kind, what, (op, key)) in condition_changes(*effect, before, after) {
+            push(&mut out, kind, at, format!("{at}: condition {op} {key} {what} {statement} {sid}"));
+        }
     }
     out.sort_by(|a, b| {
         (a.direction, a.kind, &a.subject, &a.summary).cmp(&(b.direction, b.kind, &b.subject, &b.summary))
     });
     out
+}
+
+/// The conditions added to and removed from one statement, each with its kind and wording. A
+/// condition narrows the statement it is on: added to an Allow it tightens, added to a Deny it
+/// exempts requests from the Deny, a relaxation.
+fn condition_changes<'a>(
+    effect: Effect,
+    before: &'a Conditions,
+    after: &'a Conditions,
+) -> Vec<(AccessKind, &'static str, &'a (String, String))> {
+    let (added, removed) = match effect {
+        Effect::Allow => (AccessKind::PerimeterConditionAdded, AccessKind::PerimeterConditionRemoved),
+        Effect::Deny => (AccessKind::DenyConditionAdded, AccessKind::DenyConditionRemoved),
+    };
+    let gone = before.difference(after).map(|c| (removed, "removed from", c));
+    gone.chain(after.difference(before).map(|c| (added, "added to", c))).collect()
 }
 
 fn auth(entry: &AllowListEntry) -> &'static str {
@@ -263,16 +275,19 @@ fn read(set: &TemplateSet) -> Side {
                     let at = format!("bucket policy {id}");
                     for (n, s) in doc.statement.iter().enumerate().filter(|(_, s)| s.effect == Effect::Deny) {
                         let sid = s.sid.clone().unwrap_or_else(|| format!("#{n}"));
+                        let mut conditions = Conditions::new();
                         for (op, keys) in &s.condition {
                             for (key, value) in keys {
-                                side.perimeter.insert((at.clone(), sid.clone(), op.clone(), key.clone()));
                                 if key == "aws:PrincipalArn" && op.starts_with("ArnNot") {
                                     for v in value.as_list().unwrap_or(std::slice::from_ref(value)) {
                                         side.admins.insert(text(&resolved(v)));
                                     }
+                                } else {
+                                    conditions.insert((op.clone(), key.clone()));
                                 }
                             }
                         }
+                        side.perimeter.insert((at.clone(), sid), (Effect::Deny, conditions));
                     }
                 }
                 "AWS::KMS::Key" => {
@@ -280,11 +295,9 @@ fn read(set: &TemplateSet) -> Side {
                     let at = format!("key policy {id}");
                     for (n, s) in doc.statement.iter().enumerate() {
                         let sid = s.sid.clone().unwrap_or_else(|| format!("#{n}"));
-                        for (op, keys) in &s.condition {
-                            for key in keys.keys() {
-                                side.perimeter.insert((at.clone(), sid.clone(), op.clone(), key.clone()));
-                            }
-                        }
+                        let conditions =
+                            s.condition.iter().flat_map(|(op, keys)| keys.keys().map(|k| (op.clone(), k.clone())));
+                        side.perimeter.insert((at.clone(), sid), (s.effect, conditions.collect()));
                     }
                 }
                 _ => {}
@@ -305,21 +318,25 @@ fn tag(tags: Option<&Expr>, key: &str) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The condition keys of a role's statements: (statement, operator, key).
-type Conditions = BTreeSet<(String, String, String)>;
+/// The condition keys of one statement: (operator, key).
+type Conditions = BTreeSet<(String, String)>;
 
-/// A role's S3 object grants (prefix text -> level) and the condition keys of its statements.
-fn role_grants(tree: &Tree<'_>, node: usize, policies: Option<&Expr>) -> (BTreeMap<String, Level>, Conditions) {
+/// A role's S3 object grants (prefix text -> level) and the condition keys of its Allow
+/// statements (statement -> conditions).
+fn role_grants(
+    tree: &Tree<'_>,
+    node: usize,
+    policies: Option<&Expr>,
+) -> (BTreeMap<String, Level>, BTreeMap<String, Conditions>) {
     let mut grants = BTreeMap::new();
-    let mut conditions = BTreeSet::new();
+    let mut conditions: BTreeMap<String, Conditions> = BTreeMap::new();
     for p in policies.and_then(Expr::as_list).unwrap_or_default() {
         let Some(doc) = p.get("PolicyDocument").and_then(|d| PolicyDocument::from_expr(d).ok()) else { continue };
         for (n, s) in doc.statement.iter().enumerate().filter(|(_, s)| s.effect == Effect::Allow) {
             let sid = s.sid.clone().unwrap_or_else(|| format!("#{n}"));
+            let entry = conditions.entry(sid).or_default();
             for (op, keys) in &s.condition {
-                for key in keys.keys() {
-                    conditions.insert((sid.clone(), op.clone(), key.clone()));
-                }
+                entry.extend(keys.keys().map(|key| (op.clone(), key.clone())));
             }
             let actions: Vec<&str> = s.action.iter().filter_map(Expr::as_str).collect();
             let level = if actions

@@ -149,6 +149,7 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     summary.relaxations = security.iter().filter(|s| s.direction == Direction::Relaxed).count();
     summary.data_loss = data_loss.len();
     summary.access = access.len();
+    summary.access_relaxations = access.iter().filter(|a| a.direction == Direction::Relaxed).count();
     summary.disruptions = disruption.len();
     let changes = templates.iter().any(|t| t.status != TemplateStatus::Unchanged) || !files.is_empty();
     Plan {

@@ -264,6 +264,12 @@ pub enum AccessKind {
     PerimeterConditionRemoved,
     /// A condition of the data perimeter is new (tightened).
     PerimeterConditionAdded,
+    /// A Deny statement of the perimeter has a new condition, so it applies to fewer requests
+    /// (relaxed).
+    DenyConditionAdded,
+    /// A Deny statement of the perimeter lost a condition, so it applies to more requests
+    /// (tightened).
+    DenyConditionRemoved,
 }
 
 impl AccessKind {
@@ -276,13 +282,15 @@ impl AccessKind {
             | Self::GrantAdded
             | Self::GrantWidened
             | Self::AdminPrincipalAdded
-            | Self::PerimeterConditionRemoved => Direction::Relaxed,
+            | Self::PerimeterConditionRemoved
+            | Self::DenyConditionAdded => Direction::Relaxed,
             Self::SharedModeOff
             | Self::UserRemoved
             | Self::GrantRemoved
             | Self::GrantNarrowed
             | Self::AdminPrincipalRemoved
-            | Self::PerimeterConditionAdded => Direction::Tightened,
+            | Self::PerimeterConditionAdded
+            | Self::DenyConditionRemoved => Direction::Tightened,
         }
     }
 }
@@ -345,6 +353,8 @@ pub struct Summary {
     pub data_loss: usize,
     /// Access changes ("who can reach what").
     pub access: usize,
+    /// Of which relaxations (users or grants added, admin principals, exemptions...).
+    pub access_relaxations: usize,
     /// Disruptions (entries of [`Plan::disruption`]).
     pub disruptions: usize,
 }

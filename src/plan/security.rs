@@ -243,11 +243,46 @@ fn resource(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
             if differs(prop(old, "BucketEncryption"), prop(new, "BucketEncryption")) {
                 ctx.push(Cat::Encryption, Direction::Changed, format!("bucket encryption changes: {} -> {}", show_opt(prop(old, "BucketEncryption")), show_opt(prop(new, "BucketEncryption"))));
             }
+            object_lock(ctx, old, new);
             let versioning = |r: Option<&Resource>| prop(r, "VersioningConfiguration").and_then(|v| v.get("Status")).and_then(Expr::as_str).map(str::to_string);
             if versioning(old).as_deref() == Some("Enabled") && versioning(new).as_deref() != Some("Enabled") {
                 ctx.push(Cat::Bucket, Direction::Relaxed, "bucket versioning no longer enabled: overwritten or deleted objects cannot be recovered".into());
             }
         }
+        _ => {}
+    }
+}
+
+/// S3 Object Lock's default retention of a bucket (`ObjectLockConfiguration.Rule.DefaultRetention`,
+/// `Days` or `Years`; AWS::S3::Bucket DefaultRetention): shortened or removed, objects written
+/// from then on may be deleted sooner (relaxed). A year counts 365 days for the comparison.
+fn object_lock(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
+    let days = |r: Option<&Resource>| -> Option<i64> {
+        let retention = prop(r, "ObjectLockConfiguration")?.get("Rule")?.get("DefaultRetention")?;
+        let number = |key: &str| match retention.get(key)? {
+            Expr::Int(n) => Some(*n),
+            Expr::Str(s) => s.parse::<i64>().ok(),
+            _ => None,
+        };
+        number("Days").or_else(|| number("Years").map(|y| y * 365))
+    };
+    match (days(old), days(new)) {
+        (Some(o), Some(n)) if n < o => ctx.push(
+            Cat::Logging,
+            Direction::Relaxed,
+            format!("S3 Object Lock default retention shortened: {o} -> {n} days (objects written from now on may be deleted sooner)"),
+        ),
+        (Some(o), Some(n)) if n > o => ctx.push(
+            Cat::Logging,
+            Direction::Tightened,
+            format!("S3 Object Lock default retention lengthened: {o} -> {n} days"),
+        ),
+        (Some(o), None) => ctx.push(
+            Cat::Logging,
+            Direction::Relaxed,
+            format!("S3 Object Lock default retention removed (was {o} days): new objects are no longer locked"),
+        ),
+        (None, Some(n)) => ctx.push(Cat::Logging, Direction::Tightened, format!("S3 Object Lock default retention set: {n} days")),
         _ => {}
     }
 }

@@ -153,41 +153,116 @@ fn admin_principal_added() {
         &set(&edited(&[("admin_principals: []", &format!("admin_principals: [\"{admin}\"]"))])),
     );
     assert!(access(&plan, AccessKind::AdminPrincipalAdded, admin), "{:#?}", plan.access);
-    assert!(plan.access.iter().filter(|a| a.kind == AccessKind::PerimeterConditionAdded).count() >= 1);
+    // The exemption is the admin principal itself, a relaxation: never also a "condition
+    // added" (a tightening) on the bucket policy's Deny statement.
+    assert_eq!(plan.access.len(), 1, "{:#?}", plan.access);
+    assert_eq!(plan.summary.access_relaxations, 1);
+    // And back: the admin principal removed is the one tightening.
+    let back = sandboxc::plan::plan(
+        &set(&edited(&[("admin_principals: []", &format!("admin_principals: [\"{admin}\"]"))])),
+        &set(&default_text()),
+        "edited",
+    );
+    assert_eq!(back.access.len(), 1, "{:#?}", back.access);
+    assert_eq!(
+        (back.access[0].kind, back.access[0].direction),
+        (AccessKind::AdminPrincipalRemoved, Direction::Tightened)
+    );
+    assert_eq!(back.summary.access_relaxations, 0);
 }
 
-/// The data bucket's policy without its endpoint condition: a template edited by hand (no
-/// blueprint writes it).
+/// A condition on a Deny statement decides whom the Deny spares: one added relaxes, one
+/// removed tightens. A Deny statement removed is a relaxation.
+#[test]
+fn conditions_of_deny_statements_relax_when_added_and_tighten_when_removed() {
+    let old = set(&default_text());
+    let edit = |f: &dyn Fn(&mut sandboxc::cfn::policy::Statement)| {
+        let mut new = old.clone();
+        let policy = network_resource(&mut new, "DataBucketPolicy");
+        let mut doc = PolicyDocument::from_expr(&policy.properties["PolicyDocument"]).unwrap();
+        let deny =
+            doc.statement.iter_mut().find(|s| s.sid.as_deref() == Some("DenyDataOutsideTheSandboxEndpoint")).unwrap();
+        f(deny);
+        policy.properties.insert("PolicyDocument".into(), doc.to_expr());
+        sandboxc::plan::plan(&old, &new, "edited")
+    };
+    let removed = edit(&|deny| {
+        deny.condition.remove("StringNotEquals");
+    });
+    assert!(
+        access(
+            &removed,
+            AccessKind::DenyConditionRemoved,
+            "condition StringNotEquals aws:SourceVpce removed from Deny statement DenyDataOutsideTheSandboxEndpoint"
+        ),
+        "{:#?}",
+        removed.access
+    );
+    assert_eq!(removed.summary.access_relaxations, 0, "{:#?}", removed.access);
+    let added = edit(&|deny| {
+        let mut keys = std::collections::BTreeMap::new();
+        keys.insert("aws:SourceIp".to_string(), Expr::from("10.0.0.0/8"));
+        deny.condition.insert("NotIpAddress".into(), keys);
+    });
+    assert!(
+        access(&added, AccessKind::DenyConditionAdded, "condition NotIpAddress aws:SourceIp added to Deny statement"),
+        "{:#?}",
+        added.access
+    );
+    assert_eq!(added.access[0].direction, Direction::Relaxed);
+
+    let mut new = old.clone();
+    let policy = network_resource(&mut new, "DataBucketPolicy");
+    let mut doc = PolicyDocument::from_expr(&policy.properties["PolicyDocument"]).unwrap();
+    doc.statement.retain(|s| s.sid.as_deref() != Some("DenyDataOutsideTheSandboxEndpoint"));
+    policy.properties.insert("PolicyDocument".into(), doc.to_expr());
+    let gone = sandboxc::plan::plan(&old, &new, "edited");
+    assert!(
+        access(
+            &gone,
+            AccessKind::PerimeterConditionRemoved,
+            "Deny statement DenyDataOutsideTheSandboxEndpoint removed"
+        ),
+        "{:#?}",
+        gone.access
+    );
+    assert_eq!(gone.summary.access_relaxations, 1);
+}
+
+/// Alice's role without the endpoint condition on her reads: a template edited by hand (no
+/// blueprint writes it). A condition gone from an Allow statement is a relaxation.
 #[test]
 fn perimeter_condition_removed() {
     let old = set(&default_text());
     let mut new = old.clone();
-    let network = new.templates.keys().find(|f| f.ends_with("-network.template.json")).unwrap().clone();
-    let policy = new
+    let notebook = new.templates.keys().find(|f| f.ends_with("-notebook.template.json")).unwrap().clone();
+    let role = new
         .templates
-        .get_mut(&network)
+        .get_mut(&notebook)
         .unwrap()
         .resources
         .iter_mut()
-        .find(|(id, _)| id.as_str() == "DataBucketPolicy")
+        .find(|(id, _)| id.as_str().starts_with("UserAlice") && id.as_str().ends_with("Role"))
         .unwrap()
         .1;
-    let mut doc = PolicyDocument::from_expr(&policy.properties["PolicyDocument"]).unwrap();
-    let deny =
-        doc.statement.iter_mut().find(|s| s.sid.as_deref() == Some("DenyDataOutsideTheSandboxEndpoint")).unwrap();
-    deny.condition.remove("StringNotEquals");
-    policy.properties.insert("PolicyDocument".into(), doc.to_expr());
+    let Some(Expr::List(policies)) = role.properties.get_mut("Policies") else { panic!("no Policies") };
+    let Some(Expr::Map(policy)) = policies.first_mut() else { panic!("no policy") };
+    let mut doc = PolicyDocument::from_expr(&policy["PolicyDocument"]).unwrap();
+    let read = doc.statement.iter_mut().find(|s| s.sid.as_deref() == Some("ReadObjects")).unwrap();
+    read.condition.remove("StringEquals");
+    policy.insert("PolicyDocument".into(), doc.to_expr());
     let plan = golden("perimeter-condition-removed", &old, &new);
     assert!(
         access(
             &plan,
             AccessKind::PerimeterConditionRemoved,
-            "bucket policy DataBucketPolicy: condition StringNotEquals aws:SourceVpce removed"
+            "the role of alice@example.org: condition StringEquals aws:SourceVpce removed from statement ReadObjects"
         ),
         "{:#?}",
         plan.access
     );
     assert_eq!(plan.access[0].direction, Direction::Relaxed);
+    assert_eq!(plan.summary.access_relaxations, 1, "{:#?}", plan.access);
 }
 
 #[test]

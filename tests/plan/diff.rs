@@ -420,6 +420,38 @@ fn markdown_is_cut_under_the_limit() {
     assert!(md.contains("Security-relevant changes"));
 }
 
+/// A cut comment keeps every section's heading and the rows that matter most (who can reach
+/// what, data loss, disruption) before security details, and says what it cut.
+#[test]
+fn markdown_cut_keeps_every_section_and_says_what_it_lost() {
+    let plan = plan_of(&default_text(), &edited(&[("cidr: 10.10.0.0/16", "cidr: 10.20.0.0/16")]));
+    assert!(!plan.data_loss.is_empty() && !plan.disruption.is_empty() && !plan.security.is_empty());
+    let full = markdown::render(&plan);
+    let md = markdown::render_with_limit(&plan, 6_000);
+    assert!(md.chars().count() <= 6_000, "{}", md.chars().count());
+    for heading in ["#### :stop_sign: Disruption", "#### Security-relevant changes", "#### Data-loss risks"] {
+        assert!(full.contains(heading) && md.contains(heading), "{heading}: {md}");
+    }
+    assert!(md.contains("more rows cut (comment limit)") || md.contains("more row cut (comment limit)"), "{md}");
+    assert!(md.contains("the sections above lost the rows they say"), "{md}");
+    // Every table row is whole.
+    assert!(md.lines().filter(|l| l.starts_with('|')).all(|l| l.ends_with('|')), "{md}");
+}
+
+#[test]
+fn object_lock_retention_shortened_is_a_relaxation() {
+    let plan = plan_of(&default_text(), &edited(&[("trail_retention_days: 365", "trail_retention_days: 30 ")]));
+    assert!(relaxed(&plan, "S3 Object Lock default retention shortened: 365 -> 30 days"), "{:#?}", plan.security);
+    let back = plan_of(&edited(&[("trail_retention_days: 365", "trail_retention_days: 30 ")]), &default_text());
+    assert!(
+        back.security
+            .iter()
+            .any(|s| s.direction == Direction::Tightened && s.summary.contains("lengthened: 30 -> 365")),
+        "{:#?}",
+        back.security
+    );
+}
+
 #[test]
 fn colour_only_when_asked() {
     let plan = plan_of(&default_text(), &edited(&[("file_download: disabled", "file_download: enabled")]));
@@ -491,6 +523,17 @@ fn cli_against_dir_exit_codes() {
     let (code, _, err) = sandboxc(&["plan", "bp.yaml", "--against", "base", "--against-git", "HEAD"], dir);
     assert_eq!(code, 1);
     assert!(err.contains("cannot be used together"), "{err}");
+    // --out never overwrites what the plan compares: the blueprint or the base directory.
+    let before = std::fs::read(dir.join("bp.yaml")).unwrap();
+    let (code, _, err) = sandboxc(&["plan", "bp.yaml", "--against", "base", "--out", "bp.yaml"], dir);
+    assert_eq!(code, 1);
+    assert!(err.contains("--out bp.yaml: that is the blueprint being planned"), "{err}");
+    assert_eq!(std::fs::read(dir.join("bp.yaml")).unwrap(), before);
+    let manifest = std::fs::read(dir.join("base/manifest.json")).unwrap();
+    let (code, _, err) = sandboxc(&["plan", "bp.yaml", "--against", "base", "--out", "base/manifest.json"], dir);
+    assert_eq!(code, 1);
+    assert!(err.contains("inside the --against directory"), "{err}");
+    assert_eq!(std::fs::read(dir.join("base/manifest.json")).unwrap(), manifest);
     std::fs::write(dir.join("bad.yaml"), "name: X\n").unwrap();
     let (code, _, err) = sandboxc(&["plan", "bad.yaml", "--against", "base"], dir);
     assert_eq!(code, 1);
@@ -545,9 +588,11 @@ fn cli_against_git_exit_codes() {
     assert_eq!(code, 1);
     assert!(err.contains("no such revision"), "{err}");
     std::fs::write(repo.join("infra/new.yaml"), default_text()).unwrap();
-    let (code, _, err) = sandboxc(&["plan", "infra/new.yaml", "--against-git", "HEAD"], repo);
-    assert_eq!(code, 1);
-    assert!(err.contains("does not exist at HEAD"), "{err}");
+    // The change that adds a blueprint: planned against nothing, everything new.
+    let (code, out, err) = sandboxc(&["plan", "infra/new.yaml", "--against-git", "HEAD", "--no-color"], repo);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.contains("infra/new.yaml at git HEAD (not there yet: everything is new)"), "{out}");
+    assert!(out.contains("new stack: "), "{out}");
     // Without BLUEPRINT: the embedded default against its source file at REF (a clone of sandboxc).
     let (code, _, err) = sandboxc(&["plan", "--against-git", "HEAD"], repo);
     assert_eq!(code, 1);

@@ -107,6 +107,79 @@ fn stack_block(t: &TemplateDiff) -> String {
     )
 }
 
+/// The marker of a change's direction in a table.
+fn tag(direction: Direction) -> &'static str {
+    match direction {
+        Direction::Relaxed => ":red_circle: **relaxed**",
+        Direction::Changed => ":yellow_circle: changed",
+        Direction::Tightened => ":green_circle: tightened",
+    }
+}
+
+/// One section of the markdown plan: a heading (with a table header), its rows, and how many of
+/// them are shown.
+struct Section {
+    /// Lower keeps its rows first when the comment must be cut.
+    priority: u8,
+    head: String,
+    rows: Vec<String>,
+    shown: usize,
+}
+
+impl Section {
+    fn new(priority: u8, head: &str, rows: Vec<String>) -> Self {
+        let shown = rows.len();
+        Self { priority, head: head.to_string(), rows, shown }
+    }
+
+    fn render(&self, out: &mut String) {
+        out.push_str(&self.head);
+        for row in &self.rows[..self.shown] {
+            out.push_str(row);
+        }
+        let lost = self.rows.len() - self.shown;
+        if lost > 0 {
+            let _ = writeln!(
+                out,
+                "\n*… {lost} more row{} cut (comment limit): see the JSON plan.*",
+                if lost == 1 { "" } else { "s" }
+            );
+        }
+        out.push('\n');
+    }
+}
+
+/// Room a cut section's note takes.
+const CUT_NOTE: usize = 80;
+
+/// Shows as many rows as `room` characters allow, by section priority, every heading always;
+/// true when anything was cut.
+fn fit(sections: &mut [Section], room: usize) -> bool {
+    let total: usize = sections
+        .iter()
+        .map(|s| s.head.chars().count() + 1 + s.rows.iter().map(|r| r.chars().count()).sum::<usize>())
+        .sum();
+    if total <= room {
+        return false;
+    }
+    let mut left = room.saturating_sub(sections.iter().map(|s| s.head.chars().count() + 1 + CUT_NOTE).sum());
+    let mut order: Vec<usize> = (0..sections.len()).collect();
+    order.sort_by_key(|&i| sections[i].priority);
+    for i in order {
+        let section = &mut sections[i];
+        section.shown = 0;
+        for row in &section.rows {
+            let n = row.chars().count();
+            if n > left {
+                break;
+            }
+            left -= n;
+            section.shown += 1;
+        }
+    }
+    true
+}
+
 /// Renders the plan as GitHub-flavoured markdown, under [`GITHUB_COMMENT_LIMIT`] characters.
 #[must_use]
 pub fn render(plan: &Plan) -> String {
@@ -140,87 +213,102 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
         s.relaxations,
         s.data_loss
     );
+    // Sections in display order; when they do not fit, rows are kept by priority (who can reach
+    // what, data loss, disruption, warnings, security, new stack, files) and each cut section
+    // says how many rows it lost.
+    let mut sections: Vec<Section> = Vec::new();
     if !plan.access.is_empty() {
-        let _ = writeln!(head, "#### Who can reach what\n");
-        let _ = writeln!(head, "| | change | what |");
-        let _ = writeln!(head, "|---|---|---|");
-        for a in &plan.access {
-            let tag = match a.direction {
-                Direction::Relaxed => ":red_circle: **relaxed**",
-                Direction::Changed => ":yellow_circle: changed",
-                Direction::Tightened => ":green_circle: tightened",
-            };
-            let kind =
-                serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            let _ = writeln!(head, "| {tag} | {} | {} |", cell(&kind.replace('_', " ")), cell(&a.summary));
-        }
-        head.push('\n');
+        let rows = plan
+            .access
+            .iter()
+            .map(|a| {
+                let kind =
+                    serde_json::to_value(a.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+                format!("| {} | {} | {} |\n", tag(a.direction), cell(&kind.replace('_', " ")), cell(&a.summary))
+            })
+            .collect();
+        sections.push(Section::new(0, "#### Who can reach what\n\n| | change | what |\n|---|---|---|\n", rows));
     }
     if !plan.disruption.is_empty() {
-        let _ = writeln!(head, "#### :stop_sign: Disruption\n");
-        let _ = writeln!(head, "| stack | resource | what stops or is replaced | for how long | what to do |");
-        let _ = writeln!(head, "|---|---|---|---|---|");
-        for d in &plan.disruption {
-            let _ = writeln!(
-                head,
-                "| {} | `{}` | {} | {} | {} |",
-                cell(&d.stack),
-                cell(&d.logical_id),
-                cell(&d.what),
-                cell(&d.duration),
-                cell(&d.advice)
-            );
-        }
-        head.push('\n');
+        let rows = plan
+            .disruption
+            .iter()
+            .map(|d| {
+                format!(
+                    "| {} | `{}` | {} | {} | {} |\n",
+                    cell(&d.stack),
+                    cell(&d.logical_id),
+                    cell(&d.what),
+                    cell(&d.duration),
+                    cell(&d.advice)
+                )
+            })
+            .collect();
+        let head = "#### :stop_sign: Disruption\n\n| stack | resource | what stops or is replaced | for how long | what to do |\n|---|---|---|---|---|\n";
+        sections.push(Section::new(2, head, rows));
     }
     if let Some(n) = &plan.new_stack {
-        let _ = writeln!(head, "#### New stack: what it creates\n");
-        let _ = writeln!(head, "| stack | resources | types |");
-        let _ = writeln!(head, "|---|---:|---|");
-        for t in &n.stacks {
-            let _ = writeln!(head, "| {} | {} | {} |", cell(&t.stack), t.resources, cell(&counts_text(&t.types)));
-        }
-        head.push('\n');
+        let rows = n
+            .stacks
+            .iter()
+            .map(|t| format!("| {} | {} | {} |\n", cell(&t.stack), t.resources, cell(&counts_text(&t.types))))
+            .collect();
+        sections.push(Section::new(
+            5,
+            "#### New stack: what it creates\n\n| stack | resources | types |\n|---|---:|---|\n",
+            rows,
+        ));
     }
     if !plan.warnings.is_empty() {
-        let _ = writeln!(head, "#### :warning: Warnings\n");
-        for w in &plan.warnings {
-            let _ = writeln!(head, "- {}", cell(&w.to_string()));
-        }
-        head.push('\n');
+        let rows = plan.warnings.iter().map(|w| format!("- {}\n", cell(&w.to_string()))).collect();
+        sections.push(Section::new(3, "#### :warning: Warnings\n\n", rows));
     }
     if !plan.security.is_empty() {
         let title =
             if plan.new_stack.is_some() { "Risky grants of the new stack" } else { "Security-relevant changes" };
-        let _ = writeln!(head, "#### {title}\n");
-        let _ = writeln!(head, "| | stack | resource | change |");
-        let _ = writeln!(head, "|---|---|---|---|");
-        for c in &plan.security {
-            let tag = match c.direction {
-                Direction::Relaxed => ":red_circle: **relaxed**",
-                Direction::Changed => ":yellow_circle: changed",
-                Direction::Tightened => ":green_circle: tightened",
-            };
-            let _ = writeln!(head, "| {tag} | {} | `{}` | {} |", cell(&c.stack), cell(&c.logical_id), cell(&c.summary));
-        }
-        head.push('\n');
+        let rows = plan
+            .security
+            .iter()
+            .map(|c| {
+                format!(
+                    "| {} | {} | `{}` | {} |\n",
+                    tag(c.direction),
+                    cell(&c.stack),
+                    cell(&c.logical_id),
+                    cell(&c.summary)
+                )
+            })
+            .collect();
+        sections.push(Section::new(
+            4,
+            &format!("#### {title}\n\n| | stack | resource | change |\n|---|---|---|---|\n"),
+            rows,
+        ));
     }
     if !plan.data_loss.is_empty() {
-        let _ = writeln!(head, "#### Data-loss risks\n");
-        let _ = writeln!(head, "| | stack | resource | what happens |");
-        let _ = writeln!(head, "|---|---|---|---|");
-        for d in &plan.data_loss {
-            let tag = if d.retained { ":yellow_circle: retained" } else { ":red_circle: **deleted**" };
-            let _ = writeln!(head, "| {tag} | {} | `{}` | {} |", cell(&d.stack), cell(&d.logical_id), cell(&d.summary));
-        }
-        head.push('\n');
+        let rows = plan
+            .data_loss
+            .iter()
+            .map(|d| {
+                let tag = if d.retained { ":yellow_circle: retained" } else { ":red_circle: **deleted**" };
+                format!("| {tag} | {} | `{}` | {} |\n", cell(&d.stack), cell(&d.logical_id), cell(&d.summary))
+            })
+            .collect();
+        sections.push(Section::new(
+            1,
+            "#### Data-loss risks\n\n| | stack | resource | what happens |\n|---|---|---|---|\n",
+            rows,
+        ));
     }
     if !plan.files.is_empty() {
-        let _ = writeln!(head, "#### Other files\n");
-        for f in &plan.files {
-            let _ = writeln!(head, "- `{}` {}: {}", cell(&f.file), f.status, cell(&f.note));
-        }
-        head.push('\n');
+        let rows =
+            plan.files.iter().map(|f| format!("- `{}` {}: {}\n", cell(&f.file), f.status, cell(&f.note))).collect();
+        sections.push(Section::new(6, "#### Other files\n\n", rows));
+    }
+    let budget = limit.saturating_sub(NOTE_ROOM);
+    let cut = fit(&mut sections, budget.saturating_sub(head.chars().count()));
+    for section in &sections {
+        section.render(&mut head);
     }
     // A new stack: every resource is new, the counts above say what; the JSON plan lists each.
     let blocks: Vec<String> = if plan.new_stack.is_some() {
@@ -229,11 +317,9 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
         let _ = writeln!(head, "#### Changes per stack\n");
         plan.templates.iter().filter(|t| t.status != TemplateStatus::Unchanged).map(stack_block).collect()
     };
-    let budget = limit.saturating_sub(NOTE_ROOM);
     let mut out = head;
-    if out.chars().count() > budget {
-        out = out.chars().take(budget).collect();
-        let _ = write!(out, "\n\n*… cut here to stay under GitHub's {limit}-character comment limit; every stack's details are omitted. Run `sandboxc plan --format text` or read the JSON plan (`--out plan.json`) for the whole plan.*\n");
+    if cut {
+        let _ = write!(out, "*… cut here to stay under GitHub's {limit}-character comment limit: the sections above lost the rows they say, and every stack's details are omitted. Run `sandboxc plan --format text` or read the JSON plan (`--out plan.json`) for the whole plan.*\n");
         return out;
     }
     let mut used = out.chars().count();
