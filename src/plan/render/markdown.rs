@@ -319,7 +319,7 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
     };
     let mut out = head;
     if cut {
-        let _ = write!(out, "*… cut here to stay under GitHub's {limit}-character comment limit: the sections above lost the rows they say, and every stack's details are omitted. Run `sandboxc plan --format text` or read the JSON plan (`--out plan.json`) for the whole plan.*\n");
+        let _ = writeln!(out, "*… cut here to stay under GitHub's {limit}-character comment limit: the sections above lost the rows they say, and every stack's details are omitted. Run `sandboxc plan --format text` or read the JSON plan (`--out plan.json`) for the whole plan.*");
         return out;
     }
     let mut used = out.chars().count();
