@@ -174,7 +174,24 @@ fn existing_bucket(
     }
     let kms_key_arn = match kms_key_arn {
         None => None,
-        Some(key) if is_kms_key_arn(key, &partition) => Some(key.to_string()),
+        Some(key) if is_kms_key_arn(key, &partition) => {
+            // The roles may use the key only through S3 of the sandbox's Region
+            // (`kms:ViaService` s3.<region>.amazonaws.com): a key of another Region never works.
+            let key_region = key.split(':').nth(3).unwrap_or_default();
+            if let Some(region) = b.region.as_deref().filter(|r| *r != key_region) {
+                out.push(
+                    Diagnostic::new(
+                        format!("{at}.kms_key_arn"),
+                        format!("{key:?} is a key of {key_region}, but the sandbox deploys to {region} (region:)"),
+                    )
+                    .allowed(format!(
+                        "a KMS key of {region}: the roles use the key only through S3 in the sandbox's Region (kms:ViaService), and S3 encrypts with a key of the bucket's Region"
+                    )),
+                );
+                return None;
+            }
+            Some(key.to_string())
+        }
         Some(key) => {
             out.push(
                 Diagnostic::new(
@@ -307,6 +324,13 @@ fn admin_principals(b: &Document, out: &mut Vec<Diagnostic>) {
             out.push(
                 Diagnostic::new(path.clone(), format!("{arn:?} is not an IAM role ARN"))
                     .allowed("arn:<partition>:iam::<12-digit account>:role/[path/]<name>, such as arn:aws:iam::123456789012:role/data-admin (no wildcards)"),
+            );
+        }
+        let role_account = arn.split(':').nth(4).unwrap_or_default();
+        if let Some(account) = b.account.as_deref().filter(|a| is_role_arn(arn) && *a != role_account) {
+            out.push(
+                Diagnostic::new(path.clone(), format!("{arn:?} is a role of account {role_account}, not of the sandbox's account {account}"))
+                    .allowed(format!("a role of account {account}: the data key admits only callers of the sandbox's account (kms:CallerAccount), so another account's role could not read the data")),
             );
         }
         if !seen.insert(arn) {
