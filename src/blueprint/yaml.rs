@@ -32,10 +32,59 @@ pub struct SyntaxError {
 /// # Errors
 /// [`SyntaxError`] for malformed YAML, duplicate keys, tags, or non-string keys.
 pub fn parse(text: &str) -> Result<serde_json::Value, SyntaxError> {
+    if let Some(at) = too_deep(text) {
+        return Err(SyntaxError {
+            at: Some(at),
+            message: format!("collections are nested more than {MAX_DEPTH} levels deep here (no blueprint needs that)"),
+        });
+    }
     backend::from_str::<serde_json::Value>(text).map_err(|e| {
         let at = e.location().map(|l| Pos { line: l.line(), column: l.column() });
         SyntaxError { at, message: explain(&e.to_string(), at, text) }
     })
+}
+
+/// Where flow collections (`[`, `{`) first open deeper than [`MAX_DEPTH`], if they do. The
+/// YAML scanner under serde_yaml spends time proportional to the open flow levels on every
+/// token, so a deep `[[[[...` of a few hundred kilobytes would keep it busy for minutes:
+/// such text is refused before it is parsed. Quoted scalars and comments are skipped; a quote
+/// counts only where a scalar can start.
+fn too_deep(text: &str) -> Option<Pos> {
+    let (mut depth, mut line, mut column) = (0usize, 1usize, 0usize);
+    let mut quote: Option<char> = None;
+    let mut comment = false;
+    let mut previous = '\n';
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        column += 1;
+        if c == '\n' {
+            (line, column, comment) = (line + 1, 0, false);
+        } else if comment {
+        } else if let Some(q) = quote {
+            if c == q && !(q == '\'' && chars.peek() == Some(&'\'')) {
+                quote = None;
+            } else if (q == '\'' && c == '\'') || (q == '"' && c == '\\') {
+                chars.next();
+                column += 1;
+            }
+        } else {
+            let scalar_start = previous.is_whitespace() || matches!(previous, ':' | ',' | '[' | '{' | '-');
+            match c {
+                '#' if previous.is_whitespace() => comment = true,
+                '\'' | '"' if scalar_start => quote = Some(c),
+                '[' | '{' => {
+                    depth += 1;
+                    if depth > MAX_DEPTH {
+                        return Some(Pos { line, column });
+                    }
+                }
+                ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        previous = c;
+    }
+    None
 }
 
 /// The parser's message in plain words, without the position of the error itself (shown
@@ -151,8 +200,14 @@ pub struct Positions {
     repeated: Vec<(String, Pos, Pos)>,
 }
 
+/// Collections nested deeper than this are not indexed: serde_yaml refuses documents nested
+/// deeper than 128 levels ("recursion limit exceeded"), and a path per level would make
+/// indexing quadratic in the depth (a 200 KB file of `[[[[...` took minutes).
+const MAX_DEPTH: usize = 128;
+
 impl Positions {
-    /// Indexes `text`. A document that fails to parse gives the positions seen up to the error.
+    /// Indexes `text`. A document that fails to parse gives the positions seen up to the error;
+    /// indexing stops at collections nested deeper than [`MAX_DEPTH`].
     #[must_use]
     pub fn index(text: &str) -> Self {
         let mut out = Self::default();
@@ -204,6 +259,9 @@ impl Positions {
                 _ => pos,
             };
             out.values.entry(path.clone()).or_insert(pos);
+            if stack.len() >= MAX_DEPTH && matches!(event, Event::MappingStart(..) | Event::SequenceStart(..)) {
+                break;
+            }
             match event {
                 Event::MappingStart(..) => stack.push(Frame::Map { path, key: None }),
                 Event::SequenceStart(..) => stack.push(Frame::Seq { path, next: 0 }),
@@ -306,6 +364,27 @@ mod tests {
         let p = Positions::index("name: a\nnetwork:\n  cidr: x\n  cidr: y\nname: b\n");
         let found: Vec<_> = p.repeated_keys().iter().map(|(k, a, b)| (k.as_str(), a.line, b.line)).collect();
         assert_eq!(found, vec![("network.cidr", 3, 4), ("name", 1, 5)]);
+    }
+
+    /// A deeply nested document is refused at once, not indexed level by level.
+    #[test]
+    fn deep_nesting_stops_indexing() {
+        let deep = format!("name: team-a\ntags: {}{}\n", "[".repeat(20_000), "]".repeat(20_000));
+        let positions = Positions::index(&deep);
+        assert!(positions.values.len() <= MAX_DEPTH + 2, "{}", positions.values.len());
+        let error = parse(&deep).err().map(|e| (e.at, e.message));
+        assert_eq!(
+            error,
+            Some((
+                Some(Pos { line: 2, column: 7 + MAX_DEPTH }),
+                format!("collections are nested more than {MAX_DEPTH} levels deep here (no blueprint needs that)")
+            ))
+        );
+        // Brackets in quotes and comments do not count; a document just within the limit parses.
+        let quoted = format!("a: \"{}\"\nb: '{}'\n# {}\n", "[".repeat(500), "{".repeat(500), "[".repeat(500));
+        assert!(too_deep(&quoted).is_none());
+        let within = format!("a: {}{}\n", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
+        assert!(too_deep(&within).is_none());
     }
 
     #[test]
