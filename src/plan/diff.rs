@@ -427,8 +427,11 @@ fn resource_diff(
         if nested && prop == "TemplateURL" {
             continue;
         }
-        let tier = replacement::tier(rtype, prop, true);
-        let note = replacement::note(rtype, prop, tier);
+        let mut tier = replacement::tier(rtype, prop, true);
+        let mut note = replacement::note(rtype, prop, tier);
+        if let Some(shrink) = replacement::shrinks(rtype, prop, o.as_ref(), n.as_ref()) {
+            (tier, note) = (Replacement::Impossible, Some(shrink));
+        }
         changes.push(PropertyChange {
             path,
             old: o,

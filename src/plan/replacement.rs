@@ -307,6 +307,27 @@ pub fn stops_for_update(resource_type: &str, property: &str) -> bool {
     }
 }
 
+/// Why an in-place change fails because it makes something smaller that AWS only lets grow:
+/// a notebook instance's `VolumeSizeInGB` ("you can increase the volume size when you update
+/// a notebook instance, but you can't decrease the volume size": SageMaker API reference,
+/// UpdateNotebookInstance). `None` for every other change.
+#[must_use]
+pub fn shrinks(
+    resource_type: &str,
+    property: &str,
+    old: Option<&serde_json::Value>,
+    new: Option<&serde_json::Value>,
+) -> Option<String> {
+    if (resource_type, property) != ("AWS::SageMaker::NotebookInstance", "VolumeSizeInGB") {
+        return None;
+    }
+    let gb = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_i64().or_else(|| v.as_str()?.parse().ok()));
+    let (old, new) = (gb(old)?, gb(new)?);
+    (new < old).then(|| {
+        format!("SageMaker cannot shrink a notebook instance's volume ({old} -> {new} GB; UpdateNotebookInstance only grows it): the update fails: keep {old} GB or more")
+    })
+}
+
 /// A condition or consequence of an in-place change, for people.
 #[must_use]
 pub fn note(resource_type: &str, property: &str, replacement: Replacement) -> Option<String> {

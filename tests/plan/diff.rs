@@ -438,6 +438,22 @@ fn markdown_cut_keeps_every_section_and_says_what_it_lost() {
     assert!(md.lines().filter(|l| l.starts_with('|')).all(|l| l.ends_with('|')), "{md}");
 }
 
+/// SageMaker only grows a notebook's volume: a smaller size is a change that fails, warned.
+#[test]
+fn a_smaller_notebook_volume_is_a_change_that_fails() {
+    let plan = plan_of(&default_text(), &edited(&[("volume_size_gb: 50}", "volume_size_gb: 40}")]));
+    let warning = plan.warnings.iter().map(ToString::to_string).find(|w| w.contains("VolumeSizeInGB"));
+    assert!(
+        warning
+            .as_deref()
+            .is_some_and(|w| w.contains("SageMaker cannot shrink a notebook instance's volume (50 -> 40 GB")),
+        "{:#?}",
+        plan.warnings
+    );
+    let grown = plan_of(&default_text(), &edited(&[("volume_size_gb: 50}", "volume_size_gb: 60}")]));
+    assert!(!grown.warnings.iter().any(|w| w.to_string().contains("VolumeSizeInGB")), "{:#?}", grown.warnings);
+}
+
 #[test]
 fn object_lock_retention_shortened_is_a_relaxation() {
     let plan = plan_of(&default_text(), &edited(&[("trail_retention_days: 365", "trail_retention_days: 30 ")]));
