@@ -360,3 +360,26 @@ fn a_bucket_policy_moving_between_templates_is_a_warning() {
         "{text}"
     );
 }
+
+/// Values from a template (a pull request may have written the base) print as what they are:
+/// control characters and bidirectional overrides as `\u{..}` in text and markdown, markdown
+/// punctuation and web addresses literally.
+#[test]
+fn hostile_values_print_as_escapes() {
+    let old = set(&default_text());
+    let mut new = old.clone();
+    let vpc = network_resource(&mut new, "Vpc");
+    vpc.properties.insert("Comment".into(), Expr::from("a\u{1b}[2Jb\u{202e}c __init__ [x](http://evil.example/ok)"));
+    let plan = sandboxc::plan::plan(&old, &new, "edited");
+    for (name, out) in [("text", text::render(&plan, false)), ("colour", text::render(&plan, true))] {
+        // Values are shown as JSON strings (which escape control characters themselves); what
+        // JSON leaves as is, such as a bidirectional override, is escaped by the renderer.
+        assert!(out.contains("a\\u001b[2Jb\\u{202e}c"), "{name}: {out}");
+        assert!(!out.contains("\u{1b}[2J") && !out.contains('\u{202e}'), "{name}: {out}");
+    }
+    assert!(text::render(&plan, true).contains("\u{1b}[1m"), "sandboxc's own colours stay");
+    let md = markdown::render(&plan);
+    assert!(!md.contains('\u{1b}') && !md.contains('\u{202e}'), "{md}");
+    // The value sits in a fenced block, where markdown is not interpreted.
+    assert!(md.contains("```diff\n") && md.contains("__init__ [x](http://evil.example/ok)"), "{md}");
+}

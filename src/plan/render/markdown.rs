@@ -15,14 +15,31 @@ pub const GITHUB_COMMENT_LIMIT: usize = 65_536;
 /// Room kept for the note about what was cut.
 const NOTE_ROOM: usize = 1_000;
 
-/// Escapes text for a table cell.
+/// Escapes text for a table cell: markdown's emphasis, code and link punctuation is written
+/// literally and web addresses are not turned into links (a user ID such as
+/// `__x__ http://example.com` shows as typed), HTML is not interpreted, and control
+/// characters are `\u{..}` escapes.
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ").replace('<', "&lt;").replace('>', "&gt;")
+    let mut out = String::with_capacity(s.len());
+    for c in super::escape_controls(s).chars() {
+        match c {
+            '\n' => out.push(' '),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            _ => out.push(c),
+        }
+    }
+    out.replace("://", ":\\/\\/").replace("www.", "www\\.")
 }
 
-/// Keeps fenced blocks intact whatever the values hold.
+/// Keeps fenced blocks intact whatever the values hold; control characters are `\u{..}`
+/// escapes.
 fn fenced(s: &str) -> String {
-    s.replace("```", "`\u{200b}``")
+    super::escape_controls(s).replace("```", "`\u{200b}``")
 }
 
 /// `~` and `?` lines become `!` lines, which GitHub's diff highlighting marks as changed.
@@ -343,4 +360,15 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
         );
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cells_show_text_as_typed() {
+        assert_eq!(
+            super::cell("__init__ [x](http://evil.example) www.x <b>|\u{1b}\n*"),
+            "\\_\\_init\\_\\_ \\[x\\](http:\\/\\/evil.example) www\\.x &lt;b&gt;\\|\\\\u{1b} \\*"
+        );
+    }
 }

@@ -83,6 +83,31 @@ fn plain_object<'e>(m: impl Iterator<Item = (&'e String, &'e Expr)>, out: &mut S
 /// Longest value shown in text and markdown (the JSON plan holds every value whole).
 pub const MAX_VALUE: usize = 200;
 
+/// Whether `c` must not reach a terminal or a review page as itself: control characters
+/// other than newline and tab (escape sequences could move the cursor, clear or hide lines)
+/// and the Unicode bidirectional overrides and isolates, which reorder what a reviewer sees.
+#[must_use]
+pub fn is_hidden_control(c: char) -> bool {
+    (c.is_control() && c != '\n' && c != '\t') || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// `text` with every [`is_hidden_control`] character written as `\u{..}`, so that values from
+/// a template (which a pull request may have written) print as what they are.
+#[must_use]
+pub fn escape_controls(text: &str) -> String {
+    if !text.chars().any(is_hidden_control) {
+        return text.to_string();
+    }
+    text.chars().fold(String::with_capacity(text.len()), |mut out, c| {
+        if is_hidden_control(c) {
+            out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+        out
+    })
+}
+
 /// The summary line: `2 to add, 1 to replace, ...; 3 security-relevant (1 relaxation); 1 data-loss risk`.
 #[must_use]
 pub fn summary_line(plan: &Plan) -> String {

@@ -21,9 +21,41 @@ impl Painter {
     }
 }
 
-/// Renders the plan as text.
+/// The colour codes [`Painter`] writes: the only escape sequences the output may hold.
+const CODES: &[&str] = &["0", "1", "1;31", "1;35", "1;4", "31", "32", "33", "35", "36"];
+
+/// Renders the plan as text. Control characters and bidirectional overrides of the plan's
+/// values are written as `\u{..}` escapes; with `color`, only the colour sequences sandboxc
+/// writes itself stay.
 #[must_use]
 pub fn render(plan: &Plan, color: bool) -> String {
+    let raw = render_raw(plan, color);
+    let mut out = String::with_capacity(raw.len());
+    let mut rest = raw.as_str();
+    while let Some(i) = rest.find(|c: char| super::is_hidden_control(c)) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let own = CODES.iter().filter(|_| color).find_map(|code| {
+            let seq = format!("\x1b[{code}m");
+            tail.starts_with(&seq).then_some(seq.len())
+        });
+        match own {
+            Some(n) => {
+                out.push_str(&tail[..n]);
+                rest = &tail[n..];
+            }
+            _ => {
+                let c = tail.chars().next().unwrap_or(' ');
+                out.push_str(&super::escape_controls(&c.to_string()));
+                rest = &tail[c.len_utf8()..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn render_raw(plan: &Plan, color: bool) -> String {
     let p = Painter(color);
     let mut s = String::new();
     let _ =
