@@ -19,8 +19,10 @@
 //!
 //! The evidence comes from an [`Evidence`] source: local directories laid out as the buckets
 //! are ([`local::LocalEvidence`]), or the buckets themselves (implemented in `src/aws`: this
-//! module never talks to AWS). Files are read one at a time and CloudTrail files are streamed
-//! (see [`join`] for the memory bound). A malformed line, record or file is listed with its
+//! module never talks to AWS). Usage reports and decisions are read one file at a time;
+//! CloudTrail files are streamed (one job) or parsed on several threads in bounded batches and
+//! joined in the source's order ([`collect_with`]), and kept events with the same `eventID` are
+//! counted once (see [`join`] for the memory bound). A malformed line, record or file is listed with its
 //! location and never ends the run, but makes the evidence incomplete
 //! ([`Report::has_findings`]).
 
