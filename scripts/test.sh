@@ -3,7 +3,8 @@
 #
 # 1. Installs the pinned Python tools the tests call into a venv outside the clone
 #    ($SANDBOXC_VENV, default ~/.cache/sandboxc/venv), if missing: cfn-lint 1.58.0, checkov
-#    3.3.30, moto[server] 5.2.5 (the local AWS emulator), ziglang and cargo-zigbuild (Lambda
+#    3.3.30, moto[server] 5.2.5 (the local AWS emulator), duckdb 2.0.0 (the audit SQL tests),
+#    ziglang and cargo-zigbuild (Lambda
 #    packaging for glibc 2.17). One venv per machine: every clone links the Lambdas with the
 #    same zig wrapper, so the release build of the Lambda crate's dependencies is reused.
 # 2. Checks the formatting (`cargo fmt --check`) and the lints (`cargo clippy -D warnings`).
@@ -22,7 +23,7 @@ mkdir -p "$CARGO_TARGET_DIR"
 
 cache="${XDG_CACHE_HOME:-$HOME/.cache}/sandboxc"
 venv="${SANDBOXC_VENV:-$cache/venv}"
-pins=(cfn-lint==1.58.0 checkov==3.3.30 "moto[server]==5.2.5" ziglang==0.17.1 cargo-zigbuild==0.24.1)
+pins=(cfn-lint==1.58.0 checkov==3.3.30 "moto[server]==5.2.5" duckdb==2.0.0 ziglang==0.17.1 cargo-zigbuild==0.24.1)
 installed() {
     [ -x "$venv/bin/python" ] || return 1
     "$venv/bin/python" - "${pins[@]}" <<'PY'

@@ -272,6 +272,10 @@ pub struct Counts {
     /// S3 data events whose `recipientAccountId` is not the account of the sessions that
     /// would claim them (listed in `other_account`, not attributed).
     pub other_account: usize,
+    /// Kept S3 data events whose `eventID` an earlier kept event already had (the same record
+    /// in two trail files, e.g. a trail that delivered a file twice): counted once, listed
+    /// once ([`Auditor::remove_duplicates`]).
+    pub duplicate_records: usize,
 }
 
 /// The state of one audit run: feed usage reports first ([`Auditor::add_session`]), then
@@ -675,6 +679,22 @@ impl Auditor {
         }
     }
 
+    /// Removes the kept events whose `eventID` an earlier kept event of the same list already
+    /// had (CloudTrail gives every event a unique `eventID`, CloudTrail record contents in the
+    /// CloudTrail user guide; docs/aws-facts.md, "CloudTrail"), keeping the first in read order,
+    /// and counts them in [`Counts::duplicate_records`]. A record and its copy are judged alike
+    /// (the sessions are fixed before the first record), so both land in the same list. Memory:
+    /// a 4-byte index per kept event while sorting, nothing per record: the kept events are
+    /// held anyway. Records without an `eventID` are never merged. Call after the last record.
+    pub fn remove_duplicates(&mut self) {
+        let mut removed = dedup_by_event_id(&mut self.attributed, |e| e);
+        removed += dedup_by_event_id(&mut self.unattributed, |e| e);
+        removed += dedup_by_event_id(&mut self.ambiguous, |(e, _)| e);
+        removed += dedup_by_event_id(&mut self.administrative, |e| e);
+        removed += dedup_by_event_id(&mut self.other_account, |e| e);
+        self.counts.duplicate_records += removed;
+    }
+
     /// Takes one decision (time filtering and matching happen in the report).
     pub fn add_decision(&mut self, d: Decision) {
         if d.time.is_some_and(|t| !self.filters.in_window(t)) {
@@ -704,6 +724,38 @@ impl Auditor {
                 .is_some_and(|s| Some(user_hash(&s.user_id).as_str()) == d.user_hash.as_deref())
         })
     }
+}
+
+/// Drops the items of `list` whose event's ID an earlier item had; returns how many.
+fn dedup_by_event_id<T>(list: &mut Vec<T>, event: impl Fn(&T) -> &Event) -> usize {
+    let empty = |e: &Event| matches!(&e.event_id, EventId::Text(t) if t.is_empty());
+    let mut order: Vec<u32> = (0..u32::try_from(list.len()).unwrap_or(u32::MAX)).collect();
+    let id = |i: &u32| list.get(*i as usize).map(|t| &event(t).event_id);
+    // Stable: equal IDs stay in read order, so the first one read is kept.
+    order.sort_by(|a, b| id(a).cmp(&id(b)));
+    let mut drop = vec![false; list.len()];
+    let mut removed = 0;
+    for pair in order.windows(2) {
+        let &[a, b] = pair else { continue };
+        let (Some(ea), Some(eb)) = (list.get(a as usize).map(&event), list.get(b as usize).map(&event)) else {
+            continue;
+        };
+        if ea.event_id == eb.event_id && !empty(ea) {
+            if let Some(d) = drop.get_mut(b as usize) {
+                *d = true;
+                removed += 1;
+            }
+        }
+    }
+    if removed > 0 {
+        let mut i = 0;
+        list.retain(|_| {
+            let keep = !drop.get(i).copied().unwrap_or(false);
+            i += 1;
+            keep
+        });
+    }
+    removed
 }
 
 /// Who made a record, by its calling role.

@@ -19,8 +19,10 @@
 //!
 //! The evidence comes from an [`Evidence`] source: local directories laid out as the buckets
 //! are ([`local::LocalEvidence`]), or the buckets themselves (implemented in `src/aws`: this
-//! module never talks to AWS). Files are read one at a time and CloudTrail files are streamed
-//! (see [`join`] for the memory bound). A malformed line, record or file is listed with its
+//! module never talks to AWS). Usage reports and decisions are read one file at a time;
+//! CloudTrail files are streamed (one job) or parsed on several threads in bounded batches and
+//! joined in the source's order ([`collect_with`]), and kept events with the same `eventID` are
+//! counted once (see [`join`] for the memory bound). A malformed line, record or file is listed with its
 //! location and never ends the run, but makes the evidence incomplete
 //! ([`Report::has_findings`]).
 
@@ -313,6 +315,25 @@ impl Auditor {
             Err(e) => return self.bad_file(Problem::file(location, format!("cannot read: {e}"))),
         };
         let result = trail::read(input, &mut |i, r| self.add_record(location, i, r));
+        self.end_cloudtrail(location, result);
+    }
+
+    /// Takes a CloudTrail file parsed by [`parse_cloudtrail`] (on another thread): the same
+    /// calls, in the same order, as [`Auditor::read_cloudtrail`] makes while streaming.
+    pub fn take_cloudtrail(&mut self, location: &str, parsed: ParsedTrail) {
+        match parsed {
+            ParsedTrail::NotGzip(why) => self.bad_file(Problem::file(location, format!("cannot read: {why}"))),
+            ParsedTrail::Read { records, result } => {
+                for (i, r) in records.into_iter().enumerate() {
+                    self.add_record(location, i + 1, r);
+                }
+                self.end_cloudtrail(location, result);
+            }
+        }
+    }
+
+    /// How a CloudTrail file ended: counted, or listed as not read or broken off.
+    fn end_cloudtrail(&mut self, location: &str, result: Result<usize, trail::TrailFileError>) {
         match result {
             Ok(_) => self.counts.cloudtrail_files += 1,
             Err(trail::TrailFileError::NotCloudTrail(why)) => {
@@ -377,13 +398,119 @@ pub fn write_report(report: &Report, format: AuditFormat, out: &mut dyn Write) -
     }
 }
 
+/// One CloudTrail file decompressed and parsed off the joining thread: its records in file
+/// order and how the file ended ([`trail::read`]'s result).
+#[derive(Debug)]
+pub enum ParsedTrail {
+    /// The first bytes could not be read.
+    NotGzip(String),
+    /// The records read, and how the file ended.
+    Read {
+        /// Every record, in `Records` order.
+        records: Vec<trail::Record>,
+        /// [`trail::read`]'s result.
+        result: Result<usize, trail::TrailFileError>,
+    },
+}
+
+/// Decompresses (when gzip) and parses one CloudTrail file held in memory.
+#[must_use]
+pub fn parse_cloudtrail(bytes: &[u8]) -> ParsedTrail {
+    match maybe_gzip(bytes) {
+        Err(e) => ParsedTrail::NotGzip(e.to_string()),
+        Ok(input) => {
+            let mut records = Vec::new();
+            let result = trail::read(input, &mut |_, r| records.push(r));
+            ParsedTrail::Read { records, result }
+        }
+    }
+}
+
+/// How many threads read CloudTrail files: all the machine's cores.
+#[must_use]
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// Most compressed bytes of CloudTrail files held at once while `jobs` threads parse them
+/// (besides the parsed records of at most `2 * jobs` files).
+pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+
+/// A CloudTrail file waiting for a worker, in the order the source gave it.
+enum Pending {
+    /// Skipped by name (a digest file).
+    Skipped,
+    /// Not readable: the reason.
+    Failed(String, String),
+    /// Its location and (possibly compressed) bytes.
+    Bytes(String, Vec<u8>),
+}
+
+/// Parses `batch` on up to `jobs` threads, then hands the files to `aud` in their order, so
+/// that the report is the same as a one-thread read, byte for byte.
+fn flush(aud: &mut Auditor, batch: &mut Vec<Pending>, jobs: usize) {
+    let items = std::mem::take(batch);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = jobs.clamp(1, items.len().max(1));
+    let mut parsed: Vec<(usize, ParsedTrail)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        if let Pending::Bytes(_, bytes) = item {
+                            out.push((i, parse_cloudtrail(bytes)));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        // A worker that panicked (it does not: parsing returns errors) loses its files, which
+        // are then listed as not read below.
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    parsed.sort_unstable_by_key(|(i, _)| *i);
+    let mut parsed = parsed.into_iter().peekable();
+    for (i, item) in items.into_iter().enumerate() {
+        match item {
+            Pending::Skipped => aud.counts.skipped_by_name += 1,
+            Pending::Failed(location, why) => aud.bad_file(Problem::file(&location, why)),
+            Pending::Bytes(location, _) => match parsed.next_if(|(j, _)| *j == i) {
+                Some((_, p)) => aud.take_cloudtrail(&location, p),
+                None => aud.bad_file(Problem::file(&location, "cannot read: the reading thread failed".into())),
+            },
+        }
+    }
+}
+
 /// Reads the evidence (usage reports, then CloudTrail, then the validator's decisions),
-/// joins with the sandbox's `principals`, and builds the report. CloudTrail digest files and
-/// AppStream applications reports are skipped by name.
+/// joins with the sandbox's `principals`, and builds the report, reading CloudTrail files on
+/// all cores ([`collect_with`] with [`default_jobs`]).
 ///
 /// # Errors
 /// [`AuditError`] of the source: a directory or bucket that cannot be read at all.
 pub fn collect(evidence: &mut dyn Evidence, filters: Filters, principals: Principals) -> Result<Report, AuditError> {
+    collect_with(evidence, filters, principals, default_jobs())
+}
+
+/// [`collect`] with `jobs` threads decompressing and parsing CloudTrail files. With one job
+/// each file is streamed record by record; with more, files are read whole (compressed) in
+/// batches of `2 * jobs` files or [`MAX_BATCH_BYTES`], parsed in parallel, and joined in the
+/// source's order on this thread: the report is byte for byte the one-job report. CloudTrail
+/// digest files and AppStream applications reports are skipped by name; kept events with the
+/// same `eventID` are counted once ([`Auditor::remove_duplicates`]).
+///
+/// # Errors
+/// [`AuditError`] of the source: a directory or bucket that cannot be read at all.
+pub fn collect_with(
+    evidence: &mut dyn Evidence,
+    filters: Filters,
+    principals: Principals,
+    jobs: usize,
+) -> Result<Report, AuditError> {
     let mut aud = Auditor::new(filters).with_principals(principals);
     for n in evidence.notes() {
         aud.notes.insert(n);
@@ -394,11 +521,39 @@ pub fn collect(evidence: &mut dyn Evidence, filters: Filters, principals: Princi
         Err(e) => aud.bad_file(Problem::file(location, e)),
     })?;
     aud.index();
-    evidence.cloudtrail(&mut |location, file| match file {
-        _ if local::is_digest(location) => aud.counts.skipped_by_name += 1,
-        Ok(f) => aud.read_cloudtrail(location, f),
-        Err(e) => aud.bad_file(Problem::file(location, e)),
-    })?;
+    if jobs <= 1 {
+        evidence.cloudtrail(&mut |location, file| match file {
+            _ if local::is_digest(location) => aud.counts.skipped_by_name += 1,
+            Ok(f) => aud.read_cloudtrail(location, f),
+            Err(e) => aud.bad_file(Problem::file(location, e)),
+        })?;
+    } else {
+        let mut batch = Vec::new();
+        let mut held = 0usize;
+        evidence.cloudtrail(&mut |location, file| {
+            let item = match file {
+                _ if local::is_digest(location) => Pending::Skipped,
+                Ok(f) => {
+                    let mut bytes = Vec::new();
+                    match f.read_to_end(&mut bytes) {
+                        Ok(_) => Pending::Bytes(location.to_string(), bytes),
+                        Err(e) => Pending::Failed(location.to_string(), format!("cannot read: {e}")),
+                    }
+                }
+                Err(e) => Pending::Failed(location.to_string(), e),
+            };
+            if let Pending::Bytes(_, b) = &item {
+                held += b.len();
+            }
+            batch.push(item);
+            if batch.len() >= 2 * jobs || held >= MAX_BATCH_BYTES {
+                flush(&mut aud, &mut batch, jobs);
+                held = 0;
+            }
+        })?;
+        flush(&mut aud, &mut batch, jobs);
+    }
+    aud.remove_duplicates();
     evidence.decisions(&mut |location, file| match file {
         Ok(f) => aud.read_decisions(location, f),
         Err(e) => aud.bad_file(Problem::file(location, e)),

@@ -459,6 +459,11 @@ fn skipped(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         (c.other_users, "event or decision of other users", "events or decisions of other users"),
         (c.other_log_lines, "log line that is not a decision", "log lines that are not decisions"),
         (c.skipped_by_name, "digest or applications-report file", "digest or applications-report files"),
+        (
+            c.duplicate_records,
+            "copy of a record already read (same eventID)",
+            "copies of records already read (same eventID)",
+        ),
     ]
     .iter()
     .filter(|(n, ..)| *n > 0)

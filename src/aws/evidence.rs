@@ -16,6 +16,11 @@
 //! foldered by delivery time). Objects are fetched one at a time and each is read whole into
 //! memory (CloudTrail files are a few MB at most) before it is streamed through the audit.
 //!
+//! The validator's decisions come from `--decisions` files when given, else from its
+//! CloudWatch Logs group(s) (`--log-group`, else every group named
+//! `/sandboxc/<stack>/.../lambda/validator`, which also finds the groups a former deployment
+//! retained): `FilterLogEvents` over every page, bounded by the window ([`super::logs`]).
+//!
 //! The audit engine is synchronous: the calls run on the command line's runtime
 //! ([`tokio::runtime::Runtime::block_on`], which drives its I/O even on a current-thread
 //! runtime), one at a time.
@@ -23,6 +28,7 @@
 use std::path::PathBuf;
 
 use super::cloudformation::Cfn;
+use super::logs::{Logs, PagedEvents, VALIDATOR_GROUP_SUFFIX};
 use super::s3::S3;
 use crate::audit::time::{ymd, Instant};
 use crate::audit::{local, AuditError, Evidence, Filters, Visitor};
@@ -47,8 +53,10 @@ pub struct Buckets {
     pub usage: Option<String>,
     /// `--trail-bucket`.
     pub trail: Option<String>,
-    /// `--decisions`: local files, read as with directories.
+    /// `--decisions`: local files, read as with directories (then no log group is read).
     pub decisions: Vec<PathBuf>,
+    /// `--log-group`: the validator's CloudWatch Logs groups (default: found by name).
+    pub log_groups: Vec<String>,
 }
 
 /// The evidence in S3, read on `runtime`.
@@ -59,6 +67,10 @@ pub struct S3Evidence<'r> {
     usage: String,
     trail: String,
     decisions: Vec<PathBuf>,
+    logs: Option<Logs>,
+    log_groups: Vec<String>,
+    /// The window in milliseconds, both ends inclusive.
+    window_ms: (i64, i64),
     days: (i64, i64),
     notes: Vec<String>,
 }
@@ -73,6 +85,7 @@ impl<'r> S3Evidence<'r> {
     pub async fn open(
         cfn: &Cfn,
         s3: S3,
+        logs: Option<Logs>,
         runtime: &'r tokio::runtime::Runtime,
         given: Buckets,
         filters: &mut Filters,
@@ -130,7 +143,30 @@ impl<'r> S3Evidence<'r> {
                 "--from-aws reads at most {MAX_DAYS} days per run: narrow --since/--until"
             )));
         }
-        Ok(Self { s3, runtime, usage, trail, decisions: given.decisions, days: (first, last), notes })
+        let mut log_groups = given.log_groups;
+        let logs = if given.decisions.is_empty() { logs } else { None };
+        if let Some(logs) = &logs {
+            if log_groups.is_empty() {
+                let prefix = format!("/sandboxc/{stack}/");
+                match logs.groups(&prefix, VALIDATOR_GROUP_SUFFIX).await {
+                    Ok(found) if found.is_empty() => notes.push(format!("no CloudWatch Logs group {prefix}...{VALIDATOR_GROUP_SUFFIX}: no validator decisions read (pass --log-group or --decisions)")),
+                    Ok(found) => log_groups = found,
+                    Err(e) => notes.push(format!("the validator's log group is unknown ({e}): no validator decisions read (pass --log-group or --decisions)")),
+                }
+            }
+        }
+        Ok(Self {
+            s3,
+            runtime,
+            usage,
+            trail,
+            decisions: given.decisions,
+            logs,
+            log_groups,
+            window_ms: (since.0, until.0 - 1),
+            days: (first, last),
+            notes,
+        })
     }
 
     /// Visits every object under each prefix, fetched one at a time.
@@ -175,6 +211,9 @@ impl Evidence for S3Evidence<'_> {
         let mut sources =
             vec![format!("usage reports: s3://{}", self.usage), format!("CloudTrail: s3://{}", self.trail)];
         sources.extend(self.decisions.iter().map(|p| format!("validator decisions: {}", p.display())));
+        if self.logs.is_some() {
+            sources.extend(self.log_groups.iter().map(|g| format!("validator decisions: CloudWatch Logs {g}")));
+        }
         sources
     }
 
@@ -207,6 +246,11 @@ impl Evidence for S3Evidence<'_> {
     }
 
     fn decisions(&mut self, visit: Visitor<'_>) -> Result<(), AuditError> {
-        local::decision_files(&self.decisions, visit)
+        let Some(logs) = &self.logs else { return local::decision_files(&self.decisions, visit) };
+        for group in &self.log_groups {
+            let mut events = PagedEvents::new(logs, self.runtime, group, self.window_ms.0, self.window_ms.1);
+            visit(&format!("cloudwatch-logs:{group}"), Ok(&mut events));
+        }
+        Ok(())
     }
 }

@@ -14,6 +14,7 @@ pub mod cloudformation;
 pub mod ec2;
 pub mod error;
 pub mod evidence;
+pub mod logs;
 pub mod probe;
 pub mod s3;
 pub mod verbose;
@@ -205,6 +206,15 @@ impl Session {
             builder = builder.interceptor(verbose::Timing);
         }
         aws_sdk_s3::Client::from_conf(builder.build())
+    }
+
+    /// The CloudWatch Logs adapter (`audit --from-aws`: the validator's decisions).
+    #[must_use]
+    pub fn logs(&self) -> logs::Logs {
+        logs::Logs::with_endpoint(
+            client!(aws_sdk_cloudwatchlogs, &self.config, self.verbose),
+            endpoint(&self.config, "CLOUDWATCH_LOGS", "logs"),
+        )
     }
 
     /// The preflight's clients (AppStream, IAM, CloudWatch Logs, SageMaker, S3).

@@ -522,3 +522,118 @@ fn the_s3_prefix_list_is_found_by_its_name() {
     assert_eq!(e.code.as_deref(), Some("UnauthorizedOperation"));
     assert!(e.to_string().contains("not authorized"), "{e}");
 }
+
+mod logs_pages {
+    use aws_sdk_cloudwatchlogs::operation::describe_log_groups::DescribeLogGroupsOutput;
+    use aws_sdk_cloudwatchlogs::operation::filter_log_events::{FilterLogEventsError, FilterLogEventsOutput};
+    use aws_sdk_cloudwatchlogs::types::{FilteredLogEvent, LogGroup};
+    use aws_smithy_mocks::{mock, Rule, RuleMode};
+
+    use super::super::logs::{Logs, PagedEvents};
+
+    fn mocked(rules: &[&Rule]) -> Logs {
+        let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
+        for rule in rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        let config = aws_sdk_cloudwatchlogs::Config::builder()
+            .behavior_version(aws_sdk_cloudwatchlogs::config::BehaviorVersion::latest())
+            .region(aws_sdk_cloudwatchlogs::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_cloudwatchlogs::config::Credentials::new(
+                "AKIDTEST", "secret", None, None, "t",
+            ))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor)
+            .build();
+        Logs::with_endpoint(aws_sdk_cloudwatchlogs::Client::from_conf(config), "https://logs.example".into())
+    }
+
+    fn event(ts: i64, message: &str) -> FilteredLogEvent {
+        FilteredLogEvent::builder().timestamp(ts).message(message).build()
+    }
+
+    fn page(events: Vec<FilteredLogEvent>, next: Option<&str>) -> FilterLogEventsOutput {
+        FilterLogEventsOutput::builder().set_events(Some(events)).set_next_token(next.map(String::from)).build()
+    }
+
+    /// Three pages (the middle one empty but with a token): every event is read, in order,
+    /// each request bounded by the window and carrying the previous page's token.
+    #[test]
+    fn every_page_is_read_within_the_window() {
+        let first = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
+            .match_requests(|r| {
+                r.log_group_name() == Some("/sandboxc/e/1/lambda/validator")
+                    && r.start_time() == Some(1_000)
+                    && r.end_time() == Some(2_000)
+                    && r.next_token().is_none()
+            })
+            .then_output(|| {
+                page(vec![event(1_100, "{\"outcome\":\"issued\"}\n"), event(1_200, "START x")], Some("t1"))
+            });
+        let second = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
+            .match_requests(|r| r.next_token() == Some("t1"))
+            .then_output(|| page(vec![], Some("t2")));
+        let third = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events)
+            .match_requests(|r| r.next_token() == Some("t2") && r.start_time() == Some(1_000))
+            .then_output(|| page(vec![event(1_900, "{\"outcome\":\"rejected\",\"reason\":\"x\"}")], None));
+        let logs = mocked(&[&first, &second, &third]);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let mut reader = PagedEvents::new(&logs, &runtime, "/sandboxc/e/1/lambda/validator", 1_000, 2_000);
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut reader, &mut text).unwrap();
+        assert_eq!(reader.pages(), 3);
+        let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert_eq!(lines[0]["timestamp"], 1_100);
+        assert_eq!(lines[0]["message"], "{\"outcome\":\"issued\"}\n");
+        assert_eq!(lines[2]["timestamp"], 1_900);
+        assert_eq!(first.num_calls() + second.num_calls() + third.num_calls(), 3);
+    }
+
+    /// A failed page is an I/O error naming the call, the group and what to do.
+    #[test]
+    fn a_missing_group_is_explained() {
+        let missing = mock!(aws_sdk_cloudwatchlogs::Client::filter_log_events).then_error(|| {
+            FilterLogEventsError::ResourceNotFoundException(
+                aws_sdk_cloudwatchlogs::types::error::ResourceNotFoundException::builder()
+                    .message("The specified log group does not exist.")
+                    .meta(
+                        aws_sdk_cloudwatchlogs::error::ErrorMetadata::builder()
+                            .code("ResourceNotFoundException")
+                            .message("The specified log group does not exist.")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let logs = mocked(&[&missing]);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let mut reader = PagedEvents::new(&logs, &runtime, "/g", 0, 1);
+        let err = std::io::Read::read_to_end(&mut reader, &mut Vec::new()).unwrap_err().to_string();
+        assert!(err.contains("FilterLogEvents (/g)") && err.contains("pass --decisions"), "{err}");
+    }
+
+    /// The validator's groups are found by prefix and suffix over every page, sorted.
+    #[test]
+    fn validator_groups_are_found_by_name() {
+        let group = |n: &str| LogGroup::builder().log_group_name(n).build();
+        let one = mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+            .match_requests(|r| r.log_group_name_prefix() == Some("/sandboxc/e/") && r.next_token().is_none())
+            .then_output(move || {
+                DescribeLogGroupsOutput::builder()
+                    .log_groups(group("/sandboxc/e/2/lambda/validator"))
+                    .log_groups(group("/sandboxc/e/2/trail"))
+                    .next_token("n")
+                    .build()
+            });
+        let two = mock!(aws_sdk_cloudwatchlogs::Client::describe_log_groups)
+            .match_requests(|r| r.next_token() == Some("n"))
+            .then_output(move || {
+                DescribeLogGroupsOutput::builder().log_groups(group("/sandboxc/e/1/lambda/validator")).build()
+            });
+        let logs = mocked(&[&one, &two]);
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let found = runtime.block_on(logs.groups("/sandboxc/e/", "/lambda/validator")).unwrap();
+        assert_eq!(found, vec!["/sandboxc/e/1/lambda/validator", "/sandboxc/e/2/lambda/validator"]);
+    }
+}

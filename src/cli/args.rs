@@ -327,6 +327,15 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormatArg::Table)]
     pub format: AuditFormatArg,
+    /// With --from-aws and without --decisions: the validator's CloudWatch Logs group
+    /// (repeatable); default: every group /sandboxc/<stack>/.../lambda/validator. Its events
+    /// are read with FilterLogEvents over the window.
+    #[arg(long, value_name = "NAME")]
+    pub log_group: Vec<String>,
+    /// Threads decompressing and parsing CloudTrail files (default: every core); the report
+    /// is the same for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub jobs: Option<u16>,
     /// With --from-aws: where and as whom to read the buckets.
     #[command(flatten)]
     pub aws: AwsArgs,

@@ -20,8 +20,11 @@ use crate::blueprint::Blueprint;
 /// [`CliError`]: arguments, an unreadable source, AWS, or the output.
 pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     if !args.from_aws {
-        let aws_only =
-            [(args.usage_bucket.is_some(), "--usage-bucket"), (args.trail_bucket.is_some(), "--trail-bucket")];
+        let aws_only = [
+            (args.usage_bucket.is_some(), "--usage-bucket"),
+            (args.trail_bucket.is_some(), "--trail-bucket"),
+            (!args.log_group.is_empty(), "--log-group"),
+        ];
         let given = aws_only.iter().find(|(given, _)| *given).map(|(_, name)| *name).or_else(|| args.aws.given());
         if let Some(name) = given {
             return Err(CliError::new(format!("{name} belongs to --from-aws (reading the buckets in S3); with directories give --usage-reports and --cloudtrail")));
@@ -46,7 +49,7 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             None => None,
         };
         let principals = principals(args, blueprint.as_ref())?;
-        crate::audit::collect(&mut evidence, filters, principals)?
+        crate::audit::collect_with(&mut evidence, filters, principals, jobs(args))?
     };
     let format = match args.format {
         AuditFormatArg::Table => AuditFormat::Table,
@@ -95,13 +98,21 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
         usage: args.usage_bucket.clone(),
         trail: args.trail_bucket.clone(),
         decisions: args.decisions.clone(),
+        log_groups: args.log_group.clone(),
     };
     let runtime = ctx.runtime()?;
     let mut evidence = runtime.block_on(async {
         let session = crate::aws::connect(&settings).await.map_err(|e| CliError::new(format!("--from-aws: {e}")))?;
         check_account(blueprint.as_ref().and_then(|b| b.account.as_deref()), &session.account)?;
         let cfn = session.cloudformation();
-        Ok::<_, CliError>(S3Evidence::open(&cfn, session.s3(), &runtime, given, &mut filters).await?)
+        Ok::<_, CliError>(
+            S3Evidence::open(&cfn, session.s3(), Some(session.logs()), &runtime, given, &mut filters).await?,
+        )
     })?;
-    Ok(crate::audit::collect(&mut evidence, filters, principals)?)
+    Ok(crate::audit::collect_with(&mut evidence, filters, principals, jobs(args))?)
+}
+
+/// `--jobs`, else every core.
+fn jobs(args: &AuditArgs) -> usize {
+    args.jobs.map_or_else(crate::audit::default_jobs, usize::from)
 }

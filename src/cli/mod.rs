@@ -193,7 +193,7 @@ pub enum Command {
     /// --decisions), or the buckets themselves (--from-aws). Output: a summary and a timeline
     /// per user (table), or --format csv|json. Exit codes: 0 everything attributed, 2
     /// unattributed or ambiguous events exist, 1 error.
-    Audit(AuditArgs),
+    Audit(Box<AuditArgs>),
 }
 
 /// The shells `sandboxc completions` writes for.

@@ -245,3 +245,97 @@ fn from_aws_without_a_stack_or_buckets_is_an_error_naming_the_fix() {
     assert_eq!(code, 1);
     assert!(err.contains("NoSuchBucket"), "{err}");
 }
+
+/// Decisions from the validator's CloudWatch Logs group (issue 14): the group is found by its
+/// name under `/sandboxc/<stack>/`, read with FilterLogEvents over every page (moto answers
+/// 10,000 events a page: 10,509 events make two), bounded by the window (an event an hour
+/// before `--since` is not read), and the decisions are the ones the same events give from a
+/// file of `aws logs filter-log-events` lines.
+#[test]
+fn from_aws_reads_the_decisions_from_the_log_group_over_every_page() {
+    let Some(endpoint) = moto() else { return };
+    let (usage, trail, env) = (unique("sbx-audit-usage"), unique("sbx-audit-trail"), unique("aud14"));
+    let group = format!("/sandboxc/{env}/stackid/lambda/validator");
+    let now =
+        i64::try_from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()).unwrap();
+    let start = now - 3_600_000;
+    let decisions: Vec<&str> =
+        include_str!("../../contract/fixtures/decision-lines.jsonl").lines().filter(|l| !l.trim().is_empty()).collect();
+    // In the window: 10,500 runtime lines with the 9 decisions among them; before it: one decision.
+    let mut events: Vec<(i64, String)> = Vec::new();
+    let mut d = decisions.iter();
+    for i in 0..10_500i64 {
+        events.push((start + 60_000 + i * 100, format!("START RequestId: r{i} Version: $LATEST\n")));
+        if i % 1_000 == 0 {
+            if let Some(line) = d.next() {
+                events.push((start + 60_000 + i * 100, format!("{line}\n")));
+            }
+        }
+    }
+    let outside = (start - 3_600_000, format!("{}\n", decisions[0]));
+    runtime().block_on(async {
+        let conf = config(&endpoint).await;
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+        s3.create_bucket().bucket(&usage).send().await.unwrap();
+        s3.create_bucket().bucket(&trail).send().await.unwrap();
+        let logs = aws_sdk_cloudwatchlogs::Client::new(&conf);
+        logs.create_log_group().log_group_name(&group).send().await.unwrap();
+        logs.create_log_stream().log_group_name(&group).log_stream_name("s").send().await.unwrap();
+        let all: Vec<&(i64, String)> = std::iter::once(&outside).chain(events.iter()).collect();
+        for chunk in all.chunks(5_000) {
+            let batch = chunk
+                .iter()
+                .map(|(t, m)| {
+                    aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(*t).message(m).build().unwrap()
+                })
+                .collect::<Vec<_>>();
+            logs.put_log_events()
+                .log_group_name(&group)
+                .log_stream_name("s")
+                .set_log_events(Some(batch))
+                .send()
+                .await
+                .unwrap();
+        }
+    });
+    let iso = |ms: i64| sandboxc::audit::time::Instant::from_millis(ms).to_string();
+    let (since, until) = (iso(start), iso(now + 60_000));
+    let window = ["--since", since.as_str(), "--until", until.as_str()];
+    let mut args = vec![
+        "audit",
+        "--from-aws",
+        "--usage-bucket",
+        &usage,
+        "--trail-bucket",
+        &trail,
+        "--stack",
+        &env,
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(&window);
+    let (_, out, err) = sandboxc(&args, &endpoint);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    assert!(
+        v["sources"].as_array().unwrap().iter().any(|s| s == &format!("validator decisions: CloudWatch Logs {group}")),
+        "{v}"
+    );
+    let counts = &v["skipped"]["counts"];
+    assert_eq!(counts["decision_files"], 1, "{counts}");
+    assert_eq!(counts["other_log_lines"], 10_500, "every page is read: {counts}");
+    assert_eq!(counts["outside_window"], 0, "the event before --since is not fetched: {counts}");
+    // The same events from a file give the same decisions.
+    let dir = tempfile::tempdir().unwrap();
+    let lines: String =
+        events.iter().map(|(t, m)| format!("{}\n", serde_json::json!({"timestamp": t, "message": m}))).collect();
+    std::fs::write(dir.path().join("d.jsonl"), lines).unwrap();
+    let file = dir.path().join("d.jsonl");
+    let mut args = vec!["audit", "--decisions", file.to_str().unwrap(), "--format", "json"];
+    args.extend_from_slice(&window);
+    let (_, local, err) = sandboxc(&args, "http://127.0.0.1:9");
+    let local: Value = serde_json::from_str(&local).unwrap_or_else(|e| panic!("{e}: {err}"));
+    let remote: Value = serde_json::from_str(&out.replace(&format!("cloudwatch-logs:{group}"), "d.jsonl")).unwrap();
+    assert_eq!(remote["unmatched_decisions"], local["unmatched_decisions"]);
+    assert_eq!(remote["users"], local["users"]);
+    assert_eq!(remote["unmatched_decisions"].as_array().unwrap().len(), 9, "no sessions: every decision is unmatched");
+}
