@@ -148,7 +148,7 @@ impl Principals {
         for arn in &self.admin_roles {
             if !is_role_arn(arn) {
                 return Err(AuditError::Usage(format!(
-                    "--admin-principal {arn:?} is not an IAM role ARN; give arn:<partition>:iam::<12-digit account>:role/<name> (for an assumed role, the role's ARN with its path, as aws:PrincipalArn sees it)"
+                    "--admin-principal {arn:?} is not an IAM role ARN; give arn:<partition>:iam::<12-digit account>:role/<name> without wildcards (for an assumed role, the role's ARN with its path, as aws:PrincipalArn sees it)"
                 )));
             }
         }
@@ -169,7 +169,14 @@ pub fn is_role_arn(arn: &str) -> bool {
         && region.is_empty()
         && account.len() == 12
         && account.bytes().all(|b| b.is_ascii_digit())
-        && resource.strip_prefix("role/").is_some_and(|r| !r.is_empty() && !r.ends_with('/') && !r.contains("//"))
+        && resource.strip_prefix("role/").is_some_and(|r| {
+            // IAM role names and paths: letters, digits and +=,.@_- (IAM user guide, "IAM
+            // identifiers"); a wildcard would match nothing in a trail record.
+            !r.is_empty()
+                && !r.ends_with('/')
+                && !r.contains("//")
+                && r.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-/".contains(c))
+        })
 }
 
 /// Something read but not understood, with where it is.

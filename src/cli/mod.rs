@@ -339,14 +339,23 @@ fn synth(
             manifest.scripts.len()
         ));
     }
-    // The owners of existing buckets must act: printed even with -q.
+    // The owners of existing buckets must act: said even with -q (on stderr, by name only).
     for o in &manifest.owner_policies {
-        let text = std::fs::read_to_string(out.join(&o.file)).unwrap_or_default();
         let (what, policy) = if o.kind == "key-policy" { ("the KMS key", "key") } else { ("the bucket", "bucket") };
+        let file = out.join(&o.file);
+        if ctx.quiet {
+            eprintln!(
+                "the owner of {what} {} must add the statements of {} to its {policy} policy",
+                o.resource,
+                file.display()
+            );
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap_or_default();
         ctx.say(&format!(
             "the owner of {what} {} must add these statements to its {policy} policy ({}):\n{}",
             o.resource,
-            out.join(&o.file).display(),
+            file.display(),
             text.trim_end()
         ));
     }

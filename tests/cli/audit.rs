@@ -346,6 +346,12 @@ fn notebook_roles_of_another_account_or_environment_are_not_attributed() {
     );
     assert_eq!(code, 1);
     assert!(err.contains("--admin-principal \"arn:aws:iam::123456789012:user/jane\" is not an IAM role ARN"), "{err}");
+    // A wildcard would match no trail record: refused, not silently ignored.
+    let wildcard =
+        ["audit", "--usage-reports", "u", "--cloudtrail", "t", "--admin-principal", "arn:aws:iam::123456789012:role/*"];
+    let (code, _, err) = sandboxc(dir.path(), &wildcard);
+    assert_eq!(code, 1);
+    assert!(err.contains("without wildcards"), "{err}");
 }
 
 // ---- attribution ---------------------------------------------------------------------------

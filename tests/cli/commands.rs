@@ -612,6 +612,17 @@ fn synth_writes_and_prints_the_statements_for_the_owners_of_existing_buckets() {
             "{stdout}"
         );
     }
+    // With -q: one line per owner on stderr, naming the file; nothing on stdout.
+    let o = sandboxc(tmp.path(), &["synth", example.to_str().unwrap(), "-o", "out", "-q"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.is_empty(), "{}", String::from_utf8_lossy(&o.stdout));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("the owner of the bucket arn:aws:s3:::corp-genomics-reference must add the statements of ")
+            && stderr.contains("bucket-policies/corp-genomics-reference.json to its bucket policy")
+            && stderr.lines().count() == 2,
+        "{stderr}"
+    );
     let out = tmp.path().join("out");
     let policy: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(out.join("bucket-policies/corp-genomics-reference.json")).unwrap(),
