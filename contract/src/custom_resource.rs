@@ -9,9 +9,16 @@
 
 use serde::{Deserialize, Serialize};
 
-/// `ResourceType` of the validator's entry in the home-folder bucket's event notifications.
+/// `ResourceType` of the home-folder bucket's event dispatch: the provider turns the bucket's
+/// EventBridge delivery on (keeping every other notification entry) and removes the validator's
+/// own S3 -> Lambda entry of earlier versions (its `Id` is the resource's physical ID).
 /// Properties: [`HomeFolderNotificationProperties`]; no attributes.
 pub const HOME_FOLDER_NOTIFICATION: &str = "Custom::HomeFolderNotification";
+
+/// The [`HOME_FOLDER_NOTIFICATION`] property that only earlier versions wrote (the validator,
+/// target of their S3 -> Lambda entry): a plan that sees it removed tells that the sandbox moves
+/// to EventBridge dispatch in that update.
+pub const LEGACY_FUNCTION_ARN_PROPERTY: &str = "FunctionArn";
 
 /// `ResourceType` of AppStream's two IAM service roles, created only when missing. Properties:
 /// only `ServiceToken`; no attributes.
@@ -32,9 +39,12 @@ pub const USAGE_REPORT_BUCKET_ATTRIBUTE: &str = "S3BucketName";
 /// `ResourceProperties` of [`HOME_FOLDER_NOTIFICATION`].
 ///
 /// ```json
-/// {"ServiceToken": "arn:aws:lambda:...", "BucketName": "appstream2-36fb080bb8-us-east-1-123456789012",
-///  "FunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:validator"}
+/// {"ServiceToken": "arn:aws:lambda:...", "BucketName": "appstream2-36fb080bb8-us-east-1-123456789012"}
 /// ```
+///
+/// Earlier versions also wrote `FunctionArn` (the validator, target of their S3 -> Lambda
+/// entry); the provider still reads it in the old properties of an update, and the compiler
+/// no longer writes it.
 ///
 /// `V` is the type of a value: the compiler writes CloudFormation expressions (`Ref`,
 /// `Fn::GetAtt`...), the provider reads the strings CloudFormation resolved them to (the
@@ -52,8 +62,10 @@ pub struct HomeFolderNotificationProperties<V = String> {
     pub service_timeout: Option<V>,
     /// The AppStream home-folder bucket.
     pub bucket_name: V,
-    /// The validator Lambda function's ARN, the notification's target.
-    pub function_arn: V,
+    /// Earlier versions only: the validator Lambda function's ARN, the target of their S3 ->
+    /// Lambda entry. Tolerated, never used for anything but recognising those properties.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function_arn: Option<V>,
 }
 
 #[cfg(test)]
@@ -67,11 +79,17 @@ mod tests {
             service_token: Some("arn:token".to_string()),
             service_timeout: None,
             bucket_name: "b".into(),
-            function_arn: "arn:fn".into(),
+            function_arn: None,
         };
         let value = serde_json::to_value(&props).unwrap();
-        assert_eq!(value, serde_json::json!({"ServiceToken": "arn:token", "BucketName": "b", "FunctionArn": "arn:fn"}));
+        assert_eq!(value, serde_json::json!({"ServiceToken": "arn:token", "BucketName": "b"}));
         assert_eq!(serde_json::from_value::<HomeFolderNotificationProperties>(value).unwrap(), props);
+        // The properties of earlier versions, as an update's OldResourceProperties carries them.
+        let old = serde_json::json!({"ServiceToken": "arn:token", "BucketName": "b", "FunctionArn": "arn:fn"});
+        let old = serde_json::from_value::<HomeFolderNotificationProperties>(old).unwrap();
+        assert_eq!(old.function_arn.as_deref(), Some("arn:fn"));
+        let with_arn = HomeFolderNotificationProperties { function_arn: Some("f".to_string()), ..props };
+        assert!(serde_json::to_value(&with_arn).unwrap().get(LEGACY_FUNCTION_ARN_PROPERTY).is_some());
         let unknown = serde_json::json!({"BucketName": "b", "FunctionArn": "f", "Other": "x"});
         assert!(serde_json::from_value::<HomeFolderNotificationProperties>(unknown).is_err());
     }

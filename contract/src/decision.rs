@@ -48,9 +48,12 @@ pub mod reason {
     pub const NOTEBOOK_NOT_IN_SERVICE: &str = "notebook_not_in_service";
     /// `error`: SageMaker `DescribeNotebookInstance` failed (after the SDK's retries).
     pub const DESCRIBE_NOTEBOOK_FAILED: &str = "describe_notebook_failed";
+    /// `skipped`: the session file is another sandbox's (its path names another AppStream
+    /// stack); the validator neither reads nor answers it.
+    pub const OTHER_SANDBOX: &str = "other_sandbox";
 }
 
-/// How a record ended: `issued`, `rejected` or `error`.
+/// How a record ended: `issued`, `rejected`, `error` or `skipped`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -61,16 +64,20 @@ pub enum Outcome {
     Rejected,
     /// `error`: an AWS call failed.
     Error,
+    /// `skipped`: the session file belongs to another sandbox (its name carries another
+    /// AppStream stack, [`crate::validator::session_file_path`]); nothing is read or written.
+    Skipped,
 }
 
 impl Outcome {
-    /// `issued`, `rejected` or `error`, as in the line.
+    /// `issued`, `rejected`, `error` or `skipped`, as in the line.
     #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Issued => "issued",
             Self::Rejected => "rejected",
             Self::Error => "error",
+            Self::Skipped => "skipped",
         }
     }
 }
@@ -85,7 +92,7 @@ impl fmt::Display for Outcome {
 /// declared, `null` for `None`); deserializing reads them back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecisionLine {
-    /// `issued`, `rejected` or `error`.
+    /// `issued`, `rejected`, `error` or `skipped`.
     pub outcome: Outcome,
     /// A stable snake_case reason code: [`ISSUED_REASON`] for an issued URL, else the code of
     /// the check or AWS call that refused it (such as `session_not_active`,
@@ -157,7 +164,7 @@ mod tests {
 
     #[test]
     fn a_written_line_reads_back_the_same() {
-        for outcome in [Outcome::Issued, Outcome::Rejected, Outcome::Error] {
+        for outcome in [Outcome::Issued, Outcome::Rejected, Outcome::Error, Outcome::Skipped] {
             let line = DecisionLine { outcome, ..issued() };
             let text = serde_json::to_string(&line).unwrap();
             assert_eq!(serde_json::from_str::<DecisionLine>(&text).unwrap(), line);

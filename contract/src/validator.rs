@@ -2,9 +2,10 @@
 //! writes.
 //!
 //! The compiler writes the environment into the function's `Environment.Variables`
-//! (`AWS::Lambda::Function`) and the IAM statements that let it read [`SESSION_FILE_NAME`]
-//! and write [`URL_FILE_NAME`]; the notebook script (rendered by sandboxc) writes
-//! `session.json` with the [`session_file`] fields and waits for `session_url.txt`; the
+//! (`AWS::Lambda::Function`), the IAM statements that let it read [`SESSION_FILE_NAME`]
+//! and write [`URL_FILE_NAME`], and the EventBridge rule that sends it the sandbox's own session
+//! files ([`session_key_pattern`]); the notebook script (rendered by sandboxc) writes
+//! [`session_file_path`] with the [`session_file`] fields and waits for [`url_file_path`]; the
 //! Lambda crate reads all of them. The provider Lambda has no environment variables.
 
 /// Environment variable: the AppStream stack name (`DescribeSessions` `StackName`).
@@ -117,12 +118,48 @@ pub fn home_folder_bucket(region: &str, account: &str) -> String {
 /// The first segment of every home-folder key: `user/<access>/<sha256 of the user>/`
 /// (AppStream 2.0 administration guide, home folders).
 pub const HOME_ROOT: &str = "user";
-/// The file the notebook script writes into the user's home folder; its creation triggers
-/// the validator.
+/// The base name of the file the notebook script writes; its creation triggers the validator.
+/// Written at [`session_file_path`] (this version), or directly in the home folder (earlier
+/// versions, still answered while a sandbox moves to EventBridge dispatch).
 pub const SESSION_FILE_NAME: &str = "session.json";
-/// The file the validator writes its answer to (a pre-signed URL or the invalid-session
-/// message), in the same home folder.
+/// The base name of the file the validator writes its answer to (a pre-signed URL or a message
+/// saying why not), next to the session file it answers.
 pub const URL_FILE_NAME: &str = "session_url.txt";
+
+/// The folder, inside a home folder, that holds one subfolder per sandbox: `.sandboxc`.
+///
+/// AppStream gives a user one home folder per Region, shared by every AppStream stack of the
+/// account (`user/custom/<sha256(user)>/`, no stack component; AppStream 2.0 administration
+/// guide, "Home folder formats"). A person who uses two sandboxes, or a sandbox and another
+/// AppStream stack, therefore sees one folder in both; the files of each sandbox live under
+/// `.sandboxc/<AppStream stack name>/` so that no sandbox reads or answers another's.
+pub const SANDBOX_FOLDER: &str = ".sandboxc";
+
+/// The session file of the sandbox whose AppStream stack is `appstream_stack`, relative to the
+/// home folder: `.sandboxc/<appstream_stack>/session.json`. AppStream stack names are unique in
+/// an account and Region (`^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,100}$`, never `.` or `..`), so two
+/// sandboxes never share it. The notebook script writes it; the validator's EventBridge rule
+/// matches it ([`session_key_pattern`]).
+#[must_use]
+pub fn session_file_path(appstream_stack: &str) -> String {
+    format!("{SANDBOX_FOLDER}/{appstream_stack}/{SESSION_FILE_NAME}")
+}
+
+/// The answer file of the sandbox whose AppStream stack is `appstream_stack`, relative to the
+/// home folder: `.sandboxc/<appstream_stack>/session_url.txt`, next to [`session_file_path`].
+#[must_use]
+pub fn url_file_path(appstream_stack: &str) -> String {
+    format!("{SANDBOX_FOLDER}/{appstream_stack}/{URL_FILE_NAME}")
+}
+
+/// The EventBridge `wildcard` pattern (EventBridge user guide, "Content filtering in Amazon
+/// EventBridge event patterns": `*` matches any run of characters, `/` included) of every
+/// session file of one sandbox in any home folder: `user/*/.sandboxc/<appstream_stack>/session.json`.
+/// A stack name holds no `*` or `\`, the pattern's only special characters.
+#[must_use]
+pub fn session_key_pattern(appstream_stack: &str) -> String {
+    format!("{HOME_ROOT}/*/{}", session_file_path(appstream_stack))
+}
 
 /// The fields of `session.json`: one JSON object of strings, written by the notebook script
 /// from the streaming instance's environment, read by the validator.
@@ -148,6 +185,15 @@ mod tests {
         assert_eq!(shared.len(), ENVIRONMENT.len() + 1);
         assert_eq!(&shared[2..4], [ENV_NOTEBOOK_MODE, ENV_NOTEBOOK_NAME]);
         assert!(!ENVIRONMENT.contains(&ENV_NOTEBOOK_NAME));
+    }
+
+    #[test]
+    fn each_sandbox_has_its_own_files() {
+        assert_eq!(session_file_path("team-stack"), ".sandboxc/team-stack/session.json");
+        assert_eq!(url_file_path("team-stack"), ".sandboxc/team-stack/session_url.txt");
+        assert_eq!(session_key_pattern("team-stack"), "user/*/.sandboxc/team-stack/session.json");
+        // One stack's name ending with another's never makes the files of one the other's.
+        assert!(!session_file_path("xa-stack").ends_with(&format!("/{}", session_file_path("a-stack"))));
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub use sandboxc_contract::decision::{reason, DecisionLine, Outcome, ISSUED_REAS
 use crate::allow_list::{check_entry, check_notebook, EntryAnswer, EntryRefusal, NotebookProblem, NotebookState};
 use crate::config::{Notebooks, ValidatorConfig};
 use crate::session_file::{check, CheckRejection, FileRejection, SessionClaim, SessionFile};
-use crate::session_key::{KeyRejection, SessionKey};
+use crate::session_key::{KeyRejection, ParsedKey, SessionKey};
 use crate::sessions::{find_active, Decision, Session, SessionRejection};
 
 /// What the validator writes to `session_url.txt` when the session itself could not be
@@ -268,10 +268,26 @@ pub struct RecordCheck<'a> {
     pub config: &'a ValidatorConfig,
     /// `s3.bucket.name` of the record.
     pub bucket: &'a str,
-    /// `s3.object.key` of the record, as received (form-URL-encoded).
+    /// The record's object key, as received: `s3.object.key` (form-URL-encoded) of an S3
+    /// notification, `detail.object.key` of an EventBridge event (see [`KeyEncoding`]).
     pub raw_key: &'a str,
+    /// How [`RecordCheck::raw_key`] is written.
+    pub encoding: KeyEncoding,
     /// The Lambda request ID, copied into every log line.
     pub request_id: Option<&'a str>,
+}
+
+/// How an event writes the object key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum KeyEncoding {
+    /// Form-URL-encoded (`+` a space, `%XX` a byte): `s3.object.key` of an S3 event
+    /// notification (S3 user guide, "Event message structure"); decoded before parsing.
+    FormUrl,
+    /// Taken exactly as given: `detail.object.key` of an EventBridge event (S3 user guide,
+    /// "EventBridge event message structure"). A key of the layout the validator accepts holds
+    /// only `[a-z0-9/._-]` and a stack name's `[a-zA-Z0-9_.-]`, which no encoding changes, so
+    /// a key with `%` or `+` is never one of them and is rejected rather than decoded.
+    Raw,
 }
 
 /// What a log line says about where the record got: the folder, the checked claim, the
@@ -288,13 +304,28 @@ struct At<'c> {
 #[allow(clippy::result_large_err)]
 impl RecordCheck<'_> {
     /// Step 1: the bucket must be the home-folder bucket (`wrong_bucket`) and the key a
-    /// session file ([`KeyRejection`]). A rejection here writes nothing.
+    /// session file of this sandbox ([`KeyRejection`]). A rejection here writes nothing. A
+    /// well-formed session file of another sandbox ([`ParsedKey::OtherSandbox`]) ends here as
+    /// [`Outcome::Skipped`] ([`reason::OTHER_SANDBOX`]): nothing is read or written, and the
+    /// line names the folder's hash.
     pub fn key(&self) -> Result<SessionKey, Verdict> {
         if self.bucket != self.config.home_folder_bucket {
             return Err(self.rejected(Rejection::WrongBucket.code(), At::default(), None));
         }
-        SessionKey::parse_event_key(self.raw_key)
-            .map_err(|r| self.rejected(Rejection::from(r).code(), At::default(), None))
+        let stack = self.config.stack_name.as_str();
+        let parsed = match self.encoding {
+            KeyEncoding::FormUrl => SessionKey::parse_event_key(self.raw_key, stack),
+            KeyEncoding::Raw => SessionKey::parse_decoded(self.raw_key, stack),
+        };
+        match parsed {
+            Ok(ParsedKey::Ours(key)) => Ok(key),
+            Ok(ParsedKey::OtherSandbox { user_hash }) => {
+                let mut log = self.log(Outcome::Skipped, reason::OTHER_SANDBOX, At::default());
+                log.user_hash = Some(user_hash.to_hex());
+                Err(Verdict { log, write: None })
+            }
+            Err(r) => Err(self.rejected(Rejection::from(r).code(), At::default(), None)),
+        }
     }
 
     /// Step 2: the object's bytes must be a valid `session.json` ([`FileRejection`])
@@ -504,7 +535,13 @@ mod tests {
         let config = config();
         let hash = UserHash::of_user("alice").to_hex();
         let raw_key = format!("user/custom/{hash}/session.json");
-        let record = RecordCheck { config: &config, bucket: "home", raw_key: &raw_key, request_id: Some("req-1") };
+        let record = RecordCheck {
+            config: &config,
+            bucket: "home",
+            raw_key: &raw_key,
+            request_id: Some("req-1"),
+            encoding: KeyEncoding::FormUrl,
+        };
         let key = record.key().expect("key");
         let body = br#"{"user":"alice","sessionId":"s1","stackName":"st","fleetName":"fl"}"#;
         let claim = record.file(&key, body).expect("claim");
@@ -536,7 +573,13 @@ mod tests {
         let config = ValidatorConfig { notebooks: Notebooks::Shared("team-shared".into()), ..config() };
         let hash = UserHash::of_user("alice").to_hex();
         let raw_key = format!("user/custom/{hash}/session.json");
-        let record = RecordCheck { config: &config, bucket: "home", raw_key: &raw_key, request_id: None };
+        let record = RecordCheck {
+            config: &config,
+            bucket: "home",
+            raw_key: &raw_key,
+            request_id: None,
+            encoding: KeyEncoding::FormUrl,
+        };
         let key = record.key().expect("key");
         let claim = record
             .file(&key, br#"{"user":"alice","sessionId":"s1","stackName":"st","fleetName":"fl"}"#)
@@ -553,8 +596,13 @@ mod tests {
     #[test]
     fn rejections_before_the_key_write_nothing() {
         let config = config();
-        let record =
-            RecordCheck { config: &config, bucket: "other", raw_key: "user/custom/x/session.json", request_id: None };
+        let record = RecordCheck {
+            config: &config,
+            bucket: "other",
+            raw_key: "user/custom/x/session.json",
+            request_id: None,
+            encoding: KeyEncoding::FormUrl,
+        };
         let verdict = record.key().expect_err("wrong bucket");
         assert_eq!(verdict.reason(), "wrong_bucket");
         assert_eq!(verdict.write, None);
@@ -564,8 +612,18 @@ mod tests {
     #[test]
     fn errors_write_the_invalid_message_when_the_folder_is_known() {
         let config = config();
-        let record = RecordCheck { config: &config, bucket: "home", raw_key: "k", request_id: None };
-        let key = SessionKey { access: crate::session_key::Access::Federated, user_hash: UserHash::of_user("bob") };
+        let record = RecordCheck {
+            config: &config,
+            bucket: "home",
+            raw_key: "k",
+            request_id: None,
+            encoding: KeyEncoding::FormUrl,
+        };
+        let key = SessionKey {
+            access: crate::session_key::Access::Federated,
+            user_hash: UserHash::of_user("bob"),
+            layout: crate::session_key::Layout::Legacy,
+        };
         let verdict = record.error(ErrorStage::Presign, Some(&key), None);
         assert_eq!(verdict.outcome(), Outcome::Error);
         assert_eq!(verdict.reason(), "presign_failed");
@@ -576,11 +634,74 @@ mod tests {
     }
 
     #[test]
+    fn another_sandbox_file_is_skipped_before_any_read_or_write() {
+        let config = config();
+        let hash = UserHash::of_user("alice").to_hex();
+        for (encoding, raw_key) in [
+            (KeyEncoding::Raw, format!("user/custom/{hash}/.sandboxc/other-stack/session.json")),
+            (KeyEncoding::FormUrl, format!("user%2Fcustom%2F{hash}%2F.sandboxc%2Fother-stack%2Fsession.json")),
+        ] {
+            let record = RecordCheck { config: &config, bucket: "home", raw_key: &raw_key, request_id: None, encoding };
+            let verdict = record.key().expect_err("another sandbox's file");
+            assert_eq!((verdict.outcome(), verdict.reason()), (Outcome::Skipped, reason::OTHER_SANDBOX));
+            assert_eq!(verdict.write, None);
+            assert_eq!(verdict.log.user_hash.as_deref(), Some(hash.as_str()));
+            assert!(verdict.log.to_json_line().contains(r#""outcome":"skipped","reason":"other_sandbox""#));
+        }
+        // This sandbox's own file is answered next to it.
+        let own = format!("user/custom/{hash}/.sandboxc/st/session.json");
+        let record = RecordCheck {
+            config: &config,
+            bucket: "home",
+            raw_key: &own,
+            request_id: None,
+            encoding: KeyEncoding::Raw,
+        };
+        let key = record.key().expect("own key");
+        assert_eq!(key.url_key(), format!("user/custom/{hash}/.sandboxc/st/session_url.txt"));
+        // An EventBridge key is never decoded: an encoded separator is not a separator there.
+        let encoded = format!("user%2Fcustom%2F{hash}%2F.sandboxc%2Fst%2Fsession.json");
+        let record = RecordCheck {
+            config: &config,
+            bucket: "home",
+            raw_key: &encoded,
+            request_id: None,
+            encoding: KeyEncoding::Raw,
+        };
+        assert_eq!(record.key().expect_err("not a key").reason(), "not_home_folder");
+    }
+
+    #[test]
+    fn this_sandbox_file_in_another_users_folder_is_rejected_without_a_write() {
+        let config = config();
+        let hash = UserHash::of_user("alice").to_hex();
+        let raw_key = format!("user/custom/{hash}/.sandboxc/st/session.json");
+        let record = RecordCheck {
+            config: &config,
+            bucket: "home",
+            raw_key: &raw_key,
+            request_id: None,
+            encoding: KeyEncoding::Raw,
+        };
+        let key = record.key().expect("key");
+        let mallory = br#"{"user":"mallory","sessionId":"s2","stackName":"st","fleetName":"fl"}"#;
+        let verdict = record.file(&key, mallory).expect_err("not alice's folder");
+        assert_eq!((verdict.outcome(), verdict.reason()), (Outcome::Rejected, "user_mismatch"));
+        assert_eq!(verdict.write, None);
+    }
+
+    #[test]
     fn file_content_never_reaches_the_log() {
         let config = config();
         let hash = UserHash::of_user("alice").to_hex();
         let raw_key = format!("user/custom/{hash}/session.json");
-        let record = RecordCheck { config: &config, bucket: "home", raw_key: &raw_key, request_id: None };
+        let record = RecordCheck {
+            config: &config,
+            bucket: "home",
+            raw_key: &raw_key,
+            request_id: None,
+            encoding: KeyEncoding::FormUrl,
+        };
         let key = record.key().expect("key");
         let body = br#"{"https://evil.example/secret":"x"}"#;
         let verdict = record.file(&key, body).expect_err("unknown field");
@@ -598,7 +719,13 @@ mod tests {
         let config = config();
         let alice = UserHash::of_user("alice").to_hex();
         let raw_key = format!("user/custom/{alice}/session.json");
-        let record = RecordCheck { config: &config, bucket: "home", raw_key: &raw_key, request_id: Some("req-1") };
+        let record = RecordCheck {
+            config: &config,
+            bucket: "home",
+            raw_key: &raw_key,
+            request_id: Some("req-1"),
+            encoding: KeyEncoding::FormUrl,
+        };
         let key = record.key().expect("key");
         let body = br#"{"user":"alice","sessionId":"s1","stackName":"st","fleetName":"fl"}"#;
         let claim = record.file(&key, body).expect("claim");
@@ -613,7 +740,13 @@ mod tests {
         let presign_failed = record.error_with_grant(ErrorStage::Presign, &grant);
         let mallory = br#"{"user":"mallory","sessionId":"s2","stackName":"st","fleetName":"fl"}"#;
         let user_mismatch = record.file(&key, mallory).expect_err("not alice's folder");
-        let other = RecordCheck { config: &config, bucket: "other", raw_key: "k", request_id: None };
+        let other = RecordCheck {
+            config: &config,
+            bucket: "other",
+            raw_key: "k",
+            request_id: None,
+            encoding: KeyEncoding::FormUrl,
+        };
         let wrong_bucket = other.key().expect_err("wrong bucket");
         let bad_event = crate::validate::bad_event_log(Some("req-2"));
         let lines: Vec<String> = [

@@ -1,11 +1,12 @@
-//! The home-folder bucket's event notification, merged by `Id` (for the provider's
-//! `Custom::HomeFolderNotification`).
+//! The home-folder bucket's event notification configuration, changed entry by entry (for the
+//! provider's `Custom::HomeFolderNotification`).
 //!
 //! S3 `PutBucketNotificationConfiguration` replaces the bucket's whole configuration, and
 //! the home-folder bucket belongs to AppStream, not to this stack. So the provider reads
-//! the configuration (`GetBucketNotificationConfiguration`), changes only its own
-//! `LambdaFunctionConfigurations` entry with [`upsert`] or [`remove`], and writes the
-//! result back. (The reference app wrote a configuration holding only its own entry,
+//! the configuration (`GetBucketNotificationConfiguration`), turns EventBridge delivery on with
+//! [`enable_eventbridge`], removes the S3 -> Lambda entry of earlier versions with [`remove`],
+//! and writes the result back. ([`upsert`] and [`conflicts`] are the earlier versions' merge
+//! of that entry, kept for the tests that pin their behaviour.) (The reference app wrote a configuration holding only its own entry,
 //! wiping every other one, and an empty one on update and delete.)
 //!
 //! The model follows the S3 API's JSON names (`TopicConfigurations`,
@@ -207,6 +208,15 @@ pub fn upsert(
     }
     merged.extend(ours);
     config.lambda_function_configurations = merged;
+    config
+}
+
+/// Turns EventBridge delivery on (`EventBridgeConfiguration: {}`; S3 user guide, "Enabling
+/// Amazon EventBridge"): a configuration that has one keeps it as read; nothing else changes.
+pub fn enable_eventbridge(mut config: NotificationConfiguration) -> NotificationConfiguration {
+    if config.event_bridge_configuration.is_none() {
+        config.event_bridge_configuration = Some(Map::new());
+    }
     config
 }
 
@@ -486,6 +496,8 @@ mod tests {
         }))
         .expect_err("unknown field");
         assert!(err.contains("Prefix"), "{err}");
-        assert!(home_folder_properties(&json!({"BucketName": "b"})).is_err());
+        // This version's properties: no FunctionArn.
+        assert_eq!(home_folder_properties(&json!({"BucketName": "b"})).map(|p| p.function_arn), Ok(None));
+        assert!(home_folder_properties(&json!({"FunctionArn": FN})).is_err());
     }
 }

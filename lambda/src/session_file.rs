@@ -288,7 +288,7 @@ pub fn check(file: &SessionFile, key: &SessionKey, config: &ValidatorConfig) -> 
             return Err(CheckRejection::PrefixMismatch);
         }
     }
-    Ok(SessionClaim { key: *key, user: file.user.clone(), session_id: file.session_id.clone() })
+    Ok(SessionClaim { key: key.clone(), user: file.user.clone(), session_id: file.session_id.clone() })
 }
 
 #[cfg(test)]
@@ -309,7 +309,11 @@ mod tests {
     }
 
     fn key_for(user: &str) -> SessionKey {
-        SessionKey { access: Access::Custom, user_hash: UserHash::of_user(user) }
+        SessionKey {
+            access: Access::Custom,
+            user_hash: UserHash::of_user(user),
+            layout: crate::session_key::Layout::Legacy,
+        }
     }
 
     fn file(user: &str) -> SessionFile {
@@ -417,27 +421,27 @@ mod tests {
         cases.push((file("al\nice"), key_for("al\nice"), CheckRejection::BadUser));
         let mut f = file("alice");
         f.session_id = String::new();
-        cases.push((f, key, CheckRejection::BadSessionId));
+        cases.push((f, key.clone(), CheckRejection::BadSessionId));
         let mut f = file("alice");
         f.session_id = "a b".into();
-        cases.push((f, key, CheckRejection::BadSessionId));
+        cases.push((f, key.clone(), CheckRejection::BadSessionId));
         let mut f = file("alice");
         f.session_id = "s".repeat(129);
-        cases.push((f, key, CheckRejection::BadSessionId));
-        cases.push((file("mallory"), key, CheckRejection::UserMismatch));
-        cases.push((file("Alice"), key, CheckRejection::UserMismatch));
+        cases.push((f, key.clone(), CheckRejection::BadSessionId));
+        cases.push((file("mallory"), key.clone(), CheckRejection::UserMismatch));
+        cases.push((file("Alice"), key.clone(), CheckRejection::UserMismatch));
         let mut f = file("alice");
         f.stack_name = "other".into();
-        cases.push((f, key, CheckRejection::StackMismatch));
+        cases.push((f, key.clone(), CheckRejection::StackMismatch));
         let mut f = file("alice");
         f.fleet_name = "other".into();
-        cases.push((f, key, CheckRejection::FleetMismatch));
+        cases.push((f, key.clone(), CheckRejection::FleetMismatch));
         let mut f = file("alice");
         f.bucket_name = Some("attacker-bucket".into());
-        cases.push((f, key, CheckRejection::BucketMismatch));
+        cases.push((f, key.clone(), CheckRejection::BucketMismatch));
         let mut f = file("alice");
         f.prefix_name = Some(key_for("mallory").home_folder());
-        cases.push((f, key, CheckRejection::PrefixMismatch));
+        cases.push((f, key.clone(), CheckRejection::PrefixMismatch));
         for (f, k, expected) in cases {
             assert_eq!(check(&f, &k, &config()), Err(expected), "{f:?}");
         }

@@ -7,9 +7,14 @@
 //! or `userpool` (user-pool users, e-mail hashed). Source: AppStream 2.0 administration
 //! guide, "Home folders" (docs/aws-facts.md, "Home folders").
 //!
-//! The only key the validator acts on is `user/{custom|federated|userpool}/<64 lowercase
-//! hex>/session.json`. Everything the validator later reads or writes is derived from this
-//! parsed key, never from the uploaded JSON.
+//! The keys the validator acts on are this sandbox's session files,
+//! `user/{custom|federated|userpool}/<64 lowercase hex>/.sandboxc/<AppStream stack>/session.json`
+//! ([`Layout::Sandbox`], `sandboxc_contract::validator::session_file_path`), and, while a
+//! sandbox moves from its S3 notification to EventBridge, the earlier versions' file directly in
+//! the home folder, `user/<access>/<hash>/session.json` ([`Layout::Legacy`]). A session file of
+//! another sandbox (another stack name in the path) is [`ParsedKey::OtherSandbox`]: the
+//! validator skips it without reading or writing. Everything the validator later reads or
+//! writes is derived from this parsed key, never from the uploaded JSON.
 //!
 //! S3 event notifications carry the key form-URL-encoded (`+` is a space, `%XX` escapes),
 //! source: S3 user guide, "Event message structure" (`s3.object.key`). [`decode_event_key`]
@@ -19,9 +24,10 @@ use std::fmt;
 
 use sha2::{Digest, Sha256};
 
-/// The home-folder layout the compiler (IAM statements, notebook script) shares:
-/// `user/<access>/<hash>/session.json` in, `session_url.txt` out.
-pub use sandboxc_contract::validator::{HOME_ROOT, SESSION_FILE_NAME, URL_FILE_NAME};
+/// The home-folder layout the compiler (IAM statements, notebook script, EventBridge rule)
+/// shares: `user/<access>/<hash>/.sandboxc/<stack>/session.json` in, `session_url.txt` next to it
+/// out.
+pub use sandboxc_contract::validator::{HOME_ROOT, SANDBOX_FOLDER, SESSION_FILE_NAME, URL_FILE_NAME};
 
 /// How the user reached AppStream; the second segment of the home-folder key.
 ///
@@ -156,8 +162,9 @@ pub enum KeyRejection {
     /// `bad_path`: an empty segment (`//`, leading or trailing `/`) or a `.`/`..` segment.
     #[error("the object key has an empty, '.' or '..' segment")]
     BadPath,
-    /// `not_session_file`: not exactly `user/<access>/<hash>/session.json`.
-    #[error("the object key is not a home folder's session.json")]
+    /// `not_session_file`: neither `user/<access>/<hash>/.sandboxc/<stack>/session.json` nor
+    /// `user/<access>/<hash>/session.json`.
+    #[error("the object key is not a home folder's session file")]
     NotSessionFile,
     /// `bad_access_type`: the second segment is not `custom`, `federated` or `userpool`.
     #[error("the object key's access type is not custom, federated or userpool")]
@@ -222,29 +229,59 @@ fn any_hex_value(digit: u8) -> Option<u8> {
     }
 }
 
-/// A home folder's `session.json` key: `user/<access>/<user_hash>/session.json`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where in the home folder a session file of this sandbox is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Layout {
+    /// `user/<access>/<hash>/.sandboxc/<stack>/session.json`, `<stack>` the configured AppStream
+    /// stack (this version's notebook script).
+    Sandbox(String),
+    /// `user/<access>/<hash>/session.json`: the notebook script of earlier versions, answered in
+    /// the same folder. Only the S3 notification of earlier versions delivers it (this version's
+    /// EventBridge rule matches [`Layout::Sandbox`] keys only), so it is served while a sandbox
+    /// moves from one dispatch to the other and no session file written meanwhile is lost.
+    Legacy,
+}
+
+/// A home folder's session-file key of this sandbox.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SessionKey {
     /// The access type (second key segment).
     pub access: Access,
     /// The folder's user hash (third key segment).
     pub user_hash: UserHash,
+    /// Where in the folder the file is.
+    pub layout: Layout,
+}
+
+/// A parsed session-file key: this sandbox's, or another's.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ParsedKey {
+    /// A session file of this sandbox.
+    Ours(SessionKey),
+    /// A well-formed session file of another sandbox (another AppStream stack in its path): the
+    /// validator skips it, neither reading nor writing anything.
+    OtherSandbox {
+        /// The home folder's user hash.
+        user_hash: UserHash,
+    },
 }
 
 impl SessionKey {
     /// Parses a key exactly as it appears in an S3 event record (`s3.object.key`,
     /// form-URL-encoded): decodes it with [`decode_event_key`], then applies
     /// [`SessionKey::parse_decoded`].
-    pub fn parse_event_key(raw: &str) -> Result<SessionKey, KeyRejection> {
-        SessionKey::parse_decoded(&decode_event_key(raw)?)
+    pub fn parse_event_key(raw: &str, own_stack: &str) -> Result<ParsedKey, KeyRejection> {
+        SessionKey::parse_decoded(&decode_event_key(raw)?, own_stack)
     }
 
-    /// Parses an already decoded object key. Accepts only
-    /// `user/{custom|federated|userpool}/<64 lowercase hex>/session.json`; checks, in
-    /// order: under `user/` (`not_home_folder`), no empty/`.`/`..` segment (`bad_path`),
-    /// four segments ending in `session.json` (`not_session_file`), access type
-    /// (`bad_access_type`), user hash (`bad_user_hash`).
-    pub fn parse_decoded(key: &str) -> Result<SessionKey, KeyRejection> {
+    /// Parses an already decoded object key, for the sandbox whose AppStream stack is
+    /// `own_stack`. Accepts only `user/{custom|federated|userpool}/<64 lowercase
+    /// hex>/.sandboxc/<stack>/session.json` (another `<stack>` is [`ParsedKey::OtherSandbox`])
+    /// and `user/{custom|federated|userpool}/<64 lowercase hex>/session.json`; checks, in order:
+    /// under `user/` (`not_home_folder`), no empty/`.`/`..` segment (`bad_path`), one of the two
+    /// shapes ending in `session.json` (`not_session_file`), access type (`bad_access_type`),
+    /// user hash (`bad_user_hash`).
+    pub fn parse_decoded(key: &str, own_stack: &str) -> Result<ParsedKey, KeyRejection> {
         let segments: Vec<&str> = key.split('/').collect();
         if segments.first() != Some(&HOME_ROOT) {
             return Err(KeyRejection::NotHomeFolder);
@@ -252,15 +289,21 @@ impl SessionKey {
         if segments.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
             return Err(KeyRejection::BadPath);
         }
-        let [_, access, hash, file] = segments.as_slice() else {
-            return Err(KeyRejection::NotSessionFile);
+        let (access, hash, stack) = match segments.as_slice() {
+            [_, access, hash, file] if *file == SESSION_FILE_NAME => (access, hash, None),
+            [_, access, hash, folder, stack, file] if *folder == SANDBOX_FOLDER && *file == SESSION_FILE_NAME => {
+                (access, hash, Some(*stack))
+            }
+            _ => return Err(KeyRejection::NotSessionFile),
         };
-        if *file != SESSION_FILE_NAME {
-            return Err(KeyRejection::NotSessionFile);
-        }
         let access = Access::from_folder(access).ok_or(KeyRejection::BadAccessType)?;
         let user_hash = UserHash::from_hex(hash).ok_or(KeyRejection::BadUserHash)?;
-        Ok(SessionKey { access, user_hash })
+        let layout = match stack {
+            None => Layout::Legacy,
+            Some(stack) if stack == own_stack => Layout::Sandbox(stack.to_owned()),
+            Some(_) => return Ok(ParsedKey::OtherSandbox { user_hash }),
+        };
+        Ok(ParsedKey::Ours(SessionKey { access, user_hash, layout }))
     }
 
     /// The home folder, with its trailing slash: `user/<access>/<hash>/`.
@@ -268,19 +311,28 @@ impl SessionKey {
         format!("{HOME_ROOT}/{}/{}/", self.access.folder(), self.user_hash)
     }
 
-    /// The key of the session file itself: `user/<access>/<hash>/session.json`.
-    pub fn session_key(&self) -> String {
-        format!("{}{SESSION_FILE_NAME}", self.home_folder())
+    /// The folder of the session file, with its trailing slash: the home folder, and
+    /// `.sandboxc/<stack>/` in it for [`Layout::Sandbox`].
+    pub fn file_folder(&self) -> String {
+        match &self.layout {
+            Layout::Sandbox(stack) => format!("{}{SANDBOX_FOLDER}/{stack}/", self.home_folder()),
+            Layout::Legacy => self.home_folder(),
+        }
     }
 
-    /// The key the validator writes its answer to: `user/<access>/<hash>/session_url.txt`.
+    /// The key of the session file itself.
+    pub fn session_key(&self) -> String {
+        format!("{}{SESSION_FILE_NAME}", self.file_folder())
+    }
+
+    /// The key the validator writes its answer to: `session_url.txt` next to the session file.
     pub fn url_key(&self) -> String {
-        format!("{}{URL_FILE_NAME}", self.home_folder())
+        format!("{}{URL_FILE_NAME}", self.file_folder())
     }
 }
 
 #[cfg(test)]
-#[allow(clippy::expect_used)]
+#[allow(clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
 
@@ -318,15 +370,59 @@ mod tests {
         assert_eq!(Access::from_folder("Custom"), None);
     }
 
+    const STACK: &str = "team-stack";
+
+    fn ours(parsed: Result<ParsedKey, KeyRejection>) -> SessionKey {
+        match parsed {
+            Ok(ParsedKey::Ours(key)) => key,
+            other => panic!("not this sandbox's key: {other:?}"),
+        }
+    }
+
     #[test]
     fn parses_a_session_key_and_derives_folder_keys() {
         let raw = format!("user/custom/{ABC_SHA256}/session.json");
-        let key = SessionKey::parse_event_key(&raw).expect("valid key");
+        let key = ours(SessionKey::parse_event_key(&raw, STACK));
         assert_eq!(key.access, Access::Custom);
         assert_eq!(key.user_hash, UserHash::of_user("abc"));
+        assert_eq!(key.layout, Layout::Legacy);
         assert_eq!(key.home_folder(), format!("user/custom/{ABC_SHA256}/"));
         assert_eq!(key.session_key(), raw);
         assert_eq!(key.url_key(), format!("user/custom/{ABC_SHA256}/session_url.txt"));
+    }
+
+    #[test]
+    fn a_sandbox_key_is_answered_next_to_it() {
+        let raw = format!("user/federated/{ABC_SHA256}/.sandboxc/{STACK}/session.json");
+        let key = ours(SessionKey::parse_event_key(&raw, STACK));
+        assert_eq!(key.layout, Layout::Sandbox(STACK.into()));
+        assert_eq!(key.home_folder(), format!("user/federated/{ABC_SHA256}/"));
+        assert_eq!(key.session_key(), raw);
+        assert_eq!(key.url_key(), format!("user/federated/{ABC_SHA256}/.sandboxc/{STACK}/session_url.txt"));
+    }
+
+    #[test]
+    fn another_sandbox_key_is_recognised_as_such() {
+        for other in ["other-stack", "xteam-stack", "team-stack2", "Team-stack"] {
+            let raw = format!("user/custom/{ABC_SHA256}/.sandboxc/{other}/session.json");
+            assert_eq!(
+                SessionKey::parse_event_key(&raw, STACK),
+                Ok(ParsedKey::OtherSandbox { user_hash: UserHash::of_user("abc") }),
+                "{other}"
+            );
+        }
+        // Malformed keys of any sandbox are rejected as before, never skipped.
+        let h = ABC_SHA256;
+        for (key, expected) in [
+            (format!("user/custom/{h}/.sandboxc/session.json"), KeyRejection::NotSessionFile),
+            (format!("user/custom/{h}/.sandboxc/other/x/session.json"), KeyRejection::NotSessionFile),
+            (format!("user/custom/{h}/sandboxc/other/session.json"), KeyRejection::NotSessionFile),
+            (format!("user/custom/{h}/.sandboxc/../session.json"), KeyRejection::BadPath),
+            (format!("user/saml/{h}/.sandboxc/other/session.json"), KeyRejection::BadAccessType),
+            ("user/custom/abc/.sandboxc/other/session.json".into(), KeyRejection::BadUserHash),
+        ] {
+            assert_eq!(SessionKey::parse_decoded(&key, STACK), Err(expected), "{key}");
+        }
     }
 
     #[test]
@@ -345,7 +441,7 @@ mod tests {
     fn encoded_separators_are_real_separators() {
         // S3 encodes the real key; `%2F` in the event is a `/` in the object key.
         let raw = format!("user%2Ffederated%2F{ABC_SHA256}%2Fsession%2Ejson");
-        let key = SessionKey::parse_event_key(&raw).expect("valid key");
+        let key = ours(SessionKey::parse_event_key(&raw, STACK));
         assert_eq!(key.access, Access::Federated);
     }
 
@@ -366,7 +462,7 @@ mod tests {
             ("user/custom/abc/session.json".into(), KeyRejection::BadUserHash),
         ];
         for (key, expected) in cases {
-            assert_eq!(SessionKey::parse_decoded(&key), Err(expected), "{key}");
+            assert_eq!(SessionKey::parse_decoded(&key, STACK), Err(expected), "{key}");
         }
     }
 

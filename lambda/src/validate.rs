@@ -1,5 +1,6 @@
-//! The validator's AWS side: one S3 event in, per record one [`Verdict`] and at most one
-//! `PutObject` of `session_url.txt`.
+//! The validator's AWS side: one event in (an EventBridge `Object Created` event from the
+//! home-folder bucket, or an S3 notification event of earlier versions, [`event_records`]), per
+//! record one [`Verdict`] and at most one `PutObject` of `session_url.txt`.
 //!
 //! The decision itself is [`RecordCheck`]'s; this module only performs the AWS calls in
 //! between, through the [`ValidatorClients`] (real SDK clients; tests script them with
@@ -37,7 +38,7 @@ use aws_sdk_s3::types::ServerSideEncryption;
 
 use crate::allow_list::{EntryAnswer, NotebookState};
 use crate::config::ValidatorConfig;
-use crate::decision::{DecisionLine, ErrorStage, Grant, Outcome, RecordCheck, Verdict};
+use crate::decision::{DecisionLine, ErrorStage, Grant, KeyEncoding, Outcome, RecordCheck, Verdict};
 use crate::session_file::{SessionClaim, MAX_SESSION_FILE_BYTES};
 use crate::session_key::SessionKey;
 use crate::sessions::{Session, SessionState};
@@ -142,19 +143,35 @@ impl fmt::Display for InvocationError {
     }
 }
 
-/// One record's bucket and key as received (`s3.bucket.name`, `s3.object.key`); a missing
-/// field is the empty string (and is then rejected by the checks).
+/// One record's bucket and key as received (`s3.bucket.name` and `s3.object.key` of an S3
+/// notification record, `detail.bucket.name` and `detail.object.key` of an EventBridge event);
+/// a missing field is the empty string (and is then rejected by the checks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventRecord {
-    /// `s3.bucket.name`.
+    /// The bucket's name.
     pub bucket: String,
-    /// `s3.object.key`, still form-URL-encoded.
+    /// The object key, written as `encoding` says.
     pub key: String,
+    /// How the event writes the key.
+    pub encoding: KeyEncoding,
 }
 
-/// The records of an S3 event as `aws_lambda_events` reads it, or `None` when the payload
-/// is not an S3 event at all.
+/// `source` of the S3 events EventBridge delivers (S3 user guide, "EventBridge event message
+/// structure").
+pub const EVENTBRIDGE_S3_SOURCE: &str = "aws.s3";
+/// `detail-type` of an object creation delivered by EventBridge (S3 user guide, "Using
+/// EventBridge": `Object Created`).
+pub const EVENTBRIDGE_OBJECT_CREATED: &str = "Object Created";
+
+/// The records of an event, or `None` when the payload is neither an S3 notification event
+/// (`Records`, as `aws_lambda_events` reads it; the dispatch of earlier versions) nor an
+/// EventBridge `Object Created` event from S3 (one record; this version's dispatch). The
+/// validator takes both, so that a sandbox moving from the one to the other in one apply loses
+/// no session file.
 pub fn event_records(payload: &serde_json::Value) -> Option<Vec<EventRecord>> {
+    if payload.get("detail-type").is_some() || payload.get("source").is_some() {
+        return eventbridge_record(payload).map(|record| vec![record]);
+    }
     let event = <S3Event as serde::Deserialize>::deserialize(payload).ok()?;
     Some(
         event
@@ -163,9 +180,28 @@ pub fn event_records(payload: &serde_json::Value) -> Option<Vec<EventRecord>> {
             .map(|r| EventRecord {
                 bucket: r.s3.bucket.name.unwrap_or_default(),
                 key: r.s3.object.key.unwrap_or_default(),
+                encoding: KeyEncoding::FormUrl,
             })
             .collect(),
     )
+}
+
+/// The one record of an EventBridge `Object Created` event from S3, or `None` for any other
+/// event (another source, another detail type).
+fn eventbridge_record(payload: &serde_json::Value) -> Option<EventRecord> {
+    if payload.get("source")?.as_str()? != EVENTBRIDGE_S3_SOURCE
+        || payload.get("detail-type")?.as_str()? != EVENTBRIDGE_OBJECT_CREATED
+    {
+        return None;
+    }
+    let detail = payload.get("detail")?;
+    let text =
+        |value: Option<&serde_json::Value>| value.and_then(serde_json::Value::as_str).unwrap_or_default().to_owned();
+    Some(EventRecord {
+        bucket: text(detail.pointer("/bucket/name")),
+        key: text(detail.pointer("/object/key")),
+        encoding: KeyEncoding::Raw,
+    })
 }
 
 /// The log line for a payload that is not an S3 event: rejected, nothing written.
@@ -195,7 +231,8 @@ pub async fn handle_records(
     let mut verdicts = Vec::with_capacity(records.len());
     let mut failures = Vec::new();
     for record in records {
-        let check = RecordCheck { config, bucket: &record.bucket, raw_key: &record.key, request_id };
+        let check =
+            RecordCheck { config, bucket: &record.bucket, raw_key: &record.key, encoding: record.encoding, request_id };
         let (verdict, failure) = handle_record(clients, config, &check).await;
         log(&verdict.log);
         failures.extend(failure);

@@ -22,7 +22,7 @@ use aws_smithy_mocks::mock;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Bytes;
 use sandboxc_lambda::config::{Notebooks, ValidatorConfig};
-use sandboxc_lambda::decision::INVALID_SESSION_MESSAGE;
+use sandboxc_lambda::decision::{KeyEncoding, INVALID_SESSION_MESSAGE};
 use sandboxc_lambda::notification::{LambdaConfig, NotificationConfiguration};
 use sandboxc_lambda::provider::home_folder::{from_sdk, to_sdk};
 use sandboxc_lambda::provider::{dispatch, ProviderClients};
@@ -195,7 +195,8 @@ async fn the_validator_reads_ranged_and_writes_encrypted_into_the_folder() {
     for (body, written, reason) in cases {
         put(&s3, &format!("{folder}session.json"), body).await;
         let clients = validator(s3.clone(), ssm.clone());
-        let records = [EventRecord { bucket: HOME.into(), key: format!("{folder}session.json") }];
+        let records =
+            [EventRecord { bucket: HOME.into(), key: format!("{folder}session.json"), encoding: KeyEncoding::FormUrl }];
         let lines = Arc::new(Mutex::new(Vec::new()));
         let l = lines.clone();
         handle_records(&clients, &config(), &records, None, |log| l.lock().expect("lock").push(log.reason.to_string()))
@@ -208,7 +209,8 @@ async fn the_validator_reads_ranged_and_writes_encrypted_into_the_folder() {
     }
     // A key that is not a session file: nothing is read or written anywhere.
     s3.delete_object().bucket(HOME).key(format!("{folder}session_url.txt")).send().await.expect("delete");
-    let records = [EventRecord { bucket: HOME.into(), key: format!("{folder}notes.json") }];
+    let records =
+        [EventRecord { bucket: HOME.into(), key: format!("{folder}notes.json"), encoding: KeyEncoding::FormUrl }];
     handle_records(&validator(s3.clone(), ssm.clone()), &config(), &records, None, |_| {}).await.expect("served");
     let listed = s3.list_objects_v2().bucket(HOME).send().await.expect("list");
     let keys: Vec<&str> = listed.contents().iter().filter_map(|o| o.key()).collect();
@@ -228,7 +230,8 @@ async fn the_validator_reads_the_allow_list_from_ssm() {
     s3.create_bucket().bucket(HOME).send().await.expect("bucket");
     list_alice(&ssm).await;
     let folder = format!("user/custom/{ALICE}/");
-    let records = [EventRecord { bucket: HOME.into(), key: format!("{folder}session.json") }];
+    let records =
+        [EventRecord { bucket: HOME.into(), key: format!("{folder}session.json"), encoding: KeyEncoding::FormUrl }];
     let run = || async {
         put(&s3, &format!("{folder}session.json"), session_json()).await;
         let lines = Arc::new(Mutex::new(Vec::new()));

@@ -2,7 +2,7 @@
 //! through an SSM parameter), rendered from `templates/` with minijinja.
 
 use minijinja::{context, Environment, UndefinedBehavior};
-use sandboxc_contract::validator::{session_file, SESSION_FILE_NAME, URL_FILE_NAME};
+use sandboxc_contract::validator::{session_file, session_file_path, SESSION_FILE_NAME, URL_FILE_NAME};
 
 use crate::blueprint::Names;
 
@@ -11,7 +11,7 @@ pub const LAUNCHER_TEMPLATE: &str = include_str!("../../templates/launcher.ps1.j
 /// The notebook script template (`templates/notebook.ps1.j2`).
 pub const NOTEBOOK_TEMPLATE: &str = include_str!("../../templates/notebook.ps1.j2");
 
-/// Seconds the notebook script waits for `session_url.txt`: home-folder files reach the session
+/// Seconds the notebook script waits for its answer file (`session_url.txt`): home-folder files reach the session
 /// "within a few minutes" (AppStream admin guide, home folders).
 pub const WAIT_SECONDS: u32 = 300;
 /// Seconds between two looks for `session_url.txt`.
@@ -24,6 +24,15 @@ pub struct Scripts {
     pub launcher: String,
     /// `notebook.ps1`, the SSM parameter's value.
     pub notebook: String,
+}
+
+/// The folder of this sandbox's session and answer files inside the home folder, with Windows
+/// separators: the folder of `sandboxc_contract::validator::session_file_path` (`.sandboxc\<stack>`).
+#[must_use]
+pub fn sandbox_folder(appstream_stack: &str) -> String {
+    let path = session_file_path(appstream_stack);
+    let folder = path.strip_suffix(SESSION_FILE_NAME).unwrap_or(&path).trim_end_matches('/');
+    folder.replace('/', "\\")
 }
 
 /// Renders both scripts for an environment.
@@ -46,6 +55,9 @@ pub fn render(names: &Names) -> Result<Scripts, String> {
         // folder and the fields of session.json.
         session_file => SESSION_FILE_NAME,
         url_file => URL_FILE_NAME,
+        // This sandbox's own folder in the home folder, `.sandboxc\<AppStream stack>` (Windows
+        // separators): the folder of `session_file_path`, which the validator's rule matches.
+        sandbox_folder => sandbox_folder(&names.appstream_stack),
         field_user => session_file::USER,
         field_session_id => session_file::SESSION_ID,
         field_stack_name => session_file::STACK_NAME,
@@ -55,4 +67,25 @@ pub fn render(names: &Names) -> Result<Scripts, String> {
         env.get_template(name).and_then(|t| t.render(&ctx)).map_err(|e| format!("templates/{name}.j2: {e}"))
     };
     Ok(Scripts { launcher: render("launcher.ps1")?, notebook: render("notebook.ps1")? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_notebook_script_uses_only_its_own_sandbox_folder() {
+        let scripts = render(&Names::new("team")).unwrap_or_else(|e| panic!("{e}"));
+        let script = &scripts.notebook;
+        assert_eq!(sandbox_folder("team-stack"), ".sandboxc\\team-stack");
+        assert!(script.contains("$sandbox_folder = Join-Path $home_folder '.sandboxc\\team-stack'"), "{script}");
+        assert!(script.contains("$session_file = Join-Path $sandbox_folder 'session.json'"), "{script}");
+        assert!(script.contains("$url_file = Join-Path $sandbox_folder 'session_url.txt'"), "{script}");
+        // Nothing is read or written directly in the home folder, where another sandbox (or an
+        // earlier version) keeps its files.
+        assert!(!script.contains("Join-Path $home_folder 'session"), "{script}");
+        // Both files are removed after use.
+        assert!(script.contains("Remove-Item -Path $session_file"), "{script}");
+        assert!(script.contains("Remove-Item -Path $url_file"), "{script}");
+    }
 }

@@ -203,6 +203,8 @@ impl Report {
                             Outcome::Issued => r.summary.validations_issued += 1,
                             Outcome::Rejected => r.summary.validations_rejected += 1,
                             Outcome::Error => r.summary.validation_errors += 1,
+                            // Another sandbox's session file: not a validation of this one.
+                            Outcome::Skipped => {}
                         }
                         r.decisions.push((d, session));
                     }

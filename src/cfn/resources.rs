@@ -148,6 +148,9 @@ Queue = "AWS::SQS::Queue" {
     queue_name: Expr, message_retention_period: i64, kms_master_key_id: Expr, sqs_managed_sse_enabled: bool, tags: Expr,
 });
 
+resource!(/// `AWS::Events::Rule` (on the default event bus when `EventBusName` is not set).
+EventsRule = "AWS::Events::Rule" { description: Expr, event_pattern: Expr, state: Expr, targets: Expr });
+
 resource!(/// `AWS::SQS::QueuePolicy`.
 QueuePolicy = "AWS::SQS::QueuePolicy" { queues: Vec<Expr>, policy_document: PolicyDocument });
 
@@ -190,8 +193,9 @@ NestedStack = "AWS::CloudFormation::Stack" {
 resource!(/// `Custom::AppStreamServiceRoles`: makes sure AppStream's service roles exist (provider Lambda).
 AppStreamServiceRoles = APPSTREAM_SERVICE_ROLES { service_token: Expr });
 
-/// `Custom::HomeFolderNotification`: this sandbox's entry in the home-folder bucket's notifications
-/// (properties shared with the provider Lambda).
+/// `Custom::HomeFolderNotification`: EventBridge delivery of the home-folder bucket turned on,
+/// and the S3 notification entry of earlier versions removed (properties shared with the
+/// provider Lambda).
 pub type HomeFolderNotification = sandboxc_contract::custom_resource::HomeFolderNotificationProperties<Expr>;
 impl ResourceProperties for HomeFolderNotification {
     const TYPE: &'static str = sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
@@ -204,13 +208,13 @@ impl ResourceProperties for HomeFolderNotification {
             ("service_token", self.service_token.as_ref()),
             ("service_timeout", self.service_timeout.as_ref()),
             ("bucket_name", Some(&self.bucket_name)),
-            ("function_arn", Some(&self.function_arn)),
+            ("function_arn", self.function_arn.as_ref()),
         ];
         let marked = sandboxc_contract::custom_resource::HomeFolderNotificationProperties::<&str> {
             service_token: self.service_token.as_ref().map(|_| "service_token"),
             service_timeout: self.service_timeout.as_ref().map(|_| "service_timeout"),
             bucket_name: "bucket_name",
-            function_arn: "function_arn",
+            function_arn: self.function_arn.as_ref().map(|_| "function_arn"),
         };
         let names = serde_json::to_value(marked).ok().and_then(|v| v.as_object().cloned()).unwrap_or_default();
         names

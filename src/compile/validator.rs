@@ -1,7 +1,8 @@
 //! Validator: the Lambda that checks each `session.json` against AppStream before it writes a
 //! pre-signed notebook URL into the same home folder. It runs in the isolated subnets, may
 //! write only `session_url.txt` files, and may create URLs only through the VPC endpoints.
-//! Also its dead-letter queue, S3 invoke permission, and the home-folder notification.
+//! Also its dead-letter queues, the EventBridge rule that sends it this sandbox's session files,
+//! the rule's invoke permission, and the home-folder bucket's EventBridge delivery.
 
 use std::collections::BTreeMap;
 
@@ -9,24 +10,58 @@ use sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
 use sandboxc_contract::stack::{outputs, parameters};
 use sandboxc_contract::users::allow_list_prefix;
 use sandboxc_contract::validator::{
-    NotebookMode, ENV_ALLOW_LIST_PREFIX, ENV_FLEET_NAME, ENV_HOME_FOLDER_BUCKET, ENV_NOTEBOOK_MODE, ENV_NOTEBOOK_NAME,
-    ENV_SESSION_EXPIRATION_SECONDS, ENV_STACK_NAME, HOME_ROOT, SESSION_FILE_NAME, URL_FILE_NAME,
+    session_file_path, session_key_pattern, url_file_path, NotebookMode, ENV_ALLOW_LIST_PREFIX, ENV_FLEET_NAME,
+    ENV_HOME_FOLDER_BUCKET, ENV_NOTEBOOK_MODE, ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_STACK_NAME,
+    HOME_ROOT, SESSION_FILE_NAME, URL_FILE_NAME,
 };
 
-use crate::cfn::policy::Statement;
-use crate::cfn::resources::{HomeFolderNotification, Permission, Queue};
-use crate::cfn::{Expr, Pseudo, Resource};
+use crate::cfn::policy::{service, PolicyDocument, Statement};
+use crate::cfn::resources::{EventsRule, HomeFolderNotification, Permission, Queue, QueuePolicy};
+use crate::cfn::{Expr, Resource};
 
 use super::common::{arn, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
 use super::context::{home_folder_bucket_parameter, PartBuilder};
 use super::network::notebook_arns;
 
-/// The condition under which the home-folder notification is created.
+/// The condition under which the home-folder bucket's EventBridge delivery is turned on.
 pub const HAS_HOME_FOLDER_BUCKET: &str = "HasHomeFolderBucket";
 use super::{CompileError, Ctx, Part};
 
 /// Seconds the dead-letter queue keeps failed events: 14 days, SQS's maximum.
 pub const DLQ_RETENTION_SECONDS: i64 = 1_209_600;
+
+/// Seconds EventBridge keeps trying to deliver one session file's event to the validator
+/// (`RetryPolicy.MaximumEventAgeInSeconds`, 60 to 86,400): 10 minutes, longer than the notebook
+/// script waits for its answer (a later answer is read by nobody).
+pub const RULE_MAX_EVENT_AGE_SECONDS: i64 = 600;
+/// Delivery attempts EventBridge retries (`RetryPolicy.MaximumRetryAttempts`, 0 to 185).
+pub const RULE_MAX_RETRY_ATTEMPTS: i64 = 3;
+
+/// The event pattern of the validator's rule: S3 `Object Created` events of the home-folder
+/// bucket whose key is a session file of this sandbox in any home folder
+/// (`sandboxc_contract::validator::session_key_pattern`, an EventBridge `wildcard`). Sources:
+/// S3 user guide, "Using EventBridge" and "EventBridge event message structure"; EventBridge
+/// user guide, "Content filtering in Amazon EventBridge event patterns".
+#[must_use]
+pub fn session_file_pattern(appstream_stack: &str) -> Expr {
+    Expr::map([
+        ("source", Expr::strs(["aws.s3"])),
+        ("detail-type", Expr::strs(["Object Created"])),
+        (
+            "detail",
+            Expr::map([
+                ("bucket", Expr::map([("name", Expr::List(vec![home_folder_bucket()]))])),
+                (
+                    "object",
+                    Expr::map([(
+                        "key",
+                        Expr::List(vec![Expr::map([("wildcard", Expr::from(session_key_pattern(appstream_stack)))])]),
+                    )]),
+                ),
+            ]),
+        ),
+    ])
+}
 
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let b = ctx.blueprint;
@@ -74,18 +109,29 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     );
     environment.insert(ENV_HOME_FOLDER_BUCKET.to_string(), home_folder_bucket());
 
+    let appstream_stack = ctx.names.appstream_stack.as_str();
     let mut statements = vec![
         // Lambda sends failed events to the KMS-encrypted queue with the function's role.
         Statement::allow("EncryptDeadLetters", &["kms:GenerateDataKey", "kms:Decrypt"], vec![log_key.clone()]),
+        // This sandbox's files, and the files of earlier versions directly in the home folder
+        // (answered while the sandbox moves to EventBridge). IAM's `*` spans `/`, so the second
+        // resource also covers other sandboxes' files: the validator itself skips those without
+        // a read or a write.
         Statement::allow(
             "ReadSessionFiles",
             &["s3:GetObject"],
-            vec![home_folder_bucket_arn(&format!("/{HOME_ROOT}/*/{SESSION_FILE_NAME}"))],
+            vec![
+                home_folder_bucket_arn(&format!("/{HOME_ROOT}/*/{}", session_file_path(appstream_stack))),
+                home_folder_bucket_arn(&format!("/{HOME_ROOT}/*/{SESSION_FILE_NAME}")),
+            ],
         ),
         Statement::allow(
             "WriteSessionUrlFiles",
             &["s3:PutObject"],
-            vec![home_folder_bucket_arn(&format!("/{HOME_ROOT}/*/{URL_FILE_NAME}"))],
+            vec![
+                home_folder_bucket_arn(&format!("/{HOME_ROOT}/*/{}", url_file_path(appstream_stack))),
+                home_folder_bucket_arn(&format!("/{HOME_ROOT}/*/{URL_FILE_NAME}")),
+            ],
         ),
         Statement::allow(
             "DescribeSandboxSessions",
@@ -149,20 +195,76 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             timeout_seconds: 60,
             log_key_arn: log_key.clone(),
             checkov_skips: vec![
-                ("CKV_AWS_115", "S3 invokes it once per session start; reserved concurrency would take capacity from the account for nothing"),
+                ("CKV_AWS_115", "EventBridge invokes it once per session start; reserved concurrency would take capacity from the account for nothing"),
                 ("CKV_AWS_173", "the environment holds no secrets, only resource names"),
             ],
         },
     )?;
-    // S3 checks this permission when the notification is written, so it must exist first.
+    // Dispatch through EventBridge: the home-folder bucket is one per account and Region and
+    // S3 refuses two notification entries whose key filters overlap, so each sandbox has its own
+    // rule on the default bus, matching only its own session files (their path names its
+    // AppStream stack). EventBridge invokes the function asynchronously, so the function's own
+    // dead-letter queue still takes what it fails on; the rule's queue takes what EventBridge
+    // cannot deliver at all.
+    let rule_dlq = p.add_resource(
+        "ValidatorRuleDeadLetterQueue",
+        // SSE-SQS: EventBridge can send to it without a grant on a customer managed key.
+        Resource::new(&Queue {
+            message_retention_period: Some(DLQ_RETENTION_SECONDS),
+            sqs_managed_sse_enabled: Some(true),
+            tags: Some(ctx.tags()),
+            ..Queue::default()
+        })
+        .delete()
+        .skip_checkov(
+            "CKV_AWS_27",
+            "encrypted at rest with SSE-SQS (SqsManagedSseEnabled), which checkov does not read; a customer managed key would need a grant to EventBridge in its key policy, and the queue holds only event envelopes (bucket and object key names)",
+        ),
+    )?;
+    let rule = p.add(
+        "ValidatorRule",
+        &EventsRule {
+            description: Some(Expr::from(format!(
+                "sandboxc {env}: this sandbox's session files in the AppStream home folders, to its validator"
+            ))),
+            event_pattern: Some(session_file_pattern(&ctx.names.appstream_stack)),
+            state: Some(Expr::from("ENABLED")),
+            targets: Some(Expr::List(vec![Expr::map([
+                ("Id", Expr::from("Validator")),
+                ("Arn", Expr::get_att(&function, "Arn")),
+                ("DeadLetterConfig", Expr::map([("Arn", Expr::get_att(&rule_dlq, "Arn"))])),
+                (
+                    "RetryPolicy",
+                    Expr::map([
+                        ("MaximumEventAgeInSeconds", Expr::Int(RULE_MAX_EVENT_AGE_SECONDS)),
+                        ("MaximumRetryAttempts", Expr::Int(RULE_MAX_RETRY_ATTEMPTS)),
+                    ]),
+                ),
+            ])])),
+        },
+    )?;
+    p.add(
+        "ValidatorRuleDeadLetterQueuePolicy",
+        &QueuePolicy {
+            queues: Some(vec![Expr::from(&rule_dlq)]),
+            policy_document: Some(PolicyDocument::new(vec![Statement::allow(
+                "EventBridgeSendsUndeliveredEvents",
+                &["sqs:SendMessage"],
+                vec![Expr::get_att(&rule_dlq, "Arn")],
+            )
+            .principal(service("events.amazonaws.com"))
+            .when("ArnEquals", "aws:SourceArn", Expr::get_att(&rule, "Arn"))])),
+        },
+    )?;
+    // Only this rule may invoke the validator.
     let permission = p.add(
-        "ValidatorInvokePermission",
+        "ValidatorRulePermission",
         &Permission {
             action: Some(Expr::from("lambda:InvokeFunction")),
             function_name: Some(Expr::get_att(&function, "Arn")),
-            principal: Some(Expr::from("s3.amazonaws.com")),
-            source_account: Some(Expr::pseudo(Pseudo::AccountId)),
-            source_arn: Some(home_folder_bucket_arn("")),
+            principal: Some(Expr::from("events.amazonaws.com")),
+            source_account: None,
+            source_arn: Some(Expr::get_att(&rule, "Arn")),
         },
     )?;
 
@@ -180,20 +282,24 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         log_key,
     );
     let provider = lambda_function(&mut p, ctx, spec)?;
-    // AppStream creates the home-folder bucket at the first session; until then the
-    // notification cannot be written, and would fail the whole deployment.
+    // AppStream creates the home-folder bucket at the first session; until then EventBridge
+    // delivery cannot be turned on, and would fail the whole deployment.
     let exists = p.root_parameter(parameters::HOME_FOLDER_BUCKET_EXISTS, home_folder_bucket_parameter());
     p.template
         .conditions
         .insert(HAS_HOME_FOLDER_BUCKET.into(), Expr::Equals(Box::new(exists), Box::new(Expr::from("true"))));
+    // Turned on once the rule and its permission exist, in the same update that removes the
+    // S3 -> Lambda entry of earlier versions: until then that entry delivers every session file
+    // (its filter, `user/` ... `session.json`, matches both layouts), so none is lost.
     p.add_resource(
         "HomeFolderNotification",
         Resource::new(&HomeFolderNotification {
             service_token: Some(Expr::get_att(&provider, "Arn")),
             service_timeout: None,
             bucket_name: home_folder_bucket(),
-            function_arn: Expr::get_att(&function, "Arn"),
+            function_arn: None,
         })
+        .depends_on(&rule)
         .depends_on(&permission)
         .when(HAS_HOME_FOLDER_BUCKET),
     )?;

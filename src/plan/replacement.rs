@@ -7,6 +7,7 @@
 //! `src/cfn/resources.rs` has an entry.
 
 use super::model::Replacement;
+use sandboxc_contract::custom_resource::{HOME_FOLDER_NOTIFICATION, LEGACY_FUNCTION_ARN_PROPERTY};
 
 /// How a resource type treats changes of its properties.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -192,6 +193,12 @@ pub const RULES: &[TypeRules] = &[
     },
     TypeRules { resource_type: "AWS::SQS::QueuePolicy", create_only: &[], immutable: &[], name_property: None },
     TypeRules {
+        resource_type: "AWS::Events::Rule",
+        create_only: &["Name"],
+        immutable: &[],
+        name_property: Some("Name"),
+    },
+    TypeRules {
         resource_type: "AWS::AppStream::Fleet",
         create_only: &["Name", "FleetType"],
         immutable: &[],
@@ -332,6 +339,13 @@ pub fn shrinks(
 #[must_use]
 pub fn note(resource_type: &str, property: &str, replacement: Replacement) -> Option<String> {
     match (resource_type, replacement) {
+        (HOME_FOLDER_NOTIFICATION, Replacement::None) if property == LEGACY_FUNCTION_ARN_PROPERTY => Some(
+            "the session validator moves from its S3 notification entry on the AppStream home-folder bucket to \
+             EventBridge dispatch in this update: the bucket's EventBridge delivery is turned on (and stays on: \
+             other sandboxes of the account and Region may use it) and the entry is removed only once the \
+             validator's rule and its permission exist, so session files written meanwhile are answered"
+                .into(),
+        ),
         (_, Replacement::Impossible) if resource_type.starts_with("Custom::") => {
             Some("CloudFormation rejects a changed ServiceToken of a custom resource (\"Modifying service token is not allowed\"): the update fails".into())
         }
@@ -380,5 +394,8 @@ mod tests {
         assert_eq!(tier("Custom::HomeFolderNotification", "ServiceToken", true), Replacement::Impossible);
         assert!(note("AWS::AppStream::Fleet", "VpcConfig", Replacement::None).is_some_and(|n| n.contains("stopped")));
         assert!(note("AWS::AppStream::Fleet", "ComputeCapacity", Replacement::None).is_none());
+        assert!(note(HOME_FOLDER_NOTIFICATION, LEGACY_FUNCTION_ARN_PROPERTY, Replacement::None)
+            .is_some_and(|n| n.contains("moves from its S3 notification entry") && n.contains("EventBridge")));
+        assert!(note(HOME_FOLDER_NOTIFICATION, "BucketName", Replacement::None).is_none());
     }
 }

@@ -29,7 +29,8 @@ const CHECKOV_SUPPRESSIONS: [(&str, &str); 15] = [
 ];
 
 /// Validator suppressions (it runs in the VPC with a DLQ; only two checks cannot apply).
-const VALIDATOR_SUPPRESSIONS: [(&str, &str); 2] = [("Validator", "CKV_AWS_115"), ("Validator", "CKV_AWS_173")];
+const VALIDATOR_SUPPRESSIONS: [(&str, &str); 3] =
+    [("Validator", "CKV_AWS_115"), ("Validator", "CKV_AWS_173"), ("ValidatorRuleDeadLetterQueue", "CKV_AWS_27")];
 
 #[test]
 fn cfn_lint_reports_nothing_on_any_template_of_any_blueprint() {

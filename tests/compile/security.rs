@@ -256,8 +256,51 @@ fn validator_runs_in_the_vpc_with_a_dead_letter_queue() {
     assert!(validator["Properties"]["VpcConfig"]["SubnetIds"].is_object());
     assert!(validator["Properties"]["DeadLetterConfig"]["TargetArn"].is_object());
     assert_eq!(validator["Properties"]["Runtime"], "provided.al2023");
+    // EventBridge delivery is turned on only once the rule and its invoke permission exist.
     let notification = of_type("Custom::HomeFolderNotification");
-    assert_eq!(notification[0].1["DependsOn"], serde_json::json!(["ValidatorInvokePermission"]));
+    assert_eq!(notification[0].1["DependsOn"], serde_json::json!(["ValidatorRule", "ValidatorRulePermission"]));
+    assert!(notification[0].1["Properties"].get("FunctionArn").is_none(), "no S3 -> Lambda entry any more");
+}
+
+#[test]
+fn only_this_sandboxs_rule_sends_only_its_own_session_files_to_the_validator() {
+    let rule = of_type("AWS::Events::Rule").into_iter().find(|(id, _)| id == "ValidatorRule").unwrap().1;
+    let pattern = &rule["Properties"]["EventPattern"];
+    assert_eq!(pattern["source"], serde_json::json!(["aws.s3"]));
+    assert_eq!(pattern["detail-type"], serde_json::json!(["Object Created"]));
+    assert_eq!(
+        pattern["detail"]["object"]["key"],
+        serde_json::json!([{"wildcard": "user/*/.sandboxc/datasandbox-stack/session.json"}])
+    );
+    assert!(pattern["detail"]["bucket"]["name"][0].is_object(), "the Region's home-folder bucket");
+    let targets = rule["Properties"]["Targets"].as_array().unwrap();
+    assert_eq!(targets.len(), 1);
+    assert_eq!(targets[0]["Arn"], serde_json::json!({"Fn::GetAtt": ["Validator", "Arn"]}));
+    assert_eq!(
+        targets[0]["DeadLetterConfig"]["Arn"],
+        serde_json::json!({"Fn::GetAtt": ["ValidatorRuleDeadLetterQueue", "Arn"]})
+    );
+    // The invoke permission names this rule only; no S3 permission is left.
+    let permissions = of_type("AWS::Lambda::Permission");
+    let validator: Vec<_> = permissions
+        .iter()
+        .filter(|(_, p)| p["Properties"]["FunctionName"] == serde_json::json!({"Fn::GetAtt": ["Validator", "Arn"]}))
+        .collect();
+    assert_eq!(validator.len(), 1, "{validator:?}");
+    assert_eq!(validator[0].1["Properties"]["Principal"], "events.amazonaws.com");
+    assert_eq!(validator[0].1["Properties"]["SourceArn"], serde_json::json!({"Fn::GetAtt": ["ValidatorRule", "Arn"]}));
+    // Only EventBridge, and only for this rule, may send to the rule's dead-letter queue.
+    let policy = of_type("AWS::SQS::QueuePolicy")
+        .into_iter()
+        .find(|(id, _)| id == "ValidatorRuleDeadLetterQueuePolicy")
+        .unwrap()
+        .1;
+    let stmt = &policy["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(stmt["Principal"]["Service"], "events.amazonaws.com");
+    assert_eq!(
+        stmt["Condition"]["ArnEquals"]["aws:SourceArn"],
+        serde_json::json!({"Fn::GetAtt": ["ValidatorRule", "Arn"]})
+    );
 }
 
 // ---- people and the data perimeter (issue 11) ----------------------------------------------

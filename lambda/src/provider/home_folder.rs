@@ -1,16 +1,31 @@
-//! `Custom::HomeFolderNotification`: the validator's entry in the home-folder bucket's
-//! event notification configuration, merged by `Id` (see [`crate::notification`]).
+//! `Custom::HomeFolderNotification`: the home-folder bucket's EventBridge delivery, turned on
+//! for this sandbox's EventBridge rule (see [`crate::notification`]).
 //!
-//! Properties: `BucketName` (the AppStream home-folder bucket) and `FunctionArn` (the
-//! validator). The entry's `Id` is the resource's physical ID. Each request reads the
-//! configuration (`GetBucketNotificationConfiguration`), changes only our entry, and
-//! writes the result (`PutBucketNotificationConfiguration`) only when it changed; both
-//! calls carry `ExpectedBucketOwner` (the stack's account), so a bucket of the same name
-//! in another account is never touched.
+//! Properties: `BucketName` (the AppStream home-folder bucket); earlier versions also wrote
+//! `FunctionArn`, the target of their S3 -> Lambda entry, whose `Id` was (and is) the resource's
+//! physical ID. Each request reads the configuration (`GetBucketNotificationConfiguration`),
+//! changes only what is ours, and writes the result (`PutBucketNotificationConfiguration`) only
+//! when it changed; both calls carry `ExpectedBucketOwner` (the stack's account), so a bucket of
+//! the same name in another account is never touched. Every topic, queue and Lambda entry of
+//! anyone else is written back as read.
 //!
-//! - `Create`: add our entry (or replace one with our `Id`).
-//! - `Update`: same, in place; when `BucketName` changed, first remove it from the old bucket.
-//! - `Delete`: remove our entry; a bucket that is gone has nothing to remove.
+//! - `Create`: turn EventBridge delivery on; remove an entry with our `Id` if there is one.
+//! - `Update`: the same, in place. An update from an earlier version (old properties with
+//!   `FunctionArn`) thereby moves the sandbox from its S3 -> Lambda entry to EventBridge in one
+//!   write: CloudFormation sends it after the rule and its permission exist, so every session
+//!   file is delivered by one or the other. When `BucketName` changed, our entry is first removed
+//!   from the old bucket.
+//! - `Delete`: remove our entry if there is one; a bucket that is gone has nothing to remove.
+//!
+//! **EventBridge delivery is never turned off.** It is one switch per bucket, shared by every
+//! sandbox of the account and Region (each has its own rule on the default bus) and by anyone
+//! else's rules on the bucket's events; nothing in the bucket's configuration says who relies on
+//! it, so a delete cannot know that no one does, and turning it off would silently stop every
+//! other sandbox's validator. Left on, it costs nothing (S3 sends its events to the default bus
+//! free of charge; a rule that matches nothing does nothing) and changes nothing for the other
+//! entries (S3 user guide, "Using EventBridge": EventBridge delivery is in addition to the
+//! bucket's other destinations). So a later delete leaves it on, whether or not another sandbox
+//! still uses it.
 //!
 //! The bucket belongs to AppStream, which creates it when the first session with home
 //! folders starts; before that the request fails with [`missing_bucket_reason`].
@@ -19,10 +34,7 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 
 use super::Outcome;
 use crate::custom_resource::Request;
-use crate::notification::{
-    conflicts, home_folder_properties, remove, upsert, ConflictReason, EntryKind, HomeFolderNotificationProperties,
-    LambdaConfig, NotificationConfiguration,
-};
+use crate::notification::{enable_eventbridge, home_folder_properties, remove, NotificationConfiguration};
 
 mod convert;
 
@@ -45,7 +57,7 @@ pub async fn handle(s3: &aws_sdk_s3::Client, request: &Request) -> Outcome {
     match request {
         Request::Create(r) => {
             let new = home_folder_properties(&r.common.resource_properties)?;
-            put_ours(s3, &new, &id, owner).await
+            turn_on(s3, &new.bucket_name, &id, owner).await
         }
         Request::Update(r) => {
             let new = home_folder_properties(&r.common.resource_properties)?;
@@ -54,7 +66,7 @@ pub async fn handle(s3: &aws_sdk_s3::Client, request: &Request) -> Outcome {
                     remove_ours(s3, &old.bucket_name, &id, owner).await?;
                 }
             }
-            put_ours(s3, &new, &id, owner).await
+            turn_on(s3, &new.bucket_name, &id, owner).await
         }
         Request::Delete(r) => {
             // Properties that never parsed never produced an entry: nothing to remove.
@@ -71,40 +83,10 @@ fn account_of(arn: &str) -> Option<&str> {
     arn.split(':').nth(4).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
 }
 
-async fn put_ours(
-    s3: &aws_sdk_s3::Client,
-    props: &HomeFolderNotificationProperties,
-    id: &str,
-    owner: Option<&str>,
-) -> Outcome {
-    let bucket = &props.bucket_name;
+/// EventBridge delivery on, and the S3 -> Lambda entry with our `Id` (earlier versions) gone.
+async fn turn_on(s3: &aws_sdk_s3::Client, bucket: &str, id: &str, owner: Option<&str>) -> Outcome {
     let before = read(s3, bucket, owner).await?.ok_or_else(|| missing_bucket_reason(bucket))?;
-    let ours = LambdaConfig::ours(id, &props.function_arn);
-    let after = upsert(before.clone(), ours.clone(), Some(id));
-    let found = conflicts(&after, &ours);
-    if !found.is_empty() {
-        let list: Vec<String> = found
-            .iter()
-            .map(|c| {
-                let kind = match c.kind {
-                    EntryKind::Topic => "topic",
-                    EntryKind::Queue => "queue",
-                    EntryKind::Lambda => "Lambda",
-                };
-                let why = match c.reason {
-                    ConflictReason::SameId => "has our Id",
-                    ConflictReason::Overlap => "overlaps our events and key filters",
-                };
-                format!("{kind} entry {:?} {why}", c.id.as_deref().unwrap_or("(no Id)"))
-            })
-            .collect();
-        return Err(format!(
-            "S3 would refuse the validator's notification on bucket {bucket}: {}. Remove or \
-             narrow that entry (prefix user/, suffix session.json, s3:ObjectCreated:*), then \
-             retry.",
-            list.join("; ")
-        ));
-    }
+    let after = enable_eventbridge(remove(before.clone(), id));
     if after != before {
         write(s3, bucket, owner, &after).await?;
     }

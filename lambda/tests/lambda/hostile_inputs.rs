@@ -6,7 +6,7 @@
 
 use sandboxc_lambda::allow_list::{EntryAnswer, NotebookState};
 use sandboxc_lambda::config::{Notebooks, ValidatorConfig};
-use sandboxc_lambda::decision::{LogLine, Outcome, RecordCheck, Verdict, WriteBody};
+use sandboxc_lambda::decision::{KeyEncoding, LogLine, Outcome, RecordCheck, Verdict, WriteBody};
 use sandboxc_lambda::sessions::{Session, SessionState};
 
 const BUCKET: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
@@ -121,6 +121,7 @@ fn run(config: &ValidatorConfig, case: &Case) -> Verdict {
         config,
         bucket: case.bucket,
         raw_key: &case.key,
+        encoding: KeyEncoding::FormUrl,
         request_id: Some("11111111-2222-3333-4444-555555555555"),
     };
     let key = match record.key() {

@@ -51,16 +51,17 @@ fn request(kind: &str, resource_type: &str, props: Value, old: Option<Value>) ->
     serde_json::from_value(event).expect("a request")
 }
 
-fn notification(kind: &str, bucket: &str, function: &str, old: Option<(&str, &str)>) -> Request {
-    request(
-        kind,
-        "Custom::HomeFolderNotification",
-        json!({"ServiceToken": "x", "BucketName": bucket, "FunctionArn": function}),
-        old.map(|(b, f)| json!({"ServiceToken": "x", "BucketName": b, "FunctionArn": f})),
-    )
+/// A request of this version (`BucketName` only); `old`: the old properties of an update, with
+/// `FunctionArn` when they are an earlier version's.
+fn notification(kind: &str, bucket: &str, old: Option<(&str, Option<&str>)>) -> Request {
+    let props = |b: &str, f: Option<&str>| match f {
+        Some(f) => json!({"ServiceToken": "x", "BucketName": b, "FunctionArn": f}),
+        None => json!({"ServiceToken": "x", "BucketName": b}),
+    };
+    request(kind, "Custom::HomeFolderNotification", props(bucket, None), old.map(|(b, f)| props(b, f)))
 }
 
-/// Entries of every kind that are not ours, none overlapping ours.
+/// Entries of every kind that are not ours, and EventBridge delivery on.
 fn others() -> NotificationConfiguration {
     serde_json::from_value(json!({
         "TopicConfigurations": [{"Id": "audit-topic", "TopicArn": "arn:aws:sns:us-east-1:123456789012:t", "Events": ["s3:ObjectRemoved:*"]}],
@@ -72,6 +73,11 @@ fn others() -> NotificationConfiguration {
         "EventBridgeConfiguration": {}
     }))
     .expect("a configuration")
+}
+
+/// [`others`] with EventBridge delivery off.
+fn others_without_eventbridge() -> NotificationConfiguration {
+    NotificationConfiguration { event_bridge_configuration: None, ..others() }
 }
 
 fn with_ours(mut config: NotificationConfiguration, id: &str, function: &str) -> NotificationConfiguration {
@@ -139,63 +145,67 @@ fn clients(s3: aws_sdk_s3::Client) -> ProviderClients {
 const ID: &str = "HomeFolderNotification-8f14e45fceea167a";
 
 #[tokio::test]
-async fn create_appends_ours_and_keeps_every_other_kind() {
-    let (s3, writes) = s3(vec![(HOME, Some(others()))]);
-    let create = notification("Create", HOME, VALIDATOR, None);
-    let id = create.physical_resource_id();
+async fn create_turns_eventbridge_on_and_keeps_every_other_kind() {
+    let (s3, writes) = s3(vec![(HOME, Some(others_without_eventbridge()))]);
+    let create = notification("Create", HOME, None);
     assert_eq!(dispatch(&clients(s3), &create).await, Ok(None));
     let writes = writes.lock().expect("lock");
     assert_eq!(writes.len(), 1);
     let (bucket, owner, written) = &writes[0];
     assert_eq!((bucket.as_str(), owner.as_deref()), (HOME, Some("123456789012")));
-    assert_eq!(*written, with_ours(others(), &id, VALIDATOR));
+    // The Lambda, queue and topic entries of others are written back as read; only the switch
+    // changes.
+    assert_eq!(*written, others());
+    assert_eq!(written.event_bridge_configuration, Some(serde_json::Map::new()));
 }
 
 #[tokio::test]
-async fn create_again_writes_nothing() {
+async fn create_when_eventbridge_is_already_on_writes_nothing() {
+    // Another sandbox (or anyone) turned it on before: nothing to change.
     let (s3, writes) = s3(vec![(HOME, Some(others()))]);
-    let create = notification("Create", HOME, VALIDATOR, None);
+    let create = notification("Create", HOME, None);
     let clients = clients(s3);
     assert_eq!(dispatch(&clients, &create).await, Ok(None));
     assert_eq!(dispatch(&clients, &create).await, Ok(None));
-    assert_eq!(writes.lock().expect("lock").len(), 1, "the second create finds ours in place");
+    assert!(writes.lock().expect("lock").is_empty());
 }
 
 #[tokio::test]
-async fn update_replaces_only_ours_in_place() {
-    let mut before = with_ours(others(), ID, VALIDATOR);
+async fn update_from_the_s3_entry_of_earlier_versions_moves_to_eventbridge_in_one_write() {
+    let mut before = with_ours(others_without_eventbridge(), ID, VALIDATOR);
     // Ours sits between two other Lambda entries.
     let mut last = before.lambda_function_configurations[0].clone();
     last.id = Some("zz-last".into());
     last.filter = Some(sandboxc_lambda::notification::Filter::prefix_suffix("exports/", ".zip"));
-    before.lambda_function_configurations.push(last);
-    let (s3, writes) = s3(vec![(HOME, Some(before.clone()))]);
-    let new_function = format!("{VALIDATOR}-v2");
-    let update = notification("Update", HOME, &new_function, Some((HOME, VALIDATOR)));
+    before.lambda_function_configurations.push(last.clone());
+    let (s3, writes) = s3(vec![(HOME, Some(before))]);
+    let update = notification("Update", HOME, Some((HOME, Some(VALIDATOR))));
     assert_eq!(dispatch(&clients(s3), &update).await, Ok(None));
     let writes = writes.lock().expect("lock");
-    let mut expected = before;
-    expected.lambda_function_configurations[1] = sandboxc_lambda::notification::LambdaConfig::ours(ID, &new_function);
-    assert_eq!(writes.len(), 1);
+    let mut expected = others();
+    expected.lambda_function_configurations.push(last);
+    assert_eq!(writes.len(), 1, "EventBridge on and our entry gone in the same write");
     assert_eq!(writes[0].2, expected);
 }
 
 #[tokio::test]
-async fn update_to_another_bucket_moves_ours_and_keeps_both_buckets_others() {
+async fn update_to_another_bucket_removes_ours_there_and_keeps_both_buckets_others() {
     let old_bucket = "appstream2-36fb080bb8-us-east-1-000000000000";
-    let (s3, writes) = s3(vec![(old_bucket, Some(with_ours(others(), ID, VALIDATOR))), (HOME, Some(others()))]);
-    let update = notification("Update", HOME, VALIDATOR, Some((old_bucket, VALIDATOR)));
+    let (s3, writes) = s3(vec![
+        (old_bucket, Some(with_ours(others_without_eventbridge(), ID, VALIDATOR))),
+        (HOME, Some(others_without_eventbridge())),
+    ]);
+    let update = notification("Update", HOME, Some((old_bucket, Some(VALIDATOR))));
     assert_eq!(dispatch(&clients(s3), &update).await, Ok(None));
     let writes = writes.lock().expect("lock");
     let summary: Vec<(&str, &NotificationConfiguration)> = writes.iter().map(|w| (w.0.as_str(), &w.2)).collect();
-    let added = with_ours(others(), ID, VALIDATOR);
-    assert_eq!(summary, [(old_bucket, &others()), (HOME, &added)]);
+    assert_eq!(summary, [(old_bucket, &others_without_eventbridge()), (HOME, &others())]);
 }
 
 #[tokio::test]
-async fn delete_removes_only_ours() {
+async fn delete_removes_only_ours_and_leaves_eventbridge_on() {
     let (s3, writes) = s3(vec![(HOME, Some(with_ours(others(), ID, VALIDATOR)))]);
-    let delete = notification("Delete", HOME, VALIDATOR, None);
+    let delete = notification("Delete", HOME, None);
     assert_eq!(dispatch(&clients(s3), &delete).await, Ok(None));
     let writes = writes.lock().expect("lock");
     assert_eq!(writes.len(), 1);
@@ -203,11 +213,29 @@ async fn delete_removes_only_ours() {
 }
 
 #[tokio::test]
+async fn a_later_delete_leaves_eventbridge_on_for_the_sandboxes_still_using_it() {
+    // Two sandboxes deployed side by side: the second's create found EventBridge on and wrote
+    // nothing; deleting either never turns it off (nothing in the bucket says who relies on it),
+    // so the other's rule keeps receiving its session files.
+    let (s3, writes) = s3(vec![(HOME, Some(others_without_eventbridge()))]);
+    let clients = clients(s3);
+    let first = notification("Create", HOME, None);
+    assert_eq!(dispatch(&clients, &first).await, Ok(None));
+    let second =
+        request("Create", "Custom::HomeFolderNotification", json!({"ServiceToken": "x", "BucketName": HOME}), None);
+    assert_eq!(dispatch(&clients, &second).await, Ok(None));
+    assert_eq!(dispatch(&clients, &notification("Delete", HOME, None)).await, Ok(None));
+    let writes = writes.lock().expect("lock");
+    assert_eq!(writes.len(), 1, "only the first create wrote: {writes:?}");
+    assert_eq!(writes[0].2, others());
+}
+
+#[tokio::test]
 async fn delete_of_a_missing_bucket_or_entry_writes_nothing() {
     let (s3, writes) = s3(vec![(HOME, Some(others()))]);
     let clients = clients(s3);
-    assert_eq!(dispatch(&clients, &notification("Delete", HOME, VALIDATOR, None)).await, Ok(None));
-    let gone = notification("Delete", "appstream2-36fb080bb8-us-east-1-999999999999", VALIDATOR, None);
+    assert_eq!(dispatch(&clients, &notification("Delete", HOME, None)).await, Ok(None));
+    let gone = notification("Delete", "appstream2-36fb080bb8-us-east-1-999999999999", None);
     assert_eq!(dispatch(&clients, &gone).await, Ok(None));
     assert!(writes.lock().expect("lock").is_empty());
 }
@@ -215,7 +243,7 @@ async fn delete_of_a_missing_bucket_or_entry_writes_nothing() {
 #[tokio::test]
 async fn a_missing_bucket_fails_with_what_the_operator_must_do() {
     let (s3, writes) = s3(vec![]);
-    let reason = dispatch(&clients(s3), &notification("Create", HOME, VALIDATOR, None)).await.expect_err("no bucket");
+    let reason = dispatch(&clients(s3), &notification("Create", HOME, None)).await.expect_err("no bucket");
     assert!(reason.contains(HOME), "{reason}");
     assert!(reason.contains("start one session"), "{reason}");
     assert!(reason.contains("sandboxc apply"), "{reason}");
@@ -223,24 +251,28 @@ async fn a_missing_bucket_fails_with_what_the_operator_must_do() {
 }
 
 #[tokio::test]
-async fn an_overlapping_entry_fails_instead_of_being_overwritten() {
+async fn an_entry_that_would_have_overlapped_is_kept_and_no_longer_in_the_way() {
+    // With S3 -> Lambda dispatch this entry (any .json under the bucket) overlapped ours and S3
+    // refused the write; EventBridge delivery overlaps nothing.
     let legacy: NotificationConfiguration = serde_json::from_value(json!({
         "LambdaFunctionConfigurations": [{"Id": "string", "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:old",
             "Events": ["s3:ObjectCreated:*"], "Filter": {"Key": {"FilterRules": [{"Name": "Suffix", "Value": ".json"}]}}}]
     }))
     .expect("a configuration");
-    let (s3, writes) = s3(vec![(HOME, Some(legacy))]);
-    let reason = dispatch(&clients(s3), &notification("Create", HOME, VALIDATOR, None)).await.expect_err("conflict");
-    assert!(reason.contains("\"string\""), "{reason}");
-    assert!(writes.lock().expect("lock").is_empty());
+    let (s3, writes) = s3(vec![(HOME, Some(legacy.clone()))]);
+    assert_eq!(dispatch(&clients(s3), &notification("Create", HOME, None)).await, Ok(None));
+    let writes = writes.lock().expect("lock");
+    assert_eq!(writes.len(), 1);
+    assert_eq!(writes[0].2.lambda_function_configurations, legacy.lambda_function_configurations);
+    assert!(writes[0].2.event_bridge_configuration.is_some());
 }
 
 #[tokio::test]
 async fn bad_properties_fail_with_the_problem() {
     let (s3, _) = s3(vec![(HOME, Some(others()))]);
-    let bad = request("Create", "Custom::HomeFolderNotification", json!({"BucketName": HOME}), None);
-    let reason = dispatch(&clients(s3), &bad).await.expect_err("missing FunctionArn");
-    assert!(reason.contains("FunctionArn"), "{reason}");
+    let bad = request("Create", "Custom::HomeFolderNotification", json!({"FunctionArn": VALIDATOR}), None);
+    let reason = dispatch(&clients(s3), &bad).await.expect_err("missing BucketName");
+    assert!(reason.contains("BucketName"), "{reason}");
 }
 
 #[tokio::test]

@@ -26,7 +26,7 @@ use aws_sdk_ssm::operation::get_parameter::GetParameterOutput;
 use aws_sdk_ssm::types::{Parameter, ParameterType};
 use aws_smithy_mocks::{mock, MockResponse, Rule};
 use sandboxc_lambda::config::{Notebooks, ValidatorConfig};
-use sandboxc_lambda::decision::{LogLine, INVALID_SESSION_MESSAGE};
+use sandboxc_lambda::decision::{KeyEncoding, LogLine, INVALID_SESSION_MESSAGE};
 use sandboxc_lambda::validate::{event_records, handle_records, EventRecord, ValidatorClients, SESSION_FILE_RANGE};
 use support::{appstream_error, http, json_error, xml_error};
 
@@ -70,6 +70,15 @@ fn session_key(access: &str, hash: &str) -> String {
 
 fn url_key(access: &str, hash: &str) -> String {
     format!("user/{access}/{hash}/session_url.txt")
+}
+
+/// The session file of this version's notebook script for the sandbox of AppStream stack `stack`.
+fn sandbox_session_key(access: &str, hash: &str, stack: &str) -> String {
+    format!("user/{access}/{hash}/.sandboxc/{stack}/session.json")
+}
+
+fn sandbox_url_key(access: &str, hash: &str, stack: &str) -> String {
+    format!("user/{access}/{hash}/.sandboxc/{stack}/session_url.txt")
 }
 
 fn body(user: &str, session: &str) -> Vec<u8> {
@@ -542,6 +551,12 @@ fn cases() -> Vec<Case> {
             .shared()
             .describe(Describe::Pages(vec![vec![(C_S, "carol", "ACTIVE", "API")]]))
             .puts(vec![(url_key("custom", CAROL), NotAuthorised)]).logs(vec![("rejected", "not_listed")]),
+        one("this sandbox's file is answered next to it", sandbox_session_key("custom", ALICE, STACK), sandbox_session_key("custom", ALICE, STACK), body("alice", A_S))
+            .puts(vec![(sandbox_url_key("custom", ALICE, STACK), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
+        one("another sandbox's file is skipped: nothing read, nothing written", sandbox_session_key("custom", ALICE, "other-stack"), sandbox_session_key("custom", ALICE, "other-stack"), body("alice", A_S))
+            .puts(vec![]).logs(vec![("skipped", "other_sandbox")]),
+        one("this sandbox's file in another user's folder gets no write", sandbox_session_key("custom", ALICE, STACK), sandbox_session_key("custom", ALICE, STACK), body("mallory", A_S))
+            .puts(vec![]).logs(vec![("rejected", "user_mismatch")]),
         one("shared mode: the shared notebook is stopped", a(), a(), body("alice", A_S))
             .shared().notebook(SHARED, Some("Stopped"))
             .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_not_in_service")]),
@@ -563,7 +578,11 @@ async fn every_case_writes_exactly_what_it_should() {
         let records: Vec<EventRecord> = case
             .records
             .iter()
-            .map(|(bucket, key)| EventRecord { bucket: (*bucket).into(), key: key.clone() })
+            .map(|(bucket, key)| EventRecord {
+                bucket: (*bucket).into(),
+                key: key.clone(),
+                encoding: KeyEncoding::FormUrl,
+            })
             .collect();
         let mut lines = Vec::new();
         let result = handle_records(&clients, &config, &records, Some("req-1"), |log| {
@@ -688,7 +707,8 @@ async fn describe_sessions_asks_for_the_user_and_type_on_every_page() {
         ]));
     let calls = Arc::new(Mutex::new(Calls::default()));
     let (clients, _) = clients(&case, &calls);
-    let records = [EventRecord { bucket: BUCKET.into(), key: case.records[0].1.clone() }];
+    let records =
+        [EventRecord { bucket: BUCKET.into(), key: case.records[0].1.clone(), encoding: KeyEncoding::FormUrl }];
     let verdicts = handle_records(&clients, &config(), &records, None, |_| {}).await.expect("served");
     assert_eq!(verdicts[0].reason(), "session_active");
     let calls = calls.lock().expect("lock");
@@ -705,7 +725,8 @@ async fn throttling_is_retried_by_the_sdk() {
         .describe(Describe::ThrottledThen(2, vec![vec![(A_S, "alice", "ACTIVE", "API")]]));
     let calls = Arc::new(Mutex::new(Calls::default()));
     let (clients, describe) = clients(&case, &calls);
-    let records = [EventRecord { bucket: BUCKET.into(), key: case.records[0].1.clone() }];
+    let records =
+        [EventRecord { bucket: BUCKET.into(), key: case.records[0].1.clone(), encoding: KeyEncoding::FormUrl }];
     let verdicts = handle_records(&clients, &config(), &records, None, |_| {}).await.expect("served");
     assert_eq!(verdicts[0].reason(), "session_active");
     assert_eq!(describe.num_calls(), 3, "2 throttled + 1 answered");
@@ -729,8 +750,54 @@ fn s3_events_parse_into_records() {
             "object": {"key": "user/custom/a+b/session.json", "size": 10, "eTag": "e", "sequencer": "1"}}}
     ]});
     let records = event_records(&event).expect("an S3 event");
-    assert_eq!(records, [EventRecord { bucket: BUCKET.into(), key: "user/custom/a+b/session.json".into() }]);
+    assert_eq!(
+        records,
+        [EventRecord {
+            bucket: BUCKET.into(),
+            key: "user/custom/a+b/session.json".into(),
+            encoding: KeyEncoding::FormUrl
+        }]
+    );
     assert_eq!(event_records(&serde_json::json!([1, 2])), None);
+}
+
+#[test]
+fn eventbridge_events_parse_into_one_record_with_the_key_as_given() {
+    let key = sandbox_session_key("custom", ALICE, STACK);
+    let event = serde_json::json!({
+        "version": "0", "id": "17793124-05d4-b198-2fde-7ededc63b103", "detail-type": "Object Created",
+        "source": "aws.s3", "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
+        "resources": [format!("arn:aws:s3:::{BUCKET}")],
+        "detail": {"version": "0", "bucket": {"name": BUCKET},
+            "object": {"key": key, "size": 120, "etag": "e", "sequencer": "1"},
+            "request-id": "R", "requester": "123456789012", "reason": "PutObject"}
+    });
+    let records = event_records(&event).expect("an EventBridge event");
+    assert_eq!(records, [EventRecord { bucket: BUCKET.into(), key, encoding: KeyEncoding::Raw }]);
+    let mut deleted = event.clone();
+    deleted["detail-type"] = "Object Deleted".into();
+    assert_eq!(event_records(&deleted), None);
+    let mut other_source = event;
+    other_source["source"] = "aws.ec2".into();
+    assert_eq!(event_records(&other_source), None);
+}
+
+#[tokio::test]
+async fn another_sandbox_file_from_eventbridge_makes_no_aws_call_at_all() {
+    let key = sandbox_session_key("federated", ALICE, "other-stack");
+    let case = one("other sandbox", key.clone(), key.clone(), body("alice", A_S));
+    let calls = Arc::new(Mutex::new(Calls::default()));
+    let (clients, describe) = clients(&case, &calls);
+    let records = [EventRecord { bucket: BUCKET.into(), key, encoding: KeyEncoding::Raw }];
+    let mut lines = Vec::new();
+    let verdicts =
+        handle_records(&clients, &config(), &records, None, |log| lines.push(log.to_json_line())).await.expect("ok");
+    assert_eq!((verdicts[0].reason(), verdicts[0].write.is_none()), ("other_sandbox", true));
+    assert_eq!(describe.num_calls(), 0);
+    let calls = calls.lock().expect("lock");
+    assert!(calls.gets.is_empty() && calls.puts.is_empty() && calls.parameters.is_empty(), "no read, no write");
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].starts_with(r#"{"outcome":"skipped","reason":"other_sandbox","user_hash":""#), "{}", lines[0]);
 }
 
 #[tokio::test]
@@ -739,7 +806,8 @@ async fn throttling_past_the_retries_fails_the_invocation_with_the_aws_error() {
         .describe(Describe::ThrottledThen(3, vec![vec![(A_S, "alice", "ACTIVE", "API")]]));
     let calls = Arc::new(Mutex::new(Calls::default()));
     let (clients, describe) = clients(&case, &calls);
-    let records = [EventRecord { bucket: BUCKET.into(), key: case.records[0].1.clone() }];
+    let records =
+        [EventRecord { bucket: BUCKET.into(), key: case.records[0].1.clone(), encoding: KeyEncoding::FormUrl }];
     let error = handle_records(&clients, &config(), &records, None, |_| {}).await.expect_err("fails");
     assert_eq!(describe.num_calls(), 3, "the SDK's 3 attempts");
     assert_eq!(error.failures.len(), 1);
