@@ -121,6 +121,9 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
     let _ = writeln!(head, "Compared with {}.\n", cell(&plan.base));
     if !plan.changes {
         let _ = writeln!(head, "**No changes.**");
+        if let Some(c) = &plan.cost {
+            let _ = writeln!(head, "\n{}", crate::cost::render::change_markdown(c).replace("### ", "#### "));
+        }
         return head;
     }
     let s = &plan.summary;
@@ -221,6 +224,9 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
             let _ = writeln!(head, "- `{}` {}: {}", cell(&f.file), f.status, cell(&f.note));
         }
         head.push('\n');
+    }
+    if let Some(c) = &plan.cost {
+        let _ = writeln!(head, "{}", crate::cost::render::change_markdown(c).replace("### ", "#### "));
     }
     // A new stack: every resource is new, the counts above say what; the JSON plan lists each.
     let blocks: Vec<String> = if plan.new_stack.is_some() {
