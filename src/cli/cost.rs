@@ -14,10 +14,7 @@ use crate::plan::TemplateSet;
 /// (`network`, `root`...), else its file name.
 #[must_use]
 pub fn templates(set: &TemplateSet) -> Vec<(&str, &Template)> {
-    set.order
-        .iter()
-        .filter_map(|f| set.templates.get(f).map(|t| (set.label(f).unwrap_or(f.as_str()), t)))
-        .collect()
+    set.order.iter().filter_map(|f| set.templates.get(f).map(|t| (set.label(f).unwrap_or(f.as_str()), t))).collect()
 }
 
 /// The price book of `options` for `region`, with every offer `sets` need read.

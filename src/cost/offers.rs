@@ -167,11 +167,8 @@ impl<'de> Visitor<'de> for ProductsSeed<'_> {
         let mut out = BTreeMap::new();
         while let Some(sku) = map.next_key::<String>()? {
             let raw: RawProduct = map.next_value()?;
-            let attributes: BTreeMap<String, String> = raw
-                .attributes
-                .into_iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string())))
-                .collect();
+            let attributes: BTreeMap<String, String> =
+                raw.attributes.into_iter().filter_map(|(k, v)| v.as_str().map(|s| (k, s.to_string()))).collect();
             let in_region = match self.region {
                 None => true,
                 Some(r) => attributes.get("regionCode").is_some_and(|c| c == r),
@@ -314,7 +311,8 @@ mod tests {
         assert!(e.contains("line 1"), "{e}");
         let e = read("{\"formatVersion\": \"v1.0\", \"products\": {}}".as_bytes(), None, "t").err().unwrap_or_default();
         assert!(e.contains("offerCode"), "{e}");
-        let e = read("{\"formatVersion\": \"v1.0\", \"offerCode\": \"x\"}".as_bytes(), None, "t").err().unwrap_or_default();
+        let e =
+            read("{\"formatVersion\": \"v1.0\", \"offerCode\": \"x\"}".as_bytes(), None, "t").err().unwrap_or_default();
         assert!(e.contains("products"), "{e}");
         let e = read("[]".as_bytes(), None, "t").err().unwrap_or_default();
         assert!(e.contains("offer file"), "{e}");

@@ -184,8 +184,8 @@ impl PriceBook {
                 });
             };
             let file = path.display().to_string();
-            let reader =
-                std::fs::File::open(path).map_err(|e| CostError::Malformed { file: file.clone(), why: e.to_string() })?;
+            let reader = std::fs::File::open(path)
+                .map_err(|e| CostError::Malformed { file: file.clone(), why: e.to_string() })?;
             let offer = offers::read(reader, Some(&region), &file)
                 .map_err(|why| CostError::Malformed { file: file.clone(), why })?;
             if offer.offer_code != code {
@@ -247,7 +247,10 @@ impl PriceBook {
             if let Some(d) = first {
                 let usd = d.usd.clone().unwrap_or_default();
                 let Ok(value) = usd.parse::<f64>() else {
-                    return Err(format!("{}: SKU {} has a USD price that is not a number: {usd:?}", offer.source, p.sku));
+                    return Err(format!(
+                        "{}: SKU {} has a USD price that is not a number: {usd:?}",
+                        offer.source, p.sku
+                    ));
                 };
                 found.push(Price {
                     sku: p.sku.clone(),

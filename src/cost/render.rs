@@ -173,7 +173,8 @@ pub fn markdown(stack: &str, e: &Estimate) -> String {
     let _ = writeln!(s, "\n</details>\n");
     let _ = writeln!(s, "Prices: {}.", e.prices);
     for o in &e.offers {
-        let _ = writeln!(s, "- `{}` version {} published {} ({})", o.offer_code, o.version, o.publication_date, o.source);
+        let _ =
+            writeln!(s, "- `{}` version {} published {} ({})", o.offer_code, o.version, o.publication_date, o.source);
     }
     let _ = writeln!(s, "\nAssumptions (flags of `sandboxc cost` and `sandboxc plan`):\n");
     for (flag, value, meaning) in e.assumptions.lines() {
@@ -224,7 +225,8 @@ pub fn change_text(c: &CostChange) -> Vec<String> {
             (_, _, Some(d)) => delta(d),
             _ => "price unknown".to_string(),
         };
-        let price = l.price.as_ref().map_or_else(String::new, |p| format!(" at {} USD/{} (SKU {})", p.usd, p.unit, p.sku));
+        let price =
+            l.price.as_ref().map_or_else(String::new, |p| format!(" at {} USD/{} (SKU {})", p.usd, p.unit, p.sku));
         out.push(format!(
             "{money:>12}  {} {}: {} -> {} {}{price}",
             l.service,
@@ -255,10 +257,10 @@ pub fn change_markdown(c: &CostChange) -> String {
         let _ = writeln!(s, "|---|---|---:|---:|---|---:|");
         for l in &c.changes {
             let money = l.delta_usd.map_or_else(|| "price unknown".to_string(), delta);
-            let (price, sku) = l
-                .price
-                .as_ref()
-                .map_or_else(|| ("unknown".to_string(), "-".to_string()), |p| (format!("{} USD/{}", p.usd, p.unit), p.sku.clone()));
+            let (price, sku) = l.price.as_ref().map_or_else(
+                || ("unknown".to_string(), "-".to_string()),
+                |p| (format!("{} USD/{}", p.usd, p.unit), p.sku.clone()),
+            );
             let _ = writeln!(
                 s,
                 "| {} | {} | {} -> {} {} | {price} | `{sku}` | {money} |",

@@ -33,7 +33,13 @@ fn cost_of_the_default_blueprint_from_the_snapshot() {
     settings.set_omit_expression(true);
     settings.bind(|| insta::assert_snapshot!("cost_default_snapshot.txt", out.clone()));
     // Every assumption with its value; the snapshot's date and every unknown price said.
-    for flag in ["--hours-per-month 730", "--appstream-hours 176", "--notebook-hours 730", "--trail-data-events 1000000", "--s3-gb 100"] {
+    for flag in [
+        "--hours-per-month 730",
+        "--appstream-hours 176",
+        "--notebook-hours 730",
+        "--trail-data-events 1000000",
+        "--s3-gb 100",
+    ] {
         assert!(out.contains(flag), "{flag} missing:\n{out}");
     }
     assert!(out.contains("snapshot of 2026-12-05"), "{out}");
@@ -76,7 +82,11 @@ fn cost_formats_and_flags_with_offer_files() {
     // The blueprint pins us-east-1: another --region is refused.
     let o = sandboxc(tmp.path(), &["cost", &example, "--region", "eu-west-1"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("--region eu-west-1 contradicts the blueprint's `region: us-east-1`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--region eu-west-1 contradicts the blueprint's `region: us-east-1`"),
+        "{}",
+        stderr(&o)
+    );
     // Assumptions are checked.
     let o = sandboxc(tmp.path(), &["cost", &example, "--notebook-hours", "800"]);
     assert_eq!(o.status.code(), Some(1));
@@ -107,8 +117,11 @@ fn missing_or_malformed_offer_files_fail_naming_the_file() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let e = stderr(&o);
     assert!(e.starts_with("error: cannot read the prices: no awskms offer file: looked for offers/awskms.json"), "{e}");
-    std::fs::write(dir.join("awskms.json"), "{\"formatVersion\": \"v1.0\",\n  \"offerCode\": \"awskms\", \"products\": {\"X\": 3}}")
-        .unwrap();
+    std::fs::write(
+        dir.join("awskms.json"),
+        "{\"formatVersion\": \"v1.0\",\n  \"offerCode\": \"awskms\", \"products\": {\"X\": 3}}",
+    )
+    .unwrap();
     let o = sandboxc(tmp.path(), &["cost", "--region", "us-east-1", "--prices", "offers"]);
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
@@ -117,7 +130,8 @@ fn missing_or_malformed_offer_files_fail_naming_the_file() {
     std::fs::write(tmp.path().join("bp.yaml"), sandboxc::blueprint::Source::embedded().text).unwrap();
     let synth = sandboxc(tmp.path(), &["synth", "bp.yaml", "-o", "base"]);
     assert_eq!(synth.status.code(), Some(0), "{}", stderr(&synth));
-    let o = sandboxc(tmp.path(), &["plan", "bp.yaml", "--against", "base", "--region", "us-east-1", "--prices", "offers"]);
+    let o =
+        sandboxc(tmp.path(), &["plan", "bp.yaml", "--against", "base", "--region", "us-east-1", "--prices", "offers"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("offers/awskms.json is not an AWS Price List offer file"), "{}", stderr(&o));
     let o = sandboxc(tmp.path(), &["cost", "--prices", "nowhere"]);

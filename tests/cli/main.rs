@@ -4,7 +4,7 @@
 
 mod audit;
 mod commands;
-mod cost;
 #[path = "../common/mod.rs"]
 mod common;
+mod cost;
 mod package;

@@ -133,7 +133,8 @@ fn set(text: &str) -> TemplateSet {
 #[test]
 fn plan_golden_shows_the_monthly_delta_of_an_instance_type_change() {
     let old_text = Source::embedded().text;
-    let new_text = old_text.replacen("instance_type: stream.standard.small", "instance_type: stream.standard.medium", 1);
+    let new_text =
+        old_text.replacen("instance_type: stream.standard.small", "instance_type: stream.standard.medium", 1);
     assert_ne!(old_text, new_text);
     let (old, new) = (set(&old_text), set(&new_text));
     let mut plan = sandboxc::plan::plan(&old, &new, "the default blueprint");
@@ -206,7 +207,11 @@ fn missing_and_malformed_offer_files_name_the_file() {
     let e = book.load(&[Meter::KmsKeys]).unwrap_err().to_string();
     assert!(e.contains(&dir.path().join("awskms.json").display().to_string()), "{e}");
     assert!(e.contains("awskms/index.json") && e.contains("awskms/us-east-1/index.json"), "{e}");
-    std::fs::write(dir.path().join("awskms.json"), "{\"formatVersion\": \"v1.0\", \"offerCode\": \"awskms\",\n \"products\": [}").unwrap();
+    std::fs::write(
+        dir.path().join("awskms.json"),
+        "{\"formatVersion\": \"v1.0\", \"offerCode\": \"awskms\",\n \"products\": [}",
+    )
+    .unwrap();
     let e = book.load(&[Meter::KmsKeys]).unwrap_err().to_string();
     assert!(e.contains(&dir.path().join("awskms.json").display().to_string()), "{e}");
     assert!(e.contains("is not an AWS Price List offer file") && e.contains("line 2"), "{e}");
