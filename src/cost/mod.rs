@@ -24,6 +24,14 @@ use crate::cfn::Template;
 /// pages and calculator.
 pub const HOURS_PER_MONTH: f64 = 730.0;
 
+/// `usd` rounded to a millionth of a dollar: sums and products of binary floats carry noise
+/// (`239.26000000000002`) that a reader of the JSON must not see; no offer file prices finer
+/// than that per month of a line.
+#[must_use]
+pub fn round_usd(usd: f64) -> f64 {
+    (usd * 1e6).round() / 1e6
+}
+
 /// Why prices could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum CostError {
@@ -121,7 +129,7 @@ pub struct Line {
     /// Why the price is unknown.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub price_unknown: Option<String>,
-    /// quantity x unit price, in USD; `None` when the price is unknown.
+    /// quantity x unit price, in USD ([`round_usd`]); `None` when the price is unknown.
     pub monthly_usd: Option<f64>,
 }
 
@@ -138,7 +146,7 @@ pub struct Estimate {
     pub assumptions: Assumptions,
     /// One line per meter.
     pub lines: Vec<Line>,
-    /// The sum of the lines whose price is known, in USD.
+    /// The sum of the lines whose price is known, in USD ([`round_usd`]).
     pub known_monthly_usd: f64,
     /// How many lines have no price (left out of the sum).
     pub unknown_lines: usize,
@@ -163,7 +171,7 @@ pub fn estimate<'a>(
             Ok(p) => (Some(p), None),
             Err(why) => (None, Some(why)),
         };
-        let monthly_usd = price.as_ref().map(|p| p.usd_value * u.quantity);
+        let monthly_usd = price.as_ref().map(|p| round_usd(p.usd_value * u.quantity));
         lines.push(Line {
             service: u.meter.service().to_string(),
             item: u.meter.item(),
@@ -174,7 +182,7 @@ pub fn estimate<'a>(
             monthly_usd,
         });
     }
-    let known_monthly_usd = lines.iter().filter_map(|l| l.monthly_usd).sum();
+    let known_monthly_usd = round_usd(lines.iter().filter_map(|l| l.monthly_usd).sum());
     let unknown_lines = lines.iter().filter(|l| l.monthly_usd.is_none()).count();
     Estimate {
         region: book.region.clone(),
@@ -222,7 +230,7 @@ pub struct CostChange {
     pub new: Estimate,
     /// Every meter whose quantity or price differs, in meter order.
     pub changes: Vec<LineChange>,
-    /// New known total minus old known total, in USD.
+    /// New known total minus old known total, in USD ([`round_usd`]).
     pub delta_usd: f64,
 }
 
@@ -246,7 +254,7 @@ pub fn compare(old: Estimate, new: Estimate) -> CostChange {
             continue;
         }
         let delta_usd = match (old_m, new_m) {
-            (Some(x), Some(y)) => Some(y - x),
+            (Some(x), Some(y)) => Some(round_usd(y - x)),
             _ => None,
         };
         let either = b.as_ref().or(a.as_ref());
@@ -263,6 +271,6 @@ pub fn compare(old: Estimate, new: Estimate) -> CostChange {
             price_unknown: either.and_then(|l| l.price_unknown.clone()),
         });
     }
-    let delta_usd = new.known_monthly_usd - old.known_monthly_usd;
+    let delta_usd = round_usd(new.known_monthly_usd - old.known_monthly_usd);
     CostChange { old, new, changes, delta_usd }
 }
