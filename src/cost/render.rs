@@ -210,7 +210,7 @@ fn total_pair(c: &CostChange) -> String {
         delta(c.delta_usd)
     );
     if unknown > 0 {
-        let _ = write!(s, "; known prices only, {} line(s) without a price left out", c.new.unknown_lines);
+        let _ = write!(s, "; known prices only, {unknown} line(s) without a price left out");
     }
     s
 }
@@ -228,7 +228,7 @@ pub fn change_text(c: &CostChange) -> Vec<String> {
         let price =
             l.price.as_ref().map_or_else(String::new, |p| format!(" at {} USD/{} (SKU {})", p.usd, p.unit, p.sku));
         out.push(format!(
-            "{money:>12}  {} {}: {} -> {} {}{price}",
+            "{money:>13}  {} {}: {} -> {} {}{price}",
             l.service,
             l.item,
             number(l.old_quantity),
@@ -236,7 +236,7 @@ pub fn change_text(c: &CostChange) -> Vec<String> {
             l.unit
         ));
         if let Some(why) = &l.price_unknown {
-            out.push(format!("              price unknown: {why}"));
+            out.push(format!("{:15}price unknown: {why}", ""));
         }
     }
     let region = c.new.region.as_deref().unwrap_or("no Region");
