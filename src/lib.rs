@@ -3,7 +3,7 @@
 //!
 //! Stages run one way; a module never imports from a later stage: [`blueprint`] (YAML ->
 //! validated model) -> [`cfn`] (the CloudFormation model) -> [`assets`] -> [`compile`] (model
-//! -> templates) -> [`output`] (deterministic files) -> the engines [`plan`], [`audit`],
+//! -> templates) -> [`output`] (deterministic files) -> [`cost`] (monthly estimate) -> the engines [`plan`], [`audit`],
 //! [`package`] and [`deploy`] -> [`aws`] (the only module that calls AWS) -> [`cli`] (the commands).
 
 pub mod assets;
@@ -13,6 +13,7 @@ pub mod blueprint;
 pub mod cfn;
 pub mod cli;
 pub mod compile;
+pub mod cost;
 pub mod deploy;
 pub mod output;
 pub mod package;

@@ -146,6 +146,127 @@ pub struct PlanArgs {
     /// Deployed mode (without --against*): where and as whom to read the stack.
     #[command(flatten)]
     pub aws: AwsArgs,
+    /// The monthly cost section: assumptions and prices (the Region: the blueprint's
+    /// `region`, else --region).
+    #[command(flatten)]
+    pub cost: CostOptions,
+}
+
+/// The stated assumptions and the prices of a cost estimate (`sandboxc cost`, and the cost
+/// section of `sandboxc plan`). Each default is printed with the estimate.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Cost options")]
+pub struct CostOptions {
+    /// Directory of AWS Price List offer files (as downloaded from
+    /// https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/<offerCode>/current/index.json):
+    /// DIR/<offerCode>.json, DIR/<offerCode>/index.json or DIR/<offerCode>/<region>/index.json,
+    /// for AmazonAppStream, AmazonSageMaker, AmazonVPC, awskms, AWSCloudTrail and AmazonS3.
+    /// Default: the dated snapshot shipped with sandboxc (prices/snapshot), which leaves out
+    /// every price that could not be read from AWS's pricing pages.
+    #[arg(long, value_name = "DIR")]
+    pub prices: Option<PathBuf>,
+    /// Hours in a month.
+    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH)]
+    pub hours_per_month: f64,
+    /// Streaming hours per ON_DEMAND fleet instance (the rest of the month it is stopped), or
+    /// per ELASTIC session, in a month.
+    #[arg(long, value_name = "HOURS", default_value_t = 176.0)]
+    pub appstream_hours: f64,
+    /// Running hours per notebook instance in a month (default: the whole month; notebooks run
+    /// until stopped).
+    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH)]
+    pub notebook_hours: f64,
+    /// CloudTrail data events per trail that records them, in a month.
+    #[arg(long, value_name = "EVENTS", default_value_t = 1_000_000.0)]
+    pub trail_data_events: f64,
+    /// GB stored in S3 Standard across the sandbox's buckets.
+    #[arg(long, value_name = "GB", default_value_t = 100.0)]
+    pub s3_gb: f64,
+}
+
+impl Default for CostOptions {
+    fn default() -> Self {
+        let a = crate::cost::Assumptions::default();
+        Self {
+            prices: None,
+            hours_per_month: a.hours_per_month,
+            appstream_hours: a.appstream_hours,
+            notebook_hours: a.notebook_hours,
+            trail_data_events: a.trail_data_events,
+            s3_gb: a.s3_gb,
+        }
+    }
+}
+
+impl CostOptions {
+    /// The assumptions, checked.
+    ///
+    /// # Errors
+    /// [`CliError`] for a negative or non-finite value, or more hours than a month has.
+    pub fn assumptions(&self) -> Result<crate::cost::Assumptions, CliError> {
+        let a = crate::cost::Assumptions {
+            hours_per_month: self.hours_per_month,
+            appstream_hours: self.appstream_hours,
+            notebook_hours: self.notebook_hours,
+            trail_data_events: self.trail_data_events,
+            s3_gb: self.s3_gb,
+        };
+        for (flag, v) in [
+            ("--hours-per-month", a.hours_per_month),
+            ("--appstream-hours", a.appstream_hours),
+            ("--notebook-hours", a.notebook_hours),
+            ("--trail-data-events", a.trail_data_events),
+            ("--s3-gb", a.s3_gb),
+        ] {
+            if !v.is_finite() || v < 0.0 {
+                return Err(CliError::new(format!("{flag} {v}: give a number of 0 or more")));
+            }
+        }
+        if a.hours_per_month > 744.0 {
+            return Err(CliError::new(format!(
+                "--hours-per-month {}: a month has at most 744 hours (31 days)",
+                self.hours_per_month
+            )));
+        }
+        for (flag, v) in [("--appstream-hours", a.appstream_hours), ("--notebook-hours", a.notebook_hours)] {
+            if v > a.hours_per_month {
+                return Err(CliError::new(format!(
+                    "{flag} {v}: more than the month's {} hours (--hours-per-month)",
+                    a.hours_per_month
+                )));
+            }
+        }
+        Ok(a)
+    }
+}
+
+/// Output format of `sandboxc cost`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum CostFormat {
+    /// For a terminal: one row per meter with quantity, unit price, SKU and monthly cost.
+    #[default]
+    Table,
+    /// For a pull-request comment or a report.
+    Markdown,
+    /// For machines: `schema_version` 1 (docs/cost-json.md).
+    Json,
+}
+
+/// Arguments of `sandboxc cost`.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct CostArgs {
+    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// The Region whose prices apply (else the blueprint's `region`); refused when it
+    /// contradicts the blueprint's `region`. Without either, no line has a price.
+    #[arg(long, value_name = "NAME")]
+    pub region: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CostFormat::Table)]
+    pub format: CostFormat,
+    /// Assumptions and prices.
+    #[command(flatten)]
+    pub cost: CostOptions,
 }
 
 /// Arguments of `sandboxc apply`.

@@ -7,6 +7,7 @@
 pub mod args;
 pub mod audit;
 pub mod build;
+pub mod cost;
 pub mod deploy;
 pub mod error;
 pub mod init;
@@ -17,7 +18,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use args::{ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs};
+use args::{ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, CostArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs};
 use error::CliError;
 
 use crate::blueprint::schema;
@@ -55,6 +56,7 @@ Examples:
   sandboxc validate team.yaml                 check a blueprint; writes nothing
   sandboxc synth team.yaml -o build/cfn       compile a blueprint into build/cfn
   sandboxc plan team.yaml --against-git main  what the change to team.yaml does, and risks
+  sandboxc cost team.yaml                     what the sandbox costs a month, line by line
   sandboxc schema > blueprint.schema.json     schema for editor completion
   sandboxc bootstrap                          once per account and Region: the assets bucket
   sandboxc apply team.yaml                    plan, ask, deploy, follow; prints the outputs
@@ -144,6 +146,18 @@ pub enum Command {
     /// --keep-change-set; the AWS options below).
     /// Exit codes: 0 no changes, 2 changes, 1 error.
     Plan(PlanArgs),
+    /// What the sandbox would cost a month: one line per meter with its quantity, unit price
+    /// and the offer's SKU; offline.
+    ///
+    /// Reads the compiled templates: AppStream instance hours by fleet type and size (ON_DEMAND
+    /// and ELASTIC: --appstream-hours of streaming), notebook instance hours (--notebook-hours)
+    /// and ML storage, interface endpoint hours per Availability Zone, KMS keys, CloudTrail data
+    /// events (--trail-data-events) and S3 Standard storage (--s3-gb). Prices come from the AWS
+    /// Price List offer files: the dated snapshot shipped with sandboxc, or --prices DIR. A price
+    /// that is not there is never guessed: the line says "unknown" and why, and the total
+    /// counts the known lines only. Taxes, free tiers, data transfer, requests and Savings
+    /// Plans are not included.
+    Cost(CostArgs),
     /// Deploy the assets stack (sandboxc-assets): the bucket apply uploads nested templates
     /// and Lambda zips to (KMS-encrypted, versioned, TLS-only, public access blocked, old
     /// versions expire after 30 days). Once per account and Region; through a change set.
@@ -301,6 +315,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
         Command::Completions { shell } => Ok(completions(*shell)),
         Command::Package { out, dist } => package(out, dist.as_deref(), &ctx),
         Command::Plan(args) => fresh_checkout().and_then(|()| plan::run(args, &ctx)),
+        Command::Cost(args) => cost::run(args, &ctx),
         Command::Bootstrap(args) => deploy::bootstrap(args, &ctx),
         Command::Check(args) => deploy::check(args, &ctx),
         Command::Apply(args) => fresh_checkout().and_then(|()| deploy::apply(args, &ctx)),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sandboxc_contract::stack::parameters::S3_PREFIX_LIST_ID;
 
-use super::args::{check_account, PlanArgs, PlanFormat};
+use super::args::{check_account, CostOptions, PlanArgs, PlanFormat};
 use super::build::{build, source};
 use super::error::CliError;
 use super::{Context, ExitStatus};
@@ -48,6 +48,8 @@ pub struct DeployedOptions {
     pub polling: Polling,
     /// Root parameter values as `apply` sets them (the Region's `S3PrefixListId`).
     pub values: Vec<(String, String)>,
+    /// The cost section's assumptions and prices; `None` leaves the section out.
+    pub cost: Option<CostOptions>,
 }
 
 /// `sandboxc plan`.
@@ -70,33 +72,35 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
         }
         (Some(dir), None) => {
             let old = TemplateSet::from_dir(dir)?;
-            let (_, new) = new_output(args.blueprint.as_deref())?;
-            crate::plan::plan(&old, &new, &format!("directory {}", dir.display()))
+            let (blueprint, new) = new_output(args.blueprint.as_deref())?;
+            let mut plan = crate::plan::plan(&old, &new, &format!("directory {}", dir.display()));
+            plan.cost = Some(offline_cost(&blueprint, &old, &new, args)?);
+            plan
         }
         (None, Some(rev)) => {
             let (repo_path, text) = match &args.blueprint {
                 Some(path) => git_show(path, rev)?,
                 None => git_show_default(rev)?,
             };
-            let Some(text) = text else {
-                // The pull request that adds the blueprint: everything is new.
-                let (_, new) = new_output(args.blueprint.as_deref())?;
-                let mut old = TemplateSet::from_deployed(&new.stack_name, None, &[])?;
-                old.scripts.clone_from(&new.scripts);
-                let base = format!("{repo_path} at git {rev} (not there yet: everything is new)");
-                let output = finish(crate::plan::plan(&old, &new, &base), args.format, color, args.out.as_deref())?;
-                if !ctx.quiet {
-                    ctx.say(output.rendered.trim_end());
+            let (blueprint, new) = new_output(args.blueprint.as_deref())?;
+            let (old, base) = match text {
+                Some(text) => {
+                    let source = Source { name: format!("{repo_path} at {rev}"), text };
+                    let compiled = build(&source, Format::Json).map_err(|e| {
+                        CliError::new(format!("the blueprint at {rev} does not compile:")).with_cause(e.to_string())
+                    })?;
+                    (TemplateSet::from_compiled(&compiled)?, format!("{repo_path} at git {rev}"))
                 }
-                return Ok(output.status);
+                None => {
+                    // The pull request that adds the blueprint: everything is new.
+                    let mut old = TemplateSet::from_deployed(&new.stack_name, None, &[])?;
+                    old.scripts.clone_from(&new.scripts);
+                    (old, format!("{repo_path} at git {rev} (not there yet: everything is new)"))
+                }
             };
-            let source = Source { name: format!("{repo_path} at {rev}"), text };
-            let compiled = build(&source, Format::Json).map_err(|e| {
-                CliError::new(format!("the blueprint at {rev} does not compile:")).with_cause(e.to_string())
-            })?;
-            let old = TemplateSet::from_compiled(&compiled)?;
-            let (_, new) = new_output(args.blueprint.as_deref())?;
-            crate::plan::plan(&old, &new, &format!("{repo_path} at git {rev}"))
+            let mut plan = crate::plan::plan(&old, &new, &base);
+            plan.cost = Some(offline_cost(&blueprint, &old, &new, args)?);
+            plan
         }
     };
     let output = finish(plan, args.format, color, args.out.as_deref())?;
@@ -136,6 +140,18 @@ fn check_out(out: &Path, blueprint: Option<&Path>, against: Option<&Path>) -> Re
     Ok(())
 }
 
+/// The cost section of an offline plan, priced in the blueprint's `region`, else `--region`
+/// (refused when they contradict each other), else without prices.
+fn offline_cost(
+    blueprint: &Blueprint,
+    old: &TemplateSet,
+    new: &TemplateSet,
+    args: &PlanArgs,
+) -> Result<crate::cost::CostChange, CliError> {
+    let settings = args.aws.resolve(blueprint.region.as_deref())?;
+    super::cost::change(old, new, settings.region.as_deref(), &args.cost)
+}
+
 /// The new side of a plan: the blueprint (or the embedded default) compiled in memory, and
 /// the validated blueprint (its pinned `region` and `account`).
 ///
@@ -158,6 +174,7 @@ fn deployed(args: &PlanArgs, ctx: &Context) -> Result<Plan, CliError> {
         keep_change_set: args.keep_change_set,
         polling: Polling::default(),
         values: Vec::new(),
+        cost: Some(args.cost.clone()),
     };
     ctx.runtime()?.block_on(async {
         let session = crate::aws::connect(&settings).await.map_err(|e| {
@@ -198,16 +215,16 @@ pub async fn against_deployed<C: CloudFormation>(
         PreviewError::Unreachable { .. } => CliError::new(e.to_string()).with_cause(OFFLINE_HINT),
         e => CliError::from(e),
     })?;
-    Ok(match preview {
+    let (mut plan, old) = match preview {
         Preview::NoStack { old } => {
             let mut plan = crate::plan::plan(&old, new, &format!("{base} (does not exist)"));
             plan.warnings.push(Warning::StackDoesNotExist { stack: stack.clone(), region: Some(region.to_string()) });
-            plan
+            (plan, old)
         }
         Preview::NeverDeployed { old } => {
             let mut plan = crate::plan::plan(&old, new, &format!("{base} (REVIEW_IN_PROGRESS: never deployed)"));
             plan.warnings.push(Warning::NeverDeployed { stack: stack.clone() });
-            plan
+            (plan, old)
         }
         Preview::NoChanges { old, reason, change_set } => {
             let mut plan = crate::plan::plan(&old, new, &base);
@@ -216,7 +233,7 @@ pub async fn against_deployed<C: CloudFormation>(
             }
             plan.changes = false;
             plan.change_set = change_set;
-            plan
+            (plan, old)
         }
         Preview::ChangeSetFailed { old, reason, change_set } => {
             // Still a useful plan: the deployed templates against the new ones, with the
@@ -224,7 +241,7 @@ pub async fn against_deployed<C: CloudFormation>(
             let mut plan = crate::plan::plan(&old, new, &base);
             plan.warnings.push(Warning::ChangeSetFailed { reason, kept: change_set.clone() });
             plan.change_set = change_set;
-            plan
+            (plan, old)
         }
         Preview::Changes { old, facts, change_set } => {
             let mut plan = crate::plan::plan_refined(&old, new, &base, Some(&facts));
@@ -232,9 +249,13 @@ pub async fn against_deployed<C: CloudFormation>(
                 plan.changes = true;
             }
             plan.change_set = change_set;
-            plan
+            (plan, old)
         }
-    })
+    };
+    if let Some(options) = &options.cost {
+        plan.cost = Some(super::cost::change(&old, new, Some(region), options)?);
+    }
+    Ok(plan)
 }
 
 /// Saves the JSON plan to `out` when given, renders the plan in `format` (a kept change set's

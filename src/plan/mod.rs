@@ -168,5 +168,6 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
         files,
         templates,
         change_set: None,
+        cost: None,
     }
 }

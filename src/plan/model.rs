@@ -409,6 +409,10 @@ pub struct Plan {
     /// (`CreateChangeSet` `Id`). Absent from the JSON otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub change_set: Option<String>,
+    /// The monthly cost of both sides and what changes (`crate::cost::CostChange`), when the
+    /// command line priced them (`sandboxc plan` always does). Absent from the JSON otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cost: Option<crate::cost::CostChange>,
 }
 
 /// What kind of control a [`SecurityChange`] touches; serialized as the kebab-case names of

@@ -6,4 +6,5 @@ mod audit;
 mod commands;
 #[path = "../common/mod.rs"]
 mod common;
+mod cost;
 mod package;

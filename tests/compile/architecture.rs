@@ -6,8 +6,21 @@
 use std::path::{Path, PathBuf};
 
 /// The stages, in order: a module may use its own stage and earlier ones.
-const STAGES: [&str; 12] =
-    ["blueprint", "cfn", "assets", "compile", "output", "plan", "audit", "package", "deploy", "aws", "cli", "main"];
+const STAGES: [&str; 13] = [
+    "blueprint",
+    "cfn",
+    "assets",
+    "compile",
+    "output",
+    "cost",
+    "plan",
+    "audit",
+    "package",
+    "deploy",
+    "aws",
+    "cli",
+    "main",
+];
 
 fn stage(module: &str) -> Option<usize> {
     STAGES.iter().position(|s| *s == module)

@@ -5,5 +5,6 @@
 mod access;
 #[path = "../common/mod.rs"]
 mod common;
+mod cost;
 mod deployed;
 mod diff;

@@ -211,6 +211,9 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
     let _ = writeln!(head, "Compared with {}.\n", cell(&plan.base));
     if !plan.changes {
         let _ = writeln!(head, "**No changes.**");
+        if let Some(c) = &plan.cost {
+            let _ = writeln!(head, "\n{}", crate::cost::render::change_markdown(c).replace("### ", "#### "));
+        }
         return head;
     }
     let s = &plan.summary;
@@ -322,11 +325,17 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
             plan.files.iter().map(|f| format!("- `{}` {}: {}\n", cell(&f.file), f.status, cell(&f.note))).collect();
         sections.push(Section::new(6, "#### Other files\n\n", rows));
     }
+    let cost = plan
+        .cost
+        .as_ref()
+        .map(|c| format!("{}\n", crate::cost::render::change_markdown(c).replace("### ", "#### ")))
+        .unwrap_or_default();
     let budget = limit.saturating_sub(NOTE_ROOM);
-    let cut = fit(&mut sections, budget.saturating_sub(head.chars().count()));
+    let cut = fit(&mut sections, budget.saturating_sub(head.chars().count() + cost.chars().count()));
     for section in &sections {
         section.render(&mut head);
     }
+    head.push_str(&cost);
     // A new stack: every resource is new, the counts above say what; the JSON plan lists each.
     let blocks: Vec<String> = if plan.new_stack.is_some() {
         Vec::new()

@@ -62,6 +62,7 @@ fn render_raw(plan: &Plan, color: bool) -> String {
         writeln!(s, "{}", p.paint("1", &format!("sandboxc plan: stack {} against {}", plan.new_stack_name, plan.base)));
     let _ = writeln!(s, "{}", summary_line(plan));
     if !plan.changes {
+        cost_section(&mut s, plan, &p);
         return s;
     }
     if !plan.access.is_empty() {
@@ -121,6 +122,7 @@ fn render_raw(plan: &Plan, color: bool) -> String {
             let _ = writeln!(s, "  {} {}: {}", f.status, f.file, f.note);
         }
     }
+    cost_section(&mut s, plan, &p);
     if plan.new_stack.is_some() {
         // Every resource is new: the counts above say what; the JSON plan lists each one.
         return s;
@@ -206,4 +208,14 @@ fn render_raw(plan: &Plan, color: bool) -> String {
         }
     }
     s
+}
+
+/// The monthly cost section (when the command line priced both sides).
+fn cost_section(s: &mut String, plan: &Plan, p: &Painter) {
+    if let Some(c) = &plan.cost {
+        let _ = writeln!(s, "\n{}", p.paint("1", "Monthly cost"));
+        for line in crate::cost::render::change_text(c) {
+            let _ = writeln!(s, "  {line}");
+        }
+    }
 }

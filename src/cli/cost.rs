@@ -1,0 +1,88 @@
+//! `sandboxc cost`: the blueprint compiled in memory, priced by the cost engine
+//! (`crate::cost`) from the shipped price snapshot or `--prices DIR`; and the cost section
+//! `sandboxc plan` attaches to a plan (both template sets priced alike).
+
+use super::args::{CostArgs, CostFormat, CostOptions};
+use super::error::CliError;
+use super::plan::new_output;
+use super::{Context, ExitStatus};
+use crate::cfn::Template;
+use crate::cost::{self, CostChange, PriceBook};
+use crate::plan::TemplateSet;
+
+/// The templates of a set in manifest order, each labelled by its manifest `stack` label
+/// (`network`, `root`...), else its file name.
+#[must_use]
+pub fn templates(set: &TemplateSet) -> Vec<(&str, &Template)> {
+    set.order.iter().filter_map(|f| set.templates.get(f).map(|t| (set.label(f).unwrap_or(f.as_str()), t))).collect()
+}
+
+/// The price book of `options` for `region`, with every offer `sets` need read.
+///
+/// # Errors
+/// [`CliError`] for offer files that are missing or malformed (naming the file).
+pub fn book(options: &CostOptions, region: Option<&str>, sets: &[&TemplateSet]) -> Result<PriceBook, CliError> {
+    let assumptions = options.assumptions()?;
+    let mut book = match &options.prices {
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(CliError::new(format!(
+                    "--prices {}: not a directory (it holds the AWS Price List offer files, one per service)",
+                    dir.display()
+                )));
+            }
+            PriceBook::dir(dir, region)
+        }
+        None => PriceBook::snapshot(region).map_err(|e| CliError::new(e.to_string()))?,
+    };
+    let meters: Vec<cost::Meter> = sets.iter().flat_map(|s| cost::meters(templates(s), &assumptions)).collect();
+    book.load(&meters).map_err(|e| CliError::new(format!("cannot read the prices: {e}")))?;
+    Ok(book)
+}
+
+/// What the change from `old` to `new` does to the monthly bill, both priced in `region`.
+///
+/// # Errors
+/// [`CliError`] for invalid assumptions and unreadable offer files.
+pub fn change(
+    old: &TemplateSet,
+    new: &TemplateSet,
+    region: Option<&str>,
+    options: &CostOptions,
+) -> Result<CostChange, CliError> {
+    let assumptions = options.assumptions()?;
+    let book = book(options, region, &[old, new])?;
+    Ok(cost::compare(
+        cost::estimate(templates(old), &assumptions, &book),
+        cost::estimate(templates(new), &assumptions, &book),
+    ))
+}
+
+/// `sandboxc cost`.
+///
+/// # Errors
+/// [`CliError`]: an invalid blueprint, a `--region` contradicting it, bad assumptions or
+/// unreadable offer files.
+pub fn run(args: &CostArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
+    let (blueprint, set) = new_output(args.blueprint.as_deref())?;
+    if let (Some(flag), Some(pinned)) = (&args.region, &blueprint.region) {
+        if flag != pinned {
+            return Err(CliError::new(format!(
+                "--region {flag} contradicts the blueprint's `region: {pinned}`: drop --region, or change `region` in the blueprint"
+            )));
+        }
+    }
+    let region = args.region.as_deref().or(blueprint.region.as_deref());
+    let assumptions = args.cost.assumptions()?;
+    let book = book(&args.cost, region, &[&set])?;
+    let estimate = cost::estimate(templates(&set), &assumptions, &book);
+    let rendered = match args.format {
+        CostFormat::Table => cost::render::table(&set.stack_name, &estimate),
+        CostFormat::Markdown => cost::render::markdown(&set.stack_name, &estimate),
+        CostFormat::Json => cost::render::json(&set.stack_name, &estimate),
+    };
+    if !ctx.quiet {
+        ctx.say(rendered.trim_end());
+    }
+    Ok(ExitStatus::Success)
+}
