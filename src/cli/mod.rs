@@ -25,10 +25,12 @@ use crate::blueprint::schema;
 use crate::cfn::render::Format;
 
 /// Compile one YAML blueprint of an isolated AWS data sandbox (VPC without internet, encrypted
-/// S3 bucket, AppStream 2.0 fleet and stack, SageMaker notebook, session validator Lambda,
+/// S3 bucket, AppStream 2.0 fleet and stack, a SageMaker notebook per user, session validator Lambda,
 /// CloudTrail and flow logs) into CloudFormation templates; plan, deploy and audit it.
 ///
-/// Without BLUEPRINT every command uses the embedded default (blueprints/data-sandbox.yaml).
+/// Without BLUEPRINT every command that takes one uses the embedded default
+/// (blueprints/data-sandbox.yaml); `audit` only with --from-aws (else give the blueprint or
+/// --stack to attribute notebook reads).
 #[derive(Debug, Parser)]
 #[command(
     name = "sandboxc",
