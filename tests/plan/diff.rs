@@ -914,3 +914,26 @@ fn a_name_that_changes_kind_is_resolved_in_each_template() {
     assert_eq!(queues.possibly_because.as_deref(), Some("value of parameter Source changes"), "{policy:#?}");
     assert_eq!(queues.old, queues.new);
 }
+
+#[test]
+fn longer_sessions_are_relaxations_and_shorter_ones_tightenings() {
+    let longer = edited(&[
+        ("session_expiration: 30m", "session_expiration: 12h"),
+        ("max_session_duration: 96h", "max_session_duration: 100h"),
+        ("idle_disconnect_timeout: 15m", "idle_disconnect_timeout: 0  "),
+    ]);
+    let plan = plan_of(&default_text(), &longer);
+    for needle in [
+        "notebook session length (the pre-signed notebook URL's SessionExpirationDurationInSeconds) longer: 1800 -> 43200 seconds",
+        "MaxUserDurationInSeconds (longest streaming session) longer: 345600 -> 360000 seconds",
+        "IdleDisconnectTimeoutInSeconds (an idle session is disconnected after) longer: 900 -> 0 (off) seconds",
+    ] {
+        assert!(relaxed(&plan, needle), "{needle}: {:#?}", plan.security);
+    }
+    let back = plan_of(&longer, &default_text());
+    let tightened =
+        |needle: &str| back.security.iter().any(|s| s.direction == Direction::Tightened && s.summary.contains(needle));
+    assert!(tightened("SessionExpirationDurationInSeconds) shorter: 43200 -> 1800 seconds"), "{:#?}", back.security);
+    assert!(tightened("disconnected after) shorter: 0 (off) -> 900 seconds"), "{:#?}", back.security);
+    assert!(!plan_of(&default_text(), &default_text()).security.iter().any(|s| s.summary.contains("seconds")));
+}
