@@ -112,6 +112,10 @@ pub enum Command {
     Init {
         /// Directory of the new sandbox.yaml.
         dir: Option<PathBuf>,
+        /// Environment name written as `name:` ([a-z][a-z0-9-]{1,30}); default: the directory's
+        /// name, lowercased with other characters as '-', when that is one; else "sandbox".
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Print a shell completion script: `sandboxc completions bash > /etc/bash_completion.d/sandboxc`,
     /// `sandboxc completions zsh > "${fpath[1]}/_sandboxc"`,
@@ -313,7 +317,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
         Command::Synth { blueprint, out, format } => synth(blueprint.as_ref(), out, *format, &ctx),
         Command::Validate { blueprint } => validate(blueprint.as_ref(), &ctx),
         Command::Schema => Ok(schema(&ctx)),
-        Command::Init { dir } => init::run(dir.as_deref(), &ctx),
+        Command::Init { dir, name } => init::run(dir.as_deref(), name.as_deref(), &ctx),
         Command::Completions { shell } => Ok(completions(*shell)),
         Command::Package { out, dist } => package(out, dist.as_deref(), &ctx),
         Command::Plan(args) => fresh_checkout().and_then(|()| plan::run(args, &ctx)),

@@ -727,6 +727,29 @@ fn init_writes_a_blueprint_that_validates_and_never_overwrites() {
 }
 
 #[test]
+fn init_names_the_environment_and_leaves_nothing_behind_when_it_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A refused --name: no directory, no file.
+    let o = sandboxc(tmp.path(), &["init", "new-dir", "--name", "Team_A"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("error: environment name \"Team_A\" is not one sandboxc accepts: "), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(!tmp.path().join("new-dir").exists(), "the directory is not left behind");
+    // --name wins over the directory's name.
+    let o = sandboxc(tmp.path(), &["init", "new-dir", "--name", "research-eu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(tmp.path().join("new-dir/sandbox.yaml")).unwrap();
+    assert!(text.contains("name: research-eu") && text.contains("image_name: research-eu-image"), "{text}");
+    // A directory whose name is not an environment name: "sandbox", and init says why.
+    let o = sandboxc(tmp.path(), &["init", "9lives"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("(environment sandbox, as the directory's name is not one: change name: in the file, or init again with --name)"), "{said}");
+    assert!(std::fs::read_to_string(tmp.path().join("9lives/sandbox.yaml")).unwrap().contains("name: sandbox "));
+}
+
+#[test]
 fn completions_for_bash_zsh_and_fish() {
     let tmp = tempfile::tempdir().unwrap();
     for (shell, marker) in [("bash", "_sandboxc()"), ("zsh", "#compdef sandboxc"), ("fish", "complete -c sandboxc")] {
