@@ -143,6 +143,7 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
     for t in &compiled.templates {
         let text = compiled.format.render(&t.template.to_value()).map_err(OutputError::Limits)?;
         problems.extend(limits::violations(&t.file, &t.template, &text));
+        problems.extend(limits::role_policy_violations(&t.file, &t.template));
         let s3_key = t.part.map(|_| template_key(text.as_bytes(), compiled.format));
         if t.part.is_none() {
             root_template = t.file.clone();

@@ -870,3 +870,29 @@ fn the_outputs_file_is_json_written_atomically() {
         "error: --outputs-file nowhere/outputs.json: the directory nowhere does not exist; nothing was deployed\n"
     );
 }
+
+#[test]
+fn a_user_role_whose_inline_policies_cannot_fit_in_iam_is_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 80;
+    let datasets: String =
+        (0..n).map(|i| format!("  ds{i:03}: {{prefix: datasets/project-{i:03}-genomics/}}\n")).collect();
+    let grants: Vec<String> = (0..n).map(|i| format!("ds{i:03}: read-write")).collect();
+    let blueprint = format!(
+        "name: many\nappstream: {{image_name: img}}\ndatasets:\n{datasets}users:\n  - {{id: alice, datasets: {{{}}}}}\n",
+        grants.join(", ")
+    );
+    std::fs::write(tmp.path().join("many.yaml"), blueprint).unwrap();
+    for args in [&["synth", "many.yaml", "-o", "out"][..], &["validate", "many.yaml"][..]] {
+        let o = sandboxc(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(
+                "many-notebook.template.json: the inline policies of role UserAlice2bd806c9Role come to at least "
+            ) && err.contains("IAM allows at most 10240 per role"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!tmp.path().join("out").exists(), "nothing written");
+}
