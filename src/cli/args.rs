@@ -117,14 +117,16 @@ pub enum PlanFormat {
 /// Arguments of `sandboxc plan`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct PlanArgs {
-    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML); default: ./sandbox.yaml if present, else the embedded
+    /// data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Compare with a previous synth output directory (manifest.json and templates); offline.
     #[arg(long, value_name = "DIR")]
     pub against: Option<PathBuf>,
     /// Compare with the blueprint file as it was at git revision REF (git show REF:path),
-    /// compiled in memory; offline. Without BLUEPRINT: blueprints/data-sandbox.yaml of the
-    /// current directory's repository (a clone of sandboxc) against the embedded default.
+    /// compiled in memory; offline. Without BLUEPRINT and ./sandbox.yaml:
+    /// blueprints/data-sandbox.yaml of the current directory's repository (a clone of
+    /// sandboxc) against the embedded default.
     #[arg(long, value_name = "REF")]
     pub against_git: Option<String>,
     /// Output format.
@@ -255,7 +257,8 @@ pub enum CostFormat {
 /// Arguments of `sandboxc cost`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CostArgs {
-    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML); default: ./sandbox.yaml if present, else the embedded
+    /// data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// The Region whose prices apply (else the blueprint's `region`); refused when it
     /// contradicts the blueprint's `region`. Without either, no line has a price.
@@ -272,7 +275,8 @@ pub struct CostArgs {
 /// Arguments of `sandboxc apply`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ApplyArgs {
-    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML); default: ./sandbox.yaml if present, else the embedded
+    /// data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Apply without asking (for CI); data-loss changes still need --allow-data-loss.
     #[arg(long)]
@@ -308,7 +312,8 @@ pub struct ApplyArgs {
 /// Arguments of `sandboxc check`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CheckArgs {
-    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML); default: ./sandbox.yaml if present, else the embedded
+    /// data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Where and as whom to check.
     #[command(flatten)]
@@ -335,7 +340,8 @@ pub struct BootstrapArgs {
 /// Arguments of `sandboxc status`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StatusArgs {
-    /// Blueprint file (YAML) naming the stack; default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML) naming the stack; default: ./sandbox.yaml if present, else the
+    /// embedded data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Also detect drift (changes made outside CloudFormation) on the root and nested stacks;
     /// exit code 2 when a resource drifted.
@@ -362,7 +368,8 @@ pub enum StatusFormat {
 /// Arguments of `sandboxc destroy`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct DestroyArgs {
-    /// Blueprint file (YAML) naming the stack; default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML) naming the stack; default: ./sandbox.yaml if present, else the
+    /// embedded data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Delete without asking.
     #[arg(long)]
@@ -391,7 +398,8 @@ pub struct AuditArgs {
     /// The blueprint of the audited sandbox: its `name` is the environment whose users'
     /// notebook roles (/sandboxc/<name>/users/<user hash>/) name the person behind a notebook's
     /// reads. With --from-aws its deployed CloudFormation stack also names the buckets (its
-    /// `region` and `account` are checked); default there: the embedded data-sandbox.yaml.
+    /// `region` and `account` are checked); default there: ./sandbox.yaml if present, else the
+    /// embedded data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Usage-report directory, laid out as the usage-report bucket
     /// (sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/*.csv); read recursively.

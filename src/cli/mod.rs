@@ -28,9 +28,9 @@ use crate::cfn::render::Format;
 /// S3 bucket, AppStream 2.0 fleet and stack, a SageMaker notebook per user, session validator Lambda,
 /// CloudTrail and flow logs) into CloudFormation templates; plan, deploy and audit it.
 ///
-/// Without BLUEPRINT every command that takes one uses the embedded default
-/// (blueprints/data-sandbox.yaml); `audit` only with --from-aws (else give the blueprint or
-/// --stack to attribute notebook reads).
+/// Without BLUEPRINT every command that takes one reads ./sandbox.yaml (what `init` writes) when
+/// the current directory has one, else the embedded default (blueprints/data-sandbox.yaml);
+/// `audit` only with --from-aws (else give the blueprint or --stack to attribute notebook reads).
 #[derive(Debug, Parser)]
 #[command(
     name = "sandboxc",
@@ -89,8 +89,8 @@ pub enum Command {
     /// byte-identical for the same blueprint on any machine. DIR is replaced as a whole, and only
     /// when everything succeeded; a non-empty DIR without manifest.json is never touched.
     Synth {
-        /// Blueprint file (YAML; `-` reads standard input); default: the embedded
-        /// data-sandbox.yaml.
+        /// Blueprint file (YAML; `-` reads standard input); default: ./sandbox.yaml if
+        /// present, else the embedded data-sandbox.yaml.
         blueprint: Option<PathBuf>,
         /// Output directory.
         #[arg(short, long, value_name = "DIR", default_value = "out")]
@@ -101,8 +101,8 @@ pub enum Command {
     },
     /// Check a blueprint and report every problem with file:line:column; writes nothing.
     Validate {
-        /// Blueprint file (YAML; `-` reads standard input); default: the embedded
-        /// data-sandbox.yaml.
+        /// Blueprint file (YAML; `-` reads standard input); default: ./sandbox.yaml if
+        /// present, else the embedded data-sandbox.yaml.
         blueprint: Option<PathBuf>,
     },
     /// Print the blueprint's JSON Schema (for editors: yaml-language-server, VS Code).

@@ -60,7 +60,7 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     use std::io::IsTerminal;
     let color = color_wanted(args.no_color, std::io::stdout().is_terminal());
     if let Some(out) = &args.out {
-        check_out(out, args.blueprint.as_deref(), args.against.as_deref())?;
+        check_out(out, super::build::blueprint_path(args.blueprint.as_deref()).as_deref(), args.against.as_deref())?;
     }
     let plan = match (&args.against, &args.against_git) {
         (Some(_), Some(_)) => {
@@ -78,8 +78,8 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             plan
         }
         (None, Some(rev)) => {
-            let (repo_path, text) = match &args.blueprint {
-                Some(path) => git_show(path, rev)?,
+            let (repo_path, text) = match super::build::blueprint_path(args.blueprint.as_deref()) {
+                Some(path) => git_show(&path, rev)?,
                 None => git_show_default(rev)?,
             };
             let (blueprint, new) = new_output(args.blueprint.as_deref())?;

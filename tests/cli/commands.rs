@@ -896,3 +896,22 @@ fn a_user_role_whose_inline_policies_cannot_fit_in_iam_is_refused_before_anythin
     }
     assert!(!tmp.path().join("out").exists(), "nothing written");
 }
+
+#[test]
+fn without_a_blueprint_argument_the_local_sandbox_yaml_is_read_before_the_embedded_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = sandboxc(tmp.path(), &["init", "team"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = tmp.path().join("team");
+    let o = sandboxc(&dir, &["validate"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "sandbox.yaml: valid blueprint for environment team\n");
+    let o = sandboxc(&dir, &["synth", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.join("out/team.template.json").is_file(), "the local blueprint's stack, not datasandbox");
+    // Elsewhere: the embedded default.
+    let o = sandboxc(tmp.path(), &["validate"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "data-sandbox.yaml (embedded default): valid blueprint for environment datasandbox\n"
+    );
+}
