@@ -49,6 +49,9 @@ impl AwsArgs {
     /// # Errors
     /// [`CliError`] when `--region` contradicts the pinned `region`.
     pub fn resolve(&self, pinned_region: Option<&str>) -> Result<Settings, CliError> {
+        if let Some(flag) = &self.region {
+            known_region("--region", flag)?;
+        }
         if let (Some(flag), Some(pinned)) = (&self.region, pinned_region) {
             if flag != pinned {
                 return Err(CliError::new(format!(
@@ -77,6 +80,19 @@ impl AwsArgs {
         } else {
             None
         }
+    }
+}
+
+/// Refuses a Region name that is not in sandboxc's list of AWS Regions, as the blueprint's
+/// `region` is refused, with a "did you mean"; `from` names where it came from (`--region`,
+/// `AWS_REGION`).
+///
+/// # Errors
+/// [`CliError`] naming the value, where it came from and what is allowed.
+pub fn known_region(from: &str, region: &str) -> Result<(), CliError> {
+    match crate::blueprint::known::REGIONS.check(region, "eu-west-1") {
+        None => Ok(()),
+        Some(u) => Err(CliError::new(format!("{from}: {} (allowed: {})", u.message, u.allowed))),
     }
 }
 
@@ -260,8 +276,9 @@ pub struct CostArgs {
     /// Blueprint file (YAML); default: ./sandbox.yaml if present, else the embedded
     /// data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
-    /// The Region whose prices apply (else the blueprint's `region`); refused when it
-    /// contradicts the blueprint's `region`. Without either, no line has a price.
+    /// The Region whose prices apply (else the blueprint's `region`, else AWS_REGION or
+    /// AWS_DEFAULT_REGION); refused when it contradicts the blueprint's `region`. Without any,
+    /// no line has a price.
     #[arg(long, value_name = "NAME")]
     pub region: Option<String>,
     /// Output format.

@@ -140,16 +140,16 @@ fn check_out(out: &Path, blueprint: Option<&Path>, against: Option<&Path>) -> Re
     Ok(())
 }
 
-/// The cost section of an offline plan, priced in the blueprint's `region`, else `--region`
-/// (refused when they contradict each other), else without prices.
+/// The cost section of an offline plan, priced in the Region of
+/// [`super::cost::pricing_region`], else without prices.
 fn offline_cost(
     blueprint: &Blueprint,
     old: &TemplateSet,
     new: &TemplateSet,
     args: &PlanArgs,
 ) -> Result<crate::cost::CostChange, CliError> {
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
-    super::cost::change(old, new, settings.region.as_deref(), &args.cost)
+    let region = super::cost::pricing_region(args.aws.region.as_deref(), blueprint.region.as_deref())?;
+    super::cost::change(old, new, region.as_deref(), &args.cost)
 }
 
 /// The new side of a plan: the blueprint (or the embedded default) compiled in memory, and

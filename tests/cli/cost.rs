@@ -51,9 +51,46 @@ fn cost_of_the_default_blueprint_from_the_snapshot() {
 #[test]
 fn cost_without_a_region_prices_nothing_and_says_why() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = sandboxc(tmp.path(), &["cost"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .current_dir(tmp.path())
+        .arg("cost")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .expect("sandboxc runs");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("no Region: set `region` in the blueprint or pass --region"), "{}", stdout(&o));
+}
+
+#[test]
+fn cost_reads_the_region_from_the_environment_and_refuses_unknown_region_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], region: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+            .current_dir(tmp.path())
+            .args(args)
+            .env_remove("AWS_DEFAULT_REGION")
+            .env("AWS_REGION", region)
+            .output()
+            .expect("sandboxc runs")
+    };
+    let o = run(&["cost", "--format", "json"], "eu-west-1");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["region"], "eu-west-1");
+    let o = run(&["cost"], "mars-1");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with("error: AWS_REGION: \"mars-1\" is not a known AWS Region"), "{}", stderr(&o));
+    for flag in ["US-EAST-1", "us-east-7"] {
+        let o = run(&["cost", "--region", flag], "eu-west-1");
+        assert_eq!(o.status.code(), Some(1), "{flag}");
+        let err = stderr(&o);
+        assert!(err.starts_with(&format!("error: --region: \"{flag}\" is not a known AWS Region")), "{err}");
+        assert!(err.contains("did you mean us-east-1"), "{err}");
+    }
+    let o = run(&["status", "--region", "mars-1"], "eu-west-1");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--region: \"mars-1\" is not a known AWS Region"), "{}", stderr(&o));
 }
 
 #[test]
