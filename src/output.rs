@@ -162,6 +162,8 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         files.push((t.file.clone(), text));
     }
     if !problems.is_empty() {
+        let n = problems.len();
+        problems.push(format!("{n} quota{} exceeded; nothing was written", if n == 1 { "" } else { "s" }));
         return Err(OutputError::Limits(problems.join("\n")));
     }
     let mut scripts = Vec::new();

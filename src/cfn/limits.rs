@@ -46,8 +46,9 @@ pub fn role_policy_violations(file: &str, template: &Template) -> Vec<String> {
         let docs = r.properties.get("Policies").and_then(Expr::as_list).unwrap_or_default();
         let chars: usize = docs.iter().filter_map(|p| p.get("PolicyDocument")).map(least_chars).sum();
         if chars > MAX_ROLE_INLINE_POLICY_CHARS {
+            let user = tag(r, sandboxc_contract::users::USER_TAG).map(|u| format!(" (user {u:?})")).unwrap_or_default();
             out.push(format!(
-                "{file}: the inline policies of role {id} come to at least {chars} characters once deployed; IAM allows at most {MAX_ROLE_INLINE_POLICY_CHARS} per role (fewer datasets per user, or datasets under one shared prefix, make it smaller)"
+                "{file}: the inline policies of role {id}{user} come to at least {chars} characters once deployed; IAM allows at most {MAX_ROLE_INLINE_POLICY_CHARS} per role (fewer datasets per user, or datasets under one shared prefix, make it smaller)"
             ));
         }
     }
@@ -89,6 +90,18 @@ pub fn least_chars(e: &Expr) -> usize {
         Expr::If(_, a, b) => least_chars(a).min(least_chars(b)),
         _ => quoted(1),
     }
+}
+
+/// The literal value of the tag `key` of a resource's `Tags` list, if it has one.
+fn tag<'r>(r: &'r super::Resource, key: &str) -> Option<&'r str> {
+    r.properties
+        .get("Tags")
+        .and_then(Expr::as_list)
+        .unwrap_or_default()
+        .iter()
+        .find(|t| t.get("Key").and_then(Expr::as_str) == Some(key))
+        .and_then(|t| t.get("Value"))
+        .and_then(Expr::as_str)
 }
 
 fn visible(s: &str) -> usize {
