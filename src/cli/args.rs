@@ -184,21 +184,21 @@ pub struct CostOptions {
     #[arg(long, value_name = "DIR")]
     pub prices: Option<PathBuf>,
     /// Hours in a month.
-    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH)]
+    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH, allow_negative_numbers = true)]
     pub hours_per_month: f64,
     /// Streaming hours per ON_DEMAND fleet instance (the rest of the month it is stopped), or
     /// per ELASTIC session, in a month.
-    #[arg(long, value_name = "HOURS", default_value_t = 176.0)]
+    #[arg(long, value_name = "HOURS", default_value_t = 176.0, allow_negative_numbers = true)]
     pub appstream_hours: f64,
-    /// Running hours per notebook instance in a month (default: the whole month; notebooks run
-    /// until stopped).
-    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH)]
+    /// Running hours per notebook instance in a month (default: the whole month,
+    /// --hours-per-month; notebooks run until stopped).
+    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH, allow_negative_numbers = true)]
     pub notebook_hours: f64,
     /// CloudTrail data events per trail that records them, in a month.
-    #[arg(long, value_name = "EVENTS", default_value_t = 1_000_000.0)]
+    #[arg(long, value_name = "EVENTS", default_value_t = 1_000_000.0, allow_negative_numbers = true)]
     pub trail_data_events: f64,
     /// GB stored in S3 Standard across the sandbox's buckets.
-    #[arg(long, value_name = "GB", default_value_t = 100.0)]
+    #[arg(long, value_name = "GB", default_value_t = 100.0, allow_negative_numbers = true)]
     pub s3_gb: f64,
 }
 
@@ -222,10 +222,12 @@ impl CostOptions {
     /// # Errors
     /// [`CliError`] for a negative or non-finite value, or more hours than a month has.
     pub fn assumptions(&self) -> Result<crate::cost::Assumptions, CliError> {
+        // The default notebook hours are the whole month, whatever --hours-per-month says.
+        let whole_month = self.notebook_hours.to_bits() == crate::cost::HOURS_PER_MONTH.to_bits();
         let a = crate::cost::Assumptions {
             hours_per_month: self.hours_per_month,
             appstream_hours: self.appstream_hours,
-            notebook_hours: self.notebook_hours,
+            notebook_hours: if whole_month { self.hours_per_month } else { self.notebook_hours },
             trail_data_events: self.trail_data_events,
             s3_gb: self.s3_gb,
         };
@@ -237,24 +239,40 @@ impl CostOptions {
             ("--s3-gb", a.s3_gb),
         ] {
             if !v.is_finite() || v < 0.0 {
-                return Err(CliError::new(format!("{flag} {v}: give a number of 0 or more")));
+                return Err(CliError::new(format!("{flag} {}: give a number of 0 or more", number(v))));
             }
         }
-        if a.hours_per_month > 744.0 {
+        if !(MIN_HOURS_PER_MONTH..=MAX_HOURS_PER_MONTH).contains(&a.hours_per_month) {
             return Err(CliError::new(format!(
-                "--hours-per-month {}: a month has at most 744 hours (31 days)",
-                self.hours_per_month
+                "--hours-per-month {}: a month has {MIN_HOURS_PER_MONTH} (28 days) to {MAX_HOURS_PER_MONTH} hours (31 days)",
+                number(a.hours_per_month)
             )));
         }
         for (flag, v) in [("--appstream-hours", a.appstream_hours), ("--notebook-hours", a.notebook_hours)] {
             if v > a.hours_per_month {
                 return Err(CliError::new(format!(
-                    "{flag} {v}: more than the month's {} hours (--hours-per-month)",
-                    a.hours_per_month
+                    "{flag} {}: more than the month's {} hours (--hours-per-month)",
+                    number(v),
+                    number(a.hours_per_month)
                 )));
             }
         }
         Ok(a)
+    }
+}
+
+/// Fewest hours `--hours-per-month` accepts: 28 days.
+pub const MIN_HOURS_PER_MONTH: f64 = 672.0;
+/// Most hours `--hours-per-month` accepts: 31 days.
+pub const MAX_HOURS_PER_MONTH: f64 = 744.0;
+
+/// A number of a flag as people read it: as given up to a billion, else in scientific notation
+/// (`1e308`, not 309 digits).
+fn number(v: f64) -> String {
+    if v.abs() < 1e9 {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
     }
 }
 

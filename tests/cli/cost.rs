@@ -197,3 +197,26 @@ fn plan_carries_the_cost_section_in_all_three_formats() {
     assert!((doc["cost"]["delta_usd"].as_f64().unwrap() - 146.0).abs() < 1e-9, "{}", doc["cost"]);
     assert_eq!(doc["cost"]["new"]["region"], "us-east-1");
 }
+
+#[test]
+fn cost_assumptions_are_checked_with_messages_that_name_the_flag_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (&["--appstream-hours", "-5"][..], "error: --appstream-hours -5: give a number of 0 or more"),
+        (
+            &["--hours-per-month", "0"][..],
+            "error: --hours-per-month 0: a month has 672 (28 days) to 744 hours (31 days)",
+        ),
+        (&["--appstream-hours", "1e308"][..], "error: --appstream-hours 1e308: more than the month's 730 hours"),
+        (&["--s3-gb", "NaN"][..], "error: --s3-gb NaN: give a number of 0 or more"),
+    ] {
+        let o = sandboxc(tmp.path(), &[&["cost"][..], args].concat());
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).starts_with(expected), "{args:?}: {}", stderr(&o));
+    }
+    // A shorter month: the notebooks' default hours (the whole month) follow it.
+    let o = sandboxc(tmp.path(), &["cost", "--hours-per-month", "700", "--region", "us-east-1", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["assumptions"]["notebook_hours"], 700.0);
+}
