@@ -67,9 +67,9 @@ Examples:
   sandboxc audit --usage-reports reports --cloudtrail trail --bucket my-data
                                               who read and wrote what, per user; exit 2 on findings
 
-Commands that call AWS (plan without --against*, bootstrap, apply, status, destroy, audit
---from-aws) take --profile and --region (refused when it contradicts the blueprint's `region`;
-credentials of another account than the blueprint's `account` are refused too), and
+Commands that call AWS (plan without --against*, check, bootstrap, apply, status, destroy,
+audit --from-aws) take --profile and --region (refused when it contradicts the blueprint's
+`region`; credentials of another account than the blueprint's `account` are refused too), and
 --connect-timeout (default 10 s) and --call-timeout (default 60 s): an endpoint that does not
 answer fails the command, naming the endpoint and the call.
 
@@ -128,7 +128,8 @@ pub enum Command {
     /// Build the Lambda zips (validator, provider) from this checkout's lambda/ crate.
     ///
     /// Builds release binaries for Amazon Linux 2023 with cargo-zigbuild (glibc 2.17 symbols;
-    /// install: .venv/bin/pip install cargo-zigbuild ziglang), checks that no binary needs a
+    /// install into the checkout's .venv, or the venv $SANDBOXC_VENV names: python3 -m venv .venv
+    /// && .venv/bin/pip install cargo-zigbuild ziglang), checks that no binary needs a
     /// glibc newer than 2.34, and writes DIR/<identity>/validator.zip and provider.zip, each
     /// holding one executable `bootstrap`, byte-identical for the same sources. <identity> is
     /// the SHA-256 of lambda/ sources and Cargo.lock that synth writes into the templates.
