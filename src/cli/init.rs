@@ -140,10 +140,20 @@ pub fn run(dir: Option<&Path>, name: Option<&str>, ctx: &Context) -> Result<Exit
         ctx.say(&format!(
             "wrote {} (environment {name}{how}): set appstream.image_name to your image, then `sandboxc validate {}`",
             path.display(),
-            path.display()
+            shell_word(&path.display().to_string())
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+/// `word` as one POSIX shell word: as it is when it has only safe characters, else in single
+/// quotes (a `'` inside written `'\''`).
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,=".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 /// Writes `text` to a new file at `path`; `create_new`, so a file that appeared since the check
@@ -171,5 +181,8 @@ mod tests {
         assert_eq!(name_for(Path::new("/nonexistent/9lives")), None);
         assert_eq!(name_for(Path::new("/nonexistent/a--b")), None);
         assert_eq!(name_for(Path::new("/")), None);
+        assert_eq!(shell_word("team/sandbox.yaml"), "team/sandbox.yaml");
+        assert_eq!(shell_word("My Team/sandbox.yaml"), "'My Team/sandbox.yaml'");
+        assert_eq!(shell_word("it's/sandbox.yaml"), "'it'\\''s/sandbox.yaml'");
     }
 }
