@@ -372,6 +372,52 @@ pub struct DestroyArgs {
     pub aws: AwsArgs,
 }
 
+/// Arguments of `sandboxc connect`.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(after_help = CONNECT_AFTER_HELP)]
+pub struct ConnectArgs {
+    /// Blueprint file (YAML) of the deployed sandbox; default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// The AppStream user ID the session is for: 2 to 32 characters of letters, digits and
+    /// _ + = , . @ - (the API's rule). With `notebook.mode: per_user`, a user of the blueprint's
+    /// `users` with `authentication: api`.
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+    /// How long the URL can start a session: 1s to 7d, written like the blueprint's durations
+    /// (90s, 10m, 4h, 2d).
+    #[arg(long, value_name = "DURATION", default_value = crate::deploy::connect::DEFAULT_VALIDITY)]
+    pub validity: String,
+    /// The application to launch: its Name in the image's application catalog (Image
+    /// Assistant), or Desktop for a fleet with the desktop stream view. Default: the catalog.
+    #[arg(long, value_name = "ID")]
+    pub application: Option<String>,
+    /// Open the URL in the default browser instead of printing it.
+    #[arg(long)]
+    pub open: bool,
+    /// Where and as whom to call AppStream.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+const CONNECT_AFTER_HELP: &str = "\
+Examples:
+  sandboxc connect team.yaml --user alice@example.org
+                              print a URL valid for 10 minutes (standard output only)
+  sandboxc connect team.yaml --user alice@example.org --validity 1h --open
+                              open a session in the browser
+  sandboxc connect team.yaml --user bob --application Desktop
+                              start on the desktop of a DESKTOP stream-view fleet
+  url=$(sandboxc -q connect team.yaml --user alice@example.org)
+
+The stack and fleet are the ones the blueprint names (<name>-stack, <name>-<fleet type>);
+the credentials need appstream:CreateStreamingURL on both. Whoever holds the URL can start a
+session as the user until it expires: it is printed on standard output only (never with -v,
+never in an error), everything else goes to standard error. The user's home folder is
+user/custom/<sha256 of the ID>/ (streaming-URL users); the notebook script in the session asks
+the validator for their notebook as usual.
+
+Exit codes: 0 URL printed (or opened), 1 refused (user, validity) or AWS refused it.";
+
 /// Output format of `sandboxc audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum AuditFormatArg {
