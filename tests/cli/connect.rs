@@ -93,9 +93,12 @@ fn http(status: &str, content_type: &str, extra: &str, body: &[u8]) -> Vec<u8> {
 
 const CALLER_IDENTITY: &str = "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDATESTUSERID000000</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
 
+/// The head and body of every request a loopback endpoint read.
+type Requests = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+
 /// A loopback endpoint answering STS and AppStream (`appstream`: status line and CBOR body).
 /// Returns its URL and the head and body of every request it read.
-fn endpoint(appstream: (&'static str, Vec<u8>)) -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+fn endpoint(appstream: (&'static str, Vec<u8>)) -> (String, Requests) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -142,7 +145,7 @@ fn endpoint(appstream: (&'static str, Vec<u8>)) -> (String, Arc<Mutex<Vec<(Strin
 }
 
 /// An endpoint that must not be called.
-fn no_calls() -> (String, Arc<Mutex<Vec<(String, Vec<u8>)>>>) {
+fn no_calls() -> (String, Requests) {
     endpoint(("500 Internal Server Error", Vec::new()))
 }
 

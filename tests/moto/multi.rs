@@ -190,16 +190,16 @@ fn two_sandboxes_deploy_side_by_side_and_destroying_one_leaves_the_other_against
     // Rules, validators and permissions: each sandbox's own, none shared.
     assert_ne!(da.rule_name, db.rule_name);
     assert_ne!(da.function, db.function);
-    assert_eq!(targets(&moto, &clients, &da.rule_name), [da.function_arn.clone()]);
-    assert_eq!(targets(&moto, &clients, &db.rule_name), [db.function_arn.clone()]);
+    assert_eq!(targets(&moto, &clients, &da.rule_name), std::slice::from_ref(&da.function_arn));
+    assert_eq!(targets(&moto, &clients, &db.rule_name), std::slice::from_ref(&db.function_arn));
     assert_eq!(
         invokers(&moto, &clients, &da.function),
-        [da.rule_arn.clone()],
+        std::slice::from_ref(&da.rule_arn),
         "only A's rule may invoke A's validator"
     );
     assert_eq!(
         invokers(&moto, &clients, &db.function),
-        [db.rule_arn.clone()],
+        std::slice::from_ref(&db.rule_arn),
         "only B's rule may invoke B's validator"
     );
     let (stack_a, stack_b) = (format!("{a}-stack"), format!("{b}-stack"));
@@ -248,8 +248,8 @@ fn two_sandboxes_deploy_side_by_side_and_destroying_one_leaves_the_other_against
         (&after.rule_arn, &after.pattern, &after.function_arn, &after.allow_list),
         (&db.rule_arn, &db.pattern, &db.function_arn, &db.allow_list)
     );
-    assert_eq!(targets(&moto, &clients, &after.rule_name), [db.function_arn.clone()]);
-    assert_eq!(invokers(&moto, &clients, &after.function), [db.rule_arn.clone()]);
+    assert_eq!(targets(&moto, &clients, &after.rule_name), std::slice::from_ref(&db.function_arn));
+    assert_eq!(invokers(&moto, &clients, &after.function), std::slice::from_ref(&db.rule_arn));
     let (code, out, err) = sandboxc(&["status", &format!("{b}.yaml")], dir, &endpoint);
     assert_eq!(code, 0, "{out}{err}");
     let (code, out, err) = sandboxc(&["destroy", &format!("{b}.yaml"), "--yes"], dir, &endpoint);
