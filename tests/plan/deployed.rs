@@ -47,9 +47,10 @@ const NESTED_CHANGE_SET: &str = "arn:aws:cloudformation:us-east-1:123456789012:c
 const NESTED_STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/tiny-NotebookNestedStack-X/2";
 
 /// A small single-layout blueprint (its compact root template fits CreateChangeSet's
-/// 51,200-byte TemplateBody), in shared notebook mode: one notebook, `Notebook`, without users.
+/// 51,200-byte TemplateBody), in shared notebook mode: one notebook, `Notebook`, without users,
+/// and without idle stop (its lifecycle script alone is about 6 KB of the template).
 fn tiny(instance_type: &str, layout: &str) -> String {
-    format!("name: tiny\nlayout: {layout}\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: {instance_type}\n")
+    format!("name: tiny\nlayout: {layout}\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: {instance_type}\n  idle_stop: 0\n")
 }
 
 /// The templates `sandboxc synth` would write for `text`: (root, [(nested logical ID, body)]).

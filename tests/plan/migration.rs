@@ -4,13 +4,13 @@
 //! says the sandbox moves to EventBridge dispatch in this apply.
 //!
 //! The deployed side is honest, not hand-made: `tests/fixtures/plan/before-eventbridge/` holds
-//! the root, validator and storage templates of the default blueprint exactly as sandboxc
+//! the root and the changed nested templates of the default blueprint exactly as sandboxc
 //! synthesized them before EventBridge dispatch (the golden templates of commit 850d383, the
 //! main line just before per-sandbox session files and EventBridge dispatch were merged, with
 //! insta's header removed). The test proves it byte for byte: each fixture's SHA-256 is the
-//! content key its `TemplateURL` in that root template names. The four other nested templates
-//! did not change since: the test takes today's synth output for them and checks that their keys
-//! are the ones the old root names too.
+//! content key its `TemplateURL` in that root template names. The nested templates that did not
+//! change since are taken from today's synth output, and the test checks that their keys are the
+//! ones the old root names too (a template that changes later must be added to the fixtures).
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use crate::common;
