@@ -172,10 +172,15 @@ pub struct CostOptions {
     /// per ELASTIC session, in a month.
     #[arg(long, value_name = "HOURS", default_value_t = 176.0)]
     pub appstream_hours: f64,
-    /// Running hours per notebook instance in a month (default: the whole month; notebooks run
-    /// until stopped).
+    /// Running hours per notebook instance in a month, for notebooks without idle stop
+    /// (`notebook.idle_stop: 0`; default: the whole month; notebooks run until stopped).
     #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH)]
     pub notebook_hours: f64,
+    /// Hours each user works in their notebook in a month, for notebooks with idle stop: each
+    /// runs these hours plus one idle time (`notebook.idle_stop`) per 8 of them, at most the
+    /// month.
+    #[arg(long, value_name = "HOURS", default_value_t = 176.0)]
+    pub notebook_active_hours: f64,
     /// CloudTrail data events per trail that records them, in a month.
     #[arg(long, value_name = "EVENTS", default_value_t = 1_000_000.0)]
     pub trail_data_events: f64,
@@ -192,6 +197,7 @@ impl Default for CostOptions {
             hours_per_month: a.hours_per_month,
             appstream_hours: a.appstream_hours,
             notebook_hours: a.notebook_hours,
+            notebook_active_hours: a.notebook_active_hours,
             trail_data_events: a.trail_data_events,
             s3_gb: a.s3_gb,
         }
@@ -208,6 +214,7 @@ impl CostOptions {
             hours_per_month: self.hours_per_month,
             appstream_hours: self.appstream_hours,
             notebook_hours: self.notebook_hours,
+            notebook_active_hours: self.notebook_active_hours,
             trail_data_events: self.trail_data_events,
             s3_gb: self.s3_gb,
         };
@@ -215,6 +222,7 @@ impl CostOptions {
             ("--hours-per-month", a.hours_per_month),
             ("--appstream-hours", a.appstream_hours),
             ("--notebook-hours", a.notebook_hours),
+            ("--notebook-active-hours", a.notebook_active_hours),
             ("--trail-data-events", a.trail_data_events),
             ("--s3-gb", a.s3_gb),
         ] {
@@ -228,7 +236,11 @@ impl CostOptions {
                 self.hours_per_month
             )));
         }
-        for (flag, v) in [("--appstream-hours", a.appstream_hours), ("--notebook-hours", a.notebook_hours)] {
+        for (flag, v) in [
+            ("--appstream-hours", a.appstream_hours),
+            ("--notebook-hours", a.notebook_hours),
+            ("--notebook-active-hours", a.notebook_active_hours),
+        ] {
             if v > a.hours_per_month {
                 return Err(CliError::new(format!(
                     "{flag} {v}: more than the month's {} hours (--hours-per-month)",
