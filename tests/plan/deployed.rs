@@ -543,8 +543,10 @@ fn end_to_end_against_moto() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let stack = format!("e2e{}", std::process::id());
     let old = format!(
-        "name: {stack}\nlayout: single\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: ml.t3.medium\n"
+        "name: {stack}\nlayout: single\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnetwork:\n  flow_logs: false\nnotebook:\n  mode: shared\n  instance_type: ml.t3.medium\n  idle_stop: 0\n"
     );
+    // Without flow logs and idle stop: the compact root template must fit TemplateBody (51,200
+    // bytes), also with a long stack name.
     let (root, _) = deployed(&old);
     let port = endpoint.trim_start_matches("http://127.0.0.1:").trim_end_matches('/');
     let bucket = format!("{stack}-assets");
