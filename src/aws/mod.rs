@@ -6,10 +6,12 @@
 //! every client ([`Timeouts`]), checks the credentials and finds the account
 //! (`sts:GetCallerIdentity`). [`cloudformation::Cfn`] implements the stack lifecycle's
 //! `CloudFormation` trait, [`s3::S3`] its `AssetStore` trait, [`ec2::Ec2`] its `PrefixLists`
-//! trait, and [`evidence::S3Evidence`] the
-//! audit's `Evidence` trait. Every status and error is turned into sandboxc's types here
+//! trait, [`evidence::S3Evidence`] the
+//! audit's `Evidence` trait, and [`appstream::AppStream`] `sandboxc connect`'s `StreamingUrls`
+//! trait. Every status and error is turned into sandboxc's types here
 //! ([`error`]): nothing of the SDK leaks out.
 
+pub mod appstream;
 pub mod cloudformation;
 pub mod ec2;
 pub mod error;
@@ -206,6 +208,15 @@ impl Session {
             builder = builder.interceptor(verbose::Timing);
         }
         aws_sdk_s3::Client::from_conf(builder.build())
+    }
+
+    /// The AppStream adapter (`sandboxc connect`: `CreateStreamingURL`).
+    #[must_use]
+    pub fn appstream(&self) -> appstream::AppStream {
+        appstream::AppStream::with_endpoint(
+            client!(aws_sdk_appstream, &self.config, self.verbose),
+            endpoint(&self.config, "APPSTREAM", "appstream2"),
+        )
     }
 
     /// The CloudWatch Logs adapter (`audit --from-aws`: the validator's decisions).

@@ -431,6 +431,10 @@ pub struct Notebook {
     pub volume_size_gb: u32,
     /// Session length of the pre-signed notebook URL, 30m..12h.
     pub session_expiration: Duration,
+    /// Stop a notebook instance after this long without kernel activity and without an open
+    /// terminal, 10m..7d, or 0 (never); default 1h. The validator starts a stopped notebook
+    /// when its user asks for it.
+    pub idle_stop: Duration,
 }
 
 // The schema of `NotebookMode` (the contract crate does not depend on schemars); its values
@@ -470,6 +474,7 @@ impl Default for Notebook {
             instance_type: "ml.t3.medium".into(),
             volume_size_gb: 20,
             session_expiration: Duration::from_secs(30 * 60),
+            idle_stop: Duration::from_secs(3600),
         }
     }
 }

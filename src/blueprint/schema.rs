@@ -200,9 +200,11 @@ fn forms(path: &str) -> Option<&'static str> {
     let leaf = path.rsplit('.').next().unwrap_or(path);
     match leaf {
         "availability_zones" => Some("a count from 2 to 6, or a list of 2 to 6 distinct AZ names"),
-        "max_session_duration" | "disconnect_timeout" | "idle_disconnect_timeout" | "session_expiration" => {
-            Some("a duration such as 90s, 15m, 4h, 2d, or 0")
-        }
+        "max_session_duration"
+        | "disconnect_timeout"
+        | "idle_disconnect_timeout"
+        | "session_expiration"
+        | "idle_stop" => Some("a duration such as 90s, 15m, 4h, 2d, or 0"),
         _ => None,
     }
 }

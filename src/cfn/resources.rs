@@ -175,8 +175,12 @@ resource!(/// `AWS::SageMaker::NotebookInstance`.
 NotebookInstance = "AWS::SageMaker::NotebookInstance" {
     notebook_instance_name: Expr, instance_type: Expr, volume_size_in_gb as "VolumeSizeInGB": i64,
     kms_key_id: Expr, role_arn: Expr, subnet_id: Expr, security_group_ids: Expr, direct_internet_access: Expr,
-    root_access: Expr, instance_metadata_service_configuration: Expr, tags: Expr,
+    root_access: Expr, instance_metadata_service_configuration: Expr, lifecycle_config_name: Expr, tags: Expr,
 });
+
+resource!(/// `AWS::SageMaker::NotebookInstanceLifecycleConfig` (`OnStart`: a list of `{Content}`, each a
+/// base64-encoded script of at most 16384 characters).
+NotebookInstanceLifecycleConfig = "AWS::SageMaker::NotebookInstanceLifecycleConfig" { on_start: Expr });
 
 resource!(/// `AWS::CloudTrail::Trail`.
 Trail = "AWS::CloudTrail::Trail" {

@@ -190,10 +190,16 @@ pub struct CostOptions {
     /// per ELASTIC session, in a month.
     #[arg(long, value_name = "HOURS", default_value_t = 176.0, allow_negative_numbers = true)]
     pub appstream_hours: f64,
-    /// Running hours per notebook instance in a month (default: the whole month,
-    /// --hours-per-month; notebooks run until stopped).
+    /// Running hours per notebook instance in a month, for notebooks without idle stop
+    /// (`notebook.idle_stop: 0`; default: the whole month, --hours-per-month; notebooks run
+    /// until stopped).
     #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH, allow_negative_numbers = true)]
     pub notebook_hours: f64,
+    /// Hours each user works in their notebook in a month, for notebooks with idle stop: each
+    /// runs these hours plus one idle time (`notebook.idle_stop`) per 8 of them, at most the
+    /// month.
+    #[arg(long, value_name = "HOURS", default_value_t = 176.0, allow_negative_numbers = true)]
+    pub notebook_active_hours: f64,
     /// CloudTrail data events per trail that records them, in a month.
     #[arg(long, value_name = "EVENTS", default_value_t = 1_000_000.0, allow_negative_numbers = true)]
     pub trail_data_events: f64,
@@ -210,6 +216,7 @@ impl Default for CostOptions {
             hours_per_month: a.hours_per_month,
             appstream_hours: a.appstream_hours,
             notebook_hours: a.notebook_hours,
+            notebook_active_hours: a.notebook_active_hours,
             trail_data_events: a.trail_data_events,
             s3_gb: a.s3_gb,
         }
@@ -228,6 +235,7 @@ impl CostOptions {
             hours_per_month: self.hours_per_month,
             appstream_hours: self.appstream_hours,
             notebook_hours: if whole_month { self.hours_per_month } else { self.notebook_hours },
+            notebook_active_hours: self.notebook_active_hours,
             trail_data_events: self.trail_data_events,
             s3_gb: self.s3_gb,
         };
@@ -235,6 +243,7 @@ impl CostOptions {
             ("--hours-per-month", a.hours_per_month),
             ("--appstream-hours", a.appstream_hours),
             ("--notebook-hours", a.notebook_hours),
+            ("--notebook-active-hours", a.notebook_active_hours),
             ("--trail-data-events", a.trail_data_events),
             ("--s3-gb", a.s3_gb),
         ] {
@@ -248,7 +257,11 @@ impl CostOptions {
                 number(a.hours_per_month)
             )));
         }
-        for (flag, v) in [("--appstream-hours", a.appstream_hours), ("--notebook-hours", a.notebook_hours)] {
+        for (flag, v) in [
+            ("--appstream-hours", a.appstream_hours),
+            ("--notebook-hours", a.notebook_hours),
+            ("--notebook-active-hours", a.notebook_active_hours),
+        ] {
             if v > a.hours_per_month {
                 return Err(CliError::new(format!(
                     "{flag} {}: more than the month's {} hours (--hours-per-month)",
@@ -413,6 +426,52 @@ pub struct DestroyArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
 }
+
+/// Arguments of `sandboxc connect`.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(after_help = CONNECT_AFTER_HELP)]
+pub struct ConnectArgs {
+    /// Blueprint file (YAML) of the deployed sandbox; default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// The AppStream user ID the session is for: 2 to 32 characters of letters, digits and
+    /// _ + = , . @ - (the API's rule). With `notebook.mode: per_user`, a user of the blueprint's
+    /// `users` with `authentication: api`.
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+    /// How long the URL can start a session: 1s to 7d, written like the blueprint's durations
+    /// (90s, 10m, 4h, 2d).
+    #[arg(long, value_name = "DURATION", default_value = crate::deploy::connect::DEFAULT_VALIDITY)]
+    pub validity: String,
+    /// The application to launch: its Name in the image's application catalog (Image
+    /// Assistant), or Desktop for a fleet with the desktop stream view. Default: the catalog.
+    #[arg(long, value_name = "ID")]
+    pub application: Option<String>,
+    /// Open the URL in the default browser instead of printing it.
+    #[arg(long)]
+    pub open: bool,
+    /// Where and as whom to call AppStream.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+const CONNECT_AFTER_HELP: &str = "\
+Examples:
+  sandboxc connect team.yaml --user alice@example.org
+                              print a URL valid for 10 minutes (standard output only)
+  sandboxc connect team.yaml --user alice@example.org --validity 1h --open
+                              open a session in the browser
+  sandboxc connect team.yaml --user bob --application Desktop
+                              start on the desktop of a DESKTOP stream-view fleet
+  url=$(sandboxc -q connect team.yaml --user alice@example.org)
+
+The stack and fleet are the ones the blueprint names (<name>-stack, <name>-<fleet type>);
+the credentials need appstream:CreateStreamingURL on both. Whoever holds the URL can start a
+session as the user until it expires: it is printed on standard output only (never with -v,
+never in an error), everything else goes to standard error. The user's home folder is
+user/custom/<sha256 of the ID>/ (streaming-URL users); the notebook script in the session asks
+the validator for their notebook as usual.
+
+Exit codes: 0 URL printed (or opened), 1 refused (user, validity) or AWS refused it.";
 
 /// Output format of `sandboxc audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]

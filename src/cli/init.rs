@@ -50,6 +50,7 @@ appstream:
 notebook:
   instance_type: ml.t3.medium
   volume_size_gb: 20
+  idle_stop: 1h                    # stop a notebook idle this long (0: never); started on demand
 
 identity:
   saml: null                       # {idp_name: NAME}: federation through that IAM SAML provider

@@ -7,6 +7,7 @@
 pub mod args;
 pub mod audit;
 pub mod build;
+pub mod connect;
 pub mod cost;
 pub mod deploy;
 pub mod error;
@@ -18,7 +19,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use args::{ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, CostArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs};
+use args::{
+    ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, ConnectArgs, CostArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs,
+};
 use error::CliError;
 
 use crate::blueprint::schema;
@@ -64,12 +67,14 @@ Examples:
   sandboxc apply team.yaml                    plan, ask, deploy, follow; prints the outputs
   sandboxc status team.yaml --drift           where the stack is, and what drifted
   sandboxc destroy team.yaml                  delete the stack; lists what is retained
+  sandboxc connect team.yaml --user alice     a streaming URL for alice (stdout only)
   sandboxc audit --usage-reports reports --cloudtrail trail --bucket my-data
                                               who read and wrote what, per user; exit 2 on findings
 
 Commands that call AWS (plan without --against*, check, bootstrap, apply, status, destroy,
-audit --from-aws) take --profile and --region (refused when it contradicts the blueprint's
-`region`; credentials of another account than the blueprint's `account` are refused too), and
+connect, audit --from-aws) take --profile and --region (refused when it contradicts the
+blueprint's `region`; credentials of another account than the blueprint's `account` are refused
+too), and
 --connect-timeout (default 10 s) and --call-timeout (default 60 s): an endpoint that does not
 answer fails the command, naming the endpoint and the call.
 
@@ -204,6 +209,16 @@ pub enum Command {
     /// keys with their data stay), asks (or --yes), lifts termination protection, deletes,
     /// follows the events, and lists the retained resources at the end.
     Destroy(DestroyArgs),
+    /// A streaming URL for one user of the deployed sandbox, without SAML (AppStream
+    /// CreateStreamingURL for the blueprint's AppStream stack and fleet); printed on standard
+    /// output only, or opened in the browser (--open).
+    ///
+    /// Checked before any AWS call: the user ID against the API's rule (2 to 32 characters of
+    /// letters, digits and _ + = , . @ -), the validity (1s to 7d), and, with `notebook.mode:
+    /// per_user`, that the blueprint lists the user with `authentication: api` (anyone else would
+    /// get a session without a notebook). AppStream's refusals (no such stack or fleet, a fleet
+    /// that is not running, access denied) name the stack and the fleet and what to do.
+    Connect(ConnectArgs),
     /// Who did what in the sandbox: S3 data events attributed to AppStream users.
     ///
     /// Joins AppStream usage reports (user, interface address, session start and end) with
@@ -328,6 +343,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
         Command::Apply(args) => fresh_checkout().and_then(|()| deploy::apply(args, &ctx)),
         Command::Status(args) => deploy::status(args, &ctx),
         Command::Destroy(args) => deploy::destroy(args, &ctx),
+        Command::Connect(args) => connect::run(args, &ctx),
         Command::Audit(args) => audit::run(args, &ctx),
     };
     result.unwrap_or_else(|e| {

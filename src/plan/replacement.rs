@@ -217,6 +217,12 @@ pub const RULES: &[TypeRules] = &[
         name_property: None,
     },
     TypeRules {
+        resource_type: "AWS::SageMaker::NotebookInstanceLifecycleConfig",
+        create_only: &["NotebookInstanceLifecycleConfigName"],
+        immutable: &[],
+        name_property: Some("NotebookInstanceLifecycleConfigName"),
+    },
+    TypeRules {
         resource_type: "AWS::SageMaker::NotebookInstance",
         create_only: &[
             "DirectInternetAccess",

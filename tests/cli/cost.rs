@@ -188,13 +188,14 @@ fn plan_carries_the_cost_section_in_all_three_formats() {
     let base = ["plan", "bp.yaml", "--against", "base", "--region", "us-east-1", "--prices", prices.as_str()];
     let o = sandboxc(tmp.path(), &base);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    // alice's notebook: 730 h from 0.05 to 0.25 USD = +146.00 a month.
-    assert!(stdout(&o).contains("Monthly cost") && stdout(&o).contains("+$146.00"), "{}", stdout(&o));
+    // alice's notebook, with the default idle stop: 198 h (176 h of use and 22 idle hours before
+    // its stops) from 0.05 to 0.25 USD = +39.60 a month.
+    assert!(stdout(&o).contains("Monthly cost") && stdout(&o).contains("+$39.60"), "{}", stdout(&o));
     let md = sandboxc(tmp.path(), &[&base[..], &["--format", "markdown"]].concat());
-    assert!(stdout(&md).contains("#### Monthly cost") && stdout(&md).contains("+$146.00"), "{}", stdout(&md));
+    assert!(stdout(&md).contains("#### Monthly cost") && stdout(&md).contains("+$39.60"), "{}", stdout(&md));
     let js = sandboxc(tmp.path(), &[&base[..], &["--format", "json"]].concat());
     let doc: serde_json::Value = serde_json::from_str(&stdout(&js)).unwrap();
-    assert!((doc["cost"]["delta_usd"].as_f64().unwrap() - 146.0).abs() < 1e-9, "{}", doc["cost"]);
+    assert!((doc["cost"]["delta_usd"].as_f64().unwrap() - 39.6).abs() < 1e-9, "{}", doc["cost"]);
     assert_eq!(doc["cost"]["new"]["region"], "us-east-1");
 }
 

@@ -6,5 +6,6 @@ mod audit;
 mod commands;
 #[path = "../common/mod.rs"]
 mod common;
+mod connect;
 mod cost;
 mod package;

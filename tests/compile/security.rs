@@ -620,3 +620,145 @@ fn allow_list_entries_name_each_users_own_notebook() {
         }
     }
 }
+
+// ---- idle stop and start on demand (issue 15) ------------------------------------------------
+
+/// The ARN of a notebook instance of the sandbox, as the templates write it.
+fn notebook_arn(name: &str) -> String {
+    format!("arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:notebook-instance/{name}")
+}
+
+/// Every statement naming a SageMaker start or stop, by where it is: `(resource ID, statement)`.
+fn start_stop_statements(resources: &[(String, String, Value)]) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (_, id, r) in resources {
+        let mut found = Vec::new();
+        fn collect(v: &Value, out: &mut Vec<Value>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::Array(stmts)) = m.get("Statement") {
+                        out.extend(stmts.iter().cloned());
+                    }
+                    m.values().for_each(|c| collect(c, out));
+                }
+                Value::Array(a) => a.iter().for_each(|c| collect(c, out)),
+                _ => {}
+            }
+        }
+        collect(&r["Properties"], &mut found);
+        for s in found {
+            let actions = list(&s["Action"]);
+            if actions.iter().any(|a| {
+                let a = a.as_str().unwrap_or_default();
+                a.ends_with("StartNotebookInstance") || a.ends_with("StopNotebookInstance") || a == "sagemaker:*"
+            }) {
+                out.push((id.clone(), s));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn each_notebook_may_stop_only_itself_and_the_validator_may_start_only_the_sandboxs_notebooks() {
+    for (blueprint, source) in people_blueprints() {
+        let resources = common::resources(&source);
+        let by_id = |id: &str| resources.iter().find(|(_, i, _)| i == id).map(|(_, _, r)| r.clone()).unwrap();
+        let configs: Vec<&String> = resources
+            .iter()
+            .filter(|(_, _, r)| r["Type"] == "AWS::SageMaker::NotebookInstanceLifecycleConfig")
+            .map(|(_, id, _)| id)
+            .collect();
+        assert_eq!(configs, ["NotebookIdleStop"], "{blueprint}: one idle-stop configuration");
+        let config = by_id("NotebookIdleStop");
+        let script = config["Properties"]["OnStart"][0]["Content"]["Fn::Base64"].as_str().unwrap();
+        assert!(script.contains("/opt/sandboxc/idle_stop.py 3600 "), "{blueprint}: the default 1h");
+        let notebooks: Vec<(String, Value)> = resources
+            .iter()
+            .filter(|(_, _, r)| r["Type"] == "AWS::SageMaker::NotebookInstance")
+            .map(|(_, id, r)| (id.clone(), r.clone()))
+            .collect();
+        assert!(!notebooks.is_empty(), "{blueprint}");
+        let mut arns = BTreeSet::new();
+        for (id, nb) in &notebooks {
+            assert_eq!(
+                nb["Properties"]["LifecycleConfigName"],
+                serde_json::json!({"Fn::GetAtt": ["NotebookIdleStop", "NotebookInstanceLifecycleConfigName"]}),
+                "{blueprint}/{id}"
+            );
+            assert_eq!(nb["Metadata"]["sandboxc-idle-stop-seconds"], 3600, "{blueprint}/{id}");
+            let name = nb["Properties"]["NotebookInstanceName"].as_str().unwrap();
+            arns.insert(notebook_arn(name));
+            // Its role stops and describes this notebook, and nothing else of SageMaker.
+            let role = by_id(nb["Properties"]["RoleArn"]["Fn::GetAtt"][0].as_str().unwrap());
+            let sagemaker: Vec<Value> = list(&role["Properties"]["Policies"])
+                .iter()
+                .flat_map(|p| list(&p["PolicyDocument"]["Statement"]))
+                .filter(|s| list(&s["Action"]).iter().any(|a| a.as_str().unwrap_or_default().starts_with("sagemaker:")))
+                .collect();
+            assert_eq!(sagemaker.len(), 1, "{blueprint}/{id}: {sagemaker:?}");
+            assert_eq!(sagemaker[0]["Sid"], "StopOwnNotebookWhenIdle");
+            assert_eq!(
+                sagemaker[0]["Action"],
+                serde_json::json!(["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"])
+            );
+            let resources: Vec<String> = list(&sagemaker[0]["Resource"]).iter().map(text).collect();
+            assert_eq!(resources, [notebook_arn(name)], "{blueprint}/{id}: its own notebook only");
+        }
+        // Only the validator starts notebooks: this sandbox's, through the SageMaker API endpoint.
+        let validator = by_id("ValidatorRole");
+        let start: Vec<Value> = list(&validator["Properties"]["Policies"])
+            .iter()
+            .flat_map(|p| list(&p["PolicyDocument"]["Statement"]))
+            .filter(|s| s["Sid"] == "StartSandboxNotebooks")
+            .collect();
+        assert_eq!(start.len(), 1, "{blueprint}");
+        assert_eq!(start[0]["Action"], serde_json::json!(["sagemaker:StartNotebookInstance"]));
+        let started: BTreeSet<String> = list(&start[0]["Resource"]).iter().map(text).collect();
+        let presign: BTreeSet<String> = list(&validator["Properties"]["Policies"])
+            .iter()
+            .flat_map(|p| list(&p["PolicyDocument"]["Statement"]))
+            .filter(|s| s["Sid"] == "PresignNotebookUrlThroughEndpoints")
+            .flat_map(|s| list(&s["Resource"]).iter().map(text).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(started, presign, "{blueprint}: the notebooks it may give URLs for, no other");
+        if started.iter().all(|a| !a.contains("${NotebookName}")) {
+            assert_eq!(started, arns, "{blueprint}: exactly the sandbox's notebooks");
+        } else {
+            // Shared mode: the one shared notebook, whose name the validator's stack imports.
+            assert_eq!((started.len(), arns.len()), (1, 1), "{blueprint}");
+        }
+        assert_eq!(list(&start[0]["Condition"]["StringEquals"]["aws:SourceVpce"]).len(), 1, "{blueprint}");
+        for (id, s) in start_stop_statements(&resources) {
+            let actions: Vec<String> = list(&s["Action"]).iter().map(|a| a.as_str().unwrap().to_string()).collect();
+            match id.as_str() {
+                "ValidatorRole" => assert_eq!(actions, ["sagemaker:StartNotebookInstance"], "{blueprint}"),
+                // The endpoint policy admits them for the sandbox's notebooks; IAM decides who.
+                "SageMakerApiEndpoint" => {
+                    let on: BTreeSet<String> = list(&s["Resource"]).iter().map(text).collect();
+                    assert_eq!(on, arns, "{blueprint}: the endpoint admits the sandbox's notebooks only");
+                }
+                role if role.ends_with("Role") && s["Sid"] == "StopOwnNotebookWhenIdle" => {}
+                other => panic!("{blueprint}: {other} may start or stop notebooks: {s}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn idle_stop_0_attaches_nothing_and_grants_no_stop() {
+    let text = sandboxc::blueprint::Source::embedded().text.replacen("idle_stop: 1h", "idle_stop: 0", 1);
+    assert!(text.contains("idle_stop: 0 "));
+    let resources = common::resources(&sandboxc::blueprint::Source { name: "t.yaml".into(), text });
+    assert!(!resources.iter().any(|(_, _, r)| r["Type"] == "AWS::SageMaker::NotebookInstanceLifecycleConfig"));
+    for (_, id, r) in &resources {
+        if r["Type"] == "AWS::SageMaker::NotebookInstance" {
+            assert!(r["Properties"].get("LifecycleConfigName").is_none(), "{id}");
+        }
+    }
+    let stops: Vec<_> = start_stop_statements(&resources)
+        .into_iter()
+        .filter(|(_, s)| list(&s["Action"]).iter().any(|a| a == "sagemaker:StopNotebookInstance"))
+        .collect();
+    assert!(stops.is_empty(), "{stops:?}");
+}
