@@ -1,0 +1,149 @@
+//! The Athena engine's query gives the local engine's attribution: for every audit fixture set
+//! (tests/fixtures/audit) and every filter combination the audit CLI tests use, the generated SQL
+//! runs on DuckDB (tests/audit_duckdb.py, in the test venv: `$SANDBOXC_VENV` or `.venv`) over the
+//! same files, its rows are rebuilt into a report by the code `--engine athena` uses, and the CSV
+//! of that report (one row per S3 data event and validator decision: category, user, session,
+//! time, event, object, candidates...) must equal the local engine's CSV line for line.
+
+use std::path::{Path, PathBuf};
+
+use sandboxc::audit::athena_rows::{AthenaAuditor, Row};
+use sandboxc::audit::athena_sql::{query, QuerySpec, Tables};
+use sandboxc::audit::local::{decision_files, LocalEvidence};
+use sandboxc::audit::{collect_with, write_report, AuditFormat, FilterText, Filters, Principals, Problem};
+
+const DATA_BUCKET: &str = "datasandbox-data-1a2b3c4d";
+const ENV: &str = "datasandbox";
+const ADMIN: &str = "arn:aws:iam::123456789012:role/BreakGlassAdmin";
+
+fn fixtures(set: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit").join(set)
+}
+
+/// The filters as the CLI tests give them; without a window, one holding every fixture (the
+/// Athena engine always has a window).
+fn filters(args: &[&str]) -> Filters {
+    let mut text = FilterText::default();
+    let mut it = args.iter();
+    while let (Some(flag), Some(value)) = (it.next(), it.next()) {
+        let list: Vec<String> = value.split(',').map(str::to_string).collect();
+        match *flag {
+            "--since" => text.since = Some((*value).to_string()),
+            "--until" => text.until = Some((*value).to_string()),
+            "--user" => text.users.extend(list),
+            "--bucket" => text.buckets.extend(list),
+            "--event" => text.events.extend(list),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    if text.since.is_none() {
+        text.since = Some("2026-11-01".into());
+    }
+    if text.until.is_none() {
+        text.until = Some("2026-12-31".into());
+    }
+    Filters::from_text(&text, None).expect("filters")
+}
+
+fn csv(report: &sandboxc::audit::Report) -> String {
+    let mut out = Vec::new();
+    write_report(report, AuditFormat::Csv, &mut out).expect("renders");
+    String::from_utf8(out).expect("utf-8")
+}
+
+fn python() -> PathBuf {
+    let dir = std::env::var_os("SANDBOXC_VENV")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"), PathBuf::from);
+    let python = dir.join("bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/test.sh (it installs duckdb 2.0.0 into $SANDBOXC_VENV)",
+        python.display()
+    );
+    python
+}
+
+/// Runs the query on DuckDB over the fixture set's files.
+fn duckdb_rows(set: &Path, sql: &str) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sql_file = dir.path().join("query.sql");
+    std::fs::write(&sql_file, sql).expect("writes the query");
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_duckdb.py");
+    let out = std::process::Command::new(python())
+        .arg(harness)
+        .arg(set.join("usage-reports"))
+        .arg(set.join("cloudtrail"))
+        .arg(&sql_file)
+        .output()
+        .expect("runs python");
+    assert!(
+        out.status.success(),
+        "the DuckDB harness failed:\n{}\n--- query ---\n{sql}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("rows as JSON")
+}
+
+fn compare(set: &str, decisions: &str, principals: &Principals, args: &[&str]) {
+    let dir = fixtures(set);
+    let decisions = vec![dir.join(decisions)];
+    let f = filters(args);
+    let mut local =
+        LocalEvidence::new(Some(dir.join("usage-reports")), Some(dir.join("cloudtrail")), decisions.clone())
+            .expect("sources");
+    let local = collect_with(&mut local, f.clone(), principals.clone(), 1).expect("local audit");
+    let tables = Tables { database: "sandboxc_audit".into(), trail: "cloudtrail".into(), sessions: "sessions".into() };
+    let regions = vec!["us-east-1".to_string()];
+    let sql =
+        query(&QuerySpec { tables: &tables, account: "123456789012", regions: &regions, filters: &f, principals })
+            .expect("query");
+    let mut athena = AthenaAuditor::new(f.clone(), principals.clone());
+    athena.rows(duckdb_rows(&dir, &sql)).expect("rows");
+    decision_files(&decisions, &mut |location, file| match file {
+        Ok(f) => athena.auditor.read_decisions(location, f),
+        Err(e) => athena.auditor.bad_file(Problem::file(location, e)),
+    })
+    .expect("decisions");
+    let athena = athena.report(Vec::new()).expect("report");
+    let (want, got) = (csv(&local), csv(&athena));
+    if want != got {
+        let diff: Vec<String> = want
+            .lines()
+            .map(|l| (l, got.lines().any(|g| g == l)))
+            .filter(|(_, found)| !found)
+            .map(|(l, _)| format!("- {l}"))
+            .chain(got.lines().filter(|g| !want.lines().any(|l| l == *g)).map(|g| format!("+ {g}")))
+            .collect();
+        panic!("{set} {args:?}: the Athena query's attribution differs from the local engine's (- local, + DuckDB):\n{}\n--- local ---\n{want}\n--- DuckDB ---\n{got}", diff.join("\n"));
+    }
+    assert!(want.lines().count() > 1 || args.iter().any(|a| a.starts_with("--")), "{set} {args:?}: nothing compared");
+}
+
+#[test]
+fn athena_query_on_duckdb_attributes_exactly_as_the_local_engine() {
+    let combos: [&[&str]; 12] = [
+        &[],
+        &["--bucket", DATA_BUCKET],
+        &["--user", "alice"],
+        &["--user", "carol"],
+        &["--user", "erin"],
+        &["--user", "zoe"],
+        &["--bucket", DATA_BUCKET, "--user", "alice"],
+        &["--event", "PutObject,CopyObject"],
+        &["--event", "GetObject,PutObject"],
+        &["--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28"],
+        &["--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28T12:00:00Z"],
+        &["--since", "2026-11-29", "--until", "2026-11-29"],
+    ];
+    let full = Principals { environment: Some(ENV.into()), admin_roles: vec![ADMIN.into()], users: Vec::new() };
+    let env_only = Principals { environment: Some(ENV.into()), ..Principals::default() };
+    let other_env = Principals { environment: Some("otherenv".into()), ..Principals::default() };
+    for args in combos {
+        compare("findings", "decisions", &full, args);
+        compare("findings", "decisions", &Principals::default(), args);
+        compare("clean", "decisions.jsonl", &env_only, args);
+        compare("clean", "decisions.jsonl", &Principals::default(), args);
+    }
+    compare("findings", "decisions", &other_env, &[]);
+    compare("clean", "decisions.jsonl", &other_env, &[]);
+}
