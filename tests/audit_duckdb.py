@@ -3,6 +3,11 @@
 directories laid out as the buckets, and prints the result rows as JSON.
 
 Usage: audit_duckdb.py USAGE_REPORTS_DIR CLOUDTRAIL_DIR SQL_FILE > rows.json
+       audit_duckdb.py --scan USAGE_REPORTS_DIR CLOUDTRAIL_DIR TRAIL_PREDICATE REPORTS_PREDICATE
+
+With --scan, each table holds one row per file (its partition columns and "$path") and the
+harness prints {"trail": [...], "reports": [...]}: the files whose partitions the predicates
+(the query's own, on the partition columns only) select, i.e. the files Athena reads.
 
 The harness stands in for Athena and its Glue tables, nothing more:
 
@@ -164,7 +169,26 @@ def load(con, name, rows, types, tmp):
     )
 
 
+def scan(reports_dir, trail_dir, trail_pred, reports_pred):
+    con = duckdb.connect()
+    con.execute("CREATE TABLE cloudtrail (\"$path\" VARCHAR, account VARCHAR, region VARCHAR, day VARCHAR)")
+    con.execute("CREATE TABLE sessions (\"$path\" VARCHAR, year VARCHAR, month VARCHAR, day VARCHAR)")
+    for rel in files(trail_dir):
+        m = TRAIL_KEY.search(rel)
+        if m:
+            con.execute("INSERT INTO cloudtrail VALUES (?, ?, ?, ?)",
+                        [rel, m.group(1), m.group(2), f"{m.group(3)}/{m.group(4)}/{m.group(5)}"])
+    for rel in files(reports_dir):
+        m = REPORT_KEY.search(rel)
+        if m:
+            con.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)", [rel, m.group(1), m.group(2), m.group(3)])
+    pick = lambda t, p: [r[0] for r in con.execute(f'SELECT "$path" FROM {t} WHERE {p} ORDER BY 1').fetchall()]
+    json.dump({"trail": pick("cloudtrail", trail_pred), "reports": pick("sessions", reports_pred)}, sys.stdout)
+
+
 def main():
+    if sys.argv[1] == "--scan":
+        return scan(*sys.argv[2:6])
     reports_dir, trail_dir, sql_file = sys.argv[1:4]
     trail = []
     for rel in files(trail_dir) if os.path.isdir(trail_dir) else []:

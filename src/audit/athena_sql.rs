@@ -352,13 +352,7 @@ pub fn query(spec: &QuerySpec<'_>) -> Result<String, SqlError> {
         None => "CAST(NULL AS varchar)".to_string(),
     };
 
-    // Partitions.
-    let trail_days = format!("\"day\" BETWEEN '{}' AND '{}'", slash_day(first_day), slash_day(last_day + 1));
-    let mut report_days = Vec::new();
-    for day in first_day - SESSION_DAYS_BEFORE..=last_day + 1 {
-        let (y, m, d) = ymd(day);
-        report_days.push(format!("(\"year\" = '{y:04}' AND \"month\" = '{m:02}' AND \"day\" = '{d:02}')"));
-    }
+    let (trail_where, reports_where) = partition_predicates(&account, &regions, since, until);
     let since_ms = since.0;
     let until_ms = until.0;
     let sep = u32::from(PART_SEPARATOR);
@@ -385,7 +379,7 @@ pub fn query(spec: &QuerySpec<'_>) -> Result<String, SqlError> {
     COALESCE(trim(session_end_time), '') = '' AS open_row,
     COALESCE({max}, {dur}, 432000) AS cap_seconds
   FROM {reports}
-  WHERE {report_days}
+  WHERE {reports_where}
 ),
 session_rows AS (
   SELECT origin, session_id, user_id, authentication_type, fleet, account, address, start_ms, end_ms,
@@ -413,7 +407,6 @@ session_accounts AS (
 ",
         max = seconds("max_session_duration"),
         dur = seconds("session_duration_in_seconds"),
-        report_days = report_days.join("\n    OR "),
     );
     // Records.
     let bucket_res = format!(
@@ -437,7 +430,7 @@ session_accounts AS (
     {bucket_res} AS bucket_res,
     {object_res} AS object_res
   FROM {trail}
-  WHERE \"account\" = {account} AND \"region\" IN ({regions}) AND {trail_days}
+  WHERE {trail_where}
 ),
 records AS (
   SELECT origin, eventid, eventname, sourceipaddress, errorcode, principal, issuer, account, request_key,
@@ -475,7 +468,6 @@ kept AS (
         last_bucket = arn_path("bucket_res[CAST(cardinality(bucket_res) AS bigint)].arn"),
         first_object = arn_path("object_res[1].arn"),
         p = arn_path("r.arn"),
-        regions = regions.join(", "),
         admin = if admins.is_empty() { "FALSE".to_string() } else { in_list("issuer", &admins) },
         bucket_filter = if buckets.is_empty() { "TRUE".to_string() } else { in_list("bucket", &buckets) },
         event_filter = if events.is_empty() { "TRUE".to_string() } else { in_list("lower(eventname)", &events) },
@@ -542,6 +534,28 @@ FROM events
         t_ms = v("t_ms"),
     );
     Ok(q)
+}
+
+/// The predicates on the partition columns only, `(CloudTrail table, usage-reports table)`:
+/// `account` and `region` equal to the given (already quoted) literals and `day` from the
+/// window's first day to the day after its last; the usage reports' `year`/`month`/`day` of every
+/// day from [`SESSION_DAYS_BEFORE`] days before the window to the day after it. Athena reads only
+/// the partitions they allow (partition projection); the query uses exactly these.
+#[must_use]
+pub fn partition_predicates(account: &str, regions: &[String], since: Instant, until: Instant) -> (String, String) {
+    let (first_day, last_day) = (since.day(), Instant(until.0 - 1).day());
+    let trail = format!(
+        "\"account\" = {account} AND \"region\" IN ({}) AND \"day\" BETWEEN '{}' AND '{}'",
+        regions.join(", "),
+        slash_day(first_day),
+        slash_day(last_day + 1)
+    );
+    let mut report_days = Vec::new();
+    for day in first_day - SESSION_DAYS_BEFORE..=last_day + 1 {
+        let (y, m, d) = ymd(day);
+        report_days.push(format!("(\"year\" = '{y:04}' AND \"month\" = '{m:02}' AND \"day\" = '{d:02}')"));
+    }
+    (trail, report_days.join("\n    OR "))
 }
 
 /// The window's days as the CloudTrail partition values `yyyy/MM/dd` the query reads: the first

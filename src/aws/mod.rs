@@ -10,6 +10,7 @@
 //! audit's `Evidence` trait. Every status and error is turned into sandboxc's types here
 //! ([`error`]): nothing of the SDK leaks out.
 
+pub mod athena;
 pub mod cloudformation;
 pub mod ec2;
 pub mod error;
@@ -214,6 +215,15 @@ impl Session {
         logs::Logs::with_endpoint(
             client!(aws_sdk_cloudwatchlogs, &self.config, self.verbose),
             endpoint(&self.config, "CLOUDWATCH_LOGS", "logs"),
+        )
+    }
+
+    /// The Athena adapter (`audit --engine athena`).
+    #[must_use]
+    pub fn athena(&self) -> athena::Athena {
+        athena::Athena::with_endpoint(
+            client!(aws_sdk_athena, &self.config, self.verbose),
+            endpoint(&self.config, "ATHENA", "athena"),
         )
     }
 

@@ -147,3 +147,72 @@ fn athena_query_on_duckdb_attributes_exactly_as_the_local_engine() {
     compare("findings", "decisions", &other_env, &[]);
     compare("clean", "decisions.jsonl", &other_env, &[]);
 }
+
+/// Partition pruning: over a generated week of trail files and sessions reports, the query for
+/// one day reads only the files of that day and the next (trail) and of the 5 days before to the
+/// day after (usage reports): the bytes it would scan are computed from the query's own
+/// partition predicates, evaluated on DuckDB over one row per file.
+#[test]
+fn a_one_day_query_reads_only_its_partitions() {
+    use sandboxc::audit::athena_sql::{literal, partition_predicates};
+    use sandboxc::audit::time::Instant;
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (trail, reports) = (dir.path().join("cloudtrail"), dir.path().join("usage-reports"));
+    let mut sizes: Vec<(String, u64)> = Vec::new();
+    for d in 22..=28u32 {
+        let day = trail.join(format!("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/{d:02}"));
+        std::fs::create_dir_all(&day).unwrap();
+        for f in 0..(2 + d % 3) {
+            let name = format!("123456789012_CloudTrail_us-east-1_202611{d:02}T{f:02}00Z_x.json.gz");
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            let records: Vec<String> = (0..(100 * (f + 1) + d))
+                .map(|i| format!("{{\"eventID\":\"{d}-{f}-{i}\",\"eventTime\":\"2026-11-{d:02}T{:02}:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"requestParameters\":{{\"bucketName\":\"b\",\"key\":\"k{i}\"}}}}", i % 24))
+                .collect();
+            gz.write_all(format!("{{\"Records\":[{}]}}", records.join(",")).as_bytes()).unwrap();
+            let bytes = gz.finish().unwrap();
+            std::fs::write(day.join(&name), &bytes).unwrap();
+            sizes
+                .push((format!("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/{d:02}/{name}"), bytes.len() as u64));
+        }
+        let rep = reports.join(format!("sessions/schedule=DAILY/year=2026/month=11/day={d:02}"));
+        std::fs::create_dir_all(&rep).unwrap();
+        std::fs::write(rep.join(format!("daily-session-report-2026-11-{d:02}.csv")), "s,1\n").unwrap();
+    }
+    // A digest file is never under the table's template.
+    let digest = trail.join("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/25");
+    std::fs::create_dir_all(&digest).unwrap();
+    std::fs::write(digest.join("d.json.gz"), "x").unwrap();
+    let since = Instant::parse("2026-11-25").unwrap();
+    let until = Instant(Instant::parse("2026-11-26").unwrap().0);
+    let account = literal("account", "123456789012").unwrap();
+    let (trail_pred, reports_pred) =
+        partition_predicates(&account, &[literal("region", "us-east-1").unwrap()], since, until);
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_duckdb.py");
+    let out = std::process::Command::new(python())
+        .args([harness.as_os_str(), "--scan".as_ref(), reports.as_os_str(), trail.as_os_str()])
+        .args([&trail_pred, &reports_pred])
+        .output()
+        .expect("runs python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let picked: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let read: Vec<&str> = picked["trail"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    let expected: Vec<&str> = sizes
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .filter(|p| p.contains("/2026/11/25/") || p.contains("/2026/11/26/"))
+        .collect();
+    assert_eq!(read, expected, "the trail files of the day and the next");
+    let reports_read: Vec<&str> = picked["reports"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(reports_read.len(), 5, "days 22..26 exist of 20..26: {reports_read:?}");
+    assert!(reports_read.iter().all(|p| !p.contains("day=27") && !p.contains("day=28")));
+    let total: u64 = sizes.iter().map(|(_, s)| s).sum();
+    let scanned: u64 = sizes.iter().filter(|(p, _)| read.contains(&p.as_str())).map(|(_, s)| s).sum();
+    println!(
+        "one-day query over a 7-day trail: {scanned} of {total} compressed trail bytes ({:.1}%), {} of {} files",
+        scanned as f64 * 100.0 / total as f64,
+        read.len(),
+        sizes.len()
+    );
+    assert!(scanned * 7 < total * 3, "pruning reads about 2 days of 7");
+}
