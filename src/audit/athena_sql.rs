@@ -513,25 +513,21 @@ events AS (
 ",
         hash_wanted = if user_hashes.is_empty() { "TRUE".to_string() } else { in_list("c.role_hash", &user_hashes) },
     );
-    let v = |x: &str| format!("CAST({x} AS varchar)");
     let null = "CAST(NULL AS varchar)";
     let _ = write!(
         q,
-        "SELECT 'session' AS kind, session_id, user_id, authentication_type, fleet, {start_ms}, {end_ms}, {open_ms},
+        "SELECT 'session' AS kind, session_id, user_id, authentication_type, fleet, CAST(start_ms AS varchar) AS start_ms,
+  CAST(end_ms AS varchar) AS end_ms, CAST(open_until_ms AS varchar) AS open_until_ms,
   account, address, origin, {null} AS event_name, {null} AS bucket, {null} AS error_code, {null} AS principal,
   {null} AS issuer, {null} AS event_key, {null} AS event_id, {null} AS object_paths, {null} AS claims, {null} AS copy
 FROM session_rows
 UNION ALL
-SELECT category, {null}, CASE WHEN category = 'notebook' THEN role_hash END, {null}, {null}, {t_ms}, {null}, {null},
+SELECT category, {null}, CASE WHEN category = 'notebook' THEN role_hash END, {null}, {null}, CAST(t_ms AS varchar), {null}, {null},
   account, sourceipaddress, origin, eventname, bucket, errorcode, principal, issuer, request_key, eventid,
   array_join(object_paths, chr({item})), array_join(claims, chr({item})),
   CASE WHEN eventid IS NULL OR eventid = '' THEN '1' ELSE CAST(copy AS varchar) END
 FROM events
-",
-        start_ms = format!("{} AS start_ms", v("start_ms")),
-        end_ms = format!("{} AS end_ms", v("end_ms")),
-        open_ms = format!("{} AS open_until_ms", v("open_until_ms")),
-        t_ms = v("t_ms"),
+"
     );
     Ok(q)
 }
