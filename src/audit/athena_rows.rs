@@ -137,10 +137,15 @@ impl AthenaAuditor {
         for (at, row) in self.events {
             let category = text(&row, "kind").and_then(Category::parse);
             let copy = number(&row, "copy", at)?.unwrap_or(1);
+            let records = usize::try_from(number(&row, "records", at)?.unwrap_or(1).max(1)).unwrap_or(1);
+            let no_id = text(&row, "event_id").is_none_or(str::is_empty);
             if copy > 1 {
-                aud.counts.duplicate_records += 1;
+                aud.counts.duplicate_records += records;
                 continue;
             }
+            // Identical records of one file: without an eventID each is kept, else one is.
+            let (times, duplicates) = if no_id { (records, 0) } else { (1, records - 1) };
+            aud.counts.duplicate_records += duplicates;
             if let Some(origin) = text(&row, "origin") {
                 self.trail_files.insert(origin.to_string());
             }
@@ -207,16 +212,19 @@ impl AthenaAuditor {
             };
             aud.seen_buckets.insert(bucket.to_string());
             aud.seen_events.insert(name.to_string());
-            match category {
-                Some(Category::Attributed | Category::Notebook) => aud.attributed.push(event),
-                Some(Category::Ambiguous) => aud.ambiguous.push((event, claims)),
-                Some(Category::Unattributed) => aud.unattributed.push(event),
-                Some(Category::Administrative) => aud.administrative.push(event),
-                Some(Category::OtherAccount) => {
-                    aud.counts.other_account += 1;
-                    aud.other_account.push(event);
+            for _ in 0..times {
+                let event = event.clone();
+                match category {
+                    Some(Category::Attributed | Category::Notebook) => aud.attributed.push(event),
+                    Some(Category::Ambiguous) => aud.ambiguous.push((event, claims.clone())),
+                    Some(Category::Unattributed) => aud.unattributed.push(event),
+                    Some(Category::Administrative) => aud.administrative.push(event),
+                    Some(Category::OtherAccount) => {
+                        aud.counts.other_account += 1;
+                        aud.other_account.push(event);
+                    }
+                    None => {}
                 }
-                None => {}
             }
         }
         aud.counts.cloudtrail_files = self.trail_files.len();

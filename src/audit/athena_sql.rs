@@ -54,7 +54,9 @@
 //!
 //! **Duplicates.** Within each of those lists, records with the same non-empty `eventID` are one
 //! record: the one of the first file (by path) is kept and the others counted (the query numbers
-//! the copies in `copy`; the caller keeps copy 1).
+//! the copies in `copy`; the caller keeps copy 1). Identical records of one file are one row with
+//! their number in `records`: kept that many times without an `eventID` (never merged), else
+//! once with the others counted as duplicates.
 //!
 //! **Validator decisions** are not part of the query: they are few (one per URL request), are
 //! read from the validator's CloudWatch log group as the local engine reads them, and are
@@ -96,7 +98,7 @@ pub const SESSION_DAYS_BEFORE: i64 = 5;
 pub const MAX_WINDOW_DAYS: i64 = 400;
 
 /// The output columns, in order (all `varchar`).
-pub const COLUMNS: [&str; 21] = [
+pub const COLUMNS: [&str; 22] = [
     "kind",
     "session_id",
     "user_id",
@@ -118,6 +120,7 @@ pub const COLUMNS: [&str; 21] = [
     "object_paths",
     "claims",
     "copy",
+    "records",
 ];
 
 /// Separates the parts of one session version's key in `claims` (ASCII unit separator).
@@ -458,10 +461,14 @@ judged AS (
   WHERE eventname IS NOT NULL AND bucket IS NOT NULL AND t_ms IS NOT NULL
 ),
 kept AS (
-  SELECT * FROM judged
+  SELECT origin, eventid, eventname, sourceipaddress, errorcode, principal, issuer, account, request_key, t_ms,
+    bucket, object_paths, caller, role_hash, count(*) AS records
+  FROM judged
   WHERE (sourceipaddress IS NOT NULL OR caller IN ('admin', 'notebook'))
     AND {bucket_filter} AND {event_filter}
     AND t_ms >= {since_ms} AND t_ms < {until_ms}
+  GROUP BY origin, eventid, eventname, sourceipaddress, errorcode, principal, issuer, account, request_key, t_ms,
+    bucket, object_paths, caller, role_hash
 ),
 ",
         t = millis("eventtime"),
@@ -478,7 +485,7 @@ kept AS (
         q,
         "claimed AS (
   SELECT k.origin, k.eventid, k.eventname, k.sourceipaddress, k.errorcode, k.principal, k.issuer, k.account,
-    k.request_key, k.t_ms, k.bucket, k.object_paths, k.caller, k.role_hash,
+    k.request_key, k.t_ms, k.bucket, k.object_paths, k.caller, k.role_hash, k.records,
     count(s.session_id) AS by_address,
     count(s.session_id) FILTER (WHERE k.account IS NULL OR s.account IS NULL OR s.account = k.account) AS claimants,
     count(s.session_id) FILTER (WHERE (k.account IS NULL OR s.account IS NULL OR s.account = k.account) AND {user_wanted}) AS wanted,
@@ -488,7 +495,7 @@ kept AS (
   LEFT JOIN sessions s
     ON k.caller IN ('other', 'unclaimed') AND s.address = k.sourceipaddress AND s.start_ms <= k.t_ms AND k.t_ms <= s.last_ms
   GROUP BY k.origin, k.eventid, k.eventname, k.sourceipaddress, k.errorcode, k.principal, k.issuer, k.account,
-    k.request_key, k.t_ms, k.bucket, k.object_paths, k.caller, k.role_hash
+    k.request_key, k.t_ms, k.bucket, k.object_paths, k.caller, k.role_hash, k.records
 ),
 categorized AS (
   SELECT c.*,
@@ -519,13 +526,14 @@ events AS (
         "SELECT 'session' AS kind, session_id, user_id, authentication_type, fleet, CAST(start_ms AS varchar) AS start_ms,
   CAST(end_ms AS varchar) AS end_ms, CAST(open_until_ms AS varchar) AS open_until_ms,
   account, address, origin, {null} AS event_name, {null} AS bucket, {null} AS error_code, {null} AS principal,
-  {null} AS issuer, {null} AS event_key, {null} AS event_id, {null} AS object_paths, {null} AS claims, {null} AS copy
+  {null} AS issuer, {null} AS event_key, {null} AS event_id, {null} AS object_paths, {null} AS claims, {null} AS copy,
+  {null} AS records
 FROM session_rows
 UNION ALL
 SELECT category, {null}, CASE WHEN category = 'notebook' THEN role_hash END, {null}, {null}, CAST(t_ms AS varchar), {null}, {null},
   account, sourceipaddress, origin, eventname, bucket, errorcode, principal, issuer, request_key, eventid,
   array_join(object_paths, chr({item})), array_join(claims, chr({item})),
-  CASE WHEN eventid IS NULL OR eventid = '' THEN '1' ELSE CAST(copy AS varchar) END
+  CASE WHEN eventid IS NULL OR eventid = '' THEN '1' ELSE CAST(copy AS varchar) END, CAST(records AS varchar)
 FROM events
 "
     );

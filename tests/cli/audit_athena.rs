@@ -85,7 +85,11 @@ fn duckdb_rows(set: &Path, sql: &str) -> Vec<Row> {
 }
 
 fn compare(set: &str, decisions: &str, principals: &Principals, args: &[&str]) {
-    let dir = fixtures(set);
+    compare_in(&fixtures(set), set, decisions, principals, args);
+}
+
+fn compare_in(dir: &Path, set: &str, decisions: &str, principals: &Principals, args: &[&str]) {
+    let dir = dir.to_path_buf();
     let decisions = vec![dir.join(decisions)];
     let f = filters(args);
     let mut local =
@@ -146,6 +150,131 @@ fn athena_query_on_duckdb_attributes_exactly_as_the_local_engine() {
     }
     compare("findings", "decisions", &other_env, &[]);
     compare("clean", "decisions.jsonl", &other_env, &[]);
+}
+
+const ACCOUNT: &str = "123456789012";
+
+/// A headerless sessions-report row in the documented column order (as the CLI tests write).
+fn row(session: &str, user: &str, ip: &str, start: &str, end: &str, max_duration: &str) -> String {
+    format!(
+        "{session},{ACCOUNT},us-east-1,{start},{end},,{user},arn:aws:appstream:us-east-1:{ACCOUNT}:user/custom/{user},CUSTOM,{user}_CUSTOM,fleet,stack,stream.standard.small,{ip},true,203.0.113.9,false,false,s3,ENABLED,DISABLED,DISABLED,DISABLED,DISABLED,false,false,{max_duration},ALWAYS_ON,APP\n"
+    )
+}
+
+/// A CloudTrail S3 data event (GetObject of `key` in the data bucket).
+fn event(id: &str, time: &str, ip: &str, key: &str, account: &str) -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "1.09", "eventTime": time, "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+        "eventCategory": "Data", "sourceIPAddress": ip, "recipientAccountId": account, "eventID": id,
+        "userIdentity": {"type": "AssumedRole", "arn": format!("arn:aws:sts::{account}:assumed-role/datasandbox-fleet-role/appstream_machine_role")},
+        "requestParameters": {"bucketName": DATA_BUCKET, "key": key},
+    })
+}
+
+/// The edge cases of the CLI review tests, laid out as the buckets: open sessions capped by 5
+/// days or by max_session_duration, contradicting reports (ambiguous), a session open in one
+/// day's report and closed in the next with events at its end and just after, other accounts
+/// (claimed address and unclaimed address), DeleteObjects with resources[] and a record
+/// without bucketName, a record in two files (counted once) and two records without eventID
+/// (never merged).
+fn edges() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let day = |d: u32| dir.path().join(format!("usage-reports/sessions/schedule=DAILY/year=2026/month=11/day={d:02}"));
+    let trail = |d: u32| dir.path().join(format!("cloudtrail/AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/{d:02}"));
+    for d in [20, 28, 29] {
+        std::fs::create_dir_all(day(d)).unwrap();
+        std::fs::create_dir_all(trail(d)).unwrap();
+    }
+    let write = |path: PathBuf, text: String| std::fs::write(path, text).unwrap();
+    write(
+        day(20).join("daily-session-report-2026-11-20.csv"),
+        [
+            row("s-open", "olga", "10.0.0.6", "2026-11-20T08:00:00Z", "", ""),
+            row("s-cap", "carl", "10.0.0.7", "2026-11-20T08:00:00Z", "", "3600"),
+        ]
+        .concat(),
+    );
+    write(
+        day(28).join("daily-session-report-2026-11-28.csv"),
+        [
+            row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "", ""),
+            row("s2", "dave", "10.0.0.8", "2026-11-28T09:00:00Z", "", ""),
+        ]
+        .concat(),
+    );
+    write(
+        day(29).join("daily-session-report-2026-11-29.csv"),
+        [
+            row("s1", "mallory", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+            row("s2", "dave", "10.0.0.8", "2026-11-28T09:00:00Z", "2026-11-28T10:00:00Z", ""),
+        ]
+        .concat(),
+    );
+    let mut delete = event("e-del", "2026-11-28T09:40:00Z", "10.0.0.8", "", ACCOUNT);
+    delete["eventName"] = "DeleteObjects".into();
+    delete["requestParameters"] = serde_json::json!({"bucketName": DATA_BUCKET, "delete": ""});
+    delete["resources"] = serde_json::json!([
+        {"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/a.csv")},
+        {"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/b.csv")},
+        {"type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}")},
+    ]);
+    let mut no_bucket = event("e-nob", "2026-11-28T09:41:00Z", "10.0.0.8", "c.csv", ACCOUNT);
+    no_bucket["requestParameters"] = serde_json::json!({"key": "c.csv"});
+    no_bucket["resources"] =
+        serde_json::json!([{"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/c.csv")}]);
+    let twice = event("e-twice", "2026-11-28T09:45:00Z", "10.0.0.8", "t.csv", ACCOUNT);
+    let first = vec![
+        event("e-olga-1", "2026-11-20T09:00:00Z", "10.0.0.6", "a", ACCOUNT),
+        event("e-carl-1", "2026-11-20T08:30:00Z", "10.0.0.7", "c", ACCOUNT),
+        event("e-carl-2", "2026-11-20T09:30:00Z", "10.0.0.7", "d", ACCOUNT),
+    ];
+    write(
+        trail(20).join(format!("{ACCOUNT}_CloudTrail_us-east-1_20261120T0935Z_a.json")),
+        serde_json::json!({"Records": first}).to_string(),
+    );
+    let second = vec![
+        event("e-olga-2", "2026-11-28T09:00:00Z", "10.0.0.6", "b", ACCOUNT),
+        event("e-amb", "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT),
+        event("e-end", "2026-11-28T10:00:00Z", "10.0.0.8", "end.csv", ACCOUNT),
+        event("e-after", "2026-11-28T10:00:01Z", "10.0.0.8", "after.csv", ACCOUNT),
+        event("e-other", "2026-11-28T09:30:00Z", "10.0.0.8", "theirs", "999999999999"),
+        event("e-other2", "2026-11-28T09:31:00Z", "10.9.9.9", "theirs2", "999999999999"),
+        event("", "2026-11-28T09:50:00Z", "10.0.0.8", "no-id", ACCOUNT),
+        event("", "2026-11-28T09:50:00Z", "10.0.0.8", "no-id", ACCOUNT),
+        delete,
+        no_bucket,
+        twice.clone(),
+    ];
+    write(
+        trail(28).join(format!("{ACCOUNT}_CloudTrail_us-east-1_20261128T1005Z_b.json")),
+        serde_json::json!({"Records": second}).to_string(),
+    );
+    let third = vec![twice, event("e-late", "2026-11-29T00:01:00Z", "10.0.0.8", "late.csv", ACCOUNT)];
+    write(
+        trail(29).join(format!("{ACCOUNT}_CloudTrail_us-east-1_20261129T0005Z_c.json")),
+        serde_json::json!({"Records": third}).to_string(),
+    );
+    write(dir.path().join("decisions.jsonl"), String::new());
+    dir
+}
+
+/// The CLI review tests' edge cases, with the filters they use, on both engines.
+#[test]
+fn athena_query_on_duckdb_matches_the_local_engine_on_the_edge_cases() {
+    let dir = edges();
+    let combos: [&[&str]; 8] = [
+        &[],
+        &["--user", "olga"],
+        &["--user", "dave"],
+        &["--user", "mallory"],
+        &["--event", "DeleteObjects"],
+        &["--bucket", DATA_BUCKET],
+        &["--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28T10:00:00Z"],
+        &["--since", "2026-11-28", "--until", "2026-11-28"],
+    ];
+    for args in combos {
+        compare_in(dir.path(), "edges", "decisions.jsonl", &Principals::default(), args);
+    }
 }
 
 /// Partition pruning: over a generated week of trail files and sessions reports, the query for
