@@ -345,3 +345,39 @@ fn a_one_day_query_reads_only_its_partitions() {
     );
     assert!(scanned * 7 < total * 3, "pruning reads about 2 days of 7");
 }
+
+/// `--engine athena` refuses what belongs to the local engine, needs the blueprint's
+/// `audit.athena`, and `--print-sql` belongs to it; none of this calls AWS.
+#[test]
+fn engine_athena_arguments() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+            .args(args)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .expect("runs sandboxc");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&["audit", "--engine", "athena", "--cloudtrail", "t"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--cloudtrail belongs to --engine local"), "{err}");
+    let (code, err) = run(&["audit", "--engine", "athena", "--from-aws"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--from-aws belongs to --engine local"), "{err}");
+    let (code, err) = run(&["audit", "--print-sql", "--cloudtrail", "t"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--print-sql belongs to --engine athena"), "{err}");
+    // The embedded default blueprint has no audit.athena.
+    let (code, err) = run(&["audit", "--engine", "athena", "--since", "2026-11-28"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("needs the blueprint's audit.athena") && err.contains("sandboxc apply"), "{err}");
+    let (code, err) = run(&["audit", "--engine", "athena", "--since", "2026-11-28", "--user", "x"]);
+    assert_eq!(code, 1, "{err}");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc")).args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--engine <ENGINE>") && help.contains("sandboxc audit --engine athena --since 2026-11-28"),
+        "{help}"
+    );
+}
