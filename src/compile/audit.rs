@@ -3,6 +3,9 @@
 //! retained log bucket (S3 Object Lock in governance mode, server access logs to a small
 //! access-log bucket), and its delivery to an encrypted CloudWatch Logs group. (The
 //! usage-report subscription is in the AppStream part: it needs AppStream's service roles first.)
+//! With `audit.athena`, [`athena`] adds the Glue database, the partition-projected tables over
+//! the trail and usage-report buckets and the Athena workgroup of `sandboxc audit --engine
+//! athena`; it runs in the AppStream part, where the usage-report bucket's name is known.
 
 use sandboxc_contract::stack::outputs;
 
