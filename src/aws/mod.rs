@@ -7,11 +7,12 @@
 //! (`sts:GetCallerIdentity`). [`cloudformation::Cfn`] implements the stack lifecycle's
 //! `CloudFormation` trait, [`s3::S3`] its `AssetStore` trait, [`ec2::Ec2`] its `PrefixLists`
 //! trait, [`evidence::S3Evidence`] the
-//! audit's `Evidence` trait, and [`appstream::AppStream`] `sandboxc connect`'s `StreamingUrls`
-//! trait. Every status and error is turned into sandboxc's types here
+//! audit's `Evidence` trait, [`athena`] the Athena engine's `QueryService` trait, and
+//! [`appstream::AppStream`] `sandboxc connect`'s `StreamingUrls` trait. Every status and error is turned into sandboxc's types here
 //! ([`error`]): nothing of the SDK leaks out.
 
 pub mod appstream;
+pub mod athena;
 pub mod cloudformation;
 pub mod ec2;
 pub mod error;
@@ -225,6 +226,15 @@ impl Session {
         logs::Logs::with_endpoint(
             client!(aws_sdk_cloudwatchlogs, &self.config, self.verbose),
             endpoint(&self.config, "CLOUDWATCH_LOGS", "logs"),
+        )
+    }
+
+    /// The Athena adapter (`audit --engine athena`).
+    #[must_use]
+    pub fn athena(&self) -> athena::Athena {
+        athena::Athena::with_endpoint(
+            client!(aws_sdk_athena, &self.config, self.verbose),
+            endpoint(&self.config, "ATHENA", "athena"),
         )
     }
 

@@ -435,6 +435,35 @@ fn audit(b: &Document, out: &mut Vec<Diagnostic>) {
                 .allowed(allowed),
         );
     }
+    if let Some(athena) = &b.audit.athena {
+        let min = super::model::MIN_BYTES_SCANNED_LIMIT;
+        if athena.bytes_scanned_limit < min {
+            out.push(
+                Diagnostic::new(
+                    "audit.athena.bytes_scanned_limit",
+                    format!("{} bytes is below Athena's minimum per-query limit", athena.bytes_scanned_limit),
+                )
+                .allowed(format!("at least {min} (10 MB), e.g. 10000000000 (10 GB)")),
+            );
+        }
+        if !(1..=3650).contains(&athena.results_retention_days) {
+            out.push(
+                Diagnostic::new(
+                    "audit.athena.results_retention_days",
+                    format!("{} days is out of range", athena.results_retention_days),
+                )
+                .allowed("1 to 3650 days"),
+            );
+        }
+        for (on, what) in [(b.audit.cloudtrail, "audit.cloudtrail"), (b.audit.usage_reports, "audit.usage_reports")] {
+            if !on {
+                out.push(
+                    Diagnostic::new("audit.athena", format!("needs {what}: the Athena tables read its bucket"))
+                        .allowed(format!("{what}: true, or no audit.athena")),
+                );
+            }
+        }
+    }
 }
 
 fn tags(b: &Document, out: &mut Vec<Diagnostic>) {

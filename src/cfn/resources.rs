@@ -189,6 +189,18 @@ Trail = "AWS::CloudTrail::Trail" {
     event_selectors: Expr, cloud_watch_logs_log_group_arn: Expr, cloud_watch_logs_role_arn: Expr, tags: Expr,
 });
 
+resource!(/// `AWS::Glue::Database`.
+GlueDatabase = "AWS::Glue::Database" { catalog_id: Expr, database_input: Expr });
+
+resource!(/// `AWS::Glue::Table`.
+GlueTable = "AWS::Glue::Table" { catalog_id: Expr, database_name: Expr, table_input: Expr });
+
+resource!(/// `AWS::Athena::WorkGroup`.
+AthenaWorkGroup = "AWS::Athena::WorkGroup" {
+    name: Expr, description: Expr, state: Expr, recursive_delete_option: bool, work_group_configuration: Expr,
+    tags: Expr,
+});
+
 resource!(/// `AWS::CloudFormation::Stack` (a nested stack).
 NestedStack = "AWS::CloudFormation::Stack" {
     template_url as "TemplateURL": Expr, parameters: Expr, tags: Expr,

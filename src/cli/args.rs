@@ -485,6 +485,17 @@ pub enum AuditFormatArg {
     Json,
 }
 
+/// Where `sandboxc audit` joins the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuditEngine {
+    /// On this machine, from directories or (--from-aws) the buckets.
+    #[default]
+    Local,
+    /// In Athena: one generated SQL query over the sandbox's Glue tables (blueprint
+    /// `audit.athena`, deployed), in its workgroup; decisions from the validator's log group.
+    Athena,
+}
+
 /// Arguments of `sandboxc audit`.
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(after_long_help = AUDIT_AFTER_LONG_HELP)]
@@ -559,7 +570,15 @@ pub struct AuditArgs {
     /// is the same for any number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
-    /// With --from-aws: where and as whom to read the buckets.
+    /// Where the join runs: `local` (this machine) or `athena` (one SQL query in the sandbox's
+    /// Athena workgroup over its Glue tables; needs `audit.athena` deployed; reads AWS like
+    /// --from-aws, default window the last 7 days).
+    #[arg(long, value_enum, default_value_t = AuditEngine::Local)]
+    pub engine: AuditEngine,
+    /// With --engine athena: print the generated SQL on standard output instead of running it.
+    #[arg(long)]
+    pub print_sql: bool,
+    /// With --from-aws or --engine athena: where and as whom to read AWS.
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -610,6 +629,23 @@ directory given, line or record number) and skipped; they never end the run, but
 is then incomplete. Symbolic links to directories are listed, not followed. A --bucket, --event
 or --user value found nowhere in the inputs gets a warning; --bucket takes a bare bucket name.
 The table escapes control characters (\\n, \\x1b); CSV cells starting with = + - @ get a '.
+
+--engine athena runs the same join as one SQL query in the sandbox's Athena workgroup
+(blueprint audit.athena: a Glue database sandboxc_<name> with the tables cloudtrail and sessions
+over the trail and usage-report buckets, partition projection only, and the workgroup
+sandboxc-<name>-audit with a per-query bytes-scanned limit). The query reads only the partitions
+of the window (trail days --since..the day after --until, usage reports from 5 days before), and
+the report is the one the local engine prints, in every format; the query ID, bytes scanned and
+cost are printed on standard error. Decisions come from the validator's log group (or
+--decisions). Examples:
+  sandboxc audit --engine athena --since 2026-11-28 --until 2026-11-28
+  sandboxc audit --engine athena --since 2026-11-01 --user alice@example.org --format csv
+  sandboxc audit --engine athena --since 2026-11-28 --print-sql > audit.sql
+The caller needs athena:StartQueryExecution, GetQueryExecution, GetQueryResults and
+GetWorkGroup on the workgroup, glue:GetDatabase, GetTable and GetPartitions on the database and
+its tables, s3:GetObject and s3:ListBucket on both buckets, s3:PutObject, GetObject and
+GetBucketLocation on the results bucket, kms:Decrypt and GenerateDataKey on the audit key
+(README, \"Audit on Athena\").
 
 Exit codes: 0 every S3 data event is attributed to a session or a user's notebook (provisional
 ones included; administrative access does not count against it) and every input was read; 2 unattributed or ambiguous events exist, or the evidence is incomplete (a file, line or

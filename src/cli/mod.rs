@@ -6,6 +6,7 @@
 
 pub mod args;
 pub mod audit;
+pub mod audit_athena;
 pub mod build;
 pub mod connect;
 pub mod cost;

@@ -97,6 +97,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             "Bucket AppStream writes usage reports to",
             Expr::get_att(&reports, USAGE_REPORT_BUCKET_ATTRIBUTE),
         );
+        super::audit::athena(&mut p, ctx, &Expr::get_att(&reports, USAGE_REPORT_BUCKET_ATTRIBUTE))?;
     }
 
     let sg = https_out_group(&mut p, ctx, vpc, "AppStream streaming instances", "fleet");

@@ -241,6 +241,25 @@ pub const RULES: &[TypeRules] = &[
         immutable: &[],
         name_property: Some("TrailName"),
     },
+    TypeRules {
+        resource_type: "AWS::Glue::Database",
+        create_only: &["DatabaseName"],
+        immutable: &[],
+        name_property: None,
+    },
+    // `TableInput/Name` is create-only too; the compiler's table names are constants.
+    TypeRules {
+        resource_type: "AWS::Glue::Table",
+        create_only: &["DatabaseName", "CatalogId", "Name"],
+        immutable: &[],
+        name_property: None,
+    },
+    TypeRules {
+        resource_type: "AWS::Athena::WorkGroup",
+        create_only: &["Name"],
+        immutable: &[],
+        name_property: Some("Name"),
+    },
     TypeRules { resource_type: "AWS::CloudFormation::Stack", create_only: &[], immutable: &[], name_property: None },
 ];
 

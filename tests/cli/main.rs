@@ -3,6 +3,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod audit;
+mod audit_athena;
 mod commands;
 #[path = "../common/mod.rs"]
 mod common;

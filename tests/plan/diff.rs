@@ -227,6 +227,24 @@ fn usage_reports_off() {
     assert!(relaxed(&plan, "usage-report subscription removed"));
 }
 
+/// `audit.athena` on: the Glue database and tables, the workgroup and its results bucket are
+/// added to the AppStream part (where the usage-report bucket is known), the trail bucket's
+/// name is passed to it, and nothing else changes.
+#[test]
+fn audit_athena_on() {
+    let plan = golden(
+        "audit-athena-on",
+        &default_text(),
+        &edited(&[(
+            "  trail_retention_days: 365 ",
+            "  athena: {bytes_scanned_limit: 10000000000, results_retention_days: 7}\n  trail_retention_days: 365 ",
+        )]),
+    );
+    for id in ["AuditDatabase", "AuditTrailTable", "AuditSessionsTable", "AuditWorkGroup", "AuditQueryResultsBucket"] {
+        assert_eq!(resource(&plan, "appstream", id).action, Action::Add, "{id}");
+    }
+}
+
 #[test]
 fn fleet_type_always_on() {
     let plan =
