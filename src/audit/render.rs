@@ -512,6 +512,31 @@ const CSV_HEADER: [&str; 21] = [
     "role",
 ];
 
+/// The lines a run without the table still owes its reader on standard error (`-q`, or CSV,
+/// whose rows carry only events): every note (a filter that matched nothing, a skipped file...),
+/// the reason the evidence is incomplete, and the findings count. Empty when the report has
+/// no note, no finding and complete evidence.
+#[must_use]
+pub fn verdict_lines(r: &Report) -> Vec<String> {
+    let mut lines: Vec<String> = r.notes.iter().map(|n| format!("note: {}", escape(n))).collect();
+    let incomplete = r.incomplete_evidence();
+    if !incomplete.is_empty() {
+        lines.push(format!(
+            "evidence incomplete: {}; the audit cannot say that every S3 data event is attributed",
+            escape(&incomplete.join("; "))
+        ));
+    }
+    if !r.unattributed.is_empty() || !r.ambiguous.is_empty() || !incomplete.is_empty() {
+        lines.push(format!(
+            "findings: {} unattributed, {} ambiguous{} (exit code 2)",
+            r.unattributed.len(),
+            r.ambiguous.len(),
+            if incomplete.is_empty() { "" } else { ", evidence incomplete" }
+        ));
+    }
+    lines
+}
+
 /// One row per S3 data event and validator decision.
 ///
 /// # Errors

@@ -81,9 +81,17 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
         AuditFormatArg::Csv => AuditFormat::Csv,
         AuditFormatArg::Json => AuditFormat::Json,
     };
-    // --quiet: only the exit status (and errors), for scheduled jobs.
+    // --quiet: no report, but why the exit status is what it is, on stderr (as with CSV, whose
+    // rows carry only events): notes, incomplete evidence, the findings count.
     if !ctx.quiet {
         crate::audit::write_report(&report, format, &mut std::io::stdout().lock())?;
+    }
+    if ctx.quiet || format == AuditFormat::Csv {
+        let lines = crate::audit::render::verdict_lines(&report);
+        // -q keeps to the verdict; CSV readers get the notes too.
+        for line in lines.iter().filter(|l| !(ctx.quiet && l.starts_with("note: "))) {
+            ctx.warn(&format!("audit: {line}"));
+        }
     }
     Ok(if report.has_findings() { ExitStatus::Findings } else { ExitStatus::Success })
 }
