@@ -88,6 +88,7 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
         warnings.push(Warning::LayoutChanged { old: layout(old), new: layout(new) });
     }
     warnings.extend(access::moved_bucket_policies(&compared, old, new));
+    warnings.extend(names_still_taken(&compared));
     for c in &compared {
         for r in &c.diff.resources {
             for n in &r.notes {
@@ -170,4 +171,47 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
         change_set: None,
         cost: None,
     }
+}
+
+/// Resources added under a fixed physical name (the type's name property, written the same in
+/// both templates) that a resource removed in another place of the same apply still holds:
+/// the moves of the layout switch (`single` <-> `nested`), or a resource moved by hand. A
+/// resource removed and added under the same logical ID in the same template is an update,
+/// not a move, and is not compared here.
+fn names_still_taken(compared: &[diff::Compared<'_>]) -> Vec<Warning> {
+    let named = |c: &diff::Compared<'_>, r: &model::ResourceChange, old: bool| {
+        let property = replacement::rules(&r.resource_type).and_then(|rules| rules.name_property)?;
+        let resource = if old { c.old_resource(&r.logical_id)? } else { c.new_resource(&r.logical_id)? };
+        let name = render::compact_expr(resource.properties.get(property)?, 200);
+        // A name made of its own stack's ID or name differs between stacks: not the same name.
+        if name.contains("AWS::StackId") || name.contains("AWS::StackName") {
+            return None;
+        }
+        Some((r.resource_type.clone(), property, name, resource.deletion_policy))
+    };
+    let mut removed = std::collections::BTreeMap::new();
+    for c in compared {
+        for r in c.diff.resources.iter().filter(|r| r.action == Action::Remove) {
+            if let Some((kind, property, name, policy)) = named(c, r, true) {
+                let retained = policy.is_some_and(crate::cfn::Policy::retains);
+                removed.insert((kind, name), (format!("{}/{}", c.diff.stack, r.logical_id), property, retained));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for c in compared {
+        for r in c.diff.resources.iter().filter(|r| r.action == Action::Add) {
+            let Some((kind, _, name, _)) = named(c, r, false) else { continue };
+            if let Some((holder, property, retained)) = removed.get(&(kind, name.clone())) {
+                out.push(Warning::NameStillTaken {
+                    added: format!("{}/{}", c.diff.stack, r.logical_id),
+                    removed: holder.clone(),
+                    property: (*property).to_string(),
+                    name,
+                    retained: *retained,
+                });
+            }
+        }
+    }
+    out
 }

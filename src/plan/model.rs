@@ -613,6 +613,21 @@ pub enum Warning {
         /// The policy resource added, `stack/LogicalId`.
         to: String,
     },
+    /// A resource added under a fixed physical name that a resource removed elsewhere in the
+    /// same apply still holds: CloudFormation creates before it deletes, so the creation fails
+    /// ("already exists"), and a retained resource keeps the name for good.
+    NameStillTaken {
+        /// The added resource, `stack/LogicalId`.
+        added: String,
+        /// The removed resource that holds the name, `stack/LogicalId`.
+        removed: String,
+        /// The name property, such as `NotebookInstanceName`.
+        property: String,
+        /// The name, as written in both templates.
+        name: String,
+        /// Whether the removed resource is retained (its DeletionPolicy).
+        retained: bool,
+    },
     /// Deployed mode: the stack does not exist (`DescribeStacks`), so everything is new.
     StackDoesNotExist {
         /// The stack name.
@@ -673,6 +688,17 @@ impl fmt::Display for Warning {
                 f,
                 "the policy of bucket {bucket} moves from {from} to {to}: CloudFormation creates {to} (S3 keeps one policy per bucket: PutBucketPolicy replaces it) and deletes {from} in the cleanup phase at the end of the update, which deletes the bucket's policy (DeleteBucketPolicy). After apply the bucket has no policy (no TLS-only rule, no endpoint guard) until it is put back: put {to}'s document back with `aws s3api put-bucket-policy` right after apply (`sandboxc status --drift` shows the policy as deleted until then)"
             ),
+            Self::NameStillTaken { added, removed, property, name, retained } => {
+                let after = if *retained {
+                    format!("and {removed} is retained (DeletionPolicy Retain), so it keeps the name after the apply too")
+                } else {
+                    format!("and {removed} is deleted only in the cleanup phase at the end of the update")
+                };
+                write!(
+                    f,
+                    "{added} cannot be created: its {property} {name} is still held by {removed}, which this apply removes; CloudFormation creates new resources first {after}. Keep the resource in its template, or remove it in one apply and add it in the next (deleting a retained one yourself in between)"
+                )
+            }
             Self::StackDoesNotExist { stack, region } => {
                 let where_ = region.as_ref().map_or_else(String::new, |r| format!(" in {r}"));
                 write!(

@@ -955,3 +955,22 @@ fn longer_sessions_are_relaxations_and_shorter_ones_tightenings() {
     assert!(tightened("disconnected after) shorter: 0 (off) -> 900 seconds"), "{:#?}", back.security);
     assert!(!plan_of(&default_text(), &default_text()).security.iter().any(|s| s.summary.contains("seconds")));
 }
+
+#[test]
+fn a_resource_moved_under_its_fixed_name_is_a_creation_that_fails() {
+    let plan = plan_of(&default_text(), &edited(&[("layout: nested", "layout: single")]));
+    let warnings: Vec<String> = plan.warnings.iter().map(ToString::to_string).collect();
+    let notebook = warnings.iter().find(|w| {
+        w.starts_with("single/UserBobExampleOrg686b5e4cNotebook cannot be created: its NotebookInstanceName ")
+    });
+    assert!(
+        notebook.is_some_and(|w| w.contains("is still held by notebook/UserBobExampleOrg686b5e4cNotebook")
+            && w.contains("is retained (DeletionPolicy Retain), so it keeps the name after the apply too")),
+        "{warnings:#?}"
+    );
+    // Names made of each stack's own ID differ between stacks: no warning for them.
+    assert!(!warnings.iter().any(|w| w.contains("AWS::StackId")), "{warnings:#?}");
+    // An ordinary change moves nothing.
+    let same = plan_of(&default_text(), &edited(&[("volume_size_gb: 50}", "volume_size_gb: 60}")]));
+    assert!(!same.warnings.iter().any(|w| w.to_string().contains("cannot be created")), "{:#?}", same.warnings);
+}
