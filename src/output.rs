@@ -37,6 +37,19 @@ pub struct Manifest {
     /// (absent when there are none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub owner_policies: Vec<OwnerPolicyEntry>,
+    /// The users shards: their count, and whether synth chose it (`notebook.shards` unset).
+    pub users_shards: ShardsEntry,
+}
+
+/// `users_shards` in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ShardsEntry {
+    /// The shard count the users were placed by.
+    pub count: u32,
+    /// Whether synth chose it for the user count (`notebook.shards` unset).
+    pub chosen: bool,
+    /// Users in the blueprint.
+    pub users: usize,
 }
 
 /// One owner policy file in the manifest.
@@ -142,16 +155,32 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
     let mut root_template = String::new();
     for t in &compiled.templates {
         let text = compiled.format.render(&t.template.to_value()).map_err(OutputError::Limits)?;
-        problems.extend(limits::violations(&t.file, &t.template, &text));
+        let violations = limits::violations(&t.file, &t.template, &text);
+        if !violations.is_empty() && t.part == Some(crate::compile::Part::Users) {
+            problems.extend(violations);
+            problems.push(format!(
+                "{}: a users shard holds too many users; raise notebook.shards (now {}; about {} users per shard fit): a new count moves users between shards, which replaces their notebooks, and sandboxc plan lists the moves",
+                t.file,
+                compiled.shards.count,
+                crate::compile::users::USERS_PER_SHARD
+            ));
+        } else {
+            problems.extend(violations);
+        }
         let s3_key = t.part.map(|_| template_key(text.as_bytes(), compiled.format));
         if t.part.is_none() {
             root_template = t.file.clone();
         }
         templates.push(TemplateEntry {
             file: t.file.clone(),
-            stack: t.part.map_or_else(
-                || if compiled.templates.len() == 1 { "single".into() } else { "root".into() },
-                |p| p.slug().into(),
+            stack: t.slug().unwrap_or_else(
+                || {
+                    if compiled.templates.len() == 1 {
+                        "single".into()
+                    } else {
+                        "root".into()
+                    }
+                },
             ),
             sha256: sha256_hex(text.as_bytes()),
             bytes: text.len(),
@@ -203,6 +232,11 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         assets,
         scripts,
         owner_policies,
+        users_shards: ShardsEntry {
+            count: compiled.shards.count,
+            chosen: compiled.shards.chosen,
+            users: compiled.shards.users,
+        },
     };
     let mut text = serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::Limits(e.to_string()))?;
     text.push('\n');

@@ -356,6 +356,13 @@ fn synth(
             manifest.scripts.len()
         ));
     }
+    if manifest.users_shards.chosen && manifest.users_shards.users > 0 && manifest.layout == "nested" && !ctx.quiet {
+        let n = manifest.users_shards.count;
+        ctx.say(&format!(
+            "notebook.shards is not set: the users are placed in {n} shard{} (synth's choice for this user count); write `shards: {n}` under `notebook:` so that the count changes only when you change it (a new count moves users between shards, replacing their notebooks; sandboxc plan lists the moves)",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
     // The owners of existing buckets must act: said even with -q (on stderr, by name only).
     for o in &manifest.owner_policies {
         let (what, policy) = if o.kind == "key-policy" { ("the KMS key", "key") } else { ("the bucket", "bucket") };

@@ -11,3 +11,4 @@ mod inventory;
 mod lint;
 mod properties;
 mod security;
+mod shards;
