@@ -15,9 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sandboxc_contract::stack::outputs;
 use sandboxc_contract::users::shared_notebook_name;
-use sandboxc_contract::users::{
-    allow_list_parameter, personal_prefix, readable, role_path, shared_role_path, users_role_path, AllowListEntry,
-};
+use sandboxc_contract::users::{allow_list_parameter, readable, shared_role_path, users_role_path, AllowListEntry};
 use sandboxc_contract::validator::NotebookMode;
 
 use crate::blueprint::{Access, DatasetBucket, Grant, User};

@@ -174,7 +174,7 @@ mod tests {
     fn growing_the_count_moves_only_users_into_the_new_shard() {
         let users: Vec<String> = (0..2000).map(|i| format!("user-{i}")).collect();
         for n in 1..40 {
-            let mut moved = 0;
+            let mut moved: usize = 0;
             for u in &users {
                 let (before, after) = (shard_of(u, n), shard_of(u, n + 1));
                 if before != after {

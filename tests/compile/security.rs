@@ -412,17 +412,17 @@ fn each_role_reaches_exactly_its_grants_and_its_home_prefix() {
         let b = sandboxc::blueprint::load(&source).unwrap();
         let env = &b.names.env;
         let resources = common::resources(&source);
-        let roles: Vec<&Value> = resources
+        let roles: Vec<(&String, &Value)> = resources
             .iter()
             .filter(|(_, _, r)| {
                 r["Type"] == "AWS::IAM::Role"
                     && r["Properties"]["Path"].as_str().is_some_and(|p| p.starts_with(&format!("/sandboxc/{env}/")))
             })
-            .map(|(_, _, r)| r)
+            .map(|(file, _, r)| (file, r))
             .collect();
         let shared = b.notebook.mode == sandboxc_contract::validator::NotebookMode::Shared;
         assert_eq!(roles.len(), if shared { 1 } else { b.users.len() }, "{name}");
-        for role in roles {
+        for (file, role) in roles {
             let path = role["Properties"]["Path"].as_str().unwrap();
             // The users whose grants this role carries: its own user, or everyone (shared).
             let users: Vec<&sandboxc::blueprint::User> = if shared {
@@ -438,7 +438,11 @@ fn each_role_reaches_exactly_its_grants_and_its_home_prefix() {
                 vec![u]
             };
             let (mut s3, mut kms, mut prefixes) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-            kms.insert("${NotebookKey.Arn}".to_string());
+            // The notebook key: the key itself beside the shared role, the users shard's parameter
+            // (imported from the notebook stack) beside a user's role.
+            let in_shard = file.contains("-users");
+            assert_eq!(in_shard, !shared, "{name}: {path} in {file}");
+            kms.insert(if in_shard { "${NotebookKeyArn}" } else { "${NotebookKey.Arn}" }.to_string());
             let mut data_bucket_used = false;
             for u in &users {
                 let home = (!shared).then(|| sandboxc_contract::users::personal_prefix(&u.id));
