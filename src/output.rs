@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::assets::LAMBDA_FUNCTIONS;
 use crate::cfn::limits;
@@ -42,7 +42,7 @@ pub struct Manifest {
 }
 
 /// `users_shards` in the manifest.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShardsEntry {
     /// The shard count the users were placed by.
     pub count: u32,
@@ -144,6 +144,30 @@ fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> 
     move |source| OutputError::Io { what, path: path.to_path_buf(), source }
 }
 
+/// What to change when template `t` exceeds a quota: more users shards (a users shard), the
+/// nested layout (the single template), or nothing the blueprint can say (another part).
+fn limits_hint(compiled: &Compiled, t: &crate::compile::NamedTemplate) -> Option<String> {
+    use crate::compile::users::{MAX_SHARDS, USERS_PER_SHARD};
+    let shards = compiled.shards;
+    if t.part == Some(crate::compile::Part::Users) {
+        let raise = if shards.count < MAX_SHARDS {
+            format!("raise notebook.shards (now {}, at most {MAX_SHARDS}; synth's choice puts about {USERS_PER_SHARD} users in a shard)", shards.count)
+        } else {
+            format!("notebook.shards is already at its most ({MAX_SHARDS}): give the users fewer datasets each, or split the sandbox")
+        };
+        return Some(format!(
+            "{}: a users shard holds too many users or too many grants; {raise}. A new count moves users between shards (sandboxc plan lists the moves, which replace their notebooks)",
+            t.file
+        ));
+    }
+    (t.part.is_none() && compiled.templates.len() == 1 && shards.users > 0).then(|| {
+        format!(
+            "{}: the single layout puts every user's resources in one template; use `layout: nested`, which places them in users shards",
+            t.file
+        )
+    })
+}
+
 /// Every file of the output as `(relative path, bytes)`, and the manifest describing them.
 ///
 /// # Errors
@@ -156,16 +180,9 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
     for t in &compiled.templates {
         let text = compiled.format.render(&t.template.to_value()).map_err(OutputError::Limits)?;
         let violations = limits::violations(&t.file, &t.template, &text);
-        if !violations.is_empty() && t.part == Some(crate::compile::Part::Users) {
+        if !violations.is_empty() {
             problems.extend(violations);
-            problems.push(format!(
-                "{}: a users shard holds too many users; raise notebook.shards (now {}; about {} users per shard fit): a new count moves users between shards, which replaces their notebooks, and sandboxc plan lists the moves",
-                t.file,
-                compiled.shards.count,
-                crate::compile::users::USERS_PER_SHARD
-            ));
-        } else {
-            problems.extend(violations);
+            problems.extend(limits_hint(compiled, t));
         }
         let s3_key = t.part.map(|_| template_key(text.as_bytes(), compiled.format));
         if t.part.is_none() {

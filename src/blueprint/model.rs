@@ -427,9 +427,11 @@ pub struct Notebook {
     /// How many nested "users" stacks (shards) hold the per-user resources (`layout: nested`),
     /// 1..=99. A user's shard is a stable function of the hash of the user ID and this count
     /// only, so adding or removing a user never moves another one. Unset: synth chooses it
-    /// for the user count (and says so); changing it moves users between shards, which
-    /// replaces their notebooks, and `sandboxc plan` lists every move.
+    /// for the user count (a power of two, about 50 users a shard) and says so; write it down
+    /// before the first deployment. Changing it moves users between shards (their notebooks
+    /// are replaced); `sandboxc plan` lists every move.
     #[schemars(range(min = 1, max = 99))]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shards: Option<u32>,
     /// Notebook instance type, `ml.*` (each user's default).
     pub instance_type: String,

@@ -66,7 +66,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let description = if shared {
         format!("sandboxc data sandbox {env}: SageMaker notebook instance ({SHARED_POSTURE})")
     } else {
-        format!("sandboxc data sandbox {env}: a SageMaker notebook instance, an execution role and an allow-list entry per user")
+        format!(
+            "sandboxc data sandbox {env}: the notebook instances' volume key and security group (each user's notebook, role and allow-list entry are in a users shard)"
+        )
     };
     let mut p = PartBuilder::new(Part::Notebook, &description);
     let vpc = p.import(ctx, Part::Network, "VpcId")?;

@@ -26,17 +26,20 @@ use super::notebook::{allow_list, notebook, role, user_id_prefix, Env};
 use super::{CompileError, Ctx, Part};
 
 /// Users per shard that [`auto_shards`] aims at. A user takes 3 resources in `per_user` mode
-/// (role, notebook instance, allow-list entry), so a shard holds at most 166 users within
-/// CloudFormation's 500 resources per template; 100 on average leaves room for the uneven
-/// spread of a hash.
-pub const USERS_PER_SHARD: usize = 100;
+/// (role, notebook instance, allow-list entry), so at most 166 users fit CloudFormation's 500
+/// resources per template; the bytes bind first: a user with two datasets takes about 9 KB
+/// of the template (the role's policies most), so about 100 such users fill the 1 MB a
+/// template read from S3 may have. 50 on average leaves room for the uneven spread of a hash
+/// and for users with more grants.
+pub const USERS_PER_SHARD: usize = 50;
 
 /// Most shards (`notebook.shards`): two digits in the stacks' logical IDs (`Users01`..`Users99`).
 pub const MAX_SHARDS: u32 = 99;
 
 /// The shard count synth chooses when `notebook.shards` is unset: the smallest power of two
-/// that keeps the average shard at or under [`USERS_PER_SHARD`] users (1 for up to 100 users,
-/// 2 up to 200, 4 up to 400, 8 up to 800, 16 up to 1,600...), at most [`MAX_SHARDS`]. Powers of
+/// that keeps the average shard at or under [`USERS_PER_SHARD`] users (1 for up to 50 users,
+/// 2 up to 100, 4 up to 200, 8 up to 400, 16 up to 800, 32 up to 1,600, 64 up to 3,200),
+/// at most [`MAX_SHARDS`]. Powers of
 /// two keep the count the same over wide ranges of user counts.
 #[must_use]
 pub fn auto_shards(users: usize) -> u32 {
@@ -189,8 +192,9 @@ mod tests {
     }
 
     #[test]
-    fn synth_chooses_powers_of_two_of_about_a_hundred_users_each() {
-        let cases = [(0, 1), (1, 1), (100, 1), (101, 2), (200, 2), (201, 4), (1000, 16), (5000, 64), (100_000, 99)];
+    fn synth_chooses_powers_of_two_of_about_fifty_users_each() {
+        let cases =
+            [(0, 1), (1, 1), (50, 1), (51, 2), (100, 2), (101, 4), (800, 16), (1000, 32), (5000, 99), (100_000, 99)];
         for (users, shards) in cases {
             assert_eq!(auto_shards(users), shards, "{users}");
         }

@@ -19,6 +19,7 @@ pub mod render;
 pub mod replacement;
 pub mod resolve;
 pub mod security;
+pub mod shards;
 pub mod source;
 
 pub use model::{Plan, ResourceNote, SecurityCategory, Warning, PLAN_SCHEMA_VERSION};
@@ -88,6 +89,15 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
         warnings.push(Warning::LayoutChanged { old: layout(old), new: layout(new) });
     }
     warnings.extend(access::moved_bucket_policies(&compared, old, new));
+    let moves = shards::moves(&compared);
+    if !moves.is_empty() {
+        warnings.push(Warning::UsersMoved {
+            old: old.users_shards.map(|s| s.count).or_else(|| shards::shard_count(old.templates.values())),
+            new: new.users_shards.map(|s| s.count).or_else(|| shards::shard_count(new.templates.values())),
+            chosen: new.users_shards.is_some_and(|s| s.chosen),
+            moves,
+        });
+    }
     for c in &compared {
         for r in &c.diff.resources {
             for n in &r.notes {

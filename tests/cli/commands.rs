@@ -34,7 +34,7 @@ fn synth_without_arguments_writes_the_default_into_out() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        "synthesized stack datasandbox (layout nested) into out: 7 templates, 2 scripts, manifest.json\n"
+        "synthesized stack datasandbox (layout nested) into out: 8 templates, 2 scripts, manifest.json\n"
     );
     let files: Vec<String> = read_tree(&tmp.path().join("out")).into_iter().map(|(f, _)| f).collect();
     assert_eq!(
@@ -45,6 +45,7 @@ fn synth_without_arguments_writes_the_default_into_out() {
             "datasandbox-network.template.json",
             "datasandbox-notebook.template.json",
             "datasandbox-storage.template.json",
+            "datasandbox-users01.template.json",
             "datasandbox-validator.template.json",
             "datasandbox.template.json",
             "manifest.json",

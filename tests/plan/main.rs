@@ -8,3 +8,4 @@ mod common;
 mod cost;
 mod deployed;
 mod diff;
+mod shards;
