@@ -36,6 +36,10 @@ fn synth_without_arguments_writes_the_default_into_out() {
         String::from_utf8_lossy(&o.stdout),
         "synthesized stack datasandbox (layout nested) into out: 8 templates, 2 scripts, manifest.json\n"
     );
+    // The shard count synth chose is said on stderr (and written in the manifest).
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("notebook.shards is not set: synth placed the 2 users in 1 users shard"), "{err}");
+    assert!(err.contains("write `shards: 1` under `notebook:`"), "{err}");
     let files: Vec<String> = read_tree(&tmp.path().join("out")).into_iter().map(|(f, _)| f).collect();
     assert_eq!(
         files,
