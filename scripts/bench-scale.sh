@@ -27,7 +27,7 @@ scale_blueprint 1000 > "$WORK/1000.yaml"
 scale_blueprint 1000 newcomer@example.org > "$WORK/1001.yaml"
 
 # time_ms CMD...: wall milliseconds of one run
-time_ms() { local s e; s=$(date +%s%N); "$@" > /dev/null 2>&1; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
+time_ms() { local s e; s=$(date +%s%N); "$@" > /dev/null 2>&1 || true; e=$(date +%s%N); echo $(((e - s) / 1000000)); }
 stats() { sort -n | awk '{a[NR]=$1} END {printf "best %d ms, median %d ms, worst %d ms (%d runs)\n", a[1], a[int((NR+1)/2)], a[NR], NR}'; }
 bench() { # label CMD...
     local label="$1"; shift
@@ -51,9 +51,9 @@ bench "synth, default blueprint" "$BIN" -q synth --out "$WORK/outdefault"
 peak "synth, default blueprint" "$BIN" -q synth --out "$WORK/outdefault"
 "$BIN" -q synth "$WORK/1000.yaml" --out "$WORK/before"
 # plan exits 0 (no changes) or 2 (changes); only other codes are failures.
-plan_once() { "$BIN" -q plan "$WORK/1001.yaml" --against "$WORK/before" "$@"; local c=$?; [ $c -eq 0 ] || [ $c -eq 2 ]; }
+plan_once() { local c=0; "$BIN" plan "$WORK/1001.yaml" --against "$WORK/before" "$@" || c=$?; [ $c -eq 0 ] || [ $c -eq 2 ]; }
 bench "plan --against, one user added to 1,000" plan_once
-peak "plan --against, one user added to 1,000" "$BIN" -q plan "$WORK/1001.yaml" --against "$WORK/before"
+peak "plan --against, one user added to 1,000" "$BIN" plan "$WORK/1001.yaml" --against "$WORK/before"
 echo "templates of the 1,000-user output: $(ls "$WORK/before"/*.template.json | wc -l); largest:"
 ls -S -l "$WORK/before"/*.template.json | head -2 | awk '{print "  " $5 " bytes " $9}'
 plan_once --format json > "$WORK/plan.json" || { echo "plan --format json failed"; exit 1; }

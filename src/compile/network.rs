@@ -327,9 +327,12 @@ fn admins(ctx: &Ctx<'_>) -> Option<Expr> {
 /// user's (`notebook-instance/<env>-*`: every per-user notebook name starts with the
 /// environment name, `sandboxc_contract::users::notebook_name`), so that no policy grows with
 /// the users, nor changes when one is added or removed; the shared one in `shared` mode.
-/// Which user may reach which notebook is the validator's allow-list check.
+/// Which user may reach which notebook is the validator's allow-list check. Empty in
+/// `per_user` mode without users.
 pub(super) fn notebook_arns(ctx: &Ctx<'_>) -> Vec<Expr> {
     let name = match ctx.blueprint.notebook.mode {
+        // No user, no notebook: nothing to allow (the policies deny instead).
+        NotebookMode::PerUser if ctx.blueprint.users.is_empty() => return Vec::new(),
         NotebookMode::PerUser => format!("{}-*", ctx.names.env),
         NotebookMode::Shared => shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation),
     };

@@ -106,6 +106,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             source_security_group_id: Some(fleet_sg),
         },
     )?;
+    if !shared && b.users.is_empty() {
+        // No notebook yet: the key and the group wait for the first user.
+        return Ok(p);
+    }
     p.export(ctx, "NotebookKeyArn", key_arn.clone(), false, "ARN of the KMS key of the notebook volumes")?;
     p.export(
         ctx,

@@ -5,11 +5,15 @@
 //! A user's shard is [`shard_of`]: a jump consistent hash of the first 8 bytes of the SHA-256
 //! of the user ID over the shard count. It depends on the user ID and the count only, never on
 //! who else is listed, so adding or removing a user changes that user's shard template (and the
-//! root's reference to it) and nothing else. The count is `notebook.shards`, or, when unset,
-//! [`auto_shards`] of the user count (which synth says, so that it can be written down). A
-//! change of the count moves about the share of users a jump hash moves (from `n` to `m > n`
-//! shards, `1 - n/m` of them), each move a replacement of the user's notebook; `sandboxc plan`
-//! lists the moves. A shard without users has no stack.
+//! root's reference to it) and nothing else. (The first user of a sandbox also turns the
+//! notebooks on: the notebook key and security group, and the notebook rights of the SageMaker
+//! endpoints and the validator, which a sandbox without users does not have.)
+//!
+//! The count is `notebook.shards`, or, when unset, [`auto_shards`] of the user count (which
+//! synth says, so that it can be written down). A change of the count moves about the share of
+//! users a jump hash moves (from `n` to `m > n` shards, `1 - n/m` of them), each move a
+//! replacement of the user's notebook; `sandboxc plan` lists the moves. A shard without users
+//! has no stack.
 //!
 //! In the `single` layout every shard's resources go into the one template, under the same
 //! logical IDs (which derive from the user ID only: [`super::notebook::user_id_prefix`]).

@@ -101,10 +101,11 @@ fn check_one_user_change(users: &BTreeSet<String>, extra: &str, shards: u32, mod
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
 
-    /// Adding a user (and, read the other way, removing one) changes one shard and the root.
+    /// Adding a user (and, read the other way, removing one) to a sandbox that has users changes
+    /// one shard and the root (the first user is [`the_first_user_also_turns_notebooks_on`]).
     #[test]
     fn one_user_changes_one_shard(
-        users in prop::collection::btree_set("[a-z]{2,8}(@example\\.org)?", 0..60),
+        users in prop::collection::btree_set("[a-z]{2,8}(@example\\.org)?", 1..60),
         extra in "[a-z]{2,8}[0-9]{1,3}",
         shards in 1u32..=8,
         shared in any::<bool>(),
@@ -181,4 +182,28 @@ fn the_single_layout_with_too_many_users_is_told_to_use_shards() {
     let err = sandboxc::cli::build::validate(&source).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(err.contains("team.template.json has 6"), "{err}");
     assert!(err.contains("use `layout: nested`, which places them in users shards"), "{err}");
+}
+
+/// A sandbox without users has no notebook key, no notebook security group and no notebook
+/// rights (the endpoints deny every SageMaker call): the first user turns them on, so that
+/// adding the first user (and removing the last) also changes the notebook, network and
+/// validator templates. From the first user on, one user changes one shard.
+#[test]
+fn the_first_user_also_turns_notebooks_on() {
+    let none = compile(&blueprint(&BTreeSet::new(), 2, "per_user"));
+    let one = compile(&blueprint(&["ann".to_string()].into(), 2, "per_user"));
+    let diff = changed(&none, &one);
+    let shard = sandboxc::compile::users::shard_of("ann", 2);
+    let expected: BTreeSet<String> = [
+        "team.template.json".to_string(),
+        "team-network.template.json".into(),
+        "team-notebook.template.json".into(),
+        "team-validator.template.json".into(),
+        format!("team-users{shard:02}.template.json"),
+    ]
+    .into();
+    assert_eq!(diff, expected);
+    assert!(none["team-network.template.json"].0.contains("NoNotebookInThisSandbox"));
+    assert!(!none["team-notebook.template.json"].1.contains("NotebookKey"));
+    assert!(one["team-notebook.template.json"].1.contains("NotebookKey"));
 }
