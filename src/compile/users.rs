@@ -6,7 +6,7 @@
 //! of the user ID over the shard count. It depends on the user ID and the count only, never on
 //! who else is listed, so adding or removing a user changes that user's shard template (and the
 //! root's reference to it) and nothing else. (The first user of a sandbox also turns the
-//! notebooks on: the notebook key and security group, and the notebook rights of the SageMaker
+//! notebooks on: the notebook stack's exports, and the notebook rights of the SageMaker
 //! endpoints and the validator, which a sandbox without users does not have.)
 //!
 //! The count is `notebook.shards`, or, when unset, [`auto_shards`] of the user count (which

@@ -184,10 +184,11 @@ fn the_single_layout_with_too_many_users_is_told_to_use_shards() {
     assert!(err.contains("use `layout: nested`, which places them in users shards"), "{err}");
 }
 
-/// A sandbox without users has no notebook key, no notebook security group and no notebook
-/// rights (the endpoints deny every SageMaker call): the first user turns them on, so that
-/// adding the first user (and removing the last) also changes the notebook, network and
-/// validator templates. From the first user on, one user changes one shard.
+/// A sandbox without users has no notebook rights (the endpoints deny every SageMaker call, the
+/// validator may presign nothing) and its notebook stack exports nothing: the first user turns
+/// them on, so that adding the first user (and removing the last) also changes the notebook,
+/// network and validator templates (no logical ID there). From the first user on, one user
+/// changes one shard.
 #[test]
 fn the_first_user_also_turns_notebooks_on() {
     let none = compile(&blueprint(&BTreeSet::new(), 2, "per_user"));
@@ -204,6 +205,7 @@ fn the_first_user_also_turns_notebooks_on() {
     .into();
     assert_eq!(diff, expected);
     assert!(none["team-network.template.json"].0.contains("NoNotebookInThisSandbox"));
-    assert!(!none["team-notebook.template.json"].1.contains("NotebookKey"));
-    assert!(one["team-notebook.template.json"].1.contains("NotebookKey"));
+    assert!(!none["team-notebook.template.json"].0.contains("\"NotebookKeyArn\""));
+    assert!(one["team-notebook.template.json"].0.contains("\"NotebookKeyArn\""));
+    assert_eq!(none["team-notebook.template.json"].1, one["team-notebook.template.json"].1);
 }
