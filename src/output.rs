@@ -184,6 +184,7 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
             problems.extend(violations);
             problems.extend(limits_hint(compiled, t));
         }
+        problems.extend(limits::role_policy_violations(&t.file, &t.template));
         let s3_key = t.part.map(|_| template_key(text.as_bytes(), compiled.format));
         if t.part.is_none() {
             root_template = t.file.clone();
@@ -207,6 +208,8 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         files.push((t.file.clone(), text));
     }
     if !problems.is_empty() {
+        let n = problems.len();
+        problems.push(format!("{n} quota{} exceeded; nothing was written", if n == 1 { "" } else { "s" }));
         return Err(OutputError::Limits(problems.join("\n")));
     }
     let mut scripts = Vec::new();

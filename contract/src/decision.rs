@@ -48,6 +48,13 @@ pub mod reason {
     pub const NOTEBOOK_NOT_IN_SERVICE: &str = "notebook_not_in_service";
     /// `error`: SageMaker `DescribeNotebookInstance` failed (after the SDK's retries).
     pub const DESCRIBE_NOTEBOOK_FAILED: &str = "describe_notebook_failed";
+    /// `error`: the notebook was stopped (or stopping, or starting) and did not reach `InService`
+    /// within `crate::validator::NOTEBOOK_START_DEADLINE_SECONDS`.
+    pub const NOTEBOOK_START_TIMEOUT: &str = "notebook_start_timeout";
+    /// `error`: the notebook's status is `Failed` (its `FailureReason` is in the answer file).
+    pub const NOTEBOOK_FAILED: &str = "notebook_failed";
+    /// `error`: SageMaker `StartNotebookInstance` failed (after the SDK's retries).
+    pub const START_NOTEBOOK_FAILED: &str = "start_notebook_failed";
     /// `skipped`: the session file is another sandbox's (its path names another AppStream
     /// stack); the validator neither reads nor answers it.
     pub const OTHER_SANDBOX: &str = "other_sandbox";

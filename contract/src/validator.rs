@@ -103,6 +103,26 @@ pub const MIN_SESSION_EXPIRATION_SECONDS: u32 = 1800;
 /// `SessionExpirationDurationInSeconds`.
 pub const MAX_SESSION_EXPIRATION_SECONDS: u32 = 43_200;
 
+/// Seconds the validator waits at most for a stopped (or stopping, or starting) notebook to reach
+/// `InService` after it asked SageMaker `StartNotebookInstance` (10 minutes; a notebook instance
+/// takes a few minutes to start). The validator's Lambda timeout is
+/// [`VALIDATOR_TIMEOUT_SECONDS`], and the notebook script waits [`NOTEBOOK_START_WAIT_SECONDS`]
+/// after it learns that the notebook is starting.
+pub const NOTEBOOK_START_DEADLINE_SECONDS: u32 = 600;
+/// Seconds between two `DescribeNotebookInstance` calls while the validator waits.
+pub const NOTEBOOK_START_POLL_SECONDS: u32 = 15;
+/// The validator Lambda's timeout, in seconds: the start deadline, plus two minutes for the
+/// other calls of a record (each at most 10 seconds, retries included) and the answer's write.
+pub const VALIDATOR_TIMEOUT_SECONDS: u32 = NOTEBOOK_START_DEADLINE_SECONDS + 120;
+/// Seconds the notebook script waits for the final answer once the validator said that the
+/// notebook is starting: the validator's whole timeout plus three minutes for the home folder
+/// to bring the answer into the session.
+pub const NOTEBOOK_START_WAIT_SECONDS: u32 = VALIDATOR_TIMEOUT_SECONDS + 180;
+/// How an interim answer starts: the validator writes it into the answer file when it starts
+/// the user's notebook, and overwrites it with the final answer (a URL or a message). The
+/// notebook script tells the user that the notebook is starting and keeps waiting.
+pub const STARTING_PREFIX: &str = "STARTING:";
+
 /// The start of the name of AppStream's home-folder bucket, `appstream2-36fb080bb8-<region>-<account>`:
 /// one bucket per account and Region, created by AppStream (AppStream 2.0 administration guide,
 /// "Home folder formats"). The compiler names it in the validator's environment and IAM

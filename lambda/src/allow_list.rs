@@ -142,6 +142,16 @@ pub enum NotebookState {
     /// `NotebookInstanceStatus` as SageMaker spells it (`InService`, `Stopped`, ...; empty when
     /// the answer had none).
     Status(String),
+    /// `Failed`, with SageMaker's `FailureReason` (empty when it gave none).
+    Failed(String),
+    /// The validator started (or waited for) the notebook and it was still not `InService` at
+    /// the deadline: the last status seen and the seconds waited.
+    StartTimedOut {
+        /// The last `NotebookInstanceStatus` seen.
+        status: String,
+        /// Seconds waited.
+        waited_seconds: u32,
+    },
 }
 
 /// Why the notebook cannot take a URL now.
@@ -153,6 +163,17 @@ pub enum NotebookProblem {
     /// `notebook_not_in_service`, with the status seen.
     #[error("the notebook instance is {0}, not InService")]
     NotInService(String),
+    /// `notebook_failed`, with SageMaker's `FailureReason`.
+    #[error("the notebook instance failed: {0}")]
+    Failed(String),
+    /// `notebook_start_timeout`: not `InService` by the deadline.
+    #[error("the notebook instance was not InService within {waited_seconds} seconds (last status {status})")]
+    StartTimedOut {
+        /// The last status seen.
+        status: String,
+        /// Seconds waited.
+        waited_seconds: u32,
+    },
 }
 
 impl NotebookProblem {
@@ -161,6 +182,8 @@ impl NotebookProblem {
         match self {
             NotebookProblem::Missing => reason::NOTEBOOK_MISSING,
             NotebookProblem::NotInService(_) => reason::NOTEBOOK_NOT_IN_SERVICE,
+            NotebookProblem::Failed(_) => reason::NOTEBOOK_FAILED,
+            NotebookProblem::StartTimedOut { .. } => reason::NOTEBOOK_START_TIMEOUT,
         }
     }
 }
@@ -171,6 +194,10 @@ pub fn check_notebook(state: &NotebookState) -> Result<(), NotebookProblem> {
         NotebookState::Missing => Err(NotebookProblem::Missing),
         NotebookState::Status(status) if status == IN_SERVICE => Ok(()),
         NotebookState::Status(status) => Err(NotebookProblem::NotInService(status.clone())),
+        NotebookState::Failed(why) => Err(NotebookProblem::Failed(why.clone())),
+        NotebookState::StartTimedOut { status, waited_seconds } => {
+            Err(NotebookProblem::StartTimedOut { status: status.clone(), waited_seconds: *waited_seconds })
+        }
     }
 }
 

@@ -28,7 +28,7 @@ use sandboxc_contract::users::{allow_list_prefix, is_notebook_of};
 pub use sandboxc_contract::validator::{
     environment, NotebookMode, ENV_ALLOW_LIST_PREFIX, ENV_FLEET_NAME, ENV_HOME_FOLDER_BUCKET, ENV_NOTEBOOK_MODE,
     ENV_NOTEBOOK_NAME, ENV_SESSION_EXPIRATION_SECONDS, ENV_STACK_NAME, MAX_SESSION_EXPIRATION_SECONDS,
-    MIN_SESSION_EXPIRATION_SECONDS,
+    MIN_SESSION_EXPIRATION_SECONDS, NOTEBOOK_START_DEADLINE_SECONDS, NOTEBOOK_START_POLL_SECONDS,
 };
 
 /// Which notebook a listed user gets.
@@ -68,6 +68,28 @@ pub struct ValidatorConfig {
     /// The home-folder bucket; events from any other bucket are rejected
     /// (`SANDBOX_HOME_FOLDER_BUCKET`).
     pub home_folder_bucket: String,
+    /// How long the validator waits for a notebook to start (not an environment variable: the
+    /// contract's constants; tests shorten it).
+    pub waiting: NotebookWaiting,
+}
+
+/// How long the validator waits for a stopped, stopping or starting notebook to be `InService`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NotebookWaiting {
+    /// The longest wait, from the first `DescribeNotebookInstance` of the record.
+    pub deadline: std::time::Duration,
+    /// The pause between two `DescribeNotebookInstance` calls.
+    pub poll: std::time::Duration,
+}
+
+impl Default for NotebookWaiting {
+    /// [`NOTEBOOK_START_DEADLINE_SECONDS`] and [`NOTEBOOK_START_POLL_SECONDS`].
+    fn default() -> Self {
+        Self {
+            deadline: std::time::Duration::from_secs(u64::from(NOTEBOOK_START_DEADLINE_SECONDS)),
+            poll: std::time::Duration::from_secs(u64::from(NOTEBOOK_START_POLL_SECONDS)),
+        }
+    }
 }
 
 impl ValidatorConfig {
@@ -176,6 +198,7 @@ impl ValidatorConfig {
                     environment,
                     session_expiration_seconds: secs,
                     home_folder_bucket: bucket,
+                    waiting: NotebookWaiting::default(),
                 })
             }
             _ => Err(ConfigError { problems }),

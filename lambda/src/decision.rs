@@ -87,6 +87,8 @@ pub enum ErrorStage {
     AllowList,
     /// `describe_notebook_failed`: SageMaker `DescribeNotebookInstance`.
     DescribeNotebook,
+    /// `start_notebook_failed`: SageMaker `StartNotebookInstance` of a stopped notebook.
+    StartNotebook,
     /// `presign_failed`: SageMaker `CreatePresignedNotebookInstanceUrl`.
     Presign,
     /// `write_failed`: `PutObject` of `session_url.txt`.
@@ -101,6 +103,7 @@ impl ErrorStage {
             ErrorStage::DescribeSessions => "describe_sessions_failed",
             ErrorStage::AllowList => reason::ALLOW_LIST_FAILED,
             ErrorStage::DescribeNotebook => reason::DESCRIBE_NOTEBOOK_FAILED,
+            ErrorStage::StartNotebook => reason::START_NOTEBOOK_FAILED,
             ErrorStage::Presign => "presign_failed",
             ErrorStage::Write => "write_failed",
         }
@@ -195,6 +198,21 @@ pub fn notebook_message(notebook: &str, problem: Option<&NotebookProblem>) -> St
                 "Ask the sandbox's administrator to look at it in SageMaker, then start the notebook again.",
             ),
         },
+        Some(NotebookProblem::Failed(why)) => (
+            if why.is_empty() {
+                format!("your notebook {notebook} has failed (SageMaker gave no reason)")
+            } else {
+                format!("your notebook {notebook} has failed: {why}")
+            },
+            "Ask the sandbox's administrator to look at it in SageMaker (the reason above), then start the notebook again.",
+        ),
+        Some(NotebookProblem::StartTimedOut { status, waited_seconds }) => (
+            format!(
+                "your notebook {notebook} was started but did not come up within {} minutes (last status {status})",
+                waited_seconds.div_ceil(60)
+            ),
+            "Wait a few minutes (it may still be starting), then start the notebook again. If it keeps failing, ask the sandbox's administrator to look at it in SageMaker.",
+        ),
     };
     format!("NOTEBOOK UNAVAILABLE: {what}, so no notebook link was issued.\n{todo}\n")
 }
@@ -477,6 +495,7 @@ mod tests {
             environment: "team".into(),
             session_expiration_seconds: 3600,
             home_folder_bucket: "home".into(),
+            waiting: crate::config::NotebookWaiting::default(),
         }
     }
 
@@ -497,6 +516,32 @@ mod tests {
     }
 
     #[test]
+    fn a_notebook_that_failed_or_did_not_come_up_in_time_is_said_so() {
+        let failed = notebook_message("team-alice", Some(&NotebookProblem::Failed("ResourceLimitExceeded".into())));
+        assert!(
+            failed.contains("team-alice has failed: ResourceLimitExceeded") && failed.contains("administrator"),
+            "{failed}"
+        );
+        let late = notebook_message(
+            "team-alice",
+            Some(&NotebookProblem::StartTimedOut { status: "Pending".into(), waited_seconds: 600 }),
+        );
+        assert!(
+            late.contains("was started but did not come up within 10 minutes (last status Pending)")
+                && late.contains("Wait a few minutes"),
+            "{late}"
+        );
+        assert_eq!(NotebookProblem::Failed(String::new()).code(), "notebook_failed");
+        assert_eq!(
+            NotebookProblem::StartTimedOut { status: String::new(), waited_seconds: 0 }.code(),
+            "notebook_start_timeout"
+        );
+        let starting = crate::validate::starting_message("team-alice", "Stopped", 600);
+        assert!(starting.starts_with("STARTING: your notebook team-alice was stopped"), "{starting}");
+        assert!(starting.contains("at most about 10 minutes"), "{starting}");
+    }
+
+    #[test]
     fn no_message_is_a_url() {
         let bodies = [
             WriteBody::InvalidSession,
@@ -506,6 +551,14 @@ mod tests {
             WriteBody::NotebookUnavailable {
                 notebook: "nb".into(),
                 problem: Some(NotebookProblem::NotInService("Stopped".into())),
+            },
+            WriteBody::NotebookUnavailable {
+                notebook: "nb".into(),
+                problem: Some(NotebookProblem::Failed("https://evil.example".into())),
+            },
+            WriteBody::NotebookUnavailable {
+                notebook: "nb".into(),
+                problem: Some(NotebookProblem::StartTimedOut { status: "Pending".into(), waited_seconds: 600 }),
             },
         ];
         for body in bodies {

@@ -305,6 +305,7 @@ mod tests {
             environment: "team".into(),
             session_expiration_seconds: 1800,
             home_folder_bucket: "home-bucket".into(),
+            waiting: crate::config::NotebookWaiting::default(),
         }
     }
 

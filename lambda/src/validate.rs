@@ -12,7 +12,13 @@
 //!    the folder's authentication type, every page (`NextToken`);
 //! 3. SSM `GetParameter` of the proven user's allow-list entry,
 //!    `<SANDBOX_ALLOW_LIST_PREFIX><user hash>` (no decryption: the entry is a `String`);
-//! 4. SageMaker `DescribeNotebookInstance` of the granted notebook;
+//! 4. SageMaker `DescribeNotebookInstance` of the granted notebook; when it is `Stopped`,
+//!    `StartNotebookInstance` (once), an interim answer ([`STARTING_PREFIX`]) into the answer
+//!    file, and `DescribeNotebookInstance` every `NOTEBOOK_START_POLL_SECONDS` until it is
+//!    `InService` or `NOTEBOOK_START_DEADLINE_SECONDS` have passed (`Stopping`: waited on until
+//!    `Stopped`, then started; `Pending` and `Updating`: waited on, never started again;
+//!    `Failed`: an `error` with SageMaker's `FailureReason`; too late: an `error`,
+//!    `notebook_start_timeout`, with a message saying so);
 //! 5. SageMaker `CreatePresignedNotebookInstanceUrl` for that notebook with the configured
 //!    session expiration;
 //! 6. S3 `PutObject` of the URL, or of the verdict's message, with SSE-S3 (`AES256`) into the
@@ -36,7 +42,9 @@ use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::ServerSideEncryption;
 
-use crate::allow_list::{EntryAnswer, NotebookState};
+use sandboxc_contract::validator::STARTING_PREFIX;
+
+use crate::allow_list::{EntryAnswer, NotebookState, IN_SERVICE};
 use crate::config::ValidatorConfig;
 use crate::decision::{DecisionLine, ErrorStage, Grant, KeyEncoding, Outcome, RecordCheck, Verdict};
 use crate::session_file::{SessionClaim, MAX_SESSION_FILE_BYTES};
@@ -284,9 +292,9 @@ async fn handle_record(
         Err(verdict) => return write_verdict(clients, config, check, verdict, None).await,
     };
     let granted_error = |stage| check.error_with_grant(stage, &grant);
-    let state = match describe_notebook(&clients.sagemaker, grant.notebook()).await {
+    let state = match bring_into_service(clients, config, &grant).await {
         Ok(state) => state,
-        Err(detail) => return fail(granted_error(ErrorStage::DescribeNotebook), ErrorStage::DescribeNotebook, detail),
+        Err((stage, detail)) => return fail(granted_error(stage), stage, detail),
     };
     if let Err(verdict) = check.notebook(&grant, &state) {
         return write_verdict(clients, config, check, verdict, None).await;
@@ -296,6 +304,106 @@ async fn handle_record(
         Err(detail) => return fail(granted_error(ErrorStage::Presign), ErrorStage::Presign, detail),
     };
     write_verdict(clients, config, check, check.issued(&grant), Some(url)).await
+}
+
+/// The granted notebook's state once it is `InService`, or why it is not: SageMaker
+/// `DescribeNotebookInstance`; a `Stopped` notebook is started (`StartNotebookInstance`, once
+/// per record; a start SageMaker refuses with `ValidationException` because another invocation
+/// started it first counts as started), the user is told in the answer file that it is starting
+/// ([`tell_starting`]), and the notebook is described again every
+/// [`crate::config::NotebookWaiting::poll`] until it is `InService`, `Failed`, gone, or the
+/// deadline ([`crate::config::NotebookWaiting::deadline`]) passed
+/// ([`NotebookState::StartTimedOut`]). `Stopping`, `Pending` and `Updating` are waited on.
+async fn bring_into_service(
+    clients: &ValidatorClients,
+    config: &ValidatorConfig,
+    grant: &Grant,
+) -> Result<NotebookState, (ErrorStage, String)> {
+    let waiting = config.waiting;
+    let began = tokio::time::Instant::now();
+    let (mut started, mut told) = (false, false);
+    loop {
+        let state = describe_notebook(&clients.sagemaker, grant.notebook())
+            .await
+            .map_err(|detail| (ErrorStage::DescribeNotebook, detail))?;
+        let NotebookState::Status(status) = &state else { return Ok(state) };
+        match status.as_str() {
+            IN_SERVICE => return Ok(state),
+            "Stopped" if !started => {
+                start_notebook(&clients.sagemaker, grant.notebook())
+                    .await
+                    .map_err(|detail| (ErrorStage::StartNotebook, detail))?;
+                started = true;
+            }
+            // Stopping: started once it is Stopped; Pending, Updating: someone started or is
+            // changing it; Stopped after our own start: SageMaker has not moved it yet.
+            "Stopped" | "Stopping" | "Pending" | "Updating" => {}
+            // Deleting, or a status this version does not know: not in service.
+            _ => return Ok(state),
+        }
+        if !told {
+            tell_starting(clients, config, grant, status).await;
+            told = true;
+        }
+        let waited = began.elapsed();
+        if waited + waiting.poll > waiting.deadline {
+            let waited_seconds = u32::try_from(waited.as_secs()).unwrap_or(u32::MAX);
+            return Ok(NotebookState::StartTimedOut { status: status.clone(), waited_seconds });
+        }
+        tokio::time::sleep(waiting.poll).await;
+    }
+}
+
+/// The interim answer written while the notebook starts: [`STARTING_PREFIX`], what happens and
+/// how long it may take. The notebook script shows it and keeps waiting for the final answer,
+/// which overwrites it. A failed write is not an error of the record (the final answer follows).
+pub fn starting_message(notebook: &str, status: &str, deadline_seconds: u64) -> String {
+    let what = if status == "Stopped" {
+        format!("your notebook {notebook} was stopped (it stops itself when idle) and is being started now")
+    } else {
+        format!("your notebook {notebook} is {status}; it is started as soon as it can be")
+    };
+    format!(
+        "{STARTING_PREFIX} {what}. This takes a few minutes (at most about {} minutes); the notebook opens when it is ready.\n",
+        deadline_seconds.div_ceil(60)
+    )
+}
+
+async fn tell_starting(clients: &ValidatorClients, config: &ValidatorConfig, grant: &Grant, status: &str) {
+    let message = starting_message(grant.notebook(), status, config.waiting.deadline.as_secs());
+    let _ = put_answer(clients, config, &grant.claim().key.url_key(), message).await;
+}
+
+/// SageMaker `StartNotebookInstance`; a `ValidationException` (SageMaker refuses to start a
+/// notebook that is not `Stopped` or `Failed`: another invocation started it) is not a failure.
+async fn start_notebook(sagemaker: &aws_sdk_sagemaker::Client, notebook: &str) -> Result<(), String> {
+    match sagemaker.start_notebook_instance().notebook_instance_name(notebook).send().await {
+        Ok(_) => Ok(()),
+        Err(e) if e.code() == Some("ValidationException") => Ok(()),
+        Err(e) => Err(sdk_detail(&e)),
+    }
+}
+
+/// `PutObject` of an answer (SSE-S3, the bucket's owner expected) at `key`.
+async fn put_answer(
+    clients: &ValidatorClients,
+    config: &ValidatorConfig,
+    key: &str,
+    body: String,
+) -> Result<(), String> {
+    clients
+        .s3
+        .put_object()
+        .bucket(&config.home_folder_bucket)
+        .set_expected_bucket_owner(home_bucket_owner(&config.home_folder_bucket).map(str::to_owned))
+        .key(key)
+        .content_type(URL_FILE_CONTENT_TYPE)
+        .server_side_encryption(ServerSideEncryption::Aes256)
+        .body(ByteStream::from(body.into_bytes()))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| sdk_detail(&e))
 }
 
 /// Makes the verdict's write, if any: the URL for [`crate::decision::WriteBody::PresignedUrl`] (which must
@@ -320,23 +428,12 @@ async fn write_verdict(
             return (verdict, Some(failure));
         }
     };
-    let put = clients
-        .s3
-        .put_object()
-        .bucket(&config.home_folder_bucket)
-        .set_expected_bucket_owner(home_bucket_owner(&config.home_folder_bucket).map(str::to_owned))
-        .key(&write.key)
-        .content_type(URL_FILE_CONTENT_TYPE)
-        .server_side_encryption(ServerSideEncryption::Aes256)
-        .body(ByteStream::from(body.into_bytes()))
-        .send()
-        .await;
-    match put {
-        Ok(_) => (verdict, None),
-        Err(e) => {
+    match put_answer(clients, config, &write.key, body).await {
+        Ok(()) => (verdict, None),
+        Err(detail) => {
             // The line of the decision that could not be delivered, as a failed write.
             let log = DecisionLine { outcome: Outcome::Error, reason: ErrorStage::Write.code().into(), ..verdict.log };
-            (Verdict { log, write: None }, Some(AwsFailure { stage: ErrorStage::Write, detail: sdk_detail(&e) }))
+            (Verdict { log, write: None }, Some(AwsFailure { stage: ErrorStage::Write, detail }))
         }
     }
 }
@@ -440,7 +537,11 @@ async fn allow_list_entry(ssm: &aws_sdk_ssm::Client, name: &str) -> Result<Entry
 async fn describe_notebook(sagemaker: &aws_sdk_sagemaker::Client, notebook: &str) -> Result<NotebookState, String> {
     match sagemaker.describe_notebook_instance().notebook_instance_name(notebook).send().await {
         Ok(output) => {
-            Ok(NotebookState::Status(output.notebook_instance_status().map_or("", |s| s.as_str()).to_owned()))
+            let status = output.notebook_instance_status().map_or("", |s| s.as_str()).to_owned();
+            if status == "Failed" {
+                return Ok(NotebookState::Failed(output.failure_reason().unwrap_or_default().to_owned()));
+            }
+            Ok(NotebookState::Status(status))
         }
         Err(e) if e.code() == Some("ValidationException") => Ok(NotebookState::Missing),
         Err(e) => Err(sdk_detail(&e)),

@@ -160,6 +160,7 @@ fn config() -> ValidatorConfig {
         environment: "st".into(),
         session_expiration_seconds: 1800,
         home_folder_bucket: HOME.into(),
+        waiting: sandboxc_lambda::config::NotebookWaiting::default(),
     }
 }
 

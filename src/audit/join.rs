@@ -380,7 +380,7 @@ impl Auditor {
     }
 
     /// The index of a notebook user's hash in [`Auditor::notebook_users`].
-    fn notebook_user(&mut self, hash: String) -> u32 {
+    pub fn notebook_user(&mut self, hash: String) -> u32 {
         if let Some(&i) = self.notebook_index.get(&hash) {
             return i;
         }

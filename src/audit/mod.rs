@@ -26,6 +26,9 @@
 //! location and never ends the run, but makes the evidence incomplete
 //! ([`Report::has_findings`]).
 
+pub mod athena;
+pub mod athena_rows;
+pub mod athena_sql;
 pub mod decisions;
 pub mod join;
 pub mod local;

@@ -6,10 +6,13 @@
 //! every client ([`Timeouts`]), checks the credentials and finds the account
 //! (`sts:GetCallerIdentity`). [`cloudformation::Cfn`] implements the stack lifecycle's
 //! `CloudFormation` trait, [`s3::S3`] its `AssetStore` trait, [`ec2::Ec2`] its `PrefixLists`
-//! trait, and [`evidence::S3Evidence`] the
-//! audit's `Evidence` trait. Every status and error is turned into sandboxc's types here
+//! trait, [`evidence::S3Evidence`] the
+//! audit's `Evidence` trait, [`athena`] the Athena engine's `QueryService` trait, and
+//! [`appstream::AppStream`] `sandboxc connect`'s `StreamingUrls` trait. Every status and error is turned into sandboxc's types here
 //! ([`error`]): nothing of the SDK leaks out.
 
+pub mod appstream;
+pub mod athena;
 pub mod cloudformation;
 pub mod ec2;
 pub mod error;
@@ -208,12 +211,30 @@ impl Session {
         aws_sdk_s3::Client::from_conf(builder.build())
     }
 
+    /// The AppStream adapter (`sandboxc connect`: `CreateStreamingURL`).
+    #[must_use]
+    pub fn appstream(&self) -> appstream::AppStream {
+        appstream::AppStream::with_endpoint(
+            client!(aws_sdk_appstream, &self.config, self.verbose),
+            endpoint(&self.config, "APPSTREAM", "appstream2"),
+        )
+    }
+
     /// The CloudWatch Logs adapter (`audit --from-aws`: the validator's decisions).
     #[must_use]
     pub fn logs(&self) -> logs::Logs {
         logs::Logs::with_endpoint(
             client!(aws_sdk_cloudwatchlogs, &self.config, self.verbose),
             endpoint(&self.config, "CLOUDWATCH_LOGS", "logs"),
+        )
+    }
+
+    /// The Athena adapter (`audit --engine athena`).
+    #[must_use]
+    pub fn athena(&self) -> athena::Athena {
+        athena::Athena::with_endpoint(
+            client!(aws_sdk_athena, &self.config, self.verbose),
+            endpoint(&self.config, "ATHENA", "athena"),
         )
     }
 

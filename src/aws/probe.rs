@@ -53,7 +53,9 @@ impl Probes {
 }
 
 fn probe_error(api: &'static str, f: &CallFailure) -> ProbeError {
-    ProbeError { api, message: f.describe() }
+    let code = f.code.as_deref().unwrap_or_default();
+    let denied = f.http_status == Some(403) || code.contains("AccessDenied") || code.contains("Unauthorized");
+    ProbeError { api, message: f.describe(), denied }
 }
 
 fn failure<E>(service: &str, api: &str, endpoint: &str, e: &SdkError<E>) -> CallFailure

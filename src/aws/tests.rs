@@ -637,3 +637,223 @@ mod logs_pages {
         assert_eq!(found, vec!["/sandboxc/e/1/lambda/validator", "/sandboxc/e/2/lambda/validator"]);
     }
 }
+
+/// `audit --engine athena`: the query's flow against scripted Athena answers.
+mod athena_flow {
+    use std::time::Duration;
+
+    use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
+    use aws_sdk_athena::operation::get_query_results::GetQueryResultsOutput;
+    use aws_sdk_athena::operation::start_query_execution::{StartQueryExecutionError, StartQueryExecutionOutput};
+    use aws_sdk_athena::types::{
+        Datum, QueryExecution, QueryExecutionState, QueryExecutionStatistics, QueryExecutionStatus, ResultSet, Row,
+    };
+    use aws_smithy_mocks::{mock, Rule, RuleMode};
+
+    use super::super::athena::Athena;
+    use crate::audit::athena::{run, Polling, Progress, QueryError, QueryOutcome};
+    use crate::audit::athena_sql::COLUMNS;
+
+    fn mocked(rules: &[&Rule]) -> Athena {
+        let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
+        for rule in rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        let config = aws_sdk_athena::Config::builder()
+            .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
+            .region(aws_sdk_athena::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_athena::config::Credentials::new("AKIDTEST", "secret", None, None, "t"))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor)
+            .build();
+        Athena::with_endpoint(aws_sdk_athena::Client::from_conf(config), "https://athena.example".into())
+    }
+
+    fn started() -> Rule {
+        mock!(aws_sdk_athena::Client::start_query_execution)
+            .match_requests(|r| r.work_group() == Some("sandboxc-e-audit") && r.query_string() == Some("SELECT 1"))
+            .then_output(|| StartQueryExecutionOutput::builder().query_execution_id("q-1").build())
+    }
+
+    fn state(s: QueryExecutionState, reason: Option<&'static str>, bytes: i64) -> Rule {
+        mock!(aws_sdk_athena::Client::get_query_execution)
+            .match_requests(|r| r.query_execution_id() == Some("q-1"))
+            .then_output(move || {
+                GetQueryExecutionOutput::builder()
+                    .query_execution(
+                        QueryExecution::builder()
+                            .query_execution_id("q-1")
+                            .status(
+                                QueryExecutionStatus::builder()
+                                    .state(s.clone())
+                                    .set_state_change_reason(reason.map(String::from))
+                                    .build(),
+                            )
+                            .statistics(QueryExecutionStatistics::builder().data_scanned_in_bytes(bytes).build())
+                            .build(),
+                    )
+                    .build()
+            })
+    }
+
+    fn row(cells: &[Option<&str>]) -> Row {
+        Row::builder()
+            .set_data(Some(
+                cells.iter().map(|c| Datum::builder().set_var_char_value(c.map(String::from)).build()).collect(),
+            ))
+            .build()
+    }
+
+    fn event_row(id: &str) -> Row {
+        let mut cells: Vec<Option<&str>> = vec![None; COLUMNS.len()];
+        cells[0] = Some("unattributed");
+        cells[5] = Some("1795908600000");
+        cells[17] = Some(id);
+        row(&cells)
+    }
+
+    fn page(token_in: Option<&'static str>, rows: Vec<Row>, next: Option<&'static str>) -> Rule {
+        mock!(aws_sdk_athena::Client::get_query_results)
+            .match_requests(move |r| {
+                r.query_execution_id() == Some("q-1") && r.next_token() == token_in && r.max_results() == Some(1000)
+            })
+            .then_output(move || {
+                GetQueryResultsOutput::builder()
+                    .result_set(ResultSet::builder().set_rows(Some(rows.clone())).build())
+                    .set_next_token(next.map(String::from))
+                    .build()
+            })
+    }
+
+    fn go(athena: &Athena, polling: Polling, limit: Option<u64>) -> (Result<QueryOutcome, QueryError>, Vec<String>) {
+        let mut seen = Vec::new();
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let result = runtime.block_on(run(athena, "SELECT 1", "sandboxc-e-audit", polling, limit, &mut |p| {
+            seen.push(match p {
+                Progress::Started(id) => format!("started {id}"),
+                Progress::Polled(s, secs, bytes) => format!("{s} {secs}s {bytes}"),
+                Progress::Page(n, rows) => format!("page {n} {rows}"),
+            });
+        }));
+        (result, seen)
+    }
+
+    fn fast() -> Polling {
+        Polling { interval: Duration::from_millis(1), max_polls: 10, max_pages: 100 }
+    }
+
+    /// Start, QUEUED, RUNNING, SUCCEEDED, then three pages (the header row on the first one
+    /// only): every row in order, with the bytes scanned.
+    #[test]
+    fn start_poll_and_every_page() {
+        let header = row(&COLUMNS.iter().map(|c| Some(*c)).collect::<Vec<_>>());
+        let rules = [
+            started(),
+            state(QueryExecutionState::Queued, None, 0),
+            state(QueryExecutionState::Running, None, 1_000),
+            state(QueryExecutionState::Succeeded, None, 52_428_800),
+            page(None, vec![header, event_row("e1"), event_row("e2")], Some("p2")),
+            page(Some("p2"), vec![event_row("e3")], Some("p3")),
+            page(Some("p3"), vec![event_row("e4")], None),
+        ];
+        let athena = mocked(&rules.iter().collect::<Vec<_>>());
+        let (result, seen) = go(&athena, fast(), None);
+        let outcome = result.unwrap();
+        assert_eq!(outcome.query_id, "q-1");
+        assert_eq!(outcome.bytes_scanned, 52_428_800);
+        let ids: Vec<_> = outcome.rows.iter().map(|r| r[17].clone().unwrap_or_default()).collect();
+        assert_eq!(ids, vec!["e1", "e2", "e3", "e4"]);
+        assert!(outcome.rows.iter().all(|r| r.len() == COLUMNS.len() && r[1].is_none()), "NULL cells are None");
+        assert_eq!(seen, vec!["started q-1", "QUEUED 0s 0", "RUNNING 0s 1000", "page 1 2", "page 2 3", "page 3 4"]);
+        assert!(rules.iter().all(|r| r.num_calls() == 1));
+    }
+
+    /// FAILED: the reason and the query ID.
+    #[test]
+    fn a_failed_query_is_explained_with_its_id() {
+        let rules = [
+            started(),
+            state(QueryExecutionState::Failed, Some("SYNTAX_ERROR: line 1:8: Column 'x' cannot be resolved"), 0),
+        ];
+        let athena = mocked(&rules.iter().collect::<Vec<_>>());
+        let err = go(&athena, fast(), None).0.unwrap_err();
+        assert!(matches!(err, QueryError::Failed { .. }));
+        let text = err.to_string();
+        assert!(text.contains("q-1") && text.contains("FAILED") && text.contains("cannot be resolved"), "{text}");
+    }
+
+    /// CANCELLED by someone: said so, with the query ID.
+    #[test]
+    fn a_cancelled_query_is_explained() {
+        let rules = [
+            started(),
+            state(QueryExecutionState::Running, None, 0),
+            state(QueryExecutionState::Cancelled, Some("Query cancelled by user"), 100),
+        ];
+        let athena = mocked(&rules.iter().collect::<Vec<_>>());
+        let err = go(&athena, fast(), Some(10_485_760)).0.unwrap_err();
+        assert!(matches!(err, QueryError::Cancelled { .. }), "{err:?}");
+        assert!(err.to_string().contains("q-1") && err.to_string().contains("CANCELLED"));
+    }
+
+    /// The workgroup's per-query limit cancels the query: the error names the limit, the bytes
+    /// and what to do.
+    #[test]
+    fn the_bytes_scanned_limit_is_explained() {
+        let rules = [
+            started(),
+            state(QueryExecutionState::Running, None, 5_000_000),
+            state(QueryExecutionState::Cancelled, Some("Bytes scanned limit was exceeded"), 10_485_760),
+        ];
+        let athena = mocked(&rules.iter().collect::<Vec<_>>());
+        let err = go(&athena, fast(), Some(10_485_760)).0.unwrap_err();
+        assert!(matches!(err, QueryError::LimitExceeded { bytes_scanned: 10_485_760, .. }), "{err:?}");
+        let text = err.to_string();
+        assert!(text.contains("q-1") && text.contains("bytes_scanned_limit") && text.contains("--since"), "{text}");
+        // A cancellation at or beyond the known limit, whatever its reason text.
+        let rules = [started(), state(QueryExecutionState::Cancelled, Some("cancelled"), 20_000_000)];
+        let athena = mocked(&rules.iter().collect::<Vec<_>>());
+        assert!(matches!(go(&athena, fast(), Some(10_485_760)).0, Err(QueryError::LimitExceeded { .. })));
+    }
+
+    /// Polling is bounded: a query still running after the last poll is a timeout naming the
+    /// query ID and its state.
+    #[test]
+    fn polling_is_bounded() {
+        let rules = [
+            started(),
+            state(QueryExecutionState::Running, None, 0),
+            state(QueryExecutionState::Running, None, 0),
+            state(QueryExecutionState::Running, None, 0),
+        ];
+        let athena = mocked(&rules.iter().collect::<Vec<_>>());
+        let polling = Polling { interval: Duration::from_millis(1), max_polls: 2, max_pages: 1 };
+        let err = go(&athena, polling, None).0.unwrap_err();
+        assert!(matches!(err, QueryError::Timeout { state: "RUNNING", .. }), "{err:?}");
+        assert!(err.to_string().contains("q-1"));
+    }
+
+    /// A refused start names the workgroup and what to do.
+    #[test]
+    fn a_refused_start_names_the_workgroup() {
+        let denied = mock!(aws_sdk_athena::Client::start_query_execution).then_error(|| {
+            StartQueryExecutionError::InvalidRequestException(
+                aws_sdk_athena::types::error::InvalidRequestException::builder()
+                    .message("WorkGroup is not found.")
+                    .meta(
+                        aws_sdk_athena::error::ErrorMetadata::builder()
+                            .code("InvalidRequestException")
+                            .message("WorkGroup is not found.")
+                            .build(),
+                    )
+                    .build(),
+            )
+        });
+        let athena = mocked(&[&denied]);
+        let err = go(&athena, fast(), None).0.unwrap_err().to_string();
+        assert!(
+            err.contains("sandboxc-e-audit") && err.contains("not found") && err.contains("sandboxc apply"),
+            "{err}"
+        );
+    }
+}

@@ -124,8 +124,13 @@ pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
         }
         Ok(v) => v,
         Err(e) => {
-            let mut d = Diagnostic::new("", format!("is not valid YAML: {}", e.message))
-                .allowed("a YAML mapping; see `sandboxc schema` and blueprints/data-sandbox.yaml");
+            // Valid YAML whose number no JSON number can hold: say so at its key path.
+            let mut d = match e.message.strip_suffix(": JSON number out of range") {
+                Some(path) => Diagnostic::new(path, "is a number too large to read")
+                    .allowed("a number within the field's range; see `sandboxc schema`"),
+                None => Diagnostic::new("", format!("is not valid YAML: {}", e.message))
+                    .allowed("a YAML mapping; see `sandboxc schema` and blueprints/data-sandbox.yaml"),
+            };
             d.at = e.at;
             return Err(fail(vec![d]));
         }

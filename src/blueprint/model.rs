@@ -440,6 +440,10 @@ pub struct Notebook {
     pub volume_size_gb: u32,
     /// Session length of the pre-signed notebook URL, 30m..12h.
     pub session_expiration: Duration,
+    /// Stop a notebook instance after this long without kernel activity and without an open
+    /// terminal, 10m..7d, or 0 (never); default 1h. The validator starts a stopped notebook
+    /// when its user asks for it.
+    pub idle_stop: Duration,
 }
 
 // The schema of `NotebookMode` (the contract crate does not depend on schemars); its values
@@ -480,6 +484,7 @@ impl Default for Notebook {
             instance_type: "ml.t3.medium".into(),
             volume_size_gb: 20,
             session_expiration: Duration::from_secs(30 * 60),
+            idle_stop: Duration::from_secs(3600),
         }
     }
 }
@@ -517,11 +522,42 @@ pub struct Audit {
     /// overwritten or deleted, 1..36500.
     #[schemars(range(min = 1, max = 36500))]
     pub trail_retention_days: u32,
+    /// `sandboxc audit --engine athena`: a Glue database with tables over the trail's and the
+    /// usage reports' key layouts (partition projection) and an Athena workgroup whose query
+    /// results go to an encrypted bucket of the sandbox. Needs `cloudtrail` and
+    /// `usage_reports`. Null (the default): none of it.
+    pub athena: Option<AthenaAudit>,
 }
 
 impl Default for Audit {
     fn default() -> Self {
-        Self { cloudtrail: true, usage_reports: true, log_retention_days: 90, trail_retention_days: 365 }
+        Self { cloudtrail: true, usage_reports: true, log_retention_days: 90, trail_retention_days: 365, athena: None }
+    }
+}
+
+/// Least `audit.athena.bytes_scanned_limit`: Athena's minimum per-query cutoff, 10,000,000
+/// bytes (CloudFormation resource type schema of `AWS::Athena::WorkGroup`,
+/// `BytesScannedCutoffPerQuery` minimum).
+pub const MIN_BYTES_SCANNED_LIMIT: u64 = 10_000_000;
+
+/// `audit.athena`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct AthenaAudit {
+    /// Most bytes one query of the workgroup may scan (`BytesScannedCutoffPerQuery`): Athena
+    /// cancels a query that goes beyond. At least 10,000,000 (Athena's minimum). Default
+    /// 10,000,000,000 (10 GB).
+    #[schemars(range(min = 10_000_000))]
+    pub bytes_scanned_limit: u64,
+    /// Days the workgroup's query results are kept in their bucket (an S3 lifecycle rule),
+    /// 1..3650. Default 7.
+    #[schemars(range(min = 1, max = 3650))]
+    pub results_retention_days: u32,
+}
+
+impl Default for AthenaAudit {
+    fn default() -> Self {
+        Self { bytes_scanned_limit: 10_000_000_000, results_retention_days: 7 }
     }
 }
 

@@ -48,7 +48,19 @@ pub struct Names {
     pub log_prefix: String,
     /// Prefix of every KMS alias (`alias/sandboxc/<env>`).
     pub alias_prefix: String,
+    /// `audit.athena`: the Glue database of the audit tables, `sandboxc_<env>` in lowercase
+    /// with `-` as `_` (Athena reads database and table names of lowercase letters, digits and
+    /// `_`; Athena user guide, "Name databases, tables, and columns"). `sandboxc audit
+    /// --engine athena` finds it by this name.
+    pub audit_database: String,
+    /// `audit.athena`: the Athena workgroup, `sandboxc-<env>-audit`.
+    pub audit_workgroup: String,
 }
+
+/// The Glue table of the trail's S3 data events in [`Names::audit_database`].
+pub const AUDIT_TRAIL_TABLE: &str = "cloudtrail";
+/// The Glue table of the AppStream sessions reports in [`Names::audit_database`].
+pub const AUDIT_SESSIONS_TABLE: &str = "sessions";
 
 /// The longest text the compiler appends to [`Names::trail_prefix`]: `-` and eight hex digits
 /// of the stack's ID (an example, for the name rules).
@@ -67,6 +79,8 @@ impl Names {
             notebook_script_parameter: format!("/sandboxc/{env}/notebook-script"),
             log_prefix: format!("/sandboxc/{env}"),
             alias_prefix: format!("alias/sandboxc/{env}"),
+            audit_database: format!("sandboxc_{}", env.to_ascii_lowercase().replace('-', "_")),
+            audit_workgroup: format!("sandboxc-{env}-audit"),
         }
     }
 

@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sandboxc_contract::users::{notebook_name, user_hash, Authentication, PERSONAL_ROOT};
 use sandboxc_contract::validator::NotebookMode;
+use unicode_security::{skeleton, MixedScript};
 
 use super::diagnostics::Diagnostic;
 use super::document::Document;
@@ -213,6 +214,7 @@ fn users(b: &Document, datasets: &[Dataset], out: &mut Vec<Diagnostic>) -> Vec<U
     let by_name: BTreeMap<&str, &Dataset> = datasets.iter().map(|d| (d.name.as_str(), d)).collect();
     let mut first: BTreeMap<&str, usize> = BTreeMap::new();
     let mut notebooks: BTreeMap<String, usize> = BTreeMap::new();
+    let mut skeletons: BTreeMap<String, (usize, &str)> = BTreeMap::new();
     let generation = b.network.generation();
     let mut valid = Vec::new();
     for (i, u) in b.users.iter().enumerate() {
@@ -230,6 +232,9 @@ fn users(b: &Document, datasets: &[Dataset], out: &mut Vec<Diagnostic>) -> Vec<U
                 )
                 .allowed(rule),
             );
+        }
+        if let Some(problem) = look_alike(&u.id, i, &mut skeletons) {
+            out.push(problem.at(&at));
         }
         let repeated = match first.get(u.id.as_str()) {
             Some(j) => {
@@ -405,6 +410,46 @@ fn id_problem(id: &str, authentication: Authentication) -> Option<&'static str> 
     }
 }
 
+/// A look-alike user ID: one that mixes scripts (a Cyrillic `а` among Latin letters), or one
+/// that reads like an earlier user's ID without being it (fullwidth `ａlice` after `alice`, or
+/// `aIice` with a capital I). Two such users would be two notebooks, roles and grants that a
+/// reviewer cannot tell apart in a plan. Detection follows Unicode Technical Standard #39
+/// (single script with augmented script sets; confusable skeletons). `skeletons` maps each
+/// earlier user's skeleton to its index and ID; `id`'s is added when it is new.
+fn look_alike<'a>(id: &'a str, index: usize, skeletons: &mut BTreeMap<String, (usize, &'a str)>) -> Option<LookAlike> {
+    if !id.is_single_script() {
+        return Some(LookAlike {
+            message: format!("{id:?} mixes letters of several scripts, so it can look like another ID"),
+            allowed:
+                "letters of one script (digits and punctuation may be added), as the identity provider spells the user",
+        });
+    }
+    let key: String = skeleton(id).collect();
+    match skeletons.get(&key) {
+        Some((j, other)) if *other != id => Some(LookAlike {
+            message: format!("{id:?} looks like users[{j}] {other:?} (the same characters to a reader)"),
+            allowed: "user IDs that a reader can tell apart",
+        }),
+        Some(_) => None,
+        None => {
+            skeletons.insert(key, (index, id));
+            None
+        }
+    }
+}
+
+/// A look-alike user ID's problem, placed at its user by [`LookAlike::at`].
+struct LookAlike {
+    message: String,
+    allowed: &'static str,
+}
+
+impl LookAlike {
+    fn at(self, user: &str) -> Diagnostic {
+        Diagnostic::new(format!("{user}.id"), self.message).allowed(self.allowed)
+    }
+}
+
 /// `aws`, `aws-cn`, `aws-us-gov`, `aws-iso-b`...
 fn is_partition(p: &str) -> bool {
     p.strip_prefix("aws").is_some_and(|rest| {
@@ -477,6 +522,27 @@ mod tests {
         assert_eq!(id_problem(&"a".repeat(128), Authentication::Saml), None);
         assert_eq!(id_problem("Jörg Müller", Authentication::Saml), None);
         assert!(id_problem("DOMAIN\\user", Authentication::Saml).is_some());
+    }
+
+    #[test]
+    fn look_alike_user_ids() {
+        let mut seen = BTreeMap::new();
+        for (i, id) in ["alice@example.org", "bob@example.org", "Jörg Müller", "山田太郎"].into_iter().enumerate()
+        {
+            assert!(look_alike(id, i, &mut seen).is_none(), "{id}");
+        }
+        assert!(look_alike("alice@example.org", 9, &mut seen).is_none(), "a repeat is reported as listed twice");
+        let mixed = look_alike("\u{430}lice@example.org", 4, &mut seen).map(|p| p.message);
+        assert!(mixed.is_some_and(|m| m.contains("several scripts")));
+        for (id, like) in [("\u{ff41}lice@example.org", "alice@example.org"), ("Bob@example.org", "")] {
+            let found = look_alike(id, 5, &mut seen).map(|p| p.message);
+            if like.is_empty() {
+                assert!(found.is_none(), "{id}: a capital B is not a b");
+            } else {
+                assert!(found.is_some_and(|m| m.contains("users[0]") && m.contains(like)), "{id}");
+            }
+        }
+        assert!(look_alike("aIice@example.org", 6, &mut seen).is_some_and(|p| p.message.contains("users[0]")));
     }
 
     #[test]

@@ -106,8 +106,15 @@ fn explain(error: &ValidationError<'_>, document: &Value, out: &mut Vec<Diagnost
             Diagnostic::new(path, format!("{shown} is not allowed")).allowed(expected_value.to_string())
         }
         ValidationErrorKind::Pattern { pattern } => {
-            Diagnostic::new(path, format!("{shown} does not match the required pattern"))
-                .allowed(pattern_words(pattern))
+            // A Region name that breaks the pattern but is close to a Region (`us-east-l`) gets
+            // the Region list's "did you mean".
+            let region = (path == "region").then(|| error.instance().as_str()).flatten();
+            let close = region.filter(|r| !super::known::suggestions(r, super::known::REGIONS.values).is_empty());
+            match close.and_then(|r| super::known::REGIONS.check(r, "eu-west-1")) {
+                Some(u) => Diagnostic::new(path, u.message).allowed(u.allowed),
+                None => Diagnostic::new(path, format!("{shown} does not match the required pattern"))
+                    .allowed(pattern_words(pattern)),
+            }
         }
         ValidationErrorKind::Minimum { limit } => {
             Diagnostic::new(path, format!("{shown} is too small")).allowed(format!("at least {limit}"))
@@ -193,9 +200,11 @@ fn forms(path: &str) -> Option<&'static str> {
     let leaf = path.rsplit('.').next().unwrap_or(path);
     match leaf {
         "availability_zones" => Some("a count from 2 to 6, or a list of 2 to 6 distinct AZ names"),
-        "max_session_duration" | "disconnect_timeout" | "idle_disconnect_timeout" | "session_expiration" => {
-            Some("a duration such as 90s, 15m, 4h, 2d, or 0")
-        }
+        "max_session_duration"
+        | "disconnect_timeout"
+        | "idle_disconnect_timeout"
+        | "session_expiration"
+        | "idle_stop" => Some("a duration such as 90s, 15m, 4h, 2d, or 0"),
         _ => None,
     }
 }

@@ -413,7 +413,18 @@ fn notebook(b: &Document, out: &mut Vec<Diagnostic>) {
     let (min, max) = (u64::from(MIN_SESSION_EXPIRATION_SECONDS), u64::from(MAX_SESSION_EXPIRATION_SECONDS));
     let allowed = format!("{} to {} ({min} to {max} seconds)", Duration::from_secs(min), Duration::from_secs(max));
     range(out, "notebook.session_expiration", n.session_expiration.as_secs(), min, max, &allowed);
+    let idle = n.idle_stop.as_secs();
+    if idle != 0 {
+        range(out, "notebook.idle_stop", idle, MIN_IDLE_STOP_SECONDS, MAX_IDLE_STOP_SECONDS, IDLE_STOP_RULE);
+    }
 }
+
+/// Shortest `notebook.idle_stop` other than 0: the idle check runs every 5 minutes, so a
+/// shorter time would stop a notebook between two cells of one piece of work.
+pub const MIN_IDLE_STOP_SECONDS: u64 = 600;
+/// Longest `notebook.idle_stop`: 7 days.
+pub const MAX_IDLE_STOP_SECONDS: u64 = 7 * 86_400;
+const IDLE_STOP_RULE: &str = "0 (never) or 10m to 7d (600 to 604800 seconds)";
 
 fn audit(b: &Document, out: &mut Vec<Diagnostic>) {
     let days = b.audit.log_retention_days;
@@ -423,6 +434,35 @@ fn audit(b: &Document, out: &mut Vec<Diagnostic>) {
             Diagnostic::new("audit.log_retention_days", format!("{days} is not a CloudWatch Logs retention value"))
                 .allowed(allowed),
         );
+    }
+    if let Some(athena) = &b.audit.athena {
+        let min = super::model::MIN_BYTES_SCANNED_LIMIT;
+        if athena.bytes_scanned_limit < min {
+            out.push(
+                Diagnostic::new(
+                    "audit.athena.bytes_scanned_limit",
+                    format!("{} bytes is below Athena's minimum per-query limit", athena.bytes_scanned_limit),
+                )
+                .allowed(format!("at least {min} (10 MB), e.g. 10000000000 (10 GB)")),
+            );
+        }
+        if !(1..=3650).contains(&athena.results_retention_days) {
+            out.push(
+                Diagnostic::new(
+                    "audit.athena.results_retention_days",
+                    format!("{} days is out of range", athena.results_retention_days),
+                )
+                .allowed("1 to 3650 days"),
+            );
+        }
+        for (on, what) in [(b.audit.cloudtrail, "audit.cloudtrail"), (b.audit.usage_reports, "audit.usage_reports")] {
+            if !on {
+                out.push(
+                    Diagnostic::new("audit.athena", format!("needs {what}: the Athena tables read its bucket"))
+                        .allowed(format!("{what}: true, or no audit.athena")),
+                );
+            }
+        }
     }
 }
 

@@ -175,14 +175,30 @@ resource!(/// `AWS::SageMaker::NotebookInstance`.
 NotebookInstance = "AWS::SageMaker::NotebookInstance" {
     notebook_instance_name: Expr, instance_type: Expr, volume_size_in_gb as "VolumeSizeInGB": i64,
     kms_key_id: Expr, role_arn: Expr, subnet_id: Expr, security_group_ids: Expr, direct_internet_access: Expr,
-    root_access: Expr, instance_metadata_service_configuration: Expr, tags: Expr,
+    root_access: Expr, instance_metadata_service_configuration: Expr, lifecycle_config_name: Expr, tags: Expr,
 });
+
+resource!(/// `AWS::SageMaker::NotebookInstanceLifecycleConfig` (`OnStart`: a list of `{Content}`, each a
+/// base64-encoded script of at most 16384 characters).
+NotebookInstanceLifecycleConfig = "AWS::SageMaker::NotebookInstanceLifecycleConfig" { on_start: Expr });
 
 resource!(/// `AWS::CloudTrail::Trail`.
 Trail = "AWS::CloudTrail::Trail" {
     trail_name: Expr, is_logging: bool, s3_bucket_name: Expr, kms_key_id as "KMSKeyId": Expr,
     enable_log_file_validation: bool, include_global_service_events: bool, is_multi_region_trail: bool,
     event_selectors: Expr, cloud_watch_logs_log_group_arn: Expr, cloud_watch_logs_role_arn: Expr, tags: Expr,
+});
+
+resource!(/// `AWS::Glue::Database`.
+GlueDatabase = "AWS::Glue::Database" { catalog_id: Expr, database_input: Expr });
+
+resource!(/// `AWS::Glue::Table`.
+GlueTable = "AWS::Glue::Table" { catalog_id: Expr, database_name: Expr, table_input: Expr });
+
+resource!(/// `AWS::Athena::WorkGroup`.
+AthenaWorkGroup = "AWS::Athena::WorkGroup" {
+    name: Expr, description: Expr, state: Expr, recursive_delete_option: bool, work_group_configuration: Expr,
+    tags: Expr,
 });
 
 resource!(/// `AWS::CloudFormation::Stack` (a nested stack).

@@ -49,6 +49,9 @@ impl AwsArgs {
     /// # Errors
     /// [`CliError`] when `--region` contradicts the pinned `region`.
     pub fn resolve(&self, pinned_region: Option<&str>) -> Result<Settings, CliError> {
+        if let Some(flag) = &self.region {
+            known_region("--region", flag)?;
+        }
         if let (Some(flag), Some(pinned)) = (&self.region, pinned_region) {
             if flag != pinned {
                 return Err(CliError::new(format!(
@@ -77,6 +80,19 @@ impl AwsArgs {
         } else {
             None
         }
+    }
+}
+
+/// Refuses a Region name that is not in sandboxc's list of AWS Regions, as the blueprint's
+/// `region` is refused, with a "did you mean"; `from` names where it came from (`--region`,
+/// `AWS_REGION`).
+///
+/// # Errors
+/// [`CliError`] naming the value, where it came from and what is allowed.
+pub fn known_region(from: &str, region: &str) -> Result<(), CliError> {
+    match crate::blueprint::known::REGIONS.check(region, "eu-west-1") {
+        None => Ok(()),
+        Some(u) => Err(CliError::new(format!("{from}: {} (allowed: {})", u.message, u.allowed))),
     }
 }
 
@@ -117,14 +133,16 @@ pub enum PlanFormat {
 /// Arguments of `sandboxc plan`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct PlanArgs {
-    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML); default: ./sandbox.yaml if present, else the embedded
+    /// data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Compare with a previous synth output directory (manifest.json and templates); offline.
     #[arg(long, value_name = "DIR")]
     pub against: Option<PathBuf>,
     /// Compare with the blueprint file as it was at git revision REF (git show REF:path),
-    /// compiled in memory; offline. Without BLUEPRINT: blueprints/data-sandbox.yaml of the
-    /// current directory's repository (a clone of sandboxc) against the embedded default.
+    /// compiled in memory; offline. Without BLUEPRINT and ./sandbox.yaml:
+    /// blueprints/data-sandbox.yaml of the current directory's repository (a clone of
+    /// sandboxc) against the embedded default.
     #[arg(long, value_name = "REF")]
     pub against_git: Option<String>,
     /// Output format.
@@ -166,21 +184,27 @@ pub struct CostOptions {
     #[arg(long, value_name = "DIR")]
     pub prices: Option<PathBuf>,
     /// Hours in a month.
-    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH)]
+    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH, allow_negative_numbers = true)]
     pub hours_per_month: f64,
     /// Streaming hours per ON_DEMAND fleet instance (the rest of the month it is stopped), or
     /// per ELASTIC session, in a month.
-    #[arg(long, value_name = "HOURS", default_value_t = 176.0)]
+    #[arg(long, value_name = "HOURS", default_value_t = 176.0, allow_negative_numbers = true)]
     pub appstream_hours: f64,
-    /// Running hours per notebook instance in a month (default: the whole month; notebooks run
+    /// Running hours per notebook instance in a month, for notebooks without idle stop
+    /// (`notebook.idle_stop: 0`; default: the whole month, --hours-per-month; notebooks run
     /// until stopped).
-    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH)]
+    #[arg(long, value_name = "HOURS", default_value_t = crate::cost::HOURS_PER_MONTH, allow_negative_numbers = true)]
     pub notebook_hours: f64,
+    /// Hours each user works in their notebook in a month, for notebooks with idle stop: each
+    /// runs these hours plus one idle time (`notebook.idle_stop`) per 8 of them, at most the
+    /// month.
+    #[arg(long, value_name = "HOURS", default_value_t = 176.0, allow_negative_numbers = true)]
+    pub notebook_active_hours: f64,
     /// CloudTrail data events per trail that records them, in a month.
-    #[arg(long, value_name = "EVENTS", default_value_t = 1_000_000.0)]
+    #[arg(long, value_name = "EVENTS", default_value_t = 1_000_000.0, allow_negative_numbers = true)]
     pub trail_data_events: f64,
     /// GB stored in S3 Standard across the sandbox's buckets.
-    #[arg(long, value_name = "GB", default_value_t = 100.0)]
+    #[arg(long, value_name = "GB", default_value_t = 100.0, allow_negative_numbers = true)]
     pub s3_gb: f64,
 }
 
@@ -192,6 +216,7 @@ impl Default for CostOptions {
             hours_per_month: a.hours_per_month,
             appstream_hours: a.appstream_hours,
             notebook_hours: a.notebook_hours,
+            notebook_active_hours: a.notebook_active_hours,
             trail_data_events: a.trail_data_events,
             s3_gb: a.s3_gb,
         }
@@ -204,10 +229,13 @@ impl CostOptions {
     /// # Errors
     /// [`CliError`] for a negative or non-finite value, or more hours than a month has.
     pub fn assumptions(&self) -> Result<crate::cost::Assumptions, CliError> {
+        // The default notebook hours are the whole month, whatever --hours-per-month says.
+        let whole_month = self.notebook_hours.to_bits() == crate::cost::HOURS_PER_MONTH.to_bits();
         let a = crate::cost::Assumptions {
             hours_per_month: self.hours_per_month,
             appstream_hours: self.appstream_hours,
-            notebook_hours: self.notebook_hours,
+            notebook_hours: if whole_month { self.hours_per_month } else { self.notebook_hours },
+            notebook_active_hours: self.notebook_active_hours,
             trail_data_events: self.trail_data_events,
             s3_gb: self.s3_gb,
         };
@@ -215,28 +243,49 @@ impl CostOptions {
             ("--hours-per-month", a.hours_per_month),
             ("--appstream-hours", a.appstream_hours),
             ("--notebook-hours", a.notebook_hours),
+            ("--notebook-active-hours", a.notebook_active_hours),
             ("--trail-data-events", a.trail_data_events),
             ("--s3-gb", a.s3_gb),
         ] {
             if !v.is_finite() || v < 0.0 {
-                return Err(CliError::new(format!("{flag} {v}: give a number of 0 or more")));
+                return Err(CliError::new(format!("{flag} {}: give a number of 0 or more", number(v))));
             }
         }
-        if a.hours_per_month > 744.0 {
+        if !(MIN_HOURS_PER_MONTH..=MAX_HOURS_PER_MONTH).contains(&a.hours_per_month) {
             return Err(CliError::new(format!(
-                "--hours-per-month {}: a month has at most 744 hours (31 days)",
-                self.hours_per_month
+                "--hours-per-month {}: a month has {MIN_HOURS_PER_MONTH} (28 days) to {MAX_HOURS_PER_MONTH} hours (31 days)",
+                number(a.hours_per_month)
             )));
         }
-        for (flag, v) in [("--appstream-hours", a.appstream_hours), ("--notebook-hours", a.notebook_hours)] {
+        for (flag, v) in [
+            ("--appstream-hours", a.appstream_hours),
+            ("--notebook-hours", a.notebook_hours),
+            ("--notebook-active-hours", a.notebook_active_hours),
+        ] {
             if v > a.hours_per_month {
                 return Err(CliError::new(format!(
-                    "{flag} {v}: more than the month's {} hours (--hours-per-month)",
-                    a.hours_per_month
+                    "{flag} {}: more than the month's {} hours (--hours-per-month)",
+                    number(v),
+                    number(a.hours_per_month)
                 )));
             }
         }
         Ok(a)
+    }
+}
+
+/// Fewest hours `--hours-per-month` accepts: 28 days.
+pub const MIN_HOURS_PER_MONTH: f64 = 672.0;
+/// Most hours `--hours-per-month` accepts: 31 days.
+pub const MAX_HOURS_PER_MONTH: f64 = 744.0;
+
+/// A number of a flag as people read it: as given up to a billion, else in scientific notation
+/// (`1e308`, not 309 digits).
+fn number(v: f64) -> String {
+    if v.abs() < 1e9 {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
     }
 }
 
@@ -255,10 +304,12 @@ pub enum CostFormat {
 /// Arguments of `sandboxc cost`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CostArgs {
-    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML); default: ./sandbox.yaml if present, else the embedded
+    /// data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
-    /// The Region whose prices apply (else the blueprint's `region`); refused when it
-    /// contradicts the blueprint's `region`. Without either, no line has a price.
+    /// The Region whose prices apply (else the blueprint's `region`, else AWS_REGION or
+    /// AWS_DEFAULT_REGION); refused when it contradicts the blueprint's `region`. Without any,
+    /// no line has a price.
     #[arg(long, value_name = "NAME")]
     pub region: Option<String>,
     /// Output format.
@@ -272,7 +323,8 @@ pub struct CostArgs {
 /// Arguments of `sandboxc apply`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct ApplyArgs {
-    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML); default: ./sandbox.yaml if present, else the embedded
+    /// data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Apply without asking (for CI); data-loss changes still need --allow-data-loss.
     #[arg(long)]
@@ -308,7 +360,8 @@ pub struct ApplyArgs {
 /// Arguments of `sandboxc check`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct CheckArgs {
-    /// Blueprint file (YAML); default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML); default: ./sandbox.yaml if present, else the embedded
+    /// data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Where and as whom to check.
     #[command(flatten)]
@@ -335,7 +388,8 @@ pub struct BootstrapArgs {
 /// Arguments of `sandboxc status`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct StatusArgs {
-    /// Blueprint file (YAML) naming the stack; default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML) naming the stack; default: ./sandbox.yaml if present, else the
+    /// embedded data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Also detect drift (changes made outside CloudFormation) on the root and nested stacks;
     /// exit code 2 when a resource drifted.
@@ -362,7 +416,8 @@ pub enum StatusFormat {
 /// Arguments of `sandboxc destroy`.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct DestroyArgs {
-    /// Blueprint file (YAML) naming the stack; default: the embedded data-sandbox.yaml.
+    /// Blueprint file (YAML) naming the stack; default: ./sandbox.yaml if present, else the
+    /// embedded data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Delete without asking.
     #[arg(long)]
@@ -371,6 +426,52 @@ pub struct DestroyArgs {
     #[command(flatten)]
     pub aws: AwsArgs,
 }
+
+/// Arguments of `sandboxc connect`.
+#[derive(Debug, Clone, Default, clap::Args)]
+#[command(after_help = CONNECT_AFTER_HELP)]
+pub struct ConnectArgs {
+    /// Blueprint file (YAML) of the deployed sandbox; default: the embedded data-sandbox.yaml.
+    pub blueprint: Option<PathBuf>,
+    /// The AppStream user ID the session is for: 2 to 32 characters of letters, digits and
+    /// _ + = , . @ - (the API's rule). With `notebook.mode: per_user`, a user of the blueprint's
+    /// `users` with `authentication: api`.
+    #[arg(long, value_name = "ID")]
+    pub user: String,
+    /// How long the URL can start a session: 1s to 7d, written like the blueprint's durations
+    /// (90s, 10m, 4h, 2d).
+    #[arg(long, value_name = "DURATION", default_value = crate::deploy::connect::DEFAULT_VALIDITY)]
+    pub validity: String,
+    /// The application to launch: its Name in the image's application catalog (Image
+    /// Assistant), or Desktop for a fleet with the desktop stream view. Default: the catalog.
+    #[arg(long, value_name = "ID")]
+    pub application: Option<String>,
+    /// Open the URL in the default browser instead of printing it.
+    #[arg(long)]
+    pub open: bool,
+    /// Where and as whom to call AppStream.
+    #[command(flatten)]
+    pub aws: AwsArgs,
+}
+
+const CONNECT_AFTER_HELP: &str = "\
+Examples:
+  sandboxc connect team.yaml --user alice@example.org
+                              print a URL valid for 10 minutes (standard output only)
+  sandboxc connect team.yaml --user alice@example.org --validity 1h --open
+                              open a session in the browser
+  sandboxc connect team.yaml --user bob --application Desktop
+                              start on the desktop of a DESKTOP stream-view fleet
+  url=$(sandboxc -q connect team.yaml --user alice@example.org)
+
+The stack and fleet are the ones the blueprint names (<name>-stack, <name>-<fleet type>);
+the credentials need appstream:CreateStreamingURL on both. Whoever holds the URL can start a
+session as the user until it expires: it is printed on standard output only (never with -v,
+never in an error), everything else goes to standard error. The user's home folder is
+user/custom/<sha256 of the ID>/ (streaming-URL users); the notebook script in the session asks
+the validator for their notebook as usual.
+
+Exit codes: 0 URL printed (or opened), 1 refused (user, validity) or AWS refused it.";
 
 /// Output format of `sandboxc audit`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -384,6 +485,17 @@ pub enum AuditFormatArg {
     Json,
 }
 
+/// Where `sandboxc audit` joins the evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuditEngine {
+    /// On this machine, from directories or (--from-aws) the buckets.
+    #[default]
+    Local,
+    /// In Athena: one generated SQL query over the sandbox's Glue tables (blueprint
+    /// `audit.athena`, deployed), in its workgroup; decisions from the validator's log group.
+    Athena,
+}
+
 /// Arguments of `sandboxc audit`.
 #[derive(Debug, Clone, Default, clap::Args)]
 #[command(after_long_help = AUDIT_AFTER_LONG_HELP)]
@@ -391,7 +503,8 @@ pub struct AuditArgs {
     /// The blueprint of the audited sandbox: its `name` is the environment whose users'
     /// notebook roles (/sandboxc/<name>/users/<user hash>/) name the person behind a notebook's
     /// reads. With --from-aws its deployed CloudFormation stack also names the buckets (its
-    /// `region` and `account` are checked); default there: the embedded data-sandbox.yaml.
+    /// `region` and `account` are checked); default there: ./sandbox.yaml if present, else the
+    /// embedded data-sandbox.yaml.
     pub blueprint: Option<PathBuf>,
     /// Usage-report directory, laid out as the usage-report bucket
     /// (sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/*.csv); read recursively.
@@ -457,7 +570,15 @@ pub struct AuditArgs {
     /// is the same for any number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
-    /// With --from-aws: where and as whom to read the buckets.
+    /// Where the join runs: `local` (this machine) or `athena` (one SQL query in the sandbox's
+    /// Athena workgroup over its Glue tables; needs `audit.athena` deployed; reads AWS like
+    /// --from-aws, default window the last 7 days).
+    #[arg(long, value_enum, default_value_t = AuditEngine::Local)]
+    pub engine: AuditEngine,
+    /// With --engine athena: print the generated SQL on standard output instead of running it.
+    #[arg(long)]
+    pub print_sql: bool,
+    /// With --from-aws or --engine athena: where and as whom to read AWS.
     #[command(flatten)]
     pub aws: AwsArgs,
 }
@@ -508,6 +629,23 @@ directory given, line or record number) and skipped; they never end the run, but
 is then incomplete. Symbolic links to directories are listed, not followed. A --bucket, --event
 or --user value found nowhere in the inputs gets a warning; --bucket takes a bare bucket name.
 The table escapes control characters (\\n, \\x1b); CSV cells starting with = + - @ get a '.
+
+--engine athena runs the same join as one SQL query in the sandbox's Athena workgroup
+(blueprint audit.athena: a Glue database sandboxc_<name> with the tables cloudtrail and sessions
+over the trail and usage-report buckets, partition projection only, and the workgroup
+sandboxc-<name>-audit with a per-query bytes-scanned limit). The query reads only the partitions
+of the window (trail days --since..the day after --until, usage reports from 5 days before), and
+the report is the one the local engine prints, in every format; the query ID, bytes scanned and
+cost are printed on standard error. Decisions come from the validator's log group (or
+--decisions). Examples:
+  sandboxc audit --engine athena --since 2026-11-28 --until 2026-11-28
+  sandboxc audit --engine athena --since 2026-11-01 --user alice@example.org --format csv
+  sandboxc audit --engine athena --since 2026-11-28 --print-sql > audit.sql
+The caller needs athena:StartQueryExecution, GetQueryExecution, GetQueryResults and
+GetWorkGroup on the workgroup, glue:GetDatabase, GetTable and GetPartitions on the database and
+its tables, s3:GetObject and s3:ListBucket on both buckets, s3:PutObject, GetObject and
+GetBucketLocation on the results bucket, kms:Decrypt and GenerateDataKey on the audit key
+(README, \"Audit on Athena\").
 
 Exit codes: 0 every S3 data event is attributed to a session or a user's notebook (provisional
 ones included; administrative access does not count against it) and every input was read; 2 unattributed or ambiguous events exist, or the evidence is incomplete (a file, line or

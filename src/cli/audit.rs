@@ -4,7 +4,7 @@
 //! roles from `--admin-principal`); exit status [`ExitStatus::Findings`] when the report has
 //! findings.
 
-use super::args::{check_account, AuditArgs, AuditFormatArg};
+use super::args::{check_account, AuditArgs, AuditEngine, AuditFormatArg};
 use super::build::source;
 use super::error::CliError;
 use super::{Context, ExitStatus};
@@ -19,7 +19,27 @@ use crate::blueprint::Blueprint;
 /// # Errors
 /// [`CliError`]: arguments, an unreadable source, AWS, or the output.
 pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
-    if !args.from_aws {
+    let athena = args.engine == AuditEngine::Athena;
+    if args.print_sql && !athena {
+        return Err(CliError::new("--print-sql belongs to --engine athena"));
+    }
+    if athena {
+        if let Some(flag) = [
+            (args.from_aws, "--from-aws"),
+            (args.usage_reports.is_some(), "--usage-reports"),
+            (args.cloudtrail.is_some(), "--cloudtrail"),
+            (args.jobs.is_some(), "--jobs"),
+        ]
+        .iter()
+        .find(|(given, _)| *given)
+        .map(|(_, f)| *f)
+        {
+            return Err(CliError::new(format!(
+                "{flag} belongs to --engine local; --engine athena reads the sandbox's Glue tables in AWS"
+            )));
+        }
+    }
+    if !args.from_aws && !athena {
         let aws_only = [
             (args.usage_bucket.is_some(), "--usage-bucket"),
             (args.trail_bucket.is_some(), "--trail-bucket"),
@@ -37,8 +57,13 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
         buckets: args.bucket.clone(),
         events: args.event.clone(),
     };
-    let filters = Filters::from_text(&text, args.from_aws.then(Instant::now))?;
-    let report = if args.from_aws {
+    let filters = Filters::from_text(&text, (args.from_aws || athena).then(Instant::now))?;
+    let report = if athena {
+        match super::audit_athena::run(args, filters, ctx)? {
+            Some(report) => report,
+            None => return Ok(ExitStatus::Success),
+        }
+    } else if args.from_aws {
         from_aws(args, filters, ctx)?
     } else {
         let mut evidence =
@@ -65,7 +90,7 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
 
 /// The sandbox's principals: the environment from `--stack`, else the blueprint's name; the
 /// admin roles from `--admin-principal`, each checked to be a role ARN.
-fn principals(args: &AuditArgs, blueprint: Option<&Blueprint>) -> Result<Principals, CliError> {
+pub(super) fn principals(args: &AuditArgs, blueprint: Option<&Blueprint>) -> Result<Principals, CliError> {
     // The blueprint's admin principals and users, and any --admin-principal given besides.
     let mut admin_roles: Vec<String> = blueprint.map(|b| b.storage.admin_principals.clone()).unwrap_or_default();
     for arn in &args.admin_principal {
@@ -113,6 +138,6 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
 }
 
 /// `--jobs`, else every core.
-fn jobs(args: &AuditArgs) -> usize {
+pub(super) fn jobs(args: &AuditArgs) -> usize {
     args.jobs.map_or_else(crate::audit::default_jobs, usize::from)
 }

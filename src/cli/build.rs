@@ -1,7 +1,7 @@
 //! The stages run in order for a command: blueprint -> compile -> output, and the releases
 //! the deploy commands receive (deploy never builds templates).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::assets::LambdaAsset;
 use crate::blueprint::diagnostics::Diagnostics;
@@ -28,13 +28,28 @@ pub enum BuildError {
     Output(#[from] OutputError),
 }
 
-/// The blueprint at `path` (`-` reads standard input), or the embedded default.
+/// The file a command reads when no BLUEPRINT is given and it exists in the current directory
+/// (the file `sandboxc init` writes).
+pub const LOCAL_BLUEPRINT: &str = "sandbox.yaml";
+
+/// The blueprint file a command reads: `path` when given, else [`LOCAL_BLUEPRINT`] when the
+/// current directory has one, else `None` (the embedded default).
+#[must_use]
+pub fn blueprint_path(path: Option<&Path>) -> Option<PathBuf> {
+    match path {
+        Some(p) => Some(p.to_path_buf()),
+        None => Path::new(LOCAL_BLUEPRINT).is_file().then(|| PathBuf::from(LOCAL_BLUEPRINT)),
+    }
+}
+
+/// The blueprint at `path` (`-` reads standard input); without one, `./sandbox.yaml` when it
+/// exists, else the embedded default ([`blueprint_path`]).
 ///
 /// # Errors
 /// [`Diagnostics`] when the file cannot be read.
 pub fn source(path: Option<&Path>) -> Result<Source, Diagnostics> {
-    match path {
-        Some(p) => Source::read(p),
+    match blueprint_path(path) {
+        Some(p) => Source::read(&p),
         None => Ok(Source::embedded()),
     }
 }

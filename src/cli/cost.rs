@@ -58,6 +58,35 @@ pub fn change(
     ))
 }
 
+/// The Region whose prices an offline estimate uses: `--region` (refused when unknown or when
+/// it contradicts the blueprint), else the blueprint's `region`, else the environment's
+/// `AWS_REGION` or `AWS_DEFAULT_REGION` (as the AWS CLI and SDKs read them; no profile file
+/// and no network call); `None` when none is set.
+///
+/// # Errors
+/// [`CliError`] for an unknown Region name (with its source) or a contradiction.
+pub fn pricing_region(flag: Option<&str>, pinned: Option<&str>) -> Result<Option<String>, CliError> {
+    if let Some(flag) = flag {
+        super::args::known_region("--region", flag)?;
+        if let Some(pinned) = pinned.filter(|p| *p != flag) {
+            return Err(CliError::new(format!(
+                "--region {flag} contradicts the blueprint's `region: {pinned}`: drop --region, or change `region` in the blueprint"
+            )));
+        }
+        return Ok(Some(flag.to_string()));
+    }
+    if let Some(pinned) = pinned {
+        return Ok(Some(pinned.to_string()));
+    }
+    for var in ["AWS_REGION", "AWS_DEFAULT_REGION"] {
+        if let Some(v) = std::env::var(var).ok().filter(|v| !v.is_empty()) {
+            super::args::known_region(var, &v)?;
+            return Ok(Some(v));
+        }
+    }
+    Ok(None)
+}
+
 /// `sandboxc cost`.
 ///
 /// # Errors
@@ -65,16 +94,9 @@ pub fn change(
 /// unreadable offer files.
 pub fn run(args: &CostArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     let (blueprint, set) = new_output(args.blueprint.as_deref())?;
-    if let (Some(flag), Some(pinned)) = (&args.region, &blueprint.region) {
-        if flag != pinned {
-            return Err(CliError::new(format!(
-                "--region {flag} contradicts the blueprint's `region: {pinned}`: drop --region, or change `region` in the blueprint"
-            )));
-        }
-    }
-    let region = args.region.as_deref().or(blueprint.region.as_deref());
+    let region = pricing_region(args.region.as_deref(), blueprint.region.as_deref())?;
     let assumptions = args.cost.assumptions()?;
-    let book = book(&args.cost, region, &[&set])?;
+    let book = book(&args.cost, region.as_deref(), &[&set])?;
     let estimate = cost::estimate(templates(&set), &assumptions, &book);
     let rendered = match args.format {
         CostFormat::Table => cost::render::table(&set.stack_name, &estimate),

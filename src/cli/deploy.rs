@@ -151,7 +151,13 @@ pub fn check(args: &CheckArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             if n == 1 { "" } else { "s" }
         )));
     }
-    if !ctx.quiet {
+    let unchecked = report.findings.iter().filter(|f| matches!(f, Finding::Unchecked { .. })).count();
+    if unchecked > 0 {
+        ctx.warn(&format!(
+            "preflight: nothing found stops `sandboxc apply`, but {unchecked} check{} could not run (warned above)",
+            if unchecked == 1 { "" } else { "s" }
+        ));
+    } else if !ctx.quiet {
         ctx.say("preflight: nothing stops `sandboxc apply`");
     }
     Ok(ExitStatus::Success)

@@ -123,6 +123,8 @@ from_display!(
     AuditError,
     AwsError,
     DeployError,
+    crate::deploy::connect::Refusal,
+    crate::deploy::connect::ConnectError,
     PlanError,
     PreviewError,
     crate::package::PackageError,

@@ -50,6 +50,7 @@ appstream:
 notebook:
   instance_type: ml.t3.medium
   volume_size_gb: 20
+  idle_stop: 1h                    # stop a notebook idle this long (0: never); started on demand
 
 identity:
   saml: null                       # {idp_name: NAME}: federation through that IAM SAML provider
@@ -60,14 +61,15 @@ audit:
   log_retention_days: 90
 "#;
 
-/// The environment name for a directory: its name, lowercased, other characters as `-`,
-/// when that is a valid name (`[a-z][a-z0-9-]{1,30}`, no `--`, no trailing `-`); else
-/// `sandbox`.
+/// The environment name for a directory: its name, lowercased, other characters as `-`, when
+/// that is a valid name (`[a-z][a-z0-9-]{1,30}`, no `--`, no trailing `-`); else `None`. The
+/// directory need not exist yet.
 #[must_use]
-pub fn name_for(dir: &Path) -> String {
-    let base = std::fs::canonicalize(dir).ok().and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()));
-    let candidate: String = base
-        .unwrap_or_default()
+pub fn name_for(dir: &Path) -> Option<String> {
+    let full = std::fs::canonicalize(dir).or_else(|_| std::path::absolute(dir)).ok()?;
+    let candidate: String = full
+        .file_name()?
+        .to_string_lossy()
         .to_ascii_lowercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
@@ -77,12 +79,11 @@ pub fn name_for(dir: &Path) -> String {
         && candidate.starts_with(|c: char| c.is_ascii_lowercase())
         && !candidate.ends_with('-')
         && !candidate.contains("--");
-    if ok {
-        candidate
-    } else {
-        "sandbox".into()
-    }
+    ok.then_some(candidate)
 }
+
+/// The name `init` uses when neither `--name` nor the directory gives one.
+pub const FALLBACK_NAME: &str = "sandbox";
 
 /// The starter blueprint for `name`.
 #[must_use]
@@ -90,11 +91,13 @@ pub fn starter(name: &str) -> String {
     STARTER.replace("{name}", name)
 }
 
-/// `sandboxc init [DIR]`.
+/// `sandboxc init [DIR] [--name NAME]`: checks everything first, then creates DIR (when missing)
+/// and the file; a failure after DIR was created removes it again, so nothing is left behind.
 ///
 /// # Errors
-/// [`CliError`] when the file exists, cannot be written, or (a bug) does not validate.
-pub fn run(dir: Option<&Path>, ctx: &Context) -> Result<ExitStatus, CliError> {
+/// [`CliError`] when the file exists, `name` is not an environment name sandboxc accepts, or
+/// the directory or file cannot be created or written.
+pub fn run(dir: Option<&Path>, name: Option<&str>, ctx: &Context) -> Result<ExitStatus, CliError> {
     let dir = dir.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
     let path = dir.join(FILE_NAME);
     if path.exists() {
@@ -103,26 +106,67 @@ pub fn run(dir: Option<&Path>, ctx: &Context) -> Result<ExitStatus, CliError> {
             path.display()
         )));
     }
-    std::fs::create_dir_all(&dir).map_err(|e| CliError::new(format!("cannot create {}: {e}", dir.display())))?;
-    let name = name_for(&dir);
+    let (name, fallback) = match name {
+        Some(n) => (n.to_string(), false),
+        None => name_for(&dir).map_or_else(|| (FALLBACK_NAME.to_string(), true), |n| (n, false)),
+    };
     let text = starter(&name);
-    crate::blueprint::load(&Source { name: path.display().to_string(), text: text.clone() })?;
-    // create_new: a file that appeared meanwhile is not overwritten either.
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(|e| CliError::new(format!("cannot create {}: {e}", path.display())))?;
-    std::io::Write::write_all(&mut file, text.as_bytes())
-        .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))?;
+    if let Err(d) = crate::blueprint::load(&Source { name: path.display().to_string(), text: text.clone() }) {
+        let why: Vec<String> = d
+            .items
+            .iter()
+            .map(|i| {
+                format!("{}{}", i.message, i.allowed.as_ref().map(|a| format!(" (allowed: {a})")).unwrap_or_default())
+            })
+            .collect();
+        return Err(CliError::new(format!(
+            "environment name {name:?} is not one sandboxc accepts: {}; nothing was written",
+            why.join("; ")
+        )));
+    }
+    let created = !dir.exists();
+    std::fs::create_dir_all(&dir).map_err(|e| CliError::new(format!("cannot create {}: {e}", dir.display())))?;
+    if let Err(e) = write_new(&path, &text) {
+        if created {
+            let _ = std::fs::remove_dir(&dir);
+        }
+        return Err(e);
+    }
     if !ctx.quiet {
+        let how = if fallback {
+            ", as the directory's name is not one: change name: in the file, or init again with --name".to_string()
+        } else {
+            String::new()
+        };
         ctx.say(&format!(
-            "wrote {} (environment {name}): set appstream.image_name to your image, then `sandboxc validate {}`",
+            "wrote {} (environment {name}{how}): set appstream.image_name to your image, then `sandboxc validate {}`",
             path.display(),
-            path.display()
+            shell_word(&path.display().to_string())
         ));
     }
     Ok(ExitStatus::Success)
+}
+
+/// `word` as one POSIX shell word: as it is when it has only safe characters, else in single
+/// quotes (a `'` inside written `'\''`).
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+:@%,=".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+/// Writes `text` to a new file at `path`; `create_new`, so a file that appeared since the check
+/// is not overwritten either.
+fn write_new(path: &Path, text: &str) -> Result<(), CliError> {
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map_err(|e| CliError::new(format!("cannot create {}: {e}", path.display())))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .map_err(|e| CliError::new(format!("cannot write {}: {e}", path.display())))
 }
 
 #[cfg(test)]
@@ -134,6 +178,12 @@ mod tests {
         let text = starter("team-a");
         let b = crate::blueprint::load(&Source { name: "sandbox.yaml".into(), text });
         assert!(b.is_ok(), "{:?}", b.err().map(|d| d.to_string()));
-        assert_eq!(name_for(Path::new("/nonexistent/Team A")), "sandbox");
+        assert_eq!(name_for(Path::new("/nonexistent/Team A")).as_deref(), Some("team-a"));
+        assert_eq!(name_for(Path::new("/nonexistent/9lives")), None);
+        assert_eq!(name_for(Path::new("/nonexistent/a--b")), None);
+        assert_eq!(name_for(Path::new("/")), None);
+        assert_eq!(shell_word("team/sandbox.yaml"), "team/sandbox.yaml");
+        assert_eq!(shell_word("My Team/sandbox.yaml"), "'My Team/sandbox.yaml'");
+        assert_eq!(shell_word("it's/sandbox.yaml"), "'it'\\''s/sandbox.yaml'");
     }
 }

@@ -6,7 +6,9 @@
 
 pub mod args;
 pub mod audit;
+pub mod audit_athena;
 pub mod build;
+pub mod connect;
 pub mod cost;
 pub mod deploy;
 pub mod error;
@@ -18,7 +20,9 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use args::{ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, CostArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs};
+use args::{
+    ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, ConnectArgs, CostArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs,
+};
 use error::CliError;
 
 use crate::blueprint::schema;
@@ -28,9 +32,9 @@ use crate::cfn::render::Format;
 /// S3 bucket, AppStream 2.0 fleet and stack, a SageMaker notebook per user, session validator Lambda,
 /// CloudTrail and flow logs) into CloudFormation templates; plan, deploy and audit it.
 ///
-/// Without BLUEPRINT every command that takes one uses the embedded default
-/// (blueprints/data-sandbox.yaml); `audit` only with --from-aws (else give the blueprint or
-/// --stack to attribute notebook reads).
+/// Without BLUEPRINT every command that takes one reads ./sandbox.yaml (what `init` writes) when
+/// the current directory has one, else the embedded default (blueprints/data-sandbox.yaml);
+/// `audit` only with --from-aws (else give the blueprint or --stack to attribute notebook reads).
 #[derive(Debug, Parser)]
 #[command(
     name = "sandboxc",
@@ -64,12 +68,14 @@ Examples:
   sandboxc apply team.yaml                    plan, ask, deploy, follow; prints the outputs
   sandboxc status team.yaml --drift           where the stack is, and what drifted
   sandboxc destroy team.yaml                  delete the stack; lists what is retained
+  sandboxc connect team.yaml --user alice     a streaming URL for alice (stdout only)
   sandboxc audit --usage-reports reports --cloudtrail trail --bucket my-data
                                               who read and wrote what, per user; exit 2 on findings
 
-Commands that call AWS (plan without --against*, bootstrap, apply, status, destroy, audit
---from-aws) take --profile and --region (refused when it contradicts the blueprint's `region`;
-credentials of another account than the blueprint's `account` are refused too), and
+Commands that call AWS (plan without --against*, check, bootstrap, apply, status, destroy,
+connect, audit --from-aws) take --profile and --region (refused when it contradicts the
+blueprint's `region`; credentials of another account than the blueprint's `account` are refused
+too), and
 --connect-timeout (default 10 s) and --call-timeout (default 60 s): an endpoint that does not
 answer fails the command, naming the endpoint and the call.
 
@@ -89,8 +95,8 @@ pub enum Command {
     /// byte-identical for the same blueprint on any machine. DIR is replaced as a whole, and only
     /// when everything succeeded; a non-empty DIR without manifest.json is never touched.
     Synth {
-        /// Blueprint file (YAML; `-` reads standard input); default: the embedded
-        /// data-sandbox.yaml.
+        /// Blueprint file (YAML; `-` reads standard input); default: ./sandbox.yaml if
+        /// present, else the embedded data-sandbox.yaml.
         blueprint: Option<PathBuf>,
         /// Output directory.
         #[arg(short, long, value_name = "DIR", default_value = "out")]
@@ -101,8 +107,8 @@ pub enum Command {
     },
     /// Check a blueprint and report every problem with file:line:column; writes nothing.
     Validate {
-        /// Blueprint file (YAML; `-` reads standard input); default: the embedded
-        /// data-sandbox.yaml.
+        /// Blueprint file (YAML; `-` reads standard input); default: ./sandbox.yaml if
+        /// present, else the embedded data-sandbox.yaml.
         blueprint: Option<PathBuf>,
     },
     /// Print the blueprint's JSON Schema (for editors: yaml-language-server, VS Code).
@@ -112,6 +118,10 @@ pub enum Command {
     Init {
         /// Directory of the new sandbox.yaml.
         dir: Option<PathBuf>,
+        /// Environment name written as `name:` ([a-z][a-z0-9-]{1,30}); default: the directory's
+        /// name, lowercased with other characters as '-', when that is one; else "sandbox".
+        #[arg(long)]
+        name: Option<String>,
     },
     /// Print a shell completion script: `sandboxc completions bash > /etc/bash_completion.d/sandboxc`,
     /// `sandboxc completions zsh > "${fpath[1]}/_sandboxc"`,
@@ -124,7 +134,8 @@ pub enum Command {
     /// Build the Lambda zips (validator, provider) from this checkout's lambda/ crate.
     ///
     /// Builds release binaries for Amazon Linux 2023 with cargo-zigbuild (glibc 2.17 symbols;
-    /// install: .venv/bin/pip install cargo-zigbuild ziglang), checks that no binary needs a
+    /// install into the checkout's .venv, or the venv $SANDBOXC_VENV names: python3 -m venv .venv
+    /// && .venv/bin/pip install cargo-zigbuild ziglang), checks that no binary needs a
     /// glibc newer than 2.34, and writes DIR/<identity>/validator.zip and provider.zip, each
     /// holding one executable `bootstrap`, byte-identical for the same sources. <identity> is
     /// the SHA-256 of lambda/ sources and Cargo.lock that synth writes into the templates.
@@ -199,6 +210,16 @@ pub enum Command {
     /// keys with their data stay), asks (or --yes), lifts termination protection, deletes,
     /// follows the events, and lists the retained resources at the end.
     Destroy(DestroyArgs),
+    /// A streaming URL for one user of the deployed sandbox, without SAML (AppStream
+    /// CreateStreamingURL for the blueprint's AppStream stack and fleet); printed on standard
+    /// output only, or opened in the browser (--open).
+    ///
+    /// Checked before any AWS call: the user ID against the API's rule (2 to 32 characters of
+    /// letters, digits and _ + = , . @ -), the validity (1s to 7d), and, with `notebook.mode:
+    /// per_user`, that the blueprint lists the user with `authentication: api` (anyone else would
+    /// get a session without a notebook). AppStream's refusals (no such stack or fleet, a fleet
+    /// that is not running, access denied) name the stack and the fleet and what to do.
+    Connect(ConnectArgs),
     /// Who did what in the sandbox: S3 data events attributed to AppStream users.
     ///
     /// Joins AppStream usage reports (user, interface address, session start and end) with
@@ -313,7 +334,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
         Command::Synth { blueprint, out, format } => synth(blueprint.as_ref(), out, *format, &ctx),
         Command::Validate { blueprint } => validate(blueprint.as_ref(), &ctx),
         Command::Schema => Ok(schema(&ctx)),
-        Command::Init { dir } => init::run(dir.as_deref(), &ctx),
+        Command::Init { dir, name } => init::run(dir.as_deref(), name.as_deref(), &ctx),
         Command::Completions { shell } => Ok(completions(*shell)),
         Command::Package { out, dist } => package(out, dist.as_deref(), &ctx),
         Command::Plan(args) => fresh_checkout().and_then(|()| plan::run(args, &ctx)),
@@ -323,6 +344,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
         Command::Apply(args) => fresh_checkout().and_then(|()| deploy::apply(args, &ctx)),
         Command::Status(args) => deploy::status(args, &ctx),
         Command::Destroy(args) => deploy::destroy(args, &ctx),
+        Command::Connect(args) => connect::run(args, &ctx),
         Command::Audit(args) => audit::run(args, &ctx),
     };
     result.unwrap_or_else(|e| {

@@ -60,7 +60,7 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     use std::io::IsTerminal;
     let color = color_wanted(args.no_color, std::io::stdout().is_terminal());
     if let Some(out) = &args.out {
-        check_out(out, args.blueprint.as_deref(), args.against.as_deref())?;
+        check_out(out, super::build::blueprint_path(args.blueprint.as_deref()).as_deref(), args.against.as_deref())?;
     }
     let plan = match (&args.against, &args.against_git) {
         (Some(_), Some(_)) => {
@@ -78,8 +78,8 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             plan
         }
         (None, Some(rev)) => {
-            let (repo_path, text) = match &args.blueprint {
-                Some(path) => git_show(path, rev)?,
+            let (repo_path, text) = match super::build::blueprint_path(args.blueprint.as_deref()) {
+                Some(path) => git_show(&path, rev)?,
                 None => git_show_default(rev)?,
             };
             let (blueprint, new) = new_output(args.blueprint.as_deref())?;
@@ -140,16 +140,16 @@ fn check_out(out: &Path, blueprint: Option<&Path>, against: Option<&Path>) -> Re
     Ok(())
 }
 
-/// The cost section of an offline plan, priced in the blueprint's `region`, else `--region`
-/// (refused when they contradict each other), else without prices.
+/// The cost section of an offline plan, priced in the Region of
+/// [`super::cost::pricing_region`], else without prices.
 fn offline_cost(
     blueprint: &Blueprint,
     old: &TemplateSet,
     new: &TemplateSet,
     args: &PlanArgs,
 ) -> Result<crate::cost::CostChange, CliError> {
-    let settings = args.aws.resolve(blueprint.region.as_deref())?;
-    super::cost::change(old, new, settings.region.as_deref(), &args.cost)
+    let region = super::cost::pricing_region(args.aws.region.as_deref(), blueprint.region.as_deref())?;
+    super::cost::change(old, new, region.as_deref(), &args.cost)
 }
 
 /// The new side of a plan: the blueprint (or the embedded default) compiled in memory, and

@@ -23,8 +23,10 @@ use super::{CompileError, Ctx, Part};
 /// AppStream's service roles, created by the provider when missing (docs/aws-facts.md, "Service roles and usage reports").
 pub const SERVICE_ROLES: [&str; 2] = ["AmazonAppStreamServiceAccess", "ApplicationAutoScalingForAmazonAppStreamAccess"];
 
-/// Platform of ELASTIC fleets: the launcher and notebook script are PowerShell.
-pub const ELASTIC_PLATFORM: &str = "WINDOWS_SERVER_2022";
+/// Platform of ELASTIC fleets: Windows, since the launcher and notebook script are PowerShell;
+/// 2019 because Elastic fleets support only WINDOWS_SERVER_2019 and AMAZON_LINUX2 (AppStream
+/// API reference, CreateFleet `Platform`; docs/aws-facts.md, "Fleet").
+pub const ELASTIC_PLATFORM: &str = "WINDOWS_SERVER_2019";
 
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let b = ctx.blueprint;
@@ -95,6 +97,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             "Bucket AppStream writes usage reports to",
             Expr::get_att(&reports, USAGE_REPORT_BUCKET_ATTRIBUTE),
         );
+        super::audit::athena(&mut p, ctx, &Expr::get_att(&reports, USAGE_REPORT_BUCKET_ATTRIBUTE))?;
     }
 
     let sg = https_out_group(&mut p, ctx, vpc, "AppStream streaming instances", "fleet");

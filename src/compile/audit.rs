@@ -3,11 +3,15 @@
 //! retained log bucket (S3 Object Lock in governance mode, server access logs to a small
 //! access-log bucket), and its delivery to an encrypted CloudWatch Logs group. (The
 //! usage-report subscription is in the AppStream part: it needs AppStream's service roles first.)
+//! With `audit.athena`, [`athena`] adds the Glue database, the partition-projected tables over
+//! the trail and usage-report buckets and the Athena workgroup of `sandboxc audit --engine
+//! athena`; it runs in the AppStream part, where the usage-report bucket's name is known.
 
 use sandboxc_contract::stack::outputs;
 
+use crate::blueprint::names::{AUDIT_SESSIONS_TABLE, AUDIT_TRAIL_TABLE};
 use crate::cfn::policy::{deny_insecure_transport, service, PolicyDocument, Statement};
-use crate::cfn::resources::{Bucket, BucketPolicy, LogGroup, Role, Trail};
+use crate::cfn::resources::{AthenaWorkGroup, Bucket, BucketPolicy, GlueDatabase, GlueTable, LogGroup, Role, Trail};
 use crate::cfn::{Expr, Pseudo, Resource, ToExpr};
 
 use super::common::{
@@ -156,6 +160,15 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 "records the sandbox's Region, where all of its data lives; an organisation trail covers other Regions",
             ),
         )?;
+        if ctx.blueprint.audit.athena.is_some() {
+            p.export(
+                ctx,
+                "TrailBucketName",
+                bucket_ref.clone(),
+                false,
+                "Name of the trail bucket (the Athena tables read it)",
+            )?;
+        }
         p.user_output(outputs::TRAIL_BUCKET_NAME, "Bucket receiving the trail's logs (retained)", bucket_ref);
     }
 
@@ -273,3 +286,281 @@ fn trail_logs(
 fn service_region(name: &str) -> Expr {
     Expr::map([("Service", Expr::sub(format!("{name}.${{AWS::Region}}.amazonaws.com")))])
 }
+
+/// The CloudTrail table's columns the Athena user guide's table has ("Create the table for
+/// CloudTrail logs in Athena using partition projection"), as Hive types.
+pub const TRAIL_COLUMNS: [(&str, &str); 24] = [
+    ("eventversion", "string"),
+    (
+        "useridentity",
+        "struct<type:string,principalid:string,arn:string,accountid:string,invokedby:string,accesskeyid:string,username:string,sessioncontext:struct<attributes:struct<mfaauthenticated:string,creationdate:string>,sessionissuer:struct<type:string,principalid:string,arn:string,accountid:string,username:string>>>",
+    ),
+    ("eventtime", "string"),
+    ("eventsource", "string"),
+    ("eventname", "string"),
+    ("awsregion", "string"),
+    ("sourceipaddress", "string"),
+    ("useragent", "string"),
+    ("errorcode", "string"),
+    ("errormessage", "string"),
+    ("requestparameters", "string"),
+    ("responseelements", "string"),
+    ("additionaleventdata", "string"),
+    ("requestid", "string"),
+    ("eventid", "string"),
+    ("readonly", "string"),
+    ("resources", "array<struct<arn:string,accountid:string,type:string>>"),
+    ("eventtype", "string"),
+    ("apiversion", "string"),
+    ("recipientaccountid", "string"),
+    ("serviceeventdetails", "string"),
+    ("sharedeventid", "string"),
+    ("vpcendpointid", "string"),
+    ("eventcategory", "string"),
+];
+
+/// The CloudTrail table's partition projection: `account` and `region` (one value each: the
+/// trail is the sandbox's own, one Region), `day` as `yyyy/MM/dd` from 2020/01/01 to now.
+/// The key layout is `AWSLogs/<account>/CloudTrail/<region>/<yyyy>/<MM>/<dd>/` (the trail has
+/// no key prefix; CloudTrail user guide, "Finding your CloudTrail log files").
+pub const TRAIL_LOCATION_TEMPLATE: &str = "AWSLogs/${account}/CloudTrail/${region}/${day}/";
+
+/// The usage-reports table's key layout, `sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/`
+/// (AppStream admin guide, "AppStream 2.0 usage reports").
+pub const SESSIONS_LOCATION_TEMPLATE: &str = "sessions/schedule=DAILY/year=${year}/month=${month}/day=${day}/";
+
+/// The sessions report's columns in the documented order (AppStream admin guide, "Usage
+/// reports fields"; the audit's reader has the same list).
+pub const SESSIONS_REPORT_COLUMNS: [&str; 29] = [
+    "user_session_id",
+    "aws_account_id",
+    "region",
+    "session_start_time",
+    "session_end_time",
+    "session_duration_in_seconds",
+    "user_id",
+    "user_arn",
+    "authentication_type",
+    "authentication_type_user_id",
+    "fleet_name",
+    "stack_name",
+    "instance_type",
+    "eni_private_ip_address",
+    "connected_at_least_once",
+    "client_ip_addresses",
+    "google_drive_enabled",
+    "one_drive_enabled",
+    "home_folders_storage_location",
+    "user_settings_clipboard_copy_from_local_device",
+    "user_settings_clipboard_copy_to_local_device",
+    "user_settings_file_upload",
+    "user_settings_file_download",
+    "user_settings_printing_to_local_device",
+    "application_settings_enabled",
+    "domain_joined",
+    "max_session_duration",
+    "session_type",
+    "stream_view",
+];
+
+/// `Fn::Sub` of `s3://${Bucket}/<template>` with the template's `${x}` kept literal.
+fn location(bucket: &Expr, template: &str) -> Expr {
+    Expr::sub_with(format!("s3://${{Bucket}}/{}", template.replace("${", "${!")), [("Bucket", bucket.clone())])
+}
+
+/// `audit.athena` (`sandboxc audit --engine athena`): the Glue database and its two tables
+/// over the trail bucket and the usage-report bucket, partition projection only (no crawler,
+/// no `MSCK REPAIR`), and the workgroup with its encrypted results bucket. Built in the
+/// AppStream part, where the usage-report bucket's name is known (the subscription returns
+/// it); the trail bucket and the audit key come from the audit part.
+pub(super) fn athena(p: &mut PartBuilder, ctx: &mut Ctx<'_>, usage_bucket: &Expr) -> Result<(), CompileError> {
+    let Some(athena) = ctx.blueprint.audit.athena.clone() else { return Ok(()) };
+    let trail_bucket = p.import(ctx, Part::Audit, "TrailBucketName")?;
+    let key_arn = p.import(ctx, Part::Audit, "AuditKeyArn")?;
+    let names = ctx.names.clone();
+    let account = Expr::pseudo(Pseudo::AccountId);
+    let database = p.add(
+        "AuditDatabase",
+        &GlueDatabase {
+            catalog_id: Some(account.clone()),
+            database_input: Some(Expr::map([
+                ("Name", Expr::from(names.audit_database.as_str())),
+                (
+                    "Description",
+                    Expr::from(format!("sandboxc {}: CloudTrail data events and AppStream sessions reports, for sandboxc audit --engine athena", names.env)),
+                ),
+            ])),
+        },
+    )?;
+    let columns = |list: &[(&str, &str)]| {
+        Expr::List(list.iter().map(|(n, t)| Expr::map([("Name", Expr::from(*n)), ("Type", Expr::from(*t))])).collect())
+    };
+    let params = |pairs: Vec<(&str, Expr)>| Expr::map(pairs);
+    p.add(
+        "AuditTrailTable",
+        &GlueTable {
+            catalog_id: Some(account.clone()),
+            database_name: Some(Expr::from(&database)),
+            table_input: Some(Expr::map([
+                ("Name", Expr::from(AUDIT_TRAIL_TABLE)),
+                ("TableType", Expr::from("EXTERNAL_TABLE")),
+                (
+                    "Parameters",
+                    params(vec![
+                        ("classification", Expr::from("cloudtrail")),
+                        ("EXTERNAL", Expr::from("TRUE")),
+                        ("projection.enabled", Expr::from("true")),
+                        ("projection.account.type", Expr::from("enum")),
+                        ("projection.account.values", account.clone()),
+                        ("projection.region.type", Expr::from("enum")),
+                        ("projection.region.values", Expr::pseudo(Pseudo::Region)),
+                        ("projection.day.type", Expr::from("date")),
+                        ("projection.day.format", Expr::from("yyyy/MM/dd")),
+                        ("projection.day.range", Expr::from("2020/01/01,NOW")),
+                        ("projection.day.interval", Expr::from("1")),
+                        ("projection.day.interval.unit", Expr::from("DAYS")),
+                        ("storage.location.template", location(&trail_bucket, TRAIL_LOCATION_TEMPLATE)),
+                    ]),
+                ),
+                ("PartitionKeys", columns(&[("account", "string"), ("region", "string"), ("day", "string")])),
+                (
+                    "StorageDescriptor",
+                    Expr::map([
+                        ("Columns", columns(&TRAIL_COLUMNS)),
+                        ("Location", location(&trail_bucket, "AWSLogs/")),
+                        ("InputFormat", Expr::from("com.amazon.emr.cloudtrail.CloudTrailInputFormat")),
+                        ("OutputFormat", Expr::from("org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat")),
+                        (
+                            "SerdeInfo",
+                            Expr::map([(
+                                "SerializationLibrary",
+                                Expr::from("org.apache.hive.hcatalog.data.JsonSerDe"),
+                            )]),
+                        ),
+                    ]),
+                ),
+            ])),
+        },
+    )?;
+    let report_columns: Vec<(&str, &str)> = SESSIONS_REPORT_COLUMNS.iter().map(|c| (*c, "string")).collect();
+    p.add(
+        "AuditSessionsTable",
+        &GlueTable {
+            catalog_id: Some(account.clone()),
+            database_name: Some(Expr::from(&database)),
+            table_input: Some(Expr::map([
+                ("Name", Expr::from(AUDIT_SESSIONS_TABLE)),
+                ("TableType", Expr::from("EXTERNAL_TABLE")),
+                (
+                    "Parameters",
+                    params(vec![
+                        ("classification", Expr::from("csv")),
+                        ("EXTERNAL", Expr::from("TRUE")),
+                        ("projection.enabled", Expr::from("true")),
+                        ("projection.year.type", Expr::from("integer")),
+                        ("projection.year.range", Expr::from("2020,2099")),
+                        ("projection.month.type", Expr::from("integer")),
+                        ("projection.month.range", Expr::from("1,12")),
+                        ("projection.month.digits", Expr::from("2")),
+                        ("projection.day.type", Expr::from("integer")),
+                        ("projection.day.range", Expr::from("1,31")),
+                        ("projection.day.digits", Expr::from("2")),
+                        ("storage.location.template", location(usage_bucket, SESSIONS_LOCATION_TEMPLATE)),
+                    ]),
+                ),
+                ("PartitionKeys", columns(&[("year", "string"), ("month", "string"), ("day", "string")])),
+                (
+                    "StorageDescriptor",
+                    Expr::map([
+                        ("Columns", columns(&report_columns)),
+                        ("Location", location(usage_bucket, "sessions/")),
+                        ("InputFormat", Expr::from("org.apache.hadoop.mapred.TextInputFormat")),
+                        ("OutputFormat", Expr::from("org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat")),
+                        (
+                            "SerdeInfo",
+                            Expr::map([
+                                ("SerializationLibrary", Expr::from("org.apache.hadoop.hive.serde2.OpenCSVSerde")),
+                                (
+                                    "Parameters",
+                                    Expr::map([("separatorChar", Expr::from(",")), ("quoteChar", Expr::from("\""))]),
+                                ),
+                            ]),
+                        ),
+                    ]),
+                ),
+            ])),
+        },
+    )?;
+    // Query results: a bucket of their own (the trail bucket is under Object Lock and denies
+    // deletes, the data bucket answers only through the sandbox's endpoint), encrypted with the
+    // audit key, results expiring after `results_retention_days`.
+    let days = i64::from(athena.results_retention_days);
+    let results = p.add_resource(
+        "AuditQueryResultsBucket",
+        Resource::new(&Bucket {
+            lifecycle_configuration: Some(Expr::map([(
+                "Rules",
+                Expr::List(vec![Expr::map([
+                    ("Id", Expr::from("expire-query-results")),
+                    ("Status", Expr::from("Enabled")),
+                    ("ExpirationInDays", Expr::Int(days)),
+                    ("NoncurrentVersionExpiration", Expr::map([("NoncurrentDays", Expr::Int(1))])),
+                    ("AbortIncompleteMultipartUpload", Expr::map([("DaysAfterInitiation", Expr::Int(1))])),
+                ])]),
+            )])),
+            ..private_bucket(ctx, &key_arn, None)
+        })
+        .skip_checkov(
+            "CKV_AWS_18",
+            "holds only Athena query results, which expire; every query is in Athena's own history and the trail records the reads of the logs",
+        ),
+    )?;
+    let results_arn = Expr::get_att(&results, "Arn");
+    p.add(
+        "AuditQueryResultsBucketPolicy",
+        &BucketPolicy {
+            bucket: Some(Expr::from(&results)),
+            policy_document: Some(PolicyDocument::new(vec![deny_insecure_transport(results_arn)])),
+        },
+    )?;
+    p.add(
+        "AuditWorkGroup",
+        &AthenaWorkGroup {
+            name: Some(Expr::from(names.audit_workgroup.as_str())),
+            description: Some(Expr::from(format!("sandboxc {}: sandboxc audit --engine athena", names.env))),
+            state: Some(Expr::from("ENABLED")),
+            recursive_delete_option: Some(true),
+            work_group_configuration: Some(Expr::map([
+                ("EnforceWorkGroupConfiguration", Expr::Bool(true)),
+                ("PublishCloudWatchMetricsEnabled", Expr::Bool(true)),
+                (
+                    "BytesScannedCutoffPerQuery",
+                    Expr::Int(i64::try_from(athena.bytes_scanned_limit).unwrap_or(i64::MAX)),
+                ),
+                (
+                    "ResultConfiguration",
+                    Expr::map([
+                        (
+                            "OutputLocation",
+                            Expr::sub_with("s3://${Bucket}/results/", [("Bucket", Expr::from(&results))]),
+                        ),
+                        (
+                            "EncryptionConfiguration",
+                            Expr::map([("EncryptionOption", Expr::from("SSE_KMS")), ("KmsKey", key_arn.clone())]),
+                        ),
+                    ]),
+                ),
+            ])),
+            tags: Some(ctx.tags()),
+        },
+    )?;
+    p.user_output(
+        AUDIT_WORKGROUP_OUTPUT,
+        "Athena workgroup of sandboxc audit --engine athena",
+        Expr::from(names.audit_workgroup.as_str()),
+    );
+    Ok(())
+}
+
+/// The root stack output naming the audit's Athena workgroup.
+pub const AUDIT_WORKGROUP_OUTPUT: &str = "AuditWorkGroup";

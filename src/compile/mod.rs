@@ -4,7 +4,7 @@
 
 mod appstream;
 mod assemble;
-mod audit;
+pub mod audit;
 pub mod bootstrap;
 mod common;
 mod context;

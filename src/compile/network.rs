@@ -220,10 +220,16 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             in_account(sid, actions, notebooks.clone())
         }
     };
-    let sagemaker_policy = notebook_policy(
-        "SandboxNotebooksOnly",
-        &["sagemaker:CreatePresignedNotebookInstanceUrl", "sagemaker:DescribeNotebookInstance"],
-    );
+    // The validator starts a stopped notebook; with idle stop each notebook stops itself.
+    let mut api_actions = vec![
+        "sagemaker:CreatePresignedNotebookInstanceUrl",
+        "sagemaker:DescribeNotebookInstance",
+        "sagemaker:StartNotebookInstance",
+    ];
+    if b.notebook.idle_stop.as_secs() > 0 {
+        api_actions.push("sagemaker:StopNotebookInstance");
+    }
+    let sagemaker_policy = notebook_policy("SandboxNotebooksOnly", &api_actions);
     // Every request through a pre-signed URL is authorized as CreatePresignedNotebookInstanceUrl
     // (SageMaker developer guide, "Create a VPC Endpoint Policy for SageMaker Notebook Instances").
     let notebook_endpoint_policy =

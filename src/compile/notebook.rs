@@ -5,7 +5,10 @@
 //! execution role (under `users::role_path`, reaching exactly the user's grants and personal
 //! prefix), a SageMaker notebook instance (no internet, no root, IMDSv2, KMS volume) in
 //! `per_user` mode, and an allow-list entry (the SSM parameter the validator reads before it
-//! issues a URL).
+//! issues a URL). With `notebook.idle_stop` (not 0), one OnStart lifecycle configuration in this
+//! part (its name exported to the users shards) attached to every notebook installs an idle
+//! check that stops the notebook (`crate::assets::scripts::idle_stop`), and each notebook's role
+//! may stop (and describe) its own notebook and no other.
 //!
 //! Logical IDs of a user's resources derive from the user ID only
 //! (`User<Readable><first 8 hex of the hash><Role|Notebook|AllowList>`), so adding or removing a
@@ -20,7 +23,9 @@ use sandboxc_contract::validator::NotebookMode;
 
 use crate::blueprint::{Access, DatasetBucket, Grant, User};
 use crate::cfn::policy::{account_root, service, PolicyDocument, Statement};
-use crate::cfn::resources::{NotebookInstance, Role, SecurityGroupIngress, SsmParameter};
+use crate::cfn::resources::{
+    NotebookInstance, NotebookInstanceLifecycleConfig, Role, SecurityGroupIngress, SsmParameter,
+};
 use crate::cfn::{Expr, LogicalId, Policy, Pseudo, Resource, ToExpr};
 
 use super::common::{arn, https_out_group, kms_key, partitioned};
@@ -40,6 +45,13 @@ pub const NOTEBOOK_KEY_ACTIONS: [&str; 5] =
 /// The log group SageMaker writes notebook instance logs to (SageMaker developer guide, "Log
 /// Amazon SageMaker AI events with Amazon CloudWatch"); streams start with the instance name.
 pub const NOTEBOOK_LOG_GROUP: &str = "/aws/sagemaker/NotebookInstances";
+
+/// What a notebook's role may do with its own notebook instance when idle stop is on: the idle
+/// check describes and stops it (SageMaker `DescribeNotebookInstance`, `StopNotebookInstance`).
+pub const IDLE_STOP_ACTIONS: [&str; 2] = ["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"];
+/// The Metadata key of a notebook with idle stop: its idle time in seconds, an integer
+/// (`sandboxc cost` reads it). Not under `sandboxc`, which holds written reasons only.
+pub const IDLE_STOP_METADATA: &str = "sandboxc-idle-stop-seconds";
 
 /// The weaker posture of shared mode, in the templates' descriptions.
 pub const SHARED_POSTURE: &str =
@@ -110,6 +122,18 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         // No notebook yet: the key and the group wait for the first user.
         return Ok(p);
     }
+    let idle = b.notebook.idle_stop;
+    let lifecycle = if idle.as_secs() > 0 {
+        let script = crate::assets::scripts::idle_stop(&env, idle).map_err(CompileError::Internal)?;
+        let content = Expr::Intrinsic("Fn::Base64".into(), Box::new(Expr::from(script)));
+        let config = p.add(
+            "NotebookIdleStop",
+            &NotebookInstanceLifecycleConfig { on_start: Some(Expr::List(vec![Expr::map([("Content", content)])])) },
+        )?;
+        Some(Expr::get_att(&config, "NotebookInstanceLifecycleConfigName"))
+    } else {
+        None
+    };
     p.export(ctx, "NotebookKeyArn", key_arn.clone(), false, "ARN of the KMS key of the notebook volumes")?;
     p.export(
         ctx,
@@ -119,10 +143,20 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         "ID of the notebook instances' security group",
     )?;
     if !shared {
+        if let Some(config) = lifecycle {
+            p.export(
+                ctx,
+                "NotebookIdleStopConfigName",
+                config,
+                false,
+                "Name of the notebook instances' idle-stop lifecycle configuration",
+            )?;
+        }
         // The users' notebooks, roles and allow-list entries live in the users shards.
         return Ok(p);
     }
     let env_ = Env {
+        idle_stop: lifecycle.map(|l| (l, idle.as_secs())),
         data_bucket: p.import(ctx, Part::Storage, "DataBucketArn")?,
         data_key: p.import(ctx, Part::Storage, "DataKeyArn")?,
         s3_endpoint: p.import(ctx, Part::Network, "S3EndpointId")?,
@@ -160,6 +194,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
 
 /// What every notebook and role of the part refers to.
 pub(super) struct Env {
+    /// The name of the idle-stop lifecycle configuration and the idle time in seconds, when
+    /// idle stop is on.
+    pub idle_stop: Option<(Expr, u64)>,
     pub data_bucket: Expr,
     pub data_key: Expr,
     pub s3_endpoint: Expr,
@@ -210,6 +247,15 @@ pub(super) fn role(
         &["logs:CreateLogGroup", "logs:DescribeLogStreams"],
         vec![arn("logs", &format!("log-group:{NOTEBOOK_LOG_GROUP}:*"))],
     ));
+    if env.idle_stop.is_some() {
+        // The idle check stops its own notebook, and no other (SageMaker notebook instance ARNs
+        // end with the instance's name in lower case; sandboxc's names are lower case).
+        statements.push(Statement::allow(
+            "StopOwnNotebookWhenIdle",
+            &IDLE_STOP_ACTIONS,
+            vec![arn("sagemaker", &format!("notebook-instance/{notebook_name}"))],
+        ));
+    }
     let description = match user {
         Some(u) => format!(
             "Notebook role of {u} in sandbox {}: exactly the user's datasets and personal prefix",
@@ -359,26 +405,28 @@ pub(super) fn notebook(
     role: &LogicalId,
     tags: Expr,
 ) -> Result<LogicalId, CompileError> {
-    p.add_resource(
-        id,
-        Resource::new(&NotebookInstance {
-            notebook_instance_name: Some(Expr::from(name)),
-            instance_type: Some(Expr::from(instance_type)),
-            volume_size_in_gb: Some(i64::from(volume_size_gb)),
-            kms_key_id: Some(env.notebook_key.clone()),
-            role_arn: Some(Expr::get_att(role, "Arn")),
-            subnet_id: Some(Expr::select(0, env.subnets.clone())),
-            security_group_ids: Some(Expr::List(vec![env.sg.clone()])),
-            direct_internet_access: Some(Expr::from("Disabled")),
-            root_access: Some(Expr::from("Disabled")),
-            instance_metadata_service_configuration: Some(Expr::map([(
-                "MinimumInstanceMetadataServiceVersion",
-                Expr::from("2"),
-            )])),
-            tags: Some(tags),
-        })
-        .with_policies(Policy::Retain, Policy::Delete),
-    )
+    let mut resource = Resource::new(&NotebookInstance {
+        notebook_instance_name: Some(Expr::from(name)),
+        instance_type: Some(Expr::from(instance_type)),
+        volume_size_in_gb: Some(i64::from(volume_size_gb)),
+        kms_key_id: Some(env.notebook_key.clone()),
+        role_arn: Some(Expr::get_att(role, "Arn")),
+        subnet_id: Some(Expr::select(0, env.subnets.clone())),
+        security_group_ids: Some(Expr::List(vec![env.sg.clone()])),
+        direct_internet_access: Some(Expr::from("Disabled")),
+        root_access: Some(Expr::from("Disabled")),
+        instance_metadata_service_configuration: Some(Expr::map([(
+            "MinimumInstanceMetadataServiceVersion",
+            Expr::from("2"),
+        )])),
+        lifecycle_config_name: env.idle_stop.as_ref().map(|(config, _)| config.clone()),
+        tags: Some(tags),
+    })
+    .with_policies(Policy::Retain, Policy::Delete);
+    if let Some((_, seconds)) = &env.idle_stop {
+        resource.metadata.insert(IDLE_STOP_METADATA.into(), Expr::Int(i64::try_from(*seconds).unwrap_or(i64::MAX)));
+    }
+    p.add_resource(id, resource)
 }
 
 /// A user's allow-list entry: the SSM parameter the validator reads for the proven user; it

@@ -6,7 +6,8 @@
 //! of the user ID over the shard count. It depends on the user ID and the count only, never on
 //! who else is listed, so adding or removing a user changes that user's shard template (and the
 //! root's reference to it) and nothing else. (The first user of a sandbox also turns the
-//! notebooks on: the notebook stack's exports, and the notebook rights of the SageMaker
+//! notebooks on: the notebook stack's exports and its idle-stop lifecycle configuration, whose
+//! name the shards import, and the notebook rights of the SageMaker
 //! endpoints and the validator, which a sandbox without users does not have.)
 //!
 //! The count is `notebook.shards`, or, when unset, [`auto_shards`] of the user count (which
@@ -123,7 +124,11 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<Vec<PartBuilder>, CompileError>
             out.push(p);
             continue;
         }
+        let idle = b.notebook.idle_stop.as_secs();
+        let idle_stop =
+            if idle > 0 { Some((p.import(ctx, Part::Notebook, "NotebookIdleStopConfigName")?, idle)) } else { None };
         let env_ = Env {
+            idle_stop,
             data_bucket: p.import(ctx, Part::Storage, "DataBucketArn")?,
             data_key: p.import(ctx, Part::Storage, "DataKeyArn")?,
             s3_endpoint: p.import(ctx, Part::Network, "S3EndpointId")?,

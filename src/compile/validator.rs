@@ -171,12 +171,21 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             Statement::allow(
                 "PresignNotebookUrlThroughEndpoints",
                 &["sagemaker:CreatePresignedNotebookInstanceUrl", "sagemaker:DescribeNotebookInstance"],
-                notebooks,
+                notebooks.clone(),
             )
             .when(
                 "StringEquals",
                 "aws:SourceVpce",
-                Expr::List(vec![sagemaker_endpoint, notebook_endpoint]),
+                Expr::List(vec![sagemaker_endpoint.clone(), notebook_endpoint]),
+            ),
+        );
+        // A notebook that stopped itself while idle is started when its user asks for it; only
+        // the sandbox's notebooks, only through the SageMaker API endpoint.
+        statements.push(
+            Statement::allow("StartSandboxNotebooks", &["sagemaker:StartNotebookInstance"], notebooks).when(
+                "StringEquals",
+                "aws:SourceVpce",
+                Expr::List(vec![sagemaker_endpoint]),
             ),
         );
     }
@@ -192,7 +201,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             environment,
             vpc: Some((subnets, Expr::List(vec![Expr::get_att(&sg, "GroupId")]))),
             dead_letter_queue: Some(Expr::get_att(&dlq, "Arn")),
-            timeout_seconds: 60,
+            // Long enough to start a stopped notebook and wait for it
+            // (sandboxc_contract::validator::VALIDATOR_TIMEOUT_SECONDS).
+            timeout_seconds: i64::from(sandboxc_contract::validator::VALIDATOR_TIMEOUT_SECONDS),
             log_key_arn: log_key.clone(),
             checkov_skips: vec![
                 ("CKV_AWS_115", "EventBridge invokes it once per session start; reserved concurrency would take capacity from the account for nothing"),

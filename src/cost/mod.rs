@@ -74,7 +74,13 @@ pub struct Assumptions {
     pub appstream_hours: f64,
     /// Running hours per notebook instance in a month (`--notebook-hours`), default
     /// [`HOURS_PER_MONTH`]: the notebooks the templates describe run until someone stops them.
+    /// Used for notebooks without idle stop.
     pub notebook_hours: f64,
+    /// Hours each user works in their notebook in a month (`--notebook-active-hours`), default
+    /// 176 (8 hours on 22 working days). Used for notebooks with idle stop
+    /// (`notebook.idle_stop`): each runs these hours, plus one idle time before it stops itself
+    /// per 8 active hours (one working day), and at most the month.
+    pub notebook_active_hours: f64,
     /// CloudTrail data events per trail with data-event selectors in a month
     /// (`--trail-data-events`), default 1,000,000.
     pub trail_data_events: f64,
@@ -88,6 +94,7 @@ impl Default for Assumptions {
             hours_per_month: HOURS_PER_MONTH,
             appstream_hours: 176.0,
             notebook_hours: HOURS_PER_MONTH,
+            notebook_active_hours: 176.0,
             trail_data_events: 1_000_000.0,
             s3_gb: 100.0,
         }
@@ -105,7 +112,16 @@ impl Assumptions {
                 usage::number(self.appstream_hours),
                 "streaming hours per ON_DEMAND instance or ELASTIC session",
             ),
-            ("--notebook-hours", usage::number(self.notebook_hours), "running hours per notebook instance"),
+            (
+                "--notebook-hours",
+                usage::number(self.notebook_hours),
+                "running hours per notebook instance without idle stop",
+            ),
+            (
+                "--notebook-active-hours",
+                usage::number(self.notebook_active_hours),
+                "hours of use per notebook with idle stop, which also runs one idle time per 8 of them",
+            ),
             ("--trail-data-events", usage::number(self.trail_data_events), "data events per trail"),
             ("--s3-gb", usage::number(self.s3_gb), "GB in S3 Standard across the sandbox's buckets"),
         ]

@@ -122,6 +122,24 @@ fn field<'a>(e: Option<&'a Expr>, key: &str) -> Option<&'a Expr> {
     }
 }
 
+/// Hours of use in one working day, for the idle stops of [`notebook_hours_with_idle_stop`].
+pub const ACTIVE_HOURS_PER_DAY: f64 = 8.0;
+
+/// The idle time (seconds) of a notebook with idle stop: its Metadata
+/// `sandboxc-idle-stop-seconds`, as the compiler writes it.
+fn idle_stop_seconds(r: &crate::cfn::Resource) -> Option<f64> {
+    literal_num(r.metadata.get("sandboxc-idle-stop-seconds")).filter(|s| *s > 0.0)
+}
+
+/// A month's running hours of a notebook that stops itself after `idle_seconds` without
+/// activity: [`Assumptions::notebook_active_hours`] of use, plus one idle time before each stop,
+/// one stop per [`ACTIVE_HOURS_PER_DAY`] of use, at most [`Assumptions::hours_per_month`].
+#[must_use]
+pub fn notebook_hours_with_idle_stop(a: &Assumptions, idle_seconds: f64) -> f64 {
+    let stops = a.notebook_active_hours / ACTIVE_HOURS_PER_DAY;
+    (a.notebook_active_hours + stops * idle_seconds / 3600.0).min(a.hours_per_month)
+}
+
 /// Trims a number for people: `730`, `0.5`, `1234.57`.
 #[must_use]
 pub fn number(x: f64) -> String {
@@ -174,7 +192,9 @@ impl Acc {
 ///   the month; ELASTIC runs `MaxConcurrentSessions` sessions [`Assumptions::appstream_hours`]
 ///   each (AppStream 2.0 Administration Guide, "Fleet types").
 /// - `AWS::SageMaker::NotebookInstance`: [`Assumptions::notebook_hours`] hours each of its
-///   `InstanceType`, and `VolumeSizeInGB` of ML storage for the whole month.
+///   `InstanceType`; with idle stop (the notebook's Metadata `sandboxc-idle-stop-seconds`, written
+///   by the compiler) [`notebook_hours_with_idle_stop`] instead; and `VolumeSizeInGB` of ML
+///   storage for the whole month (stopped notebooks keep their volume).
 /// - `AWS::EC2::VPCEndpoint` of type `Interface`: one endpoint-hour per subnet (one subnet per
 ///   Availability Zone) and hour of the month (AWS PrivateLink pricing: billed per VPC endpoint
 ///   per Availability Zone); gateway endpoints are free.
@@ -193,13 +213,29 @@ pub fn usage<'a>(templates: impl IntoIterator<Item = (&'a str, &'a Template)>, a
             match r.kind.as_str() {
                 "AWS::AppStream::Fleet" => fleet(&mut acc, &name, p, a),
                 "AWS::SageMaker::NotebookInstance" => {
-                    match literal_str(p.get("InstanceType")) {
-                        Some(t) => acc.add(
-                            Meter::NotebookHours { instance_type: t.to_string() },
+                    let (hours, basis) = match idle_stop_seconds(r) {
+                        Some(idle) => {
+                            let hours = notebook_hours_with_idle_stop(a, idle);
+                            let stops = a.notebook_active_hours / ACTIVE_HOURS_PER_DAY;
+                            (
+                                hours,
+                                format!(
+                                    "{} h per notebook: {} h of use (--notebook-active-hours) + {} idle stops of {} h (one per {} h of use), at most --hours-per-month",
+                                    number(hours),
+                                    number(a.notebook_active_hours),
+                                    number(stops),
+                                    number(idle / 3600.0),
+                                    number(ACTIVE_HOURS_PER_DAY)
+                                ),
+                            )
+                        }
+                        None => (
                             a.notebook_hours,
                             format!("{} h per notebook (--notebook-hours)", number(a.notebook_hours)),
-                            &name,
                         ),
+                    };
+                    match literal_str(p.get("InstanceType")) {
+                        Some(t) => acc.add(Meter::NotebookHours { instance_type: t.to_string() }, hours, basis, &name),
                         None => acc.unreadable(
                             Meter::NotebookHours { instance_type: "?".into() },
                             format!("{name}: InstanceType is not a literal in the template"),

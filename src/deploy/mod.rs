@@ -1,5 +1,6 @@
-//! The stack lifecycle: `apply`, `bootstrap`, `status` and `destroy`, and the deployed side of
-//! `plan` ([`preview`]).
+//! The stack lifecycle: `apply`, `bootstrap`, `status` and `destroy`, the deployed side of
+//! `plan` ([`preview`]), and a streaming URL into the deployed sandbox ([`connect`], over its own
+//! `StreamingUrls` trait).
 //!
 //! Everything here runs against two traits, [`cloudformation::CloudFormation`] and
 //! [`assets::AssetStore`], implemented over the AWS SDK by `src/aws` and in memory by the
@@ -11,6 +12,7 @@ pub mod adopt;
 pub mod apply;
 pub mod assets;
 pub mod cloudformation;
+pub mod connect;
 pub mod console;
 pub mod deployment;
 pub mod events;

@@ -39,6 +39,9 @@ pub struct ProbeError {
     pub api: &'static str,
     /// The service's code and message, or the transport problem.
     pub message: String,
+    /// Whether AWS refused the call for want of permission (an `AccessDenied`-like code or
+    /// HTTP 403), as opposed to a server error, a timeout or no connection.
+    pub denied: bool,
 }
 
 /// What a `HeadBucket` says about a bucket name.
@@ -331,9 +334,13 @@ impl Finding {
                 ),
                 "choose another `storage.bucket_name` (or null, for a generated name)".into(),
             ],
-            Self::Unchecked { what, error } => vec![
+            Self::Unchecked { what, error } if error.denied => vec![
                 format!("could not check {what}: {error}"),
                 format!("the credentials need {} for this check; the deployment is not stopped for it", error.api),
+            ],
+            Self::Unchecked { what, error } => vec![
+                format!("could not check {what}: {error}"),
+                format!("the check did not run ({} failed), so it is unknown; the deployment is not stopped for it: run `sandboxc check` again", error.api),
             ],
         }
     }

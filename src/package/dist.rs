@@ -22,7 +22,10 @@ use super::PackageError;
 /// archive's layout, and a `/usr/local` install) and `lambda` (the zips beside the binary).
 #[must_use]
 pub fn installed_lambda_dirs(exe_dir: &Path) -> Vec<PathBuf> {
-    vec![exe_dir.join("..").join("share").join("sandboxc").join("lambda"), exe_dir.join("lambda")]
+    // `<exe dir>/..` written as the parent itself, so messages show /usr/local/share/..., not
+    // /usr/local/bin/../share/... (the same place unless bin is a symbolic link).
+    let prefix = exe_dir.parent().map_or_else(|| exe_dir.join(".."), Path::to_path_buf);
+    vec![prefix.join("share").join("sandboxc").join("lambda"), exe_dir.join("lambda")]
 }
 
 /// The archive's file name: `sandboxc-<version>-<target>.zip`.
@@ -132,7 +135,7 @@ mod tests {
         let dirs = installed_lambda_dirs(Path::new("/opt/sandboxc-0.1.0/bin"));
         assert_eq!(
             dirs[0].join("abc/validator.zip"),
-            Path::new("/opt/sandboxc-0.1.0/bin/../share/sandboxc/lambda/abc/validator.zip")
+            Path::new("/opt/sandboxc-0.1.0/share/sandboxc/lambda/abc/validator.zip")
         );
     }
 }

@@ -28,8 +28,11 @@ pub enum DisruptionKind {
     /// The AppStream stack is replaced: its name, which users and the identity provider use,
     /// changes.
     AppStreamStackReplaced,
-    /// The notebook instance is replaced (a new instance, a new volume) or removed.
+    /// The notebook instance is replaced (a new instance, a new volume).
     NotebookReplaced,
+    /// The notebook instance leaves the stack (its user is removed, or notebooks are no longer
+    /// per user): deleted, or kept outside the stack by its DeletionPolicy.
+    NotebookRemoved,
     /// The notebook instance is stopped for an update and started again.
     NotebookStops,
     /// The session validator moves (new network interfaces, or a new function): no notebook
@@ -54,6 +57,24 @@ pub struct Disruption {
     pub duration: String,
     /// What to do about it: options that work.
     pub advice: String,
+}
+
+/// What happens to a notebook instance that leaves the stack, and what to do, by the old
+/// resource's DeletionPolicy (AWS CloudFormation user guide, "DeletionPolicy attribute": Retain
+/// keeps the resource, outside any stack; Snapshot is not supported by notebook instances and
+/// acts as Delete).
+fn removed_notebook(deletion_policy: Option<Policy>) -> (&'static str, &'static str) {
+    if deletion_policy.is_some_and(Policy::retains) {
+        (
+            "the notebook instance leaves the stack but is kept (DeletionPolicy Retain) with its volume, outside the stack and still billed while it runs; its role goes in this apply, so open notebooks lose access to the data and sandboxc no longer hands out its URL",
+            "copy what is needed from its volume to the data bucket before applying (its role goes with this apply); apply needs --allow-data-loss; afterwards stop or delete the instance yourself",
+        )
+    } else {
+        (
+            "the notebook instance is deleted with its volume (notebooks and data under /home/ec2-user/SageMaker): open notebooks end",
+            "copy what is needed from its volume to the data bucket first; apply needs --allow-data-loss",
+        )
+    }
 }
 
 /// Every disruption of the compared templates, the worst kind first.
@@ -128,13 +149,11 @@ pub fn analyze(compared: &[Compared<'_>]) -> Vec<Disruption> {
                         _ => "the old instance is deleted with its volume (notebooks and data under /home/ec2-user/SageMaker)",
                     };
                     match r.action {
-                        Action::Remove => push(
-                            &mut out,
-                            DisruptionKind::NotebookReplaced,
-                            "the notebook instance leaves the stack: open notebooks end".into(),
-                            "for good",
-                            "copy what is needed from its volume to the data bucket first".into(),
-                        ),
+                        Action::Remove => {
+                            let kept = c.old_resource(&r.logical_id).and_then(|o| o.deletion_policy);
+                            let (what, advice) = removed_notebook(kept);
+                            push(&mut out, DisruptionKind::NotebookRemoved, what.into(), "for good", advice.into());
+                        }
                         _ if replaced(r) => push(
                             &mut out,
                             DisruptionKind::NotebookReplaced,
@@ -196,4 +215,23 @@ fn stopping_properties(r: &ResourceChange) -> Vec<&str> {
     props.sort_unstable();
     props.dedup();
     props
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_removed_notebook_is_told_by_its_deletion_policy() {
+        for kept in [Some(Policy::Retain), Some(Policy::RetainExceptOnCreate)] {
+            let (what, advice) = removed_notebook(kept);
+            assert!(what.contains("is kept (DeletionPolicy Retain)") && what.contains("still billed"), "{what}");
+            assert!(advice.contains("stop or delete the instance yourself"), "{advice}");
+        }
+        for gone in [None, Some(Policy::Delete), Some(Policy::Snapshot)] {
+            let (what, advice) = removed_notebook(gone);
+            assert!(what.starts_with("the notebook instance is deleted with its volume"), "{what}");
+            assert!(advice.contains("--allow-data-loss"), "{advice}");
+        }
+    }
 }

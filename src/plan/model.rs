@@ -651,6 +651,16 @@ pub enum Warning {
     },
 }
 
+impl Warning {
+    /// Whether the warning changes how the whole plan reads (a new stack instead of an update,
+    /// every resource moving to another template): renderers show it under the summary line,
+    /// before any section.
+    #[must_use]
+    pub fn is_headline(&self) -> bool {
+        matches!(self, Self::StackRenamed { .. } | Self::LayoutChanged { .. })
+    }
+}
+
 impl fmt::Display for Warning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

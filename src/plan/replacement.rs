@@ -217,6 +217,12 @@ pub const RULES: &[TypeRules] = &[
         name_property: None,
     },
     TypeRules {
+        resource_type: "AWS::SageMaker::NotebookInstanceLifecycleConfig",
+        create_only: &["NotebookInstanceLifecycleConfigName"],
+        immutable: &[],
+        name_property: Some("NotebookInstanceLifecycleConfigName"),
+    },
+    TypeRules {
         resource_type: "AWS::SageMaker::NotebookInstance",
         create_only: &[
             "DirectInternetAccess",
@@ -234,6 +240,25 @@ pub const RULES: &[TypeRules] = &[
         create_only: &["TrailName"],
         immutable: &[],
         name_property: Some("TrailName"),
+    },
+    TypeRules {
+        resource_type: "AWS::Glue::Database",
+        create_only: &["DatabaseName"],
+        immutable: &[],
+        name_property: None,
+    },
+    // `TableInput/Name` is create-only too; the compiler's table names are constants.
+    TypeRules {
+        resource_type: "AWS::Glue::Table",
+        create_only: &["DatabaseName", "CatalogId", "Name"],
+        immutable: &[],
+        name_property: None,
+    },
+    TypeRules {
+        resource_type: "AWS::Athena::WorkGroup",
+        create_only: &["Name"],
+        immutable: &[],
+        name_property: Some("Name"),
     },
     TypeRules { resource_type: "AWS::CloudFormation::Stack", create_only: &[], immutable: &[], name_property: None },
 ];

@@ -181,6 +181,23 @@ fn resource(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
             if differs(prop(old, "IamRoleArn"), prop(new, "IamRoleArn")) {
                 ctx.push(Cat::Fleet, Direction::Changed, format!("fleet role changes: {} -> {}", show_opt(prop(old, "IamRoleArn")), show_opt(prop(new, "IamRoleArn"))));
             }
+            let get = |r: Option<&Resource>, name: &str| prop(r, name).and_then(seconds);
+            for (name, what, zero_is_off) in [
+                ("MaxUserDurationInSeconds", "longest streaming session", false),
+                ("DisconnectTimeoutInSeconds", "a disconnected session is kept for", false),
+                ("IdleDisconnectTimeoutInSeconds", "an idle session is disconnected after", true),
+            ] {
+                session_length(ctx, Cat::Fleet, &format!("{name} ({what})"), get(old, name), get(new, name), zero_is_off);
+            }
+        }
+        "AWS::Lambda::Function" if old.is_some() && new.is_some() => {
+            let expiration = |r: Option<&Resource>| {
+                prop(r, "Environment")
+                    .and_then(|e| e.get("Variables"))
+                    .and_then(|v| v.get(sandboxc_contract::validator::ENV_SESSION_EXPIRATION_SECONDS))
+                    .and_then(seconds)
+            };
+            session_length(ctx, Cat::Notebook, "notebook session length (the pre-signed notebook URL's SessionExpirationDurationInSeconds)", expiration(old), expiration(new), false);
         }
         "AWS::SageMaker::NotebookInstance" => notebook(ctx, old, new),
         "AWS::EC2::VPCEndpoint" => {
@@ -285,6 +302,33 @@ fn object_lock(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>
         (None, Some(n)) => ctx.push(Cat::Logging, Direction::Tightened, format!("S3 Object Lock default retention set: {n} days")),
         _ => {}
     }
+}
+
+/// A whole number of seconds written as a number or a string; `None` for anything else (an
+/// intrinsic function: no comparison is made).
+fn seconds(v: &Expr) -> Option<i64> {
+    match v {
+        Expr::Int(n) => Some(*n),
+        Expr::Str(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+/// A session time limit that changes: longer is a relaxation (a session, or an unattended one,
+/// stays usable longer), shorter a tightening. With `zero_is_off`, 0 turns the limit off (the
+/// longest of all: AppStream's IdleDisconnectTimeoutInSeconds). Nothing when either side is
+/// unknown or both are equal.
+fn session_length(ctx: &mut Ctx<'_>, category: Cat, what: &str, old: Option<i64>, new: Option<i64>, zero_is_off: bool) {
+    let (Some(o), Some(n)) = (old, new) else { return };
+    let rank = |v: i64| if zero_is_off && v == 0 { i64::MAX } else { v };
+    let show = |v: i64| if zero_is_off && v == 0 { "0 (off)".to_string() } else { format!("{v}") };
+    let direction = match rank(n).cmp(&rank(o)) {
+        std::cmp::Ordering::Greater => Direction::Relaxed,
+        std::cmp::Ordering::Less => Direction::Tightened,
+        std::cmp::Ordering::Equal => return,
+    };
+    let verb = if direction == Direction::Relaxed { "longer" } else { "shorter" };
+    ctx.push(category, direction, format!("{what} {verb}: {} -> {} seconds", show(o), show(n)));
 }
 
 fn show_opt(v: Option<&Expr>) -> String {

@@ -732,6 +732,29 @@ fn init_writes_a_blueprint_that_validates_and_never_overwrites() {
 }
 
 #[test]
+fn init_names_the_environment_and_leaves_nothing_behind_when_it_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A refused --name: no directory, no file.
+    let o = sandboxc(tmp.path(), &["init", "new-dir", "--name", "Team_A"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.starts_with("error: environment name \"Team_A\" is not one sandboxc accepts: "), "{err}");
+    assert!(err.contains("nothing was written"), "{err}");
+    assert!(!tmp.path().join("new-dir").exists(), "the directory is not left behind");
+    // --name wins over the directory's name.
+    let o = sandboxc(tmp.path(), &["init", "new-dir", "--name", "research-eu"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read_to_string(tmp.path().join("new-dir/sandbox.yaml")).unwrap();
+    assert!(text.contains("name: research-eu") && text.contains("image_name: research-eu-image"), "{text}");
+    // A directory whose name is not an environment name: "sandbox", and init says why.
+    let o = sandboxc(tmp.path(), &["init", "9lives"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(said.contains("(environment sandbox, as the directory's name is not one: change name: in the file, or init again with --name)"), "{said}");
+    assert!(std::fs::read_to_string(tmp.path().join("9lives/sandbox.yaml")).unwrap().contains("name: sandbox "));
+}
+
+#[test]
 fn completions_for_bash_zsh_and_fish() {
     let tmp = tempfile::tempdir().unwrap();
     for (shell, marker) in [("bash", "_sandboxc()"), ("zsh", "#compdef sandboxc"), ("fish", "complete -c sandboxc")] {
@@ -850,5 +873,51 @@ fn the_outputs_file_is_json_written_atomically() {
     assert_eq!(
         String::from_utf8_lossy(&o.stderr),
         "error: --outputs-file nowhere/outputs.json: the directory nowhere does not exist; nothing was deployed\n"
+    );
+}
+
+#[test]
+fn a_user_role_whose_inline_policies_cannot_fit_in_iam_is_refused_before_anything_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let n = 80;
+    let datasets: String =
+        (0..n).map(|i| format!("  ds{i:03}: {{prefix: datasets/project-{i:03}-genomics/}}\n")).collect();
+    let grants: Vec<String> = (0..n).map(|i| format!("ds{i:03}: read-write")).collect();
+    let blueprint = format!(
+        "name: many\nappstream: {{image_name: img}}\ndatasets:\n{datasets}users:\n  - {{id: alice, datasets: {{{}}}}}\n",
+        grants.join(", ")
+    );
+    std::fs::write(tmp.path().join("many.yaml"), blueprint).unwrap();
+    for args in [&["synth", "many.yaml", "-o", "out"][..], &["validate", "many.yaml"][..]] {
+        let o = sandboxc(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(
+                "many-notebook.template.json: the inline policies of role UserAlice2bd806c9Role (user \"alice\") come to at least "
+            ) && err.contains("IAM allows at most 10240 per role")
+                && err.contains("1 quota exceeded; nothing was written"),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!tmp.path().join("out").exists(), "nothing written");
+}
+
+#[test]
+fn without_a_blueprint_argument_the_local_sandbox_yaml_is_read_before_the_embedded_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = sandboxc(tmp.path(), &["init", "team"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = tmp.path().join("team");
+    let o = sandboxc(&dir, &["validate"]);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "sandbox.yaml: valid blueprint for environment team\n");
+    let o = sandboxc(&dir, &["synth", "-q"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.join("out/team.template.json").is_file(), "the local blueprint's stack, not datasandbox");
+    // Elsewhere: the embedded default.
+    let o = sandboxc(tmp.path(), &["validate"]);
+    assert_eq!(
+        String::from_utf8_lossy(&o.stdout),
+        "data-sandbox.yaml (embedded default): valid blueprint for environment datasandbox\n"
     );
 }

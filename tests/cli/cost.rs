@@ -51,9 +51,46 @@ fn cost_of_the_default_blueprint_from_the_snapshot() {
 #[test]
 fn cost_without_a_region_prices_nothing_and_says_why() {
     let tmp = tempfile::tempdir().unwrap();
-    let o = sandboxc(tmp.path(), &["cost"]);
+    let o = Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .current_dir(tmp.path())
+        .arg("cost")
+        .env_remove("AWS_REGION")
+        .env_remove("AWS_DEFAULT_REGION")
+        .output()
+        .expect("sandboxc runs");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(stdout(&o).contains("no Region: set `region` in the blueprint or pass --region"), "{}", stdout(&o));
+}
+
+#[test]
+fn cost_reads_the_region_from_the_environment_and_refuses_unknown_region_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = |args: &[&str], region: &str| {
+        Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+            .current_dir(tmp.path())
+            .args(args)
+            .env_remove("AWS_DEFAULT_REGION")
+            .env("AWS_REGION", region)
+            .output()
+            .expect("sandboxc runs")
+    };
+    let o = run(&["cost", "--format", "json"], "eu-west-1");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["region"], "eu-west-1");
+    let o = run(&["cost"], "mars-1");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).starts_with("error: AWS_REGION: \"mars-1\" is not a known AWS Region"), "{}", stderr(&o));
+    for flag in ["US-EAST-1", "us-east-7"] {
+        let o = run(&["cost", "--region", flag], "eu-west-1");
+        assert_eq!(o.status.code(), Some(1), "{flag}");
+        let err = stderr(&o);
+        assert!(err.starts_with(&format!("error: --region: \"{flag}\" is not a known AWS Region")), "{err}");
+        assert!(err.contains("did you mean us-east-1"), "{err}");
+    }
+    let o = run(&["status", "--region", "mars-1"], "eu-west-1");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--region: \"mars-1\" is not a known AWS Region"), "{}", stderr(&o));
 }
 
 #[test]
@@ -151,12 +188,36 @@ fn plan_carries_the_cost_section_in_all_three_formats() {
     let base = ["plan", "bp.yaml", "--against", "base", "--region", "us-east-1", "--prices", prices.as_str()];
     let o = sandboxc(tmp.path(), &base);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    // alice's notebook: 730 h from 0.05 to 0.25 USD = +146.00 a month.
-    assert!(stdout(&o).contains("Monthly cost") && stdout(&o).contains("+$146.00"), "{}", stdout(&o));
+    // alice's notebook, with the default idle stop: 198 h (176 h of use and 22 idle hours before
+    // its stops) from 0.05 to 0.25 USD = +39.60 a month.
+    assert!(stdout(&o).contains("Monthly cost") && stdout(&o).contains("+$39.60"), "{}", stdout(&o));
     let md = sandboxc(tmp.path(), &[&base[..], &["--format", "markdown"]].concat());
-    assert!(stdout(&md).contains("#### Monthly cost") && stdout(&md).contains("+$146.00"), "{}", stdout(&md));
+    assert!(stdout(&md).contains("#### Monthly cost") && stdout(&md).contains("+$39.60"), "{}", stdout(&md));
     let js = sandboxc(tmp.path(), &[&base[..], &["--format", "json"]].concat());
     let doc: serde_json::Value = serde_json::from_str(&stdout(&js)).unwrap();
-    assert!((doc["cost"]["delta_usd"].as_f64().unwrap() - 146.0).abs() < 1e-9, "{}", doc["cost"]);
+    assert!((doc["cost"]["delta_usd"].as_f64().unwrap() - 39.6).abs() < 1e-9, "{}", doc["cost"]);
     assert_eq!(doc["cost"]["new"]["region"], "us-east-1");
+}
+
+#[test]
+fn cost_assumptions_are_checked_with_messages_that_name_the_flag_given() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (&["--appstream-hours", "-5"][..], "error: --appstream-hours -5: give a number of 0 or more"),
+        (
+            &["--hours-per-month", "0"][..],
+            "error: --hours-per-month 0: a month has 672 (28 days) to 744 hours (31 days)",
+        ),
+        (&["--appstream-hours", "1e308"][..], "error: --appstream-hours 1e308: more than the month's 730 hours"),
+        (&["--s3-gb", "NaN"][..], "error: --s3-gb NaN: give a number of 0 or more"),
+    ] {
+        let o = sandboxc(tmp.path(), &[&["cost"][..], args].concat());
+        assert_eq!(o.status.code(), Some(1), "{args:?}");
+        assert!(stderr(&o).starts_with(expected), "{args:?}: {}", stderr(&o));
+    }
+    // A shorter month: the notebooks' default hours (the whole month) follow it.
+    let o = sandboxc(tmp.path(), &["cost", "--hours-per-month", "700", "--region", "us-east-1", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(doc["assumptions"]["notebook_hours"], 700.0);
 }

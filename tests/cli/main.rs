@@ -3,8 +3,10 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod audit;
+mod audit_athena;
 mod commands;
 #[path = "../common/mod.rs"]
 mod common;
+mod connect;
 mod cost;
 mod package;

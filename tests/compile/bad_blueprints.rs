@@ -1,6 +1,6 @@
 //! Golden tests of bad blueprints (README, "The blueprint": every problem with file:line:column, what is allowed).
 //!
-//! Every `tests/bad_blueprints/NN-short-name.yaml` is a blueprint that sandboxc must reject.
+//! Every `tests/bad_blueprints/NN-short-name.yaml` (or `NNN-`, from 100 on) is a blueprint that sandboxc must reject.
 //! Next to it, `NN-short-name.stderr` holds the exact standard error of
 //! `sandboxc synth NN-short-name.yaml -o DIR`, run with `tests/bad_blueprints/` as the current
 //! directory so that the file name in the messages is stable. For each case the runner checks
@@ -97,15 +97,18 @@ fn cases() -> Result<(Vec<Case>, Vec<String>), String> {
     }
     let mut numbers = BTreeMap::new();
     for name in &yamls {
-        let well_formed = name.len() > 3
-            && name.as_bytes()[..2].iter().all(u8::is_ascii_digit)
-            && name.as_bytes()[2] == b'-'
-            && name[3..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        let digits = name.bytes().take_while(u8::is_ascii_digit).count();
+        let well_formed = (2..=3).contains(&digits)
+            && name.as_bytes().get(digits) == Some(&b'-')
+            && name.len() > digits + 1
+            && name[digits + 1..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !well_formed {
-            layout.push(format!("tests/bad_blueprints/{name}.yaml: the name is not NN-short-name (two digits, '-', lowercase letters, digits, '-')"));
-        } else if let Some(other) = numbers.insert(name[..2].to_string(), name.clone()) {
-            layout
-                .push(format!("tests/bad_blueprints/{name}.yaml: number {} is also used by {other}.yaml", &name[..2]));
+            layout.push(format!("tests/bad_blueprints/{name}.yaml: the name is not NN-short-name or NNN-short-name (two or three digits, '-', lowercase letters, digits, '-')"));
+        } else if let Some(other) = numbers.insert(name[..digits].parse::<u32>().unwrap_or(0), name.clone()) {
+            layout.push(format!(
+                "tests/bad_blueprints/{name}.yaml: number {} is also used by {other}.yaml",
+                &name[..digits]
+            ));
         }
     }
     for (known, _) in KNOWN_BUGS {

@@ -3,6 +3,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 mod architecture;
+mod athena_tables;
 mod bad_blueprints;
 #[path = "../common/mod.rs"]
 mod common;

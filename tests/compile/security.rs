@@ -624,3 +624,183 @@ fn allow_list_entries_name_each_users_own_notebook() {
         }
     }
 }
+
+// ---- idle stop and start on demand (issue 15) ------------------------------------------------
+
+/// The ARN of a notebook instance of the sandbox, as the templates write it.
+fn notebook_arn(name: &str) -> String {
+    format!("arn:${{AWS::Partition}}:sagemaker:${{AWS::Region}}:${{AWS::AccountId}}:notebook-instance/{name}")
+}
+
+/// Every statement naming a SageMaker start or stop, by where it is: `(resource ID, statement)`.
+fn start_stop_statements(resources: &[(String, String, Value)]) -> Vec<(String, Value)> {
+    let mut out = Vec::new();
+    for (_, id, r) in resources {
+        let mut found = Vec::new();
+        fn collect(v: &Value, out: &mut Vec<Value>) {
+            match v {
+                Value::Object(m) => {
+                    if let Some(Value::Array(stmts)) = m.get("Statement") {
+                        out.extend(stmts.iter().cloned());
+                    }
+                    m.values().for_each(|c| collect(c, out));
+                }
+                Value::Array(a) => a.iter().for_each(|c| collect(c, out)),
+                _ => {}
+            }
+        }
+        collect(&r["Properties"], &mut found);
+        for s in found {
+            let actions = list(&s["Action"]);
+            if actions.iter().any(|a| {
+                let a = a.as_str().unwrap_or_default();
+                a.ends_with("StartNotebookInstance") || a.ends_with("StopNotebookInstance") || a == "sagemaker:*"
+            }) {
+                out.push((id.clone(), s));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn each_notebook_may_stop_only_itself_and_the_validator_may_start_only_the_sandboxs_notebooks() {
+    for (blueprint, source) in people_blueprints() {
+        let resources = common::resources(&source);
+        let by_id = |id: &str| resources.iter().find(|(_, i, _)| i == id).map(|(_, _, r)| r.clone()).unwrap();
+        let configs: Vec<&String> = resources
+            .iter()
+            .filter(|(_, _, r)| r["Type"] == "AWS::SageMaker::NotebookInstanceLifecycleConfig")
+            .map(|(_, id, _)| id)
+            .collect();
+        assert_eq!(configs, ["NotebookIdleStop"], "{blueprint}: one idle-stop configuration");
+        let config = by_id("NotebookIdleStop");
+        let script = config["Properties"]["OnStart"][0]["Content"]["Fn::Base64"].as_str().unwrap();
+        assert!(script.contains("/opt/sandboxc/idle_stop.py 3600 "), "{blueprint}: the default 1h");
+        let notebooks: Vec<(String, String, Value)> =
+            resources.iter().filter(|(_, _, r)| r["Type"] == "AWS::SageMaker::NotebookInstance").cloned().collect();
+        assert!(!notebooks.is_empty(), "{blueprint}");
+        let mut arns = BTreeSet::new();
+        let own = serde_json::json!({"Fn::GetAtt": ["NotebookIdleStop", "NotebookInstanceLifecycleConfigName"]});
+        let templates = common::templates(&source);
+        for (file, id, nb) in &notebooks {
+            if file.contains("-users") {
+                // In a users shard: the parameter the root passes from the notebook stack's
+                // output, which is the configuration's name.
+                assert_eq!(
+                    nb["Properties"]["LifecycleConfigName"],
+                    serde_json::json!({"Ref": "NotebookIdleStopConfigName"}),
+                    "{blueprint}/{file}/{id}"
+                );
+                let (_, notebook_stack) =
+                    templates.iter().find(|(f, _)| f.ends_with("-notebook.template.json")).unwrap();
+                assert_eq!(notebook_stack["Outputs"]["NotebookIdleStopConfigName"]["Value"], own, "{blueprint}");
+                let (_, root) =
+                    templates.iter().find(|(_, t)| t["Resources"]["NotebookNestedStack"].is_object()).unwrap();
+                let passed: Vec<&Value> = root["Resources"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .filter_map(|r| r["Properties"]["Parameters"].get("NotebookIdleStopConfigName"))
+                    .collect();
+                assert!(!passed.is_empty(), "{blueprint}: the root passes the configuration's name to the shards");
+                for v in passed {
+                    assert_eq!(
+                        *v,
+                        serde_json::json!({"Fn::GetAtt": ["NotebookNestedStack", "Outputs.NotebookIdleStopConfigName"]}),
+                        "{blueprint}"
+                    );
+                }
+            } else {
+                assert_eq!(nb["Properties"]["LifecycleConfigName"], own, "{blueprint}/{file}/{id}");
+            }
+            assert_eq!(nb["Metadata"]["sandboxc-idle-stop-seconds"], 3600, "{blueprint}/{id}");
+            let name = nb["Properties"]["NotebookInstanceName"].as_str().unwrap();
+            arns.insert(notebook_arn(name));
+            // Its role stops and describes this notebook, and nothing else of SageMaker.
+            let role = by_id(nb["Properties"]["RoleArn"]["Fn::GetAtt"][0].as_str().unwrap());
+            let sagemaker: Vec<Value> = list(&role["Properties"]["Policies"])
+                .iter()
+                .flat_map(|p| list(&p["PolicyDocument"]["Statement"]))
+                .filter(|s| list(&s["Action"]).iter().any(|a| a.as_str().unwrap_or_default().starts_with("sagemaker:")))
+                .collect();
+            assert_eq!(sagemaker.len(), 1, "{blueprint}/{id}: {sagemaker:?}");
+            assert_eq!(sagemaker[0]["Sid"], "StopOwnNotebookWhenIdle");
+            assert_eq!(
+                sagemaker[0]["Action"],
+                serde_json::json!(["sagemaker:DescribeNotebookInstance", "sagemaker:StopNotebookInstance"])
+            );
+            let resources: Vec<String> = list(&sagemaker[0]["Resource"]).iter().map(text).collect();
+            assert_eq!(resources, [notebook_arn(name)], "{blueprint}/{id}: its own notebook only");
+        }
+        // Only the validator starts notebooks: this sandbox's, through the SageMaker API endpoint.
+        let validator = by_id("ValidatorRole");
+        let start: Vec<Value> = list(&validator["Properties"]["Policies"])
+            .iter()
+            .flat_map(|p| list(&p["PolicyDocument"]["Statement"]))
+            .filter(|s| s["Sid"] == "StartSandboxNotebooks")
+            .collect();
+        assert_eq!(start.len(), 1, "{blueprint}");
+        assert_eq!(start[0]["Action"], serde_json::json!(["sagemaker:StartNotebookInstance"]));
+        let started: BTreeSet<String> = list(&start[0]["Resource"]).iter().map(text).collect();
+        let presign: BTreeSet<String> = list(&validator["Properties"]["Policies"])
+            .iter()
+            .flat_map(|p| list(&p["PolicyDocument"]["Statement"]))
+            .filter(|s| s["Sid"] == "PresignNotebookUrlThroughEndpoints")
+            .flat_map(|s| list(&s["Resource"]).iter().map(text).collect::<Vec<_>>())
+            .collect();
+        assert_eq!(started, presign, "{blueprint}: the notebooks it may give URLs for, no other");
+        // Per user: one pattern, `notebook-instance/<env>-*`, that names every notebook of the
+        // sandbox (and does not grow with the users).
+        let env = templates
+            .iter()
+            .find_map(|(f, _)| f.strip_suffix("-notebook.template.json"))
+            .map_or_else(|| blueprint.clone(), str::to_string);
+        let pattern: BTreeSet<String> = [notebook_arn(&format!("{env}-*"))].into();
+        let sandboxs = |on: &BTreeSet<String>| {
+            if on == &pattern {
+                arns.iter().all(|a| a.starts_with(&notebook_arn(&format!("{env}-"))))
+            } else {
+                on == &arns
+            }
+        };
+        if started.iter().all(|a| !a.contains("${NotebookName}")) {
+            assert!(sandboxs(&started), "{blueprint}: exactly the sandbox's notebooks: {started:?} {arns:?}");
+        } else {
+            // Shared mode: the one shared notebook, whose name the validator's stack imports.
+            assert_eq!((started.len(), arns.len()), (1, 1), "{blueprint}");
+        }
+        assert_eq!(list(&start[0]["Condition"]["StringEquals"]["aws:SourceVpce"]).len(), 1, "{blueprint}");
+        for (id, s) in start_stop_statements(&resources) {
+            let actions: Vec<String> = list(&s["Action"]).iter().map(|a| a.as_str().unwrap().to_string()).collect();
+            match id.as_str() {
+                "ValidatorRole" => assert_eq!(actions, ["sagemaker:StartNotebookInstance"], "{blueprint}"),
+                // The endpoint policy admits them for the sandbox's notebooks; IAM decides who.
+                "SageMakerApiEndpoint" => {
+                    let on: BTreeSet<String> = list(&s["Resource"]).iter().map(text).collect();
+                    assert!(sandboxs(&on), "{blueprint}: the endpoint admits the sandbox's notebooks only: {on:?}");
+                }
+                role if role.ends_with("Role") && s["Sid"] == "StopOwnNotebookWhenIdle" => {}
+                other => panic!("{blueprint}: {other} may start or stop notebooks: {s}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn idle_stop_0_attaches_nothing_and_grants_no_stop() {
+    let text = sandboxc::blueprint::Source::embedded().text.replacen("idle_stop: 1h", "idle_stop: 0", 1);
+    assert!(text.contains("idle_stop: 0 "));
+    let resources = common::resources(&sandboxc::blueprint::Source { name: "t.yaml".into(), text });
+    assert!(!resources.iter().any(|(_, _, r)| r["Type"] == "AWS::SageMaker::NotebookInstanceLifecycleConfig"));
+    for (_, id, r) in &resources {
+        if r["Type"] == "AWS::SageMaker::NotebookInstance" {
+            assert!(r["Properties"].get("LifecycleConfigName").is_none(), "{id}");
+        }
+    }
+    let stops: Vec<_> = start_stop_statements(&resources)
+        .into_iter()
+        .filter(|(_, s)| list(&s["Action"]).iter().any(|a| a == "sagemaker:StopNotebookInstance"))
+        .collect();
+    assert!(stops.is_empty(), "{stops:?}");
+}

@@ -207,5 +207,10 @@ fn the_first_user_also_turns_notebooks_on() {
     assert!(none["team-network.template.json"].0.contains("NoNotebookInThisSandbox"));
     assert!(!none["team-notebook.template.json"].0.contains("\"NotebookKeyArn\""));
     assert!(one["team-notebook.template.json"].0.contains("\"NotebookKeyArn\""));
-    assert_eq!(none["team-notebook.template.json"].1, one["team-notebook.template.json"].1);
+    // The key and the group exist without users; the first notebook brings the idle-stop
+    // lifecycle configuration (`notebook.idle_stop`, on by default) that every notebook uses.
+    let mut with_first = none["team-notebook.template.json"].1.clone();
+    with_first.insert("NotebookIdleStop".to_string());
+    assert_eq!(with_first, one["team-notebook.template.json"].1);
+    assert!(one["team-notebook.template.json"].0.contains("\"NotebookIdleStopConfigName\""));
 }

@@ -498,9 +498,11 @@ impl FakeProbe {
         self
     }
 
-    /// Calls of `api` (`appstream:DescribeImages`...) fail.
+    /// Calls of `api` (`appstream:DescribeImages`...) fail; `message` starting with
+    /// `AccessDenied` is a refusal for want of permission, anything else another failure.
     pub fn fail(&self, api: &'static str, message: &str) -> &Self {
-        self.state.lock().unwrap().errors.insert(api, ProbeError { api, message: message.into() });
+        let denied = message.starts_with("AccessDenied");
+        self.state.lock().unwrap().errors.insert(api, ProbeError { api, message: message.into(), denied });
         self
     }
 

@@ -245,6 +245,18 @@ fn a_check_the_credentials_may_not_make_is_a_warning() {
     let [f @ Finding::Unchecked { .. }] = report.findings.as_slice() else { panic!("{:?}", report.findings) };
     assert!(!report.blocks());
     assert!(text(f).contains("the credentials need appstream:DescribeImages"), "{}", text(f));
+    // A server error is not a missing permission: the check is unknown, not "needs a permission".
+    let probe = FakeProbe::with_image(IMAGE);
+    probe.fail("appstream:DescribeImages", "HTTP 500: InternalFailure");
+    let report = check(&release("single", ""), &probe, &Expectations::default(), false);
+    let [f @ Finding::Unchecked { .. }] = report.findings.as_slice() else { panic!("{:?}", report.findings) };
+    assert!(!report.blocks());
+    assert!(!text(f).contains("the credentials need"), "{}", text(f));
+    assert!(
+        text(f).contains("the check did not run (appstream:DescribeImages failed), so it is unknown"),
+        "{}",
+        text(f)
+    );
 }
 
 // ---- apply ------------------------------------------------------------------------------------

@@ -15,15 +15,15 @@ use std::path::Path;
 
 use aws_sdk_cloudformation::config::{BehaviorVersion, Credentials, Region};
 
-struct Moto {
-    endpoint: String,
-    cfn: aws_sdk_cloudformation::Client,
-    s3: aws_sdk_s3::Client,
-    runtime: tokio::runtime::Runtime,
+pub(crate) struct Moto {
+    pub(crate) endpoint: String,
+    pub(crate) cfn: aws_sdk_cloudformation::Client,
+    pub(crate) s3: aws_sdk_s3::Client,
+    pub(crate) runtime: tokio::runtime::Runtime,
 }
 
 impl Moto {
-    fn new(endpoint: &str) -> Self {
+    pub(crate) fn new(endpoint: &str) -> Self {
         let cfn = aws_sdk_cloudformation::Client::from_conf(
             aws_sdk_cloudformation::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
@@ -49,7 +49,7 @@ impl Moto {
         }
     }
 
-    fn template(&self, stack: &str) -> String {
+    pub(crate) fn template(&self, stack: &str) -> String {
         self.runtime
             .block_on(self.cfn.get_template().stack_name(stack).send())
             .unwrap()
@@ -58,12 +58,12 @@ impl Moto {
             .to_string()
     }
 
-    fn status(&self, stack: &str) -> Option<String> {
+    pub(crate) fn status(&self, stack: &str) -> Option<String> {
         let out = self.runtime.block_on(self.cfn.describe_stacks().stack_name(stack).send()).ok()?;
         out.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_string())
     }
 
-    fn object(&self, bucket: &str, key: &str) -> Vec<u8> {
+    pub(crate) fn object(&self, bucket: &str, key: &str) -> Vec<u8> {
         let out = self
             .runtime
             .block_on(self.s3.get_object().bucket(bucket).key(key).send())
@@ -71,7 +71,7 @@ impl Moto {
         self.runtime.block_on(out.body.collect()).unwrap().into_bytes().to_vec()
     }
 
-    fn create_saml_provider(&self, name: &str) {
+    pub(crate) fn create_saml_provider(&self, name: &str) {
         let iam = aws_sdk_iam::Client::from_conf(
             aws_sdk_iam::Config::builder()
                 .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
@@ -87,7 +87,7 @@ impl Moto {
         let _ = self.runtime.block_on(iam.create_saml_provider().name(name).saml_metadata_document(metadata).send());
     }
 
-    fn assets_bucket(&self) -> String {
+    pub(crate) fn assets_bucket(&self) -> String {
         let out = self.runtime.block_on(self.cfn.list_stack_resources().stack_name("sandboxc-assets").send()).unwrap();
         out.stack_resource_summaries()
             .iter()
@@ -114,7 +114,7 @@ fn synth(dir: &Path, blueprint: &str, tag: &str, endpoint: &str) -> serde_json::
     serde_json::from_str(&std::fs::read_to_string(dir.join(&out).join("manifest.json")).unwrap()).unwrap()
 }
 
-fn lambda_zips(dir: &Path) -> Vec<(String, Vec<u8>)> {
+pub(crate) fn lambda_zips(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let identity = sandboxc::assets::LambdaAsset::built_in().identity;
     let zips = dir.join("lz").join(&identity);
     std::fs::create_dir_all(&zips).unwrap();

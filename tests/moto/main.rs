@@ -6,3 +6,4 @@ mod apply;
 mod audit;
 #[path = "../common/mod.rs"]
 mod common;
+mod multi;

@@ -79,8 +79,19 @@ fn cost_golden_of_the_default_blueprint() {
     assert!((running.monthly_usd.unwrap() - 35.2).abs() < 1e-9);
     let stopped = line(&e, &Meter::AppStreamStopped);
     assert_eq!(stopped.usage.quantity, 1108.0);
-    // Two users' notebooks, of two types, all month.
+    // Two users' notebooks, of two types, with the default idle stop (1h): 176 h of use plus 22
+    // idle hours before the stops (one per 8 h of use); all month without idle stop.
     let t3 = line(&e, &Meter::NotebookHours { instance_type: "ml.t3.medium".into() });
+    assert_eq!(t3.usage.quantity, 198.0);
+    assert!(
+        t3.usage.basis[0].contains("176 h of use (--notebook-active-hours) + 22 idle stops of 1 h"),
+        "{:?}",
+        t3.usage.basis
+    );
+    let off =
+        Source { name: "off.yaml".into(), text: Source::embedded().text.replacen("idle_stop: 1h", "idle_stop: 0", 1) };
+    let e_off = estimate(&off, &Assumptions::default());
+    let t3 = line(&e_off, &Meter::NotebookHours { instance_type: "ml.t3.medium".into() });
     assert_eq!(t3.usage.quantity, 730.0);
     // Interface endpoints: each of 2 AZs, all month; the gateway endpoint is free.
     let endpoints = line(&e, &Meter::InterfaceEndpointHours);
@@ -116,12 +127,13 @@ fn cost_golden_of_a_thousand_users() {
     snap("cost_thousand_users", &e, "datasandbox");
     let nb = line(&e, &Meter::NotebookHours { instance_type: "ml.t3.medium".into() });
     assert_eq!(nb.usage.resources.len(), 1000);
-    // 1,000 ml.t3.medium notebooks all month at the fixture's 0.05 USD an hour.
-    assert!((nb.monthly_usd.unwrap() - 36_500.0).abs() < 1e-6);
-    // With fewer running hours (what idle stop buys), the line scales.
-    let idle = estimate(&source, &Assumptions { notebook_hours: 200.0, ..Assumptions::default() });
+    // 1,000 ml.t3.medium notebooks with the default idle stop (1h): 176 h of use plus 22 idle
+    // hours each, at the fixture's 0.05 USD an hour (all month, they would cost 36,500 USD).
+    assert!((nb.monthly_usd.unwrap() - 9_900.0).abs() < 1e-6);
+    // With fewer hours of use, the line scales.
+    let idle = estimate(&source, &Assumptions { notebook_active_hours: 80.0, ..Assumptions::default() });
     let nb = line(&idle, &Meter::NotebookHours { instance_type: "ml.t3.medium".into() });
-    assert!((nb.monthly_usd.unwrap() - 10_000.0).abs() < 1e-6);
+    assert!((nb.monthly_usd.unwrap() - 4_500.0).abs() < 1e-6);
 }
 
 fn set(text: &str) -> TemplateSet {

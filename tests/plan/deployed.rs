@@ -47,9 +47,10 @@ const NESTED_CHANGE_SET: &str = "arn:aws:cloudformation:us-east-1:123456789012:c
 const NESTED_STACK_ID: &str = "arn:aws:cloudformation:us-east-1:123456789012:stack/tiny-NotebookNestedStack-X/2";
 
 /// A small single-layout blueprint (its compact root template fits CreateChangeSet's
-/// 51,200-byte TemplateBody), in shared notebook mode: one notebook, `Notebook`, without users.
+/// 51,200-byte TemplateBody), in shared notebook mode: one notebook, `Notebook`, without users,
+/// and without idle stop (its lifecycle script alone is about 6 KB of the template).
 fn tiny(instance_type: &str, layout: &str) -> String {
-    format!("name: tiny\nlayout: {layout}\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: {instance_type}\n")
+    format!("name: tiny\nlayout: {layout}\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: {instance_type}\n  idle_stop: 0\n")
 }
 
 /// The templates `sandboxc synth` would write for `text`: (root, [(nested logical ID, body)]).
@@ -542,8 +543,10 @@ fn end_to_end_against_moto() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let stack = format!("e2e{}", std::process::id());
     let old = format!(
-        "name: {stack}\nlayout: single\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnotebook:\n  mode: shared\n  instance_type: ml.t3.medium\n"
+        "name: {stack}\nlayout: single\nappstream:\n  image_name: img\nidentity:\n  saml: null\nnetwork:\n  flow_logs: false\nnotebook:\n  mode: shared\n  instance_type: ml.t3.medium\n  idle_stop: 0\n"
     );
+    // Without flow logs and idle stop: the compact root template must fit TemplateBody (51,200
+    // bytes), also with a long stack name.
     let (root, _) = deployed(&old);
     let port = endpoint.trim_start_matches("http://127.0.0.1:").trim_end_matches('/');
     let bucket = format!("{stack}-assets");

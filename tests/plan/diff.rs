@@ -227,6 +227,24 @@ fn usage_reports_off() {
     assert!(relaxed(&plan, "usage-report subscription removed"));
 }
 
+/// `audit.athena` on: the Glue database and tables, the workgroup and its results bucket are
+/// added to the AppStream part (where the usage-report bucket is known), the trail bucket's
+/// name is passed to it, and nothing else changes.
+#[test]
+fn audit_athena_on() {
+    let plan = golden(
+        "audit-athena-on",
+        &default_text(),
+        &edited(&[(
+            "  trail_retention_days: 365 ",
+            "  athena: {bytes_scanned_limit: 10000000000, results_retention_days: 7}\n  trail_retention_days: 365 ",
+        )]),
+    );
+    for id in ["AuditDatabase", "AuditTrailTable", "AuditSessionsTable", "AuditWorkGroup", "AuditQueryResultsBucket"] {
+        assert_eq!(resource(&plan, "appstream", id).action, Action::Add, "{id}");
+    }
+}
+
 #[test]
 fn fleet_type_always_on() {
     let plan =
@@ -913,4 +931,27 @@ fn a_name_that_changes_kind_is_resolved_in_each_template() {
     let queues = policy.changes.iter().find(|c| c.path == "Properties.Queues[0]").expect("Queues[0] possibly changes");
     assert_eq!(queues.possibly_because.as_deref(), Some("value of parameter Source changes"), "{policy:#?}");
     assert_eq!(queues.old, queues.new);
+}
+
+#[test]
+fn longer_sessions_are_relaxations_and_shorter_ones_tightenings() {
+    let longer = edited(&[
+        ("session_expiration: 30m", "session_expiration: 12h"),
+        ("max_session_duration: 96h", "max_session_duration: 100h"),
+        ("idle_disconnect_timeout: 15m", "idle_disconnect_timeout: 0  "),
+    ]);
+    let plan = plan_of(&default_text(), &longer);
+    for needle in [
+        "notebook session length (the pre-signed notebook URL's SessionExpirationDurationInSeconds) longer: 1800 -> 43200 seconds",
+        "MaxUserDurationInSeconds (longest streaming session) longer: 345600 -> 360000 seconds",
+        "IdleDisconnectTimeoutInSeconds (an idle session is disconnected after) longer: 900 -> 0 (off) seconds",
+    ] {
+        assert!(relaxed(&plan, needle), "{needle}: {:#?}", plan.security);
+    }
+    let back = plan_of(&longer, &default_text());
+    let tightened =
+        |needle: &str| back.security.iter().any(|s| s.direction == Direction::Tightened && s.summary.contains(needle));
+    assert!(tightened("SessionExpirationDurationInSeconds) shorter: 43200 -> 1800 seconds"), "{:#?}", back.security);
+    assert!(tightened("disconnected after) shorter: 0 (off) -> 900 seconds"), "{:#?}", back.security);
+    assert!(!plan_of(&default_text(), &default_text()).security.iter().any(|s| s.summary.contains("seconds")));
 }

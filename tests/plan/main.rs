@@ -8,4 +8,5 @@ mod common;
 mod cost;
 mod deployed;
 mod diff;
+mod migration;
 mod shards;

@@ -32,6 +32,7 @@ fn config() -> ValidatorConfig {
         environment: "datasandbox".into(),
         session_expiration_seconds: 1800,
         home_folder_bucket: BUCKET.into(),
+        waiting: sandboxc_lambda::config::NotebookWaiting::default(),
     }
 }
 

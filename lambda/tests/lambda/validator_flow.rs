@@ -21,13 +21,15 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::error::NoSuchKey;
 use aws_sdk_sagemaker::operation::create_presigned_notebook_instance_url::CreatePresignedNotebookInstanceUrlOutput;
 use aws_sdk_sagemaker::operation::describe_notebook_instance::DescribeNotebookInstanceOutput;
+use aws_sdk_sagemaker::operation::start_notebook_instance::StartNotebookInstanceOutput;
 use aws_sdk_sagemaker::types::NotebookInstanceStatus;
 use aws_sdk_ssm::operation::get_parameter::GetParameterOutput;
 use aws_sdk_ssm::types::{Parameter, ParameterType};
 use aws_smithy_mocks::{mock, MockResponse, Rule};
-use sandboxc_lambda::config::{Notebooks, ValidatorConfig};
+use sandboxc_lambda::config::{NotebookWaiting, Notebooks, ValidatorConfig};
 use sandboxc_lambda::decision::{KeyEncoding, LogLine, INVALID_SESSION_MESSAGE};
 use sandboxc_lambda::validate::{event_records, handle_records, EventRecord, ValidatorClients, SESSION_FILE_RANGE};
+use std::time::Duration;
 use support::{appstream_error, http, json_error, xml_error};
 
 const BUCKET: &str = "appstream2-36fb080bb8-us-east-1-123456789012";
@@ -61,6 +63,8 @@ fn config() -> ValidatorConfig {
         environment: ENV.into(),
         session_expiration_seconds: 1800,
         home_folder_bucket: BUCKET.into(),
+        // Starting notebooks: polled every millisecond, for at most 200 ms.
+        waiting: NotebookWaiting { deadline: Duration::from_millis(200), poll: Duration::from_millis(1) },
     }
 }
 
@@ -100,6 +104,8 @@ enum Kind {
     NotAuthorised,
     /// The notebook-unavailable message.
     Unavailable,
+    /// The interim answer while the notebook starts (`STARTING: ...`).
+    Starting,
 }
 
 /// What AppStream does.
@@ -133,8 +139,14 @@ struct Case {
     describe: Describe,
     /// Allow-list parameters by user hash.
     entries: Vec<(&'static str, Param)>,
-    /// Notebook instances and their status; `None`: DescribeNotebookInstance fails.
+    /// Notebook instances and their status; `None`: DescribeNotebookInstance fails. A status
+    /// `A>B>C` answers A, then B, then C to successive calls (the last one repeats); `Failed`
+    /// comes with a FailureReason.
     notebooks: Vec<(&'static str, Option<&'static str>)>,
+    /// StartNotebookInstance calls expected.
+    starts: usize,
+    /// StartNotebookInstance is denied.
+    start_denied: bool,
     shared: bool,
     presign_fails: bool,
     /// (key, kind) of each PutObject, in order.
@@ -158,6 +170,8 @@ fn one(name: &'static str, key: String, stored: String, object: Vec<u8>) -> Case
         describe: active_alice(),
         entries: vec![(ALICE, Param::Entry("alice", "api", ALICE_NB)), (BOB, Param::Entry("bob", "api", BOB_NB))],
         notebooks: vec![(ALICE_NB, Some("InService")), (BOB_NB, Some("InService")), (SHARED, Some("InService"))],
+        starts: 0,
+        start_denied: false,
         shared: false,
         presign_fails: false,
         puts: vec![],
@@ -212,6 +226,14 @@ impl Case {
         self.shared = true;
         self
     }
+    fn starts(mut self, n: usize) -> Case {
+        self.starts = n;
+        self
+    }
+    fn start_denied(mut self) -> Case {
+        self.start_denied = true;
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -231,6 +253,8 @@ struct Calls {
     parameters: Vec<(String, Option<bool>)>,
     /// NotebookInstanceName of each DescribeNotebookInstance.
     notebook_describes: Vec<String>,
+    /// NotebookInstanceName of each StartNotebookInstance.
+    starts: Vec<String>,
     presigns: Vec<(String, Option<i32>)>,
     puts: Vec<Put>,
 }
@@ -344,19 +368,37 @@ fn clients(case: &Case, calls: &Arc<Mutex<Calls>>) -> (ValidatorClients, Rule) {
     let describe_notebook =
         mock!(aws_sdk_sagemaker::Client::describe_notebook_instance).then_compute_response(move |req| {
             let name = req.notebook_instance_name().unwrap_or_default().to_owned();
-            c.lock().expect("lock").notebook_describes.push(name.clone());
+            let mut calls = c.lock().expect("lock");
+            let seen = calls.notebook_describes.iter().filter(|n| **n == name).count();
+            calls.notebook_describes.push(name.clone());
             match notebooks.get(name.as_str()) {
                 // SageMaker's answer for a name it does not know.
                 None => MockResponse::Http(http(400, json_error("ValidationException", "RecordNotFound"))),
                 Some(None) => MockResponse::Http(http(400, json_error("AccessDeniedException", "not authorized"))),
-                Some(Some(status)) => MockResponse::Output(
-                    DescribeNotebookInstanceOutput::builder()
-                        .notebook_instance_name(name)
-                        .notebook_instance_status(NotebookInstanceStatus::from(*status))
-                        .build(),
-                ),
+                Some(Some(statuses)) => {
+                    let steps: Vec<&str> = statuses.split('>').collect();
+                    let status = steps.get(seen).or(steps.last()).copied().unwrap_or_default();
+                    let failure = (status == "Failed").then_some("ResourceLimitExceeded: no ml.t3.medium capacity");
+                    MockResponse::Output(
+                        DescribeNotebookInstanceOutput::builder()
+                            .notebook_instance_name(name)
+                            .notebook_instance_status(NotebookInstanceStatus::from(status))
+                            .set_failure_reason(failure.map(str::to_owned))
+                            .build(),
+                    )
+                }
             }
         });
+    let c = calls.clone();
+    let start_denied = case.start_denied;
+    let start = mock!(aws_sdk_sagemaker::Client::start_notebook_instance).then_compute_response(move |req| {
+        c.lock().expect("lock").starts.push(req.notebook_instance_name().unwrap_or_default().to_owned());
+        if start_denied {
+            MockResponse::Http(http(400, json_error("AccessDeniedException", "not authorized")))
+        } else {
+            MockResponse::Output(StartNotebookInstanceOutput::builder().build())
+        }
+    });
     let c = calls.clone();
     let presign_fails = case.presign_fails;
     let presign =
@@ -375,14 +417,14 @@ fn clients(case: &Case, calls: &Arc<Mutex<Calls>>) -> (ValidatorClients, Rule) {
         s3: scripted_client!(aws_sdk_s3, [&get, &put]),
         appstream: scripted_client!(aws_sdk_appstream, [&sessions]),
         ssm: scripted_client!(aws_sdk_ssm, [&parameter]),
-        sagemaker: scripted_client!(aws_sdk_sagemaker, [&describe_notebook, &presign]),
+        sagemaker: scripted_client!(aws_sdk_sagemaker, [&describe_notebook, &start, &presign]),
     };
     (clients, sessions)
 }
 
 #[rustfmt::skip]
 fn cases() -> Vec<Case> {
-    use Kind::{Invalid, NotAuthorised, Unavailable, Url};
+    use Kind::{Invalid, NotAuthorised, Starting, Unavailable, Url};
     let a = || session_key("custom", ALICE);
     let one_mb = { let mut b = body("alice", A_S); b.resize(1024 * 1024, b' '); b };
     let padded_16k = { let mut b = body("alice", A_S); b.resize(16 * 1024, b' '); b };
@@ -527,12 +569,33 @@ fn cases() -> Vec<Case> {
             .logs(vec![("error", "allow_list_failed")]).fails(),
 
         // --- the notebook ---
-        one("alice's notebook is stopped", a(), a(), body("alice", A_S))
-            .notebook(ALICE_NB, Some("Stopped"))
-            .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_not_in_service")]),
-        one("alice's notebook is starting", a(), a(), body("alice", A_S))
+        one("alice's stopped notebook is started once, then the URL is issued", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Stopped>Stopped>Pending>InService")).starts(1)
+            .puts(vec![(url_key("custom", ALICE), Starting), (url_key("custom", ALICE), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
+        one("alice's stopped notebook does not come up in time: an error, said in the answer", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Stopped>Pending")).starts(1)
+            .puts(vec![(url_key("custom", ALICE), Starting), (url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_start_timeout")]),
+        one("alice's notebook stays Stopped after the start: started once, never twice", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Stopped")).starts(1)
+            .puts(vec![(url_key("custom", ALICE), Starting), (url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_start_timeout")]),
+        one("alice's notebook is already starting: waited on, not started", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Pending>Pending>InService"))
+            .puts(vec![(url_key("custom", ALICE), Starting), (url_key("custom", ALICE), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
+        one("alice's notebook stays Pending: a timeout, never a start", a(), a(), body("alice", A_S))
             .notebook(ALICE_NB, Some("Pending"))
+            .puts(vec![(url_key("custom", ALICE), Starting), (url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_start_timeout")]),
+        one("alice's notebook is stopping: waited on until Stopped, then started", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Stopping>Stopping>Stopped>Pending>InService")).starts(1)
+            .puts(vec![(url_key("custom", ALICE), Starting), (url_key("custom", ALICE), Url(ALICE_NB))]).logs(vec![("issued", "session_active")]),
+        one("alice's notebook has failed: an error with SageMaker's reason", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Failed"))
+            .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_failed")]),
+        one("alice's notebook is being deleted: not in service, as before", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Deleting"))
             .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_not_in_service")]),
+        one("StartNotebookInstance denied: invocation error, nothing written", a(), a(), body("alice", A_S))
+            .notebook(ALICE_NB, Some("Stopped")).start_denied().starts(1)
+            .logs(vec![("error", "start_notebook_failed")]).fails(),
         one("alice's notebook does not exist", a(), a(), body("alice", A_S))
             .missing_notebook(ALICE_NB)
             .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_missing")]),
@@ -557,9 +620,9 @@ fn cases() -> Vec<Case> {
             .puts(vec![]).logs(vec![("skipped", "other_sandbox")]),
         one("this sandbox's file in another user's folder gets no write", sandbox_session_key("custom", ALICE, STACK), sandbox_session_key("custom", ALICE, STACK), body("mallory", A_S))
             .puts(vec![]).logs(vec![("rejected", "user_mismatch")]),
-        one("shared mode: the shared notebook is stopped", a(), a(), body("alice", A_S))
-            .shared().notebook(SHARED, Some("Stopped"))
-            .puts(vec![(url_key("custom", ALICE), Unavailable)]).logs(vec![("error", "notebook_not_in_service")]),
+        one("shared mode: the stopped shared notebook is started, then the URL is issued", a(), a(), body("alice", A_S))
+            .shared().notebook(SHARED, Some("Stopped>Pending>InService")).starts(1)
+            .puts(vec![(url_key("custom", ALICE), Starting), (url_key("custom", ALICE), Url(SHARED))]).logs(vec![("issued", "session_active")]),
     ]
 }
 
@@ -606,7 +669,17 @@ async fn every_case_writes_exactly_what_it_should() {
                     assert!(p.body.contains("not authorised for this sandbox"), "{name}: {}", p.body);
                     assert!(p.body.contains("Ask the sandbox's administrator to add you"), "{name}: {}", p.body);
                     Kind::NotAuthorised
+                } else if p.body.starts_with("STARTING: ") {
+                    assert!(p.body.contains("the notebook opens when it is ready"), "{name}: {}", p.body);
+                    Kind::Starting
                 } else if p.body.starts_with("NOTEBOOK UNAVAILABLE: ") {
+                    if p.body.contains("has failed") {
+                        assert!(
+                            p.body.contains("ResourceLimitExceeded: no ml.t3.medium capacity"),
+                            "{name}: {}",
+                            p.body
+                        );
+                    }
                     assert!(
                         p.body.contains("Ask the sandbox's administrator") || p.body.contains("Wait a few minutes"),
                         "{name}: {}",
@@ -683,12 +756,14 @@ async fn every_case_writes_exactly_what_it_should() {
                         | "not_listed"
                         | "allow_list_failed"
                         | "describe_notebook_failed"
+                        | "start_notebook_failed"
                         | "presign_failed"
                 ) || r.starts_with("entry_")
                     || r.starts_with("notebook_")
             })
             .count();
         assert_eq!(calls.parameters.len(), proven, "{name}: {:?}", calls.parameters);
+        assert_eq!(calls.starts.len(), case.starts, "{name}: StartNotebookInstance calls {:?}", calls.starts);
         let rejected_by_entry = case.logs.iter().any(|(_, r)| r.starts_with("not_listed") || r.starts_with("entry_"));
         if rejected_by_entry && case.records.len() == 1 {
             assert!(calls.notebook_describes.is_empty() && calls.presigns.is_empty(), "{name}");

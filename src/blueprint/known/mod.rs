@@ -65,7 +65,12 @@ impl Known {
         if self.contains(value) {
             return None;
         }
-        let close = suggestions(value, self.values);
+        // A value in another case (`US-EAST-1`) is that value; else the closest spellings.
+        let lower = value.to_ascii_lowercase();
+        let close = match self.values.iter().find(|v| v.to_ascii_lowercase() == lower) {
+            Some(same) => vec![*same],
+            None => suggestions(value, self.values),
+        };
         let first = if close.is_empty() {
             format!("a known {} such as {example}.", self.what)
         } else {

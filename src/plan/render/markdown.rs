@@ -218,6 +218,9 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
     }
     let s = &plan.summary;
     let _ = writeln!(head, "**{}**\n", cell(&summary_line(plan)));
+    for w in plan.warnings.iter().filter(|w| w.is_headline()) {
+        let _ = writeln!(head, "> [!WARNING]\n> {}\n", cell(&w.to_string()));
+    }
     let _ = writeln!(head, "| add | update | replace | possibly replaced | remove | template only | security (relaxed) | data-loss risks |");
     let _ = writeln!(head, "|---:|---:|---:|---:|---:|---:|---:|---:|");
     let _ = writeln!(
@@ -279,8 +282,13 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
             rows,
         ));
     }
-    if !plan.warnings.is_empty() {
-        let rows = plan.warnings.iter().map(|w| format!("- {}\n", cell(&w.to_string()))).collect();
+    if plan.warnings.iter().any(|w| !w.is_headline()) {
+        let rows = plan
+            .warnings
+            .iter()
+            .filter(|w| !w.is_headline())
+            .map(|w| format!("- {}\n", cell(&w.to_string())))
+            .collect();
         sections.push(Section::new(3, "#### :warning: Warnings\n\n", rows));
     }
     if !plan.security.is_empty() {

@@ -179,6 +179,7 @@ pub fn disruption_headline(kind: DisruptionKind) -> &'static str {
         DisruptionKind::FleetStops => "the fleet stops (sessions end)",
         DisruptionKind::AppStreamStackReplaced => "the AppStream stack is renamed",
         DisruptionKind::NotebookReplaced => "the notebook is replaced",
+        DisruptionKind::NotebookRemoved => "a notebook leaves the stack",
         DisruptionKind::NotebookStops => "the notebook restarts",
         DisruptionKind::ValidatorInterrupted => "the validator pauses",
     }

@@ -61,6 +61,9 @@ fn render_raw(plan: &Plan, color: bool) -> String {
     let _ =
         writeln!(s, "{}", p.paint("1", &format!("sandboxc plan: stack {} against {}", plan.new_stack_name, plan.base)));
     let _ = writeln!(s, "{}", summary_line(plan));
+    for w in plan.warnings.iter().filter(|w| w.is_headline()) {
+        let _ = writeln!(s, "{}", p.paint("1;31", &format!("! {w}")));
+    }
     if !plan.changes {
         cost_section(&mut s, plan, &p);
         return s;
@@ -90,9 +93,9 @@ fn render_raw(plan: &Plan, color: bool) -> String {
             let _ = writeln!(s, "  {} ({}): {}", t.stack, t.resources, counts_text(&t.types));
         }
     }
-    if !plan.warnings.is_empty() {
+    if plan.warnings.iter().any(|w| !w.is_headline()) {
         let _ = writeln!(s, "\n{}", p.paint("1;31", "Warnings"));
-        for w in &plan.warnings {
+        for w in plan.warnings.iter().filter(|w| !w.is_headline()) {
             let _ = writeln!(s, "  ! {w}");
         }
     }

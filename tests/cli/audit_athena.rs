@@ -1,0 +1,383 @@
+//! The Athena engine's query gives the local engine's attribution: for every audit fixture set
+//! (tests/fixtures/audit) and every filter combination the audit CLI tests use, the generated SQL
+//! runs on DuckDB (tests/audit_duckdb.py, in the test venv: `$SANDBOXC_VENV` or `.venv`) over the
+//! same files, its rows are rebuilt into a report by the code `--engine athena` uses, and the CSV
+//! of that report (one row per S3 data event and validator decision: category, user, session,
+//! time, event, object, candidates...) must equal the local engine's CSV line for line.
+
+use std::path::{Path, PathBuf};
+
+use sandboxc::audit::athena_rows::{AthenaAuditor, Row};
+use sandboxc::audit::athena_sql::{query, QuerySpec, Tables};
+use sandboxc::audit::local::{decision_files, LocalEvidence};
+use sandboxc::audit::{collect_with, write_report, AuditFormat, FilterText, Filters, Principals, Problem};
+
+const DATA_BUCKET: &str = "datasandbox-data-1a2b3c4d";
+const ENV: &str = "datasandbox";
+const ADMIN: &str = "arn:aws:iam::123456789012:role/BreakGlassAdmin";
+
+fn fixtures(set: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit").join(set)
+}
+
+/// The filters as the CLI tests give them; without a window, one holding every fixture (the
+/// Athena engine always has a window).
+fn filters(args: &[&str]) -> Filters {
+    let mut text = FilterText::default();
+    let mut it = args.iter();
+    while let (Some(flag), Some(value)) = (it.next(), it.next()) {
+        let list: Vec<String> = value.split(',').map(str::to_string).collect();
+        match *flag {
+            "--since" => text.since = Some((*value).to_string()),
+            "--until" => text.until = Some((*value).to_string()),
+            "--user" => text.users.extend(list),
+            "--bucket" => text.buckets.extend(list),
+            "--event" => text.events.extend(list),
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    if text.since.is_none() {
+        text.since = Some("2026-11-01".into());
+    }
+    if text.until.is_none() {
+        text.until = Some("2026-12-31".into());
+    }
+    Filters::from_text(&text, None).expect("filters")
+}
+
+fn csv(report: &sandboxc::audit::Report) -> String {
+    let mut out = Vec::new();
+    write_report(report, AuditFormat::Csv, &mut out).expect("renders");
+    String::from_utf8(out).expect("utf-8")
+}
+
+fn python() -> PathBuf {
+    let dir = std::env::var_os("SANDBOXC_VENV")
+        .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv"), PathBuf::from);
+    let python = dir.join("bin/python");
+    assert!(
+        python.is_file(),
+        "{} is missing: run scripts/test.sh (it installs duckdb 2.0.0 into $SANDBOXC_VENV)",
+        python.display()
+    );
+    python
+}
+
+/// Runs the query on DuckDB over the fixture set's files.
+fn duckdb_rows(set: &Path, sql: &str) -> Vec<Row> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sql_file = dir.path().join("query.sql");
+    std::fs::write(&sql_file, sql).expect("writes the query");
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_duckdb.py");
+    let out = std::process::Command::new(python())
+        .arg(harness)
+        .arg(set.join("usage-reports"))
+        .arg(set.join("cloudtrail"))
+        .arg(&sql_file)
+        .output()
+        .expect("runs python");
+    assert!(
+        out.status.success(),
+        "the DuckDB harness failed:\n{}\n--- query ---\n{sql}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("rows as JSON")
+}
+
+fn compare(set: &str, decisions: &str, principals: &Principals, args: &[&str]) {
+    compare_in(&fixtures(set), set, decisions, principals, args);
+}
+
+fn compare_in(dir: &Path, set: &str, decisions: &str, principals: &Principals, args: &[&str]) {
+    let dir = dir.to_path_buf();
+    let decisions = vec![dir.join(decisions)];
+    let f = filters(args);
+    let mut local =
+        LocalEvidence::new(Some(dir.join("usage-reports")), Some(dir.join("cloudtrail")), decisions.clone())
+            .expect("sources");
+    let local = collect_with(&mut local, f.clone(), principals.clone(), 1).expect("local audit");
+    let tables = Tables { database: "sandboxc_audit".into(), trail: "cloudtrail".into(), sessions: "sessions".into() };
+    let regions = vec!["us-east-1".to_string()];
+    let sql =
+        query(&QuerySpec { tables: &tables, account: "123456789012", regions: &regions, filters: &f, principals })
+            .expect("query");
+    let mut athena = AthenaAuditor::new(f.clone(), principals.clone());
+    athena.rows(duckdb_rows(&dir, &sql)).expect("rows");
+    decision_files(&decisions, &mut |location, file| match file {
+        Ok(f) => athena.auditor.read_decisions(location, f),
+        Err(e) => athena.auditor.bad_file(Problem::file(location, e)),
+    })
+    .expect("decisions");
+    let athena = athena.report(Vec::new()).expect("report");
+    let (want, got) = (csv(&local), csv(&athena));
+    if want != got {
+        let diff: Vec<String> = want
+            .lines()
+            .map(|l| (l, got.lines().any(|g| g == l)))
+            .filter(|(_, found)| !found)
+            .map(|(l, _)| format!("- {l}"))
+            .chain(got.lines().filter(|g| !want.lines().any(|l| l == *g)).map(|g| format!("+ {g}")))
+            .collect();
+        panic!("{set} {args:?}: the Athena query's attribution differs from the local engine's (- local, + DuckDB):\n{}\n--- local ---\n{want}\n--- DuckDB ---\n{got}", diff.join("\n"));
+    }
+    assert!(want.lines().count() > 1 || args.iter().any(|a| a.starts_with("--")), "{set} {args:?}: nothing compared");
+}
+
+#[test]
+fn athena_query_on_duckdb_attributes_exactly_as_the_local_engine() {
+    let combos: [&[&str]; 12] = [
+        &[],
+        &["--bucket", DATA_BUCKET],
+        &["--user", "alice"],
+        &["--user", "carol"],
+        &["--user", "erin"],
+        &["--user", "zoe"],
+        &["--bucket", DATA_BUCKET, "--user", "alice"],
+        &["--event", "PutObject,CopyObject"],
+        &["--event", "GetObject,PutObject"],
+        &["--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28"],
+        &["--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28T12:00:00Z"],
+        &["--since", "2026-11-29", "--until", "2026-11-29"],
+    ];
+    let full = Principals { environment: Some(ENV.into()), admin_roles: vec![ADMIN.into()], users: Vec::new() };
+    let env_only = Principals { environment: Some(ENV.into()), ..Principals::default() };
+    let other_env = Principals { environment: Some("otherenv".into()), ..Principals::default() };
+    for args in combos {
+        compare("findings", "decisions", &full, args);
+        compare("findings", "decisions", &Principals::default(), args);
+        compare("clean", "decisions.jsonl", &env_only, args);
+        compare("clean", "decisions.jsonl", &Principals::default(), args);
+    }
+    compare("findings", "decisions", &other_env, &[]);
+    compare("clean", "decisions.jsonl", &other_env, &[]);
+}
+
+const ACCOUNT: &str = "123456789012";
+
+/// A headerless sessions-report row in the documented column order (as the CLI tests write).
+fn row(session: &str, user: &str, ip: &str, start: &str, end: &str, max_duration: &str) -> String {
+    format!(
+        "{session},{ACCOUNT},us-east-1,{start},{end},,{user},arn:aws:appstream:us-east-1:{ACCOUNT}:user/custom/{user},CUSTOM,{user}_CUSTOM,fleet,stack,stream.standard.small,{ip},true,203.0.113.9,false,false,s3,ENABLED,DISABLED,DISABLED,DISABLED,DISABLED,false,false,{max_duration},ALWAYS_ON,APP\n"
+    )
+}
+
+/// A CloudTrail S3 data event (GetObject of `key` in the data bucket).
+fn event(id: &str, time: &str, ip: &str, key: &str, account: &str) -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "1.09", "eventTime": time, "eventSource": "s3.amazonaws.com", "eventName": "GetObject",
+        "eventCategory": "Data", "sourceIPAddress": ip, "recipientAccountId": account, "eventID": id,
+        "userIdentity": {"type": "AssumedRole", "arn": format!("arn:aws:sts::{account}:assumed-role/datasandbox-fleet-role/appstream_machine_role")},
+        "requestParameters": {"bucketName": DATA_BUCKET, "key": key},
+    })
+}
+
+/// The edge cases of the CLI review tests, laid out as the buckets: open sessions capped by 5
+/// days or by max_session_duration, contradicting reports (ambiguous), a session open in one
+/// day's report and closed in the next with events at its end and just after, other accounts
+/// (claimed address and unclaimed address), DeleteObjects with resources[] and a record
+/// without bucketName, a record in two files (counted once) and two records without eventID
+/// (never merged).
+fn edges() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let day = |d: u32| dir.path().join(format!("usage-reports/sessions/schedule=DAILY/year=2026/month=11/day={d:02}"));
+    let trail = |d: u32| dir.path().join(format!("cloudtrail/AWSLogs/{ACCOUNT}/CloudTrail/us-east-1/2026/11/{d:02}"));
+    for d in [20, 28, 29] {
+        std::fs::create_dir_all(day(d)).unwrap();
+        std::fs::create_dir_all(trail(d)).unwrap();
+    }
+    let write = |path: PathBuf, text: String| std::fs::write(path, text).unwrap();
+    write(
+        day(20).join("daily-session-report-2026-11-20.csv"),
+        [
+            row("s-open", "olga", "10.0.0.6", "2026-11-20T08:00:00Z", "", ""),
+            row("s-cap", "carl", "10.0.0.7", "2026-11-20T08:00:00Z", "", "3600"),
+        ]
+        .concat(),
+    );
+    write(
+        day(28).join("daily-session-report-2026-11-28.csv"),
+        [
+            row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "", ""),
+            row("s2", "dave", "10.0.0.8", "2026-11-28T09:00:00Z", "", ""),
+        ]
+        .concat(),
+    );
+    write(
+        day(29).join("daily-session-report-2026-11-29.csv"),
+        [
+            row("s1", "mallory", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
+            row("s2", "dave", "10.0.0.8", "2026-11-28T09:00:00Z", "2026-11-28T10:00:00Z", ""),
+        ]
+        .concat(),
+    );
+    let mut delete = event("e-del", "2026-11-28T09:40:00Z", "10.0.0.8", "", ACCOUNT);
+    delete["eventName"] = "DeleteObjects".into();
+    delete["requestParameters"] = serde_json::json!({"bucketName": DATA_BUCKET, "delete": ""});
+    delete["resources"] = serde_json::json!([
+        {"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/a.csv")},
+        {"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/b.csv")},
+        {"type": "AWS::S3::Bucket", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}")},
+    ]);
+    let mut no_bucket = event("e-nob", "2026-11-28T09:41:00Z", "10.0.0.8", "c.csv", ACCOUNT);
+    no_bucket["requestParameters"] = serde_json::json!({"key": "c.csv"});
+    no_bucket["resources"] =
+        serde_json::json!([{"type": "AWS::S3::Object", "ARN": format!("arn:aws:s3:::{DATA_BUCKET}/c.csv")}]);
+    let twice = event("e-twice", "2026-11-28T09:45:00Z", "10.0.0.8", "t.csv", ACCOUNT);
+    let first = vec![
+        event("e-olga-1", "2026-11-20T09:00:00Z", "10.0.0.6", "a", ACCOUNT),
+        event("e-carl-1", "2026-11-20T08:30:00Z", "10.0.0.7", "c", ACCOUNT),
+        event("e-carl-2", "2026-11-20T09:30:00Z", "10.0.0.7", "d", ACCOUNT),
+    ];
+    write(
+        trail(20).join(format!("{ACCOUNT}_CloudTrail_us-east-1_20261120T0935Z_a.json")),
+        serde_json::json!({"Records": first}).to_string(),
+    );
+    let second = vec![
+        event("e-olga-2", "2026-11-28T09:00:00Z", "10.0.0.6", "b", ACCOUNT),
+        event("e-amb", "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT),
+        event("e-end", "2026-11-28T10:00:00Z", "10.0.0.8", "end.csv", ACCOUNT),
+        event("e-after", "2026-11-28T10:00:01Z", "10.0.0.8", "after.csv", ACCOUNT),
+        event("e-other", "2026-11-28T09:30:00Z", "10.0.0.8", "theirs", "999999999999"),
+        event("e-other2", "2026-11-28T09:31:00Z", "10.9.9.9", "theirs2", "999999999999"),
+        event("", "2026-11-28T09:50:00Z", "10.0.0.8", "no-id", ACCOUNT),
+        event("", "2026-11-28T09:50:00Z", "10.0.0.8", "no-id", ACCOUNT),
+        delete,
+        no_bucket,
+        twice.clone(),
+    ];
+    write(
+        trail(28).join(format!("{ACCOUNT}_CloudTrail_us-east-1_20261128T1005Z_b.json")),
+        serde_json::json!({"Records": second}).to_string(),
+    );
+    let third = vec![twice, event("e-late", "2026-11-29T00:01:00Z", "10.0.0.8", "late.csv", ACCOUNT)];
+    write(
+        trail(29).join(format!("{ACCOUNT}_CloudTrail_us-east-1_20261129T0005Z_c.json")),
+        serde_json::json!({"Records": third}).to_string(),
+    );
+    write(dir.path().join("decisions.jsonl"), String::new());
+    dir
+}
+
+/// The CLI review tests' edge cases, with the filters they use, on both engines.
+#[test]
+fn athena_query_on_duckdb_matches_the_local_engine_on_the_edge_cases() {
+    let dir = edges();
+    let combos: [&[&str]; 8] = [
+        &[],
+        &["--user", "olga"],
+        &["--user", "dave"],
+        &["--user", "mallory"],
+        &["--event", "DeleteObjects"],
+        &["--bucket", DATA_BUCKET],
+        &["--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28T10:00:00Z"],
+        &["--since", "2026-11-28", "--until", "2026-11-28"],
+    ];
+    for args in combos {
+        compare_in(dir.path(), "edges", "decisions.jsonl", &Principals::default(), args);
+    }
+}
+
+/// Partition pruning: over a generated week of trail files and sessions reports, the query for
+/// one day reads only the files of that day and the next (trail) and of the 5 days before to the
+/// day after (usage reports): the bytes it would scan are computed from the query's own
+/// partition predicates, evaluated on DuckDB over one row per file.
+#[test]
+fn a_one_day_query_reads_only_its_partitions() {
+    use sandboxc::audit::athena_sql::{literal, partition_predicates};
+    use sandboxc::audit::time::Instant;
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (trail, reports) = (dir.path().join("cloudtrail"), dir.path().join("usage-reports"));
+    let mut sizes: Vec<(String, u64)> = Vec::new();
+    for d in 22..=28u32 {
+        let day = trail.join(format!("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/{d:02}"));
+        std::fs::create_dir_all(&day).unwrap();
+        for f in 0..(2 + d % 3) {
+            let name = format!("123456789012_CloudTrail_us-east-1_202611{d:02}T{f:02}00Z_x.json.gz");
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            let records: Vec<String> = (0..(100 * (f + 1) + d))
+                .map(|i| format!("{{\"eventID\":\"{d}-{f}-{i}\",\"eventTime\":\"2026-11-{d:02}T{:02}:00:00Z\",\"eventSource\":\"s3.amazonaws.com\",\"eventName\":\"GetObject\",\"requestParameters\":{{\"bucketName\":\"b\",\"key\":\"k{i}\"}}}}", i % 24))
+                .collect();
+            gz.write_all(format!("{{\"Records\":[{}]}}", records.join(",")).as_bytes()).unwrap();
+            let bytes = gz.finish().unwrap();
+            std::fs::write(day.join(&name), &bytes).unwrap();
+            sizes
+                .push((format!("AWSLogs/123456789012/CloudTrail/us-east-1/2026/11/{d:02}/{name}"), bytes.len() as u64));
+        }
+        let rep = reports.join(format!("sessions/schedule=DAILY/year=2026/month=11/day={d:02}"));
+        std::fs::create_dir_all(&rep).unwrap();
+        std::fs::write(rep.join(format!("daily-session-report-2026-11-{d:02}.csv")), "s,1\n").unwrap();
+    }
+    // A digest file is never under the table's template.
+    let digest = trail.join("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/25");
+    std::fs::create_dir_all(&digest).unwrap();
+    std::fs::write(digest.join("d.json.gz"), "x").unwrap();
+    let since = Instant::parse("2026-11-25").unwrap();
+    let until = Instant(Instant::parse("2026-11-26").unwrap().0);
+    let account = literal("account", "123456789012").unwrap();
+    let (trail_pred, reports_pred) =
+        partition_predicates(&account, &[literal("region", "us-east-1").unwrap()], since, until);
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_duckdb.py");
+    let out = std::process::Command::new(python())
+        .args([harness.as_os_str(), "--scan".as_ref(), reports.as_os_str(), trail.as_os_str()])
+        .args([&trail_pred, &reports_pred])
+        .output()
+        .expect("runs python");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let picked: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let read: Vec<&str> = picked["trail"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    let expected: Vec<&str> = sizes
+        .iter()
+        .map(|(p, _)| p.as_str())
+        .filter(|p| p.contains("/2026/11/25/") || p.contains("/2026/11/26/"))
+        .collect();
+    assert_eq!(read, expected, "the trail files of the day and the next");
+    let reports_read: Vec<&str> = picked["reports"].as_array().unwrap().iter().filter_map(|v| v.as_str()).collect();
+    assert_eq!(reports_read.len(), 5, "days 22..26 exist of 20..26: {reports_read:?}");
+    assert!(reports_read.iter().all(|p| !p.contains("day=27") && !p.contains("day=28")));
+    let total: u64 = sizes.iter().map(|(_, s)| s).sum();
+    let scanned: u64 = sizes.iter().filter(|(p, _)| read.contains(&p.as_str())).map(|(_, s)| s).sum();
+    println!(
+        "one-day query over a 7-day trail: {scanned} of {total} compressed trail bytes ({:.1}%), {} of {} files",
+        scanned as f64 * 100.0 / total as f64,
+        read.len(),
+        sizes.len()
+    );
+    assert!(scanned * 7 < total * 3, "pruning reads about 2 days of 7");
+}
+
+/// `--engine athena` refuses what belongs to the local engine, needs the blueprint's
+/// `audit.athena`, and `--print-sql` belongs to it; none of this calls AWS.
+#[test]
+fn engine_athena_arguments() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+            .args(args)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .expect("runs sandboxc");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, err) = run(&["audit", "--engine", "athena", "--cloudtrail", "t"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--cloudtrail belongs to --engine local"), "{err}");
+    let (code, err) = run(&["audit", "--engine", "athena", "--from-aws"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--from-aws belongs to --engine local"), "{err}");
+    let (code, err) = run(&["audit", "--print-sql", "--cloudtrail", "t"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("--print-sql belongs to --engine athena"), "{err}");
+    // The embedded default blueprint has no audit.athena.
+    let (code, err) = run(&["audit", "--engine", "athena", "--since", "2026-11-28"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("needs the blueprint's audit.athena") && err.contains("sandboxc apply"), "{err}");
+    let (code, err) = run(&["audit", "--engine", "athena", "--since", "2026-11-28", "--user", "x"]);
+    assert_eq!(code, 1, "{err}");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc")).args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(
+        help.contains("--engine <ENGINE>") && help.contains("sandboxc audit --engine athena --since 2026-11-28"),
+        "{help}"
+    );
+}
