@@ -894,7 +894,7 @@ fn a_user_role_whose_inline_policies_cannot_fit_in_iam_is_refused_before_anythin
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
             err.contains(
-                "many-notebook.template.json: the inline policies of role UserAlice2bd806c9Role (user \"alice\") come to at least "
+                "many-users01.template.json: the inline policies of role UserAlice2bd806c9Role (user \"alice\") come to at least "
             ) && err.contains("IAM allows at most 10240 per role")
                 && err.contains("1 quota exceeded; nothing was written"),
             "{args:?}: {err}"
