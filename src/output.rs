@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::assets::LAMBDA_FUNCTIONS;
 use crate::cfn::limits;
@@ -37,6 +37,19 @@ pub struct Manifest {
     /// (absent when there are none).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub owner_policies: Vec<OwnerPolicyEntry>,
+    /// The users shards: their count, and whether synth chose it (`notebook.shards` unset).
+    pub users_shards: ShardsEntry,
+}
+
+/// `users_shards` in the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShardsEntry {
+    /// The shard count the users were placed by.
+    pub count: u32,
+    /// Whether synth chose it for the user count (`notebook.shards` unset).
+    pub chosen: bool,
+    /// Users in the blueprint.
+    pub users: usize,
 }
 
 /// One owner policy file in the manifest.
@@ -131,6 +144,30 @@ fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> 
     move |source| OutputError::Io { what, path: path.to_path_buf(), source }
 }
 
+/// What to change when template `t` exceeds a quota: more users shards (a users shard), the
+/// nested layout (the single template), or nothing the blueprint can say (another part).
+fn limits_hint(compiled: &Compiled, t: &crate::compile::NamedTemplate) -> Option<String> {
+    use crate::compile::users::{MAX_SHARDS, USERS_PER_SHARD};
+    let shards = compiled.shards;
+    if t.part == Some(crate::compile::Part::Users) {
+        let raise = if shards.count < MAX_SHARDS {
+            format!("raise notebook.shards (now {}, at most {MAX_SHARDS}; synth's choice puts about {USERS_PER_SHARD} users in a shard)", shards.count)
+        } else {
+            format!("notebook.shards is already at its most ({MAX_SHARDS}): give the users fewer datasets each, or split the sandbox")
+        };
+        return Some(format!(
+            "{}: a users shard holds too many users or too many grants; {raise}. A new count moves users between shards (sandboxc plan lists the moves, which replace their notebooks)",
+            t.file
+        ));
+    }
+    (t.part.is_none() && compiled.templates.len() == 1 && shards.users > 0).then(|| {
+        format!(
+            "{}: the single layout puts every user's resources in one template; use `layout: nested`, which places them in users shards",
+            t.file
+        )
+    })
+}
+
 /// Every file of the output as `(relative path, bytes)`, and the manifest describing them.
 ///
 /// # Errors
@@ -142,7 +179,11 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
     let mut root_template = String::new();
     for t in &compiled.templates {
         let text = compiled.format.render(&t.template.to_value()).map_err(OutputError::Limits)?;
-        problems.extend(limits::violations(&t.file, &t.template, &text));
+        let violations = limits::violations(&t.file, &t.template, &text);
+        if !violations.is_empty() {
+            problems.extend(violations);
+            problems.extend(limits_hint(compiled, t));
+        }
         problems.extend(limits::role_policy_violations(&t.file, &t.template));
         let s3_key = t.part.map(|_| template_key(text.as_bytes(), compiled.format));
         if t.part.is_none() {
@@ -150,9 +191,14 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         }
         templates.push(TemplateEntry {
             file: t.file.clone(),
-            stack: t.part.map_or_else(
-                || if compiled.templates.len() == 1 { "single".into() } else { "root".into() },
-                |p| p.slug().into(),
+            stack: t.slug().unwrap_or_else(
+                || {
+                    if compiled.templates.len() == 1 {
+                        "single".into()
+                    } else {
+                        "root".into()
+                    }
+                },
             ),
             sha256: sha256_hex(text.as_bytes()),
             bytes: text.len(),
@@ -206,6 +252,11 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         assets,
         scripts,
         owner_policies,
+        users_shards: ShardsEntry {
+            count: compiled.shards.count,
+            chosen: compiled.shards.chosen,
+            users: compiled.shards.users,
+        },
     };
     let mut text = serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::Limits(e.to_string()))?;
     text.push('\n');

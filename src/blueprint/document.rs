@@ -68,9 +68,10 @@ pub struct Document {
     /// or a prefix in an existing bucket of the same Region.
     #[serde(default)]
     pub datasets: BTreeMap<String, DatasetDocument>,
-    /// Who may use the sandbox and which datasets each may reach; at most 50.
+    /// Who may use the sandbox and which datasets each may reach; at most 5,000 (one IAM role
+    /// each; an account's role quota is at most 5,000).
     #[serde(default)]
-    #[schemars(length(max = 50))]
+    #[schemars(length(max = 5000))]
     pub users: Vec<UserDocument>,
 }
 

@@ -424,6 +424,15 @@ pub struct Notebook {
     /// reference app's weaker posture).
     #[schemars(with = "NotebookModeSchema")]
     pub mode: NotebookMode,
+    /// How many nested "users" stacks (shards) hold the per-user resources (`layout: nested`),
+    /// 1..=99. A user's shard is a stable function of the hash of the user ID and this count
+    /// only, so adding or removing a user never moves another one. Unset: synth chooses it
+    /// for the user count (a power of two, about 50 users a shard) and says so; write it down
+    /// before the first deployment. Changing it moves users between shards (their notebooks
+    /// are replaced); `sandboxc plan` lists every move.
+    #[schemars(range(min = 1, max = 99))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
     /// Notebook instance type, `ml.*` (each user's default).
     pub instance_type: String,
     /// EBS volume size in GiB, 5..16384 (each user's default).
@@ -471,6 +480,7 @@ impl Default for Notebook {
     fn default() -> Self {
         Self {
             mode: NotebookMode::PerUser,
+            shards: None,
             instance_type: "ml.t3.medium".into(),
             volume_size_gb: 20,
             session_expiration: Duration::from_secs(30 * 60),

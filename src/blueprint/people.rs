@@ -15,10 +15,11 @@ use super::known;
 use super::model::{Dataset, DatasetBucket, ExistingBucket, Grant, User};
 use super::validate::bucket_name_problem;
 
-/// Most users a blueprint lists. The validator's role names every user's notebook instance
-/// and a role's inline policies total at most 10,240 characters (IAM user guide, "IAM and AWS
-/// STS quotas"); larger sandboxes need per-user stacks, which do not exist yet.
-pub const MAX_USERS: usize = 50;
+/// Most users a blueprint lists: each user has an IAM role, and an account holds at most
+/// 5,000 roles once the quota is raised from its default of 1,000 (IAM user guide, "IAM and
+/// AWS STS quotas"). The templates are no limit: per-user resources live in nested "users"
+/// stacks (`notebook.shards`), and no policy lists every user.
+pub const MAX_USERS: usize = 5000;
 
 /// Longest dataset prefix: S3 object keys are at most 1,024 bytes (S3 user guide, "Naming
 /// Amazon S3 objects").

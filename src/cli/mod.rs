@@ -378,6 +378,16 @@ fn synth(
             manifest.scripts.len()
         ));
     }
+    // The shard count synth chose: said on stderr, so that it is written down before the first
+    // deployment (a new count later moves users between shards).
+    if manifest.users_shards.chosen && manifest.users_shards.users > 0 && manifest.layout == "nested" && !ctx.quiet {
+        let n = manifest.users_shards.count;
+        eprintln!(
+            "notebook.shards is not set: synth placed the {} users in {n} users shard{} (its choice for this user count, written in manifest.json); write `shards: {n}` under `notebook:` before the first deployment, so that the count changes only when you change it (a new count moves users between shards, replacing their notebooks; sandboxc plan lists the moves)",
+            manifest.users_shards.users,
+            if n == 1 { "" } else { "s" }
+        );
+    }
     // The owners of existing buckets must act: said even with -q (on stderr, by name only).
     for o in &manifest.owner_policies {
         let (what, policy) = if o.kind == "key-policy" { ("the KMS key", "key") } else { ("the bucket", "bucket") };

@@ -41,7 +41,12 @@ pub(super) fn assemble(
                 t.conditions.extend(p.template.conditions);
                 t.outputs.extend(p.user_outputs);
             }
-            Ok(vec![NamedTemplate { file: format!("{env}.template.{}", format.extension()), part: None, template: t }])
+            Ok(vec![NamedTemplate {
+                file: format!("{env}.template.{}", format.extension()),
+                part: None,
+                shard: None,
+                template: t,
+            }])
         }
         Layout::Nested => {
             let mut out = Vec::new();
@@ -50,6 +55,7 @@ pub(super) fn assemble(
             ));
             root.parameters.insert(parameters::ASSETS_BUCKET.into(), assets_bucket_parameter());
             for mut p in parts {
+                let stack = LogicalId::new(nested_stack_id(&p.stack_title()));
                 for (name, export) in PartBuilder::exports_of(ctx, p.part) {
                     let value = match export.value {
                         Expr::List(items) if export.list => Expr::join(",", items),
@@ -61,10 +67,7 @@ pub(super) fn assemble(
                     p.template.outputs.insert(name.clone(), o.clone());
                     root.outputs.insert(
                         name.clone(),
-                        Output::new(
-                            o.description.clone(),
-                            Expr::get_att(&stack_id(p.part), &format!("Outputs.{name}")),
-                        ),
+                        Output::new(o.description.clone(), Expr::get_att(&stack, &format!("Outputs.{name}"))),
                     );
                 }
                 let text = format.render(&p.template.to_value()).map_err(CompileError::Internal)?;
@@ -80,7 +83,7 @@ pub(super) fn assemble(
                     root.parameters.insert(name.clone(), parameter.clone());
                     params.push((name.clone(), Expr::parameter(name)));
                 }
-                let stack = NestedStack {
+                let nested = NestedStack {
                     template_url: Some(Expr::sub_in(
                         format!("https://${{{}}}.s3.${{AWS::URLSuffix}}/{key}", parameters::ASSETS_BUCKET),
                         &Scope::parameters([parameters::ASSETS_BUCKET]),
@@ -88,16 +91,18 @@ pub(super) fn assemble(
                     parameters: if params.is_empty() { None } else { Some(Expr::map(params)) },
                     tags: Some(ctx.tags()),
                 };
-                root.add(&stack_id(p.part), Resource::new(&stack).delete())?;
+                root.add(&stack, Resource::new(&nested).delete())?;
                 out.push(NamedTemplate {
-                    file: format!("{env}-{}.template.{}", p.part.slug(), format.extension()),
+                    file: format!("{env}-{}.template.{}", p.stack_title().to_ascii_lowercase(), format.extension()),
                     part: Some(p.part),
+                    shard: p.shard,
                     template: p.template,
                 });
             }
             out.push(NamedTemplate {
                 file: format!("{env}.template.{}", format.extension()),
                 part: None,
+                shard: None,
                 template: root,
             });
             Ok(out)

@@ -148,6 +148,8 @@ impl<'a> Ctx<'a> {
 pub struct PartBuilder {
     /// Which part.
     pub part: Part,
+    /// The shard of a [`Part::Users`] part.
+    pub shard: Option<u32>,
     /// Its template.
     pub template: Template,
     /// Nested layout: parameter name -> the export it carries.
@@ -165,6 +167,7 @@ impl PartBuilder {
     pub fn new(part: Part, description: &str) -> Self {
         Self {
             part,
+            shard: None,
             template: Template::new(description),
             imports: BTreeMap::new(),
             root_parameters: BTreeMap::new(),
@@ -262,6 +265,15 @@ impl PartBuilder {
     /// Adds an output for people (`name`: one of [`sandboxc_contract::stack::outputs`]).
     pub fn user_output(&mut self, name: &str, description: &str, value: Expr) {
         self.user_outputs.insert(name.into(), Output::new(description, value));
+    }
+
+    /// The title of the part's nested stack: the part's, or the shard's (`Users07`).
+    #[must_use]
+    pub fn stack_title(&self) -> String {
+        match self.shard {
+            Some(shard) => super::users::shard_title(shard),
+            None => self.part.title().to_string(),
+        }
     }
 
     /// The exports of this part, as template outputs (nested layout).

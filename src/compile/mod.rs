@@ -14,6 +14,7 @@ mod network;
 mod notebook;
 pub mod owner;
 mod storage;
+pub mod users;
 mod validator;
 
 pub use assemble::{stack_id, template_key};
@@ -51,8 +52,11 @@ pub enum Part {
     Network,
     /// Fleet, stack, fleet role, service roles.
     AppStream,
-    /// Notebook instance, its key, role and security group.
+    /// The notebooks' key and security group (and the shared notebook and its role).
     Notebook,
+    /// The per-user resources, in shards: one nested stack per shard that has users
+    /// ([`users`]).
+    Users,
     /// SAML federation role.
     Identity,
     /// Validator Lambda, its queue, permission and the home-folder notification.
@@ -61,8 +65,16 @@ pub enum Part {
 
 impl Part {
     /// Every part, in compile order.
-    pub const ALL: [Part; 7] =
-        [Part::Storage, Part::Audit, Part::Network, Part::AppStream, Part::Notebook, Part::Identity, Part::Validator];
+    pub const ALL: [Part; 8] = [
+        Part::Storage,
+        Part::Audit,
+        Part::Network,
+        Part::AppStream,
+        Part::Notebook,
+        Part::Users,
+        Part::Identity,
+        Part::Validator,
+    ];
 
     /// `Storage`, `AppStream`...: used in logical IDs and parameter names.
     #[must_use]
@@ -73,6 +85,7 @@ impl Part {
             Self::Network => "Network",
             Self::AppStream => "AppStream",
             Self::Notebook => "Notebook",
+            Self::Users => "Users",
             Self::Identity => "Identity",
             Self::Validator => "Validator",
         }
@@ -87,6 +100,7 @@ impl Part {
             Self::Network => "network",
             Self::AppStream => "appstream",
             Self::Notebook => "notebook",
+            Self::Users => "users",
             Self::Identity => "identity",
             Self::Validator => "validator",
         }
@@ -100,8 +114,34 @@ pub struct NamedTemplate {
     pub file: String,
     /// The nested stack's part; None for the root (or the single) template.
     pub part: Option<Part>,
+    /// The shard of a [`Part::Users`] template (`1..=shards`).
+    pub shard: Option<u32>,
     /// The template.
     pub template: Template,
+}
+
+impl NamedTemplate {
+    /// The stack label of a nested template, as in `manifest.json` and the nested stack's
+    /// logical ID (`network`, `users07`); None for the root (or the single) template.
+    #[must_use]
+    pub fn slug(&self) -> Option<String> {
+        let part = self.part?;
+        Some(match self.shard {
+            Some(shard) => users::shard_title(shard).to_ascii_lowercase(),
+            None => part.slug().to_string(),
+        })
+    }
+}
+
+/// The users shards of a compiled blueprint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shards {
+    /// The shard count.
+    pub count: u32,
+    /// Whether synth chose it (`notebook.shards` unset): [`users::auto_shards`].
+    pub chosen: bool,
+    /// Users in the blueprint.
+    pub users: usize,
 }
 
 /// Everything a blueprint compiles to.
@@ -120,6 +160,8 @@ pub struct Compiled {
     /// What the owners of existing buckets (and their keys) must add for the sandbox's
     /// datasets there ([`owner::owner_policies`]).
     pub owner_policies: Vec<owner::OwnerPolicy>,
+    /// The users shards.
+    pub shards: Shards,
 }
 
 /// Compiles a validated blueprint.
@@ -140,6 +182,10 @@ pub fn compile(blueprint: &Blueprint, lambda: &LambdaAsset, format: Format) -> R
             Part::Network => Some(network::build(&mut ctx)?),
             Part::AppStream => Some(appstream::build(&mut ctx)?),
             Part::Notebook => Some(notebook::build(&mut ctx)?),
+            Part::Users => {
+                parts.extend(users::build(&mut ctx)?);
+                None
+            }
             Part::Identity => identity::build(&mut ctx)?,
             Part::Validator => Some(validator::build(&mut ctx)?),
         };
@@ -163,5 +209,9 @@ pub fn compile(blueprint: &Blueprint, lambda: &LambdaAsset, format: Format) -> R
         lambda: lambda.clone(),
         format,
         owner_policies: owner::owner_policies(blueprint),
+        shards: {
+            let (count, chosen) = users::shard_count(blueprint);
+            Shards { count, chosen, users: blueprint.users.len() }
+        },
     })
 }

@@ -329,13 +329,20 @@ fn admins(ctx: &Ctx<'_>) -> Option<Expr> {
     (!admins.is_empty()).then(|| Expr::List(admins.iter().map(Expr::from).collect()))
 }
 
-/// The ARNs of the sandbox's notebook instances: every user's (per_user) or the shared one.
+/// The ARNs of the sandbox's notebook instances: in `per_user` mode one pattern for every
+/// user's (`notebook-instance/<env>-*`: every per-user notebook name starts with the
+/// environment name, `sandboxc_contract::users::notebook_name`), so that no policy grows with
+/// the users, nor changes when one is added or removed; the shared one in `shared` mode.
+/// Which user may reach which notebook is the validator's allow-list check. Empty in
+/// `per_user` mode without users.
 pub(super) fn notebook_arns(ctx: &Ctx<'_>) -> Vec<Expr> {
-    let names: Vec<String> = match ctx.blueprint.notebook.mode {
-        NotebookMode::PerUser => ctx.blueprint.users.iter().map(|u| u.notebook_name.clone()).collect(),
-        NotebookMode::Shared => vec![shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation)],
+    let name = match ctx.blueprint.notebook.mode {
+        // No user, no notebook: nothing to allow (the policies deny instead).
+        NotebookMode::PerUser if ctx.blueprint.users.is_empty() => return Vec::new(),
+        NotebookMode::PerUser => format!("{}-*", ctx.names.env),
+        NotebookMode::Shared => shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation),
     };
-    names.iter().map(|n| arn("sagemaker", &format!("notebook-instance/{n}"))).collect()
+    vec![arn("sagemaker", &format!("notebook-instance/{name}"))]
 }
 
 /// The S3 gateway endpoint's statement for the datasets in existing buckets: their buckets and

@@ -1,13 +1,14 @@
-//! Notebook: the sandbox's people. In `per_user` mode, for every user an execution role (under
-//! `users::role_path`, reaching exactly the user's grants and personal prefix), a SageMaker
-//! notebook instance (no internet, no root, IMDSv2, KMS volume) and an allow-list entry (the
-//! SSM parameter the validator reads before it issues a URL). In `shared` mode one role with
-//! the union of the grants and one notebook for everyone, plus the allow-list entries. Also the
-//! notebook volumes' KMS key and the notebooks' security group (443 from the AppStream fleet's
-//! group only). With `notebook.idle_stop` (not 0), one OnStart lifecycle configuration attached
-//! to every notebook installs an idle check that stops the notebook
-//! (`crate::assets::scripts::idle_stop`), and each notebook's role may stop (and describe) its
-//! own notebook and no other.
+//! Notebook: what the sandbox's notebooks share, and the per-user resources' builders. This
+//! part holds the notebook volumes' KMS key and the notebooks' security group (443 from the
+//! AppStream fleet's group only), and in `shared` mode one role with the union of the grants
+//! and one notebook for everyone. Per user ([`super::users`], in the users shards): an
+//! execution role (under `users::role_path`, reaching exactly the user's grants and personal
+//! prefix), a SageMaker notebook instance (no internet, no root, IMDSv2, KMS volume) in
+//! `per_user` mode, and an allow-list entry (the SSM parameter the validator reads before it
+//! issues a URL). With `notebook.idle_stop` (not 0), one OnStart lifecycle configuration in this
+//! part (its name exported to the users shards) attached to every notebook installs an idle
+//! check that stops the notebook (`crate::assets::scripts::idle_stop`), and each notebook's role
+//! may stop (and describe) its own notebook and no other.
 //!
 //! Logical IDs of a user's resources derive from the user ID only
 //! (`User<Readable><first 8 hex of the hash><Role|Notebook|AllowList>`), so adding or removing a
@@ -17,9 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sandboxc_contract::stack::outputs;
 use sandboxc_contract::users::shared_notebook_name;
-use sandboxc_contract::users::{
-    allow_list_parameter, personal_prefix, readable, role_path, shared_role_path, users_role_path, AllowListEntry,
-};
+use sandboxc_contract::users::{allow_list_parameter, readable, shared_role_path, users_role_path, AllowListEntry};
 use sandboxc_contract::validator::NotebookMode;
 
 use crate::blueprint::{Access, DatasetBucket, Grant, User};
@@ -79,7 +78,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let description = if shared {
         format!("sandboxc data sandbox {env}: SageMaker notebook instance ({SHARED_POSTURE})")
     } else {
-        format!("sandboxc data sandbox {env}: a SageMaker notebook instance, an execution role and an allow-list entry per user")
+        format!(
+            "sandboxc data sandbox {env}: the notebook instances' volume key and security group (each user's notebook, role and allow-list entry are in a users shard)"
+        )
     };
     let mut p = PartBuilder::new(Part::Notebook, &description);
     let vpc = p.import(ctx, Part::Network, "VpcId")?;
@@ -125,13 +126,35 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let lifecycle = if idle.as_secs() > 0 {
         let script = crate::assets::scripts::idle_stop(&env, idle).map_err(CompileError::Internal)?;
         let content = Expr::Intrinsic("Fn::Base64".into(), Box::new(Expr::from(script)));
-        Some(p.add(
+        let config = p.add(
             "NotebookIdleStop",
             &NotebookInstanceLifecycleConfig { on_start: Some(Expr::List(vec![Expr::map([("Content", content)])])) },
-        )?)
+        )?;
+        Some(Expr::get_att(&config, "NotebookInstanceLifecycleConfigName"))
     } else {
         None
     };
+    p.export(ctx, "NotebookKeyArn", key_arn.clone(), false, "ARN of the KMS key of the notebook volumes")?;
+    p.export(
+        ctx,
+        "NotebookSecurityGroupId",
+        Expr::get_att(&sg, "GroupId"),
+        false,
+        "ID of the notebook instances' security group",
+    )?;
+    if !shared {
+        if let Some(config) = lifecycle {
+            p.export(
+                ctx,
+                "NotebookIdleStopConfigName",
+                config,
+                false,
+                "Name of the notebook instances' idle-stop lifecycle configuration",
+            )?;
+        }
+        // The users' notebooks, roles and allow-list entries live in the users shards.
+        return Ok(p);
+    }
     let env_ = Env {
         idle_stop: lifecycle.map(|l| (l, idle.as_secs())),
         data_bucket: p.import(ctx, Part::Storage, "DataBucketArn")?,
@@ -141,85 +164,45 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         subnets: p.import(ctx, Part::Network, "SubnetIds")?,
         sg: Expr::get_att(&sg, "GroupId"),
     };
-
-    if shared {
-        let grants = union(&b.users);
-        let role = role(
-            &mut p,
-            ctx,
-            &env_,
-            "NotebookRole",
-            &shared_role_path(&env),
-            &grants,
-            None,
-            &shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation),
-            None,
-        )?;
-        let notebook = notebook(
-            &mut p,
-            &env_,
-            "Notebook",
-            &shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation),
-            &b.notebook.instance_type,
-            b.notebook.volume_size_gb,
-            &role,
-            ctx.tags(),
-        )?;
-        for u in &b.users {
-            allow_list(&mut p, ctx, u, &shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation))?;
-        }
-        p.export(
-            ctx,
-            "NotebookName",
-            Expr::get_att(&notebook, "NotebookInstanceName"),
-            false,
-            "Name of the shared notebook instance",
-        )?;
-        p.user_output(
-            outputs::NOTEBOOK_NAME,
-            "SageMaker notebook instance shared by every user (no internet, no root access)",
-            Expr::get_att(&notebook, "NotebookInstanceName"),
-        );
-    } else {
-        for u in &b.users {
-            let id = user_id_prefix(&u.id);
-            let role = role(
-                &mut p,
-                ctx,
-                &env_,
-                &format!("{id}Role"),
-                &role_path(&env, &u.id),
-                &u.grants,
-                Some(&personal_prefix(&u.id)),
-                &u.notebook_name,
-                Some(&u.id),
-            )?;
-            notebook(
-                &mut p,
-                &env_,
-                &format!("{id}Notebook"),
-                &u.notebook_name,
-                &u.instance_type,
-                u.volume_size_gb,
-                &role,
-                ctx.user_tags(&u.id),
-            )?;
-            allow_list(&mut p, ctx, u, &u.notebook_name)?;
-        }
-    }
+    let grants = union(&b.users);
+    let name = shared_notebook_name(&ctx.names.env, &ctx.blueprint.network.generation);
+    let role = role(&mut p, ctx, &env_, "NotebookRole", &shared_role_path(&env), &grants, None, &name, None)?;
+    let notebook = notebook(
+        &mut p,
+        &env_,
+        "Notebook",
+        &name,
+        &b.notebook.instance_type,
+        b.notebook.volume_size_gb,
+        &role,
+        ctx.tags(),
+    )?;
+    p.export(
+        ctx,
+        "NotebookName",
+        Expr::get_att(&notebook, "NotebookInstanceName"),
+        false,
+        "Name of the shared notebook instance",
+    )?;
+    p.user_output(
+        outputs::NOTEBOOK_NAME,
+        "SageMaker notebook instance shared by every user (no internet, no root access)",
+        Expr::get_att(&notebook, "NotebookInstanceName"),
+    );
     Ok(p)
 }
 
 /// What every notebook and role of the part refers to.
-struct Env {
-    /// The idle-stop lifecycle configuration and the idle time in seconds, when idle stop is on.
-    idle_stop: Option<(LogicalId, u64)>,
-    data_bucket: Expr,
-    data_key: Expr,
-    s3_endpoint: Expr,
-    notebook_key: Expr,
-    subnets: Expr,
-    sg: Expr,
+pub(super) struct Env {
+    /// The name of the idle-stop lifecycle configuration and the idle time in seconds, when
+    /// idle stop is on.
+    pub idle_stop: Option<(Expr, u64)>,
+    pub data_bucket: Expr,
+    pub data_key: Expr,
+    pub s3_endpoint: Expr,
+    pub notebook_key: Expr,
+    pub subnets: Expr,
+    pub sg: Expr,
 }
 
 /// The union of every user's grants: per dataset, the widest access (shared mode's one role).
@@ -238,7 +221,7 @@ fn union(users: &[User]) -> Vec<Grant> {
 /// S3 and KMS statements of `grants` (and the personal prefix), the notebook key, and the logs of
 /// its own notebook.
 #[allow(clippy::too_many_arguments)]
-fn role(
+pub(super) fn role(
     p: &mut PartBuilder,
     ctx: &Ctx<'_>,
     env: &Env,
@@ -412,7 +395,7 @@ fn unique(taken: &mut BTreeSet<String>, title: &str) -> String {
 
 /// A notebook instance with today's hardening.
 #[allow(clippy::too_many_arguments)]
-fn notebook(
+pub(super) fn notebook(
     p: &mut PartBuilder,
     env: &Env,
     id: &str,
@@ -436,10 +419,7 @@ fn notebook(
             "MinimumInstanceMetadataServiceVersion",
             Expr::from("2"),
         )])),
-        lifecycle_config_name: env
-            .idle_stop
-            .as_ref()
-            .map(|(config, _)| Expr::get_att(config, "NotebookInstanceLifecycleConfigName")),
+        lifecycle_config_name: env.idle_stop.as_ref().map(|(config, _)| config.clone()),
         tags: Some(tags),
     })
     .with_policies(Policy::Retain, Policy::Delete);
@@ -451,7 +431,12 @@ fn notebook(
 
 /// A user's allow-list entry: the SSM parameter the validator reads for the proven user; it
 /// exists exactly while the user is in the deployed blueprint.
-fn allow_list(p: &mut PartBuilder, ctx: &Ctx<'_>, user: &User, notebook: &str) -> Result<LogicalId, CompileError> {
+pub(super) fn allow_list(
+    p: &mut PartBuilder,
+    ctx: &Ctx<'_>,
+    user: &User,
+    notebook: &str,
+) -> Result<LogicalId, CompileError> {
     let entry = AllowListEntry {
         user_id: user.id.clone(),
         authentication: user.authentication,

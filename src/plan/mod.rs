@@ -19,6 +19,7 @@ pub mod render;
 pub mod replacement;
 pub mod resolve;
 pub mod security;
+pub mod shards;
 pub mod source;
 
 pub use model::{Plan, ResourceNote, SecurityCategory, Warning, PLAN_SCHEMA_VERSION};
@@ -89,6 +90,15 @@ pub fn plan_refined(old: &TemplateSet, new: &TemplateSet, base: &str, facts: Opt
     }
     warnings.extend(access::moved_bucket_policies(&compared, old, new));
     warnings.extend(names_still_taken(&compared));
+    let moves = shards::moves(&compared);
+    if !moves.is_empty() {
+        warnings.push(Warning::UsersMoved {
+            old: old.users_shards.map(|s| s.count).or_else(|| shards::shard_count(old.templates.values())),
+            new: new.users_shards.map(|s| s.count).or_else(|| shards::shard_count(new.templates.values())),
+            chosen: new.users_shards.is_some_and(|s| s.chosen),
+            moves,
+        });
+    }
     for c in &compared {
         for r in &c.diff.resources {
             for n in &r.notes {
@@ -198,11 +208,18 @@ fn names_still_taken(compared: &[diff::Compared<'_>]) -> Vec<Warning> {
             }
         }
     }
+    // A move between two users shards is one of the users moves the plan lists (UsersMoved).
+    let shard = |label: &str| {
+        label.strip_prefix("users").is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    };
     let mut out = Vec::new();
     for c in compared {
         for r in c.diff.resources.iter().filter(|r| r.action == Action::Add) {
             let Some((kind, _, name, _)) = named(c, r, false) else { continue };
             if let Some((holder, property, retained)) = removed.get(&(kind, name.clone())) {
+                if shard(&c.diff.stack) && holder.split('/').next().is_some_and(shard) {
+                    continue;
+                }
                 out.push(Warning::NameStillTaken {
                     added: format!("{}/{}", c.diff.stack, r.logical_id),
                     removed: holder.clone(),

@@ -628,6 +628,18 @@ pub enum Warning {
         /// Whether the removed resource is retained (its DeletionPolicy).
         retained: bool,
     },
+    /// The users shard count changes and users move between shards
+    /// ([`crate::plan::shards::moves`]).
+    UsersMoved {
+        /// The base's shard count, if known.
+        old: Option<u32>,
+        /// The new shard count, if known.
+        new: Option<u32>,
+        /// Whether synth chose the new count (`notebook.shards` unset).
+        chosen: bool,
+        /// Who moves where, sorted by user.
+        moves: Vec<crate::plan::shards::UserMove>,
+    },
     /// Deployed mode: the stack does not exist (`DescribeStacks`), so everything is new.
     StackDoesNotExist {
         /// The stack name.
@@ -699,6 +711,7 @@ impl fmt::Display for Warning {
                     "{added} cannot be created: its {property} {name} is still held by {removed}, which this apply removes; CloudFormation creates new resources first {after}. Keep the resource in its template, or remove it in one apply and add it in the next (deleting a retained one yourself in between)"
                 )
             }
+            Self::UsersMoved { old, new, chosen, moves } => users_moved(f, *old, *new, *chosen, moves),
             Self::StackDoesNotExist { stack, region } => {
                 let where_ = region.as_ref().map_or_else(String::new, |r| format!(" in {r}"));
                 write!(
@@ -723,6 +736,43 @@ impl fmt::Display for Warning {
             ),
         }
     }
+}
+
+/// [`Warning::UsersMoved`] as a sentence: the count change, every move, and what it costs.
+fn users_moved(
+    f: &mut fmt::Formatter<'_>,
+    old: Option<u32>,
+    new: Option<u32>,
+    chosen: bool,
+    moves: &[crate::plan::shards::UserMove],
+) -> fmt::Result {
+    let count = |c: Option<u32>| c.map_or_else(|| "?".to_string(), |c| c.to_string());
+    write!(f, "the users shard count changes ({} -> {})", count(old), count(new))?;
+    if chosen {
+        write!(f, ", chosen by synth because notebook.shards is not set")?;
+        if let Some(old) = old {
+            write!(f, " (write `shards: {old}` under `notebook:` to keep every user where they are)")?;
+        }
+    }
+    let notebooks = moves.iter().filter(|m| m.notebook).count();
+    write!(f, ": {} user{} move between shards: ", moves.len(), if moves.len() == 1 { "" } else { "s" })?;
+    let list: Vec<String> = moves.iter().map(|m| format!("{} ({} -> {})", m.user, m.from, m.to)).collect();
+    write!(f, "{}", list.join(", "))?;
+    write!(
+        f,
+        ". CloudFormation removes each moved user's resources from the old shard's stack and creates them in the new one"
+    )?;
+    if notebooks > 0 {
+        write!(
+            f,
+            ": {notebooks} notebook instance{} replaced (the files on the old instance's volume are not carried over; the user's home prefix in S3 stays), and the old instance is retained (DeletionPolicy Retain)",
+            if notebooks == 1 { " is" } else { "s are" }
+        )?;
+    }
+    write!(
+        f,
+        ". CloudFormation creates the new resources before it deletes the old ones (cleanup phase at the end of the update), and a moved user's notebook instance name and allow-list parameter name stay the same, so this update fails on the first moved user and rolls back: on a deployed sandbox keep the shard count it was deployed with"
+    )
 }
 
 impl Serialize for Warning {

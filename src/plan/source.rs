@@ -29,6 +29,9 @@ pub struct TemplateSet {
     pub s3_keys: BTreeMap<String, String>,
     /// Other files (scripts) -> SHA-256.
     pub scripts: BTreeMap<String, String>,
+    /// The manifest's `users_shards` (a synth output; `None` for the deployed side or an
+    /// output written before users shards).
+    pub users_shards: Option<crate::output::ShardsEntry>,
 }
 
 impl TemplateSet {
@@ -44,6 +47,7 @@ impl TemplateSet {
             labels: BTreeMap::from([(file, "root".into())]),
             s3_keys: BTreeMap::new(),
             scripts: BTreeMap::new(),
+            users_shards: None,
         }
     }
 
@@ -73,6 +77,7 @@ impl TemplateSet {
         for s in &manifest.scripts {
             set.scripts.insert(s.file.clone(), s.sha256.clone());
         }
+        set.users_shards = Some(manifest.users_shards);
         Ok(set)
     }
 
@@ -172,6 +177,7 @@ impl TemplateSet {
                 why: format!("manifest.json does not list its root template {}", set.root_file),
             });
         }
+        set.users_shards = manifest.get("users_shards").and_then(|v| serde_json::from_value(v.clone()).ok());
         for s in manifest.get("scripts").and_then(Value::as_array).into_iter().flatten() {
             if let (Some(f), Some(h)) = (str_of(s, "file"), str_of(s, "sha256")) {
                 set.scripts.insert(f, h);

@@ -34,8 +34,12 @@ fn synth_without_arguments_writes_the_default_into_out() {
     assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout),
-        "synthesized stack datasandbox (layout nested) into out: 7 templates, 2 scripts, manifest.json\n"
+        "synthesized stack datasandbox (layout nested) into out: 8 templates, 2 scripts, manifest.json\n"
     );
+    // The shard count synth chose is said on stderr (and written in the manifest).
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("notebook.shards is not set: synth placed the 2 users in 1 users shard"), "{err}");
+    assert!(err.contains("write `shards: 1` under `notebook:`"), "{err}");
     let files: Vec<String> = read_tree(&tmp.path().join("out")).into_iter().map(|(f, _)| f).collect();
     assert_eq!(
         files,
@@ -45,6 +49,7 @@ fn synth_without_arguments_writes_the_default_into_out() {
             "datasandbox-network.template.json",
             "datasandbox-notebook.template.json",
             "datasandbox-storage.template.json",
+            "datasandbox-users01.template.json",
             "datasandbox-validator.template.json",
             "datasandbox.template.json",
             "manifest.json",
@@ -889,7 +894,7 @@ fn a_user_role_whose_inline_policies_cannot_fit_in_iam_is_refused_before_anythin
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(
             err.contains(
-                "many-notebook.template.json: the inline policies of role UserAlice2bd806c9Role (user \"alice\") come to at least "
+                "many-users01.template.json: the inline policies of role UserAlice2bd806c9Role (user \"alice\") come to at least "
             ) && err.contains("IAM allows at most 10240 per role")
                 && err.contains("1 quota exceeded; nothing was written"),
             "{args:?}: {err}"

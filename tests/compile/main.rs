@@ -12,3 +12,4 @@ mod inventory;
 mod lint;
 mod properties;
 mod security;
+mod shards;

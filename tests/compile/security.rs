@@ -412,17 +412,17 @@ fn each_role_reaches_exactly_its_grants_and_its_home_prefix() {
         let b = sandboxc::blueprint::load(&source).unwrap();
         let env = &b.names.env;
         let resources = common::resources(&source);
-        let roles: Vec<&Value> = resources
+        let roles: Vec<(&String, &Value)> = resources
             .iter()
             .filter(|(_, _, r)| {
                 r["Type"] == "AWS::IAM::Role"
                     && r["Properties"]["Path"].as_str().is_some_and(|p| p.starts_with(&format!("/sandboxc/{env}/")))
             })
-            .map(|(_, _, r)| r)
+            .map(|(file, _, r)| (file, r))
             .collect();
         let shared = b.notebook.mode == sandboxc_contract::validator::NotebookMode::Shared;
         assert_eq!(roles.len(), if shared { 1 } else { b.users.len() }, "{name}");
-        for role in roles {
+        for (file, role) in roles {
             let path = role["Properties"]["Path"].as_str().unwrap();
             // The users whose grants this role carries: its own user, or everyone (shared).
             let users: Vec<&sandboxc::blueprint::User> = if shared {
@@ -438,7 +438,11 @@ fn each_role_reaches_exactly_its_grants_and_its_home_prefix() {
                 vec![u]
             };
             let (mut s3, mut kms, mut prefixes) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-            kms.insert("${NotebookKey.Arn}".to_string());
+            // The notebook key: the key itself beside the shared role, the users shard's parameter
+            // (imported from the notebook stack) beside a user's role.
+            let in_shard = file.contains("-users");
+            assert_eq!(in_shard, !shared, "{name}: {path} in {file}");
+            kms.insert(if in_shard { "${NotebookKeyArn}" } else { "${NotebookKey.Arn}" }.to_string());
             let mut data_bucket_used = false;
             for u in &users {
                 let home = (!shared).then(|| sandboxc_contract::users::personal_prefix(&u.id));
@@ -673,19 +677,43 @@ fn each_notebook_may_stop_only_itself_and_the_validator_may_start_only_the_sandb
         let config = by_id("NotebookIdleStop");
         let script = config["Properties"]["OnStart"][0]["Content"]["Fn::Base64"].as_str().unwrap();
         assert!(script.contains("/opt/sandboxc/idle_stop.py 3600 "), "{blueprint}: the default 1h");
-        let notebooks: Vec<(String, Value)> = resources
-            .iter()
-            .filter(|(_, _, r)| r["Type"] == "AWS::SageMaker::NotebookInstance")
-            .map(|(_, id, r)| (id.clone(), r.clone()))
-            .collect();
+        let notebooks: Vec<(String, String, Value)> =
+            resources.iter().filter(|(_, _, r)| r["Type"] == "AWS::SageMaker::NotebookInstance").cloned().collect();
         assert!(!notebooks.is_empty(), "{blueprint}");
         let mut arns = BTreeSet::new();
-        for (id, nb) in &notebooks {
-            assert_eq!(
-                nb["Properties"]["LifecycleConfigName"],
-                serde_json::json!({"Fn::GetAtt": ["NotebookIdleStop", "NotebookInstanceLifecycleConfigName"]}),
-                "{blueprint}/{id}"
-            );
+        let own = serde_json::json!({"Fn::GetAtt": ["NotebookIdleStop", "NotebookInstanceLifecycleConfigName"]});
+        let templates = common::templates(&source);
+        for (file, id, nb) in &notebooks {
+            if file.contains("-users") {
+                // In a users shard: the parameter the root passes from the notebook stack's
+                // output, which is the configuration's name.
+                assert_eq!(
+                    nb["Properties"]["LifecycleConfigName"],
+                    serde_json::json!({"Ref": "NotebookIdleStopConfigName"}),
+                    "{blueprint}/{file}/{id}"
+                );
+                let (_, notebook_stack) =
+                    templates.iter().find(|(f, _)| f.ends_with("-notebook.template.json")).unwrap();
+                assert_eq!(notebook_stack["Outputs"]["NotebookIdleStopConfigName"]["Value"], own, "{blueprint}");
+                let (_, root) =
+                    templates.iter().find(|(_, t)| t["Resources"]["NotebookNestedStack"].is_object()).unwrap();
+                let passed: Vec<&Value> = root["Resources"]
+                    .as_object()
+                    .unwrap()
+                    .values()
+                    .filter_map(|r| r["Properties"]["Parameters"].get("NotebookIdleStopConfigName"))
+                    .collect();
+                assert!(!passed.is_empty(), "{blueprint}: the root passes the configuration's name to the shards");
+                for v in passed {
+                    assert_eq!(
+                        *v,
+                        serde_json::json!({"Fn::GetAtt": ["NotebookNestedStack", "Outputs.NotebookIdleStopConfigName"]}),
+                        "{blueprint}"
+                    );
+                }
+            } else {
+                assert_eq!(nb["Properties"]["LifecycleConfigName"], own, "{blueprint}/{file}/{id}");
+            }
             assert_eq!(nb["Metadata"]["sandboxc-idle-stop-seconds"], 3600, "{blueprint}/{id}");
             let name = nb["Properties"]["NotebookInstanceName"].as_str().unwrap();
             arns.insert(notebook_arn(name));
@@ -722,8 +750,22 @@ fn each_notebook_may_stop_only_itself_and_the_validator_may_start_only_the_sandb
             .flat_map(|s| list(&s["Resource"]).iter().map(text).collect::<Vec<_>>())
             .collect();
         assert_eq!(started, presign, "{blueprint}: the notebooks it may give URLs for, no other");
+        // Per user: one pattern, `notebook-instance/<env>-*`, that names every notebook of the
+        // sandbox (and does not grow with the users).
+        let env = templates
+            .iter()
+            .find_map(|(f, _)| f.strip_suffix("-notebook.template.json"))
+            .map_or_else(|| blueprint.clone(), str::to_string);
+        let pattern: BTreeSet<String> = [notebook_arn(&format!("{env}-*"))].into();
+        let sandboxs = |on: &BTreeSet<String>| {
+            if on == &pattern {
+                arns.iter().all(|a| a.starts_with(&notebook_arn(&format!("{env}-"))))
+            } else {
+                on == &arns
+            }
+        };
         if started.iter().all(|a| !a.contains("${NotebookName}")) {
-            assert_eq!(started, arns, "{blueprint}: exactly the sandbox's notebooks");
+            assert!(sandboxs(&started), "{blueprint}: exactly the sandbox's notebooks: {started:?} {arns:?}");
         } else {
             // Shared mode: the one shared notebook, whose name the validator's stack imports.
             assert_eq!((started.len(), arns.len()), (1, 1), "{blueprint}");
@@ -736,7 +778,7 @@ fn each_notebook_may_stop_only_itself_and_the_validator_may_start_only_the_sandb
                 // The endpoint policy admits them for the sandbox's notebooks; IAM decides who.
                 "SageMakerApiEndpoint" => {
                     let on: BTreeSet<String> = list(&s["Resource"]).iter().map(text).collect();
-                    assert_eq!(on, arns, "{blueprint}: the endpoint admits the sandbox's notebooks only");
+                    assert!(sandboxs(&on), "{blueprint}: the endpoint admits the sandbox's notebooks only: {on:?}");
                 }
                 role if role.ends_with("Role") && s["Sid"] == "StopOwnNotebookWhenIdle" => {}
                 other => panic!("{blueprint}: {other} may start or stop notebooks: {s}"),

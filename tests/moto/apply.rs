@@ -340,6 +340,10 @@ fn removing_a_user_removes_their_allow_list_entry_and_role_against_moto() {
     assert_eq!(after, before.into_iter().filter(|(p, _)| *p == role_path(&stack, alice)).collect::<Vec<_>>());
 }
 
+/// The users of the nested-layout test: spread over several users shards.
+const USERS: [&str; 5] =
+    ["ann@example.org", "ben@example.org", "cat@example.org", "dan@example.org", "eve@example.org"];
+
 /// The nested layout as far as moto goes: nested templates uploaded byte for byte under their
 /// content keys, the root template sent inline and stored unchanged, the stack created; the
 /// nested stacks' policies cannot be set on moto, which fails the apply (exit 1).
@@ -353,7 +357,8 @@ fn nested_layout_publishes_every_template_against_moto() {
     std::fs::write(
         dir.join("bp.yaml"),
         format!(
-            "name: {stack}\nlayout: nested\nappstream:\n  image_name: img\nidentity:\n  saml: {{idp_name: corp}}\n"
+            "name: {stack}\nlayout: nested\nappstream:\n  image_name: img\nidentity:\n  saml: {{idp_name: corp}}\nnotebook:\n  shards: 3\nusers:\n{}",
+            USERS.iter().map(|u| format!("  - id: {u}\n")).collect::<String>()
         ),
     )
     .unwrap();
@@ -398,7 +403,18 @@ fn nested_layout_publishes_every_template_against_moto() {
     assert!(err.contains("could not be set on every stack") && err.contains("run `sandboxc apply` again"), "{err}");
     assert_eq!(moto.status(&stack).as_deref(), Some("CREATE_COMPLETE"));
     let templates = manifest["templates"].as_array().unwrap();
-    assert_eq!(templates.len(), 8, "root and seven nested templates");
+    // The users shards that have users: each a nested template, published like the others.
+    let shards: std::collections::BTreeSet<String> =
+        USERS.iter().map(|u| format!("users{:02}", sandboxc::compile::users::shard_of(u, 3))).collect();
+    assert!(shards.len() >= 2, "the users spread over several shards: {shards:?}");
+    let labels: std::collections::BTreeSet<String> = templates
+        .iter()
+        .filter_map(|t| t["stack"].as_str())
+        .filter(|l| l.starts_with("users"))
+        .map(str::to_string)
+        .collect();
+    assert_eq!(labels, shards);
+    assert_eq!(templates.len(), 8 + shards.len(), "root, seven nested templates and the users shards");
     for t in templates {
         let text = std::fs::read(dir.join("out-n").join(t["file"].as_str().unwrap())).unwrap();
         match t["s3_key"].as_str() {

@@ -235,7 +235,7 @@ fn conditions_of_deny_statements_relax_when_added_and_tighten_when_removed() {
 fn perimeter_condition_removed() {
     let old = set(&default_text());
     let mut new = old.clone();
-    let notebook = new.templates.keys().find(|f| f.ends_with("-notebook.template.json")).unwrap().clone();
+    let notebook = new.templates.keys().find(|f| f.ends_with("-users01.template.json")).unwrap().clone();
     let role = new
         .templates
         .get_mut(&notebook)

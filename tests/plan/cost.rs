@@ -121,7 +121,6 @@ fn cost_golden_of_the_always_on_example() {
 }
 
 #[test]
-#[ignore = "needs the users shards of issue 15 point 1: on this branch the blueprint allows at most 50 users"]
 fn cost_golden_of_a_thousand_users() {
     let source = many_users(1000);
     let e = estimate(&source, &Assumptions::default());

@@ -95,7 +95,7 @@ fn vpc_cidr_change() {
     // A new network replaces the notebook (new subnet and security group) under a new name (its
     // network generation); the replaced one is deleted (UpdateReplacePolicy Delete): kept, it
     // would hold on to the old subnet and security group. No fixed name blocks the replacement.
-    assert!(resource(&plan, "notebook", &notebook()).impact >= Impact::PossibleReplacement);
+    assert!(resource(&plan, "users01", &notebook()).impact >= Impact::PossibleReplacement);
     assert!(plan.data_loss.iter().any(|d| d.logical_id == notebook() && !d.retained));
     assert!(!plan.warnings.iter().any(|w| matches!(w, Warning::FixedName { .. })), "{:#?}", plan.warnings);
 }
@@ -123,7 +123,7 @@ fn environment_renamed() {
     assert!(plan.warnings.iter().any(|w| w.to_string().contains("NEW CloudFormation stack research")));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::CertainReplacement);
     // A replaced security group replaces the notebook with it.
-    assert!(resource(&plan, "notebook", &notebook()).impact >= Impact::PossibleReplacement);
+    assert!(resource(&plan, "users01", &notebook()).impact >= Impact::PossibleReplacement);
 }
 
 #[test]
@@ -132,7 +132,7 @@ fn availability_zone_added() {
     assert_eq!(resource(&plan, "network", "Subnet3").action, Action::Add);
     assert!(unchanged(&plan, "network", "Subnet1"));
     // The notebook's subnet is the first one: resolved across the stacks, it does not change.
-    assert!(unchanged(&plan, "notebook", &notebook()));
+    assert!(unchanged(&plan, "users01", &notebook()));
     assert_eq!(resource(&plan, "appstream", "Fleet").impact, Impact::Update);
 }
 
@@ -143,7 +143,7 @@ fn notebook_instance_type() {
         &default_text(),
         &edited(&[("instance_type: ml.t3.medium", "instance_type: ml.t3.large")]),
     );
-    let nb = resource(&plan, "notebook", &notebook());
+    let nb = resource(&plan, "users01", &notebook());
     assert_eq!(nb.impact, Impact::Update);
     assert!(plan.data_loss.is_empty());
     assert_eq!(plan.summary.update, 2, "the notebook and its nested stack");
@@ -152,7 +152,7 @@ fn notebook_instance_type() {
 #[test]
 fn notebook_volume_size() {
     let plan = golden("notebook-volume", &default_text(), &edited(&[("volume_size_gb: 20", "volume_size_gb: 50")]));
-    assert_eq!(resource(&plan, "notebook", &notebook()).impact, Impact::Update);
+    assert_eq!(resource(&plan, "users01", &notebook()).impact, Impact::Update);
 }
 
 #[test]
@@ -389,7 +389,7 @@ fn a_resource_widened_inside_fn_sub_is_a_relaxation() {
     let new = set(&default_text());
     // The base reads only the `team/` part of a user's dataset; the new template all of it.
     let mut old = new.clone();
-    let file = old.templates.keys().find(|f| f.ends_with("-notebook.template.json")).cloned().unwrap();
+    let file = old.templates.keys().find(|f| f.ends_with("-users01.template.json")).cloned().unwrap();
     let mut value = old.templates[&file].to_value();
     let role = value["Resources"]
         .as_object()
@@ -964,7 +964,7 @@ fn a_resource_moved_under_its_fixed_name_is_a_creation_that_fails() {
         w.starts_with("single/UserBobExampleOrg686b5e4cNotebook cannot be created: its NotebookInstanceName ")
     });
     assert!(
-        notebook.is_some_and(|w| w.contains("is still held by notebook/UserBobExampleOrg686b5e4cNotebook")
+        notebook.is_some_and(|w| w.contains("is still held by users01/UserBobExampleOrg686b5e4cNotebook")
             && w.contains("is retained (DeletionPolicy Retain), so it keeps the name after the apply too")),
         "{warnings:#?}"
     );

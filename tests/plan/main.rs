@@ -9,3 +9,4 @@ mod cost;
 mod deployed;
 mod diff;
 mod migration;
+mod shards;
