@@ -13,15 +13,18 @@
 //!
 //! Memory: sessions are few (one row per streaming session) and are all kept, indexed by
 //! `eni_private_ip_address` with each address's sessions sorted by start. A CloudTrail
-//! record is reduced to an [`Event`] (about 150 bytes with its key: time,
-//! interned event name, bucket, address, error code and principal, the key and the event
-//! ID) only when it is kept for the output; everything else is counted. So a day of 1 GB of
-//! CloudTrail logs (about 500,000 records of 2 KB) needs about 75 MB of events when every
-//! record is an S3 data event of the audited buckets, plus one decompression buffer, and far
-//! less when most are filtered out; grouping sorts those events in place. Measured: 520,000
-//! such records (1,053 MB of JSON in 100 gzip files), 99% attributed, `--format csv`: 106 MB
-//! peak resident memory for the whole process (debug build, with the account, DeleteObjects'
-//! further keys and 16-byte event IDs). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
+//! record is reduced to an [`Event`] (88 bytes: time, interned event name, bucket, address,
+//! error code, principal, role and account, the event ID as 16 bytes when it is a UUID, and
+//! where its key and DeleteObjects' further keys are stored) only when it is kept for the
+//! output; everything else is counted. Object keys are not allocated one by one: they are
+//! written back to back into 1 MiB chunks that never grow ([`Strings::key`]), so a kept event
+//! costs its 88 bytes plus its keys' bytes (12 more per further key). A day of 1 GB of
+//! CloudTrail logs (about 500,000 records of 2 KB) thus needs about 65 MB of events when every
+//! record is an S3 data event of the audited buckets, plus one decompression buffer per reading
+//! thread, and far less when most are filtered out; grouping sorts those events in place.
+//! Measured (release build, `scripts/audit-bench.sh`): 511,700 such records (1,024 MB of JSON
+//! in 100 gzip files), `--format csv`: 82 MB peak resident memory for the whole process with
+//! one job, 86 MB with two. Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
 //! counted beyond; the distinct bucket and event names seen are kept for filter warnings.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

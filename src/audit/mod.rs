@@ -544,8 +544,8 @@ pub fn collect(evidence: &mut dyn Evidence, filters: Filters, principals: Princi
 
 /// [`collect`] with `jobs` threads decompressing and parsing CloudTrail files. With one job
 /// each file is streamed record by record; with more, files are read whole (compressed) in
-/// batches of `2 * jobs` files or [`MAX_BATCH_BYTES`], parsed in parallel, and joined in the
-/// source's order on this thread: the report is byte for byte the one-job report. CloudTrail
+/// batches of `2 * jobs` files or [`MAX_BATCH_BYTES`], parsed in parallel, their records streamed
+/// to this thread through bounded channels and joined in the source's order: the report is byte for byte the one-job report. CloudTrail
 /// digest files and AppStream applications reports are skipped by name; kept events with the
 /// same `eventID` are counted once ([`Auditor::remove_duplicates`]).
 ///
