@@ -495,7 +495,9 @@ fn flush(aud: &mut Auditor, batch: &mut Vec<Pending>, jobs: usize) {
     let items = std::mem::take(batch);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let workers = jobs.clamp(1, items.len().max(1));
-    let (senders, receivers): (Vec<Mutex<Option<SyncSender<TrailPart>>>>, Vec<Receiver<TrailPart>>) = items
+    /// A file's sender, taken by the thread that reads the file.
+    type Slot = Mutex<Option<SyncSender<TrailPart>>>;
+    let (senders, receivers): (Vec<Slot>, Vec<Receiver<TrailPart>>) = items
         .iter()
         .map(|_| {
             let (tx, rx) = sync_channel(PARTS_IN_FLIGHT);

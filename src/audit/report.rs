@@ -556,6 +556,8 @@ impl Serialize for DecisionView<'_> {
 }
 
 /// One line of a user's timeline.
+// Entries are transient (one user's timeline at a time), so the size of an S3 entry does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry<'a> {
