@@ -161,8 +161,8 @@ impl AthenaAuditor {
             let request_key = text(&row, "event_key");
             let primary =
                 request_key.or_else(|| objects.iter().find(|(b, _)| *b == bucket).map(|(_, k)| *k)).unwrap_or_default();
-            let mut more: Vec<Box<str>> =
-                objects.iter().filter(|(b, k)| *b == bucket && *k != primary).map(|(_, k)| Box::from(*k)).collect();
+            let mut more: Vec<&str> =
+                objects.iter().filter(|(b, k)| *b == bucket && *k != primary).map(|(_, k)| *k).collect();
             more.sort_unstable();
             more.dedup();
             let claims: Vec<u32> = text(&row, "claims")
@@ -203,12 +203,12 @@ impl AthenaAuditor {
                 error_code: error_code.map_or(0, |c| strings.id(c)),
                 principal: text(&row, "principal").map_or(0, |p| strings.id(p)),
                 issuer: text(&row, "issuer").map_or(0, |p| strings.id(p)),
-                key: primary.into(),
+                key: strings.key(primary),
                 event_id: EventId::new(text(&row, "event_id").unwrap_or_default()),
                 session,
                 kind,
                 account: text(&row, "account").filter(|a| !a.is_empty()).map_or(0, |a| strings.id(a)),
-                more_keys: more.into_boxed_slice(),
+                more_keys: strings.more_keys(&more),
             };
             aud.seen_buckets.insert(bucket.to_string());
             aud.seen_events.insert(name.to_string());

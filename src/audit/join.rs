@@ -13,15 +13,18 @@
 //!
 //! Memory: sessions are few (one row per streaming session) and are all kept, indexed by
 //! `eni_private_ip_address` with each address's sessions sorted by start. A CloudTrail
-//! record is reduced to an [`Event`] (about 150 bytes with its key: time,
-//! interned event name, bucket, address, error code and principal, the key and the event
-//! ID) only when it is kept for the output; everything else is counted. So a day of 1 GB of
-//! CloudTrail logs (about 500,000 records of 2 KB) needs about 75 MB of events when every
-//! record is an S3 data event of the audited buckets, plus one decompression buffer, and far
-//! less when most are filtered out; grouping sorts those events in place. Measured: 520,000
-//! such records (1,053 MB of JSON in 100 gzip files), 99% attributed, `--format csv`: 106 MB
-//! peak resident memory for the whole process (debug build, with the account, DeleteObjects'
-//! further keys and 16-byte event IDs). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
+//! record is reduced to an [`Event`] (88 bytes: time, interned event name, bucket, address,
+//! error code, principal, role and account, the event ID as 16 bytes when it is a UUID, and
+//! where its key and DeleteObjects' further keys are stored) only when it is kept for the
+//! output; everything else is counted. Object keys are not allocated one by one: they are
+//! written back to back into 1 MiB chunks that never grow ([`Strings::key`]), so a kept event
+//! costs its 88 bytes plus its keys' bytes (12 more per further key). A day of 1 GB of
+//! CloudTrail logs (about 500,000 records of 2 KB) thus needs about 65 MB of events when every
+//! record is an S3 data event of the audited buckets, plus one decompression buffer per reading
+//! thread, and far less when most are filtered out; grouping sorts those events in place.
+//! Measured (release build, `scripts/audit-bench.sh`): 511,700 such records (1,024 MB of JSON
+//! in 100 gzip files), `--format csv`: 82 MB peak resident memory for the whole process with
+//! one job, 86 MB with two. Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
 //! counted beyond; the distinct bucket and event names seen are kept for filter warnings.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -109,11 +112,16 @@ impl SessionKind {
     }
 }
 
-/// Interned strings: event names, buckets, addresses, error codes and principals repeat.
+/// Interned strings: event names, buckets, addresses, error codes and principals repeat; and
+/// the object keys of the kept events, stored without a heap allocation each.
 #[derive(Debug, Default)]
 pub struct Strings {
     list: Vec<Rc<str>>,
     index: HashMap<Rc<str>, u32>,
+    /// Object keys, back to back in chunks that never grow.
+    keys: Vec<String>,
+    /// Further keys of events (DeleteObjects), each event's a run of this list.
+    more: Vec<Key>,
 }
 
 impl Strings {
@@ -138,6 +146,83 @@ impl Strings {
     pub fn get(&self, id: u32) -> &str {
         self.list.get(id as usize).map_or("", |s| s)
     }
+
+    /// Stores an object key (not interned: keys rarely repeat) in the key chunks and returns
+    /// where it is. A chunk is allocated once at [`KEY_CHUNK`] bytes (or the key's length when
+    /// longer) and never grows, so a key costs its bytes and 12 bytes in its event: no heap
+    /// allocation of its own.
+    pub fn key(&mut self, s: &str) -> Key {
+        if s.is_empty() {
+            return Key::default();
+        }
+        let fits = self.keys.last().is_some_and(|c| c.capacity() - c.len() >= s.len());
+        if !fits {
+            self.keys.push(String::with_capacity(KEY_CHUNK.max(s.len())));
+        }
+        let chunk = self.keys.len().saturating_sub(1);
+        let Some(last) = self.keys.last_mut() else { return Key::default() };
+        let start = last.len();
+        last.push_str(s);
+        let n = |v: usize| u32::try_from(v).unwrap_or(u32::MAX);
+        Key { chunk: n(chunk), start: n(start), len: n(s.len()) }
+    }
+
+    /// The text of a stored key ("" when unknown).
+    #[must_use]
+    pub fn key_text(&self, k: Key) -> &str {
+        let (start, len) = (k.start as usize, k.len as usize);
+        self.keys.get(k.chunk as usize).and_then(|c| c.get(start..start.saturating_add(len))).unwrap_or("")
+    }
+
+    /// Stores the further keys of an event (DeleteObjects) in the key chunks, each listed in
+    /// one flat list of [`Key`]s: 12 bytes and its text per key, no heap allocation per event.
+    pub fn more_keys(&mut self, keys: &[&str]) -> MoreKeys {
+        let start = u32::try_from(self.more.len()).unwrap_or(u32::MAX);
+        for k in keys {
+            let key = self.key(k);
+            self.more.push(key);
+        }
+        MoreKeys { start, len: u32::try_from(keys.len()).unwrap_or(u32::MAX) }
+    }
+
+    /// The further keys stored as `more` (none for the default).
+    #[must_use]
+    pub fn more_keys_of(&self, more: MoreKeys) -> Vec<&str> {
+        let (start, len) = (more.start as usize, more.len as usize);
+        self.more.get(start..start.saturating_add(len)).unwrap_or_default().iter().map(|k| self.key_text(*k)).collect()
+    }
+}
+
+/// Where the further keys of an event are listed ([`Strings::more_keys`]); the default is none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MoreKeys {
+    start: u32,
+    len: u32,
+}
+
+impl MoreKeys {
+    /// How many further keys.
+    #[must_use]
+    pub fn len(self) -> usize {
+        self.len as usize
+    }
+
+    /// Whether there are none.
+    #[must_use]
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Bytes of one chunk of object keys ([`Strings::key`]).
+pub const KEY_CHUNK: usize = 1 << 20;
+
+/// Where an object key is stored ([`Strings::key`]); the default is the empty key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Key {
+    chunk: u32,
+    start: u32,
+    len: u32,
 }
 
 /// A CloudTrail `eventID`. CloudTrail writes canonical lowercase UUIDs: those are kept in 16
@@ -145,8 +230,9 @@ impl Strings {
 /// anything else is kept as text. Ordered as their text is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventId {
-    /// A canonical UUID (`8-4-4-4-12` lowercase hex digits), as a number.
-    Uuid(u128),
+    /// A canonical UUID (`8-4-4-4-12` lowercase hex digits), as a number: its high and low 64
+    /// bits (two `u64`, not a `u128`, so that an event is aligned to 8 bytes, not 16).
+    Uuid([u64; 2]),
     /// Any other text.
     Text(Box<str>),
 }
@@ -167,7 +253,8 @@ impl EventId {
         if canonical {
             let hex: String = text.chars().filter(|c| *c != '-').collect();
             if let Ok(n) = u128::from_str_radix(&hex, 16) {
-                return Self::Uuid(n);
+                let word = |w: u128| u64::try_from(w & u128::from(u64::MAX)).unwrap_or_default();
+                return Self::Uuid([word(n >> 64), word(n)]);
             }
         }
         Self::Text(text.into())
@@ -177,8 +264,8 @@ impl EventId {
 impl std::fmt::Display for EventId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Uuid(n) => {
-                let h = format!("{n:032x}");
+            Self::Uuid([hi, lo]) => {
+                let h = format!("{hi:016x}{lo:016x}");
                 write!(f, "{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
             }
             Self::Text(t) => f.write_str(t),
@@ -219,8 +306,9 @@ pub struct Event {
     pub principal: u32,
     /// `userIdentity.sessionContext.sessionIssuer.arn` (interned; 0 when none).
     pub issuer: u32,
-    /// `requestParameters.key` ("" when none, e.g. DeleteObjects).
-    pub key: Box<str>,
+    /// `requestParameters.key` ("" when none, e.g. DeleteObjects), stored in the strings
+    /// ([`Strings::key_text`]).
+    pub key: Key,
     /// `eventID`.
     pub event_id: EventId,
     /// For attributed events: the session (index into the session list) when `kind` is
@@ -231,8 +319,9 @@ pub struct Event {
     pub kind: SessionKind,
     /// `recipientAccountId` (interned; 0 when none).
     pub account: u32,
-    /// Further objects of the same bucket the request named in `resources[]` (DeleteObjects).
-    pub more_keys: Box<[Box<str>]>,
+    /// Further objects of the same bucket the request named in `resources[]` (DeleteObjects),
+    /// stored in the strings ([`Strings::more_keys_of`]).
+    pub more_keys: MoreKeys,
     /// The summary class.
     pub class: Class,
 }
@@ -656,22 +745,20 @@ impl Auditor {
                     .as_deref()
                     .or_else(|| r.objects.iter().find(|(b, _)| b == bucket).map(|(_, k)| k.as_str()))
                     .unwrap_or_default();
-                let mut more: Vec<Box<str>> = r
-                    .objects
-                    .iter()
-                    .filter(|(b, k)| b == bucket && k != primary)
-                    .map(|(_, k)| Box::from(k.as_str()))
-                    .collect();
+                let mut more: Vec<&str> =
+                    r.objects.iter().filter(|(b, k)| b == bucket && k != primary).map(|(_, k)| k.as_str()).collect();
                 more.sort_unstable();
                 more.dedup();
-                more.into_boxed_slice()
+                self.strings.more_keys(&more)
             },
-            key: r
-                .key
-                .clone()
-                .or_else(|| r.objects.iter().find(|(b, _)| b == bucket).map(|(_, k)| k.clone()))
-                .unwrap_or_default()
-                .into_boxed_str(),
+            key: {
+                let key = r
+                    .key
+                    .as_deref()
+                    .or_else(|| r.objects.iter().find(|(b, _)| b == bucket).map(|(_, k)| k.as_str()))
+                    .unwrap_or_default();
+                self.strings.key(key)
+            },
             event_id: EventId::new(r.event_id.as_deref().unwrap_or_default()),
             session,
             kind,

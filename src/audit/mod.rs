@@ -328,16 +328,27 @@ impl Auditor {
         self.end_cloudtrail(location, result);
     }
 
-    /// Takes a CloudTrail file parsed by [`parse_cloudtrail`] (on another thread): the same
-    /// calls, in the same order, as [`Auditor::read_cloudtrail`] makes while streaming.
-    pub fn take_cloudtrail(&mut self, location: &str, parsed: ParsedTrail) {
-        match parsed {
-            ParsedTrail::NotGzip(why) => self.bad_file(Problem::file(location, format!("cannot read: {why}"))),
-            ParsedTrail::Read { records, result } => {
-                for (i, r) in records.into_iter().enumerate() {
-                    self.add_record(location, i + 1, r);
+    /// Takes a CloudTrail file streamed by [`stream_cloudtrail`] from another thread: the
+    /// same calls, in the same order, as [`Auditor::read_cloudtrail`] makes while streaming.
+    /// A reading thread that stopped without saying how the file ended (it does not: reading
+    /// returns errors) leaves the file listed as not read.
+    pub fn take_cloudtrail(&mut self, location: &str, parts: &std::sync::mpsc::Receiver<TrailPart>) {
+        let mut index = 0;
+        loop {
+            match parts.recv() {
+                Ok(TrailPart::Records(records)) => {
+                    for r in records {
+                        index += 1;
+                        self.add_record(location, index, r);
+                    }
                 }
-                self.end_cloudtrail(location, result);
+                Ok(TrailPart::End(result)) => return self.end_cloudtrail(location, result),
+                Ok(TrailPart::NotGzip(why)) => {
+                    return self.bad_file(Problem::file(location, format!("cannot read: {why}")));
+                }
+                Err(_) => {
+                    return self.bad_file(Problem::file(location, "cannot read: the reading thread failed".into()));
+                }
             }
         }
     }
@@ -408,30 +419,46 @@ pub fn write_report(report: &Report, format: AuditFormat, out: &mut dyn Write) -
     }
 }
 
-/// One CloudTrail file decompressed and parsed off the joining thread: its records in file
-/// order and how the file ended ([`trail::read`]'s result).
+/// A part of one CloudTrail file decompressed and parsed off the joining thread: its records
+/// in file order, a few at a time, then how the file ended ([`trail::read`]'s result).
 #[derive(Debug)]
-pub enum ParsedTrail {
-    /// The first bytes could not be read.
+pub enum TrailPart {
+    /// The first bytes could not be read (the file's only part).
     NotGzip(String),
-    /// The records read, and how the file ended.
-    Read {
-        /// Every record, in `Records` order.
-        records: Vec<trail::Record>,
-        /// [`trail::read`]'s result.
-        result: Result<usize, trail::TrailFileError>,
-    },
+    /// The next records, in `Records` order (at most [`RECORDS_PER_PART`]).
+    Records(Vec<trail::Record>),
+    /// How the file ended (the file's last part).
+    End(Result<usize, trail::TrailFileError>),
 }
 
-/// Decompresses (when gzip) and parses one CloudTrail file held in memory.
-#[must_use]
-pub fn parse_cloudtrail(bytes: &[u8]) -> ParsedTrail {
+/// Records sent to the joining thread in one [`TrailPart::Records`].
+pub const RECORDS_PER_PART: usize = 256;
+
+/// Parts of one file in flight between a reading thread and the joining thread: a reading
+/// thread waits when the joining thread is this far behind, so each file being read holds at
+/// most `(PARTS_IN_FLIGHT + 2) * RECORDS_PER_PART` parsed records, whatever its size.
+pub const PARTS_IN_FLIGHT: usize = 4;
+
+/// Decompresses (when gzip) and parses one CloudTrail file held in memory, sending its records
+/// to `parts` as they are read; stops early when the receiver is gone.
+pub fn stream_cloudtrail(bytes: &[u8], parts: &std::sync::mpsc::SyncSender<TrailPart>) {
     match maybe_gzip(bytes) {
-        Err(e) => ParsedTrail::NotGzip(e.to_string()),
+        Err(e) => {
+            let _ = parts.send(TrailPart::NotGzip(e.to_string()));
+        }
         Ok(input) => {
-            let mut records = Vec::new();
-            let result = trail::read(input, &mut |_, r| records.push(r));
-            ParsedTrail::Read { records, result }
+            let mut records = Vec::with_capacity(RECORDS_PER_PART);
+            let result = trail::read(input, &mut |_, r| {
+                records.push(r);
+                if records.len() >= RECORDS_PER_PART {
+                    let full = std::mem::replace(&mut records, Vec::with_capacity(RECORDS_PER_PART));
+                    let _ = parts.send(TrailPart::Records(full));
+                }
+            });
+            if !records.is_empty() {
+                let _ = parts.send(TrailPart::Records(records));
+            }
+            let _ = parts.send(TrailPart::End(result));
         }
     }
 }
@@ -443,7 +470,7 @@ pub fn default_jobs() -> usize {
 }
 
 /// Most compressed bytes of CloudTrail files held at once while `jobs` threads parse them
-/// (besides the parsed records of at most `2 * jobs` files).
+/// (besides the parsed records in flight of at most `jobs` files, [`PARTS_IN_FLIGHT`]).
 pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
 
 /// A CloudTrail file waiting for a worker, in the order the source gave it.
@@ -456,44 +483,55 @@ enum Pending {
     Bytes(String, Vec<u8>),
 }
 
-/// Parses `batch` on up to `jobs` threads, then hands the files to `aud` in their order, so
-/// that the report is the same as a one-thread read, byte for byte.
+/// Parses `batch` on up to `jobs` threads while this thread joins the files in their order,
+/// so that the report is the same as a one-thread read, byte for byte. Each file's records
+/// reach this thread through a bounded channel of their own ([`PARTS_IN_FLIGHT`]): a thread
+/// reading a later file waits while this one joins an earlier file, so memory does not grow
+/// with the size of the files. No deadlock: files are taken in order, so the earliest file not
+/// yet joined is always being read by a thread that only waits for this one.
 fn flush(aud: &mut Auditor, batch: &mut Vec<Pending>, jobs: usize) {
+    use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+    use std::sync::Mutex;
     let items = std::mem::take(batch);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let workers = jobs.clamp(1, items.len().max(1));
-    let mut parsed: Vec<(usize, ParsedTrail)> = std::thread::scope(|scope| {
+    /// A file's sender, taken by the thread that reads the file.
+    type Slot = Mutex<Option<SyncSender<TrailPart>>>;
+    let (senders, receivers): (Vec<Slot>, Vec<Receiver<TrailPart>>) = items
+        .iter()
+        .map(|_| {
+            let (tx, rx) = sync_channel(PARTS_IN_FLIGHT);
+            (Mutex::new(Some(tx)), rx)
+        })
+        .unzip();
+    std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|_| {
-                scope.spawn(|| {
-                    let mut out = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        if let Pending::Bytes(_, bytes) = item {
-                            out.push((i, parse_cloudtrail(bytes)));
-                        }
+                scope.spawn(|| loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(item) = items.get(i) else { break };
+                    // The sender is taken, so it is dropped when the file is done (or its
+                    // thread fails): the joining thread then never waits for nothing.
+                    let tx = senders.get(i).and_then(|m| m.lock().ok().and_then(|mut s| s.take()));
+                    if let (Pending::Bytes(_, bytes), Some(tx)) = (item, tx) {
+                        stream_cloudtrail(bytes, &tx);
                     }
-                    out
                 })
             })
             .collect();
-        // A worker that panicked (it does not: parsing returns errors) loses its files, which
-        // are then listed as not read below.
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    });
-    parsed.sort_unstable_by_key(|(i, _)| *i);
-    let mut parsed = parsed.into_iter().peekable();
-    for (i, item) in items.into_iter().enumerate() {
-        match item {
-            Pending::Skipped => aud.counts.skipped_by_name += 1,
-            Pending::Failed(location, why) => aud.bad_file(Problem::file(&location, why)),
-            Pending::Bytes(location, _) => match parsed.next_if(|(j, _)| *j == i) {
-                Some((_, p)) => aud.take_cloudtrail(&location, p),
-                None => aud.bad_file(Problem::file(&location, "cannot read: the reading thread failed".into())),
-            },
+        for (item, rx) in items.iter().zip(&receivers) {
+            match item {
+                Pending::Skipped => aud.counts.skipped_by_name += 1,
+                Pending::Failed(location, why) => aud.bad_file(Problem::file(location, why.clone())),
+                Pending::Bytes(location, _) => aud.take_cloudtrail(location, rx),
+            }
         }
-    }
+        // A thread that panicked (it does not: parsing returns errors) has had its files listed
+        // as not read above; joining here keeps the panic from propagating.
+        for h in handles {
+            let _ = h.join();
+        }
+    });
 }
 
 /// Reads the evidence (usage reports, then CloudTrail, then the validator's decisions),
@@ -508,8 +546,8 @@ pub fn collect(evidence: &mut dyn Evidence, filters: Filters, principals: Princi
 
 /// [`collect`] with `jobs` threads decompressing and parsing CloudTrail files. With one job
 /// each file is streamed record by record; with more, files are read whole (compressed) in
-/// batches of `2 * jobs` files or [`MAX_BATCH_BYTES`], parsed in parallel, and joined in the
-/// source's order on this thread: the report is byte for byte the one-job report. CloudTrail
+/// batches of `2 * jobs` files or [`MAX_BATCH_BYTES`], parsed in parallel, their records streamed
+/// to this thread through bounded channels and joined in the source's order: the report is byte for byte the one-job report. CloudTrail
 /// digest files and AppStream applications reports are skipped by name; kept events with the
 /// same `eventID` are counted once ([`Auditor::remove_duplicates`]).
 ///

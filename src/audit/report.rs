@@ -110,7 +110,7 @@ fn compare_events(a: &Event, b: &Event, strings: &super::join::Strings) -> std::
         .then_with(|| strings.get(a.source_ip).cmp(strings.get(b.source_ip)))
         .then_with(|| a.event_id.cmp(&b.event_id))
         .then_with(|| strings.get(a.bucket).cmp(strings.get(b.bucket)))
-        .then_with(|| a.key.cmp(&b.key))
+        .then_with(|| strings.key_text(a.key).cmp(strings.key_text(b.key)))
         .then_with(|| strings.get(a.name).cmp(strings.get(b.name)))
 }
 
@@ -252,7 +252,9 @@ impl Report {
                     Class::Other => report.summary.other_events += 1,
                     Class::Denied => report.summary.denied_events += 1,
                     c => {
-                        for key in std::iter::once(&e.key).chain(e.more_keys.iter()) {
+                        for key in
+                            std::iter::once(aud.strings.key_text(e.key)).chain(aud.strings.more_keys_of(e.more_keys))
+                        {
                             if objects.insert((c, e.bucket, key)) {
                                 match c {
                                     Class::Read => report.summary.objects_read += 1,
@@ -443,13 +445,13 @@ impl Report {
             action: self.text(e.name),
             class: e.class.as_str(),
             bucket: self.text(e.bucket),
-            key: &e.key,
+            key: self.strings.key_text(e.key),
             source_ip: self.text(e.source_ip),
             error_code: opt(e.error_code),
             principal: opt(e.principal),
             role: opt(e.issuer),
             account: opt(e.account),
-            more_keys: &e.more_keys,
+            more_keys: self.strings.more_keys_of(e.more_keys),
             event_id: e.event_id.to_string(),
         }
     }
@@ -522,7 +524,7 @@ pub struct EventView<'a> {
     pub account: Option<&'a str>,
     /// Further objects of the request (DeleteObjects' `resources[]`), when any.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub more_keys: &'a [Box<str>],
+    pub more_keys: Vec<&'a str>,
     /// `eventID`.
     pub event_id: String,
 }
@@ -554,6 +556,8 @@ impl Serialize for DecisionView<'_> {
 }
 
 /// One line of a user's timeline.
+// Entries are transient (one user's timeline at a time), so the size of an S3 entry does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Entry<'a> {
