@@ -14,38 +14,9 @@ use std::io::{BufRead, Read};
 use super::time::Instant;
 use super::Problem;
 
-/// The sessions report's columns, in the documented order.
-pub const DOCUMENTED_COLUMNS: [&str; 29] = [
-    "user_session_id",
-    "aws_account_id",
-    "region",
-    "session_start_time",
-    "session_end_time",
-    "session_duration_in_seconds",
-    "user_id",
-    "user_arn",
-    "authentication_type",
-    "authentication_type_user_id",
-    "fleet_name",
-    "stack_name",
-    "instance_type",
-    "eni_private_ip_address",
-    "connected_at_least_once",
-    "client_ip_addresses",
-    "google_drive_enabled",
-    "one_drive_enabled",
-    "home_folders_storage_location",
-    "user_settings_clipboard_copy_from_local_device",
-    "user_settings_clipboard_copy_to_local_device",
-    "user_settings_file_upload",
-    "user_settings_file_download",
-    "user_settings_printing_to_local_device",
-    "application_settings_enabled",
-    "domain_joined",
-    "max_session_duration",
-    "session_type",
-    "stream_view",
-];
+/// The sessions report's columns, in the documented order: the list the compiler gives the
+/// Athena engine's Glue table, so that both engines read the same report the same way.
+pub const DOCUMENTED_COLUMNS: [&str; 29] = crate::compile::audit::SESSIONS_REPORT_COLUMNS;
 
 /// The columns sandboxc reads; a header row must name all of them.
 const NEEDED: [&str; 7] = [

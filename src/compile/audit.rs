@@ -330,7 +330,7 @@ pub const TRAIL_LOCATION_TEMPLATE: &str = "AWSLogs/${account}/CloudTrail/${regio
 pub const SESSIONS_LOCATION_TEMPLATE: &str = "sessions/schedule=DAILY/year=${year}/month=${month}/day=${day}/";
 
 /// The sessions report's columns in the documented order (AppStream admin guide, "Usage
-/// reports fields"; the audit's reader has the same list).
+/// reports fields"); the audit's local reader reads the same list.
 pub const SESSIONS_REPORT_COLUMNS: [&str; 29] = [
     "user_session_id",
     "aws_account_id",
