@@ -455,8 +455,9 @@ fn endpoint(answer: Option<&'static str>) -> (String, std::sync::Arc<std::sync::
 /// STS's answer to GetCallerIdentity: account 123456789012.
 const CALLER_IDENTITY: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 348\r\nConnection: close\r\n\r\n<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDATESTUSERID000000</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
 
-/// sandboxc with fake keys against `endpoint`, no profile files, no instance metadata.
-fn sandboxc_at(dir: &Path, args: &[&str], endpoint: &str) -> Output {
+/// sandboxc with fake keys against `endpoint`, no profile files, no instance metadata, no
+/// browser (`BROWSER` unset: `connect --open` never starts one from a test).
+pub(crate) fn sandboxc_at(dir: &Path, args: &[&str], endpoint: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_sandboxc"))
         .current_dir(dir)
         .args(args)
@@ -469,6 +470,7 @@ fn sandboxc_at(dir: &Path, args: &[&str], endpoint: &str) -> Output {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("BROWSER")
         .output()
         .expect("sandboxc runs")
 }

@@ -24,23 +24,9 @@ fn blueprint(dir: &Path, mode: &str) {
     .unwrap();
 }
 
-/// sandboxc with fake keys against `endpoint`, no profile files, no instance metadata.
+/// sandboxc against `endpoint` with fake keys and no browser (the CLI tests' one way).
 fn sandboxc(dir: &Path, args: &[&str], endpoint: &str) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_sandboxc"))
-        .current_dir(dir)
-        .args(args)
-        .env("AWS_ENDPOINT_URL", endpoint)
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", dir.join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
-        .env("AWS_ACCESS_KEY_ID", "testing")
-        .env("AWS_SECRET_ACCESS_KEY", "testing")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("BROWSER")
-        .output()
-        .expect("sandboxc runs")
+    super::commands::sandboxc_at(dir, args, endpoint)
 }
 
 // ---- a loopback AWS: STS in query XML, AppStream in RPC v2 CBOR ---------------------------------
