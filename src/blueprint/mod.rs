@@ -7,6 +7,7 @@
 //! run when the structure is wrong in places, on whatever was written correctly
 //! ([`repair`]). Every problem is a [`Diagnostic`] with its position.
 
+pub mod advice;
 pub mod diagnostics;
 pub mod document;
 pub mod duration;
@@ -19,6 +20,7 @@ pub mod schema;
 pub mod validate;
 pub mod yaml;
 
+pub use advice::Warnings;
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use document::{
     DatasetDocument, Document, NetworkDocument, PrivateStreamingDocument, UserDocument, UserNotebookDocument,

@@ -281,6 +281,36 @@ pub const MAX_HOURS_PER_MONTH: f64 = 744.0;
 
 /// A number of a flag as people read it: as given up to a billion, else in scientific notation
 /// (`1e308`, not 309 digits).
+/// An S3 bucket named on the command line: the name, its ARN (`arn:<partition>:s3:::NAME`, as
+/// the blueprint's `bucket_arn` and CloudTrail's `resources[]` write it) or `s3://NAME`, as the
+/// bucket name.
+///
+/// # Errors
+/// A message saying what is wrong with the name (S3's bucket naming rules, "General purpose
+/// bucket naming rules") or that an object key or ARN of another service was given.
+fn bucket_name(value: &str) -> Result<String, String> {
+    let arn = value.strip_prefix("arn:").and_then(|rest| {
+        let (partition, rest) = rest.split_once(':')?;
+        (!partition.is_empty()).then_some(())?;
+        rest.strip_prefix("s3:::")
+    });
+    if value.starts_with("arn:") && arn.is_none() {
+        return Err(format!(
+            "{value:?} is not an S3 bucket ARN (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)"
+        ));
+    }
+    let name = arn.or_else(|| value.strip_prefix("s3://").map(|n| n.strip_suffix('/').unwrap_or(n))).unwrap_or(value);
+    if name.contains('/') {
+        return Err(format!("{value:?} names an object or prefix, not a bucket (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)"));
+    }
+    match crate::blueprint::validate::bucket_name_problem(name) {
+        Some(problem) => Err(format!(
+            "{value:?} is not an S3 bucket: the name {name:?} {problem} (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)"
+        )),
+        None => Ok(name.to_string()),
+    }
+}
+
 fn number(v: f64) -> String {
     if v.abs() < 1e9 {
         format!("{v}")
@@ -534,11 +564,11 @@ pub struct AuditArgs {
     /// blueprint's storage.admin_principals (read whenever a blueprint is given).
     #[arg(long, value_name = "ROLE_ARN")]
     pub admin_principal: Vec<String>,
-    /// With --from-aws: the usage-report bucket (instead of the stack output).
-    #[arg(long, value_name = "BUCKET")]
+    /// With --from-aws: the usage-report bucket (instead of the stack output); a bucket name, its ARN or s3://NAME.
+    #[arg(long, value_name = "BUCKET", value_parser = bucket_name)]
     pub usage_bucket: Option<String>,
-    /// With --from-aws: the CloudTrail bucket (instead of the stack output).
-    #[arg(long, value_name = "BUCKET")]
+    /// With --from-aws: the CloudTrail bucket (instead of the stack output); a bucket name, its ARN or s3://NAME.
+    #[arg(long, value_name = "BUCKET", value_parser = bucket_name)]
     pub trail_bucket: Option<String>,
     /// Only events at or after this time: RFC 3339 (2026-11-28T08:00:00Z) or a UTC date.
     #[arg(long, value_name = "TIME")]
@@ -551,8 +581,9 @@ pub struct AuditArgs {
     #[arg(long, value_name = "USER_ID")]
     pub user: Vec<String>,
     /// Only S3 data events in this bucket (repeatable). Default: with --from-aws the stack's
-    /// DataBucketName; with directories every bucket the trail logs.
-    #[arg(long, value_name = "BUCKET")]
+    /// DataBucketName; with directories every bucket the trail logs. A bucket name, its ARN
+    /// (arn:aws:s3:::NAME) or s3://NAME.
+    #[arg(long, value_name = "BUCKET", value_parser = bucket_name)]
     pub bucket: Vec<String>,
     /// Only these CloudTrail event names, e.g. GetObject,PutObject (repeatable or
     /// comma-separated; case-insensitive).
@@ -666,5 +697,18 @@ mod tests {
         assert_eq!(pinned.map(|s| s.timeouts), Some(Timeouts::default()));
         assert!(check_account(Some("111111111111"), "222222222222").is_err());
         assert!(check_account(None, "222222222222").is_ok());
+    }
+
+    #[test]
+    fn a_bucket_is_taken_by_name_arn_or_s3_url() {
+        for given in ["data-bucket", "arn:aws:s3:::data-bucket", "arn:aws-cn:s3:::data-bucket", "s3://data-bucket/"] {
+            assert_eq!(bucket_name(given).as_deref(), Ok("data-bucket"), "{given}");
+        }
+        let e = bucket_name("arn:aws:s3:::data-bucket/home/x").err().unwrap_or_default();
+        assert!(e.contains("names an object or prefix, not a bucket"), "{e}");
+        let e = bucket_name("Data_Bucket").err().unwrap_or_default();
+        assert!(e.starts_with("\"Data_Bucket\" is not an S3 bucket: the name \"Data_Bucket\" may only contain"), "{e}");
+        let e = bucket_name("arn:aws:iam::111111111111:role/x").err().unwrap_or_default();
+        assert!(e.contains("is not an S3 bucket ARN"), "{e}");
     }
 }

@@ -54,7 +54,22 @@ pub fn source(path: Option<&Path>) -> Result<Source, Diagnostics> {
     }
 }
 
-/// Loads, validates and compiles a blueprint, without writing anything.
+/// Loads and validates a blueprint, and prints its warnings ([`crate::blueprint::advice`]) on
+/// standard error, also with `-q`: they are about the sandbox, not about the command's progress.
+///
+/// # Errors
+/// [`Diagnostics`] of an invalid blueprint.
+pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
+    let blueprint = crate::blueprint::load(source)?;
+    let warnings = crate::blueprint::advice::warnings(source, &blueprint);
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    Ok(blueprint)
+}
+
+/// Loads, validates and compiles a blueprint, without writing anything (and without printing
+/// its warnings: the commands that own the blueprint print them, through [`load`]).
 ///
 /// # Errors
 /// [`BuildError::Blueprint`] or [`BuildError::Compile`].
@@ -70,18 +85,19 @@ pub fn build(source: &Source, format: Format) -> Result<Compiled, BuildError> {
 /// [`BuildError::Blueprint`], [`BuildError::Compile`], or [`BuildError::Output`] for a limit
 /// exceeded, exactly as `synth` would report them.
 pub fn validate(source: &Source) -> Result<Blueprint, BuildError> {
-    let blueprint = crate::blueprint::load(source)?;
+    let blueprint = load(source)?;
     let compiled = crate::compile::compile(&blueprint, &LambdaAsset::built_in(), Format::Json)?;
     crate::output::files(&compiled)?;
     Ok(blueprint)
 }
 
-/// `sandboxc synth`: compiles a blueprint and writes templates, scripts and manifest to `out`.
+/// `sandboxc synth`: compiles a blueprint (printing its warnings) and writes templates, scripts and manifest to `out`.
 ///
 /// # Errors
 /// Any [`BuildError`]; `out` is unchanged unless the call succeeds.
 pub fn synth(source: &Source, out: &Path, format: Format) -> Result<Manifest, BuildError> {
-    let compiled = build(source, format)?;
+    let blueprint = load(source)?;
+    let compiled = crate::compile::compile(&blueprint, &LambdaAsset::built_in(), format)?;
     Ok(crate::output::write(out, &compiled)?)
 }
 
@@ -93,7 +109,7 @@ pub fn synth(source: &Source, out: &Path, format: Format) -> Result<Manifest, Bu
 /// [`BuildError::Blueprint`], [`BuildError::Compile`], or [`BuildError::Output`] for a limit
 /// exceeded.
 pub fn release(source: &Source) -> Result<(Blueprint, Release), BuildError> {
-    let blueprint = crate::blueprint::load(source)?;
+    let blueprint = load(source)?;
     let compiled = crate::compile::compile(&blueprint, &LambdaAsset::built_in(), Format::Json)?;
     let (files, manifest) = crate::output::files(&compiled)?;
     let templates = TemplateSet::from_compiled(&compiled).map_err(|e| CompileError::Internal(e.to_string()))?;

@@ -159,8 +159,9 @@ fn offline_cost(
 /// [`CliError`] for an invalid blueprint.
 pub fn new_output(path: Option<&Path>) -> Result<(Blueprint, TemplateSet), CliError> {
     let source = source(path)?;
-    let blueprint = crate::blueprint::load(&source)?;
-    let compiled = build(&source, Format::Json)?;
+    let blueprint = super::build::load(&source)?;
+    let compiled = crate::compile::compile(&blueprint, &crate::assets::LambdaAsset::built_in(), Format::Json)
+        .map_err(super::build::BuildError::from)?;
     Ok((blueprint, TemplateSet::from_compiled(&compiled)?))
 }
 

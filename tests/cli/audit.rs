@@ -626,7 +626,8 @@ fn errors_exit_1_with_a_message() {
             &["audit", "--cloudtrail", "cloudtrail", "--since", "2026-11-29", "--until", "2026-11-28"],
             "is before --since",
         ),
-        (&["audit", "--cloudtrail", "cloudtrail", "--usage-bucket", "b"], "--from-aws"),
+        (&["audit", "--cloudtrail", "cloudtrail", "--usage-bucket", "bucket-b"], "--from-aws"),
+        (&["audit", "--cloudtrail", "cloudtrail", "--bucket", "Bucket_B"], "is not an S3 bucket: the name"),
         (&["audit", "blueprint.yaml", "--cloudtrail", "cloudtrail"], "blueprint.yaml"),
         (&["audit", "--cloudtrail", "cloudtrail", "--profile", "x"], "--profile belongs to --from-aws"),
         (&["audit", "--from-aws", "--cloudtrail", "cloudtrail"], "cannot be used with"),
@@ -875,19 +876,33 @@ fn review_5_unread_evidence_is_a_finding() {
     }
 }
 
-/// Finding 6: an s3:// bucket is rejected; filters matching nothing warn.
+/// Finding 6: a bucket is named by name, ARN or s3:// URL alike, a path is rejected; filters
+/// matching nothing warn.
 #[test]
 fn review_6_filters_that_match_nothing_warn() {
     let dir = sources(
         &row("s1", "alice", "10.0.0.5", "2026-11-28T08:00:00Z", "2026-11-28T09:00:00Z", ""),
         &[event(1, "2026-11-28T08:30:00Z", "10.0.0.5", "k", ACCOUNT)],
     );
-    for bad in ["s3://datasandbox-data-1a2b3c4d", "datasandbox-data-1a2b3c4d/"] {
+    for bad in
+        ["datasandbox-data-1a2b3c4d/", "s3://datasandbox-data-1a2b3c4d/k", "arn:aws:s3:::datasandbox-data-1a2b3c4d/k"]
+    {
         let (code, _, err) =
             sandboxc(dir.path(), &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", bad]);
         assert_eq!(code, 1);
-        assert!(err.contains("give a bare bucket name"), "{err}");
+        assert!(err.contains("names an object or prefix, not a bucket"), "{err}");
     }
+    let run = |bucket: &str| {
+        sandboxc(
+            dir.path(),
+            &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--format", "csv", "--bucket", bucket],
+        )
+    };
+    let bare = run("datasandbox-data-1a2b3c4d");
+    assert_eq!(bare.0, 0, "{}", bare.2);
+    assert!(bare.1.lines().count() > 1, "{}", bare.1);
+    assert_eq!(run("s3://datasandbox-data-1a2b3c4d"), bare);
+    assert_eq!(run("arn:aws:s3:::datasandbox-data-1a2b3c4d"), bare);
     let (_, out, _) = sandboxc(
         dir.path(),
         &[

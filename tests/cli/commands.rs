@@ -203,6 +203,26 @@ fn validate_applies_the_template_limits_of_synth() {
 }
 
 #[test]
+fn warnings_name_the_place_and_never_stop_a_command() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = "name: demo\nappstream: {image_name: img}\ndatasets:\n  a: {prefix: a/}\n  b: {prefix: b/}\nusers:\n  - id: alice\n    authentication: saml\n    datasets: {a: read}\n";
+    std::fs::write(tmp.path().join("b.yaml"), text).unwrap();
+    let expected = "b.yaml:5:3: warning: datasets.b: is granted to no user: no notebook role may read it (to do: grant it under a user's `datasets:`, or remove it)\n\
+        b.yaml:8:21: warning: users[0].authentication: user \"alice\" signs in with SAML, but identity.saml is not set: sandboxc creates no SAML role, and the validator refuses a saml user's sessions started with a streaming URL (to do: set identity.saml.idp_name, or `authentication: api` for streaming URLs (`sandboxc connect`))\n";
+    for args in [&["validate", "b.yaml"][..], &["-q", "validate", "b.yaml"], &["-q", "synth", "b.yaml"]] {
+        let o = sandboxc(tmp.path(), args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}");
+        assert_eq!(String::from_utf8_lossy(&o.stderr), expected, "{args:?}");
+    }
+    assert!(tmp.path().join("out/manifest.json").is_file());
+    // The plan of the same blueprint says them once, and the default blueprint has none.
+    let o = sandboxc(tmp.path(), &["plan", "b.yaml", "--against", "out", "-q"]);
+    assert_eq!(String::from_utf8_lossy(&o.stderr).matches("warning: datasets.b").count(), 1);
+    let o = sandboxc(tmp.path(), &["synth", "--out", "default"]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
+}
+
+#[test]
 fn validate_reads_standard_input_for_a_dash() {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_sandboxc"))
