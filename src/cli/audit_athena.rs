@@ -214,6 +214,68 @@ mod tests {
         );
     }
 
+    /// The scripted Athena flow (start, SUCCEEDED with `Statistics.DataScannedInBytes`
+    /// 52,428,800, one results page), priced from the fixture offer file: the line `run` prints.
+    #[test]
+    fn the_scripted_query_is_priced() {
+        use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
+        use aws_sdk_athena::operation::get_query_results::GetQueryResultsOutput;
+        use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionOutput;
+        use aws_sdk_athena::types::{
+            Datum, QueryExecution, QueryExecutionState, QueryExecutionStatistics, QueryExecutionStatus, ResultSet, Row,
+        };
+        use aws_smithy_mocks::{mock, RuleMode};
+
+        let start = mock!(aws_sdk_athena::Client::start_query_execution)
+            .then_output(|| StartQueryExecutionOutput::builder().query_execution_id("q-7").build());
+        let done = mock!(aws_sdk_athena::Client::get_query_execution).then_output(|| {
+            GetQueryExecutionOutput::builder()
+                .query_execution(
+                    QueryExecution::builder()
+                        .query_execution_id("q-7")
+                        .status(QueryExecutionStatus::builder().state(QueryExecutionState::Succeeded).build())
+                        .statistics(QueryExecutionStatistics::builder().data_scanned_in_bytes(52_428_800).build())
+                        .build(),
+                )
+                .build()
+        });
+        let header = Row::builder()
+            .set_data(Some(
+                crate::audit::athena_sql::COLUMNS.iter().map(|c| Datum::builder().var_char_value(*c).build()).collect(),
+            ))
+            .build();
+        let page = mock!(aws_sdk_athena::Client::get_query_results).then_output(move || {
+            GetQueryResultsOutput::builder().result_set(ResultSet::builder().rows(header.clone()).build()).build()
+        });
+        let interceptor = aws_smithy_mocks::MockResponseInterceptor::new()
+            .rule_mode(RuleMode::Sequential)
+            .with_rule(&start)
+            .with_rule(&done)
+            .with_rule(&page);
+        let config = aws_sdk_athena::Config::builder()
+            .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
+            .region(aws_sdk_athena::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_athena::config::Credentials::new("AKIDTEST", "secret", None, None, "t"))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor)
+            .build();
+        let athena = crate::aws::athena::Athena::with_endpoint(
+            aws_sdk_athena::Client::from_conf(config),
+            "https://athena.example".into(),
+        );
+        // The price is read first, as `run` does.
+        let price = scan_price(Some(&fixtures()), "us-east-1").unwrap();
+        let polling = Polling { interval: std::time::Duration::from_millis(1), max_polls: 3, max_pages: 3 };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let outcome =
+            runtime.block_on(run_query(&athena, "SELECT 1", "sandboxc-e-audit", polling, None, &mut |_| {})).unwrap();
+        assert_eq!(
+            cost_line(&outcome.query_id, outcome.bytes_scanned, &price),
+            "Athena query q-7 scanned 52,428,800 bytes (50.0 MiB); cost: 0.000095 USD (52,428,800 bytes = 0.000047683716 TB x 2.0000000000 USD per TB, offer AmazonAthena SKU FIXTUREATHENASQL, version FIXTURE1 published 2026-12-05T00:00:00Z)"
+        );
+        assert!([&start, &done, &page].iter().all(|r| r.num_calls() == 1));
+    }
+
     /// The unit conversion, exactly: 2^40 bytes are 1 TB; 10^12 bytes are 0.909494701773 TB.
     #[test]
     fn the_cost_line_converts_bytes_to_tb_of_2_to_the_40() {
