@@ -3,10 +3,10 @@
 //! `AmazonAthena` offer ([`Meter::AthenaDataScanned`]). Not a monthly line: `sandboxc audit
 //! --engine athena` prices its own query with it.
 //!
-//! The offer prices data scanned in the unit `Terabytes`. No AWS page read for sandboxc says
-//! whether that terabyte is 10^12 or 2^40 bytes, so [`BYTES_PER_TB`] is 2^40, the convention of
-//! AWS's pricing pages for storage and data (binary units), and every line states the
-//! conversion it used. Athena's pricing page may also bill a minimum amount of data per query;
+//! The offer prices data scanned in the unit `Terabytes`. No AWS document found for sandboxc
+//! says whether that terabyte is 10^12 or 2^40 bytes (docs/aws-facts.md, "Athena over
+//! CloudTrail"), so [`BYTES_PER_TB`] is 2^40, stated in `sandboxc audit --help` and the README;
+//! with 10^12 a cost would be 1.0995 times as much. Athena's pricing page may also bill a minimum amount of data per query;
 //! no AWS source for it was read, so no minimum is applied: the cost is of the bytes scanned.
 
 use super::prices::{OfferInfo, Price, PriceBook};
