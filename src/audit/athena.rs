@@ -255,9 +255,9 @@ pub async fn run<S: QueryService>(
     Err(QueryError::Shape { query_id, why: format!("more than {} result pages", polling.max_pages) })
 }
 
-/// `n` bytes in words: `12,345,678 bytes (11.8 MiB)`.
+/// `n` with its digits in groups of three: `12,345,678`.
 #[must_use]
-pub fn bytes_in_words(n: u64) -> String {
+pub fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut grouped = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -266,7 +266,13 @@ pub fn bytes_in_words(n: u64) -> String {
         }
         grouped.push(c);
     }
+    grouped
+}
+
+/// `n` bytes in words: `12,345,678 bytes (11.8 MiB)`.
+#[must_use]
+pub fn bytes_in_words(n: u64) -> String {
     #[allow(clippy::cast_precision_loss)]
     let mib = n as f64 / 1_048_576.0;
-    format!("{grouped} bytes ({mib:.1} MiB)")
+    format!("{} bytes ({mib:.1} MiB)", grouped(n))
 }

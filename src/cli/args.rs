@@ -609,6 +609,16 @@ pub struct AuditArgs {
     /// With --engine athena: print the generated SQL on standard output instead of running it.
     #[arg(long)]
     pub print_sql: bool,
+    /// With --engine athena: directory of AWS Price List offer files (as downloaded from
+    /// https://pricing.us-east-1.amazonaws.com/offers/v1.0/aws/<offerCode>/current/index.json)
+    /// holding AmazonAthena's: DIR/AmazonAthena.json, DIR/AmazonAthena/index.json or
+    /// DIR/AmazonAthena/<region>/index.json; read before the query starts, in the Region the
+    /// query runs in. The query's cost is its bytes scanned / 2^40 (a TB of the offer's unit
+    /// Terabytes taken as 2^40 bytes) x the price per TB; no per-query minimum is applied.
+    /// Default: the dated snapshot shipped with sandboxc (prices/snapshot), which has no Athena
+    /// price: the cost is then printed as unknown.
+    #[arg(long, value_name = "DIR")]
+    pub prices: Option<PathBuf>,
     /// With --from-aws or --engine athena: where and as whom to read AWS.
     #[command(flatten)]
     pub aws: AwsArgs,
@@ -667,11 +677,13 @@ over the trail and usage-report buckets, partition projection only, and the work
 sandboxc-<name>-audit with a per-query bytes-scanned limit). The query reads only the partitions
 of the window (trail days --since..the day after --until, usage reports from 5 days before), and
 the report is the one the local engine prints, in every format; the query ID, bytes scanned and
-cost are printed on standard error. Decisions come from the validator's log group (or
+cost are printed on standard error (the cost from --prices DIR with the AmazonAthena offer file;
+the shipped snapshot has no Athena price). Decisions come from the validator's log group (or
 --decisions). Examples:
   sandboxc audit --engine athena --since 2026-11-28 --until 2026-11-28
   sandboxc audit --engine athena --since 2026-11-01 --user alice@example.org --format csv
   sandboxc audit --engine athena --since 2026-11-28 --print-sql > audit.sql
+  sandboxc audit --engine athena --since 2026-11-28 --prices ./offers   # ./offers/AmazonAthena.json
 The caller needs athena:StartQueryExecution, GetQueryExecution, GetQueryResults and
 GetWorkGroup on the workgroup, glue:GetDatabase, GetTable and GetPartitions on the database and
 its tables, s3:GetObject and s3:ListBucket on both buckets, s3:PutObject, GetObject and

@@ -23,6 +23,11 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
     if args.print_sql && !athena {
         return Err(CliError::new("--print-sql belongs to --engine athena"));
     }
+    if args.prices.is_some() && !athena {
+        return Err(CliError::new(
+            "--prices belongs to --engine athena (the price of its query); `sandboxc cost --prices` prices the month",
+        ));
+    }
     if athena {
         if let Some(flag) = [
             (args.from_aws, "--from-aws"),

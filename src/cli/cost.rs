@@ -2,6 +2,8 @@
 //! (`crate::cost`) from the shipped price snapshot or `--prices DIR`; and the cost section
 //! `sandboxc plan` attaches to a plan (both template sets priced alike).
 
+use std::path::Path;
+
 use super::args::{CostArgs, CostFormat, CostOptions};
 use super::error::CliError;
 use super::plan::new_output;
@@ -23,20 +25,37 @@ pub fn templates(set: &TemplateSet) -> Vec<(&str, &Template)> {
 /// [`CliError`] for offer files that are missing or malformed (naming the file).
 pub fn book(options: &CostOptions, region: Option<&str>, sets: &[&TemplateSet]) -> Result<PriceBook, CliError> {
     let assumptions = options.assumptions()?;
-    let mut book = match &options.prices {
-        Some(dir) => {
-            if !dir.is_dir() {
-                return Err(CliError::new(format!(
-                    "--prices {}: not a directory (it holds the AWS Price List offer files, one per service)",
-                    dir.display()
-                )));
-            }
-            PriceBook::dir(dir, region)
-        }
+    let meters: Vec<cost::Meter> = sets.iter().flat_map(|s| cost::meters(templates(s), &assumptions)).collect();
+    priced(options.prices.as_deref(), region, &meters)
+}
+
+/// Refuses a `--prices` that is not a directory (before any other work).
+///
+/// # Errors
+/// [`CliError`] naming the path.
+pub fn check_prices_dir(prices: Option<&Path>) -> Result<(), CliError> {
+    match prices {
+        Some(dir) if !dir.is_dir() => Err(CliError::new(format!(
+            "--prices {}: not a directory (it holds the AWS Price List offer files, one per service)",
+            dir.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// The price book of `--prices DIR` (else the shipped snapshot) for `region`, with the offers
+/// `meters` need read.
+///
+/// # Errors
+/// [`CliError`] for a `--prices` that is not a directory, and for offer files that are missing
+/// or malformed (naming the file).
+pub fn priced(prices: Option<&Path>, region: Option<&str>, meters: &[cost::Meter]) -> Result<PriceBook, CliError> {
+    check_prices_dir(prices)?;
+    let mut book = match prices {
+        Some(dir) => PriceBook::dir(dir, region),
         None => PriceBook::snapshot(region).map_err(|e| CliError::new(e.to_string()))?,
     };
-    let meters: Vec<cost::Meter> = sets.iter().flat_map(|s| cost::meters(templates(s), &assumptions)).collect();
-    book.load(&meters).map_err(|e| CliError::new(format!("cannot read the prices: {e}")))?;
+    book.load(meters).map_err(|e| CliError::new(format!("cannot read the prices: {e}")))?;
     Ok(book)
 }
 

@@ -6,10 +6,12 @@
 //! interface endpoints per Availability Zone, keys, trail data events, S3 storage),
 //! [`prices`] finds each meter's product in the AWS Price List offer files ([`offers`]), and
 //! [`render`] writes the `sandboxc cost` table, markdown and JSON. A price that is not in the
-//! offers is never guessed: its line says why and the total leaves it out, counted.
+//! offers is never guessed: its line says why and the total leaves it out, counted. [`query`]
+//! prices one Athena query's data scanned (not a monthly line).
 
 pub mod offers;
 pub mod prices;
+pub mod query;
 pub mod render;
 pub mod usage;
 

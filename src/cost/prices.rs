@@ -14,7 +14,8 @@ use super::CostError;
 /// The date the snapshot's prices were read from AWS's pricing pages (`prices/snapshot/README.md`).
 pub const SNAPSHOT_DATE: &str = "2026-12-05";
 
-/// The snapshot's offer files: (offer code, file name, text).
+/// The snapshot's offer files of the monthly estimate: (offer code, file name, text). They are
+/// read at once by [`PriceBook::snapshot`], and an estimate lists each among its sources.
 const SNAPSHOT: [(&str, &str, &str); 6] = [
     ("AmazonAppStream", "AmazonAppStream.json", include_str!("../../prices/snapshot/AmazonAppStream.json")),
     ("AmazonSageMaker", "AmazonSageMaker.json", include_str!("../../prices/snapshot/AmazonSageMaker.json")),
@@ -23,6 +24,12 @@ const SNAPSHOT: [(&str, &str, &str); 6] = [
     ("AWSCloudTrail", "AWSCloudTrail.json", include_str!("../../prices/snapshot/AWSCloudTrail.json")),
     ("AmazonS3", "AmazonS3.json", include_str!("../../prices/snapshot/AmazonS3.json")),
 ];
+
+/// The snapshot's offer files that price no monthly line: read by [`PriceBook::load`] only when
+/// a meter needs them (the Athena query of `sandboxc audit --engine athena`), so that a monthly
+/// estimate's sources stay the offers it prices.
+const SNAPSHOT_ON_DEMAND: [(&str, &str, &str); 1] =
+    [("AmazonAthena", "AmazonAthena.json", include_str!("../../prices/snapshot/AmazonAthena.json"))];
 
 /// The offer code (`offerCode`) of the service that prices `meter`.
 #[must_use]
@@ -34,6 +41,7 @@ pub fn offer_code(meter: &Meter) -> &'static str {
         Meter::KmsKeys => "awskms",
         Meter::TrailDataEvents => "AWSCloudTrail",
         Meter::S3Standard => "AmazonS3",
+        Meter::AthenaDataScanned => "AmazonAthena",
     }
 }
 
@@ -64,6 +72,8 @@ fn rule(meter: &Meter) -> Vec<(&'static str, Cond)> {
         Meter::KmsKeys => vec![("usagetype", EndsWith("KMS-Keys".into()))],
         Meter::TrailDataEvents => vec![("usagetype", EndsWith("DataEventsRecorded".into()))],
         Meter::S3Standard => vec![("usagetype", EndsWith("TimedStorage-ByteHrs".into()))],
+        // `USE1-DataScannedInTB` (SQL queries, unit `Terabytes`).
+        Meter::AthenaDataScanned => vec![("usagetype", EndsWith("DataScannedInTB".into()))],
     }
 }
 
@@ -109,6 +119,15 @@ pub struct OfferInfo {
     pub publication_date: String,
     /// The file read.
     pub source: String,
+}
+
+fn info(o: &Offer) -> OfferInfo {
+    OfferInfo {
+        offer_code: o.offer_code.clone(),
+        version: o.version.clone(),
+        publication_date: o.publication_date.clone(),
+        source: o.source.clone(),
+    }
 }
 
 /// The offers prices are looked up in, for one Region.
@@ -159,14 +178,30 @@ impl PriceBook {
         }
     }
 
-    /// Reads the offers `meters` need (directories only; the snapshot is read already).
+    /// Reads the offers `meters` need: from the directory, or, for the snapshot, those of its
+    /// files [`PriceBook::snapshot`] does not read at once (`AmazonAthena`).
     ///
     /// # Errors
     /// [`CostError::MissingOffer`] naming the files looked for, [`CostError::Malformed`]
     /// naming the file and what is wrong, [`CostError::WrongOffer`] when a file holds another
     /// offer.
     pub fn load<'a>(&mut self, meters: impl IntoIterator<Item = &'a Meter>) -> Result<(), CostError> {
-        let (Some(dir), Some(region)) = (self.dir.clone(), self.region.clone()) else { return Ok(()) };
+        let Some(region) = self.region.clone() else { return Ok(()) };
+        let Some(dir) = self.dir.clone() else {
+            for m in meters {
+                let code = offer_code(m);
+                if self.offers.contains_key(code) {
+                    continue;
+                }
+                if let Some((_, file, text)) = SNAPSHOT_ON_DEMAND.iter().find(|(c, _, _)| *c == code) {
+                    let source = format!("prices/snapshot/{file}");
+                    let offer = offers::read(text.as_bytes(), Some(&region), &source)
+                        .map_err(|why| CostError::Malformed { file: source.clone(), why })?;
+                    self.offers.insert(code.to_string(), offer);
+                }
+            }
+            return Ok(());
+        };
         for m in meters {
             let code = offer_code(m);
             if self.offers.contains_key(code) {
@@ -199,15 +234,13 @@ impl PriceBook {
     /// The offers read, for the estimate's sources.
     #[must_use]
     pub fn offers(&self) -> Vec<OfferInfo> {
-        self.offers
-            .values()
-            .map(|o| OfferInfo {
-                offer_code: o.offer_code.clone(),
-                version: o.version.clone(),
-                publication_date: o.publication_date.clone(),
-                source: o.source.clone(),
-            })
-            .collect()
+        self.offers.values().map(info).collect()
+    }
+
+    /// The offer `code`, when it was read.
+    #[must_use]
+    pub fn offer(&self, code: &str) -> Option<OfferInfo> {
+        self.offers.get(code).map(info)
     }
 
     /// The price of one unit of `meter`, or why there is none. A product matches when its

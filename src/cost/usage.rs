@@ -35,6 +35,10 @@ pub enum Meter {
     TrailDataEvents,
     /// S3 Standard storage, GB-months.
     S3Standard,
+    /// Athena SQL queries' data scanned, in the offer's unit `Terabytes` (see
+    /// [`super::query::BYTES_PER_TB`]). Not a monthly line: no template uses it; it prices
+    /// the query of `sandboxc audit --engine athena`.
+    AthenaDataScanned,
 }
 
 impl Meter {
@@ -48,6 +52,7 @@ impl Meter {
             Self::KmsKeys => "KMS",
             Self::TrailDataEvents => "CloudTrail",
             Self::S3Standard => "S3",
+            Self::AthenaDataScanned => "Athena",
         }
     }
 
@@ -63,6 +68,7 @@ impl Meter {
             Self::KmsKeys => "customer managed keys".into(),
             Self::TrailDataEvents => "data events recorded".into(),
             Self::S3Standard => "S3 Standard storage".into(),
+            Self::AthenaDataScanned => "SQL query data scanned".into(),
         }
     }
 
@@ -77,6 +83,7 @@ impl Meter {
             Self::NotebookStorage | Self::S3Standard => "GB-months",
             Self::KmsKeys => "key-months",
             Self::TrailDataEvents => "events",
+            Self::AthenaDataScanned => "TB",
         }
     }
 }

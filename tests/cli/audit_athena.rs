@@ -381,3 +381,88 @@ fn engine_athena_arguments() {
         "{help}"
     );
 }
+
+/// `--prices DIR` is read before the query: a missing or malformed AmazonAthena offer file is an
+/// error naming the file (exit 1) right after GetCallerIdentity (the Region of the Athena
+/// client is known then), and no StartQueryExecution request is made; with a readable file the
+/// command goes on to read the stack. `--prices` belongs to `--engine athena`.
+#[test]
+fn engine_athena_reads_its_price_before_the_query() {
+    use crate::commands::{endpoint, sandboxc_at, CALLER_IDENTITY};
+    let tmp = tempfile::tempdir().unwrap();
+    let bp = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/always-on-4az.yaml").display().to_string();
+    let prices = tmp.path().join("offers");
+    std::fs::create_dir(&prices).unwrap();
+    let file = prices.join("AmazonAthena.json");
+    let args = |dir: &Path| {
+        vec![
+            "audit".to_string(),
+            bp.clone(),
+            "--engine".into(),
+            "athena".into(),
+            "--since".into(),
+            "2026-11-28".into(),
+            "--prices".into(),
+            dir.display().to_string(),
+        ]
+    };
+    let run = |dir: &Path| {
+        let (url, requests) = endpoint(Some(CALLER_IDENTITY));
+        let args = args(dir);
+        let o = sandboxc_at(tmp.path(), &args.iter().map(String::as_str).collect::<Vec<_>>(), &url);
+        let seen = requests.lock().unwrap().clone();
+        (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned(), seen)
+    };
+    let no_query = |seen: &[String]| {
+        assert!(
+            seen.iter().all(|r| !r.contains("StartQueryExecution") && !r.contains("AmazonAthena.")),
+            "no Athena request: {seen:?}"
+        );
+    };
+    // Missing.
+    let (code, err, seen) = run(&prices);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("cannot read the prices: no AmazonAthena offer file: looked for")
+            && err.contains(&file.display().to_string()),
+        "{err}"
+    );
+    assert_eq!(seen.len(), 1, "GetCallerIdentity only: {seen:?}");
+    assert!(seen[0].contains("GetCallerIdentity"), "{seen:?}");
+    no_query(&seen);
+    // Malformed.
+    std::fs::write(&file, "{\"formatVersion\": \"v1.0\", \"offerCode\": \"AmazonAthena\", \"products\": [").unwrap();
+    let (code, err, seen) = run(&prices);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains(&format!("{} is not an AWS Price List offer file", file.display())), "{err}");
+    assert_eq!(seen.len(), 1, "GetCallerIdentity only: {seen:?}");
+    no_query(&seen);
+    // Not a directory: refused before any request.
+    let (code, err, seen) = run(&file);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("not a directory"), "{err}");
+    assert!(seen.is_empty(), "{seen:?}");
+    // Readable (the fixtures): past the price, the stack is read next (this endpoint answers
+    // it with nonsense, so the command stops there), still before any query.
+    let (code, err, seen) = run(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/offers"));
+    assert_eq!(code, Some(1), "{err}");
+    assert!(!err.contains("prices"), "{err}");
+    assert!(seen.len() > 1 && seen[1].contains("DescribeStacks"), "{seen:?}");
+    no_query(&seen);
+    // --prices belongs to --engine athena.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .args(["audit", "--prices", "offers", "--cloudtrail", "t"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--prices belongs to --engine athena"));
+    // The help states the unit conversion and that no minimum is applied.
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc")).args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("--prices <DIR>")
+            && help.contains("bytes scanned / 2^40")
+            && help.contains("no per-query minimum is applied"),
+        "{help}"
+    );
+}

@@ -429,7 +429,7 @@ fn profile_wins_over_environment_credentials_and_must_exist() {
 
 /// A loopback endpoint: answers every request with `answer` (an HTTP response), or, without
 /// one, accepts connections and never answers. Returns its URL and the requests it read.
-fn endpoint(answer: Option<&'static str>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(crate) fn endpoint(answer: Option<&'static str>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     use std::io::{Read, Write};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
@@ -473,7 +473,7 @@ fn endpoint(answer: Option<&'static str>) -> (String, std::sync::Arc<std::sync::
 }
 
 /// STS's answer to GetCallerIdentity: account 123456789012.
-const CALLER_IDENTITY: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 348\r\nConnection: close\r\n\r\n<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDATESTUSERID000000</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
+pub(crate) const CALLER_IDENTITY: &str = "HTTP/1.1 200 OK\r\nContent-Type: text/xml\r\nContent-Length: 348\r\nConnection: close\r\n\r\n<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><GetCallerIdentityResult><Arn>arn:aws:iam::123456789012:user/test</Arn><UserId>AIDATESTUSERID000000</UserId><Account>123456789012</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</RequestId></ResponseMetadata></GetCallerIdentityResponse>";
 
 /// sandboxc with fake keys against `endpoint`, no profile files, no instance metadata, no
 /// browser (`BROWSER` unset: `connect --open` never starts one from a test).
