@@ -112,6 +112,59 @@ impl SessionKind {
     }
 }
 
+/// Why an event is unattributed (the `reason` of the unattributed list in every output format;
+/// [`Reason::NoSession`] for every other event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// No AppStream session of its account held its source address at its time.
+    #[default]
+    NoSession,
+    /// It came through a VPC endpoint that is not the sandbox's (`vpcEndpointId` is none of
+    /// [`Principals::vpc_endpoints`]): another network, whose private addresses may be the
+    /// sandbox's too, so its address names no one.
+    OtherVpcEndpoint,
+    /// Its role is on a user's notebook-role path (`/sandboxc/<env>/users/<hash>/`) but is not
+    /// that user's notebook role ([`Principals::notebook_roles`]): anyone allowed
+    /// `iam:CreateRole` can create a role on that path.
+    NotNotebookRole,
+}
+
+impl Reason {
+    /// `no_session`, `other_vpc_endpoint` or `not_notebook_role`, as in every output format.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoSession => "no_session",
+            Self::OtherVpcEndpoint => "other_vpc_endpoint",
+            Self::NotNotebookRole => "not_notebook_role",
+        }
+    }
+
+    /// Every reason.
+    pub const ALL: [Self; 3] = [Self::NoSession, Self::OtherVpcEndpoint, Self::NotNotebookRole];
+
+    /// The reason of an `as_str` value.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// What it means, in words (the table's legend).
+    #[must_use]
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::NoSession => "no session held the source address at that time",
+            Self::OtherVpcEndpoint => {
+                "the request came through another VPC endpoint than the sandbox's (vpcEndpointId): another network, whose private addresses may be the sandbox's, so its address names no one"
+            }
+            Self::NotNotebookRole => {
+                "role on a user's path but not that user's notebook role (anyone allowed iam:CreateRole can create a role on that path)"
+            }
+        }
+    }
+}
+
 /// Interned strings: event names, buckets, addresses, error codes and principals repeat; and
 /// the object keys of the kept events, stored without a heap allocation each.
 #[derive(Debug, Default)]
@@ -324,6 +377,10 @@ pub struct Event {
     pub more_keys: MoreKeys,
     /// The summary class.
     pub class: Class,
+    /// `vpcEndpointId` (interned; 0 when none: the public endpoint).
+    pub vpc_endpoint: u32,
+    /// Why the event is unattributed (in the unattributed list; [`Reason::NoSession`] elsewhere).
+    pub reason: Reason,
 }
 
 /// Counts of what was read and set aside; all appear in the report.
@@ -445,20 +502,28 @@ impl Auditor {
     }
 
     /// How a record's calling role classifies it: an admin role, a notebook user of the audited
-    /// environment (their hash), a notebook role the audit cannot attribute (why), or neither
-    /// (then the address decides).
+    /// environment (their hash; when [`Principals::notebook_roles`] are known, only that user's
+    /// role names), a role on a user's path that is not that user's notebook role, a notebook
+    /// role the audit cannot attribute (why), or neither (then the address decides).
     fn classify(&self, issuer: Option<&str>, account: Option<&str>) -> Caller {
         let Some(issuer) = issuer else { return Caller::Other };
         if self.principals.admin_roles.iter().any(|a| a == issuer) {
             return Caller::Admin;
         }
-        let Some((env, hash)) = notebook_role(issuer) else { return Caller::Other };
+        let Some((env, hash, name)) = notebook_role(issuer) else { return Caller::Other };
         let role_account = issuer.split(':').nth(4).unwrap_or_default();
         Caller::Unclaimed(match self.principals.environment.as_deref() {
             _ if account.is_some_and(|a| a != role_account) => {
                 format!("a role of account {role_account} under /sandboxc/{env}/users/, not of the trail's account")
             }
-            Some(ours) if ours == env => return Caller::Notebook(hash.to_string()),
+            Some(ours) if ours == env => {
+                let known = self.principals.notebook_roles.as_ref();
+                return if known.is_none_or(|k| k.get(hash).is_some_and(|names| names.contains(name))) {
+                    Caller::Notebook(hash.to_string())
+                } else {
+                    Caller::NotNotebookRole
+                };
+            }
             Some(ours) => format!(
                 "notebook roles of sandboxc environment {env} (/sandboxc/{env}/users/), not of the audited environment {ours}"
             ),
@@ -639,7 +704,7 @@ impl Auditor {
         // An AppStream session is found by address; a notebook or admin role needs none.
         let ip = match (r.source_ip.as_deref(), &caller) {
             (Some(ip), _) => ip,
-            (None, Caller::Admin | Caller::Notebook(_)) => "",
+            (None, Caller::Admin | Caller::Notebook(_) | Caller::NotNotebookRole) => "",
             (None, _) => {
                 return self.problem(Problem::record(location, index, "no sourceIPAddress".into()));
             }
@@ -679,10 +744,21 @@ impl Auditor {
                 }
                 return;
             }
+            Caller::NotNotebookRole => {
+                let mut event = self.event(&r, time, name, bucket, ip_id, u32::MAX, SessionKind::AppStream);
+                event.reason = Reason::NotNotebookRole;
+                self.unattributed.push(event);
+                return;
+            }
             Caller::Unclaimed(why) => *self.unclaimed_notebook_roles.entry(why).or_default() += 1,
             Caller::Other => {}
         }
-        let by_address = self.claimants(ip_id, time);
+        // A request through another VPC endpoint came from another network: its address (which
+        // may be one of the sandbox's, private ranges overlap) names no one.
+        let endpoints = &self.principals.vpc_endpoints;
+        let other_endpoint = !endpoints.is_empty()
+            && r.vpc_endpoint.as_deref().is_some_and(|v| !v.is_empty() && !endpoints.iter().any(|e| e == v));
+        let by_address = if other_endpoint { Vec::new() } else { self.claimants(ip_id, time) };
         // The account: a record of another account (org trail, multi-account trail bucket)
         // is never attributed to a session of this one.
         let same_account = |s: &Session| account.is_none_or(|a| s.account.as_deref().is_none_or(|sa| sa == a));
@@ -704,7 +780,10 @@ impl Auditor {
             _ => {}
         }
         let session = claimants.first().copied().unwrap_or(u32::MAX);
-        let event = self.event(&r, time, name, bucket, ip_id, session, SessionKind::AppStream);
+        let mut event = self.event(&r, time, name, bucket, ip_id, session, SessionKind::AppStream);
+        if other_endpoint {
+            event.reason = Reason::OtherVpcEndpoint;
+        }
         if foreign {
             self.counts.other_account += 1;
             self.other_account.push(event);
@@ -763,6 +842,8 @@ impl Auditor {
             session,
             kind,
             account: account.map_or(0, |a| self.strings.id(a)),
+            vpc_endpoint: r.vpc_endpoint.as_deref().filter(|v| !v.is_empty()).map_or(0, |v| self.strings.id(v)),
+            reason: Reason::NoSession,
         }
     }
 
@@ -854,19 +935,23 @@ enum Caller {
     Notebook(String),
     /// A sandboxc notebook role the audit cannot attribute, and why: attributed by address.
     Unclaimed(String),
+    /// A role on a user's notebook-role path of the audited environment whose name is not that
+    /// user's notebook role: unattributed ([`Reason::NotNotebookRole`]), never by address.
+    NotNotebookRole,
     /// Anything else: attributed by address.
     Other,
 }
 
-/// The environment and user hash of a sandboxc notebook role ARN of any environment
+/// The environment, user hash and role name of a sandboxc notebook role ARN of any environment
 /// (`arn:<partition>:iam::<account>:role/sandboxc/<env>/users/<hash>/<name>`).
-fn notebook_role(arn: &str) -> Option<(&str, &str)> {
+fn notebook_role(arn: &str) -> Option<(&str, &str, &str)> {
     let (_, path) = arn.split_once(":role/sandboxc/")?;
     let (env, _) = path.split_once("/users/")?;
     if env.is_empty() || env.contains('/') {
         return None;
     }
-    user_hash_of_role_arn(env, arn).map(|hash| (env, hash))
+    let name = arn.rsplit('/').next().unwrap_or_default();
+    user_hash_of_role_arn(env, arn).map(|hash| (env, hash, name))
 }
 
 /// sha256 of a user ID, lowercase hex: the home-folder hash (docs/aws-facts.md, "AppStream 2.0: home folders").
@@ -1018,8 +1103,12 @@ mod tests {
         let alice = user_hash("alice");
         let role = |account: &str, env: &str| format!("arn:aws:iam::{account}:role/sandboxc/{env}/users/{alice}/nb");
         let admin = "arn:aws:iam::123456789012:role/BreakGlass";
-        let principals =
-            Principals { environment: Some("team".into()), admin_roles: vec![admin.into()], users: Vec::new() };
+        let principals = Principals {
+            environment: Some("team".into()),
+            admin_roles: vec![admin.into()],
+            users: Vec::new(),
+            ..Principals::default()
+        };
         let mut a = Auditor::new(Filters::default()).with_principals(principals.clone());
         a.index();
         let with = |issuer: &str, ip: Option<&str>| Record {

@@ -31,7 +31,7 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
             blueprint.name
         )));
     };
-    let principals = super::audit::principals(args, Some(&blueprint))?;
+    let mut principals = super::audit::principals(args, Some(&blueprint))?;
     let names = blueprint.names.clone();
     let stack = principals.environment.clone().unwrap_or_else(|| blueprint.name.clone());
     let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
@@ -41,17 +41,22 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
         trail: None,
         decisions: args.decisions.clone(),
         log_groups: args.log_group.clone(),
+        endpoint_wanted: args.vpc_endpoint.is_empty(),
     };
     let runtime = ctx.runtime()?;
-    let (session, mut evidence) = runtime.block_on(async {
+    let (session, mut evidence, cfn) = runtime.block_on(async {
         let session =
             crate::aws::connect(&settings).await.map_err(|e| CliError::new(format!("--engine athena: {e}")))?;
         super::args::check_account(blueprint.account.as_deref(), &session.account)?;
         let cfn = session.cloudformation();
         let evidence =
             S3Evidence::open(&cfn, session.s3(), Some(session.logs()), &runtime, given, &mut filters).await?;
-        Ok::<_, CliError>((session, evidence))
+        Ok::<_, CliError>((session, evidence, cfn))
     })?;
+    super::audit::from_stack(&mut principals, evidence.s3_endpoint.clone(), &cfn, &runtime, Some(&blueprint), ctx);
+    if !args.print_sql {
+        super::audit::unchecked_notes(&principals, ctx);
+    }
     let tables = Tables {
         database: names.audit_database.clone(),
         trail: AUDIT_TRAIL_TABLE.to_string(),
