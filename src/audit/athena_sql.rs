@@ -624,6 +624,7 @@ pub fn trail_partition_days(since: Instant, until: Instant) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn spec_sql(filters: &Filters, principals: &Principals) -> Result<String, SqlError> {
         let tables =
@@ -675,6 +676,37 @@ mod tests {
         assert!(spec_sql(&window(), &bad).is_err());
         let bad = Principals { admin_roles: vec!["arn:aws:iam::123456789012:role/x'".into()], ..Principals::default() };
         assert!(spec_sql(&window(), &bad).is_err());
+        // The sandbox's endpoints and the users' role names: checked, then quoted.
+        for bad in [
+            Principals { vpc_endpoints: vec!["vpce-1a2b3c4d' OR '1'='1".into()], ..Principals::default() },
+            Principals { vpc_endpoints: vec!["vpce-1A2B3C4D".into()], ..Principals::default() },
+            Principals {
+                notebook_roles: Some([("x' OR '1".to_string(), BTreeSet::from(["nb".to_string()]))].into()),
+                ..Principals::default()
+            },
+            Principals {
+                notebook_roles: Some([(user_hash("a"), BTreeSet::from(["nb') OR ('1".to_string()]))].into()),
+                ..Principals::default()
+            },
+            Principals {
+                notebook_roles: Some([(user_hash("a"), BTreeSet::from(["n\nb".to_string()]))].into()),
+                ..Principals::default()
+            },
+        ] {
+            assert!(matches!(spec_sql(&window(), &bad), Err(SqlError::Invalid { .. })), "{bad:?}");
+        }
+        let good = Principals {
+            environment: Some("team".into()),
+            vpc_endpoints: vec!["vpce-0a1b2c3d4e5f60718".into()],
+            notebook_roles: Some([(user_hash("a"), BTreeSet::from(["team-UserA-x".to_string()]))].into()),
+            ..Principals::default()
+        };
+        let sql = spec_sql(&window(), &good).unwrap_or_default();
+        assert!(sql.contains("NOT (vpc_endpoint IN ('vpce-0a1b2c3d4e5f60718'))"), "{sql}");
+        assert!(
+            sql.contains(&format!("role_hash || '/' || role_name IN ('{}/team-UserA-x')", user_hash("a"))),
+            "{sql}"
+        );
         assert!(identifier("database", "db\"; DROP").is_err());
         assert_eq!(literal("x", "it's").ok().as_deref(), Some("'it''s'"));
     }

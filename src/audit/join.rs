@@ -6,25 +6,33 @@
 //! of [`Principals::admin_roles`] makes it administrative access (listed apart, never a
 //! finding); a role under `/sandboxc/<env>/users/<user hash>/` of the audited environment, in
 //! the record's own account, makes it that user's notebook event (session kind
-//! [`SessionKind::Notebook`]). Every other record is attributed by address and time to an
-//! AppStream session (kind [`SessionKind::AppStream`]). A role path cannot be forged into
+//! [`SessionKind::Notebook`]) — but only a role of that user's exact name when the users' role
+//! names are known ([`Principals::notebook_roles`]): anyone allowed `iam:CreateRole` can create a
+//! role on that path, and such a role's events are unattributed ([`Reason::NotNotebookRole`]).
+//! Every other record is attributed by address and time to an AppStream session (kind
+//! [`SessionKind::AppStream`]), unless the sandbox's S3 gateway endpoints are known
+//! ([`Principals::vpc_endpoints`]) and the record came through another VPC endpoint
+//! (`vpcEndpointId`): another network, whose private range may overlap the sandbox's, so its
+//! address names no one ([`Reason::OtherVpcEndpoint`]). A record without `vpcEndpointId` (S3's
+//! public endpoint) is attributed by address as before. A role path cannot be forged into
 //! another account's trail: IAM paths are chosen by whoever creates the role, so only a role of
 //! the record's `recipientAccountId` counts.
 //!
 //! Memory: sessions are few (one row per streaming session) and are all kept, indexed by
 //! `eni_private_ip_address` with each address's sessions sorted by start. A CloudTrail
-//! record is reduced to an [`Event`] (88 bytes: time, interned event name, bucket, address,
-//! error code, principal, role and account, the event ID as 16 bytes when it is a UUID, and
+//! record is reduced to an [`Event`] (96 bytes: time, interned event name, bucket, address,
+//! error code, principal, role, account and VPC endpoint, the event ID as 16 bytes when it is a UUID, and
 //! where its key and DeleteObjects' further keys are stored) only when it is kept for the
 //! output; everything else is counted. Object keys are not allocated one by one: they are
 //! written back to back into 1 MiB chunks that never grow ([`Strings::key`]), so a kept event
-//! costs its 88 bytes plus its keys' bytes (12 more per further key). A day of 1 GB of
-//! CloudTrail logs (about 500,000 records of 2 KB) thus needs about 65 MB of events when every
+//! costs its 96 bytes plus its keys' bytes (12 more per further key). A day of 1 GB of
+//! CloudTrail logs (about 500,000 records of 2 KB) thus needs about 69 MB of events when every
 //! record is an S3 data event of the audited buckets, plus one decompression buffer per reading
 //! thread, and far less when most are filtered out; grouping sorts those events in place.
 //! Measured (release build, `scripts/audit-bench.sh`): 511,700 such records (1,024 MB of JSON
 //! in 100 gzip files), `--format csv`: 82 MB peak resident memory for the whole process with
-//! one job, 86 MB with two. Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
+//! one job, 86 MB with two (measured when an event was 88 bytes, before `vpcEndpointId` and the
+//! reason were kept: about 4 MB less). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
 //! counted beyond; the distinct bucket and event names seen are kept for filter warnings.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -989,6 +997,7 @@ mod event_id_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::NotebookRoles;
 
     fn session(id: &str, user: &str, ip: &str, start: &str, end: Option<&str>) -> Session {
         let t = |s: &str| Instant::parse(s).unwrap_or(Instant(0));
@@ -1142,6 +1151,69 @@ mod tests {
         c.add_record("t.json", 2, with(&role("123456789012", "team"), Some("10.9.9.9")));
         assert_eq!(c.unattributed.len(), 1);
         assert!(c.unclaimed_notebook_roles.keys().any(|k| k.contains("give the blueprint or --stack team")));
+    }
+
+    /// Review: a record through another VPC endpoint is never attributed by address (another
+    /// network's private range may overlap the sandbox's), and a role on a user's path that is
+    /// not that user's notebook role names no one; both only when the sandbox's endpoint and
+    /// the users' role names are known.
+    #[test]
+    fn other_endpoints_and_false_notebook_roles_are_unattributed() {
+        let alice = user_hash("alice");
+        let role = |name: &str| format!("arn:aws:iam::123456789012:role/sandboxc/team/users/{alice}/{name}");
+        let rec = |ip: Option<&str>, vpce: Option<&str>, issuer: Option<String>, account: &str| Record {
+            source_ip: ip.map(String::from),
+            vpc_endpoint: vpce.map(String::from),
+            issuer,
+            ..record("10.0.0.1", "2026-11-28T09:00:00Z", Some(account))
+        };
+        let known = Principals {
+            environment: Some("team".into()),
+            vpc_endpoints: vec!["vpce-11111111".into()],
+            notebook_roles: Some(
+                std::iter::once((alice.clone(), std::iter::once("nb".to_string()).collect())).collect(),
+            ),
+            ..Principals::default()
+        };
+        let feed = |principals: Principals| {
+            let mut a = Auditor::new(Filters::default()).with_principals(principals);
+            a.add_session(session("s1", "alice", "10.0.0.1", "2026-11-28T08:00:00Z", Some("2026-11-28T10:00:00Z")));
+            a.index();
+            let acct = "123456789012";
+            a.add_record("t.json", 1, rec(Some("10.0.0.1"), Some("vpce-22222222"), None, acct));
+            a.add_record("t.json", 2, rec(Some("10.0.0.1"), Some("vpce-11111111"), None, acct));
+            a.add_record("t.json", 3, rec(Some("10.0.0.1"), None, None, acct));
+            a.add_record("t.json", 4, rec(None, Some("vpce-11111111"), Some(role("nb")), acct));
+            a.add_record("t.json", 5, rec(None, Some("vpce-11111111"), Some(role("evil")), acct));
+            a.add_record("t.json", 6, rec(Some("10.0.0.1"), Some("vpce-22222222"), None, "999999999999"));
+            a.add_record("t.json", 7, rec(Some("10.0.0.1"), Some(""), None, acct));
+            a
+        };
+        let a = feed(known.clone());
+        assert_eq!(a.counts.malformed, 0, "{:?}", a.problems);
+        let reasons: Vec<Reason> = a.unattributed.iter().map(|e| e.reason).collect();
+        assert_eq!(reasons, [Reason::OtherVpcEndpoint, Reason::NotNotebookRole]);
+        assert_eq!(a.strings.get(a.unattributed[0].vpc_endpoint), "vpce-22222222");
+        let kinds: Vec<SessionKind> = a.attributed.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [SessionKind::AppStream, SessionKind::AppStream, SessionKind::Notebook, SessionKind::AppStream]
+        );
+        assert_eq!(a.attributed[1].vpc_endpoint, 0, "the public endpoint: no vpcEndpointId");
+        assert_eq!(a.attributed[3].vpc_endpoint, 0, "an empty vpcEndpointId is none");
+        assert_eq!(a.other_account.len(), 1, "another account stays another account's");
+        // Nothing known: today's attribution, by address and by the role's path.
+        let b = feed(Principals { environment: Some("team".into()), ..Principals::default() });
+        assert!(b.unattributed.is_empty(), "{:?}", b.unattributed);
+        assert_eq!(b.attributed.len(), 6);
+        // Role names known for nobody: every role on the users path is refused.
+        let c = feed(Principals { notebook_roles: Some(NotebookRoles::new()), ..known });
+        assert_eq!(c.unattributed.iter().filter(|e| e.reason == Reason::NotNotebookRole).count(), 2);
+    }
+
+    #[test]
+    fn an_event_stays_small() {
+        assert_eq!(std::mem::size_of::<Event>(), 96, "the module docs count 96 bytes an event");
     }
 
     #[test]
