@@ -5,7 +5,9 @@
 //! stack's outputs `UsageReportBucket` and `TrailBucketName` (`DescribeStacks`). The data
 //! bucket, the default `--bucket`, is the output `DataBucketName`; when the stack cannot be
 //! read and both buckets were given, every bucket the trail logs is audited and the report
-//! says so.
+//! says so. The sandbox's S3 gateway endpoint is the output `S3EndpointId` (the stack is read
+//! for it unless `--vpc-endpoint` is given), and the users' notebook role names are the
+//! physical IDs of their roles in the stack ([`deployed_notebook_roles`]).
 //!
 //! Listing is bounded by the window: usage reports under
 //! `sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/` from the day before `--since` to the
