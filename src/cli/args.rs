@@ -691,7 +691,9 @@ to the day after --until (a day's report arrives within 24 hours), and
 AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/ for every account and Region in the trail
 bucket; each object is read whole into memory, one at a time. Needs s3:ListBucket and
 s3:GetObject on both buckets (and kms:Decrypt for the trail's key) and
-cloudformation:DescribeStacks unless both buckets and --bucket are given.
+cloudformation:DescribeStacks unless both buckets, --bucket and --vpc-endpoint are given, and
+cloudformation:ListStackResources on the stack and its users nested stacks (the users' notebook
+role names, with the blueprint) unless --notebook-role is given.
 
 Malformed lines, records and files are listed with their location (path relative to the
 directory given, line or record number) and skipped; they never end the run, but the evidence
