@@ -138,6 +138,7 @@ def trail_row(rec, path, account, region, day):
         "errorcode": s(rec.get("errorCode")),
         "useridentity": {"arn": s(identity.get("arn")), "sessioncontext": {"sessionissuer": {"arn": s(issuer.get("arn"))}}},
         "recipientaccountid": s(rec.get("recipientAccountId")),
+        "vpcendpointid": s(rec.get("vpcEndpointId")),
         "requestparameters": None if params is None else json.dumps(params),
         "resources": resources,
         "$path": path,
@@ -151,7 +152,7 @@ TRAIL_TYPES = {
     "eventid": "VARCHAR", "eventtime": "VARCHAR", "eventsource": "VARCHAR", "eventname": "VARCHAR",
     "eventcategory": "VARCHAR", "sourceipaddress": "VARCHAR", "errorcode": "VARCHAR",
     "useridentity": "STRUCT(arn VARCHAR, sessioncontext STRUCT(sessionissuer STRUCT(arn VARCHAR)))",
-    "recipientaccountid": "VARCHAR", "requestparameters": "VARCHAR",
+    "recipientaccountid": "VARCHAR", "vpcendpointid": "VARCHAR", "requestparameters": "VARCHAR",
     "resources": "STRUCT(arn VARCHAR, accountid VARCHAR, type VARCHAR)[]",
     "$path": "VARCHAR", "account": "VARCHAR", "region": "VARCHAR", "day": "VARCHAR",
 }

@@ -47,6 +47,10 @@ pub mod outputs {
     /// [`USAGE_REPORT_BUCKET_ATTRIBUTE`](crate::custom_resource::USAGE_REPORT_BUCKET_ATTRIBUTE)
     /// of the usage-report subscription. Read by `audit --from-aws`.
     pub const USAGE_REPORT_BUCKET: &str = "UsageReportBucket";
+    /// ID of the sandbox's S3 gateway endpoint, `vpce-...` (network part). Read by `audit
+    /// --from-aws` and `--engine athena`: an S3 data event whose CloudTrail `vpcEndpointId` is
+    /// another endpoint came from another network and is never attributed by address.
+    pub const S3_ENDPOINT_ID: &str = "S3EndpointId";
     /// Name of the AppStream fleet (AppStream part).
     pub const FLEET_NAME: &str = "FleetName";
     /// Name of the AppStream stack (AppStream part).

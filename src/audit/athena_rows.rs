@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use super::athena_sql::{Category, COLUMNS, ITEM_SEPARATOR, PART_SEPARATOR};
-use super::join::{Auditor, Class, Event, EventId, SessionKind};
+use super::join::{Auditor, Class, Event, EventId, Reason, SessionKind};
 use super::sessions::Session;
 use super::time::Instant;
 use super::{AuditError, Filters, Principals, Report};
@@ -193,6 +193,11 @@ impl AthenaAuditor {
                 Some(Category::Administrative) => (u32::MAX, SessionKind::AppStream),
                 _ => (claims.first().copied().unwrap_or(u32::MAX), SessionKind::AppStream),
             };
+            let reason = match text(&row, "reason") {
+                None | Some("") => Reason::NoSession,
+                Some(r) => Reason::parse(r)
+                    .ok_or_else(|| AuditError::Aws(format!("Athena result row {at}: unknown reason {r:?}")))?,
+            };
             let strings = &mut aud.strings;
             let event = Event {
                 time: Instant(time),
@@ -209,6 +214,8 @@ impl AthenaAuditor {
                 kind,
                 account: text(&row, "account").filter(|a| !a.is_empty()).map_or(0, |a| strings.id(a)),
                 more_keys: strings.more_keys(&more),
+                vpc_endpoint: text(&row, "vpc_endpoint").filter(|v| !v.is_empty()).map_or(0, |v| strings.id(v)),
+                reason: if category == Some(Category::Unattributed) { reason } else { Reason::NoSession },
             };
             aud.seen_buckets.insert(bucket.to_string());
             aud.seen_events.insert(name.to_string());

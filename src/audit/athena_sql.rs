@@ -31,8 +31,10 @@
 //! notebook role: when `recipientAccountId` is present and differs from the role's account, or
 //! `<env>` is not the audited environment (or none is given), the role is *unclaimed* and the
 //! record is judged by address like any other; else the record is *that user's notebook event*
-//! (attributed by the hash). A record without `sourceIPAddress` is only kept when it is
-//! administrative or a notebook event.
+//! (attributed by the hash) — unless the users' notebook role names are known
+//! ([`Principals::notebook_roles`]) and `<name>` is not one of that user's: then the record is
+//! *unattributed* with the reason `not_notebook_role`, never judged by address. A record without
+//! `sourceIPAddress` is only kept when it is administrative, a notebook event or such a role's.
 //!
 //! **Filters** (applied in this order, before attribution): `--bucket` (exact bucket names),
 //! `--event` (event names, ASCII case-insensitive), the window `[--since, --until)` on
@@ -43,13 +45,16 @@
 //! are always kept; administrative events are always kept.
 //!
 //! **Attribution by address and time** (every record that is neither administrative nor a
-//! notebook event). The *claimants* are the sessions whose address is the record's
+//! notebook event nor a false notebook role's). When the sandbox's VPC endpoints are known
+//! ([`Principals::vpc_endpoints`]) and the record's `vpcEndpointId` is set (not empty) and none
+//! of them, it has no claimants (reason `other_vpc_endpoint` when unattributed): another
+//! network's address names no one. Else the *claimants* are the sessions whose address is the record's
 //! `sourceIPAddress` and that held it at `eventTime` (start and last instant inclusive), and
 //! whose account is the record's `recipientAccountId` (a missing account on either side
 //! matches). The record belongs to *another account* (listed apart, not attributed) when it has
 //! an account and either sessions hold its address but none of its account, or no session holds
 //! its address and the sessions' accounts (when any session has one) do not include it. Else:
-//! no claimant, *unattributed*; one claimant whose session ID is not conflicted, *attributed*;
+//! no claimant, *unattributed* (reason `no_session`); one claimant whose session ID is not conflicted, *attributed*;
 //! two or more claimants, or one conflicted, *ambiguous* (with the candidate sessions).
 //!
 //! **Duplicates.** Within each of those lists, records with the same non-empty `eventID` are one
@@ -98,7 +103,7 @@ pub const SESSION_DAYS_BEFORE: i64 = 5;
 pub const MAX_WINDOW_DAYS: i64 = 400;
 
 /// The output columns, in order (all `varchar`).
-pub const COLUMNS: [&str; 22] = [
+pub const COLUMNS: [&str; 24] = [
     "kind",
     "session_id",
     "user_id",
@@ -121,6 +126,8 @@ pub const COLUMNS: [&str; 22] = [
     "claims",
     "copy",
     "records",
+    "vpc_endpoint",
+    "reason",
 ];
 
 /// Separates the parts of one session version's key in `claims` (ASCII unit separator).
@@ -347,6 +354,29 @@ pub fn query(spec: &QuerySpec<'_>) -> Result<String, SqlError> {
         }
         admins.push(literal("--admin-principal", a)?);
     }
+    let mut endpoints = Vec::new();
+    for e in &spec.principals.vpc_endpoints {
+        if !super::is_vpc_endpoint_id(e) {
+            return Err(invalid("--vpc-endpoint", e, "vpce- and 8 or 17 lowercase hex digits"));
+        }
+        endpoints.push(literal("--vpc-endpoint", e)?);
+    }
+    let mut role_names = Vec::new();
+    for (hash, names) in spec.principals.notebook_roles.iter().flatten() {
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
+            return Err(invalid("--notebook-role", hash, "a user hash: 64 lowercase hex digits"));
+        }
+        for name in names {
+            // IAM role names: letters, digits and +=,.@_- (IAM user guide, "IAM identifiers").
+            let ok = !name.is_empty()
+                && name.len() <= 64
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
+            if !ok {
+                return Err(invalid("--notebook-role", name, "an IAM role name: letters, digits and +=,.@_-"));
+            }
+            role_names.push(literal("--notebook-role", &format!("{hash}/{name}"))?);
+        }
+    }
     let environment = match spec.principals.environment.as_deref() {
         Some(env) if !env.is_empty() && env.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
             literal("environment", env)?
@@ -420,7 +450,7 @@ session_accounts AS (
         "filter(resources, r -> r.type = 'AWS::S3::Object' AND strpos(r.arn, ':s3:::') > 0 AND strpos({p}, '/') > 0)",
         p = arn_path("r.arn")
     );
-    let notebook = "'^[^/]*?:role/sandboxc/([^/]+)/users/([0-9a-fA-F]{64})/[^/]+$'";
+    let notebook = "'^[^/]*?:role/sandboxc/([^/]+)/users/([0-9a-fA-F]{64})/([^/]+)$'";
     let _ = write!(
         q,
         "trail_rows AS (
@@ -428,6 +458,7 @@ session_accounts AS (
     useridentity.arn AS principal,
     useridentity.sessioncontext.sessionissuer.arn AS issuer,
     NULLIF(recipientaccountid, '') AS account,
+    NULLIF(vpcendpointid, '') AS vpc_endpoint,
     json_extract_scalar(requestparameters, '$.bucketName') AS request_bucket,
     json_extract_scalar(requestparameters, '$.key') AS request_key,
     {bucket_res} AS bucket_res,
@@ -437,6 +468,7 @@ session_accounts AS (
 ),
 records AS (
   SELECT origin, eventid, eventname, sourceipaddress, errorcode, principal, issuer, account, request_key,
+    vpc_endpoint,
     {t} AS t_ms,
     COALESCE(request_bucket,
       CASE WHEN cardinality(bucket_res) > 0 THEN {last_bucket} END,
@@ -444,6 +476,7 @@ records AS (
     transform(object_res, r -> {p}) AS object_paths,
     CASE WHEN regexp_like(issuer, {notebook}) THEN regexp_extract(issuer, {notebook}, 1) END AS role_env,
     CASE WHEN regexp_like(issuer, {notebook}) THEN regexp_extract(issuer, {notebook}, 2) END AS role_hash,
+    CASE WHEN regexp_like(issuer, {notebook}) THEN regexp_extract(issuer, {notebook}, 3) END AS role_name,
     COALESCE(split_part(issuer, ':', 5), '') AS role_account
   FROM trail_rows
   WHERE eventsource = 's3.amazonaws.com' AND (eventcategory IS NULL OR eventcategory = 'Data')
@@ -454,21 +487,22 @@ judged AS (
       WHEN {admin} THEN 'admin'
       WHEN role_hash IS NULL THEN 'other'
       WHEN account IS NOT NULL AND account <> role_account THEN 'unclaimed'
-      WHEN role_env = {environment} THEN 'notebook'
+      WHEN role_env = {environment} THEN {notebook_caller}
       ELSE 'unclaimed'
-    END AS caller
+    END AS caller,
+    {other_endpoint} AS other_endpoint
   FROM records
   WHERE eventname IS NOT NULL AND bucket IS NOT NULL AND t_ms IS NOT NULL
 ),
 kept AS (
   SELECT origin, eventid, eventname, sourceipaddress, errorcode, principal, issuer, account, request_key, t_ms,
-    bucket, object_paths, caller, role_hash, count(*) AS records
+    bucket, object_paths, caller, role_hash, vpc_endpoint, other_endpoint, count(*) AS records
   FROM judged
-  WHERE (sourceipaddress IS NOT NULL OR caller IN ('admin', 'notebook'))
+  WHERE (sourceipaddress IS NOT NULL OR caller IN ('admin', 'notebook', 'impostor'))
     AND {bucket_filter} AND {event_filter}
     AND t_ms >= {since_ms} AND t_ms < {until_ms}
   GROUP BY origin, eventid, eventname, sourceipaddress, errorcode, principal, issuer, account, request_key, t_ms,
-    bucket, object_paths, caller, role_hash
+    bucket, object_paths, caller, role_hash, vpc_endpoint, other_endpoint
 ),
 ",
         t = millis("eventtime"),
@@ -476,6 +510,19 @@ kept AS (
         first_object = arn_path("object_res[1].arn"),
         p = arn_path("r.arn"),
         admin = if admins.is_empty() { "FALSE".to_string() } else { in_list("issuer", &admins) },
+        notebook_caller = if spec.principals.notebook_roles.is_some() {
+            format!(
+                "CASE WHEN {} THEN 'notebook' ELSE 'impostor' END",
+                in_list("role_hash || '/' || role_name", &role_names)
+            )
+        } else {
+            "'notebook'".to_string()
+        },
+        other_endpoint = if endpoints.is_empty() {
+            "FALSE".to_string()
+        } else {
+            format!("(vpc_endpoint IS NOT NULL AND NOT ({}))", in_list("vpc_endpoint", &endpoints))
+        },
         bucket_filter = if buckets.is_empty() { "TRUE".to_string() } else { in_list("bucket", &buckets) },
         event_filter = if events.is_empty() { "TRUE".to_string() } else { in_list("lower(eventname)", &events) },
     );
@@ -485,7 +532,7 @@ kept AS (
         q,
         "claimed AS (
   SELECT k.origin, k.eventid, k.eventname, k.sourceipaddress, k.errorcode, k.principal, k.issuer, k.account,
-    k.request_key, k.t_ms, k.bucket, k.object_paths, k.caller, k.role_hash, k.records,
+    k.request_key, k.t_ms, k.bucket, k.object_paths, k.caller, k.role_hash, k.vpc_endpoint, k.other_endpoint, k.records,
     count(s.session_id) AS by_address,
     count(s.session_id) FILTER (WHERE k.account IS NULL OR s.account IS NULL OR s.account = k.account) AS claimants,
     count(s.session_id) FILTER (WHERE (k.account IS NULL OR s.account IS NULL OR s.account = k.account) AND {user_wanted}) AS wanted,
@@ -493,22 +540,25 @@ kept AS (
     array_agg(s.version_key) FILTER (WHERE k.account IS NULL OR s.account IS NULL OR s.account = k.account) AS claims
   FROM kept k
   LEFT JOIN sessions s
-    ON k.caller IN ('other', 'unclaimed') AND s.address = k.sourceipaddress AND s.start_ms <= k.t_ms AND k.t_ms <= s.last_ms
+    ON k.caller IN ('other', 'unclaimed') AND NOT k.other_endpoint AND s.address = k.sourceipaddress AND s.start_ms <= k.t_ms AND k.t_ms <= s.last_ms
   GROUP BY k.origin, k.eventid, k.eventname, k.sourceipaddress, k.errorcode, k.principal, k.issuer, k.account,
-    k.request_key, k.t_ms, k.bucket, k.object_paths, k.caller, k.role_hash, k.records
+    k.request_key, k.t_ms, k.bucket, k.object_paths, k.caller, k.role_hash, k.vpc_endpoint, k.other_endpoint, k.records
 ),
 categorized AS (
   SELECT c.*,
     CASE
       WHEN c.caller = 'admin' THEN 'administrative'
       WHEN c.caller = 'notebook' THEN CASE WHEN {hash_wanted} THEN 'notebook' END
+      WHEN c.caller = 'impostor' THEN 'unattributed'
       WHEN c.claimants > 0 AND c.wanted = 0 THEN NULL
       WHEN c.account IS NOT NULL AND ((c.by_address > 0 AND c.claimants = 0)
         OR (c.by_address = 0 AND (SELECT count(*) FROM session_accounts) > 0 AND a.account IS NULL)) THEN 'other_account'
       WHEN c.claimants = 0 THEN 'unattributed'
       WHEN c.claimants = 1 AND c.conflicted = 0 THEN 'attributed'
       ELSE 'ambiguous'
-    END AS category
+    END AS category,
+    CASE WHEN c.caller = 'impostor' THEN 'not_notebook_role' WHEN c.other_endpoint THEN 'other_vpc_endpoint'
+      ELSE 'no_session' END AS reason
   FROM claimed c
   LEFT JOIN session_accounts a ON a.account = c.account
 ),
@@ -527,13 +577,14 @@ events AS (
   CAST(end_ms AS varchar) AS end_ms, CAST(open_until_ms AS varchar) AS open_until_ms,
   account, address, origin, {null} AS event_name, {null} AS bucket, {null} AS error_code, {null} AS principal,
   {null} AS issuer, {null} AS event_key, {null} AS event_id, {null} AS object_paths, {null} AS claims, {null} AS copy,
-  {null} AS records
+  {null} AS records, {null} AS vpc_endpoint, {null} AS reason
 FROM session_rows
 UNION ALL
 SELECT category, {null}, CASE WHEN category = 'notebook' THEN role_hash END, {null}, {null}, CAST(t_ms AS varchar), {null}, {null},
   account, sourceipaddress, origin, eventname, bucket, errorcode, principal, issuer, request_key, eventid,
   array_join(object_paths, chr({item})), array_join(claims, chr({item})),
-  CASE WHEN eventid IS NULL OR eventid = '' THEN '1' ELSE CAST(copy AS varchar) END, CAST(records AS varchar)
+  CASE WHEN eventid IS NULL OR eventid = '' THEN '1' ELSE CAST(copy AS varchar) END, CAST(records AS varchar),
+  vpc_endpoint, reason
 FROM events
 "
     );
@@ -573,6 +624,7 @@ pub fn trail_partition_days(since: Instant, until: Instant) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
 
     fn spec_sql(filters: &Filters, principals: &Principals) -> Result<String, SqlError> {
         let tables =
@@ -624,6 +676,37 @@ mod tests {
         assert!(spec_sql(&window(), &bad).is_err());
         let bad = Principals { admin_roles: vec!["arn:aws:iam::123456789012:role/x'".into()], ..Principals::default() };
         assert!(spec_sql(&window(), &bad).is_err());
+        // The sandbox's endpoints and the users' role names: checked, then quoted.
+        for bad in [
+            Principals { vpc_endpoints: vec!["vpce-1a2b3c4d' OR '1'='1".into()], ..Principals::default() },
+            Principals { vpc_endpoints: vec!["vpce-1A2B3C4D".into()], ..Principals::default() },
+            Principals {
+                notebook_roles: Some([("x' OR '1".to_string(), BTreeSet::from(["nb".to_string()]))].into()),
+                ..Principals::default()
+            },
+            Principals {
+                notebook_roles: Some([(user_hash("a"), BTreeSet::from(["nb') OR ('1".to_string()]))].into()),
+                ..Principals::default()
+            },
+            Principals {
+                notebook_roles: Some([(user_hash("a"), BTreeSet::from(["n\nb".to_string()]))].into()),
+                ..Principals::default()
+            },
+        ] {
+            assert!(matches!(spec_sql(&window(), &bad), Err(SqlError::Invalid { .. })), "{bad:?}");
+        }
+        let good = Principals {
+            environment: Some("team".into()),
+            vpc_endpoints: vec!["vpce-0a1b2c3d4e5f60718".into()],
+            notebook_roles: Some([(user_hash("a"), BTreeSet::from(["team-UserA-x".to_string()]))].into()),
+            ..Principals::default()
+        };
+        let sql = spec_sql(&window(), &good).unwrap_or_default();
+        assert!(sql.contains("NOT (vpc_endpoint IN ('vpce-0a1b2c3d4e5f60718'))"), "{sql}");
+        assert!(
+            sql.contains(&format!("role_hash || '/' || role_name IN ('{}/team-UserA-x')", user_hash("a"))),
+            "{sql}"
+        );
         assert!(identifier("database", "db\"; DROP").is_err());
         assert_eq!(literal("x", "it's").ok().as_deref(), Some("'it''s'"));
     }

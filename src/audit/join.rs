@@ -6,25 +6,33 @@
 //! of [`Principals::admin_roles`] makes it administrative access (listed apart, never a
 //! finding); a role under `/sandboxc/<env>/users/<user hash>/` of the audited environment, in
 //! the record's own account, makes it that user's notebook event (session kind
-//! [`SessionKind::Notebook`]). Every other record is attributed by address and time to an
-//! AppStream session (kind [`SessionKind::AppStream`]). A role path cannot be forged into
+//! [`SessionKind::Notebook`]) — but only a role of that user's exact name when the users' role
+//! names are known ([`Principals::notebook_roles`]): anyone allowed `iam:CreateRole` can create a
+//! role on that path, and such a role's events are unattributed ([`Reason::NotNotebookRole`]).
+//! Every other record is attributed by address and time to an AppStream session (kind
+//! [`SessionKind::AppStream`]), unless the sandbox's S3 gateway endpoints are known
+//! ([`Principals::vpc_endpoints`]) and the record came through another VPC endpoint
+//! (`vpcEndpointId`): another network, whose private range may overlap the sandbox's, so its
+//! address names no one ([`Reason::OtherVpcEndpoint`]). A record without `vpcEndpointId` (S3's
+//! public endpoint) is attributed by address as before. A role path cannot be forged into
 //! another account's trail: IAM paths are chosen by whoever creates the role, so only a role of
 //! the record's `recipientAccountId` counts.
 //!
 //! Memory: sessions are few (one row per streaming session) and are all kept, indexed by
 //! `eni_private_ip_address` with each address's sessions sorted by start. A CloudTrail
-//! record is reduced to an [`Event`] (88 bytes: time, interned event name, bucket, address,
-//! error code, principal, role and account, the event ID as 16 bytes when it is a UUID, and
+//! record is reduced to an [`Event`] (96 bytes: time, interned event name, bucket, address,
+//! error code, principal, role, account and VPC endpoint, the event ID as 16 bytes when it is a UUID, and
 //! where its key and DeleteObjects' further keys are stored) only when it is kept for the
 //! output; everything else is counted. Object keys are not allocated one by one: they are
 //! written back to back into 1 MiB chunks that never grow ([`Strings::key`]), so a kept event
-//! costs its 88 bytes plus its keys' bytes (12 more per further key). A day of 1 GB of
-//! CloudTrail logs (about 500,000 records of 2 KB) thus needs about 65 MB of events when every
+//! costs its 96 bytes plus its keys' bytes (12 more per further key). A day of 1 GB of
+//! CloudTrail logs (about 500,000 records of 2 KB) thus needs about 69 MB of events when every
 //! record is an S3 data event of the audited buckets, plus one decompression buffer per reading
 //! thread, and far less when most are filtered out; grouping sorts those events in place.
 //! Measured (release build, `scripts/audit-bench.sh`): 511,700 such records (1,024 MB of JSON
 //! in 100 gzip files), `--format csv`: 82 MB peak resident memory for the whole process with
-//! one job, 86 MB with two. Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
+//! one job, 86 MB with two (measured when an event was 88 bytes, before `vpcEndpointId` and the
+//! reason were kept: about 4 MB less). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
 //! counted beyond; the distinct bucket and event names seen are kept for filter warnings.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -108,6 +116,59 @@ impl SessionKind {
         match self {
             Self::AppStream => "appstream",
             Self::Notebook => "notebook",
+        }
+    }
+}
+
+/// Why an event is unattributed (the `reason` of the unattributed list in every output format;
+/// [`Reason::NoSession`] for every other event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// No AppStream session of its account held its source address at its time.
+    #[default]
+    NoSession,
+    /// It came through a VPC endpoint that is not the sandbox's (`vpcEndpointId` is none of
+    /// [`Principals::vpc_endpoints`]): another network, whose private addresses may be the
+    /// sandbox's too, so its address names no one.
+    OtherVpcEndpoint,
+    /// Its role is on a user's notebook-role path (`/sandboxc/<env>/users/<hash>/`) but is not
+    /// that user's notebook role ([`Principals::notebook_roles`]): anyone allowed
+    /// `iam:CreateRole` can create a role on that path.
+    NotNotebookRole,
+}
+
+impl Reason {
+    /// `no_session`, `other_vpc_endpoint` or `not_notebook_role`, as in every output format.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::NoSession => "no_session",
+            Self::OtherVpcEndpoint => "other_vpc_endpoint",
+            Self::NotNotebookRole => "not_notebook_role",
+        }
+    }
+
+    /// Every reason.
+    pub const ALL: [Self; 3] = [Self::NoSession, Self::OtherVpcEndpoint, Self::NotNotebookRole];
+
+    /// The reason of an `as_str` value.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// What it means, in words (the table's legend).
+    #[must_use]
+    pub fn explain(self) -> &'static str {
+        match self {
+            Self::NoSession => "no session held the source address at that time",
+            Self::OtherVpcEndpoint => {
+                "the request came through another VPC endpoint than the sandbox's (vpcEndpointId): another network, whose private addresses may be the sandbox's, so its address names no one"
+            }
+            Self::NotNotebookRole => {
+                "role on a user's path but not that user's notebook role (anyone allowed iam:CreateRole can create a role on that path)"
+            }
         }
     }
 }
@@ -324,6 +385,10 @@ pub struct Event {
     pub more_keys: MoreKeys,
     /// The summary class.
     pub class: Class,
+    /// `vpcEndpointId` (interned; 0 when none: the public endpoint).
+    pub vpc_endpoint: u32,
+    /// Why the event is unattributed (in the unattributed list; [`Reason::NoSession`] elsewhere).
+    pub reason: Reason,
 }
 
 /// Counts of what was read and set aside; all appear in the report.
@@ -445,20 +510,28 @@ impl Auditor {
     }
 
     /// How a record's calling role classifies it: an admin role, a notebook user of the audited
-    /// environment (their hash), a notebook role the audit cannot attribute (why), or neither
-    /// (then the address decides).
+    /// environment (their hash; when [`Principals::notebook_roles`] are known, only that user's
+    /// role names), a role on a user's path that is not that user's notebook role, a notebook
+    /// role the audit cannot attribute (why), or neither (then the address decides).
     fn classify(&self, issuer: Option<&str>, account: Option<&str>) -> Caller {
         let Some(issuer) = issuer else { return Caller::Other };
         if self.principals.admin_roles.iter().any(|a| a == issuer) {
             return Caller::Admin;
         }
-        let Some((env, hash)) = notebook_role(issuer) else { return Caller::Other };
+        let Some((env, hash, name)) = notebook_role(issuer) else { return Caller::Other };
         let role_account = issuer.split(':').nth(4).unwrap_or_default();
         Caller::Unclaimed(match self.principals.environment.as_deref() {
             _ if account.is_some_and(|a| a != role_account) => {
                 format!("a role of account {role_account} under /sandboxc/{env}/users/, not of the trail's account")
             }
-            Some(ours) if ours == env => return Caller::Notebook(hash.to_string()),
+            Some(ours) if ours == env => {
+                let known = self.principals.notebook_roles.as_ref();
+                return if known.is_none_or(|k| k.get(hash).is_some_and(|names| names.contains(name))) {
+                    Caller::Notebook(hash.to_string())
+                } else {
+                    Caller::NotNotebookRole
+                };
+            }
             Some(ours) => format!(
                 "notebook roles of sandboxc environment {env} (/sandboxc/{env}/users/), not of the audited environment {ours}"
             ),
@@ -639,7 +712,7 @@ impl Auditor {
         // An AppStream session is found by address; a notebook or admin role needs none.
         let ip = match (r.source_ip.as_deref(), &caller) {
             (Some(ip), _) => ip,
-            (None, Caller::Admin | Caller::Notebook(_)) => "",
+            (None, Caller::Admin | Caller::Notebook(_) | Caller::NotNotebookRole) => "",
             (None, _) => {
                 return self.problem(Problem::record(location, index, "no sourceIPAddress".into()));
             }
@@ -679,10 +752,21 @@ impl Auditor {
                 }
                 return;
             }
+            Caller::NotNotebookRole => {
+                let mut event = self.event(&r, time, name, bucket, ip_id, u32::MAX, SessionKind::AppStream);
+                event.reason = Reason::NotNotebookRole;
+                self.unattributed.push(event);
+                return;
+            }
             Caller::Unclaimed(why) => *self.unclaimed_notebook_roles.entry(why).or_default() += 1,
             Caller::Other => {}
         }
-        let by_address = self.claimants(ip_id, time);
+        // A request through another VPC endpoint came from another network: its address (which
+        // may be one of the sandbox's, private ranges overlap) names no one.
+        let endpoints = &self.principals.vpc_endpoints;
+        let other_endpoint = !endpoints.is_empty()
+            && r.vpc_endpoint.as_deref().is_some_and(|v| !v.is_empty() && !endpoints.iter().any(|e| e == v));
+        let by_address = if other_endpoint { Vec::new() } else { self.claimants(ip_id, time) };
         // The account: a record of another account (org trail, multi-account trail bucket)
         // is never attributed to a session of this one.
         let same_account = |s: &Session| account.is_none_or(|a| s.account.as_deref().is_none_or(|sa| sa == a));
@@ -704,7 +788,10 @@ impl Auditor {
             _ => {}
         }
         let session = claimants.first().copied().unwrap_or(u32::MAX);
-        let event = self.event(&r, time, name, bucket, ip_id, session, SessionKind::AppStream);
+        let mut event = self.event(&r, time, name, bucket, ip_id, session, SessionKind::AppStream);
+        if other_endpoint {
+            event.reason = Reason::OtherVpcEndpoint;
+        }
         if foreign {
             self.counts.other_account += 1;
             self.other_account.push(event);
@@ -763,6 +850,8 @@ impl Auditor {
             session,
             kind,
             account: account.map_or(0, |a| self.strings.id(a)),
+            vpc_endpoint: r.vpc_endpoint.as_deref().filter(|v| !v.is_empty()).map_or(0, |v| self.strings.id(v)),
+            reason: Reason::NoSession,
         }
     }
 
@@ -854,19 +943,23 @@ enum Caller {
     Notebook(String),
     /// A sandboxc notebook role the audit cannot attribute, and why: attributed by address.
     Unclaimed(String),
+    /// A role on a user's notebook-role path of the audited environment whose name is not that
+    /// user's notebook role: unattributed ([`Reason::NotNotebookRole`]), never by address.
+    NotNotebookRole,
     /// Anything else: attributed by address.
     Other,
 }
 
-/// The environment and user hash of a sandboxc notebook role ARN of any environment
+/// The environment, user hash and role name of a sandboxc notebook role ARN of any environment
 /// (`arn:<partition>:iam::<account>:role/sandboxc/<env>/users/<hash>/<name>`).
-fn notebook_role(arn: &str) -> Option<(&str, &str)> {
+fn notebook_role(arn: &str) -> Option<(&str, &str, &str)> {
     let (_, path) = arn.split_once(":role/sandboxc/")?;
     let (env, _) = path.split_once("/users/")?;
     if env.is_empty() || env.contains('/') {
         return None;
     }
-    user_hash_of_role_arn(env, arn).map(|hash| (env, hash))
+    let name = arn.rsplit('/').next().unwrap_or_default();
+    user_hash_of_role_arn(env, arn).map(|hash| (env, hash, name))
 }
 
 /// sha256 of a user ID, lowercase hex: the home-folder hash (docs/aws-facts.md, "AppStream 2.0: home folders").
@@ -904,6 +997,7 @@ mod event_id_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::audit::NotebookRoles;
 
     fn session(id: &str, user: &str, ip: &str, start: &str, end: Option<&str>) -> Session {
         let t = |s: &str| Instant::parse(s).unwrap_or(Instant(0));
@@ -1018,8 +1112,12 @@ mod tests {
         let alice = user_hash("alice");
         let role = |account: &str, env: &str| format!("arn:aws:iam::{account}:role/sandboxc/{env}/users/{alice}/nb");
         let admin = "arn:aws:iam::123456789012:role/BreakGlass";
-        let principals =
-            Principals { environment: Some("team".into()), admin_roles: vec![admin.into()], users: Vec::new() };
+        let principals = Principals {
+            environment: Some("team".into()),
+            admin_roles: vec![admin.into()],
+            users: Vec::new(),
+            ..Principals::default()
+        };
         let mut a = Auditor::new(Filters::default()).with_principals(principals.clone());
         a.index();
         let with = |issuer: &str, ip: Option<&str>| Record {
@@ -1053,6 +1151,69 @@ mod tests {
         c.add_record("t.json", 2, with(&role("123456789012", "team"), Some("10.9.9.9")));
         assert_eq!(c.unattributed.len(), 1);
         assert!(c.unclaimed_notebook_roles.keys().any(|k| k.contains("give the blueprint or --stack team")));
+    }
+
+    /// Review: a record through another VPC endpoint is never attributed by address (another
+    /// network's private range may overlap the sandbox's), and a role on a user's path that is
+    /// not that user's notebook role names no one; both only when the sandbox's endpoint and
+    /// the users' role names are known.
+    #[test]
+    fn other_endpoints_and_false_notebook_roles_are_unattributed() {
+        let alice = user_hash("alice");
+        let role = |name: &str| format!("arn:aws:iam::123456789012:role/sandboxc/team/users/{alice}/{name}");
+        let rec = |ip: Option<&str>, vpce: Option<&str>, issuer: Option<String>, account: &str| Record {
+            source_ip: ip.map(String::from),
+            vpc_endpoint: vpce.map(String::from),
+            issuer,
+            ..record("10.0.0.1", "2026-11-28T09:00:00Z", Some(account))
+        };
+        let known = Principals {
+            environment: Some("team".into()),
+            vpc_endpoints: vec!["vpce-11111111".into()],
+            notebook_roles: Some(
+                std::iter::once((alice.clone(), std::iter::once("nb".to_string()).collect())).collect(),
+            ),
+            ..Principals::default()
+        };
+        let feed = |principals: Principals| {
+            let mut a = Auditor::new(Filters::default()).with_principals(principals);
+            a.add_session(session("s1", "alice", "10.0.0.1", "2026-11-28T08:00:00Z", Some("2026-11-28T10:00:00Z")));
+            a.index();
+            let acct = "123456789012";
+            a.add_record("t.json", 1, rec(Some("10.0.0.1"), Some("vpce-22222222"), None, acct));
+            a.add_record("t.json", 2, rec(Some("10.0.0.1"), Some("vpce-11111111"), None, acct));
+            a.add_record("t.json", 3, rec(Some("10.0.0.1"), None, None, acct));
+            a.add_record("t.json", 4, rec(None, Some("vpce-11111111"), Some(role("nb")), acct));
+            a.add_record("t.json", 5, rec(None, Some("vpce-11111111"), Some(role("evil")), acct));
+            a.add_record("t.json", 6, rec(Some("10.0.0.1"), Some("vpce-22222222"), None, "999999999999"));
+            a.add_record("t.json", 7, rec(Some("10.0.0.1"), Some(""), None, acct));
+            a
+        };
+        let a = feed(known.clone());
+        assert_eq!(a.counts.malformed, 0, "{:?}", a.problems);
+        let reasons: Vec<Reason> = a.unattributed.iter().map(|e| e.reason).collect();
+        assert_eq!(reasons, [Reason::OtherVpcEndpoint, Reason::NotNotebookRole]);
+        assert_eq!(a.strings.get(a.unattributed[0].vpc_endpoint), "vpce-22222222");
+        let kinds: Vec<SessionKind> = a.attributed.iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [SessionKind::AppStream, SessionKind::AppStream, SessionKind::Notebook, SessionKind::AppStream]
+        );
+        assert_eq!(a.attributed[1].vpc_endpoint, 0, "the public endpoint: no vpcEndpointId");
+        assert_eq!(a.attributed[3].vpc_endpoint, 0, "an empty vpcEndpointId is none");
+        assert_eq!(a.other_account.len(), 1, "another account stays another account's");
+        // Nothing known: today's attribution, by address and by the role's path.
+        let b = feed(Principals { environment: Some("team".into()), ..Principals::default() });
+        assert!(b.unattributed.is_empty(), "{:?}", b.unattributed);
+        assert_eq!(b.attributed.len(), 6);
+        // Role names known for nobody: every role on the users path is refused.
+        let c = feed(Principals { notebook_roles: Some(NotebookRoles::new()), ..known });
+        assert_eq!(c.unattributed.iter().filter(|e| e.reason == Reason::NotNotebookRole).count(), 2);
+    }
+
+    #[test]
+    fn an_event_stays_small() {
+        assert_eq!(std::mem::size_of::<Event>(), 96, "the module docs count 96 bytes an event");
     }
 
     #[test]

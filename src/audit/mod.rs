@@ -139,6 +139,33 @@ pub struct Principals {
     /// User IDs known from the blueprint: a notebook user whose hash is one of theirs is shown
     /// by ID even without sessions in the usage reports.
     pub users: Vec<String>,
+    /// The sandbox's S3 gateway endpoint IDs (`vpce-...`: `--vpc-endpoint`, or the root stack's
+    /// output `S3EndpointId`). When any is known, a record whose `vpcEndpointId` is set and is
+    /// none of them came from another network (a VPC whose private addresses may overlap the
+    /// sandbox's) and is never attributed by address: it is unattributed
+    /// ([`join::Reason::OtherVpcEndpoint`]). Empty: addresses are not checked against the
+    /// endpoint (CloudTrail user guide, "CloudTrail record contents", `vpcEndpointId`).
+    pub vpc_endpoints: Vec<String>,
+    /// The exact notebook role names of the users, by user hash (`--notebook-role`, or the
+    /// deployed stack's `AWS::IAM::Role` resources of the users). When known, a role under
+    /// `/sandboxc/<env>/users/<hash>/` whose name is not that user's is unattributed
+    /// ([`join::Reason::NotNotebookRole`]): anyone allowed `iam:CreateRole` can create a role on
+    /// that path. `None`: the path alone names the user.
+    pub notebook_roles: Option<NotebookRoles>,
+}
+
+/// The users' notebook role names: user hash (lowercase sha256 hex) to the role names (without
+/// path) of that user's notebook role(s).
+pub type NotebookRoles = std::collections::BTreeMap<String, std::collections::BTreeSet<String>>;
+
+/// Whether `id` is a VPC endpoint ID: `vpce-` and 8 or 17 lowercase hex digits (EC2 API
+/// reference, `VpcEndpoint.VpcEndpointId`; resource IDs have 8 or 17 hex characters, EC2 user
+/// guide "Resource IDs").
+#[must_use]
+pub fn is_vpc_endpoint_id(id: &str) -> bool {
+    id.strip_prefix("vpce-").is_some_and(|hex| {
+        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 impl Principals {
@@ -155,6 +182,40 @@ impl Principals {
                 )));
             }
         }
+        for id in &self.vpc_endpoints {
+            if !is_vpc_endpoint_id(id) {
+                return Err(AuditError::Usage(format!(
+                    "--vpc-endpoint {id:?} is not a VPC endpoint ID; give vpce- and 8 or 17 lowercase hex digits (e.g. vpce-0a1b2c3d4e5f60718, the stack output S3EndpointId)"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds a user's notebook role from its ARN (`--notebook-role`): a role ARN under
+    /// `/sandboxc/<env>/users/<user hash>/` of the audited environment; its name becomes the
+    /// only name (with others added the same way) that user's notebook events may come from.
+    ///
+    /// # Errors
+    /// [`AuditError::Usage`] when no environment is known or the ARN is not such a role.
+    pub fn add_notebook_role(&mut self, arn: &str) -> Result<(), AuditError> {
+        let Some(env) = self.environment.as_deref() else {
+            return Err(AuditError::Usage(format!(
+                "--notebook-role {arn:?}: the environment is unknown; give the blueprint or --stack"
+            )));
+        };
+        let hash = sandboxc_contract::users::user_hash_of_role_arn(env, arn)
+            .filter(|h| h.bytes().all(|b| !b.is_ascii_uppercase()) && is_role_arn(arn));
+        let (Some(hash), Some((_, name))) = (hash, arn.rsplit_once('/')) else {
+            return Err(AuditError::Usage(format!(
+                "--notebook-role {arn:?} is not a notebook role of environment {env}; give arn:<partition>:iam::<12-digit account>:role/sandboxc/{env}/users/<sha256 of the user ID>/<role name>"
+            )));
+        };
+        self.notebook_roles
+            .get_or_insert_with(NotebookRoles::new)
+            .entry(hash.to_string())
+            .or_default()
+            .insert(name.to_string());
         Ok(())
     }
 }

@@ -7,12 +7,14 @@
 //!   matching no session, what was skipped (counts, then each problem with its location) and
 //!   notes.
 //! - csv: one row per S3 data event and validator decision; `status` is `attributed`,
-//!   `unattributed`, `ambiguous` (`candidates` lists `user/session` pairs separated by `;`),
+//!   `unattributed` (`reason`: `no_session`, `other_vpc_endpoint` or `not_notebook_role`,
+//!   [`Reason`]), `ambiguous` (`candidates` lists `user/session` pairs separated by `;`),
 //!   `other_account` (`recipientAccountId` in `account`), `administrative` (an admin
 //!   principal's event, `role` names it) or `unmatched` (a decision matching no session);
 //!   `provisional` is `true` for an event of a session still open; `session_kind` is
 //!   `appstream` or `notebook` for an attributed event; `notebook` is the notebook a decision
-//!   granted; `role` the calling role's ARN. Cells a spreadsheet would run as a formula start
+//!   granted; `role` the calling role's ARN; `vpc_endpoint` the record's `vpcEndpointId` (empty:
+//!   S3's public endpoint). Cells a spreadsheet would run as a formula start
 //!   with `'`. Skips, notes and warnings are not in the CSV: they go to the JSON and table
 //!   outputs. Columns are only ever added at the end.
 //!
@@ -25,7 +27,7 @@ use std::io::{self, Write};
 use serde::ser::Serializer;
 use serde::Serialize;
 
-use super::join::SessionKind;
+use super::join::{Reason, SessionKind};
 use super::report::{Entry, EventView, Report, UserReport};
 use super::time::Instant;
 use super::AUDIT_SCHEMA_VERSION;
@@ -209,14 +211,29 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         writeln!(out)?;
         writeln!(
             out,
-            "UNATTRIBUTED: {} no session explains (no session held the source address at that time)",
+            "UNATTRIBUTED: {} attributed to no one",
             plural(r.unattributed.len(), "S3 data event", "S3 data events")
         )?;
-        let mut rows = vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "EVENT ID"]
+        for reason in Reason::ALL {
+            if r.unattributed.iter().any(|e| e.reason == reason) {
+                writeln!(out, "  {}: {}", reason.as_str(), reason.explain())?;
+            }
+        }
+        let mut rows = vec![["TIME", "SOURCE IP", "ACTION", "RESULT", "OBJECT", "PRINCIPAL", "REASON", "EVENT ID"]
             .map(String::from)
             .to_vec()];
         for e in &r.unattributed {
             let v = r.view(e);
+            // The endpoint, or the role's name, that the reason is about.
+            let about = match e.reason {
+                Reason::OtherVpcEndpoint => v.vpc_endpoint,
+                Reason::NotNotebookRole => v.role.map(|role| role.rsplit('/').next().unwrap_or(role)),
+                Reason::NoSession => None,
+            };
+            let reason = match about {
+                Some(what) => format!("{} ({what})", e.reason.as_str()),
+                None => e.reason.as_str().to_string(),
+            };
             rows.push(vec![
                 v.time.to_string(),
                 v.source_ip.into(),
@@ -224,6 +241,7 @@ pub fn table(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 result(&v),
                 object(&v),
                 v.principal.unwrap_or("-").into(),
+                reason,
                 v.event_id,
             ]);
         }
@@ -488,7 +506,7 @@ fn skipped(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     Ok(())
 }
 
-const CSV_HEADER: [&str; 21] = [
+const CSV_HEADER: [&str; 22] = [
     "status",
     "user_id",
     "session_id",
@@ -510,6 +528,7 @@ const CSV_HEADER: [&str; 21] = [
     "session_kind",
     "notebook",
     "role",
+    "vpc_endpoint",
 ];
 
 /// The lines a run without the table still owes its reader on standard error (`-q`, or CSV,
@@ -545,15 +564,16 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     let mut w = csv::Writer::from_writer(out);
     let io = |e: csv::Error| io::Error::other(e.to_string());
     w.write_record(CSV_HEADER).map_err(io)?;
-    let mut write = |row: [String; 21]| w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(io);
+    let mut write = |row: [String; 22]| w.write_record(row.iter().map(|c| csv_cell(c).into_owned())).map_err(io);
     let s3 = |status: &str,
               user: &str,
               session: &str,
               v: &EventView<'_>,
               cands: &str,
               provisional: bool,
-              kind: Option<SessionKind>|
-     -> [String; 21] {
+              kind: Option<SessionKind>,
+              reason: Option<Reason>|
+     -> [String; 22] {
         [
             status.into(),
             user.into(),
@@ -568,7 +588,7 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             v.error_code.unwrap_or("").into(),
             v.principal.unwrap_or("").into(),
             v.event_id.clone(),
-            String::new(),
+            reason.map_or("", Reason::as_str).into(),
             String::new(),
             cands.into(),
             v.account.unwrap_or("").into(),
@@ -576,9 +596,10 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             kind.map_or("", SessionKind::as_str).into(),
             String::new(),
             v.role.unwrap_or("").into(),
+            v.vpc_endpoint.unwrap_or("").into(),
         ]
     };
-    let decision = |status: &str, user: &str, d: &super::decisions::Decision| -> [String; 21] {
+    let decision = |status: &str, user: &str, d: &super::decisions::Decision| -> [String; 22] {
         [
             status.into(),
             user.into(),
@@ -601,13 +622,14 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             String::new(),
             d.notebook.clone().unwrap_or_default(),
             String::new(),
+            String::new(),
         ]
     };
     for u in &r.users {
         for e in r.timeline(u) {
             let row = match &e {
                 Entry::S3 { session_id, session_kind, event, provisional } => {
-                    s3("attributed", &u.user_id, session_id, event, "", *provisional, Some(*session_kind))
+                    s3("attributed", &u.user_id, session_id, event, "", *provisional, Some(*session_kind), None)
                 }
                 Entry::Validation(v) => decision("attributed", &u.user_id, v.decision),
             };
@@ -615,13 +637,13 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         }
     }
     for e in &r.unattributed {
-        write(s3("unattributed", "", "", &r.view(e), "", false, None))?;
+        write(s3("unattributed", "", "", &r.view(e), "", false, None, Some(e.reason)))?;
     }
     for e in &r.other_account {
-        write(s3("other_account", "", "", &r.view(e), "", false, None))?;
+        write(s3("other_account", "", "", &r.view(e), "", false, None, None))?;
     }
     for e in &r.administrative {
-        write(s3("administrative", "", "", &r.view(e), "", false, None))?;
+        write(s3("administrative", "", "", &r.view(e), "", false, None, None))?;
     }
     for (e, cands) in &r.ambiguous {
         let list = cands
@@ -630,7 +652,7 @@ pub fn csv(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             .map(|s| format!("{}/{}", s.user_id, s.session_id))
             .collect::<Vec<_>>()
             .join(";");
-        write(s3("ambiguous", "", "", &r.view(e), &list, false, None))?;
+        write(s3("ambiguous", "", "", &r.view(e), &list, false, None, None))?;
     }
     for d in &r.unmatched_decisions {
         write(decision("unmatched", "", d))?;
@@ -687,6 +709,12 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
         #[serde(flatten)]
         event: EventView<'a>,
         candidates: Vec<Candidate<'a>>,
+    }
+    #[derive(Serialize)]
+    struct Unattributed<'a> {
+        #[serde(flatten)]
+        event: EventView<'a>,
+        reason: Reason,
     }
     #[derive(Serialize)]
     struct User<'a> {
@@ -755,7 +783,7 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
                 timeline: r.timeline(u),
             })
         }),
-        unattributed: Lazy(|| r.unattributed.iter().map(|e| r.view(e))),
+        unattributed: Lazy(|| r.unattributed.iter().map(|e| Unattributed { event: r.view(e), reason: e.reason })),
         ambiguous: Lazy(|| {
             r.ambiguous.iter().map(|(e, cands)| Ambiguous {
                 event: r.view(e),

@@ -291,6 +291,12 @@ impl Report {
         for (why, n) in &aud.unclaimed_notebook_roles {
             notes.push(format!("{n} S3 data event(s) come from {why}; they are attributed by address, if at all"));
         }
+        if !aud.principals.vpc_endpoints.is_empty() {
+            let public = attributed.iter().filter(|e| e.kind == SessionKind::AppStream && e.vpc_endpoint == 0).count();
+            if public > 0 {
+                notes.push(format!("{public} event(s) attributed by address came to S3's public endpoint (no vpcEndpointId), not through the sandbox's VPC endpoint {}: the data bucket's policy denies such requests; their source address alone names the session", aud.principals.vpc_endpoints.join(", ")));
+            }
+        }
         let provisional = attributed
             .iter()
             .filter(|e| e.kind == SessionKind::AppStream)
@@ -453,6 +459,7 @@ impl Report {
             account: opt(e.account),
             more_keys: self.strings.more_keys_of(e.more_keys),
             event_id: e.event_id.to_string(),
+            vpc_endpoint: opt(e.vpc_endpoint),
         }
     }
 
@@ -527,6 +534,9 @@ pub struct EventView<'a> {
     pub more_keys: Vec<&'a str>,
     /// `eventID`.
     pub event_id: String,
+    /// `vpcEndpointId`: the VPC endpoint the request came through; `None` for S3's public
+    /// endpoint.
+    pub vpc_endpoint: Option<&'a str>,
 }
 
 /// A decision, borrowed from the report.

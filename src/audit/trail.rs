@@ -50,6 +50,9 @@ pub struct Record {
     pub objects: Vec<(String, String)>,
     /// `resources[]` of type `AWS::S3::Bucket`: the bucket from its ARN `arn:aws:s3:::bucket`.
     pub resource_bucket: Option<String>,
+    /// `vpcEndpointId`: the VPC endpoint the request came through (`vpce-...`), absent for a
+    /// request to the public endpoint (CloudTrail user guide, "CloudTrail record contents").
+    pub vpc_endpoint: Option<String>,
 }
 
 /// Reads `resources[]` (any shape; what is not an S3 object or bucket ARN is ignored).
@@ -201,6 +204,7 @@ const RECORD_FIELDS: &[&str] = &[
     "userIdentity",
     "recipientAccountId",
     "resources",
+    "vpcEndpointId",
 ];
 
 struct RecordsSeed<'s, 'a> {
@@ -286,6 +290,7 @@ impl<'de> Visitor<'de> for SlotVisitor {
                 Some(5) => &mut r.error_code,
                 Some(6) => &mut r.event_id,
                 Some(9) => &mut r.account,
+                Some(11) => &mut r.vpc_endpoint,
                 Some(10) => {
                     let v = map.next_value::<serde_json::Value>()?;
                     resources(&v, &mut r);

@@ -5,7 +5,9 @@
 //! stack's outputs `UsageReportBucket` and `TrailBucketName` (`DescribeStacks`). The data
 //! bucket, the default `--bucket`, is the output `DataBucketName`; when the stack cannot be
 //! read and both buckets were given, every bucket the trail logs is audited and the report
-//! says so.
+//! says so. The sandbox's S3 gateway endpoint is the output `S3EndpointId` (the stack is read
+//! for it unless `--vpc-endpoint` is given), and the users' notebook role names are the
+//! physical IDs of their roles in the stack ([`deployed_notebook_roles`]).
 //!
 //! Listing is bounded by the window: usage reports under
 //! `sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/` from the day before `--since` to the
@@ -39,6 +41,8 @@ pub const MAX_DAYS: i64 = 366;
 
 /// Root stack output naming the data bucket.
 pub use sandboxc_contract::stack::outputs::DATA_BUCKET_NAME as DATA_BUCKET_OUTPUT;
+/// Root stack output naming the sandbox's S3 gateway endpoint.
+pub use sandboxc_contract::stack::outputs::S3_ENDPOINT_ID as S3_ENDPOINT_OUTPUT;
 /// Root stack output naming the trail bucket.
 pub use sandboxc_contract::stack::outputs::TRAIL_BUCKET_NAME as TRAIL_BUCKET_OUTPUT;
 /// Root stack output naming the usage-report bucket.
@@ -57,6 +61,10 @@ pub struct Buckets {
     pub decisions: Vec<PathBuf>,
     /// `--log-group`: the validator's CloudWatch Logs groups (default: found by name).
     pub log_groups: Vec<String>,
+    /// Whether the sandbox's S3 gateway endpoint ID is wanted from the stack's output
+    /// `S3EndpointId` (no `--vpc-endpoint` given): the stack is then described even when every
+    /// bucket is given.
+    pub endpoint_wanted: bool,
 }
 
 /// The evidence in S3, read on `runtime`.
@@ -73,6 +81,8 @@ pub struct S3Evidence<'r> {
     window_ms: (i64, i64),
     days: (i64, i64),
     notes: Vec<String>,
+    /// The stack's output `S3EndpointId`, when the stack was described and has it.
+    pub s3_endpoint: Option<String>,
 }
 
 impl<'r> S3Evidence<'r> {
@@ -93,7 +103,8 @@ impl<'r> S3Evidence<'r> {
         let stack = given.stack.as_str();
         let mut notes = Vec::new();
         let (mut usage, mut trail) = (given.usage, given.trail);
-        if usage.is_none() || trail.is_none() || filters.buckets.is_empty() {
+        let mut s3_endpoint = None;
+        if usage.is_none() || trail.is_none() || filters.buckets.is_empty() || given.endpoint_wanted {
             match cfn.describe_stack(stack).await {
                 Ok(info) => {
                     let get = |name: &str| {
@@ -112,6 +123,7 @@ impl<'r> S3Evidence<'r> {
                             get(TRAIL_BUCKET_OUTPUT).ok_or_else(|| missing(TRAIL_BUCKET_OUTPUT, "--trail-bucket"))?,
                         );
                     }
+                    s3_endpoint = get(S3_ENDPOINT_OUTPUT);
                     if filters.buckets.is_empty() {
                         match get(DATA_BUCKET_OUTPUT) {
                             Some(b) => filters.buckets.push(b),
@@ -119,6 +131,7 @@ impl<'r> S3Evidence<'r> {
                         }
                     }
                 }
+                Err(_) if usage.is_some() && trail.is_some() && !filters.buckets.is_empty() => {}
                 Err(e) if usage.is_some() && trail.is_some() => {
                     notes.push(format!("the data bucket is unknown (CloudFormation DescribeStacks: {e}): every bucket the trail logs is audited; pass --bucket to audit only the data bucket"));
                 }
@@ -166,6 +179,7 @@ impl<'r> S3Evidence<'r> {
             window_ms: (since.0, until.0 - 1),
             days: (first, last),
             notes,
+            s3_endpoint,
         })
     }
 
@@ -204,6 +218,44 @@ impl<'r> S3Evidence<'r> {
         }
         Ok(out)
     }
+}
+
+/// The users' notebook role names of the deployed stack `stack`: for each user ID of `users`,
+/// the physical ID (the role name) of its `AWS::IAM::Role` resource, whose logical ID the
+/// compiler derives from the user ID (`crate::compile::users::user_role_logical_id`), in the
+/// root stack (`layout: single`) or in its users nested stacks (`Users01NestedStack`...), read
+/// with `ListStackResources`. Keyed by user hash; a user without a deployed role is absent.
+///
+/// # Errors
+/// The CloudFormation error, as text.
+pub async fn deployed_notebook_roles<C: CloudFormation>(
+    cfn: &C,
+    stack: &str,
+    users: &[String],
+) -> Result<crate::audit::NotebookRoles, String> {
+    let wanted: std::collections::HashMap<String, &String> =
+        users.iter().map(|u| (crate::compile::users::user_role_logical_id(u), u)).collect();
+    let mut out = crate::audit::NotebookRoles::new();
+    let mut stacks = vec![stack.to_string()];
+    let mut i = 0;
+    while let Some(current) = stacks.get(i).cloned() {
+        i += 1;
+        let resources = cfn.list_resources(&current).await.map_err(|e| format!("ListStackResources {current}: {e}"))?;
+        for r in resources {
+            if r.physical_id.is_empty() {
+                continue;
+            }
+            if r.resource_type == "AWS::CloudFormation::Stack" && current == stack && r.logical_id.starts_with("Users")
+            {
+                stacks.push(r.physical_id);
+            } else if r.resource_type == "AWS::IAM::Role" {
+                if let Some(user) = wanted.get(&r.logical_id) {
+                    out.entry(crate::audit::join::user_hash(user)).or_default().insert(r.physical_id);
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 impl Evidence for S3Evidence<'_> {

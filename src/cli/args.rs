@@ -288,6 +288,17 @@ pub const MAX_HOURS_PER_MONTH: f64 = 744.0;
 /// # Errors
 /// A message saying what is wrong with the name (S3's bucket naming rules, "General purpose
 /// bucket naming rules") or that an object key or ARN of another service was given.
+/// `--vpc-endpoint`: a VPC endpoint ID, `vpce-` and 8 or 17 lowercase hex digits.
+fn vpc_endpoint_id(value: &str) -> Result<String, String> {
+    if crate::audit::is_vpc_endpoint_id(value) {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "{value:?} is not a VPC endpoint ID (allowed: vpce- and 8 or 17 lowercase hex digits, e.g. vpce-0a1b2c3d4e5f60718, the stack output S3EndpointId)"
+        ))
+    }
+}
+
 fn bucket_name(value: &str) -> Result<String, String> {
     let arn = value.strip_prefix("arn:").and_then(|rest| {
         let (partition, rest) = rest.split_once(':')?;
@@ -564,6 +575,20 @@ pub struct AuditArgs {
     /// blueprint's storage.admin_principals (read whenever a blueprint is given).
     #[arg(long, value_name = "ROLE_ARN")]
     pub admin_principal: Vec<String>,
+    /// The sandbox's S3 gateway endpoint ID (vpce- and 8 or 17 lowercase hex digits; the stack
+    /// output S3EndpointId; repeatable). An S3 data event whose vpcEndpointId is another
+    /// endpoint is never attributed by address (reason other_vpc_endpoint). Default: with
+    /// --from-aws or --engine athena the stack output; else none (addresses are then not
+    /// checked against the endpoint, as a note on standard error says).
+    #[arg(long, value_name = "VPCE_ID", value_parser = vpc_endpoint_id)]
+    pub vpc_endpoint: Vec<String>,
+    /// A user's notebook role ARN (arn:aws:iam::<account>:role/sandboxc/<env>/users/<user
+    /// hash>/<name>; repeatable): only these role names are the users' notebooks; a role on a
+    /// user's path with another name is unattributed (reason not_notebook_role). Default: with
+    /// --from-aws or --engine athena the users' roles of the deployed stack; else none (the
+    /// path alone names the user, as a note on standard error says).
+    #[arg(long, value_name = "ROLE_ARN")]
+    pub notebook_role: Vec<String>,
     /// With --from-aws: the usage-report bucket (instead of the stack output); a bucket name, its ARN or s3://NAME.
     #[arg(long, value_name = "BUCKET", value_parser = bucket_name)]
     pub usage_bucket: Option<String>,
@@ -630,13 +655,26 @@ is a user's notebook role, /sandboxc/<environment>/users/<sha256 of the user ID>
 trail's own account, belongs to that user (session kind notebook; the environment is the
 blueprint's name or --stack; the user ID comes from the blueprint, the usage reports or --user,
 else the hash is shown). An event of an --admin-principal role is administrative access, listed
-apart and never a finding. Any other S3 data event belongs to the session whose
+apart and never a finding. When the users' notebook role names are known (--notebook-role; with
+--from-aws or --engine athena the deployed stack's roles), a role on a user's path with another
+name is unattributed with the reason not_notebook_role (anyone allowed iam:CreateRole can create a
+role on that path); else the path alone names the user, and a note on standard error says so.
+When the sandbox's S3 gateway endpoint is known (--vpc-endpoint; with --from-aws or --engine
+athena the stack output S3EndpointId), an event whose vpcEndpointId is another endpoint (another
+network, whose private addresses may overlap the sandbox's) is never attributed by address: it is
+unattributed with the reason other_vpc_endpoint; an event without vpcEndpointId (S3's public
+endpoint) is attributed by address as before (a note counts them). Without a known endpoint a
+note on standard error says that addresses are not checked against it.
+Any other S3 data event belongs to the session whose
 eni_private_ip_address equals the event's sourceIPAddress, whose aws_account_id is the event's recipientAccountId, and whose
 start..end (inclusive, UTC) holds its eventTime. An open session (empty session_end_time) ends
 at most at start + max_session_duration, else + session_duration_in_seconds (when not 0), else
 + 5 days (AppStream's largest maximum); its events are provisional (marked in every format; audit
 again when the next daily report is out; the exit code is not changed by them). Two such
-sessions: ambiguous (all candidates listed, none chosen). None: unattributed, an audit finding.
+sessions: ambiguous (all candidates listed, none chosen). None: unattributed (reason no_session),
+an audit finding. Every format gives an unattributed event's reason (no_session,
+other_vpc_endpoint, not_notebook_role: the table's REASON column, the CSV's reason column, the
+JSON's reason field) and every event's vpcEndpointId (CSV and JSON vpc_endpoint).
 Events of other accounts are listed as \"other account\", not attributed. A session in two daily
 reports counts once when user, address and start agree (a closed version wins over an open
 one); when they contradict each other, every event it would claim is ambiguous.
@@ -663,7 +701,9 @@ to the day after --until (a day's report arrives within 24 hours), and
 AWSLogs/<account>/CloudTrail/<region>/YYYY/MM/DD/ for every account and Region in the trail
 bucket; each object is read whole into memory, one at a time. Needs s3:ListBucket and
 s3:GetObject on both buckets (and kms:Decrypt for the trail's key) and
-cloudformation:DescribeStacks unless both buckets and --bucket are given.
+cloudformation:DescribeStacks unless both buckets, --bucket and --vpc-endpoint are given, and
+cloudformation:ListStackResources on the stack and its users nested stacks (the users' notebook
+role names, with the blueprint) unless --notebook-role is given.
 
 Malformed lines, records and files are listed with their location (path relative to the
 directory given, line or record number) and skipped; they never end the run, but the evidence

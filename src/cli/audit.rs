@@ -1,7 +1,8 @@
 //! `sandboxc audit`: the evidence from directories ([`LocalEvidence`]) or, with `--from-aws`,
 //! from the buckets ([`S3Evidence`]), joined by the audit engine (`crate::audit`) with the
 //! sandbox's [`Principals`] (the environment from `--stack` or the blueprint's name, the admin
-//! roles from `--admin-principal`); exit status [`ExitStatus::Findings`] when the report has
+//! roles from `--admin-principal`, the S3 gateway endpoint from `--vpc-endpoint` or the stack,
+//! the users' notebook role names from `--notebook-role` or the stack); exit status [`ExitStatus::Findings`] when the report has
 //! findings.
 
 use super::args::{check_account, AuditArgs, AuditEngine, AuditFormatArg};
@@ -79,6 +80,7 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             None => None,
         };
         let principals = principals(args, blueprint.as_ref())?;
+        unchecked_notes(&principals, ctx);
         crate::audit::collect_with(&mut evidence, filters, principals, jobs(args))?
     };
     let format = match args.format {
@@ -111,13 +113,68 @@ pub(super) fn principals(args: &AuditArgs, blueprint: Option<&Blueprint>) -> Res
             admin_roles.push(arn.clone());
         }
     }
-    let principals = Principals {
+    let mut principals = Principals {
         environment: args.stack.clone().or_else(|| blueprint.map(|b| b.name.clone())),
         admin_roles,
         users: blueprint.map(|b| b.users.iter().map(|u| u.id.clone()).collect()).unwrap_or_default(),
+        vpc_endpoints: args.vpc_endpoint.clone(),
+        notebook_roles: None,
     };
+    for arn in &args.notebook_role {
+        principals.add_notebook_role(arn)?;
+    }
     principals.check()?;
     Ok(principals)
+}
+
+/// What `--from-aws` and `--engine athena` learn from the deployed stack about the sandbox's
+/// principals: the S3 gateway endpoint (the stack output `S3EndpointId`, unless
+/// `--vpc-endpoint` is given) and the users' notebook role names (the blueprint's users' roles
+/// in the stack, unless `--notebook-role` is given; not without a blueprint). A role list that
+/// cannot be read is said on standard error and leaves the path alone to name the user.
+pub(super) fn from_stack<C: crate::deploy::cloudformation::CloudFormation>(
+    principals: &mut Principals,
+    s3_endpoint: Option<String>,
+    cfn: &C,
+    runtime: &tokio::runtime::Runtime,
+    blueprint: Option<&Blueprint>,
+    ctx: &Context,
+) {
+    if principals.vpc_endpoints.is_empty() {
+        principals.vpc_endpoints.extend(s3_endpoint.filter(|e| crate::audit::is_vpc_endpoint_id(e)));
+    }
+    let (Some(blueprint), Some(stack), None) =
+        (blueprint, principals.environment.clone(), principals.notebook_roles.as_ref())
+    else {
+        return;
+    };
+    if blueprint.notebook.mode != sandboxc_contract::validator::NotebookMode::PerUser {
+        return;
+    }
+    let users: Vec<String> = blueprint.users.iter().map(|u| u.id.clone()).collect();
+    match runtime.block_on(crate::aws::evidence::deployed_notebook_roles(cfn, &stack, &users)) {
+        Ok(roles) => principals.notebook_roles = Some(roles),
+        Err(e) => ctx.warn(&format!(
+            "audit: note: the users' notebook roles of stack {stack} could not be read ({e}); notebook events are attributed by the role's path alone"
+        )),
+    }
+}
+
+/// The notes on standard error (once per run) of what attribution does not check: addresses
+/// against the sandbox's VPC endpoint when none is known, and notebook role names when only
+/// their path is known.
+pub(super) fn unchecked_notes(principals: &Principals, ctx: &Context) {
+    if ctx.quiet {
+        return;
+    }
+    if principals.vpc_endpoints.is_empty() {
+        ctx.warn("audit: note: attribution by address is not checked against the sandbox's VPC endpoint (CloudTrail vpcEndpointId): a network with overlapping private addresses reaching S3 through its own endpoint would be taken for a session; give --vpc-endpoint vpce-... (the stack output S3EndpointId; read from the stack with --from-aws or --engine athena)");
+    }
+    if let (Some(env), None) = (principals.environment.as_deref(), principals.notebook_roles.as_ref()) {
+        ctx.warn(&format!(
+            "audit: note: notebook events are attributed by the role's path alone (/sandboxc/{env}/users/<user hash>/), not checked against the users' role names: anyone allowed iam:CreateRole can create a role on that path; give --notebook-role ROLE_ARN (read from the deployed stack with --from-aws or --engine athena and the blueprint)"
+        ));
+    }
 }
 
 /// The report from the buckets: the blueprint (unless only `--stack` names the stack) gives
@@ -128,7 +185,7 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
     } else {
         None
     };
-    let principals = principals(args, blueprint.as_ref())?;
+    let mut principals = principals(args, blueprint.as_ref())?;
     let stack = principals.environment.clone().unwrap_or_default();
     let settings = ctx.aws(&args.aws, blueprint.as_ref().and_then(|b| b.region.as_deref()))?;
     let given = Buckets {
@@ -137,16 +194,19 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
         trail: args.trail_bucket.clone(),
         decisions: args.decisions.clone(),
         log_groups: args.log_group.clone(),
+        endpoint_wanted: args.vpc_endpoint.is_empty(),
     };
     let runtime = ctx.runtime()?;
-    let mut evidence = runtime.block_on(async {
+    let (mut evidence, cfn) = runtime.block_on(async {
         let session = crate::aws::connect(&settings).await.map_err(|e| CliError::new(format!("--from-aws: {e}")))?;
         check_account(blueprint.as_ref().and_then(|b| b.account.as_deref()), &session.account)?;
         let cfn = session.cloudformation();
-        Ok::<_, CliError>(
-            S3Evidence::open(&cfn, session.s3(), Some(session.logs()), &runtime, given, &mut filters).await?,
-        )
+        let evidence =
+            S3Evidence::open(&cfn, session.s3(), Some(session.logs()), &runtime, given, &mut filters).await?;
+        Ok::<_, CliError>((evidence, cfn))
     })?;
+    from_stack(&mut principals, evidence.s3_endpoint.clone(), &cfn, &runtime, blueprint.as_ref(), ctx);
+    unchecked_notes(&principals, ctx);
     Ok(crate::audit::collect_with(&mut evidence, filters, principals, jobs(args))?)
 }
 

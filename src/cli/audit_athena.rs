@@ -84,7 +84,7 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
         )));
     };
     super::cost::check_prices_dir(args.prices.as_deref())?;
-    let principals = super::audit::principals(args, Some(&blueprint))?;
+    let mut principals = super::audit::principals(args, Some(&blueprint))?;
     let names = blueprint.names.clone();
     let stack = principals.environment.clone().unwrap_or_else(|| blueprint.name.clone());
     let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
@@ -94,9 +94,10 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
         trail: None,
         decisions: args.decisions.clone(),
         log_groups: args.log_group.clone(),
+        endpoint_wanted: args.vpc_endpoint.is_empty(),
     };
     let runtime = ctx.runtime()?;
-    let (session, price, mut evidence) = runtime.block_on(async {
+    let (session, price, mut evidence, cfn) = runtime.block_on(async {
         let session =
             crate::aws::connect(&settings).await.map_err(|e| CliError::new(format!("--engine athena: {e}")))?;
         super::args::check_account(blueprint.account.as_deref(), &session.account)?;
@@ -106,8 +107,12 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
         let cfn = session.cloudformation();
         let evidence =
             S3Evidence::open(&cfn, session.s3(), Some(session.logs()), &runtime, given, &mut filters).await?;
-        Ok::<_, CliError>((session, price, evidence))
+        Ok::<_, CliError>((session, price, evidence, cfn))
     })?;
+    super::audit::from_stack(&mut principals, evidence.s3_endpoint.clone(), &cfn, &runtime, Some(&blueprint), ctx);
+    if !args.print_sql {
+        super::audit::unchecked_notes(&principals, ctx);
+    }
     let tables = Tables {
         database: names.audit_database.clone(),
         trail: AUDIT_TRAIL_TABLE.to_string(),

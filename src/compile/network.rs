@@ -4,6 +4,7 @@
 //! perimeter: TLS only, and only through this S3 gateway endpoint except for the admin
 //! principals and AWS services).
 
+use sandboxc_contract::stack::outputs;
 use sandboxc_contract::users::shared_notebook_name;
 use sandboxc_contract::validator::NotebookMode;
 
@@ -302,6 +303,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
 
     p.export(ctx, "VpcId", vpc_ref, false, "ID of the isolated VPC")?;
     p.export(ctx, "S3EndpointId", Expr::from(&s3_endpoint), false, "ID of the S3 gateway endpoint")?;
+    // Also a root output (sandboxc audit reads it: CloudTrail's vpcEndpointId of the sandbox's S3
+    // requests), described as the export, so that the nested template's output stays as it is.
+    p.user_output(outputs::S3_ENDPOINT_ID, "ID of the S3 gateway endpoint", Expr::from(&s3_endpoint));
     p.export(ctx, "SubnetIds", subnet_list, true, "IDs of the isolated subnets, one per Availability Zone")?;
     p.export(
         ctx,

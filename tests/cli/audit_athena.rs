@@ -139,7 +139,12 @@ fn athena_query_on_duckdb_attributes_exactly_as_the_local_engine() {
         &["--since", "2026-11-28T09:00:00Z", "--until", "2026-11-28T12:00:00Z"],
         &["--since", "2026-11-29", "--until", "2026-11-29"],
     ];
-    let full = Principals { environment: Some(ENV.into()), admin_roles: vec![ADMIN.into()], users: Vec::new() };
+    let full = Principals {
+        environment: Some(ENV.into()),
+        admin_roles: vec![ADMIN.into()],
+        users: Vec::new(),
+        ..Principals::default()
+    };
     let env_only = Principals { environment: Some(ENV.into()), ..Principals::default() };
     let other_env = Principals { environment: Some("otherenv".into()), ..Principals::default() };
     for args in combos {
@@ -150,6 +155,56 @@ fn athena_query_on_duckdb_attributes_exactly_as_the_local_engine() {
     }
     compare("findings", "decisions", &other_env, &[]);
     compare("clean", "decisions.jsonl", &other_env, &[]);
+    // The sandbox's endpoint and the users' role names known: every record of these sets came
+    // through it and from the right roles, so nothing changes.
+    let checked =
+        Principals { vpc_endpoints: vec![SANDBOX_VPCE.into()], notebook_roles: Some(fixture_roles()), ..full.clone() };
+    for args in combos {
+        compare("findings", "decisions", &checked, args);
+        compare("clean", "decisions.jsonl", &checked, args);
+    }
+}
+
+/// The sandbox's S3 gateway endpoint in the fixtures (tests/fixtures/audit/make_fixtures.py).
+const SANDBOX_VPCE: &str = "vpce-0a1b2c3d4e5f60718";
+
+/// The fixture users' notebook role names (make_fixtures.py's notebook_identity).
+fn fixture_roles() -> sandboxc::audit::NotebookRoles {
+    ["alice", "bob", "carol", "dave", "erin", "zoe"]
+        .iter()
+        .map(|u| {
+            let hash = sandboxc::audit::join::user_hash(u);
+            let name = format!("{ENV}-UserRole-{}", &hash[..8]);
+            (hash, std::iter::once(name).collect())
+        })
+        .collect()
+}
+
+/// The endpoints set (another VPC's endpoint from a session's address, S3's public endpoint, a
+/// role on a user's path under another name), with and without the endpoint and the role names
+/// known, under every filter: both engines judge alike.
+#[test]
+fn athena_query_on_duckdb_checks_endpoints_and_role_names_as_the_local_engine() {
+    let combos: [&[&str]; 6] = [
+        &[],
+        &["--user", "alice"],
+        &["--user", "bob"],
+        &["--event", "GetObject"],
+        &["--bucket", DATA_BUCKET],
+        &["--since", "2026-11-28T08:15:00Z", "--until", "2026-11-28T09:10:00Z"],
+    ];
+    let env_only = Principals { environment: Some(ENV.into()), ..Principals::default() };
+    let endpoint = Principals { vpc_endpoints: vec![SANDBOX_VPCE.into()], ..env_only.clone() };
+    let two_endpoints =
+        Principals { vpc_endpoints: vec!["vpce-1a2b3c4d".into(), SANDBOX_VPCE.into()], ..env_only.clone() };
+    let roles = Principals { notebook_roles: Some(fixture_roles()), ..env_only.clone() };
+    let no_roles = Principals { notebook_roles: Some(sandboxc::audit::NotebookRoles::new()), ..env_only.clone() };
+    let both = Principals { vpc_endpoints: vec![SANDBOX_VPCE.into()], ..roles.clone() };
+    for principals in [&Principals::default(), &env_only, &endpoint, &two_endpoints, &roles, &no_roles, &both] {
+        for args in combos {
+            compare("endpoints", "decisions.jsonl", principals, args);
+        }
+    }
 }
 
 const ACCOUNT: &str = "123456789012";

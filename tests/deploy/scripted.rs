@@ -1460,3 +1460,49 @@ fn bootstrap_creates_the_assets_stack_through_a_change_set() {
         ]
     );
 }
+
+/// `sandboxc audit --from-aws` with a blueprint reads the users' notebook role names from the
+/// deployed stack: the physical ID of each user's role (by its logical ID) in the root
+/// (`layout: single`) and in the users nested stacks, keyed by user hash; other roles, other
+/// users' and other nested stacks' resources are not read as notebook roles.
+#[test]
+fn audit_reads_the_users_notebook_role_names_from_the_stack() {
+    use sandboxc::compile::users::user_role_logical_id;
+    let resource = |logical: &str, physical: &str, kind: &str| StackResource {
+        logical_id: logical.into(),
+        physical_id: physical.into(),
+        resource_type: kind.into(),
+        status: ResourceStatus::CreateComplete,
+    };
+    let fake = FakeCfn::default();
+    let users01 = "arn:aws:cloudformation:us-east-1:123456789012:stack/datasandbox-Users01NestedStack-1/x";
+    let network = "arn:aws:cloudformation:us-east-1:123456789012:stack/datasandbox-NetworkNestedStack-1/y";
+    fake.resources(
+        "datasandbox",
+        vec![
+            resource("Users01NestedStack", users01, "AWS::CloudFormation::Stack"),
+            resource("NetworkNestedStack", network, "AWS::CloudFormation::Stack"),
+            // layout: single would hold the roles in the root.
+            resource(&user_role_logical_id("carol"), "datasandbox-UserCarolRole-C", "AWS::IAM::Role"),
+        ],
+    );
+    fake.resources(
+        users01,
+        vec![
+            resource(&user_role_logical_id("alice"), "datasandbox-Users01-UserAliceRole-A", "AWS::IAM::Role"),
+            resource(&user_role_logical_id("mallory"), "datasandbox-Users01-UserMalloryRole-M", "AWS::IAM::Role"),
+            resource("SomethingElse", "other-role", "AWS::IAM::Role"),
+            resource(&user_role_logical_id("bob"), "", "AWS::IAM::Role"),
+        ],
+    );
+    fake.resources(network, vec![resource(&user_role_logical_id("alice"), "not-read", "AWS::IAM::Role")]);
+    let users = ["alice".to_string(), "bob".to_string(), "carol".to_string()];
+    let roles =
+        run(sandboxc::aws::evidence::deployed_notebook_roles(&fake, "datasandbox", &users)).expect("roles listed");
+    let hash = sandboxc::audit::join::user_hash;
+    let names = |u: &str| roles.get(&hash(u)).map(|n| n.iter().cloned().collect::<Vec<_>>());
+    assert_eq!(names("alice"), Some(vec!["datasandbox-Users01-UserAliceRole-A".to_string()]));
+    assert_eq!(names("carol"), Some(vec!["datasandbox-UserCarolRole-C".to_string()]));
+    assert_eq!(names("bob"), None, "a role not created yet has no name");
+    assert_eq!(roles.len(), 2, "{roles:?}");
+}

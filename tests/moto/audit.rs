@@ -222,6 +222,47 @@ fn from_aws_finds_the_buckets_in_the_stack_outputs() {
     assert_eq!(comparable(&out, &[&usage, &trail]), local_run(&stack));
 }
 
+/// The sandbox's S3 gateway endpoint comes from the stack output `S3EndpointId`: over the
+/// endpoints fixtures, the records of other VPC endpoints from sessions' addresses are
+/// unattributed (`other_vpc_endpoint`), and no note says the endpoint is unchecked.
+#[test]
+fn from_aws_reads_the_sandbox_endpoint_from_the_stack_output() {
+    let Some(endpoint) = moto() else { return };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit/endpoints");
+    let (usage, trail, stack) = (unique("sbx-vpce-usage"), unique("sbx-vpce-trail"), unique("sbx-vpce-stack"));
+    runtime().block_on(async {
+        let conf = config(&endpoint).await;
+        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
+        upload(&s3, &usage, &dir.join("usage-reports")).await;
+        upload(&s3, &trail, &dir.join("cloudtrail")).await;
+        let template = serde_json::json!({
+            "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            "Outputs": {
+                "UsageReportBucket": {"Value": usage},
+                "TrailBucketName": {"Value": trail},
+                "DataBucketName": {"Value": DATA_BUCKET},
+                "S3EndpointId": {"Value": "vpce-0a1b2c3d4e5f60718"},
+            }
+        });
+        let cfn = aws_sdk_cloudformation::Client::new(&conf);
+        cfn.create_stack().stack_name(&stack).template_body(template.to_string()).send().await.unwrap();
+    });
+    let mut args = vec!["audit", "--from-aws", "--stack", &stack, "--format", "json"];
+    args.extend_from_slice(&WINDOW);
+    let (code, out, err) = sandboxc(&args, &endpoint);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(!err.contains("--vpc-endpoint"), "the endpoint is known: {err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let other: Vec<&str> = v["unattributed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["reason"] == "other_vpc_endpoint")
+        .filter_map(|e| e["event_id"].as_str())
+        .collect();
+    assert_eq!(other, ["00000000-0000-4000-8000-000000000202", "00000000-0000-4000-8000-000000000206"], "{out}");
+}
+
 #[test]
 fn from_aws_without_a_stack_or_buckets_is_an_error_naming_the_fix() {
     let Some(endpoint) = moto() else { return };
