@@ -118,6 +118,20 @@ pub enum FormatArg {
     Yaml,
 }
 
+/// Output format of `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ValidateFormat {
+    /// `FILE:LINE:COLUMN: error: PATH: MESSAGE (allowed: ...)` lines (errors and warnings on
+    /// stderr), and `valid blueprint ...` on stdout.
+    #[default]
+    Text,
+    /// One JSON object on stdout, for editors and CI annotations: `{"file", "valid",
+    /// "environment", "errors": [...], "warnings": [...]}`, each item `{"path", "line",
+    /// "column", "message", "allowed"}` (line and column from 1, null when the value is a
+    /// default the file does not hold). The exit code is the same as in text mode.
+    Json,
+}
+
 /// Output format of `plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum PlanFormat {

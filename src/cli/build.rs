@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use crate::assets::LambdaAsset;
 use crate::blueprint::diagnostics::Diagnostics;
-use crate::blueprint::{Blueprint, Source};
+use crate::blueprint::{Blueprint, Source, Warnings};
 use crate::cfn::render::Format;
 use crate::compile::{CompileError, Compiled};
 use crate::deploy::{AssetsRelease, Release};
@@ -84,11 +84,13 @@ pub fn build(source: &Source, format: Format) -> Result<Compiled, BuildError> {
 /// # Errors
 /// [`BuildError::Blueprint`], [`BuildError::Compile`], or [`BuildError::Output`] for a limit
 /// exceeded, exactly as `synth` would report them.
-pub fn validate(source: &Source) -> Result<Blueprint, BuildError> {
-    let blueprint = load(source)?;
+/// Its warnings are returned, not printed.
+pub fn validate(source: &Source) -> Result<(Blueprint, Warnings), BuildError> {
+    let blueprint = crate::blueprint::load(source)?;
+    let warnings = crate::blueprint::advice::warnings(source, &blueprint);
     let compiled = crate::compile::compile(&blueprint, &LambdaAsset::built_in(), Format::Json)?;
     crate::output::files(&compiled)?;
-    Ok(blueprint)
+    Ok((blueprint, warnings))
 }
 
 /// `sandboxc synth`: compiles a blueprint (printing its warnings) and writes templates, scripts and manifest to `out`.

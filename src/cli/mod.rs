@@ -14,6 +14,7 @@ pub mod deploy;
 pub mod error;
 pub mod init;
 pub mod plan;
+pub mod validate_json;
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,7 +22,8 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use args::{
-    ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, ConnectArgs, CostArgs, DestroyArgs, FormatArg, PlanArgs, StatusArgs,
+    ApplyArgs, AuditArgs, BootstrapArgs, CheckArgs, ConnectArgs, CostArgs, DestroyArgs, FormatArg, PlanArgs,
+    StatusArgs, ValidateFormat,
 };
 use error::CliError;
 
@@ -110,6 +112,9 @@ pub enum Command {
         /// Blueprint file (YAML; `-` reads standard input); default: ./sandbox.yaml if
         /// present, else the embedded data-sandbox.yaml.
         blueprint: Option<PathBuf>,
+        /// Output format: text lines, or one JSON object on stdout (errors included).
+        #[arg(long, value_enum, default_value_t = ValidateFormat::Text)]
+        format: ValidateFormat,
     },
     /// Print the blueprint's JSON Schema (for editors: yaml-language-server, VS Code).
     Schema,
@@ -332,7 +337,7 @@ pub fn run(cli: &Cli) -> ExitStatus {
     let ctx = Context { quiet: cli.quiet, verbose: cli.verbose };
     let result = match &cli.command {
         Command::Synth { blueprint, out, format } => synth(blueprint.as_ref(), out, *format, &ctx),
-        Command::Validate { blueprint } => validate(blueprint.as_ref(), &ctx),
+        Command::Validate { blueprint, format } => validate(blueprint.as_ref(), *format, &ctx),
         Command::Schema => Ok(schema(&ctx)),
         Command::Init { dir, name } => init::run(dir.as_deref(), name.as_deref(), &ctx),
         Command::Completions { shell } => Ok(completions(*shell)),
@@ -426,9 +431,21 @@ fn completions(shell: CompletionShell) -> ExitStatus {
 }
 
 /// `sandboxc validate`.
-fn validate(blueprint: Option<&PathBuf>, ctx: &Context) -> Result<ExitStatus, CliError> {
-    let src = build::source(blueprint.map(PathBuf::as_path))?;
-    let b = build::validate(&src)?;
+fn validate(blueprint: Option<&PathBuf>, format: ValidateFormat, ctx: &Context) -> Result<ExitStatus, CliError> {
+    let src = build::source(blueprint.map(PathBuf::as_path));
+    if format == ValidateFormat::Json {
+        let report = match &src {
+            Ok(src) => validate_json::report(src, build::validate(src)),
+            Err(d) => validate_json::unreadable(d),
+        };
+        ctx.say(&report.to_json());
+        return Ok(if report.valid { ExitStatus::Success } else { ExitStatus::Failure });
+    }
+    let src = src?;
+    let (b, warnings) = build::validate(&src)?;
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
     if !ctx.quiet {
         ctx.say(&format!("{}: valid blueprint for environment {}", src.name, b.name));
     }

@@ -223,6 +223,43 @@ fn warnings_name_the_place_and_never_stop_a_command() {
 }
 
 #[test]
+fn validate_json_reports_errors_and_warnings_as_data_with_the_same_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let json = |args: &[&str]| {
+        let o = sandboxc(tmp.path(), args);
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object on stdout");
+        (o.status.code(), v, String::from_utf8_lossy(&o.stderr).into_owned())
+    };
+    std::fs::write(
+        tmp.path().join("warn.yaml"),
+        "name: demo\nappstream: {image_name: img}\ndatasets:\n  a: {prefix: a/}\n",
+    )
+    .unwrap();
+    let (code, v, err) = json(&["validate", "warn.yaml", "--format", "json"]);
+    assert_eq!((code, err.as_str()), (Some(0), ""));
+    assert_eq!(
+        v,
+        serde_json::json!({"file": "warn.yaml", "valid": true, "environment": "demo", "errors": [],
+            "warnings": [{"path": "datasets.a", "line": 4, "column": 3,
+                "message": "is granted to no user: no notebook role may read it",
+                "allowed": "grant it under a user's `datasets:`, or remove it"}]})
+    );
+    std::fs::write(tmp.path().join("bad.yaml"), "name: Bad_Name\nappstream: {image_name: img}\n").unwrap();
+    let (code, v, err) = json(&["validate", "bad.yaml", "--format", "json"]);
+    assert_eq!((code, err.as_str()), (Some(1), ""));
+    assert_eq!((v["valid"].clone(), v["environment"].clone()), (serde_json::json!(false), serde_json::Value::Null));
+    assert_eq!(v["errors"][0]["path"], "name");
+    assert_eq!((v["errors"][0]["line"].clone(), v["errors"][0]["column"].clone()), (1.into(), 7.into()));
+    assert!(v["errors"][0]["message"].as_str().is_some_and(|m| !m.is_empty()), "{v}");
+    let (code, v, _) = json(&["validate", "missing.yaml", "--format", "json"]);
+    assert_eq!(code, Some(1));
+    assert_eq!((v["file"].clone(), v["valid"].clone()), ("missing.yaml".into(), false.into()));
+    assert!(v["errors"][0]["message"].as_str().is_some_and(|m| m.starts_with("cannot be read")), "{v}");
+    let (code, v, _) = json(&["-q", "validate", "--format", "json"]);
+    assert_eq!((code, v["valid"].clone(), v["warnings"].clone()), (Some(0), true.into(), serde_json::json!([])));
+}
+
+#[test]
 fn validate_reads_standard_input_for_a_dash() {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_sandboxc"))
