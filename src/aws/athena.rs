@@ -134,3 +134,24 @@ impl QueryService for Athena {
         tokio::time::sleep(d).await;
     }
 }
+
+#[cfg(test)]
+impl Athena {
+    /// An Athena client answering with `rules` in order (scripted SDK responses; no request
+    /// leaves the process), for tests.
+    pub(crate) fn scripted(rules: &[&aws_smithy_mocks::Rule]) -> Self {
+        let mut interceptor =
+            aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(aws_smithy_mocks::RuleMode::Sequential);
+        for rule in rules {
+            interceptor = interceptor.with_rule(rule);
+        }
+        let config = aws_sdk_athena::Config::builder()
+            .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
+            .region(aws_sdk_athena::config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_athena::config::Credentials::new("AKIDTEST", "secret", None, None, "t"))
+            .http_client(aws_smithy_mocks::create_mock_http_client())
+            .interceptor(interceptor)
+            .build();
+        Self::with_endpoint(aws_sdk_athena::Client::from_conf(config), "https://athena.example".into())
+    }
+}

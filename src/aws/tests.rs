@@ -648,25 +648,14 @@ mod athena_flow {
     use aws_sdk_athena::types::{
         Datum, QueryExecution, QueryExecutionState, QueryExecutionStatistics, QueryExecutionStatus, ResultSet, Row,
     };
-    use aws_smithy_mocks::{mock, Rule, RuleMode};
+    use aws_smithy_mocks::{mock, Rule};
 
     use super::super::athena::Athena;
     use crate::audit::athena::{run, Polling, Progress, QueryError, QueryOutcome};
     use crate::audit::athena_sql::COLUMNS;
 
     fn mocked(rules: &[&Rule]) -> Athena {
-        let mut interceptor = aws_smithy_mocks::MockResponseInterceptor::new().rule_mode(RuleMode::Sequential);
-        for rule in rules {
-            interceptor = interceptor.with_rule(rule);
-        }
-        let config = aws_sdk_athena::Config::builder()
-            .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
-            .region(aws_sdk_athena::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_athena::config::Credentials::new("AKIDTEST", "secret", None, None, "t"))
-            .http_client(aws_smithy_mocks::create_mock_http_client())
-            .interceptor(interceptor)
-            .build();
-        Athena::with_endpoint(aws_sdk_athena::Client::from_conf(config), "https://athena.example".into())
+        Athena::scripted(rules)
     }
 
     fn started() -> Rule {

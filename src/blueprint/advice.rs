@@ -85,17 +85,7 @@ impl fmt::Display for Warnings {
             if n > 0 {
                 writeln!(f)?;
             }
-            match d.at {
-                Some(p) => write!(f, "{}:{}:{}: warning: ", self.file, p.line, p.column)?,
-                None => write!(f, "{}: warning: ", self.file)?,
-            }
-            if !d.path.is_empty() {
-                write!(f, "{}: ", d.path)?;
-            }
-            f.write_str(&d.message)?;
-            if let Some(a) = &d.allowed {
-                write!(f, " (to do: {a})")?;
-            }
+            d.write_line(f, &self.file, "warning", "to do")?;
         }
         Ok(())
     }

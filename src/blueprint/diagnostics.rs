@@ -33,6 +33,27 @@ impl Diagnostic {
         self
     }
 
+    /// Writes `FILE:LINE:COLUMN: SEVERITY: PATH: MESSAGE (LABEL: ALLOWED)` without a newline
+    /// (`FILE: SEVERITY: ...` without a position, no `PATH: ` for the document, no parenthesis
+    /// when nothing is allowed).
+    ///
+    /// # Errors
+    /// The formatter's.
+    pub fn write_line(&self, f: &mut fmt::Formatter<'_>, file: &str, severity: &str, label: &str) -> fmt::Result {
+        match self.at {
+            Some(p) => write!(f, "{file}:{}:{}: {severity}: ", p.line, p.column)?,
+            None => write!(f, "{file}: {severity}: ")?,
+        }
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)?;
+        if let Some(a) = &self.allowed {
+            write!(f, " ({label}: {a})")?;
+        }
+        Ok(())
+    }
+
     /// Adds what is allowed instead.
     #[must_use]
     pub fn allowed(mut self, allowed: impl Into<String>) -> Self {
@@ -68,17 +89,7 @@ impl fmt::Display for Diagnostics {
     /// One line per problem: `FILE:LINE:COLUMN: error: PATH: MESSAGE (allowed: ...)`, then a count.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for d in &self.items {
-            match d.at {
-                Some(p) => write!(f, "{}:{}:{}: error: ", self.file, p.line, p.column)?,
-                None => write!(f, "{}: error: ", self.file)?,
-            }
-            if !d.path.is_empty() {
-                write!(f, "{}: ", d.path)?;
-            }
-            f.write_str(&d.message)?;
-            if let Some(a) = &d.allowed {
-                write!(f, " (allowed: {a})")?;
-            }
+            d.write_line(f, &self.file, "error", "allowed")?;
             writeln!(f)?;
         }
         let n = self.items.len();

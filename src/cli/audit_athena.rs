@@ -229,7 +229,7 @@ mod tests {
         use aws_sdk_athena::types::{
             Datum, QueryExecution, QueryExecutionState, QueryExecutionStatistics, QueryExecutionStatus, ResultSet, Row,
         };
-        use aws_smithy_mocks::{mock, RuleMode};
+        use aws_smithy_mocks::mock;
 
         let start = mock!(aws_sdk_athena::Client::start_query_execution)
             .then_output(|| StartQueryExecutionOutput::builder().query_execution_id("q-7").build());
@@ -252,22 +252,7 @@ mod tests {
         let page = mock!(aws_sdk_athena::Client::get_query_results).then_output(move || {
             GetQueryResultsOutput::builder().result_set(ResultSet::builder().rows(header.clone()).build()).build()
         });
-        let interceptor = aws_smithy_mocks::MockResponseInterceptor::new()
-            .rule_mode(RuleMode::Sequential)
-            .with_rule(&start)
-            .with_rule(&done)
-            .with_rule(&page);
-        let config = aws_sdk_athena::Config::builder()
-            .behavior_version(aws_sdk_athena::config::BehaviorVersion::latest())
-            .region(aws_sdk_athena::config::Region::new("us-east-1"))
-            .credentials_provider(aws_sdk_athena::config::Credentials::new("AKIDTEST", "secret", None, None, "t"))
-            .http_client(aws_smithy_mocks::create_mock_http_client())
-            .interceptor(interceptor)
-            .build();
-        let athena = crate::aws::athena::Athena::with_endpoint(
-            aws_sdk_athena::Client::from_conf(config),
-            "https://athena.example".into(),
-        );
+        let athena = crate::aws::athena::Athena::scripted(&[&start, &done, &page]);
         // The price is read first, as `run` does.
         let price = scan_price(Some(&fixtures()), "us-east-1").unwrap();
         let polling = Polling { interval: std::time::Duration::from_millis(1), max_polls: 3, max_pages: 3 };
