@@ -182,16 +182,18 @@ fn from_aws_with_bucket_flags_attributes_as_the_directories_do() {
     assert_eq!(v["incomplete_evidence"], serde_json::json!(["no CloudTrail file was read"]));
 }
 
-#[test]
-fn from_aws_finds_the_buckets_in_the_stack_outputs() {
-    let Some(endpoint) = moto() else { return };
-    let (usage, trail, stack) = (unique("sbx-audit-usage"), unique("sbx-audit-trail"), unique("sbx-audit-stack"));
+/// Uploads a fixture set's usage reports and trail into two new buckets on moto and creates a
+/// stack whose outputs name them (and the data bucket, and `S3EndpointId` when given):
+/// `(usage bucket, trail bucket, stack name)`, each unique under `prefix`.
+fn evidence_stack(endpoint: &str, dir: &Path, prefix: &str, s3_endpoint: Option<&str>) -> (String, String, String) {
+    let (usage, trail, stack) =
+        (unique(&format!("{prefix}-usage")), unique(&format!("{prefix}-trail")), unique(&format!("{prefix}-stack")));
     runtime().block_on(async {
-        let conf = config(&endpoint).await;
+        let conf = config(endpoint).await;
         let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
-        upload(&s3, &usage, &fixtures().join("usage-reports")).await;
-        upload(&s3, &trail, &fixtures().join("cloudtrail")).await;
-        let template = serde_json::json!({
+        upload(&s3, &usage, &dir.join("usage-reports")).await;
+        upload(&s3, &trail, &dir.join("cloudtrail")).await;
+        let mut template = serde_json::json!({
             "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
             "Outputs": {
                 "UsageReportBucket": {"Value": usage},
@@ -199,9 +201,19 @@ fn from_aws_finds_the_buckets_in_the_stack_outputs() {
                 "DataBucketName": {"Value": DATA_BUCKET},
             }
         });
+        if let Some(id) = s3_endpoint {
+            template["Outputs"]["S3EndpointId"] = serde_json::json!({"Value": id});
+        }
         let cfn = aws_sdk_cloudformation::Client::new(&conf);
         cfn.create_stack().stack_name(&stack).template_body(template.to_string()).send().await.unwrap();
     });
+    (usage, trail, stack)
+}
+
+#[test]
+fn from_aws_finds_the_buckets_in_the_stack_outputs() {
+    let Some(endpoint) = moto() else { return };
+    let (usage, trail, stack) = evidence_stack(&endpoint, &fixtures(), "sbx-audit", None);
     let mut args = vec![
         "audit",
         "--from-aws",
@@ -229,24 +241,7 @@ fn from_aws_finds_the_buckets_in_the_stack_outputs() {
 fn from_aws_reads_the_sandbox_endpoint_from_the_stack_output() {
     let Some(endpoint) = moto() else { return };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/audit/endpoints");
-    let (usage, trail, stack) = (unique("sbx-vpce-usage"), unique("sbx-vpce-trail"), unique("sbx-vpce-stack"));
-    runtime().block_on(async {
-        let conf = config(&endpoint).await;
-        let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&conf).force_path_style(true).build());
-        upload(&s3, &usage, &dir.join("usage-reports")).await;
-        upload(&s3, &trail, &dir.join("cloudtrail")).await;
-        let template = serde_json::json!({
-            "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-            "Outputs": {
-                "UsageReportBucket": {"Value": usage},
-                "TrailBucketName": {"Value": trail},
-                "DataBucketName": {"Value": DATA_BUCKET},
-                "S3EndpointId": {"Value": "vpce-0a1b2c3d4e5f60718"},
-            }
-        });
-        let cfn = aws_sdk_cloudformation::Client::new(&conf);
-        cfn.create_stack().stack_name(&stack).template_body(template.to_string()).send().await.unwrap();
-    });
+    let (_, _, stack) = evidence_stack(&endpoint, &dir, "sbx-vpce", Some("vpce-0a1b2c3d4e5f60718"));
     let mut args = vec!["audit", "--from-aws", "--stack", &stack, "--format", "json"];
     args.extend_from_slice(&WINDOW);
     let (code, out, err) = sandboxc(&args, &endpoint);
