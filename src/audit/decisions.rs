@@ -126,7 +126,7 @@ pub fn read(
             for (i, event) in events.iter().enumerate() {
                 let here = format!("{location}:event {}", i + 1);
                 if let Err(why) = one(event, &here, &mut counts, on_decision) {
-                    mine.push(Problem { location: here, reason: why });
+                    mine.push(Problem::new(here, why));
                 }
             }
             break;
@@ -222,6 +222,19 @@ mod tests {
             problems.iter().map(|p| p.location.as_str()).collect::<Vec<_>>(),
             vec!["d.jsonl:5", "d.jsonl:6", "d.jsonl:7"]
         );
+    }
+
+    /// A hostile value quoted by the parser's message is cut: the report holds at most
+    /// `MAX_REASON_CHARS` characters of it and the count of the rest.
+    #[test]
+    fn a_huge_bad_value_is_not_copied_into_the_report() {
+        let text = format!("{{\"outcome\":\"issued\"}}\n{{\"outcome\":\"{}\"}}\n", "x".repeat(1_000_000));
+        let mut problems = Vec::new();
+        let counts = read("d.jsonl", text.as_bytes(), &mut problems, &mut |_| {});
+        assert_eq!(counts.map(|c| c.decisions), Ok(1));
+        let reason = &problems[0].reason;
+        assert!(reason.len() < 400 && reason.ends_with(" more characters)"), "{}", &reason[..reason.len().min(400)]);
+        assert!(reason.starts_with("not a validator decision: unknown variant `xxx"), "{}", &reason[..60]);
     }
 
     /// Review finding 8: a bad first line no longer drops the file; the raw

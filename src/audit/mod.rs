@@ -253,23 +253,41 @@ pub struct Problem {
     pub reason: String,
 }
 
+/// Most characters of a problem's reason kept: a parser's message may quote a whole hostile
+/// value (a 50 MB line); the rest is counted, not copied into the report.
+pub const MAX_REASON_CHARS: usize = 300;
+
 impl Problem {
+    /// A problem at `location`, its reason cut to [`MAX_REASON_CHARS`] characters (then
+    /// `... (N more characters)`).
+    #[must_use]
+    pub fn new(location: String, reason: String) -> Self {
+        let reason = match reason.char_indices().nth(MAX_REASON_CHARS) {
+            Some((cut, _)) => {
+                let more = reason[cut..].chars().count();
+                format!("{}... ({more} more characters)", &reason[..cut])
+            }
+            None => reason,
+        };
+        Self { location, reason }
+    }
+
     /// A problem at a line of a file.
     #[must_use]
     pub fn line(file: &str, line: u64, reason: String) -> Self {
-        Self { location: format!("{file}:{line}"), reason }
+        Self::new(format!("{file}:{line}"), reason)
     }
 
     /// A problem with a CloudTrail record (1-based in `Records`).
     #[must_use]
     pub fn record(file: &str, index: usize, reason: String) -> Self {
-        Self { location: format!("{file}:record {index}"), reason }
+        Self::new(format!("{file}:record {index}"), reason)
     }
 
     /// A problem with a whole file.
     #[must_use]
     pub fn file(file: &str, reason: String) -> Self {
-        Self { location: file.to_string(), reason }
+        Self::new(file.to_string(), reason)
     }
 }
 

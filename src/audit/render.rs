@@ -537,7 +537,12 @@ const CSV_HEADER: [&str; 22] = [
 /// no note, no finding and complete evidence.
 #[must_use]
 pub fn verdict_lines(r: &Report) -> Vec<String> {
-    let mut lines: Vec<String> = r.notes.iter().map(|n| format!("note: {}", escape(n))).collect();
+    // A note that is a warning (a filter that matches nothing) is said as one, also with -q.
+    let mut lines: Vec<String> = r
+        .notes
+        .iter()
+        .map(|n| if n.starts_with("warning: ") { escape(n).into_owned() } else { format!("note: {}", escape(n)) })
+        .collect();
     let incomplete = r.incomplete_evidence();
     if !incomplete.is_empty() {
         lines.push(format!(

@@ -12,7 +12,7 @@ use super::decisions::{Decision, Outcome};
 use super::join::{user_hash, Auditor, Class, Counts, Event, SessionKind};
 use super::sessions::Session;
 use super::time::Instant;
-use super::{Filters, Problem};
+use super::{Filters, Principals, Problem};
 
 /// Version of the JSON output's shape; raised on any incompatible change.
 pub const AUDIT_SCHEMA_VERSION: u32 = 1;
@@ -291,6 +291,7 @@ impl Report {
         for (why, n) in &aud.unclaimed_notebook_roles {
             notes.push(format!("{n} S3 data event(s) come from {why}; they are attributed by address, if at all"));
         }
+        notes.extend(unchecked(&aud.principals));
         if !aud.principals.vpc_endpoints.is_empty() {
             let public = attributed.iter().filter(|e| e.kind == SessionKind::AppStream && e.vpc_endpoint == 0).count();
             if public > 0 {
@@ -585,4 +586,21 @@ pub enum Entry<'a> {
     },
     /// A validator decision.
     Validation(DecisionView<'a>),
+}
+
+/// The notes of what attribution could not check (in every format, so that a report read by a
+/// machine tells an unchecked result from a clean one): addresses against the sandbox's VPC
+/// endpoint when none is known, and notebook role names when only their path is known.
+#[must_use]
+pub fn unchecked(principals: &Principals) -> Vec<String> {
+    let mut notes = Vec::new();
+    if principals.vpc_endpoints.is_empty() {
+        notes.push("unchecked: attribution by address is not checked against the sandbox's VPC endpoint (CloudTrail vpcEndpointId): a network with overlapping private addresses reaching S3 through its own endpoint would be taken for a session; give --vpc-endpoint vpce-... (the stack output S3EndpointId; read from the stack with --from-aws or --engine athena)".to_string());
+    }
+    if let (Some(env), None) = (principals.environment.as_deref(), principals.notebook_roles.as_ref()) {
+        notes.push(format!(
+            "unchecked: notebook events are attributed by the role's path alone (/sandboxc/{env}/users/<user hash>/), not checked against the users' role names: anyone allowed iam:CreateRole can create a role on that path; give --notebook-role ROLE_ARN (read from the deployed stack with --from-aws or --engine athena and the blueprint)"
+        ));
+    }
+    notes
 }

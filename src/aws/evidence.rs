@@ -65,6 +65,9 @@ pub struct Buckets {
     /// `S3EndpointId` (no `--vpc-endpoint` given): the stack is then described even when every
     /// bucket is given.
     pub endpoint_wanted: bool,
+    /// The option that reads the stack, named in errors: `--from-aws`, or `--engine athena`
+    /// (which takes no bucket flags: its Glue tables name the buckets).
+    pub reader: &'static str,
 }
 
 /// The evidence in S3, read on `runtime`.
@@ -136,9 +139,12 @@ impl<'r> S3Evidence<'r> {
                     notes.push(format!("the data bucket is unknown (CloudFormation DescribeStacks: {e}): every bucket the trail logs is audited; pass --bucket to audit only the data bucket"));
                 }
                 Err(e) => {
+                    let or =
+                        if given.reader == "--from-aws" { "; or pass --usage-bucket and --trail-bucket" } else { "" };
                     return Err(AuditError::Aws(format!(
-                        "--from-aws needs the bucket names: CloudFormation DescribeStacks: {e}; or pass --usage-bucket and --trail-bucket"
-                    )))
+                        "{} needs the sandbox's stack {stack}: CloudFormation DescribeStacks: {e}{or}",
+                        given.reader
+                    )));
                 }
             }
         }

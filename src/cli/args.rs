@@ -324,11 +324,32 @@ fn bucket_name(value: &str) -> Result<String, String> {
             "{value:?} is not an S3 bucket ARN (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)"
         ));
     }
-    let name = arn.or_else(|| value.strip_prefix("s3://").map(|n| n.strip_suffix('/').unwrap_or(n))).unwrap_or(value);
+    let lower = value.to_ascii_lowercase();
+    if lower.starts_with("https://") || lower.starts_with("http://") {
+        return Err(format!(
+            "{value:?} is a URL, not a bucket (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)"
+        ));
+    }
+    let url = lower.starts_with("s3://").then(|| &value["s3://".len()..]);
+    let name = arn.or_else(|| url.map(|n| n.strip_suffix('/').unwrap_or(n))).unwrap_or(value);
     if name.contains('/') {
         return Err(format!("{value:?} names an object or prefix, not a bucket (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)"));
     }
-    match crate::blueprint::validate::bucket_name_problem(name) {
+    // Any bucket a trail may log: S3's general naming rules ("General purpose bucket naming
+    // rules"), dotted and directory buckets included (the blueprint's stricter rules are for the
+    // buckets sandboxc creates).
+    let problem = if !(3..=63).contains(&name.len()) {
+        Some("is not 3 to 63 characters long")
+    } else if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.') {
+        Some("may only contain lowercase letters, digits, '.' and '-'")
+    } else if !name.starts_with(|c: char| c.is_ascii_alphanumeric())
+        || !name.ends_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        Some("must start and end with a letter or digit")
+    } else {
+        None
+    };
+    match problem {
         Some(problem) => Err(format!(
             "{value:?} is not an S3 bucket: the name {name:?} {problem} (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)"
         )),
@@ -593,14 +614,14 @@ pub struct AuditArgs {
     /// output S3EndpointId; repeatable). An S3 data event whose vpcEndpointId is another
     /// endpoint is never attributed by address (reason other_vpc_endpoint). Default: with
     /// --from-aws or --engine athena the stack output; else none (addresses are then not
-    /// checked against the endpoint, as a note on standard error says).
+    /// checked against the endpoint, as a note of the report says).
     #[arg(long, value_name = "VPCE_ID", value_parser = vpc_endpoint_id)]
     pub vpc_endpoint: Vec<String>,
     /// A user's notebook role ARN (arn:aws:iam::<account>:role/sandboxc/<env>/users/<user
     /// hash>/<name>; repeatable): only these role names are the users' notebooks; a role on a
     /// user's path with another name is unattributed (reason not_notebook_role). Default: with
     /// --from-aws or --engine athena the users' roles of the deployed stack; else none (the
-    /// path alone names the user, as a note on standard error says).
+    /// path alone names the user, as a note of the report says).
     #[arg(long, value_name = "ROLE_ARN")]
     pub notebook_role: Vec<String>,
     /// With --from-aws: the usage-report bucket (instead of the stack output); a bucket name, its ARN or s3://NAME.
@@ -672,13 +693,13 @@ else the hash is shown). An event of an --admin-principal role is administrative
 apart and never a finding. When the users' notebook role names are known (--notebook-role; with
 --from-aws or --engine athena the deployed stack's roles), a role on a user's path with another
 name is unattributed with the reason not_notebook_role (anyone allowed iam:CreateRole can create a
-role on that path); else the path alone names the user, and a note on standard error says so.
+role on that path); else the path alone names the user, and a note of the report says so.
 When the sandbox's S3 gateway endpoint is known (--vpc-endpoint; with --from-aws or --engine
 athena the stack output S3EndpointId), an event whose vpcEndpointId is another endpoint (another
 network, whose private addresses may overlap the sandbox's) is never attributed by address: it is
 unattributed with the reason other_vpc_endpoint; an event without vpcEndpointId (S3's public
 endpoint) is attributed by address as before (a note counts them). Without a known endpoint a
-note on standard error says that addresses are not checked against it.
+note of the report says that addresses are not checked against it.
 Any other S3 data event belongs to the session whose
 eni_private_ip_address equals the event's sourceIPAddress, whose aws_account_id is the event's recipientAccountId, and whose
 start..end (inclusive, UTC) holds its eventTime. An open session (empty session_end_time) ends
@@ -722,7 +743,7 @@ role names, with the blueprint) unless --notebook-role is given.
 Malformed lines, records and files are listed with their location (path relative to the
 directory given, line or record number) and skipped; they never end the run, but the evidence
 is then incomplete. Symbolic links to directories are listed, not followed. A --bucket, --event
-or --user value found nowhere in the inputs gets a warning; --bucket takes a bare bucket name.
+or --user value found nowhere in the inputs gets a warning; --bucket takes a bucket name, its ARN or s3://NAME.
 The table escapes control characters (\\n, \\x1b); CSV cells starting with = + - @ get a '.
 
 --engine athena runs the same join as one SQL query in the sandbox's Athena workgroup
@@ -767,11 +788,20 @@ mod tests {
 
     #[test]
     fn a_bucket_is_taken_by_name_arn_or_s3_url() {
-        for given in ["data-bucket", "arn:aws:s3:::data-bucket", "arn:aws-cn:s3:::data-bucket", "s3://data-bucket/"] {
+        for given in [
+            "data-bucket",
+            "arn:aws:s3:::data-bucket",
+            "arn:aws-cn:s3:::data-bucket",
+            "s3://data-bucket/",
+            "S3://data-bucket",
+        ] {
             assert_eq!(bucket_name(given).as_deref(), Ok("data-bucket"), "{given}");
         }
         let e = bucket_name("arn:aws:s3:::data-bucket/home/x").err().unwrap_or_default();
         assert!(e.contains("names an object or prefix, not a bucket"), "{e}");
+        assert_eq!(bucket_name("my.data.bucket").as_deref(), Ok("my.data.bucket"));
+        let e = bucket_name("https://data-bucket.s3.amazonaws.com/").err().unwrap_or_default();
+        assert!(e.contains("is a URL, not a bucket"), "{e}");
         let e = bucket_name("Data_Bucket").err().unwrap_or_default();
         assert!(e.starts_with("\"Data_Bucket\" is not an S3 bucket: the name \"Data_Bucket\" may only contain"), "{e}");
         let e = bucket_name("arn:aws:iam::111111111111:role/x").err().unwrap_or_default();

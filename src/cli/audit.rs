@@ -35,6 +35,8 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             (args.usage_reports.is_some(), "--usage-reports"),
             (args.cloudtrail.is_some(), "--cloudtrail"),
             (args.jobs.is_some(), "--jobs"),
+            (args.usage_bucket.is_some(), "--usage-bucket"),
+            (args.trail_bucket.is_some(), "--trail-bucket"),
         ]
         .iter()
         .find(|(given, _)| *given)
@@ -80,7 +82,6 @@ pub fn run(args: &AuditArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             None => None,
         };
         let principals = principals(args, blueprint.as_ref())?;
-        unchecked_notes(&principals, ctx);
         crate::audit::collect_with(&mut evidence, filters, principals, jobs(args))?
     };
     let format = match args.format {
@@ -160,23 +161,6 @@ pub(super) fn from_stack<C: crate::deploy::cloudformation::CloudFormation>(
     }
 }
 
-/// The notes on standard error (once per run) of what attribution does not check: addresses
-/// against the sandbox's VPC endpoint when none is known, and notebook role names when only
-/// their path is known.
-pub(super) fn unchecked_notes(principals: &Principals, ctx: &Context) {
-    if ctx.quiet {
-        return;
-    }
-    if principals.vpc_endpoints.is_empty() {
-        ctx.warn("audit: note: attribution by address is not checked against the sandbox's VPC endpoint (CloudTrail vpcEndpointId): a network with overlapping private addresses reaching S3 through its own endpoint would be taken for a session; give --vpc-endpoint vpce-... (the stack output S3EndpointId; read from the stack with --from-aws or --engine athena)");
-    }
-    if let (Some(env), None) = (principals.environment.as_deref(), principals.notebook_roles.as_ref()) {
-        ctx.warn(&format!(
-            "audit: note: notebook events are attributed by the role's path alone (/sandboxc/{env}/users/<user hash>/), not checked against the users' role names: anyone allowed iam:CreateRole can create a role on that path; give --notebook-role ROLE_ARN (read from the deployed stack with --from-aws or --engine athena and the blueprint)"
-        ));
-    }
-}
-
 /// The report from the buckets: the blueprint (unless only `--stack` names the stack) gives
 /// the stack name and pins the Region and account.
 fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Report, CliError> {
@@ -195,6 +179,7 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
         decisions: args.decisions.clone(),
         log_groups: args.log_group.clone(),
         endpoint_wanted: args.vpc_endpoint.is_empty(),
+        reader: "--from-aws",
     };
     let runtime = ctx.runtime()?;
     let (mut evidence, cfn) = runtime.block_on(async {
@@ -206,7 +191,6 @@ fn from_aws(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Rep
         Ok::<_, CliError>((evidence, cfn))
     })?;
     from_stack(&mut principals, evidence.s3_endpoint.clone(), &cfn, &runtime, blueprint.as_ref(), ctx);
-    unchecked_notes(&principals, ctx);
     Ok(crate::audit::collect_with(&mut evidence, filters, principals, jobs(args))?)
 }
 

@@ -95,6 +95,7 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
         decisions: args.decisions.clone(),
         log_groups: args.log_group.clone(),
         endpoint_wanted: args.vpc_endpoint.is_empty(),
+        reader: "--engine athena",
     };
     let runtime = ctx.runtime()?;
     let (session, price, mut evidence, cfn) = runtime.block_on(async {
@@ -110,9 +111,6 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
         Ok::<_, CliError>((session, price, evidence, cfn))
     })?;
     super::audit::from_stack(&mut principals, evidence.s3_endpoint.clone(), &cfn, &runtime, Some(&blueprint), ctx);
-    if !args.print_sql {
-        super::audit::unchecked_notes(&principals, ctx);
-    }
     let tables = Tables {
         database: names.audit_database.clone(),
         trail: AUDIT_TRAIL_TABLE.to_string(),

@@ -667,14 +667,18 @@ fn quiet_prints_no_report_only_the_verdict_on_stderr_and_keeps_the_exit_code() {
     assert_eq!(code, 2);
     assert!(!out.contains("evidence incomplete") && !out.contains("findings:"), "{out}");
     assert!(err.contains("audit: note: ") && err.contains("audit: evidence incomplete: "), "{err}");
-    // The table says it all on stdout: nothing on stderr (once attribution is checked against
-    // the endpoint; else only the one note that says it is not).
+    // The table says it all on stdout, the note of what attribution did not check included:
+    // nothing on stderr.
     let table = ["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail"];
-    let (code, _, err) = sandboxc(&fixtures("findings"), &[&table[..], &["--vpc-endpoint", SANDBOX_VPCE]].concat());
+    let (code, out, err) = sandboxc(&fixtures("findings"), &[&table[..], &["--vpc-endpoint", SANDBOX_VPCE]].concat());
     assert_eq!((code, err.as_str()), (2, ""));
-    let (code, _, err) = sandboxc(&fixtures("findings"), &table);
-    assert_eq!(code, 2);
-    assert!(err.lines().count() == 1 && err.starts_with("audit: note: ") && err.contains("--vpc-endpoint"), "{err}");
+    assert!(!out.contains("unchecked:"), "{out}");
+    let (code, out, err) = sandboxc(&fixtures("findings"), &table);
+    assert_eq!((code, err.as_str()), (2, ""));
+    assert!(
+        out.contains("unchecked: attribution by address is not checked") && out.contains("--vpc-endpoint"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -933,6 +937,11 @@ fn review_6_filters_that_match_nothing_warn() {
     assert!(out.contains("warning: --bucket nope occurs in no S3 data event of the inputs"), "{out}");
     assert!(out.contains("warning: --event PutObjekt occurs in no S3 data event of the inputs"), "{out}");
     assert!(out.contains("warning: --user alcie is no user_id of the usage reports; users: alice"), "{out}");
+    // -q keeps warnings (a typo'd filter audits nothing): said as warnings, not as notes.
+    let (code, out, err) =
+        sandboxc(dir.path(), &["-q", "audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", "nope"]);
+    assert_eq!((code, out.as_str()), (0, ""));
+    assert_eq!(err, "audit: warning: --bucket nope occurs in no S3 data event of the inputs\n");
     let (_, out, _) = sandboxc(
         dir.path(),
         &["audit", "--usage-reports", "u", "--cloudtrail", "t", "--bucket", DATA_BUCKET, "--user", "alice"],
@@ -1203,31 +1212,56 @@ fn other_endpoints_and_false_notebook_roles_are_unattributed_with_their_reason()
 }
 
 /// Without the endpoint or the role names, attribution is today's (address, role path), and
-/// standard error says once what is not checked, naming the flag; -q keeps to the verdict.
+/// the report says what is not checked, naming the flag, in every format (JSON `notes`, the
+/// table, CSV's stderr lines), so that a machine tells an unchecked result from a clean one;
+/// -q keeps to the verdict.
 #[test]
-fn unchecked_attribution_is_said_once_on_stderr() {
+fn unchecked_attribution_is_said_in_the_report() {
+    let unchecked = |v: &Value| -> Vec<String> {
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.as_str().filter(|n| n.starts_with("unchecked: ")).map(String::from))
+            .collect()
+    };
     let (code, out, err) = endpoints(&["--format", "json"]);
-    assert_eq!(code, 0, "nothing is unattributed when nothing is checked: {err}");
+    assert_eq!((code, err.as_str()), (0, ""), "nothing is unattributed when nothing is checked");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert!(v["unattributed"].as_array().unwrap().is_empty());
     assert!(s3_events(&v, "bob").iter().any(|(_, action, _)| action == "PutObject"), "today's behaviour");
     assert_eq!(notebook_events(&v, "alice").len(), 2, "the path alone names alice");
-    assert_eq!(err.matches("audit: note: ").count(), 2, "{err}");
-    assert_eq!(err.matches("--vpc-endpoint").count(), 1, "{err}");
-    assert!(err.contains("not checked against the sandbox's VPC endpoint"), "{err}");
-    assert!(err.contains("by the role's path alone (/sandboxc/datasandbox/users/<user hash>/)"), "{err}");
-    assert!(err.contains("--notebook-role ROLE_ARN"), "{err}");
+    let notes = unchecked(&v);
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes[0].contains("not checked against the sandbox's VPC endpoint") && notes[0].contains("--vpc-endpoint"));
+    assert!(notes[1].contains("by the role's path alone (/sandboxc/datasandbox/users/<user hash>/)"));
+    assert!(notes[1].contains("--notebook-role ROLE_ARN"));
     // The endpoint known, the roles not: only the role note.
-    let (code, _, err) = endpoints(&["--vpc-endpoint", SANDBOX_VPCE]);
+    let (code, out, _) = endpoints(&["--format", "json", "--vpc-endpoint", SANDBOX_VPCE]);
     assert_eq!(code, 2, "the other endpoints' records are findings");
-    assert_eq!(err.matches("audit: note: ").count(), 1, "{err}");
-    assert!(err.contains("--notebook-role") && !err.contains("--vpc-endpoint"), "{err}");
+    let notes = unchecked(&serde_json::from_str(&out).unwrap());
+    assert!(notes.len() == 1 && notes[0].contains("--notebook-role"), "{notes:?}");
     // No environment: no notebook attribution at all, so no role note.
-    let (_, _, err) = sandboxc(
+    let (_, out, _) = sandboxc(
         &fixtures("endpoints"),
-        &["audit", "--usage-reports", "usage-reports", "--cloudtrail", "cloudtrail", "--vpc-endpoint", SANDBOX_VPCE],
+        &[
+            "audit",
+            "--usage-reports",
+            "usage-reports",
+            "--cloudtrail",
+            "cloudtrail",
+            "--vpc-endpoint",
+            SANDBOX_VPCE,
+            "--format",
+            "json",
+        ],
     );
-    assert!(err.is_empty(), "{err}");
+    assert!(unchecked(&serde_json::from_str(&out).unwrap()).is_empty(), "{out}");
+    // The table shows them; CSV's readers get them on stderr.
+    let (_, table, err) = endpoints(&[]);
+    assert!(err.is_empty() && table.matches("unchecked: ").count() == 2, "{table}{err}");
+    let (_, _, err) = endpoints(&["--format", "csv"]);
+    assert_eq!(err.matches("audit: note: unchecked: ").count(), 2, "{err}");
     // -q: the verdict only.
     let (code, out, err) = endpoints(&["-q"]);
     assert_eq!((code, out.as_str(), err.as_str()), (0, "", ""));

@@ -420,6 +420,12 @@ fn engine_athena_arguments() {
     let (code, err) = run(&["audit", "--engine", "athena", "--from-aws"]);
     assert_eq!(code, 1);
     assert!(err.contains("--from-aws belongs to --engine local"), "{err}");
+    // Its Glue tables name the buckets: the bucket flags of --from-aws are refused, not ignored.
+    for flag in ["--usage-bucket", "--trail-bucket"] {
+        let (code, err) = run(&["audit", "--engine", "athena", flag, "some-bucket"]);
+        assert_eq!(code, 1);
+        assert!(err.contains(&format!("{flag} belongs to --engine local")), "{err}");
+    }
     let (code, err) = run(&["audit", "--print-sql", "--cloudtrail", "t"]);
     assert_eq!(code, 1);
     assert!(err.contains("--print-sql belongs to --engine athena"), "{err}");
