@@ -167,7 +167,7 @@ impl Reason {
                 "the request came through another VPC endpoint than the sandbox's (vpcEndpointId): another network, whose private addresses may be the sandbox's, so its address names no one"
             }
             Self::NotNotebookRole => {
-                "role on a user's path but not that user's notebook role (anyone allowed iam:CreateRole can create a role on that path)"
+                "role on a user's path but not among the users' known notebook roles (--notebook-role, or the deployed stack's): anyone allowed iam:CreateRole can create a role on that path; a user whose role was not given has none known"
             }
         }
     }

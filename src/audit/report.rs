@@ -292,6 +292,28 @@ impl Report {
             notes.push(format!("{n} S3 data event(s) come from {why}; they are attributed by address, if at all"));
         }
         notes.extend(unchecked(&aud.principals));
+        // A sandbox endpoint that no event came through, while others did: likely a typo, which
+        // would make every event through an endpoint other_vpc_endpoint.
+        if !aud.principals.vpc_endpoints.is_empty() {
+            let mut through = attributed
+                .iter()
+                .chain(&unattributed)
+                .chain(ambiguous.iter().map(|(e, _)| e))
+                .chain(&other_account)
+                .chain(&administrative)
+                .filter(|e| e.vpc_endpoint != 0)
+                .map(|e| aud.strings.get(e.vpc_endpoint))
+                .peekable();
+            let any = through.peek().is_some();
+            let seen: std::collections::BTreeSet<&str> = through.collect();
+            if any && !aud.principals.vpc_endpoints.iter().any(|e| seen.contains(e.as_str())) {
+                notes.push(format!(
+                    "warning: the sandbox's VPC endpoint {} (--vpc-endpoint, or the stack output S3EndpointId) occurs in no S3 data event of the inputs, while {} other endpoint(s) do: every event through them is unattributed (other_vpc_endpoint)",
+                    aud.principals.vpc_endpoints.join(", "),
+                    seen.len()
+                ));
+            }
+        }
         if !aud.principals.vpc_endpoints.is_empty() {
             let public = attributed.iter().filter(|e| e.kind == SessionKind::AppStream && e.vpc_endpoint == 0).count();
             if public > 0 {

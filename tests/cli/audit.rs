@@ -1207,7 +1207,7 @@ fn other_endpoints_and_false_notebook_roles_are_unattributed_with_their_reason()
     assert!(table.contains("UNATTRIBUTED: 3 S3 data events attributed to no one"), "{table}");
     assert!(table.contains("other_vpc_endpoint (vpce-0ffeeddccbbaa9988)"), "{table}");
     assert!(table.contains("not_notebook_role (datasandbox-impostor)"), "{table}");
-    assert!(table.contains("role on a user's path but not that user's notebook role"), "{table}");
+    assert!(table.contains("role on a user's path but not among the users' known notebook roles"), "{table}");
     assert!(!table.contains("  no_session: "), "no reason explained that no event has:\n{table}");
 }
 
@@ -1268,6 +1268,22 @@ fn unchecked_attribution_is_said_in_the_report() {
     let (code, _, err) = endpoints(&["-q", "--vpc-endpoint", SANDBOX_VPCE]);
     assert_eq!(code, 2);
     assert!(!err.contains("note:") && err.contains("audit: findings: 2 unattributed"), "{err}");
+}
+
+/// A sandbox endpoint through which no event came, while events came through others, is most
+/// likely a typo: a warning says so (also with -q), as for filters that match nothing.
+#[test]
+fn an_endpoint_no_event_came_through_is_a_warning() {
+    let typo = "vpce-0a1b2c3d4e5f60719";
+    let (code, out, _) = endpoints(&["--vpc-endpoint", typo, "--format", "json"]);
+    assert_eq!(code, 2);
+    let v: Value = serde_json::from_str(&out).unwrap();
+    let warning = format!("warning: the sandbox's VPC endpoint {typo} (--vpc-endpoint, or the stack output S3EndpointId) occurs in no S3 data event of the inputs");
+    assert!(v["notes"].as_array().unwrap().iter().any(|n| n.as_str().is_some_and(|n| n.starts_with(&warning))), "{v}");
+    let (_, _, err) = endpoints(&["-q", "--vpc-endpoint", typo]);
+    assert!(err.contains(&format!("audit: {warning}")), "{err}");
+    let (_, out, _) = endpoints(&["--vpc-endpoint", SANDBOX_VPCE, "--format", "json"]);
+    assert!(!out.contains("warning: the sandbox's VPC endpoint"), "{out}");
 }
 
 /// `--vpc-endpoint` takes vpce- and 8 or 17 lowercase hex digits, `--notebook-role` a role on
