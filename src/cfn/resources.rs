@@ -6,14 +6,12 @@
 //! (`DisableIMDSV1`). Nested shapes that are plain data use [`Expr`] mappings; IAM documents
 //! use [`PolicyDocument`], security-group rules [`SecurityGroupRule`].
 
-use std::collections::BTreeMap;
-
 use sandboxc_contract::custom_resource::{APPSTREAM_SERVICE_ROLES, USAGE_REPORT_SUBSCRIPTION};
 
 use super::policy::PolicyDocument;
 use super::security_group::SecurityGroupRule;
 use super::template::ResourceProperties;
-use super::{Expr, ToExpr};
+use super::{Expr, ExprMap, ToExpr};
 
 macro_rules! resource {
     ($(#[$m:meta])* $name:ident = $ty:tt {
@@ -26,8 +24,8 @@ macro_rules! resource {
         }
         impl ResourceProperties for $name {
             const TYPE: &'static str = $ty;
-            fn properties(&self) -> BTreeMap<String, Expr> {
-                let mut m = BTreeMap::new();
+            fn properties(&self) -> ExprMap {
+                let mut m = ExprMap::new();
                 $(
                     if let Some(v) = &self.$field {
                         m.insert(resource!(@name $field $($cfn)?), v.to_expr());
@@ -219,7 +217,7 @@ impl ResourceProperties for HomeFolderNotification {
     /// The property names come from the contract type's own serde form (so that they are
     /// spelled once, where the provider reads them): each set field is serialized with its
     /// field name as a marker, and the marker is swapped for the expression.
-    fn properties(&self) -> BTreeMap<String, Expr> {
+    fn properties(&self) -> ExprMap {
         let fields = [
             ("service_token", self.service_token.as_ref()),
             ("service_timeout", self.service_timeout.as_ref()),

@@ -89,7 +89,7 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
                     let compiled = build(&source, Format::Json).map_err(|e| {
                         CliError::new(format!("the blueprint at {rev} does not compile:")).with_cause(e.to_string())
                     })?;
-                    (TemplateSet::from_compiled(&compiled)?, format!("{repo_path} at git {rev}"))
+                    (TemplateSet::from_compiled_owned(compiled)?, format!("{repo_path} at git {rev}"))
                 }
                 None => {
                     // The pull request that adds the blueprint: everything is new.
@@ -161,7 +161,7 @@ pub fn new_output(path: Option<&Path>) -> Result<(Blueprint, TemplateSet), CliEr
     let source = source(path)?;
     let blueprint = crate::blueprint::load(&source)?;
     let compiled = build(&source, Format::Json)?;
-    Ok((blueprint, TemplateSet::from_compiled(&compiled)?))
+    Ok((blueprint, TemplateSet::from_compiled_owned(compiled)?))
 }
 
 /// The plan against the deployed stack: the AWS options resolved against the blueprint (no

@@ -16,7 +16,7 @@ use super::render::compact_expr;
 use super::replacement;
 use super::resolve::{dependencies, same, ResourceKey, Tree};
 use super::source::TemplateSet;
-use crate::cfn::{Expr, Resource, SubPart, Target, Template, RESOURCE_ATTRIBUTES};
+use crate::cfn::{Expr, ExprMap, Resource, SubPart, Target, Template, RESOURCE_ATTRIBUTES};
 
 /// Resource attributes beside `Type` and `Properties` that the plan compares. All but
 /// `Condition` change only the template, not the resource.
@@ -128,7 +128,7 @@ fn pair_stacks(old: &TemplateSet, new: &TemplateSet, old_tree: &Tree<'_>, new_tr
         .collect()
 }
 
-fn value_changes(old: &BTreeMap<String, Expr>, new: &BTreeMap<String, Expr>) -> Vec<ValueChange> {
+fn value_changes(old: &ExprMap, new: &ExprMap) -> Vec<ValueChange> {
     let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     keys.into_iter()
         .filter_map(|k| {
@@ -148,7 +148,7 @@ fn value_changes(old: &BTreeMap<String, Expr>, new: &BTreeMap<String, Expr>) -> 
 
 /// Parameters, conditions and outputs of a template (none for a stack that does not exist),
 /// each declaration as the template writes it.
-fn declarations(t: Option<&Template>) -> [BTreeMap<String, Expr>; 3] {
+fn declarations(t: Option<&Template>) -> [ExprMap; 3] {
     let Some(t) = t else { return Default::default() };
     [
         t.parameters.iter().map(|(k, p)| (k.clone(), p.to_expr())).collect(),

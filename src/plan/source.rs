@@ -57,17 +57,35 @@ impl TemplateSet {
     /// # Errors
     /// [`PlanError::Synth`] when rendering fails (a CloudFormation quota is exceeded).
     pub fn from_compiled(compiled: &Compiled) -> Result<Self, PlanError> {
-        let (_, manifest) = crate::output::files(compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
+        let manifest = crate::output::manifest(compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
+        Self::from_manifest(manifest, compiled.templates.iter().map(|t| (t.file.clone(), t.template.clone())).collect())
+    }
+
+    /// [`TemplateSet::from_compiled`], moving the templates out of the compile instead of
+    /// copying them.
+    ///
+    /// # Errors
+    /// As [`TemplateSet::from_compiled`].
+    pub fn from_compiled_owned(compiled: Compiled) -> Result<Self, PlanError> {
+        let manifest = crate::output::manifest(&compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
+        Self::from_manifest(manifest, compiled.templates.into_iter().map(|t| (t.file, t.template)).collect())
+    }
+
+    /// The set of the templates by file that `manifest` lists.
+    fn from_manifest(
+        manifest: crate::output::Manifest,
+        mut templates: BTreeMap<String, Template>,
+    ) -> Result<Self, PlanError> {
         let mut set = Self {
             stack_name: manifest.stack_name.clone(),
             root_file: manifest.root_template.clone(),
             ..Self::default()
         };
         for t in &manifest.templates {
-            let template = compiled.templates.iter().find(|c| c.file == t.file).ok_or_else(|| {
+            let template = templates.remove(&t.file).ok_or_else(|| {
                 PlanError::Synth(format!("the manifest lists {}, which the compiler did not produce", t.file))
             })?;
-            set.templates.insert(t.file.clone(), template.template.clone());
+            set.templates.insert(t.file.clone(), template);
             set.order.push(t.file.clone());
             set.labels.insert(t.file.clone(), t.stack.clone());
             if let Some(k) = &t.s3_key {
