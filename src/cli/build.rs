@@ -60,7 +60,15 @@ pub fn source(path: Option<&Path>) -> Result<Source, Diagnostics> {
 /// [`BuildError::Blueprint`] or [`BuildError::Compile`].
 pub fn build(source: &Source, format: Format) -> Result<Compiled, BuildError> {
     let blueprint = crate::blueprint::load(source)?;
-    Ok(crate::compile::compile(&blueprint, &LambdaAsset::built_in(), format)?)
+    compile(&blueprint, format)
+}
+
+/// Compiles a validated blueprint with the built-in Lambda asset, without writing anything.
+///
+/// # Errors
+/// [`BuildError::Compile`].
+pub fn compile(blueprint: &Blueprint, format: Format) -> Result<Compiled, BuildError> {
+    Ok(crate::compile::compile(blueprint, &LambdaAsset::built_in(), format)?)
 }
 
 /// `sandboxc validate`: loads and validates a blueprint, then compiles its templates in memory

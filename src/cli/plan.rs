@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use sandboxc_contract::stack::parameters::S3_PREFIX_LIST_ID;
 
 use super::args::{check_account, CostOptions, PlanArgs, PlanFormat};
-use super::build::{build, source};
+use super::build::{build, compile, source};
 use super::error::CliError;
 use super::{Context, ExitStatus};
 use crate::blueprint::{Blueprint, Source};
@@ -160,7 +160,7 @@ fn offline_cost(
 pub fn new_output(path: Option<&Path>) -> Result<(Blueprint, TemplateSet), CliError> {
     let source = source(path)?;
     let blueprint = crate::blueprint::load(&source)?;
-    let compiled = build(&source, Format::Json)?;
+    let compiled = compile(&blueprint, Format::Json)?;
     Ok((blueprint, TemplateSet::from_compiled_owned(compiled)?))
 }
 
