@@ -16,6 +16,7 @@ use super::render::compact_expr;
 use super::replacement;
 use super::resolve::{dependencies, same, ResourceKey, Tree};
 use super::source::TemplateSet;
+use super::unchanged::Unchanged;
 use crate::cfn::{Expr, ExprMap, Resource, SubPart, Target, Template, RESOURCE_ATTRIBUTES};
 
 /// Resource attributes beside `Type` and `Properties` that the plan compares. All but
@@ -779,16 +780,39 @@ pub fn inner_summary(d: &TemplateDiff) -> String {
 }
 
 /// Compares two template sets, resolving references across nested stacks.
+///
+/// Nested stacks found [`Unchanged`] are left out of the comparison (their diff is empty);
+/// should a resource they depend on turn out replaced, everything is compared again.
 #[must_use]
 pub fn compare<'a>(old: &'a TemplateSet, new: &'a TemplateSet) -> Vec<Compared<'a>> {
     let old_tree = Tree::new(old);
     let new_tree = Tree::new(new);
-    let mut works = pair_stacks(old, new, &old_tree, &new_tree);
+    let unchanged = Unchanged::find(&old_tree, &new_tree);
+    let works = compare_works(old, new, &old_tree, &new_tree, &unchanged);
+    let works = if unchanged.holds(&replaced_set(&works)) {
+        works
+    } else {
+        compare_works(old, new, &old_tree, &new_tree, &Unchanged::default())
+    };
+    finish(works, &old_tree, &new_tree)
+}
+
+/// Diffs every pair of stacks but the unchanged ones, then resolves and propagates.
+fn compare_works(
+    old: &TemplateSet,
+    new: &TemplateSet,
+    old_tree: &Tree<'_>,
+    new_tree: &Tree<'_>,
+    unchanged: &Unchanged,
+) -> Vec<Work> {
+    let mut works = pair_stacks(old, new, old_tree, new_tree);
     let mut leaves = Vec::new();
     for (wi, w) in works.iter_mut().enumerate() {
-        raw_diff(w, &old_tree, &new_tree, wi, &mut leaves);
+        if !unchanged.contains(&w.path) {
+            raw_diff(w, old_tree, new_tree, wi, &mut leaves);
+        }
     }
-    resolve_leaves(&mut works, &mut leaves, &old_tree, &new_tree);
-    propagate(&mut works, &mut leaves, &new_tree);
-    finish(works, &old_tree, &new_tree)
+    resolve_leaves(&mut works, &mut leaves, old_tree, new_tree);
+    propagate(&mut works, &mut leaves, new_tree);
+    works
 }
