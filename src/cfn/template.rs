@@ -18,6 +18,14 @@ pub trait ResourceProperties {
 
     /// The `Properties` mapping: every property that is set, by its CloudFormation name.
     fn properties(&self) -> ExprMap;
+
+    /// [`ResourceProperties::properties`], the values moved out instead of copied.
+    fn into_properties(self) -> ExprMap
+    where
+        Self: Sized,
+    {
+        self.properties()
+    }
 }
 
 /// `DeletionPolicy` / `UpdateReplacePolicy` values (CloudFormation user guide, "DeletionPolicy
@@ -89,6 +97,11 @@ impl Resource {
     /// A resource from a typed property struct.
     pub fn new<P: ResourceProperties>(props: &P) -> Self {
         Self::of_type(P::TYPE, props.properties())
+    }
+
+    /// [`Resource::new`], taking the property struct's values instead of copying them.
+    pub fn from_properties<P: ResourceProperties>(props: P) -> Self {
+        Self::of_type(P::TYPE, props.into_properties())
     }
 
     /// A resource of `kind` with `properties` and no attributes.
