@@ -18,6 +18,7 @@ use crate::blueprint::{Blueprint, Source};
 use crate::cfn::render::Format;
 use crate::deploy::cloudformation::{CloudFormation, Polling};
 use crate::deploy::preview::{preview, Preview, PreviewError, PreviewRequest};
+use crate::plan::source::SynthDir;
 use crate::plan::{render, Plan, TemplateSet, Warning};
 
 /// Where the embedded default blueprint lives in sandboxc's own repository.
@@ -71,8 +72,17 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             return Err(CliError::new("--keep-change-set and --assets-bucket belong to the plan against the deployed stack: leave out --against and --against-git"))
         }
         (Some(dir), None) => {
-            let old = TemplateSet::from_dir(dir)?;
-            let (blueprint, new) = new_output(args.blueprint.as_deref())?;
+            // The base is read first and parsed once the new side is known: its nested
+            // templates whose bytes the new side has are taken from there (as parsed).
+            let read = SynthDir::read(dir)?;
+            let (blueprint, new) = match new_output(args.blueprint.as_deref()) {
+                Ok(new) => new,
+                Err(e) => {
+                    read.parse(None)?;
+                    return Err(e);
+                }
+            };
+            let old = read.parse(Some(&new))?;
             let mut plan = crate::plan::plan(&old, &new, &format!("directory {}", dir.display()));
             plan.cost = Some(offline_cost(&blueprint, &old, &new, args)?);
             keep_until_exit([old, new]);
