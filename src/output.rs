@@ -186,8 +186,11 @@ pub fn manifest(compiled: &Compiled) -> Result<Manifest, OutputError> {
     borrowed_files(compiled).map(|(_, manifest)| manifest)
 }
 
+/// Files of the output as `(relative path, bytes)`, the bytes borrowed where the compile has them.
+type Files<'c> = Vec<(String, Cow<'c, str>)>;
+
 /// [`files`], the templates' and scripts' bytes borrowed from the compile.
-fn borrowed_files(compiled: &Compiled) -> Result<(Vec<(String, Cow<'_, str>)>, Manifest), OutputError> {
+fn borrowed_files(compiled: &Compiled) -> Result<(Files<'_>, Manifest), OutputError> {
     let mut files = Vec::new();
     let mut templates = Vec::new();
     let mut problems = Vec::new();

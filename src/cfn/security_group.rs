@@ -144,7 +144,7 @@ impl SecurityGroupRule {
         let from_port = other.remove("FromPort");
         let to_port = other.remove("ToPort");
         let description = other.remove("Description");
-        let key = PEER_KEYS.into_iter().find(|k| other.contains_key(*k));
+        let key = PEER_KEYS.into_iter().find(|k| other.contains_key(k));
         let peer = key.and_then(|k| other.remove(k).map(|v| (k, v))).map(|(k, v)| match k {
             "CidrIp" => Peer::Cidr(v),
             "CidrIpv6" => Peer::CidrIpv6(v),

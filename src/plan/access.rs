@@ -284,7 +284,7 @@ fn read_stack(tree: &Tree<'_>, i: usize) -> Side {
             "AWS::IAM::Role" => {
                 let Some(Resolved::Scalar(path)) = prop("Path").map(resolved) else { continue };
                 let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-                let (grants, conditions) = role_grants(&tree, i, r.properties.get("Policies"));
+                let (grants, conditions) = role_grants(tree, i, r.properties.get("Policies"));
                 match segments.as_slice() {
                     ["sandboxc", _, "users", hash] => {
                         let hash = tag(r.properties.get("Tags"), USER_TAG)
