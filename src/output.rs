@@ -3,6 +3,7 @@
 //! Everything is written into a fresh temporary directory beside the target, then swapped in
 //! with renames, so an error at any point leaves the previous output exactly as it was.
 
+use std::borrow::Cow;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::assets::LAMBDA_FUNCTIONS;
 use crate::cfn::limits;
 use crate::cfn::render::sha256_hex;
-use crate::compile::{template_key, Compiled};
+use crate::compile::{template_key_of, Compiled};
 
 /// The version of `manifest.json`'s format.
 pub const MANIFEST_VERSION: u32 = 1;
@@ -173,19 +174,36 @@ fn limits_hint(compiled: &Compiled, t: &crate::compile::NamedTemplate) -> Option
 /// # Errors
 /// [`OutputError::Limits`] when a template exceeds a CloudFormation quota.
 pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), OutputError> {
+    let (files, manifest) = borrowed_files(compiled)?;
+    Ok((files.into_iter().map(|(f, text)| (f, text.into_owned())).collect(), manifest))
+}
+
+/// The manifest of the output ([`files`] without the files).
+///
+/// # Errors
+/// [`OutputError::Limits`] when a template exceeds a CloudFormation quota.
+pub fn manifest(compiled: &Compiled) -> Result<Manifest, OutputError> {
+    borrowed_files(compiled).map(|(_, manifest)| manifest)
+}
+
+/// Files of the output as `(relative path, bytes)`, the bytes borrowed where the compile has them.
+type Files<'c> = Vec<(String, Cow<'c, str>)>;
+
+/// [`files`], the templates' and scripts' bytes borrowed from the compile.
+fn borrowed_files(compiled: &Compiled) -> Result<(Files<'_>, Manifest), OutputError> {
     let mut files = Vec::new();
     let mut templates = Vec::new();
     let mut problems = Vec::new();
     let mut root_template = String::new();
     for t in &compiled.templates {
-        let text = compiled.format.render(&t.template.to_value()).map_err(OutputError::Limits)?;
-        let violations = limits::violations(&t.file, &t.template, &text);
+        let text = &t.text;
+        let violations = limits::violations(&t.file, &t.template, text);
         if !violations.is_empty() {
             problems.extend(violations);
             problems.extend(limits_hint(compiled, t));
         }
         problems.extend(limits::role_policy_violations(&t.file, &t.template));
-        let s3_key = t.part.map(|_| template_key(text.as_bytes(), compiled.format));
+        let s3_key = t.part.map(|_| template_key_of(&t.sha256, compiled.format));
         if t.part.is_none() {
             root_template = t.file.clone();
         }
@@ -200,12 +218,12 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
                     }
                 },
             ),
-            sha256: sha256_hex(text.as_bytes()),
+            sha256: t.sha256.clone(),
             bytes: text.len(),
             s3_key,
             deploy_by_url: text.len() > limits::MAX_INLINE_BODY_BYTES,
         });
-        files.push((t.file.clone(), text));
+        files.push((t.file.clone(), Cow::Borrowed(text.as_str())));
     }
     if !problems.is_empty() {
         let n = problems.len();
@@ -217,7 +235,7 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
         [("scripts/launcher.ps1", &compiled.scripts.launcher), ("scripts/notebook.ps1", &compiled.scripts.notebook)]
     {
         scripts.push(FileEntry { file: name.into(), sha256: sha256_hex(text.as_bytes()) });
-        files.push((name.into(), text.clone()));
+        files.push((name.into(), Cow::Borrowed(text.as_str())));
     }
     let mut owner_policies = Vec::new();
     for o in &compiled.owner_policies {
@@ -232,7 +250,7 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
             resource: o.resource.clone(),
             sha256: sha256_hex(text.as_bytes()),
         });
-        files.push((o.file.clone(), text));
+        files.push((o.file.clone(), Cow::Owned(text)));
     }
     let assets = LAMBDA_FUNCTIONS
         .iter()
@@ -260,7 +278,7 @@ pub fn files(compiled: &Compiled) -> Result<(Vec<(String, String)>, Manifest), O
     };
     let mut text = serde_json::to_string_pretty(&manifest).map_err(|e| OutputError::Limits(e.to_string()))?;
     text.push('\n');
-    files.push(("manifest.json".into(), text));
+    files.push(("manifest.json".into(), Cow::Owned(text)));
     Ok((files, manifest))
 }
 
@@ -328,7 +346,7 @@ fn list_files(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<(), Outp
 /// [`OutputError`] when a quota is exceeded, `dir` holds something else, or a write fails;
 /// in every case `dir` is left as it was.
 pub fn write(dir: &Path, compiled: &Compiled) -> Result<Manifest, OutputError> {
-    let (files, manifest) = files(compiled)?;
+    let (files, manifest) = borrowed_files(compiled)?;
     if dir.exists() {
         check_replaceable(dir)?;
     }
@@ -346,7 +364,7 @@ pub fn write(dir: &Path, compiled: &Compiled) -> Result<Manifest, OutputError> {
         if let Some(d) = path.parent() {
             fs::create_dir_all(d).map_err(io("cannot create", d))?;
         }
-        fs::write(&path, text).map_err(io("cannot write", &path))?;
+        fs::write(&path, text.as_bytes()).map_err(io("cannot write", &path))?;
     }
     if dir.exists() {
         let old = tempfile::Builder::new()

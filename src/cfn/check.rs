@@ -162,7 +162,7 @@ impl Ctx<'_> {
 /// Why a modelled function was kept as [`Expr::Intrinsic`]: its arguments have another shape.
 fn malformed(name: &str, arg: &Expr) -> String {
     let sub_error = |text: &str| {
-        Sub::parse(text, std::collections::BTreeMap::new(), &super::Scope::empty()).err().map(|e| match e {
+        Sub::parse(text, super::ExprMap::new(), &super::Scope::empty()).err().map(|e| match e {
             super::CfnError::Malformed { problem, .. } => format!("Fn::Sub: {problem}"),
             other => other.to_string(),
         })
@@ -228,7 +228,7 @@ mod tests {
     fn compiler_built_refs_are_checked_against_the_template() {
         let mut t = Template::new("t");
         let a = LogicalId::new("A");
-        let props = std::collections::BTreeMap::from([
+        let props = crate::cfn::ExprMap::from([
             ("X".to_string(), Expr::resource(&LogicalId::new("Elsewhere"))),
             ("Y".to_string(), Expr::parameter("Undeclared")),
             ("Z".to_string(), Expr::sub("${NotAParameter}")),

@@ -1,12 +1,10 @@
 //! Template values: literals and intrinsic functions, built by the compiler and parsed back
 //! from JSON ([`Expr::parse`]); [`Expr::to_value`] is the JSON CloudFormation reads.
 
-use std::collections::BTreeMap;
-
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
-use super::{LogicalId, Pseudo, Scope, Sub, Target};
+use super::{ExprMap, LogicalId, Pseudo, Scope, Sub, Target};
 
 /// A value in a template: a literal or an intrinsic function (CloudFormation user guide,
 /// "Intrinsic function reference").
@@ -32,7 +30,7 @@ pub enum Expr {
     /// A list.
     List(Vec<Expr>),
     /// A mapping with sorted keys (never a function call: see the type's description).
-    Map(BTreeMap<String, Expr>),
+    Map(ExprMap),
     /// `Ref` to a resource, parameter or pseudo parameter.
     Ref(Target),
     /// `Fn::GetAtt` of a resource attribute (`Outputs.X` of a nested stack keeps its dot).
@@ -142,7 +140,7 @@ impl Expr {
     /// `{"Fn::Sub": template}` with no variables, `${Name}` classified by `scope` (the
     /// parameters and resources the template declares).
     pub fn sub_in(template: impl Into<String>, scope: &Scope) -> Self {
-        Self::sub_parsed(template.into(), BTreeMap::new(), scope)
+        Self::sub_parsed(template.into(), ExprMap::new(), scope)
     }
 
     /// `{"Fn::Sub": [template, vars]}`.
@@ -152,7 +150,7 @@ impl Expr {
     }
 
     /// A malformed string (a compiler bug) stays as written, and `check` reports it.
-    fn sub_parsed(template: String, vars: BTreeMap<String, Expr>, scope: &Scope) -> Self {
+    fn sub_parsed(template: String, vars: ExprMap, scope: &Scope) -> Self {
         match Sub::parse(&template, vars.clone(), scope) {
             Ok(sub) => Self::Sub(sub),
             Err(_) if vars.is_empty() => Self::Intrinsic("Fn::Sub".into(), Box::new(Self::Str(template))),
@@ -202,7 +200,7 @@ impl Expr {
 
     /// The mapping, if this is one.
     #[must_use]
-    pub fn as_map(&self) -> Option<&BTreeMap<String, Expr>> {
+    pub fn as_map(&self) -> Option<&ExprMap> {
         match self {
             Self::Map(m) => Some(m),
             _ => None,
@@ -336,7 +334,7 @@ pub fn is_function_key(key: &str) -> bool {
     key == "Ref" || key == "Condition" || key.starts_with("Fn::")
 }
 
-fn map_value(m: &BTreeMap<String, Expr>) -> Value {
+fn map_value(m: &ExprMap) -> Value {
     Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_value())).collect())
 }
 
@@ -356,7 +354,7 @@ fn function(key: &str, arg: &Value, scope: &Scope) -> Expr {
             .split_once('.')
             .filter(|(_, attr)| !attr.is_empty())
             .and_then(|(id, attr)| LogicalId::parse(id).map(|id| Expr::GetAtt(id, attr.to_string()))),
-        ("Fn::Sub", Value::String(text), _) => Sub::parse(text, BTreeMap::new(), scope).ok().map(Expr::Sub),
+        ("Fn::Sub", Value::String(text), _) => Sub::parse(text, ExprMap::new(), scope).ok().map(Expr::Sub),
         ("Fn::Sub", _, Some([Value::String(text), Value::Object(vars)])) => {
             let vars = vars.iter().map(|(k, v)| (k.clone(), Expr::parse(v, scope))).collect();
             Sub::parse(text, vars, scope).ok().map(Expr::Sub)
@@ -446,7 +444,7 @@ impl From<&LogicalId> for Expr {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::cfn::SubPart;
     use serde_json::json;
@@ -511,10 +509,11 @@ mod tests {
         assert_eq!(Expr::parse(&n, &scope()).to_value(), n);
     }
 
-    mod generated {
+    pub(in crate::cfn) mod generated {
         use super::super::*;
         use crate::cfn::SubPart;
         use proptest::prelude::*;
+        use std::collections::BTreeMap;
 
         fn scope() -> Scope {
             Scope::new(["A", "B"], ["P"])
@@ -550,7 +549,7 @@ mod tests {
                     prop::sample::select(if names.is_empty() { vec!["".to_string()] } else { names.clone() })
                         .prop_map(SubPart::Var),
                 ];
-                let vars: BTreeMap<String, Expr> = vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+                let vars: ExprMap = vars.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
                 prop::collection::vec(part, 0..6).prop_map(move |parts| {
                     // A variable part needs its variable.
                     let parts =
@@ -560,7 +559,8 @@ mod tests {
             })
         }
 
-        fn expr() -> impl Strategy<Value = Expr> {
+        /// Any expression: literals, lists, mappings and every function, nested.
+        pub(in crate::cfn) fn expr() -> impl Strategy<Value = Expr> {
             let leaf = prop_oneof![
                 Just(Expr::Null),
                 any::<bool>().prop_map(Expr::Bool),

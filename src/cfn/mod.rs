@@ -8,8 +8,10 @@
 pub mod check;
 mod error;
 mod expr;
+mod json_out;
 pub mod limits;
 mod logical_id;
+mod map;
 pub mod policy;
 mod reference;
 pub mod render;
@@ -22,6 +24,7 @@ pub mod yaml_out;
 pub use error::{CfnError, Problem};
 pub use expr::{is_function_key, Expr, ToExpr, MODELLED_FUNCTIONS};
 pub use logical_id::LogicalId;
+pub use map::ExprMap;
 pub use reference::{Pseudo, Scope, Target};
 pub use sub::{Sub, SubPart};
 pub use template::{

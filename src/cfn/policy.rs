@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{CfnError, Expr, ToExpr};
+use super::{CfnError, Expr, ExprMap, ToExpr};
 
 /// The policy language version sandboxc writes.
 pub const POLICY_VERSION: &str = "2012-10-17";
@@ -63,7 +63,7 @@ impl PolicyDocument {
 
 impl ToExpr for PolicyDocument {
     fn to_expr(&self) -> Expr {
-        let mut m = BTreeMap::new();
+        let mut m = ExprMap::new();
         if let Some(v) = &self.version {
             m.insert("Version".to_string(), Expr::from(v.as_str()));
         }
@@ -116,7 +116,7 @@ pub struct Statement {
     /// `NotResource`.
     pub not_resource: Vec<Expr>,
     /// `Condition`: operator -> key -> value.
-    pub condition: BTreeMap<String, BTreeMap<String, Expr>>,
+    pub condition: BTreeMap<String, ExprMap>,
 }
 
 const STATEMENT_KEYS: [&str; 9] =
@@ -243,7 +243,7 @@ impl Statement {
 impl ToExpr for Statement {
     /// `Action` always as a list, `Resource` left out when empty (trust policies).
     fn to_expr(&self) -> Expr {
-        let mut m = BTreeMap::new();
+        let mut m = ExprMap::new();
         if let Some(sid) = &self.sid {
             m.insert("Sid".to_string(), Expr::from(sid.as_str()));
         }

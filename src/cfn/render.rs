@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::template::SECTIONS;
+use super::{json_out, Template};
 
 /// The order of a resource's keys: what it is, when and after what it exists, its
 /// properties, then how CloudFormation treats it (policies) and the metadata for tools.
@@ -62,6 +63,18 @@ impl Format {
                 Ok(s)
             }
             Self::Yaml => Ok(super::yaml_out::to_yaml(value)),
+        }
+    }
+
+    /// Renders a template: the bytes of [`Format::render`] of [`Template::to_value`], JSON
+    /// written straight from the model (no intermediate value).
+    ///
+    /// # Errors
+    /// A message when the template cannot be rendered (not expected).
+    pub fn render_template(self, template: &Template) -> Result<String, String> {
+        match self {
+            Self::Json if json_out::writes_in_order(template) => json_out::template(template),
+            _ => self.render(&template.to_value()),
         }
     }
 }

@@ -6,14 +6,12 @@
 //! (`DisableIMDSV1`). Nested shapes that are plain data use [`Expr`] mappings; IAM documents
 //! use [`PolicyDocument`], security-group rules [`SecurityGroupRule`].
 
-use std::collections::BTreeMap;
-
 use sandboxc_contract::custom_resource::{APPSTREAM_SERVICE_ROLES, USAGE_REPORT_SUBSCRIPTION};
 
 use super::policy::PolicyDocument;
 use super::security_group::SecurityGroupRule;
 use super::template::ResourceProperties;
-use super::{Expr, ToExpr};
+use super::{Expr, ExprMap, ToExpr};
 
 macro_rules! resource {
     ($(#[$m:meta])* $name:ident = $ty:tt {
@@ -26,11 +24,20 @@ macro_rules! resource {
         }
         impl ResourceProperties for $name {
             const TYPE: &'static str = $ty;
-            fn properties(&self) -> BTreeMap<String, Expr> {
-                let mut m = BTreeMap::new();
+            fn properties(&self) -> ExprMap {
+                let mut m = ExprMap::new();
                 $(
                     if let Some(v) = &self.$field {
                         m.insert(resource!(@name $field $($cfn)?), v.to_expr());
+                    }
+                )*
+                m
+            }
+            fn into_properties(self) -> ExprMap {
+                let mut m = ExprMap::new();
+                $(
+                    if let Some(v) = self.$field {
+                        m.insert(resource!(@name $field $($cfn)?), v.into_expr());
                     }
                 )*
                 m
@@ -39,6 +46,47 @@ macro_rules! resource {
     };
     (@name $field:ident $cfn:literal) => { String::from($cfn) };
     (@name $field:ident) => { pascal_case(stringify!($field)) };
+}
+
+/// A property value given up to the template: moved where it already is an [`Expr`].
+trait IntoExpr {
+    fn into_expr(self) -> Expr;
+}
+
+impl IntoExpr for Expr {
+    fn into_expr(self) -> Expr {
+        self
+    }
+}
+
+impl IntoExpr for bool {
+    fn into_expr(self) -> Expr {
+        Expr::Bool(self)
+    }
+}
+
+impl IntoExpr for i64 {
+    fn into_expr(self) -> Expr {
+        Expr::Int(self)
+    }
+}
+
+impl IntoExpr for PolicyDocument {
+    fn into_expr(self) -> Expr {
+        self.to_expr()
+    }
+}
+
+impl IntoExpr for SecurityGroupRule {
+    fn into_expr(self) -> Expr {
+        self.to_expr()
+    }
+}
+
+impl<T: IntoExpr> IntoExpr for Vec<T> {
+    fn into_expr(self) -> Expr {
+        Expr::List(self.into_iter().map(IntoExpr::into_expr).collect())
+    }
 }
 
 /// A Rust field name in PascalCase, as serde's `rename_all = "PascalCase"` spells it
@@ -219,7 +267,7 @@ impl ResourceProperties for HomeFolderNotification {
     /// The property names come from the contract type's own serde form (so that they are
     /// spelled once, where the provider reads them): each set field is serialized with its
     /// field name as a marker, and the marker is swapped for the expression.
-    fn properties(&self) -> BTreeMap<String, Expr> {
+    fn properties(&self) -> ExprMap {
         let fields = [
             ("service_token", self.service_token.as_ref()),
             ("service_timeout", self.service_timeout.as_ref()),
@@ -261,5 +309,26 @@ mod tests {
         assert_eq!(nested.properties().keys().collect::<Vec<_>>(), ["TemplateURL"]);
         let p = SsmParameter { r#type: Some(Expr::from("String")), ..SsmParameter::default() };
         assert_eq!(p.properties()["Type"], Expr::from("String"));
+    }
+
+    #[test]
+    fn moved_properties_are_the_copied_ones() {
+        use super::super::policy::Statement;
+        use super::super::security_group::{Peer, RuleDirection};
+        let doc = PolicyDocument::new(vec![Statement::allow("S", &["s3:GetObject"], vec![Expr::from("arn")])]);
+        let role = Role {
+            path: Some(Expr::from("/x/")),
+            assume_role_policy_document: Some(doc.clone()),
+            policies: Some(vec![Expr::map([("PolicyDocument", doc.to_expr())])]),
+            max_session_duration: Some(3600),
+            ..Role::default()
+        };
+        assert_eq!(role.clone().into_properties(), role.properties());
+        let rule = SecurityGroupRule::new(RuleDirection::Egress, "tcp", 443, 443, Peer::Cidr(Expr::from("10.0.0.0/8")));
+        let sg = SecurityGroup { security_group_egress: Some(vec![rule]), ..SecurityGroup::default() };
+        assert_eq!(sg.clone().into_properties(), sg.properties());
+        let endpoint =
+            VpcEndpoint { private_dns_enabled: Some(true), policy_document: Some(doc), ..VpcEndpoint::default() };
+        assert_eq!(endpoint.clone().into_properties(), endpoint.properties());
     }
 }

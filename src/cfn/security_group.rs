@@ -3,9 +3,7 @@
 //! builds them; the plan reads them back to say what opens or closes (EC2 user guide,
 //! "Security group rules"; CloudFormation `AWS::EC2::SecurityGroup` Ingress and Egress).
 
-use std::collections::BTreeMap;
-
-use super::{CfnError, Expr, ToExpr};
+use super::{CfnError, Expr, ExprMap, ToExpr};
 
 /// Inbound or outbound.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -91,7 +89,7 @@ pub struct SecurityGroupRule {
     pub description: Option<Expr>,
     /// Any other property, as written (`SourceSecurityGroupOwnerId`; `GroupId` of a
     /// standalone rule resource).
-    pub other: BTreeMap<String, Expr>,
+    pub other: ExprMap,
 }
 
 /// Peer properties in the order a rule's peer is chosen when it names more than one.
@@ -115,7 +113,7 @@ impl SecurityGroupRule {
             to_port: Some(Expr::Int(to)),
             peer: Some(peer),
             description: None,
-            other: BTreeMap::new(),
+            other: ExprMap::new(),
         }
     }
 
@@ -146,7 +144,7 @@ impl SecurityGroupRule {
         let from_port = other.remove("FromPort");
         let to_port = other.remove("ToPort");
         let description = other.remove("Description");
-        let key = PEER_KEYS.into_iter().find(|k| other.contains_key(*k));
+        let key = PEER_KEYS.into_iter().find(|k| other.contains_key(k));
         let peer = key.and_then(|k| other.remove(k).map(|v| (k, v))).map(|(k, v)| match k {
             "CidrIp" => Peer::Cidr(v),
             "CidrIpv6" => Peer::CidrIpv6(v),

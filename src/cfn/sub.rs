@@ -2,9 +2,7 @@
 //! "Fn::Sub"). `${Name}` is a variable of the function, a parameter, a resource or a pseudo
 //! parameter; `${Id.Attribute}` is a resource attribute; `${!Literal}` is the text `${Literal}`.
 
-use std::collections::BTreeMap;
-
-use super::{CfnError, Expr, LogicalId, Scope, Target};
+use super::{CfnError, ExprMap, LogicalId, Scope, Target};
 
 /// One part of a `Fn::Sub` template string.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,13 +24,13 @@ pub enum SubPart {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sub {
     parts: Vec<SubPart>,
-    vars: BTreeMap<String, Expr>,
+    vars: ExprMap,
 }
 
 impl Sub {
     /// A `Fn::Sub` from typed parts (adjacent text parts merged, empty ones dropped) and variables.
     #[must_use]
-    pub fn new(parts: Vec<SubPart>, vars: BTreeMap<String, Expr>) -> Self {
+    pub fn new(parts: Vec<SubPart>, vars: ExprMap) -> Self {
         let mut merged: Vec<SubPart> = Vec::with_capacity(parts.len());
         for p in parts {
             match (merged.last_mut(), p) {
@@ -49,7 +47,7 @@ impl Sub {
     ///
     /// # Errors
     /// [`CfnError::Malformed`] when a `${` is never closed or encloses nothing.
-    pub fn parse(template: &str, vars: BTreeMap<String, Expr>, scope: &Scope) -> Result<Self, CfnError> {
+    pub fn parse(template: &str, vars: ExprMap, scope: &Scope) -> Result<Self, CfnError> {
         let malformed = |problem: String| CfnError::Malformed { at: "Fn::Sub".into(), problem };
         let mut parts = Vec::new();
         let mut text = String::new();
@@ -89,12 +87,12 @@ impl Sub {
 
     /// The variables (empty for the one-string form).
     #[must_use]
-    pub fn vars(&self) -> &BTreeMap<String, Expr> {
+    pub fn vars(&self) -> &ExprMap {
         &self.vars
     }
 
     /// The variables, to change them.
-    pub fn vars_mut(&mut self) -> &mut BTreeMap<String, Expr> {
+    pub fn vars_mut(&mut self) -> &mut ExprMap {
         &mut self.vars
     }
 
@@ -130,7 +128,7 @@ impl Sub {
 
 /// What `${inner}` names: a variable first, then `Id.Attribute` (unless a pseudo parameter),
 /// then a resource, parameter or pseudo parameter.
-fn classify(inner: &str, vars: &BTreeMap<String, Expr>, scope: &Scope) -> SubPart {
+fn classify(inner: &str, vars: &ExprMap, scope: &Scope) -> SubPart {
     if vars.contains_key(inner) {
         return SubPart::Var(inner.to_string());
     }
@@ -148,10 +146,10 @@ fn classify(inner: &str, vars: &BTreeMap<String, Expr>, scope: &Scope) -> SubPar
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cfn::Pseudo;
+    use crate::cfn::{Expr, Pseudo};
 
     fn parse(text: &str) -> Result<Sub, CfnError> {
-        Sub::parse(text, BTreeMap::from([("V".to_string(), Expr::from("v"))]), &Scope::new(["Bucket"], ["Env"]))
+        Sub::parse(text, ExprMap::from([("V".to_string(), Expr::from("v"))]), &Scope::new(["Bucket"], ["Env"]))
     }
 
     #[test]

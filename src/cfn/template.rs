@@ -8,7 +8,7 @@ use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use super::render::Format;
-use super::{CfnError, Expr, LogicalId, Scope};
+use super::{CfnError, Expr, ExprMap, LogicalId, Scope};
 
 /// The type name and properties of one resource type; implemented by every typed property
 /// struct in [`super::resources`].
@@ -17,7 +17,15 @@ pub trait ResourceProperties {
     const TYPE: &'static str;
 
     /// The `Properties` mapping: every property that is set, by its CloudFormation name.
-    fn properties(&self) -> BTreeMap<String, Expr>;
+    fn properties(&self) -> ExprMap;
+
+    /// [`ResourceProperties::properties`], the values moved out instead of copied.
+    fn into_properties(self) -> ExprMap
+    where
+        Self: Sized,
+    {
+        self.properties()
+    }
 }
 
 /// `DeletionPolicy` / `UpdateReplacePolicy` values (CloudFormation user guide, "DeletionPolicy
@@ -67,14 +75,14 @@ pub struct Resource {
     /// Resource type such as `AWS::S3::Bucket`.
     pub kind: String,
     /// `Properties` by name.
-    pub properties: BTreeMap<String, Expr>,
+    pub properties: ExprMap,
     /// Explicit dependencies (only where no `Ref`/`GetAtt` already orders the resources);
     /// rendered sorted, without duplicates.
     pub depends_on: Vec<LogicalId>,
     /// Condition name that must hold for the resource to exist.
     pub condition: Option<String>,
     /// `Metadata`, such as cfn-lint and checkov suppressions with their reasons.
-    pub metadata: BTreeMap<String, Expr>,
+    pub metadata: ExprMap,
     /// `DeletionPolicy`.
     pub deletion_policy: Option<Policy>,
     /// `UpdateReplacePolicy`.
@@ -91,14 +99,19 @@ impl Resource {
         Self::of_type(P::TYPE, props.properties())
     }
 
+    /// [`Resource::new`], taking the property struct's values instead of copying them.
+    pub fn from_properties<P: ResourceProperties>(props: P) -> Self {
+        Self::of_type(P::TYPE, props.into_properties())
+    }
+
     /// A resource of `kind` with `properties` and no attributes.
-    pub fn of_type(kind: impl Into<String>, properties: BTreeMap<String, Expr>) -> Self {
+    pub fn of_type(kind: impl Into<String>, properties: ExprMap) -> Self {
         Self {
             kind: kind.into(),
             properties,
             depends_on: Vec::new(),
             condition: None,
-            metadata: BTreeMap::new(),
+            metadata: ExprMap::new(),
             deletion_policy: None,
             update_replace_policy: None,
             creation_policy: None,
@@ -147,8 +160,7 @@ impl Resource {
     /// Suppresses a checkov check on this resource with a one-line reason.
     #[must_use]
     pub fn skip_checkov(mut self, id: &str, reason: &str) -> Self {
-        let entry =
-            self.metadata.entry("checkov".into()).or_insert_with(|| Expr::map([("skip", Expr::List(Vec::new()))]));
+        let entry = self.metadata.get_or_insert_with("checkov", || Expr::map([("skip", Expr::List(Vec::new()))]));
         if let Some(Expr::List(list)) = map_entry(entry, "skip") {
             list.push(Expr::map([("comment", Expr::from(reason)), ("id", Expr::from(id))]));
         }
@@ -158,17 +170,15 @@ impl Resource {
     /// Suppresses a cfn-lint rule on this resource; `reason` is kept beside it in `Metadata`.
     #[must_use]
     pub fn ignore_cfn_lint(mut self, rule: &str, reason: &str) -> Self {
-        let entry = self
-            .metadata
-            .entry("cfn-lint".into())
-            .or_insert_with(|| Expr::map([("config", Expr::map([("ignore_checks", Expr::List(Vec::new()))]))]));
+        let entry = self.metadata.get_or_insert_with("cfn-lint", || {
+            Expr::map([("config", Expr::map([("ignore_checks", Expr::List(Vec::new()))]))])
+        });
         if let Some(Expr::List(list)) = map_entry(entry, "config").and_then(|c| map_entry(c, "ignore_checks")) {
             list.push(Expr::from(rule));
         }
         let reasons = self
             .metadata
-            .entry("sandboxc".into())
-            .or_insert_with(|| Expr::map([("cfn-lint-reasons", Expr::Map(BTreeMap::new()))]));
+            .get_or_insert_with("sandboxc", || Expr::map([("cfn-lint-reasons", Expr::Map(ExprMap::new()))]));
         if let Some(Expr::Map(map)) = map_entry(reasons, "cfn-lint-reasons") {
             map.insert(rule.into(), Expr::from(reason));
         }
@@ -179,7 +189,7 @@ impl Resource {
     /// expects is absent (an endpoint policy a service does not support...).
     #[must_use]
     pub fn note(mut self, key: &str, reason: &str) -> Self {
-        let entry = self.metadata.entry("sandboxc".into()).or_insert_with(|| Expr::Map(BTreeMap::new()));
+        let entry = self.metadata.get_or_insert_with("sandboxc", || Expr::Map(ExprMap::new()));
         if let Expr::Map(map) = entry {
             map.insert(key.into(), Expr::from(reason));
         }
@@ -209,7 +219,7 @@ impl Resource {
     /// The resource as the template writes it.
     #[must_use]
     pub fn to_expr(&self) -> Expr {
-        let mut m = BTreeMap::new();
+        let mut m = ExprMap::new();
         m.insert("Type".to_string(), Expr::from(self.kind.as_str()));
         if !self.properties.is_empty() {
             m.insert("Properties".to_string(), Expr::Map(self.properties.clone()));
@@ -232,7 +242,7 @@ impl Resource {
             }
         };
         let properties = match m.get("Properties") {
-            None | Some(Value::Null) => BTreeMap::new(),
+            None | Some(Value::Null) => ExprMap::new(),
             Some(p) => parse_map(&format!("{at}.Properties"), p, scope)?,
         };
         let depends_on = match m.get("DependsOn") {
@@ -271,7 +281,7 @@ impl Resource {
             depends_on,
             condition: optional_string(at, m, "Condition")?,
             metadata: match m.get("Metadata") {
-                None => BTreeMap::new(),
+                None => ExprMap::new(),
                 Some(v) => parse_map(&format!("{at}.Metadata"), v, scope)?,
             },
             deletion_policy: policy("DeletionPolicy")?,
@@ -302,7 +312,7 @@ pub struct Parameter {
     pub default: Option<Expr>,
     /// The other declaration keys as written: `AllowedValues`, `ConstraintDescription`,
     /// `MaxLength`, `MaxValue`, `MinLength`, `MinValue`, `NoEcho`.
-    pub other: BTreeMap<String, Expr>,
+    pub other: ExprMap,
 }
 
 /// The declaration keys of [`Parameter::other`] (CloudFormation user guide, "Parameters").
@@ -367,7 +377,7 @@ impl Output {
     /// The output as the template writes it.
     #[must_use]
     pub fn to_expr(&self) -> Expr {
-        let mut m = BTreeMap::new();
+        let mut m = ExprMap::new();
         if !self.description.is_empty() {
             m.insert("Description".to_string(), Expr::from(self.description.as_str()));
         }
@@ -410,14 +420,14 @@ pub struct Template {
     /// `Parameters` by name.
     pub parameters: BTreeMap<String, Parameter>,
     /// `Conditions` by name.
-    pub conditions: BTreeMap<String, Expr>,
+    pub conditions: ExprMap,
     /// `Resources` by logical ID.
     pub resources: BTreeMap<LogicalId, Resource>,
     /// `Outputs` by name.
     pub outputs: BTreeMap<String, Output>,
     /// Sections a declared `Transform` reads, as written: `Hooks` (CodeDeploy blue/green),
     /// `Globals` (AWS SAM)... Only a template with a `Transform` may have them.
-    pub transform_sections: BTreeMap<String, Expr>,
+    pub transform_sections: ExprMap,
 }
 
 /// The template format version every template declares.
@@ -470,7 +480,7 @@ impl Template {
     /// The template as the file writes it.
     #[must_use]
     pub fn to_expr(&self) -> Expr {
-        let mut m = BTreeMap::new();
+        let mut m = ExprMap::new();
         m.insert("AWSTemplateFormatVersion".to_string(), Expr::from(FORMAT_VERSION));
         if !self.description.is_empty() {
             m.insert("Description".to_string(), Expr::from(self.description.as_str()));
@@ -657,7 +667,7 @@ fn logical_id(at: &str, id: &str) -> Result<LogicalId, CfnError> {
         .ok_or_else(|| malformed(at, format!("logical ID {id:?} is not 1..255 ASCII letters and digits")))
 }
 
-fn parse_map(at: &str, v: &Value, scope: &Scope) -> Result<BTreeMap<String, Expr>, CfnError> {
+fn parse_map(at: &str, v: &Value, scope: &Scope) -> Result<ExprMap, CfnError> {
     Ok(object(at, v, "a mapping")?.iter().map(|(k, v)| (k.clone(), Expr::parse(v, scope))).collect())
 }
 
@@ -741,7 +751,7 @@ mod tests {
     fn duplicate_logical_ids_are_refused() {
         let mut t = Template::new("t");
         let id = LogicalId::new("A");
-        assert!(t.add(&id, Resource::of_type("X", BTreeMap::new())).is_ok());
-        assert_eq!(t.add(&id, Resource::of_type("Y", BTreeMap::new())), Err(CfnError::DuplicateLogicalId(id)));
+        assert!(t.add(&id, Resource::of_type("X", ExprMap::new())).is_ok());
+        assert_eq!(t.add(&id, Resource::of_type("Y", ExprMap::new())), Err(CfnError::DuplicateLogicalId(id)));
     }
 }

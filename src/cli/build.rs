@@ -75,20 +75,28 @@ pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
 /// [`BuildError::Blueprint`] or [`BuildError::Compile`].
 pub fn build(source: &Source, format: Format) -> Result<Compiled, BuildError> {
     let blueprint = crate::blueprint::load(source)?;
-    Ok(crate::compile::compile(&blueprint, &LambdaAsset::built_in(), format)?)
+    compile(&blueprint, format)
+}
+
+/// Compiles a validated blueprint with the built-in Lambda asset, without writing anything.
+///
+/// # Errors
+/// [`BuildError::Compile`].
+pub fn compile(blueprint: &Blueprint, format: Format) -> Result<Compiled, BuildError> {
+    Ok(crate::compile::compile(blueprint, &LambdaAsset::built_in(), format)?)
 }
 
 /// `sandboxc validate`: loads and validates a blueprint, then compiles its templates in memory
-/// and applies the CloudFormation limits synth applies (nothing is written).
+/// and applies the CloudFormation limits synth applies (nothing is written). Its warnings are
+/// returned, not printed.
 ///
 /// # Errors
 /// [`BuildError::Blueprint`], [`BuildError::Compile`], or [`BuildError::Output`] for a limit
 /// exceeded, exactly as `synth` would report them.
-/// Its warnings are returned, not printed.
 pub fn validate(source: &Source) -> Result<(Blueprint, Warnings), BuildError> {
     let blueprint = crate::blueprint::load(source)?;
     let warnings = crate::blueprint::advice::warnings(source, &blueprint);
-    let compiled = crate::compile::compile(&blueprint, &LambdaAsset::built_in(), Format::Json)?;
+    let compiled = compile(&blueprint, Format::Json)?;
     crate::output::files(&compiled)?;
     Ok((blueprint, warnings))
 }
@@ -99,7 +107,7 @@ pub fn validate(source: &Source) -> Result<(Blueprint, Warnings), BuildError> {
 /// Any [`BuildError`]; `out` is unchanged unless the call succeeds.
 pub fn synth(source: &Source, out: &Path, format: Format) -> Result<Manifest, BuildError> {
     let blueprint = load(source)?;
-    let compiled = crate::compile::compile(&blueprint, &LambdaAsset::built_in(), format)?;
+    let compiled = compile(&blueprint, format)?;
     Ok(crate::output::write(out, &compiled)?)
 }
 
@@ -112,7 +120,7 @@ pub fn synth(source: &Source, out: &Path, format: Format) -> Result<Manifest, Bu
 /// exceeded.
 pub fn release(source: &Source) -> Result<(Blueprint, Release), BuildError> {
     let blueprint = load(source)?;
-    let compiled = crate::compile::compile(&blueprint, &LambdaAsset::built_in(), Format::Json)?;
+    let compiled = compile(&blueprint, Format::Json)?;
     let (files, manifest) = crate::output::files(&compiled)?;
     let templates = TemplateSet::from_compiled(&compiled).map_err(|e| CompileError::Internal(e.to_string()))?;
     let root = files

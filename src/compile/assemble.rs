@@ -14,7 +14,13 @@ use super::{CompileError, Ctx, NamedTemplate, Part};
 /// S3 key of a nested template in the assets bucket: `templates/<sha256 of its bytes>.<ext>`.
 #[must_use]
 pub fn template_key(bytes: &[u8], format: Format) -> String {
-    format!("templates/{}.{}", sha256_hex(bytes), format.extension())
+    template_key_of(&sha256_hex(bytes), format)
+}
+
+/// [`template_key`] of bytes whose lowercase hex SHA-256 is `sha256`.
+#[must_use]
+pub fn template_key_of(sha256: &str, format: Format) -> String {
+    format!("templates/{sha256}.{}", format.extension())
 }
 
 /// Logical ID of a part's nested stack in the root template, such as `NetworkNestedStack`.
@@ -41,12 +47,8 @@ pub(super) fn assemble(
                 t.conditions.extend(p.template.conditions);
                 t.outputs.extend(p.user_outputs);
             }
-            Ok(vec![NamedTemplate {
-                file: format!("{env}.template.{}", format.extension()),
-                part: None,
-                shard: None,
-                template: t,
-            }])
+            let file = format!("{env}.template.{}", format.extension());
+            Ok(vec![NamedTemplate::rendered(file, None, None, t, format)?])
         }
         Layout::Nested => {
             let mut out = Vec::new();
@@ -70,8 +72,9 @@ pub(super) fn assemble(
                         Output::new(o.description.clone(), Expr::get_att(&stack, &format!("Outputs.{name}"))),
                     );
                 }
-                let text = format.render(&p.template.to_value()).map_err(CompileError::Internal)?;
-                let key = template_key(text.as_bytes(), format);
+                let file = format!("{env}-{}.template.{}", p.stack_title().to_ascii_lowercase(), format.extension());
+                let named = NamedTemplate::rendered(file, Some(p.part), p.shard, p.template, format)?;
+                let key = template_key_of(&named.sha256, format);
                 let mut params: Vec<(String, Expr)> = p
                     .imports
                     .iter()
@@ -92,19 +95,10 @@ pub(super) fn assemble(
                     tags: Some(ctx.tags()),
                 };
                 root.add(&stack, Resource::new(&nested).delete())?;
-                out.push(NamedTemplate {
-                    file: format!("{env}-{}.template.{}", p.stack_title().to_ascii_lowercase(), format.extension()),
-                    part: Some(p.part),
-                    shard: p.shard,
-                    template: p.template,
-                });
+                out.push(named);
             }
-            out.push(NamedTemplate {
-                file: format!("{env}.template.{}", format.extension()),
-                part: None,
-                shard: None,
-                template: root,
-            });
+            let file = format!("{env}.template.{}", format.extension());
+            out.push(NamedTemplate::rendered(file, None, None, root, format)?);
             Ok(out)
         }
     }

@@ -1,15 +1,13 @@
 //! Building blocks several parts use: ARNs, security-group rules, KMS keys, and Lambda
 //! functions with their role and log group.
 
-use std::collections::BTreeMap;
-
 use sandboxc_contract::stack::parameters;
 use sandboxc_contract::validator::HOME_FOLDER_BUCKET_PREFIX;
 
 use crate::cfn::policy::{account_root, trust, PolicyDocument, Statement};
 use crate::cfn::resources::{Bucket, Function, KmsAlias, KmsKey, LogGroup, Role, SecurityGroup};
 use crate::cfn::security_group::{Peer, RuleDirection, SecurityGroupRule, NO_TRAFFIC_CIDR};
-use crate::cfn::{Expr, LogicalId, Pseudo, Resource, ToExpr};
+use crate::cfn::{Expr, ExprMap, LogicalId, Pseudo, Resource, ToExpr};
 
 use super::context::{s3_prefix_list_parameter, PartBuilder};
 use super::{CompileError, Ctx};
@@ -262,7 +260,7 @@ pub struct FunctionSpec {
     /// Permissions beyond writing its own logs.
     pub statements: Vec<Statement>,
     /// Environment variables.
-    pub environment: BTreeMap<String, Expr>,
+    pub environment: ExprMap,
     /// `VpcConfig` (subnets, security groups), None to run outside the VPC.
     pub vpc: Option<(Expr, Expr)>,
     /// Dead-letter queue ARN for asynchronous invocations.
@@ -292,7 +290,7 @@ impl FunctionSpec {
             description: format!("sandboxc {}: answers {resource_type}", ctx.names.env),
             zip: "provider",
             statements,
-            environment: BTreeMap::new(),
+            environment: ExprMap::new(),
             vpc: None,
             dead_letter_queue: None,
             timeout_seconds: 300,

@@ -183,6 +183,15 @@ impl PartBuilder {
         self.add_resource(id, Resource::new(props))
     }
 
+    /// [`PartBuilder::add`], taking the property struct's values instead of copying them (for
+    /// the resources built once per user).
+    ///
+    /// # Errors
+    /// [`CompileError::Internal`] when the logical ID is taken.
+    pub fn add_owned<P: ResourceProperties>(&mut self, id: &str, props: P) -> Result<LogicalId, CompileError> {
+        self.add_resource(id, Resource::from_properties(props))
+    }
+
     /// Adds a prepared resource (with policies, metadata, dependencies).
     ///
     /// # Errors

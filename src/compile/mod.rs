@@ -17,7 +17,7 @@ mod storage;
 pub mod users;
 mod validator;
 
-pub use assemble::{stack_id, template_key};
+pub use assemble::{stack_id, template_key, template_key_of};
 pub use context::Ctx;
 pub use notebook::user_id_prefix;
 
@@ -118,9 +118,32 @@ pub struct NamedTemplate {
     pub shard: Option<u32>,
     /// The template.
     pub template: Template,
+    /// The template's bytes as synth writes them ([`Format::render_template`]), rendered
+    /// once, when the compiler finished the template (a change to `template` afterwards is
+    /// not reflected: render it again).
+    pub text: String,
+    /// Lowercase hex SHA-256 of `text`: the manifest's `sha256` and, for a nested template,
+    /// its key in the assets bucket ([`template_key_of`]).
+    pub sha256: String,
 }
 
 impl NamedTemplate {
+    /// A finished template, rendered in `format`.
+    ///
+    /// # Errors
+    /// [`CompileError::Internal`] when the template cannot be rendered (not expected).
+    pub fn rendered(
+        file: String,
+        part: Option<Part>,
+        shard: Option<u32>,
+        template: Template,
+        format: Format,
+    ) -> Result<Self, CompileError> {
+        let text = format.render_template(&template).map_err(CompileError::Internal)?;
+        let sha256 = crate::cfn::render::sha256_hex(text.as_bytes());
+        Ok(Self { file, part, shard, template, text, sha256 })
+    }
+
     /// The stack label of a nested template, as in `manifest.json` and the nested stack's
     /// logical ID (`network`, `users07`); None for the root (or the single) template.
     #[must_use]

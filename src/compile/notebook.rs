@@ -265,9 +265,9 @@ pub(super) fn role(
             format!("Role of the notebook instance {notebook_name} shared by every user of sandbox {}", ctx.names.env)
         }
     };
-    p.add(
+    p.add_owned(
         id,
-        &Role {
+        Role {
             description: Some(Expr::from(description)),
             path: Some(Expr::from(path)),
             assume_role_policy_document: Some(trust),
@@ -405,7 +405,7 @@ pub(super) fn notebook(
     role: &LogicalId,
     tags: Expr,
 ) -> Result<LogicalId, CompileError> {
-    let mut resource = Resource::new(&NotebookInstance {
+    let mut resource = Resource::from_properties(NotebookInstance {
         notebook_instance_name: Some(Expr::from(name)),
         instance_type: Some(Expr::from(instance_type)),
         volume_size_in_gb: Some(i64::from(volume_size_gb)),
@@ -443,9 +443,9 @@ pub(super) fn allow_list(
         notebook: notebook.to_string(),
     };
     let value = serde_json::to_string(&entry).map_err(|e| CompileError::Internal(e.to_string()))?;
-    p.add(
+    p.add_owned(
         &format!("{}AllowList", user_id_prefix(&user.id)),
-        &SsmParameter {
+        SsmParameter {
             name: Some(Expr::from(allow_list_parameter(&ctx.names.env, &user.id))),
             description: Some(Expr::from(format!(
                 "Allow-list entry of a user of sandbox {}: the validator issues notebook URLs only while it exists",

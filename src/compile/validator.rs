@@ -4,8 +4,6 @@
 //! Also its dead-letter queues, the EventBridge rule that sends it this sandbox's session files,
 //! the rule's invoke permission, and the home-folder bucket's EventBridge delivery.
 
-use std::collections::BTreeMap;
-
 use sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
 use sandboxc_contract::stack::{outputs, parameters};
 use sandboxc_contract::users::allow_list_prefix;
@@ -95,7 +93,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let sg = https_out_group(&mut p, ctx, vpc, "validator Lambda", "validator");
     let sg = p.add("ValidatorSecurityGroup", &sg)?;
 
-    let mut environment = BTreeMap::new();
+    let mut environment = crate::cfn::ExprMap::new();
     environment.insert(ENV_STACK_NAME.to_string(), stack.clone());
     environment.insert(ENV_FLEET_NAME.to_string(), fleet.clone());
     environment.insert(ENV_NOTEBOOK_MODE.to_string(), Expr::from(mode.as_str()));

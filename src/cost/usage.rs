@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::Assumptions;
-use crate::cfn::{Expr, Template};
+use crate::cfn::{Expr, ExprMap, Template};
 
 /// What is metered, and so which offer and product prices it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -305,7 +305,7 @@ pub fn usage<'a>(templates: impl IntoIterator<Item = (&'a str, &'a Template)>, a
     acc.usages.into_values().collect()
 }
 
-fn fleet(acc: &mut Acc, name: &str, p: &BTreeMap<String, Expr>, a: &Assumptions) {
+fn fleet(acc: &mut Acc, name: &str, p: &ExprMap, a: &Assumptions) {
     let Some(t) = literal_str(p.get("InstanceType")) else {
         acc.unreadable(
             Meter::AppStreamRunning { instance_type: "?".into() },

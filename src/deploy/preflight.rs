@@ -417,7 +417,7 @@ fn text_of(e: &Expr) -> String {
 fn collect(t: &Template, nested: Option<&str>, stack_name: &str, place: &Place, out: &mut Vec<Named>) {
     for (id, r) in &t.resources {
         let Some((_, property)) = NAMED_TYPES.iter().find(|(kind, _)| *kind == r.kind) else { continue };
-        let Some(name) = r.properties.get(*property).and_then(|e| resolve(e, stack_name, place)) else { continue };
+        let Some(name) = r.properties.get(property).and_then(|e| resolve(e, stack_name, place)) else { continue };
         let key = (r.kind == "AWS::S3::Bucket").then(|| bucket_key_resource(t, r.properties.get("BucketEncryption")));
         out.push(Named {
             nested: nested.map(str::to_string),

@@ -28,6 +28,7 @@ use sandboxc_contract::validator::{NotebookMode, ENV_NOTEBOOK_MODE};
 use super::model::{AccessChange, AccessKind, Direction};
 use super::resolve::{Resolved, Tree};
 use super::source::TemplateSet;
+use super::unchanged::Unchanged;
 use crate::cfn::policy::{Effect, PolicyDocument};
 use crate::cfn::Expr;
 
@@ -47,8 +48,8 @@ impl Level {
     }
 }
 
-/// One side's people and perimeter.
-#[derive(Debug, Default)]
+/// One side's people and perimeter (or one stack's part of them).
+#[derive(Debug, Clone, Default)]
 struct Side {
     /// User ID -> allow-list entry.
     users: BTreeMap<String, AllowListEntry>,
@@ -69,6 +70,22 @@ struct Side {
 }
 
 impl Side {
+    /// Adds what the next stack read holds (a later stack's entry replaces an earlier one's).
+    fn merge(&mut self, next: Side) {
+        self.users.extend(next.users);
+        self.roles.extend(next.roles);
+        if next.shared_role.is_some() {
+            self.shared_role = next.shared_role;
+        }
+        if next.has_mode {
+            self.has_mode = true;
+            self.shared_mode = next.shared_mode;
+        }
+        self.admins.extend(next.admins);
+        self.perimeter.extend(next.perimeter);
+        self.role_conditions.extend(next.role_conditions);
+    }
+
     /// The grants of a user: their role's (per-user mode) or the shared role's, without the
     /// personal prefix.
     fn grants(&self, user_id: &str) -> BTreeMap<String, Level> {
@@ -92,7 +109,12 @@ fn is_personal(text: &str) -> bool {
 /// Every access change between the two sets: relaxations first, then by subject.
 #[must_use]
 pub fn analyze(old: &TemplateSet, new: &TemplateSet) -> Vec<AccessChange> {
-    let (o, n) = (read(old), read(new));
+    let (old_tree, new_tree) = (Tree::new(old), Tree::new(new));
+    // An unchanged stack holds the same on both sides: read once.
+    let unchanged = Unchanged::find(&old_tree, &new_tree);
+    let mut once = BTreeMap::new();
+    let n = read(&new_tree, &unchanged, &mut once);
+    let o = read(&old_tree, &unchanged, &mut once);
     let mut out = Vec::new();
     let push = |out: &mut Vec<AccessChange>, kind: AccessKind, subject: &str, summary: String| {
         out.push(AccessChange { kind, direction: kind.direction(), subject: subject.to_string(), summary });
@@ -230,78 +252,90 @@ fn describe(grants: &BTreeMap<String, Level>) -> String {
     grants.iter().map(|(p, l)| format!("{p} ({})", l.word())).collect::<Vec<_>>().join(", ")
 }
 
-/// Reads one side.
-fn read(set: &TemplateSet) -> Side {
-    let tree = Tree::new(set);
+/// Reads one side, stack by stack; an [`Unchanged`] stack is read once for both sides
+/// (`once`: its part by logical-ID path).
+fn read(tree: &Tree<'_>, unchanged: &Unchanged, once: &mut BTreeMap<String, Side>) -> Side {
     let mut side = Side::default();
     for (i, node) in tree.nodes.iter().enumerate() {
-        for (id, r) in &node.template.resources {
-            let resolved = |e: &Expr| tree.resolve(i, e);
-            let prop = |name: &str| r.properties.get(name);
-            match r.kind.as_str() {
-                "AWS::SSM::Parameter" => {
-                    let Some(Resolved::Scalar(value)) = prop("Value").map(resolved) else { continue };
-                    if let Ok(entry) = serde_json::from_str::<AllowListEntry>(&value) {
-                        side.users.insert(entry.user_id.clone(), entry);
-                    }
+        if !unchanged.contains(&node.path) {
+            side.merge(read_stack(tree, i));
+            continue;
+        }
+        let part = once.entry(node.path.clone()).or_insert_with(|| read_stack(tree, i));
+        side.merge(part.clone());
+    }
+    side
+}
+
+/// Reads the stack of node `i`.
+fn read_stack(tree: &Tree<'_>, i: usize) -> Side {
+    let mut side = Side::default();
+    let node = &tree.nodes[i];
+    for (id, r) in &node.template.resources {
+        let resolved = |e: &Expr| tree.resolve(i, e);
+        let prop = |name: &str| r.properties.get(name);
+        match r.kind.as_str() {
+            "AWS::SSM::Parameter" => {
+                let Some(Resolved::Scalar(value)) = prop("Value").map(resolved) else { continue };
+                if let Ok(entry) = serde_json::from_str::<AllowListEntry>(&value) {
+                    side.users.insert(entry.user_id.clone(), entry);
                 }
-                "AWS::IAM::Role" => {
-                    let Some(Resolved::Scalar(path)) = prop("Path").map(resolved) else { continue };
-                    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-                    let (grants, conditions) = role_grants(&tree, i, r.properties.get("Policies"));
-                    match segments.as_slice() {
-                        ["sandboxc", _, "users", hash] => {
-                            let hash = tag(r.properties.get("Tags"), USER_TAG)
-                                .map_or_else(|| (*hash).to_string(), |u| user_hash(&u));
-                            side.roles.insert(hash.clone(), grants);
-                            side.role_conditions.insert(hash, conditions);
-                        }
-                        ["sandboxc", _, "shared"] => side.shared_role = Some(grants),
-                        _ => {}
+            }
+            "AWS::IAM::Role" => {
+                let Some(Resolved::Scalar(path)) = prop("Path").map(resolved) else { continue };
+                let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+                let (grants, conditions) = role_grants(tree, i, r.properties.get("Policies"));
+                match segments.as_slice() {
+                    ["sandboxc", _, "users", hash] => {
+                        let hash = tag(r.properties.get("Tags"), USER_TAG)
+                            .map_or_else(|| (*hash).to_string(), |u| user_hash(&u));
+                        side.roles.insert(hash.clone(), grants);
+                        side.role_conditions.insert(hash, conditions);
                     }
+                    ["sandboxc", _, "shared"] => side.shared_role = Some(grants),
+                    _ => {}
                 }
-                "AWS::Lambda::Function" => {
-                    let mode =
-                        prop("Environment").and_then(|e| e.get("Variables")).and_then(|v| v.get(ENV_NOTEBOOK_MODE));
-                    if let Some(Resolved::Scalar(mode)) = mode.map(resolved) {
-                        side.has_mode = true;
-                        side.shared_mode = mode == NotebookMode::Shared.as_str();
-                    }
+            }
+            "AWS::Lambda::Function" => {
+                let mode = prop("Environment").and_then(|e| e.get("Variables")).and_then(|v| v.get(ENV_NOTEBOOK_MODE));
+                if let Some(Resolved::Scalar(mode)) = mode.map(resolved) {
+                    side.has_mode = true;
+                    side.shared_mode = mode == NotebookMode::Shared.as_str();
                 }
-                "AWS::S3::BucketPolicy" => {
-                    let Some(doc) = prop("PolicyDocument").and_then(|d| PolicyDocument::from_expr(d).ok()) else {
-                        continue;
-                    };
-                    let at = format!("bucket policy {id}");
-                    for (n, s) in doc.statement.iter().enumerate().filter(|(_, s)| s.effect == Effect::Deny) {
-                        let sid = s.sid.clone().unwrap_or_else(|| format!("#{n}"));
-                        let mut conditions = Conditions::new();
-                        for (op, keys) in &s.condition {
-                            for (key, value) in keys {
-                                if key == "aws:PrincipalArn" && op.starts_with("ArnNot") {
-                                    for v in value.as_list().unwrap_or(std::slice::from_ref(value)) {
-                                        side.admins.insert(text(&resolved(v)));
-                                    }
-                                } else {
-                                    conditions.insert((op.clone(), key.clone()));
+            }
+            "AWS::S3::BucketPolicy" => {
+                let Some(doc) = prop("PolicyDocument").and_then(|d| PolicyDocument::from_expr(d).ok()) else {
+                    continue;
+                };
+                let at = format!("bucket policy {id}");
+                for (n, s) in doc.statement.iter().enumerate().filter(|(_, s)| s.effect == Effect::Deny) {
+                    let sid = s.sid.clone().unwrap_or_else(|| format!("#{n}"));
+                    let mut conditions = Conditions::new();
+                    for (op, keys) in &s.condition {
+                        for (key, value) in keys {
+                            if key == "aws:PrincipalArn" && op.starts_with("ArnNot") {
+                                for v in value.as_list().unwrap_or(std::slice::from_ref(value)) {
+                                    side.admins.insert(text(&resolved(v)));
                                 }
+                            } else {
+                                conditions.insert((op.clone(), key.clone()));
                             }
                         }
-                        side.perimeter.insert((at.clone(), sid), (Effect::Deny, conditions));
                     }
+                    side.perimeter.insert((at.clone(), sid), (Effect::Deny, conditions));
                 }
-                "AWS::KMS::Key" => {
-                    let Some(doc) = prop("KeyPolicy").and_then(|d| PolicyDocument::from_expr(d).ok()) else { continue };
-                    let at = format!("key policy {id}");
-                    for (n, s) in doc.statement.iter().enumerate() {
-                        let sid = s.sid.clone().unwrap_or_else(|| format!("#{n}"));
-                        let conditions =
-                            s.condition.iter().flat_map(|(op, keys)| keys.keys().map(|k| (op.clone(), k.clone())));
-                        side.perimeter.insert((at.clone(), sid), (s.effect, conditions.collect()));
-                    }
-                }
-                _ => {}
             }
+            "AWS::KMS::Key" => {
+                let Some(doc) = prop("KeyPolicy").and_then(|d| PolicyDocument::from_expr(d).ok()) else { continue };
+                let at = format!("key policy {id}");
+                for (n, s) in doc.statement.iter().enumerate() {
+                    let sid = s.sid.clone().unwrap_or_else(|| format!("#{n}"));
+                    let conditions =
+                        s.condition.iter().flat_map(|(op, keys)| keys.keys().map(|k| (op.clone(), k.clone())));
+                    side.perimeter.insert((at.clone(), sid), (s.effect, conditions.collect()));
+                }
+            }
+            _ => {}
         }
     }
     side

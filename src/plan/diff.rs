@@ -16,7 +16,8 @@ use super::render::compact_expr;
 use super::replacement;
 use super::resolve::{dependencies, same, ResourceKey, Tree};
 use super::source::TemplateSet;
-use crate::cfn::{Expr, Resource, SubPart, Target, Template, RESOURCE_ATTRIBUTES};
+use super::unchanged::Unchanged;
+use crate::cfn::{Expr, ExprMap, Resource, SubPart, Target, Template, RESOURCE_ATTRIBUTES};
 
 /// Resource attributes beside `Type` and `Properties` that the plan compares. All but
 /// `Condition` change only the template, not the resource.
@@ -128,7 +129,7 @@ fn pair_stacks(old: &TemplateSet, new: &TemplateSet, old_tree: &Tree<'_>, new_tr
         .collect()
 }
 
-fn value_changes(old: &BTreeMap<String, Expr>, new: &BTreeMap<String, Expr>) -> Vec<ValueChange> {
+fn value_changes(old: &ExprMap, new: &ExprMap) -> Vec<ValueChange> {
     let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
     keys.into_iter()
         .filter_map(|k| {
@@ -148,7 +149,7 @@ fn value_changes(old: &BTreeMap<String, Expr>, new: &BTreeMap<String, Expr>) -> 
 
 /// Parameters, conditions and outputs of a template (none for a stack that does not exist),
 /// each declaration as the template writes it.
-fn declarations(t: Option<&Template>) -> [BTreeMap<String, Expr>; 3] {
+fn declarations(t: Option<&Template>) -> [ExprMap; 3] {
     let Some(t) = t else { return Default::default() };
     [
         t.parameters.iter().map(|(k, p)| (k.clone(), p.to_expr())).collect(),
@@ -207,7 +208,7 @@ fn raw_diff(w: &mut Work, old_tree: &Tree<'_>, new_tree: &Tree<'_>, wi: usize, l
                     continue;
                 }
                 if let Some(ov) = o.properties.get(k) {
-                    collect_leaves(ov, nv, &format!("Properties.{k}"), &mut |path, old_raw, new_raw| {
+                    collect_leaves(ov, nv, &mut format!("Properties.{k}"), &mut |path, old_raw, new_raw| {
                         leaves.push(Leaf {
                             work: wi,
                             resource: Some(id.to_string()),
@@ -246,60 +247,56 @@ fn is_nested_pair(id: &str, path: &str, old_tree: &Tree<'_>, new_tree: &Tree<'_>
     old_tree.by_path.contains_key(&child) && new_tree.by_path.contains_key(&child)
 }
 
-fn collect_leaves(old: &Expr, new: &Expr, path: &str, out: &mut dyn FnMut(String, &Expr, &Expr)) {
-    if !same(old, new) {
-        match (old, new) {
-            (Expr::Map(a), Expr::Map(b)) => {
-                for (k, nv) in b {
-                    if let Some(ov) = a.get(k) {
-                        collect_leaves(ov, nv, &format!("{path}.{k}"), out);
-                    }
-                }
-            }
-            (Expr::List(a), Expr::List(b)) => {
-                if let Some(key) = array_key(a, b) {
-                    for nv in b {
-                        let k = element_key(nv, key);
-                        if let Some(ov) = a.iter().find(|x| element_key(x, key) == k) {
-                            collect_leaves(ov, nv, &format!("{path}[{k}]"), out);
-                        }
-                    }
-                } else if a.len() == b.len() {
-                    for (i, (ov, nv)) in a.iter().zip(b).enumerate() {
-                        collect_leaves(ov, nv, &format!("{path}[{i}]"), out);
-                    }
-                }
-            }
-            _ => {}
-        }
+/// The values below `path` whose text is equal on both sides but that hold references, as
+/// `(path, old, new)`. `path` is extended in place while descending (and restored).
+fn collect_leaves(old: &Expr, new: &Expr, path: &mut String, out: &mut dyn FnMut(String, &Expr, &Expr)) {
+    // Every leaf holds a function of the new side: a subtree without one has none.
+    if !new.has_function() {
         return;
     }
-    match new {
-        Expr::Map(m) => {
-            for (k, v) in m {
-                if let Some(ov) = old.get(k) {
-                    collect_leaves(ov, v, &format!("{path}.{k}"), out);
+    let equal = same(old, new);
+    match (old, new) {
+        (Expr::Map(a), Expr::Map(b)) => {
+            for (k, nv) in b {
+                if let Some(ov) = a.get(k) {
+                    descend(path, format_args!(".{k}"), |path| collect_leaves(ov, nv, path, out));
                 }
             }
         }
-        Expr::List(b) => {
+        (_, Expr::Map(b)) if equal => {
+            for (k, nv) in b {
+                if let Some(ov) = old.get(k) {
+                    descend(path, format_args!(".{k}"), |path| collect_leaves(ov, nv, path, out));
+                }
+            }
+        }
+        (_, Expr::List(b)) if equal || matches!(old, Expr::List(_)) => {
             let a = old.as_list().unwrap_or_default();
             if let Some(key) = array_key(a, b) {
                 for nv in b {
-                    let k = element_key(nv, key);
-                    if let Some(ov) = a.iter().find(|x| element_key(x, key) == k) {
-                        collect_leaves(ov, nv, &format!("{path}[{k}]"), out);
+                    let k = element_key_str(nv, key);
+                    if let Some(ov) = a.iter().find(|x| element_key_str(x, key) == k) {
+                        descend(path, format_args!("[{k}]"), |path| collect_leaves(ov, nv, path, out));
                     }
                 }
-            } else {
+            } else if equal || a.len() == b.len() {
                 for (i, (ov, nv)) in a.iter().zip(b).enumerate() {
-                    collect_leaves(ov, nv, &format!("{path}[{i}]"), out);
+                    descend(path, format_args!("[{i}]"), |path| collect_leaves(ov, nv, path, out));
                 }
             }
         }
-        v if v.has_function() => out(path.to_string(), old, v),
+        (_, v) if equal && v.has_function() => out(path.clone(), old, v),
         _ => {}
     }
+}
+
+/// Runs `f` with `segment` appended to `path`, then restores `path`.
+fn descend(path: &mut String, segment: std::fmt::Arguments<'_>, f: impl FnOnce(&mut String)) {
+    use std::fmt::Write;
+    let len = path.len();
+    let _ = path.write_fmt(segment);
+    f(path);
+    path.truncate(len);
 }
 
 fn array_key(a: &[Expr], b: &[Expr]) -> Option<&'static str> {
@@ -322,7 +319,11 @@ fn array_key(a: &[Expr], b: &[Expr]) -> Option<&'static str> {
 }
 
 fn element_key(v: &Expr, key: &str) -> String {
-    v.get(key).and_then(Expr::as_str).unwrap_or_default().to_string()
+    element_key_str(v, key).to_string()
+}
+
+fn element_key_str<'e>(v: &'e Expr, key: &str) -> &'e str {
+    v.get(key).and_then(Expr::as_str).unwrap_or_default()
 }
 
 /// Every differing path between two values: `(path, old, new)`, the values as JSON.
@@ -364,6 +365,22 @@ fn value_diff(
             }
         }
         _ => out.push((path.to_string(), old.map(Expr::to_value), new.map(Expr::to_value))),
+    }
+}
+
+/// [`value_diff`] of two resources' `Properties` (an empty mapping is how the model holds
+/// absent `Properties`), without copying them into values.
+fn properties_diff(old: &ExprMap, new: &ExprMap, out: &mut Vec<(String, Option<Value>, Option<Value>)>) {
+    let value = |m: &ExprMap| {
+        (!m.is_empty()).then(|| Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_value())).collect()))
+    };
+    if old.is_empty() != new.is_empty() {
+        out.push(("Properties".into(), value(old), value(new)));
+    } else if old != new {
+        let keys: BTreeSet<&String> = old.keys().chain(new.keys()).collect();
+        for k in keys {
+            value_diff(&format!("Properties.{k}"), old.get(k), new.get(k), out);
+        }
     }
 }
 
@@ -419,9 +436,7 @@ fn resource_diff(
     }
     let nested = is_nested_pair(id, &w.path, old_tree, new_tree);
     let mut raw = Vec::new();
-    // An empty mapping is how the model holds absent `Properties`.
-    let properties = |r: &Resource| (!r.properties.is_empty()).then(|| Expr::Map(r.properties.clone()));
-    value_diff("Properties", properties(old).as_ref(), properties(new).as_ref(), &mut raw);
+    properties_diff(&old.properties, &new.properties, &mut raw);
     for (path, o, n) in raw {
         let prop = top_property(&path);
         if nested && prop == "TemplateURL" {
@@ -765,16 +780,39 @@ pub fn inner_summary(d: &TemplateDiff) -> String {
 }
 
 /// Compares two template sets, resolving references across nested stacks.
+///
+/// Nested stacks found [`Unchanged`] are left out of the comparison (their diff is empty);
+/// should a resource they depend on turn out replaced, everything is compared again.
 #[must_use]
 pub fn compare<'a>(old: &'a TemplateSet, new: &'a TemplateSet) -> Vec<Compared<'a>> {
     let old_tree = Tree::new(old);
     let new_tree = Tree::new(new);
-    let mut works = pair_stacks(old, new, &old_tree, &new_tree);
+    let unchanged = Unchanged::find(&old_tree, &new_tree);
+    let works = compare_works(old, new, &old_tree, &new_tree, &unchanged);
+    let works = if unchanged.holds(&replaced_set(&works)) {
+        works
+    } else {
+        compare_works(old, new, &old_tree, &new_tree, &Unchanged::default())
+    };
+    finish(works, &old_tree, &new_tree)
+}
+
+/// Diffs every pair of stacks but the unchanged ones, then resolves and propagates.
+fn compare_works(
+    old: &TemplateSet,
+    new: &TemplateSet,
+    old_tree: &Tree<'_>,
+    new_tree: &Tree<'_>,
+    unchanged: &Unchanged,
+) -> Vec<Work> {
+    let mut works = pair_stacks(old, new, old_tree, new_tree);
     let mut leaves = Vec::new();
     for (wi, w) in works.iter_mut().enumerate() {
-        raw_diff(w, &old_tree, &new_tree, wi, &mut leaves);
+        if !unchanged.contains(&w.path) {
+            raw_diff(w, old_tree, new_tree, wi, &mut leaves);
+        }
     }
-    resolve_leaves(&mut works, &mut leaves, &old_tree, &new_tree);
-    propagate(&mut works, &mut leaves, &new_tree);
-    finish(works, &old_tree, &new_tree)
+    resolve_leaves(&mut works, &mut leaves, old_tree, new_tree);
+    propagate(&mut works, &mut leaves, new_tree);
+    works
 }

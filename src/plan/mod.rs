@@ -21,6 +21,7 @@ pub mod resolve;
 pub mod security;
 pub mod shards;
 pub mod source;
+pub mod unchanged;
 
 pub use model::{Plan, ResourceNote, SecurityCategory, Warning, PLAN_SCHEMA_VERSION};
 pub use source::TemplateSet;

@@ -15,6 +15,8 @@ use crate::cfn::{Expr, Resource, Sub, SubPart, Target, Template};
 const MAX_DEPTH: usize = 5;
 /// Resolution steps before giving up on a (cyclic or huge) value.
 const MAX_STEPS: usize = 64;
+/// Steps one resolution may take before it gives up.
+pub const STEP_BUDGET: usize = MAX_STEPS * 64;
 
 /// A resource named by its stack's logical-ID path (`""` for the root) and its logical ID.
 pub type ResourceKey = (String, String);
@@ -125,13 +127,21 @@ impl<'a> Tree<'a> {
     /// Resolves `v` as written in node `node`.
     #[must_use]
     pub fn resolve(&self, node: usize, v: &Expr) -> Resolved {
+        self.resolve_counted(node, v).0
+    }
+
+    /// [`Tree::resolve`], with the number of steps it took (resolution gives up after a
+    /// fixed number of steps, so two resolutions that take the same steps give up alike).
+    #[must_use]
+    pub fn resolve_counted(&self, node: usize, v: &Expr) -> (Resolved, usize) {
         let mut steps = 0;
-        self.res(node, v, &mut steps)
+        let resolved = self.res(node, v, &mut steps);
+        (resolved, steps)
     }
 
     fn res(&self, node: usize, v: &Expr, steps: &mut usize) -> Resolved {
         *steps += 1;
-        if *steps > MAX_STEPS * 64 {
+        if *steps > STEP_BUDGET {
             return Resolved::Call("too deep".into(), Vec::new());
         }
         let call = |name: &str, args: Vec<Resolved>| Resolved::Call(name.to_string(), args);

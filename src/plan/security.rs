@@ -521,7 +521,7 @@ fn pattern(e: &Expr) -> String {
                         out.push_str(&format!("${{{value}}}"));
                     }
                     other => {
-                        let one = Sub::new(vec![other.clone()], BTreeMap::new());
+                        let one = Sub::new(vec![other.clone()], crate::cfn::ExprMap::new());
                         out.push_str(&one.text());
                     }
                 }

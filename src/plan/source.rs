@@ -57,17 +57,35 @@ impl TemplateSet {
     /// # Errors
     /// [`PlanError::Synth`] when rendering fails (a CloudFormation quota is exceeded).
     pub fn from_compiled(compiled: &Compiled) -> Result<Self, PlanError> {
-        let (_, manifest) = crate::output::files(compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
+        let manifest = crate::output::manifest(compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
+        Self::from_manifest(manifest, compiled.templates.iter().map(|t| (t.file.clone(), t.template.clone())).collect())
+    }
+
+    /// [`TemplateSet::from_compiled`], moving the templates out of the compile instead of
+    /// copying them.
+    ///
+    /// # Errors
+    /// As [`TemplateSet::from_compiled`].
+    pub fn from_compiled_owned(compiled: Compiled) -> Result<Self, PlanError> {
+        let manifest = crate::output::manifest(&compiled).map_err(|e| PlanError::Synth(e.to_string()))?;
+        Self::from_manifest(manifest, compiled.templates.into_iter().map(|t| (t.file, t.template)).collect())
+    }
+
+    /// The set of the templates by file that `manifest` lists.
+    fn from_manifest(
+        manifest: crate::output::Manifest,
+        mut templates: BTreeMap<String, Template>,
+    ) -> Result<Self, PlanError> {
         let mut set = Self {
             stack_name: manifest.stack_name.clone(),
             root_file: manifest.root_template.clone(),
             ..Self::default()
         };
         for t in &manifest.templates {
-            let template = compiled.templates.iter().find(|c| c.file == t.file).ok_or_else(|| {
+            let template = templates.remove(&t.file).ok_or_else(|| {
                 PlanError::Synth(format!("the manifest lists {}, which the compiler did not produce", t.file))
             })?;
-            set.templates.insert(t.file.clone(), template.template.clone());
+            set.templates.insert(t.file.clone(), template);
             set.order.push(t.file.clone());
             set.labels.insert(t.file.clone(), t.stack.clone());
             if let Some(k) = &t.s3_key {
@@ -117,6 +135,28 @@ impl TemplateSet {
     /// [`PlanError::NotSynthOutput`] when `dir` has no readable manifest, [`PlanError::Read`]
     /// when a listed template is missing or not JSON/YAML.
     pub fn from_dir(dir: &Path) -> Result<Self, PlanError> {
+        SynthDir::read(dir)?.parse(None)
+    }
+}
+
+/// A synth output directory read but not parsed yet: the manifest's facts and the text of
+/// each template it lists, in manifest order ([`TemplateSet::from_dir`] in two steps).
+#[derive(Debug)]
+pub struct SynthDir {
+    /// The set, without its templates.
+    set: TemplateSet,
+    /// Each template file: its name, the path people read, and its text.
+    texts: Vec<(String, String, String)>,
+}
+
+impl SynthDir {
+    /// Reads `manifest.json` and the templates it lists, as [`TemplateSet::from_dir`] does.
+    ///
+    /// # Errors
+    /// As [`TemplateSet::from_dir`] (a template that does not parse is reported by
+    /// [`SynthDir::parse`], unless a later file cannot be read, as [`TemplateSet::from_dir`]
+    /// reports the first problem in manifest order).
+    pub fn read(dir: &Path) -> Result<Self, PlanError> {
         let manifest_path = dir.join("manifest.json");
         if !dir.is_dir() {
             return Err(PlanError::NotSynthOutput {
@@ -152,40 +192,77 @@ impl TemplateSet {
                 });
             }
         }
-        let mut set = Self { stack_name, root_file, ..Self::default() };
+        let mut read = Self { set: TemplateSet { stack_name, root_file, ..TemplateSet::default() }, texts: Vec::new() };
         for e in entries {
             let Some(file) = str_of(e, "file") else { continue };
             if file.contains("..") || file.starts_with('/') || file.contains('\\') {
-                return Err(PlanError::NotSynthOutput {
+                return Err(read.parse_error().unwrap_or(PlanError::NotSynthOutput {
                     dir: dir.display().to_string(),
                     why: format!("manifest.json names an unsafe path {file:?}"),
-                });
+                }));
             }
             let path = dir.join(&file);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| PlanError::Read { path: path.display().to_string(), why: e.to_string() })?;
-            set.templates.insert(file.clone(), parse_template(&path.display().to_string(), &text)?);
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) => {
+                    let unreadable = PlanError::Read { path: path.display().to_string(), why: e.to_string() };
+                    return Err(read.parse_error().unwrap_or(unreadable));
+                }
+            };
+            read.texts.push((file.clone(), path.display().to_string(), text));
+            let set = &mut read.set;
             set.order.push(file.clone());
             set.labels.insert(file.clone(), str_of(e, "stack").unwrap_or_else(|| "root".into()));
             if let Some(k) = str_of(e, "s3_key") {
                 set.s3_keys.insert(k, file.clone());
             }
         }
-        if !set.templates.contains_key(&set.root_file) {
-            return Err(PlanError::NotSynthOutput {
+        if !read.texts.iter().any(|(file, _, _)| *file == read.set.root_file) {
+            return Err(read.parse_error().unwrap_or(PlanError::NotSynthOutput {
                 dir: dir.display().to_string(),
-                why: format!("manifest.json does not list its root template {}", set.root_file),
-            });
+                why: format!("manifest.json does not list its root template {}", read.set.root_file),
+            }));
         }
+        let set = &mut read.set;
         set.users_shards = manifest.get("users_shards").and_then(|v| serde_json::from_value(v.clone()).ok());
         for s in manifest.get("scripts").and_then(Value::as_array).into_iter().flatten() {
             if let (Some(f), Some(h)) = (str_of(s, "file"), str_of(s, "sha256")) {
                 set.scripts.insert(f, h);
             }
         }
-        Ok(set)
+        Ok(read)
     }
 
+    /// The first template read so far that does not parse.
+    fn parse_error(&self) -> Option<PlanError> {
+        self.texts.iter().find_map(|(_, path, text)| parse_template(path, text).err())
+    }
+
+    /// The set, each template parsed; a template whose bytes are those of a nested template of
+    /// `beside` (the same assets-bucket key: SHA-256 and format) is that template, copied
+    /// instead of parsed (parsing rendered bytes gives the template back).
+    ///
+    /// # Errors
+    /// [`PlanError::Read`] for the first template (in manifest order) that does not parse.
+    pub fn parse(self, beside: Option<&TemplateSet>) -> Result<TemplateSet, PlanError> {
+        let mut set = self.set;
+        for (file, path, text) in self.texts {
+            let same = beside.and_then(|b| {
+                let format = if is_yaml_name(&file) { Format::Yaml } else { Format::Json };
+                let key = crate::compile::template_key(text.as_bytes(), format);
+                b.s3_keys.get(&key).and_then(|f| b.templates.get(f))
+            });
+            let template = match same {
+                Some(t) => t.clone(),
+                None => parse_template(&path, &text)?,
+            };
+            set.templates.insert(file, template);
+        }
+        Ok(set)
+    }
+}
+
+impl TemplateSet {
     /// The manifest label of a file (`network`), if known.
     #[must_use]
     pub fn label(&self, file: &str) -> Option<&str> {
@@ -249,12 +326,15 @@ fn has_nested_stacks(template: &Template) -> bool {
     template.resources.values().any(|r| r.kind == "AWS::CloudFormation::Stack")
 }
 
+/// Whether a template file's name says YAML.
+fn is_yaml_name(name: &str) -> bool {
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
 /// Reads a template file or body: YAML by the name's extension (or, for a `GetTemplate`
 /// body, when it does not start with `{`), else JSON.
 fn parse_template(name: &str, text: &str) -> Result<Template, PlanError> {
-    let is_yaml = name.ends_with(".yaml")
-        || name.ends_with(".yml")
-        || (name.ends_with("(GetTemplate)") && !text.trim_start().starts_with('{'));
+    let is_yaml = is_yaml_name(name) || (name.ends_with("(GetTemplate)") && !text.trim_start().starts_with('{'));
     let format = if is_yaml { Format::Yaml } else { Format::Json };
     Template::from_text(text, format).map_err(|e| PlanError::Read { path: name.into(), why: e.to_string() })
 }

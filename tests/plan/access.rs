@@ -200,7 +200,7 @@ fn conditions_of_deny_statements_relax_when_added_and_tighten_when_removed() {
     );
     assert_eq!(removed.summary.access_relaxations, 0, "{:#?}", removed.access);
     let added = edit(&|deny| {
-        let mut keys = std::collections::BTreeMap::new();
+        let mut keys = sandboxc::cfn::ExprMap::new();
         keys.insert("aws:SourceIp".to_string(), Expr::from("10.0.0.0/8"));
         deny.condition.insert("NotIpAddress".into(), keys);
     });
