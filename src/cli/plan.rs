@@ -14,7 +14,7 @@ use super::args::{check_account, CostOptions, PlanArgs, PlanFormat};
 use super::build::{build, compile, source};
 use super::error::CliError;
 use super::{Context, ExitStatus};
-use crate::blueprint::{Blueprint, Source};
+use crate::blueprint::{Blueprint, Source, Warnings};
 use crate::cfn::render::Format;
 use crate::deploy::cloudformation::{CloudFormation, Polling};
 use crate::deploy::preview::{preview, Preview, PreviewError, PreviewRequest};
@@ -75,7 +75,7 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             // The base is read first and parsed once the new side is known: its nested
             // templates whose bytes the new side has are taken from there (as parsed).
             let read = SynthDir::read(dir)?;
-            let (blueprint, new) = match new_output(args.blueprint.as_deref()) {
+            let (blueprint, warnings, new) = match new_side(args.blueprint.as_deref()) {
                 Ok(new) => new,
                 Err(e) => {
                     read.parse(None)?;
@@ -84,6 +84,7 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
             };
             let old = read.parse(Some(&new))?;
             let mut plan = crate::plan::plan(&old, &new, &format!("directory {}", dir.display()));
+            plan.warnings.extend(blueprint_warnings(&warnings));
             plan.cost = Some(offline_cost(&blueprint, &old, &new, args)?);
             keep_until_exit([old, new]);
             plan
@@ -93,7 +94,7 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
                 Some(path) => git_show(&path, rev)?,
                 None => git_show_default(rev)?,
             };
-            let (blueprint, new) = new_output(args.blueprint.as_deref())?;
+            let (blueprint, warnings, new) = new_side(args.blueprint.as_deref())?;
             let (old, base) = match text {
                 Some(text) => {
                     let source = Source { name: format!("{repo_path} at {rev}"), text };
@@ -110,6 +111,7 @@ pub fn run(args: &PlanArgs, ctx: &Context) -> Result<ExitStatus, CliError> {
                 }
             };
             let mut plan = crate::plan::plan(&old, &new, &base);
+            plan.warnings.extend(blueprint_warnings(&warnings));
             plan.cost = Some(offline_cost(&blueprint, &old, &new, args)?);
             keep_until_exit([old, new]);
             plan
@@ -177,16 +179,41 @@ fn offline_cost(
 /// # Errors
 /// [`CliError`] for an invalid blueprint.
 pub fn new_output(path: Option<&Path>) -> Result<(Blueprint, TemplateSet), CliError> {
+    let (blueprint, warnings, set) = new_side(path)?;
+    if !warnings.is_empty() {
+        eprintln!("{warnings}");
+    }
+    Ok((blueprint, set))
+}
+
+/// [`new_output`] with the blueprint's warnings returned instead of printed: a plan carries
+/// them in its warnings, so that a pull request's reviewer sees them.
+///
+/// # Errors
+/// [`CliError`] for an invalid blueprint.
+fn new_side(path: Option<&Path>) -> Result<(Blueprint, Warnings, TemplateSet), CliError> {
     let source = source(path)?;
-    let blueprint = super::build::load(&source)?;
+    let blueprint = crate::blueprint::load(&source)?;
+    let warnings = crate::blueprint::advice::warnings(&source, &blueprint);
     let compiled = compile(&blueprint, Format::Json)?;
-    Ok((blueprint, TemplateSet::from_compiled_owned(compiled)?))
+    Ok((blueprint, warnings, TemplateSet::from_compiled_owned(compiled)?))
+}
+
+/// The blueprint's warnings as plan warnings (`FILE:LINE:COLUMN: PATH: MESSAGE (to do: ...)`).
+fn blueprint_warnings(warnings: &Warnings) -> impl Iterator<Item = Warning> + '_ {
+    warnings.items.iter().map(|d| Warning::Blueprint {
+        text: Warnings { file: warnings.file.clone(), items: vec![d.clone()] }.to_string().replacen(
+            ": warning: ",
+            ": ",
+            1,
+        ),
+    })
 }
 
 /// The plan against the deployed stack: the AWS options resolved against the blueprint (no
 /// AWS call before that), credentials and account checked, then [`against_deployed`].
 fn deployed(args: &PlanArgs, ctx: &Context) -> Result<Plan, CliError> {
-    let (blueprint, new) = new_output(args.blueprint.as_deref())?;
+    let (blueprint, warnings, new) = new_side(args.blueprint.as_deref())?;
     let settings = ctx.aws(&args.aws, blueprint.region.as_deref())?;
     let options = DeployedOptions {
         assets_bucket: args.assets_bucket.clone(),
@@ -207,7 +234,9 @@ fn deployed(args: &PlanArgs, ctx: &Context) -> Result<Plan, CliError> {
             let id = crate::deploy::network::s3_prefix_list(&session.ec2(), &session.region).await?;
             options.values.push((S3_PREFIX_LIST_ID.to_string(), id));
         }
-        against_deployed(&session.cloudformation(), &new, &session.region, &options).await
+        let mut plan = against_deployed(&session.cloudformation(), &new, &session.region, &options).await?;
+        plan.warnings.extend(blueprint_warnings(&warnings));
+        Ok(plan)
     })
 }
 

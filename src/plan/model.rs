@@ -640,6 +640,12 @@ pub enum Warning {
         /// Who moves where, sorted by user.
         moves: Vec<crate::plan::shards::UserMove>,
     },
+    /// A warning about the new side's blueprint (valid, but most likely not what was meant),
+    /// with its place: `FILE:LINE:COLUMN: PATH: MESSAGE (to do: ...)`.
+    Blueprint {
+        /// The warning as one line.
+        text: String,
+    },
     /// Deployed mode: the stack does not exist (`DescribeStacks`), so everything is new.
     StackDoesNotExist {
         /// The stack name.
@@ -668,11 +674,12 @@ pub enum Warning {
 
 impl Warning {
     /// Whether the warning changes how the whole plan reads (a new stack instead of an update,
-    /// every resource moving to another template): renderers show it under the summary line,
-    /// before any section.
+    /// every resource moving to another template) or holds whatever changes (a blueprint
+    /// warning): renderers show it under the summary line, before any section, also in a plan
+    /// without changes.
     #[must_use]
     pub fn is_headline(&self) -> bool {
-        matches!(self, Self::StackRenamed { .. } | Self::LayoutChanged { .. })
+        matches!(self, Self::StackRenamed { .. } | Self::LayoutChanged { .. } | Self::Blueprint { .. })
     }
 }
 
@@ -712,6 +719,7 @@ impl fmt::Display for Warning {
                 )
             }
             Self::UsersMoved { old, new, chosen, moves } => users_moved(f, *old, *new, *chosen, moves),
+            Self::Blueprint { text } => write!(f, "blueprint {text}"),
             Self::StackDoesNotExist { stack, region } => {
                 let where_ = region.as_ref().map_or_else(String::new, |r| format!(" in {r}"));
                 write!(

@@ -215,9 +215,23 @@ fn warnings_name_the_place_and_never_stop_a_command() {
         assert_eq!(String::from_utf8_lossy(&o.stderr), expected, "{args:?}");
     }
     assert!(tmp.path().join("out/manifest.json").is_file());
-    // The plan of the same blueprint says them once, and the default blueprint has none.
-    let o = sandboxc(tmp.path(), &["plan", "b.yaml", "--against", "out", "-q"]);
-    assert_eq!(String::from_utf8_lossy(&o.stderr).matches("warning: datasets.b").count(), 1);
+    // The plan of the same blueprint carries them in its warnings (for the pull request's
+    // reviewer), in every format, not on stderr; the default blueprint has none.
+    let o = sandboxc(tmp.path(), &["plan", "b.yaml", "--against", "out"]);
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(err, "");
+    assert_eq!(out.matches("blueprint b.yaml:5:3: datasets.b: is granted to no user").count(), 1, "{out}");
+    assert_eq!(
+        out.matches("blueprint b.yaml:8:21: users[0].authentication: user \"alice\" signs in with SAML").count(),
+        1
+    );
+    let o = sandboxc(tmp.path(), &["plan", "b.yaml", "--against", "out", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["warnings"][0].as_str().map(|w| w.starts_with("blueprint b.yaml:5:3: datasets.b: ")),
+        Some(true),
+        "{v}"
+    );
     let o = sandboxc(tmp.path(), &["synth", "--out", "default"]);
     assert!(!String::from_utf8_lossy(&o.stderr).contains("warning"));
 }

@@ -211,6 +211,9 @@ pub fn render_with_limit(plan: &Plan, limit: usize) -> String {
     let _ = writeln!(head, "Compared with {}.\n", cell(&plan.base));
     if !plan.changes {
         let _ = writeln!(head, "**No changes.**");
+        for w in plan.warnings.iter().filter(|w| w.is_headline()) {
+            let _ = writeln!(head, "\n> [!WARNING]\n> {}", cell(&w.to_string()));
+        }
         if let Some(c) = &plan.cost {
             let _ = writeln!(head, "\n{}", crate::cost::render::change_markdown(c).replace("### ", "#### "));
         }
