@@ -20,8 +20,9 @@
 //! The evidence comes from an [`Evidence`] source: local directories laid out as the buckets
 //! are ([`local::LocalEvidence`]), or the buckets themselves (implemented in `src/aws`: this
 //! module never talks to AWS). Usage reports and decisions are read one file at a time;
-//! CloudTrail files are streamed (one job) or parsed on several threads in bounded batches and
-//! joined in the source's order ([`collect_with`]), and kept events with the same `eventID` are
+//! CloudTrail files are streamed (one job) or parsed on several threads a few files ahead, their
+//! records passed packed through bounded channels and joined in the source's order
+//! ([`collect_with`]; measured figures in [`join`]), and kept events with the same `eventID` are
 //! counted once (see [`join`] for the memory bound). A malformed line, record or file is listed with its
 //! location and never ends the run, but makes the evidence incomplete
 //! ([`Report::has_findings`]).
@@ -684,7 +685,7 @@ pub fn collect(evidence: &mut dyn Evidence, filters: Filters, principals: Princi
 /// each file is streamed record by record on this thread; with more, files are read whole
 /// (compressed) a few ahead, parsed in parallel, their records streamed packed to this thread
 /// through bounded channels and joined in the source's order
-/// ([`read_cloudtrail_parallel`]): the report is byte for byte the one-job report. CloudTrail
+/// (`read_cloudtrail_parallel`): the report is byte for byte the one-job report. CloudTrail
 /// digest files and AppStream applications reports are skipped by name; kept events with the
 /// same `eventID` are counted once ([`Auditor::remove_duplicates`]).
 ///

@@ -83,7 +83,7 @@ fn resources(value: &serde_json::Value, r: &mut Record) {
 /// Records packed for another thread: their text in one buffer and the field lengths in
 /// another, so that a batch of records is three allocations (made in the reading thread, freed
 /// in the joining one) instead of about fifteen per record. Each record is its 14 optional
-/// fields in [`Packed::push`]'s order (a length, or [`Packed::NONE`]), then the number of its
+/// fields in [`Packed::push`]'s order (a length, or `u64::MAX` when missing), then the number of its
 /// `objects`, then each object's bucket and key.
 #[derive(Debug, Default)]
 pub struct Packed {
