@@ -732,6 +732,87 @@ mod tests {
         Instant::parse(s).ok()
     }
 
+    /// Files in memory: CloudTrail files by name, `None` for one that cannot be read.
+    struct Files(Vec<(String, Option<Vec<u8>>)>);
+
+    impl Evidence for Files {
+        fn sources(&self) -> Vec<String> {
+            vec!["memory".into()]
+        }
+        fn notes(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn usage_reports(&mut self, visit: Visitor<'_>) -> Result<(), AuditError> {
+            let report = "user_id,eni_private_ip_address,user_session_id,session_start_time,session_end_time,authentication_type,fleet_name\nalice,10.0.0.1,s1,2026-11-28T00:00:00Z,2026-11-28T23:00:00Z,SAML,f\n";
+            visit("r.csv", Ok(&mut report.as_bytes()));
+            Ok(())
+        }
+        fn cloudtrail(&mut self, visit: Visitor<'_>) -> Result<(), AuditError> {
+            for (name, bytes) in &self.0 {
+                match bytes {
+                    Some(b) => visit(name, Ok(&mut b.as_slice())),
+                    None => visit(name, Err("cannot read: gone".into())),
+                }
+            }
+            Ok(())
+        }
+        fn decisions(&mut self, _: Visitor<'_>) -> Result<(), AuditError> {
+            Ok(())
+        }
+    }
+
+    fn gz(text: &str) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let _ = e.write_all(text.as_bytes());
+        e.finish().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_parallel_read_is_the_one_job_read() {
+        let record = |i: usize, ip: &str| {
+            format!(
+                r#"{{"eventTime":"2026-11-28T10:{:02}:{:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventCategory":"Data","sourceIPAddress":"{ip}","eventID":"e{i}","recipientAccountId":"123456789012","requestParameters":{{"bucketName":"data","key":"k/{i}"}}}}"#,
+                (i / 60) % 60,
+                i % 60
+            )
+        };
+        let mut files = Vec::new();
+        let mut n = 0;
+        for f in 0..12 {
+            // Sizes around and above a part, some records duplicated across files.
+            let count = [1, 300, 700, 3, 256, 0, 513, 2, 900, 1, 257, 40][f];
+            let records: Vec<String> =
+                (0..count).map(|i| record(n + i - i % 7 * usize::from(f % 3 == 0), "10.0.0.1")).collect();
+            n += count;
+            let text = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+            files.push((format!("t/{f:02}.json.gz"), Some(if f % 2 == 0 { gz(&text) } else { text.into_bytes() })));
+            if f == 4 {
+                files.push(("t/digest/CloudTrail-Digest/x.json.gz".into(), Some(gz("{}"))));
+                files.push(("t/gone.json.gz".into(), None));
+                files.push(("t/notgzip.json.gz".into(), Some(vec![0x1f, 0x8b, 0, 1, 2])));
+                files.push((
+                    "t/broken.json".into(),
+                    Some(format!(r#"{{"Records":[{},{{"#, record(9999, "10.0.0.2")).into_bytes()),
+                ));
+                files.push(("t/digest.json".into(), Some(b"{\"digest\": 1}".to_vec())));
+            }
+        }
+        let render = |jobs: usize| {
+            let mut evidence = Files(files.clone());
+            let report = collect_with(&mut evidence, Filters::default(), Principals::default(), jobs);
+            let mut out = Vec::new();
+            if let Ok(r) = report {
+                let _ = write_report(&r, AuditFormat::Json, &mut out);
+            }
+            String::from_utf8(out).unwrap_or_default()
+        };
+        let one = render(1);
+        assert!(one.contains("e1\"") && one.contains("broken.json:record 2"), "{one}");
+        for jobs in [2, 3, 8, 40] {
+            assert_eq!(render(jobs), one, "--jobs {jobs}");
+        }
+    }
+
     #[test]
     fn admin_principals_are_role_arns() {
         for (arn, ok) in [
