@@ -28,11 +28,13 @@
 //! costs its 96 bytes plus its keys' bytes (12 more per further key). A day of 1 GB of
 //! CloudTrail logs (about 500,000 records of 2 KB) thus needs about 69 MB of events when every
 //! record is an S3 data event of the audited buckets, plus one decompression buffer per reading
-//! thread, and far less when most are filtered out; grouping sorts those events in place.
-//! Measured (release build, `scripts/audit-bench.sh`): 511,700 such records (1,024 MB of JSON
-//! in 100 gzip files), `--format csv`: 82 MB peak resident memory for the whole process with
-//! one job, 86 MB with two (measured when an event was 88 bytes, before `vpcEndpointId` and the
-//! reason were kept: about 4 MB less). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
+//! thread and, with several jobs, the packed records in flight (at most `jobs + 1` files of
+//! `PARTS_IN_FLIGHT + 2` parts, about 3 MB a file here), and far less when most are filtered out; grouping sorts those events in place.
+//! Measured (release build, `scripts/audit-bench.sh`, idle 2-core machine, medians of 3): 511,700
+//! such records (1,074 MB of JSON in 100 gzip files), `--format csv`: 91 MB peak resident memory
+//! for the whole process with one job (7.0 s), 94 MB (at most 97 MB) with two (5.6 s); with a
+//! filter that keeps no event, 14 MB and 3.9 s with one job, 22 MB and 2.3 s with two
+//! (`gzip -dc` of the same files: 3.8 s on one core). Problems are listed up to [`MAX_LISTED_PROBLEMS`] and
 //! counted beyond; the distinct bucket and event names seen are kept for filter warnings.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

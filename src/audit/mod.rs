@@ -20,8 +20,9 @@
 //! The evidence comes from an [`Evidence`] source: local directories laid out as the buckets
 //! are ([`local::LocalEvidence`]), or the buckets themselves (implemented in `src/aws`: this
 //! module never talks to AWS). Usage reports and decisions are read one file at a time;
-//! CloudTrail files are streamed (one job) or parsed on several threads in bounded batches and
-//! joined in the source's order ([`collect_with`]), and kept events with the same `eventID` are
+//! CloudTrail files are streamed (one job) or parsed on several threads a few files ahead, their
+//! records passed packed through bounded channels and joined in the source's order
+//! ([`collect_with`]; measured figures in [`join`]), and kept events with the same `eventID` are
 //! counted once (see [`join`] for the memory bound). A malformed line, record or file is listed with its
 //! location and never ends the run, but makes the evidence incomplete
 //! ([`Report::has_findings`]).
@@ -416,7 +417,7 @@ impl Auditor {
         loop {
             match parts.recv() {
                 Ok(TrailPart::Records(records)) => {
-                    for r in records {
+                    for r in records.records() {
                         index += 1;
                         self.add_record(location, index, r);
                     }
@@ -504,19 +505,29 @@ pub fn write_report(report: &Report, format: AuditFormat, out: &mut dyn Write) -
 pub enum TrailPart {
     /// The first bytes could not be read (the file's only part).
     NotGzip(String),
-    /// The next records, in `Records` order (at most [`RECORDS_PER_PART`]).
-    Records(Vec<trail::Record>),
+    /// The next records, in `Records` order (at most [`RECORDS_PER_PART`], packed: a part is
+    /// three allocations whatever its number of records, so the joining thread frees little
+    /// that another thread allocated).
+    Records(trail::Packed),
     /// How the file ended (the file's last part).
     End(Result<usize, trail::TrailFileError>),
 }
 
-/// Records sent to the joining thread in one [`TrailPart::Records`].
+/// Most records sent to the joining thread in one [`TrailPart::Records`].
 pub const RECORDS_PER_PART: usize = 256;
+
+/// A part is sent once its records' text reaches this many bytes, even with fewer than
+/// [`RECORDS_PER_PART`] records: a part holds at most this plus one record's text and 8 bytes
+/// per field.
+pub const PART_TEXT_BYTES: usize = 192 * 1024;
 
 /// Parts of one file in flight between a reading thread and the joining thread: a reading
 /// thread waits when the joining thread is this far behind, so each file being read holds at
-/// most `(PARTS_IN_FLIGHT + 2) * RECORDS_PER_PART` parsed records, whatever its size.
-pub const PARTS_IN_FLIGHT: usize = 4;
+/// most `PARTS_IN_FLIGHT + 2` parts, whatever its size. With records of about 600 bytes packed
+/// (the generated day of `scripts/audit-bench.sh`), 16 parts of 256 records are about 2.5 MB:
+/// half a 10 MB file, enough for a reading thread to work ahead while the joining thread is
+/// on an earlier file.
+pub const PARTS_IN_FLIGHT: usize = 16;
 
 /// Decompresses (when gzip) and parses one CloudTrail file held in memory, sending its records
 /// to `parts` as they are read; stops early when the receiver is gone.
@@ -526,14 +537,21 @@ pub fn stream_cloudtrail(bytes: &[u8], parts: &std::sync::mpsc::SyncSender<Trail
             let _ = parts.send(TrailPart::NotGzip(e.to_string()));
         }
         Ok(input) => {
-            let mut records = Vec::with_capacity(RECORDS_PER_PART);
+            let mut records = trail::Packed::with_capacity(RECORDS_PER_PART);
+            let mut gone = false;
             let result = trail::read(input, &mut |_, r| {
-                records.push(r);
-                if records.len() >= RECORDS_PER_PART {
-                    let full = std::mem::replace(&mut records, Vec::with_capacity(RECORDS_PER_PART));
-                    let _ = parts.send(TrailPart::Records(full));
+                if gone {
+                    return;
+                }
+                records.push(&r);
+                if records.len() >= RECORDS_PER_PART || records.text_bytes() >= PART_TEXT_BYTES {
+                    let full = std::mem::replace(&mut records, trail::Packed::with_capacity(RECORDS_PER_PART));
+                    gone = parts.send(TrailPart::Records(full)).is_err();
                 }
             });
+            if gone {
+                return;
+            }
             if !records.is_empty() {
                 let _ = parts.send(TrailPart::Records(records));
             }
@@ -548,69 +566,109 @@ pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
-/// Most compressed bytes of CloudTrail files held at once while `jobs` threads parse them
-/// (besides the parsed records in flight of at most `jobs` files, [`PARTS_IN_FLIGHT`]).
+/// Most compressed bytes of CloudTrail files read ahead of the joining thread (besides the
+/// file being joined); fewer files are read ahead when they are larger.
 pub const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
 
-/// A CloudTrail file waiting for a worker, in the order the source gave it.
-enum Pending {
+/// A CloudTrail file read ahead, in the order the source gave it, waiting to be joined.
+enum Queued {
     /// Skipped by name (a digest file).
     Skipped,
     /// Not readable: the reason.
     Failed(String, String),
-    /// Its location and (possibly compressed) bytes.
-    Bytes(String, Vec<u8>),
+    /// Given to a reading thread: its location, its compressed size and its parts.
+    Reading(String, usize, std::sync::mpsc::Receiver<TrailPart>),
 }
 
-/// Parses `batch` on up to `jobs` threads while this thread joins the files in their order,
-/// so that the report is the same as a one-thread read, byte for byte. Each file's records
-/// reach this thread through a bounded channel of their own ([`PARTS_IN_FLIGHT`]): a thread
-/// reading a later file waits while this one joins an earlier file, so memory does not grow
-/// with the size of the files. No deadlock: files are taken in order, so the earliest file not
-/// yet joined is always being read by a thread that only waits for this one.
-fn flush(aud: &mut Auditor, batch: &mut Vec<Pending>, jobs: usize) {
-    use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
+/// Joins the first file read ahead (waiting for its reading thread), if any.
+fn join_front(aud: &mut Auditor, queue: &mut std::collections::VecDeque<Queued>, held: &mut usize) {
+    match queue.pop_front() {
+        None => {}
+        Some(Queued::Skipped) => aud.counts.skipped_by_name += 1,
+        Some(Queued::Failed(location, why)) => aud.bad_file(Problem::file(&location, why)),
+        Some(Queued::Reading(location, size, rx)) => {
+            *held -= size;
+            aud.take_cloudtrail(&location, &rx);
+        }
+    }
+}
+
+/// Reads the CloudTrail files of `evidence` on `jobs` threads while this thread joins them in
+/// the source's order, so that the report is the same as a one-thread read, byte for byte.
+///
+/// This thread reads each file's (compressed) bytes and hands them to the next free reading
+/// thread, keeping at most `jobs` files (and [`MAX_BATCH_BYTES`] compressed bytes) ahead of the
+/// file it joins; there is no pause between groups of files. Each file's records reach this
+/// thread packed ([`trail::Packed`]) through a bounded channel of their own
+/// ([`PARTS_IN_FLIGHT`]): a thread reading a later file waits while this one joins an earlier
+/// file, so memory does not grow with the size of the files: at most `jobs + 1` files of
+/// `PARTS_IN_FLIGHT + 2` parts. No deadlock: reading threads take files in order, so the
+/// earliest file not yet joined is always being read (or about to be) by a thread that only
+/// waits for this one.
+fn read_cloudtrail_parallel(aud: &mut Auditor, evidence: &mut dyn Evidence, jobs: usize) -> Result<(), AuditError> {
+    use std::sync::mpsc::{channel, sync_channel, Receiver, SyncSender};
     use std::sync::Mutex;
-    let items = std::mem::take(batch);
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let workers = jobs.clamp(1, items.len().max(1));
-    /// A file's sender, taken by the thread that reads the file.
-    type Slot = Mutex<Option<SyncSender<TrailPart>>>;
-    let (senders, receivers): (Vec<Slot>, Vec<Receiver<TrailPart>>) = items
-        .iter()
-        .map(|_| {
-            let (tx, rx) = sync_channel(PARTS_IN_FLIGHT);
-            (Mutex::new(Some(tx)), rx)
-        })
-        .unzip();
+    /// A file for a reading thread: its bytes and where its parts go.
+    type Job = (Vec<u8>, SyncSender<TrailPart>);
+    let (job_tx, job_rx) = channel::<Job>();
+    let job_rx: Mutex<Receiver<Job>> = Mutex::new(job_rx);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..workers)
+        let threads: Vec<_> = (0..jobs)
             .map(|_| {
                 scope.spawn(|| loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
-                    // The sender is taken, so it is dropped when the file is done (or its
-                    // thread fails): the joining thread then never waits for nothing.
-                    let tx = senders.get(i).and_then(|m| m.lock().ok().and_then(|mut s| s.take()));
-                    if let (Pending::Bytes(_, bytes), Some(tx)) = (item, tx) {
-                        stream_cloudtrail(bytes, &tx);
-                    }
+                    // The lock is held only while waiting for a job: files are taken in order.
+                    let job = match job_rx.lock() {
+                        Ok(rx) => rx.recv(),
+                        Err(_) => break,
+                    };
+                    let Ok((bytes, tx)) = job else { break };
+                    stream_cloudtrail(&bytes, &tx);
                 })
             })
             .collect();
-        for (item, rx) in items.iter().zip(&receivers) {
-            match item {
-                Pending::Skipped => aud.counts.skipped_by_name += 1,
-                Pending::Failed(location, why) => aud.bad_file(Problem::file(location, why.clone())),
-                Pending::Bytes(location, _) => aud.take_cloudtrail(location, rx),
+        let mut queue = std::collections::VecDeque::new();
+        let mut held = 0usize;
+        let result = evidence.cloudtrail(&mut |location, file| {
+            let item = match file {
+                _ if local::is_digest(location) => Queued::Skipped,
+                Ok(f) => {
+                    let mut bytes = Vec::new();
+                    match f.read_to_end(&mut bytes) {
+                        Ok(_) => {
+                            let (tx, rx) = sync_channel(PARTS_IN_FLIGHT);
+                            let size = bytes.len();
+                            held += size;
+                            // A reading thread that is gone (it does not go: reading returns
+                            // errors) leaves the file listed as not read when it is joined.
+                            let _ = job_tx.send((bytes, tx));
+                            Queued::Reading(location.to_string(), size, rx)
+                        }
+                        Err(e) => Queued::Failed(location.to_string(), format!("cannot read: {e}")),
+                    }
+                }
+                Err(e) => Queued::Failed(location.to_string(), e),
+            };
+            queue.push_back(item);
+            while queue.len() > jobs || (held > MAX_BATCH_BYTES && queue.len() > 1) {
+                join_front(aud, &mut queue, &mut held);
+            }
+        });
+        if result.is_ok() {
+            while !queue.is_empty() {
+                join_front(aud, &mut queue, &mut held);
             }
         }
-        // A thread that panicked (it does not: parsing returns errors) has had its files listed
-        // as not read above; joining here keeps the panic from propagating.
-        for h in handles {
-            let _ = h.join();
+        // Receivers first (a reading thread waiting to send stops), then the jobs (the
+        // threads end); the scope then joins them.
+        drop(queue);
+        drop(job_tx);
+        // A thread that panicked (it does not: parsing returns errors) has had its file listed
+        // as not read; joining here keeps the panic from propagating.
+        for t in threads {
+            let _ = t.join();
         }
-    });
+        result
+    })
 }
 
 /// Reads the evidence (usage reports, then CloudTrail, then the validator's decisions),
@@ -624,9 +682,10 @@ pub fn collect(evidence: &mut dyn Evidence, filters: Filters, principals: Princi
 }
 
 /// [`collect`] with `jobs` threads decompressing and parsing CloudTrail files. With one job
-/// each file is streamed record by record; with more, files are read whole (compressed) in
-/// batches of `2 * jobs` files or [`MAX_BATCH_BYTES`], parsed in parallel, their records streamed
-/// to this thread through bounded channels and joined in the source's order: the report is byte for byte the one-job report. CloudTrail
+/// each file is streamed record by record on this thread; with more, files are read whole
+/// (compressed) a few ahead, parsed in parallel, their records streamed packed to this thread
+/// through bounded channels and joined in the source's order
+/// (`read_cloudtrail_parallel`): the report is byte for byte the one-job report. CloudTrail
 /// digest files and AppStream applications reports are skipped by name; kept events with the
 /// same `eventID` are counted once ([`Auditor::remove_duplicates`]).
 ///
@@ -655,30 +714,7 @@ pub fn collect_with(
             Err(e) => aud.bad_file(Problem::file(location, e)),
         })?;
     } else {
-        let mut batch = Vec::new();
-        let mut held = 0usize;
-        evidence.cloudtrail(&mut |location, file| {
-            let item = match file {
-                _ if local::is_digest(location) => Pending::Skipped,
-                Ok(f) => {
-                    let mut bytes = Vec::new();
-                    match f.read_to_end(&mut bytes) {
-                        Ok(_) => Pending::Bytes(location.to_string(), bytes),
-                        Err(e) => Pending::Failed(location.to_string(), format!("cannot read: {e}")),
-                    }
-                }
-                Err(e) => Pending::Failed(location.to_string(), e),
-            };
-            if let Pending::Bytes(_, b) = &item {
-                held += b.len();
-            }
-            batch.push(item);
-            if batch.len() >= 2 * jobs || held >= MAX_BATCH_BYTES {
-                flush(&mut aud, &mut batch, jobs);
-                held = 0;
-            }
-        })?;
-        flush(&mut aud, &mut batch, jobs);
+        read_cloudtrail_parallel(&mut aud, evidence, jobs)?;
     }
     aud.remove_duplicates();
     evidence.decisions(&mut |location, file| match file {
@@ -694,6 +730,87 @@ mod tests {
 
     fn t(s: &str) -> Option<Instant> {
         Instant::parse(s).ok()
+    }
+
+    /// Files in memory: CloudTrail files by name, `None` for one that cannot be read.
+    struct Files(Vec<(String, Option<Vec<u8>>)>);
+
+    impl Evidence for Files {
+        fn sources(&self) -> Vec<String> {
+            vec!["memory".into()]
+        }
+        fn notes(&self) -> Vec<String> {
+            Vec::new()
+        }
+        fn usage_reports(&mut self, visit: Visitor<'_>) -> Result<(), AuditError> {
+            let report = "user_id,eni_private_ip_address,user_session_id,session_start_time,session_end_time,authentication_type,fleet_name\nalice,10.0.0.1,s1,2026-11-28T00:00:00Z,2026-11-28T23:00:00Z,SAML,f\n";
+            visit("r.csv", Ok(&mut report.as_bytes()));
+            Ok(())
+        }
+        fn cloudtrail(&mut self, visit: Visitor<'_>) -> Result<(), AuditError> {
+            for (name, bytes) in &self.0 {
+                match bytes {
+                    Some(b) => visit(name, Ok(&mut b.as_slice())),
+                    None => visit(name, Err("cannot read: gone".into())),
+                }
+            }
+            Ok(())
+        }
+        fn decisions(&mut self, _: Visitor<'_>) -> Result<(), AuditError> {
+            Ok(())
+        }
+    }
+
+    fn gz(text: &str) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        let _ = e.write_all(text.as_bytes());
+        e.finish().unwrap_or_default()
+    }
+
+    #[test]
+    fn a_parallel_read_is_the_one_job_read() {
+        let record = |i: usize, ip: &str| {
+            format!(
+                r#"{{"eventTime":"2026-11-28T10:{:02}:{:02}Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","eventCategory":"Data","sourceIPAddress":"{ip}","eventID":"e{i}","recipientAccountId":"123456789012","requestParameters":{{"bucketName":"data","key":"k/{i}"}}}}"#,
+                (i / 60) % 60,
+                i % 60
+            )
+        };
+        let mut files = Vec::new();
+        let mut n = 0;
+        for f in 0..12 {
+            // Sizes around and above a part, some records duplicated across files.
+            let count = [1, 300, 700, 3, 256, 0, 513, 2, 900, 1, 257, 40][f];
+            let records: Vec<String> =
+                (0..count).map(|i| record(n + i - i % 7 * usize::from(f % 3 == 0), "10.0.0.1")).collect();
+            n += count;
+            let text = format!(r#"{{"Records":[{}]}}"#, records.join(","));
+            files.push((format!("t/{f:02}.json.gz"), Some(if f % 2 == 0 { gz(&text) } else { text.into_bytes() })));
+            if f == 4 {
+                files.push(("t/digest/CloudTrail-Digest/x.json.gz".into(), Some(gz("{}"))));
+                files.push(("t/gone.json.gz".into(), None));
+                files.push(("t/notgzip.json.gz".into(), Some(vec![0x1f, 0x8b, 0, 1, 2])));
+                files.push((
+                    "t/broken.json".into(),
+                    Some(format!(r#"{{"Records":[{},{{"#, record(9999, "10.0.0.2")).into_bytes()),
+                ));
+                files.push(("t/digest.json".into(), Some(b"{\"digest\": 1}".to_vec())));
+            }
+        }
+        let render = |jobs: usize| {
+            let mut evidence = Files(files.clone());
+            let report = collect_with(&mut evidence, Filters::default(), Principals::default(), jobs);
+            let mut out = Vec::new();
+            if let Ok(r) = report {
+                let _ = write_report(&r, AuditFormat::Json, &mut out);
+            }
+            String::from_utf8(out).unwrap_or_default()
+        };
+        let one = render(1);
+        assert!(one.contains("e1\"") && one.contains("broken.json:record 2"), "{one}");
+        for jobs in [2, 3, 8, 40] {
+            assert_eq!(render(jobs), one, "--jobs {jobs}");
+        }
     }
 
     #[test]

@@ -80,6 +80,147 @@ fn resources(value: &serde_json::Value, r: &mut Record) {
     }
 }
 
+/// Records packed for another thread: their text in one buffer and the field lengths in
+/// another, so that a batch of records is three allocations (made in the reading thread, freed
+/// in the joining one) instead of about fifteen per record. Each record is its 14 optional
+/// fields in [`Packed::push`]'s order (a length, or `u64::MAX` when missing), then the number of its
+/// `objects`, then each object's bucket and key.
+#[derive(Debug, Default)]
+pub struct Packed {
+    text: String,
+    lens: Vec<u64>,
+    records: usize,
+}
+
+impl Packed {
+    /// The length marking a missing field.
+    const NONE: u64 = u64::MAX;
+
+    /// An empty batch with room for `records` records.
+    #[must_use]
+    pub fn with_capacity(records: usize) -> Self {
+        Self { text: String::with_capacity(records * 512), lens: Vec::with_capacity(records * 16), records: 0 }
+    }
+
+    /// Records held.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.records
+    }
+
+    /// Whether no record is held.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.records == 0
+    }
+
+    /// Bytes of text held (the lengths add 8 bytes per field).
+    #[must_use]
+    pub fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    fn put(&mut self, s: Option<&str>) {
+        match s {
+            Some(s) => {
+                self.text.push_str(s);
+                self.lens.push(s.len() as u64);
+            }
+            None => self.lens.push(Self::NONE),
+        }
+    }
+
+    /// Appends `r`.
+    pub fn push(&mut self, r: &Record) {
+        for f in [
+            &r.event_time,
+            &r.event_source,
+            &r.event_name,
+            &r.event_category,
+            &r.source_ip,
+            &r.bucket,
+            &r.key,
+            &r.error_code,
+            &r.event_id,
+            &r.principal,
+            &r.issuer,
+            &r.account,
+            &r.resource_bucket,
+            &r.vpc_endpoint,
+        ] {
+            self.put(f.as_deref());
+        }
+        self.lens.push(r.objects.len() as u64);
+        for (bucket, key) in &r.objects {
+            self.put(Some(bucket));
+            self.put(Some(key));
+        }
+        self.records += 1;
+    }
+
+    /// The records, in the order they were pushed.
+    #[must_use]
+    pub fn records(&self) -> Unpack<'_> {
+        Unpack { packed: self, lens: 0, text: 0 }
+    }
+}
+
+/// The records of a [`Packed`], rebuilt one at a time.
+#[derive(Debug)]
+pub struct Unpack<'p> {
+    packed: &'p Packed,
+    lens: usize,
+    text: usize,
+}
+
+impl Unpack<'_> {
+    fn next_len(&mut self) -> Option<u64> {
+        let len = self.packed.lens.get(self.lens).copied();
+        self.lens += 1;
+        len
+    }
+
+    fn field(&mut self) -> Option<String> {
+        let len = self.next_len().filter(|&l| l != Packed::NONE)?;
+        let end = usize::try_from(len).ok().and_then(|l| self.text.checked_add(l))?;
+        let s = self.packed.text.get(self.text..end)?;
+        self.text = end;
+        Some(s.to_string())
+    }
+}
+
+impl Iterator for Unpack<'_> {
+    type Item = Record;
+    fn next(&mut self) -> Option<Record> {
+        if self.lens >= self.packed.lens.len() {
+            return None;
+        }
+        let mut r = Record {
+            event_time: self.field(),
+            event_source: self.field(),
+            event_name: self.field(),
+            event_category: self.field(),
+            source_ip: self.field(),
+            bucket: self.field(),
+            key: self.field(),
+            error_code: self.field(),
+            event_id: self.field(),
+            principal: self.field(),
+            issuer: self.field(),
+            account: self.field(),
+            resource_bucket: self.field(),
+            vpc_endpoint: self.field(),
+            objects: Vec::new(),
+        };
+        let objects = self.next_len().unwrap_or(0);
+        for _ in 0..objects {
+            let (Some(bucket), Some(key)) = (self.field(), self.field()) else { break };
+            r.objects.push((bucket, key));
+        }
+        Some(r)
+    }
+}
+
 /// A file is not a CloudTrail log file, or its JSON breaks off.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrailFileError {
@@ -461,6 +602,36 @@ mod tests {
         let mut out = Vec::new();
         let r = read(text.as_bytes(), &mut |i, rec| out.push((i, rec)));
         (r, out)
+    }
+
+    #[test]
+    fn packed_records_come_back_as_they_were() {
+        let full = Record {
+            event_time: Some("2026-11-28T23:45:00Z".into()),
+            event_source: Some("s3.amazonaws.com".into()),
+            event_name: Some("DeleteObjects".into()),
+            event_category: Some(String::new()),
+            source_ip: Some("10.10.1.25".into()),
+            bucket: None,
+            key: Some("k\u{e9}y/\u{1f600}".into()),
+            error_code: None,
+            event_id: Some("e1".into()),
+            principal: Some("arn:aws:sts::1:assumed-role/r/s".into()),
+            issuer: Some("arn:aws:iam::1:role/r".into()),
+            account: Some("123456789012".into()),
+            objects: vec![("data".into(), "a.csv".into()), (String::new(), "b".into())],
+            resource_bucket: Some("data".into()),
+            vpc_endpoint: Some("vpce-0a1b2c3d".into()),
+        };
+        let records = vec![Record::default(), full.clone(), Record::default(), full];
+        let mut packed = Packed::with_capacity(2);
+        for r in &records {
+            packed.push(r);
+        }
+        assert_eq!(packed.len(), 4);
+        assert_eq!(packed.records().collect::<Vec<_>>(), records);
+        assert_eq!(Packed::default().records().count(), 0);
+        assert!(Packed::default().is_empty());
     }
 
     #[test]
