@@ -553,11 +553,16 @@ pub struct AthenaAudit {
     /// 1..3650. Default 7.
     #[schemars(range(min = 1, max = 3650))]
     pub results_retention_days: u32,
+    /// Export the validator's decisions from its CloudWatch Logs group to a retained bucket of
+    /// the sandbox (a subscription filter to a Kinesis Data Firehose stream) with a Glue table
+    /// over them, so that they outlive `audit.log_retention_days` and `sandboxc audit --engine
+    /// athena` reads them with a query instead of from the log group. Default true.
+    pub export_decisions: bool,
 }
 
 impl Default for AthenaAudit {
     fn default() -> Self {
-        Self { bytes_scanned_limit: 10_000_000_000, results_retention_days: 7 }
+        Self { bytes_scanned_limit: 10_000_000_000, results_retention_days: 7, export_decisions: true }
     }
 }
 

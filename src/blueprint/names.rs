@@ -61,6 +61,10 @@ pub struct Names {
 pub const AUDIT_TRAIL_TABLE: &str = "cloudtrail";
 /// The Glue table of the AppStream sessions reports in [`Names::audit_database`].
 pub const AUDIT_SESSIONS_TABLE: &str = "sessions";
+/// The Glue table of the validator's decisions exported from its CloudWatch Logs group
+/// (`audit.athena.export_decisions`) in [`Names::audit_database`]: one row per CloudWatch
+/// Logs subscription record, as `crate::compile::audit::DECISIONS_COLUMNS` describes.
+pub const AUDIT_DECISIONS_TABLE: &str = "validator_decisions";
 
 /// The longest text the compiler appends to [`Names::trail_prefix`]: `-` and eight hex digits
 /// of the stack's ID (an example, for the name rules).

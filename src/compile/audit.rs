@@ -329,6 +329,36 @@ pub const TRAIL_LOCATION_TEMPLATE: &str = "AWSLogs/${account}/CloudTrail/${regio
 /// (AppStream admin guide, "AppStream 2.0 usage reports").
 pub const SESSIONS_LOCATION_TEMPLATE: &str = "sessions/schedule=DAILY/year=${year}/month=${month}/day=${day}/";
 
+/// The key prefix of the validator's exported decisions in their bucket: Kinesis Data Firehose
+/// writes under `decisions/<yyyy>/<MM>/<dd>/` by the UTC time it receives the records
+/// (S3 prefix `decisions/!{timestamp:yyyy/MM/dd}/`; Firehose developer guide, "Custom
+/// prefixes for Amazon S3 objects"), GZIP objects of one JSON record per line.
+pub const DECISIONS_FIREHOSE_PREFIX: &str = "decisions/!{timestamp:yyyy/MM/dd}/";
+
+/// Where Firehose puts records it could not decompress or process: outside the table's
+/// location, so the table never reads them.
+pub const DECISIONS_ERROR_PREFIX: &str = "decisions-failed/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
+
+/// The decisions table's key layout under its bucket: `day` projected as `yyyy/MM/dd`, the
+/// day Firehose received the records (at or after the decisions' own time).
+pub const DECISIONS_LOCATION_TEMPLATE: &str = "decisions/${day}/";
+
+/// The decisions table's columns: one row per CloudWatch Logs subscription record as
+/// Firehose's `Decompression` processor delivers it, newline-delimited
+/// (`AppendDelimiterToRecord`), without message extraction so that every log event keeps its
+/// time (CloudWatch Logs user guide, "Subscription filters": `messageType` is `DATA_MESSAGE`,
+/// or `CONTROL_MESSAGE` for the reachability check, which has no log events). Each
+/// `logevents[].message` is one line the validator wrote: a decision (the contract's
+/// `DecisionLine`) or a runtime line (`START`, `END`, `REPORT`).
+pub const DECISIONS_COLUMNS: [(&str, &str); 6] = [
+    ("messagetype", "string"),
+    ("owner", "string"),
+    ("loggroup", "string"),
+    ("logstream", "string"),
+    ("subscriptionfilters", "array<string>"),
+    ("logevents", "array<struct<id:string,timestamp:bigint,message:string>>"),
+];
+
 /// The sessions report's columns in the documented order (AppStream admin guide, "Usage
 /// reports fields"); the audit's local reader reads the same list.
 pub const SESSIONS_REPORT_COLUMNS: [&str; 29] = [
