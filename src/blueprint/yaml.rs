@@ -39,9 +39,31 @@ pub fn parse(text: &str) -> Result<serde_json::Value, SyntaxError> {
         });
     }
     backend::from_str::<serde_json::Value>(text).map_err(|e| {
-        let at = e.location().map(|l| Pos { line: l.line(), column: l.column() });
-        SyntaxError { at, message: explain(&e.to_string(), at, text) }
+        let raw = e.to_string();
+        reader_error(&raw, text).unwrap_or_else(|| {
+            let at = e.location().map(|l| Pos { line: l.line(), column: l.column() });
+            SyntaxError { at, message: explain(&raw, at, text) }
+        })
     })
+}
+
+/// An error of the parser's reader, which names a byte offset (`... at position N`) instead
+/// of a line and column (a control character such as NUL, invalid UTF-16): the offset becomes
+/// the line and column (the parser itself reports 1:1), and the character is named. `None`
+/// for any other error.
+fn reader_error(raw: &str, text: &str) -> Option<SyntaxError> {
+    let (message, offset) = raw.rsplit_once(" at position ")?;
+    let offset = offset.trim().parse::<usize>().ok()?;
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let message = match text.get(offset..).and_then(|t| t.chars().next()) {
+        Some(c) if message.starts_with("control characters are not allowed") => {
+            format!("the control character U+{:04X} is not allowed in YAML (byte {offset})", u32::from(c))
+        }
+        _ => format!("{message} (byte {offset})"),
+    };
+    Some(SyntaxError { at: Some(Pos { line, column }), message })
 }
 
 /// Where flow collections (`[`, `{`) first open deeper than [`MAX_DEPTH`], if they do. The
@@ -385,6 +407,17 @@ mod tests {
         assert!(too_deep(&quoted).is_none());
         let within = format!("a: {}{}\n", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
         assert!(too_deep(&within).is_none());
+    }
+
+    /// A NUL byte: the reader names a byte offset, which becomes a line and column.
+    #[test]
+    fn control_characters_get_a_line_and_column() {
+        let e = parse("name: ab\nregion: us-east-1\n  x\u{0}y: 1\n").unwrap_err();
+        assert_eq!(e.at, Some(Pos { line: 3, column: 4 }));
+        assert_eq!(e.message, "the control character U+0000 is not allowed in YAML (byte 30)");
+        let e = parse("name: \u{e9}\u{7}").unwrap_err();
+        assert_eq!(e.at, Some(Pos { line: 1, column: 8 }));
+        assert_eq!(e.message, "the control character U+0007 is not allowed in YAML (byte 8)");
     }
 
     #[test]
