@@ -234,6 +234,7 @@ impl Positions {
     pub fn index(text: &str) -> Self {
         let mut out = Self::default();
         let mut stack: Vec<Frame> = Vec::new();
+        let mut repeated = std::collections::BTreeSet::new();
         for item in Parser::new_from_str(text) {
             let Ok((event, span)) = item else { break };
             let pos = Pos { line: span.start.line(), column: span.start.col() + 1 };
@@ -257,7 +258,12 @@ impl Positions {
                     };
                     let full = join(path, &name);
                     match out.keys.get(&full) {
-                        Some(first) => out.repeated.push((full, *first, pos)),
+                        // Inside a repeated key, every key repeats too: name only the outer one.
+                        Some(first) if !inside_repeated(&repeated, &full) => {
+                            repeated.insert(full.clone());
+                            out.repeated.push((full, *first, pos));
+                        }
+                        Some(_) => {}
                         None => {
                             out.keys.insert(full, pos);
                         }
@@ -320,6 +326,18 @@ impl Positions {
     pub fn key(&self, path: &str) -> Option<Pos> {
         self.keys.get(path).copied().or_else(|| self.value(path))
     }
+}
+
+/// Whether an enclosing path of `path` is one of the `repeated` keys.
+fn inside_repeated(repeated: &std::collections::BTreeSet<String>, path: &str) -> bool {
+    let mut up = parent(path);
+    while let Some(p) = up {
+        if repeated.contains(&p) {
+            return true;
+        }
+        up = parent(&p);
+    }
+    false
 }
 
 /// The enclosing path: `a.b[2]` -> `a.b` -> `a` -> `` -> None.
@@ -386,6 +404,11 @@ mod tests {
         let p = Positions::index("name: a\nnetwork:\n  cidr: x\n  cidr: y\nname: b\n");
         let found: Vec<_> = p.repeated_keys().iter().map(|(k, a, b)| (k.as_str(), a.line, b.line)).collect();
         assert_eq!(found, vec![("network.cidr", 3, 4), ("name", 1, 5)]);
+        // The keys inside a repeated key are not named again (the repeat is the error to fix).
+        let text = "datasets:\n  a:\n    prefix: x\n  a:\n    prefix: y\n    prefix: z\n  b: {p: 1, p: 2}\n";
+        let p = Positions::index(text);
+        let found: Vec<_> = p.repeated_keys().iter().map(|(k, a, b)| (k.as_str(), a.line, b.line)).collect();
+        assert_eq!(found, vec![("datasets.a", 2, 4), ("datasets.b.p", 7, 7)]);
     }
 
     /// A deeply nested document is refused at once, not indexed level by level.
