@@ -40,11 +40,32 @@ pub fn parse(text: &str) -> Result<serde_json::Value, SyntaxError> {
     }
     backend::from_str::<serde_json::Value>(text).map_err(|e| {
         let raw = e.to_string();
+        if raw.contains("more than one document") {
+            return SyntaxError {
+                at: second_document(text),
+                message: "a second YAML document starts here; a blueprint is one document (remove the `---` line and what follows, or split the file)".into(),
+            };
+        }
         reader_error(&raw, text).unwrap_or_else(|| {
             let at = e.location().map(|l| Pos { line: l.line(), column: l.column() });
             SyntaxError { at, message: explain(&raw, at, text) }
         })
     })
+}
+
+/// Where the second document of a multi-document text starts (its `---`, else its first node).
+fn second_document(text: &str) -> Option<Pos> {
+    let mut documents = 0;
+    for item in Parser::new_from_str(text) {
+        let Ok((event, span)) = item else { return None };
+        if matches!(event, Event::DocumentStart(..)) {
+            documents += 1;
+            if documents == 2 {
+                return Some(Pos { line: span.start.line(), column: span.start.col() + 1 });
+            }
+        }
+    }
+    None
 }
 
 /// An error of the parser's reader, which names a byte offset (`... at position N`) instead
@@ -430,6 +451,16 @@ mod tests {
         assert!(too_deep(&quoted).is_none());
         let within = format!("a: {}{}\n", "[".repeat(MAX_DEPTH - 1), "]".repeat(MAX_DEPTH - 1));
         assert!(too_deep(&within).is_none());
+    }
+
+    /// Two documents: the second one's start is named.
+    #[test]
+    fn a_second_document_is_located() {
+        let e = parse("name: a\nregion: b\n---\nname: c\n").unwrap_err();
+        assert_eq!(e.at, Some(Pos { line: 3, column: 1 }));
+        assert!(e.message.starts_with("a second YAML document starts here; a blueprint is one document"), "{e:?}");
+        // One document between markers is one document.
+        assert!(parse("---\nname: a\n...\n").is_ok());
     }
 
     /// A NUL byte: the reader names a byte offset, which becomes a line and column.
