@@ -527,3 +527,327 @@ fn engine_athena_reads_its_price_before_the_query() {
         "{help}"
     );
 }
+
+/// One CloudWatch Logs event of the validator's log group, for the decisions tests.
+#[derive(Debug, Clone)]
+struct LogEv {
+    group: String,
+    stream: String,
+    id: String,
+    ts: i64,
+    message: String,
+}
+
+const VALIDATOR_GROUP: &str = "/sandboxc/datasandbox/0a1b2c3d/lambda/validator";
+
+/// The events of a decisions fixture file: each line that is a CloudWatch Logs event (as
+/// `filter-log-events` gives it) is that event (its `eventId` and `logStreamName` kept); any
+/// other non-blank line (a bare decision, a broken line) is the message of an event one minute
+/// after the previous synthetic one, from 2026-11-28T12:00:00Z.
+fn fixture_events(path: &Path) -> Vec<LogEv> {
+    let text = std::fs::read_to_string(path).expect("reads the fixture");
+    let mut out: Vec<LogEv> = Vec::new();
+    let mut next_ts = sandboxc::audit::time::Instant::parse("2026-11-28T12:00:00Z").unwrap().0;
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: Option<serde_json::Value> = serde_json::from_str(line).ok();
+        let event = v.as_ref().and_then(|v| Some((v["message"].as_str()?, v["timestamp"].as_i64()?, v)));
+        let synthetic_id = format!("{:056}", 37_990_000 + i);
+        let ev = match event {
+            Some((message, ts, v)) => LogEv {
+                group: VALIDATOR_GROUP.into(),
+                stream: v["logStreamName"].as_str().unwrap_or("2026/11/28/[$LATEST]0123456789abcdef").into(),
+                id: v["eventId"].as_str().map_or(synthetic_id.clone(), str::to_string),
+                ts,
+                message: message.into(),
+            },
+            None => {
+                next_ts += 61_000;
+                LogEv {
+                    group: VALIDATOR_GROUP.into(),
+                    stream: "2026/11/28/[$LATEST]fedcba9876543210".into(),
+                    id: synthetic_id.clone(),
+                    ts: next_ts,
+                    message: line.into(),
+                }
+            }
+        };
+        assert!(out.iter().all(|e| e.id != ev.id), "{}: event IDs are unique in a log group", path.display());
+        out.push(ev);
+    }
+    out
+}
+
+/// `yyyy/MM/dd` of a time in milliseconds.
+fn utc_day(ms: i64) -> String {
+    let t = sandboxc::audit::time::Instant(ms).to_string();
+    format!("{}/{}/{}", &t[0..4], &t[5..7], &t[8..10])
+}
+
+/// One subscription record as Firehose's Decompression processor delivers it (one line).
+fn record(kind: &str, group: &str, stream: &str, events: &[&LogEv]) -> String {
+    let events: Vec<serde_json::Value> =
+        events.iter().map(|e| serde_json::json!({"id": e.id, "timestamp": e.ts, "message": e.message})).collect();
+    serde_json::json!({
+        "messageType": kind, "owner": ACCOUNT, "logGroup": group, "logStream": stream,
+        "subscriptionFilters": ["sandboxc-validator-decisions"], "logEvents": events,
+    })
+    .to_string()
+}
+
+/// Lays out `events` as the Firehose stream delivers them to the decisions bucket under `dir`:
+/// records of up to 3 events of one stream, each arriving 0 to 16 minutes after its last event
+/// (the buffer interval and the subscription's delivery), in the folder of its arrival day
+/// (`decisions/yyyy/MM/dd/`), 4 records to a gzip object; plus a CONTROL_MESSAGE record (with
+/// the health-check event AWS sends), the first record delivered again in another object of the
+/// next day (Firehose is at least once) and the third again in its own folder.
+fn firehose_layout(dir: &Path, events: &[LogEv]) {
+    use std::collections::BTreeMap;
+    use std::io::Write;
+    let mut streams: BTreeMap<(&str, &str), Vec<&LogEv>> = BTreeMap::new();
+    for e in events {
+        streams.entry((&e.group, &e.stream)).or_default().push(e);
+    }
+    let mut objects: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut k = 0i64;
+    let mut first_day = None;
+    for ((group, stream), evs) in &streams {
+        for chunk in evs.chunks(3) {
+            let arrival = chunk.iter().map(|e| e.ts).max().unwrap() + (k * 370_000) % 960_000;
+            let day = utc_day(arrival);
+            first_day.get_or_insert((day.clone(), arrival));
+            let line = record("DATA_MESSAGE", group, stream, chunk);
+            let object = format!("decisions/{day}/sandboxc-decisions-1-{}-{:03}.gz", day.replace('/', "-"), k / 4);
+            objects.entry(object.clone()).or_default().push(line.clone());
+            if k == 0 {
+                let next = utc_day(arrival + 86_400_000);
+                objects.entry(format!("decisions/{next}/sandboxc-decisions-1-retry-{k:03}.gz")).or_default().push(line);
+            } else if k == 2 {
+                objects.entry(format!("decisions/{day}/sandboxc-decisions-1-again-{k:03}.gz")).or_default().push(line);
+            }
+            k += 1;
+        }
+    }
+    if let Some((day, at)) = first_day {
+        let health = LogEv {
+            group: String::new(),
+            stream: String::new(),
+            id: String::new(),
+            ts: at,
+            message: "CWL CONTROL MESSAGE: Checking health of destination Firehose.".into(),
+        };
+        objects
+            .entry(format!("decisions/{day}/sandboxc-decisions-1-control.gz"))
+            .or_default()
+            .insert(0, record("CONTROL_MESSAGE", "", "", &[&health]));
+    }
+    for (key, lines) in objects {
+        let path = dir.join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for l in lines {
+            gz.write_all(l.as_bytes()).unwrap();
+            gz.write_all(b"\n").unwrap();
+        }
+        std::fs::write(path, gz.finish().unwrap()).unwrap();
+    }
+}
+
+/// Runs the decisions query on DuckDB over a decisions bucket laid out under `dir`.
+fn duckdb_decision_rows(dir: &Path, sql: &str) -> Vec<Row> {
+    let sql_file = dir.join("decisions.sql");
+    std::fs::write(&sql_file, sql).expect("writes the query");
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_duckdb.py");
+    let out = std::process::Command::new(python())
+        .arg(harness)
+        .arg("--decisions")
+        .arg(dir)
+        .arg(&sql_file)
+        .output()
+        .expect("runs python");
+    assert!(
+        out.status.success(),
+        "the DuckDB harness failed:\n{}\n--- query ---\n{sql}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("rows as JSON")
+}
+
+/// What an audit holds after reading decisions, with every location written as `<group>#<event
+/// ID>` (or `<group>` for the group), so the two paths compare.
+fn decisions_read(aud: &sandboxc::audit::Auditor, locations: &[(String, String)]) -> String {
+    let norm = |text: &str| {
+        let mut text = text.to_string();
+        for (from, to) in locations {
+            text = text.replace(from, to);
+        }
+        text
+    };
+    let mut out = String::new();
+    for d in &aud.decisions {
+        let mut d = d.clone();
+        d.origin = norm(&d.origin);
+        out.push_str(&format!("decision {}\n", serde_json::to_string(&d).unwrap()));
+    }
+    for p in &aud.problems {
+        out.push_str(&format!("problem {}: {}\n", norm(&p.location), norm(&p.reason)));
+    }
+    for p in &aud.bad_files {
+        // The reason quotes the first event's problem after its location, cut to a number of
+        // characters: the two paths' locations differ in length, so the cut does too. The
+        // reason is compared up to the quoted problem's location (the problems themselves are
+        // compared above whenever the group is read).
+        let reason = norm(&p.reason);
+        let reason = match reason.find("(first: ") {
+            Some(at) => reason[..at].to_string() + reason[at..].split(": ").next().unwrap_or_default(),
+            None => reason,
+        };
+        out.push_str(&format!("bad file {}: {reason}\n", norm(&p.location)));
+    }
+    out.push_str(&format!("counts {:?}\n", aud.counts));
+    out
+}
+
+/// The decisions query on DuckDB, over each decisions fixture laid out as Firehose delivers it,
+/// gives the decisions, runtime lines and problems that the same events give read as
+/// `FilterLogEvents` returns them (one `{"timestamp","message"}` line per event of the window,
+/// in time order, each log group one source).
+fn compare_decisions(name: &str, events: &[LogEv], windows: &[(i64, i64)]) {
+    use sandboxc::audit::athena_decisions::{decisions_query, read_rows};
+    use sandboxc::audit::decisions::log_event_line;
+    use sandboxc::audit::time::Instant;
+    let dir = tempfile::tempdir().expect("temp dir");
+    firehose_layout(dir.path(), events);
+    for &(since, until) in windows {
+        let f = Filters { since: Some(Instant(since)), until: Some(Instant(until)), ..Filters::default() };
+        // FilterLogEvents: startTime since, endTime until - 1 (both inclusive), every group
+        // (sorted by name), events in time order.
+        let mut expected = sandboxc::audit::Auditor::new(f.clone());
+        let mut groups: Vec<&str> = events.iter().map(|e| e.group.as_str()).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let mut locations = Vec::new();
+        for g in &groups {
+            let mut evs: Vec<&LogEv> =
+                events.iter().filter(|e| e.group == *g && since <= e.ts && e.ts <= until - 1).collect();
+            evs.sort_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
+            if evs.is_empty() {
+                continue;
+            }
+            let mut lines = Vec::new();
+            for (n, e) in evs.iter().enumerate() {
+                log_event_line(e.ts, &e.message, &mut lines).unwrap();
+                locations.push((format!("cloudwatch-logs:{g}:{}", n + 1), format!("{g}#{}", e.id)));
+                locations.push((format!("athena:q-dec:{g}:{}", e.id), format!("{g}#{}", e.id)));
+            }
+            locations.push((format!("cloudwatch-logs:{g}"), (*g).to_string()));
+            locations.push((format!("athena:q-dec:{g}"), (*g).to_string()));
+            expected.read_decisions(&format!("cloudwatch-logs:{g}"), lines.as_slice());
+        }
+        // Longest first: `...:1` must not rewrite the start of `...:10`.
+        locations.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+        let sql = decisions_query("sandboxc_audit", "validator_decisions", &f).expect("query");
+        let rows = duckdb_decision_rows(dir.path(), &sql);
+        let mut got = sandboxc::audit::Auditor::new(f.clone());
+        read_rows(&mut got, "q-dec", &rows).expect("rows");
+        let (want, got) = (decisions_read(&expected, &locations), decisions_read(&got, &locations));
+        assert_eq!(
+            want,
+            got,
+            "{name} [{}, {}): the decisions query on DuckDB reads other decisions than FilterLogEvents (left) would\n--- query ---\n{sql}",
+            Instant(since),
+            Instant(until)
+        );
+        assert!(
+            want.lines().count() > 1 || events.iter().all(|e| e.ts < since || e.ts >= until),
+            "{name}: nothing compared"
+        );
+    }
+}
+
+/// The windows of a set of events: the whole days they span, with a boundary event just
+/// outside each end; and three hours from the middle event.
+fn decision_windows(events: &mut Vec<LogEv>) -> Vec<(i64, i64)> {
+    const DAY: i64 = 86_400_000;
+    let (Some(min), Some(max)) = (events.iter().map(|e| e.ts).min(), events.iter().map(|e| e.ts).max()) else {
+        return Vec::new();
+    };
+    let (since, until) = (min - min.rem_euclid(DAY), max - max.rem_euclid(DAY) + DAY);
+    let mut sorted: Vec<i64> = events.iter().map(|e| e.ts).collect();
+    sorted.sort_unstable();
+    let middle = sorted[sorted.len() / 2];
+    let decision = |n: u32| {
+        format!(
+            "{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{}\",\"session_id\":\"outside-{n}\"}}\n",
+            sandboxc::audit::join::user_hash("alice")
+        )
+    };
+    for (n, ts) in [(1, since - 1), (2, until), (3, until + 600_000)] {
+        events.push(LogEv {
+            group: VALIDATOR_GROUP.into(),
+            stream: "2026/11/28/[$LATEST]0000000000000000".into(),
+            id: format!("{:056}", 99_000 + n),
+            ts,
+            message: decision(n),
+        });
+    }
+    vec![(since, until), (middle, middle + 3 * 3_600_000)]
+}
+
+/// Every decisions fixture of the audit tests (the three fixture sets, the lines the Lambda
+/// writes) and a set of edge cases (runtime lines, malformed decisions, an event exactly at
+/// each end of the window, two events of one millisecond, another log group whose events are
+/// all malformed), each laid out as Firehose delivers it: the decisions query on DuckDB reads
+/// exactly what FilterLogEvents would.
+#[test]
+fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = [
+        root.join("tests/fixtures/audit/findings/decisions/validator.jsonl"),
+        root.join("tests/fixtures/audit/clean/decisions.jsonl"),
+        root.join("tests/fixtures/audit/endpoints/decisions.jsonl"),
+        root.join("contract/fixtures/decision-lines.jsonl"),
+    ];
+    for path in fixtures {
+        let mut events = fixture_events(&path);
+        let windows = if events.is_empty() {
+            // An empty log: the query over an empty bucket gives no row, as FilterLogEvents.
+            vec![(1_795_824_000_000, 1_795_910_400_000)]
+        } else {
+            decision_windows(&mut events)
+        };
+        compare_decisions(&path.display().to_string(), &events, &windows);
+    }
+    // The edge cases.
+    let at = |s: &str| sandboxc::audit::time::Instant::parse(s).unwrap().0;
+    let (since, until) = (at("2026-11-28T23:00:00Z"), at("2026-11-29T01:00:00Z"));
+    let alice = sandboxc::audit::join::user_hash("alice");
+    let ok = |sid: &str| {
+        format!("{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{alice}\",\"session_id\":\"{sid}\",\"request_id\":\"r-{sid}\"}}\n")
+    };
+    let ev = |group: &str, id: u32, ts: i64, message: String| LogEv {
+        group: group.into(),
+        stream: format!("2026/11/28/[$LATEST]{:016x}", id % 2),
+        id: format!("{id:056}"),
+        ts,
+        message,
+    };
+    let old = "/sandboxc/datasandbox/99999999/lambda/validator";
+    let events = vec![
+        ev(VALIDATOR_GROUP, 1, since - 1, ok("before")),
+        ev(VALIDATOR_GROUP, 2, since, ok("at-since")),
+        ev(VALIDATOR_GROUP, 3, since + 1, "START RequestId: r-3 Version: $LATEST\n".into()),
+        ev(VALIDATOR_GROUP, 4, since + 2, "REPORT RequestId: r-3\tDuration: 2.01 ms\n".into()),
+        ev(VALIDATOR_GROUP, 5, since + 3, "{\"outcome\":\"maybe\"}".into()),
+        ev(VALIDATOR_GROUP, 6, since + 4, "{\"outcome\": \"issued\", \"reason\": ".into()),
+        ev(VALIDATOR_GROUP, 7, at("2026-11-28T23:59:59.999Z"), ok("midnight-a")),
+        ev(VALIDATOR_GROUP, 8, at("2026-11-28T23:59:59.999Z"), ok("midnight-b")),
+        ev(VALIDATOR_GROUP, 9, at("2026-11-29T00:30:00Z"), "caf\u{e9} \"quoted\" \\ line".into()),
+        ev(VALIDATOR_GROUP, 10, until - 1, ok("last")),
+        ev(VALIDATOR_GROUP, 11, until, ok("at-until")),
+        ev(VALIDATOR_GROUP, 12, until + 3_600_000, ok("after")),
+        ev(VALIDATOR_GROUP, 13, since + 5, String::new()),
+        ev(old, 14, since + 10, "{\"outcome\":\"perhaps\"}".into()),
+        ev(old, 15, since + 11, "{\"outcome\":\"issued\",\"reason\":7}".into()),
+    ];
+    compare_decisions("edge cases", &events, &[(since, until), (at("2026-11-28"), at("2026-11-30"))]);
+}
