@@ -397,6 +397,245 @@ mod tests {
         assert!([&start, &done, &page].iter().all(|r| r.num_calls() == 1));
     }
 
+    /// Scripted Athena answers for the two queries: `StartQueryExecution` of `sql` gives `id`,
+    /// then the states, then the pages (`rows` per page, the header row first on the first).
+    mod two_queries {
+        use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
+        use aws_sdk_athena::operation::get_query_results::GetQueryResultsOutput;
+        use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionOutput;
+        use aws_sdk_athena::types::{
+            Datum, QueryExecution, QueryExecutionState, QueryExecutionStatistics, QueryExecutionStatus, ResultSet, Row,
+        };
+        use aws_smithy_mocks::{mock, Rule};
+
+        use super::super::*;
+
+        pub(super) fn start(sql_has: &'static str, id: &'static str) -> Rule {
+            mock!(aws_sdk_athena::Client::start_query_execution)
+                .match_requests(move |r| {
+                    r.work_group() == Some("sandboxc-e-audit") && r.query_string().is_some_and(|q| q.contains(sql_has))
+                })
+                .then_output(move || StartQueryExecutionOutput::builder().query_execution_id(id).build())
+        }
+
+        pub(super) fn state(
+            id: &'static str,
+            s: QueryExecutionState,
+            reason: Option<&'static str>,
+            bytes: i64,
+        ) -> Rule {
+            mock!(aws_sdk_athena::Client::get_query_execution)
+                .match_requests(move |r| r.query_execution_id() == Some(id))
+                .then_output(move || {
+                    GetQueryExecutionOutput::builder()
+                        .query_execution(
+                            QueryExecution::builder()
+                                .query_execution_id(id)
+                                .status(
+                                    QueryExecutionStatus::builder()
+                                        .state(s.clone())
+                                        .set_state_change_reason(reason.map(String::from))
+                                        .build(),
+                                )
+                                .statistics(QueryExecutionStatistics::builder().data_scanned_in_bytes(bytes).build())
+                                .build(),
+                        )
+                        .build()
+                })
+        }
+
+        pub(super) fn row(cells: &[&str]) -> Row {
+            Row::builder()
+                .set_data(Some(cells.iter().map(|c| Datum::builder().var_char_value(*c).build()).collect()))
+                .build()
+        }
+
+        pub(super) fn page(
+            id: &'static str,
+            token_in: Option<&'static str>,
+            rows: Vec<Row>,
+            next: Option<&'static str>,
+        ) -> Rule {
+            mock!(aws_sdk_athena::Client::get_query_results)
+                .match_requests(move |r| r.query_execution_id() == Some(id) && r.next_token() == token_in)
+                .then_output(move || {
+                    GetQueryResultsOutput::builder()
+                        .result_set(ResultSet::builder().set_rows(Some(rows.clone())).build())
+                        .set_next_token(next.map(String::from))
+                        .build()
+                })
+        }
+
+        pub(super) fn header(columns: &[&str]) -> Row {
+            row(columns)
+        }
+
+        pub(super) fn fast() -> Polling {
+            Polling { interval: std::time::Duration::from_millis(1), max_polls: 5, max_pages: 10 }
+        }
+    }
+
+    /// The engine's two queries against scripted Athena answers: the audit query, then the
+    /// decisions query (RUNNING, then SUCCEEDED; three result pages), each checked against its
+    /// columns; the decisions rows are read as log events; progress names the query.
+    #[test]
+    fn both_queries_run_and_the_decisions_rows_are_read() {
+        use aws_sdk_athena::types::QueryExecutionState::{Running, Succeeded};
+        use two_queries::{fast, header, page, row, start, state};
+        let decision = r#"{"outcome":"issued","reason":"session_active","user_hash":"ab","session_id":"s1"}"#;
+        let g = "/sandboxc/e/0a1b2c3d/lambda/validator";
+        let rules = [
+            start("\"cloudtrail\"", "q-audit"),
+            state("q-audit", Succeeded, None, 52_428_800),
+            page("q-audit", None, vec![header(&COLUMNS)], None),
+            start("\"validator_decisions\"", "q-dec"),
+            state("q-dec", Running, None, 0),
+            state("q-dec", Succeeded, None, 1_048_576),
+            page("q-dec", None, vec![header(&DECISION_COLUMNS), row(&["1795852860000", decision, g, "1"])], Some("p2")),
+            page(
+                "q-dec",
+                Some("p2"),
+                vec![row(&[
+                    "1795852860001",
+                    "START RequestId: r1 Version: $LATEST
+",
+                    g,
+                    "2",
+                ])],
+                Some("p3"),
+            ),
+            page("q-dec", Some("p3"), vec![row(&["1795852860002", r#"{"outcome":"maybe"}"#, g, "3"])], None),
+        ];
+        let athena = crate::aws::athena::Athena::scripted(&rules.iter().collect::<Vec<_>>());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let mut seen = Vec::new();
+        let outcomes = runtime
+            .block_on(run_queries(
+                &athena,
+                "SELECT * FROM \"db\".\"cloudtrail\"",
+                Some("SELECT * FROM \"db\".\"validator_decisions\""),
+                "sandboxc-e-audit",
+                fast(),
+                None,
+                &mut |which, p| {
+                    if let Progress::Started(id) = p {
+                        seen.push(format!("{which:?} {id}"));
+                    }
+                },
+            ))
+            .unwrap();
+        assert_eq!(seen, vec!["Audit q-audit", "Decisions q-dec"]);
+        assert!(outcomes.audit.rows.is_empty());
+        let d = outcomes.decisions.unwrap();
+        assert_eq!((d.query_id.as_str(), d.bytes_scanned, d.rows.len()), ("q-dec", 1_048_576, 3));
+        assert!(rules.iter().all(|r| r.num_calls() == 1), "every answer used once");
+        let mut aud = crate::audit::Auditor::new(Filters::default());
+        assert_eq!(read_rows(&mut aud, &d.query_id, &d.rows).unwrap(), vec![g.to_string()]);
+        assert_eq!(aud.decisions.len(), 1);
+        assert_eq!(aud.decisions[0].origin, format!("athena:q-dec:{g}:1"));
+        assert_eq!((aud.counts.decision_files, aud.counts.other_log_lines, aud.counts.malformed), (1, 1, 1));
+        assert_eq!(aud.problems[0].location, format!("athena:q-dec:{g}:3"));
+        // The cost of each, and the total that says there were two.
+        let price = scan_price(Some(&fixtures()), "us-east-1").unwrap();
+        assert_eq!(
+            total_line(&[("q-audit", 52_428_800), ("q-dec", 1_048_576)], &price),
+            "Athena: 2 queries (q-audit, q-dec) scanned 53,477,376 bytes (51.0 MiB) in total; cost: 0.000097 USD in total"
+        );
+        assert_eq!(
+            total_line(&[("q-audit", 1), ("q-dec", 2)], &Err("x".into())),
+            "Athena: 2 queries (q-audit, q-dec) scanned 3 bytes (0.0 MiB) in total; cost: price unknown (see above)"
+        );
+    }
+
+    /// A failed decisions query is an error naming its query ID, saying which query it was and
+    /// how to read the log group instead; without a decisions query only the audit query runs.
+    #[test]
+    fn a_failed_decisions_query_names_its_id() {
+        use aws_sdk_athena::types::QueryExecutionState::{Failed, Succeeded};
+        use two_queries::{fast, header, page, start, state};
+        let rules = [
+            start("\"cloudtrail\"", "q-audit"),
+            state("q-audit", Succeeded, None, 10),
+            page("q-audit", None, vec![header(&COLUMNS)], None),
+            start("\"validator_decisions\"", "q-dec"),
+            state("q-dec", Failed, Some("HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split"), 0),
+        ];
+        let athena = crate::aws::athena::Athena::scripted(&rules.iter().collect::<Vec<_>>());
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let err = runtime
+            .block_on(run_queries(
+                &athena,
+                "SELECT * FROM \"cloudtrail\"",
+                Some("SELECT * FROM \"validator_decisions\""),
+                "sandboxc-e-audit",
+                fast(),
+                None,
+                &mut |_, _| {},
+            ))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("the validator decisions query: Athena query q-dec FAILED: HIVE_CANNOT_OPEN_SPLIT")
+                && err.contains("--log-group"),
+            "{err}"
+        );
+        // A decisions result of the audit query's shape is refused, naming the query.
+        let rules = [
+            start("\"cloudtrail\"", "q-audit"),
+            state("q-audit", Succeeded, None, 10),
+            page("q-audit", None, vec![header(&COLUMNS)], None),
+            start("\"validator_decisions\"", "q-dec"),
+            state("q-dec", Succeeded, None, 0),
+            page("q-dec", None, vec![header(&COLUMNS)], None),
+        ];
+        let athena = crate::aws::athena::Athena::scripted(&rules.iter().collect::<Vec<_>>());
+        let err = runtime
+            .block_on(run_queries(
+                &athena,
+                "SELECT * FROM \"cloudtrail\"",
+                Some("SELECT * FROM \"validator_decisions\""),
+                "sandboxc-e-audit",
+                fast(),
+                None,
+                &mut |_, _| {},
+            ))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Athena query q-dec: the result columns are"), "{err}");
+        // No decisions query: one start only.
+        let rules = [
+            start("\"cloudtrail\"", "q-audit"),
+            state("q-audit", Succeeded, None, 10),
+            page("q-audit", None, vec![header(&COLUMNS)], None),
+            start("", "q-never"),
+        ];
+        let athena = crate::aws::athena::Athena::scripted(&rules.iter().collect::<Vec<_>>());
+        let outcomes = runtime
+            .block_on(run_queries(
+                &athena,
+                "SELECT * FROM \"cloudtrail\"",
+                None,
+                "sandboxc-e-audit",
+                fast(),
+                None,
+                &mut |_, _| {},
+            ))
+            .unwrap();
+        assert!(outcomes.decisions.is_none());
+        assert_eq!(rules[3].num_calls(), 0, "no second StartQueryExecution");
+    }
+
+    /// `--print-sql`: the audit query alone as before, or both, each after a comment naming it.
+    #[test]
+    fn print_sql_separates_the_two_queries() {
+        assert_eq!(printed_sql("SELECT 1\n", None), "SELECT 1\n\n");
+        let both = printed_sql("SELECT 1\n", Some(("db.validator_decisions", "SELECT 2\n")));
+        assert_eq!(
+            both,
+            "-- sandboxc audit --engine athena: query 1 of 2, the audit's join (sessions and S3 data events)\nSELECT 1\n\n-- sandboxc audit --engine athena: query 2 of 2, the validator's decisions from db.validator_decisions\nSELECT 2\n\n"
+        );
+    }
+
     /// The unit conversion, exactly: 2^40 bytes are 1 TB; 10^12 bytes are 0.909494701773 TB.
     #[test]
     fn the_cost_line_converts_bytes_to_tb_of_2_to_the_40() {
