@@ -851,3 +851,148 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
     ];
     compare_decisions("edge cases", &events, &[(since, until), (at("2026-11-28"), at("2026-11-30"))]);
 }
+
+/// A loopback AWS endpoint for `--engine athena --print-sql`: STS GetCallerIdentity,
+/// CloudFormation DescribeStacks (the stack's bucket and endpoint outputs) and
+/// ListStackResources (none), CloudWatch Logs DescribeLogGroups (one validator group); anything
+/// else is refused. Returns its URL and the requests it read (head and body).
+fn print_sql_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut data = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = conn.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&data).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if data.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let request = String::from_utf8_lossy(&data).to_string();
+            let xml = |body: String| ("200 OK", "text/xml", body);
+            let (status, content_type, body) = if request.contains("Action=GetCallerIdentity") {
+                xml(crate::commands::CALLER_IDENTITY.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
+            } else if request.contains("Action=DescribeStacks") {
+                let outputs: String = [
+                    ("UsageReportBucket", "genomics-usage-1a2b3c4d"),
+                    ("TrailBucketName", "genomics-trail-1a2b3c4d"),
+                    ("DataBucketName", DATA_BUCKET),
+                    ("S3EndpointId", SANDBOX_VPCE),
+                ]
+                .iter()
+                .map(|(k, v)| format!("<member><OutputKey>{k}</OutputKey><OutputValue>{v}</OutputValue></member>"))
+                .collect();
+                xml(format!("<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><DescribeStacksResult><Stacks><member><StackName>genomics</StackName><StackId>arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/genomics/0a1b2c3d-0000-0000-0000-000000000000</StackId><StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime><Outputs>{outputs}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeStacksResponse>"))
+            } else if request.contains("Action=ListStackResources") {
+                xml("<ListStackResourcesResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><ListStackResourcesResult><StackResourceSummaries/></ListStackResourcesResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListStackResourcesResponse>".into())
+            } else if request.to_ascii_lowercase().contains("x-amz-target: logs_20140328.describeloggroups") {
+                (
+                    "200 OK",
+                    "application/x-amz-json-1.1",
+                    "{\"logGroups\":[{\"logGroupName\":\"/sandboxc/genomics/0a1b2c3d/lambda/validator\"}]}".into(),
+                )
+            } else {
+                ("400 Bad Request", "application/json", "{\"__type\":\"UnknownOperationException\"}".into())
+            };
+            seen.lock().unwrap().push(request);
+            let answer = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(answer.as_bytes());
+        }
+    });
+    (url, requests)
+}
+
+/// `--print-sql` prints both queries, each after a comment naming it, when the blueprint exports
+/// the decisions (the default); only the audit query, as before, with `--log-group`,
+/// `--decisions` or `export_decisions: false`. No query runs; the log group is looked for only
+/// when it is read (`export_decisions: false` without `--log-group`).
+#[test]
+fn print_sql_prints_the_decisions_query_when_the_decisions_are_exported() {
+    use crate::commands::sandboxc_at;
+    let tmp = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/always-on-4az.yaml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let athena = "athena: {bytes_scanned_limit: 20000000000, results_retention_days: 7}";
+    assert!(text.contains(athena), "the example's audit.athena");
+    std::fs::write(tmp.path().join("exported.yaml"), &text).unwrap();
+    std::fs::write(
+        tmp.path().join("not-exported.yaml"),
+        text.replace(
+            athena,
+            "athena: {bytes_scanned_limit: 20000000000, results_retention_days: 7, export_decisions: false}",
+        ),
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("d.jsonl"), "").unwrap();
+    let run = |args: &[&str]| {
+        let (url, requests) = print_sql_endpoint();
+        let mut all =
+            vec!["audit", "--engine", "athena", "--since", "2026-11-28", "--until", "2026-11-28", "--print-sql"];
+        all.extend_from_slice(args);
+        let o = sandboxc_at(tmp.path(), &all, &url);
+        let seen = requests.lock().unwrap().clone();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            seen,
+        )
+    };
+    let called =
+        |seen: &[String], what: &str| seen.iter().any(|r| r.to_ascii_lowercase().contains(&what.to_ascii_lowercase()));
+    // Exported (the default): both queries.
+    let (code, out, err, seen) = run(&["exported.yaml"]);
+    assert_eq!(code, Some(0), "{err}\n{seen:?}");
+    let first = out.find("-- sandboxc audit --engine athena: query 1 of 2, the audit's join").expect(&out);
+    let second = out
+        .find("-- sandboxc audit --engine athena: query 2 of 2, the validator's decisions from sandboxc_genomics.validator_decisions")
+        .expect(&out);
+    assert!(first == 0 && first < second, "{out}");
+    let (audit_sql, decisions_sql) = out.split_at(second);
+    assert!(audit_sql.contains("\"sandboxc_genomics\".\"cloudtrail\"") && !audit_sql.contains("validator_decisions"));
+    assert!(
+        decisions_sql.contains("FROM \"sandboxc_genomics\".\"validator_decisions\"")
+            && decisions_sql.contains("\"day\" BETWEEN '2026/11/28' AND '2026/11/29'")
+            && decisions_sql.contains("messagetype = 'DATA_MESSAGE'"),
+        "{decisions_sql}"
+    );
+    assert!(!called(&seen, "DescribeLogGroups"), "the log group is not looked for: {seen:?}");
+    assert!(!called(&seen, "AmazonAthena."), "no query runs: {seen:?}");
+    // --log-group, --decisions, export_decisions: false: the audit query only, as before.
+    for (args, looks_for_group) in [
+        (&["exported.yaml", "--log-group", "/sandboxc/genomics/0a1b2c3d/lambda/validator"][..], false),
+        (&["exported.yaml", "--decisions", "d.jsonl"][..], false),
+        (&["not-exported.yaml"][..], true),
+    ] {
+        let (code, out, err, seen) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {err}\n{seen:?}");
+        assert!(
+            out.starts_with("WITH ") && !out.contains("validator_decisions") && !out.contains("-- sandboxc"),
+            "{args:?}: {out}"
+        );
+        assert_eq!(out, audit_sql[audit_sql.find('\n').unwrap() + 1..], "{args:?}: the same audit query");
+        assert_eq!(called(&seen, "DescribeLogGroups"), looks_for_group, "{args:?}: {seen:?}");
+        assert!(!called(&seen, "AmazonAthena."), "{args:?}: no query runs: {seen:?}");
+    }
+}
