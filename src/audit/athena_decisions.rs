@@ -10,15 +10,19 @@
 //! filters"): `messagetype` (`DATA_MESSAGE`, or `CONTROL_MESSAGE` for the reachability check,
 //! which has no log events), `loggroup`, `logstream` and `logevents`, an array of
 //! `struct<id, timestamp, message>` (the event's ID, its time in milliseconds since the epoch,
-//! the line the validator wrote); the partition `day` (`yyyy/MM/dd`) is the UTC day Firehose
-//! *received* the records (its `!{timestamp}` prefix, Firehose developer guide, "Custom prefixes
-//! for Amazon S3 objects"): at or after the events' own time, later by up to the buffer interval
-//! (at most 900 s) plus the subscription's delivery.
+//! the line the validator wrote); the partition `day` (`yyyy/MM/dd`) is the UTC day of Firehose's
+//! `!{timestamp}` prefix, which is "the approximate arrival timestamp of the oldest record that's
+//! contained in the Amazon S3 object being written" (Firehose developer guide, "Custom prefixes
+//! for Amazon S3 objects"). A record arrives at or after its events' time (later by the
+//! subscription's delivery), and the oldest record of its object arrived at most one buffer
+//! interval (at most 900 s) before it: an event's folder is that of its own day, the day before
+//! (an event just after midnight in an object opened before it) or the day after (delivery
+//! across midnight).
 //!
 //! # The query ([`decisions_query`])
 //!
-//! - Partitions: `day` from the window's first UTC day to the day after its last (an event of
-//!   23:59 may arrive the next day), compared as strings (`yyyy/MM/dd` sorts as the dates do).
+//! - Partitions: `day` from the day before the window's first UTC day to the day after its last
+//!   (module docs above), compared as strings (`yyyy/MM/dd` sorts as the dates do).
 //! - `messagetype = 'DATA_MESSAGE'`, each record's `logevents` unnested: one row per log event;
 //!   events with a `message` and `since <= timestamp < until` (milliseconds; `FilterLogEvents`
 //!   is called with `startTime` since and `endTime` until - 1 ms, both inclusive: the same set).
@@ -70,12 +74,13 @@ fn window(filters: &Filters) -> Result<(Instant, Instant, i64, i64), SqlError> {
     Ok((since, until, first, last))
 }
 
-/// The predicate on the decisions table's partition column only: `day` from the window's first
-/// UTC day to the day after its last, as `yyyy/MM/dd` strings.
+/// The predicate on the decisions table's partition column only: `day` from the day before the
+/// window's first UTC day to the day after its last, as `yyyy/MM/dd` strings (module docs: a
+/// folder is the day its object's oldest record arrived).
 #[must_use]
 pub fn decisions_partition_predicate(since: Instant, until: Instant) -> String {
     let (first, last) = (since.day(), Instant(until.0 - 1).day());
-    format!("\"day\" BETWEEN '{}' AND '{}'", slash_day(first), slash_day(last + 1))
+    format!("\"day\" BETWEEN '{}' AND '{}'", slash_day(first - 1), slash_day(last + 1))
 }
 
 /// The decisions query over `database.table` for the window of `filters` (module docs).
@@ -173,10 +178,10 @@ mod tests {
     }
 
     #[test]
-    fn reads_the_window_days_and_the_next() {
+    fn reads_the_window_days_the_day_before_and_the_next() {
         let f = window("2026-11-28T09:00:00Z", "2026-11-29");
         let sql = decisions_query("sandboxc_audit", "validator_decisions", &f).unwrap_or_default();
-        assert!(sql.contains("\"day\" BETWEEN '2026/11/28' AND '2026/11/30'"), "{sql}");
+        assert!(sql.contains("\"day\" BETWEEN '2026/11/27' AND '2026/11/30'"), "{sql}");
         assert!(sql.contains("FROM \"sandboxc_audit\".\"validator_decisions\""), "{sql}");
         assert!(sql.contains("messagetype = 'DATA_MESSAGE'"), "{sql}");
         let (since, until) = (f.since.map(|i| i.0).unwrap_or(0), f.until.map(|i| i.0).unwrap_or(0));
@@ -184,7 +189,7 @@ mod tests {
         // A window ending at midnight: its last day is the day before.
         let sql =
             decisions_query("d", "t", &window("2026-12-31T23:00:00Z", "2026-12-31T23:59:59Z")).unwrap_or_default();
-        assert!(sql.contains("\"day\" BETWEEN '2026/12/31' AND '2027/01/01'"), "{sql}");
+        assert!(sql.contains("\"day\" BETWEEN '2026/12/30' AND '2027/01/01'"), "{sql}");
     }
 
     #[test]

@@ -594,49 +594,73 @@ fn record(kind: &str, group: &str, stream: &str, events: &[&LogEv]) -> String {
     .to_string()
 }
 
+/// How Firehose delivers a test's events: events per subscription record, and each record's
+/// arrival after its last event (milliseconds, by the record's number).
+struct Delivery {
+    per_record: usize,
+    lag: fn(i64) -> i64,
+}
+
+/// The fixtures' delivery: up to 3 events a record, arriving 0 to 16 minutes after the last
+/// (the buffer interval and the subscription's delivery).
+const SPREAD: Delivery = Delivery { per_record: 3, lag: |k| (k * 370_000) % 960_000 };
+
 /// Lays out `events` as the Firehose stream delivers them to the decisions bucket under `dir`:
-/// records of up to 3 events of one stream, each arriving 0 to 16 minutes after its last event
-/// (the buffer interval and the subscription's delivery), in the folder of its arrival day
-/// (`decisions/yyyy/MM/dd/`), 4 records to a gzip object; plus a CONTROL_MESSAGE record (with
-/// the health-check event AWS sends), the first record delivered again in another object of the
-/// next day (Firehose is at least once) and the third again in its own folder.
-fn firehose_layout(dir: &Path, events: &[LogEv]) {
+/// records of the events of one stream, in arrival order, buffered into objects of up to 4
+/// records arriving within 900 s of the object's first (the largest buffer interval), each
+/// object in the folder of the UTC day its *oldest* record arrived (`decisions/yyyy/MM/dd/`,
+/// gzip); plus a CONTROL_MESSAGE record (with the health-check event AWS sends), the first
+/// record delivered again in an object of the next day (Firehose is at least once) and the
+/// third again in an object of its own day.
+fn firehose_layout(dir: &Path, events: &[LogEv], delivery: &Delivery) {
     use std::collections::BTreeMap;
     use std::io::Write;
     let mut streams: BTreeMap<(&str, &str), Vec<&LogEv>> = BTreeMap::new();
     for e in events {
         streams.entry((&e.group, &e.stream)).or_default().push(e);
     }
-    let mut objects: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    // (arrival, record line)
+    let mut records: Vec<(i64, String)> = Vec::new();
     let mut k = 0i64;
-    let mut first_day = None;
     for ((group, stream), evs) in &streams {
-        for chunk in evs.chunks(3) {
-            let arrival = chunk.iter().map(|e| e.ts).max().unwrap() + (k * 370_000) % 960_000;
-            let day = utc_day(arrival);
-            first_day.get_or_insert((day.clone(), arrival));
-            let line = record("DATA_MESSAGE", group, stream, chunk);
-            let object = format!("decisions/{day}/sandboxc-decisions-1-{}-{:03}.gz", day.replace('/', "-"), k / 4);
-            objects.entry(object.clone()).or_default().push(line.clone());
-            if k == 0 {
-                let next = utc_day(arrival + 86_400_000);
-                objects.entry(format!("decisions/{next}/sandboxc-decisions-1-retry-{k:03}.gz")).or_default().push(line);
-            } else if k == 2 {
-                objects.entry(format!("decisions/{day}/sandboxc-decisions-1-again-{k:03}.gz")).or_default().push(line);
-            }
+        for chunk in evs.chunks(delivery.per_record) {
+            let arrival = chunk.iter().map(|e| e.ts).max().unwrap() + (delivery.lag)(k);
+            records.push((arrival, record("DATA_MESSAGE", group, stream, chunk)));
             k += 1;
         }
     }
-    if let Some((day, at)) = first_day {
+    let again: Vec<(usize, i64, String)> =
+        records.iter().enumerate().filter(|(i, _)| *i == 0 || *i == 2).map(|(i, (a, l))| (i, *a, l.clone())).collect();
+    records.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let mut objects: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current: Option<(i64, String)> = None;
+    for (n, (arrival, line)) in records.iter().enumerate() {
+        let full = current
+            .as_ref()
+            .is_some_and(|(first, key)| *arrival >= first + 900_000 || objects.get(key).is_some_and(|o| o.len() >= 4));
+        if current.is_none() || full {
+            let day = utc_day(*arrival);
+            current =
+                Some((*arrival, format!("decisions/{day}/sandboxc-decisions-1-{}-{n:04}.gz", day.replace('/', "-"))));
+        }
+        if let Some((_, key)) = &current {
+            objects.entry(key.clone()).or_default().push(line.clone());
+        }
+    }
+    for (i, arrival, line) in again {
+        let day = if i == 0 { utc_day(arrival + 86_400_000) } else { utc_day(arrival) };
+        objects.entry(format!("decisions/{day}/sandboxc-decisions-1-again-{i:04}.gz")).or_default().push(line);
+    }
+    if let Some((at, _)) = records.first() {
         let health = LogEv {
             group: String::new(),
             stream: String::new(),
             id: String::new(),
-            ts: at,
+            ts: *at,
             message: "CWL CONTROL MESSAGE: Checking health of destination Firehose.".into(),
         };
         objects
-            .entry(format!("decisions/{day}/sandboxc-decisions-1-control.gz"))
+            .entry(format!("decisions/{}/sandboxc-decisions-1-control.gz", utc_day(*at)))
             .or_default()
             .insert(0, record("CONTROL_MESSAGE", "", "", &[&health]));
     }
@@ -711,12 +735,12 @@ fn decisions_read(aud: &sandboxc::audit::Auditor, locations: &[(String, String)]
 /// gives the decisions, runtime lines and problems that the same events give read as
 /// `FilterLogEvents` returns them (one `{"timestamp","message"}` line per event of the window,
 /// in time order, each log group one source).
-fn compare_decisions(name: &str, events: &[LogEv], windows: &[(i64, i64)]) {
+fn compare_decisions(name: &str, events: &[LogEv], delivery: &Delivery, windows: &[(i64, i64)]) {
     use sandboxc::audit::athena_decisions::{decisions_query, read_rows};
     use sandboxc::audit::decisions::log_event_line;
     use sandboxc::audit::time::Instant;
     let dir = tempfile::tempdir().expect("temp dir");
-    firehose_layout(dir.path(), events);
+    firehose_layout(dir.path(), events, delivery);
     for &(since, until) in windows {
         let f = Filters { since: Some(Instant(since)), until: Some(Instant(until)), ..Filters::default() };
         // FilterLogEvents: startTime since, endTime until - 1 (both inclusive), every group
@@ -815,7 +839,7 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
         } else {
             decision_windows(&mut events)
         };
-        compare_decisions(&path.display().to_string(), &events, &windows);
+        compare_decisions(&path.display().to_string(), &events, &SPREAD, &windows);
     }
     // The edge cases.
     let at = |s: &str| sandboxc::audit::time::Instant::parse(s).unwrap().0;
@@ -848,8 +872,35 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
         ev(VALIDATOR_GROUP, 13, since + 5, String::new()),
         ev(old, 14, since + 10, "{\"outcome\":\"perhaps\"}".into()),
         ev(old, 15, since + 11, "{\"outcome\":\"issued\",\"reason\":7}".into()),
+        // Arrives 30 s after the midnight events, in the object they opened: in the folder of
+        // 2026/11/28, though its own time is on the 29th.
+        ev(VALIDATOR_GROUP, 16, at("2026-11-29T00:00:30Z"), ok("after-midnight")),
     ];
-    compare_decisions("edge cases", &events, &[(since, until), (at("2026-11-28"), at("2026-11-30"))]);
+    // One event a record, each arriving at its event's time: objects open at 23:00 and at
+    // 23:59:59.999.
+    let exact = Delivery { per_record: 1, lag: |_| 0 };
+    let windows =
+        [(since, until), (at("2026-11-28"), at("2026-11-30")), (at("2026-11-29"), at("2026-11-29T02:00:00Z"))];
+    compare_decisions("edge cases", &events, &exact, &windows);
+    let dir = tempfile::tempdir().unwrap();
+    firehose_layout(dir.path(), &events, &exact);
+    let folder = dir.path().join("decisions/2026/11/28");
+    let in_28: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|f| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(std::fs::File::open(f.unwrap().path()).unwrap()),
+                &mut text,
+            )
+            .unwrap();
+            text
+        })
+        .collect();
+    assert!(
+        in_28.iter().any(|t| t.contains("after-midnight")),
+        "the layout puts an event of the 29th in the 28th's folder"
+    );
 }
 
 /// A loopback AWS endpoint for `--engine athena --print-sql`: STS GetCallerIdentity,
@@ -973,7 +1024,7 @@ fn print_sql_prints_the_decisions_query_when_the_decisions_are_exported() {
     assert!(audit_sql.contains("\"sandboxc_genomics\".\"cloudtrail\"") && !audit_sql.contains("validator_decisions"));
     assert!(
         decisions_sql.contains("FROM \"sandboxc_genomics\".\"validator_decisions\"")
-            && decisions_sql.contains("\"day\" BETWEEN '2026/11/28' AND '2026/11/29'")
+            && decisions_sql.contains("\"day\" BETWEEN '2026/11/27' AND '2026/11/29'")
             && decisions_sql.contains("messagetype = 'DATA_MESSAGE'"),
         "{decisions_sql}"
     );
