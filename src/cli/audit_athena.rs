@@ -139,7 +139,7 @@ pub async fn run_queries<S: QueryService>(
                 .await
                 .map_err(|e: QueryError| {
                     CliError::new(format!(
-                        "the validator decisions query: {e} (it reads the Glue table {AUDIT_DECISIONS_TABLE} of the exported decisions; pass --log-group NAME to read the decisions from the validator's log group instead)"
+                        "the validator decisions query: {e} (it reads the Glue table {AUDIT_DECISIONS_TABLE} of the exported decisions, audit.athena.export_decisions: is the export deployed (sandboxc apply)? To read the decisions from the validator's log group instead, pass --log-group NAME)"
                     ))
                 })?,
         ),

@@ -752,7 +752,7 @@ fn compare_decisions(name: &str, events: &[LogEv], delivery: &Delivery, windows:
         let mut locations = Vec::new();
         for g in &groups {
             let mut evs: Vec<&LogEv> =
-                events.iter().filter(|e| e.group == *g && since <= e.ts && e.ts <= until - 1).collect();
+                events.iter().filter(|e| e.group == *g && since <= e.ts && e.ts < until).collect();
             evs.sort_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
             if evs.is_empty() {
                 continue;
