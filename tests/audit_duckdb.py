@@ -4,6 +4,7 @@ directories laid out as the buckets, and prints the result rows as JSON.
 
 Usage: audit_duckdb.py USAGE_REPORTS_DIR CLOUDTRAIL_DIR SQL_FILE > rows.json
        audit_duckdb.py --scan USAGE_REPORTS_DIR CLOUDTRAIL_DIR TRAIL_PREDICATE REPORTS_PREDICATE
+       audit_duckdb.py --decisions DECISIONS_DIR SQL_FILE > rows.json
 
 With --scan, each table holds one row per file (its partition columns and "$path") and the
 harness prints {"trail": [...], "reports": [...]}: the files whose partitions the predicates
@@ -22,6 +23,16 @@ The harness stands in for Athena and its Glue tables, nothing more:
   OpenCSVSerde table reads them: a header row is a row like any other, extra columns are
   dropped, missing ones are NULL), the partition columns `year`, `month`, `day` from the key
   `sessions/schedule=DAILY/year=YYYY/month=MM/day=DD/`, and `"$path"`.
+* With --decisions, `sandboxc_audit.validator_decisions` is the exported validator decisions'
+  table (src/compile/audit.rs DECISIONS_COLUMNS): one row per line of every object under
+  `decisions/<yyyy>/<MM>/<dd>/` (gzip or plain), each line one CloudWatch Logs subscription record
+  as Firehose delivers it (`messageType`, `owner`, `logGroup`, `logStream`,
+  `subscriptionFilters`, `logEvents[{id, timestamp, message}]`), read with the keys matched
+  case-insensitively as the JSON SerDe does (a missing key is NULL; a line that is not a JSON
+  object gives no row), the partition column `day` (`yyyy/MM/dd`) from the key, and `"$path"`.
+  Trino expands `CROSS JOIN UNNEST(array_of_rows) AS e (a, b, c)` into one column per field;
+  DuckDB's equivalent, `CROSS JOIN LATERAL (SELECT unnest(array_of_rows, recursive := true)) AS e
+  (a, b, c)`, replaces it in the text.
 * Trino functions DuckDB lacks or names differently, as macros (the whole list):
   `from_iso8601_timestamp(x)` = `CAST(x AS TIMESTAMPTZ)` (session time zone UTC, as Athena's);
   `to_unixtime(t)` = `epoch(t)`; `json_extract_scalar(j, p)` = `json_extract_string(j, p)`;
@@ -187,9 +198,79 @@ def scan(reports_dir, trail_dir, trail_pred, reports_pred):
     json.dump({"trail": pick("cloudtrail", trail_pred), "reports": pick("sessions", reports_pred)}, sys.stdout)
 
 
+DECISIONS_KEY = re.compile(r"decisions/(\d{4})/(\d{2})/(\d{2})/[^/]+$")
+DECISIONS_TYPES = {
+    "messagetype": "VARCHAR", "owner": "VARCHAR", "loggroup": "VARCHAR", "logstream": "VARCHAR",
+    "subscriptionfilters": "VARCHAR[]",
+    "logevents": 'STRUCT(id VARCHAR, "timestamp" BIGINT, message VARCHAR)[]',
+    "$path": "VARCHAR", "day": "VARCHAR",
+}
+
+
+def lower_keys(v):
+    return {k.lower(): x for k, x in v.items()} if isinstance(v, dict) else {}
+
+
+def decision_row(rec, path, day):
+    rec = lower_keys(rec)
+    events = rec.get("logevents")
+    if isinstance(events, list):
+        events = [lower_keys(e) for e in events if isinstance(e, dict)]
+        events = [
+            {"id": s(e.get("id")), "timestamp": e.get("timestamp") if isinstance(e.get("timestamp"), int) else None,
+             "message": s(e.get("message"))}
+            for e in events
+        ]
+    else:
+        events = None
+    filters = rec.get("subscriptionfilters")
+    return {
+        "messagetype": s(rec.get("messagetype")),
+        "owner": s(rec.get("owner")),
+        "loggroup": s(rec.get("loggroup")),
+        "logstream": s(rec.get("logstream")),
+        "subscriptionfilters": [f for f in filters if isinstance(f, str)] if isinstance(filters, list) else None,
+        "logevents": events,
+        "$path": path,
+        "day": day,
+    }
+
+
+def decisions(decisions_dir, sql_file):
+    rows = []
+    for rel in files(decisions_dir):
+        m = DECISIONS_KEY.search(rel)
+        if not m:
+            continue
+        with open(os.path.join(decisions_dir, rel), "rb") as f:
+            text = decompress(f.read()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict):
+                rows.append(decision_row(rec, "s3://decisions/" + rel, f"{m.group(1)}/{m.group(2)}/{m.group(3)}"))
+    con = duckdb.connect()
+    con.execute("SET TimeZone='UTC'")
+    con.execute("CREATE SCHEMA sandboxc_audit")
+    with tempfile.TemporaryDirectory() as tmp:
+        load(con, "validator_decisions", rows, DECISIONS_TYPES, tmp)
+    with open(sql_file, encoding="utf-8") as f:
+        sql = re.sub(
+            r"CROSS JOIN UNNEST\((\w+)\) AS",
+            r"CROSS JOIN LATERAL (SELECT unnest(\1, recursive := true)) AS",
+            f.read(),
+        )
+    out = con.execute(sql).fetchall()
+    json.dump([[None if v is None else str(v) for v in r] for r in out], sys.stdout)
+
+
 def main():
     if sys.argv[1] == "--scan":
         return scan(*sys.argv[2:6])
+    if sys.argv[1] == "--decisions":
+        return decisions(*sys.argv[2:4])
     reports_dir, trail_dir, sql_file = sys.argv[1:4]
     trail = []
     for rel in files(trail_dir) if os.path.isdir(trail_dir) else []:

@@ -14,7 +14,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use super::athena_rows::Row;
-use super::athena_sql::COLUMNS;
 
 /// The state of a query (`Status.State`), with what came with it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -185,14 +184,17 @@ fn limit_hit(reason: &str, bytes: u64, limit: Option<u64>) -> bool {
 }
 
 /// Runs `sql` in `workgroup`: start, poll until a final state (at most `polling.max_polls`
-/// waits), then read every results page. `limit`: the workgroup's per-query bytes-scanned
-/// limit, when known, to explain a cancellation.
+/// waits), then read every results page, whose header row must name `columns` (the audit
+/// query's `super::athena_sql::COLUMNS`, the decisions query's
+/// `super::athena_decisions::DECISION_COLUMNS`). `limit`: the workgroup's per-query
+/// bytes-scanned limit, when known, to explain a cancellation.
 ///
 /// # Errors
 /// [`QueryError`], always naming the query ID once there is one.
 pub async fn run<S: QueryService>(
     service: &S,
     sql: &str,
+    columns: &[&str],
     workgroup: &str,
     polling: Polling,
     limit: Option<u64>,
@@ -237,10 +239,10 @@ pub async fn run<S: QueryService>(
             header = false;
             let names: Vec<&str> =
                 got.first().map(|r| r.iter().map(|c| c.as_deref().unwrap_or("")).collect()).unwrap_or_default();
-            if names != COLUMNS {
+            if names != columns {
                 return Err(QueryError::Shape {
                     query_id,
-                    why: format!("the result columns are {names:?}, not the audit query's {COLUMNS:?}"),
+                    why: format!("the result columns are {names:?}, not the query's {columns:?}"),
                 });
             }
             got.remove(0);

@@ -166,26 +166,93 @@ fn one(
             .get("timestamp")
             .and_then(serde_json::Value::as_i64)
             .ok_or("a CloudWatch Logs event without a numeric \"timestamp\" (milliseconds since the epoch)")?;
-        if !(MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms) {
-            return Err(format!(
-                "a CloudWatch Logs event whose \"timestamp\" {ms} is not milliseconds between 2000 and 2100"
-            ));
-        }
-        let inner =
-            serde_json::from_str::<serde_json::Value>(message.trim()).ok().filter(|v| v.get("outcome").is_some());
-        let Some(inner) = inner else {
-            counts.other_log_lines += 1;
-            return Ok(());
-        };
-        let d = decision(&inner, Some(Instant::from_millis(ms)), origin.to_string())
-            .map_err(|why| format!("a CloudWatch Logs event whose message is not a validator decision: {why}"))?;
-        counts.decisions += 1;
-        on_decision(d);
-        return Ok(());
+        return log_event(ms, message, origin, counts, on_decision);
     }
     let d = decision(value, None, origin.to_string()).map_err(|why| format!("not a validator decision: {why}"))?;
     counts.decisions += 1;
     on_decision(d);
+    Ok(())
+}
+
+/// One CloudWatch Logs event (`timestamp` in milliseconds since the epoch, `message`): a
+/// decision (counted and passed on, its time the event's), a runtime line (any message that is
+/// not a JSON object with `outcome`: counted in [`DecisionCounts::other_log_lines`]) or a
+/// problem (the reason).
+fn log_event(
+    ms: i64,
+    message: &str,
+    origin: &str,
+    counts: &mut DecisionCounts,
+    on_decision: &mut dyn FnMut(Decision),
+) -> Result<(), String> {
+    if !(MIN_TIMESTAMP_MS..MAX_TIMESTAMP_MS).contains(&ms) {
+        return Err(format!(
+            "a CloudWatch Logs event whose \"timestamp\" {ms} is not milliseconds between 2000 and 2100"
+        ));
+    }
+    let inner = serde_json::from_str::<serde_json::Value>(message.trim()).ok().filter(|v| v.get("outcome").is_some());
+    let Some(inner) = inner else {
+        counts.other_log_lines += 1;
+        return Ok(());
+    };
+    let d = decision(&inner, Some(Instant::from_millis(ms)), origin.to_string())
+        .map_err(|why| format!("a CloudWatch Logs event whose message is not a validator decision: {why}"))?;
+    counts.decisions += 1;
+    on_decision(d);
+    Ok(())
+}
+
+/// One CloudWatch Logs event given by its fields (a row of the Athena decisions query,
+/// `super::athena_decisions`), with where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogEvent<'a> {
+    /// The event's location: the decision's origin and the problem's location.
+    pub origin: String,
+    /// `timestamp`: milliseconds since the epoch.
+    pub timestamp: i64,
+    /// `message`: the line the validator wrote.
+    pub message: &'a str,
+}
+
+/// Reads the CloudWatch Logs events of one log group given one by one, exactly as [`read`]
+/// reads the same events as `filter-log-events` lines ([`log_event_line`]): each event is a
+/// decision, a runtime line or a problem at its origin, and the group is "not a validator
+/// decision log" when it has events and none is a decision or a runtime line.
+///
+/// # Errors
+/// As [`read`]: a message when no event is a decision or a runtime line (the events' problems
+/// are then dropped: the group is named instead).
+pub fn read_events<'a>(
+    events: impl IntoIterator<Item = LogEvent<'a>>,
+    problems: &mut Vec<Problem>,
+    on_decision: &mut dyn FnMut(Decision),
+) -> Result<DecisionCounts, String> {
+    let mut counts = DecisionCounts::default();
+    let mut mine: Vec<Problem> = Vec::new();
+    let mut seen_any = false;
+    for e in events {
+        seen_any = true;
+        if let Err(why) = log_event(e.timestamp, e.message, &e.origin, &mut counts, on_decision) {
+            mine.push(Problem::new(e.origin, why));
+        }
+    }
+    if seen_any && counts.decisions == 0 && counts.other_log_lines == 0 {
+        let first = mine.first().map(|p| format!(" (first: {}: {})", p.location, p.reason)).unwrap_or_default();
+        return Err(format!("no line is a validator decision or a CloudWatch Logs event{first}"));
+    }
+    problems.append(&mut mine);
+    Ok(counts)
+}
+
+/// One CloudWatch Logs event as the line `--from-aws` reads from `FilterLogEvents` (and
+/// `aws logs filter-log-events | jq -c '.events[]'` writes): `{"timestamp":<ms>,"message":"<text>"}`
+/// and a newline, appended to `out`.
+///
+/// # Errors
+/// The serializer's error (none for these two fields).
+pub fn log_event_line(timestamp: i64, message: &str, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+    serde_json::to_writer(&mut *out, &serde_json::json!({"timestamp": timestamp, "message": message}))?;
+    out.push(b'\n');
     Ok(())
 }
 

@@ -28,6 +28,7 @@
 //! ([`Report::has_findings`]).
 
 pub mod athena;
+pub mod athena_decisions;
 pub mod athena_rows;
 pub mod athena_sql;
 pub mod decisions;
@@ -467,6 +468,30 @@ impl Auditor {
         let mut problems = Vec::new();
         let mut found = Vec::new();
         let result = decisions::read(location, input, &mut problems, &mut |d| found.push(d));
+        for p in problems {
+            self.problem(p);
+        }
+        for d in found {
+            self.add_decision(d);
+        }
+        match result {
+            Ok(c) => {
+                self.counts.decision_files += 1;
+                self.counts.other_log_lines += c.other_log_lines;
+            }
+            Err(why) => self.bad_file(Problem::file(location, format!("not a validator decision log: {why}"))),
+        }
+    }
+
+    /// Reads the CloudWatch Logs events of one log group given one by one (the Athena decisions
+    /// query's rows, [`athena_decisions`]) as [`Auditor::read_decisions`] reads the same
+    /// events from `FilterLogEvents`: the same decisions, runtime lines and problems (at each
+    /// event's origin), the group counted as one decision file, or listed at `location` as not
+    /// a validator decision log.
+    pub fn read_log_events<'a>(&mut self, location: &str, events: impl IntoIterator<Item = decisions::LogEvent<'a>>) {
+        let mut problems = Vec::new();
+        let mut found = Vec::new();
+        let result = decisions::read_events(events, &mut problems, &mut |d| found.push(d));
         for p in problems {
             self.problem(p);
         }

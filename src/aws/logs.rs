@@ -183,9 +183,8 @@ impl std::io::Read for PagedEvents<'_> {
             self.buffer.clear();
             self.at = 0;
             for e in events {
-                let line = serde_json::json!({"timestamp": e.timestamp, "message": e.message});
-                serde_json::to_writer(&mut self.buffer, &line).map_err(std::io::Error::other)?;
-                self.buffer.push(b'\n');
+                crate::audit::decisions::log_event_line(e.timestamp, &e.message, &mut self.buffer)
+                    .map_err(std::io::Error::other)?;
             }
             self.done = next.is_none();
             self.token = next;

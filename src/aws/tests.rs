@@ -717,13 +717,14 @@ mod athena_flow {
     fn go(athena: &Athena, polling: Polling, limit: Option<u64>) -> (Result<QueryOutcome, QueryError>, Vec<String>) {
         let mut seen = Vec::new();
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let result = runtime.block_on(run(athena, "SELECT 1", "sandboxc-e-audit", polling, limit, &mut |p| {
-            seen.push(match p {
-                Progress::Started(id) => format!("started {id}"),
-                Progress::Polled(s, secs, bytes) => format!("{s} {secs}s {bytes}"),
-                Progress::Page(n, rows) => format!("page {n} {rows}"),
-            });
-        }));
+        let result =
+            runtime.block_on(run(athena, "SELECT 1", &COLUMNS, "sandboxc-e-audit", polling, limit, &mut |p| {
+                seen.push(match p {
+                    Progress::Started(id) => format!("started {id}"),
+                    Progress::Polled(s, secs, bytes) => format!("{s} {secs}s {bytes}"),
+                    Progress::Page(n, rows) => format!("page {n} {rows}"),
+                });
+            }));
         (result, seen)
     }
 

@@ -568,7 +568,9 @@ pub enum AuditEngine {
     #[default]
     Local,
     /// In Athena: one generated SQL query over the sandbox's Glue tables (blueprint
-    /// `audit.athena`, deployed), in its workgroup; decisions from the validator's log group.
+    /// `audit.athena`, deployed), in its workgroup; decisions from a second query over the
+    /// exported decisions (`audit.athena.export_decisions`, the default), else from the
+    /// validator's log group.
     Athena,
 }
 
@@ -592,7 +594,8 @@ pub struct AuditArgs {
     #[arg(long, value_name = "DIR", conflicts_with = "from_aws")]
     pub cloudtrail: Option<PathBuf>,
     /// Validator decision log: a file or a directory of files of JSON lines (repeatable; see
-    /// below for the two accepted line shapes). Also with --from-aws.
+    /// below for the two accepted line shapes). Also with --from-aws and --engine athena
+    /// (then neither the log group nor the exported decisions are read).
     #[arg(long, value_name = "FILE_OR_DIR")]
     pub decisions: Vec<PathBuf>,
     /// Read the usage-report and trail buckets in S3 instead of directories, listing only
@@ -652,9 +655,11 @@ pub struct AuditArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormatArg::Table)]
     pub format: AuditFormatArg,
-    /// With --from-aws and without --decisions: the validator's CloudWatch Logs group
-    /// (repeatable); default: every group /sandboxc/<stack>/.../lambda/validator. Its events
-    /// are read with FilterLogEvents over the window.
+    /// With --from-aws or --engine athena, without --decisions: the validator's CloudWatch Logs
+    /// group (repeatable); default: with --from-aws, and with --engine athena when the blueprint
+    /// does not export the decisions, every group /sandboxc/<stack>/.../lambda/validator. Its
+    /// events are read with FilterLogEvents over the window; with --engine athena it replaces the
+    /// exported decisions' query (e.g. for decisions logged before the export was deployed).
     #[arg(long, value_name = "NAME")]
     pub log_group: Vec<String>,
     /// Threads decompressing and parsing CloudTrail files (default: every core); the report
@@ -666,7 +671,9 @@ pub struct AuditArgs {
     /// --from-aws, default window the last 7 days).
     #[arg(long, value_enum, default_value_t = AuditEngine::Local)]
     pub engine: AuditEngine,
-    /// With --engine athena: print the generated SQL on standard output instead of running it.
+    /// With --engine athena: print the generated SQL on standard output instead of running it
+    /// (both queries, each after a `--` comment naming it, when the decisions come from the
+    /// exported table).
     #[arg(long)]
     pub print_sql: bool,
     /// With --engine athena: directory of AWS Price List offer files (as downloaded from
@@ -753,17 +760,29 @@ sandboxc-<name>-audit with a per-query bytes-scanned limit). The query reads onl
 of the window (trail days --since..the day after --until, usage reports from 5 days before), and
 the report is the one the local engine prints, in every format; the query ID, bytes scanned and
 cost are printed on standard error (the cost from --prices DIR with the AmazonAthena offer file;
-the shipped snapshot has no Athena price). Decisions come from the validator's log group (or
---decisions). Examples:
+the shipped snapshot has no Athena price).
+Decisions: when the blueprint exports them (audit.athena.export_decisions, the default: a
+subscription filter on the validator's log group sends its events through Kinesis Data Firehose
+to a retained bucket, the Glue table validator_decisions), a second query in the same workgroup
+reads the log events of the window (the table's day folders from the day before --since to the
+day after --until: a folder is the UTC day its object's oldest record reached Firehose), each
+event once even when Firehose delivered it twice, and they are read exactly as FilterLogEvents'
+events are; each query's ID, bytes scanned and cost are printed, then the
+total of the two. --log-group NAME reads the group with FilterLogEvents instead, and --decisions
+FILE reads files; with export_decisions: false the group is read as with --from-aws. Decisions
+logged before the export was deployed are only in the log group (while its retention,
+audit.log_retention_days, keeps them): pass --log-group to audit them. Examples:
   sandboxc audit --engine athena --since 2026-11-28 --until 2026-11-28
   sandboxc audit --engine athena --since 2026-11-01 --user alice@example.org --format csv
   sandboxc audit --engine athena --since 2026-11-28 --print-sql > audit.sql
+  sandboxc audit --engine athena --since 2026-11-28 --log-group /sandboxc/<name>/<id>/lambda/validator
   sandboxc audit --engine athena --since 2026-11-28 --prices ./offers   # ./offers/AmazonAthena.json
 The caller needs athena:StartQueryExecution, GetQueryExecution, GetQueryResults and
 GetWorkGroup on the workgroup, glue:GetDatabase, GetTable and GetPartitions on the database and
-its tables, s3:GetObject and s3:ListBucket on both buckets, s3:PutObject, GetObject and
-GetBucketLocation on the results bucket, kms:Decrypt and GenerateDataKey on the audit key
-(README, \"Audit on Athena\").
+its tables, s3:GetObject and s3:ListBucket on both buckets (and on the decisions bucket when
+the decisions are exported; else logs:DescribeLogGroups and FilterLogEvents on the validator's
+group), s3:PutObject, GetObject and GetBucketLocation on the results bucket, kms:Decrypt and
+GenerateDataKey on the audit key (README, \"Audit on Athena\").
 
 Exit codes: 0 every S3 data event is attributed to a session or a user's notebook (provisional
 ones included; administrative access does not count against it) and every input was read; 2 unattributed or ambiguous events exist, or the evidence is incomplete (a file, line or

@@ -527,3 +527,523 @@ fn engine_athena_reads_its_price_before_the_query() {
         "{help}"
     );
 }
+
+/// One CloudWatch Logs event of the validator's log group, for the decisions tests.
+#[derive(Debug, Clone)]
+struct LogEv {
+    group: String,
+    stream: String,
+    id: String,
+    ts: i64,
+    message: String,
+}
+
+const VALIDATOR_GROUP: &str = "/sandboxc/datasandbox/0a1b2c3d/lambda/validator";
+
+/// The events of a decisions fixture file: each line that is a CloudWatch Logs event (as
+/// `filter-log-events` gives it) is that event (its `eventId` and `logStreamName` kept); any
+/// other non-blank line (a bare decision, a broken line) is the message of an event one minute
+/// after the previous synthetic one, from 2026-11-28T12:00:00Z.
+fn fixture_events(path: &Path) -> Vec<LogEv> {
+    let text = std::fs::read_to_string(path).expect("reads the fixture");
+    let mut out: Vec<LogEv> = Vec::new();
+    let mut next_ts = sandboxc::audit::time::Instant::parse("2026-11-28T12:00:00Z").unwrap().0;
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        let v: Option<serde_json::Value> = serde_json::from_str(line).ok();
+        let event = v.as_ref().and_then(|v| Some((v["message"].as_str()?, v["timestamp"].as_i64()?, v)));
+        let synthetic_id = format!("{:056}", 37_990_000 + i);
+        let ev = match event {
+            Some((message, ts, v)) => LogEv {
+                group: VALIDATOR_GROUP.into(),
+                stream: v["logStreamName"].as_str().unwrap_or("2026/11/28/[$LATEST]0123456789abcdef").into(),
+                id: v["eventId"].as_str().map_or(synthetic_id.clone(), str::to_string),
+                ts,
+                message: message.into(),
+            },
+            None => {
+                next_ts += 61_000;
+                LogEv {
+                    group: VALIDATOR_GROUP.into(),
+                    stream: "2026/11/28/[$LATEST]fedcba9876543210".into(),
+                    id: synthetic_id.clone(),
+                    ts: next_ts,
+                    message: line.into(),
+                }
+            }
+        };
+        assert!(out.iter().all(|e| e.id != ev.id), "{}: event IDs are unique in a log group", path.display());
+        out.push(ev);
+    }
+    out
+}
+
+/// `yyyy/MM/dd` of a time in milliseconds.
+fn utc_day(ms: i64) -> String {
+    let t = sandboxc::audit::time::Instant(ms).to_string();
+    format!("{}/{}/{}", &t[0..4], &t[5..7], &t[8..10])
+}
+
+/// One subscription record as Firehose's Decompression processor delivers it (one line).
+fn record(kind: &str, group: &str, stream: &str, events: &[&LogEv]) -> String {
+    let events: Vec<serde_json::Value> =
+        events.iter().map(|e| serde_json::json!({"id": e.id, "timestamp": e.ts, "message": e.message})).collect();
+    serde_json::json!({
+        "messageType": kind, "owner": ACCOUNT, "logGroup": group, "logStream": stream,
+        "subscriptionFilters": ["sandboxc-validator-decisions"], "logEvents": events,
+    })
+    .to_string()
+}
+
+/// How Firehose delivers a test's events: events per subscription record, and each record's
+/// arrival after its last event (milliseconds, by the record's number).
+struct Delivery {
+    per_record: usize,
+    lag: fn(i64) -> i64,
+}
+
+/// The fixtures' delivery: up to 3 events a record, arriving 0 to 16 minutes after the last
+/// (the buffer interval and the subscription's delivery).
+const SPREAD: Delivery = Delivery { per_record: 3, lag: |k| (k * 370_000) % 960_000 };
+
+/// Lays out `events` as the Firehose stream delivers them to the decisions bucket under `dir`:
+/// records of the events of one stream, in arrival order, buffered into objects of up to 4
+/// records arriving within 900 s of the object's first (the largest buffer interval), each
+/// object in the folder of the UTC day its *oldest* record arrived (`decisions/yyyy/MM/dd/`,
+/// gzip); plus a CONTROL_MESSAGE record (with the health-check event AWS sends), the first
+/// record delivered again in an object of the next day (Firehose is at least once) and the
+/// third again in an object of its own day.
+fn firehose_layout(dir: &Path, events: &[LogEv], delivery: &Delivery) {
+    use std::collections::BTreeMap;
+    use std::io::Write;
+    let mut streams: BTreeMap<(&str, &str), Vec<&LogEv>> = BTreeMap::new();
+    for e in events {
+        streams.entry((&e.group, &e.stream)).or_default().push(e);
+    }
+    // (arrival, record line)
+    let mut records: Vec<(i64, String)> = Vec::new();
+    let mut k = 0i64;
+    for ((group, stream), evs) in &streams {
+        for chunk in evs.chunks(delivery.per_record) {
+            let arrival = chunk.iter().map(|e| e.ts).max().unwrap() + (delivery.lag)(k);
+            records.push((arrival, record("DATA_MESSAGE", group, stream, chunk)));
+            k += 1;
+        }
+    }
+    let again: Vec<(usize, i64, String)> =
+        records.iter().enumerate().filter(|(i, _)| *i == 0 || *i == 2).map(|(i, (a, l))| (i, *a, l.clone())).collect();
+    records.sort_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+    let mut objects: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current: Option<(i64, String)> = None;
+    for (n, (arrival, line)) in records.iter().enumerate() {
+        let full = current
+            .as_ref()
+            .is_some_and(|(first, key)| *arrival >= first + 900_000 || objects.get(key).is_some_and(|o| o.len() >= 4));
+        if current.is_none() || full {
+            let day = utc_day(*arrival);
+            current =
+                Some((*arrival, format!("decisions/{day}/sandboxc-decisions-1-{}-{n:04}.gz", day.replace('/', "-"))));
+        }
+        if let Some((_, key)) = &current {
+            objects.entry(key.clone()).or_default().push(line.clone());
+        }
+    }
+    for (i, arrival, line) in again {
+        let day = if i == 0 { utc_day(arrival + 86_400_000) } else { utc_day(arrival) };
+        objects.entry(format!("decisions/{day}/sandboxc-decisions-1-again-{i:04}.gz")).or_default().push(line);
+    }
+    if let Some((at, _)) = records.first() {
+        let health = LogEv {
+            group: String::new(),
+            stream: String::new(),
+            id: String::new(),
+            ts: *at,
+            message: "CWL CONTROL MESSAGE: Checking health of destination Firehose.".into(),
+        };
+        objects
+            .entry(format!("decisions/{}/sandboxc-decisions-1-control.gz", utc_day(*at)))
+            .or_default()
+            .insert(0, record("CONTROL_MESSAGE", "", "", &[&health]));
+    }
+    for (key, lines) in objects {
+        let path = dir.join(key);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for l in lines {
+            gz.write_all(l.as_bytes()).unwrap();
+            gz.write_all(b"\n").unwrap();
+        }
+        std::fs::write(path, gz.finish().unwrap()).unwrap();
+    }
+}
+
+/// Runs the decisions query on DuckDB over a decisions bucket laid out under `dir`.
+fn duckdb_decision_rows(dir: &Path, sql: &str) -> Vec<Row> {
+    let sql_file = dir.join("decisions.sql");
+    std::fs::write(&sql_file, sql).expect("writes the query");
+    let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_duckdb.py");
+    let out = std::process::Command::new(python())
+        .arg(harness)
+        .arg("--decisions")
+        .arg(dir)
+        .arg(&sql_file)
+        .output()
+        .expect("runs python");
+    assert!(
+        out.status.success(),
+        "the DuckDB harness failed:\n{}\n--- query ---\n{sql}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("rows as JSON")
+}
+
+/// What an audit holds after reading decisions, with every location written as `<group>#<event
+/// ID>` (or `<group>` for the group), so the two paths compare.
+fn decisions_read(aud: &sandboxc::audit::Auditor, locations: &[(String, String)]) -> String {
+    let norm = |text: &str| {
+        let mut text = text.to_string();
+        for (from, to) in locations {
+            text = text.replace(from, to);
+        }
+        text
+    };
+    let mut out = String::new();
+    for d in &aud.decisions {
+        let mut d = d.clone();
+        d.origin = norm(&d.origin);
+        out.push_str(&format!("decision {}\n", serde_json::to_string(&d).unwrap()));
+    }
+    for p in &aud.problems {
+        out.push_str(&format!("problem {}: {}\n", norm(&p.location), norm(&p.reason)));
+    }
+    for p in &aud.bad_files {
+        // The reason quotes the first event's problem after its location, cut to a number of
+        // characters: the two paths' locations differ in length, so the cut does too. The
+        // reason is compared up to the quoted problem's location (the problems themselves are
+        // compared above whenever the group is read).
+        let reason = norm(&p.reason);
+        let reason = match reason.find("(first: ") {
+            Some(at) => reason[..at].to_string() + reason[at..].split(": ").next().unwrap_or_default(),
+            None => reason,
+        };
+        out.push_str(&format!("bad file {}: {reason}\n", norm(&p.location)));
+    }
+    out.push_str(&format!("counts {:?}\n", aud.counts));
+    out
+}
+
+/// The decisions query on DuckDB, over each decisions fixture laid out as Firehose delivers it,
+/// gives the decisions, runtime lines and problems that the same events give read as
+/// `FilterLogEvents` returns them (one `{"timestamp","message"}` line per event of the window,
+/// in time order, each log group one source).
+fn compare_decisions(name: &str, events: &[LogEv], delivery: &Delivery, windows: &[(i64, i64)]) {
+    use sandboxc::audit::athena_decisions::{decisions_query, read_rows};
+    use sandboxc::audit::decisions::log_event_line;
+    use sandboxc::audit::time::Instant;
+    let dir = tempfile::tempdir().expect("temp dir");
+    firehose_layout(dir.path(), events, delivery);
+    for &(since, until) in windows {
+        let f = Filters { since: Some(Instant(since)), until: Some(Instant(until)), ..Filters::default() };
+        // FilterLogEvents: startTime since, endTime until - 1 (both inclusive), every group
+        // (sorted by name), events in time order.
+        let mut expected = sandboxc::audit::Auditor::new(f.clone());
+        let mut groups: Vec<&str> = events.iter().map(|e| e.group.as_str()).collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let mut locations = Vec::new();
+        for g in &groups {
+            let mut evs: Vec<&LogEv> =
+                events.iter().filter(|e| e.group == *g && since <= e.ts && e.ts < until).collect();
+            evs.sort_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
+            if evs.is_empty() {
+                continue;
+            }
+            let mut lines = Vec::new();
+            for (n, e) in evs.iter().enumerate() {
+                log_event_line(e.ts, &e.message, &mut lines).unwrap();
+                locations.push((format!("cloudwatch-logs:{g}:{}", n + 1), format!("{g}#{}", e.id)));
+                locations.push((format!("athena:q-dec:{g}:{}", e.id), format!("{g}#{}", e.id)));
+            }
+            locations.push((format!("cloudwatch-logs:{g}"), (*g).to_string()));
+            locations.push((format!("athena:q-dec:{g}"), (*g).to_string()));
+            expected.read_decisions(&format!("cloudwatch-logs:{g}"), lines.as_slice());
+        }
+        // Longest first: `...:1` must not rewrite the start of `...:10`.
+        locations.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
+        let sql = decisions_query("sandboxc_audit", "validator_decisions", &f).expect("query");
+        let rows = duckdb_decision_rows(dir.path(), &sql);
+        let mut got = sandboxc::audit::Auditor::new(f.clone());
+        read_rows(&mut got, "q-dec", &rows).expect("rows");
+        let (want, got) = (decisions_read(&expected, &locations), decisions_read(&got, &locations));
+        assert_eq!(
+            want,
+            got,
+            "{name} [{}, {}): the decisions query on DuckDB reads other decisions than FilterLogEvents (left) would\n--- query ---\n{sql}",
+            Instant(since),
+            Instant(until)
+        );
+        assert!(
+            want.lines().count() > 1 || events.iter().all(|e| e.ts < since || e.ts >= until),
+            "{name}: nothing compared"
+        );
+    }
+}
+
+/// The windows of a set of events: the whole days they span, with a boundary event just
+/// outside each end; and three hours from the middle event.
+fn decision_windows(events: &mut Vec<LogEv>) -> Vec<(i64, i64)> {
+    const DAY: i64 = 86_400_000;
+    let (Some(min), Some(max)) = (events.iter().map(|e| e.ts).min(), events.iter().map(|e| e.ts).max()) else {
+        return Vec::new();
+    };
+    let (since, until) = (min - min.rem_euclid(DAY), max - max.rem_euclid(DAY) + DAY);
+    let mut sorted: Vec<i64> = events.iter().map(|e| e.ts).collect();
+    sorted.sort_unstable();
+    let middle = sorted[sorted.len() / 2];
+    let decision = |n: u32| {
+        format!(
+            "{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{}\",\"session_id\":\"outside-{n}\"}}\n",
+            sandboxc::audit::join::user_hash("alice")
+        )
+    };
+    for (n, ts) in [(1, since - 1), (2, until), (3, until + 600_000)] {
+        events.push(LogEv {
+            group: VALIDATOR_GROUP.into(),
+            stream: "2026/11/28/[$LATEST]0000000000000000".into(),
+            id: format!("{:056}", 99_000 + n),
+            ts,
+            message: decision(n),
+        });
+    }
+    vec![(since, until), (middle, middle + 3 * 3_600_000)]
+}
+
+/// Every decisions fixture of the audit tests (the three fixture sets, the lines the Lambda
+/// writes) and a set of edge cases (runtime lines, malformed decisions, an event exactly at
+/// each end of the window, two events of one millisecond, another log group whose events are
+/// all malformed), each laid out as Firehose delivers it: the decisions query on DuckDB reads
+/// exactly what FilterLogEvents would.
+#[test]
+fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures = [
+        root.join("tests/fixtures/audit/findings/decisions/validator.jsonl"),
+        root.join("tests/fixtures/audit/clean/decisions.jsonl"),
+        root.join("tests/fixtures/audit/endpoints/decisions.jsonl"),
+        root.join("contract/fixtures/decision-lines.jsonl"),
+    ];
+    for path in fixtures {
+        let mut events = fixture_events(&path);
+        let windows = if events.is_empty() {
+            // An empty log: the query over an empty bucket gives no row, as FilterLogEvents.
+            vec![(1_795_824_000_000, 1_795_910_400_000)]
+        } else {
+            decision_windows(&mut events)
+        };
+        compare_decisions(&path.display().to_string(), &events, &SPREAD, &windows);
+    }
+    // The edge cases.
+    let at = |s: &str| sandboxc::audit::time::Instant::parse(s).unwrap().0;
+    let (since, until) = (at("2026-11-28T23:00:00Z"), at("2026-11-29T01:00:00Z"));
+    let alice = sandboxc::audit::join::user_hash("alice");
+    let ok = |sid: &str| {
+        format!("{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{alice}\",\"session_id\":\"{sid}\",\"request_id\":\"r-{sid}\"}}\n")
+    };
+    let ev = |group: &str, id: u32, ts: i64, message: String| LogEv {
+        group: group.into(),
+        stream: format!("2026/11/28/[$LATEST]{:016x}", id % 2),
+        id: format!("{id:056}"),
+        ts,
+        message,
+    };
+    let old = "/sandboxc/datasandbox/99999999/lambda/validator";
+    let events = vec![
+        ev(VALIDATOR_GROUP, 1, since - 1, ok("before")),
+        ev(VALIDATOR_GROUP, 2, since, ok("at-since")),
+        ev(VALIDATOR_GROUP, 3, since + 1, "START RequestId: r-3 Version: $LATEST\n".into()),
+        ev(VALIDATOR_GROUP, 4, since + 2, "REPORT RequestId: r-3\tDuration: 2.01 ms\n".into()),
+        ev(VALIDATOR_GROUP, 5, since + 3, "{\"outcome\":\"maybe\"}".into()),
+        ev(VALIDATOR_GROUP, 6, since + 4, "{\"outcome\": \"issued\", \"reason\": ".into()),
+        ev(VALIDATOR_GROUP, 7, at("2026-11-28T23:59:59.999Z"), ok("midnight-a")),
+        ev(VALIDATOR_GROUP, 8, at("2026-11-28T23:59:59.999Z"), ok("midnight-b")),
+        ev(VALIDATOR_GROUP, 9, at("2026-11-29T00:30:00Z"), "caf\u{e9} \"quoted\" \\ line".into()),
+        ev(VALIDATOR_GROUP, 10, until - 1, ok("last")),
+        ev(VALIDATOR_GROUP, 11, until, ok("at-until")),
+        ev(VALIDATOR_GROUP, 12, until + 3_600_000, ok("after")),
+        ev(VALIDATOR_GROUP, 13, since + 5, String::new()),
+        ev(old, 14, since + 10, "{\"outcome\":\"perhaps\"}".into()),
+        ev(old, 15, since + 11, "{\"outcome\":\"issued\",\"reason\":7}".into()),
+        // Arrives 30 s after the midnight events, in the object they opened: in the folder of
+        // 2026/11/28, though its own time is on the 29th.
+        ev(VALIDATOR_GROUP, 16, at("2026-11-29T00:00:30Z"), ok("after-midnight")),
+    ];
+    // One event a record, each arriving at its event's time: objects open at 23:00 and at
+    // 23:59:59.999.
+    let exact = Delivery { per_record: 1, lag: |_| 0 };
+    let windows =
+        [(since, until), (at("2026-11-28"), at("2026-11-30")), (at("2026-11-29"), at("2026-11-29T02:00:00Z"))];
+    compare_decisions("edge cases", &events, &exact, &windows);
+    let dir = tempfile::tempdir().unwrap();
+    firehose_layout(dir.path(), &events, &exact);
+    let folder = dir.path().join("decisions/2026/11/28");
+    let in_28: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|f| {
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(std::fs::File::open(f.unwrap().path()).unwrap()),
+                &mut text,
+            )
+            .unwrap();
+            text
+        })
+        .collect();
+    assert!(
+        in_28.iter().any(|t| t.contains("after-midnight")),
+        "the layout puts an event of the 29th in the 28th's folder"
+    );
+}
+
+/// A loopback AWS endpoint for `--engine athena --print-sql`: STS GetCallerIdentity,
+/// CloudFormation DescribeStacks (the stack's bucket and endpoint outputs) and
+/// ListStackResources (none), CloudWatch Logs DescribeLogGroups (one validator group); anything
+/// else is refused. Returns its URL and the requests it read (head and body).
+fn print_sql_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            let Ok(mut conn) = conn else { continue };
+            let mut data = Vec::new();
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = conn.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&data).to_string();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let length = text[..end]
+                        .lines()
+                        .find_map(|l| {
+                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
+                        })
+                        .and_then(|v| v.parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if data.len() >= end + 4 + length {
+                        break;
+                    }
+                }
+            }
+            let request = String::from_utf8_lossy(&data).to_string();
+            let xml = |body: String| ("200 OK", "text/xml", body);
+            let (status, content_type, body) = if request.contains("Action=GetCallerIdentity") {
+                xml(crate::commands::CALLER_IDENTITY.split("\r\n\r\n").nth(1).unwrap_or_default().to_string())
+            } else if request.contains("Action=DescribeStacks") {
+                let outputs: String = [
+                    ("UsageReportBucket", "genomics-usage-1a2b3c4d"),
+                    ("TrailBucketName", "genomics-trail-1a2b3c4d"),
+                    ("DataBucketName", DATA_BUCKET),
+                    ("S3EndpointId", SANDBOX_VPCE),
+                ]
+                .iter()
+                .map(|(k, v)| format!("<member><OutputKey>{k}</OutputKey><OutputValue>{v}</OutputValue></member>"))
+                .collect();
+                xml(format!("<DescribeStacksResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><DescribeStacksResult><Stacks><member><StackName>genomics</StackName><StackId>arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/genomics/0a1b2c3d-0000-0000-0000-000000000000</StackId><StackStatus>UPDATE_COMPLETE</StackStatus><CreationTime>2026-11-01T00:00:00Z</CreationTime><Outputs>{outputs}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></DescribeStacksResponse>"))
+            } else if request.contains("Action=ListStackResources") {
+                xml("<ListStackResourcesResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><ListStackResourcesResult><StackResourceSummaries/></ListStackResourcesResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></ListStackResourcesResponse>".into())
+            } else if request.to_ascii_lowercase().contains("x-amz-target: logs_20140328.describeloggroups") {
+                (
+                    "200 OK",
+                    "application/x-amz-json-1.1",
+                    "{\"logGroups\":[{\"logGroupName\":\"/sandboxc/genomics/0a1b2c3d/lambda/validator\"}]}".into(),
+                )
+            } else {
+                ("400 Bad Request", "application/json", "{\"__type\":\"UnknownOperationException\"}".into())
+            };
+            seen.lock().unwrap().push(request);
+            let answer = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = conn.write_all(answer.as_bytes());
+        }
+    });
+    (url, requests)
+}
+
+/// `--print-sql` prints both queries, each after a comment naming it, when the blueprint exports
+/// the decisions (the default); only the audit query, as before, with `--log-group`,
+/// `--decisions` or `export_decisions: false`. No query runs; the log group is looked for only
+/// when it is read (`export_decisions: false` without `--log-group`).
+#[test]
+fn print_sql_prints_the_decisions_query_when_the_decisions_are_exported() {
+    use crate::commands::sandboxc_at;
+    let tmp = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/always-on-4az.yaml");
+    let text = std::fs::read_to_string(&example).unwrap();
+    let athena = "athena: {bytes_scanned_limit: 20000000000, results_retention_days: 7}";
+    assert!(text.contains(athena), "the example's audit.athena");
+    std::fs::write(tmp.path().join("exported.yaml"), &text).unwrap();
+    std::fs::write(
+        tmp.path().join("not-exported.yaml"),
+        text.replace(
+            athena,
+            "athena: {bytes_scanned_limit: 20000000000, results_retention_days: 7, export_decisions: false}",
+        ),
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("d.jsonl"), "").unwrap();
+    let run = |args: &[&str]| {
+        let (url, requests) = print_sql_endpoint();
+        let mut all =
+            vec!["audit", "--engine", "athena", "--since", "2026-11-28", "--until", "2026-11-28", "--print-sql"];
+        all.extend_from_slice(args);
+        let o = sandboxc_at(tmp.path(), &all, &url);
+        let seen = requests.lock().unwrap().clone();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            seen,
+        )
+    };
+    let called =
+        |seen: &[String], what: &str| seen.iter().any(|r| r.to_ascii_lowercase().contains(&what.to_ascii_lowercase()));
+    // Exported (the default): both queries.
+    let (code, out, err, seen) = run(&["exported.yaml"]);
+    assert_eq!(code, Some(0), "{err}\n{seen:?}");
+    let first = out.find("-- sandboxc audit --engine athena: query 1 of 2, the audit's join").expect(&out);
+    let second = out
+        .find("-- sandboxc audit --engine athena: query 2 of 2, the validator's decisions from sandboxc_genomics.validator_decisions")
+        .expect(&out);
+    assert!(first == 0 && first < second, "{out}");
+    let (audit_sql, decisions_sql) = out.split_at(second);
+    assert!(audit_sql.contains("\"sandboxc_genomics\".\"cloudtrail\"") && !audit_sql.contains("validator_decisions"));
+    assert!(
+        decisions_sql.contains("FROM \"sandboxc_genomics\".\"validator_decisions\"")
+            && decisions_sql.contains("\"day\" BETWEEN '2026/11/27' AND '2026/11/29'")
+            && decisions_sql.contains("messagetype = 'DATA_MESSAGE'"),
+        "{decisions_sql}"
+    );
+    assert!(!called(&seen, "DescribeLogGroups"), "the log group is not looked for: {seen:?}");
+    assert!(!called(&seen, "AmazonAthena."), "no query runs: {seen:?}");
+    // --log-group, --decisions, export_decisions: false: the audit query only, as before.
+    for (args, looks_for_group) in [
+        (&["exported.yaml", "--log-group", "/sandboxc/genomics/0a1b2c3d/lambda/validator"][..], false),
+        (&["exported.yaml", "--decisions", "d.jsonl"][..], false),
+        (&["not-exported.yaml"][..], true),
+    ] {
+        let (code, out, err, seen) = run(args);
+        assert_eq!(code, Some(0), "{args:?}: {err}\n{seen:?}");
+        assert!(
+            out.starts_with("WITH ") && !out.contains("validator_decisions") && !out.contains("-- sandboxc"),
+            "{args:?}: {out}"
+        );
+        assert_eq!(out, audit_sql[audit_sql.find('\n').unwrap() + 1..], "{args:?}: the same audit query");
+        assert_eq!(called(&seen, "DescribeLogGroups"), looks_for_group, "{args:?}: {seen:?}");
+        assert!(!called(&seen, "AmazonAthena."), "{args:?}: no query runs: {seen:?}");
+    }
+}
