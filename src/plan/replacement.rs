@@ -164,6 +164,27 @@ pub const RULES: &[TypeRules] = &[
         name_property: Some("LogGroupName"),
     },
     TypeRules {
+        resource_type: "AWS::Logs::SubscriptionFilter",
+        create_only: &["FilterName", "LogGroupName"],
+        immutable: &[],
+        name_property: Some("FilterName"),
+    },
+    // Also create-only in the schema, under properties synth does not emit: the VPC settings of
+    // the OpenSearch, Elasticsearch and Snowflake destinations and the Iceberg catalog.
+    TypeRules {
+        resource_type: "AWS::KinesisFirehose::DeliveryStream",
+        create_only: &[
+            "DeliveryStreamName",
+            "DeliveryStreamType",
+            "DatabaseSourceConfiguration",
+            "DirectPutSourceConfiguration",
+            "KinesisStreamSourceConfiguration",
+            "MSKSourceConfiguration",
+        ],
+        immutable: &[],
+        name_property: Some("DeliveryStreamName"),
+    },
+    TypeRules {
         resource_type: "AWS::Lambda::Function",
         create_only: &["FunctionName", "PackageType", "TenancyConfig"],
         immutable: &[],

@@ -179,9 +179,10 @@ fn the_assets_stack_passes_cfn_lint_and_checkov() {
 
 /// Every written reason for a control a rule set expects but the template leaves out
 /// (`Metadata.sandboxc.<what>`), in the default output and the examples: (logical ID, what).
-const NOTES: [(&str, &str); 3] = [
+const NOTES: [(&str, &str); 4] = [
     ("AppStreamApiEndpoint", "endpoint-policy"), // AppStream supports no endpoint policy
     ("AppStreamStreamingEndpoint", "endpoint-policy"), // likewise (private streaming)
+    ("DecisionsBucket", "object-lock"),          // Firehose and Object Lock: see the note
     ("TrailAccessLogBucket", "encryption"),      // access-log delivery supports SSE-S3 only
 ];
 
