@@ -179,6 +179,9 @@ SsmParameter = "AWS::SSM::Parameter" {
 resource!(/// `AWS::Logs::LogGroup`.
 LogGroup = "AWS::Logs::LogGroup" { log_group_name: Expr, retention_in_days: i64, kms_key_id: Expr, tags: Expr });
 
+resource!(/// `AWS::Logs::LogStream`.
+LogStream = "AWS::Logs::LogStream" { log_group_name: Expr, log_stream_name: Expr });
+
 resource!(/// `AWS::Logs::SubscriptionFilter`: sends a log group's events to a destination (here a Firehose
 /// stream) through a role CloudWatch Logs assumes.
 SubscriptionFilter = "AWS::Logs::SubscriptionFilter" {

@@ -15,11 +15,14 @@ use sandboxc_contract::validator::{
 
 use crate::cfn::policy::{service, PolicyDocument, Statement};
 use crate::cfn::resources::{
-    DeliveryStream, EventsRule, HomeFolderNotification, Permission, Queue, QueuePolicy, Role, SubscriptionFilter,
+    DeliveryStream, EventsRule, HomeFolderNotification, LogGroup, LogStream, Permission, Queue, QueuePolicy, Role,
+    SubscriptionFilter,
 };
 use crate::cfn::{Expr, LogicalId, Pseudo, Resource, ToExpr};
 
-use super::common::{arn, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
+use super::common::{
+    arn, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, unique_name, FunctionSpec,
+};
 use super::context::{home_folder_bucket_parameter, PartBuilder};
 use super::network::notebook_arns;
 
@@ -34,6 +37,9 @@ pub const DECISIONS_BUFFER_MB: i64 = 5;
 /// The extension of the decisions' objects (`FileExtension`): Athena reads a text file as GZIP
 /// by its `.gz` extension.
 pub const DECISIONS_FILE_EXTENSION: &str = ".json.gz";
+
+/// The log stream of the decisions stream's delivery errors in its log group.
+pub const DECISIONS_DELIVERY_LOG_STREAM: &str = "DestinationDelivery";
 
 /// The condition under which the home-folder bucket's EventBridge delivery is turned on.
 pub const HAS_HOME_FOLDER_BUCKET: &str = "HasHomeFolderBucket";
@@ -355,6 +361,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
 /// - Firehose's role may write that bucket only, and use the audit key only through S3 for
 ///   that bucket (`kms:ViaService`, `kms:EncryptionContext:aws:s3:arn`: with a bucket key the
 ///   context is the bucket's ARN, else the object's).
+/// - Firehose logs its delivery errors to a log group of their own (encrypted with the audit
+///   key, retained, `audit.log_retention_days`) and its stream [`DECISIONS_DELIVERY_LOG_STREAM`],
+///   both created here: Firehose creates them only for streams made in its console (Firehose
+///   developer guide, "Monitoring with Amazon CloudWatch Logs").
 /// - CloudWatch Logs' role may only put records into that stream; CloudWatch Logs assumes it
 ///   for log groups of this account and Region only (`aws:SourceArn`).
 fn decisions_export(
@@ -367,6 +377,26 @@ fn decisions_export(
     let env = ctx.names.env.clone();
     let bucket_arn = p.import(ctx, Part::Audit, "DecisionsBucketArn")?;
     let bucket_and_objects = vec![bucket_arn.clone(), Expr::suffixed(&bucket_arn, "/*")];
+    // Retained like every log group of the sandbox, so its name carries the stack's ID.
+    let errors_name = format!("{}/${{Id}}/firehose/decisions", ctx.names.log_prefix);
+    let errors_group = p.add_resource(
+        "DecisionsDeliveryLogGroup",
+        Resource::new(&LogGroup {
+            log_group_name: Some(unique_name(&errors_name)),
+            retention_in_days: Some(i64::from(ctx.blueprint.audit.log_retention_days)),
+            kms_key_id: Some(key_arn.clone()),
+            tags: Some(ctx.tags()),
+        })
+        .retain(),
+    )?;
+    let errors_stream = p.add_resource(
+        "DecisionsDeliveryLogStream",
+        Resource::new(&LogStream {
+            log_group_name: Some(Expr::from(&errors_group)),
+            log_stream_name: Some(Expr::from(DECISIONS_DELIVERY_LOG_STREAM)),
+        })
+        .retain(),
+    )?;
     let inline = |name: &str, statements: Vec<Statement>| {
         vec![Expr::map([
             ("PolicyName", Expr::from(name)),
@@ -416,6 +446,13 @@ fn decisions_export(
                         "kms:EncryptionContext:aws:s3:arn",
                         Expr::List(bucket_and_objects),
                     ),
+                    Statement::allow(
+                        "LogDeliveryErrors",
+                        &["logs:PutLogEvents"],
+                        vec![unique_name(&format!(
+                            "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{errors_name}:log-stream:{DECISIONS_DELIVERY_LOG_STREAM}"
+                        ))],
+                    ),
                 ],
             )),
             tags: Some(ctx.tags()),
@@ -462,6 +499,14 @@ fn decisions_export(
                     Expr::map([("KMSEncryptionConfig", Expr::map([("AWSKMSKeyARN", key_arn.clone())]))]),
                 ),
                 ("ProcessingConfiguration", Expr::map([("Enabled", Expr::Bool(true)), ("Processors", processors)])),
+                (
+                    "CloudWatchLoggingOptions",
+                    Expr::map([
+                        ("Enabled", Expr::Bool(true)),
+                        ("LogGroupName", Expr::from(&errors_group)),
+                        ("LogStreamName", Expr::from(&errors_stream)),
+                    ]),
+                ),
             ])),
             tags: Some(ctx.tags()),
             ..DeliveryStream::default()

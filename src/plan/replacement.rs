@@ -164,6 +164,12 @@ pub const RULES: &[TypeRules] = &[
         name_property: Some("LogGroupName"),
     },
     TypeRules {
+        resource_type: "AWS::Logs::LogStream",
+        create_only: &["LogGroupName", "LogStreamName"],
+        immutable: &[],
+        name_property: Some("LogStreamName"),
+    },
+    TypeRules {
         resource_type: "AWS::Logs::SubscriptionFilter",
         create_only: &["FilterName", "LogGroupName"],
         immutable: &[],
