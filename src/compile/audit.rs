@@ -288,7 +288,7 @@ fn decisions_bucket(
         .depends_on(&access_logs.1)
         .note(
             "object-lock",
-            "no Object Lock, unlike the trail bucket: writing to a bucket with Object Lock is not documented as supported for Amazon Data Firehose, and S3 requires a Content-MD5 or checksum header on every PutObject to a bucket with a default retention (S3 user guide, Object Lock); the bucket policy denies every deletion instead",
+            "no Object Lock, unlike the trail bucket: writing to a bucket with Object Lock is not documented as supported for Amazon Data Firehose, and S3 requires a Content-MD5 or checksum header on every upload of an object with an Object Lock retention period, which a default retention gives every object (S3 API reference, PutObject); the bucket policy denies every deletion instead",
         ),
     )?;
     let arn = Expr::get_att(&bucket, "Arn");
@@ -414,9 +414,9 @@ pub const TRAIL_LOCATION_TEMPLATE: &str = "AWSLogs/${account}/CloudTrail/${regio
 pub const SESSIONS_LOCATION_TEMPLATE: &str = "sessions/schedule=DAILY/year=${year}/month=${month}/day=${day}/";
 
 /// The key prefix of the validator's exported decisions in their bucket: Kinesis Data Firehose
-/// writes under `decisions/<yyyy>/<MM>/<dd>/` by the UTC time it receives the records
-/// (S3 prefix `decisions/!{timestamp:yyyy/MM/dd}/`; Firehose developer guide, "Custom
-/// prefixes for Amazon S3 objects"), GZIP objects of one JSON record per line.
+/// writes under `decisions/<yyyy>/<MM>/<dd>/` by the UTC time it received the oldest record of
+/// each object (S3 prefix `decisions/!{timestamp:yyyy/MM/dd}/`; Firehose developer guide,
+/// "Custom prefixes for Amazon S3 objects"), GZIP objects of one JSON record per line.
 pub const DECISIONS_FIREHOSE_PREFIX: &str = "decisions/!{timestamp:yyyy/MM/dd}/";
 
 /// Where Firehose puts records it could not decompress or process: outside the table's
@@ -424,7 +424,9 @@ pub const DECISIONS_FIREHOSE_PREFIX: &str = "decisions/!{timestamp:yyyy/MM/dd}/"
 pub const DECISIONS_ERROR_PREFIX: &str = "decisions-failed/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
 
 /// The decisions table's key layout under its bucket: `day` projected as `yyyy/MM/dd`, the
-/// day Firehose received the records (at or after the decisions' own time).
+/// UTC day Firehose received the oldest record of the object: a decision's own day, a later
+/// one (CloudWatch Logs delivers after the event), or the day before when the object's buffer
+/// (`DECISIONS_BUFFER_SECONDS` of the validator part) spanned midnight.
 pub const DECISIONS_LOCATION_TEMPLATE: &str = "decisions/${day}/";
 
 /// The decisions table's columns: one row per CloudWatch Logs subscription record as

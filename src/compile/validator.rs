@@ -546,8 +546,9 @@ fn decisions_export(
         "DecisionsSubscriptionFilter",
         &SubscriptionFilter {
             log_group_name: Some(Expr::from(log_group)),
-            // The empty pattern matches every event (CloudWatch Logs user guide, "Filter
-            // pattern syntax"): decisions and the runtime's START/END/REPORT lines alike.
+            // The empty pattern subscribes every event, as the CloudWatch Logs user guide's
+            // subscription examples do (`--filter-pattern ""`, "Subscription filters"):
+            // decisions and the runtime's START/END/REPORT lines alike.
             filter_pattern: Some(Expr::from("")),
             destination_arn: Some(Expr::get_att(&stream, "Arn")),
             role_arn: Some(Expr::get_att(&logs_role, "Arn")),
