@@ -279,3 +279,71 @@ fn without_the_decisions_export_the_output_has_none_of_it() {
     settings.set_omit_expression(true);
     settings.bind(|| insta::assert_snapshot!("always-on-4az-export-off__manifest.json", manifest));
 }
+
+#[test]
+fn the_decisions_export_grants_each_service_only_its_one_task() {
+    // Firehose's role: the decisions bucket, and the audit key only through S3 for that bucket.
+    let role = table("DecisionsDeliveryRole");
+    let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert_eq!(trust["Principal"]["Service"], "firehose.amazonaws.com");
+    assert_eq!(trust["Condition"]["StringEquals"]["sts:ExternalId"]["Ref"], "AWS::AccountId");
+    let statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].as_array().unwrap().clone();
+    assert_eq!(statements.len(), 3, "{statements:?}");
+    for s in &statements {
+        let text = s.to_string();
+        match s["Sid"].as_str().unwrap() {
+            "WriteDecisionsBucket" => {
+                assert!(s["Resource"].as_array().unwrap().iter().all(|r| r.to_string().contains("DecisionsBucketArn")));
+                assert!(!text.contains("s3:Delete"), "{text}");
+            }
+            "EncryptDecisions" => {
+                assert_eq!(s["Resource"][0]["Ref"], "AuditKeyArn");
+                assert_eq!(
+                    s["Condition"]["StringEquals"]["kms:ViaService"]["Fn::Sub"],
+                    "s3.${AWS::Region}.amazonaws.com"
+                );
+                let context = s["Condition"]["StringLike"]["kms:EncryptionContext:aws:s3:arn"].to_string();
+                assert!(context.contains("DecisionsBucketArn"), "{context}");
+            }
+            "LogDeliveryErrors" => {
+                assert_eq!(s["Action"], serde_json::json!(["logs:PutLogEvents"]));
+                assert!(text.contains("/firehose/decisions:log-stream:DestinationDelivery"), "{text}");
+            }
+            other => panic!("unexpected statement {other}"),
+        }
+    }
+    // CloudWatch Logs' role: put records into this stream, for this account's log groups only.
+    let role = table("DecisionsSubscriptionRole");
+    let trust = &role["Properties"]["AssumeRolePolicyDocument"]["Statement"][0];
+    assert!(trust["Condition"]["StringLike"]["aws:SourceArn"]["Fn::Sub"]
+        .as_str()
+        .unwrap()
+        .ends_with(":logs:${AWS::Region}:${AWS::AccountId}:*"));
+    let statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].as_array().unwrap().clone();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Action"], serde_json::json!(["firehose:PutRecord", "firehose:PutRecordBatch"]));
+    assert_eq!(statements[0]["Resource"], serde_json::json!([{"Fn::GetAtt": ["DecisionsDeliveryStream", "Arn"]}]));
+    // Every event of the validator's log group.
+    let filter = table("DecisionsSubscriptionFilter");
+    assert_eq!(filter["Properties"]["LogGroupName"]["Ref"], "ValidatorLogGroup");
+    assert_eq!(filter["Properties"]["FilterPattern"], "");
+    // The stream is encrypted with the audit key; so are the objects it writes.
+    let stream = table("DecisionsDeliveryStream");
+    let sse = &stream["Properties"]["DeliveryStreamEncryptionConfigurationInput"];
+    assert_eq!(sse["KeyType"], "CUSTOMER_MANAGED_CMK");
+    assert_eq!(sse["KeyARN"]["Ref"], "AuditKeyArn");
+    let s3 = &stream["Properties"]["ExtendedS3DestinationConfiguration"];
+    assert_eq!(s3["EncryptionConfiguration"]["KMSEncryptionConfig"]["AWSKMSKeyARN"]["Ref"], "AuditKeyArn");
+    // The bucket: retained, no deletions, no Object Lock (with the reason), its reads recorded.
+    let bucket = table("DecisionsBucket");
+    assert_eq!(bucket["DeletionPolicy"], "Retain");
+    assert!(bucket["Properties"].get("ObjectLockEnabled").is_none());
+    assert!(bucket["Metadata"]["sandboxc"]["object-lock"].as_str().unwrap().contains("Firehose"));
+    assert_eq!(bucket["Properties"]["LoggingConfiguration"]["LogFilePrefix"], "decisions-bucket/");
+    let policy = table("DecisionsBucketPolicy").to_string();
+    assert!(policy.contains("NobodyDeletesDecisions") && policy.contains("s3:DeleteObjectVersion"), "{policy}");
+    let trail = table("Trail").to_string();
+    assert!(trail.contains("\"DecisionsBucket\""), "the trail does not record the decisions bucket");
+    let access_logs = table("TrailAccessLogBucketPolicy").to_string();
+    assert!(access_logs.contains("/decisions-bucket/*"), "{access_logs}");
+}
