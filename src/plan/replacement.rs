@@ -449,5 +449,14 @@ mod tests {
         assert!(note(HOME_FOLDER_NOTIFICATION, LEGACY_FUNCTION_ARN_PROPERTY, Replacement::None)
             .is_some_and(|n| n.contains("moves from its S3 notification entry") && n.contains("EventBridge")));
         assert!(note(HOME_FOLDER_NOTIFICATION, "BucketName", Replacement::None).is_none());
+        // The decisions export (audit.athena.export_decisions).
+        assert_eq!(tier("AWS::KinesisFirehose::DeliveryStream", "DeliveryStreamType", true), Replacement::Certain);
+        assert_eq!(
+            tier("AWS::KinesisFirehose::DeliveryStream", "ExtendedS3DestinationConfiguration", true),
+            Replacement::None
+        );
+        assert_eq!(tier("AWS::Logs::SubscriptionFilter", "LogGroupName", false), Replacement::Possible);
+        assert_eq!(tier("AWS::Logs::SubscriptionFilter", "FilterPattern", true), Replacement::None);
+        assert_eq!(tier("AWS::Logs::LogStream", "LogStreamName", true), Replacement::Certain);
     }
 }
