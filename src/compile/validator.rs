@@ -375,6 +375,7 @@ fn decisions_export(
 ) -> Result<(), CompileError> {
     use super::audit::{DECISIONS_ERROR_PREFIX, DECISIONS_FIREHOSE_PREFIX};
     let env = ctx.names.env.clone();
+    let stream_name = ctx.names.decisions_stream.clone();
     let bucket_arn = p.import(ctx, Part::Audit, "DecisionsBucketArn")?;
     let bucket_and_objects = vec![bucket_arn.clone(), Expr::suffixed(&bucket_arn, "/*")];
     // Retained like every log group of the sandbox, so its name carries the stack's ID.
@@ -475,6 +476,7 @@ fn decisions_export(
     let stream = p.add(
         "DecisionsDeliveryStream",
         &DeliveryStream {
+            delivery_stream_name: Some(Expr::from(stream_name.as_str())),
             delivery_stream_type: Some(Expr::from("DirectPut")),
             delivery_stream_encryption_configuration_input: Some(Expr::map([
                 ("KeyARN", key_arn.clone()),
@@ -532,10 +534,13 @@ fn decisions_export(
             .when("StringLike", "aws:SourceArn", super::common::arn("logs", "*"))])),
             policies: Some(inline(
                 "send-decisions",
+                // By name, not `Fn::GetAtt`: the role then does not wait for the stream, and IAM
+                // has made it known by the time the subscription filter passes it to CloudWatch
+                // Logs (which checks at once that it can assume it and deliver).
                 vec![Statement::allow(
                     "PutDecisionRecords",
                     &["firehose:PutRecord", "firehose:PutRecordBatch"],
-                    vec![Expr::get_att(&stream, "Arn")],
+                    vec![arn("firehose", &format!("deliverystream/{stream_name}"))],
                 )],
             )),
             tags: Some(ctx.tags()),

@@ -322,7 +322,11 @@ fn the_decisions_export_grants_each_service_only_its_one_task() {
     let statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].as_array().unwrap().clone();
     assert_eq!(statements.len(), 1);
     assert_eq!(statements[0]["Action"], serde_json::json!(["firehose:PutRecord", "firehose:PutRecordBatch"]));
-    assert_eq!(statements[0]["Resource"], serde_json::json!([{"Fn::GetAtt": ["DecisionsDeliveryStream", "Arn"]}]));
+    assert_eq!(
+        statements[0]["Resource"],
+        serde_json::json!([{"Fn::Sub": "arn:${AWS::Partition}:firehose:${AWS::Region}:${AWS::AccountId}:deliverystream/sandboxc-genomics-decisions"}])
+    );
+    assert_eq!(table("DecisionsDeliveryStream")["Properties"]["DeliveryStreamName"], "sandboxc-genomics-decisions");
     // Every event of the validator's log group.
     let filter = table("DecisionsSubscriptionFilter");
     assert_eq!(filter["Properties"]["LogGroupName"]["Ref"], "ValidatorLogGroup");
