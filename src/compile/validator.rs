@@ -511,7 +511,6 @@ fn decisions_export(
                 ),
             ])),
             tags: Some(ctx.tags()),
-            ..DeliveryStream::default()
         },
     )?;
     let logs_role = p.add(
