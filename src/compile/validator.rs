@@ -2,7 +2,8 @@
 //! pre-signed notebook URL into the same home folder. It runs in the isolated subnets, may
 //! write only `session_url.txt` files, and may create URLs only through the VPC endpoints.
 //! Also its dead-letter queues, the EventBridge rule that sends it this sandbox's session files,
-//! the rule's invoke permission, and the home-folder bucket's EventBridge delivery.
+//! the rule's invoke permission, and the home-folder bucket's EventBridge delivery; with
+//! `audit.athena.export_decisions`, the export of its log events to the decisions bucket.
 
 use sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
 use sandboxc_contract::stack::{outputs, parameters};
