@@ -55,6 +55,12 @@ pub struct Names {
     pub audit_database: String,
     /// `audit.athena`: the Athena workgroup, `sandboxc-<env>-audit`.
     pub audit_workgroup: String,
+    /// `audit.athena.export_decisions`: the Firehose stream of the validator's decisions,
+    /// `sandboxc-<env>-decisions` (at most 50 characters of `[a-z0-9-]`; Firehose allows 1..64
+    /// of `[a-zA-Z0-9._-]`, CreateDeliveryStream). Named so that the role CloudWatch Logs
+    /// assumes names the stream by ARN without waiting for it: the role exists well before the
+    /// subscription filter that passes it. Deleted with its stack, so the name is free again.
+    pub decisions_stream: String,
 }
 
 /// The Glue table of the trail's S3 data events in [`Names::audit_database`].
@@ -85,6 +91,7 @@ impl Names {
             alias_prefix: format!("alias/sandboxc/{env}"),
             audit_database: format!("sandboxc_{}", env.to_ascii_lowercase().replace('-', "_")),
             audit_workgroup: format!("sandboxc-{env}-audit"),
+            decisions_stream: format!("sandboxc-{env}-decisions"),
         }
     }
 
@@ -147,6 +154,8 @@ mod tests {
         assert_eq!(n.fleet(FleetType::OnDemand), "team-a-on-demand");
         assert_eq!(n.fleet(FleetType::AlwaysOn), "team-a-always-on");
         assert_eq!(n.fleet(FleetType::Elastic), "team-a-elastic");
+        assert_eq!(n.decisions_stream, "sandboxc-team-a-decisions");
+        assert!(Names::new(&format!("a{}", "b".repeat(30))).decisions_stream.len() <= 64);
         assert!(n.violations(true).is_empty());
         let bad = Names::new("team--a");
         assert_eq!(bad.violations(true).iter().map(|v| v.0).collect::<Vec<_>>(), ["CloudTrail trail"]);

@@ -179,6 +179,22 @@ SsmParameter = "AWS::SSM::Parameter" {
 resource!(/// `AWS::Logs::LogGroup`.
 LogGroup = "AWS::Logs::LogGroup" { log_group_name: Expr, retention_in_days: i64, kms_key_id: Expr, tags: Expr });
 
+resource!(/// `AWS::Logs::LogStream`.
+LogStream = "AWS::Logs::LogStream" { log_group_name: Expr, log_stream_name: Expr });
+
+resource!(/// `AWS::Logs::SubscriptionFilter`: sends a log group's events to a destination (here a Firehose
+/// stream) through a role CloudWatch Logs assumes.
+SubscriptionFilter = "AWS::Logs::SubscriptionFilter" {
+    filter_name: Expr, log_group_name: Expr, filter_pattern: Expr, destination_arn: Expr, role_arn: Expr,
+    distribution: Expr,
+});
+
+resource!(/// `AWS::KinesisFirehose::DeliveryStream` (a Firehose stream).
+DeliveryStream = "AWS::KinesisFirehose::DeliveryStream" {
+    delivery_stream_name: Expr, delivery_stream_type: Expr,
+    delivery_stream_encryption_configuration_input: Expr, extended_s3_destination_configuration: Expr, tags: Expr,
+});
+
 resource!(/// `AWS::Lambda::Function`.
 Function = "AWS::Lambda::Function" {
     function_name: Expr, description: Expr, runtime: Expr, handler: Expr, architectures: Expr, code: Expr, role: Expr,

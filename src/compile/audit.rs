@@ -1,15 +1,17 @@
 //! Audit: the audit key (log groups, trail, dead letters) and the CloudTrail trail with S3 data
 //! events on the data bucket, the home-folder bucket and the datasets in existing buckets; its
 //! retained log bucket (S3 Object Lock in governance mode, server access logs to a small
-//! access-log bucket), and its delivery to an encrypted CloudWatch Logs group. (The
-//! usage-report subscription is in the AppStream part: it needs AppStream's service roles first.)
+//! access-log bucket), and its delivery to an encrypted CloudWatch Logs group; with
+//! `audit.athena.export_decisions`, the retained bucket of the validator's exported decisions
+//! (the validator part streams them there). (The usage-report subscription is in the AppStream
+//! part: it needs AppStream's service roles first.)
 //! With `audit.athena`, [`athena`] adds the Glue database, the partition-projected tables over
 //! the trail and usage-report buckets and the Athena workgroup of `sandboxc audit --engine
 //! athena`; it runs in the AppStream part, where the usage-report bucket's name is known.
 
 use sandboxc_contract::stack::outputs;
 
-use crate::blueprint::names::{AUDIT_SESSIONS_TABLE, AUDIT_TRAIL_TABLE};
+use crate::blueprint::names::{AUDIT_DECISIONS_TABLE, AUDIT_SESSIONS_TABLE, AUDIT_TRAIL_TABLE};
 use crate::cfn::policy::{deny_insecure_transport, service, PolicyDocument, Statement};
 use crate::cfn::resources::{AthenaWorkGroup, Bucket, BucketPolicy, GlueDatabase, GlueTable, LogGroup, Role, Trail};
 use crate::cfn::{Expr, Pseudo, Resource, ToExpr};
@@ -20,8 +22,17 @@ use super::common::{
 
 /// The key prefix of the trail bucket's server access logs in the access-log bucket.
 pub const ACCESS_LOG_PREFIX: &str = "trail-bucket/";
+/// The key prefix of the decisions bucket's server access logs in the access-log bucket.
+pub const DECISIONS_ACCESS_LOG_PREFIX: &str = "decisions-bucket/";
 use super::context::PartBuilder;
 use super::{CompileError, Ctx, Part};
+
+/// Whether the sandbox exports the validator's decisions (`audit.athena.export_decisions`).
+/// `audit.athena` requires the trail (blueprint validation); the decisions bucket sits beside
+/// the trail bucket and shares its access-log bucket, so without a trail nothing is exported.
+pub(super) fn exports_decisions(audit: &crate::blueprint::model::Audit) -> bool {
+    audit.cloudtrail && audit.athena.as_ref().is_some_and(|a| a.export_decisions)
+}
 
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let env = ctx.names.env.clone();
@@ -29,6 +40,10 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let mut holds = vec!["audit key"];
     if audit.cloudtrail {
         holds.push("CloudTrail trail with S3 data events");
+    }
+    let export_decisions = exports_decisions(&audit);
+    if export_decisions {
+        holds.push("bucket of the validator's decisions");
     }
     let mut p = PartBuilder::new(Part::Audit, &format!("sandboxc data sandbox {env}: {}", holds.join(", ")));
     // The trail is retained and its name is its only create-only property: its name carries
@@ -65,7 +80,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     p.export(ctx, "AuditKeyArn", key_arn.clone(), false, "ARN of the KMS key encrypting logs")?;
 
     if audit.cloudtrail {
-        let access_logs = access_log_bucket(&mut p, ctx)?;
+        let access_logs = access_log_bucket(&mut p, ctx, export_decisions)?;
         let bucket = p.add_resource(
             "TrailBucket",
             Resource::new(&Bucket {
@@ -129,6 +144,26 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 .iter()
                 .filter_map(|d| d.existing().map(|e| partitioned(&e.arn, &format!("/{}", d.prefix)))),
         );
+        if export_decisions {
+            let decisions = decisions_bucket(&mut p, ctx, &key_arn, &access_logs)?;
+            let decisions_arn = Expr::get_att(&decisions, "Arn");
+            // Who reads the exported decisions is recorded like who reads the data.
+            recorded.push(Expr::suffixed(&decisions_arn, "/"));
+            p.export(
+                ctx,
+                "DecisionsBucketName",
+                Expr::from(&decisions),
+                false,
+                "Name of the bucket of the validator's exported decisions (the Athena table reads it)",
+            )?;
+            p.export(
+                ctx,
+                "DecisionsBucketArn",
+                decisions_arn,
+                false,
+                "ARN of the bucket of the validator's exported decisions (its Firehose stream writes it)",
+            )?;
+        }
         let (log_group, logs_role) = trail_logs(&mut p, ctx, &key_arn, &trail_arn)?;
         let trail = Trail {
             trail_name: Some(unique_name(&trail_name)),
@@ -177,10 +212,12 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
 
 /// The bucket receiving the trail bucket's server access logs, and its policy: SSE-S3 (the
 /// only default encryption access-log delivery supports), versioned, private, retained;
-/// written only by S3's logging service for this account, under [`ACCESS_LOG_PREFIX`].
+/// written only by S3's logging service for this account, under [`ACCESS_LOG_PREFIX`] (and
+/// [`DECISIONS_ACCESS_LOG_PREFIX`] when `decisions`: the decisions bucket logs there too).
 fn access_log_bucket(
     p: &mut PartBuilder,
     ctx: &Ctx<'_>,
+    decisions: bool,
 ) -> Result<(crate::cfn::LogicalId, crate::cfn::LogicalId), CompileError> {
     let sse_s3 = Expr::map([(
         "ServerSideEncryptionConfiguration",
@@ -207,23 +244,70 @@ fn access_log_bucket(
         ),
     )?;
     let arn = Expr::get_att(&bucket, "Arn");
+    let mut prefixes = vec![Expr::suffixed(&arn, &format!("/{ACCESS_LOG_PREFIX}*"))];
+    if decisions {
+        prefixes.push(Expr::suffixed(&arn, &format!("/{DECISIONS_ACCESS_LOG_PREFIX}*")));
+    }
     let policy = p.add(
         "TrailAccessLogBucketPolicy",
         &BucketPolicy {
             bucket: Some(Expr::from(&bucket)),
             policy_document: Some(PolicyDocument::new(vec![
                 deny_insecure_transport(arn.clone()),
-                Statement::allow(
-                    "S3ServerAccessLogsDelivery",
-                    &["s3:PutObject"],
-                    vec![Expr::suffixed(&arn, &format!("/{ACCESS_LOG_PREFIX}*"))],
-                )
-                .principal(service("logging.s3.amazonaws.com"))
-                .when("StringEquals", "aws:SourceAccount", Expr::pseudo(Pseudo::AccountId)),
+                Statement::allow("S3ServerAccessLogsDelivery", &["s3:PutObject"], prefixes)
+                    .principal(service("logging.s3.amazonaws.com"))
+                    .when("StringEquals", "aws:SourceAccount", Expr::pseudo(Pseudo::AccountId)),
             ])),
         },
     )?;
     Ok((bucket, policy))
+}
+
+/// The retained bucket of the validator's exported decisions (`audit.athena.export_decisions`),
+/// and its policy: SSE-KMS with the audit key (bucket key on), versioned, private, TLS only,
+/// server access logs to the access-log bucket under [`DECISIONS_ACCESS_LOG_PREFIX`], and no
+/// one may delete an object or a version or change its lifecycle (as the trail bucket). The
+/// validator part's Firehose stream writes it; the decisions table of [`athena`] reads it.
+fn decisions_bucket(
+    p: &mut PartBuilder,
+    ctx: &Ctx<'_>,
+    key_arn: &Expr,
+    access_logs: &(crate::cfn::LogicalId, crate::cfn::LogicalId),
+) -> Result<crate::cfn::LogicalId, CompileError> {
+    let bucket = p.add_resource(
+        "DecisionsBucket",
+        Resource::new(&Bucket {
+            logging_configuration: Some(Expr::map([
+                ("DestinationBucketName", Expr::from(&access_logs.0)),
+                ("LogFilePrefix", Expr::from(DECISIONS_ACCESS_LOG_PREFIX)),
+            ])),
+            ..private_bucket(ctx, key_arn, None)
+        })
+        .retain()
+        // S3 delivers the access logs only once the log bucket's policy lets it.
+        .depends_on(&access_logs.1)
+        .note(
+            "object-lock",
+            "no Object Lock, unlike the trail bucket: writing to a bucket with Object Lock is not documented as supported for Amazon Data Firehose, and S3 requires a Content-MD5 or checksum header on every upload of an object with an Object Lock retention period, which a default retention gives every object (S3 API reference, PutObject); the bucket policy denies every deletion instead",
+        ),
+    )?;
+    let arn = Expr::get_att(&bucket, "Arn");
+    p.add(
+        "DecisionsBucketPolicy",
+        &BucketPolicy {
+            bucket: Some(Expr::from(&bucket)),
+            policy_document: Some(PolicyDocument::new(vec![
+                deny_insecure_transport(arn.clone()),
+                Statement::deny(
+                    "NobodyDeletesDecisions",
+                    &["s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutLifecycleConfiguration"],
+                    vec![arn.clone(), Expr::suffixed(&arn, "/*")],
+                )
+                .principal(crate::cfn::policy::aws(Expr::from("*"))),
+            ])),
+        },
+    )?;
+    Ok(bucket)
 }
 
 /// The trail's CloudWatch Logs delivery: a log group encrypted with the audit key (retention
@@ -330,9 +414,9 @@ pub const TRAIL_LOCATION_TEMPLATE: &str = "AWSLogs/${account}/CloudTrail/${regio
 pub const SESSIONS_LOCATION_TEMPLATE: &str = "sessions/schedule=DAILY/year=${year}/month=${month}/day=${day}/";
 
 /// The key prefix of the validator's exported decisions in their bucket: Kinesis Data Firehose
-/// writes under `decisions/<yyyy>/<MM>/<dd>/` by the UTC time it receives the records
-/// (S3 prefix `decisions/!{timestamp:yyyy/MM/dd}/`; Firehose developer guide, "Custom
-/// prefixes for Amazon S3 objects"), GZIP objects of one JSON record per line.
+/// writes under `decisions/<yyyy>/<MM>/<dd>/` by the UTC time it received the oldest record of
+/// each object (S3 prefix `decisions/!{timestamp:yyyy/MM/dd}/`; Firehose developer guide,
+/// "Custom prefixes for Amazon S3 objects"), GZIP objects of one JSON record per line.
 pub const DECISIONS_FIREHOSE_PREFIX: &str = "decisions/!{timestamp:yyyy/MM/dd}/";
 
 /// Where Firehose puts records it could not decompress or process: outside the table's
@@ -340,7 +424,9 @@ pub const DECISIONS_FIREHOSE_PREFIX: &str = "decisions/!{timestamp:yyyy/MM/dd}/"
 pub const DECISIONS_ERROR_PREFIX: &str = "decisions-failed/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd}/";
 
 /// The decisions table's key layout under its bucket: `day` projected as `yyyy/MM/dd`, the
-/// day Firehose received the records (at or after the decisions' own time).
+/// UTC day Firehose received the oldest record of the object: a decision's own day, a later
+/// one (CloudWatch Logs delivers after the event), or the day before when the object's buffer
+/// (`DECISIONS_BUFFER_SECONDS` of the validator part) spanned midnight.
 pub const DECISIONS_LOCATION_TEMPLATE: &str = "decisions/${day}/";
 
 /// The decisions table's columns: one row per CloudWatch Logs subscription record as
@@ -521,6 +607,10 @@ pub(super) fn athena(p: &mut PartBuilder, ctx: &mut Ctx<'_>, usage_bucket: &Expr
             ])),
         },
     )?;
+    if exports_decisions(&ctx.blueprint.audit) {
+        let decisions_bucket = p.import(ctx, Part::Audit, "DecisionsBucketName")?;
+        decisions_table(p, &account, &database, &decisions_bucket)?;
+    }
     // Query results: a bucket of their own (the trail bucket is under Object Lock and denies
     // deletes, the data bucket answers only through the sandbox's endpoint), encrypted with the
     // audit key, results expiring after `results_retention_days`.
@@ -589,6 +679,77 @@ pub(super) fn athena(p: &mut PartBuilder, ctx: &mut Ctx<'_>, usage_bucket: &Expr
         "Athena workgroup of sandboxc audit --engine athena",
         Expr::from(names.audit_workgroup.as_str()),
     );
+    Ok(())
+}
+
+/// The table of the validator's exported decisions ([`AUDIT_DECISIONS_TABLE`]): one row per
+/// line Firehose wrote under [`DECISIONS_FIREHOSE_PREFIX`] (one decompressed CloudWatch Logs
+/// subscription record each), columns [`DECISIONS_COLUMNS`], partition `day` projected as
+/// `yyyy/MM/dd` from 2020/01/01 to now over [`DECISIONS_LOCATION_TEMPLATE`]. The Hive JSON
+/// SerDe reads the records' camelCase keys (`logEvents`, `messageType`) into the lowercase
+/// columns, nested struct fields included, as it does for the CloudTrail table (Athena user
+/// guide, "Hive JSON SerDe"); the OpenX JSON SerDe is not used because its results "can be
+/// non-deterministic" (Athena user guide, "OpenX JSON SerDe", considerations and limitations).
+/// GZIP objects are read as such by their `.gz` extension (Athena user guide, "Use compression
+/// in Athena").
+fn decisions_table(
+    p: &mut PartBuilder,
+    account: &Expr,
+    database: &crate::cfn::LogicalId,
+    bucket: &Expr,
+) -> Result<(), CompileError> {
+    let columns = Expr::List(
+        DECISIONS_COLUMNS
+            .iter()
+            .map(|(n, t)| Expr::map([("Name", Expr::from(*n)), ("Type", Expr::from(*t))]))
+            .collect(),
+    );
+    let table_root = DECISIONS_LOCATION_TEMPLATE.split("${").next().unwrap_or(DECISIONS_LOCATION_TEMPLATE);
+    p.add(
+        "AuditDecisionsTable",
+        &GlueTable {
+            catalog_id: Some(account.clone()),
+            database_name: Some(Expr::from(database)),
+            table_input: Some(Expr::map([
+                ("Name", Expr::from(AUDIT_DECISIONS_TABLE)),
+                ("TableType", Expr::from("EXTERNAL_TABLE")),
+                (
+                    "Parameters",
+                    Expr::map([
+                        ("classification", Expr::from("json")),
+                        ("EXTERNAL", Expr::from("TRUE")),
+                        ("projection.enabled", Expr::from("true")),
+                        ("projection.day.type", Expr::from("date")),
+                        ("projection.day.format", Expr::from("yyyy/MM/dd")),
+                        ("projection.day.range", Expr::from("2020/01/01,NOW")),
+                        ("projection.day.interval", Expr::from("1")),
+                        ("projection.day.interval.unit", Expr::from("DAYS")),
+                        ("storage.location.template", location(bucket, DECISIONS_LOCATION_TEMPLATE)),
+                    ]),
+                ),
+                (
+                    "PartitionKeys",
+                    Expr::List(vec![Expr::map([("Name", Expr::from("day")), ("Type", Expr::from("string"))])]),
+                ),
+                (
+                    "StorageDescriptor",
+                    Expr::map([
+                        ("Columns", columns),
+                        ("Location", location(bucket, table_root)),
+                        ("InputFormat", Expr::from("org.apache.hadoop.mapred.TextInputFormat")),
+                        ("OutputFormat", Expr::from("org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat")),
+                        (
+                            "SerdeInfo",
+                            Expr::map([(
+                                "SerializationLibrary",
+                                Expr::from("org.apache.hive.hcatalog.data.JsonSerDe"),
+                            )]),
+                        ),
+                    ]),
+                ),
+            ])),
+        },
+    )?;
     Ok(())
 }
 

@@ -46,7 +46,7 @@ impl From<crate::cfn::CfnError> for CompileError {
 pub enum Part {
     /// Data bucket, its key, SSM parameters.
     Storage,
-    /// Audit key, trail and its bucket, usage reports.
+    /// Audit key, trail and its bucket, usage reports; the bucket of the exported decisions.
     Audit,
     /// VPC, subnets, endpoints, flow logs.
     Network,
@@ -59,7 +59,8 @@ pub enum Part {
     Users,
     /// SAML federation role.
     Identity,
-    /// Validator Lambda, its queue, permission and the home-folder notification.
+    /// Validator Lambda, its queue, permission and the home-folder notification; the export of
+    /// its decisions (subscription filter, Firehose stream).
     Validator,
 }
 

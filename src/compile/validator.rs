@@ -2,7 +2,8 @@
 //! pre-signed notebook URL into the same home folder. It runs in the isolated subnets, may
 //! write only `session_url.txt` files, and may create URLs only through the VPC endpoints.
 //! Also its dead-letter queues, the EventBridge rule that sends it this sandbox's session files,
-//! the rule's invoke permission, and the home-folder bucket's EventBridge delivery.
+//! the rule's invoke permission, and the home-folder bucket's EventBridge delivery; with
+//! `audit.athena.export_decisions`, the export of its log events to the decisions bucket.
 
 use sandboxc_contract::custom_resource::HOME_FOLDER_NOTIFICATION;
 use sandboxc_contract::stack::{outputs, parameters};
@@ -14,12 +15,32 @@ use sandboxc_contract::validator::{
 };
 
 use crate::cfn::policy::{service, PolicyDocument, Statement};
-use crate::cfn::resources::{EventsRule, HomeFolderNotification, Permission, Queue, QueuePolicy};
-use crate::cfn::{Expr, Resource};
+use crate::cfn::resources::{
+    DeliveryStream, EventsRule, HomeFolderNotification, LogGroup, LogStream, Permission, Queue, QueuePolicy, Role,
+    SubscriptionFilter,
+};
+use crate::cfn::{Expr, LogicalId, Pseudo, Resource, ToExpr};
 
-use super::common::{arn, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, FunctionSpec};
+use super::common::{
+    arn, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, unique_name, FunctionSpec,
+};
 use super::context::{home_folder_bucket_parameter, PartBuilder};
 use super::network::notebook_arns;
+
+/// Seconds Firehose buffers the validator's decisions before it writes an object
+/// (`BufferingHints.IntervalInSeconds`, 0 to 900): the validator writes a few lines per session
+/// start, so the interval, not the size, closes nearly every object; 300 s (Firehose's default)
+/// keeps a decision at most about five minutes from its bucket and a day at most 288 objects.
+pub const DECISIONS_BUFFER_SECONDS: i64 = 300;
+/// Megabytes Firehose buffers before it writes an object (`BufferingHints.SizeInMBs`, 1 to
+/// 128): 5, Firehose's default, reached only by a burst of thousands of session starts.
+pub const DECISIONS_BUFFER_MB: i64 = 5;
+/// The extension of the decisions' objects (`FileExtension`): Athena reads a text file as GZIP
+/// by its `.gz` extension.
+pub const DECISIONS_FILE_EXTENSION: &str = ".json.gz";
+
+/// The log stream of the decisions stream's delivery errors in its log group.
+pub const DECISIONS_DELIVERY_LOG_STREAM: &str = "DestinationDelivery";
 
 /// The condition under which the home-folder bucket's EventBridge delivery is turned on.
 pub const HAS_HOME_FOLDER_BUCKET: &str = "HasHomeFolderBucket";
@@ -209,6 +230,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
             ],
         },
     )?;
+    if super::audit::exports_decisions(&b.audit) {
+        decisions_export(&mut p, ctx, &log_key, &LogicalId::new("ValidatorLogGroup"))?;
+    }
     // Dispatch through EventBridge: the home-folder bucket is one per account and Region and
     // S3 refuses two notification entries whose key filters overlap, so each sandbox has its own
     // rule on the default bus, matching only its own session files (their path names its
@@ -319,6 +343,224 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         Expr::from(&dlq),
     );
     Ok(p)
+}
+
+/// `audit.athena.export_decisions`: every event of the validator's log group, through a
+/// CloudWatch Logs subscription filter, to a Firehose stream that writes them to the audit
+/// part's decisions bucket, where the decisions table of `sandboxc audit --engine athena`
+/// reads them (CloudWatch Logs user guide, "Subscription filters with Amazon Data Firehose").
+///
+/// - The stream (Direct PUT) is encrypted at rest with the audit key (`CUSTOMER_MANAGED_CMK`:
+///   Firehose creates a grant on the key with the caller's credentials, so whoever deploys
+///   needs `kms:CreateGrant` on it, which the key policy delegates to IAM). It decompresses
+///   each record (CloudWatch Logs sends them gzip-compressed), keeps it whole (no
+///   `CloudWatchLogProcessing` message extraction: each log event keeps its `timestamp`), ends it
+///   with a newline (`AppendDelimiterToRecord`) and writes GZIP objects under
+///   `crate::compile::audit::DECISIONS_FIREHOSE_PREFIX` (UTC day of arrival), SSE-KMS with the
+///   audit key; records it cannot decompress go under `DECISIONS_ERROR_PREFIX`, outside the
+///   table.
+/// - Firehose's role may write that bucket only, and use the audit key only through S3 for
+///   that bucket (`kms:ViaService`, `kms:EncryptionContext:aws:s3:arn`: with a bucket key the
+///   context is the bucket's ARN, else the object's).
+/// - Firehose logs its delivery errors to a log group of their own (encrypted with the audit
+///   key, retained, `audit.log_retention_days`) and its stream [`DECISIONS_DELIVERY_LOG_STREAM`],
+///   both created here: Firehose creates them only for streams made in its console (Firehose
+///   developer guide, "Monitoring with Amazon CloudWatch Logs").
+/// - CloudWatch Logs' role may only put records into that stream; CloudWatch Logs assumes it
+///   for log groups of this account and Region only (`aws:SourceArn`).
+fn decisions_export(
+    p: &mut PartBuilder,
+    ctx: &mut Ctx<'_>,
+    key_arn: &Expr,
+    log_group: &LogicalId,
+) -> Result<(), CompileError> {
+    use super::audit::{DECISIONS_ERROR_PREFIX, DECISIONS_FIREHOSE_PREFIX};
+    let env = ctx.names.env.clone();
+    let stream_name = ctx.names.decisions_stream.clone();
+    let bucket_arn = p.import(ctx, Part::Audit, "DecisionsBucketArn")?;
+    let bucket_and_objects = vec![bucket_arn.clone(), Expr::suffixed(&bucket_arn, "/*")];
+    // Retained like every log group of the sandbox, so its name carries the stack's ID.
+    let errors_name = format!("{}/${{Id}}/firehose/decisions", ctx.names.log_prefix);
+    let errors_group = p.add_resource(
+        "DecisionsDeliveryLogGroup",
+        Resource::new(&LogGroup {
+            log_group_name: Some(unique_name(&errors_name)),
+            retention_in_days: Some(i64::from(ctx.blueprint.audit.log_retention_days)),
+            kms_key_id: Some(key_arn.clone()),
+            tags: Some(ctx.tags()),
+        })
+        .retain(),
+    )?;
+    let errors_stream = p.add_resource(
+        "DecisionsDeliveryLogStream",
+        Resource::new(&LogStream {
+            log_group_name: Some(Expr::from(&errors_group)),
+            log_stream_name: Some(Expr::from(DECISIONS_DELIVERY_LOG_STREAM)),
+        })
+        .retain(),
+    )?;
+    let inline = |name: &str, statements: Vec<Statement>| {
+        vec![Expr::map([
+            ("PolicyName", Expr::from(name)),
+            ("PolicyDocument", PolicyDocument::new(statements).to_expr()),
+        ])]
+    };
+    let firehose_role = p.add(
+        "DecisionsDeliveryRole",
+        &Role {
+            description: Some(Expr::from(format!(
+                "Lets Firehose write the validator's decisions of sandbox {env} to their bucket"
+            ))),
+            // Firehose passes the account's ID as the external ID (CloudWatch Logs user guide,
+            // "Subscription filters with Amazon Data Firehose", the Firehose role's trust policy).
+            assume_role_policy_document: Some(PolicyDocument::new(vec![Statement::allow(
+                "TrustFirehose",
+                &["sts:AssumeRole"],
+                vec![],
+            )
+            .principal(service("firehose.amazonaws.com"))
+            .when("StringEquals", "sts:ExternalId", Expr::pseudo(Pseudo::AccountId))])),
+            policies: Some(inline(
+                "deliver-decisions",
+                vec![
+                    // The actions of the Firehose developer guide's S3 destination policy
+                    // ("Grant Firehose access to an Amazon S3 destination"), on this bucket only.
+                    Statement::allow(
+                        "WriteDecisionsBucket",
+                        &[
+                            "s3:AbortMultipartUpload",
+                            "s3:GetBucketLocation",
+                            "s3:GetObject",
+                            "s3:ListBucket",
+                            "s3:ListBucketMultipartUploads",
+                            "s3:PutObject",
+                        ],
+                        bucket_and_objects.clone(),
+                    ),
+                    Statement::allow(
+                        "EncryptDecisions",
+                        &["kms:GenerateDataKey", "kms:Decrypt"],
+                        vec![key_arn.clone()],
+                    )
+                    .when("StringEquals", "kms:ViaService", Expr::sub("s3.${AWS::Region}.amazonaws.com"))
+                    .when(
+                        "StringLike",
+                        "kms:EncryptionContext:aws:s3:arn",
+                        Expr::List(bucket_and_objects),
+                    ),
+                    Statement::allow(
+                        "LogDeliveryErrors",
+                        &["logs:PutLogEvents"],
+                        vec![unique_name(&format!(
+                            "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{errors_name}:log-stream:{DECISIONS_DELIVERY_LOG_STREAM}"
+                        ))],
+                    ),
+                ],
+            )),
+            tags: Some(ctx.tags()),
+            ..Role::default()
+        },
+    )?;
+    let processors = Expr::List(vec![
+        Expr::map([
+            ("Type", Expr::from("Decompression")),
+            (
+                "Parameters",
+                Expr::List(vec![Expr::map([
+                    ("ParameterName", Expr::from("CompressionFormat")),
+                    ("ParameterValue", Expr::from("GZIP")),
+                ])]),
+            ),
+        ]),
+        Expr::map([("Type", Expr::from("AppendDelimiterToRecord"))]),
+    ]);
+    let stream = p.add(
+        "DecisionsDeliveryStream",
+        &DeliveryStream {
+            delivery_stream_name: Some(Expr::from(stream_name.as_str())),
+            delivery_stream_type: Some(Expr::from("DirectPut")),
+            delivery_stream_encryption_configuration_input: Some(Expr::map([
+                ("KeyARN", key_arn.clone()),
+                ("KeyType", Expr::from("CUSTOMER_MANAGED_CMK")),
+            ])),
+            extended_s3_destination_configuration: Some(Expr::map([
+                ("BucketARN", bucket_arn),
+                ("RoleARN", Expr::get_att(&firehose_role, "Arn")),
+                ("Prefix", Expr::from(DECISIONS_FIREHOSE_PREFIX)),
+                ("ErrorOutputPrefix", Expr::from(DECISIONS_ERROR_PREFIX)),
+                ("CompressionFormat", Expr::from("GZIP")),
+                ("FileExtension", Expr::from(DECISIONS_FILE_EXTENSION)),
+                (
+                    "BufferingHints",
+                    Expr::map([
+                        ("IntervalInSeconds", Expr::Int(DECISIONS_BUFFER_SECONDS)),
+                        ("SizeInMBs", Expr::Int(DECISIONS_BUFFER_MB)),
+                    ]),
+                ),
+                (
+                    "EncryptionConfiguration",
+                    Expr::map([("KMSEncryptionConfig", Expr::map([("AWSKMSKeyARN", key_arn.clone())]))]),
+                ),
+                ("ProcessingConfiguration", Expr::map([("Enabled", Expr::Bool(true)), ("Processors", processors)])),
+                (
+                    "CloudWatchLoggingOptions",
+                    Expr::map([
+                        ("Enabled", Expr::Bool(true)),
+                        ("LogGroupName", Expr::from(&errors_group)),
+                        ("LogStreamName", Expr::from(&errors_stream)),
+                    ]),
+                ),
+            ])),
+            tags: Some(ctx.tags()),
+        },
+    )?;
+    let logs_role = p.add(
+        "DecisionsSubscriptionRole",
+        &Role {
+            description: Some(Expr::from(format!(
+                "Lets CloudWatch Logs send the validator's log events of sandbox {env} to their Firehose stream"
+            ))),
+            // The current user guide's principal and an earlier version's Regional one, both
+            // only for log groups of this account and Region.
+            assume_role_policy_document: Some(PolicyDocument::new(vec![Statement::allow(
+                "TrustCloudWatchLogs",
+                &["sts:AssumeRole"],
+                vec![],
+            )
+            .principal(Expr::map([(
+                "Service",
+                Expr::List(vec![Expr::from("logs.amazonaws.com"), Expr::sub("logs.${AWS::Region}.amazonaws.com")]),
+            )]))
+            .when("StringLike", "aws:SourceArn", super::common::arn("logs", "*"))])),
+            policies: Some(inline(
+                "send-decisions",
+                // By name, not `Fn::GetAtt`: the role then does not wait for the stream, and IAM
+                // has made it known by the time the subscription filter passes it to CloudWatch
+                // Logs (which checks at once that it can assume it and deliver).
+                vec![Statement::allow(
+                    "PutDecisionRecords",
+                    &["firehose:PutRecord", "firehose:PutRecordBatch"],
+                    vec![arn("firehose", &format!("deliverystream/{stream_name}"))],
+                )],
+            )),
+            tags: Some(ctx.tags()),
+            ..Role::default()
+        },
+    )?;
+    p.add(
+        "DecisionsSubscriptionFilter",
+        &SubscriptionFilter {
+            log_group_name: Some(Expr::from(log_group)),
+            // The empty pattern subscribes every event, as the CloudWatch Logs user guide's
+            // subscription examples do (`--filter-pattern ""`, "Subscription filters"):
+            // decisions and the runtime's START/END/REPORT lines alike.
+            filter_pattern: Some(Expr::from("")),
+            destination_arn: Some(Expr::get_att(&stream, "Arn")),
+            role_arn: Some(Expr::get_att(&logs_role, "Arn")),
+            ..SubscriptionFilter::default()
+        },
+    )?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -164,6 +164,33 @@ pub const RULES: &[TypeRules] = &[
         name_property: Some("LogGroupName"),
     },
     TypeRules {
+        resource_type: "AWS::Logs::LogStream",
+        create_only: &["LogGroupName", "LogStreamName"],
+        immutable: &[],
+        name_property: Some("LogStreamName"),
+    },
+    TypeRules {
+        resource_type: "AWS::Logs::SubscriptionFilter",
+        create_only: &["FilterName", "LogGroupName"],
+        immutable: &[],
+        name_property: Some("FilterName"),
+    },
+    // Also create-only in the schema, under properties synth does not emit: the VPC settings of
+    // the OpenSearch, Elasticsearch and Snowflake destinations and the Iceberg catalog.
+    TypeRules {
+        resource_type: "AWS::KinesisFirehose::DeliveryStream",
+        create_only: &[
+            "DeliveryStreamName",
+            "DeliveryStreamType",
+            "DatabaseSourceConfiguration",
+            "DirectPutSourceConfiguration",
+            "KinesisStreamSourceConfiguration",
+            "MSKSourceConfiguration",
+        ],
+        immutable: &[],
+        name_property: Some("DeliveryStreamName"),
+    },
+    TypeRules {
         resource_type: "AWS::Lambda::Function",
         create_only: &["FunctionName", "PackageType", "TenancyConfig"],
         immutable: &[],
@@ -422,5 +449,14 @@ mod tests {
         assert!(note(HOME_FOLDER_NOTIFICATION, LEGACY_FUNCTION_ARN_PROPERTY, Replacement::None)
             .is_some_and(|n| n.contains("moves from its S3 notification entry") && n.contains("EventBridge")));
         assert!(note(HOME_FOLDER_NOTIFICATION, "BucketName", Replacement::None).is_none());
+        // The decisions export (audit.athena.export_decisions).
+        assert_eq!(tier("AWS::KinesisFirehose::DeliveryStream", "DeliveryStreamType", true), Replacement::Certain);
+        assert_eq!(
+            tier("AWS::KinesisFirehose::DeliveryStream", "ExtendedS3DestinationConfiguration", true),
+            Replacement::None
+        );
+        assert_eq!(tier("AWS::Logs::SubscriptionFilter", "LogGroupName", false), Replacement::Possible);
+        assert_eq!(tier("AWS::Logs::SubscriptionFilter", "FilterPattern", true), Replacement::None);
+        assert_eq!(tier("AWS::Logs::LogStream", "LogStreamName", true), Replacement::Certain);
     }
 }

@@ -101,6 +101,38 @@ fn checkov_fails_no_check_on_the_default_output() {
     );
 }
 
+/// The example with `audit.athena` (Glue tables, workgroup, the validator's decisions export):
+/// checkov fails no check there either, and every check it skips has a written reason.
+#[test]
+fn checkov_fails_no_check_on_the_athena_example() {
+    let (name, source) =
+        common::all_blueprints().into_iter().find(|(n, _)| n == "always-on-4az").expect("the always-on-4az example");
+    let dir = tempfile::tempdir().unwrap();
+    common::write_files(dir.path(), &common::files(&source));
+    let out = Command::new(common::venv_tool("checkov"))
+        .args(["--directory"])
+        .arg(dir.path())
+        .args(["--framework", "cloudformation", "--quiet", "--compact", "--skip-download", "--output", "json"])
+        .env("BC_SKIP_MAPPING", "TRUE")
+        .output()
+        .expect("checkov runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+        panic!("checkov output is not JSON ({e}):\n{text}\n{}", String::from_utf8_lossy(&out.stderr))
+    });
+    assert_eq!(
+        report["summary"]["failed"],
+        0,
+        "{name}: checkov failed checks:\n{}",
+        serde_json::to_string_pretty(&report["results"]["failed_checks"]).unwrap()
+    );
+    for (_, id, r) in common::resources(&source) {
+        for skip in r["Metadata"]["checkov"]["skip"].as_array().into_iter().flatten() {
+            assert!(skip["comment"].as_str().unwrap_or_default().len() > 20, "{name}: {id} skips {}", skip["id"]);
+        }
+    }
+}
+
 #[test]
 fn every_checkov_suppression_is_listed_and_has_a_reason() {
     let mut found = BTreeSet::new();
@@ -179,9 +211,10 @@ fn the_assets_stack_passes_cfn_lint_and_checkov() {
 
 /// Every written reason for a control a rule set expects but the template leaves out
 /// (`Metadata.sandboxc.<what>`), in the default output and the examples: (logical ID, what).
-const NOTES: [(&str, &str); 3] = [
+const NOTES: [(&str, &str); 4] = [
     ("AppStreamApiEndpoint", "endpoint-policy"), // AppStream supports no endpoint policy
     ("AppStreamStreamingEndpoint", "endpoint-policy"), // likewise (private streaming)
+    ("DecisionsBucket", "object-lock"),          // Firehose and Object Lock: see the note
     ("TrailAccessLogBucket", "encryption"),      // access-log delivery supports SSE-S3 only
 ];
 
