@@ -456,7 +456,7 @@ mod tests {
     /// Two documents: the second one's start is named.
     #[test]
     fn a_second_document_is_located() {
-        let e = parse("name: a\nregion: b\n---\nname: c\n").unwrap_err();
+        let Err(e) = parse("name: a\nregion: b\n---\nname: c\n") else { panic!("two documents parsed") };
         assert_eq!(e.at, Some(Pos { line: 3, column: 1 }));
         assert!(e.message.starts_with("a second YAML document starts here; a blueprint is one document"), "{e:?}");
         // One document between markers is one document.
@@ -466,10 +466,10 @@ mod tests {
     /// A NUL byte: the reader names a byte offset, which becomes a line and column.
     #[test]
     fn control_characters_get_a_line_and_column() {
-        let e = parse("name: ab\nregion: us-east-1\n  x\u{0}y: 1\n").unwrap_err();
+        let Err(e) = parse("name: ab\nregion: us-east-1\n  x\u{0}y: 1\n") else { panic!("NUL parsed") };
         assert_eq!(e.at, Some(Pos { line: 3, column: 4 }));
         assert_eq!(e.message, "the control character U+0000 is not allowed in YAML (byte 30)");
-        let e = parse("name: \u{e9}\u{7}").unwrap_err();
+        let Err(e) = parse("name: \u{e9}\u{7}") else { panic!("BEL parsed") };
         assert_eq!(e.at, Some(Pos { line: 1, column: 8 }));
         assert_eq!(e.message, "the control character U+0007 is not allowed in YAML (byte 8)");
     }
