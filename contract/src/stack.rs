@@ -42,6 +42,10 @@ pub mod outputs {
     /// Name of the bucket receiving the CloudTrail trail's logs (audit part, only with
     /// `audit.cloudtrail`). Read by `audit --from-aws`.
     pub const TRAIL_BUCKET_NAME: &str = "TrailBucketName";
+    /// Name of the retained bucket of the validator's exported decisions (audit part, only
+    /// with `audit.athena.export_decisions`): what the Athena engine's caller must be allowed to
+    /// read.
+    pub const DECISIONS_BUCKET_NAME: &str = "DecisionsBucketName";
     /// Name of the bucket AppStream writes usage reports to (AppStream part, only with
     /// `audit.usage_reports`): the attribute
     /// [`USAGE_REPORT_BUCKET_ATTRIBUTE`](crate::custom_resource::USAGE_REPORT_BUCKET_ATTRIBUTE)

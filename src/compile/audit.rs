@@ -163,6 +163,11 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
                 false,
                 "ARN of the bucket of the validator's exported decisions (its Firehose stream writes it)",
             )?;
+            p.user_output(
+                outputs::DECISIONS_BUCKET_NAME,
+                "Bucket of the validator's exported decisions (retained)",
+                Expr::from(&decisions),
+            );
         }
         let (log_group, logs_role) = trail_logs(&mut p, ctx, &key_arn, &trail_arn)?;
         let trail = Trail {
