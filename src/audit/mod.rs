@@ -468,19 +468,7 @@ impl Auditor {
         let mut problems = Vec::new();
         let mut found = Vec::new();
         let result = decisions::read(location, input, &mut problems, &mut |d| found.push(d));
-        for p in problems {
-            self.problem(p);
-        }
-        for d in found {
-            self.add_decision(d);
-        }
-        match result {
-            Ok(c) => {
-                self.counts.decision_files += 1;
-                self.counts.other_log_lines += c.other_log_lines;
-            }
-            Err(why) => self.bad_file(Problem::file(location, format!("not a validator decision log: {why}"))),
-        }
+        self.take_decisions(location, problems, found, result);
     }
 
     /// Reads the CloudWatch Logs events of one log group given one by one (the Athena decisions
@@ -492,6 +480,18 @@ impl Auditor {
         let mut problems = Vec::new();
         let mut found = Vec::new();
         let result = decisions::read_events(events, &mut problems, &mut |d| found.push(d));
+        self.take_decisions(location, problems, found, result);
+    }
+
+    /// Keeps what one decision source gave: its problems, its decisions, and the source counted
+    /// as one decision file, or listed at `location` as not a validator decision log.
+    fn take_decisions(
+        &mut self,
+        location: &str,
+        problems: Vec<Problem>,
+        found: Vec<decisions::Decision>,
+        result: Result<decisions::DecisionCounts, String>,
+    ) {
         for p in problems {
             self.problem(p);
         }

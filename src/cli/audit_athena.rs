@@ -466,6 +466,21 @@ mod tests {
                 })
         }
 
+        /// Runs the audit query and, with `decisions`, the decisions query against `rules`.
+        pub(super) fn run_both(rules: &[Rule], decisions: bool) -> Result<Outcomes, CliError> {
+            let athena = crate::aws::athena::Athena::scripted(&rules.iter().collect::<Vec<_>>());
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(run_queries(
+                &athena,
+                "SELECT * FROM \"cloudtrail\"",
+                decisions.then_some("SELECT * FROM \"validator_decisions\""),
+                "sandboxc-e-audit",
+                fast(),
+                None,
+                &mut |_, _| {},
+            ))
+        }
+
         pub(super) fn header(columns: &[&str]) -> Row {
             row(columns)
         }
@@ -552,7 +567,7 @@ mod tests {
     #[test]
     fn a_failed_decisions_query_names_its_id() {
         use aws_sdk_athena::types::QueryExecutionState::{Failed, Succeeded};
-        use two_queries::{fast, header, page, start, state};
+        use two_queries::{header, page, run_both, start, state};
         let rules = [
             start("\"cloudtrail\"", "q-audit"),
             state("q-audit", Succeeded, None, 10),
@@ -560,20 +575,7 @@ mod tests {
             start("\"validator_decisions\"", "q-dec"),
             state("q-dec", Failed, Some("HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split"), 0),
         ];
-        let athena = crate::aws::athena::Athena::scripted(&rules.iter().collect::<Vec<_>>());
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        let err = runtime
-            .block_on(run_queries(
-                &athena,
-                "SELECT * FROM \"cloudtrail\"",
-                Some("SELECT * FROM \"validator_decisions\""),
-                "sandboxc-e-audit",
-                fast(),
-                None,
-                &mut |_, _| {},
-            ))
-            .unwrap_err()
-            .to_string();
+        let err = run_both(&rules, true).unwrap_err().to_string();
         assert!(
             err.starts_with("the validator decisions query: Athena query q-dec FAILED: HIVE_CANNOT_OPEN_SPLIT")
                 && err.contains("--log-group"),
@@ -588,19 +590,7 @@ mod tests {
             state("q-dec", Succeeded, None, 0),
             page("q-dec", None, vec![header(&COLUMNS)], None),
         ];
-        let athena = crate::aws::athena::Athena::scripted(&rules.iter().collect::<Vec<_>>());
-        let err = runtime
-            .block_on(run_queries(
-                &athena,
-                "SELECT * FROM \"cloudtrail\"",
-                Some("SELECT * FROM \"validator_decisions\""),
-                "sandboxc-e-audit",
-                fast(),
-                None,
-                &mut |_, _| {},
-            ))
-            .unwrap_err()
-            .to_string();
+        let err = run_both(&rules, true).unwrap_err().to_string();
         assert!(err.contains("Athena query q-dec: the result columns are"), "{err}");
         // No decisions query: one start only.
         let rules = [
@@ -609,18 +599,7 @@ mod tests {
             page("q-audit", None, vec![header(&COLUMNS)], None),
             start("", "q-never"),
         ];
-        let athena = crate::aws::athena::Athena::scripted(&rules.iter().collect::<Vec<_>>());
-        let outcomes = runtime
-            .block_on(run_queries(
-                &athena,
-                "SELECT * FROM \"cloudtrail\"",
-                None,
-                "sandboxc-e-audit",
-                fast(),
-                None,
-                &mut |_, _| {},
-            ))
-            .unwrap();
+        let outcomes = run_both(&rules, false).unwrap();
         assert!(outcomes.decisions.is_none());
         assert_eq!(rules[3].num_calls(), 0, "no second StartQueryExecution");
     }

@@ -546,19 +546,12 @@ pub(super) fn athena(p: &mut PartBuilder, ctx: &mut Ctx<'_>, usage_bucket: &Expr
                 ("PartitionKeys", columns(&[("account", "string"), ("region", "string"), ("day", "string")])),
                 (
                     "StorageDescriptor",
-                    Expr::map([
-                        ("Columns", columns(&TRAIL_COLUMNS)),
-                        ("Location", location(&trail_bucket, "AWSLogs/")),
-                        ("InputFormat", Expr::from("com.amazon.emr.cloudtrail.CloudTrailInputFormat")),
-                        ("OutputFormat", Expr::from("org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat")),
-                        (
-                            "SerdeInfo",
-                            Expr::map([(
-                                "SerializationLibrary",
-                                Expr::from("org.apache.hive.hcatalog.data.JsonSerDe"),
-                            )]),
-                        ),
-                    ]),
+                    storage(
+                        columns(&TRAIL_COLUMNS),
+                        location(&trail_bucket, "AWSLogs/"),
+                        "com.amazon.emr.cloudtrail.CloudTrailInputFormat",
+                        json_serde(),
+                    ),
                 ),
             ])),
         },
@@ -592,22 +585,18 @@ pub(super) fn athena(p: &mut PartBuilder, ctx: &mut Ctx<'_>, usage_bucket: &Expr
                 ("PartitionKeys", columns(&[("year", "string"), ("month", "string"), ("day", "string")])),
                 (
                     "StorageDescriptor",
-                    Expr::map([
-                        ("Columns", columns(&report_columns)),
-                        ("Location", location(usage_bucket, "sessions/")),
-                        ("InputFormat", Expr::from("org.apache.hadoop.mapred.TextInputFormat")),
-                        ("OutputFormat", Expr::from("org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat")),
-                        (
-                            "SerdeInfo",
-                            Expr::map([
-                                ("SerializationLibrary", Expr::from("org.apache.hadoop.hive.serde2.OpenCSVSerde")),
-                                (
-                                    "Parameters",
-                                    Expr::map([("separatorChar", Expr::from(",")), ("quoteChar", Expr::from("\""))]),
-                                ),
-                            ]),
-                        ),
-                    ]),
+                    storage(
+                        columns(&report_columns),
+                        location(usage_bucket, "sessions/"),
+                        TEXT_INPUT_FORMAT,
+                        Expr::map([
+                            ("SerializationLibrary", Expr::from("org.apache.hadoop.hive.serde2.OpenCSVSerde")),
+                            (
+                                "Parameters",
+                                Expr::map([("separatorChar", Expr::from(",")), ("quoteChar", Expr::from("\""))]),
+                            ),
+                        ]),
+                    ),
                 ),
             ])),
         },
@@ -736,26 +725,32 @@ fn decisions_table(
                     "PartitionKeys",
                     Expr::List(vec![Expr::map([("Name", Expr::from("day")), ("Type", Expr::from("string"))])]),
                 ),
-                (
-                    "StorageDescriptor",
-                    Expr::map([
-                        ("Columns", columns),
-                        ("Location", location(bucket, table_root)),
-                        ("InputFormat", Expr::from("org.apache.hadoop.mapred.TextInputFormat")),
-                        ("OutputFormat", Expr::from("org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat")),
-                        (
-                            "SerdeInfo",
-                            Expr::map([(
-                                "SerializationLibrary",
-                                Expr::from("org.apache.hive.hcatalog.data.JsonSerDe"),
-                            )]),
-                        ),
-                    ]),
-                ),
+                ("StorageDescriptor", storage(columns, location(bucket, table_root), TEXT_INPUT_FORMAT, json_serde())),
             ])),
         },
     )?;
     Ok(())
+}
+
+/// Hadoop's line-by-line text input format (the sessions reports, the decisions).
+const TEXT_INPUT_FORMAT: &str = "org.apache.hadoop.mapred.TextInputFormat";
+
+/// A Glue table's `StorageDescriptor`: its columns, location, input format and SerDe, with
+/// Hive's text output format (the tables are only read).
+fn storage(columns: Expr, location: Expr, input_format: &str, serde: Expr) -> Expr {
+    Expr::map([
+        ("Columns", columns),
+        ("Location", location),
+        ("InputFormat", Expr::from(input_format)),
+        ("OutputFormat", Expr::from("org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat")),
+        ("SerdeInfo", serde),
+    ])
+}
+
+/// The Hive JSON SerDe (`SerdeInfo`), which maps camelCase keys onto lowercase columns, nested
+/// struct fields included (Athena user guide, "Hive JSON SerDe").
+fn json_serde() -> Expr {
+    Expr::map([("SerializationLibrary", Expr::from("org.apache.hive.hcatalog.data.JsonSerDe"))])
 }
 
 /// The root stack output naming the audit's Athena workgroup.

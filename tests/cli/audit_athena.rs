@@ -908,7 +908,7 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
 /// ListStackResources (none), CloudWatch Logs DescribeLogGroups (one validator group); anything
 /// else is refused. Returns its URL and the requests it read (head and body).
 fn print_sql_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -916,27 +916,7 @@ fn print_sql_endpoint() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
-            let mut data = Vec::new();
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = conn.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                data.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&data).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
-                        })
-                        .and_then(|v| v.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if data.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-            }
+            let (data, _) = crate::common::read_http_request(&mut conn);
             let request = String::from_utf8_lossy(&data).to_string();
             let xml = |body: String| ("200 OK", "text/xml", body);
             let (status, content_type, body) = if request.contains("Action=GetCallerIdentity") {

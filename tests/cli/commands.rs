@@ -481,7 +481,7 @@ fn profile_wins_over_environment_credentials_and_must_exist() {
 /// A loopback endpoint: answers every request with `answer` (an HTTP response), or, without
 /// one, accepts connections and never answers. Returns its URL and the requests it read.
 pub(crate) fn endpoint(answer: Option<&'static str>) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
-    use std::io::{Read, Write};
+    use std::io::Write;
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
     let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -494,28 +494,7 @@ pub(crate) fn endpoint(answer: Option<&'static str>) -> (String, std::sync::Arc<
                 held.push(conn);
                 continue;
             };
-            // One request: the head, then Content-Length bytes of body.
-            let mut data = Vec::new();
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = conn.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                data.extend_from_slice(&buf[..n]);
-                let text = String::from_utf8_lossy(&data).to_string();
-                if let Some(end) = text.find("\r\n\r\n") {
-                    let length = text[..end]
-                        .lines()
-                        .find_map(|l| {
-                            l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string())
-                        })
-                        .and_then(|v| v.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if data.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-            }
+            let (data, _) = crate::common::read_http_request(&mut conn);
             seen.lock().unwrap().push(String::from_utf8_lossy(&data).to_string());
             let _ = conn.write_all(answer.as_bytes());
         }

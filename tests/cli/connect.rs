@@ -5,7 +5,7 @@
 //! never used here: no browser is started by the tests.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
@@ -92,29 +92,7 @@ fn endpoint(appstream: (&'static str, Vec<u8>)) -> (String, Requests) {
     std::thread::spawn(move || {
         for conn in listener.incoming() {
             let Ok(mut conn) = conn else { continue };
-            let mut data = Vec::new();
-            let mut buf = [0u8; 4096];
-            let mut head_end = None;
-            while let Ok(n) = conn.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                data.extend_from_slice(&buf[..n]);
-                if head_end.is_none() {
-                    head_end = data.windows(4).position(|w| w == b"\r\n\r\n");
-                }
-                if let Some(end) = head_end {
-                    let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
-                    let length = head
-                        .lines()
-                        .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().to_string()))
-                        .and_then(|v| v.parse::<usize>().ok())
-                        .unwrap_or(0);
-                    if data.len() >= end + 4 + length {
-                        break;
-                    }
-                }
-            }
+            let (data, head_end) = crate::common::read_http_request(&mut conn);
             let end = head_end.unwrap_or(data.len());
             let head = String::from_utf8_lossy(&data[..end]).to_string();
             let body = data.get(end + 4..).unwrap_or_default().to_vec();

@@ -163,3 +163,33 @@ pub fn mock_cloudformation(rules: &[&aws_smithy_mocks::Rule]) -> aws_sdk_cloudfo
         .build();
     aws_sdk_cloudformation::Client::from_conf(config)
 }
+
+/// Reads one HTTP request from a loopback test endpoint's connection: the head, then
+/// `Content-Length` bytes of body (or until the peer closes). Returns the bytes read and where
+/// the head ends (the index of its `\r\n\r\n`), if it does.
+pub fn read_http_request(conn: &mut impl std::io::Read) -> (Vec<u8>, Option<usize>) {
+    let mut data = Vec::new();
+    let mut buf = [0u8; 4096];
+    let mut head_end = None;
+    while let Ok(n) = conn.read(&mut buf) {
+        if n == 0 {
+            break;
+        }
+        data.extend_from_slice(&buf[..n]);
+        if head_end.is_none() {
+            head_end = data.windows(4).position(|w| w == b"\r\n\r\n");
+        }
+        if let Some(end) = head_end {
+            let head = String::from_utf8_lossy(&data[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:").map(|v| v.trim().to_string()))
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            if data.len() >= end + 4 + length {
+                break;
+            }
+        }
+    }
+    (data, head_end)
+}

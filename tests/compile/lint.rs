@@ -70,12 +70,11 @@ fn no_template_ignores_a_cfn_lint_rule() {
     }
 }
 
-#[test]
-fn checkov_fails_no_check_on_the_default_output() {
-    let checkov = common::venv_tool("checkov");
+/// checkov's JSON report on the templates `source` compiles to.
+fn checkov(source: &sandboxc::blueprint::Source) -> serde_json::Value {
     let dir = tempfile::tempdir().unwrap();
-    common::write_files(dir.path(), &common::files(&sandboxc::blueprint::Source::embedded()));
-    let out = Command::new(&checkov)
+    common::write_files(dir.path(), &common::files(source));
+    let out = Command::new(common::venv_tool("checkov"))
         .args(["--directory"])
         .arg(dir.path())
         .args(["--framework", "cloudformation", "--quiet", "--compact", "--skip-download", "--output", "json"])
@@ -84,9 +83,14 @@ fn checkov_fails_no_check_on_the_default_output() {
         .output()
         .expect("checkov runs");
     let text = String::from_utf8_lossy(&out.stdout);
-    let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
+    serde_json::from_str(&text).unwrap_or_else(|e| {
         panic!("checkov output is not JSON ({e}):\n{text}\n{}", String::from_utf8_lossy(&out.stderr))
-    });
+    })
+}
+
+#[test]
+fn checkov_fails_no_check_on_the_default_output() {
+    let report = checkov(&sandboxc::blueprint::Source::embedded());
     let summary = &report["summary"];
     assert_eq!(
         summary["failed"],
@@ -107,19 +111,7 @@ fn checkov_fails_no_check_on_the_default_output() {
 fn checkov_fails_no_check_on_the_athena_example() {
     let (name, source) =
         common::all_blueprints().into_iter().find(|(n, _)| n == "always-on-4az").expect("the always-on-4az example");
-    let dir = tempfile::tempdir().unwrap();
-    common::write_files(dir.path(), &common::files(&source));
-    let out = Command::new(common::venv_tool("checkov"))
-        .args(["--directory"])
-        .arg(dir.path())
-        .args(["--framework", "cloudformation", "--quiet", "--compact", "--skip-download", "--output", "json"])
-        .env("BC_SKIP_MAPPING", "TRUE")
-        .output()
-        .expect("checkov runs");
-    let text = String::from_utf8_lossy(&out.stdout);
-    let report: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| {
-        panic!("checkov output is not JSON ({e}):\n{text}\n{}", String::from_utf8_lossy(&out.stderr))
-    });
+    let report = checkov(&source);
     assert_eq!(
         report["summary"]["failed"],
         0,
