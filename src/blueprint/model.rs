@@ -511,12 +511,14 @@ pub struct Saml {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct Audit {
-    /// A CloudTrail trail with S3 data events on the data and home-folder buckets.
+    /// A CloudTrail trail with S3 data events on the data bucket, the home-folder bucket and
+    /// the datasets' prefixes in existing buckets, and management events.
     pub cloudtrail: bool,
     /// The Region's AppStream usage-report subscription.
     pub usage_reports: bool,
     /// Days CloudWatch Logs keeps the sandbox's log groups, the trail's included (one of
     /// CloudWatch's allowed values).
+    #[schemars(schema_with = "log_retention_days_schema")]
     pub log_retention_days: u32,
     /// Days S3 Object Lock (governance mode) keeps every object of the trail bucket from being
     /// overwritten or deleted, 1..36500.
@@ -527,6 +529,13 @@ pub struct Audit {
     /// results go to an encrypted bucket of the sandbox. Needs `cloudtrail` and
     /// `usage_reports`. Null (the default): none of it.
     pub athena: Option<AthenaAudit>,
+}
+
+/// `audit.log_retention_days` in the schema: an integer among
+/// [`LOG_RETENTION_DAYS`](super::validate::LOG_RETENTION_DAYS), the values CloudWatch Logs
+/// accepts (`PutRetentionPolicy`).
+fn log_retention_days_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({"type": "integer", "enum": super::validate::LOG_RETENTION_DAYS})
 }
 
 impl Default for Audit {

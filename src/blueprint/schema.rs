@@ -36,9 +36,22 @@ pub fn validate(document: &Value) -> Vec<Diagnostic> {
         Ok(v) => v,
         Err(e) => return vec![Diagnostic::new("", format!("internal error: blueprint schema: {e}"))],
     };
+    let errors: Vec<_> = validator.iter_errors(document).collect();
+    // A value of the wrong type is not also "not one of the allowed values" (90.5 for a list of
+    // integers): the type error says it.
+    let mistyped: Vec<&str> = errors
+        .iter()
+        .filter(|e| matches!(e.kind(), ValidationErrorKind::Type { .. }))
+        .map(|e| e.instance_path().as_str())
+        .collect();
     let mut out = Vec::new();
-    for error in validator.iter_errors(document) {
-        explain(&error, document, &mut out);
+    for error in &errors {
+        if matches!(error.kind(), ValidationErrorKind::Enum { .. })
+            && mistyped.contains(&error.instance_path().as_str())
+        {
+            continue;
+        }
+        explain(error, document, &mut out);
     }
     out
 }

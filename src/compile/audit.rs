@@ -147,8 +147,9 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         if export_decisions {
             let decisions = decisions_bucket(&mut p, ctx, &key_arn, &access_logs)?;
             let decisions_arn = Expr::get_att(&decisions, "Arn");
-            // Who reads the exported decisions is recorded like who reads the data.
-            recorded.push(Expr::suffixed(&decisions_arn, "/"));
+            // The trail does not record the decisions bucket's data events: its writer is
+            // Firehose (one write every few minutes, which the audit would list as unattributed
+            // reads), and every change of its policy is a management event the trail records.
             p.export(
                 ctx,
                 "DecisionsBucketName",
@@ -268,10 +269,20 @@ fn access_log_bucket(
     Ok((bucket, policy))
 }
 
+/// The IAM path of the role Firehose writes the decisions bucket with,
+/// `/sandboxc/<env>/decisions/`: the bucket policy denies `s3:PutObject` to every other
+/// principal (`aws:PrincipalArn`, which names a role session by its role's ARN, path included;
+/// IAM user guide, "AWS global condition context keys").
+#[must_use]
+pub fn decisions_role_path(env: &str) -> String {
+    format!("/sandboxc/{env}/decisions/")
+}
+
 /// The retained bucket of the validator's exported decisions (`audit.athena.export_decisions`),
 /// and its policy: SSE-KMS with the audit key (bucket key on), versioned, private, TLS only,
 /// server access logs to the access-log bucket under [`DECISIONS_ACCESS_LOG_PREFIX`], and no
-/// one may delete an object or a version or change its lifecycle (as the trail bucket). The
+/// one may delete an object or a version or change its lifecycle (as the trail bucket), nor
+/// write an object but the delivery role ([`decisions_role_path`]). The
 /// validator part's Firehose stream writes it; the decisions table of [`athena`] reads it.
 fn decisions_bucket(
     p: &mut PartBuilder,
@@ -309,6 +320,18 @@ fn decisions_bucket(
                     vec![arn.clone(), Expr::suffixed(&arn, "/*")],
                 )
                 .principal(crate::cfn::policy::aws(Expr::from("*"))),
+                // Only the delivery role writes: an object planted by anyone else could pass
+                // for Firehose's (the audit reads every object under `decisions/`).
+                Statement::deny("OnlyFirehoseWritesDecisions", &["s3:PutObject"], vec![Expr::suffixed(&arn, "/*")])
+                    .principal(crate::cfn::policy::aws(Expr::from("*")))
+                    .when(
+                        "ArnNotLike",
+                        "aws:PrincipalArn",
+                        Expr::sub(format!(
+                            "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{}*",
+                            decisions_role_path(&ctx.names.env)
+                        )),
+                    ),
             ])),
         },
     )?;

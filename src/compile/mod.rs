@@ -19,6 +19,7 @@ mod validator;
 
 pub use assemble::{stack_id, template_key, template_key_of};
 pub use context::Ctx;
+pub use network::DATA_BUCKET_POLICY;
 pub use notebook::user_id_prefix;
 
 use crate::assets::{scripts, LambdaAsset};

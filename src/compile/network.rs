@@ -59,6 +59,10 @@ const EXISTING_WRITE: [&str; 4] =
 /// Parameter of the network template holding the blueprint's zone names.
 pub const AZ_PARAMETER: &str = "AvailabilityZones";
 
+/// The logical ID of the data bucket's policy (the data perimeter), in the network part or
+/// the single template: `sandboxc plan` reads the admin principals from it.
+pub const DATA_BUCKET_POLICY: &str = "DataBucketPolicy";
+
 pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     let b = ctx.blueprint;
     let env = ctx.names.env.clone();
@@ -183,7 +187,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
     // replaced or removed keeps it.
     let data_bucket_name = p.import(ctx, Part::Storage, "DataBucketName")?;
     p.add_resource(
-        "DataBucketPolicy",
+        DATA_BUCKET_POLICY,
         Resource::new(&BucketPolicy {
             bucket: Some(data_bucket_name),
             policy_document: Some(PolicyDocument::new(vec![

@@ -411,6 +411,8 @@ fn decisions_export(
             description: Some(Expr::from(format!(
                 "Lets Firehose write the validator's decisions of sandbox {env} to their bucket"
             ))),
+            // The decisions bucket lets only roles on this path write.
+            path: Some(Expr::from(super::audit::decisions_role_path(&env))),
             // Firehose passes the account's ID as the external ID (CloudWatch Logs user guide,
             // "Subscription filters with Amazon Data Firehose", the Firehose role's trust policy).
             assume_role_policy_document: Some(PolicyDocument::new(vec![Statement::allow(

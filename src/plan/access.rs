@@ -8,7 +8,8 @@
 //!   the shared role in shared notebook mode), each object resource a prefix read or written.
 //!   A user's grants are their own role's, or the shared role's when the validator's
 //!   `SANDBOX_NOTEBOOK_MODE` is `shared`; personal prefixes (`home/...`) come and go with the user.
-//! - Admin principals: the `aws:PrincipalArn` values a bucket policy's Deny statements exempt.
+//! - Admin principals: the `aws:PrincipalArn` values the data bucket policy's Deny statements
+//!   exempt (other buckets' exemptions, such as the decisions bucket's writer, reach no data).
 //! - Perimeter conditions: the condition keys of bucket policies' Deny statements, of key
 //!   policies' statements, and of the roles of users on both sides, compared per statement that
 //!   exists on both sides (a new or removed statement is the security section's business). The
@@ -31,6 +32,7 @@ use super::source::TemplateSet;
 use super::unchanged::Unchanged;
 use crate::cfn::policy::{Effect, PolicyDocument};
 use crate::cfn::Expr;
+use crate::compile::DATA_BUCKET_POLICY;
 
 /// How far a grant reaches on one prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -313,7 +315,10 @@ fn read_stack(tree: &Tree<'_>, i: usize) -> Side {
                     let mut conditions = Conditions::new();
                     for (op, keys) in &s.condition {
                         for (key, value) in keys {
-                            if key == "aws:PrincipalArn" && op.starts_with("ArnNot") {
+                            if key == "aws:PrincipalArn"
+                                && op.starts_with("ArnNot")
+                                && id.as_str() == DATA_BUCKET_POLICY
+                            {
                                 for v in value.as_list().unwrap_or(std::slice::from_ref(value)) {
                                     side.admins.insert(text(&resolved(v)));
                                 }

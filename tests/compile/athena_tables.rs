@@ -7,6 +7,7 @@
 //! reads the keys the validator's Firehose stream writes and never its failed records; with the
 //! export off, the output is the one of the Athena tables alone.
 
+use serde_json::json;
 use std::path::Path;
 
 use serde_json::Value;
@@ -344,10 +345,25 @@ fn the_decisions_export_grants_each_service_only_its_one_task() {
     assert!(bucket["Properties"].get("ObjectLockEnabled").is_none());
     assert!(bucket["Metadata"]["sandboxc"]["object-lock"].as_str().unwrap().contains("Firehose"));
     assert_eq!(bucket["Properties"]["LoggingConfiguration"]["LogFilePrefix"], "decisions-bucket/");
-    let policy = table("DecisionsBucketPolicy").to_string();
-    assert!(policy.contains("NobodyDeletesDecisions") && policy.contains("s3:DeleteObjectVersion"), "{policy}");
+    let policy = table("DecisionsBucketPolicy");
+    let text = policy.to_string();
+    assert!(text.contains("NobodyDeletesDecisions") && text.contains("s3:DeleteObjectVersion"), "{text}");
+    // Only the delivery role, on its own path, may write an object.
+    let only = policy["Properties"]["PolicyDocument"]["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "OnlyFirehoseWritesDecisions")
+        .unwrap();
+    assert_eq!((&only["Effect"], &only["Action"]), (&json!("Deny"), &json!(["s3:PutObject"])));
+    assert_eq!(
+        only["Condition"]["ArnNotLike"]["aws:PrincipalArn"]["Fn::Sub"],
+        "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/sandboxc/genomics/decisions/*"
+    );
+    assert_eq!(table("DecisionsDeliveryRole")["Properties"]["Path"], "/sandboxc/genomics/decisions/");
+    // Firehose's writes are not data events of the trail (the audit would list them).
     let trail = table("Trail").to_string();
-    assert!(trail.contains("\"DecisionsBucket\""), "the trail does not record the decisions bucket");
+    assert!(!trail.contains("\"DecisionsBucket\""), "the trail records the decisions bucket");
     let access_logs = table("TrailAccessLogBucketPolicy").to_string();
     assert!(access_logs.contains("/decisions-bucket/*"), "{access_logs}");
 }

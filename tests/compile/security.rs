@@ -416,7 +416,10 @@ fn each_role_reaches_exactly_its_grants_and_its_home_prefix() {
             .iter()
             .filter(|(_, _, r)| {
                 r["Type"] == "AWS::IAM::Role"
-                    && r["Properties"]["Path"].as_str().is_some_and(|p| p.starts_with(&format!("/sandboxc/{env}/")))
+                    && r["Properties"]["Path"].as_str().is_some_and(|p| {
+                        p.starts_with(&format!("/sandboxc/{env}/"))
+                            && p != sandboxc::compile::audit::decisions_role_path(env)
+                    })
             })
             .map(|(file, _, r)| (file, r))
             .collect();

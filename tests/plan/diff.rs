@@ -243,6 +243,10 @@ fn audit_athena_on() {
     for id in ["AuditDatabase", "AuditTrailTable", "AuditSessionsTable", "AuditWorkGroup", "AuditQueryResultsBucket"] {
         assert_eq!(resource(&plan, "appstream", id).action, Action::Add, "{id}");
     }
+    // The decisions bucket spares its writer's role path from a Deny (`ArnNotLike
+    // aws:PrincipalArn`): that is no admin principal of the data, so nobody's access changes.
+    assert!(plan.access.is_empty(), "{:#?}", plan.access);
+    assert_eq!(resource(&plan, "audit", "DecisionsBucketPolicy").action, Action::Add);
 }
 
 #[test]
