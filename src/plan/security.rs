@@ -231,6 +231,7 @@ fn resource(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
             (None, Some(_)) => ctx.push(Cat::Logging, Direction::Tightened, "AppStream usage-report subscription added".into()),
             _ => {}
         },
+        "AWS::Logs::SubscriptionFilter" => subscription(ctx, old, new),
         "AWS::Logs::LogGroup" if old.is_some() && new.is_some() => {
             let days = |r: Option<&Resource>| {
                 prop(r, "RetentionInDays").and_then(|v| match v {
@@ -306,6 +307,38 @@ fn object_lock(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>
 
 /// A whole number of seconds written as a number or a string; `None` for anything else (an
 /// intrinsic function: no comparison is made).
+/// A CloudWatch Logs subscription filter copies a log group's events to a destination (the
+/// validator's decisions to their Firehose stream): a new copy of what the logs hold, or one
+/// that goes elsewhere, is named with its source and destination.
+fn subscription(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource>) {
+    let flow = |r: Option<&Resource>| {
+        format!(
+            "events of log group {} (filter pattern {}) to {}",
+            show_opt(prop(r, "LogGroupName")),
+            show_opt(prop(r, "FilterPattern")),
+            show_opt(prop(r, "DestinationArn"))
+        )
+    };
+    match (old, new) {
+        (None, Some(_)) => {
+            ctx.push(Cat::Logging, Direction::Changed, format!("log subscription added: copies the {}", flow(new)))
+        }
+        (Some(_), None) => ctx.push(
+            Cat::Logging,
+            Direction::Changed,
+            format!("log subscription removed: no longer copies the {}", flow(old)),
+        ),
+        (Some(_), Some(_)) if flow(old) != flow(new) => {
+            ctx.push(
+                Cat::Logging,
+                Direction::Changed,
+                format!("log subscription changed: copied the {}; now copies the {}", flow(old), flow(new)),
+            );
+        }
+        _ => {}
+    }
+}
+
 fn seconds(v: &Expr) -> Option<i64> {
     match v {
         Expr::Int(n) => Some(*n),
