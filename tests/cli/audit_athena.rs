@@ -1200,3 +1200,91 @@ fn print_sql_prints_the_decisions_query_when_the_decisions_are_exported() {
         assert!(!called(&seen, "AmazonAthena."), "{args:?}: no query runs: {seen:?}");
     }
 }
+
+/// Flags that name something refuse an empty (or blank) value as a usage error, saying what is
+/// allowed; `--event a,` has an empty item. Exit 1, as every usage error of the command line
+/// (`sandboxc::cli::usage`: 2 means findings for `audit`).
+#[test]
+fn empty_names_are_usage_errors() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+            .args(args)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .expect("runs sandboxc");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    for (flag, value, allowed) in [
+        ("--user", "", "allowed: a usage report's user_id"),
+        ("--user", "  ", "allowed: a usage report's user_id"),
+        ("--log-group", "", "allowed: a CloudWatch Logs group name"),
+        ("--bucket", "", "allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME"),
+        ("--event", "", "allowed: CloudTrail event names"),
+        ("--event", "GetObject,", "allowed: CloudTrail event names"),
+        ("--notebook-role", "", "allowed: a user's notebook role ARN"),
+        ("--vpc-endpoint", "", "is not a VPC endpoint ID (allowed: vpce-"),
+        ("--stack", "", "allowed: the root CloudFormation stack's name"),
+        ("--admin-principal", "", "allowed: an IAM role ARN"),
+    ] {
+        for engine in ["local", "athena"] {
+            let (code, err) = run(&["audit", "--engine", engine, flag, value]);
+            assert_eq!(code, 1, "{flag} {value:?}: {err}");
+            assert!(
+                err.starts_with(&format!(
+                    "error: invalid value '{}' for '{flag} <",
+                    value.trim_end_matches("GetObject,")
+                )) && err.contains(allowed),
+                "{flag} {value:?}: {err}"
+            );
+        }
+    }
+}
+
+/// `--engine athena` refuses, before any query: a window over 366 days, naming the engine (not
+/// `--from-aws`); a window whose partition days run past 9999-12-31 (`--until 9999-12-31` would
+/// read the trail's `10000/01/01`), exit 1. The help states both.
+#[test]
+fn engine_athena_refuses_windows_it_cannot_read() {
+    use crate::commands::sandboxc_at;
+    let tmp = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/always-on-4az.yaml");
+    std::fs::copy(&example, tmp.path().join("b.yaml")).unwrap();
+    let run = |since: &str, until: &str| {
+        let (url, requests) = print_sql_endpoint();
+        let o = sandboxc_at(
+            tmp.path(),
+            &["audit", "b.yaml", "--engine", "athena", "--since", since, "--until", until, "--print-sql"],
+            &url,
+        );
+        let seen = requests.lock().unwrap().clone();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            seen,
+        )
+    };
+    let (code, out, err, seen) = run("2025-01-01", "2026-11-28");
+    assert_eq!(code, Some(1), "{err}\n{seen:?}");
+    assert!(err.contains("--engine athena reads at most 366 days per run, the window has 697"), "{err}");
+    assert!(!err.contains("--from-aws") && out.is_empty(), "{err}");
+    let (code, out, err, _) = run("9999-12-31", "9999-12-31");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("the window's partitions run to 10000-01-01 (the trail's day after --until), after 9999-12-31"),
+        "{err}"
+    );
+    assert!(out.is_empty(), "{out}");
+    // The last window it reads.
+    let (code, out, err, _) = run("9999-12-30", "9999-12-30");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("'9999/12/31'") && !out.contains("10000"), "{out}");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc")).args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("With --from-aws or --engine athena a run reads at most 366 days")
+            && help.contains("the day after --until must be at most 9999-12-31"),
+        "{help}"
+    );
+}
