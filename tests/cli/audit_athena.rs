@@ -753,6 +753,9 @@ fn decisions_read(aud: &sandboxc::audit::Auditor, locations: &[(String, String)]
     out
 }
 
+/// One copy of a log event as laid out: its object key, time and message.
+type LaidCopy = (String, i64, String);
+
 /// Whether an event is the audited sandbox's: of the account [`ACCOUNT`] and a log group
 /// `/sandboxc/datasandbox/<one segment>/lambda/validator`.
 fn is_ours(e: &LogEv) -> bool {
@@ -781,7 +784,7 @@ fn compare_decisions(
     let dir = tempfile::tempdir().expect("temp dir");
     let objects = firehose_layout(dir.path(), events, delivery, planted);
     // Every copy of each event as laid out: (owner, group, id) -> [(object, ts, message)].
-    let mut copies: std::collections::BTreeMap<(String, String, String), Vec<(String, i64, String)>> =
+    let mut copies: std::collections::BTreeMap<(String, String, String), Vec<LaidCopy>> =
         std::collections::BTreeMap::new();
     for (key, lines) in &objects {
         for line in lines {
