@@ -702,8 +702,9 @@ pub struct AuditArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// Where the join runs: `local` (this machine) or `athena` (one SQL query in the sandbox's
-    /// Athena workgroup over its Glue tables; needs `audit.athena` deployed; reads AWS like
-    /// --from-aws, default window the last 7 days).
+    /// Athena workgroup over its Glue tables, and a second over the exported decisions when the
+    /// blueprint exports them; needs `audit.athena` deployed; reads AWS like --from-aws, default
+    /// window the last 7 days).
     #[arg(long, value_enum, default_value_t = AuditEngine::Local)]
     pub engine: AuditEngine,
     /// With --engine athena: print the generated SQL on standard output instead of running it
