@@ -8,7 +8,8 @@
 //! One row per CloudWatch Logs subscription record as Kinesis Data Firehose delivers it after its
 //! `Decompression` processor (newline-delimited JSON, CloudWatch Logs user guide, "Subscription
 //! filters"): `messagetype` (`DATA_MESSAGE`, or `CONTROL_MESSAGE` for the reachability check,
-//! which has no log events), `loggroup`, `logstream` and `logevents`, an array of
+//! which has no log events), `owner` (the account of the log data), `loggroup`, `logstream` and
+//! `logevents`, an array of
 //! `struct<id, timestamp, message>` (the event's ID, its time in milliseconds since the epoch,
 //! the line the validator wrote); the partition `day` (`yyyy/MM/dd`) is the UTC day of Firehose's
 //! `!{timestamp}` prefix, which is "the approximate arrival timestamp of the oldest record that's
@@ -35,8 +36,8 @@
 //!   segment: the log group `sandboxc` names for the validator of the stack `<environment>`,
 //!   whichever stack ID it had). Anyone able to write to the decisions bucket or the Firehose
 //!   stream could add records of another log group or account; those are never read as
-//!   decisions: the query returns, per owner and log group, how many events of the window they
-//!   hold (a `foreign` row), and [`read_rows`] lists each as a problem of the report.
+//!   decisions: the query returns, per owner and log group, how many log events of the window
+//!   they hold, each copy counted (a `foreign` row), and [`read_rows`] lists each as a problem of the report.
 //! - Firehose delivers at least once (Firehose developer guide, "Data delivery failure handling"),
 //!   so a record may be in two objects: an event is kept once per log group and event `id` (the
 //!   copy of the first object by `"$path"`; all copies are then equal); an event without an `id`
@@ -47,8 +48,8 @@
 //! - Output ([`DECISION_COLUMNS`], all `varchar`): `kind` (`event`, `conflict`, `foreign`),
 //!   `timestamp_ms` (the event's time; a conflict's or foreign group's earliest), `message`
 //!   (events only), `log_group`, `event_id` (events and conflicts), `owner` (foreign rows),
-//!   `detail` (a conflict's objects, space-separated and sorted; a foreign group's event
-//!   count), ordered by kind, log group, time, event ID, owner (event IDs of one group are digit
+//!   `detail` (a conflict's objects, space-separated and sorted; a foreign group's count
+//!   of log event copies), ordered by kind, log group, time, event ID, owner (event IDs of one group are digit
 //!   strings of one length, so the order is deterministic).
 //!
 //! # The rows ([`read_rows`])
