@@ -253,6 +253,8 @@ def decisions(decisions_dir, sql_file):
                 rows.append(decision_row(rec, "s3://decisions/" + rel, f"{m.group(1)}/{m.group(2)}/{m.group(3)}"))
     con = duckdb.connect()
     con.execute("SET TimeZone='UTC'")
+    for macro in MACROS:
+        con.execute(macro)
     con.execute("CREATE SCHEMA sandboxc_audit")
     with tempfile.TemporaryDirectory() as tmp:
         load(con, "validator_decisions", rows, DECISIONS_TYPES, tmp)

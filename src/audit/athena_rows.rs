@@ -245,6 +245,28 @@ impl AthenaAuditor {
             "Athena engine: the counts of records read and of records set aside by the filters are not computed (the query returns the kept S3 data events only); files counted are those with kept events or sessions"
                 .into(),
         );
-        Ok(Report::build(self.auditor, sources))
+        let mut report = Report::build(self.auditor, sources);
+        report.no_trail = super::report::NO_TRAIL_ROWS;
+        Ok(report)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A query that returned no trail event: the evidence is incomplete (exit 2, as the local
+    /// engine's "no CloudTrail file was read"), in Athena's words: it read no file itself.
+    #[test]
+    fn no_trail_rows_are_said_in_athenas_words() {
+        let report = AthenaAuditor::new(Filters::default(), Principals::default()).report(Vec::new());
+        let incomplete = report.map(|r| (r.incomplete_evidence(), r.has_findings())).unwrap_or_default();
+        assert_eq!(
+            incomplete,
+            (
+                vec!["the Athena query returned no S3 data event of the trail in the window (a quiet window and a trail that delivered nothing look alike to it)".to_string()],
+                true
+            )
+        );
     }
 }

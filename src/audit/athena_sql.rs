@@ -102,6 +102,35 @@ pub const SESSION_DAYS_BEFORE: i64 = 5;
 /// Longest window the query accepts, in days (the partition predicates list every day).
 pub const MAX_WINDOW_DAYS: i64 = 400;
 
+/// Checks that every partition day the queries name, `first_day..=last_day` (day counts since
+/// 1970-01-01), is a date of years 0001 to 9999: the `yyyy/MM/dd` partition values of the Glue
+/// tables (and the `year` of the usage reports) have four-digit years, so a later day would be
+/// `10000/01/01` (sorting before `9999/12/31` as a string, and no date of the projection).
+///
+/// # Errors
+/// [`SqlError::Window`] naming the day out of range, what the query needs it for and what is
+/// allowed.
+pub fn check_partition_days(first_day: i64, last_day: i64, first_for: &str, last_for: &str) -> Result<(), SqlError> {
+    let (lowest, highest) = (super::time::days_from_civil(1, 1, 1), super::time::days_from_civil(9999, 12, 31));
+    let text = |day: i64| {
+        let (y, m, d) = ymd(day);
+        format!("{y:04}-{m:02}-{d:02}")
+    };
+    if last_day > highest {
+        return Err(SqlError::Window(format!(
+            "the window's partitions run to {} ({last_for}), after 9999-12-31, the last date the tables' yyyy/MM/dd partitions hold: give an --until before 9999-12-31",
+            text(last_day)
+        )));
+    }
+    if first_day < lowest {
+        return Err(SqlError::Window(format!(
+            "the window's partitions start at {} ({first_for}), before 0001-01-01, the first date the tables' yyyy/MM/dd partitions hold: give a later --since",
+            text(first_day)
+        )));
+    }
+    Ok(())
+}
+
 /// The output columns, in order (all `varchar`).
 pub const COLUMNS: [&str; 24] = [
     "kind",
@@ -326,6 +355,12 @@ pub fn query(spec: &QuerySpec<'_>) -> Result<String, SqlError> {
             last_day - first_day + 1
         )));
     }
+    check_partition_days(
+        first_day - SESSION_DAYS_BEFORE,
+        last_day + 1,
+        "the usage reports from 5 days before --since",
+        "the trail's day after --until",
+    )?;
     let db = identifier("database", &spec.tables.database)?;
     let trail = format!("{db}.{}", identifier("CloudTrail table", &spec.tables.trail)?);
     let reports = format!("{db}.{}", identifier("usage-reports table", &spec.tables.sessions)?);
@@ -725,5 +760,32 @@ mod tests {
             Instant::parse("2026-11-29").unwrap_or(Instant(0)),
         );
         assert_eq!(days, vec!["2026/11/28", "2026/11/29"]);
+    }
+
+    /// A window whose partition days leave years 0001..9999 is refused, naming the day and why
+    /// it is read (`--until 9999-12-31` would read the trail's `10000/01/01`).
+    #[test]
+    fn partition_days_stay_within_four_digit_years() {
+        let window = |since: &str, until: &str| Filters {
+            since: Instant::parse(since).ok(),
+            // `--until` a date: the whole day.
+            until: Instant::parse(until).ok().map(|u| Instant(u.0 + 86_400_000)),
+            ..Filters::default()
+        };
+        let e = spec_sql(&window("9999-12-31", "9999-12-31"), &Principals::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert_eq!(
+            e,
+            "the window's partitions run to 10000-01-01 (the trail's day after --until), after 9999-12-31, the last date the tables' yyyy/MM/dd partitions hold: give an --until before 9999-12-31"
+        );
+        let e = spec_sql(&window("0001-01-03", "0001-01-04"), &Principals::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.contains("(the usage reports from 5 days before --since), before 0001-01-01"), "{e}");
+        assert!(spec_sql(&window("9999-12-29", "9999-12-30"), &Principals::default()).is_ok());
+        assert!(check_partition_days(0, 0, "a", "b").is_ok());
     }
 }

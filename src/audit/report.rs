@@ -99,8 +99,20 @@ pub struct Report {
     pub counts: Counts,
     /// Remarks for the reader.
     pub notes: Vec<String>,
+    /// Why the evidence is incomplete when no trail evidence was read (`counts.cloudtrail_files`
+    /// is 0): [`NO_TRAIL_FILE`] (the local engine reads files), or [`NO_TRAIL_ROWS`] (the
+    /// Athena engine, which reads no file itself: set by `super::athena_rows`).
+    pub no_trail: &'static str,
     strings: super::join::Strings,
 }
+
+/// The incomplete evidence of a local audit that read no CloudTrail file.
+pub const NO_TRAIL_FILE: &str = "no CloudTrail file was read";
+
+/// The incomplete evidence of an Athena audit whose query returned no S3 data event of the
+/// trail: a window without any and a trail that delivered nothing look alike to it (the query
+/// returns the kept events only, not the files it read).
+pub const NO_TRAIL_ROWS: &str = "the Athena query returned no S3 data event of the trail in the window (a quiet window and a trail that delivered nothing look alike to it)";
 
 /// Output order of events: time, then source address, event ID, bucket, key and name, so that
 /// the order never depends on the order files were read in.
@@ -381,6 +393,7 @@ impl Report {
             bad_files: std::mem::take(&mut aud.bad_files),
             counts: aud.counts.clone(),
             notes,
+            no_trail: NO_TRAIL_FILE,
             sessions: std::mem::take(&mut aud.sessions),
             strings: std::mem::take(&mut aud.strings),
         }
@@ -410,7 +423,7 @@ impl Report {
             ));
         }
         if c.cloudtrail_files == 0 {
-            out.push("no CloudTrail file was read".into());
+            out.push(self.no_trail.into());
         }
         out
     }

@@ -36,7 +36,7 @@ use crate::audit::time::{ymd, Instant};
 use crate::audit::{local, AuditError, Evidence, Filters, Visitor};
 use crate::deploy::cloudformation::CloudFormation;
 
-/// Most days one `--from-aws` run lists.
+/// Most days one `--from-aws` or `--engine athena` run reads (`--since..--until`, UTC days).
 pub const MAX_DAYS: i64 = 366;
 
 /// Root stack output naming the data bucket.
@@ -159,7 +159,9 @@ impl<'r> S3Evidence<'r> {
         let (first, last) = (since.day(), Instant(until.0 - 1).day());
         if last - first + 1 > MAX_DAYS {
             return Err(AuditError::Usage(format!(
-                "--from-aws reads at most {MAX_DAYS} days per run: narrow --since/--until"
+                "{} reads at most {MAX_DAYS} days per run, the window has {}: narrow --since/--until",
+                given.reader,
+                last - first + 1
             )));
         }
         let mut log_groups = given.log_groups;

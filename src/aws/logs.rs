@@ -17,8 +17,8 @@ use super::error::examine;
 pub const MAX_PAGES: usize = 100_000;
 
 /// The suffix of the validator's log group name (`/sandboxc/<env>/<stack ID>/lambda/validator`,
-/// the name the validator part compiles).
-pub const VALIDATOR_GROUP_SUFFIX: &str = "/lambda/validator";
+/// the name the validator part compiles); the Athena decisions query keeps the same groups.
+pub use crate::audit::athena_decisions::VALIDATOR_GROUP_SUFFIX;
 
 /// One log event: its timestamp (milliseconds since the epoch) and message.
 #[derive(Debug, Clone, PartialEq, Eq)]

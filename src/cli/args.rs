@@ -302,6 +302,34 @@ pub const MAX_HOURS_PER_MONTH: f64 = 744.0;
 /// # Errors
 /// A message saying what is wrong with the name (S3's bucket naming rules, "General purpose
 /// bucket naming rules") or that an object key or ARN of another service was given.
+/// What `--stack` allows.
+const STACK_ALLOWED: &str = "the root CloudFormation stack's name, the blueprint's name";
+/// What `--admin-principal` allows.
+const ADMIN_ALLOWED: &str = "an IAM role ARN, arn:aws:iam::<account>:role/<path/><name>";
+/// What `--notebook-role` allows.
+const NOTEBOOK_ROLE_ALLOWED: &str =
+    "a user's notebook role ARN, arn:aws:iam::<account>:role/sandboxc/<env>/users/<user hash>/<name>";
+/// What `--user` allows.
+const USER_ALLOWED: &str = "a usage report's user_id, e.g. alice@example.org";
+/// What `--event` allows.
+const EVENT_ALLOWED: &str = "CloudTrail event names such as GetObject, repeated or comma-separated without empty items";
+/// What `--log-group` allows.
+const LOG_GROUP_ALLOWED: &str = "a CloudWatch Logs group name, e.g. /sandboxc/<name>/<id>/lambda/validator";
+
+/// A value of an audit flag that names something (a stack, a role, a user, an event name, a
+/// log group): as given, unless it is empty or only white space (it would name nothing, and a
+/// filter on it would match nothing).
+///
+/// # Errors
+/// A message saying the value is empty and what `allowed` names.
+fn named(value: &str, allowed: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        Err(format!("{value:?} is empty (allowed: {allowed})"))
+    } else {
+        Ok(value.to_string())
+    }
+}
+
 /// `--vpc-endpoint`: a VPC endpoint ID, `vpce-` and 8 or 17 lowercase hex digits.
 fn vpc_endpoint_id(value: &str) -> Result<String, String> {
     if crate::audit::is_vpc_endpoint_id(value) {
@@ -314,6 +342,9 @@ fn vpc_endpoint_id(value: &str) -> Result<String, String> {
 }
 
 fn bucket_name(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err(format!("{value:?} is empty (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)"));
+    }
     let arn = value.strip_prefix("arn:").and_then(|rest| {
         let (partition, rest) = rest.split_once(':')?;
         (!partition.is_empty()).then_some(())?;
@@ -606,12 +637,12 @@ pub struct AuditArgs {
     /// users' notebook roles are attributed; with --from-aws also the stack whose outputs
     /// UsageReportBucket, TrailBucketName and DataBucketName name the buckets. Default: the
     /// blueprint's name.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = |v: &str| named(v, STACK_ALLOWED))]
     pub stack: Option<String>,
     /// An IAM role ARN (arn:aws:iam::<account>:role/<path/><name>) whose S3 data events are
     /// administrative access: listed apart, never findings (repeatable), besides the
     /// blueprint's storage.admin_principals (read whenever a blueprint is given).
-    #[arg(long, value_name = "ROLE_ARN")]
+    #[arg(long, value_name = "ROLE_ARN", value_parser = |v: &str| named(v, ADMIN_ALLOWED))]
     pub admin_principal: Vec<String>,
     /// The sandbox's S3 gateway endpoint ID (vpce- and 8 or 17 lowercase hex digits; the stack
     /// output S3EndpointId; repeatable). An S3 data event whose vpcEndpointId is another
@@ -625,7 +656,7 @@ pub struct AuditArgs {
     /// user's path with another name is unattributed (reason not_notebook_role). Default: with
     /// --from-aws or --engine athena the users' roles of the deployed stack; else none (the
     /// path alone names the user, as a note of the report says).
-    #[arg(long, value_name = "ROLE_ARN")]
+    #[arg(long, value_name = "ROLE_ARN", value_parser = |v: &str| named(v, NOTEBOOK_ROLE_ALLOWED))]
     pub notebook_role: Vec<String>,
     /// With --from-aws: the usage-report bucket (instead of the stack output); a bucket name, its ARN or s3://NAME.
     #[arg(long, value_name = "BUCKET", value_parser = bucket_name)]
@@ -636,12 +667,14 @@ pub struct AuditArgs {
     /// Only events at or after this time: RFC 3339 (2026-11-28T08:00:00Z) or a UTC date.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
-    /// Only events at or before this time: RFC 3339, or a UTC date (the whole day).
+    /// Only events at or before this time: RFC 3339, or a UTC date (the whole day). With
+    /// --from-aws or --engine athena a run reads at most 366 days (--since..--until), and with
+    /// --engine athena the day after --until must be at most 9999-12-31 (the partitions' dates).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     /// Only this user's sessions, events and decisions (the usage report's user_id;
     /// repeatable). Unattributed events are listed still: they may be anyone's.
-    #[arg(long, value_name = "USER_ID")]
+    #[arg(long, value_name = "USER_ID", value_parser = |v: &str| named(v, USER_ALLOWED))]
     pub user: Vec<String>,
     /// Only S3 data events in this bucket (repeatable). Default: with --from-aws the stack's
     /// DataBucketName; with directories every bucket the trail logs. A bucket name, its ARN
@@ -649,8 +682,10 @@ pub struct AuditArgs {
     #[arg(long, value_name = "BUCKET", value_parser = bucket_name)]
     pub bucket: Vec<String>,
     /// Only these CloudTrail event names, e.g. GetObject,PutObject (repeatable or
-    /// comma-separated; case-insensitive).
-    #[arg(long, value_name = "NAME", value_delimiter = ',')]
+    /// comma-separated; case-insensitive). Every flag naming something (--stack,
+    /// --admin-principal, --notebook-role, --vpc-endpoint, --bucket, --user, --event,
+    /// --log-group) refuses an empty value.
+    #[arg(long, value_name = "NAME", value_delimiter = ',', value_parser = |v: &str| named(v, EVENT_ALLOWED))]
     pub event: Vec<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = AuditFormatArg::Table)]
@@ -660,15 +695,16 @@ pub struct AuditArgs {
     /// does not export the decisions, every group /sandboxc/<stack>/.../lambda/validator. Its
     /// events are read with FilterLogEvents over the window; with --engine athena it replaces the
     /// exported decisions' query (e.g. for decisions logged before the export was deployed).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = |v: &str| named(v, LOG_GROUP_ALLOWED))]
     pub log_group: Vec<String>,
     /// Threads decompressing and parsing CloudTrail files (default: every core); the report
     /// is the same for any number.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
     pub jobs: Option<u16>,
     /// Where the join runs: `local` (this machine) or `athena` (one SQL query in the sandbox's
-    /// Athena workgroup over its Glue tables; needs `audit.athena` deployed; reads AWS like
-    /// --from-aws, default window the last 7 days).
+    /// Athena workgroup over its Glue tables, and a second over the exported decisions when the
+    /// blueprint exports them; needs `audit.athena` deployed; reads AWS like --from-aws, default
+    /// window the last 7 days).
     #[arg(long, value_enum, default_value_t = AuditEngine::Local)]
     pub engine: AuditEngine,
     /// With --engine athena: print the generated SQL on standard output instead of running it
@@ -753,7 +789,8 @@ is then incomplete. Symbolic links to directories are listed, not followed. A --
 or --user value found nowhere in the inputs gets a warning; --bucket takes a bucket name, its ARN or s3://NAME.
 The table escapes control characters (\\n, \\x1b); CSV cells starting with = + - @ get a '.
 
---engine athena runs the same join as one SQL query in the sandbox's Athena workgroup
+--engine athena runs the same join as one SQL query (two when the decisions are exported, below)
+in the sandbox's Athena workgroup
 (blueprint audit.athena: a Glue database sandboxc_<name> with the tables cloudtrail and sessions
 over the trail and usage-report buckets, partition projection only, and the workgroup
 sandboxc-<name>-audit with a per-query bytes-scanned limit). The query reads only the partitions
@@ -764,11 +801,17 @@ the shipped snapshot has no Athena price).
 Decisions: when the blueprint exports them (audit.athena.export_decisions, the default: a
 subscription filter on the validator's log group sends its events through Kinesis Data Firehose
 to a retained bucket, the Glue table validator_decisions), a second query in the same workgroup
-reads the log events of the window (the table's day folders from the day before --since to the
-day after --until: a folder is the UTC day its object's oldest record reached Firehose), each
-event once even when Firehose delivered it twice, and they are read exactly as FilterLogEvents'
-events are; each query's ID, bytes scanned and cost are printed, then the
-total of the two. --log-group NAME reads the group with FilterLogEvents instead, and --decisions
+reads the log events of the window, --since <= time <= --until (the table's day folders from the
+day before --since to the day after --until: a folder is the UTC day its object's oldest record
+reached Firehose), each event once even when Firehose delivered it twice, and they are read
+exactly as FilterLogEvents' events are; each query's ID, bytes scanned and cost are printed, then
+the total of the two. Only records whose owner is the audited account and whose log group is
+/sandboxc/<stack>/<id>/lambda/validator are read: records of any other log group or account in
+the table are listed as problems (\"not the sandbox's validator: ignored\"), never read as
+decisions. Copies of one event (log group and event ID) that differ in time or message are a
+problem naming the event and its objects, and none of them is read (which is genuine cannot be
+told). Firehose's own writes to the decisions bucket are not audit findings: the audit reads the
+data bucket's S3 data events (the stack output DataBucketName, or --bucket). --log-group NAME reads the group with FilterLogEvents instead, and --decisions
 FILE reads files; with export_decisions: false the group is read as with --from-aws. Decisions
 logged before the export was deployed are only in the log group (while its retention,
 audit.log_retention_days, keeps them): pass --log-group to audit them. Examples:
@@ -786,7 +829,9 @@ GenerateDataKey on the audit key (README, \"Audit on Athena\").
 
 Exit codes: 0 every S3 data event is attributed to a session or a user's notebook (provisional
 ones included; administrative access does not count against it) and every input was read; 2 unattributed or ambiguous events exist, or the evidence is incomplete (a file, line or
-record could not be read, or no CloudTrail file was read at all); 1 error.";
+record could not be read, or no CloudTrail file was read at all: with --engine athena, the query
+returned no S3 data event of the trail in the window, or records of the decisions table were
+ignored); 1 error.";
 
 #[cfg(test)]
 mod tests {

@@ -183,7 +183,7 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
         && args.decisions.is_empty()
         && args.log_group.is_empty();
     let given = Buckets {
-        stack,
+        stack: stack.clone(),
         usage: None,
         trail: None,
         decisions: args.decisions.clone(),
@@ -224,7 +224,7 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
     let decisions_table = format!("{}.{AUDIT_DECISIONS_TABLE}", tables.database);
     let decisions_sql = if export {
         Some(
-            decisions_query(&tables.database, AUDIT_DECISIONS_TABLE, &filters)
+            decisions_query(&tables.database, AUDIT_DECISIONS_TABLE, &filters, &session.account, &stack)
                 .map_err(|e| CliError::new(format!("--engine athena: {e}")))?,
         )
     } else {
@@ -506,20 +506,33 @@ mod tests {
             start("\"validator_decisions\"", "q-dec"),
             state("q-dec", Running, None, 0),
             state("q-dec", Succeeded, None, 1_048_576),
-            page("q-dec", None, vec![header(&DECISION_COLUMNS), row(&["1795852860000", decision, g, "1"])], Some("p2")),
+            page(
+                "q-dec",
+                None,
+                vec![header(&DECISION_COLUMNS), row(&["event", "1795852860000", decision, g, "1", "", ""])],
+                Some("p2"),
+            ),
             page(
                 "q-dec",
                 Some("p2"),
                 vec![row(&[
+                    "event",
                     "1795852860001",
                     "START RequestId: r1 Version: $LATEST
 ",
                     g,
                     "2",
+                    "",
+                    "",
                 ])],
                 Some("p3"),
             ),
-            page("q-dec", Some("p3"), vec![row(&["1795852860002", r#"{"outcome":"maybe"}"#, g, "3"])], None),
+            page(
+                "q-dec",
+                Some("p3"),
+                vec![row(&["event", "1795852860002", r#"{"outcome":"maybe"}"#, g, "3", "", ""])],
+                None,
+            ),
         ];
         let athena = crate::aws::athena::Athena::scripted(&rules.iter().collect::<Vec<_>>());
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();

@@ -531,6 +531,8 @@ fn engine_athena_reads_its_price_before_the_query() {
 /// One CloudWatch Logs event of the validator's log group, for the decisions tests.
 #[derive(Debug, Clone)]
 struct LogEv {
+    /// The record's `owner`: the account of the log data.
+    owner: String,
     group: String,
     stream: String,
     id: String,
@@ -554,6 +556,7 @@ fn fixture_events(path: &Path) -> Vec<LogEv> {
         let synthetic_id = format!("{:056}", 37_990_000 + i);
         let ev = match event {
             Some((message, ts, v)) => LogEv {
+                owner: ACCOUNT.into(),
                 group: VALIDATOR_GROUP.into(),
                 stream: v["logStreamName"].as_str().unwrap_or("2026/11/28/[$LATEST]0123456789abcdef").into(),
                 id: v["eventId"].as_str().map_or(synthetic_id.clone(), str::to_string),
@@ -563,6 +566,7 @@ fn fixture_events(path: &Path) -> Vec<LogEv> {
             None => {
                 next_ts += 61_000;
                 LogEv {
+                    owner: ACCOUNT.into(),
                     group: VALIDATOR_GROUP.into(),
                     stream: "2026/11/28/[$LATEST]fedcba9876543210".into(),
                     id: synthetic_id.clone(),
@@ -584,11 +588,11 @@ fn utc_day(ms: i64) -> String {
 }
 
 /// One subscription record as Firehose's Decompression processor delivers it (one line).
-fn record(kind: &str, group: &str, stream: &str, events: &[&LogEv]) -> String {
+fn record(kind: &str, owner: &str, group: &str, stream: &str, events: &[&LogEv]) -> String {
     let events: Vec<serde_json::Value> =
         events.iter().map(|e| serde_json::json!({"id": e.id, "timestamp": e.ts, "message": e.message})).collect();
     serde_json::json!({
-        "messageType": kind, "owner": ACCOUNT, "logGroup": group, "logStream": stream,
+        "messageType": kind, "owner": owner, "logGroup": group, "logStream": stream,
         "subscriptionFilters": ["sandboxc-validator-decisions"], "logEvents": events,
     })
     .to_string()
@@ -611,21 +615,28 @@ const SPREAD: Delivery = Delivery { per_record: 3, lag: |k| (k * 370_000) % 960_
 /// object in the folder of the UTC day its *oldest* record arrived (`decisions/yyyy/MM/dd/`,
 /// gzip); plus a CONTROL_MESSAGE record (with the health-check event AWS sends), the first
 /// record delivered again in an object of the next day (Firehose is at least once) and the
-/// third again in an object of its own day.
-fn firehose_layout(dir: &Path, events: &[LogEv], delivery: &Delivery) {
+/// third again in an object of its own day; plus each of `planted` (an object key and an
+/// event) as a record alone in that object, as someone writing to the bucket would add it.
+/// Returns each object's key and lines.
+fn firehose_layout(
+    dir: &Path,
+    events: &[LogEv],
+    delivery: &Delivery,
+    planted: &[(&str, LogEv)],
+) -> std::collections::BTreeMap<String, Vec<String>> {
     use std::collections::BTreeMap;
     use std::io::Write;
-    let mut streams: BTreeMap<(&str, &str), Vec<&LogEv>> = BTreeMap::new();
+    let mut streams: BTreeMap<(&str, &str, &str), Vec<&LogEv>> = BTreeMap::new();
     for e in events {
-        streams.entry((&e.group, &e.stream)).or_default().push(e);
+        streams.entry((&e.owner, &e.group, &e.stream)).or_default().push(e);
     }
     // (arrival, record line)
     let mut records: Vec<(i64, String)> = Vec::new();
     let mut k = 0i64;
-    for ((group, stream), evs) in &streams {
+    for ((owner, group, stream), evs) in &streams {
         for chunk in evs.chunks(delivery.per_record) {
             let arrival = chunk.iter().map(|e| e.ts).max().unwrap() + (delivery.lag)(k);
-            records.push((arrival, record("DATA_MESSAGE", group, stream, chunk)));
+            records.push((arrival, record("DATA_MESSAGE", owner, group, stream, chunk)));
             k += 1;
         }
     }
@@ -653,6 +664,7 @@ fn firehose_layout(dir: &Path, events: &[LogEv], delivery: &Delivery) {
     }
     if let Some((at, _)) = records.first() {
         let health = LogEv {
+            owner: String::new(),
             group: String::new(),
             stream: String::new(),
             id: String::new(),
@@ -662,9 +674,18 @@ fn firehose_layout(dir: &Path, events: &[LogEv], delivery: &Delivery) {
         objects
             .entry(format!("decisions/{}/sandboxc-decisions-1-control.gz", utc_day(*at)))
             .or_default()
-            .insert(0, record("CONTROL_MESSAGE", "", "", &[&health]));
+            .insert(0, record("CONTROL_MESSAGE", "CloudwatchLogs", "", "", &[&health]));
     }
-    for (key, lines) in objects {
+    for (key, e) in planted {
+        objects.entry((*key).to_string()).or_default().push(record(
+            "DATA_MESSAGE",
+            &e.owner,
+            &e.group,
+            &e.stream,
+            &[e],
+        ));
+    }
+    for (key, lines) in &objects {
         let path = dir.join(key);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -674,6 +695,7 @@ fn firehose_layout(dir: &Path, events: &[LogEv], delivery: &Delivery) {
         }
         std::fs::write(path, gz.finish().unwrap()).unwrap();
     }
+    objects
 }
 
 /// Runs the decisions query on DuckDB over a decisions bucket laid out under `dir`.
@@ -731,28 +753,102 @@ fn decisions_read(aud: &sandboxc::audit::Auditor, locations: &[(String, String)]
     out
 }
 
-/// The decisions query on DuckDB, over each decisions fixture laid out as Firehose delivers it,
-/// gives the decisions, runtime lines and problems that the same events give read as
-/// `FilterLogEvents` returns them (one `{"timestamp","message"}` line per event of the window,
-/// in time order, each log group one source).
-fn compare_decisions(name: &str, events: &[LogEv], delivery: &Delivery, windows: &[(i64, i64)]) {
+/// One copy of a log event as laid out: its object key, time and message.
+type LaidCopy = (String, i64, String);
+
+/// Whether an event is the audited sandbox's: of the account [`ACCOUNT`] and a log group
+/// `/sandboxc/datasandbox/<one segment>/lambda/validator`.
+fn is_ours(e: &LogEv) -> bool {
+    let middle = e.group.strip_prefix("/sandboxc/datasandbox/").and_then(|r| r.strip_suffix("/lambda/validator"));
+    e.owner == ACCOUNT && middle.is_some_and(|m| !m.is_empty() && !m.contains('/'))
+}
+
+/// The decisions query on DuckDB, over each decisions fixture laid out as Firehose delivers it
+/// (with the `planted` records), gives the decisions, runtime lines and problems that the
+/// sandbox's events give read as `FilterLogEvents` returns them (one `{"timestamp","message"}`
+/// line per event of the window, in time order, each log group one source), except the events
+/// whose copies differ (`planted` ones of the same log group and event ID with another time or
+/// message): those are not read, and each is a problem naming its objects; then, per owner and
+/// log group, the events of the window of any other account or log group are a problem.
+/// Returns what each window's audit held (as compared).
+fn compare_decisions(
+    name: &str,
+    events: &[LogEv],
+    delivery: &Delivery,
+    windows: &[(i64, i64)],
+    planted: &[(&str, LogEv)],
+) -> Vec<String> {
     use sandboxc::audit::athena_decisions::{decisions_query, read_rows};
     use sandboxc::audit::decisions::log_event_line;
     use sandboxc::audit::time::Instant;
     let dir = tempfile::tempdir().expect("temp dir");
-    firehose_layout(dir.path(), events, delivery);
+    let objects = firehose_layout(dir.path(), events, delivery, planted);
+    // Every copy of each event as laid out: (owner, group, id) -> [(object, ts, message)].
+    let mut copies: std::collections::BTreeMap<(String, String, String), Vec<LaidCopy>> =
+        std::collections::BTreeMap::new();
+    for (key, lines) in &objects {
+        for line in lines {
+            let r: serde_json::Value = serde_json::from_str(line).unwrap();
+            if r["messageType"] != "DATA_MESSAGE" {
+                continue;
+            }
+            for e in r["logEvents"].as_array().unwrap() {
+                copies
+                    .entry((
+                        r["owner"].as_str().unwrap().into(),
+                        r["logGroup"].as_str().unwrap().into(),
+                        e["id"].as_str().unwrap().into(),
+                    ))
+                    .or_default()
+                    .push((key.clone(), e["timestamp"].as_i64().unwrap(), e["message"].as_str().unwrap().into()));
+            }
+        }
+    }
+    let mut all: Vec<LogEv> = events.to_vec();
+    all.extend(planted.iter().map(|(_, e)| e.clone()));
+    let mut held = Vec::new();
     for &(since, until) in windows {
         let f = Filters { since: Some(Instant(since)), until: Some(Instant(until)), ..Filters::default() };
-        // FilterLogEvents: startTime since, endTime until - 1 (both inclusive), every group
-        // (sorted by name), events in time order.
+        let in_window = |ts: i64| since <= ts && ts < until;
+        // The partition days the query reads: from the day before the first to the day after
+        // the last.
+        let (first, last) = (utc_day(since - 86_400_000), utc_day(until - 1 + 86_400_000));
+        let read = |key: &str| {
+            let day = &key["decisions/".len()..key.len().min("decisions/yyyy/MM/dd".len())];
+            first.as_str() <= day && day <= last.as_str()
+        };
+        // The sandbox's events whose copies (in the partitions read) differ.
+        let mut conflicts: Vec<(String, i64, String, Vec<String>)> = Vec::new();
+        for ((owner, group, id), cs) in &copies {
+            let e = LogEv {
+                owner: owner.clone(),
+                group: group.clone(),
+                stream: String::new(),
+                id: id.clone(),
+                ts: 0,
+                message: String::new(),
+            };
+            let cs: Vec<&(String, i64, String)> = cs.iter().filter(|(k, _, _)| read(k)).collect();
+            let differ = cs.iter().any(|c| (c.1, &c.2) != (cs[0].1, &cs[0].2));
+            if is_ours(&e) && differ && cs.iter().any(|c| in_window(c.1)) {
+                let mut objs: Vec<String> = cs.iter().map(|c| format!("s3://decisions/{}", c.0)).collect();
+                objs.sort();
+                objs.dedup();
+                conflicts.push((group.clone(), cs.iter().map(|c| c.1).min().unwrap(), id.clone(), objs));
+            }
+        }
+        conflicts.sort();
+        let conflicted = |e: &LogEv| conflicts.iter().any(|(g, _, id, _)| *g == e.group && *id == e.id);
+        // FilterLogEvents: startTime since, endTime until - 1 (both inclusive), every group of
+        // the sandbox (sorted by name), events in time order.
         let mut expected = sandboxc::audit::Auditor::new(f.clone());
-        let mut groups: Vec<&str> = events.iter().map(|e| e.group.as_str()).collect();
+        let mut groups: Vec<&str> = events.iter().filter(|e| is_ours(e)).map(|e| e.group.as_str()).collect();
         groups.sort_unstable();
         groups.dedup();
         let mut locations = Vec::new();
         for g in &groups {
             let mut evs: Vec<&LogEv> =
-                events.iter().filter(|e| e.group == *g && since <= e.ts && e.ts < until).collect();
+                events.iter().filter(|e| is_ours(e) && e.group == *g && in_window(e.ts) && !conflicted(e)).collect();
             evs.sort_by(|a, b| (a.ts, &a.id).cmp(&(b.ts, &b.id)));
             if evs.is_empty() {
                 continue;
@@ -764,12 +860,47 @@ fn compare_decisions(name: &str, events: &[LogEv], delivery: &Delivery, windows:
                 locations.push((format!("athena:q-dec:{g}:{}", e.id), format!("{g}#{}", e.id)));
             }
             locations.push((format!("cloudwatch-logs:{g}"), (*g).to_string()));
-            locations.push((format!("athena:q-dec:{g}"), (*g).to_string()));
             expected.read_decisions(&format!("cloudwatch-logs:{g}"), lines.as_slice());
+        }
+        for (g, _, id, objs) in &conflicts {
+            expected.problem(Problem {
+                location: format!("athena:q-dec:{g}:{id}"),
+                reason: format!("copies of this log event differ in time or message: none is read as a decision (which copy is the validator's cannot be told); objects: {}", objs.join(" ")),
+            });
+        }
+        // Any other account's or log group's events of the window, per owner and group.
+        // Every copy counts (as the query counts rows).
+        let mut foreign: std::collections::BTreeMap<(String, String), (i64, usize)> = std::collections::BTreeMap::new();
+        for ((owner, group, id), cs) in &copies {
+            let e = LogEv {
+                owner: owner.clone(),
+                group: group.clone(),
+                stream: String::new(),
+                id: id.clone(),
+                ts: 0,
+                message: String::new(),
+            };
+            for (_, ts, _) in cs.iter().filter(|(k, ts, _)| !is_ours(&e) && read(k) && in_window(*ts)) {
+                let entry = foreign.entry((owner.clone(), group.clone())).or_insert((*ts, 0));
+                entry.0 = entry.0.min(*ts);
+                entry.1 += 1;
+            }
+        }
+        let mut foreign: Vec<(String, i64, String, usize)> =
+            foreign.into_iter().map(|((owner, group), (t, n))| (group, t, owner, n)).collect();
+        foreign.sort();
+        for (group, _, owner, n) in &foreign {
+            expected.problem(Problem {
+                location: format!("athena:q-dec:{group}"),
+                reason: format!("records from log group {group:?} of account {owner:?}, not the sandbox's validator log group of the audited account: ignored ({n} log events in the window, a redelivered one counted per copy)"),
+            });
+        }
+        for g in groups.iter().copied().chain(foreign.iter().map(|f| f.0.as_str())) {
+            locations.push((format!("athena:q-dec:{g}"), g.to_string()));
         }
         // Longest first: `...:1` must not rewrite the start of `...:10`.
         locations.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
-        let sql = decisions_query("sandboxc_audit", "validator_decisions", &f).expect("query");
+        let sql = decisions_query("sandboxc_audit", "validator_decisions", &f, ACCOUNT, ENV).expect("query");
         let rows = duckdb_decision_rows(dir.path(), &sql);
         let mut got = sandboxc::audit::Auditor::new(f.clone());
         read_rows(&mut got, "q-dec", &rows).expect("rows");
@@ -782,10 +913,12 @@ fn compare_decisions(name: &str, events: &[LogEv], delivery: &Delivery, windows:
             Instant(until)
         );
         assert!(
-            want.lines().count() > 1 || events.iter().all(|e| e.ts < since || e.ts >= until),
+            want.lines().count() > 1 || all.iter().all(|e| e.ts < since || e.ts >= until),
             "{name}: nothing compared"
         );
+        held.push(want);
     }
+    held
 }
 
 /// The windows of a set of events: the whole days they span, with a boundary event just
@@ -807,6 +940,7 @@ fn decision_windows(events: &mut Vec<LogEv>) -> Vec<(i64, i64)> {
     };
     for (n, ts) in [(1, since - 1), (2, until), (3, until + 600_000)] {
         events.push(LogEv {
+            owner: ACCOUNT.into(),
             group: VALIDATOR_GROUP.into(),
             stream: "2026/11/28/[$LATEST]0000000000000000".into(),
             id: format!("{:056}", 99_000 + n),
@@ -839,7 +973,7 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
         } else {
             decision_windows(&mut events)
         };
-        compare_decisions(&path.display().to_string(), &events, &SPREAD, &windows);
+        compare_decisions(&path.display().to_string(), &events, &SPREAD, &windows, &[]);
     }
     // The edge cases.
     let at = |s: &str| sandboxc::audit::time::Instant::parse(s).unwrap().0;
@@ -849,6 +983,7 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
         format!("{{\"outcome\":\"issued\",\"reason\":\"session_active\",\"user_hash\":\"{alice}\",\"session_id\":\"{sid}\",\"request_id\":\"r-{sid}\"}}\n")
     };
     let ev = |group: &str, id: u32, ts: i64, message: String| LogEv {
+        owner: ACCOUNT.into(),
         group: group.into(),
         stream: format!("2026/11/28/[$LATEST]{:016x}", id % 2),
         id: format!("{id:056}"),
@@ -876,14 +1011,55 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
         // 2026/11/28, though its own time is on the 29th.
         ev(VALIDATOR_GROUP, 16, at("2026-11-29T00:00:30Z"), ok("after-midnight")),
     ];
+    // Records that are not the sandbox's validator's, each with a rejected decision of alice's:
+    // another log group of the account, the validator's group name under another account, a
+    // group with two segments where the stack ID goes, another environment's validator.
+    let rejected = |sid: &str| {
+        format!("{{\"outcome\":\"rejected\",\"reason\":\"session_not_active\",\"user_hash\":\"{alice}\",\"session_id\":\"{sid}\"}}\n")
+    };
+    let mut events = events;
+    let foreign_owner =
+        LogEv { owner: "999999999999".into(), ..ev(VALIDATOR_GROUP, 18, since + 20, rejected("forged-2")) };
+    events.extend([
+        ev("/attacker/forged", 17, since + 20, rejected("forged-1")),
+        foreign_owner,
+        ev("/attacker/forged", 21, since + 21, rejected("forged-5")),
+        ev("/sandboxc/datasandbox/a/b/lambda/validator", 19, since + 22, rejected("forged-3")),
+        ev("/sandboxc/other/0a1b2c3d/lambda/validator", 20, since + 23, rejected("forged-4")),
+    ]);
+    // Copies planted in objects that sort before Firehose's: event 10 with another message (a
+    // rejection instead of the issued URL), event 2 at another time, event 9 unchanged (a copy
+    // like a redelivery: read once, no problem).
+    let planted = [
+        ("decisions/2026/11/29/0-planted-a.gz", LogEv { message: rejected("last"), ..events[9].clone() }),
+        ("decisions/2026/11/28/0-planted-b.gz", LogEv { ts: since + 100, ..events[1].clone() }),
+        ("decisions/2026/11/29/0-planted-c.gz", events[8].clone()),
+    ];
+    assert!(events[9].message.contains("\"last\"") && events[1].ts == since && events[8].id == format!("{:056}", 9));
     // One event a record, each arriving at its event's time: objects open at 23:00 and at
     // 23:59:59.999.
     let exact = Delivery { per_record: 1, lag: |_| 0 };
     let windows =
         [(since, until), (at("2026-11-28"), at("2026-11-30")), (at("2026-11-29"), at("2026-11-29T02:00:00Z"))];
-    compare_decisions("edge cases", &events, &exact, &windows);
+    let held = compare_decisions("edge cases", &events, &exact, &windows, &planted);
+    // The first window holds both conflicts (naming the planted objects and Firehose's) and the
+    // foreign groups; no forged rejection is read as a decision.
+    let first = &held[0];
+    for text in [
+        "copies of this log event differ in time or message: none is read as a decision",
+        "s3://decisions/decisions/2026/11/29/0-planted-a.gz s3://decisions/decisions/2026/11/29/sandboxc-decisions-1-",
+        "s3://decisions/decisions/2026/11/28/0-planted-b.gz s3://decisions/decisions/2026/11/28/sandboxc-decisions-1-",
+        "problem /attacker/forged: records from log group \"/attacker/forged\" of account \"123456789012\", not the sandbox's validator log group of the audited account: ignored (3 log events in the window, a redelivered one counted per copy)", // 17 twice (Firehose redelivered it), 21
+        "of account \"999999999999\", not the sandbox's validator",
+        "records from log group \"/sandboxc/datasandbox/a/b/lambda/validator\"",
+        "records from log group \"/sandboxc/other/0a1b2c3d/lambda/validator\"",
+    ] {
+        assert!(first.contains(text), "{text}\n{first}");
+    }
+    assert!(!first.contains("forged-") && !first.contains("\"rejected\""), "{first}");
+    assert!(!first.contains("0-planted-c"), "an equal copy is no problem: {first}");
     let dir = tempfile::tempdir().unwrap();
-    firehose_layout(dir.path(), &events, &exact);
+    firehose_layout(dir.path(), &events, &exact, &[]);
     let folder = dir.path().join("decisions/2026/11/28");
     let in_28: Vec<String> = std::fs::read_dir(&folder)
         .unwrap()
@@ -1026,4 +1202,92 @@ fn print_sql_prints_the_decisions_query_when_the_decisions_are_exported() {
         assert_eq!(called(&seen, "DescribeLogGroups"), looks_for_group, "{args:?}: {seen:?}");
         assert!(!called(&seen, "AmazonAthena."), "{args:?}: no query runs: {seen:?}");
     }
+}
+
+/// Flags that name something refuse an empty (or blank) value as a usage error, saying what is
+/// allowed; `--event a,` has an empty item. Exit 1, as every usage error of the command line
+/// (`sandboxc::cli::usage`: 2 means findings for `audit`).
+#[test]
+fn empty_names_are_usage_errors() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+            .args(args)
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_ENDPOINT_URL")
+            .output()
+            .expect("runs sandboxc");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    for (flag, value, allowed) in [
+        ("--user", "", "allowed: a usage report's user_id"),
+        ("--user", "  ", "allowed: a usage report's user_id"),
+        ("--log-group", "", "allowed: a CloudWatch Logs group name"),
+        ("--bucket", "", "allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME"),
+        ("--event", "", "allowed: CloudTrail event names"),
+        ("--event", "GetObject,", "allowed: CloudTrail event names"),
+        ("--notebook-role", "", "allowed: a user's notebook role ARN"),
+        ("--vpc-endpoint", "", "is not a VPC endpoint ID (allowed: vpce-"),
+        ("--stack", "", "allowed: the root CloudFormation stack's name"),
+        ("--admin-principal", "", "allowed: an IAM role ARN"),
+    ] {
+        for engine in ["local", "athena"] {
+            let (code, err) = run(&["audit", "--engine", engine, flag, value]);
+            assert_eq!(code, 1, "{flag} {value:?}: {err}");
+            assert!(
+                err.starts_with(&format!(
+                    "error: invalid value '{}' for '{flag} <",
+                    value.trim_end_matches("GetObject,")
+                )) && err.contains(allowed),
+                "{flag} {value:?}: {err}"
+            );
+        }
+    }
+}
+
+/// `--engine athena` refuses, before any query: a window over 366 days, naming the engine (not
+/// `--from-aws`); a window whose partition days run past 9999-12-31 (`--until 9999-12-31` would
+/// read the trail's `10000/01/01`), exit 1. The help states both.
+#[test]
+fn engine_athena_refuses_windows_it_cannot_read() {
+    use crate::commands::sandboxc_at;
+    let tmp = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/always-on-4az.yaml");
+    std::fs::copy(&example, tmp.path().join("b.yaml")).unwrap();
+    let run = |since: &str, until: &str| {
+        let (url, requests) = print_sql_endpoint();
+        let o = sandboxc_at(
+            tmp.path(),
+            &["audit", "b.yaml", "--engine", "athena", "--since", since, "--until", until, "--print-sql"],
+            &url,
+        );
+        let seen = requests.lock().unwrap().clone();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+            seen,
+        )
+    };
+    let (code, out, err, seen) = run("2025-01-01", "2026-11-28");
+    assert_eq!(code, Some(1), "{err}\n{seen:?}");
+    assert!(err.contains("--engine athena reads at most 366 days per run, the window has 697"), "{err}");
+    assert!(!err.contains("--from-aws") && out.is_empty(), "{err}");
+    let (code, out, err, _) = run("9999-12-31", "9999-12-31");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("the window's partitions run to 10000-01-01 (the trail's day after --until), after 9999-12-31"),
+        "{err}"
+    );
+    assert!(out.is_empty(), "{out}");
+    // The last window it reads.
+    let (code, out, err, _) = run("9999-12-30", "9999-12-30");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("'9999/12/31'") && !out.contains("10000"), "{out}");
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc")).args(["audit", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(
+        help.contains("With --from-aws or --engine athena a run reads at most 366 days")
+            && help.contains("the day after --until must be at most 9999-12-31"),
+        "{help}"
+    );
 }
