@@ -287,8 +287,9 @@ pub fn read_rows(
             Some("foreign") => problems.push(Problem::new(
                 format!("athena:{query_id}:{group}"),
                 format!(
-                    "records from log group {group:?} of account {:?}, not the sandbox's validator log group of the audited account: ignored ({detail} log events in the window, a redelivered one counted per copy)",
-                    cell(5).unwrap_or_default()
+                    "records from log group {group:?} of account {:?}, not the sandbox's validator log group of the audited account: ignored ({detail} log {} in the window, a redelivered one counted per copy)",
+                    cell(5).unwrap_or_default(),
+                    if detail == "1" { "event" } else { "events" }
                 ),
             )),
             other => return Err(shape(at, format!("kind is {other:?}, not event, conflict or foreign"))),

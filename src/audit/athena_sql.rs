@@ -102,6 +102,33 @@ pub const SESSION_DAYS_BEFORE: i64 = 5;
 /// Longest window the query accepts, in days (the partition predicates list every day).
 pub const MAX_WINDOW_DAYS: i64 = 400;
 
+/// Checks that the window, days `first_day..=last_day` since 1970-01-01, lies within the years
+/// the tables' partition projection holds
+/// ([`PROJECTED_FIRST_YEAR`](crate::compile::audit::PROJECTED_FIRST_YEAR) to
+/// [`PROJECTED_LAST_YEAR`](crate::compile::audit::PROJECTED_LAST_YEAR)): outside, the query
+/// would read nothing and a quiet window could not be told from one the tables do not cover.
+///
+/// # Errors
+/// [`SqlError::Window`] saying which end is outside and what is allowed.
+pub fn check_projected(first_day: i64, last_day: i64) -> Result<(), SqlError> {
+    use crate::compile::audit::{PROJECTED_FIRST_YEAR, PROJECTED_LAST_YEAR};
+    let (first, last) = (
+        super::time::days_from_civil(i64::from(PROJECTED_FIRST_YEAR), 1, 1),
+        super::time::days_from_civil(i64::from(PROJECTED_LAST_YEAR), 12, 31),
+    );
+    if first_day < first {
+        return Err(SqlError::Window(format!(
+            "--since is before {PROJECTED_FIRST_YEAR}-01-01, the first day the Athena tables' partition projection holds (their days run from {PROJECTED_FIRST_YEAR}-01-01): give --since {PROJECTED_FIRST_YEAR}-01-01 or later, or audit earlier logs with the local engine"
+        )));
+    }
+    if last_day > last {
+        return Err(SqlError::Window(format!(
+            "--until is after {PROJECTED_LAST_YEAR}-12-31, the last day the usage reports' partition projection holds (years {PROJECTED_FIRST_YEAR} to {PROJECTED_LAST_YEAR}): give an earlier --until"
+        )));
+    }
+    Ok(())
+}
+
 /// Checks that every partition day the queries name, `first_day..=last_day` (day counts since
 /// 1970-01-01), is a date of years 0001 to 9999: the `yyyy/MM/dd` partition values of the Glue
 /// tables (and the `year` of the usage reports) have four-digit years, so a later day would be
@@ -355,6 +382,7 @@ pub fn query(spec: &QuerySpec<'_>) -> Result<String, SqlError> {
             last_day - first_day + 1
         )));
     }
+    check_projected(first_day, last_day)?;
     check_partition_days(
         first_day - SESSION_DAYS_BEFORE,
         last_day + 1,
@@ -772,7 +800,16 @@ mod tests {
             until: Instant::parse(until).ok().map(|u| Instant(u.0 + 86_400_000)),
             ..Filters::default()
         };
+        // A window beyond the projected years stops at that check, before the partitions'.
         let e = spec_sql(&window("9999-12-31", "9999-12-31"), &Principals::default())
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(e.starts_with("--until is after 2099-12-31"), "{e}");
+        assert!(spec_sql(&window("2099-12-30", "2099-12-31"), &Principals::default()).is_ok());
+        // The partition days themselves: four-digit years only.
+        let day = |y, m, d| super::super::time::days_from_civil(y, m, d);
+        let e = check_partition_days(day(9999, 12, 31), day(10000, 1, 1), "a", "the trail's day after --until")
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
@@ -780,12 +817,15 @@ mod tests {
             e,
             "the window's partitions run to 10000-01-01 (the trail's day after --until), after 9999-12-31, the last date the tables' yyyy/MM/dd partitions hold: give an --until before 9999-12-31"
         );
-        let e = spec_sql(&window("0001-01-03", "0001-01-04"), &Principals::default())
+        let e = check_partition_days(day(0, 12, 31), day(1, 1, 4), "the usage reports from 5 days before --since", "b")
             .err()
             .map(|e| e.to_string())
             .unwrap_or_default();
         assert!(e.contains("(the usage reports from 5 days before --since), before 0001-01-01"), "{e}");
-        assert!(spec_sql(&window("9999-12-29", "9999-12-30"), &Principals::default()).is_ok());
         assert!(check_partition_days(0, 0, "a", "b").is_ok());
+        // The projected years, 2020 to 2099, and no day outside.
+        assert!(check_projected(day(2020, 1, 1), day(2099, 12, 31)).is_ok());
+        assert!(matches!(check_projected(day(2019, 12, 31), day(2020, 1, 1)), Err(SqlError::Window(_))));
+        assert!(matches!(check_projected(day(2099, 12, 31), day(2100, 1, 1)), Err(SqlError::Window(_))));
     }
 }

@@ -154,4 +154,32 @@ impl Athena {
             .build();
         Self::with_endpoint(aws_sdk_athena::Client::from_conf(config), "https://athena.example".into())
     }
+
+    /// A scripted `GetQueryExecution` answer for query `id`: its `state`, state-change
+    /// `reason` and `bytes` scanned, for tests.
+    pub(crate) fn state_rule(
+        id: &'static str,
+        state: aws_sdk_athena::types::QueryExecutionState,
+        reason: Option<&'static str>,
+        bytes: i64,
+    ) -> aws_smithy_mocks::Rule {
+        use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
+        use aws_sdk_athena::types::{QueryExecution, QueryExecutionStatistics, QueryExecutionStatus};
+        aws_smithy_mocks::mock!(aws_sdk_athena::Client::get_query_execution)
+            .match_requests(move |r| r.query_execution_id() == Some(id))
+            .then_output(move || {
+                let status = QueryExecutionStatus::builder()
+                    .state(state.clone())
+                    .set_state_change_reason(reason.map(String::from));
+                GetQueryExecutionOutput::builder()
+                    .query_execution(
+                        QueryExecution::builder()
+                            .query_execution_id(id)
+                            .status(status.build())
+                            .statistics(QueryExecutionStatistics::builder().data_scanned_in_bytes(bytes).build())
+                            .build(),
+                    )
+                    .build()
+            })
+    }
 }

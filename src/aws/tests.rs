@@ -642,12 +642,9 @@ mod logs_pages {
 mod athena_flow {
     use std::time::Duration;
 
-    use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
     use aws_sdk_athena::operation::get_query_results::GetQueryResultsOutput;
     use aws_sdk_athena::operation::start_query_execution::{StartQueryExecutionError, StartQueryExecutionOutput};
-    use aws_sdk_athena::types::{
-        Datum, QueryExecution, QueryExecutionState, QueryExecutionStatistics, QueryExecutionStatus, ResultSet, Row,
-    };
+    use aws_sdk_athena::types::{Datum, QueryExecutionState, ResultSet, Row};
     use aws_smithy_mocks::{mock, Rule};
 
     use super::super::athena::Athena;
@@ -665,24 +662,7 @@ mod athena_flow {
     }
 
     fn state(s: QueryExecutionState, reason: Option<&'static str>, bytes: i64) -> Rule {
-        mock!(aws_sdk_athena::Client::get_query_execution)
-            .match_requests(|r| r.query_execution_id() == Some("q-1"))
-            .then_output(move || {
-                GetQueryExecutionOutput::builder()
-                    .query_execution(
-                        QueryExecution::builder()
-                            .query_execution_id("q-1")
-                            .status(
-                                QueryExecutionStatus::builder()
-                                    .state(s.clone())
-                                    .set_state_change_reason(reason.map(String::from))
-                                    .build(),
-                            )
-                            .statistics(QueryExecutionStatistics::builder().data_scanned_in_bytes(bytes).build())
-                            .build(),
-                    )
-                    .build()
-            })
+        Athena::state_rule("q-1", s, reason, bytes)
     }
 
     fn row(cells: &[Option<&str>]) -> Row {

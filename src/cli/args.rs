@@ -324,9 +324,18 @@ const LOG_GROUP_ALLOWED: &str = "a CloudWatch Logs group name, e.g. /sandboxc/<n
 /// A message saying the value is empty and what `allowed` names.
 fn named(value: &str, allowed: &str) -> Result<String, String> {
     if value.trim().is_empty() {
-        Err(format!("{value:?} is empty (allowed: {allowed})"))
+        Err(format!("{value:?} is {} (allowed: {allowed})", empty_or_blank(value)))
     } else {
         Ok(value.to_string())
+    }
+}
+
+/// `empty` for "", `blank` for a value of white space only.
+fn empty_or_blank(value: &str) -> &'static str {
+    if value.is_empty() {
+        "empty"
+    } else {
+        "blank"
     }
 }
 
@@ -343,7 +352,10 @@ fn vpc_endpoint_id(value: &str) -> Result<String, String> {
 
 fn bucket_name(value: &str) -> Result<String, String> {
     if value.trim().is_empty() {
-        return Err(format!("{value:?} is empty (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)"));
+        return Err(format!(
+            "{value:?} is {} (allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME)",
+            empty_or_blank(value)
+        ));
     }
     let arn = value.strip_prefix("arn:").and_then(|rest| {
         let (partition, rest) = rest.split_once(':')?;
@@ -669,7 +681,8 @@ pub struct AuditArgs {
     pub since: Option<String>,
     /// Only events at or before this time: RFC 3339, or a UTC date (the whole day). With
     /// --from-aws or --engine athena a run reads at most 366 days (--since..--until), and with
-    /// --engine athena the day after --until must be at most 9999-12-31 (the partitions' dates).
+    /// --engine athena the window must lie within 2020-01-01..2099-12-31 (the years the tables'
+    /// partition projection holds).
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
     /// Only this user's sessions, events and decisions (the usage report's user_id;

@@ -353,27 +353,14 @@ mod tests {
     /// 52,428,800, one results page), priced from the fixture offer file: the line `run` prints.
     #[test]
     fn the_scripted_query_is_priced() {
-        use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
         use aws_sdk_athena::operation::get_query_results::GetQueryResultsOutput;
         use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionOutput;
-        use aws_sdk_athena::types::{
-            Datum, QueryExecution, QueryExecutionState, QueryExecutionStatistics, QueryExecutionStatus, ResultSet, Row,
-        };
+        use aws_sdk_athena::types::{Datum, QueryExecutionState, ResultSet, Row};
         use aws_smithy_mocks::mock;
 
         let start = mock!(aws_sdk_athena::Client::start_query_execution)
             .then_output(|| StartQueryExecutionOutput::builder().query_execution_id("q-7").build());
-        let done = mock!(aws_sdk_athena::Client::get_query_execution).then_output(|| {
-            GetQueryExecutionOutput::builder()
-                .query_execution(
-                    QueryExecution::builder()
-                        .query_execution_id("q-7")
-                        .status(QueryExecutionStatus::builder().state(QueryExecutionState::Succeeded).build())
-                        .statistics(QueryExecutionStatistics::builder().data_scanned_in_bytes(52_428_800).build())
-                        .build(),
-                )
-                .build()
-        });
+        let done = crate::aws::athena::Athena::state_rule("q-7", QueryExecutionState::Succeeded, None, 52_428_800);
         let header = Row::builder()
             .set_data(Some(
                 crate::audit::athena_sql::COLUMNS.iter().map(|c| Datum::builder().var_char_value(*c).build()).collect(),
@@ -400,12 +387,9 @@ mod tests {
     /// Scripted Athena answers for the two queries: `StartQueryExecution` of `sql` gives `id`,
     /// then the states, then the pages (`rows` per page, the header row first on the first).
     mod two_queries {
-        use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
         use aws_sdk_athena::operation::get_query_results::GetQueryResultsOutput;
         use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionOutput;
-        use aws_sdk_athena::types::{
-            Datum, QueryExecution, QueryExecutionState, QueryExecutionStatistics, QueryExecutionStatus, ResultSet, Row,
-        };
+        use aws_sdk_athena::types::{Datum, QueryExecutionState, ResultSet, Row};
         use aws_smithy_mocks::{mock, Rule};
 
         use super::super::*;
@@ -424,24 +408,7 @@ mod tests {
             reason: Option<&'static str>,
             bytes: i64,
         ) -> Rule {
-            mock!(aws_sdk_athena::Client::get_query_execution)
-                .match_requests(move |r| r.query_execution_id() == Some(id))
-                .then_output(move || {
-                    GetQueryExecutionOutput::builder()
-                        .query_execution(
-                            QueryExecution::builder()
-                                .query_execution_id(id)
-                                .status(
-                                    QueryExecutionStatus::builder()
-                                        .state(s.clone())
-                                        .set_state_change_reason(reason.map(String::from))
-                                        .build(),
-                                )
-                                .statistics(QueryExecutionStatistics::builder().data_scanned_in_bytes(bytes).build())
-                                .build(),
-                        )
-                        .build()
-                })
+            crate::aws::athena::Athena::state_rule(id, s, reason, bytes)
         }
 
         pub(super) fn row(cells: &[&str]) -> Row {

@@ -560,7 +560,7 @@ pub(super) fn athena(p: &mut PartBuilder, ctx: &mut Ctx<'_>, usage_bucket: &Expr
                         ("projection.region.values", Expr::pseudo(Pseudo::Region)),
                         ("projection.day.type", Expr::from("date")),
                         ("projection.day.format", Expr::from("yyyy/MM/dd")),
-                        ("projection.day.range", Expr::from("2020/01/01,NOW")),
+                        ("projection.day.range", Expr::from(format!("{PROJECTED_FIRST_YEAR}/01/01,NOW"))),
                         ("projection.day.interval", Expr::from("1")),
                         ("projection.day.interval.unit", Expr::from("DAYS")),
                         ("storage.location.template", location(&trail_bucket, TRAIL_LOCATION_TEMPLATE)),
@@ -595,7 +595,7 @@ pub(super) fn athena(p: &mut PartBuilder, ctx: &mut Ctx<'_>, usage_bucket: &Expr
                         ("EXTERNAL", Expr::from("TRUE")),
                         ("projection.enabled", Expr::from("true")),
                         ("projection.year.type", Expr::from("integer")),
-                        ("projection.year.range", Expr::from("2020,2099")),
+                        ("projection.year.range", Expr::from(format!("{PROJECTED_FIRST_YEAR},{PROJECTED_LAST_YEAR}"))),
                         ("projection.month.type", Expr::from("integer")),
                         ("projection.month.range", Expr::from("1,12")),
                         ("projection.month.digits", Expr::from("2")),
@@ -738,7 +738,7 @@ fn decisions_table(
                         ("projection.enabled", Expr::from("true")),
                         ("projection.day.type", Expr::from("date")),
                         ("projection.day.format", Expr::from("yyyy/MM/dd")),
-                        ("projection.day.range", Expr::from("2020/01/01,NOW")),
+                        ("projection.day.range", Expr::from(format!("{PROJECTED_FIRST_YEAR}/01/01,NOW"))),
                         ("projection.day.interval", Expr::from("1")),
                         ("projection.day.interval.unit", Expr::from("DAYS")),
                         ("storage.location.template", location(bucket, DECISIONS_LOCATION_TEMPLATE)),
@@ -775,6 +775,14 @@ fn storage(columns: Expr, location: Expr, input_format: &str, serde: Expr) -> Ex
 fn json_serde() -> Expr {
     Expr::map([("SerializationLibrary", Expr::from("org.apache.hive.hcatalog.data.JsonSerDe"))])
 }
+
+/// The first year the Athena tables' partition projection holds: the trail's and the decisions'
+/// days run from January 1st of it to now, the usage reports' years from it to
+/// [`PROJECTED_LAST_YEAR`]. A query of days outside reads nothing (Athena user guide,
+/// "Partition projection": values outside `range` are no partitions).
+pub const PROJECTED_FIRST_YEAR: i32 = 2020;
+/// The last year of the usage reports' projected `year` partitions.
+pub const PROJECTED_LAST_YEAR: i32 = 2099;
 
 /// The root stack output naming the audit's Athena workgroup.
 pub const AUDIT_WORKGROUP_OUTPUT: &str = "AuditWorkGroup";

@@ -325,7 +325,7 @@ fn subscription(ctx: &mut Ctx<'_>, old: Option<&Resource>, new: Option<&Resource
         }
         (Some(_), None) => ctx.push(
             Cat::Logging,
-            Direction::Changed,
+            Direction::Relaxed,
             format!("log subscription removed: no longer copies the {}", flow(old)),
         ),
         (Some(_), Some(_)) if flow(old) != flow(new) => {

@@ -401,19 +401,22 @@ fn a_one_day_query_reads_only_its_partitions() {
     assert!(scanned * 7 < total * 3, "pruning reads about 2 days of 7");
 }
 
+/// Runs sandboxc with `args` and no AWS endpoint to reach: its exit code and standard error.
+fn offline(args: &[&str]) -> (i32, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
+        .args(args)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_ENDPOINT_URL")
+        .output()
+        .expect("runs sandboxc");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
 /// `--engine athena` refuses what belongs to the local engine, needs the blueprint's
 /// `audit.athena`, and `--print-sql` belongs to it; none of this calls AWS.
 #[test]
 fn engine_athena_arguments() {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
-            .args(args)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_ENDPOINT_URL")
-            .output()
-            .expect("runs sandboxc");
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
-    };
+    let run = offline;
     let (code, err) = run(&["audit", "--engine", "athena", "--cloudtrail", "t"]);
     assert_eq!(code, 1);
     assert!(err.contains("--cloudtrail belongs to --engine local"), "{err}");
@@ -892,7 +895,7 @@ fn compare_decisions(
         for (group, _, owner, n) in &foreign {
             expected.problem(Problem {
                 location: format!("athena:q-dec:{group}"),
-                reason: format!("records from log group {group:?} of account {owner:?}, not the sandbox's validator log group of the audited account: ignored ({n} log events in the window, a redelivered one counted per copy)"),
+                reason: format!("records from log group {group:?} of account {owner:?}, not the sandbox's validator log group of the audited account: ignored ({n} log {} in the window, a redelivered one counted per copy)", if *n == 1 { "event" } else { "events" }),
             });
         }
         for g in groups.iter().copied().chain(foreign.iter().map(|f| f.0.as_str())) {
@@ -1209,18 +1212,11 @@ fn print_sql_prints_the_decisions_query_when_the_decisions_are_exported() {
 /// (`sandboxc::cli::usage`: 2 means findings for `audit`).
 #[test]
 fn empty_names_are_usage_errors() {
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc"))
-            .args(args)
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env_remove("AWS_ENDPOINT_URL")
-            .output()
-            .expect("runs sandboxc");
-        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
-    };
+    let run = offline;
     for (flag, value, allowed) in [
-        ("--user", "", "allowed: a usage report's user_id"),
-        ("--user", "  ", "allowed: a usage report's user_id"),
+        ("--user", "", "\"\" is empty (allowed: a usage report's user_id"),
+        ("--user", "  ", "\"  \" is blank (allowed: a usage report's user_id"),
+        ("--bucket", " ", "\" \" is blank (allowed: a bucket name"),
         ("--log-group", "", "allowed: a CloudWatch Logs group name"),
         ("--bucket", "", "allowed: a bucket name, arn:aws:s3:::NAME or s3://NAME"),
         ("--event", "", "allowed: CloudTrail event names"),
@@ -1245,8 +1241,8 @@ fn empty_names_are_usage_errors() {
 }
 
 /// `--engine athena` refuses, before any query: a window over 366 days, naming the engine (not
-/// `--from-aws`); a window whose partition days run past 9999-12-31 (`--until 9999-12-31` would
-/// read the trail's `10000/01/01`), exit 1. The help states both.
+/// `--from-aws`); a window outside the years the tables' partition projection holds
+/// (2020..2099), which would read nothing, exit 1. The help states both.
 #[test]
 fn engine_athena_refuses_windows_it_cannot_read() {
     use crate::commands::sandboxc_at;
@@ -1272,22 +1268,32 @@ fn engine_athena_refuses_windows_it_cannot_read() {
     assert_eq!(code, Some(1), "{err}\n{seen:?}");
     assert!(err.contains("--engine athena reads at most 366 days per run, the window has 697"), "{err}");
     assert!(!err.contains("--from-aws") && out.is_empty(), "{err}");
+    // Outside the years the tables project: refused, saying which end and what is allowed.
     let (code, out, err, _) = run("9999-12-31", "9999-12-31");
     assert_eq!(code, Some(1), "{err}");
     assert!(
-        err.contains("the window's partitions run to 10000-01-01 (the trail's day after --until), after 9999-12-31"),
+        err.contains("--until is after 2099-12-31, the last day the usage reports' partition projection holds"),
         "{err}"
     );
     assert!(out.is_empty(), "{out}");
-    // The last window it reads.
-    let (code, out, err, _) = run("9999-12-30", "9999-12-30");
+    let (code, _, err, _) = run("2019-12-31", "2020-01-02");
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("--since is before 2020-01-01, the first day the Athena tables' partition projection holds"),
+        "{err}"
+    );
+    // The last and first windows it reads.
+    let (code, out, err, _) = run("2099-12-31", "2099-12-31");
     assert_eq!(code, Some(0), "{err}");
-    assert!(out.contains("'9999/12/31'") && !out.contains("10000"), "{out}");
+    assert!(out.contains("'2099/12/31'"), "{out}");
+    let (code, out, err, _) = run("2020-01-01", "2020-01-01");
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("'2020/01/01'"), "{out}");
     let help = std::process::Command::new(env!("CARGO_BIN_EXE_sandboxc")).args(["audit", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(
         help.contains("With --from-aws or --engine athena a run reads at most 366 days")
-            && help.contains("the day after --until must be at most 9999-12-31"),
+            && help.contains("the window must lie within 2020-01-01..2099-12-31"),
         "{help}"
     );
 }

@@ -247,6 +247,18 @@ fn audit_athena_on() {
     // aws:PrincipalArn`): that is no admin principal of the data, so nobody's access changes.
     assert!(plan.access.is_empty(), "{:#?}", plan.access);
     assert_eq!(resource(&plan, "audit", "DecisionsBucketPolicy").action, Action::Add);
+    // Turning the decisions export off stops copying the validator's log events: a relaxation.
+    let on = edited(&[(
+        "  trail_retention_days: 365 ",
+        "  athena: {bytes_scanned_limit: 10000000000, results_retention_days: 7}\n  trail_retention_days: 365 ",
+    )]);
+    let off = on.replace("results_retention_days: 7}", "results_retention_days: 7, export_decisions: false}");
+    let back = plan_of(&on, &off);
+    assert!(
+        relaxed(&back, "log subscription removed: no longer copies the events of log group !Ref ValidatorLogGroup"),
+        "{:#?}",
+        back.security
+    );
 }
 
 #[test]
