@@ -138,17 +138,7 @@ pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
         }
     };
     // JSON values keep only the last of repeated keys: catch repetitions in the YAML itself.
-    let mut problems: Vec<Diagnostic> = positions
-        .repeated_keys()
-        .iter()
-        .map(|(path, first, again)| {
-            let mut d = Diagnostic::new(path.clone(), format!("is set twice (first on line {})", first.line))
-                .allowed("each key once in a mapping")
-                .on_key();
-            d.at = Some(*again);
-            d
-        })
-        .collect();
+    let mut problems: Vec<Diagnostic> = repeated_key_problems(positions.repeated_keys());
     // A repeated key's value is a guess (the last one): no semantic problem about it.
     let mut broken: Vec<String> = problems.iter().map(|d| d.path.clone()).collect();
     let structural = schema::validate(&document);
@@ -178,4 +168,34 @@ pub fn load(source: &Source) -> Result<Blueprint, Diagnostics> {
         }
     }
     Err(fail(problems))
+}
+
+/// One diagnostic per repeated key, at its second occurrence: `is set twice (first on line A)`,
+/// or `is set N times (lines A, B, C)` when it repeats more than once. `repeated` lists each
+/// repeat with the first occurrence, in document order.
+fn repeated_key_problems(repeated: &[(String, yaml::Pos, yaml::Pos)]) -> Vec<Diagnostic> {
+    let mut keys: Vec<(&String, yaml::Pos, Vec<yaml::Pos>)> = Vec::new();
+    for (path, first, again) in repeated {
+        match keys.iter_mut().find(|(p, f, _)| *p == path && f == first) {
+            Some((_, _, agains)) => agains.push(*again),
+            None => keys.push((path, *first, vec![*again])),
+        }
+    }
+    keys.into_iter()
+        .map(|(path, first, agains)| {
+            let message = match agains.as_slice() {
+                [_] => format!("is set twice (first on line {})", first.line),
+                _ => {
+                    let lines: Vec<String> = std::iter::once(first.line)
+                        .chain(agains.iter().map(|p| p.line))
+                        .map(|l| l.to_string())
+                        .collect();
+                    format!("is set {} times (lines {})", agains.len() + 1, lines.join(", "))
+                }
+            };
+            let mut d = Diagnostic::new(path.clone(), message).allowed("each key once in a mapping").on_key();
+            d.at = agains.first().copied();
+            d
+        })
+        .collect()
 }
