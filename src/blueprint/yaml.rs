@@ -70,7 +70,8 @@ fn second_document(text: &str) -> Option<Pos> {
 
 /// An error of the parser's reader, which names a byte offset (`... at position N`) instead
 /// of a line and column (a control character such as NUL, invalid UTF-16): the offset becomes
-/// the line and column (the parser itself reports 1:1), and the character is named. `None`
+/// the line and column (the parser itself reports 1:1), and the character is named (not the
+/// offset: it counts from after a byte-order mark). `None`
 /// for any other error.
 fn reader_error(raw: &str, text: &str) -> Option<SyntaxError> {
     let (message, offset) = raw.rsplit_once(" at position ")?;
@@ -80,7 +81,7 @@ fn reader_error(raw: &str, text: &str) -> Option<SyntaxError> {
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     let message = match text.get(offset..).and_then(|t| t.chars().next()) {
         Some(c) if message.starts_with("control characters are not allowed") => {
-            format!("the control character U+{:04X} is not allowed in YAML (byte {offset})", u32::from(c))
+            format!("the control character U+{:04X} is not allowed in YAML", u32::from(c))
         }
         _ => format!("{message} (byte {offset})"),
     };
@@ -468,10 +469,10 @@ mod tests {
     fn control_characters_get_a_line_and_column() {
         let Err(e) = parse("name: ab\nregion: us-east-1\n  x\u{0}y: 1\n") else { panic!("NUL parsed") };
         assert_eq!(e.at, Some(Pos { line: 3, column: 4 }));
-        assert_eq!(e.message, "the control character U+0000 is not allowed in YAML (byte 30)");
+        assert_eq!(e.message, "the control character U+0000 is not allowed in YAML");
         let Err(e) = parse("name: \u{e9}\u{7}") else { panic!("BEL parsed") };
         assert_eq!(e.at, Some(Pos { line: 1, column: 8 }));
-        assert_eq!(e.message, "the control character U+0007 is not allowed in YAML (byte 8)");
+        assert_eq!(e.message, "the control character U+0007 is not allowed in YAML");
     }
 
     #[test]
