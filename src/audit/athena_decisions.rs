@@ -34,7 +34,8 @@
 //!   the log data, CloudWatch Logs user guide, "Subscription filters") is the audited account
 //!   and its `loggroup` is `/sandboxc/<environment>/<id>/lambda/validator` (`<id>` one path
 //!   segment: the log group `sandboxc` names for the validator of the stack `<environment>`,
-//!   whichever stack ID it had). Anyone able to write to the decisions bucket or the Firehose
+//!   whichever stack ID it had; [`validator_group_pattern`] in the SQL, [`is_validator_group`]
+//!   the same rule for [`read_rows`]). Anyone able to write to the decisions bucket or the Firehose
 //!   stream could add records of another log group or account; those are never read as
 //!   decisions: the query returns, per owner and log group, how many log events of the window
 //!   they hold, each copy counted (a `foreign` row), and [`read_rows`] lists each as a problem of the report.
@@ -46,8 +47,9 @@
 //!   of them is read; the query returns one `conflict` row naming the event and its objects, a
 //!   problem of the report (the evidence is then incomplete, exit 2).
 //! - Output ([`DECISION_COLUMNS`], all `varchar`): `kind` (`event`, `conflict`, `foreign`),
-//!   `timestamp_ms` (the event's time; a conflict's or foreign group's earliest), `message`
-//!   (events only), `log_group`, `event_id` (events and conflicts), `owner` (foreign rows),
+//!   `timestamp_ms` (the event's time; a conflict's or foreign group's earliest in the window:
+//!   every row's time is in the window), `message` (events only), `log_group`, `event_id`
+//!   (events and conflicts), `owner` (events: the audited account; foreign rows),
 //!   `detail` (a conflict's objects, space-separated and sorted; a foreign group's count
 //!   of log event copies), ordered by kind, log group, time, event ID, owner (event IDs of one group are digit
 //!   strings of one length, so the order is deterministic).
@@ -58,9 +60,17 @@
 //! ([`super::Auditor::read_log_events`]): decisions, runtime lines (`START`, `END`, `REPORT`:
 //! other log lines) and malformed events alike, the group counted as one decision file. A
 //! decision's origin and a problem's location is `athena:<query ID>:<log group>:<event ID>`.
-//! Then each conflict is a problem at `athena:<query ID>:<log group>:<event ID>`, and each
-//! foreign owner and log group a problem at `athena:<query ID>:<log group>` (both counted as
-//! records that could not be read: the evidence is incomplete).
+//! Then each conflict is a problem at `athena:<query ID>:<log group>:<event ID>` (counted in
+//! [`super::join::Counts::conflicting_decision_events`]), and each foreign owner and log group a
+//! problem at `athena:<query ID>:<log group>`, or `athena:<query ID>:<owner>:<log group>` when
+//! the owner is not the audited account (counted in
+//! [`super::join::Counts::foreign_decision_log_groups`]); either makes the evidence incomplete.
+//! Group names are written as they are: the renderers escape control characters as in every
+//! untrusted text ([`super::render::escape`]).
+//!
+//! Every row is first checked against the above (owner, log group, window, one event per log
+//! group and event ID, none also in a conflict): a result with a row the query never returns was
+//! altered after it ran, and is refused whole.
 
 use std::fmt::Write as _;
 
