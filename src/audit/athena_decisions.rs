@@ -256,13 +256,19 @@ fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// A cell for an error: `NULL`, or its text in `'...'`, cut to 200 characters, control
+/// characters escaped as the report escapes untrusted text ([`super::render::escape`]).
+fn quoted(cell: Option<&str>) -> String {
+    match cell {
+        Some(text) => format!("'{}'", super::render::escape(&cut(text, 200))),
+        None => "NULL".to_string(),
+    }
+}
+
 /// One result row in words for an error (cells escaped as the report escapes untrusted text,
 /// the message left out).
 fn row_words(row: &super::athena_rows::Row) -> String {
-    let cell = |n: usize| match row.get(n).and_then(Option::as_deref) {
-        Some(text) => format!("'{}'", super::render::escape(&cut(text, 200))),
-        None => "NULL".to_string(),
-    };
+    let cell = |n: usize| quoted(row.get(n).and_then(Option::as_deref));
     format!(
         "kind {}, timestamp_ms {}, log_group {}, event_id {}, owner {}",
         cell(0),
@@ -334,7 +340,7 @@ pub fn read_rows(
         let cell = |n: usize| row.get(n).and_then(Option::as_deref);
         let timestamp = cell(1)
             .and_then(|t| t.parse::<i64>().ok())
-            .ok_or_else(|| shape(at, format!("timestamp_ms is {:?}, not an integer", cell(1))))?;
+            .ok_or_else(|| shape(at, format!("timestamp_ms is {}, not an integer", quoted(cell(1)))))?;
         let group = cell(3).unwrap_or_default();
         let event_id = cell(4);
         let owner = cell(5).unwrap_or_default();
@@ -397,7 +403,7 @@ pub fn read_rows(
                     ),
                 ));
             }
-            other => return Err(shape(at, format!("kind is {other:?}, not event, conflict or foreign"))),
+            other => return Err(shape(at, format!("kind is {}, not event, conflict or foreign", quoted(other)))),
         }
     }
     if let Some((key, at)) =
@@ -681,5 +687,83 @@ mod tests {
             },
         ];
         assert_eq!(read(&mut aud, &rows).map(|g| g.len()).ok(), Some(2));
+    }
+    /// Foreign log groups and conflicting events are counted on their own in the report (not as
+    /// malformed lines), in the table's `SKIPPED:` line, the JSON's `skipped.counts` and the
+    /// incomplete evidence (exit 2); the table escapes a group name's control characters.
+    #[test]
+    fn foreign_groups_and_conflicts_have_counts_of_their_own() {
+        let mut aud = Auditor::new(window("2026-11-28", "2026-11-28"));
+        let text = |s: &str| Some(s.to_string());
+        let rows = vec![
+            vec![text("conflict"), text("1795852860004"), None, text(G), text("5"), None, text("s3://b/k1 s3://b/k2")],
+            vec![
+                text("foreign"),
+                text("1795852860005"),
+                None,
+                text("/x\u{1b}[2J"),
+                None,
+                text("999999999999"),
+                text("1"),
+            ],
+            vec![text("foreign"), text("1795852860006"), None, text("/y"), None, text(ACCOUNT), text("3")],
+        ];
+        assert_eq!(read(&mut aud, &rows).map(|g| g.len()).ok(), Some(0));
+        let report = super::super::report::Report::build(aud, vec!["athena".into()]);
+        assert_eq!(report.exit_code(), 2);
+        let incomplete = report.incomplete_evidence();
+        assert!(
+            incomplete.contains(&"2 log groups of the decisions table are not the sandbox's validator log group of the audited account (records someone else wrote there, not read)".to_string()),
+            "{incomplete:?}"
+        );
+        assert!(
+            incomplete
+                .contains(&"1 log event of the validator has copies that differ (none read as a decision)".to_string()),
+            "{incomplete:?}"
+        );
+        assert!(!incomplete.iter().any(|i| i.contains("could not be read")), "{incomplete:?}");
+        let mut table = Vec::new();
+        assert!(super::super::render::table(&report, &mut table).is_ok());
+        let table = String::from_utf8_lossy(&table);
+        assert!(
+            table.contains("SKIPPED: 2 decisions-table log groups not the sandbox's validator's (ignored), 1 validator log event with differing copies (none read)"),
+            "{table}"
+        );
+        assert!(!table.contains("malformed"), "{table}");
+        assert!(
+            table.contains(
+                "  athena:q-2:999999999999:/x\\x1b[2J: records from log group '/x\\x1b[2J' of account '999999999999', "
+            ),
+            "{table}"
+        );
+        assert!(table.contains("  athena:q-2:/y: records from log group '/y' of account '123456789012', "), "{table}");
+        let mut json = Vec::new();
+        assert!(super::super::render::json(&report, &mut json).is_ok());
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+        let counts = &json["skipped"]["counts"];
+        assert_eq!(
+            (&counts["malformed"], &counts["foreign_decision_log_groups"], &counts["conflicting_decision_events"]),
+            (&serde_json::json!(0), &serde_json::json!(2), &serde_json::json!(1))
+        );
+        assert_eq!(json["skipped"]["problems"].as_array().map(Vec::len), Some(3));
+        assert_eq!(json["skipped"]["problems_not_listed"], 0);
+        assert_eq!(json["skipped"]["problems"][1]["location"], "athena:q-2:999999999999:/x\u{1b}[2J");
+        // Beyond the listed problems, the rest is counted as not listed, whatever their kind.
+        let mut aud = Auditor::new(window("2026-11-28", "2026-11-28"));
+        let n = super::super::join::MAX_LISTED_PROBLEMS;
+        for i in 0..n {
+            aud.problem(Problem::new(format!("f:{i}"), "bad".into()));
+        }
+        aud.foreign_decision_log_group(Problem::new("g".into(), "foreign".into()));
+        aud.conflicting_decision_event(Problem::new("h".into(), "conflict".into()));
+        let report = super::super::report::Report::build(aud, Vec::new());
+        let mut json = Vec::new();
+        assert!(super::super::render::json(&report, &mut json).is_ok());
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+        assert_eq!(json["skipped"]["problems_not_listed"], 2);
+        let mut table = Vec::new();
+        assert!(super::super::render::table(&report, &mut table).is_ok());
+        let table = String::from_utf8_lossy(&table);
+        assert!(table.contains(&format!("  ... and 2 more (the first {n} are listed)")), "{table}");
     }
 }
