@@ -906,7 +906,7 @@ fn compare_decisions(
                 reason: format!("records from log group '{group}' of account '{owner}', not the sandbox's validator log group of the audited account: ignored ({n} log {} in the window, a redelivered one counted per copy)", if *n == 1 { "event" } else { "events" }),
             });
         }
-        for g in groups.iter().copied() {
+        for g in &groups {
             locations.push((format!("athena:q-dec:{g}"), g.to_string()));
         }
         for (g, _, owner, _) in &foreign {
