@@ -36,7 +36,8 @@ The harness stands in for Athena and its Glue tables, nothing more:
 * Trino functions DuckDB lacks or names differently, as macros (the whole list):
   `from_iso8601_timestamp(x)` = `CAST(x AS TIMESTAMPTZ)` (session time zone UTC, as Athena's);
   `to_unixtime(t)` = `epoch(t)`; `json_extract_scalar(j, p)` = `json_extract_string(j, p)`;
-  `regexp_like(s, p)` = `regexp_matches(s, p)`; `array_join(a, s)` = `array_to_string(a, s)`.
+  `regexp_like(s, p)` = `regexp_matches(s, p)` (RE2 reads `\\A` and `\\z`, the text's ends, as
+  Trino's Joni and RE2J do); `array_join(a, s)` = `array_to_string(a, s)`.
   Trino's `transform(array, x -> ...)` is renamed to DuckDB's `list_transform` in the text (a
   DuckDB macro cannot take a lambda), and Trino's `x -> ...` lambdas are enabled with
   `SET lambda_syntax='ENABLE_SINGLE_ARROW'`. `try`, `try_cast`, `filter`, `cardinality`, `strpos`,

@@ -34,7 +34,8 @@
 //!   the log data, CloudWatch Logs user guide, "Subscription filters") is the audited account
 //!   and its `loggroup` is `/sandboxc/<environment>/<id>/lambda/validator` (`<id>` one path
 //!   segment: the log group `sandboxc` names for the validator of the stack `<environment>`,
-//!   whichever stack ID it had). Anyone able to write to the decisions bucket or the Firehose
+//!   whichever stack ID it had; [`validator_group_pattern`] in the SQL, [`is_validator_group`]
+//!   the same rule for [`read_rows`]). Anyone able to write to the decisions bucket or the Firehose
 //!   stream could add records of another log group or account; those are never read as
 //!   decisions: the query returns, per owner and log group, how many log events of the window
 //!   they hold, each copy counted (a `foreign` row), and [`read_rows`] lists each as a problem of the report.
@@ -46,8 +47,9 @@
 //!   of them is read; the query returns one `conflict` row naming the event and its objects, a
 //!   problem of the report (the evidence is then incomplete, exit 2).
 //! - Output ([`DECISION_COLUMNS`], all `varchar`): `kind` (`event`, `conflict`, `foreign`),
-//!   `timestamp_ms` (the event's time; a conflict's or foreign group's earliest), `message`
-//!   (events only), `log_group`, `event_id` (events and conflicts), `owner` (foreign rows),
+//!   `timestamp_ms` (the event's time; a conflict's or foreign group's earliest in the window:
+//!   every row's time is in the window), `message` (events only), `log_group`, `event_id`
+//!   (events and conflicts), `owner` (events: the audited account; foreign rows),
 //!   `detail` (a conflict's objects, space-separated and sorted; a foreign group's count
 //!   of log event copies), ordered by kind, log group, time, event ID, owner (event IDs of one group are digit
 //!   strings of one length, so the order is deterministic).
@@ -58,9 +60,17 @@
 //! ([`super::Auditor::read_log_events`]): decisions, runtime lines (`START`, `END`, `REPORT`:
 //! other log lines) and malformed events alike, the group counted as one decision file. A
 //! decision's origin and a problem's location is `athena:<query ID>:<log group>:<event ID>`.
-//! Then each conflict is a problem at `athena:<query ID>:<log group>:<event ID>`, and each
-//! foreign owner and log group a problem at `athena:<query ID>:<log group>` (both counted as
-//! records that could not be read: the evidence is incomplete).
+//! Then each conflict is a problem at `athena:<query ID>:<log group>:<event ID>` (counted in
+//! [`super::join::Counts::conflicting_decision_events`]), and each foreign owner and log group a
+//! problem at `athena:<query ID>:<log group>`, or `athena:<query ID>:<owner>:<log group>` when
+//! the owner is not the audited account (counted in
+//! [`super::join::Counts::foreign_decision_log_groups`]); either makes the evidence incomplete.
+//! Group names are written as they are: the renderers escape control characters as in every
+//! untrusted text ([`super::render::escape`]).
+//!
+//! Every row is first checked against the above (owner, log group, window, one event per log
+//! group and event ID, none also in a conflict): a result with a row the query never returns was
+//! altered after it ran, and is refused whole.
 
 use std::fmt::Write as _;
 
@@ -86,7 +96,9 @@ fn is_stack_name(name: &str) -> bool {
 }
 
 /// The regular expression (for `regexp_like`) of the validator's log groups of `environment`:
-/// `^/sandboxc/<environment>/[^/]+/lambda/validator$`.
+/// `\A/sandboxc/<environment>/[^/]+/lambda/validator\z` (`\A` and `\z` anchor at the ends of
+/// the text whatever its lines, in Trino's Joni and RE2J as in DuckDB's RE2; `^` and `$` may
+/// anchor at a line). [`is_validator_group`] is the same rule in Rust: keep the two together.
 ///
 /// # Errors
 /// [`SqlError::Invalid`] when `environment` is not a CloudFormation stack name.
@@ -98,7 +110,19 @@ pub fn validator_group_pattern(environment: &str) -> Result<String, SqlError> {
             allowed: "a CloudFormation stack name: a letter, then letters, digits and '-', at most 128 characters",
         });
     }
-    Ok(format!("^/sandboxc/{environment}/[^/]+{VALIDATOR_GROUP_SUFFIX}$"))
+    Ok(format!("\\A/sandboxc/{environment}/[^/]+{VALIDATOR_GROUP_SUFFIX}\\z"))
+}
+
+/// Whether `group` is a validator log group of `environment`, as [`validator_group_pattern`]
+/// matches it: `/sandboxc/<environment>/<one or more characters, none '/'>/lambda/validator`.
+#[must_use]
+pub fn is_validator_group(group: &str, environment: &str) -> bool {
+    group
+        .strip_prefix("/sandboxc/")
+        .and_then(|rest| rest.strip_prefix(environment))
+        .and_then(|rest| rest.strip_prefix('/'))
+        .and_then(|rest| rest.strip_suffix(VALIDATOR_GROUP_SUFFIX))
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
 /// `yyyy/MM/dd` of a day count.
@@ -181,14 +205,14 @@ versions AS (
   SELECT loggroup, event_id,
     min(t_ms) <> max(t_ms) OR min(message) <> max(message) AS differ,
     max(CASE WHEN {in_window} THEN 1 ELSE 0 END) = 1 AS in_window,
-    min(t_ms) AS first_ms,
+    min(CASE WHEN {in_window} THEN t_ms END) AS first_ms,
     array_join(array_sort(array_distinct(array_agg(origin))), ' ') AS objects
   FROM marked
   WHERE ours AND event_id IS NOT NULL
   GROUP BY loggroup, event_id
 ),
 kept AS (
-  SELECT t_ms, message, loggroup, event_id,
+  SELECT t_ms, message, owner, loggroup, event_id,
     CASE WHEN event_id IS NULL THEN 1
       ELSE row_number() OVER (PARTITION BY loggroup, event_id ORDER BY origin, logstream) END AS copy
   FROM marked
@@ -196,7 +220,7 @@ kept AS (
 ),
 result AS (
   SELECT 'event' AS kind, k.t_ms AS t, k.message, k.loggroup AS log_group, k.event_id,
-    CAST(NULL AS varchar) AS owner, CAST(NULL AS varchar) AS detail
+    k.owner, CAST(NULL AS varchar) AS detail
   FROM kept k
   LEFT JOIN versions v ON v.loggroup = k.loggroup AND v.event_id = k.event_id
   WHERE k.copy = 1 AND NOT coalesce(v.differ, false)
@@ -232,27 +256,82 @@ fn cut(text: &str, max: usize) -> String {
     }
 }
 
+/// A cell for an error: `NULL`, or its text in `'...'`, cut to 200 characters, control
+/// characters escaped as the report escapes untrusted text ([`super::render::escape`]).
+fn quoted(cell: Option<&str>) -> String {
+    match cell {
+        Some(text) => format!("'{}'", super::render::escape(&cut(text, 200))),
+        None => "NULL".to_string(),
+    }
+}
+
+/// One result row in words for an error (cells escaped as the report escapes untrusted text,
+/// the message left out).
+fn row_words(row: &super::athena_rows::Row) -> String {
+    let cell = |n: usize| quoted(row.get(n).and_then(Option::as_deref));
+    format!(
+        "kind {}, timestamp_ms {}, log_group {}, event_id {}, owner {}",
+        cell(0),
+        cell(1),
+        cell(3),
+        cell(4),
+        cell(5)
+    )
+}
+
+/// The location of a foreign owner's and log group's problem: `athena:<query ID>:<log group>`
+/// for the audited account, `athena:<query ID>:<account>:<log group>` for another.
+fn foreign_location(query_id: &str, owner: &str, account: &str, group: &str) -> String {
+    if owner == account {
+        format!("athena:{query_id}:{group}")
+    } else {
+        format!("athena:{query_id}:{owner}:{group}")
+    }
+}
+
 /// Reads the decisions query's rows (header row removed) into `auditor`: each log group's
 /// events as `FilterLogEvents` would give them ([`super::Auditor::read_log_events`]), located
 /// `athena:<query_id>:<log group>[:<event ID>]`; then each `conflict` row as a problem at
 /// `athena:<query_id>:<log group>:<event ID>` and each `foreign` row as a problem at
-/// `athena:<query_id>:<log group>` (module docs). Returns the validator's log groups read, in
-/// order.
+/// `athena:<query_id>:[<owner>:]<log group>` (the owner when not `account`; module docs).
+/// `account` and `environment` are those [`decisions_query`] was given, the window that of
+/// `auditor`'s filters. Returns the validator's log groups read, in order.
+///
+/// Every row is checked against what the query returns (module docs): an `event` row of
+/// `account` and a log group [`is_validator_group`] of `environment`, in the window, no two with
+/// the same log group and event ID, none also named by a `conflict` row; a `conflict` row of
+/// such a group in the window; a `foreign` row in the window and not of such a group and
+/// account. A result with any other row is not the query's (results can be altered by whoever
+/// may write the workgroup's results bucket) and none of it is read.
 ///
 /// # Errors
 /// [`AuditError::Aws`] for a row that is not of the query's shape (column count, an unknown
-/// kind, a time that is not an integer, an event without message), naming the query ID and the
-/// row.
+/// kind, a time that is not an integer, an event without message) or breaks the query's
+/// contract (above), naming the query ID and the row; `auditor` is then unchanged.
 pub fn read_rows(
     auditor: &mut Auditor,
     query_id: &str,
     rows: &[super::athena_rows::Row],
+    account: &str,
+    environment: &str,
 ) -> Result<Vec<String>, AuditError> {
     let shape =
         |at: usize, why: String| AuditError::Aws(format!("Athena decisions query {query_id}: result row {at}: {why}"));
+    let forged = |at: usize, row: &super::athena_rows::Row, why: &str| {
+        AuditError::Aws(format!(
+            "Athena decisions query {query_id}: result row {at} ({}): {why}; the query never returns such a row, so its result was altered (whoever may write the workgroup's query results bucket can) and none of it is read",
+            row_words(row)
+        ))
+    };
+    let (since, until) = (auditor.filters.since, auditor.filters.until);
+    let in_window = |t: i64| since.is_none_or(|s| s.0 <= t) && until.is_none_or(|u| t < u.0);
     // Each group's events in the rows' order (the query sorts them by time).
     let mut groups: Vec<(String, Vec<LogEvent<'_>>)> = Vec::new();
-    let mut problems = Vec::new();
+    // (log group, event ID) of each event with an ID, and of each conflict: the row they are in.
+    let mut seen: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    let mut conflicts: std::collections::HashMap<(&str, &str), usize> = std::collections::HashMap::new();
+    let mut foreign = Vec::new();
+    let mut conflicting = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let at = i + 1;
         if row.len() != DECISION_COLUMNS.len() {
@@ -261,14 +340,32 @@ pub fn read_rows(
         let cell = |n: usize| row.get(n).and_then(Option::as_deref);
         let timestamp = cell(1)
             .and_then(|t| t.parse::<i64>().ok())
-            .ok_or_else(|| shape(at, format!("timestamp_ms is {:?}, not an integer", cell(1))))?;
+            .ok_or_else(|| shape(at, format!("timestamp_ms is {}, not an integer", quoted(cell(1)))))?;
         let group = cell(3).unwrap_or_default();
-        let event_id = cell(4).unwrap_or_default();
+        let event_id = cell(4);
+        let owner = cell(5).unwrap_or_default();
         let detail = cell(6).unwrap_or_default();
-        match cell(0) {
+        let kind = cell(0);
+        if matches!(kind, Some("event" | "conflict" | "foreign")) && !in_window(timestamp) {
+            return Err(forged(at, row, "a time outside the window"));
+        }
+        let ours = is_validator_group(group, environment);
+        match kind {
             Some("event") => {
                 let message = cell(2).ok_or_else(|| shape(at, "message is NULL".into()))?;
-                let origin = format!("athena:{query_id}:{group}:{event_id}");
+                if owner != account || !ours {
+                    return Err(forged(
+                        at,
+                        row,
+                        "an event of another account or log group than the sandbox's validator's of the audited account",
+                    ));
+                }
+                if let Some(id) = event_id {
+                    if let Some(first) = seen.insert((group, id), at) {
+                        return Err(forged(at, row, &format!("the same log group and event ID as row {first}")));
+                    }
+                }
+                let origin = format!("athena:{query_id}:{group}:{}", event_id.unwrap_or_default());
                 let event = LogEvent { origin, timestamp, message };
                 match groups.iter_mut().find(|(g, _)| g == group) {
                     Some((_, events)) => events.push(event),
@@ -277,31 +374,55 @@ pub fn read_rows(
             }
             // Not `Problem::new`: its cut would drop the objects' names, the point of the
             // problem; the list is cut at [`MAX_OBJECTS_CHARS`] instead.
-            Some("conflict") => problems.push(Problem {
-                location: format!("athena:{query_id}:{group}:{event_id}"),
-                reason: format!(
-                    "copies of this log event differ in time or message: none is read as a decision (which copy is the validator's cannot be told); objects: {}",
-                    cut(detail, MAX_OBJECTS_CHARS)
-                ),
-            }),
-            Some("foreign") => problems.push(Problem::new(
-                format!("athena:{query_id}:{group}"),
-                format!(
-                    "records from log group {group:?} of account {:?}, not the sandbox's validator log group of the audited account: ignored ({detail} log {} in the window, a redelivered one counted per copy)",
-                    cell(5).unwrap_or_default(),
-                    if detail == "1" { "event" } else { "events" }
-                ),
-            )),
-            other => return Err(shape(at, format!("kind is {other:?}, not event, conflict or foreign"))),
+            Some("conflict") => {
+                let id = event_id.unwrap_or_default();
+                if !ours || event_id.is_none() || conflicts.insert((group, id), at).is_some() {
+                    return Err(forged(at, row, "a conflict of no validator log event of the sandbox, or named twice"));
+                }
+                conflicting.push(Problem {
+                    location: format!("athena:{query_id}:{group}:{id}"),
+                    reason: format!(
+                        "copies of this log event differ in time or message: none is read as a decision (which copy is the validator's cannot be told); objects: {}",
+                        cut(detail, MAX_OBJECTS_CHARS)
+                    ),
+                });
+            }
+            Some("foreign") => {
+                if owner == account && ours {
+                    return Err(forged(
+                        at,
+                        row,
+                        "the sandbox's validator log group of the audited account listed as foreign",
+                    ));
+                }
+                foreign.push(Problem::new(
+                    foreign_location(query_id, owner, account, group),
+                    format!(
+                        "records from log group '{group}' of account '{owner}', not the sandbox's validator log group of the audited account: ignored ({detail} log {} in the window, a redelivered one counted per copy)",
+                        if detail == "1" { "event" } else { "events" }
+                    ),
+                ));
+            }
+            other => return Err(shape(at, format!("kind is {}, not event, conflict or foreign", quoted(other)))),
         }
+    }
+    if let Some((key, at)) =
+        seen.iter().filter(|(key, _)| conflicts.contains_key(*key)).map(|(k, a)| (k, *a)).min_by_key(|(_, a)| *a)
+    {
+        let conflict = conflicts.get(key).copied().unwrap_or_default();
+        let row = rows.get(at - 1).cloned().unwrap_or_default();
+        return Err(forged(at, &row, &format!("an event also named by the conflict of row {conflict}")));
     }
     let mut read = Vec::new();
     for (group, events) in groups {
         auditor.read_log_events(&format!("athena:{query_id}:{group}"), events);
         read.push(group);
     }
-    for p in problems {
-        auditor.problem(p);
+    for p in conflicting {
+        auditor.conflicting_decision_event(p);
+    }
+    for p in foreign {
+        auditor.foreign_decision_log_group(p);
     }
     Ok(read)
 }
@@ -346,7 +467,7 @@ mod tests {
         let sql = query("d", "t", &window("2026-11-28", "2026-11-28")).unwrap_or_default();
         assert!(
             sql.contains(
-                "coalesce(owner = '123456789012' AND regexp_like(loggroup, '^/sandboxc/datasandbox/[^/]+/lambda/validator$'), false) AS ours"
+                "coalesce(owner = '123456789012' AND regexp_like(loggroup, '\\A/sandboxc/datasandbox/[^/]+/lambda/validator\\z'), false) AS ours"
             ),
             "{sql}"
         );
@@ -391,33 +512,33 @@ mod tests {
             Some(message.into()),
             Some(group.into()),
             Some(id.into()),
-            None,
+            Some(ACCOUNT.into()),
             None,
         ]
     }
 
+    const G: &str = "/sandboxc/datasandbox/0a1b2c3d/lambda/validator";
+    const H: &str = "/sandboxc/datasandbox/99999999/lambda/validator";
+
+    fn read(aud: &mut Auditor, rows: &[super::super::athena_rows::Row]) -> Result<Vec<String>, AuditError> {
+        read_rows(aud, "q-2", rows, ACCOUNT, "datasandbox")
+    }
+
     /// Decisions, runtime lines and malformed events, located by query, group and event ID; a
     /// group whose events are all malformed is not a decision log; conflicts and foreign groups
-    /// are problems after the groups' events; rows of another shape are errors naming the query.
+    /// are problems after the groups' events, counted on their own (not as malformed); rows of
+    /// another shape are errors naming the query.
     #[test]
     fn rows_are_read_as_log_events() {
         let mut aud = Auditor::new(window("2026-11-28", "2026-11-28"));
         let decision = r#"{"outcome":"issued","reason":"session_active","user_hash":"AB","session_id":"s1"}"#;
         let text = |s: &str| Some(s.to_string());
         let rows = vec![
-            vec![
-                text("conflict"),
-                text("1795852860004"),
-                None,
-                text("/g"),
-                text("5"),
-                None,
-                text("s3://b/k1 s3://b/k2"),
-            ],
-            row("1795852860000", decision, "/g", "1"),
-            row("1795852860001", "START RequestId: r Version: $LATEST\n", "/g", "2"),
-            row("1795852860002", r#"{"outcome":"maybe"}"#, "/g", "3"),
-            row("1795852860003", r#"{"outcome":"maybe"}"#, "/h", "4"),
+            vec![text("conflict"), text("1795852860004"), None, text(G), text("5"), None, text("s3://b/k1 s3://b/k2")],
+            row("1795852860000", decision, G, "1"),
+            row("1795852860001", "START RequestId: r Version: $LATEST\n", G, "2"),
+            row("1795852860002", r#"{"outcome":"maybe"}"#, G, "3"),
+            row("1795852860003", r#"{"outcome":"maybe"}"#, H, "4"),
             vec![
                 text("foreign"),
                 text("1795852860005"),
@@ -427,39 +548,222 @@ mod tests {
                 text("999999999999"),
                 text("2"),
             ],
+            vec![
+                text("foreign"),
+                text("1795852860006"),
+                None,
+                text("/attacker/forged\u{1b}[2J"),
+                None,
+                text(ACCOUNT),
+                text("1"),
+            ],
         ];
-        let groups = read_rows(&mut aud, "q-2", &rows).unwrap_or_default();
-        assert_eq!(groups, vec!["/g", "/h"]);
+        let groups = read(&mut aud, &rows).unwrap_or_default();
+        assert_eq!(groups, vec![G, H]);
         assert_eq!(aud.decisions.len(), 1);
-        assert_eq!(aud.decisions[0].origin, "athena:q-2:/g:1");
+        assert_eq!(aud.decisions[0].origin, format!("athena:q-2:{G}:1"));
         assert_eq!(aud.decisions[0].user_hash.as_deref(), Some("ab"));
         assert_eq!(aud.decisions[0].time.map(|t| t.0), Some(1_795_852_860_000));
-        assert_eq!((aud.counts.decision_files, aud.counts.other_log_lines, aud.counts.malformed), (1, 1, 3));
-        assert_eq!(aud.problems[0].location, "athena:q-2:/g:3");
-        assert_eq!(aud.problems[1].location, "athena:q-2:/g:5");
+        assert_eq!((aud.counts.decision_files, aud.counts.other_log_lines, aud.counts.malformed), (1, 1, 1));
+        assert_eq!((aud.counts.conflicting_decision_events, aud.counts.foreign_decision_log_groups), (1, 2));
+        assert_eq!(aud.counts.problems(), 4);
+        assert_eq!(aud.problems[0].location, format!("athena:q-2:{G}:3"));
+        assert_eq!(aud.problems[1].location, format!("athena:q-2:{G}:5"));
         assert_eq!(
             aud.problems[1].reason,
             "copies of this log event differ in time or message: none is read as a decision (which copy is the validator's cannot be told); objects: s3://b/k1 s3://b/k2"
         );
-        assert_eq!(aud.problems[2].location, "athena:q-2:/attacker/forged");
+        // Another account's group is located with its account; the audited account's without.
+        assert_eq!(aud.problems[2].location, "athena:q-2:999999999999:/attacker/forged");
         assert_eq!(
             aud.problems[2].reason,
-            "records from log group \"/attacker/forged\" of account \"999999999999\", not the sandbox's validator log group of the audited account: ignored (2 log events in the window, a redelivered one counted per copy)"
+            "records from log group '/attacker/forged' of account '999999999999', not the sandbox's validator log group of the audited account: ignored (2 log events in the window, a redelivered one counted per copy)"
         );
+        assert_eq!(aud.problems[3].location, "athena:q-2:/attacker/forged\u{1b}[2J");
+        // The reason holds the name as it is; the report escapes it as every untrusted text.
+        assert!(aud.problems[3]
+            .reason
+            .starts_with("records from log group '/attacker/forged\u{1b}[2J' of account '123456789012', "));
+        assert_eq!(
+            super::super::render::escape(&aud.problems[3].reason).split(',').next(),
+            Some("records from log group '/attacker/forged\\x1b[2J' of account '123456789012'")
+        );
+        assert!(!aud.problems[3].reason.contains("\\u{1b}"), "no Rust debug escape");
         assert_eq!(aud.bad_files.len(), 1);
-        assert_eq!(aud.bad_files[0].location, "athena:q-2:/h");
+        assert_eq!(aud.bad_files[0].location, format!("athena:q-2:{H}"));
         assert!(aud.bad_files[0].reason.starts_with("not a validator decision log: "), "{:?}", aud.bad_files);
-        let mut nulls = row("1", "m", "/g", "1");
+        let mut nulls = row("1795852860000", "m", G, "1");
         nulls[2] = None;
-        let mut kind = row("1", "m", "/g", "1");
+        let mut kind = row("1795852860000", "m", G, "1");
         kind[0] = text("other");
-        let bad = [vec![Some("x".to_string())], row("soon", "m", "/g", "1"), nulls, kind];
+        let bad = [vec![Some("x".to_string())], row("soon", "m", G, "1"), nulls, kind];
         for b in bad {
-            let e = read_rows(&mut aud, "q-9", &[b]).err().map(|e| e.to_string()).unwrap_or_default();
+            let e = read_rows(&mut aud, "q-9", &[b], ACCOUNT, "datasandbox")
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
             assert!(e.starts_with("Athena decisions query q-9: result row 1: "), "{e}");
         }
         // A long object list is cut, saying how much.
         assert_eq!(cut("abcdef", 4), "abcd... (2 more characters)");
         assert_eq!(cut("abc", 4), "abc");
+    }
+
+    /// The log groups the SQL's regular expression keeps are those [`is_validator_group`]
+    /// accepts (the cases of the DuckDB equivalence test, `tests/cli/audit_athena.rs`, and
+    /// more); the DuckDB test runs the expression itself on them.
+    #[test]
+    fn the_validator_group_rule_in_rust() {
+        for (group, ours) in [
+            ("/sandboxc/datasandbox/0a1b2c3d/lambda/validator", true),
+            ("/sandboxc/datasandbox/99999999/lambda/validator", true),
+            ("/sandboxc/datasandbox/x\ny/lambda/validator", true),
+            ("/attacker/forged", false),
+            ("/sandboxc/datasandbox/a/b/lambda/validator", false),
+            ("/sandboxc/other/0a1b2c3d/lambda/validator", false),
+            ("/sandboxc/datasandbox//lambda/validator", false),
+            ("/sandboxc/datasandboxx/0a/lambda/validator", false),
+            ("/sandboxc/datasandbox/0a/lambda/validator\n", false),
+            ("x\n/sandboxc/datasandbox/0a/lambda/validator", false),
+            ("/sandboxc/datasandbox/0a/lambda/validator/x", false),
+            ("", false),
+        ] {
+            assert_eq!(is_validator_group(group, "datasandbox"), ours, "{group:?}");
+        }
+    }
+
+    /// A row the query never returns refuses the whole result, naming the query and the row,
+    /// and reads nothing: an event of another account or log group, one event twice, an event
+    /// also in conflict, any row outside the window, a foreign row of the sandbox's group.
+    #[test]
+    fn rows_the_query_never_returns_refuse_the_result() {
+        let text = |s: &str| Some(s.to_string());
+        let ok = row("1795852860000", "m", G, "1");
+        let mut other_account = ok.clone();
+        other_account[5] = text("999999999999");
+        let mut no_owner = ok.clone();
+        no_owner[5] = None;
+        let conflict = vec![text("conflict"), text("1795852860004"), None, text(G), text("1"), None, text("s3://b/k")];
+        let foreign = |group: &str, owner: &str, t: &str| {
+            vec![text("foreign"), text(t), None, text(group), None, text(owner), text("1")]
+        };
+        let cases: Vec<(Vec<super::super::athena_rows::Row>, &str)> = vec![
+            (vec![row("1795852860000", "m", "/attacker/forged\u{1b}[2J", "1")], "result row 1 (kind 'event', timestamp_ms '1795852860000', log_group '/attacker/forged\\x1b[2J', event_id '1', owner '123456789012'): an event of another account or log group"),
+            (vec![row("1795852860000", "m", "/sandboxc/datasandbox/a/b/lambda/validator", "1")], "an event of another account"),
+            (vec![other_account], "owner '999999999999'): an event of another account"),
+            (vec![no_owner], "owner NULL): an event of another account"),
+            (vec![ok.clone(), row("1795852860001", "n", G, "1")], "result row 2 (kind 'event', timestamp_ms '1795852860001', log_group '/sandboxc/datasandbox/0a1b2c3d/lambda/validator', event_id '1', owner '123456789012'): the same log group and event ID as row 1"),
+            (vec![conflict.clone(), ok.clone()], "result row 2 (kind 'event', timestamp_ms '1795852860000'"),
+            (vec![conflict.clone(), conflict.clone()], "result row 2 (kind 'conflict'"),
+            (vec![row("1795823999999", "m", G, "7")], "a time outside the window"),
+            (vec![row("1795910400000", "m", G, "7")], "a time outside the window"),
+            (vec![foreign("/x", "999999999999", "1795910400000")], "a time outside the window"),
+            (vec![{ let mut c = conflict.clone(); c[1] = text("1795823999999"); c }], "a time outside the window"),
+            (vec![foreign(G, ACCOUNT, "1795852860000")], "listed as foreign"),
+        ];
+        for (rows, want) in cases {
+            let mut aud = Auditor::new(window("2026-11-28", "2026-11-28"));
+            let e = read(&mut aud, &rows).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.starts_with("Athena decisions query q-2: result row "), "{want}: {e}");
+            assert!(e.contains(want), "{want}\n{e}");
+            assert!(e.ends_with("so its result was altered (whoever may write the workgroup's query results bucket can) and none of it is read"), "{e}");
+            assert!(aud.decisions.is_empty() && aud.problems.is_empty() && aud.counts.problems() == 0, "{e}");
+        }
+        // The same event ID in two groups, and events without an ID, are what the query gives.
+        let mut aud = Auditor::new(window("2026-11-28", "2026-11-28"));
+        let rows = [
+            ok.clone(),
+            row("1795852860000", "m", H, "1"),
+            row("1795852860001", "m", G, ""),
+            {
+                let mut r = row("1795852860002", "m", G, "");
+                r[4] = None;
+                r
+            },
+            {
+                let mut r = row("1795852860003", "m", G, "");
+                r[4] = None;
+                r
+            },
+        ];
+        assert_eq!(read(&mut aud, &rows).map(|g| g.len()).ok(), Some(2));
+    }
+    /// Foreign log groups and conflicting events are counted on their own in the report (not as
+    /// malformed lines), in the table's `SKIPPED:` line, the JSON's `skipped.counts` and the
+    /// incomplete evidence (exit 2); the table escapes a group name's control characters.
+    #[test]
+    fn foreign_groups_and_conflicts_have_counts_of_their_own() {
+        let mut aud = Auditor::new(window("2026-11-28", "2026-11-28"));
+        let text = |s: &str| Some(s.to_string());
+        let rows = vec![
+            vec![text("conflict"), text("1795852860004"), None, text(G), text("5"), None, text("s3://b/k1 s3://b/k2")],
+            vec![
+                text("foreign"),
+                text("1795852860005"),
+                None,
+                text("/x\u{1b}[2J"),
+                None,
+                text("999999999999"),
+                text("1"),
+            ],
+            vec![text("foreign"), text("1795852860006"), None, text("/y"), None, text(ACCOUNT), text("3")],
+        ];
+        assert_eq!(read(&mut aud, &rows).map(|g| g.len()).ok(), Some(0));
+        let report = super::super::report::Report::build(aud, vec!["athena".into()]);
+        assert_eq!(report.exit_code(), 2);
+        let incomplete = report.incomplete_evidence();
+        assert!(
+            incomplete.contains(&"2 log groups of the decisions table are not the sandbox's validator log group of the audited account (records someone else wrote there, not read)".to_string()),
+            "{incomplete:?}"
+        );
+        assert!(
+            incomplete
+                .contains(&"1 log event of the validator has copies that differ (none read as a decision)".to_string()),
+            "{incomplete:?}"
+        );
+        assert!(!incomplete.iter().any(|i| i.contains("could not be read")), "{incomplete:?}");
+        let mut table = Vec::new();
+        assert!(super::super::render::table(&report, &mut table).is_ok());
+        let table = String::from_utf8_lossy(&table);
+        assert!(
+            table.contains("SKIPPED: 2 decisions-table log groups not the sandbox's validator's (ignored), 1 validator log event with differing copies (none read)"),
+            "{table}"
+        );
+        assert!(!table.contains("malformed"), "{table}");
+        assert!(
+            table.contains(
+                "  athena:q-2:999999999999:/x\\x1b[2J: records from log group '/x\\x1b[2J' of account '999999999999', "
+            ),
+            "{table}"
+        );
+        assert!(table.contains("  athena:q-2:/y: records from log group '/y' of account '123456789012', "), "{table}");
+        let mut json = Vec::new();
+        assert!(super::super::render::json(&report, &mut json).is_ok());
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+        let counts = &json["skipped"]["counts"];
+        assert_eq!(
+            (&counts["malformed"], &counts["foreign_decision_log_groups"], &counts["conflicting_decision_events"]),
+            (&serde_json::json!(0), &serde_json::json!(2), &serde_json::json!(1))
+        );
+        assert_eq!(json["skipped"]["problems"].as_array().map(Vec::len), Some(3));
+        assert_eq!(json["skipped"]["problems_not_listed"], 0);
+        assert_eq!(json["skipped"]["problems"][1]["location"], "athena:q-2:999999999999:/x\u{1b}[2J");
+        // Beyond the listed problems, the rest is counted as not listed, whatever their kind.
+        let mut aud = Auditor::new(window("2026-11-28", "2026-11-28"));
+        let n = super::super::join::MAX_LISTED_PROBLEMS;
+        for i in 0..n {
+            aud.problem(Problem::new(format!("f:{i}"), "bad".into()));
+        }
+        aud.foreign_decision_log_group(Problem::new("g".into(), "foreign".into()));
+        aud.conflicting_decision_event(Problem::new("h".into(), "conflict".into()));
+        let report = super::super::report::Report::build(aud, Vec::new());
+        let mut json = Vec::new();
+        assert!(super::super::render::json(&report, &mut json).is_ok());
+        let json: serde_json::Value = serde_json::from_slice(&json).unwrap_or_default();
+        assert_eq!(json["skipped"]["problems_not_listed"], 2);
+        let mut table = Vec::new();
+        assert!(super::super::render::table(&report, &mut table).is_ok());
+        let table = String::from_utf8_lossy(&table);
+        assert!(table.contains(&format!("  ... and 2 more (the first {n} are listed)")), "{table}");
     }
 }

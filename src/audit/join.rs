@@ -432,6 +432,22 @@ pub struct Counts {
     /// in two trail files, e.g. a trail that delivered a file twice): counted once, listed
     /// once ([`Auditor::remove_duplicates`]).
     pub duplicate_records: usize,
+    /// Owners and log groups of the decisions table that are not the sandbox's validator log
+    /// group of the audited account, each counted once (records written there by someone else,
+    /// never read as decisions; each listed in `problems` with its count of log events).
+    pub foreign_decision_log_groups: usize,
+    /// Validator log events whose copies in the decisions table differ in time or message
+    /// (none of the copies read as a decision; each listed in `problems` with its objects).
+    pub conflicting_decision_events: usize,
+}
+
+impl Counts {
+    /// Every entry recorded for `problems` (listed up to [`MAX_LISTED_PROBLEMS`]): malformed
+    /// lines and records, foreign decision log groups and conflicting decision events.
+    #[must_use]
+    pub fn problems(&self) -> usize {
+        self.malformed + self.foreign_decision_log_groups + self.conflicting_decision_events
+    }
 }
 
 /// The state of one audit run: feed usage reports first ([`Auditor::add_session`]), then
@@ -557,6 +573,25 @@ impl Auditor {
     /// Records a problem (listed up to the limit, always counted).
     pub fn problem(&mut self, p: Problem) {
         self.counts.malformed += 1;
+        if self.problems.len() < MAX_LISTED_PROBLEMS {
+            self.problems.push(p);
+        }
+    }
+
+    /// Records an owner and log group of the decisions table that is not the sandbox's validator
+    /// log group of the audited account (listed up to the limit, counted in
+    /// [`Counts::foreign_decision_log_groups`], not as malformed).
+    pub fn foreign_decision_log_group(&mut self, p: Problem) {
+        self.counts.foreign_decision_log_groups += 1;
+        if self.problems.len() < MAX_LISTED_PROBLEMS {
+            self.problems.push(p);
+        }
+    }
+
+    /// Records a validator log event whose copies differ (listed up to the limit, counted in
+    /// [`Counts::conflicting_decision_events`], not as malformed).
+    pub fn conflicting_decision_event(&mut self, p: Problem) {
+        self.counts.conflicting_decision_events += 1;
         if self.problems.len() < MAX_LISTED_PROBLEMS {
             self.problems.push(p);
         }

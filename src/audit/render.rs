@@ -482,6 +482,16 @@ fn skipped(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             "copy of a record already read (same eventID)",
             "copies of records already read (same eventID)",
         ),
+        (
+            c.foreign_decision_log_groups,
+            "decisions-table log group not the sandbox's validator's (ignored)",
+            "decisions-table log groups not the sandbox's validator's (ignored)",
+        ),
+        (
+            c.conflicting_decision_events,
+            "validator log event with differing copies (none read)",
+            "validator log events with differing copies (none read)",
+        ),
     ]
     .iter()
     .filter(|(n, ..)| *n > 0)
@@ -495,11 +505,11 @@ fn skipped(r: &Report, out: &mut dyn Write) -> io::Result<()> {
     for p in r.bad_files.iter().chain(&r.problems) {
         writeln!(out, "  {}: {}", escape(&p.location), escape(&p.reason))?;
     }
-    if r.problems.len() < c.malformed {
+    if r.problems.len() < c.problems() {
         writeln!(
             out,
-            "  ... and {} more malformed lines or records (the first {} are listed)",
-            c.malformed - r.problems.len(),
+            "  ... and {} more (the first {} are listed)",
+            c.problems() - r.problems.len(),
             r.problems.len()
         )?;
     }
@@ -807,7 +817,7 @@ pub fn json(r: &Report, out: &mut dyn Write) -> io::Result<()> {
             counts: &r.counts,
             files: &r.bad_files,
             problems: &r.problems,
-            problems_not_listed: r.counts.malformed.saturating_sub(r.problems.len()),
+            problems_not_listed: r.counts.problems().saturating_sub(r.problems.len()),
         },
         notes: &r.notes,
     };

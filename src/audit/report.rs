@@ -91,7 +91,8 @@ pub struct Report {
     pub other_account: Vec<Event>,
     /// Decisions matching no session and no known user, by time.
     pub unmatched_decisions: Vec<Decision>,
-    /// Malformed lines and records (listed up to a limit; see `counts.malformed`).
+    /// Malformed lines and records, foreign decision log groups and conflicting decision events
+    /// (listed up to a limit; see [`super::join::Counts::problems`]).
     pub problems: Vec<Problem>,
     /// Files in neither format, or unreadable.
     pub bad_files: Vec<Problem>,
@@ -420,6 +421,28 @@ impl Report {
                 } else {
                     format!("{} lines or records", c.malformed)
                 }
+            ));
+        }
+        if c.foreign_decision_log_groups > 0 {
+            out.push(format!(
+                "{} of the decisions table {} not the sandbox's validator log group of the audited account (records someone else wrote there, not read)",
+                if c.foreign_decision_log_groups == 1 {
+                    "1 log group".to_string()
+                } else {
+                    format!("{} log groups", c.foreign_decision_log_groups)
+                },
+                if c.foreign_decision_log_groups == 1 { "is" } else { "are" }
+            ));
+        }
+        if c.conflicting_decision_events > 0 {
+            out.push(format!(
+                "{} of the validator {} copies that differ (none read as a decision)",
+                if c.conflicting_decision_events == 1 {
+                    "1 log event".to_string()
+                } else {
+                    format!("{} log events", c.conflicting_decision_events)
+                },
+                if c.conflicting_decision_events == 1 { "has" } else { "have" }
             ));
         }
         if c.cloudtrail_files == 0 {

@@ -281,7 +281,7 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
     let mut costs = vec![(outcomes.audit.query_id.clone(), outcomes.audit.bytes_scanned)];
     match &outcomes.decisions {
         Some(d) => {
-            read_rows(&mut rebuilt.auditor, &d.query_id, &d.rows)?;
+            read_rows(&mut rebuilt.auditor, &d.query_id, &d.rows, &session.account, &stack)?;
             sources.push(format!(
                 "validator decisions: Athena query {} in workgroup {} over {decisions_table}",
                 d.query_id, names.audit_workgroup
@@ -466,6 +466,7 @@ mod tests {
         use two_queries::{fast, header, page, row, start, state};
         let decision = r#"{"outcome":"issued","reason":"session_active","user_hash":"ab","session_id":"s1"}"#;
         let g = "/sandboxc/e/0a1b2c3d/lambda/validator";
+        const ACCOUNT: &str = "123456789012";
         let rules = [
             start("\"cloudtrail\"", "q-audit"),
             state("q-audit", Succeeded, None, 52_428_800),
@@ -476,7 +477,7 @@ mod tests {
             page(
                 "q-dec",
                 None,
-                vec![header(&DECISION_COLUMNS), row(&["event", "1795852860000", decision, g, "1", "", ""])],
+                vec![header(&DECISION_COLUMNS), row(&["event", "1795852860000", decision, g, "1", ACCOUNT, ""])],
                 Some("p2"),
             ),
             page(
@@ -489,7 +490,7 @@ mod tests {
 ",
                     g,
                     "2",
-                    "",
+                    ACCOUNT,
                     "",
                 ])],
                 Some("p3"),
@@ -497,7 +498,7 @@ mod tests {
             page(
                 "q-dec",
                 Some("p3"),
-                vec![row(&["event", "1795852860002", r#"{"outcome":"maybe"}"#, g, "3", "", ""])],
+                vec![row(&["event", "1795852860002", r#"{"outcome":"maybe"}"#, g, "3", ACCOUNT, ""])],
                 None,
             ),
         ];
@@ -525,7 +526,7 @@ mod tests {
         assert_eq!((d.query_id.as_str(), d.bytes_scanned, d.rows.len()), ("q-dec", 1_048_576, 3));
         assert!(rules.iter().all(|r| r.num_calls() == 1), "every answer used once");
         let mut aud = crate::audit::Auditor::new(Filters::default());
-        assert_eq!(read_rows(&mut aud, &d.query_id, &d.rows).unwrap(), vec![g.to_string()]);
+        assert_eq!(read_rows(&mut aud, &d.query_id, &d.rows, ACCOUNT, "e").unwrap(), vec![g.to_string()]);
         assert_eq!(aud.decisions.len(), 1);
         assert_eq!(aud.decisions[0].origin, format!("athena:q-dec:{g}:1"));
         assert_eq!((aud.counts.decision_files, aud.counts.other_log_lines, aud.counts.malformed), (1, 1, 1));

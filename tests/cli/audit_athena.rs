@@ -760,10 +760,11 @@ fn decisions_read(aud: &sandboxc::audit::Auditor, locations: &[(String, String)]
 type LaidCopy = (String, i64, String);
 
 /// Whether an event is the audited sandbox's: of the account [`ACCOUNT`] and a log group
-/// `/sandboxc/datasandbox/<one segment>/lambda/validator`.
+/// `/sandboxc/datasandbox/<one segment>/lambda/validator`, by the Rust rule that `read_rows`
+/// checks rows with (the equivalence test then shows the SQL's regular expression keeps the
+/// same groups on DuckDB).
 fn is_ours(e: &LogEv) -> bool {
-    let middle = e.group.strip_prefix("/sandboxc/datasandbox/").and_then(|r| r.strip_suffix("/lambda/validator"));
-    e.owner == ACCOUNT && middle.is_some_and(|m| !m.is_empty() && !m.contains('/'))
+    e.owner == ACCOUNT && sandboxc::audit::athena_decisions::is_validator_group(&e.group, ENV)
 }
 
 /// The decisions query on DuckDB, over each decisions fixture laid out as Firehose delivers it
@@ -837,7 +838,9 @@ fn compare_decisions(
                 let mut objs: Vec<String> = cs.iter().map(|c| format!("s3://decisions/{}", c.0)).collect();
                 objs.sort();
                 objs.dedup();
-                conflicts.push((group.clone(), cs.iter().map(|c| c.1).min().unwrap(), id.clone(), objs));
+                // The earliest copy's time in the window (the query's time of a conflict).
+                let first = cs.iter().map(|c| c.1).filter(|t| in_window(*t)).min().unwrap();
+                conflicts.push((group.clone(), first, id.clone(), objs));
             }
         }
         conflicts.sort();
@@ -866,7 +869,7 @@ fn compare_decisions(
             expected.read_decisions(&format!("cloudwatch-logs:{g}"), lines.as_slice());
         }
         for (g, _, id, objs) in &conflicts {
-            expected.problem(Problem {
+            expected.conflicting_decision_event(Problem {
                 location: format!("athena:q-dec:{g}:{id}"),
                 reason: format!("copies of this log event differ in time or message: none is read as a decision (which copy is the validator's cannot be told); objects: {}", objs.join(" ")),
             });
@@ -893,20 +896,29 @@ fn compare_decisions(
             foreign.into_iter().map(|((owner, group), (t, n))| (group, t, owner, n)).collect();
         foreign.sort();
         for (group, _, owner, n) in &foreign {
-            expected.problem(Problem {
-                location: format!("athena:q-dec:{group}"),
-                reason: format!("records from log group {group:?} of account {owner:?}, not the sandbox's validator log group of the audited account: ignored ({n} log {} in the window, a redelivered one counted per copy)", if *n == 1 { "event" } else { "events" }),
+            let location = if owner == ACCOUNT {
+                format!("athena:q-dec:{group}")
+            } else {
+                format!("athena:q-dec:{owner}:{group}")
+            };
+            expected.foreign_decision_log_group(Problem {
+                location,
+                reason: format!("records from log group '{group}' of account '{owner}', not the sandbox's validator log group of the audited account: ignored ({n} log {} in the window, a redelivered one counted per copy)", if *n == 1 { "event" } else { "events" }),
             });
         }
-        for g in groups.iter().copied().chain(foreign.iter().map(|f| f.0.as_str())) {
+        for g in &groups {
             locations.push((format!("athena:q-dec:{g}"), g.to_string()));
+        }
+        for (g, _, owner, _) in &foreign {
+            let from = if owner == ACCOUNT { format!("athena:q-dec:{g}") } else { format!("athena:q-dec:{owner}:{g}") };
+            locations.push((from, if owner == ACCOUNT { g.clone() } else { format!("{owner}:{g}") }));
         }
         // Longest first: `...:1` must not rewrite the start of `...:10`.
         locations.sort_by_key(|(from, _)| std::cmp::Reverse(from.len()));
         let sql = decisions_query("sandboxc_audit", "validator_decisions", &f, ACCOUNT, ENV).expect("query");
         let rows = duckdb_decision_rows(dir.path(), &sql);
         let mut got = sandboxc::audit::Auditor::new(f.clone());
-        read_rows(&mut got, "q-dec", &rows).expect("rows");
+        read_rows(&mut got, "q-dec", &rows, ACCOUNT, ENV).expect("rows");
         let (want, got) = (decisions_read(&expected, &locations), decisions_read(&got, &locations));
         assert_eq!(
             want,
@@ -1029,6 +1041,9 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
         ev("/attacker/forged", 21, since + 21, rejected("forged-5")),
         ev("/sandboxc/datasandbox/a/b/lambda/validator", 19, since + 22, rejected("forged-3")),
         ev("/sandboxc/other/0a1b2c3d/lambda/validator", 20, since + 23, rejected("forged-4")),
+        ev(&format!("{VALIDATOR_GROUP}\n"), 22, since + 24, rejected("forged-6")),
+        ev(&format!("x\n{VALIDATOR_GROUP}"), 23, since + 25, rejected("forged-7")),
+        ev("/sandboxc/datasandbox//lambda/validator", 24, since + 26, rejected("forged-8")),
     ]);
     // Copies planted in objects that sort before Firehose's: event 10 with another message (a
     // rejection instead of the issued URL), event 2 at another time, event 9 unchanged (a copy
@@ -1037,8 +1052,12 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
         ("decisions/2026/11/29/0-planted-a.gz", LogEv { message: rejected("last"), ..events[9].clone() }),
         ("decisions/2026/11/28/0-planted-b.gz", LogEv { ts: since + 100, ..events[1].clone() }),
         ("decisions/2026/11/29/0-planted-c.gz", events[8].clone()),
+        // A copy of event 16 before the window: the conflict's time is its copy's in the
+        // window (any row outside the window is refused by `read_rows`).
+        ("decisions/2026/11/28/0-planted-d.gz", LogEv { ts: since - 5_000, ..events[15].clone() }),
     ];
     assert!(events[9].message.contains("\"last\"") && events[1].ts == since && events[8].id == format!("{:056}", 9));
+    assert_eq!(events[15].id, format!("{:056}", 16));
     // One event a record, each arriving at its event's time: objects open at 23:00 and at
     // 23:59:59.999.
     let exact = Delivery { per_record: 1, lag: |_| 0 };
@@ -1052,10 +1071,16 @@ fn athena_decisions_query_on_duckdb_reads_what_filter_log_events_reads() {
         "copies of this log event differ in time or message: none is read as a decision",
         "s3://decisions/decisions/2026/11/29/0-planted-a.gz s3://decisions/decisions/2026/11/29/sandboxc-decisions-1-",
         "s3://decisions/decisions/2026/11/28/0-planted-b.gz s3://decisions/decisions/2026/11/28/sandboxc-decisions-1-",
-        "problem /attacker/forged: records from log group \"/attacker/forged\" of account \"123456789012\", not the sandbox's validator log group of the audited account: ignored (3 log events in the window, a redelivered one counted per copy)", // 17 twice (Firehose redelivered it), 21
-        "of account \"999999999999\", not the sandbox's validator",
-        "records from log group \"/sandboxc/datasandbox/a/b/lambda/validator\"",
-        "records from log group \"/sandboxc/other/0a1b2c3d/lambda/validator\"",
+        "problem /attacker/forged: records from log group '/attacker/forged' of account '123456789012', not the sandbox's validator log group of the audited account: ignored (3 log events in the window, a redelivered one counted per copy)", // 17 twice (Firehose redelivered it), 21
+        "problem 999999999999:/sandboxc/datasandbox/0a1b2c3d/lambda/validator: records from log group '/sandboxc/datasandbox/0a1b2c3d/lambda/validator' of account '999999999999', not the sandbox's validator",
+        "records from log group '/sandboxc/datasandbox/a/b/lambda/validator'",
+        "records from log group '/sandboxc/other/0a1b2c3d/lambda/validator'",
+        // Names the SQL's `\\A`/`\\z` anchors and the Rust rule both refuse: a line break before
+        // or after the validator's name (`^`/`$` could match at a line), an empty stack ID.
+        "records from log group '/sandboxc/datasandbox/0a1b2c3d/lambda/validator\n'",
+        "records from log group 'x\n/sandboxc/datasandbox/0a1b2c3d/lambda/validator'",
+        "records from log group '/sandboxc/datasandbox//lambda/validator'",
+        "s3://decisions/decisions/2026/11/28/0-planted-d.gz",
     ] {
         assert!(first.contains(text), "{text}\n{first}");
     }
