@@ -67,15 +67,16 @@ fn python() -> PathBuf {
 fn duckdb_rows(set: &Path, sql: &str) -> Vec<Row> {
     let dir = tempfile::tempdir().expect("temp dir");
     let sql_file = dir.path().join("query.sql");
-    std::fs::write(&sql_file, sql).expect("writes the query");
+    let (reports, trail) = (set.join("usage-reports"), set.join("cloudtrail"));
+    run_harness(&[reports.as_os_str(), trail.as_os_str()], &sql_file, sql)
+}
+
+/// Runs tests/audit_duckdb.py with `args` and the query `sql` written to `sql_file`: the rows
+/// it prints (JSON).
+fn run_harness(args: &[&std::ffi::OsStr], sql_file: &Path, sql: &str) -> Vec<Row> {
+    std::fs::write(sql_file, sql).expect("writes the query");
     let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_duckdb.py");
-    let out = std::process::Command::new(python())
-        .arg(harness)
-        .arg(set.join("usage-reports"))
-        .arg(set.join("cloudtrail"))
-        .arg(&sql_file)
-        .output()
-        .expect("runs python");
+    let out = std::process::Command::new(python()).arg(harness).args(args).arg(sql_file).output().expect("runs python");
     assert!(
         out.status.success(),
         "the DuckDB harness failed:\n{}\n--- query ---\n{sql}",
@@ -703,22 +704,7 @@ fn firehose_layout(
 
 /// Runs the decisions query on DuckDB over a decisions bucket laid out under `dir`.
 fn duckdb_decision_rows(dir: &Path, sql: &str) -> Vec<Row> {
-    let sql_file = dir.join("decisions.sql");
-    std::fs::write(&sql_file, sql).expect("writes the query");
-    let harness = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_duckdb.py");
-    let out = std::process::Command::new(python())
-        .arg(harness)
-        .arg("--decisions")
-        .arg(dir)
-        .arg(&sql_file)
-        .output()
-        .expect("runs python");
-    assert!(
-        out.status.success(),
-        "the DuckDB harness failed:\n{}\n--- query ---\n{sql}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("rows as JSON")
+    run_harness(&["--decisions".as_ref(), dir.as_os_str()], &dir.join("decisions.sql"), sql)
 }
 
 /// What an audit holds after reading decisions, with every location written as `<group>#<event
