@@ -395,8 +395,16 @@ pub fn read_rows(
                         "the sandbox's validator log group of the audited account listed as foreign",
                     ));
                 }
+                // `count(*)` of a group: a positive integer; one row per owner and group.
+                if !detail.parse::<u64>().is_ok_and(|n| n > 0) {
+                    return Err(forged(at, row, "a foreign group's count that is not a positive integer"));
+                }
+                let location = foreign_location(query_id, owner, account, group);
+                if foreign.iter().any(|p: &Problem| p.location == location) {
+                    return Err(forged(at, row, "a foreign owner and log group listed twice"));
+                }
                 foreign.push(Problem::new(
-                    foreign_location(query_id, owner, account, group),
+                    location,
                     format!(
                         "records from log group '{group}' of account '{owner}', not the sandbox's validator log group of the audited account: ignored ({detail} log {} in the window, a redelivered one counted per copy)",
                         if detail == "1" { "event" } else { "events" }
@@ -660,6 +668,9 @@ mod tests {
             (vec![foreign("/x", "999999999999", "1795910400000")], "a time outside the window"),
             (vec![{ let mut c = conflict.clone(); c[1] = text("1795823999999"); c }], "a time outside the window"),
             (vec![foreign(G, ACCOUNT, "1795852860000")], "listed as foreign"),
+            (vec![foreign("/x", ACCOUNT, "1795852860000"), foreign("/x", ACCOUNT, "1795852860001")], "listed twice"),
+            (vec![{ let mut f = foreign("/x", ACCOUNT, "1795852860000"); f[6] = text("0"); f }], "not a positive integer"),
+            (vec![{ let mut f = foreign("/x", ACCOUNT, "1795852860000"); f[6] = text("lots"); f }], "not a positive integer"),
         ];
         for (rows, want) in cases {
             let mut aud = Auditor::new(window("2026-11-28", "2026-11-28"));

@@ -269,34 +269,10 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
         limit,
         &mut progress,
     ))?;
-    let mut rebuilt = AthenaAuditor::new(filters, principals);
-    rebuilt.rows(outcomes.audit.rows)?;
-    for n in evidence.notes() {
-        rebuilt.auditor.notes.insert(n);
-    }
-    let mut sources = vec![format!(
-        "Athena: query {} in workgroup {} over {}.{} and {}.{}",
-        outcomes.audit.query_id, names.audit_workgroup, tables.database, tables.trail, tables.database, tables.sessions
-    )];
+    // The queries ran and are billed: their cost is said before their rows are read (a
+    // result that is refused is paid for too).
     let mut costs = vec![(outcomes.audit.query_id.clone(), outcomes.audit.bytes_scanned)];
-    match &outcomes.decisions {
-        Some(d) => {
-            read_rows(&mut rebuilt.auditor, &d.query_id, &d.rows, &session.account, &stack)?;
-            sources.push(format!(
-                "validator decisions: Athena query {} in workgroup {} over {decisions_table}",
-                d.query_id, names.audit_workgroup
-            ));
-            costs.push((d.query_id.clone(), d.bytes_scanned));
-        }
-        None => {
-            sources.extend(evidence.sources().into_iter().filter(|s| s.starts_with("validator decisions")));
-            evidence.decisions(&mut |location, file| match file {
-                Ok(f) => rebuilt.auditor.read_decisions(location, f),
-                Err(e) => rebuilt.auditor.bad_file(Problem::file(location, e)),
-            })?;
-        }
-    }
-    let report = rebuilt.report(sources)?;
+    costs.extend(outcomes.decisions.iter().map(|d| (d.query_id.clone(), d.bytes_scanned)));
     if !quiet {
         let price = price.unwrap_or_else(|| Err("not read".into()));
         for (id, bytes) in &costs {
@@ -307,6 +283,32 @@ pub fn run(args: &AuditArgs, mut filters: Filters, ctx: &Context) -> Result<Opti
             eprintln!("{}", total_line(&queries, &price));
         }
     }
+    let mut rebuilt = AthenaAuditor::new(filters, principals);
+    rebuilt.rows(outcomes.audit.rows)?;
+    for n in evidence.notes() {
+        rebuilt.auditor.notes.insert(n);
+    }
+    let mut sources = vec![format!(
+        "Athena: query {} in workgroup {} over {}.{} and {}.{}",
+        outcomes.audit.query_id, names.audit_workgroup, tables.database, tables.trail, tables.database, tables.sessions
+    )];
+    match &outcomes.decisions {
+        Some(d) => {
+            read_rows(&mut rebuilt.auditor, &d.query_id, &d.rows, &session.account, &stack)?;
+            sources.push(format!(
+                "validator decisions: Athena query {} in workgroup {} over {decisions_table}",
+                d.query_id, names.audit_workgroup
+            ));
+        }
+        None => {
+            sources.extend(evidence.sources().into_iter().filter(|s| s.starts_with("validator decisions")));
+            evidence.decisions(&mut |location, file| match file {
+                Ok(f) => rebuilt.auditor.read_decisions(location, f),
+                Err(e) => rebuilt.auditor.bad_file(Problem::file(location, e)),
+            })?;
+        }
+    }
+    let report = rebuilt.report(sources)?;
     Ok(Some(report))
 }
 
