@@ -13,11 +13,11 @@ use crate::aws::{Settings, Timeouts};
 pub struct AwsArgs {
     /// AWS profile of the shared config and credentials files (else the standard chain:
     /// environment, AWS_PROFILE, SSO, instance and container roles).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = |v: &str| named(v, "a profile name of the AWS config files"))]
     pub profile: Option<String>,
     /// AWS Region (else the blueprint's `region`, else the AWS configuration's). Refused when
     /// it contradicts the blueprint's `region`.
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", value_parser = |v: &str| named(v, "an AWS Region code such as eu-west-1"))]
     pub region: Option<String>,
     /// Seconds to wait for a connection to an AWS endpoint (TCP and TLS).
     #[arg(long, value_name = "SECONDS", default_value_t = Timeouts::DEFAULT_CONNECT_SECONDS,
@@ -329,6 +329,9 @@ fn named(value: &str, allowed: &str) -> Result<String, String> {
         Ok(value.to_string())
     }
 }
+
+/// What `--since` and `--until` take.
+const TIME_ALLOWED: &str = "RFC 3339 such as 2026-11-28T08:00:00Z, or a UTC date such as 2026-11-28";
 
 /// `empty` for "", `blank` for a value of white space only.
 fn empty_or_blank(value: &str) -> &'static str {
@@ -676,14 +679,15 @@ pub struct AuditArgs {
     /// With --from-aws: the CloudTrail bucket (instead of the stack output); a bucket name, its ARN or s3://NAME.
     #[arg(long, value_name = "BUCKET", value_parser = bucket_name)]
     pub trail_bucket: Option<String>,
-    /// Only events at or after this time: RFC 3339 (2026-11-28T08:00:00Z) or a UTC date.
-    #[arg(long, value_name = "TIME")]
+    /// Only events at or after this time: RFC 3339 (2026-11-28T08:00:00Z; a time without an
+    /// offset is UTC) or a UTC date.
+    #[arg(long, value_name = "TIME", value_parser = |v: &str| named(v, TIME_ALLOWED))]
     pub since: Option<String>,
     /// Only events at or before this time: RFC 3339, or a UTC date (the whole day). With
     /// --from-aws or --engine athena a run reads at most 366 days (--since..--until), and with
     /// --engine athena the window must lie within 2020-01-01..2099-12-31 (the years the tables'
     /// partition projection holds).
-    #[arg(long, value_name = "TIME")]
+    #[arg(long, value_name = "TIME", value_parser = |v: &str| named(v, TIME_ALLOWED))]
     pub until: Option<String>,
     /// Only this user's sessions, events and decisions (the usage report's user_id;
     /// repeatable). Unattributed events are listed still: they may be anyone's.

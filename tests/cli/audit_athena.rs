@@ -1218,8 +1218,8 @@ fn print_sql_prints_the_decisions_query_when_the_decisions_are_exported() {
     }
 }
 
-/// Flags that name something refuse an empty (or blank) value as a usage error, saying what is
-/// allowed; `--event a,` has an empty item. Exit 1, as every usage error of the command line
+/// Flags that name something (and the AWS and window flags) refuse an empty (or blank) value as
+/// a usage error, saying what is allowed; `--event a,` has an empty item. Exit 1, as every usage error of the command line
 /// (`sandboxc::cli::usage`: 2 means findings for `audit`).
 #[test]
 fn empty_names_are_usage_errors() {
@@ -1236,6 +1236,10 @@ fn empty_names_are_usage_errors() {
         ("--vpc-endpoint", "", "is not a VPC endpoint ID (allowed: vpce-"),
         ("--stack", "", "allowed: the root CloudFormation stack's name"),
         ("--admin-principal", "", "allowed: an IAM role ARN"),
+        ("--profile", " ", "\" \" is blank (allowed: a profile name of the AWS config files"),
+        ("--region", "", "\"\" is empty (allowed: an AWS Region code"),
+        ("--since", " ", "\" \" is blank (allowed: RFC 3339"),
+        ("--until", "", "\"\" is empty (allowed: RFC 3339"),
     ] {
         for engine in ["local", "athena"] {
             let (code, err) = run(&["audit", "--engine", engine, flag, value]);
