@@ -307,9 +307,15 @@ impl FunctionSpec {
 ///
 /// # Errors
 /// [`CompileError::Internal`] on duplicate logical IDs.
+/// The logical ID of the log group [`lambda_function`] gives the function `<id>`: `<id>LogGroup`.
+#[must_use]
+pub fn lambda_log_group(id: &str) -> LogicalId {
+    LogicalId::new(format!("{id}LogGroup"))
+}
+
 pub fn lambda_function(p: &mut PartBuilder, ctx: &Ctx<'_>, spec: FunctionSpec) -> Result<LogicalId, CompileError> {
     let log_group = p.add_resource(
-        &format!("{}LogGroup", spec.id),
+        lambda_log_group(spec.id).as_str(),
         Resource::new(&LogGroup {
             log_group_name: Some(unique_name(&format!("{}/${{Id}}/lambda/{}", ctx.names.log_prefix, spec.purpose))),
             retention_in_days: Some(i64::from(ctx.blueprint.audit.log_retention_days)),

@@ -22,8 +22,12 @@ use crate::cfn::resources::{
 use crate::cfn::{Expr, LogicalId, Pseudo, Resource, ToExpr};
 
 use super::common::{
-    arn, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, unique_name, FunctionSpec,
+    arn, home_folder_bucket, home_folder_bucket_arn, https_out_group, lambda_function, lambda_log_group, unique_name,
+    FunctionSpec,
 };
+
+/// The validator function's logical ID (its log group is [`lambda_log_group`] of it).
+const VALIDATOR_ID: &str = "Validator";
 use super::context::{home_folder_bucket_parameter, PartBuilder};
 use super::network::notebook_arns;
 
@@ -212,7 +216,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         &mut p,
         ctx,
         FunctionSpec {
-            id: "Validator",
+            id: VALIDATOR_ID,
             purpose: "validator".into(),
             description: format!("sandboxc {env}: checks session.json against AppStream, then writes a pre-signed notebook URL"),
             zip: "validator",
@@ -231,7 +235,7 @@ pub(super) fn build(ctx: &mut Ctx<'_>) -> Result<PartBuilder, CompileError> {
         },
     )?;
     if super::audit::exports_decisions(&b.audit) {
-        decisions_export(&mut p, ctx, &log_key, &LogicalId::new("ValidatorLogGroup"))?;
+        decisions_export(&mut p, ctx, &log_key, &lambda_log_group(VALIDATOR_ID))?;
     }
     // Dispatch through EventBridge: the home-folder bucket is one per account and Region and
     // S3 refuses two notification entries whose key filters overlap, so each sandbox has its own

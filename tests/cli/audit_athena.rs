@@ -750,7 +750,12 @@ type LaidCopy = (String, i64, String);
 /// checks rows with (the equivalence test then shows the SQL's regular expression keeps the
 /// same groups on DuckDB).
 fn is_ours(e: &LogEv) -> bool {
-    e.owner == ACCOUNT && sandboxc::audit::athena_decisions::is_validator_group(&e.group, ENV)
+    ours(&e.owner, &e.group)
+}
+
+/// Whether records of `owner` and `group` are the sandbox's validator's (the query's rule).
+fn ours(owner: &str, group: &str) -> bool {
+    owner == ACCOUNT && sandboxc::audit::athena_decisions::is_validator_group(group, ENV)
 }
 
 /// The decisions query on DuckDB, over each decisions fixture laid out as Firehose delivers it
@@ -810,17 +815,9 @@ fn compare_decisions(
         // The sandbox's events whose copies (in the partitions read) differ.
         let mut conflicts: Vec<(String, i64, String, Vec<String>)> = Vec::new();
         for ((owner, group, id), cs) in &copies {
-            let e = LogEv {
-                owner: owner.clone(),
-                group: group.clone(),
-                stream: String::new(),
-                id: id.clone(),
-                ts: 0,
-                message: String::new(),
-            };
             let cs: Vec<&(String, i64, String)> = cs.iter().filter(|(k, _, _)| read(k)).collect();
             let differ = cs.iter().any(|c| (c.1, &c.2) != (cs[0].1, &cs[0].2));
-            if is_ours(&e) && differ && cs.iter().any(|c| in_window(c.1)) {
+            if ours(owner, group) && differ && cs.iter().any(|c| in_window(c.1)) {
                 let mut objs: Vec<String> = cs.iter().map(|c| format!("s3://decisions/{}", c.0)).collect();
                 objs.sort();
                 objs.dedup();
@@ -863,16 +860,8 @@ fn compare_decisions(
         // Any other account's or log group's events of the window, per owner and group.
         // Every copy counts (as the query counts rows).
         let mut foreign: std::collections::BTreeMap<(String, String), (i64, usize)> = std::collections::BTreeMap::new();
-        for ((owner, group, id), cs) in &copies {
-            let e = LogEv {
-                owner: owner.clone(),
-                group: group.clone(),
-                stream: String::new(),
-                id: id.clone(),
-                ts: 0,
-                message: String::new(),
-            };
-            for (_, ts, _) in cs.iter().filter(|(k, ts, _)| !is_ours(&e) && read(k) && in_window(*ts)) {
+        for ((owner, group, _), cs) in &copies {
+            for (_, ts, _) in cs.iter().filter(|(k, ts, _)| !ours(owner, group) && read(k) && in_window(*ts)) {
                 let entry = foreign.entry((owner.clone(), group.clone())).or_insert((*ts, 0));
                 entry.0 = entry.0.min(*ts);
                 entry.1 += 1;
